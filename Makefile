@@ -1,0 +1,64 @@
+# vosa: the user's front door. Every target sets up what it needs first
+# (scripts/setup.sh: Debian packages, CMake build), so a fresh machine needs
+# only `make demo` or `make test`.
+#
+# Knobs (override on the command line, e.g. make sim CONFIG=my.json):
+#   CONFIG      array config JSON              (default: generator/examples/default.json)
+#   PDK         PDK config name in pdk_configs/ (default: osu018)
+#   VOSA_DATA_DIR  PDK and DNN data             (default: ../shared)
+# Artefacts go to build/<config>/... with a log per step.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT          := $(abspath .)
+CONFIG        ?= generator/examples/default.json
+CONFIG_NAME   := $(basename $(notdir $(CONFIG)))
+PDK           ?= osu018
+VOSA_DATA_DIR ?= $(abspath $(ROOT)/../shared)
+export VOSA_DATA_DIR
+JOBS          ?= $(shell nproc)
+
+BUILD         := build
+VOSA          := $(BUILD)/vosa
+DESIGN_DIR    := $(BUILD)/$(CONFIG_NAME)/design
+SIM_DIR       := $(BUILD)/$(CONFIG_NAME)/sim
+
+.PHONY: help setup build demo test rtl sim bench bench-sim clean
+
+help:
+	@echo "vosa make targets:"
+	@echo "  make demo        set up, build, and run the main job on the default array and PDK"
+	@echo "  make test        set up, build, and run every test (CTest)"
+	@echo "  make rtl         generate RTL for CONFIG into build/<config>/design/"
+	@echo "  make sim         Verilator bit-exact GEMM self-check of CONFIG's array"
+	@echo "  make bench       every benchmark (results: docs/PERFORMANCE.md)"
+	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays"
+	@echo "  make clean       remove build/"
+	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+
+rtl: setup
+	$(VOSA) generate --config $(CONFIG) --out $(DESIGN_DIR)
+
+sim: rtl
+	testbench/run_gemm_check.sh $(DESIGN_DIR) $(SIM_DIR)
+
+test: setup
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: bench-sim
+
+bench-sim: setup
+	scripts/bench_sim.sh
+
+clean:
+	rm -rf $(BUILD)
+
+# Stage fragments (synthesis/STA, characterization, DNN layers, ...) live
+# beside the tools they drive.
+include $(sort $(wildcard flow/*.mk))

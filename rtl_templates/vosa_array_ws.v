@@ -1,0 +1,99 @@
+// Weight-stationary systolic array of ROWS x COLS PEs.
+// Activations enter on the left (row r skewed by r cycles), flow right;
+// partial sums start at zero on top and flow down; column c's sum leaves
+// the bottom and is de-skewed by COLS-1-c cycles so that every column of one
+// result row appears in the same cycle, ROWS+COLS cycles after its input.
+// Weights shift down each column, one row per w_shift_i cycle.
+module vosa_array #(
+  parameter integer ROWS     = {{ROWS}},
+  parameter integer COLS     = {{COLS}},
+  parameter integer A_BITS   = {{ACT_BITS}},
+  parameter integer W_BITS   = {{WEIGHT_BITS}},
+  parameter integer ACC_BITS = {{ACC_BITS}},
+  parameter integer SIGNED   = {{SIGNED}}
+) (
+  input  wire                     clk_i,
+  input  wire                     rst_ni,
+  input  wire                     w_shift_i,
+  input  wire [COLS*W_BITS-1:0]   w_row_i,
+  input  wire [ROWS*A_BITS-1:0]   a_col_i,
+  output wire [COLS*ACC_BITS-1:0] psum_row_o
+);
+
+  // Horizontal activation nets: a_h[r][c] enters PE (r, c); c = COLS leaves the array.
+  wire [A_BITS-1:0]   a_h    [0:ROWS-1][0:COLS];
+  // Vertical nets: index r enters PE row r; r = ROWS leaves the array.
+  wire [W_BITS-1:0]   w_v    [0:ROWS][0:COLS-1];
+  wire [ACC_BITS-1:0] psum_v [0:ROWS][0:COLS-1];
+
+  genvar r, c;
+  generate
+    for (r = 0; r < ROWS; r = r + 1) begin : g_skew
+      vosa_delay_line #(
+        .WIDTH(A_BITS),
+        .DEPTH(r)
+      ) u_skew (
+        .clk_i (clk_i),
+        .rst_ni(rst_ni),
+        .d_i   (a_col_i[r*A_BITS +: A_BITS]),
+        .q_o   (a_h[r][0])
+      );
+    end
+
+    for (c = 0; c < COLS; c = c + 1) begin : g_top
+      assign w_v[0][c]    = w_row_i[c*W_BITS +: W_BITS];
+      assign psum_v[0][c] = {ACC_BITS{1'b0}};
+    end
+
+    for (r = 0; r < ROWS; r = r + 1) begin : g_row
+      for (c = 0; c < COLS; c = c + 1) begin : g_col
+        vosa_pe #(
+          .A_BITS  (A_BITS),
+          .W_BITS  (W_BITS),
+          .ACC_BITS(ACC_BITS),
+          .SIGNED  (SIGNED)
+        ) u_pe (
+          .clk_i    (clk_i),
+          .rst_ni   (rst_ni),
+          .w_shift_i(w_shift_i),
+          .w_i      (w_v[r][c]),
+          .w_o      (w_v[r+1][c]),
+          .a_i      (a_h[r][c]),
+          .a_o      (a_h[r][c+1]),
+          .psum_i   (psum_v[r][c]),
+          .psum_o   (psum_v[r+1][c])
+        );
+      end
+    end
+
+    for (c = 0; c < COLS; c = c + 1) begin : g_deskew
+      vosa_delay_line #(
+        .WIDTH(ACC_BITS),
+        .DEPTH(COLS - 1 - c)
+      ) u_deskew (
+        .clk_i (clk_i),
+        .rst_ni(rst_ni),
+        .d_i   (psum_v[ROWS][c]),
+        .q_o   (psum_row_o[c*ACC_BITS +: ACC_BITS])
+      );
+    end
+  endgenerate
+
+  // The activations leaving the right edge and the weights leaving the
+  // bottom edge have no consumer; they exist so every PE is identical.
+  // (Verilator ignores signals named unused_*.)
+  wire unused_edges;
+  generate
+    if (1) begin : g_unused
+      wire [ROWS*A_BITS-1:0] a_right;
+      wire [COLS*W_BITS-1:0] w_bottom;
+      for (r = 0; r < ROWS; r = r + 1) begin : g_a
+        assign a_right[r*A_BITS +: A_BITS] = a_h[r][COLS];
+      end
+      for (c = 0; c < COLS; c = c + 1) begin : g_w
+        assign w_bottom[c*W_BITS +: W_BITS] = w_v[ROWS][c];
+      end
+      assign unused_edges = ^{a_right, w_bottom};
+    end
+  endgenerate
+endmodule
