@@ -19,7 +19,7 @@ VOSA_DATA_DIR ?= $(abspath $(ROOT)/../shared)
 export VOSA_DATA_DIR
 JOBS          ?= $(shell nproc)
 
-BUILD         := build
+BUILD         ?= build
 VOSA          := $(BUILD)/vosa
 DESIGN_DIR    := $(BUILD)/$(CONFIG_NAME)/design
 SIM_DIR       := $(BUILD)/$(CONFIG_NAME)/sim
@@ -38,7 +38,7 @@ help:
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 
 setup:
-	@scripts/setup.sh
+	@VOSA_BUILD_DIR=$(BUILD) scripts/setup.sh
 
 build: setup
 
