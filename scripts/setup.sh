@@ -13,6 +13,7 @@ PACKAGES=(
   flatbuffers-compiler libflatbuffers-dev libjpeg-dev
   verilator yosys opensta iverilog
   qflow-tech-osu018
+  zlib1g-dev
 )
 
 missing=()

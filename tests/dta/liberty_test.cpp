@@ -1,0 +1,144 @@
+// Liberty reader: syntax, errors with line numbers, functions, real PDK libraries.
+#include "vosa/liberty.hpp"
+#include "data_dir.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace vosa::liberty;
+
+namespace {
+
+const char* kSmallLib = R"lib(/* header */
+library(tiny) {
+  time_unit : "1ps";
+  nom_voltage : 1.2;
+  capacitive_load_unit (1, pf);
+  lu_table_template(t2) {
+    variable_1 : input_net_transition;
+    index_1 ("1, 2");
+    index_2 ("10, 20");
+  }
+  cell (NAND2) {
+    area : 4.5;
+    pin(A, B) { direction : input; capacitance : 0.01; }
+    pin(Y) {
+      direction : output;
+      function : "!(A B)";
+      timing() {
+        related_pin : "A";
+        timing_sense : negative_unate;
+        cell_rise(t2) {
+          values ("1.0, 2.0", \
+                  "3.0, 4.0");
+        }
+      }
+    }
+  }
+  cell (DFF) {
+    ff (IQ, IQN) { next_state : "D"; clocked_on : "CLK"; clear : "R'"; }
+    pin(Q) { direction : output; function : "IQ"; }
+  }
+}
+)lib";
+
+}  // namespace
+
+TEST(Liberty, ParsesGroupsAttributesAndContinuations) {
+  const Library lib = build_library(parse_liberty(kSmallLib, "tiny.lib"), "tiny.lib");
+  EXPECT_EQ(lib.name, "tiny");
+  EXPECT_DOUBLE_EQ(lib.time_unit_ns, 1e-3);
+  EXPECT_DOUBLE_EQ(lib.nom_voltage, 1.2);
+  const Attribute* cap = lib.root.find_attribute("capacitive_load_unit");
+  ASSERT_NE(cap, nullptr);
+  EXPECT_TRUE(cap->is_complex);
+  EXPECT_EQ(cap->values, (std::vector<std::string>{"1", "pf"}));
+  const Cell& nand = lib.cell("NAND2");
+  EXPECT_DOUBLE_EQ(nand.area, 4.5);
+  ASSERT_NE(nand.find_pin("B"), nullptr);  // pin(A, B) declares two pins
+  const Pin* y = nand.find_pin("Y");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y->line, 14);
+  ASSERT_EQ(y->timing.size(), 1u);
+  const Table& rise = y->timing[0].tables.at("cell_rise");
+  EXPECT_EQ(rise.index_1, (std::vector<double>{1, 2}));  // from the template
+  EXPECT_DOUBLE_EQ(rise.lookup(1.5, 15), 2.5);
+  EXPECT_DOUBLE_EQ(rise.lookup(2, 20), 4.0);
+  const Cell& dff = lib.cell("DFF");
+  ASSERT_TRUE(dff.is_sequential());
+  EXPECT_EQ(dff.state->next_state, "D");
+  EXPECT_EQ(dff.state->clear, "R'");
+}
+
+TEST(Liberty, ErrorsNameFileAndLine) {
+  try {
+    parse_liberty("library(x) {\n  cell (A) {\n    area 3;\n  }\n}\n", "bad.lib");
+    FAIL() << "no error";
+  } catch (const LibertyError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.lib:3:"), std::string::npos) << e.what();
+  }
+  try {
+    parse_liberty("library(x) {\n  cell (A) {\n", "open.lib");
+    FAIL() << "no error";
+  } catch (const LibertyError& e) {
+    EXPECT_NE(std::string(e.what()).find("open.lib:2:"), std::string::npos) << e.what();
+  }
+  const Library lib = build_library(parse_liberty(kSmallLib, "tiny.lib"), "tiny.lib");
+  try {
+    lib.cell("NOPE");
+    FAIL() << "no error";
+  } catch (const LibertyError& e) {
+    EXPECT_NE(std::string(e.what()).find("'NOPE'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(read_liberty_file("/nonexistent/x.lib"), LibertyError);
+}
+
+TEST(Liberty, BooleanFunctions) {
+  const std::vector<std::string> ab{"A", "B"};
+  EXPECT_EQ(BoolExpr::parse("!(A B)").truth_table(ab), 0b0111u);
+  EXPECT_EQ(BoolExpr::parse("(A*B)'").truth_table(ab), 0b0111u);
+  EXPECT_EQ(BoolExpr::parse("A|B").truth_table(ab), 0b1110u);
+  EXPECT_EQ(BoolExpr::parse("A^B").truth_table(ab), 0b0110u);
+  EXPECT_EQ(BoolExpr::parse("!A+B").truth_table(ab), 0b1101u);
+  // XOR binds tighter than AND, AND tighter than OR (OpenSTA's precedence).
+  const std::vector<std::string> abc{"A", "B", "C"};
+  const BoolExpr e = BoolExpr::parse("A&B^C|!C");
+  for (unsigned k = 0; k < 8; ++k) {
+    const bool a = k & 1, b = k & 2, c = k & 4;
+    EXPECT_EQ(e.evaluate(abc, k), (a && (b != c)) || !c) << k;
+  }
+  EXPECT_EQ(BoolExpr::parse("((A&B)|(B&C))|(A&C)").variables(), abc);
+  EXPECT_THROW(BoolExpr::parse("A & (B"), LibertyError);
+  EXPECT_THROW(BoolExpr::parse("A B").evaluate({"A"}, 1), LibertyError);
+}
+
+TEST(Liberty, ReadsOsu018) {
+  const Library lib = load_library(vosa::test::osu018_liberty());
+  EXPECT_EQ(lib.name, "osu018_stdcells");
+  EXPECT_DOUBLE_EQ(lib.nom_voltage, 1.8);
+  const Cell& fa = lib.cell("FAX1");
+  const Pin* ys = fa.find_pin("YS");
+  ASSERT_NE(ys, nullptr);
+  const BoolExpr f = BoolExpr::parse(ys->function);
+  const std::vector<std::string> in{"A", "B", "C"};
+  EXPECT_EQ(f.truth_table(in), 0b10010110u);  // sum = A^B^C
+  EXPECT_TRUE(lib.cell("DFFPOSX1").is_sequential());
+  bool has_setup = false;
+  for (const auto& arc : lib.cell("DFFPOSX1").find_pin("D")->timing)
+    has_setup |= arc.timing_type == "setup_rising";
+  EXPECT_TRUE(has_setup);
+}
+
+TEST(Liberty, ReadsGzippedSky130) {
+  const std::string path =
+      vosa::test::data_file("pdks/sky130_fd_sc_hd/sky130_fd_sc_hd__ss_n40C_1v28.lib.gz");
+  const Library lib = load_library(path);
+  EXPECT_DOUBLE_EQ(lib.nom_voltage, 1.28);
+  EXPECT_GT(lib.cells.size(), 400u);
+  const Cell& nand = lib.cell("sky130_fd_sc_hd__nand2_1");
+  const Pin* y = nand.find_pin("Y");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(BoolExpr::parse(y->function).truth_table({"A", "B"}), 0b0111u);
+  ASSERT_FALSE(y->timing.empty());
+  const Table& t = y->timing[0].tables.at("cell_rise");
+  EXPECT_GT(t.lookup(0.01, 0.005), 0.0);
+}
