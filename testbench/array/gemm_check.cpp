@@ -1,0 +1,212 @@
+// Self-check of a generated array in Verilator: integer GEMMs of many shapes,
+// tiled onto the array, compared bit-exact with reference_gemm().
+//   vosa_gemm_check [--seed S] [--random N]     run the checks (exit 1 on a mismatch)
+//   vosa_gemm_check --bench M K N [--repeat R]  time one large GEMM
+#include "Vvosa_top.h"
+#include "vosa/array_driver.hpp"
+#include "vosa/gemm_reference.hpp"
+
+#include <verilated.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+
+namespace {
+
+using Driver = vosa::ArrayDriver<Vvosa_top>;
+
+struct Tally {
+  int gemms = 0;
+  std::uint64_t macs = 0;
+  int failures = 0;
+};
+
+std::vector<std::int32_t> random_matrix(std::mt19937_64& rng, std::size_t count, std::int64_t lo,
+                                        std::int64_t hi) {
+  std::uniform_int_distribution<std::int64_t> dist(lo, hi);
+  std::vector<std::int32_t> v(count);
+  for (auto& x : v) x = static_cast<std::int32_t>(dist(rng));
+  return v;
+}
+
+void check(Driver& drv, Tally& tally, const std::string& name, const std::vector<std::int32_t>& a,
+           const std::vector<std::int32_t>& b, int m, int k, int n) {
+  const auto got = drv.gemm(a, b, m, k, n);
+  const auto want = vosa::reference_gemm(a, b, m, k, n);
+  ++tally.gemms;
+  tally.macs += static_cast<std::uint64_t>(m) * k * n;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (got[i] != want[i]) {
+      ++tally.failures;
+      std::printf("FAIL %s (%dx%d by %dx%d): C[%zu][%zu] = %lld, expected %lld\n", name.c_str(), m,
+                  k, k, n, i / n, i % n, static_cast<long long>(got[i]),
+                  static_cast<long long>(want[i]));
+      return;
+    }
+  }
+}
+
+int run_checks(std::uint64_t seed, int random_count) {
+  auto top = std::make_unique<Vvosa_top>();
+  Driver drv(*top);
+  const auto& p = drv.params();
+  drv.reset();
+  std::mt19937_64 rng(seed);
+  Tally tally;
+
+  auto rand_check = [&](const std::string& name, int m, int k, int n) {
+    check(drv, tally, name, random_matrix(rng, static_cast<std::size_t>(m) * k, p.act_min(), p.act_max()),
+          random_matrix(rng, static_cast<std::size_t>(k) * n, p.weight_min(), p.weight_max()), m, k, n);
+  };
+
+  // Shapes that fit exactly, one element, and non-multiples of the array size.
+  rand_check("exact tile", p.rows, p.rows, p.cols);
+  rand_check("single element", 1, 1, 1);
+  rand_check("multi-tile", 2 * p.rows + 1, 2 * p.rows + 1, 2 * p.cols + 1);
+  std::uniform_int_distribution<int> dim_m(1, 3 * p.rows + 2), dim_k(1, 3 * p.rows + 2),
+      dim_n(1, 3 * p.cols + 2);
+  for (int i = 0; i < random_count; ++i) rand_check("random shape", dim_m(rng), dim_k(rng), dim_n(rng));
+
+  // The accumulator's worst cases at K = rows: every product at its extreme.
+  const int m = p.rows, k = p.rows, n = p.cols;
+  auto filled = [](std::size_t count, std::int64_t v) {
+    return std::vector<std::int32_t>(count, static_cast<std::int32_t>(v));
+  };
+  const std::size_t mk = static_cast<std::size_t>(m) * k, kn = static_cast<std::size_t>(k) * n;
+  check(drv, tally, "extreme min*min", filled(mk, p.act_min()), filled(kn, p.weight_min()), m, k, n);
+  check(drv, tally, "extreme max*max", filled(mk, p.act_max()), filled(kn, p.weight_max()), m, k, n);
+  check(drv, tally, "extreme min*max", filled(mk, p.act_min()), filled(kn, p.weight_max()), m, k, n);
+  check(drv, tally, "extreme max*min", filled(mk, p.act_max()), filled(kn, p.weight_min()), m, k, n);
+
+  // Empty shapes are rejected before anything reaches the array.
+  for (const auto& shape : {std::array<int, 3>{0, 1, 1}, {1, 0, 1}, {1, 1, 0}}) {
+    try {
+      drv.gemm({}, {}, shape[0], shape[1], shape[2]);
+      ++tally.failures;
+      std::printf("FAIL: empty GEMM %dx%dx%d was accepted\n", shape[0], shape[1], shape[2]);
+    } catch (const std::invalid_argument& e) {
+      if (std::strstr(e.what(), "empty") == nullptr) {
+        ++tally.failures;
+        std::printf("FAIL: unexpected message for an empty GEMM: %s\n", e.what());
+      }
+    }
+  }
+  // Operands out of the array's range are rejected too.
+  try {
+    drv.gemm({static_cast<std::int32_t>(p.act_max() + 1)}, {0}, 1, 1, 1);
+    ++tally.failures;
+    std::printf("FAIL: an out-of-range activation was accepted\n");
+  } catch (const std::invalid_argument&) {
+  }
+
+  // A reset in the middle of a stream: nothing of the interrupted stream may
+  // come out afterwards, and the next GEMM is exact.
+  {
+    const auto a = random_matrix(rng, static_cast<std::size_t>(p.rows) * p.rows, p.act_min(), p.act_max());
+    const auto b = random_matrix(rng, static_cast<std::size_t>(p.rows) * p.cols, p.weight_min(), p.weight_max());
+    if constexpr (vosa_params::kWeightStationary) {
+      drv.load_weight_tile(b, p.rows, p.cols, 0, 0);
+      for (int i = 0; i < p.rows; ++i) {
+        drv.push_activation_row(a, p.rows, i, 0);
+        drv.tick();
+      }
+    } else {
+      top->in_valid_i = 1;
+      for (int i = 0; i < p.rows / 2 + 1; ++i) drv.tick();
+    }
+    drv.reset();
+    for (int i = 0; i < 4 * (p.rows + p.cols) + 8; ++i) {
+      drv.tick();
+      if (top->out_valid_o || top->busy_o) {
+        ++tally.failures;
+        std::printf("FAIL: the array reports a result or activity after a mid-stream reset\n");
+        break;
+      }
+    }
+    check(drv, tally, "after mid-stream reset", a, b, p.rows, p.rows, p.cols);
+  }
+
+  std::printf(
+      "gemm_check: %s %dx%d %s array, %dx%d-bit %s operands, %d-bit accumulators: %d GEMMs, "
+      "%llu MACs checked bit-exact against the reference, %llu cycles, %d mismatching GEMMs\n",
+      tally.failures ? "FAIL" : "PASS", p.rows, p.cols,
+      p.weight_stationary ? "weight-stationary" : "output-stationary", p.act_bits, p.weight_bits,
+      p.is_signed ? "signed" : "unsigned", p.acc_bits, tally.gemms,
+      static_cast<unsigned long long>(tally.macs), static_cast<unsigned long long>(drv.cycles()),
+      tally.failures);
+  top->final();
+  return tally.failures ? 1 : 0;
+}
+
+int run_bench(int m, int k, int n, int repeat) {
+  auto top = std::make_unique<Vvosa_top>();
+  Driver drv(*top);
+  const auto& p = drv.params();
+  drv.reset();
+  std::mt19937_64 rng(1);
+  const auto a = random_matrix(rng, static_cast<std::size_t>(m) * k, p.act_min(), p.act_max());
+  const auto b = random_matrix(rng, static_cast<std::size_t>(k) * n, p.weight_min(), p.weight_max());
+  const auto want = vosa::reference_gemm(a, b, m, k, n);
+  const std::uint64_t cycles0 = drv.cycles();
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < repeat; ++r) {
+    if (drv.gemm(a, b, m, k, n) != want) {
+      std::printf("bench: result mismatch\n");
+      return 1;
+    }
+  }
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cycles = static_cast<double>(drv.cycles() - cycles0);
+  const double macs = static_cast<double>(m) * k * n * repeat;
+  // One JSON line, so scripts can collect it.
+  std::printf(
+      "{\"rows\": %d, \"cols\": %d, \"m\": %d, \"k\": %d, \"n\": %d, \"repeat\": %d, "
+      "\"seconds\": %.4f, \"cycles\": %.0f, \"cycles_per_s\": %.1f, \"macs_per_s\": %.1f, "
+      "\"pe_cycles_per_s\": %.1f}\n",
+      p.rows, p.cols, m, k, n, repeat, s, cycles, cycles / s, macs / s,
+      cycles * p.rows * p.cols / s);
+  top->final();
+  return 0;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: vosa_gemm_check [--seed S] [--random N]\n"
+               "       vosa_gemm_check --bench M K N [--repeat R]\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Verilated::commandArgs(argc, argv);
+  std::uint64_t seed = 1;
+  int random_count = 24;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--seed" && i + 1 < argc) {
+      seed = std::strtoull(argv[++i], nullptr, 10);
+    } else if (arg == "--random" && i + 1 < argc) {
+      random_count = std::atoi(argv[++i]);
+    } else if (arg == "--bench" && i + 3 < argc) {
+      const int m = std::atoi(argv[i + 1]), k = std::atoi(argv[i + 2]), n = std::atoi(argv[i + 3]);
+      int repeat = 1;
+      if (i + 5 < argc && std::string(argv[i + 4]) == "--repeat") repeat = std::atoi(argv[i + 5]);
+      if (m <= 0 || k <= 0 || n <= 0 || repeat <= 0) return usage();
+      return run_bench(m, k, n, repeat);
+    } else {
+      return usage();
+    }
+  }
+  try {
+    return run_checks(seed, random_count);
+  } catch (const std::exception& e) {
+    std::printf("gemm_check: FAIL: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,231 @@
+// Drives a Verilated vosa_top through its streaming interface (see the
+// comments at the top of rtl_templates/vosa_top_*.v) and runs integer GEMMs
+// of any shape on it, tiling K and N (and M for output-stationary arrays)
+// onto the array. Compiled together with the generated include/vosa_params.h.
+#pragma once
+
+#include "vosa/gemm_reference.hpp"
+#include "vosa/port_bits.hpp"
+#include "vosa_params.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vosa {
+
+struct ArrayParams {
+  int rows = vosa_params::kRows;
+  int cols = vosa_params::kCols;
+  int act_bits = vosa_params::kActBits;
+  int weight_bits = vosa_params::kWeightBits;
+  int acc_bits = vosa_params::kAccBits;
+  bool is_signed = vosa_params::kSigned;
+  bool weight_stationary = vosa_params::kWeightStationary;
+
+  std::int64_t act_min() const { return is_signed ? -(1LL << (act_bits - 1)) : 0; }
+  std::int64_t act_max() const { return is_signed ? (1LL << (act_bits - 1)) - 1 : (1LL << act_bits) - 1; }
+  std::int64_t weight_min() const { return is_signed ? -(1LL << (weight_bits - 1)) : 0; }
+  std::int64_t weight_max() const {
+    return is_signed ? (1LL << (weight_bits - 1)) - 1 : (1LL << weight_bits) - 1;
+  }
+};
+
+template <class Top>
+class ArrayDriver {
+ public:
+  explicit ArrayDriver(Top& top) : top_(top) {
+    top_.clk_i = 0;
+    top_.rst_ni = 1;
+    idle_inputs();
+    top_.eval();
+  }
+
+  const ArrayParams& params() const { return p_; }
+  std::uint64_t cycles() const { return cycles_; }
+  std::uint64_t macs() const { return macs_; }
+
+  // Asserts the active-low reset for `cycles` clock cycles.
+  void reset(int cycles = 2) {
+    idle_inputs();
+    top_.rst_ni = 0;
+    for (int i = 0; i < cycles; ++i) tick();
+    top_.rst_ni = 1;
+    tick();
+  }
+
+  // One clock cycle: the inputs set now are captured at the rising edge;
+  // outputs read afterwards belong to the new cycle.
+  void tick() {
+    top_.clk_i = 0;
+    top_.eval();
+    top_.clk_i = 1;
+    top_.eval();
+    ++cycles_;
+  }
+
+  // C = A * B for row-major A[m][k], B[k][n]; exact int64 sums. Operands must
+  // fit the array's widths. Throws std::invalid_argument on empty shapes.
+  std::vector<std::int64_t> gemm(const std::vector<std::int32_t>& a,
+                                 const std::vector<std::int32_t>& b, int m, int k, int n) {
+    check_gemm_shape(a.size(), b.size(), m, k, n);
+    check_range(a, p_.act_min(), p_.act_max(), "activation");
+    check_range(b, p_.weight_min(), p_.weight_max(), "weight");
+    std::vector<std::int64_t> c(static_cast<std::size_t>(m) * n, 0);
+    if constexpr (vosa_params::kWeightStationary) {
+      gemm_weight_stationary(a, b, m, k, n, c);
+    } else {
+      gemm_output_stationary(a, b, m, k, n, c);
+    }
+    macs_ += static_cast<std::uint64_t>(m) * k * n;
+    return c;
+  }
+
+  // --- Weight-stationary primitives (public so tests can interrupt a stream).
+
+  // Loads B[k0..k0+rows)[n0..n0+cols) (zero outside B) into the array.
+  void load_weight_tile(const std::vector<std::int32_t>& b, int k, int n, int k0, int n0) {
+    wait_idle();
+    for (int r = p_.rows - 1; r >= 0; --r) {  // bottom row first
+      for (int c = 0; c < p_.cols; ++c) {
+        const int kk = k0 + r, nn = n0 + c;
+        const std::int64_t w = (kk < k && nn < n) ? b[static_cast<std::size_t>(kk) * n + nn] : 0;
+        set_bits(top_.w_row_i, c * p_.weight_bits, p_.weight_bits, static_cast<std::uint64_t>(w));
+      }
+      top_.w_valid_i = 1;
+      tick();
+    }
+    top_.w_valid_i = 0;
+  }
+
+  // Presents activation row A[mi][k0..k0+rows) (zero outside A) for one cycle.
+  void push_activation_row(const std::vector<std::int32_t>& a, int k, int mi, int k0) {
+    for (int r = 0; r < p_.rows; ++r) {
+      const int kk = k0 + r;
+      const std::int64_t x = kk < k ? a[static_cast<std::size_t>(mi) * k + kk] : 0;
+      set_bits(top_.a_vec_i, r * p_.act_bits, p_.act_bits, static_cast<std::uint64_t>(x));
+    }
+    top_.in_valid_i = 1;
+  }
+
+ private:
+  void idle_inputs() {
+    if constexpr (vosa_params::kWeightStationary) {
+      top_.w_valid_i = 0;
+      top_.in_valid_i = 0;
+    } else {
+      top_.in_valid_i = 0;
+      top_.in_last_i = 0;
+    }
+  }
+
+  static void check_range(const std::vector<std::int32_t>& v, std::int64_t lo, std::int64_t hi,
+                          const char* what) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (v[i] < lo || v[i] > hi) {
+        throw std::invalid_argument(std::string(what) + " " + std::to_string(v[i]) + " at index " +
+                                    std::to_string(i) + " does not fit the array's range [" +
+                                    std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      }
+    }
+  }
+
+  std::int64_t output_element(int c) const {
+    return field_value(get_bits(top_.out_vec_o, c * p_.acc_bits, p_.acc_bits), p_.acc_bits,
+                       p_.is_signed);
+  }
+
+  void wait_idle() {
+    for (int guard = 0; top_.busy_o; ++guard) {
+      if (guard > 4 * (p_.rows + p_.cols) + 16) throw std::runtime_error("array stays busy");
+      tick();
+    }
+  }
+
+  void gemm_weight_stationary(const std::vector<std::int32_t>& a,
+                              const std::vector<std::int32_t>& b, int m, int k, int n,
+                              std::vector<std::int64_t>& c) {
+    for (int n0 = 0; n0 < n; n0 += p_.cols) {
+      for (int k0 = 0; k0 < k; k0 += p_.rows) {
+        load_weight_tile(b, k, n, k0, n0);
+        int sent = 0, received = 0;
+        const int timeout = m + 4 * (p_.rows + p_.cols) + 16;
+        for (int guard = 0; received < m; ++guard) {
+          if (guard > timeout) throw std::runtime_error("array produced too few results");
+          if (sent < m) {
+            push_activation_row(a, k, sent++, k0);
+          } else {
+            top_.in_valid_i = 0;
+          }
+          tick();
+          if (top_.out_valid_o) {
+            for (int cc = 0; cc < p_.cols && n0 + cc < n; ++cc)
+              c[static_cast<std::size_t>(received) * n + n0 + cc] += output_element(cc);
+            ++received;
+          }
+        }
+        top_.in_valid_i = 0;
+      }
+    }
+  }
+
+  void gemm_output_stationary(const std::vector<std::int32_t>& a,
+                              const std::vector<std::int32_t>& b, int m, int k, int n,
+                              std::vector<std::int64_t>& c) {
+    // acc_bits is sized for `rows` products, so one tile sums at most rows steps.
+    const int depth = p_.rows;
+    for (int m0 = 0; m0 < m; m0 += p_.rows) {
+      for (int n0 = 0; n0 < n; n0 += p_.cols) {
+        for (int k0 = 0; k0 < k; k0 += depth) {
+          const int steps = std::min(depth, k - k0);
+          for (int s = 0; s < steps;) {
+            if (!top_.in_ready_o) {
+              top_.in_valid_i = 0;
+              tick();
+              continue;
+            }
+            const int kk = k0 + s;
+            for (int r = 0; r < p_.rows; ++r) {
+              const std::int64_t x =
+                  m0 + r < m ? a[static_cast<std::size_t>(m0 + r) * k + kk] : 0;
+              set_bits(top_.a_vec_i, r * p_.act_bits, p_.act_bits, static_cast<std::uint64_t>(x));
+            }
+            for (int cc = 0; cc < p_.cols; ++cc) {
+              const std::int64_t w =
+                  n0 + cc < n ? b[static_cast<std::size_t>(kk) * n + n0 + cc] : 0;
+              set_bits(top_.w_vec_i, cc * p_.weight_bits, p_.weight_bits,
+                       static_cast<std::uint64_t>(w));
+            }
+            top_.in_valid_i = 1;
+            top_.in_last_i = (s == steps - 1);
+            tick();
+            ++s;
+          }
+          top_.in_valid_i = 0;
+          top_.in_last_i = 0;
+          // Results drain bottom row first, one row per cycle.
+          int drained = 0;
+          const int timeout = 4 * (p_.rows + p_.cols) + 16;
+          for (int guard = 0; drained < p_.rows; ++guard) {
+            if (guard > timeout) throw std::runtime_error("array did not drain its results");
+            tick();
+            if (!top_.out_valid_o) continue;
+            const int row = p_.rows - 1 - drained++;
+            if (m0 + row >= m) continue;
+            for (int cc = 0; cc < p_.cols && n0 + cc < n; ++cc)
+              c[static_cast<std::size_t>(m0 + row) * n + n0 + cc] += output_element(cc);
+          }
+        }
+      }
+    }
+  }
+
+  Top& top_;
+  ArrayParams p_;
+  std::uint64_t cycles_ = 0;
+  std::uint64_t macs_ = 0;
+};
+
+}  // namespace vosa
