@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Bad configs: each must fail with a message naming the field (and value),
+# exit non-zero, and leave no output directory behind.
+set -uo pipefail
+VOSA="$1"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+fails=0
+expect_error() {  # name, config text, expected message fragment
+  local name="$1" text="$2" want="$3"
+  printf '%s' "$text" > "$WORK/$name.json"
+  local out rc
+  out="$("$VOSA" generate --config "$WORK/$name.json" --out "$WORK/out_$name" 2>&1)"
+  rc=$?
+  if [ $rc -eq 0 ]; then echo "FAIL $name: accepted"; fails=$((fails+1)); return; fi
+  if [[ "$out" != *"$want"* ]]; then echo "FAIL $name: message '$out' lacks '$want'"; fails=$((fails+1)); return; fi
+  if [ -e "$WORK/out_$name" ] || [ -e "$WORK/out_$name.partial" ]; then
+    echo "FAIL $name: left output behind"; fails=$((fails+1)); return
+  fi
+  echo "ok   $name: $out"
+}
+expect_error rows_zero '{"rows": 0, "cols": 4}' "field 'rows' = 0 is invalid: allowed range is 1..256"
+expect_error cols_big '{"rows": 4, "cols": 300}' "field 'cols' = 300"
+expect_error act_bits '{"rows": 4, "cols": 4, "act_bits": 1}' "'act_bits' = 1 is invalid: allowed range is 2..16"
+expect_error acc_small '{"rows": 8, "cols": 4, "acc_bits": 16}' "'acc_bits' = 16 is invalid: too small"
+expect_error dataflow '{"rows": 4, "cols": 4, "dataflow": "diagonal"}' "'dataflow' = \"diagonal\""
+expect_error unknown '{"rows": 4, "cols": 4, "razr": 1}' "unknown field 'razr'"
+expect_error missing_rows '{"cols": 4}' "'rows' = (missing)"
+expect_error malformed '{"rows": 4, "cols": ' "malformed JSON"
+expect_error not_object '[4, 4]' "must be a JSON object"
+out="$("$VOSA" generate --config "$WORK/does_not_exist.json" --out "$WORK/o" 2>&1)"
+if [ $? -eq 0 ] || [[ "$out" != *"does_not_exist.json: cannot open"* ]]; then
+  echo "FAIL missing file: '$out'"; fails=$((fails+1)); else echo "ok   missing file: $out"; fi
+[ $fails -eq 0 ] && echo "bad_config: every bad config rejected cleanly" || exit 1
