@@ -9,6 +9,7 @@
 # Artefacts go to build/<config>/... with a log per step.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 .DEFAULT_GOAL := help
 
 ROOT          := $(abspath .)
@@ -24,7 +25,14 @@ VOSA          := $(BUILD)/vosa
 DESIGN_DIR    := $(BUILD)/$(CONFIG_NAME)/design
 SIM_DIR       := $(BUILD)/$(CONFIG_NAME)/sim
 
+# Steps `make demo` runs after rtl and sim; stage fragments append to it.
+DEMO_STEPS :=
+
 .PHONY: help setup build demo test rtl sim bench bench-sim clean
+
+# Stage fragments (synthesis/STA, characterization, DNN layers, ...) live in
+# flow/, beside the Tcl they drive.
+include $(sort $(wildcard flow/*.mk))
 
 help:
 	@echo "vosa make targets:"
@@ -46,7 +54,11 @@ rtl: setup
 	$(VOSA) generate --config $(CONFIG) --out $(DESIGN_DIR)
 
 sim: rtl
-	testbench/run_gemm_check.sh $(DESIGN_DIR) $(SIM_DIR)
+	@mkdir -p $(SIM_DIR)
+	testbench/run_gemm_check.sh $(DESIGN_DIR) $(SIM_DIR) | tee $(SIM_DIR)/gemm_check.log
+
+demo: setup rtl sim $(DEMO_STEPS)
+	@scripts/demo_summary.sh $(BUILD)/$(CONFIG_NAME) $(PDK)
 
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -54,11 +66,8 @@ test: setup
 bench: bench-sim
 
 bench-sim: setup
-	scripts/bench_sim.sh
+	BUILD=$(abspath $(BUILD)) scripts/bench_sim.sh
 
 clean:
 	rm -rf $(BUILD)
 
-# Stage fragments (synthesis/STA, characterization, DNN layers, ...) live
-# beside the tools they drive.
-include $(sort $(wildcard flow/*.mk))

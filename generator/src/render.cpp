@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -140,9 +141,32 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
   return files;
 }
 
+namespace {
+
+// True when `dir` holds exactly `files` with the same contents, so a rerun can
+// leave it (and its timestamps, which make's incremental rebuilds rely on) alone.
+bool directory_matches(const fs::path& dir, const std::vector<GeneratedFile>& files) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return false;
+  std::size_t regular_files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec))
+    if (entry.is_regular_file()) ++regular_files;
+  if (ec || regular_files != files.size()) return false;
+  for (const auto& f : files) {
+    std::ifstream in(dir / f.path, std::ios::binary);
+    if (!in) return false;
+    const std::string existing((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (existing != f.content) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void write_files_atomically(const std::vector<GeneratedFile>& files, const std::string& out_dir) {
   const fs::path target = fs::absolute(out_dir).lexically_normal();
   if (target.filename().empty()) throw std::runtime_error("invalid output directory '" + out_dir + "'");
+  if (directory_matches(target, files)) return;
   const fs::path staging = target.parent_path() / (target.filename().string() + ".partial");
   std::error_code ec;
   fs::remove_all(staging, ec);

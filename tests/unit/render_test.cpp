@@ -78,5 +78,14 @@ TEST(WriteFilesAtomically, ReplacesDirectoryAndLeavesNoStaging) {
   EXPECT_TRUE(fs::exists(dir / "a/b.txt"));
   EXPECT_FALSE(fs::exists(dir / "stale"));
   EXPECT_FALSE(fs::exists(dir.string() + ".partial"));
+  // Rewriting identical content leaves the files untouched (make relies on it).
+  const auto before = fs::last_write_time(dir / "a/b.txt");
+  vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+  EXPECT_EQ(before, fs::last_write_time(dir / "a/b.txt"));
+  vosa::write_files_atomically({{"a/b.txt", "changed"}}, dir.string());
+  std::ifstream in(dir / "a/b.txt");
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "changed");
   fs::remove_all(dir);
 }
