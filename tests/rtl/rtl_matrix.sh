@@ -3,14 +3,14 @@
 # given and every operand width in 4 8 12 16, generate the design, lint it
 # with `verilator --lint-only -Wall` (no warning allowed) and run
 # `yosys synth` on it (no error or warning allowed).
-#   rtl_matrix.sh VOSA DATAFLOW WORK_DIR ROWSxCOLS [ROWSxCOLS ...]
+#   [WIDTHS="8 16"] rtl_matrix.sh VOSA DATAFLOW WORK_DIR ROWSxCOLS [ROWSxCOLS ...]
 set -euo pipefail
 VOSA="$1"; DATAFLOW="$2"; WORK="$3"; shift 3
 mkdir -p "$WORK"
 count=0
 for size in "$@"; do
   rows="${size%x*}"; cols="${size#*x}"
-  for width in 4 8 12 16; do
+  for width in ${WIDTHS:-4 8 12 16}; do
     name="${DATAFLOW}_${rows}x${cols}_w${width}"
     dir="$WORK/$name"
     printf '{"rows": %d, "cols": %d, "act_bits": %d, "weight_bits": %d, "dataflow": "%s"}\n' \
