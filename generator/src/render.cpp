@@ -15,13 +15,20 @@ namespace vosa {
 
 const char* const kGeneratorVersion = "0.1.0";
 
-std::string render_template(const std::string& text, const std::map<std::string, std::string>& vars,
-                            const std::string& template_name) {
+namespace {
+
+bool truthy(const std::map<std::string, std::string>& vars, const std::string& name) {
+  const auto it = vars.find(name);
+  return it != vars.end() && !it->second.empty() && it->second != "0";
+}
+
+std::string substitute(const std::string& text, const std::map<std::string, std::string>& vars,
+                       const std::string& template_name) {
   static const std::regex placeholder(R"(\{\{([A-Z][A-Z0-9_]*)\}\})");
   std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), placeholder);
   std::size_t last = 0;
-  for (auto it = begin; it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), placeholder);
+       it != std::sregex_iterator(); ++it) {
     const auto& m = *it;
     out.append(text, last, static_cast<std::size_t>(m.position()) - last);
     const auto var = vars.find(m[1].str());
@@ -34,6 +41,48 @@ std::string render_template(const std::string& text, const std::map<std::string,
   }
   out.append(text, last, std::string::npos);
   return out;
+}
+
+// Finds the line holding a section tag when the tag is the line's only
+// content (optionally behind `//`), so the tag line vanishes from the output.
+std::pair<std::size_t, std::size_t> tag_extent(const std::string& text, std::size_t pos,
+                                               std::size_t len) {
+  std::size_t begin = text.rfind('\n', pos == 0 ? 0 : pos - 1);
+  begin = (begin == std::string::npos || pos == 0) ? 0 : begin + 1;
+  std::size_t end = text.find('\n', pos + len);
+  end = end == std::string::npos ? text.size() : end + 1;
+  const std::string before = text.substr(begin, pos - begin);
+  const std::string after = text.substr(pos + len, end - pos - len);
+  static const std::regex blank_before(R"(^\s*(//)?\s*$)"), blank_after(R"(^\s*$)");
+  if (std::regex_match(before, blank_before) && std::regex_match(after, blank_after))
+    return {begin, end};
+  return {pos, pos + len};
+}
+
+}  // namespace
+
+std::string render_template(const std::string& text, const std::map<std::string, std::string>& vars,
+                            const std::string& template_name) {
+  // Sections: {{#NAME}}...{{/NAME}} is kept when NAME is set (non-empty, not
+  // "0"), {{^NAME}}...{{/NAME}} when it is not. Sections of different names nest.
+  static const std::regex open_tag(R"(\{\{([#^])([A-Z][A-Z0-9_]*)\}\})");
+  std::smatch m;
+  if (!std::regex_search(text, m, open_tag)) return substitute(text, vars, template_name);
+  const std::string name = m[2].str();
+  const bool keep = (m[1].str() == "#") == truthy(vars, name);
+  const std::size_t open_pos = static_cast<std::size_t>(m.position());
+  const std::string close = "{{/" + name + "}}";
+  const std::size_t close_pos = text.find(close, open_pos);
+  if (close_pos == std::string::npos) {
+    throw std::runtime_error("template " + template_name + ": section {{" + m[1].str() + name +
+                             "}} is not closed by " + close);
+  }
+  const auto open_ext = tag_extent(text, open_pos, static_cast<std::size_t>(m.length()));
+  const auto close_ext = tag_extent(text, close_pos, close.size());
+  const std::string inner = text.substr(open_ext.second, close_ext.first - open_ext.second);
+  return substitute(text.substr(0, open_ext.first), vars, template_name) +
+         (keep ? render_template(inner, vars, template_name) : std::string()) +
+         render_template(text.substr(close_ext.second), vars, template_name);
 }
 
 namespace {

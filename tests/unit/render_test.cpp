@@ -14,6 +14,14 @@ TEST(RenderTemplate, SubstitutesAndKeepsVerilogBraces) {
   EXPECT_EQ(vosa::render_template(tpl, {{"A", "1"}, {"B_2", "two"}}, "t"), "x 1 {{(N-1){1'b0}}} two");
 }
 
+TEST(RenderTemplate, Sections) {
+  const std::string tpl =
+      "a\n  // {{#ON}}\n  on {{X}}\n  // {{/ON}}\n{{^ON}}off\n{{/ON}}b {{#OFF}}x{{/OFF}}{{^OFF}}y{{/OFF}}\n";
+  EXPECT_EQ(vosa::render_template(tpl, {{"ON", "1"}, {"OFF", "0"}, {"X", "7"}}, "t"), "a\n  on 7\nb y\n");
+  EXPECT_EQ(vosa::render_template(tpl, {{"ON", ""}, {"OFF", "1"}, {"X", "7"}}, "t"), "a\noff\nb x\n");
+  EXPECT_THROW(vosa::render_template("{{#A}}never closed", {}, "t"), std::runtime_error);
+}
+
 TEST(RenderTemplate, MissingValueIsAnError) {
   try {
     vosa::render_template("{{MISSING}}", {}, "foo.v");
