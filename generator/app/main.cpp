@@ -1,5 +1,6 @@
 // The `vosa` binary: one entry point, one subcommand per step of the chain.
 #include "vosa/commands.hpp"
+#include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vosa ") + vosa::kGeneratorVersion);
   app.require_subcommand(1);
   vosa::add_generate_command(app);
+  vosa::add_flow_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,52 @@
+# Synthesis and static timing of the PE on a PDK, per corner (docs/flow.md).
+# Included by the top-level Makefile; the file-level rules live in
+# flow/stages.make, run as a sub-make once vosa is built (it asks vosa for the
+# PDK's corners). Knobs:
+#   PDK=osu018|sky130hd|gf180mcu7t|ihp_sg13g2|<your pdk_configs/*.json>
+#   CORNERS="ss_n40C_1v28 ss_n40C_1v30"  corners to time (default: the PDK's
+#            voltage ladder; a non-ladder voltage uses the voltage model)
+#   VOLTAGES=1.30,1.50  the same, by voltage on the default ladder
+#   PERIOD_NS=  clock period (default: the PE's critical path at the sign-off
+#            corner, rounded up to the next 10 ps)
+CORNERS   ?=
+VOLTAGES  ?=
+PERIOD_NS ?=
+FLOW_MAKE = $(MAKE) --no-print-directory -f $(ROOT)/flow/stages.make ROOT=$(ROOT) BUILD=$(BUILD) \
+  VOSA=$(VOSA) CONFIG_NAME=$(CONFIG_NAME) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
+  REQUESTED_CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" PERIOD_NS="$(PERIOD_NS)"
+
+.PHONY: synth sta sdf power flow-all synth-array validate-vmodel bench-flow help-flow
+
+synth: rtl
+	@$(FLOW_MAKE) synth
+sta: rtl
+	@$(FLOW_MAKE) sta
+sdf: rtl
+	@$(FLOW_MAKE) sdf
+power: rtl
+	@$(FLOW_MAKE) power
+# synth + sta + sdf + power in one go
+flow-all: rtl
+	@$(FLOW_MAKE) all
+
+# Whole-array synthesis (vosa_top flat) for the benchmark; CONFIG picks the array.
+ARRAY_CONFIG ?= flow/configs/array_16x16.json
+synth-array: setup
+	@$(FLOW_MAKE) synth-array ARRAY_CONFIG=$(ARRAY_CONFIG)
+
+# Voltage model check: fit sky130 ss_n40C without 1.40 V, predict 1.40 V.
+validate-vmodel: rtl
+	@$(FLOW_MAKE) validate-vmodel PDK=sky130hd
+
+# Wall time of the flow per PDK and of a 16x16 array synthesis.
+bench-flow: setup
+	scripts/bench_flow.sh $(BUILD)
+
+help-flow:
+	@echo "  make synth       synthesize the PE of CONFIG onto PDK (build/<config>/<pdk>/synth/pe_netlist.v)"
+	@echo "  make sta         per-bit timing of the PE output register at every corner (sta/bit_timing.json)"
+	@echo "  make sdf         SDF per corner (sdf/<corner>.sdf); make power: power/energy.json"
+	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16)"
+	@echo "  make validate-vmodel  voltage model held-out-corner check (sky130 ss_n40C 1.40 V)"
+	@echo "  make bench-flow  flow wall time per PDK -> docs/PERFORMANCE.md"
+	@echo "  Flow knobs: PDK= CORNERS= VOLTAGES= PERIOD_NS= (see docs/flow.md)"

@@ -1,0 +1,126 @@
+# File-level rules of the synthesis/STA flow, run by flow/flow.mk as a
+# sub-make (so vosa exists when the corner list is computed). Artefacts:
+#   $(P)/synth/pe_netlist.v, synth.log, stat.txt
+#   $(P)/sta/<corner>.paths.tsv + <corner>.log, critical_path.txt, bit_timing.json
+#   $(P)/sdf/<corner>.sdf
+#   $(P)/power/<corner>.power.tsv, energy.json
+# Reruns are incremental: stamps change only when their content changes.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+P         := $(BUILD)/$(CONFIG_NAME)/$(PDK)
+PDK_CACHE := $(BUILD)/pdk
+MANIFEST  := $(DESIGN_DIR)/manifest.json
+NETLIST   := $(P)/synth/pe_netlist.v
+PDK_TCL   := $(P)/pdk.tcl
+FLOW      := $(ROOT)/flow
+PATHS_PER_BIT ?= 5
+
+# Fail early, with vosa's message, on an unknown PDK or a broken config.
+PDK_FILE := $(shell $(VOSA) pdk get --pdk $(PDK) name >/dev/null 2>$(BUILD)/.pdk_error && \
+              $(VOSA) pdk corners --pdk $(PDK) >/dev/null 2>>$(BUILD)/.pdk_error && echo ok)
+ifneq ($(PDK_FILE),ok)
+$(error $(shell cat $(BUILD)/.pdk_error))
+endif
+PDK_JSON := $(firstword $(wildcard $(PDK)) $(wildcard $(ROOT)/pdk_configs/$(PDK).json))
+SIGNOFF  := $(shell $(VOSA) pdk get --pdk $(PDK) signoff_corner)
+CORNERS  := $(REQUESTED_CORNERS)
+ifneq ($(strip $(VOLTAGES)),)
+CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGES) 2>$(BUILD)/.pdk_error || echo FAILED)
+ifneq ($(filter FAILED,$(CORNERS)),)
+$(error $(shell cat $(BUILD)/.pdk_error))
+endif
+endif
+ifeq ($(strip $(CORNERS)),)
+CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK))
+endif
+comma := ,
+space := $(subst ,, )
+CORNER_LIST := $(subst $(space),$(comma),$(strip $(CORNERS)))
+OUTPUT_REG = $(shell sed -n 's/.*"pe_output_register": *"\([^"]*\)".*/\1/p' $(MANIFEST))
+PE_MODULE  = $(shell sed -n 's/^ *"pe": *"\([^"]*\)".*/\1/p' $(MANIFEST))
+
+PATHS  := $(foreach c,$(CORNERS),$(P)/sta/$(c).paths.tsv)
+SDFS   := $(foreach c,$(CORNERS),$(P)/sdf/$(c).sdf)
+POWERS := $(foreach c,$(CORNERS),$(P)/power/$(c).power.tsv)
+
+# Write $(2) into file $(1) only when it differs (keeps make incremental).
+update_if_changed = mkdir -p $(dir $(1)) && printf '%s\n' $(2) > $(1).new && \
+  { cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1); }
+
+.PHONY: all synth sta sdf power synth-array validate-vmodel FORCE
+all: sta sdf power
+synth: $(NETLIST)
+sta: $(P)/sta/bit_timing.json
+	@echo "flow: $(P)/sta/bit_timing.json ($(words $(CORNERS)) corners, period $$(cat $(P)/sta/period_ns.txt) ns)"
+sdf: $(SDFS)
+	@echo "flow: SDF in $(P)/sdf/"
+power: $(P)/power/energy.json
+	@echo "flow: $(P)/power/energy.json"
+
+# ---------------------------------------------------------------- synthesis
+# Content stamp of everything synthesis reads.
+$(P)/synth/inputs.sha: FORCE
+	@$(call update_if_changed,$@,"$$(cat $(DESIGN_DIR)/rtl/*.v $(PDK_JSON) $(FLOW)/synth.tcl | sha256sum | cut -c1-64)")
+
+$(PDK_TCL): $(PDK_JSON)
+	@mkdir -p $(dir $@)
+	$(VOSA) pdk tcl --pdk $(PDK) --cache-dir $(PDK_CACHE) > $@.tmp && mv $@.tmp $@
+
+$(NETLIST): $(P)/synth/inputs.sha $(PDK_TCL)
+	@echo "flow: synthesizing $(PE_MODULE) on $(PDK) -> $@ (log: $(P)/synth/synth.log)"
+	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(SIGNOFF) --synth --cache-dir $(PDK_CACHE)) && \
+	VOSA_RTL_FILES="$$(ls $(DESIGN_DIR)/rtl/*.v | tr '\n' ' ')" VOSA_TOP=$(PE_MODULE) VOSA_LIBERTY=$$lib \
+	VOSA_PDK_TCL=$(PDK_TCL) VOSA_NETLIST=$@.tmp VOSA_ABC_CONSTR=$(P)/synth/abc.constr \
+	VOSA_STAT=$(P)/synth/stat.txt yosys -q -l $(P)/synth/synth.log -c $(FLOW)/synth.tcl >/dev/null || \
+	  { echo "flow: synthesis failed, see $(P)/synth/synth.log:"; grep -m5 ERROR $(P)/synth/synth.log; exit 1; }
+	@mv $@.tmp $@
+
+# ------------------------------------------------------------ clock period
+$(P)/sta/critical_path.txt: $(NETLIST) $(PDK_TCL) $(FLOW)/sta_corner.tcl
+	@echo "flow: critical path at sign-off corner $(SIGNOFF)"
+	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(SIGNOFF) --cache-dir $(PDK_CACHE)) && \
+	VOSA_LIBERTY=$$lib VOSA_NETLIST=$(NETLIST) VOSA_TOP=$(PE_MODULE) VOSA_PDK_TCL=$(PDK_TCL) \
+	VOSA_PERIOD_NS=1000 VOSA_CORNER=$(SIGNOFF) VOSA_CRITICAL_OUT=$@ \
+	$(FLOW)/run_sta.sh $(P)/sta/critical_path.log $@
+
+# PERIOD_NS, or the critical path at sign-off rounded up to the next 10 ps.
+ifeq ($(strip $(PERIOD_NS)),)
+$(P)/sta/period_ns.txt: $(P)/sta/critical_path.txt FORCE
+	@$(call update_if_changed,$@,"$$(awk 'NR==1 {p = int($$1 * 100); if (p < $$1 * 100) p++; printf "%.2f", p / 100}' $<)")
+	@echo "$(SIGNOFF) critical path rounded up to 10 ps" > $(P)/sta/period_source.txt
+else
+$(P)/sta/period_ns.txt: FORCE
+	@$(call update_if_changed,$@,"$(PERIOD_NS)")
+	@echo "PERIOD_NS=$(PERIOD_NS) (user)" > $(P)/sta/period_source.txt
+endif
+
+$(P)/sta/corners.txt: FORCE
+	@$(call update_if_changed,$@,"$(CORNER_LIST)")
+
+# ------------------------------------------------------ per-corner OpenSTA
+# One OpenSTA run per corner writes the per-bit report, the SDF and power.
+$(P)/sta/%.paths.tsv $(P)/sdf/%.sdf $(P)/power/%.power.tsv: $(NETLIST) $(P)/sta/period_ns.txt $(PDK_TCL) \
+    $(FLOW)/sta_corner.tcl
+	@mkdir -p $(P)/sta $(P)/sdf $(P)/power
+	@echo "flow: STA $(PDK) $* (period $$(cat $(P)/sta/period_ns.txt) ns)"
+	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $* --cache-dir $(PDK_CACHE)) && \
+	VOSA_LIBERTY=$$lib VOSA_NETLIST=$(NETLIST) VOSA_TOP=$(PE_MODULE) VOSA_PDK_TCL=$(PDK_TCL) \
+	VOSA_PERIOD_NS=$$(cat $(P)/sta/period_ns.txt) VOSA_CORNER=$* VOSA_OUTPUT_REG=$(OUTPUT_REG) \
+	VOSA_PATHS_PER_BIT=$(PATHS_PER_BIT) VOSA_PATHS_OUT=$(P)/sta/$*.paths.tsv VOSA_SDF_OUT=$(P)/sdf/$*.sdf \
+	VOSA_POWER_OUT=$(P)/power/$*.power.tsv \
+	$(FLOW)/run_sta.sh $(P)/sta/$*.log $(P)/sta/$*.paths.tsv $(P)/sdf/$*.sdf $(P)/power/$*.power.tsv
+
+$(P)/sta/bit_timing.json: $(PATHS) $(P)/sta/corners.txt $(MANIFEST)
+	$(VOSA) sta-collect --kind timing --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
+	  --corners $(CORNER_LIST) --reports $(P)/sta --period-source "$$(cat $(P)/sta/period_source.txt)" \
+	  --out $@ 2>&1 | tee $(P)/sta/collect.log
+
+$(P)/power/energy.json: $(POWERS) $(P)/sta/corners.txt $(MANIFEST)
+	$(VOSA) sta-collect --kind energy --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
+	  --corners $(CORNER_LIST) --reports $(P)/power --period-source "$$(cat $(P)/sta/period_source.txt)" \
+	  --out $@ 2>&1 | tee $(P)/power/collect.log
+
+FORCE:
