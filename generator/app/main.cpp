@@ -1,5 +1,6 @@
 // The `vosa` binary: one entry point, one subcommand per step of the chain.
 #include "vosa/commands.hpp"
+#include "vosa/dta_commands.hpp"
 #include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   vosa::add_generate_command(app);
   vosa::add_flow_commands(app);
+  vosa::add_dta_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

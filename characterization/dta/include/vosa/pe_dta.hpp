@@ -1,0 +1,71 @@
+// Drives the synthesized PE (module vosa_pe) with an operand trace through the
+// timing simulator and collects per-bit timing-error statistics.
+#pragma once
+
+#include "vosa/operand_trace.hpp"
+#include "vosa/timing_sim.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace vosa::dta {
+
+enum class Dataflow { kWeightStationary, kOutputStationary };
+
+// Which nets of the PE netlist carry what.
+struct PeBinding {
+  Dataflow dataflow = Dataflow::kWeightStationary;
+  std::vector<int> output_flops;  // bit j of the output register (psum_o[j])
+  std::vector<int> act_nets, weight_nets, psum_nets;
+  int act_lead = 1, weight_lead = 1, psum_lead = 0;  // 1: the port feeds a register first
+  std::vector<std::pair<int, bool>> constants;        // control inputs held constant
+  int act_bits = 0, weight_bits = 0, acc_bits = 0;
+};
+
+PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow);
+
+struct PointStats {
+  int acc_bits = 0;
+  std::int32_t period_ps = 0;
+  std::uint64_t samples = 0;
+  std::vector<std::uint64_t> bit_errors;
+  std::vector<double> settle_sum_ps;
+  std::vector<std::vector<std::uint64_t>> settle_hist;  // kSettleBins bins of T/10, last one open
+  std::map<std::int64_t, std::uint64_t> error_values;
+  std::unordered_map<std::uint64_t, std::uint64_t> patterns;
+  std::uint64_t cycles_with_error = 0;
+  std::uint64_t settled_mismatches = 0;  // netlist vs arithmetic (must stay 0)
+  std::uint64_t events = 0;
+  static constexpr int kSettleBins = 20;
+
+  void init(int bits, std::int32_t period);
+  void merge(const PointStats& o);
+};
+
+struct RunOptions {
+  SimOptions sim;
+  bool is_signed = true;
+  std::vector<std::uint64_t>* captured_log = nullptr;  // per cycle output value (optional)
+  // Per simulated cycle (priming cycles included): a_i, w_i, psum_i as applied.
+  std::vector<std::array<std::int64_t, 3>>* input_log = nullptr;
+};
+
+// Simulates records [begin, end) (each one cycle; record begin-1, if any,
+// primes the input registers). Single-threaded.
+PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                        std::size_t begin, std::size_t end, const RunOptions& opt);
+// Splits the trace into `threads` chunks (each primed by its preceding record).
+PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                                 const RunOptions& opt, int threads);
+
+// One entry of errmodel.json's points[] (schema: docs/errmodel.md).
+nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
+                             const std::string& delay_source, int top_patterns = 16);
+
+}  // namespace vosa::dta

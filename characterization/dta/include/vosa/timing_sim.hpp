@@ -1,0 +1,138 @@
+// Gate-level timing simulator (dynamic timing analysis) for a flat netlist
+// with liberty cell functions and SDF delays. See docs/dta.md.
+//
+// Time runs in integer picoseconds inside one clock cycle ("window"). Every
+// cycle: flip-flops launch the value they captured at the previous edge after
+// their clock-to-Q delay, primary inputs change after the input delay, every
+// gate propagates its input waveforms with the annotated rise/fall delay of
+// the input that changed (transport or inertial), and every flip-flop
+// captures the value its D net holds at T - setup. Transitions that are
+// still pending at the next edge carry over into the next cycle, as in
+// hardware.
+#pragma once
+
+#include "vosa/liberty.hpp"
+#include "vosa/netlist.hpp"
+#include "vosa/sdf.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vosa::dta {
+
+class DtaError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DelayMode { kTransport, kInertial };
+enum class SetupMode { kSdf, kZero };
+
+DelayMode parse_delay_mode(const std::string& s);
+SetupMode parse_setup_mode(const std::string& s);
+std::string to_string(DelayMode m);
+std::string to_string(SetupMode m);
+
+struct Event {
+  std::int32_t time;  // ps from the launching clock edge
+  std::uint8_t value;
+};
+
+struct Gate {  // one output pin of a combinational cell
+  std::uint64_t truth_table = 0;
+  int out_net = -1;
+  int num_inputs = 0;
+  int in_net[6] = {};
+  std::int32_t rise_ps[6] = {}, fall_ps[6] = {};  // IOPATH + INTERCONNECT, per input
+  int instance = -1;
+};
+
+struct FlipFlop {
+  int instance = -1;
+  int d_net = -1, q_net = -1, qn_net = -1;
+  std::int32_t clk_to_q_rise_ps = 0, clk_to_q_fall_ps = 0;
+  std::int32_t setup_ps = 0;    // from SDF SETUP (max over data edges)
+  std::int32_t d_wire_ps = 0;   // INTERCONNECT into D (max of rise/fall)
+  // Asynchronous clear/preset, evaluated on the settled pin nets.
+  std::uint64_t clear_tt = 0, preset_tt = 0;
+  std::vector<int> async_nets;
+};
+
+// The compiled circuit: nets, levelized gates, flip-flops.
+struct Circuit {
+  std::vector<std::string> net_names;
+  std::vector<Gate> gates;  // topological order
+  std::vector<FlipFlop> flops;
+  std::vector<int> primary_inputs;  // nets of input-port bits (clock excluded)
+  std::vector<int> constant_nets;   // driven by tie cells or 1'b0/1'b1
+  std::vector<std::uint8_t> constant_values;
+  std::string clock_port;
+  std::vector<std::string> instance_names;
+  std::vector<std::string> instance_cells;
+
+  int flop_driving(int net) const;  // flop whose Q drives `net` (after aliases), -1 if none
+  std::vector<int> net_alias;       // netlist net -> representative net
+};
+
+struct BuildOptions {
+  std::string clock_port = "clk_i";
+  double resolution_ps = 1.0;  // delays are rounded to this grid (Icarus: timescale precision)
+};
+
+// Errors name the instance, cell, pin and file that do not match.
+Circuit build_circuit(const Netlist& netlist, const liberty::Library& lib, const Sdf& sdf,
+                      const BuildOptions& options = {});
+
+struct SimOptions {
+  double period_ns = 10.0;
+  double input_delay_ns = 0.0;
+  DelayMode delay_mode = DelayMode::kTransport;
+  SetupMode setup_mode = SetupMode::kSdf;
+};
+
+class TimingSimulator {
+ public:
+  TimingSimulator(const Circuit& circuit, const SimOptions& options);
+
+  // Value the primary input nets take in the coming cycle (applied at the
+  // input delay after the edge).
+  void set_input(int net, bool value) { next_input_[net] = value; }
+  // Simulate one clock cycle: launch at the edge, propagate, capture at T - setup.
+  void step();
+  // After step(): what flip-flop f captured at the closing edge, and the
+  // value its D net settles to (the correct value), and when it last changed.
+  bool captured(int f) const { return state_[f]; }
+  bool settled(int f) const { return settled_[f]; }
+  std::int32_t settle_time_ps(int f) const { return settle_ps_[f]; }
+  std::int32_t period_ps() const { return period_ps_; }
+  // Net value at the end of the last window (committed transitions).
+  bool net_value(int net) const { return value_[net]; }
+  std::uint64_t events_processed() const { return events_; }
+  // Force all flip-flops to a state and settle every net with zero delay (reset).
+  void reset(bool flop_value = false);
+
+ private:
+  const Circuit& c_;
+  SimOptions opt_;
+  std::int32_t period_ps_ = 0, input_delay_ps_ = 0;
+  std::vector<std::uint8_t> value_;        // per net, committed at window start
+  std::vector<std::uint8_t> next_input_;   // per net (PIs only meaningful)
+  std::vector<std::vector<Event>> wave_;   // per net, events of this window
+  std::vector<int> touched_;               // nets with events this window
+  std::vector<std::uint32_t> gate_inputs_; // per gate, input bits as of last processed event
+  std::vector<std::uint8_t> gate_out_;     // per gate, committed output value
+  std::vector<std::vector<Event>> pending_;  // per gate, scheduled output events
+  std::vector<std::uint8_t> state_, settled_;
+  std::vector<std::int32_t> settle_ps_;
+  std::vector<int> gate_of_net_;           // driver gate of a net, -1 if none
+  std::vector<std::uint8_t> zero_delay_;   // scratch for settled values
+  std::uint64_t events_ = 0;
+
+  void process_gate(int g);
+  void settle_zero_delay();
+  bool value_at(int net, std::int32_t t) const;
+};
+
+}  // namespace vosa::dta

@@ -1,0 +1,283 @@
+// Compiles netlist + liberty functions + SDF delays into a levelized Circuit.
+#include "vosa/timing_sim.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <numeric>
+#include <queue>
+#include <unordered_map>
+
+namespace vosa::dta {
+
+DelayMode parse_delay_mode(const std::string& s) {
+  if (s == "transport") return DelayMode::kTransport;
+  if (s == "inertial") return DelayMode::kInertial;
+  throw DtaError("unknown delay mode '" + s + "' (expected transport or inertial)");
+}
+SetupMode parse_setup_mode(const std::string& s) {
+  if (s == "sdf") return SetupMode::kSdf;
+  if (s == "zero") return SetupMode::kZero;
+  throw DtaError("unknown setup mode '" + s + "' (expected sdf or zero)");
+}
+std::string to_string(DelayMode m) { return m == DelayMode::kTransport ? "transport" : "inertial"; }
+std::string to_string(SetupMode m) { return m == SetupMode::kSdf ? "sdf" : "zero"; }
+
+int Circuit::flop_driving(int net) const {
+  if (net < 0 || net >= static_cast<int>(net_alias.size())) return -1;
+  const int rep = net_alias[net];
+  for (size_t f = 0; f < flops.size(); ++f)
+    if (flops[f].q_net == rep) return static_cast<int>(f);
+  return -1;
+}
+
+namespace {
+
+std::int32_t to_ps(double ns, double resolution_ps) {
+  return static_cast<std::int32_t>(std::llround(ns * 1000.0 / resolution_ps) * resolution_ps);
+}
+
+}  // namespace
+
+Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf& sdf,
+                      const BuildOptions& options) {
+  Circuit c;
+  c.net_names = nl.net_names;
+  c.clock_port = options.clock_port;
+  const int num_nets = static_cast<int>(nl.net_names.size());
+
+  // Aliases from `assign lhs = rhs;`: the rhs drives, so it is the representative.
+  std::vector<int> parent(num_nets);
+  std::iota(parent.begin(), parent.end(), 0);
+  std::function<int(int)> find = [&](int x) { return parent[x] == x ? x : parent[x] = find(parent[x]); };
+  for (const auto& [lhs, rhs] : nl.assigns) {
+    const int a = find(lhs), b = find(rhs);
+    if (a != b) parent[a] = b;
+  }
+  c.net_alias.resize(num_nets);
+  for (int i = 0; i < num_nets; ++i) c.net_alias[i] = find(i);
+
+  const NetlistPort* clock = nl.find_port(options.clock_port);
+  if (!clock) throw DtaError(nl.path + ": netlist has no clock port '" + options.clock_port + "'");
+  const int clock_net = c.net_alias[nl.find_net(clock->bit_name(0))];
+
+  std::unordered_map<std::string, const SdfCell*> sdf_cells;
+  for (const auto& sc : sdf.cells) {
+    if (sc.instance.empty()) continue;
+    if (!nl.find_instance(sc.instance))
+      throw DtaError(sdf.path + ":" + std::to_string(sc.line) + ": SDF instance '" + sc.instance +
+                     "' is not in netlist " + nl.path + " (SDF and netlist do not match)");
+    sdf_cells[sc.instance] = &sc;
+  }
+  auto where = [&](const NetlistInstance& inst) {
+    return "instance '" + inst.name + "' (cell " + inst.cell_type + ", " + nl.path + ":" +
+           std::to_string(inst.line) + ")";
+  };
+  auto iopath = [&](const NetlistInstance& inst, const SdfCell* sc, const std::string& in,
+                    const std::string& out, std::int32_t& rise, std::int32_t& fall) {
+    bool found = false;
+    double r = 0, f = 0;
+    if (sc)
+      for (const auto& p : sc->iopaths)
+        if (p.input_pin == in && p.output_pin == out) {
+          r = std::max(r, p.rise.slowest());
+          f = std::max(f, p.fall.slowest());
+          found = true;
+        }
+    if (!found)
+      throw DtaError(sdf.path + ": no IOPATH " + in + " -> " + out + " for " + where(inst) +
+                     " (SDF and netlist do not match)");
+    rise = to_ps(r, options.resolution_ps);
+    fall = to_ps(f, options.resolution_ps);
+  };
+
+  std::vector<int> driver_gate(num_nets, -1);
+  std::vector<std::uint8_t> is_source(num_nets, 0);
+  std::vector<Gate> unordered;
+  std::unordered_map<std::string, std::vector<std::pair<int, int>>> gate_pins;  // "inst/pin" -> (gate, input)
+
+  for (size_t ii = 0; ii < nl.instances.size(); ++ii) {
+    const NetlistInstance& inst = nl.instances[ii];
+    c.instance_names.push_back(inst.name);
+    c.instance_cells.push_back(inst.cell_type);
+    const liberty::Cell* cell = lib.find_cell(inst.cell_type);
+    if (!cell)
+      throw DtaError(where(inst) + ": cell '" + inst.cell_type + "' is not in liberty " + lib.path);
+    auto pin_net = [&](const std::string& pin) {
+      for (const auto& [p, n] : inst.pins)
+        if (p == pin) return c.net_alias[n];
+      return -1;
+    };
+    for (const auto& [p, n] : inst.pins)
+      if (!cell->find_pin(p))
+        throw DtaError(where(inst) + ": pin '" + p + "' is not a pin of liberty cell " + cell->name);
+    const auto sit = sdf_cells.find(inst.name);
+    const SdfCell* sc = sit == sdf_cells.end() ? nullptr : sit->second;
+    if (sc && sc->cell_type != inst.cell_type)
+      throw DtaError(sdf.path + ":" + std::to_string(sc->line) + ": SDF says instance '" + inst.name +
+                     "' is a " + sc->cell_type + ", the netlist says " + inst.cell_type);
+
+    if (cell->is_sequential()) {
+      const liberty::StateElement& st = *cell->state;
+      if (st.is_latch) throw DtaError(where(inst) + ": latches are not supported by the timing simulator");
+      const auto clk_vars = liberty::BoolExpr::parse(st.clocked_on);
+      if (clk_vars.op() != liberty::BoolExpr::Op::kVar)
+        throw DtaError(where(inst) + ": only rising-edge flip-flops are supported (clocked_on \"" +
+                       st.clocked_on + "\")");
+      const std::string clk_pin = clk_vars.variables()[0];
+      if (pin_net(clk_pin) != clock_net)
+        throw DtaError(where(inst) + ": clock pin " + clk_pin + " is not on clock port " + options.clock_port);
+      const auto ns = liberty::BoolExpr::parse(st.next_state);
+      if (ns.op() != liberty::BoolExpr::Op::kVar)
+        throw DtaError(where(inst) + ": next_state \"" + st.next_state +
+                       "\" is not a single pin (scan/enable flip-flops are not supported)");
+      FlipFlop ff;
+      ff.instance = static_cast<int>(ii);
+      const std::string d_pin = ns.variables()[0];
+      ff.d_net = pin_net(d_pin);
+      if (ff.d_net < 0) throw DtaError(where(inst) + ": data pin " + d_pin + " is unconnected");
+      for (const auto& pin : cell->pins) {
+        if (pin.direction != "output" || pin.function.empty()) continue;
+        const int net = pin_net(pin.name);
+        if (net < 0) continue;
+        const auto f = liberty::BoolExpr::parse(pin.function);
+        const bool is_q = f.op() == liberty::BoolExpr::Op::kVar && f.variables()[0] == st.state_var;
+        const bool is_qn = (f.op() == liberty::BoolExpr::Op::kVar && f.variables()[0] == st.state_var_n) ||
+                           (f.op() == liberty::BoolExpr::Op::kNot && f.variables() ==
+                                std::vector<std::string>{st.state_var});
+        if (!is_q && !is_qn) throw DtaError(where(inst) + ": output " + pin.name + " is neither Q nor QN");
+        std::int32_t r = 0, fa = 0;
+        iopath(inst, sc, clk_pin, pin.name, r, fa);
+        if (is_q) {
+          ff.q_net = net;
+          ff.clk_to_q_rise_ps = r;
+          ff.clk_to_q_fall_ps = fa;
+        } else {
+          ff.qn_net = net;
+        }
+        is_source[net] = 1;
+      }
+      double setup = 0;
+      if (sc)
+        for (const auto& chk : sc->checks)
+          if (chk.type == "SETUP" && chk.data_pin == d_pin) setup = std::max(setup, chk.value.slowest());
+      ff.setup_ps = to_ps(setup, options.resolution_ps);
+      // Asynchronous clear/preset as truth tables over their pins.
+      std::vector<std::string> vars;
+      std::vector<liberty::BoolExpr> exprs;
+      for (const std::string* e : {&st.clear, &st.preset})
+        exprs.push_back(e->empty() ? liberty::BoolExpr::parse("0") : liberty::BoolExpr::parse(*e));
+      for (const auto& e : exprs)
+        for (const auto& v : e.variables())
+          if (std::find(vars.begin(), vars.end(), v) == vars.end()) vars.push_back(v);
+      for (const auto& v : vars) {
+        const int n = pin_net(v);
+        if (n < 0) throw DtaError(where(inst) + ": asynchronous pin " + v + " is unconnected");
+        ff.async_nets.push_back(n);
+      }
+      ff.clear_tt = exprs[0].truth_table(vars);
+      ff.preset_tt = exprs[1].truth_table(vars);
+      c.flops.push_back(std::move(ff));
+      continue;
+    }
+
+    for (const auto& pin : cell->pins) {
+      if (pin.direction != "output" || pin.function.empty()) continue;
+      const int out = pin_net(pin.name);
+      if (out < 0) continue;
+      const auto f = liberty::BoolExpr::parse(pin.function);
+      const std::vector<std::string> vars = f.variables();
+      if (vars.size() > 6) throw DtaError(where(inst) + ": function of " + pin.name + " has more than 6 inputs");
+      if (driver_gate[out] >= 0 || is_source[out])
+        throw DtaError(where(inst) + ": net '" + c.net_names[out] + "' has more than one driver");
+      if (vars.empty()) {  // tie cell
+        c.constant_nets.push_back(out);
+        c.constant_values.push_back(f.truth_table({}) & 1);
+        is_source[out] = 1;
+        continue;
+      }
+      Gate g;
+      g.truth_table = f.truth_table(vars);
+      g.out_net = out;
+      g.num_inputs = static_cast<int>(vars.size());
+      g.instance = static_cast<int>(ii);
+      for (int k = 0; k < g.num_inputs; ++k) {
+        g.in_net[k] = pin_net(vars[k]);
+        if (g.in_net[k] < 0) throw DtaError(where(inst) + ": input pin " + vars[k] + " is unconnected");
+        iopath(inst, sc, vars[k], pin.name, g.rise_ps[k], g.fall_ps[k]);
+        gate_pins[inst.name + "/" + vars[k]].emplace_back(static_cast<int>(unordered.size()), k);
+      }
+      driver_gate[out] = static_cast<int>(unordered.size());
+      unordered.push_back(g);
+    }
+  }
+
+  // Wire delays into gate inputs (OpenSTA writes zeros without parasitics).
+  for (const auto& ic : sdf.interconnects) {
+    const auto it = gate_pins.find(ic.to);
+    if (it != gate_pins.end()) {
+      for (const auto& [g, k] : it->second) {
+        unordered[g].rise_ps[k] += to_ps(ic.rise.slowest(), options.resolution_ps);
+        unordered[g].fall_ps[k] += to_ps(ic.fall.slowest(), options.resolution_ps);
+      }
+      continue;
+    }
+    const auto slash = ic.to.rfind('/');
+    if (slash != std::string::npos) {
+      const NetlistInstance* inst = nl.find_instance(ic.to.substr(0, slash));
+      if (!inst)
+        throw DtaError(sdf.path + ":" + std::to_string(ic.line) + ": INTERCONNECT to '" + ic.to +
+                       "': no such instance in netlist " + nl.path);
+      for (auto& ff : c.flops)
+        if (nl.instances[ff.instance].name == inst->name && ic.to.substr(slash + 1) != "CLK")
+          ff.d_wire_ps = std::max(ff.d_wire_ps, to_ps(std::max(ic.rise.slowest(), ic.fall.slowest()),
+                                                      options.resolution_ps));
+    }
+  }
+
+  // Primary inputs and constants are sources too.
+  for (const auto& p : nl.ports) {
+    if (p.direction != "input" || p.name == options.clock_port) continue;
+    for (int b = 0; b < p.width(); ++b) {
+      const int n = c.net_alias[nl.find_net(p.bit_name(b))];
+      c.primary_inputs.push_back(n);
+      is_source[n] = 1;
+    }
+  }
+  for (int n : {nl.const0, nl.const1})
+    if (n >= 0) {
+      c.constant_nets.push_back(c.net_alias[n]);
+      c.constant_values.push_back(n == nl.const1);
+      is_source[c.net_alias[n]] = 1;
+    }
+
+  // Levelize (Kahn); a net with neither driver nor source role is floating.
+  std::vector<int> indegree(unordered.size(), 0);
+  std::vector<std::vector<int>> fanout(num_nets);
+  for (size_t g = 0; g < unordered.size(); ++g)
+    for (int k = 0; k < unordered[g].num_inputs; ++k) {
+      const int n = unordered[g].in_net[k];
+      if (driver_gate[n] >= 0) {
+        ++indegree[g];
+        fanout[n].push_back(static_cast<int>(g));
+      } else if (!is_source[n]) {
+        throw DtaError(nl.path + ": net '" + c.net_names[n] + "' (input of instance '" +
+                       nl.instances[unordered[g].instance].name + "') has no driver");
+      }
+    }
+  std::queue<int> ready;
+  for (size_t g = 0; g < unordered.size(); ++g)
+    if (indegree[g] == 0) ready.push(static_cast<int>(g));
+  while (!ready.empty()) {
+    const int g = ready.front();
+    ready.pop();
+    c.gates.push_back(unordered[g]);
+    for (int h : fanout[unordered[g].out_net])
+      if (--indegree[h] == 0) ready.push(h);
+  }
+  if (c.gates.size() != unordered.size())
+    throw DtaError(nl.path + ": combinational loop (the timing simulator needs loop-free logic between flip-flops)");
+  return c;
+}
+
+}  // namespace vosa::dta

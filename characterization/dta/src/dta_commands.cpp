@@ -1,0 +1,422 @@
+#include "vosa/dta_commands.hpp"
+
+#include "vosa/error_model.hpp"
+#include "vosa/hash.hpp"
+#include "vosa/pe_dta.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+namespace vosa {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string slurp(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string(what) + " " + path + ": cannot open file");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Write via PATH.partial + rename so a failed run leaves no half-written file.
+void write_atomically(const std::string& path, const std::string& text) {
+  if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
+  const std::string tmp = path + ".partial";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(tmp + ": cannot create file");
+    out << text;
+    if (!out) throw std::runtime_error(tmp + ": write failed");
+  }
+  fs::rename(tmp, path);
+}
+
+std::vector<double> parse_list(const std::string& s, const char* option) {
+  std::vector<double> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::runtime_error(std::string(option) + ": '" + item + "' is not a number");
+    }
+  }
+  if (out.empty()) throw std::runtime_error(std::string(option) + ": empty list");
+  return out;
+}
+
+// Operand stream from a spec: uniform:SEED, layer:SEED[:ROW], trace:FILE.
+OperandTrace make_operands(const std::string& spec, const TraceHeader& shape, std::uint64_t cycles,
+                           int rows, int cols) {
+  const auto colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon);
+  const std::string arg = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  auto seed = [&](const std::string& s) -> std::uint64_t {
+    try {
+      return s.empty() ? 1 : std::stoull(s);
+    } catch (const std::exception&) {
+      throw std::runtime_error("--operands " + spec + ": bad seed '" + s + "'");
+    }
+  };
+  if (kind == "uniform") return make_uniform_random_trace(shape, cycles, seed(arg));
+  if (kind == "layer") {
+    TraceHeader h = shape;
+    h.pe_row = rows - 1;  // the bottom row sees the widest partial sums
+    return make_random_layer_trace(h, rows, cols, cycles, seed(arg));
+  }
+  if (kind == "trace") {
+    OperandTrace t = read_trace(arg);
+    if (t.header.act_bits != shape.act_bits || t.header.weight_bits != shape.weight_bits ||
+        t.header.acc_bits != shape.acc_bits || t.header.is_signed != shape.is_signed)
+      throw std::runtime_error(
+          "trace " + arg + " has act_bits=" + std::to_string(t.header.act_bits) +
+          " weight_bits=" + std::to_string(t.header.weight_bits) + " acc_bits=" +
+          std::to_string(t.header.acc_bits) + (t.header.is_signed ? " signed" : " unsigned") +
+          ", the PE needs " + std::to_string(shape.act_bits) + "/" + std::to_string(shape.weight_bits) +
+          "/" + std::to_string(shape.acc_bits) + (shape.is_signed ? " signed" : " unsigned"));
+    if (cycles && t.records.size() > cycles) t.records.resize(cycles);
+    return t;
+  }
+  throw std::runtime_error("--operands '" + spec + "': expected uniform:SEED, layer:SEED or trace:FILE");
+}
+
+std::string binary(std::uint64_t v, int bits) {
+  std::string s(bits, '0');
+  for (int i = 0; i < bits; ++i) s[bits - 1 - i] = ((v >> i) & 1) ? '1' : '0';
+  return s;
+}
+
+// Icarus cross-check kit: stimulus, the values vosa captured, and a testbench
+// that replays the stimulus on the netlist with the SDF back-annotated.
+void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Netlist& nl,
+                      const std::string& sdf_path, const dta::SimOptions& sim,
+                      const std::vector<std::array<std::int64_t, 3>>& inputs,
+                      const std::vector<std::uint64_t>& captured) {
+  fs::create_directories(dir);
+  std::ostringstream stim, cap;
+  for (const auto& in : inputs)
+    stim << binary(static_cast<std::uint64_t>(in[0]), b.act_bits) << binary(static_cast<std::uint64_t>(in[1]), b.weight_bits)
+         << binary(static_cast<std::uint64_t>(in[2]), b.acc_bits) << "\n";
+  for (std::uint64_t v : captured) cap << binary(v, b.acc_bits) << "\n";
+  write_atomically(dir + "/stimulus.mem", stim.str());
+  write_atomically(dir + "/captured_vosa.txt", cap.str());
+  const int width = b.act_bits + b.weight_bits + b.acc_bits;
+  std::ostringstream tb;
+  tb << std::fixed << std::setprecision(3);
+  tb << "// Generated by vosa dta --icarus-kit: replays the stimulus on the SDF-annotated netlist.\n"
+     << "// Edge k+2 (time (k+2)*T) launches cycle k; inputs change IN_DELAY after it; psum_o is\n"
+     << "// sampled 1 ps before the following edge.\n"
+     << "`timescale 1ns/1ps\nmodule tb;\n"
+     << "  localparam real T = " << sim.period_ns << ";\n"
+     << "  localparam real IN_DELAY = " << sim.input_delay_ns << ";\n"
+     << "  localparam integer N = " << inputs.size() << ";\n"
+     << "  reg [" << width - 1 << ":0] stim [0:N-1];\n"
+     << "  reg clk_i = 1'b1, rst_ni = 1'b0;\n"
+     << "  reg [" << b.act_bits - 1 << ":0] a_i = 0;\n"
+     << "  reg [" << b.weight_bits - 1 << ":0] w_i = 0;\n"
+     << "  reg [" << b.acc_bits - 1 << ":0] psum_i = 0;\n"
+     << "  wire [" << b.acc_bits - 1 << ":0] psum_o;\n";
+  std::ostringstream ctrl;
+  for (const auto& p : nl.ports) {
+    if (p.direction == "output" && p.name != "psum_o")
+      tb << "  wire [" << p.width() - 1 << ":0] " << p.name << ";\n";
+    if (p.direction == "input" && p.name != "clk_i" && p.name != "rst_ni" && p.name != "a_i" &&
+        p.name != "w_i" && p.name != "psum_i") {
+      bool v = false;
+      for (const auto& [n, val] : b.constants)
+        if (nl.net_names[n] == p.bit_name(0) || nl.net_names[n] == p.name) v = val;
+      tb << "  reg " << p.name << " = 1'b" << v << ";\n";
+    }
+  }
+  tb << "  " << nl.module << " dut (";
+  bool first = true;
+  for (const auto& p : nl.ports) {
+    tb << (first ? "" : ", ") << "." << p.name << "(" << p.name << ")";
+    first = false;
+  }
+  tb << ");\n"
+     << "  initial $sdf_annotate(\"" << fs::absolute(sdf_path).string() << "\", dut);\n"
+     << "  always begin #(T/2) clk_i = 1'b0; #(T/2) clk_i = 1'b1; end\n"
+     << "  integer k, fd;\n"
+     << "  initial begin\n"
+     << "    $readmemb(\"" << fs::absolute(dir).string() << "/stimulus.mem\", stim);\n"
+     << "    #(1.5*T) rst_ni = 1'b1;\n"
+     << "    #(0.5*T + IN_DELAY);\n"
+     << "    for (k = 0; k < N; k = k + 1) begin\n"
+     << "      {a_i, w_i, psum_i} = stim[k];\n"
+     << "      #(T);\n"
+     << "    end\n"
+     << "  end\n"
+     << "  initial begin\n"
+     << "    fd = $fopen(\"" << fs::absolute(dir).string() << "/captured_icarus.txt\", \"w\");\n"
+     << "    #(3*T - 0.001);\n"
+     << "    repeat (N) begin $fdisplay(fd, \"%b\", psum_o); #(T); end\n"
+     << "    $fclose(fd);\n"
+     << "    $finish;\n"
+     << "  end\n"
+     << "endmodule\n";
+  write_atomically(dir + "/tb.v", tb.str());
+}
+
+void add_dta_command(CLI::App& app) {
+  struct Options {
+    std::string netlist, liberty, sdf, manifest, pdk = "unknown", corner, delay_source = "liberty-corner";
+    std::string periods = "10", operands = "uniform:1", out, delay_mode = "transport", setup_mode = "sdf";
+    std::string icarus_kit, dataflow;
+    double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
+    std::uint64_t cycles = 100000;
+    int threads = 1;
+    bool quiet = false;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "dta",
+      "Dynamic timing analysis of the PE: simulate operand streams through the gate-level PE\n"
+      "netlist with SDF delays and write per-bit timing-error statistics (docs/dta.md) as an\n"
+      "error model (docs/errmodel.md), one point per clock period.");
+  cmd->add_option("--netlist", opt->netlist, "PE gate netlist (Yosys write_verilog -noexpr)")->required();
+  cmd->add_option("--liberty", opt->liberty, "liberty file for the cell functions (.lib or .lib.gz)")->required();
+  cmd->add_option("--sdf", opt->sdf, "SDF with the cell delays at this voltage")->required();
+  cmd->add_option("--manifest", opt->manifest, "manifest.json of the generated design (dataflow, signedness)");
+  cmd->add_option("--dataflow", opt->dataflow, "weight_stationary or output_stationary (default: from --manifest)");
+  cmd->add_option("--period-ns", opt->periods, "clock period(s) in ns, comma-separated");
+  cmd->add_option("--voltage", opt->voltage, "supply voltage the SDF was timed at (V)");
+  cmd->add_option("--corner", opt->corner, "corner name, e.g. ss_n40C_1v28");
+  cmd->add_option("--pdk", opt->pdk, "PDK name recorded in the error model");
+  cmd->add_option("--delay-source", opt->delay_source, "liberty-corner, interpolated, derated or spice")
+      ->check(CLI::IsMember({"liberty-corner", "interpolated", "derated", "spice"}));
+  cmd->add_option("--operands", opt->operands, "uniform:SEED, layer:SEED (random layer) or trace:FILE");
+  cmd->add_option("--cycles", opt->cycles, "cycles (vector pairs) to simulate; for traces, at most this many");
+  cmd->add_option("--delay-mode", opt->delay_mode, "transport or inertial")->check(CLI::IsMember({"transport", "inertial"}));
+  cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
+      ->check(CLI::IsMember({"sdf", "zero"}));
+  cmd->add_option("--input-delay-ns", opt->input_delay_ns, "when primary inputs change after the edge");
+  cmd->add_option("--resolution-ps", opt->resolution_ps, "delay rounding grid in ps (Icarus: timescale precision)");
+  cmd->add_option("--threads", opt->threads, "worker threads (each simulates a slice of the stream)");
+  cmd->add_option("--out", opt->out, "error model JSON to write")->required();
+  cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,stimulus.mem,captured_vosa.txt} for an Icarus cross-check");
+  cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
+  cmd->callback([opt]() {
+    const Netlist nl = read_netlist(opt->netlist);
+    const liberty::Library lib = liberty::load_library(opt->liberty);
+    const Sdf sdf = read_sdf(opt->sdf);
+    if (!sdf.design.empty() && sdf.design != nl.module)
+      throw std::runtime_error(opt->sdf + ": SDF is for design '" + sdf.design + "', the netlist " +
+                               opt->netlist + " is module '" + nl.module + "'");
+    dta::BuildOptions bo;
+    bo.resolution_ps = opt->resolution_ps;
+    const dta::Circuit circuit = dta::build_circuit(nl, lib, sdf, bo);
+
+    json manifest;
+    std::string dataflow = opt->dataflow;
+    bool is_signed = true;
+    int rows = 8, cols = 8;
+    if (!opt->manifest.empty()) {
+      try {
+        manifest = json::parse(slurp(opt->manifest, "manifest"));
+        const json& cfg = manifest.at("config");
+        if (dataflow.empty()) dataflow = cfg.at("dataflow").get<std::string>();
+        is_signed = cfg.at("signed").get<bool>();
+        rows = cfg.at("rows").get<int>();
+        cols = cfg.at("cols").get<int>();
+      } catch (const json::exception& e) {
+        throw std::runtime_error("manifest " + opt->manifest + ": " + e.what());
+      }
+    }
+    if (dataflow.empty()) dataflow = "weight_stationary";
+    if (dataflow != "weight_stationary" && dataflow != "output_stationary")
+      throw std::runtime_error("--dataflow: '" + dataflow + "' is not weight_stationary or output_stationary");
+    const dta::PeBinding binding = dta::bind_pe(
+        circuit, nl, dataflow == "weight_stationary" ? dta::Dataflow::kWeightStationary : dta::Dataflow::kOutputStationary);
+
+    TraceHeader shape;
+    shape.act_bits = binding.act_bits;
+    shape.weight_bits = binding.weight_bits;
+    shape.acc_bits = binding.acc_bits;
+    shape.is_signed = is_signed;
+    const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
+
+    json points = json::array();
+    double total_seconds = 0;
+    std::uint64_t total_samples = 0;
+    for (double period : parse_list(opt->periods, "--period-ns")) {
+      dta::RunOptions ro;
+      ro.sim.period_ns = period;
+      ro.sim.input_delay_ns = opt->input_delay_ns;
+      ro.sim.delay_mode = dta::parse_delay_mode(opt->delay_mode);
+      ro.sim.setup_mode = dta::parse_setup_mode(opt->setup_mode);
+      ro.is_signed = is_signed;
+      std::vector<std::array<std::int64_t, 3>> inputs;
+      std::vector<std::uint64_t> captured;
+      if (!opt->icarus_kit.empty()) {
+        ro.input_log = &inputs;
+        ro.captured_log = &captured;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      const dta::PointStats s = dta::run_pe_trace_parallel(circuit, binding, trace, ro, opt->threads);
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      total_seconds += secs;
+      total_samples += s.samples;
+      if (s.settled_mismatches)
+        throw std::runtime_error(opt->netlist + ": in " + std::to_string(s.settled_mismatches) +
+                                 " cycles the settled netlist output differs from psum + a*w: the netlist, "
+                                 "the liberty functions or the port binding are wrong");
+      points.push_back(dta::point_to_json(s, opt->voltage, opt->corner, opt->delay_source));
+      if (!opt->icarus_kit.empty())
+        write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
+      if (!opt->quiet)
+        std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
+                  << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
+                  << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples) << " gate evaluations per cycle\n";
+    }
+    json model = {{"schema_version", kErrorModelSchemaVersion},
+                  {"pdk", opt->pdk},
+                  {"design",
+                   {{"module", nl.module},
+                    {"dataflow", dataflow},
+                    {"output_register", manifest.value("pe_output_register",
+                                                       dataflow == "weight_stationary" ? "psum_q" : "acc_q")},
+                    {"acc_bits", binding.acc_bits},
+                    {"act_bits", binding.act_bits},
+                    {"weight_bits", binding.weight_bits},
+                    {"signed", is_signed},
+                    {"config_hash", manifest.value("config_hash", "")}}},
+                  {"netlist", opt->netlist},
+                  {"netlist_hash", fnv1a64_hex(slurp(opt->netlist, "netlist"))},
+                  {"operand_source", trace.header.source},
+                  {"simulation",
+                   {{"delay_mode", opt->delay_mode},
+                    {"setup", opt->setup_mode},
+                    {"input_delay_ns", opt->input_delay_ns},
+                    {"resolution_ps", opt->resolution_ps},
+                    {"tool", "vosa dta"}}},
+                  {"points", points}};
+    for (auto& p : model["points"]) p["sdf"] = opt->sdf;
+    write_atomically(opt->out, model.dump(1) + "\n");
+    if (!opt->quiet)
+      std::cout << "vosa dta: wrote " << opt->out << " (" << total_samples << " cycles, "
+                << static_cast<std::uint64_t>(total_samples / std::max(total_seconds, 1e-9))
+                << " vector-pairs/s overall)\n";
+  });
+}
+
+void add_errmodel_merge_command(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> inputs;
+    std::string out;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand("errmodel-merge",
+                                 "Merge error models of one design (e.g. one per voltage) into one file,\n"
+                                 "points sorted by voltage then period.");
+  cmd->add_option("inputs", opt->inputs, "error model JSON files")->required();
+  cmd->add_option("--out", opt->out, "merged error model")->required();
+  cmd->callback([opt]() {
+    json merged;
+    for (const auto& path : opt->inputs) {
+      json m;
+      try {
+        m = json::parse(slurp(path, "error model"));
+      } catch (const json::parse_error& e) {
+        throw std::runtime_error("error model " + path + ": not valid JSON: " + e.what());
+      }
+      if (merged.is_null()) {
+        merged = m;
+        continue;
+      }
+      for (const char* key : {"schema_version", "pdk", "netlist_hash", "operand_source"})
+        if (m.value(key, json()) != merged.value(key, json()))
+          throw std::runtime_error("error model " + path + ": field '" + key + "' is " +
+                                   m.value(key, json()).dump() + ", the others have " +
+                                   merged.value(key, json()).dump());
+      for (const auto& p : m.at("points")) merged["points"].push_back(p);
+    }
+    auto& pts = merged["points"];
+    std::sort(pts.begin(), pts.end(), [](const json& a, const json& b) {
+      const double va = a.at("voltage"), vb = b.at("voltage");
+      return va != vb ? va < vb : a.at("period_ns").get<double>() < b.at("period_ns").get<double>();
+    });
+    write_atomically(opt->out, merged.dump(1) + "\n");
+  });
+}
+
+void add_trace_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("trace", "Write or inspect operand traces (*.vtrace, docs/trace.md).");
+  cmd->require_subcommand(1);
+  struct Options {
+    std::string out, file, layer;
+    std::uint64_t count = 100000, seed = 1;
+    int act_bits = 8, weight_bits = 8, acc_bits = 19, rows = 8, cols = 8, pe_row = 0, pe_col = 0, show = 8;
+    bool is_unsigned = false;
+  };
+  auto opt = std::make_shared<Options>();
+  auto shape_options = [opt](CLI::App* c) {
+    c->add_option("--out", opt->out, "trace file to write")->required();
+    c->add_option("--count", opt->count, "records");
+    c->add_option("--seed", opt->seed, "random seed");
+    c->add_option("--act-bits", opt->act_bits, "activation width");
+    c->add_option("--weight-bits", opt->weight_bits, "weight width");
+    c->add_option("--acc-bits", opt->acc_bits, "accumulator width");
+    c->add_flag("--unsigned", opt->is_unsigned, "unsigned operands");
+  };
+  auto shape = [opt]() {
+    TraceHeader h;
+    h.act_bits = opt->act_bits;
+    h.weight_bits = opt->weight_bits;
+    h.acc_bits = opt->acc_bits;
+    h.is_signed = !opt->is_unsigned;
+    h.pe_row = opt->pe_row;
+    h.pe_col = opt->pe_col;
+    return h;
+  };
+  auto* random = cmd->add_subcommand("random", "uniform random operands");
+  shape_options(random);
+  random->callback([opt, shape]() { write_trace(opt->out, make_uniform_random_trace(shape(), opt->count, opt->seed)); });
+  auto* layer = cmd->add_subcommand("layer", "what one PE of a random weight-stationary layer sees");
+  shape_options(layer);
+  layer->add_option("--rows", opt->rows, "array rows");
+  layer->add_option("--cols", opt->cols, "array columns");
+  layer->add_option("--pe-row", opt->pe_row, "PE row");
+  layer->add_option("--pe-col", opt->pe_col, "PE column");
+  layer->callback([opt, shape]() {
+    write_trace(opt->out, make_random_layer_trace(shape(), opt->rows, opt->cols, opt->count, opt->seed));
+  });
+  auto* show = cmd->add_subcommand("show", "print the header and the first records");
+  show->add_option("file", opt->file, "trace")->required();
+  show->add_option("-n", opt->show, "records to print");
+  show->callback([opt]() {
+    const OperandTrace t = read_trace(opt->file);
+    std::cout << header_to_json(t.header, 2) << "\n";
+    for (size_t i = 0; i < t.records.size() && static_cast<int>(i) < opt->show; ++i)
+      std::cout << i << ": a=" << t.records[i].activation << " w=" << t.records[i].weight
+                << " psum_in=" << t.records[i].psum_in << "\n";
+  });
+}
+
+}  // namespace
+
+void add_errmodel_csv_command(CLI::App& app);  // characterization/errmodel
+
+void add_dta_commands(CLI::App& app) {
+  add_dta_command(app);
+  add_trace_command(app);
+  add_errmodel_merge_command(app);
+  add_errmodel_csv_command(app);
+}
+
+}  // namespace vosa

@@ -1,0 +1,267 @@
+#include "vosa/pe_dta.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+namespace vosa::dta {
+
+namespace {
+
+std::vector<int> port_nets(const Circuit& c, const Netlist& nl, const std::string& name) {
+  const NetlistPort* p = nl.find_port(name);
+  if (!p) throw DtaError(nl.path + ": PE netlist has no port '" + name + "'");
+  std::vector<int> nets;
+  for (int b = 0; b < p->width(); ++b) nets.push_back(c.net_alias[nl.find_net(p->bit_name(b))]);
+  return nets;
+}
+
+}  // namespace
+
+PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow) {
+  PeBinding b;
+  b.dataflow = dataflow;
+  for (int net : port_nets(c, nl, "psum_o")) {
+    const int f = c.flop_driving(net);
+    if (f < 0)
+      throw DtaError(nl.path + ": output port psum_o bit '" + c.net_names[net] +
+                     "' is not driven by a flip-flop Q (expected the PE output register)");
+    b.output_flops.push_back(f);
+  }
+  b.act_nets = port_nets(c, nl, "a_i");
+  b.weight_nets = port_nets(c, nl, "w_i");
+  b.psum_nets = port_nets(c, nl, "psum_i");
+  b.act_bits = static_cast<int>(b.act_nets.size());
+  b.weight_bits = static_cast<int>(b.weight_nets.size());
+  b.acc_bits = static_cast<int>(b.output_flops.size());
+
+  // Control inputs held for steady computation; anything else is unexpected.
+  const std::map<std::string, bool> controls = {{"rst_ni", true}, {"w_shift_i", true},
+                                                {"valid_i", true}, {"first_i", false},
+                                                {"drain_i", false}};
+  for (const auto& p : nl.ports) {
+    if (p.direction != "input" || p.name == c.clock_port || p.name == "a_i" || p.name == "w_i" ||
+        p.name == "psum_i")
+      continue;
+    const auto it = controls.find(p.name);
+    if (it == controls.end())
+      throw DtaError(nl.path + ": PE input port '" + p.name + "' has no known role");
+    for (int n : port_nets(c, nl, p.name)) b.constants.emplace_back(n, it->second);
+  }
+
+  // Pipeline alignment: a port whose bits reach the output register's D
+  // through logic only is consumed in its own cycle (lead 0); otherwise it is
+  // registered first and must be applied one cycle early (lead 1).
+  std::vector<std::uint8_t> in_cone(c.net_names.size(), 0);
+  for (int f : b.output_flops) in_cone[c.flops[f].d_net] = 1;
+  for (auto it = c.gates.rbegin(); it != c.gates.rend(); ++it)
+    if (in_cone[it->out_net])
+      for (int k = 0; k < it->num_inputs; ++k) in_cone[it->in_net[k]] = 1;
+  auto lead = [&](const std::vector<int>& nets) {
+    for (int n : nets)
+      if (in_cone[n]) return 0;
+    return 1;
+  };
+  b.act_lead = lead(b.act_nets);
+  b.weight_lead = lead(b.weight_nets);
+  b.psum_lead = lead(b.psum_nets);
+  return b;
+}
+
+void PointStats::init(int bits, std::int32_t period) {
+  acc_bits = bits;
+  period_ps = period;
+  bit_errors.assign(bits, 0);
+  settle_sum_ps.assign(bits, 0.0);
+  settle_hist.assign(bits, std::vector<std::uint64_t>(kSettleBins, 0));
+}
+
+void PointStats::merge(const PointStats& o) {
+  samples += o.samples;
+  cycles_with_error += o.cycles_with_error;
+  settled_mismatches += o.settled_mismatches;
+  events += o.events;
+  for (int j = 0; j < acc_bits; ++j) {
+    bit_errors[j] += o.bit_errors[j];
+    settle_sum_ps[j] += o.settle_sum_ps[j];
+    for (int k = 0; k < kSettleBins; ++k) settle_hist[j][k] += o.settle_hist[j][k];
+  }
+  for (const auto& [v, n] : o.error_values) error_values[v] += n;
+  for (const auto& [m, n] : o.patterns) patterns[m] += n;
+}
+
+PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                        std::size_t begin, std::size_t end, const RunOptions& opt) {
+  const TraceHeader& h = trace.header;
+  if (h.act_bits != b.act_bits || h.weight_bits != b.weight_bits || h.acc_bits != b.acc_bits)
+    throw DtaError("operand trace '" + h.source + "' is " + std::to_string(h.act_bits) + "x" +
+                   std::to_string(h.weight_bits) + " bits with a " + std::to_string(h.acc_bits) +
+                   "-bit accumulator, but the PE netlist has a_i " + std::to_string(b.act_bits) +
+                   ", w_i " + std::to_string(b.weight_bits) + " and psum_o " +
+                   std::to_string(b.acc_bits) + " bits");
+  TimingSimulator sim(c, opt.sim);
+  PointStats s;
+  s.init(b.acc_bits, sim.period_ps());
+  const std::uint64_t mask = b.acc_bits >= 64 ? ~0ull : ((1ull << b.acc_bits) - 1);
+  const bool os = b.dataflow == Dataflow::kOutputStationary;
+
+  auto set_bits = [&](const std::vector<int>& nets, std::int64_t v) {
+    for (size_t i = 0; i < nets.size(); ++i) sim.set_input(nets[i], (static_cast<std::uint64_t>(v) >> i) & 1);
+  };
+  auto apply = [&](std::size_t cycle) {  // inputs for the cycle that computes record `cycle`
+    auto rec = [&](std::size_t i) -> const OperandRecord* {
+      return i < trace.records.size() ? &trace.records[i] : nullptr;
+    };
+    const OperandRecord* ra = rec(cycle + b.act_lead);
+    const OperandRecord* rw = rec(cycle + b.weight_lead);
+    const OperandRecord* rp = rec(cycle + b.psum_lead);
+    const std::int64_t a = ra ? ra->activation : 0, w = rw ? rw->weight : 0;
+    const std::int64_t p = (rp && !os) ? rp->psum_in : 0;
+    set_bits(b.act_nets, a);
+    set_bits(b.weight_nets, w);
+    set_bits(b.psum_nets, p);
+    if (opt.input_log) opt.input_log->push_back({a, w, p});
+  };
+  for (const auto& [n, v] : b.constants) sim.set_input(n, v);
+  // Prime the input registers with the first record of this chunk.
+  set_bits(b.act_nets, 0);
+  set_bits(b.weight_nets, 0);
+  set_bits(b.psum_nets, 0);
+  sim.reset(false);
+  if (begin > 0) {  // the chunk starts where the previous record left the registers
+    apply(begin - 1);
+    sim.step();
+  }
+  {
+    const OperandRecord& r0 = trace.records[begin];
+    if (b.act_lead) set_bits(b.act_nets, r0.activation);
+    if (b.weight_lead) set_bits(b.weight_nets, r0.weight);
+    set_bits(b.psum_nets, 0);
+    if (opt.input_log)
+      opt.input_log->push_back({b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0});
+    sim.step();
+  }
+  std::uint64_t acc_state = 0;  // OS: the value the accumulator really holds
+  for (int j = 0; j < b.acc_bits; ++j) acc_state |= std::uint64_t{sim.captured(b.output_flops[j])} << j;
+  if (opt.captured_log) opt.captured_log->push_back(acc_state);
+
+  const int bin_width = std::max<std::int32_t>(1, s.period_ps / 10);
+  for (std::size_t n = begin; n < end; ++n) {
+    apply(n);
+    sim.step();
+    std::uint64_t captured = 0, settled = 0;
+    for (int j = 0; j < b.acc_bits; ++j) {
+      const int f = b.output_flops[j];
+      captured |= std::uint64_t{sim.captured(f)} << j;
+      settled |= std::uint64_t{sim.settled(f)} << j;
+      const std::int32_t t = sim.settle_time_ps(f);
+      s.settle_sum_ps[j] += t;
+      s.settle_hist[j][std::min<int>(PointStats::kSettleBins - 1, t / bin_width)]++;
+    }
+    // Check the netlist computes what the PE should (functional sanity).
+    const OperandRecord& r = trace.records[n];
+    const std::uint64_t base = os ? acc_state : static_cast<std::uint64_t>(r.psum_in);
+    const std::uint64_t expect =
+        (base + static_cast<std::uint64_t>(static_cast<std::int64_t>(r.activation) * r.weight)) & mask;
+    if (expect != settled) ++s.settled_mismatches;
+    acc_state = captured;
+    const std::uint64_t diff = captured ^ settled;
+    ++s.samples;
+    if (diff) {
+      ++s.cycles_with_error;
+      for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
+      ++s.patterns[diff];
+      const std::int64_t cv = wrap_to_bits(static_cast<std::int64_t>(captured), b.acc_bits, opt.is_signed);
+      const std::int64_t sv = wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, opt.is_signed);
+      ++s.error_values[cv - sv];
+    }
+    if (opt.captured_log) opt.captured_log->push_back(captured);
+  }
+  s.events = sim.events_processed();
+  return s;
+}
+
+PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                                 const RunOptions& opt, int threads) {
+  const std::size_t n = trace.records.size();
+  if (n == 0) throw DtaError("operand trace '" + trace.header.source + "' has no records");
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 1000) + 1));
+  if (threads == 1 || opt.captured_log || b.dataflow == Dataflow::kOutputStationary)
+    return run_pe_trace(c, b, trace, 0, n, opt);
+  std::vector<PointStats> parts(threads);
+  std::vector<std::thread> pool;
+  std::vector<std::exception_ptr> errors(threads);
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t]() {
+      try {
+        parts[t] = run_pe_trace(c, b, trace, n * t / threads, n * (t + 1) / threads, opt);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  PointStats total = parts[0];
+  for (int t = 1; t < threads; ++t) total.merge(parts[t]);
+  return total;
+}
+
+namespace {
+
+// Wilson score interval, 95 %.
+std::pair<double, double> wilson(std::uint64_t k, std::uint64_t n) {
+  if (n == 0) return {0.0, 1.0};
+  const double z = 1.959963984540054, p = static_cast<double>(k) / n, nn = static_cast<double>(n);
+  const double denom = 1 + z * z / nn;
+  const double centre = (p + z * z / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
+  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+}  // namespace
+
+nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
+                             const std::string& delay_source, int top_patterns) {
+  using nlohmann::json;
+  const double bin_ns = std::max<std::int32_t>(1, s.period_ps / 10) / 1000.0;
+  json bits = json::array();
+  for (int j = 0; j < s.acc_bits; ++j) {
+    const auto [lo, hi] = wilson(s.bit_errors[j], s.samples);
+    bits.push_back({{"bit", j},
+                    {"errors", s.bit_errors[j]},
+                    {"p_error", s.samples ? static_cast<double>(s.bit_errors[j]) / s.samples : 0.0},
+                    {"ci95", {lo, hi}},
+                    {"mean_settle_ns", s.samples ? s.settle_sum_ps[j] / s.samples / 1000.0 : 0.0},
+                    {"settle_hist", s.settle_hist[j]}});
+  }
+  json values = json::array();
+  for (const auto& [v, n] : s.error_values) values.push_back({{"value", v}, {"count", n}});
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> pats(s.patterns.begin(), s.patterns.end());
+  std::sort(pats.begin(), pats.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  json patterns = json::array();
+  for (size_t i = 0; i < pats.size() && static_cast<int>(i) < top_patterns; ++i) {
+    json bl = json::array();
+    for (int j = 0; j < s.acc_bits; ++j)
+      if ((pats[i].first >> j) & 1) bl.push_back(j);
+    patterns.push_back({{"mask", pats[i].first},
+                        {"bits", bl},
+                        {"count", pats[i].second},
+                        {"p", s.samples ? static_cast<double>(pats[i].second) / s.samples : 0.0}});
+  }
+  return {{"voltage", voltage},
+          {"corner", corner},
+          {"period_ns", s.period_ps / 1000.0},
+          {"delay_source", delay_source},
+          {"samples", s.samples},
+          {"cycles_with_error", s.cycles_with_error},
+          {"p_any_error", s.samples ? static_cast<double>(s.cycles_with_error) / s.samples : 0.0},
+          {"settle_hist_bin_ns", bin_ns},
+          {"bits", bits},
+          {"error_values", values},
+          {"error_patterns", patterns}};
+}
+
+}  // namespace vosa::dta

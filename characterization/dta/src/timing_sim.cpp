@@ -1,0 +1,200 @@
+// Cycle-windowed event propagation over a levelized netlist. Because the
+// logic between flip-flops is loop-free, each gate can be simulated in one go
+// once the waveforms on its inputs are final: it replays its own input events
+// in time order against its own queue of scheduled output events, which is
+// exactly what an event-driven simulator does for that gate, without a global
+// event queue.
+#include "vosa/timing_sim.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vosa::dta {
+
+TimingSimulator::TimingSimulator(const Circuit& circuit, const SimOptions& options)
+    : c_(circuit), opt_(options) {
+  period_ps_ = static_cast<std::int32_t>(std::llround(options.period_ns * 1000.0));
+  input_delay_ps_ = static_cast<std::int32_t>(std::llround(options.input_delay_ns * 1000.0));
+  if (period_ps_ <= 0) throw DtaError("clock period must be positive");
+  if (input_delay_ps_ < 0 || input_delay_ps_ >= period_ps_)
+    throw DtaError("input delay must be in [0, period)");
+  const size_t nets = c_.net_names.size();
+  value_.assign(nets, 0);
+  next_input_.assign(nets, 0);
+  wave_.assign(nets, {});
+  gate_of_net_.assign(nets, -1);
+  for (size_t g = 0; g < c_.gates.size(); ++g) gate_of_net_[c_.gates[g].out_net] = static_cast<int>(g);
+  gate_inputs_.assign(c_.gates.size(), 0);
+  gate_out_.assign(c_.gates.size(), 0);
+  pending_.assign(c_.gates.size(), {});
+  state_.assign(c_.flops.size(), 0);
+  settled_.assign(c_.flops.size(), 0);
+  settle_ps_.assign(c_.flops.size(), 0);
+  zero_delay_.assign(nets, 0);
+  reset(false);
+}
+
+// Zero-delay evaluation with the sources at their new values: the value every
+// net settles to in this cycle if given enough time.
+void TimingSimulator::settle_zero_delay() {
+  for (size_t i = 0; i < c_.constant_nets.size(); ++i) zero_delay_[c_.constant_nets[i]] = c_.constant_values[i];
+  for (int n : c_.primary_inputs) zero_delay_[n] = next_input_[n];
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    if (ff.q_net >= 0) zero_delay_[ff.q_net] = state_[f];
+    if (ff.qn_net >= 0) zero_delay_[ff.qn_net] = !state_[f];
+  }
+  for (const Gate& g : c_.gates) {
+    std::uint32_t bits = 0;
+    for (int k = 0; k < g.num_inputs; ++k) bits |= std::uint32_t{zero_delay_[g.in_net[k]]} << k;
+    zero_delay_[g.out_net] = (g.truth_table >> bits) & 1;
+  }
+}
+
+void TimingSimulator::reset(bool flop_value) {
+  std::fill(state_.begin(), state_.end(), flop_value);
+  settle_zero_delay();
+  value_ = zero_delay_;
+  for (size_t g = 0; g < c_.gates.size(); ++g) {
+    const Gate& G = c_.gates[g];
+    std::uint32_t bits = 0;
+    for (int k = 0; k < G.num_inputs; ++k) bits |= std::uint32_t{value_[G.in_net[k]]} << k;
+    gate_inputs_[g] = bits;
+    gate_out_[g] = value_[G.out_net];
+    pending_[g].clear();
+  }
+  for (int n : touched_) wave_[n].clear();
+  touched_.clear();
+}
+
+bool TimingSimulator::value_at(int net, std::int32_t t) const {
+  bool v = value_[net];
+  for (const Event& e : wave_[net]) {
+    if (e.time > t) break;
+    v = e.value;
+  }
+  return v;
+}
+
+void TimingSimulator::process_gate(int gi) {
+  const Gate& g = c_.gates[gi];
+  std::vector<Event>& pend = pending_[gi];
+  // Input events of this window, merged in time order. Events from pin k are
+  // tagged with k in the low bits of the sort key so ties keep pin order.
+  struct In {
+    std::int32_t time;
+    std::uint8_t pin, value;
+  };
+  static thread_local std::vector<In> ins;
+  ins.clear();
+  for (int k = 0; k < g.num_inputs; ++k)
+    for (const Event& e : wave_[g.in_net[k]]) ins.push_back({e.time, static_cast<std::uint8_t>(k), e.value});
+  if (ins.empty() && pend.empty()) return;
+  // Insertion sort: the lists are short and mostly ordered; keeps pin order on ties.
+  for (size_t i = 1; i < ins.size(); ++i) {
+    const In x = ins[i];
+    size_t j = i;
+    while (j > 0 && ins[j - 1].time > x.time) {
+      ins[j] = ins[j - 1];
+      --j;
+    }
+    ins[j] = x;
+  }
+
+  std::vector<Event>& out = wave_[g.out_net];
+  const bool out_was_untouched = out.empty();
+  std::uint8_t committed = gate_out_[gi];
+  std::uint32_t bits = gate_inputs_[gi];
+  auto commit_until = [&](std::int32_t t, bool inclusive) {
+    size_t n = 0;
+    while (n < pend.size() && (inclusive ? pend[n].time <= t : pend[n].time < t)) {
+      out.push_back(pend[n]);
+      committed = pend[n].value;
+      ++n;
+    }
+    if (n) pend.erase(pend.begin(), pend.begin() + static_cast<std::ptrdiff_t>(n));
+  };
+
+  for (size_t i = 0; i < ins.size();) {
+    const std::int32_t t = ins[i].time;
+    commit_until(t, true);
+    // All input changes at time t act together; the slowest changed arc wins.
+    std::int32_t rise = 0, fall = 0;
+    for (; i < ins.size() && ins[i].time == t; ++i) {
+      const int k = ins[i].pin;
+      bits = (bits & ~(1u << k)) | (std::uint32_t{ins[i].value} << k);
+      rise = std::max(rise, g.rise_ps[k]);
+      fall = std::max(fall, g.fall_ps[k]);
+    }
+    ++events_;
+    const std::uint8_t nv = (g.truth_table >> bits) & 1;
+    const std::int32_t te = t + (nv ? rise : fall);
+    if (opt_.delay_mode == DelayMode::kTransport) {
+      // A new event pre-empts every scheduled event at or after its own time.
+      while (!pend.empty() && pend.back().time >= te) pend.pop_back();
+      const std::uint8_t last = pend.empty() ? committed : pend.back().value;
+      if (nv != last) pend.push_back({te, nv});
+    } else {
+      // Inertial: a pulse shorter than the delay never reaches the output.
+      if (!pend.empty() && pend.back().value == nv) continue;
+      pend.clear();
+      if (nv != committed) pend.push_back({te, nv});
+    }
+  }
+  commit_until(period_ps_, false);  // the rest carries over into the next cycle
+  gate_out_[gi] = committed;
+  gate_inputs_[gi] = bits;
+  if (out_was_untouched && !out.empty()) touched_.push_back(g.out_net);
+}
+
+void TimingSimulator::step() {
+  for (int n : touched_) {
+    value_[n] = wave_[n].back().value;
+    wave_[n].clear();
+  }
+  touched_.clear();
+  // Events still pending from the last cycle move into this window's frame.
+  for (auto& p : pending_)
+    for (Event& e : p) e.time -= period_ps_;
+
+  // Launch: flip-flops after clock-to-Q, primary inputs after the input delay.
+  auto launch = [&](int net, std::uint8_t v, std::int32_t t) {
+    if (net < 0 || value_[net] == v) return;
+    wave_[net].push_back({t, v});
+    touched_.push_back(net);
+  };
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const std::uint8_t q = state_[f];
+    launch(ff.q_net, q, q ? ff.clk_to_q_rise_ps : ff.clk_to_q_fall_ps);
+    launch(ff.qn_net, !q, q ? ff.clk_to_q_fall_ps : ff.clk_to_q_rise_ps);
+  }
+  for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
+
+  settle_zero_delay();
+  for (size_t g = 0; g < c_.gates.size(); ++g) process_gate(static_cast<int>(g));
+
+  // Capture at T - setup; the captured value becomes the state, right or wrong.
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const std::int32_t setup = opt_.setup_mode == SetupMode::kSdf ? ff.setup_ps : 0;
+    const std::int32_t tc = period_ps_ - setup - ff.d_wire_ps;
+    std::uint8_t v = value_at(ff.d_net, tc);
+    settled_[f] = zero_delay_[ff.d_net];
+    if (!ff.async_nets.empty()) {
+      std::uint32_t bits = 0;
+      for (size_t k = 0; k < ff.async_nets.size(); ++k) bits |= std::uint32_t{zero_delay_[ff.async_nets[k]]} << k;
+      if ((ff.clear_tt >> bits) & 1) v = settled_[f] = 0;
+      else if ((ff.preset_tt >> bits) & 1) v = settled_[f] = 1;
+    }
+    state_[f] = v;
+    // When the D net last moved: committed events, or still-pending ones.
+    std::int32_t last = 0;
+    if (!wave_[ff.d_net].empty()) last = wave_[ff.d_net].back().time;
+    const int drv = gate_of_net_[ff.d_net];
+    if (drv >= 0 && !pending_[drv].empty()) last = std::max(last, pending_[drv].back().time);
+    settle_ps_[f] = last;
+  }
+}
+
+}  // namespace vosa::dta
