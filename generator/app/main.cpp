@@ -1,6 +1,7 @@
 // The `vosa` binary: one entry point, one subcommand per step of the chain.
 #include "vosa/commands.hpp"
 #include "vosa/dta_commands.hpp"
+#include "vosa/infer.hpp"
 #include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vosa ") + vosa::kGeneratorVersion);
   app.require_subcommand(1);
   vosa::add_generate_command(app);
+  vosa::engine::add_infer_command(app);
   vosa::add_flow_commands(app);
   vosa::add_dta_commands(app);
   try {

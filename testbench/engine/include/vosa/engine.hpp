@@ -1,0 +1,129 @@
+// Bit-exact int8 inference engine: reproduces TFLite's reference kernels'
+// integer arithmetic (per-channel requantization, activation clamps, ADD,
+// AVERAGE_POOL_2D, MEAN, SOFTMAX, QUANTIZE) for the operators of
+// vosa/tflite_model.hpp.
+//
+// Two kernel paths compute the same integers:
+//   Kernels::kReference  plain loops shaped like TFLite's reference kernels
+//   Kernels::kFast       im2col + SIMD int16 GEMM (AVX2 when the CPU has it),
+//                        direct depthwise loops; tests/dnn checks it against
+//                        kReference on every layer of every model.
+// An Engine is immutable after construction; run() may be called from many
+// threads at once, each with its own Workspace.
+#pragma once
+
+#include "vosa/lowering.hpp"
+#include "vosa/quant_math.hpp"
+#include "vosa/tflite_model.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vosa::engine {
+
+enum class Kernels { kFast, kReference };
+
+// Weights of a conv/FC layer for the fast GEMM: k-pairs interleaved across
+// 16-column panels, data[((k / 2) * n_padded + j) * 2 + k % 2] = w[j][k],
+// zero beyond n and k.
+struct PackedWeights {
+  int n = 0, k = 0;
+  int n_padded = 0;  // multiple of 16
+  int k_padded = 0;  // multiple of 2
+  std::vector<int16_t> data;
+};
+PackedWeights pack_weights(const int8_t* w_rows, int n, int k);  // w_rows: n x k
+
+// Per-channel requantization constants in the form the SIMD loop wants.
+struct ChannelRequant {
+  std::vector<int32_t> multiplier, left_shift, right_shift;  // padded like the accumulators
+};
+
+// Per-operator constants computed once (TFLite's Prepare step).
+struct PreparedOp {
+  size_t index = 0;
+  const tflite::Operator* op = nullptr;
+  // CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED
+  lowering::ConvGeometry geometry;
+  std::vector<int32_t> correction;  // bias - zp_in * sum(w), per output channel
+  std::vector<int32_t> bias;        // raw bias (reference path)
+  std::vector<quant::QuantizedMultiplier> channel_multiplier;
+  PackedWeights packed;                   // fast path, conv/FC
+  std::vector<int16_t> depthwise_weights;  // fast path, depthwise: [taps][out_c]
+  std::vector<int32_t> correction_padded;  // correction, zero-padded to packed.n_padded
+  ChannelRequant requant;
+  int32_t input_offset = 0;  // -zp_in
+  // Shared by most operators.
+  int32_t output_zero_point = 0;
+  int32_t activation_min = -128, activation_max = 127;
+  // ADD
+  int32_t input1_offset = 0, input2_offset = 0;
+  int left_shift = 20;
+  quant::QuantizedMultiplier input1_multiplier, input2_multiplier, output_multiplier;
+  // SOFTMAX
+  int32_t softmax_input_multiplier = 0;
+  int softmax_input_left_shift = 0;
+  int32_t softmax_diff_min = 0;
+  // MEAN / QUANTIZE
+  quant::QuantizedMultiplier requant_multiplier;
+  int32_t input_zero_point = 0;
+};
+
+// Scratch memory of one thread: every activation tensor's bytes plus GEMM buffers.
+struct Workspace {
+  std::vector<std::vector<uint8_t>> values;
+  std::vector<int16_t> a16;
+  std::vector<int32_t> acc;
+};
+
+// Called after each array layer with its input activations and its int32
+// accumulators (m x out_c, row-major, bias included, before requantization).
+using AccumulatorObserver =
+    std::function<void(const PreparedOp& layer, const int8_t* input, const std::vector<int32_t>& accumulators)>;
+
+class Engine {
+ public:
+  explicit Engine(std::shared_ptr<const tflite::Model> model, Kernels kernels = Kernels::kFast);
+
+  const tflite::Model& model() const { return *model_; }
+  const std::vector<PreparedOp>& ops() const { return ops_; }
+  Kernels kernels() const { return kernels_; }
+  // MACs of the array layers of one inference.
+  int64_t macs_per_inference() const;
+
+  // Runs one input (the input tensor's raw bytes); returns the output
+  // tensor's raw bytes (int8 or uint8).
+  std::vector<uint8_t> run(const std::vector<uint8_t>& input, Workspace& ws,
+                           const AccumulatorObserver& observer = nullptr) const;
+
+ private:
+  void prepare(const tflite::Operator& op, size_t index);
+  void run_array_layer(const PreparedOp& p, Workspace& ws, const AccumulatorObserver& observer) const;
+  void run_add(const PreparedOp& p, Workspace& ws) const;
+  void run_average_pool(const PreparedOp& p, Workspace& ws) const;
+  void run_mean(const PreparedOp& p, Workspace& ws) const;
+  void run_softmax(const PreparedOp& p, Workspace& ws) const;
+  void run_quantize(const PreparedOp& p, Workspace& ws) const;
+  const uint8_t* data_of(int tensor, const Workspace& ws) const;
+  uint8_t* output_of(const PreparedOp& p, Workspace& ws) const;
+
+  std::shared_ptr<const tflite::Model> model_;
+  Kernels kernels_;
+  std::vector<PreparedOp> ops_;
+};
+
+// Accumulators of one array layer computed two ways (for tests and tools).
+std::vector<int32_t> reference_accumulators(const tflite::Model& model, const PreparedOp& p, const int8_t* input);
+std::vector<int32_t> fast_accumulators(const PreparedOp& p, const int8_t* input, Workspace& ws);
+
+// The fast GEMM kernel: c[i][j] = init[j] + sum_k a[i][k] * w[j][k] for
+// j < w.n_padded, with a (m x w.k_padded, int16, zero beyond k), init
+// (w.n_padded entries or null) and c (m x w.n_padded). Exposed for tests.
+void gemm_s16(const int16_t* a, int m, const PackedWeights& w, const int32_t* init, int32_t* c);
+// Whether gemm_s16 uses AVX2 on this CPU.
+bool gemm_uses_avx2();
+
+}  // namespace vosa::engine

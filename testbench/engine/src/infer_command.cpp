@@ -1,0 +1,124 @@
+#include "vosa/infer.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <thread>
+
+namespace vosa::engine {
+
+std::vector<int> ranked_classes(const std::vector<uint8_t>& output, bool is_signed) {
+  std::vector<int> order(output.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto value = [&](int i) {
+    return is_signed ? static_cast<int>(static_cast<int8_t>(output[static_cast<size_t>(i)]))
+                     : static_cast<int>(output[static_cast<size_t>(i)]);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return value(a) > value(b); });
+  return order;
+}
+
+InferResult evaluate(const Engine& engine, const Dataset& data, const InferOptions& options) {
+  const size_t n = options.limit ? std::min(options.limit, data.samples.size()) : data.samples.size();
+  InferResult result;
+  result.samples = n;
+  result.predictions.assign(n, -1);
+  std::vector<char> hit1(n, 0), hit5(n, 0);
+  const tflite::Tensor& input = engine.model().input();
+  const bool out_signed = engine.model().output().type == tflite::TensorType::kInt8;
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&]() {
+    Workspace ws;
+    try {
+      for (size_t i = next++; i < n; i = next++) {
+        const Sample& s = data.samples[i];
+        const std::vector<uint8_t> x = load_input(s, input, options.encoding, options.resize);
+        const std::vector<int> ranks = ranked_classes(engine.run(x, ws), out_signed);
+        result.predictions[i] = ranks[0];
+        hit1[i] = ranks[0] == s.label;
+        for (size_t r = 0; r < std::min<size_t>(5, ranks.size()); ++r) hit5[i] |= ranks[r] == s.label;
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      next = n;
+    }
+  };
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, options.jobs); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (error) std::rethrow_exception(error);
+  result.top1 = static_cast<size_t>(std::count(hit1.begin(), hit1.end(), 1));
+  result.top5 = static_cast<size_t>(std::count(hit5.begin(), hit5.end(), 1));
+  result.macs = engine.macs_per_inference() * static_cast<int64_t>(n);
+  return result;
+}
+
+void add_infer_command(CLI::App& app) {
+  struct Options {
+    std::string model;
+    std::string data;
+    size_t limit = 0;
+    int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    std::string encoding = "raw";
+    std::string resize = "bilinear";
+    std::string kernels = "fast";
+    bool quiet = false;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "infer",
+      "Run an int8 TFLite classifier bit-exactly (TFLite reference-kernel arithmetic) over a labelled\n"
+      "data set and print top-1 / top-5 accuracy and throughput. DATA holds y_labels.csv (raw .bin\n"
+      "tensors) or dataset_1001.txt (JPEGs). See docs/dnn.md.");
+  cmd->add_option("-m,--model", opt->model, "model (.tflite, int8)")->required();
+  cmd->add_option("-d,--data", opt->data, "data directory")->required();
+  cmd->add_option("-n,--limit", opt->limit, "use only the first N samples (0 = all)");
+  cmd->add_option("-j,--jobs", opt->jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--input-encoding", opt->encoding,
+                  "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
+                  "(minus 128 for an int8 input)")
+      ->check(CLI::IsMember({"raw", "pixels"}));
+  cmd->add_option("--resize", opt->resize, "JPEG to model size: bilinear (half-pixel centres) or crop (centre)")
+      ->check(CLI::IsMember({"bilinear", "crop"}));
+  cmd->add_option("--kernels", opt->kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
+      ->check(CLI::IsMember({"fast", "reference"}));
+  cmd->add_flag("-q,--quiet", opt->quiet, "print only the summary line");
+  cmd->callback([opt]() {
+    auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
+    const Engine engine(model, opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast);
+    const Dataset data = load_dataset(opt->data);
+    InferOptions io;
+    io.limit = opt->limit;
+    io.jobs = opt->jobs;
+    io.encoding = opt->encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw;
+    io.resize = opt->resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear;
+    if (!opt->quiet) {
+      std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
+                << engine.macs_per_inference() << " MACs per inference; " << opt->kernels << " kernels"
+                << (opt->kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "") << ", " << io.jobs
+                << " thread(s)\n";
+    }
+    const InferResult r = evaluate(engine, data, io);
+    char line[512];
+    std::snprintf(line, sizeof line,
+                  "top-1 %.1f %% (%zu/%zu)  top-5 %.1f %% (%zu/%zu)  %.3f s, %.1f inferences/s, %.2f GMAC/s",
+                  100.0 * static_cast<double>(r.top1) / static_cast<double>(r.samples), r.top1, r.samples,
+                  100.0 * static_cast<double>(r.top5) / static_cast<double>(r.samples), r.top5, r.samples, r.seconds,
+                  static_cast<double>(r.samples) / r.seconds, static_cast<double>(r.macs) / r.seconds / 1e9);
+    std::cout << line << "\n";
+  });
+}
+
+}  // namespace vosa::engine

@@ -1,0 +1,273 @@
+#include "vosa/lowering.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace vosa::lowering {
+namespace {
+
+using tflite::Model;
+using tflite::OpType;
+using tflite::Operator;
+using tflite::Tensor;
+using tflite::TensorType;
+
+std::string op_label(const Operator& op, size_t index) {
+  return "operator " + std::to_string(index) + " (" + tflite::to_string(op.type) + ")";
+}
+
+int output_size(tflite::Padding padding, int in, int filter, int stride, int dilation) {
+  const int effective = (filter - 1) * dilation + 1;
+  if (padding == tflite::Padding::kSame) return (in + stride - 1) / stride;
+  return (in - effective + stride) / stride;
+}
+
+int leading_padding(int in, int out, int filter, int stride, int dilation) {
+  const int effective = (filter - 1) * dilation + 1;
+  const int total = std::max(0, (out - 1) * stride + effective - in);
+  return total / 2;
+}
+
+const int8_t* int8_data(const Tensor& t) { return reinterpret_cast<const int8_t*>(t.data.data()); }
+
+const int32_t* int32_data(const Tensor& t) { return reinterpret_cast<const int32_t*>(t.data.data()); }
+
+}  // namespace
+
+bool is_array_layer(OpType type) {
+  return type == OpType::kConv2D || type == OpType::kDepthwiseConv2D || type == OpType::kFullyConnected;
+}
+
+ConvGeometry geometry_of(const Model& model, const Operator& op, size_t op_index) {
+  const std::string label = op_label(op, op_index);
+  auto fail = [&](const std::string& what) { throw std::runtime_error(model.path + ": " + label + ": " + what); };
+  if (!is_array_layer(op.type)) fail("not a convolution or fully-connected layer");
+  if (op.inputs.size() < 2 || op.inputs[0] < 0 || op.inputs[1] < 0 || op.outputs.empty())
+    fail("needs an input, a weight tensor and an output");
+  const Tensor& in = model.tensor(op.inputs[0]);
+  const Tensor& w = model.tensor(op.inputs[1]);
+  const Tensor& out = model.tensor(op.outputs[0]);
+  if (in.type != TensorType::kInt8 || w.type != TensorType::kInt8 || out.type != TensorType::kInt8) {
+    fail(std::string("input, weights and output must be INT8 (got ") + tflite::to_string(in.type) + ", " +
+         tflite::to_string(w.type) + ", " + tflite::to_string(out.type) + ")");
+  }
+  if (!w.is_constant()) fail("weights '" + w.name + "' are not a constant tensor");
+  for (int64_t zp : w.zero_point) {
+    if (zp != 0) fail("weights '" + w.name + "' have a non-zero zero point (int8 weights must be symmetric)");
+  }
+  if (in.scale.empty() || out.scale.empty() || w.scale.empty()) fail("input, weights and output must be quantized");
+  if (op.inputs.size() > 2 && op.inputs[2] >= 0) {
+    const Tensor& bias = model.tensor(op.inputs[2]);
+    if (bias.type != TensorType::kInt32 || !bias.is_constant()) fail("bias '" + bias.name + "' must be constant INT32");
+  }
+
+  ConvGeometry g;
+  if (op.type == OpType::kFullyConnected) {
+    if (w.shape.size() != 2) fail("weights '" + w.name + "' must be 2-D, got " + tflite::shape_string(w.shape));
+    g.in_c = w.dim(1);
+    g.out_c = w.dim(0);
+    if (in.num_elements() % static_cast<size_t>(g.in_c) != 0)
+      fail("input " + tflite::shape_string(in.shape) + " is not a multiple of " + std::to_string(g.in_c) + " features");
+    g.batch = static_cast<int>(in.num_elements() / static_cast<size_t>(g.in_c));
+    if (out.num_elements() != static_cast<size_t>(g.batch) * static_cast<size_t>(g.out_c))
+      fail("output " + tflite::shape_string(out.shape) + " does not match " + std::to_string(g.batch) + "x" +
+           std::to_string(g.out_c));
+    if (w.scale.size() != 1 && w.scale.size() != static_cast<size_t>(g.out_c)) fail("weight scales do not match outputs");
+    return g;
+  }
+
+  if (in.shape.size() != 4 || out.shape.size() != 4 || w.shape.size() != 4) fail("input, weights and output must be 4-D");
+  g.batch = in.dim(0);
+  g.in_h = in.dim(1);
+  g.in_w = in.dim(2);
+  g.in_c = in.dim(3);
+  g.kernel_h = w.dim(1);
+  g.kernel_w = w.dim(2);
+  g.stride_h = op.stride_h;
+  g.stride_w = op.stride_w;
+  g.dilation_h = op.dilation_h;
+  g.dilation_w = op.dilation_w;
+  g.out_h = output_size(op.padding, g.in_h, g.kernel_h, g.stride_h, g.dilation_h);
+  g.out_w = output_size(op.padding, g.in_w, g.kernel_w, g.stride_w, g.dilation_w);
+  if (op.type == OpType::kDepthwiseConv2D) {
+    g.depthwise = true;
+    g.depth_multiplier = op.depth_multiplier;
+    g.out_c = w.dim(3);
+    if (w.dim(0) != 1) fail("depthwise weights must have shape 1xHxWxC, got " + tflite::shape_string(w.shape));
+    if (g.out_c != g.in_c * g.depth_multiplier)
+      fail("depthwise output channels " + std::to_string(g.out_c) + " != input channels " + std::to_string(g.in_c) +
+           " x depth multiplier " + std::to_string(g.depth_multiplier));
+  } else {
+    g.out_c = w.dim(0);
+    if (w.dim(3) != g.in_c)
+      fail("weights have " + std::to_string(w.dim(3)) + " input channels, input has " + std::to_string(g.in_c));
+  }
+  if (out.dim(0) != g.batch || out.dim(1) != g.out_h || out.dim(2) != g.out_w || out.dim(3) != g.out_c) {
+    fail("output shape " + tflite::shape_string(out.shape) + " does not match the " +
+         (op.padding == tflite::Padding::kSame ? "SAME" : "VALID") + " padding rule (expected " +
+         tflite::shape_string({g.batch, g.out_h, g.out_w, g.out_c}) + ")");
+  }
+  if (g.out_h <= 0 || g.out_w <= 0) fail("empty output");
+  if (w.scale.size() != 1 && w.scale.size() != static_cast<size_t>(g.out_c)) fail("weight scales do not match channels");
+  g.pad_top = op.padding == tflite::Padding::kSame
+                  ? leading_padding(g.in_h, g.out_h, g.kernel_h, g.stride_h, g.dilation_h)
+                  : 0;
+  g.pad_left = op.padding == tflite::Padding::kSame
+                   ? leading_padding(g.in_w, g.out_w, g.kernel_w, g.stride_w, g.dilation_w)
+                   : 0;
+  return g;
+}
+
+std::vector<int64_t> correction_of(const Model& model, const Operator& op, const ConvGeometry& g) {
+  const Tensor& in = model.tensor(op.inputs[0]);
+  const Tensor& w = model.tensor(op.inputs[1]);
+  const int64_t zp_in = in.zero_point0();
+  const int8_t* wd = int8_data(w);
+  std::vector<int64_t> corr(static_cast<size_t>(g.out_c), 0);
+  if (op.inputs.size() > 2 && op.inputs[2] >= 0) {
+    const Tensor& bias = model.tensor(op.inputs[2]);
+    if (bias.num_elements() != static_cast<size_t>(g.out_c)) {
+      throw std::runtime_error(model.path + ": bias '" + bias.name + "' has " + std::to_string(bias.num_elements()) +
+                               " values for " + std::to_string(g.out_c) + " output channels");
+    }
+    const int32_t* bd = int32_data(bias);
+    for (int c = 0; c < g.out_c; ++c) corr[static_cast<size_t>(c)] = bd[c];
+  }
+  for (int c = 0; c < g.out_c; ++c) {
+    int64_t sum_w = 0;
+    if (g.depthwise) {
+      for (int t = 0; t < g.taps(); ++t) sum_w += wd[static_cast<size_t>(t) * static_cast<size_t>(g.out_c) + c];
+    } else {
+      const size_t k = static_cast<size_t>(g.reduction());
+      for (size_t i = 0; i < k; ++i) sum_w += wd[static_cast<size_t>(c) * k + i];
+    }
+    corr[static_cast<size_t>(c)] -= zp_in * sum_w;
+  }
+  return corr;
+}
+
+void im2col_row(const ConvGeometry& g, const int8_t* input, int8_t pad_value, int m, int8_t* row) {
+  const int per_image = g.out_h * g.out_w;
+  const int b = m / per_image;
+  const int oy = (m % per_image) / g.out_w;
+  const int ox = m % g.out_w;
+  const int8_t* image = input + static_cast<size_t>(b) * g.in_h * g.in_w * g.in_c;
+  for (int ky = 0; ky < g.kernel_h; ++ky) {
+    const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+    for (int kx = 0; kx < g.kernel_w; ++kx) {
+      const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+      int8_t* dst = row + (static_cast<size_t>(ky) * g.kernel_w + kx) * g.in_c;
+      if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
+        std::fill(dst, dst + g.in_c, pad_value);
+      } else {
+        const int8_t* src = image + (static_cast<size_t>(iy) * g.in_w + ix) * g.in_c;
+        std::copy(src, src + g.in_c, dst);
+      }
+    }
+  }
+}
+
+std::vector<Gemm> lower_layer(const Model& model, const Operator& op, const ConvGeometry& g, const int8_t* input,
+                              int depthwise_group) {
+  const Tensor& in = model.tensor(op.inputs[0]);
+  const Tensor& w = model.tensor(op.inputs[1]);
+  const int8_t pad = static_cast<int8_t>(in.zero_point0());
+  const int8_t* wd = int8_data(w);
+  const int m = g.rows();
+  std::vector<Gemm> gemms;
+  if (!g.depthwise) {
+    Gemm gm;
+    gm.m = m;
+    gm.k = g.reduction();
+    gm.n = g.out_c;
+    gm.a.resize(static_cast<size_t>(gm.m) * gm.k);
+    for (int r = 0; r < m; ++r) im2col_row(g, input, pad, r, gm.a.data() + static_cast<size_t>(r) * gm.k);
+    // TFLite keeps weights as [out][k]; the array wants B[k][n].
+    gm.b.resize(static_cast<size_t>(gm.k) * gm.n);
+    for (int c = 0; c < gm.n; ++c)
+      for (int k = 0; k < gm.k; ++k)
+        gm.b[static_cast<size_t>(k) * gm.n + c] = wd[static_cast<size_t>(c) * gm.k + k];
+    for (int c = 0; c < gm.n; ++c) gm.out_channel.push_back(c);
+    gemms.push_back(std::move(gm));
+    return gemms;
+  }
+  if (depthwise_group < 1) throw std::invalid_argument("depthwise_group must be >= 1");
+  const int taps = g.taps();
+  for (int c0 = 0; c0 < g.out_c; c0 += depthwise_group) {
+    Gemm gm;
+    const int group = std::min(depthwise_group, g.out_c - c0);
+    gm.m = m;
+    gm.k = group * taps;
+    gm.n = group;
+    gm.a.assign(static_cast<size_t>(gm.m) * gm.k, 0);
+    gm.b.assign(static_cast<size_t>(gm.k) * gm.n, 0);
+    for (int j = 0; j < group; ++j) {
+      const int oc = c0 + j;
+      const int ic = oc / g.depth_multiplier;
+      gm.out_channel.push_back(oc);
+      for (int t = 0; t < taps; ++t)
+        gm.b[(static_cast<size_t>(j) * taps + t) * gm.n + j] = wd[static_cast<size_t>(t) * g.out_c + oc];
+      for (int r = 0; r < m; ++r) {
+        const int per_image = g.out_h * g.out_w;
+        const int b = r / per_image;
+        const int oy = (r % per_image) / g.out_w;
+        const int ox = r % g.out_w;
+        for (int ky = 0; ky < g.kernel_h; ++ky) {
+          const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+          for (int kx = 0; kx < g.kernel_w; ++kx) {
+            const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            const int8_t v =
+                inside ? input[((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ic] : pad;
+            gm.a[static_cast<size_t>(r) * gm.k + static_cast<size_t>(j) * taps + ky * g.kernel_w + kx] = v;
+          }
+        }
+      }
+    }
+    gemms.push_back(std::move(gm));
+  }
+  return gemms;
+}
+
+std::vector<int32_t> assemble_accumulators(const ConvGeometry& g, const std::vector<Gemm>& gemms,
+                                           const std::vector<std::vector<int64_t>>& results,
+                                           const std::vector<int64_t>& correction) {
+  if (results.size() != gemms.size()) throw std::invalid_argument("assemble_accumulators: one result per GEMM");
+  const int m = g.rows();
+  std::vector<int32_t> acc(static_cast<size_t>(m) * g.out_c, 0);
+  for (size_t i = 0; i < gemms.size(); ++i) {
+    const Gemm& gm = gemms[i];
+    if (results[i].size() != static_cast<size_t>(gm.m) * gm.n)
+      throw std::invalid_argument("assemble_accumulators: result " + std::to_string(i) + " has the wrong size");
+    for (int r = 0; r < gm.m; ++r) {
+      for (int j = 0; j < gm.n; ++j) {
+        const int oc = gm.out_channel[static_cast<size_t>(j)];
+        const int64_t v = results[i][static_cast<size_t>(r) * gm.n + j] + correction[static_cast<size_t>(oc)];
+        if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+          throw std::runtime_error("accumulator leaves int32 at row " + std::to_string(r) + ", channel " +
+                                   std::to_string(oc));
+        acc[static_cast<size_t>(r) * g.out_c + oc] = static_cast<int32_t>(v);
+      }
+    }
+  }
+  return acc;
+}
+
+std::vector<int64_t> reference_gemm(const Gemm& gm) {
+  std::vector<int64_t> c(static_cast<size_t>(gm.m) * gm.n, 0);
+  for (int r = 0; r < gm.m; ++r) {
+    const int8_t* a = gm.a.data() + static_cast<size_t>(r) * gm.k;
+    int64_t* out = c.data() + static_cast<size_t>(r) * gm.n;
+    for (int k = 0; k < gm.k; ++k) {
+      const int64_t av = a[k];
+      if (av == 0) continue;
+      const int8_t* b = gm.b.data() + static_cast<size_t>(k) * gm.n;
+      for (int j = 0; j < gm.n; ++j) out[j] += av * b[j];
+    }
+  }
+  return c;
+}
+
+}  // namespace vosa::lowering
