@@ -124,3 +124,28 @@ $(P)/power/energy.json: $(POWERS) $(P)/sta/corners.txt $(MANIFEST)
 	  --out $@ 2>&1 | tee $(P)/power/collect.log
 
 FORCE:
+
+# ------------------------------------------------ voltage model validation
+# Fit the default ladder without VMODEL_HELD, predict VMODEL_HELD, compare
+# per-bit arrivals with the characterized corner (and with linear
+# interpolation between its ladder neighbours).
+VMODEL_HELD ?= ss_n40C_1v40
+VMODEL_FIT  ?= ss_n40C_1v28,ss_n40C_1v35,ss_n40C_1v44,ss_n40C_1v60,ss_n40C_1v76
+VMODEL_LOW  ?= ss_n40C_1v35
+VMODEL_HIGH ?= ss_n40C_1v44
+V := $(P)/vmodel
+
+$(V)/$(VMODEL_HELD).model.paths.tsv: $(NETLIST) $(P)/sta/period_ns.txt $(PDK_TCL) $(FLOW)/sta_corner.tcl
+	@mkdir -p $(V)
+	@echo "flow: voltage model for $(VMODEL_HELD) fitted on $(VMODEL_FIT)"
+	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(VMODEL_HELD) --fit-corners $(VMODEL_FIT) \
+	  --cache-dir $(PDK_CACHE)) && \
+	VOSA_LIBERTY=$$lib VOSA_NETLIST=$(NETLIST) VOSA_TOP=$(PE_MODULE) VOSA_PDK_TCL=$(PDK_TCL) \
+	VOSA_PERIOD_NS=$$(cat $(P)/sta/period_ns.txt) VOSA_CORNER=$(VMODEL_HELD) VOSA_OUTPUT_REG=$(OUTPUT_REG) \
+	VOSA_PATHS_OUT=$@ $(FLOW)/run_sta.sh $(V)/$(VMODEL_HELD).model.log $@
+
+validate-vmodel: $(V)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).paths.tsv \
+    $(P)/sta/$(VMODEL_LOW).paths.tsv $(P)/sta/$(VMODEL_HIGH).paths.tsv
+	$(VOSA) vmodel-compare --pdk $(PDK) --reference $(P)/sta/$(VMODEL_HELD).paths.tsv \
+	  --predicted $(V)/$(VMODEL_HELD).model.paths.tsv --low $(P)/sta/$(VMODEL_LOW).paths.tsv \
+	  --high $(P)/sta/$(VMODEL_HIGH).paths.tsv --out $(V)/validation.json 2>&1 | tee $(V)/validation.log

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -231,12 +233,90 @@ void add_timing_table_command(CLI::App& app) {
   });
 }
 
+void add_vmodel_compare_command(CLI::App& app) {
+  struct Options {
+    std::string pdk, reference, predicted, low, high, out;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "vmodel-compare",
+      "Voltage-model check: per-bit arrival error of a model-liberty STA report against the\n"
+      "characterized corner's report (both flow/sta_corner.tcl .paths.tsv). With --low/--high\n"
+      "(reports of the neighbouring ladder corners) also the error of linear interpolation.");
+  cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
+  cmd->add_option("-r,--reference", opt->reference, "report at the characterized corner")->required();
+  cmd->add_option("-m,--predicted", opt->predicted, "report with the model liberty, same corner")->required();
+  cmd->add_option("--low", opt->low, "report at the ladder corner just below (baseline)");
+  cmd->add_option("--high", opt->high, "report at the ladder corner just above (baseline)");
+  cmd->add_option("-o,--out", opt->out, "write the comparison as JSON");
+  cmd->callback([opt]() {
+    const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
+    const sta::CornerPaths ref = sta::read_paths_report(opt->reference);
+    const sta::CornerPaths pred = sta::read_paths_report(opt->predicted);
+    if (ref.bits.size() != pred.bits.size())
+      throw sta::StaReportError(opt->predicted + " has " + std::to_string(pred.bits.size()) + " bits, " +
+                                opt->reference + " has " + std::to_string(ref.bits.size()));
+    const double v = pdk::resolve_corner(p, ref.corner).voltage;
+    const bool baseline = !opt->low.empty() && !opt->high.empty();
+    sta::CornerPaths low, high;
+    double vl = 0, vh = 0;
+    if (baseline) {
+      low = sta::read_paths_report(opt->low);
+      high = sta::read_paths_report(opt->high);
+      vl = pdk::resolve_corner(p, low.corner).voltage;
+      vh = pdk::resolve_corner(p, high.corner).voltage;
+    }
+    struct Stats {
+      double max_pct = 0, sum_pct = 0, max_ns = 0, sum_ns = 0;
+      void add(double err_ns, double ref_ns) {
+        const double pct = 100.0 * std::abs(err_ns) / ref_ns;
+        max_pct = std::max(max_pct, pct), sum_pct += pct;
+        max_ns = std::max(max_ns, std::abs(err_ns)), sum_ns += std::abs(err_ns);
+      }
+      json to_json(size_t n) const {
+        return {{"max_abs_error_pct", max_pct}, {"mean_abs_error_pct", sum_pct / n},
+                {"max_abs_error_ns", max_ns}, {"mean_abs_error_ns", sum_ns / n}};
+      }
+    } model, linear;
+    json bits = json::array();
+    for (size_t i = 0; i < ref.bits.size(); ++i) {
+      const auto& r = ref.bits[i];
+      const auto& m = pred.bits[i];
+      if (r.bit != m.bit) throw sta::StaReportError("bit order differs between the reports");
+      model.add(m.arrival_ns - r.arrival_ns, r.arrival_ns);
+      json b = {{"bit", r.bit}, {"reference_ns", r.arrival_ns}, {"model_ns", m.arrival_ns},
+                {"model_error_ns", m.arrival_ns - r.arrival_ns}};
+      if (baseline) {
+        const double t = (v - vl) / (vh - vl);
+        const double lin = low.bits.at(i).arrival_ns + t * (high.bits.at(i).arrival_ns - low.bits.at(i).arrival_ns);
+        linear.add(lin - r.arrival_ns, r.arrival_ns);
+        b["linear_ns"] = lin;
+      }
+      bits.push_back(b);
+    }
+    const size_t n = ref.bits.size();
+    json doc = {{"pdk", p.name}, {"corner", ref.corner}, {"voltage", v},
+                {"reference", opt->reference}, {"predicted", opt->predicted},
+                {"model", model.to_json(n)}, {"bits", bits}};
+    if (baseline) doc["linear_interpolation"] = linear.to_json(n), doc["linear_between"] = {low.corner, high.corner};
+    std::cout << std::fixed << std::setprecision(3) << "voltage model at " << ref.corner << " (" << v
+              << " V), " << n << " bits of the output register: arrival error max " << model.max_pct << " % ("
+              << model.max_ns << " ns), mean " << model.sum_pct / n << " % (" << model.sum_ns / n << " ns)\n";
+    if (baseline)
+      std::cout << "linear interpolation " << low.corner << ".." << high.corner << ": max " << linear.max_pct
+                << " % (" << linear.max_ns << " ns), mean " << linear.sum_pct / n << " % ("
+                << linear.sum_ns / n << " ns)\n";
+    if (!opt->out.empty()) pdk::write_file_atomically(opt->out, doc.dump(1) + "\n");
+  });
+}
+
 }  // namespace
 
 void add_flow_commands(CLI::App& app) {
   add_pdk_command(app);
   add_sta_collect_command(app);
   add_timing_table_command(app);
+  add_vmodel_compare_command(app);
 }
 
 }  // namespace vosa
