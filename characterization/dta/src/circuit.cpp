@@ -13,14 +13,17 @@ namespace vosa::dta {
 DelayMode parse_delay_mode(const std::string& s) {
   if (s == "transport") return DelayMode::kTransport;
   if (s == "inertial") return DelayMode::kInertial;
-  throw DtaError("unknown delay mode '" + s + "' (expected transport or inertial)");
+  if (s == "modpath") return DelayMode::kModpath;
+  throw DtaError("unknown delay mode '" + s + "' (expected transport, inertial or modpath)");
 }
 SetupMode parse_setup_mode(const std::string& s) {
   if (s == "sdf") return SetupMode::kSdf;
   if (s == "zero") return SetupMode::kZero;
   throw DtaError("unknown setup mode '" + s + "' (expected sdf or zero)");
 }
-std::string to_string(DelayMode m) { return m == DelayMode::kTransport ? "transport" : "inertial"; }
+std::string to_string(DelayMode m) {
+  return m == DelayMode::kTransport ? "transport" : m == DelayMode::kInertial ? "inertial" : "modpath";
+}
 std::string to_string(SetupMode m) { return m == SetupMode::kSdf ? "sdf" : "zero"; }
 
 int Circuit::flop_driving(int net) const {

@@ -164,7 +164,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
      << "  end\n"
      << "  initial begin\n"
      << "    fd = $fopen(\"" << fs::absolute(dir).string() << "/captured_icarus.txt\", \"w\");\n"
-     << "    #(3*T - 0.001);\n"
+     << "    #(4*T - 0.001);\n"
      << "    repeat (N) begin $fdisplay(fd, \"%b\", psum_o); #(T); end\n"
      << "    $fclose(fd);\n"
      << "    $finish;\n"
@@ -202,7 +202,8 @@ void add_dta_command(CLI::App& app) {
       ->check(CLI::IsMember({"liberty-corner", "interpolated", "derated", "spice"}));
   cmd->add_option("--operands", opt->operands, "uniform:SEED, layer:SEED (random layer) or trace:FILE");
   cmd->add_option("--cycles", opt->cycles, "cycles (vector pairs) to simulate; for traces, at most this many");
-  cmd->add_option("--delay-mode", opt->delay_mode, "transport or inertial")->check(CLI::IsMember({"transport", "inertial"}));
+  cmd->add_option("--delay-mode", opt->delay_mode, "transport, inertial or modpath (Icarus' specify-path semantics)")
+      ->check(CLI::IsMember({"transport", "inertial", "modpath"}));
   cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
       ->check(CLI::IsMember({"sdf", "zero"}));
   cmd->add_option("--input-delay-ns", opt->input_delay_ns, "when primary inputs change after the edge");

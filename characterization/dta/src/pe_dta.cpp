@@ -216,7 +216,8 @@ std::pair<double, double> wilson(std::uint64_t k, std::uint64_t n) {
   const double denom = 1 + z * z / nn;
   const double centre = (p + z * z / (2 * nn)) / denom;
   const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
-  return {std::max(0.0, centre - half), std::min(1.0, centre + half)};
+  // Clamp rounding so the interval always contains the estimate.
+  return {std::min(p, std::max(0.0, centre - half)), std::max(p, std::min(1.0, centre + half))};
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "vosa/timing_sim.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 namespace vosa::dta {
@@ -105,7 +106,21 @@ void TimingSimulator::process_gate(int gi) {
   const bool out_was_untouched = out.empty();
   std::uint8_t committed = gate_out_[gi];
   std::uint32_t bits = gate_inputs_[gi];
+  const bool modpath = opt_.delay_mode == DelayMode::kModpath;
   auto commit_until = [&](std::int32_t t, bool inclusive) {
+    if (modpath) {  // pending entries are wake-up times; the output takes the current function value
+      size_t n = 0;
+      const std::uint8_t fv = (g.truth_table >> bits) & 1;
+      while (n < pend.size() && (inclusive ? pend[n].time <= t : pend[n].time < t)) {
+        if (fv != committed) {
+          out.push_back({pend[n].time, fv});
+          committed = fv;
+        }
+        ++n;
+      }
+      if (n) pend.erase(pend.begin(), pend.begin() + static_cast<std::ptrdiff_t>(n));
+      return;
+    }
     size_t n = 0;
     while (n < pend.size() && (inclusive ? pend[n].time <= t : pend[n].time < t)) {
       out.push_back(pend[n]);
@@ -119,17 +134,24 @@ void TimingSimulator::process_gate(int gi) {
     const std::int32_t t = ins[i].time;
     commit_until(t, true);
     // All input changes at time t act together; the slowest changed arc wins.
-    std::int32_t rise = 0, fall = 0;
+    const std::uint8_t old_fv = (g.truth_table >> bits) & 1;
+    std::int32_t rise = modpath ? INT32_MAX : 0, fall = modpath ? INT32_MAX : 0;
     for (; i < ins.size() && ins[i].time == t; ++i) {
       const int k = ins[i].pin;
       bits = (bits & ~(1u << k)) | (std::uint32_t{ins[i].value} << k);
-      rise = std::max(rise, g.rise_ps[k]);
-      fall = std::max(fall, g.fall_ps[k]);
+      // Simultaneous changes: the slowest arc, or (as Icarus does) the fastest.
+      rise = modpath ? std::min(rise, g.rise_ps[k]) : std::max(rise, g.rise_ps[k]);
+      fall = modpath ? std::min(fall, g.fall_ps[k]) : std::max(fall, g.fall_ps[k]);
     }
     ++events_;
     const std::uint8_t nv = (g.truth_table >> bits) & 1;
     const std::int32_t te = t + (nv ? rise : fall);
-    if (opt_.delay_mode == DelayMode::kTransport) {
+    if (modpath) {
+      if (nv == old_fv) continue;
+      auto pos = pend.end();
+      while (pos != pend.begin() && (pos - 1)->time > te) --pos;
+      pend.insert(pos, Event{te, nv});
+    } else if (opt_.delay_mode == DelayMode::kTransport) {
       // A new event pre-empts every scheduled event at or after its own time.
       while (!pend.empty() && pend.back().time >= te) pend.pop_back();
       const std::uint8_t last = pend.empty() ? committed : pend.back().value;

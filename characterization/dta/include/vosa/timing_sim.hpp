@@ -27,7 +27,13 @@ class DtaError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class DelayMode { kTransport, kInertial };
+// transport: every input change reaches the output after the arc delay;
+// inertial: a pulse shorter than the delay is swallowed;
+// modpath: Verilog specify-path semantics as Icarus implements them: each
+// change of the cell's function schedules an update after the delay of the
+// input that changed last, and the update takes the function's value at that
+// time (used for the cycle-for-cycle cross-check against Icarus).
+enum class DelayMode { kTransport, kInertial, kModpath };
 enum class SetupMode { kSdf, kZero };
 
 DelayMode parse_delay_mode(const std::string& s);

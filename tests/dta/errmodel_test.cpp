@@ -1,0 +1,57 @@
+// The header-only reader loads what `vosa dta` writes and samples errors with
+// the recorded frequencies.
+#include "vosa/error_model.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+TEST(ErrorModel, LoadsQueriesAndSamples) {
+  nlohmann::json bits = nlohmann::json::array();
+  for (int j = 0; j < 4; ++j)
+    bits.push_back({{"bit", j}, {"errors", j == 3 ? 300 : 0}, {"p_error", j == 3 ? 0.3 : 0.0},
+                    {"ci95", {0.0, 1.0}}, {"mean_settle_ns", 1.0}, {"settle_hist", {1}}});
+  nlohmann::json point;
+  point["voltage"] = 1.8;
+  point["period_ns"] = 3.0;
+  point["delay_source"] = "derated";
+  point["samples"] = 1000;
+  point["cycles_with_error"] = 300;
+  point["bits"] = bits;
+  point["error_values"] = nlohmann::json::array({{{"value", -8}, {"count", 300}}});
+  point["error_patterns"] = nlohmann::json::array({{{"mask", 8}, {"count", 300}}});
+  nlohmann::json j;
+  j["schema_version"] = 1;
+  j["pdk"] = "osu018";
+  j["design"] = {{"acc_bits", 4}, {"signed", true}};
+  j["netlist_hash"] = "ab";
+  j["operand_source"] = "uniform-random seed=1";
+  j["points"] = nlohmann::json::array({point});
+  const vosa::ErrorModel m = vosa::ErrorModel::from_json(j);
+  const auto& pt = m.nearest(1.7, 3.1);
+  EXPECT_DOUBLE_EQ(pt.p_error(3), 0.3);
+  EXPECT_THROW(pt.p_error(9), vosa::ErrorModelError);
+  std::mt19937_64 rng(5);
+  int masks = 0, values = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const auto m8 = pt.sample_mask(rng);
+    EXPECT_TRUE(m8 == 0 || m8 == 8);
+    masks += m8 == 8;
+    const auto v = pt.sample_error_value(rng);
+    EXPECT_TRUE(v == 0 || v == -8);
+    values += v == -8;
+  }
+  EXPECT_NEAR(masks / 20000.0, 0.3, 0.02);
+  EXPECT_NEAR(values / 20000.0, 0.3, 0.02);
+  nlohmann::json bad = j;
+  bad["schema_version"] = 2;
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad), vosa::ErrorModelError);
+  bad = j;
+  bad.erase("netlist_hash");
+  try {
+    vosa::ErrorModel::from_json(bad, "m.json");
+    FAIL();
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("netlist_hash"), std::string::npos);
+  }
+}
