@@ -19,12 +19,10 @@ FLOW      := $(ROOT)/flow
 PATHS_PER_BIT ?= 5
 
 # Fail early, with vosa's message, on an unknown PDK or a broken config.
-PDK_FILE := $(shell $(VOSA) pdk get --pdk $(PDK) name >/dev/null 2>$(BUILD)/.pdk_error && \
-              $(VOSA) pdk corners --pdk $(PDK) >/dev/null 2>>$(BUILD)/.pdk_error && echo ok)
-ifneq ($(PDK_FILE),ok)
+PDK_JSON := $(shell $(VOSA) pdk path --pdk $(PDK) 2>$(BUILD)/.pdk_error)
+ifeq ($(PDK_JSON),)
 $(error $(shell cat $(BUILD)/.pdk_error))
 endif
-PDK_JSON := $(firstword $(wildcard $(PDK)) $(wildcard $(ROOT)/pdk_configs/$(PDK).json))
 SIGNOFF  := $(shell $(VOSA) pdk get --pdk $(PDK) signoff_corner)
 CORNERS  := $(REQUESTED_CORNERS)
 ifneq ($(strip $(VOLTAGES)),)
@@ -149,3 +147,30 @@ validate-vmodel: $(V)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).pat
 	$(VOSA) vmodel-compare --pdk $(PDK) --reference $(P)/sta/$(VMODEL_HELD).paths.tsv \
 	  --predicted $(V)/$(VMODEL_HELD).model.paths.tsv --low $(P)/sta/$(VMODEL_LOW).paths.tsv \
 	  --high $(P)/sta/$(VMODEL_HIGH).paths.tsv --out $(V)/validation.json 2>&1 | tee $(V)/validation.log
+
+# ------------------------------------------------- whole-array synthesis
+# The generated top (vosa_top: array, skew and de-skew) synthesized flat, for
+# the benchmark and area figures. ARRAY_CONFIG picks the array.
+ARRAY_CONFIG ?= $(ROOT)/flow/configs/array_16x16.json
+ARRAY_NAME   := $(basename $(notdir $(ARRAY_CONFIG)))
+A            := $(BUILD)/$(ARRAY_NAME)/$(PDK)/synth_array
+ARRAY_DESIGN := $(BUILD)/$(ARRAY_NAME)/design
+
+$(A)/inputs.sha: FORCE
+	@mkdir -p $(A)
+	@$(VOSA) generate --config $(ARRAY_CONFIG) --out $(A)/design.new --quiet
+	@$(call update_if_changed,$@,"$$(cat $(A)/design.new/rtl/*.v $(PDK_JSON) $(FLOW)/synth.tcl | sha256sum | cut -c1-64)")
+
+$(A)/array_netlist.v: $(A)/inputs.sha $(PDK_TCL)
+	@rm -rf $(ARRAY_DESIGN) && mkdir -p $(dir $(ARRAY_DESIGN)) && cp -r $(A)/design.new $(ARRAY_DESIGN)
+	@top=$$(sed -n 's/^ *"top": *"\([^"]*\)".*/\1/p' $(ARRAY_DESIGN)/manifest.json); \
+	echo "flow: synthesizing $$top of $(ARRAY_NAME) on $(PDK) -> $@ (log: $(A)/synth.log)"; \
+	lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(SIGNOFF) --synth --cache-dir $(PDK_CACHE)) && \
+	VOSA_RTL_FILES="$$(ls $(ARRAY_DESIGN)/rtl/*.v | tr '\n' ' ')" VOSA_TOP=$$top VOSA_LIBERTY=$$lib \
+	VOSA_PDK_TCL=$(PDK_TCL) VOSA_NETLIST=$@.tmp VOSA_ABC_CONSTR=$(A)/abc.constr \
+	VOSA_STAT=$(A)/stat.txt yosys -q -l $(A)/synth.log -c $(FLOW)/synth.tcl >/dev/null || \
+	  { echo "flow: synthesis failed, see $(A)/synth.log:"; grep -m5 ERROR $(A)/synth.log; exit 1; }
+	@mv $@.tmp $@
+	@grep -E "Number of cells|Chip area" $(A)/stat.txt | tail -2
+
+synth-array: $(A)/array_netlist.v

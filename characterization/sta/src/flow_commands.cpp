@@ -103,6 +103,10 @@ void add_pdk_command(CLI::App& app) {
     std::cout << j.dump(2) << "\n";
   });
 
+  auto* path = pdk_cmd->add_subcommand("path", "Print the path of a PDK's config file (validated)");
+  path->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
+  path->callback([opt]() { std::cout << pdk::load_pdk(opt->pdk).path.string() << "\n"; });
+
   auto* get = pdk_cmd->add_subcommand(
       "get", "Print one field of a PDK config, by dotted path (signoff_corner, cells.driver.cell, ...)");
   get->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
