@@ -9,34 +9,16 @@
 # usage: dta_gate_level_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
 VOSA=$(realpath "$1")
-CONFIG=$(realpath "$(dirname "$0")/../../generator/examples/default.json")
 WORK=$2
-LIB=/usr/share/qflow/tech/osu018/osu018_stdcells.lib
-CELLS=/usr/share/qflow/tech/osu018/osu018_stdcells.v
-for f in "$LIB" "$CELLS"; do
-  [ -f "$f" ] || { echo "FAIL: missing $f (install qflow-tech-osu018: scripts/setup.sh)"; exit 1; }
-done
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK"
-
-"$VOSA" generate --config "$CONFIG" --out design -q
-yosys -q -l synth.log -p "read_verilog design/rtl/vosa_mul.v design/rtl/vosa_pe.v; \
-  synth -flatten -top vosa_pe; dfflibmap -liberty $LIB; abc -liberty $LIB; opt_clean; \
-  splitnets; opt_clean -purge; write_verilog -noattr -noexpr -nohex -nodec pe_netlist.v"
-cat > sta.tcl <<TCL
-read_liberty $LIB
-read_verilog pe_netlist.v
-link_design vosa_pe
-create_clock -name clk -period 10 [get_ports clk_i]
-write_sdf -digits 4 pe.sdf
-TCL
-sta -no_splash -exit sta.tcl > sta.log 2>&1
+ROOT=$(realpath "$(dirname "$0")/../..")
+rm -rf "$WORK"
+LIB=$("$ROOT/flow/dta_osu018_pe.sh" "$VOSA" "$WORK")
+cd "$WORK"
 
 common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json -q)
 
 # 1. Icarus cross-check. Icarus's flip-flop models capture D at the edge (their
-# $setup checks only warn), so vosa captures at T too (--setup zero); the cell
-# models' 10 ps timescale precision is raised to 1 ps to keep the SDF's digits.
-sed 's|`timescale 1ns/10ps|`timescale 1ns/1ps|' "$CELLS" > cells_1ps.v
+# $setup checks only warn), so vosa captures at T too (--setup zero).
 "$VOSA" dta "${common[@]}" --period-ns 3.5 --cycles 20000 --delay-mode modpath --setup zero \
   --input-delay-ns 0.01 --operands uniform:7 --icarus-kit kit --out xcheck.json
 iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v

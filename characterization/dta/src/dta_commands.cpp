@@ -2,6 +2,7 @@
 
 #include "vosa/error_model.hpp"
 #include "vosa/hash.hpp"
+#include "vosa/pdk.hpp"
 #include "vosa/pe_dta.hpp"
 
 #include <nlohmann/json.hpp>
@@ -195,11 +196,14 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--manifest", opt->manifest, "manifest.json of the generated design (dataflow, signedness)");
   cmd->add_option("--dataflow", opt->dataflow, "weight_stationary or output_stationary (default: from --manifest)");
   cmd->add_option("--period-ns", opt->periods, "clock period(s) in ns, comma-separated");
-  cmd->add_option("--voltage", opt->voltage, "supply voltage the SDF was timed at (V)");
+  auto* voltage_opt = cmd->add_option("--voltage", opt->voltage,
+                                      "supply voltage the SDF was timed at (V; default: from --pdk/--corner)");
   cmd->add_option("--corner", opt->corner, "corner name, e.g. ss_n40C_1v28");
-  cmd->add_option("--pdk", opt->pdk, "PDK name recorded in the error model");
-  cmd->add_option("--delay-source", opt->delay_source, "liberty-corner, interpolated, derated or spice")
-      ->check(CLI::IsMember({"liberty-corner", "interpolated", "derated", "spice"}));
+  cmd->add_option("--pdk", opt->pdk, "PDK (pdk_configs/ name or file); with --corner it gives voltage and delay source");
+  auto* source_opt =
+      cmd->add_option("--delay-source", opt->delay_source,
+                      "liberty-corner, interpolated, derated or spice (default: from --pdk/--corner)")
+          ->check(CLI::IsMember({"liberty-corner", "interpolated", "derated", "spice"}));
   cmd->add_option("--operands", opt->operands, "uniform:SEED, layer:SEED (random layer) or trace:FILE");
   cmd->add_option("--cycles", opt->cycles, "cycles (vector pairs) to simulate; for traces, at most this many");
   cmd->add_option("--delay-mode", opt->delay_mode, "transport, inertial or modpath (Icarus' specify-path semantics)")
@@ -212,7 +216,16 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--out", opt->out, "error model JSON to write")->required();
   cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,stimulus.mem,captured_vosa.txt} for an Icarus cross-check");
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
-  cmd->callback([opt]() {
+  cmd->callback([opt, voltage_opt, source_opt]() {
+    // A PDK corner names its voltage and where its delays come from.
+    bool outside_ladder = false;
+    if (!opt->corner.empty() && opt->pdk != "unknown") {
+      const pdk::PdkConfig config = pdk::load_pdk(opt->pdk);
+      const pdk::CornerRequest corner = pdk::resolve_corner(config, opt->corner);
+      if (voltage_opt->count() == 0) opt->voltage = corner.voltage;
+      if (source_opt->count() == 0) opt->delay_source = corner.delay_source;
+      outside_ladder = corner.outside_ladder;
+    }
     const Netlist nl = read_netlist(opt->netlist);
     const liberty::Library lib = liberty::load_library(opt->liberty);
     const Sdf sdf = read_sdf(opt->sdf);
@@ -278,6 +291,7 @@ void add_dta_command(CLI::App& app) {
                                  " cycles the settled netlist output differs from psum + a*w: the netlist, "
                                  "the liberty functions or the port binding are wrong");
       points.push_back(dta::point_to_json(s, opt->voltage, opt->corner, opt->delay_source));
+      if (outside_ladder) points.back()["outside_ladder"] = true;  // extrapolated voltage model
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
       if (!opt->quiet)

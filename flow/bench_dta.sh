@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# make bench-dta: vector-pairs per second of `vosa dta` on the default int8 PE
+# (osu018, T = 3.5 ns where the MSBs fail), one thread and two, against Icarus
+# (iverilog -gspecify -Tmax with $sdf_annotate) on the same vectors in the same
+# run. Prints a Markdown table for docs/PERFORMANCE.md.
+# usage: flow/bench_dta.sh VOSA_BINARY WORK_DIR [CYCLES]
+set -euo pipefail
+VOSA=$(realpath "$1")
+WORK=$2
+CYCLES=${3:-20000}
+ROOT=$(realpath "$(dirname "$0")/..")
+rm -rf "$WORK"
+LIB=$("$ROOT/flow/dta_osu018_pe.sh" "$VOSA" "$WORK")
+cd "$WORK"
+common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json
+        --period-ns 3.5 --cycles "$CYCLES" --operands uniform:11 --setup zero --input-delay-ns 0.01)
+rate() { sed -n 's/.*cycles in \([0-9.e-]*\) s (\([0-9]*\) vector-pairs\/s).*/\2/p' "$1" | head -1; }
+
+"$VOSA" dta "${common[@]}" --delay-mode modpath --threads 1 --icarus-kit kit --out modpath.json > modpath_1.log
+for mode in transport inertial modpath; do
+  for threads in 1 2; do
+    "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out $mode.json > ${mode}_$threads.log
+  done
+done
+iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v
+start=$(date +%s.%N)
+vvp -n kit/sim > kit/vvp.log 2>&1
+end=$(date +%s.%N)
+icarus_rate=$(python3 -c "print(int($CYCLES / ($end - $start)))")
+agree=$(paste -d' ' kit/captured_vosa.txt kit/captured_icarus.txt | awk '$1==$2 {n++} END {print n+0}')
+total=$(wc -l < kit/captured_vosa.txt)
+
+echo "### vosa dta vs Icarus ($(date -u +%Y-%m-%d), $(nproc) cores, $CYCLES cycles, default int8 PE on osu018, T = 3.5 ns)"
+echo
+echo "| simulator | delay mode | threads | vector-pairs/s | vs Icarus |"
+echo "|---|---|---|---|---|"
+for mode in transport inertial modpath; do
+  for threads in 1 2; do
+    r=$(rate ${mode}_$threads.log)
+    echo "| vosa dta | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") |"
+  done
+done
+echo "| Icarus 11 (vvp, SDF-annotated) | specify paths | 1 | $icarus_rate | 1x |"
+echo
+echo "Icarus and vosa dta (modpath) captured the same output-register value in $agree of $total cycles."
+echo "vosa rates count simulation only (netlist/SDF parsing excluded); Icarus: vvp wall time incl. SDF annotation."

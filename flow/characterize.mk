@@ -1,0 +1,32 @@
+# Timing-error characterization of the PE by gate-level timing simulation
+# (docs/dta.md): one `vosa dta` run per corner on the flow's netlist and SDF,
+# merged into build/<config>/<pdk>/errmodel/errmodel.json (docs/errmodel.md).
+# Knobs (with the flow's CORNERS= VOLTAGES= PERIOD_NS=):
+#   OPERANDS=uniform:1 | layer:1 | trace:FILE.vtrace   operand stream
+#   DTA_CYCLES=20000        cycles (vector pairs) per corner and period
+#   DTA_PERIODS_NS=         clock periods to simulate (default: the flow's period)
+#   DTA_DELAY_MODE=transport|inertial|modpath   DTA_SETUP=sdf|zero
+OPERANDS       ?= uniform:1
+DTA_CYCLES     ?= 20000
+DTA_PERIODS_NS ?=
+DTA_DELAY_MODE ?= transport
+DTA_SETUP      ?= sdf
+DTA_THREADS    ?= $(JOBS)
+
+.PHONY: characterize bench-dta help-characterize
+
+characterize: sdf
+	@VOSA=$(VOSA) BUILD=$(BUILD) CONFIG_NAME=$(CONFIG_NAME) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
+	  CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" DTA_PERIODS_NS="$(DTA_PERIODS_NS)" \
+	  OPERANDS="$(OPERANDS)" DTA_CYCLES=$(DTA_CYCLES) DTA_DELAY_MODE=$(DTA_DELAY_MODE) \
+	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) flow/characterize.sh
+
+# vosa dta vs Icarus on the same vectors, one core and two (docs/PERFORMANCE.md).
+BENCH_DTA_CYCLES ?= 20000
+bench-dta: setup
+	flow/bench_dta.sh $(VOSA) $(BUILD)/bench-dta $(BENCH_DTA_CYCLES)
+
+help-characterize:
+	@echo "  make characterize  per-bit timing-error model of the PE at every corner (errmodel/errmodel.json)"
+	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE="
+	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"

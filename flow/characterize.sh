@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Per-corner dynamic timing analysis of the PE and the merged error model
+# (docs/dta.md, docs/errmodel.md). Called by `make characterize` after the
+# flow has written the netlist and one SDF per corner. Environment:
+#   VOSA BUILD CONFIG_NAME PDK DESIGN_DIR      as in the Makefile
+#   CORNERS (names) or VOLTAGES (1.3,1.5)      default: the PDK's flow corners
+#   DTA_PERIODS_NS   comma list (default: the flow's period, sta/period_ns.txt)
+#   OPERANDS         uniform:SEED | layer:SEED | trace:FILE
+#   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS
+# A corner is re-simulated only when its inputs or the options change.
+set -euo pipefail
+P="$BUILD/$CONFIG_NAME/$PDK"
+OUT="$P/errmodel"
+mkdir -p "$OUT/corners"
+log() { echo "characterize: $*"; }
+
+if [ -n "${CORNERS:-}" ]; then corners=$CORNERS
+elif [ -n "${VOLTAGES:-}" ]; then corners=$("$VOSA" pdk corners --pdk "$PDK" --voltages "$VOLTAGES")
+else corners=$("$VOSA" pdk corners --pdk "$PDK"); fi
+corners=$(echo "$corners" | tr ',' ' ')
+periods=${DTA_PERIODS_NS:-$(cat "$P/sta/period_ns.txt")}
+signoff=$("$VOSA" pdk get --pdk "$PDK" signoff_corner)
+lib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$signoff" --cache-dir "$BUILD/pdk")
+netlist="$P/synth/pe_netlist.v"
+options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods"
+
+parts=()
+for corner in $corners; do
+  sdf="$P/sdf/$corner.sdf"
+  [ -f "$sdf" ] || { echo "characterize: error: no SDF for corner $corner: $sdf (run make sdf)"; exit 1; }
+  part="$OUT/corners/$corner.json"
+  stamp="$OUT/corners/$corner.options"
+  parts+=("$part")
+  if [ -f "$part" ] && [ "$part" -nt "$sdf" ] && [ "$part" -nt "$netlist" ] && \
+     [ "$(cat "$stamp" 2>/dev/null)" = "$options" ]; then
+    log "$corner up to date"
+    continue
+  fi
+  log "$corner: $DTA_CYCLES cycles at T=$periods ns ($OPERANDS, $DTA_DELAY_MODE) -> $part"
+  "$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json" \
+    --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$OPERANDS" \
+    --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP" \
+    --threads "$DTA_THREADS" --out "$part" 2>&1 | tee "$OUT/corners/$corner.log"
+  echo "$options" > "$stamp"
+done
+"$VOSA" errmodel-merge "${parts[@]}" --out "$OUT/errmodel.json"
+"$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv"
+log "wrote $OUT/errmodel.json and $OUT/errmodel.csv"
