@@ -77,6 +77,20 @@ TEST(Readers, NetlistAndSdf) {
   }
 }
 
+TEST(Readers, VectorAssignsAsOpenStaAcceptsThem) {
+  // Yosys without `splitnets -ports` keeps output vectors and assigns them whole.
+  const Netlist nl = parse_netlist(
+      "module m(a, y);\n input [1:0] a;\n output [1:0] y;\n wire [1:0] y;\n"
+      " wire \\q[1] ;\n wire \\q[0] ;\n assign \\q[1] = a[0];\n assign \\q[0] = a[1];\n"
+      " assign y = { \\q[1] , \\q[0]  };\nendmodule\n",
+      "m.v");
+  ASSERT_EQ(nl.assigns.size(), 4u);
+  EXPECT_EQ(nl.net_names[nl.assigns[2].first], "y[1]");  // MSB first
+  EXPECT_EQ(nl.net_names[nl.assigns[2].second], "q[1]");
+  EXPECT_THROW(parse_netlist("module m(a, y);\n input [1:0] a;\n output y;\n assign y = a;\nendmodule\n", "w.v"),
+               NetlistError);
+}
+
 TEST(Readers, MismatchesNameTheObject) {
   const auto lib = liberty::load_library(test::osu018_liberty());
   const Netlist nl = parse_netlist(kNetlist, "tiny.v");

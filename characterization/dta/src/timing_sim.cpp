@@ -22,7 +22,9 @@ TimingSimulator::TimingSimulator(const Circuit& circuit, const SimOptions& optio
   const size_t nets = c_.net_names.size();
   value_.assign(nets, 0);
   next_input_.assign(nets, 0);
-  wave_.assign(nets, {});
+  wave_begin_.assign(nets, 0);
+  wave_count_.assign(nets, 0);
+  arena_.reserve(1 << 16);
   gate_of_net_.assign(nets, -1);
   for (size_t g = 0; g < c_.gates.size(); ++g) gate_of_net_[c_.gates[g].out_net] = static_cast<int>(g);
   gate_inputs_.assign(c_.gates.size(), 0);
@@ -64,15 +66,18 @@ void TimingSimulator::reset(bool flop_value) {
     gate_out_[g] = value_[G.out_net];
     pending_[g].clear();
   }
-  for (int n : touched_) wave_[n].clear();
+  for (int n : touched_) wave_count_[n] = 0;
   touched_.clear();
+  arena_.clear();
+  carry_.clear();
 }
 
 bool TimingSimulator::value_at(int net, std::int32_t t) const {
   bool v = value_[net];
-  for (const Event& e : wave_[net]) {
-    if (e.time > t) break;
-    v = e.value;
+  const Event* e = arena_.data() + wave_begin_[net];
+  for (std::uint32_t i = 0; i < wave_count_[net]; ++i) {
+    if (e[i].time > t) break;
+    v = e[i].value;
   }
   return v;
 }
@@ -80,16 +85,15 @@ bool TimingSimulator::value_at(int net, std::int32_t t) const {
 void TimingSimulator::process_gate(int gi) {
   const Gate& g = c_.gates[gi];
   std::vector<Event>& pend = pending_[gi];
-  // Input events of this window, merged in time order. Events from pin k are
-  // tagged with k in the low bits of the sort key so ties keep pin order.
-  struct In {
-    std::int32_t time;
-    std::uint8_t pin, value;
-  };
-  static thread_local std::vector<In> ins;
+  // Input events of this window, merged in time order (pin order on ties).
+  std::vector<In>& ins = ins_;
   ins.clear();
-  for (int k = 0; k < g.num_inputs; ++k)
-    for (const Event& e : wave_[g.in_net[k]]) ins.push_back({e.time, static_cast<std::uint8_t>(k), e.value});
+  for (int k = 0; k < g.num_inputs; ++k) {
+    const int n = g.in_net[k];
+    const Event* e = arena_.data() + wave_begin_[n];
+    for (std::uint32_t i = 0; i < wave_count_[n]; ++i)
+      ins.push_back({e[i].time, static_cast<std::uint8_t>(k), e[i].value});
+  }
   if (ins.empty() && pend.empty()) return;
   // Insertion sort: the lists are short and mostly ordered; keeps pin order on ties.
   for (size_t i = 1; i < ins.size(); ++i) {
@@ -102,8 +106,8 @@ void TimingSimulator::process_gate(int gi) {
     ins[j] = x;
   }
 
-  std::vector<Event>& out = wave_[g.out_net];
-  const bool out_was_untouched = out.empty();
+  std::vector<Event>& out = arena_;  // this gate's events are appended as one run
+  const std::uint32_t out_begin = static_cast<std::uint32_t>(arena_.size());
   std::uint8_t committed = gate_out_[gi];
   std::uint32_t bits = gate_inputs_[gi];
   const bool modpath = opt_.delay_mode == DelayMode::kModpath;
@@ -166,23 +170,33 @@ void TimingSimulator::process_gate(int gi) {
   commit_until(period_ps_, false);  // the rest carries over into the next cycle
   gate_out_[gi] = committed;
   gate_inputs_[gi] = bits;
-  if (out_was_untouched && !out.empty()) touched_.push_back(g.out_net);
+  const std::uint32_t produced = static_cast<std::uint32_t>(arena_.size()) - out_begin;
+  if (produced) {
+    wave_begin_[g.out_net] = out_begin;
+    wave_count_[g.out_net] = produced;
+    touched_.push_back(g.out_net);
+  }
+  if (!pend.empty()) carry_.push_back(gi);
 }
 
 void TimingSimulator::step() {
   for (int n : touched_) {
-    value_[n] = wave_[n].back().value;
-    wave_[n].clear();
+    value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
+    wave_count_[n] = 0;
   }
   touched_.clear();
+  arena_.clear();
   // Events still pending from the last cycle move into this window's frame.
-  for (auto& p : pending_)
-    for (Event& e : p) e.time -= period_ps_;
+  for (int g : carry_)
+    for (Event& e : pending_[g]) e.time -= period_ps_;
+  carry_.clear();
 
   // Launch: flip-flops after clock-to-Q, primary inputs after the input delay.
   auto launch = [&](int net, std::uint8_t v, std::int32_t t) {
     if (net < 0 || value_[net] == v) return;
-    wave_[net].push_back({t, v});
+    wave_begin_[net] = static_cast<std::uint32_t>(arena_.size());
+    wave_count_[net] = 1;
+    arena_.push_back({t, v});
     touched_.push_back(net);
   };
   for (size_t f = 0; f < c_.flops.size(); ++f) {
@@ -212,7 +226,7 @@ void TimingSimulator::step() {
     state_[f] = v;
     // When the D net last moved: committed events, or still-pending ones.
     std::int32_t last = 0;
-    if (!wave_[ff.d_net].empty()) last = wave_[ff.d_net].back().time;
+    if (wave_count_[ff.d_net]) last = arena_[wave_begin_[ff.d_net] + wave_count_[ff.d_net] - 1].time;
     const int drv = gate_of_net_[ff.d_net];
     if (drv >= 0 && !pending_[drv].empty()) last = std::max(last, pending_[drv].back().time);
     settle_ps_[f] = last;

@@ -141,6 +141,7 @@ class Parser {
   std::vector<Token> t_;
   Netlist& nl_;
   size_t i_ = 0;
+  std::unordered_map<std::string, std::pair<int, int>> vectors_;  // name -> (msb, lsb)
 
   bool at_end() const { return i_ >= t_.size(); }
   const Token& cur() const {
@@ -196,6 +197,7 @@ class Parser {
     }
     for (;;) {
       const std::string n = name("declared name");
+      if (vec) vectors_[n] = {msb, lsb};
       if (kind == "wire") {
         if (nl_.find_port(n)) {
           // `output foo; wire foo;` re-declares a port: nothing new.
@@ -235,20 +237,58 @@ class Parser {
       expect("]");
       n += "[" + std::to_string(b) + "]";
     }
-    if (peek("{")) fail("concatenation (write the netlist after splitnets; opt_clean -purge)");
     const int id = nl_.find_net(n);
     if (id < 0) fail("net '" + n + "' is used but not declared");
     return id;
   }
 
+  // Bits of an assign side, MSB first: a net, a whole vector, or {a, b[3], ...}.
+  std::vector<int> bit_list() {
+    std::vector<int> bits;
+    auto one = [&]() {
+      const Token& tok = cur();
+      if (tok.is_name && !peek_next("[")) {
+        const auto v = vectors_.find(tok.text);
+        if (v != vectors_.end()) {  // whole vector
+          next();
+          const auto [msb, lsb] = v->second;
+          for (int b = msb; msb >= lsb ? b >= lsb : b <= lsb; b += msb >= lsb ? -1 : 1)
+            bits.push_back(nl_.find_net(tok.text + "[" + std::to_string(b) + "]"));
+          return;
+        }
+      }
+      bits.push_back(net_ref());
+    };
+    if (peek("{")) {
+      next();
+      for (;;) {
+        one();
+        if (peek(",")) {
+          next();
+          continue;
+        }
+        expect("}");
+        return bits;
+      }
+    }
+    one();
+    return bits;
+  }
+  bool peek_next(const char* s) const {
+    return i_ + 1 < t_.size() && t_[i_ + 1].text == s && !t_[i_ + 1].is_name;
+  }
+
   void assignment() {
     next();  // assign
-    if (peek("{")) fail("concatenation in assign (write the netlist after splitnets; opt_clean -purge)");
-    const int lhs = net_ref();
+    const int line = cur().line;
+    const std::vector<int> lhs = bit_list();
     expect("=");
-    const int rhs = net_ref();
+    const std::vector<int> rhs = bit_list();
     expect(";");
-    nl_.assigns.emplace_back(lhs, rhs);
+    if (lhs.size() != rhs.size())
+      throw NetlistError(nl_.path + ":" + std::to_string(line) + ": assign of " +
+                         std::to_string(rhs.size()) + " bits to " + std::to_string(lhs.size()) + " bits");
+    for (size_t k = 0; k < lhs.size(); ++k) nl_.assigns.emplace_back(lhs[k], rhs[k]);
   }
 
   void instance() {

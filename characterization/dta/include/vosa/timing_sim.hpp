@@ -125,8 +125,17 @@ class TimingSimulator {
   std::int32_t period_ps_ = 0, input_delay_ps_ = 0;
   std::vector<std::uint8_t> value_;        // per net, committed at window start
   std::vector<std::uint8_t> next_input_;   // per net (PIs only meaningful)
-  std::vector<std::vector<Event>> wave_;   // per net, events of this window
+  // Events of this window, one contiguous run per net (the driver writes a
+  // net's events in one go, so they stay together and in time order).
+  std::vector<Event> arena_;
+  std::vector<std::uint32_t> wave_begin_, wave_count_;  // per net
   std::vector<int> touched_;               // nets with events this window
+  struct In {
+    std::int32_t time;
+    std::uint8_t pin, value;
+  };
+  std::vector<In> ins_;                    // scratch: merged input events of one gate
+  std::vector<int> carry_;                 // gates with events pending past the window
   std::vector<std::uint32_t> gate_inputs_; // per gate, input bits as of last processed event
   std::vector<std::uint8_t> gate_out_;     // per gate, committed output value
   std::vector<std::vector<Event>> pending_;  // per gate, scheduled output events
