@@ -43,6 +43,7 @@ help:
 	@echo "  make bench       every benchmark (results: docs/PERFORMANCE.md)"
 	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays"
 	@echo "  make clean       remove build/"
+	@$(MAKE) --no-print-directory help-dnn
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 
 setup:
@@ -63,7 +64,7 @@ demo: setup rtl sim $(DEMO_STEPS)
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-bench: bench-sim
+bench: bench-sim bench-dnn
 
 bench-sim: setup
 	BUILD=$(abspath $(BUILD)) scripts/bench_sim.sh

@@ -328,6 +328,12 @@ int fast_layer_accumulators(const PreparedOp& p, const int8_t* input, Workspace&
   return p.packed.n_padded;
 }
 
+void check_replacement(const PreparedOp& p, const std::vector<int32_t>& acc) {
+  if (acc.size() != static_cast<size_t>(p.geometry.rows()) * p.geometry.out_c)
+    throw std::logic_error("accumulator observer changed the size of operator " + std::to_string(p.index) +
+                           "'s accumulators");
+}
+
 }  // namespace
 
 std::vector<int32_t> fast_accumulators(const PreparedOp& p, const int8_t* input, Workspace& ws) {
@@ -346,8 +352,11 @@ void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const Accumulat
   const lowering::ConvGeometry& g = p.geometry;
   if (kernels_ == Kernels::kReference) {
     // Plain per-element requantization, as TFLite's reference kernels do it.
-    const std::vector<int32_t> acc = reference_accumulators(*model_, p, input);
-    if (observer) observer(p, input, acc);
+    std::vector<int32_t> acc = reference_accumulators(*model_, p, input);
+    if (observer) {
+      observer(p, input, acc);
+      check_replacement(p, acc);
+    }
     for (int r = 0; r < g.rows(); ++r)
       for (int c = 0; c < g.out_c; ++c) {
         const size_t i = static_cast<size_t>(r) * g.out_c + c;
@@ -364,6 +373,10 @@ void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const Accumulat
       std::copy_n(ws.acc.begin() + static_cast<std::ptrdiff_t>(r) * stride, g.out_c,
                   acc.begin() + static_cast<std::ptrdiff_t>(r) * g.out_c);
     observer(p, input, acc);
+    check_replacement(p, acc);
+    for (int r = 0; r < g.rows(); ++r)
+      std::copy_n(acc.begin() + static_cast<std::ptrdiff_t>(r) * g.out_c, g.out_c,
+                  ws.acc.begin() + static_cast<std::ptrdiff_t>(r) * stride);
   }
   fast::requantize(ws.acc.data(), g.rows(), g.out_c, stride, p.requant, p.output_zero_point, p.activation_min,
                    p.activation_max, out);

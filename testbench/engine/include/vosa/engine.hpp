@@ -81,8 +81,11 @@ struct Workspace {
 
 // Called after each array layer with its input activations and its int32
 // accumulators (m x out_c, row-major, bias included, before requantization).
+// The observer may replace the accumulators (same size): the engine then
+// requantizes those, so a testbench can run the rest of the network on the
+// values its hardware computed.
 using AccumulatorObserver =
-    std::function<void(const PreparedOp& layer, const int8_t* input, const std::vector<int32_t>& accumulators)>;
+    std::function<void(const PreparedOp& layer, const int8_t* input, std::vector<int32_t>& accumulators)>;
 
 class Engine {
  public:

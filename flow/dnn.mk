@@ -1,0 +1,54 @@
+# Real DNNs: the bit-exact int8 reference engine (vosa infer) and every
+# conv/depthwise/FC layer of a model on the generated array in Verilator
+# (docs/dnn.md). Included by the top-level Makefile. Knobs:
+#   MODEL=resnet8|dscnn|mobilenetv2|<path/to/model.tflite>   (default resnet8)
+#   DATA=<data directory>       (default: the model's folder in $(VOSA_DATA_DIR)/dnn)
+#   N=<inputs>                  make layers: inputs through the array (default 2);
+#                               make infer: 0 = the whole data set (default)
+#   INPUT_ENCODING=raw|pixels   how .bin bytes map onto the input (default per model)
+#   TRACE_PE=ROW,COL            make layers: also write per-layer operand traces
+#                               of that PE to build/<config>/layers/traces/
+MODEL ?= resnet8
+DNN_ROOT := $(VOSA_DATA_DIR)/dnn
+DNN_MODEL_resnet8     := $(DNN_ROOT)/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite
+DNN_DATA_resnet8      := $(DNN_ROOT)/ic_resnet8_cifar10/data/ic01
+DNN_ENCODING_resnet8  := pixels
+DNN_MODEL_dscnn       := $(DNN_ROOT)/kws_dscnn_speechcommands/model/kws_ref_model.tflite
+DNN_DATA_dscnn        := $(DNN_ROOT)/kws_dscnn_speechcommands/data/kws01
+DNN_MODEL_mobilenetv2 := $(DNN_ROOT)/mobilenetv2_imagenet/model/tf2_mobilenet_v2_1.0_224_ptq.tflite
+DNN_DATA_mobilenetv2  := $(DNN_ROOT)/mobilenetv2_imagenet/data/ILSVRC2012_VAL_SET
+MODEL_FILE     = $(or $(DNN_MODEL_$(MODEL)),$(MODEL))
+MODEL_NAME     = $(basename $(notdir $(MODEL)))
+DATA          ?= $(DNN_DATA_$(MODEL))
+INPUT_ENCODING ?= $(or $(DNN_ENCODING_$(MODEL)),raw)
+TRACE_PE      ?=
+LAYERS_DIR     = $(BUILD)/$(CONFIG_NAME)/layers
+
+.PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn
+
+infer: setup
+	$(VOSA) infer --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) \
+	  $(if $(filter-out 0,$(N)),--limit $(N)) --jobs $(JOBS)
+
+layers: rtl
+	@mkdir -p $(LAYERS_DIR)
+	testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj $(BUILD) --model $(MODEL_FILE) --data $(DATA) \
+	  --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
+	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
+	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME).log; exit $${PIPESTATUS[0]}
+
+# Engine throughput and accuracy on the three staged models (both cores).
+bench-infer: setup
+	testbench/layers/bench_infer.sh $(VOSA) $(DNN_ROOT) $(BUILD)/bench/infer.txt
+
+# Verilator MAC/s on real layers: 16x16 and 32x32 arrays.
+bench-layers: setup
+	testbench/layers/bench_layers.sh $(VOSA) $(BUILD) $(DNN_ROOT) $(BUILD)/bench/layers.txt
+
+bench-dnn: bench-infer bench-layers
+
+help-dnn:
+	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
+	@echo "  make layers      every conv/FC layer of MODEL through CONFIG's array in Verilator, bit-exact"
+	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md"
+	@echo "  DNN knobs: MODEL=resnet8|dscnn|mobilenetv2|file.tflite DATA= N= INPUT_ENCODING= TRACE_PE=r,c"

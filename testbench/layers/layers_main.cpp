@@ -1,0 +1,215 @@
+// Real DNN layers on the generated array in Verilator.
+//
+// For each input, the reference engine runs the network; at every CONV_2D,
+// DEPTHWISE_CONV_2D and FULLY_CONNECTED layer the testbench lowers the
+// layer's actual input activations to GEMMs (vosa/lowering.hpp, the same
+// lowering the engine's accumulators are defined by), runs them on the
+// Verilated array through vosa::ArrayDriver, and compares the resulting
+// int32 accumulators bit-exact with the engine's. The array's accumulators
+// then replace the engine's, so the rest of the network (requantization,
+// ADD, pooling, softmax, in C++) runs on what the hardware computed; the
+// final prediction is compared with the engine-only run and the label.
+//
+//   vosa_layers --model M --data D [-n N] [--input-encoding raw|pixels]
+//               [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]
+//               [--corrupt-first-weight]   (checks the checker: flips one weight, must fail)
+// Exit status 0 only when every accumulator of every layer matched.
+#include "Vvosa_top.h"
+#include "vosa/array_driver.hpp"
+#include "vosa/engine.hpp"
+#include "vosa/infer.hpp"
+#include "vosa/layer_trace.hpp"
+#include "vosa/lowering.hpp"
+
+#include <verilated.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string model, data, trace_dir;
+  size_t count = 1;
+  vosa::engine::InputEncoding encoding = vosa::engine::InputEncoding::kRaw;
+  vosa::engine::Resize resize = vosa::engine::Resize::kBilinear;
+  int trace_row = -1, trace_col = -1;
+  size_t trace_records = 100000;
+  bool corrupt_first_weight = false;  // self-check of the checker: must end in a mismatch
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "vosa_layers: %s\n"
+               "usage: vosa_layers --model M --data D [-n N] [--input-encoding raw|pixels] [--resize bilinear|crop]\n"
+               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n",
+               why);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + arg).c_str());
+      return argv[++i];
+    };
+    if (arg == "--model") o.model = value();
+    else if (arg == "--data") o.data = value();
+    else if (arg == "-n") o.count = std::stoul(value());
+    else if (arg == "--input-encoding") {
+      const std::string v = value();
+      if (v != "raw" && v != "pixels") usage("--input-encoding is raw or pixels");
+      o.encoding = v == "pixels" ? vosa::engine::InputEncoding::kPixels : vosa::engine::InputEncoding::kRaw;
+    } else if (arg == "--resize") {
+      const std::string v = value();
+      if (v != "bilinear" && v != "crop") usage("--resize is bilinear or crop");
+      o.resize = v == "crop" ? vosa::engine::Resize::kCenterCrop : vosa::engine::Resize::kBilinear;
+    } else if (arg == "--trace-dir") o.trace_dir = value();
+    else if (arg == "--trace-pe") {
+      if (std::sscanf(value().c_str(), "%d,%d", &o.trace_row, &o.trace_col) != 2) usage("--trace-pe is ROW,COL");
+    } else if (arg == "--trace-records") o.trace_records = std::stoul(value());
+    else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
+    else if (arg.rfind("+verilator", 0) == 0) continue;
+    else usage(("unknown argument " + arg).c_str());
+  }
+  if (o.model.empty() || o.data.empty()) usage("--model and --data are required");
+  if (!o.trace_dir.empty() && o.trace_row < 0) usage("--trace-dir needs --trace-pe ROW,COL");
+  return o;
+}
+
+struct LayerStats {
+  std::string name;
+  int m = 0, k = 0, n = 0, gemms = 0;
+  uint64_t macs = 0, cycles = 0, mismatches = 0;
+};
+
+int run(const Options& o) {
+  using namespace vosa;
+  auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
+  const engine::Engine eng(model, engine::Kernels::kFast);
+  const engine::Dataset data = engine::load_dataset(o.data);
+  auto top = std::make_unique<Vvosa_top>();
+  ArrayDriver<Vvosa_top> drv(*top);
+  drv.reset();
+  const ArrayParams& ap = drv.params();
+  if (ap.act_bits < 8 || ap.weight_bits < 8 || !ap.is_signed)
+    throw std::runtime_error("the array must take signed 8-bit (or wider) activations and weights for int8 layers");
+  if (!o.trace_dir.empty() && (o.trace_row >= ap.rows || o.trace_col >= ap.cols))
+    throw std::runtime_error("--trace-pe " + std::to_string(o.trace_row) + "," + std::to_string(o.trace_col) +
+                             " is outside the " + std::to_string(ap.rows) + "x" + std::to_string(ap.cols) + " array");
+  if (!o.trace_dir.empty()) std::filesystem::create_directories(o.trace_dir);
+  std::printf("vosa_layers: %s on a %dx%d %s array (acc %d bits), %zu input(s)\n", o.model.c_str(), ap.rows, ap.cols,
+              ap.weight_stationary ? "weight-stationary" : "output-stationary", ap.acc_bits, o.count);
+
+  std::map<size_t, std::vector<int64_t>> corrections;
+  std::map<size_t, LayerStats> stats;
+  uint64_t total_mismatches = 0, agree = 0, correct_array = 0, correct_engine = 0;
+  double array_seconds = 0;
+  uint64_t array_macs = 0;
+  const size_t count = std::min(o.count, data.samples.size());
+  for (size_t s = 0; s < count; ++s) {
+    const engine::Sample& sample = data.samples[s];
+    const auto x = engine::load_input(sample, model->input(), o.encoding, o.resize);
+    engine::Workspace ws;
+    auto observer = [&](const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
+      const auto t0 = Clock::now();
+      const uint64_t c0 = drv.cycles();
+      auto& corr = corrections[p.index];
+      if (corr.empty()) corr = lowering::correction_of(*model, *p.op, p.geometry);
+      const auto gemms = lowering::lower_layer(*model, *p.op, p.geometry, input, ap.cols);
+      std::vector<std::vector<int64_t>> results;
+      for (const auto& g : gemms) {
+        const std::vector<int32_t> a(g.a.begin(), g.a.end());
+        std::vector<int32_t> b(g.b.begin(), g.b.end());
+        if (o.corrupt_first_weight && s == 0 && stats.empty() && &g == &gemms.front()) b[0] = b[0] == 1 ? 2 : 1;
+        results.push_back(drv.gemm(a, b, g.m, g.k, g.n));
+        if (!o.trace_dir.empty() && s == 0 && &g == &gemms.front()) {
+          const std::string name = o.trace_dir + "/op" + std::to_string(p.index) + "_" +
+                                   tflite::to_string(p.op->type) + "_pe" + std::to_string(o.trace_row) + "_" +
+                                   std::to_string(o.trace_col) + ".vtrace";
+          const std::string source = model->path + " operator " + std::to_string(p.index) + " (" +
+                                      tflite::to_string(p.op->type) + ") input 0";
+          const size_t written = write_layer_trace(name, g, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col,
+                                                   o.trace_records, source);
+          std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
+        }
+      }
+      const std::vector<int32_t> from_array = lowering::assemble_accumulators(p.geometry, gemms, results, corr);
+      LayerStats& st = stats[p.index];
+      st.name = tflite::to_string(p.op->type);
+      st.m = gemms.front().m;
+      st.k = gemms.front().k;
+      st.n = p.geometry.out_c;
+      st.gemms = static_cast<int>(gemms.size());
+      st.macs += static_cast<uint64_t>(p.geometry.macs());
+      st.cycles += drv.cycles() - c0;
+      uint64_t bad = 0;
+      for (size_t i = 0; i < acc.size(); ++i) {
+        if (from_array[i] != acc[i]) {
+          if (bad == 0)
+            std::printf("MISMATCH input %zu operator %zu (%s): accumulator [%zu][%zu] array %d, engine %d\n", s,
+                        p.index, st.name.c_str(), i / static_cast<size_t>(p.geometry.out_c),
+                        i % static_cast<size_t>(p.geometry.out_c), from_array[i], acc[i]);
+          ++bad;
+        }
+      }
+      st.mismatches += bad;
+      total_mismatches += bad;
+      acc = from_array;  // the rest of the network runs on the array's values
+      array_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+      array_macs += static_cast<uint64_t>(p.geometry.macs());
+    };
+    const std::vector<uint8_t> with_array = eng.run(x, ws, observer);
+    const std::vector<uint8_t> engine_only = eng.run(x, ws);
+    const bool is_signed = model->output().type == tflite::TensorType::kInt8;
+    const int pa = engine::ranked_classes(with_array, is_signed)[0];
+    const int pe = engine::ranked_classes(engine_only, is_signed)[0];
+    agree += with_array == engine_only;
+    correct_array += pa == sample.label;
+    correct_engine += pe == sample.label;
+    std::printf("input %zu (%s): label %d, array-network top-1 %d, engine top-1 %d, outputs %s\n", s,
+                sample.path.c_str(), sample.label, pa, pe, with_array == engine_only ? "identical" : "DIFFER");
+  }
+  std::printf("%-5s %-18s %7s %6s %6s %5s %12s %12s %6s %s\n", "op", "type", "M", "K", "N", "gemms", "MACs",
+              "cycles", "util", "accumulators");
+  for (const auto& [index, st] : stats) {
+    const double util = st.cycles ? static_cast<double>(st.macs) / (static_cast<double>(st.cycles) * ap.rows * ap.cols)
+                                  : 0.0;
+    std::printf("%-5zu %-18s %7d %6d %6d %5d %12llu %12llu %5.1f%% %s\n", index, st.name.c_str(), st.m, st.k, st.n,
+                st.gemms, static_cast<unsigned long long>(st.macs), static_cast<unsigned long long>(st.cycles),
+                100.0 * util, st.mismatches ? "MISMATCH" : "bit-exact");
+  }
+  std::printf("summary: %zu layers x %zu input(s), %llu accumulator mismatches; outputs identical for %llu/%zu; "
+              "top-1 array %llu/%zu, engine %llu/%zu\n",
+              stats.size(), count, static_cast<unsigned long long>(total_mismatches),
+              static_cast<unsigned long long>(agree), count, static_cast<unsigned long long>(correct_array), count,
+              static_cast<unsigned long long>(correct_engine), count);
+  std::printf("simulation: %.3g MACs in %.2f s of array time = %.3g MAC/s (Verilator, %dx%d)\n",
+              static_cast<double>(array_macs), array_seconds, static_cast<double>(array_macs) / array_seconds, ap.rows,
+              ap.cols);
+  return total_mismatches == 0 && agree == count ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Verilated::commandArgs(argc, argv);
+  const Options o = parse(argc, argv);
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vosa_layers: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds the real-layer Verilator testbench for a generated design and runs it.
+#   testbench/layers/run_layers.sh DESIGN_DIR OBJ_DIR CMAKE_BUILD_DIR [vosa_layers args...]
+# CMAKE_BUILD_DIR holds the built engine libraries (make setup / cmake --build).
+# The Verilated program is rebuilt only when its sources or libraries changed.
+set -euo pipefail
+if [ $# -lt 3 ]; then
+  echo "usage: $0 DESIGN_DIR OBJ_DIR CMAKE_BUILD_DIR [vosa_layers args...]" >&2
+  exit 2
+fi
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+DESIGN_DIR="$1"
+OBJ_DIR="$2"
+BUILD_DIR="$(cd "$3" && pwd)"
+shift 3
+LIBS=(
+  "$BUILD_DIR/testbench/engine/libvosa_engine.a"
+  "$BUILD_DIR/testbench/lowering/libvosa_lowering.a"
+  "$BUILD_DIR/testbench/tflite/libvosa_tflite.a"
+  "$BUILD_DIR/characterization/trace/libvosa_trace.a"
+)
+# libjpeg as a file so it links after the static libraries that need it.
+JPEG_LIB="$(pkg-config --variable=libdir libjpeg 2>/dev/null || echo /usr/lib/x86_64-linux-gnu)/libjpeg.so"
+LIBS+=("$JPEG_LIB")
+for lib in "${LIBS[@]}"; do
+  [ -f "$lib" ] || { echo "run_layers: missing $lib (build the project first: make setup)" >&2; exit 1; }
+done
+MAIN="$ROOT/testbench/layers/layers_main.cpp"
+stamp="$OBJ_DIR/vosa_sim"
+if [ ! -x "$stamp" ] || [ -n "$(find "$MAIN" "${LIBS[@]}" "$DESIGN_DIR/rtl" -newer "$stamp" 2>/dev/null | head -1)" ]; then
+  INCLUDES="-I$ROOT/testbench/engine/include -I$ROOT/testbench/lowering/include -I$ROOT/testbench/tflite/include"
+  INCLUDES+=" -I$ROOT/characterization/trace/include"
+  TB_CFLAGS="$INCLUDES" VERILATOR_FLAGS="-LDFLAGS -pthread" \
+    "$ROOT/testbench/build_verilated.sh" "$DESIGN_DIR" "$OBJ_DIR" "$MAIN" "${LIBS[@]}" >/dev/null
+fi
+exec "$OBJ_DIR/vosa_sim" "$@"
