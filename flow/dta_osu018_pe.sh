@@ -2,19 +2,21 @@
 # Self-contained fixture for the DTA test and benchmark: the default int8 PE
 # synthesized on osu018 (Debian's qflow-tech-osu018), its SDF from OpenSTA,
 # and the osu018 cell models at 1 ps precision for Icarus.
-# usage: flow/dta_osu018_pe.sh VOSA_BINARY WORK_DIR
+# usage: flow/dta_osu018_pe.sh VOSA_BINARY WORK_DIR [CONFIG_JSON]
+#   (CONFIG_JSON default: generator/examples/default.json)
 #   writes WORK/design/ (vosa generate), WORK/pe_netlist.v, WORK/pe.sdf, WORK/cells_1ps.v
 set -euo pipefail
 VOSA=$(realpath "$1")
 WORK=$2
 ROOT=$(realpath "$(dirname "$0")/..")
+CONFIG=$(realpath "${3:-$ROOT/generator/examples/default.json}")
 LIB=/usr/share/qflow/tech/osu018/osu018_stdcells.lib
 CELLS=/usr/share/qflow/tech/osu018/osu018_stdcells.v
 for f in "$LIB" "$CELLS"; do
   [ -f "$f" ] || { echo "error: missing $f (install qflow-tech-osu018: scripts/setup.sh)" >&2; exit 1; }
 done
 mkdir -p "$WORK" && cd "$WORK"
-"$VOSA" generate --config "$ROOT/generator/examples/default.json" --out design -q
+"$VOSA" generate --config "$CONFIG" --out design -q
 # The flow's recipe (flow/synth.tcl) in short: map, split nets, plain netlist.
 yosys -q -l synth.log -p "read_verilog design/rtl/vosa_mul.v design/rtl/vosa_pe.v; \
   synth -flatten -top vosa_pe; dfflibmap -liberty $LIB; abc -liberty $LIB; opt_clean; \

@@ -5,7 +5,10 @@
 #      same output-register value in every one of 20,000 cycles at a clock where
 #      several bits fail;
 #   2. physics: no error at the sign-off period, error rate grows as the period
-#      shrinks, MSBs fail before LSBs, all-zero operands never fail.
+#      shrinks, MSBs fail before LSBs, all-zero operands never fail;
+#   3. output-stationary PE: the accumulator keeps the value it really captured,
+#      cycle for cycle the same in Icarus (5,000 cycles);
+#   4. a trace of the wrong width is rejected naming both widths.
 # usage: dta_gate_level_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -69,3 +72,31 @@ assert z["samples"] == 500 and z["cycles_with_error"] == 0, z["cycles_with_error
 assert all(b["mean_settle_ns"] == 0 for b in z["bits"]), "zero operands must not toggle anything"
 print("physics checks passed")
 PY
+
+# 3. Output-stationary: wrong captured values feed back through acc_q.
+cat > os.json <<JSON
+{"rows": 8, "cols": 8, "act_bits": 8, "weight_bits": 8, "signed": true, "dataflow": "output_stationary"}
+JSON
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" os os.json > /dev/null
+(cd os && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json -q \
+   --period-ns 3.5 --cycles 5000 --delay-mode modpath --setup zero --input-delay-ns 0.01 --operands uniform:5 \
+   --icarus-kit kit --out os.json &&
+ iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+python3 - <<'PY'
+import json
+vosa = open("os/kit/captured_vosa.txt").read().split()
+icarus = open("os/kit/captured_icarus.txt").read().split()
+diff = sum(a != b for a, b in zip(vosa, icarus))
+pt = json.load(open("os/os.json"))["points"][0]
+print(f"output-stationary cross-check: {len(vosa)} cycles, {diff} differ, {pt['cycles_with_error']} with an error")
+assert len(vosa) == len(icarus) == 5001 and diff == 0 and pt["cycles_with_error"] > 0
+PY
+
+# 4. Bad input: a 4-bit trace for the 8-bit PE.
+"$VOSA" trace random --out narrow.vtrace --count 10 --act-bits 4 --weight-bits 4 --acc-bits 12
+if "$VOSA" dta "${common[@]}" --operands trace:narrow.vtrace --out bad.json 2> bad.err; then
+  echo "FAIL: a 4-bit trace was accepted"; exit 1
+fi
+grep -q "narrow.vtrace has act_bits=4" bad.err || { cat bad.err; echo "FAIL: error does not name the trace"; exit 1; }
+[ ! -e bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+echo "all gate-level DTA checks passed"

@@ -82,23 +82,40 @@ bool TimingSimulator::value_at(int net, std::int32_t t) const {
   return v;
 }
 
+namespace {
+inline void push_event(std::vector<Event>& v, std::int32_t time, std::uint8_t value) {
+  Event& e = v.emplace_back();
+  e.time = time;
+  e.value = value;
+}
+}  // namespace
+
 void TimingSimulator::process_gate(int gi) {
   const Gate& g = c_.gates[gi];
   std::vector<Event>& pend = pending_[gi];
   // Input events of this window, merged in time order (pin order on ties).
-  std::vector<In>& ins = ins_;
-  ins.clear();
+  std::uint32_t total = 0;
+  for (int k = 0; k < g.num_inputs; ++k) total += wave_count_[g.in_net[k]];
+  if (total == 0 && pend.empty()) return;
+  if (ins_.size() < total) ins_.resize(total * 2);
+  // Fields are written one by one: building a struct on the stack and copying
+  // it as a whole stalls on store forwarding in this hot loop.
+  In* ins = ins_.data();
+  std::uint32_t num_ins = 0;
   for (int k = 0; k < g.num_inputs; ++k) {
     const int n = g.in_net[k];
     const Event* e = arena_.data() + wave_begin_[n];
-    for (std::uint32_t i = 0; i < wave_count_[n]; ++i)
-      ins.push_back({e[i].time, static_cast<std::uint8_t>(k), e[i].value});
+    for (std::uint32_t i = 0; i < wave_count_[n]; ++i) {
+      In& x = ins[num_ins++];
+      x.time = e[i].time;
+      x.pin = static_cast<std::uint8_t>(k);
+      x.value = e[i].value;
+    }
   }
-  if (ins.empty() && pend.empty()) return;
   // Insertion sort: the lists are short and mostly ordered; keeps pin order on ties.
-  for (size_t i = 1; i < ins.size(); ++i) {
+  for (std::uint32_t i = 1; i < num_ins; ++i) {
     const In x = ins[i];
-    size_t j = i;
+    std::uint32_t j = i;
     while (j > 0 && ins[j - 1].time > x.time) {
       ins[j] = ins[j - 1];
       --j;
@@ -117,7 +134,7 @@ void TimingSimulator::process_gate(int gi) {
       const std::uint8_t fv = (g.truth_table >> bits) & 1;
       while (n < pend.size() && (inclusive ? pend[n].time <= t : pend[n].time < t)) {
         if (fv != committed) {
-          out.push_back({pend[n].time, fv});
+          push_event(out, pend[n].time, fv);
           committed = fv;
         }
         ++n;
@@ -134,13 +151,13 @@ void TimingSimulator::process_gate(int gi) {
     if (n) pend.erase(pend.begin(), pend.begin() + static_cast<std::ptrdiff_t>(n));
   };
 
-  for (size_t i = 0; i < ins.size();) {
+  for (std::uint32_t i = 0; i < num_ins;) {
     const std::int32_t t = ins[i].time;
     commit_until(t, true);
     // All input changes at time t act together; the slowest changed arc wins.
     const std::uint8_t old_fv = (g.truth_table >> bits) & 1;
     std::int32_t rise = modpath ? INT32_MAX : 0, fall = modpath ? INT32_MAX : 0;
-    for (; i < ins.size() && ins[i].time == t; ++i) {
+    for (; i < num_ins && ins[i].time == t; ++i) {
       const int k = ins[i].pin;
       bits = (bits & ~(1u << k)) | (std::uint32_t{ins[i].value} << k);
       // Simultaneous changes: the slowest arc, or (as Icarus does) the fastest.
@@ -159,12 +176,12 @@ void TimingSimulator::process_gate(int gi) {
       // A new event pre-empts every scheduled event at or after its own time.
       while (!pend.empty() && pend.back().time >= te) pend.pop_back();
       const std::uint8_t last = pend.empty() ? committed : pend.back().value;
-      if (nv != last) pend.push_back({te, nv});
+      if (nv != last) push_event(pend, te, nv);
     } else {
       // Inertial: a pulse shorter than the delay never reaches the output.
       if (!pend.empty() && pend.back().value == nv) continue;
       pend.clear();
-      if (nv != committed) pend.push_back({te, nv});
+      if (nv != committed) push_event(pend, te, nv);
     }
   }
   commit_until(period_ps_, false);  // the rest carries over into the next cycle
