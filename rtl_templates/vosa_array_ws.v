@@ -4,16 +4,30 @@
 // the bottom and is de-skewed by COLS-1-c cycles so that every column of one
 // result row appears in the same cycle, ROWS+COLS cycles after its input.
 // Weights shift down each column, one row per w_shift_i cycle.
+// {{#STALL}}
+// While stall_i is high every register of the array holds (Razor correction
+// or a voltage change); col_err_o[c] flags a Razor error in column c.
+// {{/STALL}}
 module vosa_array #(
   parameter integer ROWS     = {{ROWS}},
   parameter integer COLS     = {{COLS}},
   parameter integer A_BITS   = {{ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
+  // {{#RAZOR}}
+  parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
+  // {{/RAZOR}}
   parameter integer SIGNED   = {{SIGNED}}
 ) (
   input  wire                     clk_i,
   input  wire                     rst_ni,
+  // {{#STALL}}
+  input  wire                     stall_i,
+  // {{/STALL}}
+  // {{#RAZOR}}
+  input  wire                     clk_shadow_i,
+  output wire [COLS-1:0]          col_err_o,
+  // {{/RAZOR}}
   input  wire                     w_shift_i,
   input  wire [COLS*W_BITS-1:0]   w_row_i,
   input  wire [ROWS*A_BITS-1:0]   a_col_i,
@@ -25,6 +39,9 @@ module vosa_array #(
   // Vertical nets: index r enters PE row r; r = ROWS leaves the array.
   wire [W_BITS-1:0]   w_v    [0:ROWS][0:COLS-1];
   wire [ACC_BITS-1:0] psum_v [0:ROWS][0:COLS-1];
+  // {{#RAZOR}}
+  wire [ROWS-1:0]     err_v  [0:COLS-1];
+  // {{/RAZOR}}
 
   genvar r, c;
   generate
@@ -35,6 +52,9 @@ module vosa_array #(
       ) u_skew (
         .clk_i (clk_i),
         .rst_ni(rst_ni),
+        // {{#STALL}}
+        .en_i  (!stall_i),
+        // {{/STALL}}
         .d_i   (a_col_i[r*A_BITS +: A_BITS]),
         .q_o   (a_h[r][0])
       );
@@ -48,6 +68,13 @@ module vosa_array #(
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_col
         vosa_pe #(
+`ifdef VOSA_INJECT_ERRORS
+          .ROW       (r),
+          .COL       (c),
+`endif
+          // {{#RAZOR}}
+          .RAZOR_MASK(RAZOR_MASK),
+          // {{/RAZOR}}
           .A_BITS  (A_BITS),
           .W_BITS  (W_BITS),
           .ACC_BITS(ACC_BITS),
@@ -55,6 +82,13 @@ module vosa_array #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+          // {{#STALL}}
+          .stall_i  (stall_i),
+          // {{/STALL}}
+          // {{#RAZOR}}
+          .clk_shadow_i(clk_shadow_i),
+          .err_o    (err_v[c][r]),
+          // {{/RAZOR}}
           .w_shift_i(w_shift_i),
           .w_i      (w_v[r][c]),
           .w_o      (w_v[r+1][c]),
@@ -66,6 +100,12 @@ module vosa_array #(
       end
     end
 
+    // {{#RAZOR}}
+    for (c = 0; c < COLS; c = c + 1) begin : g_col_err
+      assign col_err_o[c] = |err_v[c];
+    end
+    // {{/RAZOR}}
+
     for (c = 0; c < COLS; c = c + 1) begin : g_deskew
       vosa_delay_line #(
         .WIDTH(ACC_BITS),
@@ -73,6 +113,9 @@ module vosa_array #(
       ) u_deskew (
         .clk_i (clk_i),
         .rst_ni(rst_ni),
+        // {{#STALL}}
+        .en_i  (!stall_i),
+        // {{/STALL}}
         .d_i   (psum_v[ROWS][c]),
         .q_o   (psum_row_o[c*ACC_BITS +: ACC_BITS])
       );

@@ -6,6 +6,9 @@ module vosa_delay_line #(
 ) (
   input  wire             clk_i,
   input  wire             rst_ni,
+  // {{#STALL}}
+  input  wire             en_i,  // hold every stage while low
+  // {{/STALL}}
   input  wire [WIDTH-1:0] d_i,
   output wire [WIDTH-1:0] q_o
 );
@@ -21,7 +24,12 @@ module vosa_delay_line #(
       always @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
           stage_q <= {WIDTH{1'b0}};
+        // {{#STALL}}
+        end else if (en_i) begin
+        // {{/STALL}}
+        // {{^STALL}}
         end else begin
+        // {{/STALL}}
           stage_q <= chain[k*WIDTH +: WIDTH];
         end
       end
@@ -29,7 +37,7 @@ module vosa_delay_line #(
     end
     if (DEPTH == 0) begin : g_wire
       // A zero-depth line is a wire: the clock and reset are not needed.
-      wire unused_clk_rst = clk_i ^ rst_ni;
+      wire unused_clk_rst = clk_i ^ rst_ni{{#STALL}} ^ en_i{{/STALL}};
     end
   endgenerate
 

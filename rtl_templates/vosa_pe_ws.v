@@ -4,14 +4,39 @@
 // overscaling breaks first. The weight is preloaded through a per-column
 // shift chain (w_shift_i) and then held; the activation is registered and
 // passed on to the right.
+// {{#RAZOR}}
+// Razor: the bits in RAZOR_MASK of psum_q are double-sampled by a shadow
+// register on the delayed clock clk_shadow_i; err_o flags a main/shadow
+// mismatch in this cycle. Policy "correct": while the array stalls (stall_i)
+// the main register is restored from the shadow. Policy "drop" (TE-Drop): in
+// the error cycle psum_o carries the incoming partial sum instead, dropping
+// this PE's contribution.
+// {{/RAZOR}}
+// Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
+// XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
+// modelling bits that arrived too late to toggle.
 module vosa_pe #(
-  parameter integer A_BITS   = {{ACT_BITS}},
-  parameter integer W_BITS   = {{WEIGHT_BITS}},
-  parameter integer ACC_BITS = {{ACC_BITS}},
-  parameter integer SIGNED   = {{SIGNED}}
+`ifdef VOSA_INJECT_ERRORS
+  parameter integer ROW        = 0,
+  parameter integer COL        = 0,
+`endif
+  parameter integer A_BITS     = {{ACT_BITS}},
+  parameter integer W_BITS     = {{WEIGHT_BITS}},
+  parameter integer ACC_BITS   = {{ACC_BITS}},
+  // {{#RAZOR}}
+  parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
+  // {{/RAZOR}}
+  parameter integer SIGNED     = {{SIGNED}}
 ) (
   input  wire                clk_i,
   input  wire                rst_ni,
+  // {{#STALL}}
+  input  wire                stall_i,
+  // {{/STALL}}
+  // {{#RAZOR}}
+  input  wire                clk_shadow_i,
+  output wire                err_o,
+  // {{/RAZOR}}
   input  wire                w_shift_i,
   input  wire [W_BITS-1:0]   w_i,
   output wire [W_BITS-1:0]   w_o,
@@ -20,6 +45,10 @@ module vosa_pe #(
   input  wire [ACC_BITS-1:0] psum_i,
   output wire [ACC_BITS-1:0] psum_o
 );
+
+`ifdef VOSA_INJECT_ERRORS
+  import "DPI-C" function longint vosa_inject_mask(input int row, input int col);
+`endif
 
   reg  [A_BITS-1:0]   a_q;
   reg  [W_BITS-1:0]   w_q;
@@ -39,21 +68,83 @@ module vosa_pe #(
 
   wire [ACC_BITS-1:0] psum_d = psum_i + prod;
 
+  // {{#RAZOR}}
+
+  // Shadow copies of the protected bits, sampled on the delayed clock. In
+  // RTL simulation clk_shadow_i is clk_i: the shadow sees the settled psum_d.
+  wire [ACC_BITS-1:0] shadow;
+  wire [ACC_BITS-1:0] mismatch;
+  genvar j;
+  generate
+    for (j = 0; j < ACC_BITS; j = j + 1) begin : g_bit
+      if (RAZOR_MASK[j]) begin : g_razor
+        reg shadow_q;
+        always @(posedge clk_shadow_i or negedge rst_ni) begin
+          if (!rst_ni) begin
+            shadow_q <= 1'b0;
+          end else if (!stall_i) begin
+            // Gated like the main register: a stalled PE's inputs are not
+            // the next value, so the shadow must not sample them.
+            shadow_q <= psum_d[j];
+          end
+        end
+        assign shadow[j]   = shadow_q;
+        assign mismatch[j] = shadow_q ^ psum_q[j];
+      end else begin : g_plain
+        assign shadow[j]   = psum_q[j];
+        assign mismatch[j] = 1'b0;
+      end
+    end
+  endgenerate
+  wire err = |mismatch;
+  assign err_o = err;
+  // {{/RAZOR}}
+
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       a_q    <= {A_BITS{1'b0}};
       w_q    <= {W_BITS{1'b0}};
       psum_q <= {ACC_BITS{1'b0}};
+    // {{#STALL}}
+    end else if (stall_i) begin
+      // {{#RAZOR_CORRECT}}
+      // The array holds; a PE that saw a Razor error restores its late bits.
+      if (err) begin
+        psum_q <= shadow;
+      end
+      // {{/RAZOR_CORRECT}}
+    // {{/STALL}}
     end else begin
       a_q    <= a_i;
       if (w_shift_i) begin
         w_q <= w_i;
       end
+`ifdef VOSA_INJECT_ERRORS
+      psum_q <= psum_d ^ ACC_BITS'(vosa_inject_mask(ROW, COL));
+`else
       psum_q <= psum_d;
+`endif
     end
   end
+  // {{#RAZOR_DROP}}
+
+  // TE-Drop: remember the incoming partial sum so an erroneous cycle can
+  // pass it on unchanged.
+  reg [ACC_BITS-1:0] psum_in_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      psum_in_q <= {ACC_BITS{1'b0}};
+    end else if (!stall_i) begin
+      psum_in_q <= psum_i;
+    end
+  end
+  assign psum_o = err ? psum_in_q : psum_q;
+  wire unused_shadow = ^shadow;
+  // {{/RAZOR_DROP}}
 
   assign a_o    = a_q;
   assign w_o    = w_q;
+  // {{^RAZOR_DROP}}
   assign psum_o = psum_q;
+  // {{/RAZOR_DROP}}
 endmodule

@@ -10,20 +10,55 @@
 //     out_vec_o holds one ACC_BITS-wide dot product per column (element c is
 //     the sum over r of a_vec[r] * w[r][c], wrapped to ACC_BITS bits).
 //   busy_o is high while any accepted vector is still in flight.
+// {{#STALL}}
+//   Stalls: a weight row or vector is accepted only in a cycle where
+//     in_ready_o is high; while it is low the whole array holds (a Razor
+//     correction or a voltage change) and LATENCY counts only cycles in which
+//     in_ready_o was high.
+// {{/STALL}}
+// {{#RAZOR}}
+//   clk_shadow_i: the Razor shadow clock, clk_i delayed by the shadow delay
+//     (in RTL simulation, clk_i itself).
+// {{/RAZOR}}
+// {{#STALL}}
+//   Voltage islands: see vosa_island_ctrl for the register interface
+//     (reg_*) and the regulator handshake (vreq_o, vlevel_o, vack_i).
+// {{/STALL}}
 module vosa_top #(
   parameter integer ROWS     = {{ROWS}},
   parameter integer COLS     = {{COLS}},
   parameter integer A_BITS   = {{ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
+  // {{#RAZOR}}
+  parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
+  // {{/RAZOR}}
+  // {{#STALL}}
+  parameter integer ISLANDS    = {{ISLANDS}},
+  parameter integer LEVEL_BITS = {{LEVEL_BITS}},
+  // {{/STALL}}
   parameter integer SIGNED   = {{SIGNED}}
 ) (
   input  wire                     clk_i,
   input  wire                     rst_ni,
+  // {{#RAZOR}}
+  input  wire                     clk_shadow_i,
+  // {{/RAZOR}}
   input  wire                     w_valid_i,
   input  wire [COLS*W_BITS-1:0]   w_row_i,
   input  wire                     in_valid_i,
   input  wire [ROWS*A_BITS-1:0]   a_vec_i,
+  // {{#STALL}}
+  output wire                     in_ready_o,
+  input  wire                     reg_we_i,
+  input  wire [11:0]              reg_addr_i,
+  input  wire [31:0]              reg_wdata_i,
+  output wire [31:0]              reg_rdata_o,
+  output wire [ISLANDS-1:0]       vreq_o,
+  output wire [ISLANDS*LEVEL_BITS-1:0] vlevel_o,
+  input  wire [ISLANDS-1:0]       vack_i,
+  output wire [ISLANDS*LEVEL_BITS-1:0] level_o,
+  // {{/STALL}}
   output wire                     out_valid_o,
   output wire [COLS*ACC_BITS-1:0] out_vec_o,
   output wire                     busy_o
@@ -31,20 +66,39 @@ module vosa_top #(
 
   localparam integer LATENCY = ROWS + COLS;
 
-  // valid_q[k] is high when the vector accepted k+1 cycles ago was valid.
+  // {{^STALL}}
+  wire accept_w = w_valid_i;
+  wire accept_a = in_valid_i;
+  // {{/STALL}}
+  // {{#STALL}}
+  // The array holds in a stall cycle; inputs are taken only when ready.
+  wire stall;
+  wire accept_w = w_valid_i && !stall;
+  wire accept_a = in_valid_i && !stall;
+  // {{/STALL}}
+
+  // valid_q[k] is high when the vector accepted k+1 (unstalled) cycles ago was valid.
   reg [LATENCY-1:0] valid_q;
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       valid_q <= {LATENCY{1'b0}};
+    // {{#STALL}}
+    end else if (!stall) begin
+    // {{/STALL}}
+    // {{^STALL}}
     end else begin
-      valid_q <= {valid_q[LATENCY-2:0], in_valid_i};
+    // {{/STALL}}
+      valid_q <= {valid_q[LATENCY-2:0], accept_a};
     end
   end
 
   // Invalid cycles still flow through the array; zeroing their activations
   // keeps the datapath quiet (and the results of valid rows unaffected).
-  wire [ROWS*A_BITS-1:0] a_gated = in_valid_i ? a_vec_i : {ROWS*A_BITS{1'b0}};
+  wire [ROWS*A_BITS-1:0] a_gated = accept_a ? a_vec_i : {ROWS*A_BITS{1'b0}};
+  // {{#RAZOR}}
+  wire [COLS-1:0] col_err;
+  // {{/RAZOR}}
 
   vosa_array #(
     .ROWS    (ROWS),
@@ -52,16 +106,65 @@ module vosa_top #(
     .A_BITS  (A_BITS),
     .W_BITS  (W_BITS),
     .ACC_BITS(ACC_BITS),
+    // {{#RAZOR}}
+    .RAZOR_MASK(RAZOR_MASK),
+    // {{/RAZOR}}
     .SIGNED  (SIGNED)
   ) u_array (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .w_shift_i (w_valid_i),
+    // {{#STALL}}
+    .stall_i   (stall),
+    // {{/STALL}}
+    // {{#RAZOR}}
+    .clk_shadow_i(clk_shadow_i),
+    .col_err_o (col_err),
+    // {{/RAZOR}}
+    .w_shift_i (accept_w),
     .w_row_i   (w_row_i),
     .a_col_i   (a_gated),
     .psum_row_o(out_vec_o)
   );
+  // {{#STALL}}
+
+  // Razor correction stalls the array for one cycle per erroneous cycle
+  // (policy "correct"); TE-Drop ("drop") never stalls.
+  // {{#RAZOR_CORRECT}}
+  wire razor_stall = |col_err;
+  // {{/RAZOR_CORRECT}}
+  // {{^RAZOR_CORRECT}}
+  wire razor_stall = 1'b0;
+  // {{/RAZOR_CORRECT}}
+  // {{^RAZOR}}
+  wire [COLS-1:0] col_err = {COLS{1'b0}};
+  // {{/RAZOR}}
+  wire [ISLANDS-1:0] island_busy;
+
+  vosa_island_ctrl u_ctrl (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .reg_we_i     (reg_we_i),
+    .reg_addr_i   (reg_addr_i),
+    .reg_wdata_i  (reg_wdata_i),
+    .reg_rdata_o  (reg_rdata_o),
+    .vreq_o       (vreq_o),
+    .vlevel_o     (vlevel_o),
+    .vack_i       (vack_i),
+    .col_err_i    (col_err),
+    .razor_stall_i(razor_stall),
+    .busy_o       (island_busy),
+    .level_o      (level_o)
+  );
+
+  // An island whose voltage moves stalls the whole array: activations and
+  // partial sums cross every island, so no island can run ahead alone.
+  assign stall      = razor_stall || (|island_busy);
+  assign in_ready_o = !stall;
+  assign out_valid_o = valid_q[LATENCY-1] && !stall;
+  // {{/STALL}}
+  // {{^STALL}}
 
   assign out_valid_o = valid_q[LATENCY-1];
+  // {{/STALL}}
   assign busy_o      = |valid_q;
 endmodule

@@ -9,6 +9,10 @@
 
 namespace vosa {
 
+const char* to_string(RazorPolicy policy) {
+  return policy == RazorPolicy::Correct ? "correct" : "drop";
+}
+
 const char* to_string(Dataflow dataflow) {
   return dataflow == Dataflow::WeightStationary ? "weight_stationary" : "output_stationary";
 }
@@ -31,13 +35,31 @@ int min_acc_bits(int terms, int act_bits, int weight_bits, bool is_signed) {
 
 namespace {
 
+// Reads the fields of one JSON object; `prefix` names the object in errors
+// ("razor." for the razor object).
 struct FieldReader {
   const nlohmann::json& doc;
   const std::string& source;
+  std::string prefix;
 
   [[noreturn]] void fail(const std::string& field, const std::string& value,
                          const std::string& allowed) const {
-    throw ConfigError(source + ": field '" + field + "' = " + value + " is invalid: " + allowed);
+    throw ConfigError(source + ": field '" + prefix + field + "' = " + value +
+                      " is invalid: " + allowed);
+  }
+
+  void only_known(const std::set<std::string>& known) const {
+    if (!doc.is_object()) {
+      throw ConfigError(source + ": " + (prefix.empty() ? std::string("the config") : "'" + prefix.substr(0, prefix.size() - 1) + "'") +
+                        " must be a JSON object, got " + std::string(doc.type_name()));
+    }
+    for (const auto& item : doc.items()) {
+      if (known.count(item.key())) continue;
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw ConfigError(source + ": unknown field '" + prefix + item.key() + "' (known fields: " +
+                        list + ")");
+    }
   }
 
   int integer(const std::string& field, int lo, int hi, int fallback, bool required) const {
@@ -45,48 +67,163 @@ struct FieldReader {
       if (required) fail(field, "(missing)", "required, an integer in " + range(lo, hi));
       return fallback;
     }
-    const auto& v = doc.at(field);
+    return integer_value(doc.at(field), field, lo, hi);
+  }
+
+  int integer_value(const nlohmann::json& v, const std::string& field, int lo, int hi) const {
     if (!v.is_number_integer()) fail(field, v.dump(), "must be an integer in " + range(lo, hi));
     const long long x = v.get<long long>();
     if (x < lo || x > hi) fail(field, v.dump(), "allowed range is " + range(lo, hi));
     return static_cast<int>(x);
   }
 
+  double number(const std::string& field, double lo_exclusive, double hi, double fallback) const {
+    if (!doc.contains(field)) return fallback;
+    const auto& v = doc.at(field);
+    const std::string allowed =
+        "must be a number in (" + fmt(lo_exclusive) + ", " + fmt(hi) + "]";
+    if (!v.is_number()) fail(field, v.dump(), allowed);
+    const double x = v.get<double>();
+    if (!(x > lo_exclusive) || x > hi) fail(field, v.dump(), allowed);
+    return x;
+  }
+
+  bool boolean(const std::string& field, bool fallback) const {
+    if (!doc.contains(field)) return fallback;
+    const auto& v = doc.at(field);
+    if (!v.is_boolean()) fail(field, v.dump(), "must be true or false");
+    return v.get<bool>();
+  }
+
+  FieldReader child(const std::string& field) const {
+    return FieldReader{doc.at(field), source, prefix + field + "."};
+  }
+
   static std::string range(int lo, int hi) {
     return std::to_string(lo) + ".." + std::to_string(hi);
   }
+  static std::string fmt(double x) {
+    std::ostringstream s;
+    s << x;
+    return s.str();
+  }
 };
 
-const std::set<std::string> kKnownFields = {"rows",   "cols",     "act_bits",       "weight_bits",
-                                            "acc_bits", "signed", "dataflow", "clock_period_ns"};
+const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
+                                            "acc_bits", "signed", "dataflow", "clock_period_ns",
+                                            "razor",    "islands"};
+
+RazorConfig parse_razor(const FieldReader& in, int acc_bits) {
+  in.only_known({"top_k", "bits", "shadow_delay", "policy"});
+  RazorConfig r;
+  r.enabled = true;
+  if (in.doc.contains("top_k") == in.doc.contains("bits")) {
+    in.fail("top_k", in.doc.contains("top_k") ? in.doc.at("top_k").dump() : "(missing)",
+            "give exactly one of 'razor.top_k' (protect the k most significant bits) or "
+            "'razor.bits' (a list of bit indices)");
+  }
+  if (in.doc.contains("top_k")) {
+    const int k = in.integer("top_k", 1, acc_bits, 0, true);
+    for (int b = acc_bits - 1; b >= acc_bits - k; --b) r.bits.push_back(b);
+  } else {
+    const auto& list = in.doc.at("bits");
+    if (!list.is_array() || list.empty())
+      in.fail("bits", list.dump(), "must be a non-empty list of bit indices in 0.." + std::to_string(acc_bits - 1));
+    std::set<int> seen;
+    for (const auto& v : list) {
+      const int b = in.integer_value(v, "bits", 0, acc_bits - 1);
+      if (!seen.insert(b).second) in.fail("bits", list.dump(), "bit " + std::to_string(b) + " is listed twice");
+    }
+    r.bits.assign(seen.rbegin(), seen.rend());
+  }
+  r.shadow_delay = in.number("shadow_delay", 0.0, 0.5, 0.25);
+  if (in.doc.contains("policy")) {
+    const auto& v = in.doc.at("policy");
+    const std::string allowed = "allowed values are \"correct\", \"drop\"";
+    if (!v.is_string()) in.fail("policy", v.dump(), allowed);
+    if (v == "correct") r.policy = RazorPolicy::Correct;
+    else if (v == "drop") r.policy = RazorPolicy::Drop;
+    else in.fail("policy", v.dump(), allowed);
+  }
+  return r;
+}
+
+IslandConfig parse_islands(const FieldReader& in, int cols) {
+  in.only_known({"count", "columns", "levels", "settle_cycles", "voltages", "closed_loop"});
+  IslandConfig isl;
+  isl.enabled = true;
+  if (in.doc.contains("count") == in.doc.contains("columns")) {
+    in.fail("count", in.doc.contains("count") ? in.doc.at("count").dump() : "(missing)",
+            "give exactly one of 'islands.count' (split the columns evenly) or "
+            "'islands.columns' (a list of column lists)");
+  }
+  if (in.doc.contains("count")) {
+    const int n = in.integer("count", 1, cols, 0, true);
+    // Contiguous groups; the first cols % n islands get one column more.
+    int next = 0;
+    for (int i = 0; i < n; ++i) {
+      const int size = cols / n + (i < cols % n ? 1 : 0);
+      std::vector<int> g;
+      for (int c = 0; c < size; ++c) g.push_back(next++);
+      isl.groups.push_back(g);
+    }
+  } else {
+    const auto& groups = in.doc.at("columns");
+    const std::string allowed = "must be a list of non-empty column lists that together hold every "
+                                "column 0.." + std::to_string(cols - 1) + " exactly once";
+    if (!groups.is_array() || groups.empty()) in.fail("columns", groups.dump(), allowed);
+    std::vector<int> owner(static_cast<std::size_t>(cols), -1);
+    for (const auto& g : groups) {
+      if (!g.is_array() || g.empty()) in.fail("columns", groups.dump(), allowed);
+      std::vector<int> cols_of_island;
+      for (const auto& v : g) {
+        const int c = in.integer_value(v, "columns", 0, cols - 1);
+        if (owner[static_cast<std::size_t>(c)] != -1)
+          in.fail("columns", groups.dump(), "column " + std::to_string(c) + " is in two islands");
+        owner[static_cast<std::size_t>(c)] = static_cast<int>(isl.groups.size());
+        cols_of_island.push_back(c);
+      }
+      isl.groups.push_back(cols_of_island);
+    }
+    for (int c = 0; c < cols; ++c)
+      if (owner[static_cast<std::size_t>(c)] == -1)
+        in.fail("columns", groups.dump(), "column " + std::to_string(c) + " is in no island");
+  }
+  isl.levels = in.integer("levels", 1, 16, 4, false);
+  isl.settle_cycles = in.integer("settle_cycles", 0, 65535, 16, false);
+  if (in.doc.contains("voltages")) {
+    const auto& v = in.doc.at("voltages");
+    const std::string allowed = "must list " + std::to_string(isl.levels) +
+                                " ascending voltages in (0, 10] V, one per level";
+    if (!v.is_array() || static_cast<int>(v.size()) != isl.levels) in.fail("voltages", v.dump(), allowed);
+    for (const auto& x : v) {
+      if (!x.is_number() || !(x.get<double>() > 0) || x.get<double>() > 10) in.fail("voltages", v.dump(), allowed);
+      if (!isl.voltages.empty() && !(x.get<double>() > isl.voltages.back())) in.fail("voltages", v.dump(), allowed);
+      isl.voltages.push_back(x.get<double>());
+    }
+  }
+  if (in.doc.contains("closed_loop")) {
+    const FieldReader loop = in.child("closed_loop");
+    loop.only_known({"enabled", "window", "raise_threshold", "quiet_windows"});
+    isl.closed_loop = loop.boolean("enabled", false);
+    isl.window = loop.integer("window", 1, 1 << 24, 1024, false);
+    isl.raise_threshold = loop.integer("raise_threshold", 0, 1 << 24, 8, false);
+    isl.quiet_windows = loop.integer("quiet_windows", 1, 255, 4, false);
+  }
+  return isl;
+}
 
 }  // namespace
 
 ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
-  if (!doc.is_object()) {
-    throw ConfigError(source + ": the config must be a JSON object, got " +
-                      std::string(doc.type_name()));
-  }
-  for (const auto& item : doc.items()) {
-    if (!kKnownFields.count(item.key())) {
-      std::string known;
-      for (const auto& k : kKnownFields) known += (known.empty() ? "" : ", ") + k;
-      throw ConfigError(source + ": unknown field '" + item.key() + "' (known fields: " + known +
-                        ")");
-    }
-  }
-  const FieldReader in{doc, source};
+  const FieldReader in{doc, source, ""};
+  in.only_known(kKnownFields);
   ArrayConfig c;
   c.rows = in.integer("rows", 1, 256, 0, true);
   c.cols = in.integer("cols", 1, 256, 0, true);
   c.act_bits = in.integer("act_bits", 2, 16, 8, false);
   c.weight_bits = in.integer("weight_bits", 2, 16, 8, false);
-
-  if (doc.contains("signed")) {
-    if (!doc.at("signed").is_boolean())
-      in.fail("signed", doc.at("signed").dump(), "must be true or false");
-    c.is_signed = doc.at("signed").get<bool>();
-  }
+  c.is_signed = in.boolean("signed", true);
   if (doc.contains("dataflow")) {
     const auto& v = doc.at("dataflow");
     const std::string allowed = "allowed values are \"weight_stationary\", \"output_stationary\"";
@@ -100,12 +237,7 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
       in.fail("dataflow", v.dump(), allowed);
     }
   }
-  if (doc.contains("clock_period_ns")) {
-    const auto& v = doc.at("clock_period_ns");
-    if (!v.is_number() || !(v.get<double>() > 0.0) || v.get<double>() > 1e6)
-      in.fail("clock_period_ns", v.dump(), "must be a number in (0, 1e6]");
-    c.clock_period_ns = v.get<double>();
-  }
+  c.clock_period_ns = in.number("clock_period_ns", 0.0, 1e6, 10.0);
 
   const int needed = min_acc_bits(c.rows, c.act_bits, c.weight_bits, c.is_signed);
   c.acc_bits = in.integer("acc_bits", 2, 64, needed, false);
@@ -116,6 +248,23 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
                  (c.is_signed ? "signed" : "unsigned") + " operands needs " +
                  std::to_string(needed) + " bits (allowed range is " + std::to_string(needed) +
                  "..64)");
+  }
+
+  for (const char* field : {"razor", "islands"}) {
+    if (doc.contains(field) && c.dataflow != Dataflow::WeightStationary) {
+      in.fail(field, doc.at(field).dump(),
+              "Razor bits and voltage islands are implemented for the weight_stationary dataflow "
+              "only");
+    }
+  }
+  if (doc.contains("razor")) c.razor = parse_razor(in.child("razor"), c.acc_bits);
+  if (doc.contains("islands")) c.islands = parse_islands(in.child("islands"), c.cols);
+  if (c.razor.enabled && !c.islands.enabled) {
+    // Razor errors are counted per island: without islands the array is one.
+    std::vector<int> all;
+    for (int col = 0; col < c.cols; ++col) all.push_back(col);
+    c.islands.groups = {all};
+    c.islands.levels = 1;
   }
   return c;
 }
@@ -133,14 +282,31 @@ ArrayConfig load_config(const std::string& path) {
 }
 
 nlohmann::json to_json(const ArrayConfig& c) {
-  return nlohmann::json{{"rows", c.rows},
-                        {"cols", c.cols},
-                        {"act_bits", c.act_bits},
-                        {"weight_bits", c.weight_bits},
-                        {"acc_bits", c.acc_bits},
-                        {"signed", c.is_signed},
-                        {"dataflow", to_string(c.dataflow)},
-                        {"clock_period_ns", c.clock_period_ns}};
+  nlohmann::json j{{"rows", c.rows},
+                   {"cols", c.cols},
+                   {"act_bits", c.act_bits},
+                   {"weight_bits", c.weight_bits},
+                   {"acc_bits", c.acc_bits},
+                   {"signed", c.is_signed},
+                   {"dataflow", to_string(c.dataflow)},
+                   {"clock_period_ns", c.clock_period_ns}};
+  if (c.razor.enabled) {
+    j["razor"] = {{"bits", c.razor.bits},
+                  {"shadow_delay", c.razor.shadow_delay},
+                  {"policy", to_string(c.razor.policy)}};
+  }
+  if (c.islands.enabled) {
+    j["islands"] = {{"columns", c.islands.groups},
+                    {"levels", c.islands.levels},
+                    {"settle_cycles", c.islands.settle_cycles},
+                    {"closed_loop",
+                     {{"enabled", c.islands.closed_loop},
+                      {"window", c.islands.window},
+                      {"raise_threshold", c.islands.raise_threshold},
+                      {"quiet_windows", c.islands.quiet_windows}}}};
+    if (!c.islands.voltages.empty()) j["islands"]["voltages"] = c.islands.voltages;
+  }
+  return j;
 }
 
 std::string config_hash(const ArrayConfig& config) {

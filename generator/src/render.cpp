@@ -105,14 +105,75 @@ std::string header(const ArrayConfig& c, const std::string& comment, const std::
   return s.str();
 }
 
-// (template file, output module file) for the chosen dataflow.
-std::vector<std::pair<std::string, std::string>> rtl_sources(Dataflow dataflow) {
-  const std::string df = dataflow == Dataflow::WeightStationary ? "_ws" : "_os";
-  return {{"vosa_mul.v", "vosa_mul.v"},
-          {"vosa_delay_line.v", "vosa_delay_line.v"},
-          {"vosa_pe" + df + ".v", "vosa_pe.v"},
-          {"vosa_array" + df + ".v", "vosa_array.v"},
-          {"vosa_top" + df + ".v", "vosa_top.v"}};
+// (template file, output module file) for the chosen dataflow and options.
+std::vector<std::pair<std::string, std::string>> rtl_sources(const ArrayConfig& c) {
+  const std::string df = c.dataflow == Dataflow::WeightStationary ? "_ws" : "_os";
+  std::vector<std::pair<std::string, std::string>> sources = {
+      {"vosa_mul.v", "vosa_mul.v"},
+      {"vosa_delay_line.v", "vosa_delay_line.v"},
+      {"vosa_pe" + df + ".v", "vosa_pe.v"},
+      {"vosa_array" + df + ".v", "vosa_array.v"}};
+  if (c.has_controller()) sources.push_back({"vosa_island_ctrl.v", "vosa_island_ctrl.v"});
+  sources.push_back({"vosa_top" + df + ".v", "vosa_top.v"});
+  return sources;
+}
+
+// A Verilog sized hex literal of a bit vector (bit 0 first in `bits`).
+std::string verilog_hex(const std::vector<bool>& bits) {
+  std::string hex;
+  for (std::size_t nibble = 0; nibble * 4 < bits.size(); ++nibble) {
+    int v = 0;
+    for (std::size_t b = 0; b < 4; ++b) {
+      const std::size_t i = nibble * 4 + b;
+      if (i < bits.size() && bits[i]) v |= 1 << b;
+    }
+    hex.insert(hex.begin(), "0123456789abcdef"[v]);
+  }
+  return std::to_string(bits.size()) + "'h" + hex;
+}
+
+int bits_for(int count) {  // bits to index `count` values, at least 1
+  int b = 1;
+  while ((1 << b) < count) ++b;
+  return b;
+}
+
+std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
+  std::map<std::string, std::string> vars = {
+      {"ROWS", std::to_string(c.rows)},
+      {"COLS", std::to_string(c.cols)},
+      {"ACT_BITS", std::to_string(c.act_bits)},
+      {"WEIGHT_BITS", std::to_string(c.weight_bits)},
+      {"ACC_BITS", std::to_string(c.acc_bits)},
+      {"SIGNED", c.is_signed ? "1" : "0"},
+      {"STALL", c.has_stall() ? "1" : ""},
+      {"RAZOR", c.razor.enabled ? "1" : ""},
+      {"RAZOR_CORRECT", c.razor.enabled && c.razor.policy == RazorPolicy::Correct ? "1" : "0"},
+      {"RAZOR_DROP", c.razor.enabled && c.razor.policy == RazorPolicy::Drop ? "1" : "0"},
+  };
+  if (c.razor.enabled) {
+    std::vector<bool> mask(static_cast<std::size_t>(c.acc_bits), false);
+    for (int b : c.razor.bits) mask[static_cast<std::size_t>(b)] = true;
+    vars["RAZOR_MASK"] = verilog_hex(mask);
+  }
+  if (c.has_controller()) {
+    const auto& isl = c.islands;
+    const int islands = static_cast<int>(isl.groups.size());
+    std::vector<bool> island_cols(static_cast<std::size_t>(islands) * c.cols, false);
+    for (int i = 0; i < islands; ++i)
+      for (int col : isl.groups[static_cast<std::size_t>(i)])
+        island_cols[static_cast<std::size_t>(i) * c.cols + col] = true;
+    vars["ISLANDS"] = std::to_string(islands);
+    vars["LEVELS"] = std::to_string(isl.levels);
+    vars["LEVEL_BITS"] = std::to_string(bits_for(isl.levels));
+    vars["ISLAND_COLS"] = verilog_hex(island_cols);
+    vars["SETTLE_CYCLES"] = std::to_string(isl.settle_cycles);
+    vars["CLOSED_LOOP"] = isl.closed_loop ? "1" : "0";
+    vars["WINDOW"] = std::to_string(isl.window);
+    vars["RAISE_THRESHOLD"] = std::to_string(isl.raise_threshold);
+    vars["QUIET_WINDOWS"] = std::to_string(isl.quiet_windows);
+  }
+  return vars;
 }
 
 std::string render_sdc(const ArrayConfig& c) {
@@ -123,6 +184,12 @@ std::string render_sdc(const ArrayConfig& c) {
     << "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk_i]]\n"
     << "set_output_delay 0 -clock clk [all_outputs]\n";
   return s.str();
+}
+
+unsigned long long razor_mask(const ArrayConfig& c) {
+  unsigned long long mask = 0;
+  for (int b : c.razor.bits) mask |= 1ULL << b;
+  return mask;
 }
 
 std::string render_params_header(const ArrayConfig& c) {
@@ -139,7 +206,25 @@ std::string render_params_header(const ArrayConfig& c) {
     << "constexpr bool kSigned = " << (c.is_signed ? "true" : "false") << ";\n"
     << "constexpr bool kWeightStationary = "
     << (c.dataflow == Dataflow::WeightStationary ? "true" : "false") << ";\n"
-    << "constexpr const char* kConfigHash = \"" << config_hash(c) << "\";\n"
+    << "constexpr bool kStall = " << (c.has_stall() ? "true" : "false") << ";\n"
+    << "constexpr bool kRazor = " << (c.razor.enabled ? "true" : "false") << ";\n"
+    << "constexpr bool kRazorCorrect = "
+    << (c.razor.enabled && c.razor.policy == RazorPolicy::Correct ? "true" : "false") << ";\n"
+    << "constexpr unsigned long long kRazorMask = 0x" << std::hex << razor_mask(c) << std::dec
+    << "ULL;\n"
+    << "constexpr int kIslands = " << (c.has_controller() ? c.islands.groups.size() : 0) << ";\n"
+    << "constexpr int kLevels = " << (c.has_controller() ? c.islands.levels : 0) << ";\n"
+    << "constexpr int kSettleCycles = " << (c.has_controller() ? c.islands.settle_cycles : 0) << ";\n"
+    << "constexpr const char* kConfigHash = \"" << config_hash(c) << "\";\n";
+  if (c.has_controller()) {
+    std::vector<int> island_of(static_cast<std::size_t>(c.cols), 0);
+    for (std::size_t i = 0; i < c.islands.groups.size(); ++i)
+      for (int col : c.islands.groups[i]) island_of[static_cast<std::size_t>(col)] = static_cast<int>(i);
+    s << "// Island of each column.\nconstexpr int kIslandOfColumn[" << c.cols << "] = {";
+    for (int col = 0; col < c.cols; ++col) s << (col ? ", " : "") << island_of[static_cast<std::size_t>(col)];
+    s << "};\n";
+  }
+  s
     << "}  // namespace vosa_params\n";
   return s.str();
 }
@@ -147,19 +232,13 @@ std::string render_params_header(const ArrayConfig& c) {
 }  // namespace
 
 std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
-  const std::map<std::string, std::string> vars = {
-      {"ROWS", std::to_string(c.rows)},
-      {"COLS", std::to_string(c.cols)},
-      {"ACT_BITS", std::to_string(c.act_bits)},
-      {"WEIGHT_BITS", std::to_string(c.weight_bits)},
-      {"ACC_BITS", std::to_string(c.acc_bits)},
-      {"SIGNED", c.is_signed ? "1" : "0"},
-  };
+  const auto vars = template_vars(c);
   const auto& templates = embedded_templates();
 
   std::vector<GeneratedFile> files;
   nlohmann::json modules = nlohmann::json::array();
-  for (const auto& [tpl_name, out_name] : rtl_sources(c.dataflow)) {
+  nlohmann::json file_list = nlohmann::json::array();
+  for (const auto& [tpl_name, out_name] : rtl_sources(c)) {
     const auto tpl = templates.find(tpl_name);
     if (tpl == templates.end()) throw std::runtime_error("missing built-in template " + tpl_name);
     const std::string body = render_template(tpl->second, vars, tpl_name);
@@ -169,7 +248,11 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
     module["file"] = path;
     module["template"] = "rtl_templates/" + tpl_name;
     modules.push_back(module);
+    file_list.push_back(path);
   }
+  file_list.push_back("constraints.sdc");
+  file_list.push_back("include/vosa_params.h");
+  if (c.has_controller()) file_list.push_back("power_intent.upf");
 
   const nlohmann::json manifest = {
       {"generator", {{"name", "vosa"}, {"version", kGeneratorVersion}}},
@@ -180,9 +263,7 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
       {"pe_output_register", c.dataflow == Dataflow::WeightStationary ? "psum_q" : "acc_q"},
       {"latency_cycles", c.dataflow == Dataflow::WeightStationary ? c.rows + c.cols : -1},
       {"modules", modules},
-      {"files",
-       {"rtl/vosa_mul.v", "rtl/vosa_delay_line.v", "rtl/vosa_pe.v", "rtl/vosa_array.v",
-        "rtl/vosa_top.v", "constraints.sdc", "include/vosa_params.h"}},
+      {"files", file_list},
   };
   files.push_back({"manifest.json", manifest.dump(2) + "\n"});
   files.push_back({"constraints.sdc", render_sdc(c)});

@@ -106,7 +106,17 @@ nlohmann::json describe_module(const std::string& verilog, const std::string& so
   std::istringstream lines(verilog);
   std::string line;
   std::smatch m;
+  int ifdef_depth = 0;  // simulation-only declarations are not part of the interface
   while (std::getline(lines, line)) {
+    if (line.find("`ifdef") != std::string::npos || line.find("`ifndef") != std::string::npos) {
+      ++ifdef_depth;
+      continue;
+    }
+    if (line.find("`endif") != std::string::npos) {
+      --ifdef_depth;
+      continue;
+    }
+    if (ifdef_depth > 0) continue;
     if (!module.contains("name") && std::regex_search(line, m, module_re)) {
       module["name"] = m[1].str();
     } else if (std::regex_search(line, m, param_re)) {

@@ -5,12 +5,38 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace vosa {
 
 enum class Dataflow { WeightStationary, OutputStationary };
 
 const char* to_string(Dataflow dataflow);
+
+enum class RazorPolicy { Correct, Drop };
+
+const char* to_string(RazorPolicy policy);
+
+// Razor double-sampling on chosen bits of every PE's output register.
+struct RazorConfig {
+  bool enabled = false;
+  std::vector<int> bits;      // protected bit indices, descending
+  double shadow_delay = 0.25;  // delay of the shadow clock, as a fraction of the period
+  RazorPolicy policy = RazorPolicy::Correct;
+};
+
+// Voltage islands: groups of columns with their own supply level.
+struct IslandConfig {
+  bool enabled = false;
+  std::vector<std::vector<int>> groups;  // columns of each island
+  int levels = 4;                        // K supply levels; K-1 is the highest voltage
+  int settle_cycles = 16;                // cycles to wait after the regulator acknowledges
+  std::vector<double> voltages;          // optional: the voltage of each level, ascending
+  bool closed_loop = false;              // reset value of the closed-loop enable
+  int window = 1024;                     // cycles per observation window
+  int raise_threshold = 8;               // error cycles in a window above which the level rises
+  int quiet_windows = 4;                 // error-free windows before the level falls
+};
 
 struct ArrayConfig {
   int rows = 0;
@@ -21,6 +47,13 @@ struct ArrayConfig {
   bool is_signed = true;
   Dataflow dataflow = Dataflow::WeightStationary;
   double clock_period_ns = 10.0;
+  RazorConfig razor;
+  IslandConfig islands;
+
+  // Razor and islands both stall the array (correction, voltage changes).
+  bool has_stall() const { return razor.enabled || islands.enabled; }
+  // The controller counts errors and sequences levels; Razor alone gets one island.
+  bool has_controller() const { return has_stall(); }
 };
 
 // A config that violates the schema. what() names the source, the field,

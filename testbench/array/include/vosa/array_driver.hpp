@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@ struct ArrayParams {
   int acc_bits = vosa_params::kAccBits;
   bool is_signed = vosa_params::kSigned;
   bool weight_stationary = vosa_params::kWeightStationary;
+  int islands = vosa_params::kIslands;
 
   std::int64_t act_min() const { return is_signed ? -(1LL << (act_bits - 1)) : 0; }
   std::int64_t act_max() const { return is_signed ? (1LL << (act_bits - 1)) - 1 : (1LL << act_bits) - 1; }
@@ -45,7 +47,46 @@ class ArrayDriver {
 
   const ArrayParams& params() const { return p_; }
   std::uint64_t cycles() const { return cycles_; }
+  // Clock edges at which the array was not stalled (all of them without
+  // Razor/islands): the time base of the array's pipeline.
+  std::uint64_t active_cycles() const { return active_cycles_; }
   std::uint64_t macs() const { return macs_; }
+  Top& top() { return top_; }
+
+  // Called at the start of every tick with the cycle count, before the edge:
+  // lets a test drive extra inputs (e.g. a register write) mid-stream.
+  void set_tick_hook(std::function<void(std::uint64_t)> hook) { tick_hook_ = std::move(hook); }
+
+  // Cycles the modelled voltage regulator takes to acknowledge a request.
+  void set_regulator_latency(int cycles) { regulator_latency_ = cycles; }
+
+  // Register interface of the island controller (designs with islands or Razor).
+  void write_reg(unsigned addr, std::uint32_t data) {
+    if constexpr (vosa_params::kStall) {
+      top_.reg_we_i = 1;
+      top_.reg_addr_i = addr;
+      top_.reg_wdata_i = data;
+      tick();
+      top_.reg_we_i = 0;
+    }
+  }
+  std::uint32_t read_reg(unsigned addr) {
+    if constexpr (vosa_params::kStall) {
+      top_.reg_addr_i = addr;
+      top_.eval();
+      return top_.reg_rdata_o;
+    }
+    return 0;
+  }
+
+  // True when the array accepts inputs this cycle (no stall).
+  bool ready() {
+    if constexpr (vosa_params::kStall) {
+      top_.eval();
+      return top_.in_ready_o;
+    }
+    return true;
+  }
 
   // Asserts the active-low reset for `cycles` clock cycles.
   void reset(int cycles = 2) {
@@ -59,12 +100,22 @@ class ArrayDriver {
   // One clock cycle: the inputs set now are captured at the rising edge;
   // outputs read afterwards belong to the new cycle.
   void tick() {
+    if (tick_hook_) tick_hook_(cycles_);
+    const bool active = ready();
     top_.clk_i = 0;
+    set_shadow_clock(0);
     top_.eval();
     top_.clk_i = 1;
+    set_shadow_clock(1);
     top_.eval();
     ++cycles_;
+    if (active) ++active_cycles_;
+    model_regulator();
   }
+
+  // Index (in active cycles) of the edge being evaluated in tick(); error
+  // injectors use it to tie an injection to the data in flight.
+  std::uint64_t edge_index() const { return active_cycles_; }
 
   // C = A * B for row-major A[m][k], B[k][n]; exact int64 sums. Operands must
   // fit the array's widths. Throws std::invalid_argument on empty shapes.
@@ -95,6 +146,7 @@ class ArrayDriver {
         set_bits(top_.w_row_i, c * p_.weight_bits, p_.weight_bits, static_cast<std::uint64_t>(w));
       }
       top_.w_valid_i = 1;
+      while (!ready()) tick();  // a stalled cycle does not take the row
       tick();
     }
     top_.w_valid_i = 0;
@@ -111,7 +163,34 @@ class ArrayDriver {
   }
 
  private:
+  // In RTL simulation the Razor shadow clock is the main clock: the shadow
+  // samples the settled value at the same edge (see vosa_pe.v).
+  void set_shadow_clock(int level) {
+    if constexpr (vosa_params::kRazor) top_.clk_shadow_i = level;
+    (void)level;
+  }
+
+  // A regulator that acknowledges each island's request after a fixed latency.
+  void model_regulator() {
+    if constexpr (vosa_params::kStall) {
+      for (int i = 0; i < p_.islands; ++i) {
+        const bool req = get_bits(top_.vreq_o, i, 1);
+        int& waited = regulator_wait_[static_cast<std::size_t>(i)];
+        waited = req ? waited + 1 : 0;
+        set_bits(top_.vack_i, i, 1, req && waited >= regulator_latency_ ? 1 : 0);
+      }
+      top_.eval();
+    }
+  }
+
   void idle_inputs() {
+    if constexpr (vosa_params::kStall) {
+      top_.reg_we_i = 0;
+      top_.reg_addr_i = 0;
+      top_.reg_wdata_i = 0;
+      regulator_wait_.assign(static_cast<std::size_t>(p_.islands), 0);
+      for (int i = 0; i < p_.islands; ++i) set_bits(top_.vack_i, i, 1, 0);
+    }
     if constexpr (vosa_params::kWeightStationary) {
       top_.w_valid_i = 0;
       top_.in_valid_i = 0;
@@ -139,7 +218,7 @@ class ArrayDriver {
 
   void wait_idle() {
     for (int guard = 0; top_.busy_o; ++guard) {
-      if (guard > 4 * (p_.rows + p_.cols) + 16) throw std::runtime_error("array stays busy");
+      if (guard > 4 * (p_.rows + p_.cols) + 16 + 1000000) throw std::runtime_error("array stays busy");
       tick();
     }
   }
@@ -153,11 +232,20 @@ class ArrayDriver {
         int sent = 0, received = 0;
         const int timeout = m + 4 * (p_.rows + p_.cols) + 16;
         for (int guard = 0; received < m; ++guard) {
-          if (guard > timeout) throw std::runtime_error("array produced too few results");
+          if (guard > timeout + stall_allowance_) {
+            throw std::runtime_error("array produced too few results");
+          }
           if (sent < m) {
-            push_activation_row(a, k, sent++, k0);
+            push_activation_row(a, k, sent, k0);
+            if (ready()) {
+              accept_edges_.push_back(edge_index());
+              ++sent;
+            } else {
+              ++stall_allowance_;
+            }
           } else {
             top_.in_valid_i = 0;
+            if (!ready()) ++stall_allowance_;
           }
           tick();
           if (top_.out_valid_o) {
@@ -225,7 +313,17 @@ class ArrayDriver {
   Top& top_;
   ArrayParams p_;
   std::uint64_t cycles_ = 0;
+  std::uint64_t active_cycles_ = 0;
   std::uint64_t macs_ = 0;
+  int regulator_latency_ = 3;
+  std::function<void(std::uint64_t)> tick_hook_;
+  std::vector<int> regulator_wait_;
+  long long stall_allowance_ = 0;
+
+ public:
+  // Active-edge index at which each activation row was accepted, in order
+  // (weight-stationary GEMMs); error-injection tests use it to locate data.
+  std::vector<std::uint64_t> accept_edges_;
 };
 
 }  // namespace vosa

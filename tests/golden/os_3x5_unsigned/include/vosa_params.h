@@ -12,5 +12,12 @@ constexpr int kWeightBits = 4;
 constexpr int kAccBits = 13;
 constexpr bool kSigned = false;
 constexpr bool kWeightStationary = false;
+constexpr bool kStall = false;
+constexpr bool kRazor = false;
+constexpr bool kRazorCorrect = false;
+constexpr unsigned long long kRazorMask = 0x0ULL;
+constexpr int kIslands = 0;
+constexpr int kLevels = 0;
+constexpr int kSettleCycles = 0;
 constexpr const char* kConfigHash = "50a3e7b23d54bd7a";
 }  // namespace vosa_params

@@ -51,6 +51,10 @@ module vosa_array #(
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_col
         vosa_pe #(
+`ifdef VOSA_INJECT_ERRORS
+          .ROW       (r),
+          .COL       (c),
+`endif
           .A_BITS  (A_BITS),
           .W_BITS  (W_BITS),
           .ACC_BITS(ACC_BITS),
@@ -68,6 +72,7 @@ module vosa_array #(
         );
       end
     end
+
 
     for (c = 0; c < COLS; c = c + 1) begin : g_deskew
       vosa_delay_line #(

@@ -7,11 +7,18 @@
 // overscaling breaks first. The weight is preloaded through a per-column
 // shift chain (w_shift_i) and then held; the activation is registered and
 // passed on to the right.
+// Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
+// XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
+// modelling bits that arrived too late to toggle.
 module vosa_pe #(
-  parameter integer A_BITS   = 8,
-  parameter integer W_BITS   = 8,
-  parameter integer ACC_BITS = 32,
-  parameter integer SIGNED   = 1
+`ifdef VOSA_INJECT_ERRORS
+  parameter integer ROW        = 0,
+  parameter integer COL        = 0,
+`endif
+  parameter integer A_BITS     = 8,
+  parameter integer W_BITS     = 8,
+  parameter integer ACC_BITS   = 32,
+  parameter integer SIGNED     = 1
 ) (
   input  wire                clk_i,
   input  wire                rst_ni,
@@ -23,6 +30,10 @@ module vosa_pe #(
   input  wire [ACC_BITS-1:0] psum_i,
   output wire [ACC_BITS-1:0] psum_o
 );
+
+`ifdef VOSA_INJECT_ERRORS
+  import "DPI-C" function longint vosa_inject_mask(input int row, input int col);
+`endif
 
   reg  [A_BITS-1:0]   a_q;
   reg  [W_BITS-1:0]   w_q;
@@ -42,6 +53,7 @@ module vosa_pe #(
 
   wire [ACC_BITS-1:0] psum_d = psum_i + prod;
 
+
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       a_q    <= {A_BITS{1'b0}};
@@ -52,7 +64,11 @@ module vosa_pe #(
       if (w_shift_i) begin
         w_q <= w_i;
       end
+`ifdef VOSA_INJECT_ERRORS
+      psum_q <= psum_d ^ ACC_BITS'(vosa_inject_mask(ROW, COL));
+`else
       psum_q <= psum_d;
+`endif
     end
   end
 

@@ -12,5 +12,12 @@ constexpr int kWeightBits = 5;
 constexpr int kAccBits = 13;
 constexpr bool kSigned = true;
 constexpr bool kWeightStationary = true;
+constexpr bool kStall = false;
+constexpr bool kRazor = false;
+constexpr bool kRazorCorrect = false;
+constexpr unsigned long long kRazorMask = 0x0ULL;
+constexpr int kIslands = 0;
+constexpr int kLevels = 0;
+constexpr int kSettleCycles = 0;
 constexpr const char* kConfigHash = "9b10839536868dd4";
 }  // namespace vosa_params

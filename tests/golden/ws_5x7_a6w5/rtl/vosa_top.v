@@ -34,20 +34,23 @@ module vosa_top #(
 
   localparam integer LATENCY = ROWS + COLS;
 
-  // valid_q[k] is high when the vector accepted k+1 cycles ago was valid.
+  wire accept_w = w_valid_i;
+  wire accept_a = in_valid_i;
+
+  // valid_q[k] is high when the vector accepted k+1 (unstalled) cycles ago was valid.
   reg [LATENCY-1:0] valid_q;
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       valid_q <= {LATENCY{1'b0}};
     end else begin
-      valid_q <= {valid_q[LATENCY-2:0], in_valid_i};
+      valid_q <= {valid_q[LATENCY-2:0], accept_a};
     end
   end
 
   // Invalid cycles still flow through the array; zeroing their activations
   // keeps the datapath quiet (and the results of valid rows unaffected).
-  wire [ROWS*A_BITS-1:0] a_gated = in_valid_i ? a_vec_i : {ROWS*A_BITS{1'b0}};
+  wire [ROWS*A_BITS-1:0] a_gated = accept_a ? a_vec_i : {ROWS*A_BITS{1'b0}};
 
   vosa_array #(
     .ROWS    (ROWS),
@@ -59,7 +62,7 @@ module vosa_top #(
   ) u_array (
     .clk_i     (clk_i),
     .rst_ni    (rst_ni),
-    .w_shift_i (w_valid_i),
+    .w_shift_i (accept_w),
     .w_row_i   (w_row_i),
     .a_col_i   (a_gated),
     .psum_row_o(out_vec_o)

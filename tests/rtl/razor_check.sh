@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Razor / voltage-island config: lint (plain and with VOSA_INJECT_ERRORS),
+# yosys synth, the plain GEMM check, and the error-injection checks.
+#   razor_check.sh VOSA CONFIG WORK_DIR
+set -euo pipefail
+VOSA="$1"; CONFIG="$2"; WORK="$3"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+"$VOSA" generate --quiet --config "$CONFIG" --out "$WORK/design"
+for define in "" "-DVOSA_INJECT_ERRORS"; do
+  if ! verilator --lint-only -Wall $define --top-module vosa_top "$WORK"/design/rtl/*.v > "$WORK/lint.log" 2>&1; then
+    cat "$WORK/lint.log"; echo "FAIL: verilator --lint-only -Wall $define"; exit 1
+  fi
+done
+yosys -q -l "$WORK/yosys.log" -p "read_verilog $WORK/design/rtl/*.v; synth -top vosa_top" > /dev/null 2>&1 \
+  || { tail -20 "$WORK/yosys.log"; echo "FAIL: yosys synth"; exit 1; }
+if grep -qiE '^(warning|error)' "$WORK/yosys.log"; then grep -iE '^(warning|error)' "$WORK/yosys.log"; exit 1; fi
+echo "lint (plain and VOSA_INJECT_ERRORS) and yosys synth: clean"
+JOBS=1 "$ROOT/testbench/run_gemm_check.sh" "$WORK/design" "$WORK/sim" --random 12
+JOBS=1 VERILATOR_FLAGS="+define+VOSA_INJECT_ERRORS" "$ROOT/testbench/build_verilated.sh" \
+  "$WORK/design" "$WORK/sim_inject" "$ROOT/testbench/array/razor_check.cpp" > /dev/null
+"$WORK/sim_inject/vosa_sim"
