@@ -2,7 +2,9 @@
 // lowering against both, and accuracy on the real data sets.
 #include "data_dir.hpp"
 #include "vosa/infer.hpp"
+#include "vosa/layer_trace.hpp"
 #include "vosa/lowering.hpp"
+#include "vosa/operand_trace.hpp"
 
 #include <gtest/gtest.h>
 
@@ -162,4 +164,34 @@ TEST(Dataset, JpegDecodesAndResizesTo224) {
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(small[static_cast<size_t>(c)], rgb[static_cast<size_t>(c)], 8);
   const auto crop = engine::resize_rgb(rgb, w, h, 224, 224, engine::Resize::kCenterCrop);
   EXPECT_EQ(crop[0], rgb[(1 * 227 + 1) * 3]);
+}
+
+TEST(LayerTrace, RecordsWhatOnePeSeesPerTile) {
+  // A = 3x3, B = 3x3 on a 2x2 array: K tiles {0,1},{2}; N tiles {0,1},{2}.
+  lowering::Gemm g;
+  g.m = 3;
+  g.k = 3;
+  g.n = 3;
+  g.a = {1, 2, 3, -4, 5, -6, 7, -8, 9};
+  g.b = {10, 11, 12, -13, 14, -15, 16, 17, -18};
+  const std::string path = ::testing::TempDir() + "/pe10.vtrace";
+  ASSERT_EQ(write_layer_trace(path, g, 2, 2, 10, 1, 0, 1000, "unit test"), 12u);  // 2 N tiles x 2 K tiles x 3 rows
+  const OperandTrace t = read_trace(path);
+  ASSERT_EQ(t.records.size(), 12u);
+  EXPECT_EQ(t.header.pe_row, 1);
+  EXPECT_EQ(t.header.acc_bits, 10);
+  // N tile 0, K tile 0, row m=1: a = A[1][1] = 5, w = B[1][0] = -13, psum = A[1][0]*B[0][0] = -40.
+  EXPECT_EQ(t.records[1].activation, 5);
+  EXPECT_EQ(t.records[1].weight, -13);
+  EXPECT_EQ(t.records[1].psum_in, -40);
+  // K tile 1 has only k = 2: PE row 1 sees k = 3 (outside A): zeros, psum = A[m][2] * B[2][0].
+  EXPECT_EQ(t.records[3].activation, 0);
+  EXPECT_EQ(t.records[3].weight, 0);
+  EXPECT_EQ(t.records[3].psum_in, 3 * 16);
+  // N tile 1, column 2, K tile 0, m = 2: psum = A[2][0] * B[0][2] = 7 * 12 = 84, a = -8, w = B[1][2] = -15.
+  EXPECT_EQ(t.records[8].activation, -8);
+  EXPECT_EQ(t.records[8].weight, -15);
+  EXPECT_EQ(t.records[8].psum_in, 84);
+  EXPECT_EQ(t.records[5].psum_in, 9 * 16);  // m = 2 of that tile
+  EXPECT_THROW(write_layer_trace(path, g, 2, 2, 10, 2, 0, 10, "x"), std::invalid_argument);
 }

@@ -17,6 +17,15 @@ out=$("$VOSA" infer -m "$MODEL" -d "$DATA/dnn/kws_dscnn_speechcommands/data/kws0
 echo "$out"
 grep -Eq 'top-1 [0-9.]+ % \([0-9]+/50\)' <<<"$out" || fail "no top-1 line"
 
+# Operand traces of real layers from the engine, readable by vosa trace show.
+"$VOSA" infer -m "$MODEL" -d "$DATA/dnn/kws_dscnn_speechcommands/data/kws01" -n 1 -q \
+  --trace-dir "$tmp/traces" --trace-pe 3,5 --trace-array 16x16 --trace-records 500 > "$tmp/trace.log" 2>&1 \
+  || fail "trace run: $(cat "$tmp/trace.log")"
+[ "$(ls "$tmp/traces"/*.vtrace | wc -l)" = 10 ] || fail "expected 10 layer traces, got $(ls "$tmp/traces")"
+"$VOSA" trace show "$tmp/traces/op1_DEPTHWISE_CONV_2D_pe3_5.vtrace" -n 2 > "$tmp/show.txt" || fail "trace show"
+grep -q '"count": 500' "$tmp/show.txt" || fail "trace count: $(cat "$tmp/show.txt")"
+grep -q '"acc_bits": 20' "$tmp/show.txt" || fail "trace acc_bits"
+
 expect_error() {  # expect_error PATTERN ARGS...
   local pattern="$1"; shift
   local msg

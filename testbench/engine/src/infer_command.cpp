@@ -1,10 +1,13 @@
 #include "vosa/infer.hpp"
 
+#include "vosa/layer_trace.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -65,6 +68,40 @@ InferResult evaluate(const Engine& engine, const Dataset& data, const InferOptio
   return result;
 }
 
+namespace {
+
+// Operand traces of every array layer for the first sample (docs/dnn.md).
+template <typename Options>
+void write_traces(const Engine& engine, const Dataset& data, const InferOptions& io, const Options& opt) {
+  int row = -1, col = -1, rows = 0, cols = 0;
+  if (std::sscanf(opt.trace_pe.c_str(), "%d,%d", &row, &col) != 2)
+    throw std::runtime_error("--trace-pe: expected ROW,COL, got '" + opt.trace_pe + "'");
+  if (std::sscanf(opt.trace_array.c_str(), "%dx%d", &rows, &cols) != 2 || rows < 1 || cols < 1)
+    throw std::runtime_error("--trace-array: expected ROWSxCOLS, got '" + opt.trace_array + "'");
+  if (row < 0 || row >= rows || col < 0 || col >= cols)
+    throw std::runtime_error("--trace-pe " + opt.trace_pe + " is outside the " + opt.trace_array + " array");
+  // Accumulator width the generator gives an int8 array of `rows` rows: the
+  // worst-case sum of rows products of -128 * -128, plus the sign bit.
+  int acc_bits = 1;
+  while ((int64_t{1} << (acc_bits - 1)) <= int64_t{rows} * 128 * 128) ++acc_bits;
+  std::filesystem::create_directories(opt.trace_dir);
+  const tflite::Model& model = engine.model();
+  const Sample& sample = data.samples.at(0);
+  const std::vector<uint8_t> x = load_input(sample, model.input(), io.encoding, io.resize);
+  Workspace ws;
+  engine.run(x, ws, [&](const PreparedOp& p, const int8_t* input, std::vector<int32_t>&) {
+    const auto gemms = lowering::lower_layer(model, *p.op, p.geometry, input, cols);
+    const std::string name = opt.trace_dir + "/op" + std::to_string(p.index) + "_" + tflite::to_string(p.op->type) +
+                             "_pe" + std::to_string(row) + "_" + std::to_string(col) + ".vtrace";
+    const std::string source = model.path + " operator " + std::to_string(p.index) + " (" +
+                               tflite::to_string(p.op->type) + ") input " + sample.path;
+    const size_t n = write_layer_trace(name, gemms.front(), rows, cols, acc_bits, row, col, opt.trace_records, source);
+    std::cout << "  trace: " << name << " (" << n << " records)\n";
+  });
+}
+
+}  // namespace
+
 void add_infer_command(CLI::App& app) {
   struct Options {
     std::string model;
@@ -75,6 +112,10 @@ void add_infer_command(CLI::App& app) {
     std::string resize = "bilinear";
     std::string kernels = "fast";
     bool quiet = false;
+    std::string trace_dir;
+    std::string trace_pe;
+    std::string trace_array = "16x16";
+    size_t trace_records = 100000;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -95,6 +136,12 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--kernels", opt->kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "print only the summary line");
+  cmd->add_option("--trace-dir", opt->trace_dir,
+                  "also write, for the first sample, one operand trace (*.vtrace) per conv/depthwise/FC layer: "
+                  "what PE --trace-pe of a --trace-array weight-stationary array sees");
+  cmd->add_option("--trace-pe", opt->trace_pe, "PE position ROW,COL for --trace-dir");
+  cmd->add_option("--trace-array", opt->trace_array, "array shape ROWSxCOLS for --trace-dir (default 16x16)");
+  cmd->add_option("--trace-records", opt->trace_records, "records per trace at most (default 100000)");
   cmd->callback([opt]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
     const Engine engine(model, opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast);
@@ -118,6 +165,7 @@ void add_infer_command(CLI::App& app) {
                   100.0 * static_cast<double>(r.top5) / static_cast<double>(r.samples), r.top5, r.samples, r.seconds,
                   static_cast<double>(r.samples) / r.seconds, static_cast<double>(r.macs) / r.seconds / 1e9);
     std::cout << line << "\n";
+    if (!opt->trace_dir.empty()) write_traces(engine, data, io, *opt);
   });
 }
 
