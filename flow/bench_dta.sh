@@ -30,7 +30,7 @@ icarus_rate=$(python3 -c "print(int($CYCLES / ($end - $start)))")
 agree=$(paste -d' ' kit/captured_vosa.txt kit/captured_icarus.txt | awk '$1==$2 {n++} END {print n+0}')
 total=$(wc -l < kit/captured_vosa.txt)
 
-echo "### vosa dta vs Icarus ($(date -u +%Y-%m-%d), $(nproc) cores, $CYCLES cycles, default int8 PE on osu018, T = 3.5 ns)"
+echo "### vosa dta vs Icarus ($(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d" " -f1 /proc/loadavg) at the end, $CYCLES cycles, default int8 PE on osu018, T = 3.5 ns)"
 echo
 echo "| simulator | delay mode | threads | vector-pairs/s | vs Icarus |"
 echo "|---|---|---|---|---|"

@@ -280,6 +280,19 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
   }
   if (c.gates.size() != unordered.size())
     throw DtaError(nl.path + ": combinational loop (the timing simulator needs loop-free logic between flip-flops)");
+  // Fanout in topological indices, so the simulator can wake only the gates
+  // whose inputs moved.
+  std::vector<std::vector<int>> readers(num_nets);
+  for (size_t g = 0; g < c.gates.size(); ++g)
+    for (int k = 0; k < c.gates[g].num_inputs; ++k) {
+      auto& r = readers[c.gates[g].in_net[k]];
+      if (r.empty() || r.back() != static_cast<int>(g)) r.push_back(static_cast<int>(g));
+    }
+  c.fanout_begin.assign(num_nets + 1, 0);
+  for (int n = 0; n < num_nets; ++n) {
+    c.fanout_begin[n + 1] = c.fanout_begin[n] + static_cast<int>(readers[n].size());
+    c.fanout_gates.insert(c.fanout_gates.end(), readers[n].begin(), readers[n].end());
+  }
   return c;
 }
 

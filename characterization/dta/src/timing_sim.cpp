@@ -30,6 +30,7 @@ TimingSimulator::TimingSimulator(const Circuit& circuit, const SimOptions& optio
   gate_inputs_.assign(c_.gates.size(), 0);
   gate_out_.assign(c_.gates.size(), 0);
   pending_.assign(c_.gates.size(), {});
+  active_.assign(c_.gates.size(), 0);
   state_.assign(c_.flops.size(), 0);
   settled_.assign(c_.flops.size(), 0);
   settle_ps_.assign(c_.flops.size(), 0);
@@ -66,6 +67,7 @@ void TimingSimulator::reset(bool flop_value) {
     gate_out_[g] = value_[G.out_net];
     pending_[g].clear();
   }
+  std::fill(active_.begin(), active_.end(), 0);
   for (int n : touched_) wave_count_[n] = 0;
   touched_.clear();
   arena_.clear();
@@ -102,8 +104,10 @@ void TimingSimulator::process_gate(int gi) {
   // it as a whole stalls on store forwarding in this hot loop.
   In* ins = ins_.data();
   std::uint32_t num_ins = 0;
+  int moving_inputs = 0;
   for (int k = 0; k < g.num_inputs; ++k) {
     const int n = g.in_net[k];
+    moving_inputs += wave_count_[n] != 0;
     const Event* e = arena_.data() + wave_begin_[n];
     for (std::uint32_t i = 0; i < wave_count_[n]; ++i) {
       In& x = ins[num_ins++];
@@ -113,7 +117,7 @@ void TimingSimulator::process_gate(int gi) {
     }
   }
   // Insertion sort: the lists are short and mostly ordered; keeps pin order on ties.
-  for (std::uint32_t i = 1; i < num_ins; ++i) {
+  for (std::uint32_t i = 1; moving_inputs > 1 && i < num_ins; ++i) {
     const In x = ins[i];
     std::uint32_t j = i;
     while (j > 0 && ins[j - 1].time > x.time) {
@@ -192,6 +196,7 @@ void TimingSimulator::process_gate(int gi) {
     wave_begin_[g.out_net] = out_begin;
     wave_count_[g.out_net] = produced;
     touched_.push_back(g.out_net);
+    mark_fanout(g.out_net);
   }
   if (!pend.empty()) carry_.push_back(gi);
 }
@@ -204,8 +209,10 @@ void TimingSimulator::step() {
   touched_.clear();
   arena_.clear();
   // Events still pending from the last cycle move into this window's frame.
-  for (int g : carry_)
+  for (int g : carry_) {
     for (Event& e : pending_[g]) e.time -= period_ps_;
+    active_[g] = 1;
+  }
   carry_.clear();
 
   // Launch: flip-flops after clock-to-Q, primary inputs after the input delay.
@@ -215,6 +222,7 @@ void TimingSimulator::step() {
     wave_count_[net] = 1;
     arena_.push_back({t, v});
     touched_.push_back(net);
+    mark_fanout(net);
   };
   for (size_t f = 0; f < c_.flops.size(); ++f) {
     const FlipFlop& ff = c_.flops[f];
@@ -225,7 +233,12 @@ void TimingSimulator::step() {
   for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
 
   settle_zero_delay();
-  for (size_t g = 0; g < c_.gates.size(); ++g) process_gate(static_cast<int>(g));
+  const int num_gates = static_cast<int>(c_.gates.size());
+  for (int g = 0; g < num_gates; ++g)
+    if (active_[g]) {
+      active_[g] = 0;
+      process_gate(g);
+    }
 
   // Capture at T - setup; the captured value becomes the state, right or wrong.
   for (size_t f = 0; f < c_.flops.size(); ++f) {

@@ -78,6 +78,9 @@ struct Circuit {
   std::vector<std::string> instance_names;
   std::vector<std::string> instance_cells;
 
+  // Gates reading each net (indices into `gates`), as CSR: fanout_gates[fanout_begin[n] .. fanout_begin[n+1]).
+  std::vector<int> fanout_begin, fanout_gates;
+
   int flop_driving(int net) const;  // flop whose Q drives `net` (after aliases), -1 if none
   std::vector<int> net_alias;       // netlist net -> representative net
 };
@@ -136,6 +139,10 @@ class TimingSimulator {
   };
   std::vector<In> ins_;                    // scratch: merged input events of one gate
   std::vector<int> carry_;                 // gates with events pending past the window
+  std::vector<std::uint8_t> active_;       // per gate: has input events or pending output
+  void mark_fanout(int net) {
+    for (int i = c_.fanout_begin[net]; i < c_.fanout_begin[net + 1]; ++i) active_[c_.fanout_gates[i]] = 1;
+  }
   std::vector<std::uint32_t> gate_inputs_; // per gate, input bits as of last processed event
   std::vector<std::uint8_t> gate_out_;     // per gate, committed output value
   std::vector<std::vector<Event>> pending_;  // per gate, scheduled output events
