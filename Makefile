@@ -43,8 +43,7 @@ help:
 	@echo "  make bench       every benchmark (results: docs/PERFORMANCE.md)"
 	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays"
 	@echo "  make clean       remove build/"
-	@$(MAKE) --no-print-directory help-dnn
-	@$(MAKE) --no-print-directory help-characterize
+	@$(MAKE) --no-print-directory help-flow
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 
 setup:
@@ -65,7 +64,7 @@ demo: setup rtl sim $(DEMO_STEPS)
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-bench: bench-sim bench-dnn bench-dta
+bench: bench-sim bench-flow
 
 bench-sim: setup
 	BUILD=$(abspath $(BUILD)) scripts/bench_sim.sh

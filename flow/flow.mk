@@ -40,7 +40,7 @@ validate-vmodel: rtl
 
 # Wall time of the flow per PDK and of a 16x16 array synthesis.
 bench-flow: setup
-	scripts/bench_flow.sh $(BUILD)
+	flow/bench_flow.sh $(BUILD)
 
 help-flow:
 	@echo "  make synth       synthesize the PE of CONFIG onto PDK (build/<config>/<pdk>/synth/pe_netlist.v)"
