@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   flatbuffers-compiler libflatbuffers-dev libjpeg-dev
-  verilator yosys opensta iverilog
+  verilator yosys opensta iverilog tcl
   qflow-tech-osu018
   zlib1g-dev
 )

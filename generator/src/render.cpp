@@ -186,6 +186,71 @@ std::string render_sdc(const ArrayConfig& c) {
   return s.str();
 }
 
+// IEEE 1801 (UPF 2.0) power intent: one domain per island (its PEs), the
+// always-on domain for everything else (controller, skew/de-skew, top).
+std::string render_upf(const ArrayConfig& c) {
+  std::ostringstream s;
+  const auto& groups = c.islands.groups;
+  s << header(c, "#", "the array config")
+    << "# Power intent (IEEE 1801-2009, UPF 2.0) of the voltage islands.\n"
+    << "# Scope: vosa_top. Instance paths use '/' between hierarchy levels and keep\n"
+    << "# generate-block names as elaborated (u_array/g_row[R].g_col[C].u_pe), as\n"
+    << "# Yosys reports them. Islands are never switched off, only moved between\n"
+    << "# levels; isolation clamps an island's outputs while its level changes\n"
+    << "# (island_busy[i], when the whole array is stalled anyway).\n\n"
+    << "create_power_domain PD_AON -include_scope\n";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    s << "create_power_domain PD_ISL" << i << " -elements {";
+    bool first = true;
+    for (int col : groups[i]) {
+      for (int r = 0; r < c.rows; ++r) {
+        s << (first ? "" : " ") << "u_array/g_row[" << r << "].g_col[" << col << "].u_pe";
+        first = false;
+      }
+    }
+    s << "}\n";
+  }
+  s << "\n# Supplies: one always-on supply, one per island, a common ground.\n"
+    << "create_supply_port VDD_AON\n"
+    << "create_supply_net VDD_AON -domain PD_AON\n"
+    << "connect_supply_net VDD_AON -ports VDD_AON\n"
+    << "create_supply_port VSS\n"
+    << "create_supply_net VSS -domain PD_AON\n"
+    << "connect_supply_net VSS -ports VSS\n"
+    << "set_domain_supply_net PD_AON -primary_power_net VDD_AON -primary_ground_net VSS\n";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    s << "create_supply_port VDD_ISL" << i << "\n"
+      << "create_supply_net VDD_ISL" << i << " -domain PD_ISL" << i << "\n"
+      << "connect_supply_net VDD_ISL" << i << " -ports VDD_ISL" << i << "\n"
+      << "create_supply_net VSS -domain PD_ISL" << i << " -reuse\n"
+      << "set_domain_supply_net PD_ISL" << i << " -primary_power_net VDD_ISL" << i
+      << " -primary_ground_net VSS\n";
+  }
+  s << "\n# Island boundaries: level shifters both ways, isolation of outputs.\n";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    s << "set_level_shifter ls_isl" << i << " -domain PD_ISL" << i
+      << " -applies_to both -rule both -location self\n"
+      << "set_isolation iso_isl" << i << " -domain PD_ISL" << i
+      << " -isolation_power_net VDD_AON -isolation_ground_net VSS -clamp_value 0 -applies_to outputs\n"
+      << "set_isolation_control iso_isl" << i << " -domain PD_ISL" << i << " -isolation_signal {island_busy["
+      << i << "]} -isolation_sense high -location parent\n";
+  }
+  if (!c.islands.voltages.empty()) {
+    s << "\n# Supply levels (islands.voltages).\n";
+    s << "add_port_state VDD_AON -state {ON " << c.islands.voltages.back() << "}\n";
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+      s << "add_port_state VDD_ISL" << i;
+      for (std::size_t l = 0; l < c.islands.voltages.size(); ++l)
+        s << " -state {L" << l << " " << c.islands.voltages[l] << "}";
+      s << "\n";
+    }
+    s << "add_port_state VSS -state {GND 0}\n";
+  } else {
+    s << "\n# No port states: set islands.voltages in the config to emit the levels' voltages.\n";
+  }
+  return s.str();
+}
+
 unsigned long long razor_mask(const ArrayConfig& c) {
   unsigned long long mask = 0;
   for (int b : c.razor.bits) mask |= 1ULL << b;
@@ -268,6 +333,7 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
   files.push_back({"manifest.json", manifest.dump(2) + "\n"});
   files.push_back({"constraints.sdc", render_sdc(c)});
   files.push_back({"include/vosa_params.h", render_params_header(c)});
+  if (c.has_controller()) files.push_back({"power_intent.upf", render_upf(c)});
   return files;
 }
 

@@ -19,3 +19,15 @@ JOBS=1 "$ROOT/testbench/run_gemm_check.sh" "$WORK/design" "$WORK/sim" --random 1
 JOBS=1 VERILATOR_FLAGS="+define+VOSA_INJECT_ERRORS" "$ROOT/testbench/build_verilated.sh" \
   "$WORK/design" "$WORK/sim_inject" "$ROOT/testbench/array/razor_check.cpp" > /dev/null
 "$WORK/sim_inject/vosa_sim"
+
+# Power intent: parse and cross-check against the elaborated design.
+if [ -f "$WORK/design/power_intent.upf" ]; then
+  yosys -q -p "read_verilog $WORK/design/rtl/*.v; hierarchy -top vosa_top; \
+    tee -q -o $WORK/pe_instances.txt select -list t:*vosa_pe*; \
+    tee -q -o $WORK/top_nets.txt select -list vosa_top/w:*" > /dev/null
+  sed -e 's|^.*vosa_array/|u_array/|' "$WORK/pe_instances.txt" > "$WORK/instances.txt"
+  sed -e 's|^vosa_top/||' "$WORK/top_nets.txt" > "$WORK/nets.txt"
+  param() { sed -n "s/^constexpr int $1 = \([0-9]*\);/\1/p" "$WORK/design/include/vosa_params.h"; }
+  rows="$(param kRows)"; cols="$(param kCols)"; islands="$(param kIslands)"
+  tclsh "$ROOT/tests/rtl/upf_check.tcl" "$WORK/design/power_intent.upf" "$WORK/instances.txt" "$WORK/nets.txt" "$rows" "$cols" "$islands"
+fi
