@@ -37,6 +37,13 @@ for pdk in $pdks; do
   period=$(cat "$out/sta/period_ns.txt")
   rows+=("| PE flow (all) | $pdk | $(seconds "$t0" "$t1") | $corners | $cells | $period |")
 done
+# One liberty at a non-ladder voltage from the voltage model (sky130: fit on six corners).
+if [[ " $pdks " == *" sky130hd "* ]]; then
+  t0=$(date +%s.%N)
+  "$vosa" pdk liberty --pdk sky130hd --corner ss_n40C_1v30 --cache-dir "$bench/pdk" > "$bench/vmodel.log" 2>&1
+  t1=$(date +%s.%N)
+  rows+=("| voltage-model liberty ss_n40C_1v30 (vosa pdk liberty) | sky130hd | $(seconds "$t0" "$t1") | 1 | - | - |")
+fi
 for pdk in $array_pdks; do
   t0=$(date +%s.%N)
   stages PDK="$pdk" synth-array > "$bench/array_$pdk.log" 2>&1 || { echo "bench_flow.sh: array on $pdk failed, see $bench/array_$pdk.log" >&2; exit 1; }

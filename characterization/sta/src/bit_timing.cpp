@@ -320,4 +320,26 @@ std::string format_timing_table(const json& doc, const std::string& field) {
   }
 }
 
+std::string format_energy_table(const json& doc) {
+  try {
+    std::ostringstream out;
+    out << "# " << doc.at("pdk").get<std::string>() << " " << doc.at("design").at("module").get<std::string>()
+        << ", period " << doc.at("period_ns").get<double>() << " ns, activity: " << doc.at("activity").get<std::string>()
+        << "\n";
+    out << std::setw(18) << "corner" << std::setw(8) << "V" << std::setw(16) << "delay_source" << std::setw(12)
+        << "power_mW" << std::setw(16) << "energy_pJ/MAC" << "\n";
+    for (const auto& c : doc.at("corners")) {
+      std::string src = c.at("delay_source").get<std::string>();
+      if (c.value("outside_ladder", false)) src += "!";
+      out << std::setw(18) << c.at("name").get<std::string>() << std::setw(8) << std::fixed << std::setprecision(3)
+          << c.at("voltage").get<double>() << std::setw(16) << src << std::setw(12) << std::setprecision(4)
+          << c.at("power_w").at("total").get<double>() * 1e3 << std::setw(16)
+          << c.at("energy_per_mac_pj").get<double>() << "\n";
+    }
+    return out.str();
+  } catch (const json::exception& e) {
+    throw StaReportError(std::string("not an energy.json document: ") + e.what());
+  }
+}
+
 }  // namespace vosa::sta

@@ -210,6 +210,7 @@ void add_sta_collect_command(CLI::App& app) {
   cmd->callback([opt]() {
     const json doc = opt->kind == "timing" ? sta::collect_bit_timing(opt->collect) : sta::collect_energy(opt->collect);
     pdk::write_file_atomically(opt->out, doc.dump(1) + "\n");
+    if (opt->kind == "energy") std::cout << sta::format_energy_table(doc);
   });
 }
 

@@ -72,6 +72,9 @@ nlohmann::json collect_energy(const CollectOptions& options);
 // Human-readable table of a bit_timing.json: bits down, corners across.
 std::string format_timing_table(const nlohmann::json& bit_timing, const std::string& field = "arrival_ns");
 
+// Energy per MAC and power against voltage, one line per corner.
+std::string format_energy_table(const nlohmann::json& energy);
+
 // 64-bit FNV-1a of a file's bytes, hex: names the netlist a result belongs to.
 std::string file_hash(const std::filesystem::path& path);
 
