@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make characterize` machinery on sky130 with three ss_n40C corners (the flow's
+# own rules, flow/stages.make, write netlist and SDF; flow/characterize.sh runs
+# vosa dta per corner and merges): no error at the sign-off corner, the error
+# rate rises as the voltage falls, MSBs fail first, every bit has a confidence
+# interval, and the example consumer loads the model and samples errors.
+# usage: characterize_sky130_test.sh VOSA_BINARY ERRMODEL_EXAMPLE WORK_DIR
+set -euo pipefail
+VOSA=$(realpath "$1")
+EXAMPLE=$(realpath "$2")
+WORK=$3
+ROOT=$(realpath "$(dirname "$0")/../..")
+export VOSA_DATA_DIR=${VOSA_DATA_DIR:-$ROOT/../shared}
+LADDER="$VOSA_DATA_DIR/pdks/sky130_fd_sc_hd/sky130_fd_sc_hd__ss_n40C_1v44.lib.gz"
+[ -f "$LADDER" ] || { echo "FAIL: missing $LADDER (set VOSA_DATA_DIR to the shared data folder)"; exit 1; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+CORNERS="ss_n40C_1v76 ss_n40C_1v60 ss_n40C_1v44"
+"$VOSA" generate --config "$ROOT/generator/examples/default.json" --out "$WORK/default/design" -q
+make --no-print-directory -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$WORK" VOSA="$VOSA" \
+  CONFIG_NAME=default PDK=sky130hd DESIGN_DIR="$WORK/default/design" REQUESTED_CORNERS="$CORNERS" \
+  VOLTAGES= PERIOD_NS= sdf > "$WORK/flow.log" 2>&1 || { tail -20 "$WORK/flow.log"; exit 1; }
+VOSA="$VOSA" BUILD="$WORK" CONFIG_NAME=default PDK=sky130hd DESIGN_DIR="$WORK/default/design" \
+  CORNERS="$CORNERS" VOLTAGES= DTA_PERIODS_NS= OPERANDS=uniform:2 DTA_CYCLES=3000 \
+  DTA_DELAY_MODE=transport DTA_SETUP=sdf DTA_THREADS=1 "$ROOT/flow/characterize.sh" > "$WORK/characterize.log"
+MODEL="$WORK/default/sky130hd/errmodel/errmodel.json"
+python3 - "$MODEL" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["schema_version"] == 1 and m["pdk"] == "sky130hd" and m["netlist_hash"]
+pts = {p["corner"]: p for p in m["points"]}
+assert [p["voltage"] for p in m["points"]] == [1.44, 1.6, 1.76], "points sorted by voltage"
+rate = {c: p["p_any_error"] for c, p in pts.items()}
+print("P(any bit wrong):", rate)
+assert all(p["delay_source"] == "liberty-corner" and p["samples"] == 3000 for p in pts.values())
+assert rate["ss_n40C_1v76"] == 0, "errors at the sign-off corner"
+assert rate["ss_n40C_1v60"] < rate["ss_n40C_1v44"], "error rate must rise as the voltage falls"
+assert rate["ss_n40C_1v60"] > 0
+low = {c: min([b["bit"] for b in p["bits"] if b["errors"]] or [99]) for c, p in pts.items()}
+assert low["ss_n40C_1v60"] > low["ss_n40C_1v44"] >= 0, low   # failures spread down from the MSBs
+for p in pts.values():
+    for b in p["bits"]:
+        assert 0 <= b["ci95"][0] <= b["p_error"] <= b["ci95"][1] <= 1
+    assert sum(v["count"] for v in p["error_values"]) == p["cycles_with_error"]
+PY
+csv="$WORK/default/sky130hd/errmodel/errmodel.csv"
+[ "$(wc -l < "$csv")" -eq $((1 + 3 * 19)) ] || { echo "FAIL: $csv has the wrong row count"; exit 1; }
+"$EXAMPLE" "$MODEL" 1.6 10.89 200000 | tee "$WORK/example.log"
+grep -q "corrupted by bit masks" "$WORK/example.log"
+echo "sky130 characterize checks passed"
