@@ -125,3 +125,85 @@ TEST(Config, HashChangesWithEveryField) {
   EXPECT_NE(h, vosa::config_hash(parse({{"rows", 4}, {"cols", 4}, {"signed", false}})));
   EXPECT_NE(h, vosa::config_hash(parse({{"rows", 4}, {"cols", 4}, {"acc_bits", 20}})));
 }
+
+TEST(Config, RazorTopKAndBits) {
+  const auto c = parse({{"rows", 8}, {"cols", 8}, {"razor", {{"top_k", 3}}}});
+  ASSERT_TRUE(c.razor.enabled);
+  EXPECT_EQ(c.razor.bits, (std::vector<int>{18, 17, 16}));  // acc_bits = 19
+  EXPECT_EQ(c.razor.policy, vosa::RazorPolicy::Correct);
+  EXPECT_DOUBLE_EQ(c.razor.shadow_delay, 0.25);
+  // Razor alone: one implicit island with one level, for the error counters.
+  ASSERT_EQ(c.islands.groups.size(), 1u);
+  EXPECT_EQ(c.islands.groups[0].size(), 8u);
+  EXPECT_FALSE(c.islands.enabled);
+
+  const auto d = parse({{"rows", 2}, {"cols", 2},
+                        {"razor", {{"bits", {0, 5, 3}}, {"policy", "drop"}, {"shadow_delay", 0.4}}}});
+  EXPECT_EQ(d.razor.bits, (std::vector<int>{5, 3, 0}));
+  EXPECT_EQ(d.razor.policy, vosa::RazorPolicy::Drop);
+}
+
+TEST(Config, RazorErrors) {
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"top_k", 20}}}}).find("'razor.top_k' = 20"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"top_k", 2}, {"bits", {1}}}}})
+                .find("exactly one of"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"bits", {1, 1}}}}}).find("listed twice"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"bits", {19}}}}}).find("'razor.bits' = 19"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"top_k", 1}, {"shadow_delay", 0.7}}}})
+                .find("'razor.shadow_delay' = 0.7"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"top_k", 1}, {"policy", "ignore"}}}})
+                .find("\"correct\", \"drop\""),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"razor", {{"top_k", 1}, {"polcy", "drop"}}}})
+                .find("unknown field 'razor.polcy'"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 8}, {"cols", 8}, {"dataflow", "output_stationary"}, {"razor", {{"top_k", 1}}}})
+                .find("weight_stationary dataflow only"),
+            std::string::npos);
+}
+
+TEST(Config, IslandsCountSplitsColumnsEvenly) {
+  const auto c = parse({{"rows", 2}, {"cols", 10}, {"islands", {{"count", 4}}}});
+  ASSERT_TRUE(c.islands.enabled);
+  ASSERT_EQ(c.islands.groups.size(), 4u);
+  EXPECT_EQ(c.islands.groups[0], (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(c.islands.groups[1], (std::vector<int>{3, 4, 5}));
+  EXPECT_EQ(c.islands.groups[2], (std::vector<int>{6, 7}));
+  EXPECT_EQ(c.islands.groups[3], (std::vector<int>{8, 9}));
+  EXPECT_EQ(c.islands.levels, 4);
+  EXPECT_FALSE(c.islands.closed_loop);
+}
+
+TEST(Config, IslandsExplicitColumnsAndErrors) {
+  const auto c = parse({{"rows", 2}, {"cols", 3},
+                        {"islands", {{"columns", {{2, 0}, {1}}}, {"levels", 3}, {"voltages", {1.2, 1.4, 1.8}},
+                                     {"closed_loop", {{"enabled", true}, {"window", 64}}}}}});
+  EXPECT_EQ(c.islands.groups[0], (std::vector<int>{2, 0}));
+  EXPECT_TRUE(c.islands.closed_loop);
+  EXPECT_EQ(c.islands.window, 64);
+  EXPECT_NE(error_of({{"rows", 2}, {"cols", 3}, {"islands", {{"columns", {{0, 1}}}}}}).find("column 2 is in no island"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 2}, {"cols", 3}, {"islands", {{"columns", {{0, 1}, {1, 2}}}}}})
+                .find("column 1 is in two islands"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 2}, {"cols", 3}, {"islands", {{"count", 4}}}}).find("'islands.count' = 4"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 2}, {"cols", 3}, {"islands", {{"count", 1}, {"levels", 2}, {"voltages", {1.8, 1.2}}}}})
+                .find("'islands.voltages'"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 2}, {"cols", 3}, {"islands", {{"count", 1}, {"closed_loop", {{"windw", 3}}}}}})
+                .find("unknown field 'islands.closed_loop.windw'"),
+            std::string::npos);
+}
+
+TEST(Config, HashUnchangedForPlainConfigsAndChangedByRazor) {
+  const auto plain = parse({{"rows", 4}, {"cols", 4}});
+  const auto razor = parse({{"rows", 4}, {"cols", 4}, {"razor", {{"top_k", 2}}}});
+  EXPECT_EQ(vosa::to_json(plain).count("razor"), 0u);
+  EXPECT_NE(vosa::config_hash(plain), vosa::config_hash(razor));
+}
