@@ -195,7 +195,7 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--sdf", opt->sdf, "SDF with the cell delays at this voltage")->required();
   cmd->add_option("--manifest", opt->manifest, "manifest.json of the generated design (dataflow, signedness)");
   cmd->add_option("--dataflow", opt->dataflow, "weight_stationary or output_stationary (default: from --manifest)");
-  cmd->add_option("--period-ns", opt->periods, "clock period(s) in ns, comma-separated");
+  cmd->add_option("--period-ns", opt->periods, "clock period(s) in ns, comma-separated")->required();
   auto* voltage_opt = cmd->add_option("--voltage", opt->voltage,
                                       "supply voltage the SDF was timed at (V; default: from --pdk/--corner)");
   cmd->add_option("--corner", opt->corner, "corner name, e.g. ss_n40C_1v28");
