@@ -1,6 +1,7 @@
 // Unit tests of the flow's C++ pieces: PDK configs and corner resolution,
 // liberty lookup errors, the alpha-power fit, and OpenSTA report reading.
 #include "vosa/bit_timing.hpp"
+#include "vosa/liberty.hpp"
 #include "vosa/pdk.hpp"
 #include "vosa/voltage_model.hpp"
 
@@ -209,4 +210,68 @@ TEST(StaReports, MissingOutputBitIsAnError) {
   const std::string msg = error_of([&] { vosa::sta::collect_bit_timing(o); });
   EXPECT_NE(msg.find("missing: 1"), std::string::npos) << msg;
   fs::remove_all(dir);
+}
+
+namespace {
+
+// First cell_rise table of `cell` in a liberty file.
+const vosa::liberty::Table& first_cell_rise(const vosa::liberty::Library& lib, const std::string& cell) {
+  for (const auto& pin : lib.cell(cell).pins)
+    for (const auto& arc : pin.timing)
+      if (auto it = arc.tables.find("cell_rise"); it != arc.tables.end()) return it->second;
+  throw std::runtime_error("no cell_rise in " + cell);
+}
+
+}  // namespace
+
+TEST(VoltageModel, Osu018DeratedLibertyScalesByTheConfigLaw) {
+  const fs::path osu = "/usr/share/qflow/tech/osu018/osu018_stdcells.lib";
+  ASSERT_TRUE(fs::exists(osu)) << "osu018 liberty missing: " << osu << " (apt install qflow-tech-osu018)";
+  const fs::path cache = temp_dir("derate");
+  const auto pdk = vosa::pdk::load_pdk("osu018");
+  const fs::path lib_path = vosa::voltage::prepare_corner_liberty(pdk, "typ_1v50", cache);
+  const std::string text = vosa::pdk::read_text_file(lib_path);
+  EXPECT_NE(text.find("delay_source derated"), std::string::npos);
+  const auto derated = vosa::liberty::load_library(lib_path.string());
+  const auto nominal = vosa::liberty::load_library(osu.string());
+  EXPECT_DOUBLE_EQ(derated.nom_voltage, 1.5);
+  const double expected = vosa::voltage::alpha_power_shape(1.5, 0.45, 1.3) /
+                          vosa::voltage::alpha_power_shape(1.8, 0.45, 1.3);
+  EXPECT_GT(expected, 1.0);
+  const auto& slow = first_cell_rise(derated, "NAND2X1");
+  const auto& fast = first_cell_rise(nominal, "NAND2X1");
+  ASSERT_EQ(slow.values.size(), fast.values.size());
+  for (size_t r = 0; r < fast.values.size(); ++r)
+    for (size_t c = 0; c < fast.values[r].size(); ++c)
+      EXPECT_NEAR(slow.values[r][c], fast.values[r][c] * expected, 1e-6 * fast.values[r][c] + 1e-9);
+  fs::remove_all(cache);
+}
+
+TEST(VoltageModel, Sky130InterpolatedTablesLieBetweenTheirCorners) {
+  const auto pdk = vosa::pdk::load_pdk("sky130hd");
+  const fs::path lib_128 = vosa::pdk::find_liberty(pdk, pdk.corner("ss_n40C_1v28"));  // fails naming the paths
+  const fs::path cache = temp_dir("interp");
+  const std::vector<std::string> fit{"ss_n40C_1v28", "ss_n40C_1v35", "ss_n40C_1v44"};
+  const fs::path model_path = vosa::voltage::prepare_corner_liberty(pdk, "ss_n40C_1v30", cache, fit);
+  const auto model = vosa::liberty::load_library(model_path.string());
+  const auto lo = vosa::liberty::load_library(vosa::pdk::prepare_liberty(pdk, "ss_n40C_1v28", cache).string());
+  const auto hi = vosa::liberty::load_library(vosa::pdk::prepare_liberty(pdk, "ss_n40C_1v35", cache).string());
+  EXPECT_DOUBLE_EQ(model.nom_voltage, 1.3);
+  int checked = 0;
+  for (const std::string cell : {"sky130_fd_sc_hd__nand2_1", "sky130_fd_sc_hd__xor2_1", "sky130_fd_sc_hd__inv_1"}) {
+    const auto& m = first_cell_rise(model, cell);
+    const auto& a = first_cell_rise(lo, cell);   // 1.28 V: slower
+    const auto& b = first_cell_rise(hi, cell);   // 1.35 V: faster
+    // The corners' tables have different slew/load axes: compare at the
+    // model's grid points (bilinear lookup, as STA does).
+    for (size_t r = 0; r < m.values.size(); ++r)
+      for (size_t c = 0; c < m.values[r].size(); ++c) {
+        const double x1 = m.index_1.at(r), x2 = m.index_2.at(c);
+        EXPECT_LT(m.values[r][c], a.lookup(x1, x2)) << cell << " slew " << x1 << " load " << x2;
+        EXPECT_GT(m.values[r][c], b.lookup(x1, x2)) << cell << " slew " << x1 << " load " << x2;
+        ++checked;
+      }
+  }
+  EXPECT_GT(checked, 100);
+  fs::remove_all(cache);
 }

@@ -25,10 +25,6 @@ std::string table_key(const std::string& cell, const std::string& pin, size_t ar
   return cell + "/" + pin + "/" + std::to_string(arc) + "/" + type;
 }
 
-struct TableRef {
-  const liberty::Table* table;
-};
-
 std::map<std::string, const liberty::Table*> index_tables(const liberty::Library& lib) {
   std::map<std::string, const liberty::Table*> out;
   for (const auto& [cname, cell] : lib.cells)
@@ -37,6 +33,16 @@ std::map<std::string, const liberty::Table*> index_tables(const liberty::Library
         for (const auto& [type, table] : pin.timing[a].tables)
           if (is_delay_table(type)) out[table_key(cname, pin.name, a, type)] = &table;
   return out;
+}
+
+// A table's value at the base table's grid point (r, c). Corners of one
+// ladder need not share axes (sky130's ss_n40C corners use different slew
+// and load indices), so every corner is sampled where the base has entries,
+// with the bilinear inter/extrapolation STA tools use.
+double sample_at(const liberty::Table& table, const liberty::Table& base, size_t r, size_t c) {
+  const double x1 = base.index_1.empty() ? 0.0 : base.index_1.at(r);
+  const double x2 = base.index_2.empty() ? 0.0 : base.index_2.at(c);
+  return table.lookup(x1, x2);
 }
 
 double median(std::vector<double> v) {
@@ -51,7 +57,14 @@ std::string format_number(double v) {
   return buf;
 }
 
-std::string format_values(const std::vector<std::vector<double>>& rows) {
+// 1-D tables are held as a column (one value per index_1 entry) and written
+// back as the single row liberty uses.
+std::string format_values(std::vector<std::vector<double>> rows, bool one_dimensional = false) {
+  if (one_dimensional && rows.size() > 1) {
+    std::vector<double> flat;
+    for (const auto& row : rows) flat.insert(flat.end(), row.begin(), row.end());
+    rows = {flat};
+  }
   std::string out = "values (";
   for (size_t r = 0; r < rows.size(); ++r) {
     out += (r ? ", \\\n          \"" : "\"");
@@ -199,74 +212,66 @@ ModelLibertyInfo write_liberty_at_voltage(const pdk::PdkConfig& pdk, const pdk::
   if (single && !pdk.voltage_model)
     throw pdk::PdkError("PDK " + pdk.name + " has one fit corner and no voltage_model in " + pdk.path.string());
 
-  for (const auto& [key, base_table] : indexes[base_index]) {
-    // The same table in every fit corner, same shape.
-    std::vector<const liberty::Table*> series;
+  auto is_1d = [](const liberty::Table& t) { return t.index_2.empty() && t.values.size() > 1; };
+  // Fit one entry of a table across the fit corners; false when some corner
+  // lacks the table or a sampled value is not positive (e.g. hold times).
+  auto fit_entry = [&](const std::string& key, const liberty::Table& base_table, size_t r, size_t c,
+                       AlphaPowerFit* fit) {
+    std::vector<double> ys;
     for (const auto& index : indexes) {
       auto it = index.find(key);
-      if (it == index.end() || it->second->values.size() != base_table->values.size()) break;
-      series.push_back(it->second);
+      if (it == index.end()) return false;
+      const double y = sample_at(*it->second, base_table, r, c);
+      if (!(y > 0)) return false;
+      ys.push_back(y);
     }
+    *fit = fit_alpha_power(volts, ys, default_vth);
+    return true;
+  };
+
+  // Pass 1: every entry that can be fitted; remember the tables that have
+  // entries that cannot, to scale those entries with the median law.
+  std::vector<std::pair<std::string, const liberty::Table*>> partly_fitted;
+  for (const auto& [key, base_table] : indexes[base_index]) {
     std::vector<std::vector<double>> values = base_table->values;
+    bool all_fitted = true;
     for (size_t r = 0; r < values.size(); ++r) {
       for (size_t c = 0; c < values[r].size(); ++c) {
         if (single) {
           values[r][c] *= ratio(pdk.voltage_model->vth, pdk.voltage_model->alpha);
           continue;
         }
-        std::vector<double> ys;
-        bool positive = series.size() == libs.size();
-        for (size_t k = 0; positive && k < series.size(); ++k) {
-          if (series[k]->values[r].size() != values[r].size()) { positive = false; break; }
-          const double y = series[k]->values[r][c];
-          if (!(y > 0)) positive = false;
-          ys.push_back(y);
+        AlphaPowerFit fit;
+        if (!fit_entry(key, *base_table, r, c, &fit)) {
+          all_fitted = false;
+          continue;
         }
-        if (!positive) continue;  // non-positive (hold) entries: scaled below with the median law
-        const AlphaPowerFit fit = fit_alpha_power(volts, ys, default_vth);
         values[r][c] *= ratio(fit.vth, fit.alpha);
         vths.push_back(fit.vth);
         alphas.push_back(fit.alpha);
       }
     }
-    edits.push_back(Edit{base_table->line, "values", format_values(values)});
+    if (!all_fitted) partly_fitted.emplace_back(key, base_table);
+    edits.push_back(Edit{base_table->line, "values", format_values(values, is_1d(*base_table))});
     ++info.tables_scaled;
   }
   info.median_vth = single ? pdk.voltage_model->vth : median(vths);
   info.median_alpha = single ? pdk.voltage_model->alpha : median(alphas);
 
   // Entries that could not be fitted (zero/negative, e.g. hold constraints)
-  // take the library's median law: redo those tables' edits with it.
-  if (!single) {
+  // take the library's median law.
+  if (!single && !partly_fitted.empty()) {
     const double r_median = ratio(info.median_vth, info.median_alpha);
     std::map<int, size_t> edit_at;
     for (size_t i = 0; i < edits.size(); ++i) edit_at[edits[i].line] = i;
-    for (const auto& [key, base_table] : indexes[base_index]) {
-      bool any_unfit = false;
-      for (const auto& row : base_table->values)
-        for (double y : row) any_unfit |= !(y > 0);
-      bool complete = true;
-      for (const auto& index : indexes) complete &= index.count(key) > 0;
-      if (!any_unfit && complete) continue;
-      // Recompute: fitted entries keep their fit, the rest use the median law.
+    for (const auto& [key, base_table] : partly_fitted) {
       std::vector<std::vector<double>> values = base_table->values;
       for (size_t r = 0; r < values.size(); ++r)
         for (size_t c = 0; c < values[r].size(); ++c) {
-          std::vector<double> ys;
-          bool positive = complete;
-          for (size_t k = 0; positive && k < indexes.size(); ++k) {
-            const auto* t = indexes[k].at(key);
-            if (r >= t->values.size() || c >= t->values[r].size() || !(t->values[r][c] > 0)) positive = false;
-            else ys.push_back(t->values[r][c]);
-          }
-          if (positive) {
-            const AlphaPowerFit fit = fit_alpha_power(volts, ys, default_vth);
-            values[r][c] *= ratio(fit.vth, fit.alpha);
-          } else {
-            values[r][c] *= r_median;
-          }
+          AlphaPowerFit fit;
+          values[r][c] *= fit_entry(key, *base_table, r, c, &fit) ? ratio(fit.vth, fit.alpha) : r_median;
         }
-      edits[edit_at.at(base_table->line)].replacement = format_values(values);
+      edits[edit_at.at(base_table->line)].replacement = format_values(values, is_1d(*base_table));
     }
   }
 
