@@ -14,33 +14,39 @@ LIB=$("$ROOT/flow/dta_osu018_pe.sh" "$VOSA" "$WORK")
 cd "$WORK"
 common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json
         --period-ns 3.5 --cycles "$CYCLES" --operands uniform:11 --setup zero --input-delay-ns 0.01)
+TIMEFORMAT="%U %S"  # bash's `time`: user and system CPU seconds
 rate() { sed -n 's/.*cycles in \([0-9.e-]*\) s (\([0-9]*\) vector-pairs\/s).*/\2/p' "$1" | head -1; }
 
 "$VOSA" dta "${common[@]}" --delay-mode modpath --threads 1 --icarus-kit kit --out modpath.json > modpath_1.log
 for mode in transport inertial modpath; do
   for threads in 1 2; do
-    "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out $mode.json > ${mode}_$threads.log
+    { time "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out $mode.json \
+        > ${mode}_$threads.log; } 2> ${mode}_$threads.cpu
   done
 done
 iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v
 start=$(date +%s.%N)
-vvp -n kit/sim > kit/vvp.log 2>&1
+{ time vvp -n kit/sim > kit/vvp.log 2>&1; } 2> icarus.cpu
 end=$(date +%s.%N)
 icarus_rate=$(python3 -c "print(int($CYCLES / ($end - $start)))")
+cpu() { awk '{print $1 + $2}' "$1"; }
+icarus_cpu_rate=$(python3 -c "print(int($CYCLES / $(cpu icarus.cpu)))")
 agree=$(paste -d' ' kit/captured_vosa.txt kit/captured_icarus.txt | awk '$1==$2 {n++} END {print n+0}')
 total=$(wc -l < kit/captured_vosa.txt)
 
 echo "### vosa dta vs Icarus ($(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d" " -f1 /proc/loadavg) at the end, $CYCLES cycles, default int8 PE on osu018, T = 3.5 ns)"
 echo
-echo "| simulator | delay mode | threads | vector-pairs/s | vs Icarus |"
-echo "|---|---|---|---|---|"
+echo "| simulator | delay mode | threads | vector-pairs/s (wall) | vs Icarus | vector-pairs per CPU-second | vs Icarus |"
+echo "|---|---|---|---|---|---|---|"
 for mode in transport inertial modpath; do
   for threads in 1 2; do
     r=$(rate ${mode}_$threads.log)
-    echo "| vosa dta | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") |"
+    c=$(python3 -c "print(int($CYCLES / $(cpu ${mode}_$threads.cpu)))")
+    echo "| vosa dta | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") | $c | $(python3 -c "print(f'{$c / $icarus_cpu_rate:.0f}x')") |"
   done
 done
-echo "| Icarus 11 (vvp, SDF-annotated) | specify paths | 1 | $icarus_rate | 1x |"
+echo "| Icarus 11 (vvp, SDF-annotated) | specify paths | 1 | $icarus_rate | 1x | $icarus_cpu_rate | 1x |"
 echo
 echo "Icarus and vosa dta (modpath) captured the same output-register value in $agree of $total cycles."
-echo "vosa rates count simulation only (netlist/SDF parsing excluded); Icarus: vvp wall time incl. SDF annotation."
+echo "Wall rates: vosa counts simulation only (parsing excluded), Icarus the whole vvp run incl. SDF annotation."
+echo "CPU-second rates: user+system time of the whole process for both (vosa incl. parsing), robust to other load."
