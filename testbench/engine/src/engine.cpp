@@ -127,6 +127,11 @@ void Engine::prepare(const Operator& op, size_t index) {
         p.requant.left_shift.push_back(q.shift > 0 ? q.shift : 0);
         p.requant.right_shift.push_back(q.shift > 0 ? 0 : -q.shift);
       }
+      // Padded to whole 16-wide GEMM panels for the fused requantization.
+      const size_t padded = static_cast<size_t>((g.out_c + 15) / 16 * 16);
+      p.requant.multiplier.resize(padded, 0);
+      p.requant.left_shift.resize(padded, 0);
+      p.requant.right_shift.resize(padded, 0);
       break;
     }
     case OpType::kAdd: {
@@ -292,6 +297,8 @@ std::vector<int32_t> reference_accumulators(const Model& model, const PreparedOp
 
 namespace {
 
+void prepare_gemm_operands(const PreparedOp& p, const int8_t* input, Workspace& ws);
+
 // Fast path: fills ws.acc with the layer's accumulators, rows `stride` apart
 // (conv/FC: the packed GEMM width; depthwise: out_c). Returns the stride.
 int fast_layer_accumulators(const PreparedOp& p, const int8_t* input, Workspace& ws) {
@@ -302,9 +309,18 @@ int fast_layer_accumulators(const PreparedOp& p, const int8_t* input, Workspace&
     fast::depthwise(p, input, ws.acc.data());
     return g.out_c;
   }
-  // Conv/FC: activations as int16 rows (im2col unless the layer is a plain
-  // 1x1/stride-1 conv or FC), then the GEMM with the folded correction as
-  // the initial value.
+  prepare_gemm_operands(p, input, ws);
+  ws.acc.resize(static_cast<size_t>(m) * p.packed.n_padded);
+  gemm_s16(ws.a16.data(), m, p.packed, p.correction_padded.data(), ws.acc.data());
+  return p.packed.n_padded;
+}
+
+// Conv/FC: activations as int16 rows in ws.a16 (im2col unless the layer is a
+// plain 1x1/stride-1 conv or FC), for the GEMM with the folded correction as
+// its initial value.
+void prepare_gemm_operands(const PreparedOp& p, const int8_t* input, Workspace& ws) {
+  const lowering::ConvGeometry& g = p.geometry;
+  const int m = g.rows();
   const int k = g.reduction();
   const int kp = p.packed.k_padded;
   ws.a16.resize(static_cast<size_t>(m) * kp);
@@ -323,9 +339,6 @@ int fast_layer_accumulators(const PreparedOp& p, const int8_t* input, Workspace&
     for (int i = 0; i < k; ++i) dst[i] = src[i];
     for (int i = k; i < kp; ++i) dst[i] = 0;
   }
-  ws.acc.resize(static_cast<size_t>(m) * p.packed.n_padded);
-  gemm_s16(ws.a16.data(), m, p.packed, p.correction_padded.data(), ws.acc.data());
-  return p.packed.n_padded;
 }
 
 void check_replacement(const PreparedOp& p, const std::vector<int32_t>& acc) {
@@ -366,6 +379,18 @@ void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const Accumulat
       }
     return;
   }
+  if (!observer && !g.depthwise) {
+    prepare_gemm_operands(p, input, ws);
+    fast::RequantEpilogue ep;
+    ep.requant = &p.requant;
+    ep.zero_point = p.output_zero_point;
+    ep.lo = p.activation_min;
+    ep.hi = p.activation_max;
+    ep.out = out;
+    ep.n = g.out_c;
+    fast::gemm_requantize(ws.a16.data(), g.rows(), p.packed, p.correction_padded.data(), ep);
+    return;
+  }
   const int stride = fast_layer_accumulators(p, input, ws);
   if (observer) {
     std::vector<int32_t> acc(static_cast<size_t>(g.rows()) * g.out_c);
@@ -387,6 +412,10 @@ void Engine::run_add(const PreparedOp& p, Workspace& ws) const {
   const int8_t* b = reinterpret_cast<const int8_t*>(data_of(p.op->inputs[1], ws));
   int8_t* out = reinterpret_cast<int8_t*>(output_of(p, ws));
   const size_t n = model_->tensor(p.op->outputs[0]).num_elements();
+  if (kernels_ == Kernels::kFast) {
+    fast::add(a, b, n, p, out);
+    return;
+  }
   for (size_t i = 0; i < n; ++i) {
     const int32_t shifted1 = (a[i] + p.input1_offset) * (1 << p.left_shift);
     const int32_t shifted2 = (b[i] + p.input2_offset) * (1 << p.left_shift);

@@ -1,11 +1,26 @@
 #include "fast_kernels.hpp"
 
+#include "simd_requant.hpp"
+
 #include <immintrin.h>
 
 #include <algorithm>
 
 namespace vosa::engine::fast {
 namespace {
+
+int8_t add_one(int8_t a, int8_t b, const PreparedOp& p) {
+  const int32_t shifted1 = (a + p.input1_offset) * (1 << p.left_shift);
+  const int32_t shifted2 = (b + p.input2_offset) * (1 << p.left_shift);
+  const int32_t scaled1 =
+      quant::multiply_by_quantized_multiplier(shifted1, p.input1_multiplier.multiplier, p.input1_multiplier.shift);
+  const int32_t scaled2 =
+      quant::multiply_by_quantized_multiplier(shifted2, p.input2_multiplier.multiplier, p.input2_multiplier.shift);
+  const int32_t raw = quant::multiply_by_quantized_multiplier(scaled1 + scaled2, p.output_multiplier.multiplier,
+                                                              p.output_multiplier.shift) +
+                      p.output_zero_point;
+  return static_cast<int8_t>(std::min(std::max(raw, p.activation_min), p.activation_max));
+}
 
 // One row of TFLite's requantization, scalar (the tail and non-AVX2 CPUs).
 inline int8_t requantize_one(int32_t acc, int32_t multiplier, int32_t left, int32_t right, int32_t zp, int32_t lo,
@@ -18,52 +33,50 @@ inline int8_t requantize_one(int32_t acc, int32_t multiplier, int32_t left, int3
   return static_cast<int8_t>(std::min(std::max(v, lo), hi));
 }
 
-// 8 lanes of the same arithmetic. The multiplier is positive, so the sign of
-// the 64-bit product is the sign of x and the doubling high multiply can run
-// on |x| with unsigned 32x32->64 products:
-//   ab >= 0: (ab + 2^30) >> 31      ab < 0: -((|ab| + 2^30 - 1) >> 31)
-// which is gemmlowp's nudge-and-truncate. |x| = 2^31 (x = INT32_MIN) is
-// exact as an unsigned lane.
 __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int n, const int32_t* mult,
                                                          const int32_t* left, const int32_t* right, int32_t zp,
                                                          int32_t lo, int32_t hi, int8_t* out) {
-  const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i zero = _mm256_setzero_si256();
   const __m256i vzp = _mm256_set1_epi32(zp), vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
   int j = 0;
   for (; j + 8 <= n; j += 8) {
-    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
     const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mult + j));
     const __m256i ls = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(left + j));
     const __m256i rs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(right + j));
-    x = _mm256_sllv_epi32(x, ls);
-    const __m256i neg = _mm256_cmpgt_epi32(zero, x);  // all ones where x < 0
-    const __m256i ux = _mm256_abs_epi32(x);
-    // Even lanes and odd lanes as 64-bit products.
-    const __m256i neg64_even = _mm256_srli_epi64(_mm256_slli_epi64(neg, 32), 63);  // 1 where even lane negative
-    const __m256i neg64_odd = _mm256_srli_epi64(neg, 63);
-    __m256i pe = _mm256_mul_epu32(ux, m);
-    __m256i po = _mm256_mul_epu32(_mm256_srli_epi64(ux, 32), _mm256_srli_epi64(m, 32));
-    pe = _mm256_srli_epi64(_mm256_sub_epi64(_mm256_add_epi64(pe, nudge), neg64_even), 31);
-    po = _mm256_srli_epi64(_mm256_sub_epi64(_mm256_add_epi64(po, nudge), neg64_odd), 31);
-    // Interleave back: q fits 32 bits.
-    __m256i q = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
-    q = _mm256_sub_epi32(_mm256_xor_si256(q, neg), neg);  // negate where x < 0
-    // Rounding divide by 2^rs.
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, rs), one);
-    const __m256i remainder = _mm256_and_si256(q, mask);
-    const __m256i threshold =
-        _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_and_si256(_mm256_cmpgt_epi32(zero, q), one));
-    __m256i r = _mm256_add_epi32(_mm256_srav_epi32(q, rs), _mm256_and_si256(_mm256_cmpgt_epi32(remainder, threshold), one));
-    r = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), vlo), vhi);
-    // Narrow 8 x int32 to int8 (values are already in range).
-    const __m128i lo128 = _mm256_castsi256_si128(r), hi128 = _mm256_extracti128_si256(r, 1);
-    const __m128i w16 = _mm_packs_epi32(lo128, hi128);
-    const __m128i b8 = _mm_packs_epi16(w16, w16);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), b8);
+    const __m256i r = simd::multiply_by_quantized_multiplier(x, m, ls, rs);
+    simd::store_int8x8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), vlo), vhi), out + j);
   }
   for (; j < n; ++j) out[j] = requantize_one(acc[j], mult[j], left[j], right[j], zp, lo, hi);
+}
+
+// TFLite's int8 ADD for 8 lanes at a time (uniform parameters).
+__attribute__((target("avx2"))) void add_avx2(const int8_t* a, const int8_t* b, size_t n, const PreparedOp& p,
+                                              int8_t* out) {
+  const __m256i off1 = _mm256_set1_epi32(p.input1_offset), off2 = _mm256_set1_epi32(p.input2_offset);
+  const __m256i shift = _mm256_set1_epi32(p.left_shift);
+  const quant::QuantizedMultiplier& q1 = p.input1_multiplier;
+  const quant::QuantizedMultiplier& q2 = p.input2_multiplier;
+  const quant::QuantizedMultiplier& qo = p.output_multiplier;
+  const __m256i m1 = _mm256_set1_epi32(q1.multiplier), l1 = _mm256_set1_epi32(std::max(q1.shift, 0)),
+                r1 = _mm256_set1_epi32(std::max(-q1.shift, 0));
+  const __m256i m2 = _mm256_set1_epi32(q2.multiplier), l2 = _mm256_set1_epi32(std::max(q2.shift, 0)),
+                r2 = _mm256_set1_epi32(std::max(-q2.shift, 0));
+  const __m256i mo = _mm256_set1_epi32(qo.multiplier), lo_ = _mm256_set1_epi32(std::max(qo.shift, 0)),
+                ro = _mm256_set1_epi32(std::max(-qo.shift, 0));
+  const __m256i vzp = _mm256_set1_epi32(p.output_zero_point);
+  const __m256i vlo = _mm256_set1_epi32(p.activation_min), vhi = _mm256_set1_epi32(p.activation_max);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i x1 = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a + i)));
+    const __m256i x2 = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b + i)));
+    const __m256i s1 = simd::multiply_by_quantized_multiplier(
+        _mm256_sllv_epi32(_mm256_add_epi32(x1, off1), shift), m1, l1, r1);
+    const __m256i s2 = simd::multiply_by_quantized_multiplier(
+        _mm256_sllv_epi32(_mm256_add_epi32(x2, off2), shift), m2, l2, r2);
+    const __m256i r = simd::multiply_by_quantized_multiplier(_mm256_add_epi32(s1, s2), mo, lo_, ro);
+    simd::store_int8x8(_mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(r, vzp), vlo), vhi), out + i);
+  }
+  for (; i < n; ++i) out[i] = add_one(a[i], b[i], p);
 }
 
 bool has_avx2() {
@@ -105,6 +118,15 @@ __attribute__((target_clones("avx2", "default"))) void depthwise(const PreparedO
           }
         }
       }
+}
+
+void add(const int8_t* a, const int8_t* b, size_t n, const PreparedOp& p, int8_t* out) {
+  static const bool avx2 = has_avx2();
+  if (avx2) {
+    add_avx2(a, b, n, p, out);
+  } else {
+    for (size_t i = 0; i < n; ++i) out[i] = add_one(a[i], b[i], p);
+  }
 }
 
 void requantize(const int32_t* acc, int rows, int n, int stride, const ChannelRequant& q, int32_t zero_point,

@@ -8,9 +8,13 @@
 // That keeps small-K layers (MobileNetV2's 1x1 convs, K = 16..32) fast.
 #include "vosa/engine.hpp"
 
+#include "fast_kernels.hpp"
+#include "simd_requant.hpp"
+
 #include <immintrin.h>
 
 #include <cstring>
+#include <vector>
 
 namespace vosa::engine {
 namespace {
@@ -30,9 +34,11 @@ void gemm_scalar(const int16_t* a, int m, int kp, const PackedWeights& w, const 
   }
 }
 
-template <int MR>
+// ep != null: requantize the tile and store int8 to ep->out (rows `row0`..,
+// columns `col0`..), else store int32 to c.
+template <int MR, bool Fused>
 __attribute__((target("avx2"))) void tile(const int16_t* a, int kp, const int16_t* w, int np, const int32_t* init,
-                                          int32_t* c) {
+                                          int32_t* c, const fast::RequantEpilogue* ep, int row0, int col0) {
   __m256i acc[MR][2];
   const __m256i i0 = init ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(init)) : _mm256_setzero_si256();
   const __m256i i1 = init ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(init + 8)) : _mm256_setzero_si256();
@@ -53,28 +59,63 @@ __attribute__((target("avx2"))) void tile(const int16_t* a, int kp, const int16_
       acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(av, w1));
     }
   }
-  for (int r = 0; r < MR; ++r) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + static_cast<size_t>(r) * np), acc[r][0]);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + static_cast<size_t>(r) * np + 8), acc[r][1]);
+  if constexpr (!Fused) {
+    (void)ep;
+    (void)row0;
+    (void)col0;
+    for (int r = 0; r < MR; ++r) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + static_cast<size_t>(r) * np), acc[r][0]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + static_cast<size_t>(r) * np + 8), acc[r][1]);
+    }
+  } else {
+  const ChannelRequant& q = *ep->requant;
+  const __m256i vzp = _mm256_set1_epi32(ep->zero_point), vlo = _mm256_set1_epi32(ep->lo),
+                vhi = _mm256_set1_epi32(ep->hi);
+  for (int h = 0; h < 2; ++h) {
+    const int col = col0 + 8 * h;
+    if (col >= ep->n) break;
+    const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.multiplier.data() + col));
+    const __m256i ls = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.left_shift.data() + col));
+    const __m256i rs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.right_shift.data() + col));
+    for (int r = 0; r < MR; ++r) {
+      const __m256i v = _mm256_min_epi32(
+          _mm256_max_epi32(_mm256_add_epi32(simd::multiply_by_quantized_multiplier(acc[r][h], m, ls, rs), vzp), vlo),
+          vhi);
+      int8_t* dst = ep->out + static_cast<size_t>(row0 + r) * ep->n + col;
+      if (col + 8 <= ep->n) {
+        simd::store_int8x8(v, dst);
+      } else {
+        int8_t tmp[8];
+        simd::store_int8x8(v, tmp);
+        std::memcpy(dst, tmp, static_cast<size_t>(ep->n - col));
+      }
+    }
+  }
   }
 }
 
-template <int MR>
+template <int MR, bool Fused>
 __attribute__((target("avx2"))) void row_block(const int16_t* a, int kp, const PackedWeights& w, const int32_t* init,
-                                               int32_t* c) {
+                                               int32_t* c, const fast::RequantEpilogue* ep, int row0) {
   const int np = w.n_padded;
   for (int j = 0; j < np; j += 16) {
     // Panel j of the packed weights starts at column j of each k-pair row.
-    tile<MR>(a, kp, w.data.data() + static_cast<size_t>(j) * 2, np, init ? init + j : nullptr, c + j);
+    tile<MR, Fused>(a, kp, w.data.data() + static_cast<size_t>(j) * 2, np, init ? init + j : nullptr,
+                    Fused ? nullptr : c + j, ep, row0, j);
   }
 }
 
+template <bool Fused>
 __attribute__((target("avx2"))) void gemm_avx2(const int16_t* a, int m, int kp, const PackedWeights& w,
-                                               const int32_t* init, int32_t* c) {
+                                               const int32_t* init, int32_t* c, const fast::RequantEpilogue* ep) {
   const int np = w.n_padded;
   int i = 0;
-  for (; i + 4 <= m; i += 4) row_block<4>(a + static_cast<size_t>(i) * kp, kp, w, init, c + static_cast<size_t>(i) * np);
-  for (; i < m; ++i) row_block<1>(a + static_cast<size_t>(i) * kp, kp, w, init, c + static_cast<size_t>(i) * np);
+  for (; i + 4 <= m; i += 4)
+    row_block<4, Fused>(a + static_cast<size_t>(i) * kp, kp, w, init, Fused ? nullptr : c + static_cast<size_t>(i) * np,
+                        ep, i);
+  for (; i < m; ++i)
+    row_block<1, Fused>(a + static_cast<size_t>(i) * kp, kp, w, init, Fused ? nullptr : c + static_cast<size_t>(i) * np,
+                        ep, i);
 }
 
 bool detect_avx2() {
@@ -104,10 +145,26 @@ bool gemm_uses_avx2() {
 
 void gemm_s16(const int16_t* a, int m, const PackedWeights& w, const int32_t* init, int32_t* c) {
   if (gemm_uses_avx2()) {
-    gemm_avx2(a, m, w.k_padded, w, init, c);
+    gemm_avx2<false>(a, m, w.k_padded, w, init, c, nullptr);
   } else {
     gemm_scalar(a, m, w.k_padded, w, init, c);
   }
 }
 
+namespace fast {
+
+void gemm_requantize(const int16_t* a, int m, const PackedWeights& w, const int32_t* init, const RequantEpilogue& ep) {
+  if (gemm_uses_avx2()) {
+    gemm_avx2<true>(a, m, w.k_padded, w, init, nullptr, &ep);
+    return;
+  }
+  std::vector<int32_t> row(static_cast<size_t>(w.n_padded));
+  for (int i = 0; i < m; ++i) {
+    gemm_scalar(a + static_cast<size_t>(i) * w.k_padded, 1, w.k_padded, w, init, row.data());
+    requantize(row.data(), 1, ep.n, w.n_padded, *ep.requant, ep.zero_point, ep.lo, ep.hi,
+               ep.out + static_cast<size_t>(i) * ep.n);
+  }
+}
+
+}  // namespace fast
 }  // namespace vosa::engine
