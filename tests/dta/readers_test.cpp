@@ -113,3 +113,74 @@ TEST(Readers, MismatchesNameTheObject) {
                  "m.v:3: net 'zz'");
   expect_message([&] { parse_sdf("(DELAYFILE (CELL\n", "s.sdf"); }, "s.sdf:1");
 }
+
+// A glitch: y = a XOR (a delayed by two inverters) pulses for 100 ps after a
+// changes, through an XOR whose delay (300 ps) is longer than the pulse.
+// Transport delays pass it, inertial and modpath (Icarus) swallow it.
+TEST(Simulator, DelayModesTreatAGlitchDifferently) {
+  const char* netlist = R"v(module g(clk_i, a_i, q_o);
+  input clk_i;
+  input a_i;
+  output q_o;
+  wire n1;
+  wire n2;
+  wire y;
+  INVX1 u1 (.A(a_i), .Y(n1));
+  INVX1 u2 (.A(n1), .Y(n2));
+  XOR2X1 u3 (.A(a_i), .B(n2), .Y(y));
+  DFFPOSX1 r (.CLK(clk_i), .D(y), .Q(q_o));
+endmodule
+)v";
+  const char* sdf = R"s((DELAYFILE (DESIGN "g") (TIMESCALE 1ps)
+ (CELL (CELLTYPE "INVX1") (INSTANCE u1) (DELAY (ABSOLUTE (IOPATH A Y (50) (50)))))
+ (CELL (CELLTYPE "INVX1") (INSTANCE u2) (DELAY (ABSOLUTE (IOPATH A Y (50) (50)))))
+ (CELL (CELLTYPE "XOR2X1") (INSTANCE u3) (DELAY (ABSOLUTE (IOPATH A Y (300) (300)) (IOPATH B Y (300) (300)))))
+ (CELL (CELLTYPE "DFFPOSX1") (INSTANCE r) (DELAY (ABSOLUTE (IOPATH (posedge CLK) Q (100) (100))))))
+)s";
+  const auto lib = liberty::load_library(test::osu018_liberty());
+  const dta::Circuit c = dta::build_circuit(parse_netlist(netlist, "g.v"), lib, parse_sdf(sdf, "g.sdf"));
+  auto capture_at = [&](dta::DelayMode mode, double period_ns) {
+    dta::SimOptions o;
+    o.period_ns = period_ns;
+    o.delay_mode = mode;
+    dta::TimingSimulator sim(c, o);
+    for (int n : c.primary_inputs) sim.set_input(n, true);  // a rises at t = 0
+    sim.step();
+    EXPECT_FALSE(sim.settled(0));  // a XOR a = 0 once settled
+    return sim.captured(0);
+  };
+  // y rises at 300 ps and falls at 400 ps in transport mode.
+  EXPECT_TRUE(capture_at(dta::DelayMode::kTransport, 0.35));
+  EXPECT_FALSE(capture_at(dta::DelayMode::kTransport, 0.45));
+  EXPECT_FALSE(capture_at(dta::DelayMode::kInertial, 0.35));
+  EXPECT_FALSE(capture_at(dta::DelayMode::kModpath, 0.35));
+  EXPECT_FALSE(capture_at(dta::DelayMode::kTransport, 0.25));
+}
+
+// A transition still in flight at the clock edge lands in the next cycle.
+TEST(Simulator, LateTransitionsCarryOverIntoTheNextCycle) {
+  const char* netlist = R"v(module c(clk_i, a_i, q_o);
+  input clk_i;
+  input a_i;
+  output q_o;
+  wire n1;
+  INVX1 u1 (.A(a_i), .Y(n1));
+  DFFPOSX1 r (.CLK(clk_i), .D(n1), .Q(q_o));
+endmodule
+)v";
+  const char* sdf = R"s((DELAYFILE (DESIGN "c") (TIMESCALE 1ps)
+ (CELL (CELLTYPE "INVX1") (INSTANCE u1) (DELAY (ABSOLUTE (IOPATH A Y (700) (700)))))
+ (CELL (CELLTYPE "DFFPOSX1") (INSTANCE r) (DELAY (ABSOLUTE (IOPATH (posedge CLK) Q (100) (100))))))
+)s";
+  const auto lib = liberty::load_library(test::osu018_liberty());
+  const dta::Circuit c = dta::build_circuit(parse_netlist(netlist, "c.v"), lib, parse_sdf(sdf, "c.sdf"));
+  dta::SimOptions o;
+  o.period_ns = 0.5;  // shorter than the 700 ps inverter
+  dta::TimingSimulator sim(c, o);
+  for (int n : c.primary_inputs) sim.set_input(n, true);
+  sim.step();
+  EXPECT_TRUE(sim.captured(0));   // the old value (!0): the fall has not arrived
+  EXPECT_EQ(sim.settle_time_ps(0), 700);
+  sim.step();                     // input steady; the fall lands at 200 ps of this cycle
+  EXPECT_FALSE(sim.captured(0));
+}
