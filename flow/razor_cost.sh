@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Cost of Razor bits and of the voltage-island controller (make razor-cost).
+# Per PDK: the int8 PE (8x8 array config) with 0, 4, 8 and all accumulator
+# bits protected (policy correct), and vosa_island_ctrl (8 columns, 4 islands,
+# 4 levels, closed loop), each synthesized by the flow (flow/stages.make
+# synth; the controller through flow/synth.tcl with VOSA_TOP=vosa_island_ctrl).
+#   area:  Yosys `stat -liberty` of the synthesis liberty (synth/stat.txt)
+#   power: OpenSTA report_power at the PDK's sign-off corner, at the clock
+#          period of the unprotected PE (its sign-off critical path), with the
+#          flow's activity (data inputs 0.5 toggles/cycle, weights held):
+#          "flow" = flow/stages.make power (flow/sta_corner.tcl: clk_shadow_i
+#          is a data input there), "razor" = flow/razor_sta.tcl (clk_shadow_i
+#          is a clock, 2 transitions per cycle).
+# usage: razor_cost.sh VOSA_BINARY BUILD_DIR PDK...
+# writes BUILD_DIR/razor_cost/razor_cost.json and razor_cost.md (table)
+set -euo pipefail
+[ $# -ge 3 ] || { echo "usage: $0 VOSA_BINARY BUILD_DIR PDK..." >&2; exit 2; }
+VOSA=$(realpath "$1")
+mkdir -p "$2"
+BUILD=$(realpath "$2")
+shift 2
+ROOT=$(realpath "$(dirname "$0")/..")
+C=$BUILD/razor_cost
+mkdir -p "$C/configs"
+rm -f "$C/runs.txt"
+for pdk in "$@"; do
+  "$VOSA" pdk path --pdk "$pdk" > /dev/null || { echo "error: unknown PDK '$pdk'" >&2; exit 1; }
+done
+
+base='"rows": 8, "cols": 8, "act_bits": 8, "weight_bits": 8, "signed": true, "dataflow": "weight_stationary"'
+echo "{$base}" > "$C/configs/pe_razor0.json"
+for k in 4 8 19; do
+  echo "{$base, \"razor\": {\"top_k\": $k, \"shadow_delay\": 0.25, \"policy\": \"correct\"}}" > "$C/configs/pe_razor$k.json"
+done
+echo "{$base, \"razor\": {\"top_k\": 8}, \"islands\": {\"count\": 4, \"levels\": 4, \"closed_loop\": {\"enabled\": true}}}" \
+  > "$C/configs/ctrl_4isl_4lvl.json"
+PES="pe_razor0 pe_razor4 pe_razor8 pe_razor19"
+
+flow() {  # flow NAME PDK TARGET PERIOD
+  local name=$1 pdk=$2 target=$3 period=$4 signoff
+  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
+  make --no-print-directory -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$C" VOSA="$VOSA" CONFIG_NAME="$name" \
+    PDK="$pdk" DESIGN_DIR="$C/$name/design" REQUESTED_CORNERS="$signoff" VOLTAGES= PERIOD_NS="$period" "$target" \
+    >> "$C/$name.$pdk.flow.log" 2>&1 || { tail -20 "$C/$name.$pdk.flow.log" >&2; exit 1; }
+}
+
+razor_sta() {  # razor_sta NETLIST TOP PDK PERIOD OUT_PREFIX
+  local netlist=$1 top=$2 pdk=$3 period=$4 out=$5 signoff lib
+  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
+  lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$C/pdk")
+  VOSA_LIBERTY=$lib VOSA_NETLIST=$netlist VOSA_TOP=$top VOSA_PDK_TCL=$C/$pdk.pdk.tcl VOSA_PERIOD_NS=$period \
+    VOSA_SHADOW_DELAY=0.25 VOSA_REPORT_OUT=$out.tsv VOSA_POWER_OUT=$out.power.tsv \
+    sta -no_splash -exit "$ROOT/flow/razor_sta.tcl" > "$out.log" 2>&1 || true
+  if grep -q '^Error' "$out.log" || [ ! -s "$out.power.tsv" ]; then
+    echo "error: OpenSTA (flow/razor_sta.tcl) failed, see $out.log" >&2; grep '^Error' "$out.log" >&2; exit 1
+  fi
+}
+
+for name in $PES ctrl_4isl_4lvl; do
+  "$VOSA" generate --config "$C/configs/$name.json" --out "$C/$name/design" -q
+done
+for pdk in "$@"; do
+  echo "razor-cost: $pdk"
+  "$VOSA" pdk tcl --pdk "$pdk" --cache-dir "$C/pdk" > "$C/$pdk.pdk.tcl"
+  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
+  flow pe_razor0 "$pdk" synth ""
+  flow pe_razor0 "$pdk" power ""
+  period=$(cat "$C/pe_razor0/$pdk/sta/period_ns.txt")
+  for name in $PES; do
+    flow "$name" "$pdk" power "$period"
+    razor_sta "$C/$name/$pdk/synth/pe_netlist.v" vosa_pe "$pdk" "$period" "$C/$name/$pdk/razor_sta"
+  done
+  # The island controller: the flow's synthesis script, top vosa_island_ctrl.
+  d=$C/ctrl_4isl_4lvl/$pdk/synth
+  mkdir -p "$d"
+  if [ ! -s "$d/ctrl_netlist.v" ] || [ "$C/ctrl_4isl_4lvl/design/rtl/vosa_island_ctrl.v" -nt "$d/ctrl_netlist.v" ]; then
+    lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --synth --cache-dir "$C/pdk")
+    VOSA_RTL_FILES="$C/ctrl_4isl_4lvl/design/rtl/vosa_island_ctrl.v" VOSA_TOP=vosa_island_ctrl VOSA_LIBERTY=$lib \
+      VOSA_PDK_TCL=$C/$pdk.pdk.tcl VOSA_NETLIST=$d/ctrl_netlist.v.tmp VOSA_ABC_CONSTR=$d/abc.constr \
+      VOSA_STAT=$d/stat.txt yosys -q -l "$d/synth.log" -c "$ROOT/flow/synth.tcl" > /dev/null ||
+      { echo "error: controller synthesis failed, see $d/synth.log" >&2; exit 1; }
+    mv "$d/ctrl_netlist.v.tmp" "$d/ctrl_netlist.v"
+  fi
+  razor_sta "$d/ctrl_netlist.v" vosa_island_ctrl "$pdk" "$period" "$C/ctrl_4isl_4lvl/$pdk/razor_sta"
+  echo "$pdk $signoff $period" >> "$C/runs.txt"
+done
+
+python3 - "$C" "$@" <<'PY'
+import json, re, sys
+c, pdks = sys.argv[1], sys.argv[2:]
+def area(stat):
+    t = open(stat).read()
+    a = re.findall(r"Chip area for module '[^']*': ([0-9.]+)", t)
+    n = re.findall(r"Number of cells:\s+(\d+)", t)
+    if not a or not n: sys.exit(f"error: no area in {stat}")
+    return float(a[-1]), int(n[-1])
+def power(tsv):
+    for line in open(tsv):
+        f = line.split("\t")
+        if f[0] == "total": return float(f[4])
+    sys.exit(f"error: no total power in {tsv}")
+def period(tsv):
+    for line in open(tsv):
+        f = line.split("\t")
+        if f[0] == "period_ns": return float(f[1])
+runs = {l.split()[0]: l.split() for l in open(f"{c}/runs.txt")}
+out = {"command": "make razor-cost", "pdks": {}}
+md = ["| PDK (corner, period) | block | protected bits | cells | area (um^2) | area vs 0 bits | power flow (uW) | power, clk_shadow as clock (uW) | power vs 0 bits |",
+      "|---|---|---|---|---|---|---|---|---|"]
+for pdk in pdks:
+    _, corner, T = runs[pdk]
+    rows = []
+    for name, bits in (("pe_razor0", 0), ("pe_razor4", 4), ("pe_razor8", 8), ("pe_razor19", 19)):
+        a, n = area(f"{c}/{name}/{pdk}/synth/stat.txt")
+        rows.append({"block": "vosa_pe int8 (acc 19 bits)", "config": f"{c}/configs/{name}.json", "protected_bits": bits,
+                     "cells": n, "area_um2": a,
+                     "power_flow_w": power(f"{c}/{name}/{pdk}/power/{corner}.power.tsv"),
+                     "power_w": power(f"{c}/{name}/{pdk}/razor_sta.power.tsv")})
+    a, n = area(f"{c}/ctrl_4isl_4lvl/{pdk}/synth/stat.txt")
+    p = power(f"{c}/ctrl_4isl_4lvl/{pdk}/razor_sta.power.tsv")
+    rows.append({"block": "vosa_island_ctrl (8 cols, 4 islands, 4 levels, closed loop)",
+                 "config": f"{c}/configs/ctrl_4isl_4lvl.json", "protected_bits": None, "cells": n, "area_um2": a,
+                 "power_flow_w": None, "power_w": p})
+    a0, p0 = rows[0]["area_um2"], rows[0]["power_w"]
+    for r in rows:
+        r["area_rel_pe0"] = round(r["area_um2"] / a0, 4)
+        r["power_rel_pe0"] = round(r["power_w"] / p0, 4)
+    areas = [r["area_um2"] for r in rows[:4]]
+    if not all(x < y for x, y in zip(areas, areas[1:])):
+        sys.exit(f"error: {pdk}: PE area does not grow with the protected bits: {areas}")
+    # Cross-check: without Razor both STA scripts must give the same power.
+    if abs(rows[0]["power_flow_w"] - p0) > 1e-3 * p0:
+        sys.exit(f"error: {pdk}: unprotected PE power differs between flow ({rows[0]['power_flow_w']}) and razor_sta ({p0})")
+    out["pdks"][pdk] = {"corner": corner, "period_ns": float(T),
+                        "period_source": "sign-off critical path of the unprotected PE, rounded up to 10 ps",
+                        "area_source": "Yosys stat -liberty (synthesis liberty of the sign-off corner)",
+                        "power_source": "OpenSTA report_power at the sign-off corner (characterized liberty)",
+                        "rows": rows}
+    for r in rows:
+        bits = "-" if r["protected_bits"] is None else str(r["protected_bits"])
+        pf = "-" if r["power_flow_w"] is None else f"{r['power_flow_w'] * 1e6:.1f}"
+        md.append(f"| {pdk} ({corner}, {float(T):.2f} ns) | {r['block'].split(' (')[0]} | {bits} | {r['cells']} | "
+                  f"{r['area_um2']:.0f} | {r['area_rel_pe0']:.3f} | {pf} | {r['power_w'] * 1e6:.1f} | {r['power_rel_pe0']:.3f} |")
+json.dump(out, open(f"{c}/razor_cost.json", "w"), indent=1)
+open(f"{c}/razor_cost.md", "w").write("\n".join(md) + "\n")
+print("\n".join(md))
+print(f"razor-cost: {c}/razor_cost.json")
+PY
