@@ -39,7 +39,14 @@ proc vosa_sta_corner {} {
   # relative to the clock edge, ideal clock), plus the PDK's input driver and
   # output load. The asynchronous reset is not a data path.
   create_clock -name clk -period $period [get_ports clk_i]
-  set data_inputs [delete_from_list [all_inputs] [get_ports {clk_i rst_ni}]]
+  # Razor PE: clk_shadow_i is a clock, not data (its delay and the shadow
+  # flops' hold constraint are timed by flow/razor_sta.tcl).
+  set clock_ports {clk_i rst_ni}
+  if {[llength [get_ports -quiet clk_shadow_i]]} {
+    create_clock -name clk_shadow -period $period [get_ports clk_shadow_i]
+    lappend clock_ports clk_shadow_i
+  }
+  set data_inputs [delete_from_list [all_inputs] [get_ports $clock_ports]]
   set_input_delay 0 -clock clk $data_inputs
   set_output_delay 0 -clock clk [all_outputs]
   set_driving_cell -lib_cell $vosa_pdk(driver_cell) -pin $vosa_pdk(driver_pin) $data_inputs
@@ -130,9 +137,10 @@ proc vosa_sta_corner {} {
   if {[info exists ::env(VOSA_POWER_OUT)] && $::env(VOSA_POWER_OUT) ne ""} {
     # Default activity (until simulated toggles exist): operands and partial
     # sums toggle like uniform random data (0.5 per cycle, duty 0.5); weights
-    # are held (weight-stationary) and the reset is static.
+    # are held (weight-stationary), the reset is static and a Razor PE does
+    # not stall (no timing error).
     set_power_activity -input -activity 0.5 -duty 0.5
-    foreach port {w_shift_i rst_ni} {
+    foreach port {w_shift_i rst_ni stall_i} {
       if {[llength [get_ports -quiet $port]]} { set_power_activity -input_ports [get_ports $port] -activity 0 -duty 0 }
     }
     set w_ports [get_ports -quiet w_i*]
