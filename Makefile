@@ -25,8 +25,6 @@ VOSA          := $(BUILD)/vosa
 DESIGN_DIR    := $(BUILD)/$(CONFIG_NAME)/design
 SIM_DIR       := $(BUILD)/$(CONFIG_NAME)/sim
 
-# Steps `make demo` runs after rtl and sim; stage fragments append to it.
-DEMO_STEPS :=
 
 .PHONY: help setup build demo test rtl sim bench bench-sim clean
 
@@ -43,6 +41,8 @@ help:
 	@echo "  make bench       every benchmark (results: docs/PERFORMANCE.md)"
 	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays"
 	@echo "  make clean       remove build/"
+	@$(MAKE) --no-print-directory help-dnn
+	@$(MAKE) --no-print-directory help-characterize
 	@$(MAKE) --no-print-directory help-flow
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 
@@ -58,13 +58,18 @@ sim: rtl
 	@mkdir -p $(SIM_DIR)
 	testbench/run_gemm_check.sh $(DESIGN_DIR) $(SIM_DIR) | tee $(SIM_DIR)/gemm_check.log
 
+# The main job on the embedded default (osu018 needs no data beyond Debian's
+# package): RTL, Verilator check, synthesis + per-bit STA + SDF + power at
+# every (derated) voltage, and the timing-error model from gate-level timing
+# simulation.
+DEMO_STEPS := flow-all characterize
 demo: setup rtl sim $(DEMO_STEPS)
-	@scripts/demo_summary.sh $(BUILD)/$(CONFIG_NAME) $(PDK)
+	@VOSA=$(VOSA) scripts/demo_summary.sh $(BUILD)/$(CONFIG_NAME) $(PDK)
 
 test: setup
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-bench: bench-sim bench-flow
+bench: bench-sim bench-dnn bench-flow bench-dta
 
 bench-sim: setup
 	BUILD=$(abspath $(BUILD)) scripts/bench_sim.sh

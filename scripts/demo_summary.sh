@@ -16,7 +16,29 @@ show "$DIR/$PDK/synth/pe_netlist.v" "PE gate netlist ($PDK)"
 show "$DIR/$PDK/sta/bit_timing.json" "per-bit arrival/slack at every corner"
 show "$DIR/$PDK/power/energy.json" "power and energy per MAC vs voltage"
 show "$DIR/$PDK/errmodel/errmodel.json" "per-bit timing-error model vs voltage"
+VOSA="${VOSA:-build/vosa}"
 if [ -f "$DIR/sim/gemm_check.log" ]; then
   echo
   tail -1 "$DIR/sim/gemm_check.log"
+fi
+if [ -f "$DIR/$PDK/sta/bit_timing.json" ]; then
+  echo
+  "$VOSA" timing-table "$DIR/$PDK/sta/bit_timing.json"
+fi
+if [ -f "$DIR/$PDK/errmodel/errmodel.csv" ]; then
+  echo
+  echo "Timing errors by gate-level simulation ($DIR/$PDK/errmodel/errmodel.csv):"
+  awk -F, 'NR > 1 {
+      key = $1 " V, T = " $2 " ns (" $4 ")";
+      if (!(key in seen)) { order[++n] = key; seen[key] = 1 }
+      if ($7 > 0) failing[key]++;
+      if ($7 > worst[key]) { worst[key] = $7; worst_bit[key] = $6 }
+    }
+    END {
+      for (i = 1; i <= n; i++) {
+        k = order[i];
+        if (failing[k]) printf "  %-36s %2d bits fail; worst: bit %s, p_error %.4f\n", k, failing[k], worst_bit[k], worst[k];
+        else printf "  %-36s no bit fails\n", k;
+      }
+    }' "$DIR/$PDK/errmodel/errmodel.csv"
 fi
