@@ -94,7 +94,7 @@ PY
 
 # 4. Bad input: a 4-bit trace for the 8-bit PE.
 "$VOSA" trace random --out narrow.vtrace --count 10 --act-bits 4 --weight-bits 4 --acc-bits 12
-if "$VOSA" dta "${common[@]}" --operands trace:narrow.vtrace --out bad.json 2> bad.err; then
+if "$VOSA" dta "${common[@]}" --period-ns 3 --operands trace:narrow.vtrace --out bad.json 2> bad.err; then
   echo "FAIL: a 4-bit trace was accepted"; exit 1
 fi
 grep -q "narrow.vtrace has act_bits=4" bad.err || { cat bad.err; echo "FAIL: error does not name the trace"; exit 1; }
