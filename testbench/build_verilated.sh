@@ -2,7 +2,8 @@
 # Verilates a generated design (DESIGN_DIR/rtl/*.v, top vosa_top) together
 # with C++ testbench sources and builds OBJ_DIR/vosa_sim.
 #   testbench/build_verilated.sh DESIGN_DIR OBJ_DIR SOURCE.cpp [SOURCE.cpp ...]
-# Extra verilator flags: VERILATOR_FLAGS; extra compiler flags: TB_CFLAGS.
+# Extra verilator flags: VERILATOR_FLAGS; extra compiler flags: TB_CFLAGS;
+# C++ optimization: TB_OPT (default -O2; the tests use -O1 to compile faster).
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: $0 DESIGN_DIR OBJ_DIR SOURCE.cpp [SOURCE.cpp ...]" >&2
@@ -23,7 +24,7 @@ JOBS="${JOBS:-$(nproc)}"
 # generated C++ so large arrays compile in parallel and in bounded memory.
 verilator --cc --exe --build -j "$JOBS" -O3 --x-assign fast --x-initial fast --noassert \
   --output-split 20000 --top-module vosa_top -Mdir "$OBJ_DIR" -o vosa_sim \
-  -CFLAGS "-O2 -std=c++17 -I$ROOT/testbench/array/include -I$DESIGN_DIR/include ${TB_CFLAGS:-}" \
+  -CFLAGS "${TB_OPT:--O2} -std=c++17 -I$ROOT/testbench/array/include -I$DESIGN_DIR/include ${TB_CFLAGS:-}" \
   ${VERILATOR_FLAGS:-} "$DESIGN_DIR"/rtl/*.v "${sources[@]}" > "$OBJ_DIR/build.log" 2>&1 || {
   tail -30 "$OBJ_DIR/build.log" >&2
   echo "build_verilated: verilator build failed (log: $OBJ_DIR/build.log)" >&2

@@ -15,8 +15,8 @@ yosys -q -l "$WORK/yosys.log" -p "read_verilog $WORK/design/rtl/*.v; synth -top 
   || { tail -20 "$WORK/yosys.log"; echo "FAIL: yosys synth"; exit 1; }
 if grep -qiE '^(warning|error)' "$WORK/yosys.log"; then grep -iE '^(warning|error)' "$WORK/yosys.log"; exit 1; fi
 echo "lint (plain and VOSA_INJECT_ERRORS) and yosys synth: clean"
-JOBS=1 "$ROOT/testbench/run_gemm_check.sh" "$WORK/design" "$WORK/sim" --random 12
-JOBS=1 VERILATOR_FLAGS="+define+VOSA_INJECT_ERRORS" "$ROOT/testbench/build_verilated.sh" \
+JOBS=1 TB_OPT=-O1 "$ROOT/testbench/run_gemm_check.sh" "$WORK/design" "$WORK/sim" --random 12
+JOBS=1 TB_OPT=-O1 VERILATOR_FLAGS="+define+VOSA_INJECT_ERRORS" "$ROOT/testbench/build_verilated.sh" \
   "$WORK/design" "$WORK/sim_inject" "$ROOT/testbench/array/razor_check.cpp" > /dev/null
 "$WORK/sim_inject/vosa_sim"
 
