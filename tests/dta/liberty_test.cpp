@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <iostream>
+
 using namespace vosa::liberty;
 
 namespace {
@@ -141,4 +144,33 @@ TEST(Liberty, ReadsGzippedSky130) {
   ASSERT_FALSE(y->timing.empty());
   const Table& t = y->timing[0].tables.at("cell_rise");
   EXPECT_GT(t.lookup(0.01, 0.005), 0.0);
+}
+
+// Every liberty file of every PDK in $VOSA_DATA_DIR/pdks loads, and every pin
+// function and flip-flop next_state parses (~7 s).
+TEST(Liberty, ReadsEveryPdkLibertyInTheDataDir) {
+  namespace fs = std::filesystem;
+  const fs::path pdks = vosa::test::require_file(vosa::test::data_dir() + "/pdks");
+  std::vector<fs::path> files;
+  for (const auto& dir : fs::directory_iterator(pdks))
+    if (dir.is_directory())
+      for (const auto& f : fs::directory_iterator(dir.path())) {
+        const std::string name = f.path().filename().string();
+        if (name.size() > 4 && (name.substr(name.size() - 4) == ".lib" || name.find(".lib.gz") != std::string::npos))
+          files.push_back(f.path());
+      }
+  EXPECT_GE(files.size(), 25u);  // sky130 16, IHP 6, GF180 3
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    const Library lib = load_library(f.string());
+    EXPECT_GT(lib.cells.size(), 50u);
+    EXPECT_GT(lib.nom_voltage, 0.0);
+    for (const auto& [name, cell] : lib.cells) {
+      for (const auto& pin : cell.pins)
+        if (!pin.function.empty()) EXPECT_NO_THROW(BoolExpr::parse(pin.function)) << name << "/" << pin.name;
+      if (cell.state && !cell.state->next_state.empty())
+        EXPECT_NO_THROW(BoolExpr::parse(cell.state->next_state)) << name;
+    }
+  }
+  std::cout << "[          ] " << files.size() << " liberty files\n";
 }
