@@ -14,6 +14,7 @@ PACKAGES=(
   verilator yosys opensta iverilog tcl
   qflow-tech-osu018
   zlib1g-dev
+  python3
 )
 
 missing=()
