@@ -15,6 +15,8 @@
 #include <numeric>
 #include <thread>
 
+#include <sys/resource.h>
+
 namespace vosa::engine {
 
 std::vector<int> ranked_classes(const std::vector<uint8_t>& output, bool is_signed) {
@@ -157,13 +159,25 @@ void add_infer_command(CLI::App& app) {
                 << (opt->kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "") << ", " << io.jobs
                 << " thread(s)\n";
     }
+    // CPU time as well as wall time: on a shared machine the threads may get
+    // less than a core each.
+    auto cpu_seconds = []() {
+      rusage u{};
+      getrusage(RUSAGE_SELF, &u);
+      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    };
+    const double cpu0 = cpu_seconds();
     const InferResult r = evaluate(engine, data, io);
-    char line[512];
+    const double cpu = cpu_seconds() - cpu0;
+    char line[640];
     std::snprintf(line, sizeof line,
-                  "top-1 %.1f %% (%zu/%zu)  top-5 %.1f %% (%zu/%zu)  %.3f s, %.1f inferences/s, %.2f GMAC/s",
+                  "top-1 %.1f %% (%zu/%zu)  top-5 %.1f %% (%zu/%zu)  %.3f s, %.1f inferences/s, %.2f GMAC/s "
+                  "(%.2f GMAC per CPU-second)",
                   100.0 * static_cast<double>(r.top1) / static_cast<double>(r.samples), r.top1, r.samples,
                   100.0 * static_cast<double>(r.top5) / static_cast<double>(r.samples), r.top5, r.samples, r.seconds,
-                  static_cast<double>(r.samples) / r.seconds, static_cast<double>(r.macs) / r.seconds / 1e9);
+                  static_cast<double>(r.samples) / r.seconds, static_cast<double>(r.macs) / r.seconds / 1e9,
+                  static_cast<double>(r.macs) / cpu / 1e9);
     std::cout << line << "\n";
     if (!opt->trace_dir.empty()) write_traces(engine, data, io, *opt);
   });
