@@ -26,6 +26,7 @@ stages() {
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 rows=()
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 for pdk in $pdks; do
   # Liberty preparation (gunzip) is part of a first run: do it in the timing.
   t0=$(date +%s.%N)
@@ -53,7 +54,8 @@ for pdk in $array_pdks; do
 done
 
 {
-  echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(date -u +%Y-%m-%d)"
+  echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo); $(date -u +%Y-%m-%d);" \
+    "load average at start $load_start, at end $(cut -d' ' -f1 /proc/loadavg)"
   echo
   echo "| run | PDK | wall time (s) | corners | cells | period (ns) |"
   echo "|---|---|---|---|---|---|"

@@ -24,7 +24,10 @@ ifeq ($(PDK_JSON),)
 $(error $(shell cat $(BUILD)/.pdk_error))
 endif
 SIGNOFF  := $(shell $(VOSA) pdk get --pdk $(PDK) signoff_corner)
-CORNERS  := $(REQUESTED_CORNERS)
+comma := ,
+space := $(subst ,, )
+# Space- or comma-separated, like VOLTAGES.
+CORNERS  := $(subst $(comma),$(space),$(REQUESTED_CORNERS))
 ifneq ($(strip $(VOLTAGES)),)
 CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGES) 2>$(BUILD)/.pdk_error || echo FAILED)
 ifneq ($(filter FAILED,$(CORNERS)),)
@@ -34,8 +37,6 @@ endif
 ifeq ($(strip $(CORNERS)),)
 CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK))
 endif
-comma := ,
-space := $(subst ,, )
 CORNER_LIST := $(subst $(space),$(comma),$(strip $(CORNERS)))
 OUTPUT_REG = $(shell sed -n 's/.*"pe_output_register": *"\([^"]*\)".*/\1/p' $(MANIFEST))
 PE_MODULE  = $(shell sed -n 's/^ *"pe": *"\([^"]*\)".*/\1/p' $(MANIFEST))
