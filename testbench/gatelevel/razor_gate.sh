@@ -11,8 +11,11 @@
 # above). OpenSTA (flow/razor_sta.tcl) checks the shadow flops' hold (short
 # path) constraint at both periods first and the run fails if it is violated.
 # usage: razor_gate.sh VOSA_BINARY BUILD_DIR [CONFIG_JSON]
-#   env: RAZOR_LATE_PS (3600), RAZOR_CYCLES (late run, 20000), RAZOR_SAFE_CYCLES (4000), RAZOR_SEED (7)
-# writes BUILD_DIR/<config>/osu018/razor_gate/{summary.json,late.log,safe.log,...}
+#   env: RAZOR_LATE_PS (3600), RAZOR_CYCLES (late run, 20000), RAZOR_SAFE_CYCLES (4000), RAZOR_SEED (7),
+#        RAZOR_CORNER (typ_1v80, characterized; typ_1v20..typ_1v70 are derated by the voltage
+#        model: then the safe period is the longest STA arrival at that corner, rounded up to 10 ps,
+#        if longer than the sign-off period)
+# writes BUILD_DIR/<config>/osu018/razor_gate/<corner>/{summary.json,late.log,safe.log,...}
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 VOSA_BINARY BUILD_DIR [CONFIG_JSON]" >&2; exit 2; }
 VOSA=$(realpath "$1")
@@ -24,13 +27,14 @@ LATE_PS=${RAZOR_LATE_PS:-3600}
 CYCLES=${RAZOR_CYCLES:-20000}
 SAFE_CYCLES=${RAZOR_SAFE_CYCLES:-4000}
 SEED=${RAZOR_SEED:-7}
+CORNER=${RAZOR_CORNER:-typ_1v80}
 CELLS=/usr/share/qflow/tech/osu018/osu018_stdcells.v
 [ -f "$CELLS" ] || { echo "error: missing $CELLS (install qflow-tech-osu018: scripts/setup.sh)" >&2; exit 1; }
 [ -f "$CONFIG" ] || { echo "error: config $CONFIG not found" >&2; exit 1; }
 NAME=$(basename "$CONFIG" .json)
 DESIGN=$BUILD/$NAME/design
 P=$BUILD/$NAME/osu018
-W=$P/razor_gate
+W=$P/razor_gate/$CORNER
 
 "$VOSA" generate --config "$CONFIG" --out "$DESIGN" -q
 python3 - "$DESIGN/manifest.json" <<'PY'
@@ -41,18 +45,27 @@ if "razor" not in c or c["razor"]["policy"] != "correct":
 PY
 # The flow's own rules: synthesis, sign-off period, SDF per corner.
 make --no-print-directory -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$BUILD" VOSA="$VOSA" \
-  CONFIG_NAME="$NAME" PDK=osu018 DESIGN_DIR="$DESIGN" REQUESTED_CORNERS=typ_1v80 VOLTAGES= PERIOD_NS= sdf \
+  CONFIG_NAME="$NAME" PDK=osu018 DESIGN_DIR="$DESIGN" REQUESTED_CORNERS="$CORNER" VOLTAGES= PERIOD_NS= sdf \
   > "$BUILD/$NAME.flow.log" 2>&1 || { cat "$BUILD/$NAME.flow.log" >&2; exit 1; }
 mkdir -p "$W"
 NETLIST=$P/synth/pe_netlist.v
-SDF=$P/sdf/typ_1v80.sdf
+SDF=$P/sdf/$CORNER.sdf
 SAFE_NS=$(cat "$P/sta/period_ns.txt")
-LIB=$("$VOSA" pdk liberty --pdk osu018 --corner typ_1v80 --cache-dir "$BUILD/pdk")
+LIB=$("$VOSA" pdk liberty --pdk osu018 --corner "$CORNER" --cache-dir "$BUILD/pdk")
+PDK_JSON=$("$VOSA" pdk path --pdk osu018)
+SOURCE=$(python3 -c "import json,sys; print('characterized' if sys.argv[2] in json.load(open(sys.argv[1]))['corners'] else 'derated (voltage model)')" "$PDK_JSON" "$CORNER")
 FRAC=$(python3 -c "import json; print(json.load(open('$DESIGN/manifest.json'))['config']['razor']['shadow_delay'])")
 
 # Razor STA at both periods: shadow setup (T + D) and hold (D) checks.
 for run in late safe; do
-  if [ $run = late ]; then T_NS=$(python3 -c "print($LATE_PS / 1000)"); else T_NS=$SAFE_NS; fi
+  if [ $run = late ]; then
+    T_NS=$(python3 -c "print($LATE_PS / 1000)")
+  else
+    # Safe: the sign-off period, or the longest arrival at this corner if longer.
+    SAFE_NS=$(awk -v s="$SAFE_NS" '($1 == "main" || $1 == "shadow") && $3 + 0 > m { m = $3 + 0 }
+      END { p = int(m * 100); if (p < m * 100) p++; p = p / 100; printf "%.2f", (p > s ? p : s) }' "$W/sta_late.tsv")
+    T_NS=$SAFE_NS
+  fi
   VOSA_LIBERTY=$LIB VOSA_NETLIST=$NETLIST VOSA_TOP=vosa_pe VOSA_PDK_TCL=$P/pdk.tcl VOSA_PERIOD_NS=$T_NS \
     VOSA_SHADOW_DELAY=$FRAC VOSA_REPORT_OUT=$W/sta_$run.tsv \
     sta -no_splash -exit "$ROOT/flow/razor_sta.tcl" > "$W/sta_$run.log" 2>&1 || true
@@ -103,9 +116,10 @@ for run in late safe; do
   vvp -n "$W/sim" +period_ps=$T +shadow_ps=$D +in_ps=$IN_PS +cycles=$N +seed=$SEED > "$W/$run.log" 2>&1
 done
 
-python3 - "$W" "$FRAC" "$LATE_PS" "$SAFE_PS" "$IN_PS" "$CONFIG" <<'PY'
+python3 - "$W" "$FRAC" "$LATE_PS" "$SAFE_PS" "$IN_PS" "$CONFIG" "$CORNER" "$SOURCE" <<'PY'
 import json, re, sys
 w, frac, late_ps, safe_ps, in_ps, config = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+corner, source = sys.argv[7], sys.argv[8]
 def sim(run):
     log = open(f"{w}/{run}.log").read()
     if "SDF WARNING" in log or "SDF ERROR" in log:
@@ -141,8 +155,8 @@ def hold(rep, T):
             "from": s["min_from"], "shadow_edge_ns": float(rep["shadow_edge_ns"])}
 out = {
     "command": "make razor-gate (testbench/gatelevel/razor_gate.sh)", "config": config, "pdk": "osu018",
-    "corner": "typ_1v80 (characterized liberty, 1.8 V; the late run overclocks instead of lowering the supply)",
-    "sdf": "flow SDF (OpenSTA write_sdf of the typ_1v80 corner), iverilog -gspecify -Tmax",
+    "corner": corner, "delay_source": source,
+    "sdf": f"flow SDF (OpenSTA write_sdf of the {corner} corner), iverilog -gspecify -Tmax",
     "shadow_delay": frac, "input_delay_ps": in_ps,
     "late": {"period_ns": period["late"], "shadow_ps": round(frac * late_ps), "sim": late,
              "sta_hold": hold(sl, period["late"]),
@@ -162,6 +176,7 @@ for run, r in (("late", late), ("safe", safe)):
           f"hold slack {h['hold_slack_ns']:.3f} ns at shadow edge {h['shadow_edge_ns']:.3f} ns"
           + (f"; earliest shadow-D change after an edge in simulation {r['min_shadow_d_change_ps']} ps (bit {r['min_shadow_d_bit']})"
              if run == "safe" else ""))
+print(f"  corner {corner} ({source})")
 print("  late run per protected bit (late/missed): " +
       ", ".join(f"{b}:{v['late']}/{v['missed']}" for b, v in sorted(late["per_bit"].items(), reverse=True)))
 fails = []
