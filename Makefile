@@ -44,6 +44,7 @@ help:
 	@$(MAKE) --no-print-directory help-dnn
 	@$(MAKE) --no-print-directory help-characterize
 	@$(MAKE) --no-print-directory help-flow
+	@$(MAKE) --no-print-directory help-razor
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 
 setup:
