@@ -84,8 +84,12 @@ bool has_avx2() {
   return __builtin_cpu_supports("avx2");
 }
 
+// |x - zp| <= 255 and |w| <= 128, so every product fits int16 exactly:
+// multiplying in 16-bit lanes (vpmullw) halves the work of 32-bit multiplies.
 inline void depthwise_tap(const int8_t* px, const int16_t* wt, int32_t offset, int n, int32_t* s) {
-  for (int c = 0; c < n; ++c) s[c] += (px[c] + offset) * wt[c];
+  const int16_t off = static_cast<int16_t>(offset);
+  for (int c = 0; c < n; ++c)
+    s[c] += static_cast<int16_t>(static_cast<int16_t>(px[c] + off) * wt[c]);
 }
 
 }  // namespace
