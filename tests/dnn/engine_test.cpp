@@ -89,6 +89,17 @@ TEST(Engine, MobilenetV2FastPathAndLoweringMatchReferenceKernels) {
               engine::InputEncoding::kRaw, 1);
 }
 
+// The portable fallbacks of the fast path (plain-loop GEMM, requantization
+// and ADD), as a CPU without AVX2 runs them.
+TEST(Engine, FastPathWithoutAvx2MatchesReferenceKernels) {
+  engine::set_avx2_enabled(false);
+  EXPECT_FALSE(engine::gemm_uses_avx2());
+  check_model(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
+              engine::InputEncoding::kPixels, 1);
+  check_model(test::data_path(test::kDscnnModel), test::data_path(test::kDscnnData), engine::InputEncoding::kRaw, 2);
+  engine::set_avx2_enabled(true);
+}
+
 TEST(Engine, DepthwiseLoweringIsBlockDiagonal) {
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(test::data_path(test::kDscnnModel)));
   const engine::Engine e(model);

@@ -79,10 +79,6 @@ __attribute__((target("avx2"))) void add_avx2(const int8_t* a, const int8_t* b, 
   for (; i < n; ++i) out[i] = add_one(a[i], b[i], p);
 }
 
-bool has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
-}
 
 // |x - zp| <= 255 and |w| <= 128, so every product fits int16 exactly:
 // multiplying in 16-bit lanes (vpmullw) halves the work of 32-bit multiplies.
@@ -125,7 +121,7 @@ __attribute__((target_clones("avx2", "default"))) void depthwise(const PreparedO
 }
 
 void add(const int8_t* a, const int8_t* b, size_t n, const PreparedOp& p, int8_t* out) {
-  static const bool avx2 = has_avx2();
+  const bool avx2 = gemm_uses_avx2();
   if (avx2) {
     add_avx2(a, b, n, p, out);
   } else {
@@ -135,7 +131,7 @@ void add(const int8_t* a, const int8_t* b, size_t n, const PreparedOp& p, int8_t
 
 void requantize(const int32_t* acc, int rows, int n, int stride, const ChannelRequant& q, int32_t zero_point,
                 int32_t lo, int32_t hi, int8_t* out) {
-  static const bool avx2 = has_avx2();
+  const bool avx2 = gemm_uses_avx2();
   for (int i = 0; i < rows; ++i) {
     const int32_t* a = acc + static_cast<size_t>(i) * stride;
     int8_t* o = out + static_cast<size_t>(i) * n;

@@ -138,10 +138,16 @@ PackedWeights pack_weights(const int8_t* w, int n, int k) {
   return p;
 }
 
+namespace {
+bool avx2_enabled = true;
+}
+
 bool gemm_uses_avx2() {
   static const bool has = detect_avx2();
-  return has;
+  return has && avx2_enabled;
 }
+
+void set_avx2_enabled(bool enabled) { avx2_enabled = enabled; }
 
 void gemm_s16(const int16_t* a, int m, const PackedWeights& w, const int32_t* init, int32_t* c) {
   if (gemm_uses_avx2()) {

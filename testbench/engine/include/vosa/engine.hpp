@@ -126,7 +126,11 @@ std::vector<int32_t> fast_accumulators(const PreparedOp& p, const int8_t* input,
 // j < w.n_padded, with a (m x w.k_padded, int16, zero beyond k), init
 // (w.n_padded entries or null) and c (m x w.n_padded). Exposed for tests.
 void gemm_s16(const int16_t* a, int m, const PackedWeights& w, const int32_t* init, int32_t* c);
-// Whether gemm_s16 uses AVX2 on this CPU.
+// Whether the fast path's hand-written AVX2 kernels (GEMM, requantization,
+// ADD) run: the CPU has AVX2 and they are not disabled.
 bool gemm_uses_avx2();
+// Disables (or re-enables) those kernels so tests can check the portable
+// fallbacks on an AVX2 machine. Not for use while engines run.
+void set_avx2_enabled(bool enabled);
 
 }  // namespace vosa::engine
