@@ -3,7 +3,7 @@
 # 8x8, 16x16, 32x32 and 64x64, each on a GEMM that keeps it busy: M = 2048
 # activation rows streamed through every weight tile of a K = 2*rows by
 # N = 2*cols problem (4 tiles, each loaded once), repeated so that each run
-# simulates about 2e7 PE-cycles. Prints one JSON line per array (with the
+# simulates about 1e8 PE-cycles. Prints one JSON line per array (with the
 # load average, since the machine may be shared) and writes
 # build/bench/bench_sim.json. A simulator already built for an unchanged
 # design is reused.
@@ -30,7 +30,7 @@ for s in "${sizes[@]}"; do
       "$ROOT/testbench/array/gemm_check.cpp" > /dev/null
     build_s=$(( $(date +%s) - t0 ))
   fi
-  repeat=$(( (20000000 + s * s * 8400 - 1) / (s * s * 8400) ))
+  repeat=$(( (100000000 + s * s * 8400 - 1) / (s * s * 8400) ))
   line="$("$sim" --bench 2048 $((2 * s)) $((2 * s)) --repeat "$repeat")"
   load="$(cut -d' ' -f1 /proc/loadavg)"
   line="${line%\}}, \"verilator_build_s\": $build_s, \"load_average\": $load}"
