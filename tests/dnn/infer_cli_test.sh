@@ -17,6 +17,17 @@ out=$("$VOSA" infer -m "$MODEL" -d "$DATA/dnn/kws_dscnn_speechcommands/data/kws0
 echo "$out"
 grep -Eq 'top-1 [0-9.]+ % \([0-9]+/50\)' <<<"$out" || fail "no top-1 line"
 
+# --outputs: one CSV line per sample whose prediction is the argmax of its
+# values (lowest index on ties) and whose count of correct lines is top-1.
+"$VOSA" infer -m "$MODEL" -d "$DATA/dnn/kws_dscnn_speechcommands/data/kws01" -n 50 -j 2 -q \
+  --outputs "$tmp/outputs.csv" > "$tmp/outputs.log" 2>&1 || fail "outputs run: $(cat "$tmp/outputs.log")"
+[ "$(wc -l < "$tmp/outputs.csv")" = 50 ] || fail "expected 50 output lines"
+awk -F, '{ n = split($4, v, " "); best = 1; for (i = 2; i <= n; i++) if (v[i] + 0 > v[best] + 0) best = i;
+           if (best - 1 != $3) { print "bad argmax: " $0; bad = 1 } if ($3 == $2) ok++ }
+         END { if (n != 12) { print "expected 12 values, got " n; bad = 1 } print ok > "/dev/stderr"; exit bad }' \
+  "$tmp/outputs.csv" 2> "$tmp/correct.txt" || fail "outputs.csv: argmax or width"
+grep -q "($(cat "$tmp/correct.txt")/50)" "$tmp/outputs.log" || fail "outputs.csv correct count $(cat "$tmp/correct.txt") vs $(cat "$tmp/outputs.log")"
+
 # Operand traces of real layers from the engine, readable by vosa trace show.
 "$VOSA" infer -m "$MODEL" -d "$DATA/dnn/kws_dscnn_speechcommands/data/kws01" -n 1 -q \
   --trace-dir "$tmp/traces" --trace-pe 3,5 --trace-array 16x16 --trace-records 500 > "$tmp/trace.log" 2>&1 \

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <fstream>
 #include <numeric>
 #include <thread>
 
@@ -35,6 +36,7 @@ InferResult evaluate(const Engine& engine, const Dataset& data, const InferOptio
   InferResult result;
   result.samples = n;
   result.predictions.assign(n, -1);
+  result.outputs.assign(n, {});
   std::vector<char> hit1(n, 0), hit5(n, 0);
   const tflite::Tensor& input = engine.model().input();
   const bool out_signed = engine.model().output().type == tflite::TensorType::kInt8;
@@ -47,8 +49,10 @@ InferResult evaluate(const Engine& engine, const Dataset& data, const InferOptio
       for (size_t i = next++; i < n; i = next++) {
         const Sample& s = data.samples[i];
         const std::vector<uint8_t> x = load_input(s, input, options.encoding, options.resize);
-        const std::vector<int> ranks = ranked_classes(engine.run(x, ws), out_signed);
+        const std::vector<uint8_t>& y = engine.run(x, ws);
+        const std::vector<int> ranks = ranked_classes(y, out_signed);
         result.predictions[i] = ranks[0];
+        for (uint8_t v : y) result.outputs[i].push_back(out_signed ? static_cast<int8_t>(v) : v);
         hit1[i] = ranks[0] == s.label;
         for (size_t r = 0; r < std::min<size_t>(5, ranks.size()); ++r) hit5[i] |= ranks[r] == s.label;
       }
@@ -118,6 +122,7 @@ void add_infer_command(CLI::App& app) {
     std::string trace_pe;
     std::string trace_array = "16x16";
     size_t trace_records = 100000;
+    std::string outputs_csv;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -138,6 +143,9 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--kernels", opt->kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
       ->check(CLI::IsMember({"fast", "reference"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "print only the summary line");
+  cmd->add_option("--outputs", opt->outputs_csv,
+                  "also write every sample's output tensor to this CSV: file,label,prediction,values (space-separated), "
+                  "e.g. to compare with another engine");
   cmd->add_option("--trace-dir", opt->trace_dir,
                   "also write, for the first sample, one operand trace (*.vtrace) per conv/depthwise/FC layer: "
                   "what PE --trace-pe of a --trace-array weight-stationary array sees");
@@ -179,6 +187,18 @@ void add_infer_command(CLI::App& app) {
                   static_cast<double>(r.samples) / r.seconds, static_cast<double>(r.macs) / r.seconds / 1e9,
                   static_cast<double>(r.macs) / cpu / 1e9);
     std::cout << line << "\n";
+    if (!opt->outputs_csv.empty()) {
+      const std::string partial = opt->outputs_csv + ".partial";
+      std::ofstream csv(partial);
+      for (size_t i = 0; i < r.samples; ++i) {
+        csv << data.samples[i].path << "," << data.samples[i].label << "," << r.predictions[i] << ",";
+        for (size_t k = 0; k < r.outputs[i].size(); ++k) csv << (k ? " " : "") << r.outputs[i][k];
+        csv << "\n";
+      }
+      csv.close();
+      if (!csv) throw std::runtime_error("cannot write " + opt->outputs_csv);
+      std::filesystem::rename(partial, opt->outputs_csv);
+    }
     if (!opt->trace_dir.empty()) write_traces(engine, data, io, *opt);
   });
 }

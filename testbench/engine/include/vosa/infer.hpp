@@ -27,6 +27,7 @@ struct InferResult {
   double seconds = 0;       // wall time of the inference loop (data loading included)
   int64_t macs = 0;         // array-layer MACs over all samples
   std::vector<int> predictions;
+  std::vector<std::vector<int>> outputs;  // each sample's output tensor, as integers
 };
 
 // Ranks of the classes by output value, highest first (ties: lower index first).
