@@ -24,7 +24,8 @@ for s in "${sizes[@]}"; do
   build_s=null
   if [ ! -x "$sim" ] || [ "$OUT/ws_${s}x${s}/design/manifest.json" -nt "$sim" ] \
      || [ "$ROOT/testbench/array/gemm_check.cpp" -nt "$sim" ] \
-     || [ "$ROOT/testbench/array/include/vosa/array_driver.hpp" -nt "$sim" ]; then
+     || [ "$ROOT/testbench/array/include/vosa/array_driver.hpp" -nt "$sim" ] \
+     || [ "$ROOT/testbench/array/include/vosa/port_bits.hpp" -nt "$sim" ]; then
     t0=$(date +%s)
     "$ROOT/testbench/build_verilated.sh" "$OUT/ws_${s}x${s}/design" "$OUT/ws_${s}x${s}/sim" \
       "$ROOT/testbench/array/gemm_check.cpp" > /dev/null

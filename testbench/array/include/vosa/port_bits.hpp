@@ -4,6 +4,7 @@
 
 #include <verilated.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -25,25 +26,35 @@ inline std::uint64_t get_bits(const T& port, int lsb, int width) {
   return (static_cast<std::uint64_t>(port) >> lsb) & mask;
 }
 
+// Wide ports: a field of up to 64 bits spans at most three 32-bit words;
+// each is updated with one masked store.
 template <std::size_t N>
 inline void set_bits(VlWide<N>& port, int lsb, int width, std::uint64_t value) {
-  for (int i = 0; i < width; ++i) {
-    const int bit = lsb + i;
-    const EData m = EData{1} << (bit % 32);
-    if ((value >> i) & 1ULL) {
-      port[bit / 32] |= m;
-    } else {
-      port[bit / 32] &= ~m;
-    }
+  if (width < 64) value &= (1ULL << width) - 1;
+  int bit = lsb, done = 0;
+  while (done < width) {
+    const int word = bit / 32, offset = bit % 32;
+    const int take = std::min(32 - offset, width - done);
+    const EData mask = static_cast<EData>(((take == 32 ? 0x100000000ULL : (1ULL << take)) - 1) << offset);
+    const EData part = static_cast<EData>(((value >> done) << offset) & mask);
+    port[word] = (port[word] & ~mask) | part;
+    bit += take;
+    done += take;
   }
 }
 
 template <std::size_t N>
 inline std::uint64_t get_bits(const VlWide<N>& port, int lsb, int width) {
   std::uint64_t value = 0;
-  for (int i = 0; i < width; ++i) {
-    const int bit = lsb + i;
-    value |= static_cast<std::uint64_t>((port[bit / 32] >> (bit % 32)) & 1U) << i;
+  int bit = lsb, done = 0;
+  while (done < width) {
+    const int word = bit / 32, offset = bit % 32;
+    const int take = std::min(32 - offset, width - done);
+    const std::uint64_t part = (static_cast<std::uint64_t>(port[word]) >> offset) &
+                               ((take == 32 ? 0x100000000ULL : (1ULL << take)) - 1);
+    value |= part << done;
+    bit += take;
+    done += take;
   }
   return value;
 }
