@@ -19,20 +19,13 @@
 namespace {
 
 using Driver = vosa::ArrayDriver<Vvosa_top>;
+using vosa::random_matrix;
 
 struct Tally {
   int gemms = 0;
   std::uint64_t macs = 0;
   int failures = 0;
 };
-
-std::vector<std::int32_t> random_matrix(std::mt19937_64& rng, std::size_t count, std::int64_t lo,
-                                        std::int64_t hi) {
-  std::uniform_int_distribution<std::int64_t> dist(lo, hi);
-  std::vector<std::int32_t> v(count);
-  for (auto& x : v) x = static_cast<std::int32_t>(dist(rng));
-  return v;
-}
 
 void check(Driver& drv, Tally& tally, const std::string& name, const std::vector<std::int32_t>& a,
            const std::vector<std::int32_t>& b, int m, int k, int n) {

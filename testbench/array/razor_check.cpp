@@ -22,6 +22,7 @@
 namespace {
 
 using Driver = vosa::ArrayDriver<Vvosa_top>;
+using vosa::random_matrix;
 
 // Injects bit flips into PE output-register captures.
 struct Injector {
@@ -60,14 +61,6 @@ int g_failures = 0;
 void expect(bool ok, const std::string& what) {
   std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
   if (!ok) ++g_failures;
-}
-
-std::vector<std::int32_t> random_matrix(std::mt19937_64& rng, std::size_t count, std::int64_t lo,
-                                        std::int64_t hi) {
-  std::uniform_int_distribution<std::int64_t> dist(lo, hi);
-  std::vector<std::int32_t> v(count);
-  for (auto& x : v) x = static_cast<std::int32_t>(dist(rng));
-  return v;
 }
 
 // What the array must output given the injection log: replays every column's
@@ -123,7 +116,7 @@ constexpr unsigned kRegCtrl = 0x000, kRegWindow = 0x002, kRegRaise = 0x003, kReg
                    kRegRazorStalls = 0x005, kRegVoltageStalls = 0x006, kRegLevel = 0x100,
                    kRegErrCount = 0x200;
 
-std::set<int> island_columns(int island, int /*islands*/, int cols) {
+std::set<int> island_columns(int island, int cols) {
   std::set<int> s;
   if constexpr (vosa_params::kIslands > 0) {
     for (int c = 0; c < cols; ++c)
@@ -172,7 +165,7 @@ void run_injected_gemm(Driver& drv, std::mt19937_64& rng, const std::string& nam
     std::uint64_t counted = 0, want = 0;
     for (int i = 0; i < p.islands; ++i) {
       counted += drv.read_reg(kRegErrCount + static_cast<unsigned>(i));
-      want += distinct_edges(island_columns(i, p.islands, p.cols), vosa_params::kRazorMask);
+      want += distinct_edges(island_columns(i, p.cols), vosa_params::kRazorMask);
     }
     expect(counted == want, name + ": per-island Razor error counters sum to " + std::to_string(counted) +
                                 " (expected " + std::to_string(want) + ")");
@@ -273,7 +266,7 @@ void check_controller(Driver& drv) {
   drv.write_reg(kRegRaise, 2);
   drv.write_reg(kRegQuiet, 3);
   drv.write_reg(kRegCtrl, 1);
-  g_injector.columns = island_columns(0, p.islands, p.cols);
+  g_injector.columns = island_columns(0, p.cols);
   g_injector.bits.assign(1, 63 - __builtin_clzll(vosa_params::kRazorMask));
   g_injector.rate = 0.02;
   int max_level = 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +36,15 @@ inline std::vector<std::int64_t> reference_gemm(const std::vector<std::int32_t>&
       for (int j = 0; j < n; ++j) c[static_cast<std::size_t>(i) * n + j] += x * b[static_cast<std::size_t>(p) * n + j];
     }
   return c;
+}
+
+// count values drawn uniformly from [lo, hi]: random operands for the checks.
+inline std::vector<std::int32_t> random_matrix(std::mt19937_64& rng, std::size_t count,
+                                               std::int64_t lo, std::int64_t hi) {
+  std::uniform_int_distribution<std::int64_t> dist(lo, hi);
+  std::vector<std::int32_t> v(count);
+  for (auto& x : v) x = static_cast<std::int32_t>(dist(rng));
+  return v;
 }
 
 }  // namespace vosa
