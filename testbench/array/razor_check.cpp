@@ -7,6 +7,7 @@
 #include "Vvosa_top__Dpi.h"
 #include "vosa/array_driver.hpp"
 #include "vosa/gemm_reference.hpp"
+#include "vosa/injection_replay.hpp"
 
 #include <verilated.h>
 
@@ -32,7 +33,7 @@ struct Injector {
   std::mt19937_64 rng{1};
   const Driver* driver = nullptr;
   // (edge, row, col) -> mask of every injection made.
-  std::map<std::tuple<std::uint64_t, int, int>, std::uint64_t> log;
+  vosa::InjectionLog log;
 
   std::uint64_t draw(int row, int col) {
     if (rate <= 0.0 || bits.empty()) return 0;
@@ -61,45 +62,6 @@ int g_failures = 0;
 void expect(bool ok, const std::string& what) {
   std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
   if (!ok) ++g_failures;
-}
-
-// What the array must output given the injection log: replays every column's
-// chain of PE captures (psum wraps to acc_bits; a flip XORs in; a detected flip
-// is corrected, or dropped under TE-Drop).
-std::vector<std::int64_t> model_gemm(const Driver& drv, const std::vector<std::int32_t>& a,
-                                     const std::vector<std::int32_t>& b, int m, int k, int n,
-                                     const std::vector<std::uint64_t>& accept_edges) {
-  const auto& p = drv.params();
-  const std::uint64_t acc_mask = p.acc_bits >= 64 ? ~0ULL : (1ULL << p.acc_bits) - 1;
-  const std::uint64_t razor = vosa_params::kRazorMask;
-  std::vector<std::int64_t> c(static_cast<std::size_t>(m) * n, 0);
-  std::size_t next = 0;
-  for (int n0 = 0; n0 < n; n0 += p.cols) {
-    for (int k0 = 0; k0 < k; k0 += p.rows) {
-      for (int mi = 0; mi < m; ++mi) {
-        const std::uint64_t t = accept_edges.at(next++);
-        for (int col = 0; col < p.cols && n0 + col < n; ++col) {
-          std::uint64_t s = 0;
-          for (int r = 0; r < p.rows; ++r) {
-            const int kk = k0 + r;
-            const std::int64_t prod = kk < k ? static_cast<std::int64_t>(a[static_cast<std::size_t>(mi) * k + kk]) *
-                                                   b[static_cast<std::size_t>(kk) * n + n0 + col]
-                                             : 0;
-            const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
-            const auto it = g_injector.log.find({t + r + col + 1, r, col});
-            const std::uint64_t flip = it == g_injector.log.end() ? 0 : it->second;
-            if (flip & razor) {
-              s = vosa_params::kRazorCorrect ? (sum ^ (flip & ~razor)) & acc_mask : s;
-            } else {
-              s = (sum ^ flip) & acc_mask;
-            }
-          }
-          c[static_cast<std::size_t>(mi) * n + n0 + col] += vosa::field_value(s, p.acc_bits, p.is_signed);
-        }
-      }
-    }
-  }
-  return c;
 }
 
 std::uint64_t distinct_edges(const std::set<int>& columns_filter, std::uint64_t mask_filter) {
@@ -146,7 +108,8 @@ void run_injected_gemm(Driver& drv, std::mt19937_64& rng, const std::string& nam
   drv.tick();
   drv.tick();
   const auto exact = vosa::reference_gemm(a, b, m, k, n);
-  const auto model = model_gemm(drv, a, b, m, k, n, drv.accept_edges_);
+  const auto model = vosa::replay_injected_gemm(drv.params(), {vosa_params::kRazorMask, vosa_params::kRazorCorrect}, a,
+                                                b, m, k, n, drv.accept_edges_, g_injector.log);
   std::size_t differ = 0;
   for (std::size_t i = 0; i < exact.size(); ++i) differ += got[i] != exact[i];
   expect(got == model, name + ": every output equals the injection model (" +
