@@ -2,6 +2,7 @@
 #include "vosa/commands.hpp"
 #include "vosa/dta_commands.hpp"
 #include "vosa/infer.hpp"
+#include "vosa/infer_dump.hpp"
 #include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
 
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   vosa::add_generate_command(app);
   vosa::engine::add_infer_command(app);
+  vosa::engine::add_infer_dump_command(app);
   vosa::add_flow_commands(app);
   vosa::add_dta_commands(app);
   try {

@@ -1,5 +1,6 @@
 #include "vosa/engine.hpp"
 
+#include "armnn_kernels.hpp"
 #include "fast_kernels.hpp"
 
 #include <algorithm>
@@ -43,7 +44,8 @@ int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return std::min(std::max(v, l
 
 }  // namespace
 
-Engine::Engine(std::shared_ptr<const Model> model, Kernels kernels) : model_(std::move(model)), kernels_(kernels) {
+Engine::Engine(std::shared_ptr<const Model> model, Kernels kernels, Arithmetic arithmetic)
+    : model_(std::move(model)), kernels_(kernels), arithmetic_(arithmetic) {
   for (size_t i = 0; i < model_->operators.size(); ++i) prepare(model_->operators[i], i);
   const Tensor& in = model_->input();
   if (in.type != TensorType::kInt8 && in.type != TensorType::kUInt8) {
@@ -531,6 +533,26 @@ void Engine::run_quantize(const PreparedOp& p, Workspace& ws) const {
   }
 }
 
+void Engine::run_armnn(const PreparedOp& p, Workspace& ws) const {
+  auto in8 = [&](size_t i) { return reinterpret_cast<const int8_t*>(data_of(p.op->inputs[i], ws)); };
+  auto out8 = [&]() { return reinterpret_cast<int8_t*>(output_of(p, ws)); };
+  switch (p.op->type) {
+    case OpType::kConv2D:
+    case OpType::kDepthwiseConv2D:
+    case OpType::kFullyConnected: armnn::array_layer(*model_, p, in8(0), out8()); break;
+    case OpType::kAdd: armnn::add(*model_, p, in8(0), in8(1), out8()); break;
+    case OpType::kAveragePool2D: armnn::average_pool(*model_, p, in8(0), out8()); break;
+    case OpType::kMean: armnn::mean(*model_, p, in8(0), out8()); break;
+    case OpType::kSoftmax: armnn::softmax(*model_, p, in8(0), out8()); break;
+    case OpType::kQuantize: armnn::quantize(*model_, p, data_of(p.op->inputs[0], ws), output_of(p, ws)); break;
+    case OpType::kReshape: {
+      const uint8_t* src = data_of(p.op->inputs[0], ws);
+      std::memmove(output_of(p, ws), src, model_->tensor(p.op->outputs[0]).num_elements());
+      break;
+    }
+  }
+}
+
 std::vector<uint8_t> Engine::run(const std::vector<uint8_t>& input, Workspace& ws,
                                  const AccumulatorObserver& observer) const {
   const Model& m = *model_;
@@ -542,6 +564,11 @@ std::vector<uint8_t> Engine::run(const std::vector<uint8_t>& input, Workspace& w
   }
   ws.values.resize(m.tensors.size());
   ws.values[static_cast<size_t>(m.inputs[0])] = input;
+  if (arithmetic_ == Arithmetic::kArmNN) {
+    if (observer) throw std::logic_error("accumulator observers need Arithmetic::kTFLite (integer accumulators)");
+    for (const PreparedOp& p : ops_) run_armnn(p, ws);
+    return ws.values[static_cast<size_t>(m.outputs[0])];
+  }
   for (const PreparedOp& p : ops_) {
     switch (p.op->type) {
       case OpType::kConv2D:

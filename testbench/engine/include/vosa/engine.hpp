@@ -26,6 +26,15 @@ namespace vosa::engine {
 
 enum class Kernels { kFast, kReference };
 
+// Whose arithmetic the engine reproduces.
+//   kTFLite  TFLite's reference int8 kernels, bit-exact (integer accumulation,
+//            fixed-point requantization); the default and the only mode the
+//            array, the traces and the accumulator observer exist for.
+//   kArmNN   Arm NN 20.08 CpuRef's float arithmetic (dequantize, compute in
+//            float, round to the output scale), to reproduce the accuracies
+//            quoted with it (docs/dnn.md). One scalar path; `Kernels` is ignored.
+enum class Arithmetic { kTFLite, kArmNN };
+
 // Weights of a conv/FC layer for the fast GEMM: k-pairs interleaved across
 // 16-column panels, data[((k / 2) * n_padded + j) * 2 + k % 2] = w[j][k],
 // zero beyond n and k.
@@ -89,16 +98,18 @@ using AccumulatorObserver =
 
 class Engine {
  public:
-  explicit Engine(std::shared_ptr<const tflite::Model> model, Kernels kernels = Kernels::kFast);
+  explicit Engine(std::shared_ptr<const tflite::Model> model, Kernels kernels = Kernels::kFast,
+                  Arithmetic arithmetic = Arithmetic::kTFLite);
 
   const tflite::Model& model() const { return *model_; }
   const std::vector<PreparedOp>& ops() const { return ops_; }
   Kernels kernels() const { return kernels_; }
+  Arithmetic arithmetic() const { return arithmetic_; }
   // MACs of the array layers of one inference.
   int64_t macs_per_inference() const;
 
   // Runs one input (the input tensor's raw bytes); returns the output
-  // tensor's raw bytes (int8 or uint8).
+  // tensor's raw bytes (int8 or uint8). An observer needs Arithmetic::kTFLite.
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, Workspace& ws,
                            const AccumulatorObserver& observer = nullptr) const;
 
@@ -110,11 +121,13 @@ class Engine {
   void run_mean(const PreparedOp& p, Workspace& ws) const;
   void run_softmax(const PreparedOp& p, Workspace& ws) const;
   void run_quantize(const PreparedOp& p, Workspace& ws) const;
+  void run_armnn(const PreparedOp& p, Workspace& ws) const;
   const uint8_t* data_of(int tensor, const Workspace& ws) const;
   uint8_t* output_of(const PreparedOp& p, Workspace& ws) const;
 
   std::shared_ptr<const tflite::Model> model_;
   Kernels kernels_;
+  Arithmetic arithmetic_;
   std::vector<PreparedOp> ops_;
 };
 
