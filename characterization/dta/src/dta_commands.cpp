@@ -178,10 +178,10 @@ void add_dta_command(CLI::App& app) {
   struct Options {
     std::string netlist, liberty, sdf, manifest, pdk = "unknown", corner, delay_source = "liberty-corner";
     std::string periods = "10", operands = "uniform:1", out, delay_mode = "transport", setup_mode = "sdf";
-    std::string icarus_kit, dataflow;
+    std::string icarus_kit, dataflow, error_log;
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 100000;
-    int threads = 1;
+    int threads = 1, patterns = 16;
     bool quiet = false;
   };
   auto opt = std::make_shared<Options>();
@@ -215,6 +215,13 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--threads", opt->threads, "worker threads (each simulates a slice of the stream)");
   cmd->add_option("--out", opt->out, "error model JSON to write")->required();
   cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,stimulus.mem,captured_vosa.txt} for an Icarus cross-check");
+  cmd->add_option("--patterns", opt->patterns,
+                  "joint error patterns to keep per point and per operand class, most frequent first (default 16;\n"
+                  "more keep the error magnitudes when many bits fail, docs/errmodel.md \"Fidelity\")")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--error-log", opt->error_log,
+                  "also write every cycle with a timing error as CSV: period_ns,cycle,settled,captured\n"
+                  "(cycle = trace record; register contents as unsigned acc_bits-wide integers)");
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
   cmd->callback([opt, voltage_opt, source_opt]() {
     // A PDK corner names its voltage and where its delays come from.
@@ -266,6 +273,8 @@ void add_dta_command(CLI::App& app) {
     const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
 
     json points = json::array();
+    std::ostringstream error_log;
+    error_log << "period_ns,cycle,settled,captured\n";
     double total_seconds = 0;
     std::uint64_t total_samples = 0;
     for (double period : parse_list(opt->periods, "--period-ns")) {
@@ -275,6 +284,7 @@ void add_dta_command(CLI::App& app) {
       ro.sim.delay_mode = dta::parse_delay_mode(opt->delay_mode);
       ro.sim.setup_mode = dta::parse_setup_mode(opt->setup_mode);
       ro.is_signed = is_signed;
+      ro.record_error_cycles = !opt->error_log.empty();
       std::vector<std::array<std::int64_t, 3>> inputs;
       std::vector<std::uint64_t> captured;
       if (!opt->icarus_kit.empty()) {
@@ -290,7 +300,9 @@ void add_dta_command(CLI::App& app) {
         throw std::runtime_error(opt->netlist + ": in " + std::to_string(s.settled_mismatches) +
                                  " cycles the settled netlist output differs from psum + a*w: the netlist, "
                                  "the liberty functions or the port binding are wrong");
-      points.push_back(dta::point_to_json(s, opt->voltage, opt->corner, opt->delay_source));
+      points.push_back(dta::point_to_json(s, opt->voltage, opt->corner, opt->delay_source, opt->patterns));
+      for (const auto& e : s.error_cycles)
+        error_log << period << "," << e.cycle << "," << e.settled << "," << e.captured << "\n";
       if (outside_ladder) points.back()["outside_ladder"] = true;  // extrapolated voltage model
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
@@ -323,6 +335,7 @@ void add_dta_command(CLI::App& app) {
                   {"points", points}};
     for (auto& p : model["points"]) p["sdf"] = opt->sdf;
     write_atomically(opt->out, model.dump(1) + "\n");
+    if (!opt->error_log.empty()) write_atomically(opt->error_log, error_log.str());
     if (!opt->quiet)
       std::cout << "vosa dta: wrote " << opt->out << " (" << total_samples << " cycles, "
                 << static_cast<std::uint64_t>(total_samples / std::max(total_seconds, 1e-9))
@@ -425,13 +438,15 @@ void add_trace_command(CLI::App& app) {
 
 }  // namespace
 
-void add_errmodel_csv_command(CLI::App& app);  // characterization/errmodel
+void add_errmodel_csv_command(CLI::App& app);       // characterization/errmodel
+void add_errmodel_validate_command(CLI::App& app);  // characterization/errmodel
 
 void add_dta_commands(CLI::App& app) {
   add_dta_command(app);
   add_trace_command(app);
   add_errmodel_merge_command(app);
   add_errmodel_csv_command(app);
+  add_errmodel_validate_command(app);
 }
 
 }  // namespace vosa

@@ -1,5 +1,7 @@
 #include "vosa/pe_dta.hpp"
 
+#include "vosa/error_model.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
@@ -74,6 +76,8 @@ void PointStats::init(int bits, std::int32_t period) {
   bit_errors.assign(bits, 0);
   settle_sum_ps.assign(bits, 0.0);
   settle_hist.assign(bits, std::vector<std::uint64_t>(kSettleBins, 0));
+  classes.assign(kOperandClasses, ClassCounts{});
+  for (auto& c : classes) c.bit_errors.assign(bits, 0);
 }
 
 void PointStats::merge(const PointStats& o) {
@@ -88,6 +92,13 @@ void PointStats::merge(const PointStats& o) {
   }
   for (const auto& [v, n] : o.error_values) error_values[v] += n;
   for (const auto& [m, n] : o.patterns) patterns[m] += n;
+  for (size_t k = 0; k < classes.size(); ++k) {
+    classes[k].samples += o.classes[k].samples;
+    classes[k].cycles_with_error += o.classes[k].cycles_with_error;
+    for (int j = 0; j < acc_bits; ++j) classes[k].bit_errors[j] += o.classes[k].bit_errors[j];
+    for (const auto& [m, n] : o.classes[k].patterns) classes[k].patterns[m] += n;
+  }
+  error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
 }
 
 PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
@@ -167,10 +178,19 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     acc_state = captured;
     const std::uint64_t diff = captured ^ settled;
     ++s.samples;
+    // The activation register held record n-1's activation (0 after reset).
+    ClassCounts& cls = s.classes[operand_class(n > 0 ? trace.records[n - 1].activation : 0, r.activation, r.weight)];
+    ++cls.samples;
     if (diff) {
       ++s.cycles_with_error;
-      for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
+      ++cls.cycles_with_error;
+      for (int j = 0; j < b.acc_bits; ++j) {
+        s.bit_errors[j] += (diff >> j) & 1;
+        cls.bit_errors[j] += (diff >> j) & 1;
+      }
       ++s.patterns[diff];
+      ++cls.patterns[diff];
+      if (opt.record_error_cycles) s.error_cycles.push_back({n, settled, captured});
       const std::int64_t cv = wrap_to_bits(static_cast<std::int64_t>(captured), b.acc_bits, opt.is_signed);
       const std::int64_t sv = wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, opt.is_signed);
       ++s.error_values[cv - sv];
@@ -209,15 +229,32 @@ PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const Ope
 
 namespace {
 
-// Wilson score interval, 95 %.
-std::pair<double, double> wilson(std::uint64_t k, std::uint64_t n) {
-  if (n == 0) return {0.0, 1.0};
-  const double z = 1.959963984540054, p = static_cast<double>(k) / n, nn = static_cast<double>(n);
-  const double denom = 1 + z * z / nn;
-  const double centre = (p + z * z / (2 * nn)) / denom;
-  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
-  // Clamp rounding so the interval always contains the estimate.
-  return {std::min(p, std::max(0.0, centre - half)), std::max(p, std::min(1.0, centre + half))};
+// The `top` most frequent joint error masks, most frequent first.
+nlohmann::json patterns_to_json(const std::unordered_map<std::uint64_t, std::uint64_t>& counts, int acc_bits,
+                                std::uint64_t samples, int top) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> pats(counts.begin(), counts.end());
+  std::sort(pats.begin(), pats.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  nlohmann::json patterns = nlohmann::json::array();
+  for (size_t i = 0; i < pats.size() && static_cast<int>(i) < top; ++i) {
+    nlohmann::json bl = nlohmann::json::array();
+    for (int j = 0; j < acc_bits; ++j)
+      if ((pats[i].first >> j) & 1) bl.push_back(j);
+    patterns.push_back({{"mask", pats[i].first},
+                        {"bits", bl},
+                        {"count", pats[i].second},
+                        {"p", samples ? static_cast<double>(pats[i].second) / samples : 0.0}});
+  }
+  return patterns;
+}
+
+nlohmann::json bit_to_json(int j, std::uint64_t errors, std::uint64_t samples) {
+  const auto [lo, hi] = wilson95(errors, samples);
+  return {{"bit", j},
+          {"errors", errors},
+          {"p_error", samples ? static_cast<double>(errors) / samples : 0.0},
+          {"ci95", {lo, hi}}};
 }
 
 }  // namespace
@@ -228,29 +265,27 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
   const double bin_ns = std::max<std::int32_t>(1, s.period_ps / 10) / 1000.0;
   json bits = json::array();
   for (int j = 0; j < s.acc_bits; ++j) {
-    const auto [lo, hi] = wilson(s.bit_errors[j], s.samples);
-    bits.push_back({{"bit", j},
-                    {"errors", s.bit_errors[j]},
-                    {"p_error", s.samples ? static_cast<double>(s.bit_errors[j]) / s.samples : 0.0},
-                    {"ci95", {lo, hi}},
-                    {"mean_settle_ns", s.samples ? s.settle_sum_ps[j] / s.samples / 1000.0 : 0.0},
-                    {"settle_hist", s.settle_hist[j]}});
+    json b = bit_to_json(j, s.bit_errors[j], s.samples);
+    b["mean_settle_ns"] = s.samples ? s.settle_sum_ps[j] / s.samples / 1000.0 : 0.0;
+    b["settle_hist"] = s.settle_hist[j];
+    bits.push_back(b);
   }
   json values = json::array();
   for (const auto& [v, n] : s.error_values) values.push_back({{"value", v}, {"count", n}});
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> pats(s.patterns.begin(), s.patterns.end());
-  std::sort(pats.begin(), pats.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
-  json patterns = json::array();
-  for (size_t i = 0; i < pats.size() && static_cast<int>(i) < top_patterns; ++i) {
-    json bl = json::array();
-    for (int j = 0; j < s.acc_bits; ++j)
-      if ((pats[i].first >> j) & 1) bl.push_back(j);
-    patterns.push_back({{"mask", pats[i].first},
-                        {"bits", bl},
-                        {"count", pats[i].second},
-                        {"p", s.samples ? static_cast<double>(pats[i].second) / s.samples : 0.0}});
+  const json patterns = patterns_to_json(s.patterns, s.acc_bits, s.samples, top_patterns);
+  // The same statistics per operand class (docs/errmodel.md, "classes").
+  json by_class = json::array();
+  for (size_t k = 0; k < s.classes.size(); ++k) {
+    const ClassCounts& c = s.classes[k];
+    json cbits = json::array();
+    for (int j = 0; j < s.acc_bits; ++j) cbits.push_back(bit_to_json(j, c.bit_errors[j], c.samples));
+    by_class.push_back({{"class", k},
+                        {"name", operand_class_name(static_cast<int>(k))},
+                        {"samples", c.samples},
+                        {"cycles_with_error", c.cycles_with_error},
+                        {"p_any_error", c.samples ? static_cast<double>(c.cycles_with_error) / c.samples : 0.0},
+                        {"bits", cbits},
+                        {"error_patterns", patterns_to_json(c.patterns, s.acc_bits, c.samples, top_patterns)}});
   }
   return {{"voltage", voltage},
           {"corner", corner},
@@ -262,7 +297,8 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
           {"settle_hist_bin_ns", bin_ns},
           {"bits", bits},
           {"error_values", values},
-          {"error_patterns", patterns}};
+          {"error_patterns", patterns},
+          {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}};
 }
 
 }  // namespace vosa::dta

@@ -6,10 +6,18 @@
 //   std::mt19937_64 rng(42);
 //   std::uint64_t flip = pt.sample_mask(rng);       // XOR into the accumulator bits
 //   std::int64_t delta = pt.sample_error_value(rng); // or add to the accumulator value
+//
+// Operand classes (optional per point, docs/errmodel.md "classes"): the same
+// statistics split by a class of the PE-cycle, operand_class(prev_act, act,
+// weight). An injector that knows the operands draws a hit with
+// pt.p_any_error(cls) and then the mask with pt.sample_mask_given_error(cls, rng);
+// without classes in the file both fall back to the whole-point statistics.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -17,6 +25,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vosa {
@@ -28,9 +37,46 @@ class ErrorModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// 95 % Wilson score interval of k successes in n trials (the `ci95` of the
+// file; valid at k = 0), clamped so it always contains k / n.
+inline std::pair<double, double> wilson95(std::uint64_t k, std::uint64_t n) {
+  if (n == 0) return {0.0, 1.0};
+  const double z = 1.959963984540054, p = static_cast<double>(k) / n, nn = static_cast<double>(n);
+  const double denom = 1 + z * z / nn;
+  const double centre = (p + z * z / (2 * nn)) / denom;
+  const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
+  return {std::min(p, std::max(0.0, centre - half)), std::max(p, std::min(1.0, centre + half))};
+}
+
+// Operand classes of a PE-cycle, scheme "product-change-v1". Timing errors
+// come from transitions: with a stationary weight the multiplier output
+// changes by |act - prev_act| * |weight| from one cycle to the next, and the
+// larger that step, the higher the product and accumulator bits that switch
+// and the longer the carry paths that must settle (docs/errmodel.md measures
+// the rate per class on real layers). Classes by d = |act - prev_act| * |weight|:
+//   0 dprod_0          d = 0 (activation repeats, or weight 0): the adder alone switches
+//   1 dprod_1_127      1 <= d < 2^7
+//   2 dprod_128_511    2^7 <= d < 2^9
+//   3 dprod_512_2047   2^9 <= d < 2^11
+//   4 dprod_2048p      d >= 2^11
+// prev_act is the activation the PE held in the cycle before (0 after reset).
+constexpr const char* kOperandClassScheme = "product-change-v1";
+constexpr int kOperandClasses = 5;
+inline int operand_class(std::int64_t prev_act, std::int64_t act, std::int64_t weight) {
+  const std::uint64_t da = static_cast<std::uint64_t>(act > prev_act ? act - prev_act : prev_act - act);
+  const std::uint64_t d = da * static_cast<std::uint64_t>(weight < 0 ? -weight : weight);
+  return d == 0 ? 0 : d < (1u << 7) ? 1 : d < (1u << 9) ? 2 : d < (1u << 11) ? 3 : 4;
+}
+inline const char* operand_class_name(int cls) {
+  static constexpr std::array<const char*, kOperandClasses> names = {
+      "dprod_0", "dprod_1_127", "dprod_128_511", "dprod_512_2047", "dprod_2048p"};
+  return cls >= 0 && cls < kOperandClasses ? names[cls] : "unknown";
+}
+
 struct ErrorModelPoint {
   struct Bit {
     int bit = 0;
+    std::uint64_t errors = 0;
     double p_error = 0, ci_low = 0, ci_high = 0, mean_settle_ns = 0;
   };
   struct Value {
@@ -41,12 +87,21 @@ struct ErrorModelPoint {
     std::uint64_t mask = 0;
     std::uint64_t count = 0;
   };
+  // Statistics of the PE-cycles of one operand class (same meaning as the
+  // point's own fields, restricted to that class).
+  struct ClassStats {
+    std::uint64_t samples = 0, cycles_with_error = 0;
+    std::vector<Bit> bits;
+    std::vector<Pattern> patterns;
+    double p_any_error() const { return samples ? static_cast<double>(cycles_with_error) / samples : 0.0; }
+  };
   double voltage = 0, period_ns = 0;
   std::string corner, delay_source;
   std::uint64_t samples = 0, cycles_with_error = 0;
   std::vector<Bit> bits;
   std::vector<Value> error_values;  // captured - correct, over all erroneous cycles
   std::vector<Pattern> patterns;    // most frequent joint error masks
+  std::vector<ClassStats> classes;  // by operand_class(); empty when the file has none
 
   double p_error(int bit) const {
     for (const auto& b : bits)
@@ -82,6 +137,37 @@ struct ErrorModelPoint {
       if (std::uint64_t m = sample_mask_independent(rng)) return m;
     return patterns.empty() ? 0 : patterns.front().mask;
   }
+  bool has_classes() const { return !classes.empty(); }
+  int class_of(std::int64_t prev_act, std::int64_t act, std::int64_t weight) const {
+    return operand_class(prev_act, act, weight);
+  }
+  // P(some bit fails) in a cycle of class cls; the whole point's rate when the
+  // file has no classes or never saw that class.
+  double p_any_error(int cls) const {
+    const ClassStats* c = class_stats(cls);
+    return c ? c->p_any_error() : p_any_error();
+  }
+  // Upper bound of p_any_error(cls) over all classes: the rate at which an
+  // injector draws candidate hits before thinning them to p(cls) / p_max.
+  double p_any_error_max() const {
+    double p = has_classes() ? 0.0 : p_any_error();
+    for (int k = 0; k < static_cast<int>(classes.size()); ++k) p = std::max(p, p_any_error(k));
+    return p;
+  }
+  // A non-zero error mask for a cycle known to fail: a recorded joint pattern
+  // with its frequency among the erroneous cycles, else (the mass of
+  // unrecorded patterns) independent bits at their rates among those
+  // unrecorded cycles, redrawn until one fails.
+  template <class Rng>
+  std::uint64_t sample_mask_given_error(Rng& rng) const {
+    return sample_given_error(cycles_with_error, bits, patterns, rng);
+  }
+  template <class Rng>
+  std::uint64_t sample_mask_given_error(int cls, Rng& rng) const {
+    const ClassStats* c = class_stats(cls);
+    if (!c || c->cycles_with_error == 0) return sample_mask_given_error(rng);
+    return sample_given_error(c->cycles_with_error, c->bits, c->patterns, rng);
+  }
   // Signed error value (captured - correct) for one PE-cycle; 0 when no error.
   template <class Rng>
   std::int64_t sample_error_value(Rng& rng) const {
@@ -94,12 +180,49 @@ struct ErrorModelPoint {
     }
     return 0;
   }
+
+ private:
+  const ClassStats* class_stats(int cls) const {
+    if (cls < 0 || cls >= static_cast<int>(classes.size()) || classes[cls].samples == 0) return nullptr;
+    return &classes[cls];
+  }
+  template <class Rng>
+  static std::uint64_t sample_given_error(std::uint64_t with_error, const std::vector<Bit>& bit_stats,
+                                          const std::vector<Pattern>& pats, Rng& rng) {
+    if (with_error == 0) return 0;
+    std::uniform_int_distribution<std::uint64_t> d(0, with_error - 1);
+    std::uint64_t x = d(rng);
+    for (const auto& p : pats) {
+      if (x < p.count) return p.mask;
+      x -= p.count;
+    }
+    // Per-bit rates among the unrecorded erroneous cycles.
+    std::uint64_t rest = with_error;
+    for (const auto& p : pats) rest -= std::min(rest, p.count);
+    std::vector<std::pair<int, double>> q;
+    for (const auto& b : bit_stats) {
+      std::uint64_t e = b.errors;
+      for (const auto& p : pats)
+        if ((p.mask >> b.bit) & 1) e -= std::min(e, p.count);
+      if (e) q.emplace_back(b.bit, std::min(1.0, static_cast<double>(e) / std::max<std::uint64_t>(rest, 1)));
+    }
+    if (q.empty()) return pats.empty() ? 0 : pats.front().mask;
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int tries = 0; tries < 10000; ++tries) {
+      std::uint64_t m = 0;
+      for (const auto& [bit, p] : q)
+        if (u(rng) < p) m |= std::uint64_t{1} << bit;
+      if (m) return m;
+    }
+    return std::uint64_t{1} << q.front().first;
+  }
 };
 
 class ErrorModel {
  public:
   int schema_version = 0;
   std::string pdk, module, dataflow, netlist_hash, operand_source;
+  std::string class_scheme;  // operand-class scheme of the points' classes ("" when none)
   int acc_bits = 0;
   bool is_signed = true;
   std::vector<ErrorModelPoint> points;
@@ -146,19 +269,31 @@ class ErrorModel {
         pt.delay_source = p.at("delay_source").get<std::string>();
         pt.samples = p.at("samples").get<std::uint64_t>();
         pt.cycles_with_error = p.at("cycles_with_error").get<std::uint64_t>();
-        for (const auto& b : p.at("bits")) {
-          ErrorModelPoint::Bit bit;
-          bit.bit = b.at("bit").get<int>();
-          bit.p_error = b.at("p_error").get<double>();
-          bit.ci_low = b.at("ci95").at(0).get<double>();
-          bit.ci_high = b.at("ci95").at(1).get<double>();
-          bit.mean_settle_ns = b.value("mean_settle_ns", 0.0);
-          pt.bits.push_back(bit);
-        }
+        pt.bits = read_bits(p.at("bits"), pt.samples);
         for (const auto& v : p.at("error_values"))
           pt.error_values.push_back({v.at("value").get<std::int64_t>(), v.at("count").get<std::uint64_t>()});
-        for (const auto& q : p.at("error_patterns"))
-          pt.patterns.push_back({q.at("mask").get<std::uint64_t>(), q.at("count").get<std::uint64_t>()});
+        pt.patterns = read_patterns(p.at("error_patterns"));
+        if (p.contains("classes")) {
+          field = "points[].classes";
+          const auto& c = p.at("classes");
+          const std::string scheme = c.at("scheme").get<std::string>();
+          if (scheme != kOperandClassScheme)
+            throw ErrorModelError(path + ": operand class scheme '" + scheme +
+                                  "' is not supported (this reader knows '" + kOperandClassScheme + "')");
+          m.class_scheme = scheme;
+          pt.classes.resize(kOperandClasses);
+          for (const auto& k : c.at("by_class")) {
+            const int id = k.at("class").get<int>();
+            if (id < 0 || id >= kOperandClasses)
+              throw ErrorModelError(path + ": operand class " + std::to_string(id) + " is out of range");
+            auto& cs = pt.classes[id];
+            cs.samples = k.at("samples").get<std::uint64_t>();
+            cs.cycles_with_error = k.at("cycles_with_error").get<std::uint64_t>();
+            cs.bits = read_bits(k.at("bits"), cs.samples);
+            cs.patterns = read_patterns(k.at("error_patterns"));
+          }
+          field = "points";
+        }
         m.points.push_back(std::move(pt));
       }
     } catch (const nlohmann::json::exception& e) {
@@ -166,6 +301,28 @@ class ErrorModel {
     }
     if (m.points.empty()) throw ErrorModelError(path + ": no points");
     return m;
+  }
+
+  // Per-bit entries; `errors` is optional (older files): then p_error * samples.
+  static std::vector<ErrorModelPoint::Bit> read_bits(const nlohmann::json& bits, std::uint64_t samples) {
+    std::vector<ErrorModelPoint::Bit> out;
+    for (const auto& b : bits) {
+      ErrorModelPoint::Bit bit;
+      bit.bit = b.at("bit").get<int>();
+      bit.p_error = b.at("p_error").get<double>();
+      bit.errors = b.contains("errors") ? b.at("errors").get<std::uint64_t>()
+                                        : static_cast<std::uint64_t>(std::llround(bit.p_error * samples));
+      bit.ci_low = b.at("ci95").at(0).get<double>();
+      bit.ci_high = b.at("ci95").at(1).get<double>();
+      bit.mean_settle_ns = b.value("mean_settle_ns", 0.0);
+      out.push_back(bit);
+    }
+    return out;
+  }
+  static std::vector<ErrorModelPoint::Pattern> read_patterns(const nlohmann::json& pats) {
+    std::vector<ErrorModelPoint::Pattern> out;
+    for (const auto& q : pats) out.push_back({q.at("mask").get<std::uint64_t>(), q.at("count").get<std::uint64_t>()});
+    return out;
   }
 
   // The point closest to (voltage, period): exact matches first, else the

@@ -30,6 +30,19 @@ struct PeBinding {
 
 PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow);
 
+// The statistics of one operand class (vosa::operand_class, error_model.hpp).
+struct ClassCounts {
+  std::uint64_t samples = 0, cycles_with_error = 0;
+  std::vector<std::uint64_t> bit_errors;
+  std::unordered_map<std::uint64_t, std::uint64_t> patterns;
+};
+
+// One cycle in which the output register captured a wrong value.
+struct ErrorCycle {
+  std::uint64_t cycle = 0;  // record index in the trace
+  std::uint64_t settled = 0, captured = 0;  // acc_bits-wide register contents
+};
+
 struct PointStats {
   int acc_bits = 0;
   std::int32_t period_ps = 0;
@@ -42,6 +55,8 @@ struct PointStats {
   std::uint64_t cycles_with_error = 0;
   std::uint64_t settled_mismatches = 0;  // netlist vs arithmetic (must stay 0)
   std::uint64_t events = 0;
+  std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
+  std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   static constexpr int kSettleBins = 20;
 
   void init(int bits, std::int32_t period);
@@ -54,6 +69,7 @@ struct RunOptions {
   std::vector<std::uint64_t>* captured_log = nullptr;  // per cycle output value (optional)
   // Per simulated cycle (priming cycles included): a_i, w_i, psum_i as applied.
   std::vector<std::array<std::int64_t, 3>>* input_log = nullptr;
+  bool record_error_cycles = false;  // fill PointStats::error_cycles
 };
 
 // Simulates records [begin, end) (each one cycle; record begin-1, if any,
