@@ -281,10 +281,13 @@ std::string render_params_header(const ArrayConfig& c) {
     << "constexpr int kLevels = " << (c.has_controller() ? c.islands.levels : 0) << ";\n"
     << "constexpr int kSettleCycles = " << (c.has_controller() ? c.islands.settle_cycles : 0) << ";\n"
     << "constexpr const char* kConfigHash = \"" << config_hash(c) << "\";\n";
-  if (c.has_controller()) {
+  {
+    // Always emitted (all 0 without a controller) so testbenches can index it
+    // for any config.
     std::vector<int> island_of(static_cast<std::size_t>(c.cols), 0);
-    for (std::size_t i = 0; i < c.islands.groups.size(); ++i)
-      for (int col : c.islands.groups[i]) island_of[static_cast<std::size_t>(col)] = static_cast<int>(i);
+    if (c.has_controller())
+      for (std::size_t i = 0; i < c.islands.groups.size(); ++i)
+        for (int col : c.islands.groups[i]) island_of[static_cast<std::size_t>(col)] = static_cast<int>(i);
     s << "// Island of each column.\nconstexpr int kIslandOfColumn[" << c.cols << "] = {";
     for (int col = 0; col < c.cols; ++col) s << (col ? ", " : "") << island_of[static_cast<std::size_t>(col)];
     s << "};\n";

@@ -13,9 +13,20 @@
 //   vosa_layers --model M --data D [-n N] [--input-encoding raw|pixels]
 //               [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]
 //               [--corrupt-first-weight]   (checks the checker: flips one weight, must fail)
+//               [--errmodel F --voltages V[,V...] [--period-ns P] [--seed S]]
 // Exit status 0 only when every accumulator of every layer matched.
+//
+// With --errmodel (the RTL built with +define+VOSA_INJECT_ERRORS) the PEs take
+// timing errors drawn from the model at each island's voltage
+// (array_error_source.hpp). Then every GEMM's outputs are checked bit-exact
+// against the replay of the injected masks (vosa/injection_replay.hpp: the
+// Razor/TE-Drop hardware does what the injection model says), the network
+// runs on the faulty accumulators, and top-1 is reported against the
+// error-free engine on the same inputs.
 #include "Vvosa_top.h"
+#include "array_error_source.hpp"
 #include "vosa/array_driver.hpp"
+#include "vosa/error_model.hpp"
 #include "vosa/engine.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/layer_trace.hpp"
@@ -45,7 +56,37 @@ struct Options {
   int trace_row = -1, trace_col = -1;
   size_t trace_records = 100000;
   bool corrupt_first_weight = false;  // self-check of the checker: must end in a mismatch
+  std::string errmodel;               // inject timing errors drawn from this model
+  std::vector<double> voltages;       // per island (one value: every island)
+  double period_ns = 0;               // 0: the model's only period
+  uint64_t seed = 1;
 };
+
+std::unique_ptr<vosa::ArrayErrorSource> g_errors;
+const vosa::ArrayDriver<Vvosa_top>* g_driver = nullptr;
+
+}  // namespace
+
+// Called by every PE at every capture of its output register when the RTL is
+// built with VOSA_INJECT_ERRORS (see rtl_templates/vosa_pe_ws.v).
+extern "C" long long vosa_inject_mask(int row, int col) {
+  if (!g_errors || !g_driver) return 0;
+  return static_cast<long long>(g_errors->draw(g_driver->edge_index(), row, col));
+}
+
+namespace {
+
+std::vector<double> parse_list(const std::string& text) {
+  std::vector<double> v;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    const size_t comma = text.find(',', pos);
+    v.push_back(std::stod(text.substr(pos, comma - pos)));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return v;
+}
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
@@ -80,12 +121,30 @@ Options parse(int argc, char** argv) {
       if (std::sscanf(value().c_str(), "%d,%d", &o.trace_row, &o.trace_col) != 2) usage("--trace-pe is ROW,COL");
     } else if (arg == "--trace-records") o.trace_records = std::stoul(value());
     else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
+    else if (arg == "--errmodel") o.errmodel = value();
+    else if (arg == "--voltages") o.voltages = parse_list(value());
+    else if (arg == "--period-ns") o.period_ns = std::stod(value());
+    else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg.rfind("+verilator", 0) == 0) continue;
     else usage(("unknown argument " + arg).c_str());
   }
   if (o.model.empty() || o.data.empty()) usage("--model and --data are required");
   if (!o.trace_dir.empty() && o.trace_row < 0) usage("--trace-dir needs --trace-pe ROW,COL");
+  if (!o.errmodel.empty() && o.voltages.empty()) usage("--errmodel needs --voltages V[,V...] (one per island)");
   return o;
+}
+
+// The model's point at exactly this voltage (and period; 0: its only one).
+const vosa::ErrorModelPoint& model_point(const vosa::ErrorModel& m, const std::string& path, double volts,
+                                         double period_ns) {
+  std::string have;
+  for (const auto& pt : m.points) {
+    if (std::abs(pt.voltage - volts) < 1e-6 && (period_ns <= 0 || std::abs(pt.period_ns - period_ns) < 1e-6))
+      return pt;
+    have += (have.empty() ? "" : ", ") + std::to_string(pt.voltage) + " V/" + std::to_string(pt.period_ns) + " ns";
+  }
+  throw std::runtime_error(path + ": no point at " + std::to_string(volts) + " V" +
+                           (period_ns > 0 ? " and " + std::to_string(period_ns) + " ns" : "") + " (it has " + have + ")");
 }
 
 struct LayerStats {
@@ -109,12 +168,42 @@ int run(const Options& o) {
     throw std::runtime_error("--trace-pe " + std::to_string(o.trace_row) + "," + std::to_string(o.trace_col) +
                              " is outside the " + std::to_string(ap.rows) + "x" + std::to_string(ap.cols) + " array");
   if (!o.trace_dir.empty()) std::filesystem::create_directories(o.trace_dir);
+  std::unique_ptr<ErrorModel> errmodel;
+  const RazorSemantics razor{vosa_params::kRazorMask, vosa_params::kRazorCorrect};
+  if (!o.errmodel.empty()) {
+#ifndef VOSA_INJECT_ERRORS
+    throw std::runtime_error("--errmodel needs the testbench built with VOSA_INJECT_ERRORS (run_layers.sh INJECT=1)");
+#endif
+    errmodel = std::make_unique<ErrorModel>(ErrorModel::load(o.errmodel));
+    if (errmodel->acc_bits != ap.acc_bits)
+      throw std::runtime_error(o.errmodel + ": the model is of a PE with a " + std::to_string(errmodel->acc_bits) +
+                               "-bit accumulator, the array's is " + std::to_string(ap.acc_bits) + " bits");
+    std::vector<int> island_of(static_cast<size_t>(ap.cols), 0);
+    for (int c = 0; c < ap.cols; ++c) island_of[static_cast<size_t>(c)] = vosa_params::kIslandOfColumn[c];
+    const int islands = std::max(1, ap.islands);
+    std::vector<double> v = o.voltages;
+    if (v.size() == 1) v.assign(static_cast<size_t>(islands), v.front());
+    if (static_cast<int>(v.size()) != islands)
+      throw std::runtime_error("--voltages has " + std::to_string(o.voltages.size()) + " values, the array has " +
+                               std::to_string(islands) + " island(s)");
+    std::vector<const ErrorModelPoint*> points;
+    for (double volts : v) points.push_back(&model_point(*errmodel, o.errmodel, volts, o.period_ns));
+    g_errors = std::make_unique<ArrayErrorSource>(ap, island_of, o.seed);
+    g_errors->set_points(points);
+    g_driver = &drv;
+    std::printf("vosa_layers: injecting timing errors from %s at", o.errmodel.c_str());
+    for (size_t i = 0; i < points.size(); ++i)
+      std::printf(" %.3f V (%s, p_any %.3g)", points[i]->voltage, points[i]->delay_source.c_str(),
+                  points[i]->p_any_error());
+    std::printf("; Razor mask 0x%llx %s\n", static_cast<unsigned long long>(razor.protected_mask),
+                razor.protected_mask ? (razor.correct ? "correct" : "TE-Drop") : "(none)");
+  }
   std::printf("vosa_layers: %s on a %dx%d %s array (acc %d bits), %zu input(s)\n", o.model.c_str(), ap.rows, ap.cols,
               ap.weight_stationary ? "weight-stationary" : "output-stationary", ap.acc_bits, o.count);
 
   std::map<size_t, std::vector<int64_t>> corrections;
   std::map<size_t, LayerStats> stats;
-  uint64_t total_mismatches = 0, agree = 0, correct_array = 0, correct_engine = 0;
+  uint64_t total_mismatches = 0, agree = 0, correct_array = 0, correct_engine = 0, replay_mismatches = 0;
   double array_seconds = 0;
   uint64_t array_macs = 0;
   const size_t count = std::min(o.count, data.samples.size());
@@ -133,7 +222,22 @@ int run(const Options& o) {
         const std::vector<int32_t> a(g.a.begin(), g.a.end());
         std::vector<int32_t> b(g.b.begin(), g.b.end());
         if (o.corrupt_first_weight && s == 0 && stats.empty() && &g == &gemms.front()) b[0] = b[0] == 1 ? 2 : 1;
+        if (g_errors) {
+          drv.accept_edges_.clear();
+          g_errors->log().clear();
+          g_errors->set_gemm(&a, &b, g.m, g.k, g.n, &drv.accept_edges_, 0);
+        }
         results.push_back(drv.gemm(a, b, g.m, g.k, g.n));
+        if (g_errors) {
+          // The array must output exactly what the injected masks imply.
+          const auto replay = replay_injected_gemm(ap, razor, a, b, g.m, g.k, g.n, drv.accept_edges_, g_errors->log());
+          if (replay != results.back()) {
+            ++replay_mismatches;
+            std::printf("MISMATCH input %zu operator %zu: the array's outputs differ from the replay of %zu injected "
+                        "errors\n", s, p.index, g_errors->log().size());
+          }
+          g_errors->set_gemm(nullptr, nullptr, 0, 0, 0, nullptr, 0);
+        }
         if (!o.trace_dir.empty() && s == 0 && &g == &gemms.front()) {
           const std::string name = o.trace_dir + "/op" + std::to_string(p.index) + "_" +
                                    tflite::to_string(p.op->type) + "_pe" + std::to_string(o.trace_row) + "_" +
@@ -157,7 +261,7 @@ int run(const Options& o) {
       uint64_t bad = 0;
       for (size_t i = 0; i < acc.size(); ++i) {
         if (from_array[i] != acc[i]) {
-          if (bad == 0)
+          if (bad == 0 && !g_errors)
             std::printf("MISMATCH input %zu operator %zu (%s): accumulator [%zu][%zu] array %d, engine %d\n", s,
                         p.index, st.name.c_str(), i / static_cast<size_t>(p.geometry.out_c),
                         i % static_cast<size_t>(p.geometry.out_c), from_array[i], acc[i]);
@@ -188,7 +292,21 @@ int run(const Options& o) {
                                   : 0.0;
     std::printf("%-5zu %-18s %7d %6d %6d %5d %12llu %12llu %5.1f%% %s\n", index, st.name.c_str(), st.m, st.k, st.n,
                 st.gemms, static_cast<unsigned long long>(st.macs), static_cast<unsigned long long>(st.cycles),
-                100.0 * util, st.mismatches ? "MISMATCH" : "bit-exact");
+                100.0 * util,
+                g_errors ? (std::to_string(st.mismatches) + " differ from error-free").c_str()
+                         : (st.mismatches ? "MISMATCH" : "bit-exact"));
+  }
+  if (g_errors) {
+    std::printf("injection: %llu PE captures, %llu errors injected (%.3g per capture); %llu GEMMs differ from the "
+                "replay of their injected errors\n",
+                static_cast<unsigned long long>(g_errors->captures()), static_cast<unsigned long long>(g_errors->hits()),
+                g_errors->captures() ? static_cast<double>(g_errors->hits()) / g_errors->captures() : 0.0,
+                static_cast<unsigned long long>(replay_mismatches));
+    std::printf("summary: %zu layers x %zu input(s) with timing errors; top-1 array %llu/%zu, error-free engine "
+                "%llu/%zu\n",
+                stats.size(), count, static_cast<unsigned long long>(correct_array), count,
+                static_cast<unsigned long long>(correct_engine), count);
+    return replay_mismatches == 0 ? 0 : 1;
   }
   std::printf("summary: %zu layers x %zu input(s), %llu accumulator mismatches; outputs identical for %llu/%zu; "
               "top-1 array %llu/%zu, engine %llu/%zu\n",
@@ -205,8 +323,8 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   Verilated::commandArgs(argc, argv);
-  const Options o = parse(argc, argv);
   try {
+    const Options o = parse(argc, argv);
     return run(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vosa_layers: error: %s\n", e.what());

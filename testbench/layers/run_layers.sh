@@ -3,6 +3,8 @@
 #   testbench/layers/run_layers.sh DESIGN_DIR OBJ_DIR CMAKE_BUILD_DIR [vosa_layers args...]
 # CMAKE_BUILD_DIR holds the built engine libraries (make setup / cmake --build).
 # The Verilated program is rebuilt only when its sources or libraries changed.
+# INJECT=1 builds it with +define+VOSA_INJECT_ERRORS (timing errors from an
+# error model: vosa_layers --errmodel ...); use a separate OBJ_DIR for it.
 set -euo pipefail
 if [ $# -lt 3 ]; then
   echo "usage: $0 DESIGN_DIR OBJ_DIR CMAKE_BUILD_DIR [vosa_layers args...]" >&2
@@ -26,11 +28,15 @@ for lib in "${LIBS[@]}"; do
   [ -f "$lib" ] || { echo "run_layers: missing $lib (build the project first: make setup)" >&2; exit 1; }
 done
 MAIN="$ROOT/testbench/layers/layers_main.cpp"
+HEADERS=("$ROOT/testbench/layers/array_error_source.hpp" "$ROOT/characterization/include/vosa/error_model.hpp"
+  "$ROOT/testbench/array/include/vosa/injection_replay.hpp" "$ROOT/testbench/array/include/vosa/array_driver.hpp")
 stamp="$OBJ_DIR/vosa_sim"
-if [ ! -x "$stamp" ] || [ -n "$(find "$MAIN" "${LIBS[@]}" "$DESIGN_DIR/rtl" -newer "$stamp" 2>/dev/null | head -1)" ]; then
+if [ ! -x "$stamp" ] || [ -n "$(find "$MAIN" "${HEADERS[@]}" "${LIBS[@]}" "$DESIGN_DIR/rtl" -newer "$stamp" 2>/dev/null | head -1)" ]; then
   INCLUDES="-I$ROOT/testbench/engine/include -I$ROOT/testbench/lowering/include -I$ROOT/testbench/tflite/include"
-  INCLUDES+=" -I$ROOT/characterization/trace/include"
-  TB_CFLAGS="$INCLUDES" VERILATOR_FLAGS="-LDFLAGS -pthread" \
+  INCLUDES+=" -I$ROOT/characterization/trace/include -I$ROOT/characterization/include"
+  DEFINES="" VFLAGS="-LDFLAGS -pthread"
+  if [ "${INJECT:-0}" = 1 ]; then DEFINES="-DVOSA_INJECT_ERRORS"; VFLAGS+=" +define+VOSA_INJECT_ERRORS"; fi
+  TB_CFLAGS="$INCLUDES $DEFINES" VERILATOR_FLAGS="$VFLAGS" \
     "$ROOT/testbench/build_verilated.sh" "$DESIGN_DIR" "$OBJ_DIR" "$MAIN" "${LIBS[@]}" >/dev/null
 fi
 exec "$OBJ_DIR/vosa_sim" "$@"

@@ -20,4 +20,6 @@ constexpr int kIslands = 0;
 constexpr int kLevels = 0;
 constexpr int kSettleCycles = 0;
 constexpr const char* kConfigHash = "9b10839536868dd4";
+// Island of each column.
+constexpr int kIslandOfColumn[7] = {0, 0, 0, 0, 0, 0, 0};
 }  // namespace vosa_params

@@ -1,0 +1,146 @@
+// Timing errors for the Verilated array, drawn from an error model
+// (errmodel.json) at each island's voltage: the source behind the DPI
+// function vosa_inject_mask(row, col) that every PE calls at every capture of
+// its output register when the RTL is built with +define+VOSA_INJECT_ERRORS.
+//
+// Per PE it counts down a geometric number of captures to the next error at
+// the largest per-class error probability of the PE's island, then accepts
+// the candidate with p(class)/p_max, the class being the operand class of
+// what the PE holds at that edge (vosa::operand_class: previous and current
+// activation, weight). That is the same thinning the engine's injector
+// (vosa/inject.hpp) uses, so both draw from one distribution. Every mask it
+// returns is logged for vosa::replay_injected_gemm.
+#pragma once
+
+#include "vosa/array_driver.hpp"
+#include "vosa/error_model.hpp"
+#include "vosa/injection_replay.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vosa {
+
+class ArrayErrorSource {
+ public:
+  ArrayErrorSource(const ArrayParams& p, std::vector<int> island_of_column, std::uint64_t seed)
+      : p_(p), island_of_column_(std::move(island_of_column)), rng_(seed) {
+    if (static_cast<int>(island_of_column_.size()) != p_.cols)
+      throw std::runtime_error("island map has " + std::to_string(island_of_column_.size()) + " columns, the array " +
+                               std::to_string(p_.cols));
+    countdown_.assign(static_cast<std::size_t>(p_.rows) * p_.cols, 0);
+  }
+
+  // The error-model point of each island for the layer about to run (null:
+  // no errors in that island).
+  void set_points(std::vector<const ErrorModelPoint*> island_points) {
+    points_ = std::move(island_points);
+    for (int r = 0; r < p_.rows; ++r)
+      for (int c = 0; c < p_.cols; ++c) redraw(r, c);  // memoryless: a fresh start is exact
+  }
+
+  // The GEMM the array is about to run (operands of the PE captures) and the
+  // driver's accept edges (filled while it runs).
+  void set_gemm(const std::vector<std::int32_t>* a, const std::vector<std::int32_t>* b, int m, int k, int n,
+                const std::vector<std::uint64_t>* accept_edges, std::size_t accept_base) {
+    a_ = a, b_ = b, m_ = m, k_ = k, n_ = n, accept_ = accept_edges, accept_base_ = accept_base;
+  }
+
+  InjectionLog& log() { return log_; }
+  std::uint64_t captures() const { return captures_; }
+  std::uint64_t hits() const { return hits_; }
+
+  // One PE capture at active edge `edge`.
+  std::uint64_t draw(std::uint64_t edge, int row, int col) {
+    ++captures_;
+    const std::size_t i = static_cast<std::size_t>(row) * p_.cols + col;
+    if (countdown_[i] > 1) {
+      --countdown_[i];
+      return 0;
+    }
+    const ErrorModelPoint* pt = point_of(col);
+    if (!pt) return 0;
+    redraw(row, col);
+    const int cls = operand_class_at(edge, row, col);
+    const double p_max = pt->p_any_error_max();
+    if (std::uniform_real_distribution<double>(0.0, 1.0)(rng_) * p_max >= pt->p_any_error(cls)) return 0;
+    const std::uint64_t acc_mask = p_.acc_bits >= 64 ? ~0ULL : (1ULL << p_.acc_bits) - 1;
+    const std::uint64_t mask = pt->sample_mask_given_error(cls, rng_) & acc_mask;
+    if (!mask) return 0;
+    ++hits_;
+    log_[{edge, row, col}] = mask;
+    return mask;
+  }
+
+ private:
+  const ErrorModelPoint* point_of(int col) const {
+    const int island = island_of_column_[static_cast<std::size_t>(col)];
+    return island < static_cast<int>(points_.size()) ? points_[static_cast<std::size_t>(island)] : nullptr;
+  }
+
+  void redraw(int row, int col) {
+    const ErrorModelPoint* pt = point_of(col);
+    const double p = pt ? pt->p_any_error_max() : 0.0;
+    std::uint64_t& c = countdown_[static_cast<std::size_t>(row) * p_.cols + col];
+    if (p <= 0.0) {
+      c = ~0ULL;
+    } else if (p >= 1.0) {
+      c = 1;
+    } else {
+      const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+      const double gap = std::floor(std::log1p(-u) / std::log1p(-p)) + 1.0;  // captures until the next candidate
+      c = gap >= 1e18 ? ~0ULL : static_cast<std::uint64_t>(gap);
+    }
+  }
+
+  // Activation the PE (row, col) holds at `edge`: row mi of the tile whose
+  // accept edge is edge - row - col - 1; bubbles hold 0.
+  std::int64_t activation_at(std::uint64_t edge, int row, int col, int* tile_out) const {
+    if (!a_ || !accept_ || edge < static_cast<std::uint64_t>(row + col + 1)) return 0;
+    const std::uint64_t t = edge - static_cast<std::uint64_t>(row + col + 1);
+    const auto begin = accept_->begin() + static_cast<std::ptrdiff_t>(accept_base_);
+    const auto it = std::lower_bound(begin, accept_->end(), t);
+    if (it == accept_->end() || *it != t) return 0;
+    const std::size_t idx = static_cast<std::size_t>(it - begin);
+    const int mi = static_cast<int>(idx % static_cast<std::size_t>(m_));
+    const int tile = static_cast<int>(idx / static_cast<std::size_t>(m_));
+    const int k_tiles = (k_ + p_.rows - 1) / p_.rows;
+    const int kk = (tile % k_tiles) * p_.rows + row;
+    if (tile_out) *tile_out = tile;
+    return kk < k_ ? (*a_)[static_cast<std::size_t>(mi) * k_ + kk] : 0;
+  }
+
+  int operand_class_at(std::uint64_t edge, int row, int col) const {
+    int tile = -1, prev_tile = -1;
+    const std::int64_t act = activation_at(edge, row, col, &tile);
+    std::int64_t prev = edge > 0 ? activation_at(edge - 1, row, col, &prev_tile) : 0;
+    if (prev_tile != tile) prev = 0;  // a weight load or bubble separates the tiles
+    std::int64_t weight = 0;
+    if (tile >= 0) {
+      const int k_tiles = (k_ + p_.rows - 1) / p_.rows;
+      const int kk = (tile % k_tiles) * p_.rows + row, nn = (tile / k_tiles) * p_.cols + col;
+      if (kk < k_ && nn < n_) weight = (*b_)[static_cast<std::size_t>(kk) * n_ + nn];
+    }
+    return operand_class(prev, act, weight);
+  }
+
+  ArrayParams p_;
+  std::vector<int> island_of_column_;
+  std::mt19937_64 rng_;
+  std::vector<const ErrorModelPoint*> points_;
+  std::vector<std::uint64_t> countdown_;
+  const std::vector<std::int32_t>* a_ = nullptr;
+  const std::vector<std::int32_t>* b_ = nullptr;
+  int m_ = 0, k_ = 0, n_ = 0;
+  const std::vector<std::uint64_t>* accept_ = nullptr;
+  std::size_t accept_base_ = 0;
+  InjectionLog log_;
+  std::uint64_t captures_ = 0, hits_ = 0;
+};
+
+}  // namespace vosa
