@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Timing errors in the Verilated array (testbench/layers with INJECT=1): PE
+# output registers take errors drawn from an error model (a hand-written
+# fixture, tests/dnn/configs/errmodel_fixture.json: the mechanism is under
+# test, not the rates). Every GEMM must equal the replay of its injected errors
+# (vosa/injection_replay.hpp); with every bit Razor-protected (policy correct)
+# every accumulator must still be exact.
+#   layers_inject_test.sh VOSA CMAKE_BUILD_DIR CONFIG EXPECT WORK_DIR
+#   EXPECT: exact    every accumulator equals the error-free engine's
+#           faulty   some accumulators differ (unprotected bits or TE-Drop)
+set -uo pipefail
+VOSA="$1"; BUILD="$2"; CONFIG="$3"; EXPECT="$4"; WORK="$5"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+DATA="${VOSA_DATA_DIR:-$ROOT/../shared}"
+fail() { echo "FAIL: $*"; exit 1; }
+RESNET="$DATA/dnn/ic_resnet8_cifar10"
+for p in "$RESNET/model/pretrainedResnet_quant.tflite" "$RESNET/data/ic01"; do
+  [ -e "$p" ] || fail "missing test data: $p (set VOSA_DATA_DIR)"
+done
+rm -rf "$WORK" && mkdir -p "$WORK"
+"$VOSA" generate --config "$CONFIG" --out "$WORK/design" -q || fail "vosa generate $CONFIG"
+INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
+  --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 2 \
+  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages 0.9,1.0 --seed 7 \
+  > "$WORK/inject.log" 2>&1 || { cat "$WORK/inject.log"; fail "layers with injected errors on $CONFIG"; }
+cat "$WORK/inject.log"
+grep -q "; 0 GEMMs differ from the replay of their injected errors" "$WORK/inject.log" || fail "replay check"
+hits="$(sed -n 's/^injection: [0-9]* PE captures, \([0-9]*\) errors injected.*/\1/p' "$WORK/inject.log")"
+[ -n "$hits" ] && [ "$hits" -gt 1000 ] || fail "expected errors to be injected (got '${hits}')"
+differ="$(grep -cE ' [1-9][0-9]* differ from error-free' "$WORK/inject.log")"
+case "$EXPECT" in
+  exact)  [ "$differ" -eq 0 ] || fail "$differ layer(s) differ although every bit is Razor-protected" ;;
+  faulty) [ "$differ" -gt 0 ] || fail "no layer differs although bits are unprotected" ;;
+  *) fail "EXPECT is exact or faulty" ;;
+esac
+# The error source honours the islands: an error-free voltage everywhere injects nothing.
+INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
+  --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \
+  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages 1.0 > "$WORK/clean.log" 2>&1 \
+  || { cat "$WORK/clean.log"; fail "layers at the error-free voltage"; }
+grep -q " 0 errors injected" "$WORK/clean.log" || { cat "$WORK/clean.log"; fail "errors injected at 1.0 V"; }
+if INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
+  --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \
+  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages 0.95 > "$WORK/bad.log" 2>&1; then
+  fail "a voltage the model does not have was accepted"
+fi
+grep -q "no point at 0.95" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "unclear error for a missing voltage"; }
+echo PASS
