@@ -8,6 +8,8 @@
 #   INPUT_ENCODING=raw|pixels   how .bin bytes map onto the input (default per model)
 #   TRACE_PE=ROW,COL            make layers: also write per-layer operand traces
 #                               of that PE to build/<config>/layers/traces/
+#   ERRMODEL=errmodel.json      make layers: inject timing errors drawn from this
+#   ISLAND_VOLTAGES=V[,V...]    error model at these island voltages (docs/inject.md)
 MODEL ?= resnet8
 DNN_ROOT := $(VOSA_DATA_DIR)/dnn
 DNN_MODEL_resnet8     := $(DNN_ROOT)/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite
@@ -22,6 +24,8 @@ MODEL_NAME     = $(basename $(notdir $(MODEL)))
 DATA          ?= $(DNN_DATA_$(MODEL))
 INPUT_ENCODING ?= $(or $(DNN_ENCODING_$(MODEL)),raw)
 TRACE_PE      ?=
+ERRMODEL      ?=
+ISLAND_VOLTAGES ?=
 LAYERS_DIR     = $(BUILD)/$(CONFIG_NAME)/layers
 
 .PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn
@@ -32,10 +36,11 @@ infer: setup
 
 layers: rtl
 	@mkdir -p $(LAYERS_DIR)
-	testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj $(BUILD) --model $(MODEL_FILE) --data $(DATA) \
-	  --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
+	$(if $(ERRMODEL),INJECT=1) testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj$(if $(ERRMODEL),-inject) \
+	  $(BUILD) --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
-	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME).log; exit $${PIPESTATUS[0]}
+	  $(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(ISLAND_VOLTAGES)) \
+	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(ERRMODEL),-inject).log; exit $${PIPESTATUS[0]}
 
 # Engine throughput and accuracy on the three staged models (both cores).
 bench-infer: setup

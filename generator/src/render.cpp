@@ -291,6 +291,14 @@ std::string render_params_header(const ArrayConfig& c) {
     s << "// Island of each column.\nconstexpr int kIslandOfColumn[" << c.cols << "] = {";
     for (int col = 0; col < c.cols; ++col) s << (col ? ", " : "") << island_of[static_cast<std::size_t>(col)];
     s << "};\n";
+    // Supply voltage of each controller level (islands.voltages; all 0 when
+    // the config gives none), so a testbench can map a voltage to a level.
+    const bool known = c.has_controller() && !c.islands.voltages.empty();
+    const int n = c.has_controller() ? c.islands.levels : 1;
+    s << "constexpr bool kHasLevelVoltages = " << (known ? "true" : "false") << ";\n"
+      << "constexpr double kLevelVoltages[" << n << "] = {";
+    for (int i = 0; i < n; ++i) s << (i ? ", " : "") << (known ? c.islands.voltages[static_cast<std::size_t>(i)] : 0.0);
+    s << "};\n";
   }
   s
     << "}  // namespace vosa_params\n";

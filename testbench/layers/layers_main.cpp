@@ -35,6 +35,7 @@
 #include <verilated.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -147,6 +148,33 @@ const vosa::ErrorModelPoint& model_point(const vosa::ErrorModel& m, const std::s
                            (period_ns > 0 ? " and " + std::to_string(period_ns) + " ns" : "") + " (it has " + have + ")");
 }
 
+// Sets each island's voltage-level register to the level of its voltage, as
+// a host would before a layer (the controller stalls the array while the
+// regulator settles). Needs islands.voltages in the config; without them the
+// voltages act through the error source only.
+void program_island_levels(vosa::ArrayDriver<Vvosa_top>& drv, const std::vector<double>& voltages) {
+  if constexpr (!vosa_params::kHasLevelVoltages) {
+    (void)drv;
+    (void)voltages;
+  } else {
+    constexpr unsigned kRegLevel = 0x100;
+    for (size_t i = 0; i < voltages.size(); ++i) {
+      int level = -1;
+      for (int l = 0; l < vosa_params::kLevels; ++l)
+        if (std::abs(vosa_params::kLevelVoltages[l] - voltages[i]) < 1e-6) level = l;
+      if (level < 0) {
+        std::string have;
+        for (int l = 0; l < vosa_params::kLevels; ++l)
+          have += (l ? ", " : "") + std::to_string(vosa_params::kLevelVoltages[l]);
+        throw std::runtime_error("island " + std::to_string(i) + ": " + std::to_string(voltages[i]) +
+                                 " V is not one of the config's islands.voltages (" + have + ")");
+      }
+      if ((drv.read_reg(kRegLevel + static_cast<unsigned>(i)) & 0xffu) != static_cast<unsigned>(level))
+        drv.write_reg(kRegLevel + static_cast<unsigned>(i), static_cast<uint32_t>(level));
+    }
+  }
+}
+
 struct LayerStats {
   std::string name;
   int m = 0, k = 0, n = 0, gemms = 0;
@@ -191,6 +219,7 @@ int run(const Options& o) {
     g_errors = std::make_unique<ArrayErrorSource>(ap, island_of, o.seed);
     g_errors->set_points(points);
     g_driver = &drv;
+    program_island_levels(drv, v);
     std::printf("vosa_layers: injecting timing errors from %s at", o.errmodel.c_str());
     for (size_t i = 0; i < points.size(); ++i)
       std::printf(" %.3f V (%s, p_any %.3g)", points[i]->voltage, points[i]->delay_source.c_str(),

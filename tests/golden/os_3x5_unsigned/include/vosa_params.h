@@ -22,4 +22,6 @@ constexpr int kSettleCycles = 0;
 constexpr const char* kConfigHash = "50a3e7b23d54bd7a";
 // Island of each column.
 constexpr int kIslandOfColumn[5] = {0, 0, 0, 0, 0};
+constexpr bool kHasLevelVoltages = false;
+constexpr double kLevelVoltages[1] = {0};
 }  // namespace vosa_params

@@ -22,4 +22,6 @@ constexpr int kSettleCycles = 5;
 constexpr const char* kConfigHash = "40faf44d54cc57b0";
 // Island of each column.
 constexpr int kIslandOfColumn[8] = {0, 0, 1, 1, 2, 2, 3, 3};
+constexpr bool kHasLevelVoltages = false;
+constexpr double kLevelVoltages[4] = {0, 0, 0, 0};
 }  // namespace vosa_params

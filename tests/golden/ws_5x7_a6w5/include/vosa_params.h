@@ -22,4 +22,6 @@ constexpr int kSettleCycles = 0;
 constexpr const char* kConfigHash = "9b10839536868dd4";
 // Island of each column.
 constexpr int kIslandOfColumn[7] = {0, 0, 0, 0, 0, 0, 0};
+constexpr bool kHasLevelVoltages = false;
+constexpr double kLevelVoltages[1] = {0};
 }  // namespace vosa_params
