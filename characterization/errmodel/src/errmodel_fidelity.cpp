@@ -103,6 +103,8 @@ StreamStats dta_stats(const OperandTrace& trace, const std::vector<LoggedError>&
       throw std::runtime_error(log_name + ": cycle " + std::to_string(e.cycle) + " settled at " +
                                std::to_string(e.settled) + " but the trace's psum_in + a*w is " +
                                std::to_string(correct[e.cycle]) + ": the log is of another operand stream");
+    if (captured[e.cycle] != correct[e.cycle])
+      throw std::runtime_error(log_name + ": cycle " + std::to_string(e.cycle) + " is logged twice");
     captured[e.cycle] = e.captured;
   }
   StreamStats s(trace.header.acc_bits, trace.header.is_signed);

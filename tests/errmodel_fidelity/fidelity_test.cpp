@@ -1,0 +1,231 @@
+// Operand classes and per-class sampling of the error-model reader, its
+// backward compatibility, and the comparison math of `vosa errmodel-validate`.
+#include "vosa/errmodel_fidelity.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+namespace {
+
+using nlohmann::json;
+
+json bit_entries(int acc_bits, const std::map<int, std::uint64_t>& errors, std::uint64_t samples) {
+  json bits = json::array();
+  for (int j = 0; j < acc_bits; ++j) {
+    const auto it = errors.find(j);
+    const std::uint64_t e = it == errors.end() ? 0 : it->second;
+    const auto [lo, hi] = vosa::wilson95(e, samples);
+    bits.push_back({{"bit", j}, {"errors", e}, {"p_error", samples ? double(e) / samples : 0.0}, {"ci95", {lo, hi}}});
+  }
+  return bits;
+}
+
+// A one-point, 8-bit model: 1 % of the cycles fail, always in bit 7.
+json flat_model(double p_any = 0.01) {
+  const std::uint64_t n = 10000, k = static_cast<std::uint64_t>(p_any * n);
+  json point = {{"voltage", 1.6}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"}, {"samples", n},
+                {"cycles_with_error", k}, {"bits", bit_entries(8, {{7, k}}, n)},
+                {"error_values", json::array({{{"value", -128}, {"count", k}}})},
+                {"error_patterns", json::array({{{"mask", 128}, {"count", k}}})}};
+  return {{"schema_version", 1},        {"pdk", "test"}, {"design", {{"acc_bits", 8}, {"signed", true}}},
+          {"netlist_hash", "00"},       {"operand_source", "synthetic"},
+          {"points", json::array({point})}};
+}
+
+// The same with classes: class 0 never fails, class 1 fails in 10 % of its
+// cycles (pattern 4 in 60 of 100 erroneous cycles, unrecorded bit 5 in the
+// other 40), class 2 was never seen, classes 3 and 4 fail at 2 %.
+json class_model() {
+  json m = flat_model();
+  json by_class = json::array();
+  by_class.push_back({{"class", 0}, {"samples", 4000}, {"cycles_with_error", 0}, {"bits", bit_entries(8, {}, 4000)},
+                      {"error_patterns", json::array()}});
+  by_class.push_back({{"class", 1}, {"samples", 1000}, {"cycles_with_error", 100},
+                      {"bits", bit_entries(8, {{2, 60}, {5, 40}}, 1000)},
+                      {"error_patterns", json::array({{{"mask", 4}, {"count", 60}}})}});
+  by_class.push_back({{"class", 2}, {"samples", 0}, {"cycles_with_error", 0}, {"bits", bit_entries(8, {}, 0)},
+                      {"error_patterns", json::array()}});
+  for (int k : {3, 4})
+    by_class.push_back({{"class", k}, {"samples", 1000}, {"cycles_with_error", 20},
+                        {"bits", bit_entries(8, {{7, 20}}, 1000)},
+                        {"error_patterns", json::array({{{"mask", 128}, {"count", 20}}})}});
+  m["points"][0]["classes"] = {{"scheme", vosa::kOperandClassScheme}, {"by_class", by_class}};
+  return m;
+}
+
+}  // namespace
+
+TEST(OperandClass, ProductChangeBoundaries) {
+  EXPECT_EQ(vosa::operand_class(5, 5, 100), 0);        // activation repeats
+  EXPECT_EQ(vosa::operand_class(-3, 9, 0), 0);         // weight 0: product stays 0
+  EXPECT_EQ(vosa::operand_class(0, 1, 1), 1);          // d = 1
+  EXPECT_EQ(vosa::operand_class(0, 1, -127), 1);       // d = 127
+  EXPECT_EQ(vosa::operand_class(0, -1, 128), 2);       // d = 128
+  EXPECT_EQ(vosa::operand_class(-128, -124, 127), 2);  // d = 508
+  EXPECT_EQ(vosa::operand_class(-128, -124, 128), 3);  // d = 512
+  EXPECT_EQ(vosa::operand_class(10, -6, 127), 3);      // d = 2032
+  EXPECT_EQ(vosa::operand_class(10, -6, 128), 4);      // d = 2048
+  EXPECT_EQ(vosa::operand_class(-128, 127, -128), 4);  // the largest step
+  EXPECT_STREQ(vosa::operand_class_name(0), "dprod_0");
+  EXPECT_STREQ(vosa::operand_class_name(4), "dprod_2048p");
+}
+
+TEST(ErrorModelClasses, PerClassRatesAndMasks) {
+  const vosa::ErrorModel m = vosa::ErrorModel::from_json(class_model());
+  const auto& pt = m.points.at(0);
+  ASSERT_TRUE(pt.has_classes());
+  EXPECT_EQ(m.class_scheme, vosa::kOperandClassScheme);
+  EXPECT_EQ(pt.class_of(0, 1, 1), 1);
+  EXPECT_DOUBLE_EQ(pt.p_any_error(0), 0.0);
+  EXPECT_DOUBLE_EQ(pt.p_any_error(1), 0.1);
+  EXPECT_DOUBLE_EQ(pt.p_any_error(2), pt.p_any_error());  // never seen: whole-point rate
+  EXPECT_DOUBLE_EQ(pt.p_any_error(3), 0.02);
+  EXPECT_DOUBLE_EQ(pt.p_any_error_max(), 0.1);
+  std::mt19937_64 rng(3);
+  int pattern = 0, rest = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t mask = pt.sample_mask_given_error(1, rng);
+    ASSERT_TRUE(mask == 4 || mask == 32) << mask;  // the pattern, or the unrecorded bit 5 alone
+    pattern += mask == 4;
+    rest += mask == 32;
+  }
+  EXPECT_NEAR(pattern / double(n), 0.6, 0.015);
+  EXPECT_NEAR(rest / double(n), 0.4, 0.015);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(pt.sample_mask_given_error(3, rng), 128u);
+    EXPECT_EQ(pt.sample_mask_given_error(0, rng), 128u);  // class without errors: the point's masks
+  }
+  json bad = class_model();
+  bad["points"][0]["classes"]["scheme"] = "act-transition-v0";
+  try {
+    vosa::ErrorModel::from_json(bad, "m.json");
+    FAIL() << "unknown scheme accepted";
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("act-transition-v0"), std::string::npos);
+  }
+  bad = class_model();
+  bad["points"][0]["classes"]["by_class"][1].erase("samples");
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad, "m.json"), vosa::ErrorModelError);
+}
+
+TEST(ErrorModelClasses, FileWithoutClassesBehavesAsBefore) {
+  json j = flat_model(0.05);
+  for (auto& b : j["points"][0]["bits"]) b.erase("errors");  // older files: errors from p_error
+  const vosa::ErrorModel m = vosa::ErrorModel::from_json(j);
+  const auto& pt = m.points.at(0);
+  EXPECT_FALSE(pt.has_classes());
+  EXPECT_TRUE(m.class_scheme.empty());
+  EXPECT_EQ(pt.bits.at(7).errors, 500u);
+  for (int cls = 0; cls < vosa::kOperandClasses; ++cls) EXPECT_DOUBLE_EQ(pt.p_any_error(cls), 0.05);
+  EXPECT_DOUBLE_EQ(pt.p_any_error_max(), 0.05);
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(pt.sample_mask_given_error(2, rng), 128u);
+  int hits = 0;
+  for (int i = 0; i < 20000; ++i) hits += pt.sample_mask(rng) != 0;
+  EXPECT_NEAR(hits / 20000.0, 0.05, 0.006);
+}
+
+namespace {
+
+// 1000 cycles of an 8-bit signed PE that always computes 0 + 1 * 1 = 1.
+vosa::OperandTrace ones_trace() {
+  vosa::OperandTrace t;
+  t.header.act_bits = 8;
+  t.header.weight_bits = 8;
+  t.header.acc_bits = 8;
+  t.header.is_signed = true;
+  t.records.assign(1000, vosa::OperandRecord{1, 1, 0});
+  return t;
+}
+
+}  // namespace
+
+TEST(Fidelity, SimulatorStatisticsFromTheLog) {
+  const auto trace = ones_trace();
+  std::vector<vosa::fidelity::LoggedError> log;
+  for (std::uint64_t c = 0; c < 10; ++c) log.push_back({c * 100, 1, 1 ^ 0x80});  // -127 instead of 1
+  log.push_back({555, 1, 1 ^ 0x06});                                             // 7 instead of 1
+  const auto s = vosa::fidelity::dta_stats(trace, log, "log.csv");
+  EXPECT_EQ(s.cycles, 1000u);
+  EXPECT_EQ(s.cycles_with_error, 11u);
+  EXPECT_DOUBLE_EQ(s.p_any(), 0.011);
+  EXPECT_EQ(s.bit_errors[7], 10u);
+  EXPECT_EQ(s.bit_errors[1], 1u);
+  EXPECT_EQ(s.bit_errors[2], 1u);
+  EXPECT_EQ(s.bit_errors[0], 0u);
+  EXPECT_DOUBLE_EQ(s.mean_abs_error(), (10 * 128 + 6) / 1000.0);
+  EXPECT_EQ(s.max_abs_error, 128u);
+  // Cycle 0 follows reset (previous activation 0): class 1; the rest repeat: class 0.
+  EXPECT_EQ(s.class_cycles[1], 1u);
+  EXPECT_EQ(s.class_cycles[0], 999u);
+  EXPECT_EQ(s.class_errors[1], 1u);
+
+  EXPECT_THROW(vosa::fidelity::dta_stats(trace, {{1000, 1, 0}}, "log.csv"), std::runtime_error);
+  EXPECT_THROW(vosa::fidelity::dta_stats(trace, {{3, 1, 0}, {3, 1, 0}}, "log.csv"), std::runtime_error);
+  try {
+    vosa::fidelity::dta_stats(trace, {{3, 2, 0}}, "log.csv");  // settled value of another stream
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("log.csv"), std::string::npos);
+  }
+}
+
+TEST(Fidelity, InjectionMatchesTheModelAndTheVerdictFollowsTheTolerance) {
+  const auto trace = ones_trace();
+  std::vector<vosa::fidelity::LoggedError> log;
+  for (std::uint64_t c = 0; c < 10; ++c) log.push_back({c * 100 + 7, 1, 1 ^ 0x80});
+  const auto dta = vosa::fidelity::dta_stats(trace, log, "log.csv");
+  auto run = [&](double p_any) {
+    const vosa::ErrorModel m = vosa::ErrorModel::from_json(flat_model(p_any));
+    std::vector<vosa::fidelity::StreamStats> inj;
+    for (std::uint64_t seed = 1; seed <= 200; ++seed)
+      inj.push_back(vosa::fidelity::inject_stats(trace, m.points[0], false, seed));
+    return std::make_pair(inj, vosa::fidelity::compare(dta, inj, vosa::fidelity::Tolerance{}));
+  };
+  const auto [inj, same] = run(0.01);
+  for (const auto& s : inj) {  // the only mask is bit 7: |error| is always 128
+    EXPECT_EQ(s.bit_errors[7], s.cycles_with_error);
+    EXPECT_DOUBLE_EQ(s.sum_abs_error, 128.0 * s.cycles_with_error);
+  }
+  EXPECT_NEAR(same["p_any_error"]["model"]["mean"].get<double>(), 0.01, 0.0015);
+  EXPECT_NEAR(same["mean_abs_error"]["model"]["mean"].get<double>(), 1.28, 0.2);
+  EXPECT_DOUBLE_EQ(same["p_any_error"]["dta"]["value"].get<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(same["mean_abs_error"]["dta"]["value"].get<double>(), 1.28);
+  EXPECT_TRUE(same["pass"].get<bool>()) << same.dump(1);
+  // Three times the rate: outside the tolerance and the simulator's interval.
+  const auto [inj3, triple] = run(0.03);
+  EXPECT_FALSE(triple["pass"].get<bool>());
+  bool p_any_failed = false;
+  for (const auto& c : triple["checks"])
+    if (c["check"] == "P(any error)") p_any_failed = !c["pass"].get<bool>();
+  EXPECT_TRUE(p_any_failed);
+  EXPECT_NE(vosa::fidelity::comparison_markdown(triple).find("Within tolerance: **no**"), std::string::npos);
+}
+
+TEST(Fidelity, ErrorLogParsing) {
+  const auto dir = std::filesystem::temp_directory_path() / "vosa_fidelity_log_test";
+  std::filesystem::create_directories(dir);
+  const std::string good = (dir / "good.csv").string(), bad = (dir / "bad.csv").string();
+  std::ofstream(good) << "period_ns,cycle,settled,captured\n5,1,2,3\n10.89,4,5,6\n10.89,7,8,9\n";
+  std::ofstream(bad) << "period_ns,cycle,settled,captured\n10.89,4,5,6\n10.89,x,8,9\n";
+  const auto rows = vosa::fidelity::read_error_log(good, 10.89);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].cycle, 7u);
+  EXPECT_EQ(rows[1].captured, 9u);
+  EXPECT_EQ(vosa::fidelity::read_error_log(good, 5).size(), 1u);
+  EXPECT_THROW(vosa::fidelity::read_error_log(good, 7.0), std::runtime_error);  // no such period
+  try {
+    vosa::fidelity::read_error_log(bad, 10.89);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 3"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(vosa::fidelity::read_error_log((dir / "missing.csv").string(), 10.89), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
