@@ -1,5 +1,6 @@
 #include "vosa/infer.hpp"
 
+#include "vosa/inject.hpp"
 #include "vosa/layer_trace.hpp"
 
 #include <algorithm>
@@ -13,7 +14,9 @@
 #include <memory>
 #include <mutex>
 #include <fstream>
+#include <limits>
 #include <numeric>
+#include <sstream>
 #include <thread>
 
 #include <sys/resource.h>
@@ -106,6 +109,124 @@ void write_traces(const Engine& engine, const Dataset& data, const InferOptions&
   });
 }
 
+// Error injection flags of `vosa infer` (docs/inject.md).
+struct FaultOptions {
+  std::string config, errmodel, voltages, settings, razor_bits, razor_policy, json;
+  double period_ns = 0;
+  int razor_top_k = -1;
+  std::uint64_t seed = 1;
+  int repeats = 1;
+  bool requested() const { return !errmodel.empty() || !settings.empty() || !voltages.empty(); }
+};
+
+std::vector<double> parse_number_list(const std::string& text, const std::string& flag) {
+  std::vector<double> v;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    try {
+      size_t used = 0;
+      v.push_back(std::stod(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw std::runtime_error(flag + ": '" + item + "' is not a number (expected e.g. 1.6 or 1.6,1.44)");
+    }
+  }
+  if (v.empty()) throw std::runtime_error(flag + ": empty list");
+  return v;
+}
+
+// Settings from --settings, or from --errmodel/--voltages/--period-ns/--razor-*.
+inject::Settings fault_settings(const FaultOptions& f, const ArrayConfig& config) {
+  if (!f.settings.empty()) return inject::load_settings(f.settings);
+  if (f.errmodel.empty() || f.voltages.empty())
+    throw std::runtime_error("error injection needs --errmodel and --voltages (or --settings FILE)");
+  inject::Settings s;
+  s.errmodel = f.errmodel;
+  s.period_ns = f.period_ns;
+  s.voltages = parse_number_list(f.voltages, "--voltages");
+  const int islands = config.islands.groups.empty() ? 1 : static_cast<int>(config.islands.groups.size());
+  if (s.voltages.size() == 1) s.voltages.assign(static_cast<size_t>(islands), s.voltages[0]);  // every island
+  if (f.razor_top_k >= 0 || !f.razor_bits.empty() || !f.razor_policy.empty()) {
+    inject::RazorSpec r;
+    if (f.razor_top_k >= 0) {
+      r.top_k = f.razor_top_k;
+    } else if (!f.razor_bits.empty()) {
+      for (double b : parse_number_list(f.razor_bits, "--razor-bits")) r.bits.push_back(static_cast<int>(b));
+    } else if (config.razor.enabled) {
+      r.bits = config.razor.bits;  // only the policy changes
+    } else {
+      throw std::runtime_error("--razor-policy needs --razor-top-k or --razor-bits (the config has no razor)");
+    }
+    r.policy = f.razor_policy.empty() ? (config.razor.enabled ? config.razor.policy : RazorPolicy::Correct)
+               : f.razor_policy == "drop" ? RazorPolicy::Drop
+                                          : RazorPolicy::Correct;
+    s.razor = r;
+  }
+  return s;
+}
+
+void run_with_faults(const Engine& engine, const Dataset& data, const InferOptions& io, const FaultOptions& f,
+                     const std::string& model_path, bool quiet) {
+  if (f.config.empty())
+    throw std::runtime_error("error injection needs --config (the array's generator config, e.g. "
+                             "generator/examples/default.json)");
+  if (f.repeats < 1) throw std::runtime_error("--repeats must be >= 1");
+  const ArrayConfig config = load_config(f.config);
+  const inject::Injector injector = inject::make_injector(fault_settings(f, config), config, f.config);
+  injector.check_model(engine.model());
+  const inject::FaultEvaluator evaluator(engine, data, io);
+  const inject::FaultyEvalResult r = evaluator.evaluate(injector, f.repeats, f.seed);
+  const nlohmann::json j = inject::to_json(r, injector);
+  const size_t clean_hits = static_cast<size_t>(std::count(r.clean_correct.begin(), r.clean_correct.end(), 1));
+  char line[512];
+  if (!quiet) {
+    const auto& plan = injector.default_plan();
+    std::string volts, bits;
+    for (const auto& s : plan.island) volts += (volts.empty() ? "" : ",") + nlohmann::json(s->point().voltage).dump();
+    for (int b = 63; b >= 0; --b)
+      if ((plan.razor.mask >> b) & 1) bits += (bits.empty() ? "" : ",") + std::to_string(b);
+    std::cout << "errors: " << injector.settings().errmodel << " at " << injector.period_ns() << " ns ("
+              << (plan.island.empty() ? "" : plan.island.front()->point().delay_source) << "), island voltages "
+              << volts << (injector.settings().layers.empty() ? "" : " (plus per-layer settings)") << "; Razor "
+              << (bits.empty() ? "none" : "bits " + bits + " " + to_string(plan.razor.policy)) << "; array "
+              << injector.shape().rows << "x" << injector.shape().cols << ", acc_bits " << injector.shape().acc_bits
+              << ", " << injector.shape().islands << " island(s); seed " << f.seed << ", " << f.repeats
+              << " repeat(s)\n";
+    std::cout << "  op  captures      hits  razor-det  razor-cycles  corrupted  cycles\n";
+    for (const auto& l : r.layers) {
+      std::snprintf(line, sizeof line, "  %-3zu %-12llu %-9llu %-10llu %-13llu %-10llu %llu\n", l.op,
+                    static_cast<unsigned long long>(l.captures), static_cast<unsigned long long>(l.hits),
+                    static_cast<unsigned long long>(l.razor_detected),
+                    static_cast<unsigned long long>(l.razor_error_cycles),
+                    static_cast<unsigned long long>(l.corrupted_outputs), static_cast<unsigned long long>(l.cycles));
+      std::cout << line;
+    }
+  }
+  std::snprintf(line, sizeof line,
+                "clean top-1 %.1f %% (%zu/%zu)  faulty top-1 %.2f %%  paired loss %.2f %% +- %.2f (95 %% CI, %zu "
+                "inputs x %d repeats)\n"
+                "injection: %.1f hits per 1e6 captures, Razor stall cycles %.4f %% of array cycles; "
+                "clean pass %.3f s, faulty %.3f s",
+                100.0 * r.clean_top1, clean_hits, r.samples, 100.0 * r.faulty_top1, 100.0 * r.loss,
+                100.0 * r.loss_ci95, r.samples, r.repeats, j.at("hits_per_million_captures").get<double>(),
+                100.0 * j.at("razor_stall_fraction").get<double>(), evaluator.clean_seconds(), r.seconds);
+  std::cout << line << "\n";
+  if (!f.json.empty()) {
+    nlohmann::json out = j;
+    out["model"] = model_path;
+    out["data"] = data.directory;
+    out["config"] = f.config;
+    out["clean_seconds"] = evaluator.clean_seconds();
+    const std::string partial = f.json + ".partial";
+    {
+      std::ofstream file(partial);
+      file << out.dump(2) << "\n";
+      if (!file) throw std::runtime_error("cannot write " + f.json);
+    }
+    std::filesystem::rename(partial, f.json);
+  }
+}
+
 }  // namespace
 
 void add_infer_command(CLI::App& app) {
@@ -125,6 +246,7 @@ void add_infer_command(CLI::App& app) {
     std::string outputs_csv;
   };
   auto opt = std::make_shared<Options>();
+  auto faults = std::make_shared<FaultOptions>();
   auto* cmd = app.add_subcommand(
       "infer",
       "Run an int8 TFLite classifier bit-exactly (TFLite reference-kernel arithmetic) over a labelled\n"
@@ -152,7 +274,33 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--trace-pe", opt->trace_pe, "PE position ROW,COL for --trace-dir");
   cmd->add_option("--trace-array", opt->trace_array, "array shape ROWSxCOLS for --trace-dir (default 16x16)");
   cmd->add_option("--trace-records", opt->trace_records, "records per trace at most (default 100000)");
-  cmd->callback([opt]() {
+  // Error injection (docs/inject.md).
+  cmd->add_option("--config", faults->config, "array generator config (rows, cols, acc_bits, islands, razor) for --errmodel");
+  auto* em = cmd->add_option("--errmodel", faults->errmodel, "inject PE timing errors drawn from this errmodel.json");
+  auto* volts = cmd->add_option("--voltages", faults->voltages,
+                                "supply voltage of every island (V), or one per island V1,V2,...; all array layers");
+  auto* period = cmd->add_option("--period-ns", faults->period_ns,
+                                 "clock period of the error-model points (default: the model's only period)");
+  auto* topk = cmd->add_option("--razor-top-k", faults->razor_top_k,
+                               "protect the k most significant accumulator bits with Razor (0: none; default: "
+                               "the config's razor)");
+  auto* rbits = cmd->add_option("--razor-bits", faults->razor_bits, "or: protect exactly these bits, e.g. 18,17,16");
+  auto* policy = cmd->add_option("--razor-policy", faults->razor_policy, "correct (stall one cycle) or drop (TE-Drop)")
+                     ->check(CLI::IsMember({"correct", "drop"}));
+  topk->excludes(rbits);
+  cmd->add_option("--settings", faults->settings,
+                  "settings file (errmodel, period, per-island and per-layer voltages, razor) instead of the flags")
+      ->excludes(em)
+      ->excludes(volts)
+      ->excludes(period)
+      ->excludes(topk)
+      ->excludes(rbits)
+      ->excludes(policy);
+  cmd->add_option("--seed", faults->seed, "seed of the error draws (default 1)");
+  cmd->add_option("--repeats", faults->repeats, "independent error draws per input (default 1)")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--json", faults->json, "also write the faulty evaluation's numbers to this JSON file");
+  cmd->callback([opt, faults]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
     const Engine engine(model, opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast);
     const Dataset data = load_dataset(opt->data);
@@ -161,6 +309,18 @@ void add_infer_command(CLI::App& app) {
     io.jobs = opt->jobs;
     io.encoding = opt->encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw;
     io.resize = opt->resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear;
+    if (faults->requested() || !faults->json.empty() || !faults->config.empty()) {
+      if (!faults->requested())
+        throw std::runtime_error("--config/--json are for error injection: give --errmodel and --voltages, or --settings");
+      if (!opt->outputs_csv.empty() || !opt->trace_dir.empty())
+        throw std::runtime_error("--outputs and --trace-dir are for runs without error injection");
+      if (!opt->quiet)
+        std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
+                  << engine.macs_per_inference() << " MACs per inference; " << opt->kernels << " kernels, " << io.jobs
+                  << " thread(s)\n";
+      run_with_faults(engine, data, io, *faults, opt->model, opt->quiet);
+      return;
+    }
     if (!opt->quiet) {
       std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
                 << engine.macs_per_inference() << " MACs per inference; " << opt->kernels << " kernels"

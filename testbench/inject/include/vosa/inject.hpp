@@ -1,0 +1,320 @@
+// Error-injecting inference: the reference engine's array layers corrupted
+// the way a weight-stationary array at reduced supply voltage corrupts them,
+// with errors drawn from an error model (docs/errmodel.md) per PE per cycle.
+// docs/inject.md describes the semantics, the settings file and the CLI.
+//
+// What is simulated, per array layer (lowered exactly as vosa/lowering.hpp
+// lowers it for a rows x cols array: N tiles of `cols` columns, K tiles of
+// `rows` rows, depthwise = block-diagonal GEMMs of `cols` channels):
+//   every output value (m, channel) of every K tile passes `rows` register
+//   captures in its column (PE rows 0..rows-1). Each capture errs with the
+//   probability p_any of the error-model point of its column's island
+//   voltage; an erring capture gets an error mask drawn from the point's
+//   joint patterns (conditioned on at least one wrong bit). Down the column:
+//     sum = (s + a * w) mod 2^acc_bits
+//     flip & razor != 0:  correct -> s = sum ^ (flip & ~razor)
+//                         drop    -> s = s        (TE-Drop: product dropped)
+//     else                          s = sum ^ flip
+//   and the K tiles' acc_bits-wide outputs are summed exactly (plus the
+//   per-channel correction), as testbench/array/razor_check.cpp's model_gemm.
+// Hits are found by geometric skipping over the capture index space (no
+// per-MAC random draw), so rare errors cost almost nothing.
+#pragma once
+
+#include "vosa/config.hpp"
+#include "vosa/dataset.hpp"
+#include "vosa/engine.hpp"
+#include "vosa/error_model.hpp"
+#include "vosa/infer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vosa::inject {
+
+// Bad settings, a model/config mismatch, or a voltage the error model lacks.
+class InjectError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------- random numbers
+
+// xoshiro256** seeded through splitmix64: small, fast, and the same stream
+// on every platform (std::uniform_real_distribution is not).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed);
+  std::uint64_t next();
+  double uniform();       // [0, 1)
+  double uniform_open();  // (0, 1]
+
+ private:
+  std::uint64_t s_[4];
+};
+
+// One stream per (seed, sample, repeat, layer): results do not depend on
+// which thread ran which sample.
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t sample, std::uint64_t repeat, std::uint64_t layer);
+
+// ---------------------------------------------------------------- array and settings
+
+struct RazorSetting {
+  std::uint64_t mask = 0;  // protected bits of the PE output register
+  RazorPolicy policy = RazorPolicy::Correct;
+};
+
+// The array the layers run on, from a generator config (docs/config.md).
+struct ArrayShape {
+  int rows = 8, cols = 8, acc_bits = 19;
+  bool is_signed = true;
+  int islands = 1;
+  std::vector<int> island_of_column;  // cols entries in 0..islands-1
+  RazorSetting razor;                 // the config's Razor bits and policy (mask 0: none)
+
+  // Throws InjectError naming `source` for configs the int8 engine cannot
+  // run on (output-stationary, widths other than signed 8 x 8).
+  static ArrayShape from_config(const ArrayConfig& config, const std::string& source);
+};
+
+// Razor as a settings file gives it: the top k bits or a bit list, and the policy.
+struct RazorSpec {
+  int top_k = 0;          // used when bits is empty; 0 = no Razor
+  std::vector<int> bits;  // explicit protected bits
+  RazorPolicy policy = RazorPolicy::Correct;
+  // Throws InjectError naming `where` when a bit is outside the register.
+  RazorSetting resolve(int acc_bits, const std::string& where) const;
+};
+
+struct LayerSetting {
+  std::size_t op = 0;                // operator index in the model
+  std::vector<double> voltages;      // one per island
+  std::optional<RazorSpec> razor;    // absent: the settings' (or the config's)
+};
+
+// The "schedule" (docs/inject.md): what voltage each island runs at in each
+// array layer, at which clock, with which Razor bits.
+struct Settings {
+  std::string errmodel;            // path of errmodel.json
+  double period_ns = 0;            // 0: the error model's only period
+  std::vector<double> voltages;    // one per island; every array layer not in `layers`
+  std::optional<RazorSpec> razor;  // absent: the config's Razor
+  std::vector<LayerSetting> layers;
+};
+
+// `source` names the file in errors. Relative errmodel paths are kept as
+// given; load_settings resolves them against the file's folder.
+Settings settings_from_json(const nlohmann::json& doc, const std::string& source);
+nlohmann::json to_json(const Settings& settings);
+Settings load_settings(const std::string& path);
+// Writes atomically (a .partial file renamed into place).
+void save_settings(const Settings& settings, const std::string& path);
+
+// ---------------------------------------------------------------- error sampling
+
+// What a PE sees in the cycle of a capture: the seam for error probabilities
+// conditioned on an operand class (errors depend on the transition).
+struct CaptureOperands {
+  int prev_activation = 0, activation = 0, weight = 0;
+  int row = 0, col = 0;
+};
+
+// Optional class conditioning of one error-model point: p(error | class).
+// The hit loop draws candidates at the largest class probability and keeps
+// each with p(class) / p_max (thinning), which is exact.
+struct OperandClasses {
+  std::function<int(const CaptureOperands&)> class_of;
+  std::vector<double> p_error;  // by class
+};
+
+// Draws error events of one (voltage, period) point.
+class PointSampler {
+ public:
+  PointSampler(const ErrorModelPoint& point, int acc_bits);
+  const ErrorModelPoint& point() const { return point_; }
+  // Largest per-capture error probability (p_any without classes).
+  double p_max() const;
+  // Probability that a candidate drawn at p_max is an error.
+  double accept(const CaptureOperands& operands) const;
+  bool has_classes() const { return classes_.has_value(); }
+  void set_classes(OperandClasses classes);
+  // An error mask, given that the capture has at least one wrong bit: a
+  // recorded joint pattern with its count, else (the remaining mass of
+  // cycles_with_error) independent per-bit flips conditioned on non-zero.
+  std::uint64_t sample_mask(Rng& rng) const;
+
+ private:
+  ErrorModelPoint point_;
+  double p_any_ = 0;
+  std::vector<std::uint64_t> pattern_masks_;
+  std::vector<double> pattern_cumulative_;  // cumulative counts; last entry = cycles_with_error
+  std::vector<int> bit_index_;              // bits with p > 0
+  std::vector<double> bit_p_;
+  std::vector<double> first_bit_cumulative_;  // P(lowest wrong bit = i | any), cumulative
+  std::optional<OperandClasses> classes_;
+};
+
+// ---------------------------------------------------------------- one layer
+
+// Lowered A and B of one array layer, element by element, without building
+// the matrices (same values as lowering::lower_layer with group = cols).
+class LayerOperands {
+ public:
+  LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input, int cols);
+  int gemms() const { return gemms_; }
+  int m() const { return geometry_.rows(); }
+  int k(int gemm) const;
+  int n(int gemm) const;
+  int out_channel(int gemm, int j) const;
+  int a(int gemm, int m, int k) const;  // k < k(gemm)
+  int b(int gemm, int k, int j) const;
+
+ private:
+  const lowering::ConvGeometry& geometry_;
+  const int8_t* input_;
+  const int8_t* weights_;
+  int8_t pad_;
+  int cols_;
+  int gemms_;
+};
+
+// One erring register capture: PE row `row` of GEMM column `column` while it
+// processes activation row m of K tile k_tile.
+struct Hit {
+  int gemm = 0, column = 0, k_tile = 0, m = 0, row = 0;
+  std::uint64_t mask = 0;
+};
+
+struct LayerStats {
+  std::size_t op = 0;
+  std::uint64_t captures = 0;            // PE register captures that feed an output
+  std::uint64_t hits = 0;                // captures with an error
+  std::uint64_t razor_detected = 0;      // hits with a protected bit wrong
+  std::uint64_t razor_error_cycles = 0;  // distinct (tile, cycle) with a detected error
+  std::uint64_t corrupted_outputs = 0;   // accumulators that differ from the clean ones
+  std::uint64_t cycles = 0;              // array cycles, stalls included (docs/inject.md)
+  LayerStats& operator+=(const LayerStats& o);
+};
+
+// Array cycles of one layer without stalls: per (N tile, K tile), `rows` to
+// load weights plus M + rows + cols - 1 to stream, fill and drain
+// (vosa_top_ws: results LATENCY = rows + cols cycles after the input).
+std::uint64_t layer_cycles(const lowering::ConvGeometry& geometry, const ArrayShape& shape);
+// PE register captures of one layer that feed an output.
+std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const ArrayShape& shape);
+
+// Applies hits (in any order) to a layer's accumulators (m x out_c) with the
+// column semantics above; fills hits/razor/corrupted counts of the stats.
+// Exposed so tests can feed the same hits to an independent simulation.
+LayerStats apply_hits(const LayerOperands& operands, const ArrayShape& shape, const RazorSetting& razor,
+                      std::vector<Hit> hits, std::vector<int32_t>& accumulators);
+
+// ---------------------------------------------------------------- the injector
+
+// Error model + array + settings, resolved: for each array layer the error
+// point of each island and the Razor setting. Immutable; thread-safe.
+class Injector {
+ public:
+  struct LayerPlan {
+    std::vector<std::shared_ptr<const PointSampler>> island;  // per island
+    RazorSetting razor;
+    double p_max = 0;  // over islands
+  };
+
+  // Validates everything that does not need the DNN: island counts, voltages
+  // against the model's points (nearest point within 5 mV, refused
+  // otherwise), the period, acc_bits and signedness against the model.
+  Injector(ErrorModel model, ArrayShape shape, Settings settings);
+
+  const ErrorModel& model() const { return model_; }
+  const ArrayShape& shape() const { return shape_; }
+  const Settings& settings() const { return settings_; }
+  double period_ns() const { return period_ns_; }
+  // Throws InjectError when a per-layer setting names an operator that is
+  // not an array layer of the model.
+  void check_model(const tflite::Model& model) const;
+  const LayerPlan& plan(std::size_t op) const;
+  // The plan of every layer the settings do not name.
+  const LayerPlan& default_plan() const { return default_plan_; }
+  // No layer can err: faulty runs equal the clean run.
+  bool error_free() const;
+  // Lets the fidelity work attach operand classes to the sampler of a voltage.
+  void set_classes(double voltage, OperandClasses classes);
+
+  // Draws the erring captures of one layer.
+  std::vector<Hit> draw_hits(const LayerOperands& operands, std::size_t op, Rng& rng) const;
+  // draw_hits + apply_hits + cycles: corrupts the layer's accumulators.
+  LayerStats corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
+                     std::vector<int32_t>& accumulators, Rng& rng) const;
+
+ private:
+  const PointSampler& sampler_for(double voltage, const std::string& where);
+
+  ErrorModel model_;
+  ArrayShape shape_;
+  Settings settings_;
+  double period_ns_ = 0;
+  std::vector<std::shared_ptr<PointSampler>> samplers_;  // one per point used
+  LayerPlan default_plan_;
+  std::vector<std::pair<std::size_t, LayerPlan>> layer_plans_;
+};
+
+// Builds an injector from a settings file's contents plus an array config.
+Injector make_injector(const Settings& settings, const ArrayConfig& config, const std::string& config_source);
+
+// ---------------------------------------------------------------- evaluation
+
+struct FaultyEvalResult {
+  std::size_t samples = 0;
+  int repeats = 0;
+  std::uint64_t seed = 0;
+  std::vector<char> clean_correct;     // per sample: clean top-1 correct
+  std::vector<double> faulty_correct;  // per sample: fraction of repeats with faulty top-1 correct
+  double clean_top1 = 0, faulty_top1 = 0;  // fractions
+  double loss = 0;       // clean_top1 - faulty_top1 (paired, same inputs)
+  double loss_ci95 = 0;  // half-width of the normal 95 % interval over inputs
+  std::vector<LayerStats> layers;  // per array layer, summed over samples and repeats
+  std::uint64_t captures() const;
+  std::uint64_t hits() const;
+  std::uint64_t razor_error_cycles() const;
+  std::uint64_t cycles() const;
+  double seconds = 0;  // wall time of the faulty runs
+};
+
+// Loads the inputs once and runs the clean pass once; evaluate() then runs
+// only the faulty passes, so one evaluator serves many settings.
+class FaultEvaluator {
+ public:
+  FaultEvaluator(const engine::Engine& engine, const engine::Dataset& data, const engine::InferOptions& options);
+  std::size_t samples() const { return inputs_.size(); }
+  const std::vector<char>& clean_correct() const { return clean_correct_; }
+  const std::vector<int>& clean_predictions() const { return clean_prediction_; }
+  double clean_seconds() const { return clean_seconds_; }
+  FaultyEvalResult evaluate(const Injector& injector, int repeats, std::uint64_t seed) const;
+
+ private:
+  const engine::Engine& engine_;
+  engine::InferOptions options_;
+  std::vector<std::vector<uint8_t>> inputs_;
+  std::vector<int> labels_;
+  std::vector<int> clean_prediction_;
+  std::vector<char> clean_correct_;
+  double clean_seconds_ = 0;
+};
+
+// One-shot convenience: FaultEvaluator(engine, data, options).evaluate(...).
+FaultyEvalResult evaluate_with_faults(const engine::Engine& engine, const engine::Dataset& data,
+                                      const engine::InferOptions& options, const Injector& injector, int repeats,
+                                      std::uint64_t seed);
+
+// Machine-readable result (what `vosa infer --json` writes).
+nlohmann::json to_json(const FaultyEvalResult& result, const Injector& injector);
+
+}  // namespace vosa::inject

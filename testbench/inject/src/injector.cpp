@@ -1,0 +1,515 @@
+// Drawing and applying PE timing errors to one array layer (see inject.hpp).
+#include "vosa/inject.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace vosa::inject {
+namespace {
+
+std::uint64_t splitmix64(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+// The register's bits read as an acc_bits-wide integer.
+std::int64_t field_value(std::uint64_t bits, int acc_bits, bool is_signed) {
+  if (is_signed && ((bits >> (acc_bits - 1)) & 1)) return static_cast<std::int64_t>(bits) - (std::int64_t{1} << acc_bits);
+  return static_cast<std::int64_t>(bits);
+}
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+std::string list_voltages(const std::vector<double>& v) {
+  std::ostringstream s;
+  for (std::size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
+  return s.str();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- Rng
+
+Rng::Rng(std::uint64_t seed) {
+  for (auto& s : s_) s = splitmix64(seed);
+}
+
+std::uint64_t Rng::next() {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+double Rng::uniform_open() { return static_cast<double>((next() >> 11) + 1) * 0x1.0p-53; }
+
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t sample, std::uint64_t repeat, std::uint64_t layer) {
+  std::uint64_t x = seed;
+  std::uint64_t h = splitmix64(x);
+  for (std::uint64_t v : {sample, repeat, layer}) {
+    x = h ^ (v + 0x632be59bd9b4e019ULL);
+    h = splitmix64(x);
+  }
+  return h;
+}
+
+// ---------------------------------------------------------------- PointSampler
+
+PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits) : point_(point) {
+  p_any_ = point_.p_any_error();
+  const std::string where = "error model point " + std::to_string(point_.voltage) + " V, " +
+                            std::to_string(point_.period_ns) + " ns";
+  double cumulative = 0;
+  for (const auto& p : point_.patterns) {
+    if (acc_bits < 64 && (p.mask >> acc_bits) != 0)
+      throw InjectError(where + ": error pattern " + std::to_string(p.mask) + " has bits above acc_bits " +
+                        std::to_string(acc_bits));
+    cumulative += static_cast<double>(p.count);
+    pattern_masks_.push_back(p.mask);
+    pattern_cumulative_.push_back(cumulative);
+  }
+  // P(lowest wrong bit = i | some bit wrong) is proportional to
+  // p_i * prod_{l<i} (1 - p_l); the bits above i are then independent.
+  double none_below = 1.0, first = 0.0;
+  for (const auto& b : point_.bits) {
+    if (b.p_error <= 0) continue;
+    if (b.bit >= acc_bits)
+      throw InjectError(where + ": bit " + std::to_string(b.bit) + " is above acc_bits " + std::to_string(acc_bits));
+    bit_index_.push_back(b.bit);
+    bit_p_.push_back(std::min(1.0, b.p_error));
+    first += b.p_error * none_below;
+    none_below *= 1.0 - std::min(1.0, b.p_error);
+    first_bit_cumulative_.push_back(first);
+  }
+}
+
+double PointSampler::p_max() const {
+  if (!classes_) return p_any_;
+  double m = 0;
+  for (double p : classes_->p_error) m = std::max(m, p);
+  return m;
+}
+
+double PointSampler::accept(const CaptureOperands& operands) const {
+  if (!classes_) return 1.0;
+  const double pm = p_max();
+  const int c = classes_->class_of(operands);
+  if (c < 0 || static_cast<std::size_t>(c) >= classes_->p_error.size())
+    throw InjectError("operand class " + std::to_string(c) + " has no error probability");
+  return pm > 0 ? classes_->p_error[static_cast<std::size_t>(c)] / pm : 0.0;
+}
+
+void PointSampler::set_classes(OperandClasses classes) {
+  if (!classes.class_of || classes.p_error.empty())
+    throw InjectError("operand classes need a classifier and one probability per class");
+  classes_ = std::move(classes);
+}
+
+std::uint64_t PointSampler::sample_mask(Rng& rng) const {
+  const double total = static_cast<double>(point_.cycles_with_error);
+  const double x = rng.uniform() * total;
+  for (std::size_t i = 0; i < pattern_cumulative_.size(); ++i)
+    if (x < pattern_cumulative_[i]) return pattern_masks_[i];
+  // The cycles outside the recorded patterns: independent bits, non-zero.
+  if (first_bit_cumulative_.empty() || first_bit_cumulative_.back() <= 0)
+    return pattern_masks_.empty() ? 1 : pattern_masks_.front();
+  const double y = rng.uniform() * first_bit_cumulative_.back();
+  std::size_t i = static_cast<std::size_t>(
+      std::upper_bound(first_bit_cumulative_.begin(), first_bit_cumulative_.end(), y) - first_bit_cumulative_.begin());
+  i = std::min(i, bit_index_.size() - 1);
+  std::uint64_t mask = std::uint64_t{1} << bit_index_[i];
+  for (std::size_t l = i + 1; l < bit_index_.size(); ++l)
+    if (rng.uniform() < bit_p_[l]) mask |= std::uint64_t{1} << bit_index_[l];
+  return mask;
+}
+
+// ---------------------------------------------------------------- LayerOperands
+
+LayerOperands::LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
+                             int cols)
+    : geometry_(layer.geometry),
+      input_(input),
+      weights_(reinterpret_cast<const int8_t*>(model.tensor(layer.op->inputs[1]).data.data())),
+      pad_(static_cast<int8_t>(-layer.input_offset)),
+      cols_(cols),
+      gemms_(layer.geometry.depthwise ? ceil_div(layer.geometry.out_c, cols) : 1) {}
+
+int LayerOperands::n(int gemm) const {
+  return geometry_.depthwise ? std::min(cols_, geometry_.out_c - gemm * cols_) : geometry_.out_c;
+}
+
+int LayerOperands::k(int gemm) const {
+  return geometry_.depthwise ? n(gemm) * geometry_.taps() : geometry_.reduction();
+}
+
+int LayerOperands::out_channel(int gemm, int j) const { return geometry_.depthwise ? gemm * cols_ + j : j; }
+
+int LayerOperands::a(int gemm, int m, int k) const {
+  const lowering::ConvGeometry& g = geometry_;
+  int ci, tap;
+  if (g.depthwise) {
+    tap = k % g.taps();
+    ci = (gemm * cols_ + k / g.taps()) / g.depth_multiplier;
+  } else {
+    tap = k / g.in_c;
+    ci = k % g.in_c;
+  }
+  const int ky = tap / g.kernel_w, kx = tap % g.kernel_w;
+  const int per_image = g.out_h * g.out_w;
+  const int b = m / per_image, oy = (m % per_image) / g.out_w, ox = m % g.out_w;
+  const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+  const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
+  return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
+}
+
+int LayerOperands::b(int gemm, int k, int j) const {
+  const lowering::ConvGeometry& g = geometry_;
+  if (!g.depthwise) return weights_[static_cast<std::size_t>(j) * g.reduction() + k];
+  if (k / g.taps() != j) return 0;  // block-diagonal
+  return weights_[static_cast<std::size_t>(k % g.taps()) * g.out_c + gemm * cols_ + j];
+}
+
+// ---------------------------------------------------------------- counting
+
+LayerStats& LayerStats::operator+=(const LayerStats& o) {
+  captures += o.captures;
+  hits += o.hits;
+  razor_detected += o.razor_detected;
+  razor_error_cycles += o.razor_error_cycles;
+  corrupted_outputs += o.corrupted_outputs;
+  cycles += o.cycles;
+  return *this;
+}
+
+namespace {
+
+// Calls f(n, k) for every GEMM of the layer (depthwise: groups of cols channels).
+template <class F>
+void for_each_gemm(const lowering::ConvGeometry& g, int cols, F f) {
+  if (!g.depthwise) {
+    f(g.out_c, g.reduction());
+    return;
+  }
+  for (int c0 = 0; c0 < g.out_c; c0 += cols) {
+    const int group = std::min(cols, g.out_c - c0);
+    f(group, group * g.taps());
+  }
+}
+
+}  // namespace
+
+std::uint64_t layer_cycles(const lowering::ConvGeometry& geometry, const ArrayShape& shape) {
+  std::uint64_t total = 0;
+  const std::uint64_t per_tile = static_cast<std::uint64_t>(2 * shape.rows + geometry.rows() + shape.cols - 1);
+  for_each_gemm(geometry, shape.cols, [&](int n, int k) {
+    total += static_cast<std::uint64_t>(ceil_div(n, shape.cols)) * ceil_div(k, shape.rows) * per_tile;
+  });
+  return total;
+}
+
+std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const ArrayShape& shape) {
+  std::uint64_t total = 0;
+  for_each_gemm(geometry, shape.cols, [&](int n, int k) {
+    total += static_cast<std::uint64_t>(n) * ceil_div(k, shape.rows) * geometry.rows() * shape.rows;
+  });
+  return total;
+}
+
+// ---------------------------------------------------------------- applying hits
+
+LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
+                      std::vector<Hit> hits, std::vector<int32_t>& acc) {
+  LayerStats st;
+  st.hits = hits.size();
+  if (hits.empty()) return st;
+  const auto chain_order = [](const Hit& x, const Hit& y) {
+    return std::tie(x.gemm, x.column, x.k_tile, x.m, x.row) < std::tie(y.gemm, y.column, y.k_tile, y.m, y.row);
+  };
+  if (!std::is_sorted(hits.begin(), hits.end(), chain_order)) std::sort(hits.begin(), hits.end(), chain_order);
+  const int rows = shape.rows, cols = shape.cols;
+  const std::uint64_t acc_mask = shape.acc_bits >= 64 ? ~0ULL : (std::uint64_t{1} << shape.acc_bits) - 1;
+  // First tile index of each GEMM, for (tile, cycle) keys of Razor stalls.
+  std::vector<std::uint64_t> tile_base(static_cast<std::size_t>(ops.gemms()) + 1, 0);
+  for (int g = 0; g < ops.gemms(); ++g)
+    tile_base[static_cast<std::size_t>(g) + 1] =
+        tile_base[static_cast<std::size_t>(g)] +
+        static_cast<std::uint64_t>(ceil_div(ops.n(g), cols)) * ceil_div(ops.k(g), rows);
+  std::vector<std::uint64_t> razor_cycles;
+  std::vector<std::pair<std::size_t, std::int64_t>> deltas;
+  const int out_c = static_cast<int>(acc.size() / static_cast<std::size_t>(ops.m()));
+  std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows));
+  for (std::size_t h = 0; h < hits.size();) {
+    const Hit& first = hits[h];
+    // One column chain: every hit of (gemm, column, k tile, m).
+    std::fill(flip.begin(), flip.end(), 0);
+    bool changes = false;
+    std::size_t e = h;
+    for (; e < hits.size() && hits[e].gemm == first.gemm && hits[e].column == first.column &&
+           hits[e].k_tile == first.k_tile && hits[e].m == first.m;
+         ++e) {
+      const Hit& x = hits[e];
+      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~acc_mask))
+        throw InjectError("hit at row " + std::to_string(x.row) + " with mask " + std::to_string(x.mask) +
+                          " does not fit the " + std::to_string(rows) + "-row, " + std::to_string(shape.acc_bits) +
+                          "-bit array");
+      flip[static_cast<std::size_t>(x.row)] |= x.mask;
+      if (x.mask & razor.mask) {
+        ++st.razor_detected;
+        const int c = x.column % cols;
+        const std::uint64_t tile = tile_base[static_cast<std::size_t>(x.gemm)] +
+                                   static_cast<std::uint64_t>(x.column / cols) * ceil_div(ops.k(x.gemm), rows) +
+                                   static_cast<std::uint64_t>(x.k_tile);
+        razor_cycles.push_back((tile << 32) | static_cast<std::uint64_t>(x.m + x.row + c));
+      }
+      // A fully corrected hit leaves the chain as it was.
+      if (!(razor.policy == RazorPolicy::Correct && (x.mask & razor.mask) && !(x.mask & ~razor.mask))) changes = true;
+    }
+    if (changes) {
+      const int g = first.gemm, j = first.column, k = ops.k(g), k0 = first.k_tile * rows;
+      std::uint64_t s = 0, clean = 0;
+      for (int r = 0; r < rows; ++r) {
+        const int kk = k0 + r;
+        std::int64_t prod = 0;
+        if (kk < k) {
+          const int w = ops.b(g, kk, j);
+          if (w) prod = static_cast<std::int64_t>(ops.a(g, first.m, kk)) * w;
+        }
+        clean = (clean + static_cast<std::uint64_t>(prod)) & acc_mask;
+        const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
+        const std::uint64_t f = flip[static_cast<std::size_t>(r)];
+        if (f & razor.mask)
+          s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
+        else
+          s = (sum ^ f) & acc_mask;
+      }
+      const std::int64_t delta = field_value(s, shape.acc_bits, shape.is_signed) -
+                                 field_value(clean, shape.acc_bits, shape.is_signed);
+      if (delta)
+        deltas.emplace_back(static_cast<std::size_t>(first.m) * out_c + ops.out_channel(g, j), delta);
+    }
+    h = e;
+  }
+  std::sort(razor_cycles.begin(), razor_cycles.end());
+  st.razor_error_cycles =
+      static_cast<std::uint64_t>(std::unique(razor_cycles.begin(), razor_cycles.end()) - razor_cycles.begin());
+  // Tiles of one output are summed exactly outside the array; the engine's
+  // accumulator is int32 (saturate: unreachable for acc_bits <= 24 and K < 2^7 tiles).
+  std::sort(deltas.begin(), deltas.end());
+  for (std::size_t i = 0; i < deltas.size();) {
+    std::int64_t sum = 0;
+    std::size_t e = i;
+    for (; e < deltas.size() && deltas[e].first == deltas[i].first; ++e) sum += deltas[e].second;
+    if (sum) {
+      ++st.corrupted_outputs;
+      std::int32_t& a = acc.at(deltas[i].first);
+      const std::int64_t v = static_cast<std::int64_t>(a) + sum;
+      a = static_cast<std::int32_t>(std::clamp<std::int64_t>(v, std::numeric_limits<std::int32_t>::min(),
+                                                             std::numeric_limits<std::int32_t>::max()));
+    }
+    i = e;
+  }
+  return st;
+}
+
+// ---------------------------------------------------------------- Injector
+
+Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
+    : model_(std::move(model)), shape_(std::move(shape)), settings_(std::move(settings)) {
+  const std::string& path = settings_.errmodel;
+  if (model_.acc_bits != shape_.acc_bits)
+    throw InjectError(path + ": the error model is of a PE with acc_bits " + std::to_string(model_.acc_bits) +
+                      " (design.acc_bits), the array config has acc_bits " + std::to_string(shape_.acc_bits) +
+                      ": characterize this config's PE (make characterize CONFIG=...)");
+  if (model_.is_signed != shape_.is_signed)
+    throw InjectError(path + ": the error model's PE and the array config differ in signedness");
+  if (static_cast<int>(shape_.island_of_column.size()) != shape_.cols)
+    throw InjectError("array shape: island_of_column needs one entry per column");
+  std::set<double> periods;
+  for (const auto& p : model_.points) periods.insert(p.period_ns);
+  std::vector<double> period_list(periods.begin(), periods.end());
+  if (settings_.period_ns > 0) {
+    bool found = false;
+    for (double p : periods) found |= std::abs(p - settings_.period_ns) <= 1e-3 * settings_.period_ns;
+    if (!found)
+      throw InjectError(path + ": no point at period " + std::to_string(settings_.period_ns) +
+                        " ns (the model has periods " + list_voltages(period_list) + " ns)");
+    period_ns_ = settings_.period_ns;
+  } else {
+    if (periods.size() != 1)
+      throw InjectError(path + ": the model has several periods (" + list_voltages(period_list) +
+                        " ns): give period_ns (--period-ns)");
+    period_ns_ = *periods.begin();
+  }
+  auto make_plan = [&](const std::vector<double>& voltages, const RazorSetting& razor, const std::string& where) {
+    if (static_cast<int>(voltages.size()) != shape_.islands)
+      throw InjectError(where + ": " + std::to_string(voltages.size()) + " voltage(s) for " +
+                        std::to_string(shape_.islands) + " island(s) of the array config");
+    LayerPlan plan;
+    plan.razor = razor;
+    for (double v : voltages) {
+      const PointSampler& s = sampler_for(v, where);
+      for (const auto& owned : samplers_)
+        if (owned.get() == &s) plan.island.push_back(owned);
+      plan.p_max = std::max(plan.p_max, s.p_max());
+    }
+    return plan;
+  };
+  const RazorSetting razor = settings_.razor ? settings_.razor->resolve(shape_.acc_bits, "settings 'razor'") : shape_.razor;
+  default_plan_ = make_plan(settings_.voltages, razor, "settings 'voltages'");
+  for (const LayerSetting& l : settings_.layers) {
+    const std::string where = "settings layer op " + std::to_string(l.op);
+    const RazorSetting lr = l.razor ? l.razor->resolve(shape_.acc_bits, where + " razor") : razor;
+    layer_plans_.emplace_back(l.op, make_plan(l.voltages, lr, where));
+  }
+}
+
+const PointSampler& Injector::sampler_for(double voltage, const std::string& where) {
+  const ErrorModelPoint* best = nullptr;
+  std::vector<double> available;
+  for (const auto& p : model_.points) {
+    if (std::abs(p.period_ns - period_ns_) > 1e-3 * period_ns_) continue;
+    available.push_back(p.voltage);
+    if (!best || std::abs(p.voltage - voltage) < std::abs(best->voltage - voltage)) best = &p;
+  }
+  constexpr double kVoltageTolerance = 0.005;  // V: the model's points are the characterized corners
+  if (!best || std::abs(best->voltage - voltage) > kVoltageTolerance)
+    throw InjectError(where + ": " + std::to_string(voltage) + " V is not a point of " + settings_.errmodel +
+                      " at " + std::to_string(period_ns_) + " ns (within 5 mV); available voltages: " +
+                      list_voltages(available));
+  for (const auto& s : samplers_)
+    if (s->point().voltage == best->voltage && s->point().period_ns == best->period_ns) return *s;
+  samplers_.push_back(std::make_shared<PointSampler>(*best, shape_.acc_bits));
+  return *samplers_.back();
+}
+
+void Injector::check_model(const tflite::Model& model) const {
+  std::vector<std::size_t> array_ops;
+  for (std::size_t i = 0; i < model.operators.size(); ++i)
+    if (lowering::is_array_layer(model.operators[i].type)) array_ops.push_back(i);
+  for (const auto& [op, plan] : layer_plans_) {
+    (void)plan;
+    if (std::find(array_ops.begin(), array_ops.end(), op) == array_ops.end()) {
+      std::string list;
+      for (std::size_t i : array_ops) list += (list.empty() ? "" : ", ") + std::to_string(i);
+      throw InjectError("settings layer op " + std::to_string(op) + " is not an array layer of " + model.path +
+                        " (array layers: " + list + ")");
+    }
+  }
+}
+
+const Injector::LayerPlan& Injector::plan(std::size_t op) const {
+  for (const auto& [index, plan] : layer_plans_)
+    if (index == op) return plan;
+  return default_plan_;
+}
+
+bool Injector::error_free() const {
+  if (default_plan_.p_max > 0) return false;
+  for (const auto& [index, plan] : layer_plans_)
+    if (plan.p_max > 0) return false;
+  return true;
+}
+
+void Injector::set_classes(double voltage, OperandClasses classes) {
+  bool found = false;
+  for (const auto& s : samplers_)
+    if (std::abs(s->point().voltage - voltage) <= 0.005) {
+      s->set_classes(classes);
+      found = true;
+    }
+  if (!found) throw InjectError("set_classes: no layer runs at " + std::to_string(voltage) + " V");
+  auto refresh = [](LayerPlan& plan) {
+    plan.p_max = 0;
+    for (const auto& s : plan.island) plan.p_max = std::max(plan.p_max, s->p_max());
+  };
+  refresh(default_plan_);
+  for (auto& [index, plan] : layer_plans_) refresh(plan);
+}
+
+std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, Rng& rng) const {
+  std::vector<Hit> hits;
+  const LayerPlan& plan = this->plan(op);
+  if (plan.p_max <= 0) return hits;
+  const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
+  // One GEMM column at a time, in the canonical order (gemm, column, k tile,
+  // m, row) apply_hits wants, so it need not sort. Geometric gaps between
+  // candidates (each capture a candidate with p); restarting them at each
+  // column is exact (the geometric distribution is memoryless).
+  for (int g = 0; g < ops.gemms(); ++g) {
+    const int k = ops.k(g), k_tiles = ceil_div(k, rows);
+    const std::uint64_t total = static_cast<std::uint64_t>(k_tiles) * m_count * rows;
+    for (int j = 0; j < ops.n(g); ++j) {
+      const int c = j % cols;
+      const PointSampler& sampler =
+          *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+      const double p = sampler.p_max();
+      if (p <= 0) continue;
+      const double log_q = p < 1 ? std::log1p(-p) : 0;
+      auto gap = [&]() -> double { return p >= 1 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q); };
+      // Index ((k_tile * M) + m) * rows + row.
+      for (double pos = gap(); pos < static_cast<double>(total); pos += 1 + gap()) {
+        const auto index = static_cast<std::uint64_t>(pos);
+        Hit hit;
+        hit.gemm = g;
+        hit.column = j;
+        hit.row = static_cast<int>(index % static_cast<std::uint64_t>(rows));
+        const std::uint64_t q = index / static_cast<std::uint64_t>(rows);
+        hit.m = static_cast<int>(q % static_cast<std::uint64_t>(m_count));
+        hit.k_tile = static_cast<int>(q / static_cast<std::uint64_t>(m_count));
+        if (sampler.has_classes()) {
+          const int kk = hit.k_tile * rows + hit.row;
+          CaptureOperands o;
+          o.row = hit.row;
+          o.col = c;
+          if (kk < k) {
+            o.activation = ops.a(g, hit.m, kk);
+            o.prev_activation = hit.m > 0 ? ops.a(g, hit.m - 1, kk) : 0;
+            o.weight = ops.b(g, kk, j);
+          }
+          if (rng.uniform() >= sampler.accept(o)) continue;
+        }
+        hit.mask = sampler.sample_mask(rng);
+        hits.push_back(hit);
+      }
+    }
+  }
+  return hits;
+}
+
+LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
+                             std::vector<int32_t>& accumulators, Rng& rng) const {
+  const LayerOperands ops(model, layer, input, shape_.cols);
+  const LayerPlan& plan = this->plan(layer.index);
+  LayerStats st = apply_hits(ops, shape_, plan.razor, draw_hits(ops, layer.index, rng), accumulators);
+  st.op = layer.index;
+  st.captures = layer_captures(layer.geometry, shape_);
+  st.cycles = layer_cycles(layer.geometry, shape_);
+  if (plan.razor.policy == RazorPolicy::Correct) st.cycles += st.razor_error_cycles;
+  return st;
+}
+
+Injector make_injector(const Settings& settings, const ArrayConfig& config, const std::string& config_source) {
+  ErrorModel model;
+  try {
+    model = ErrorModel::load(settings.errmodel);
+  } catch (const ErrorModelError& e) {
+    throw InjectError(e.what());
+  }
+  return Injector(std::move(model), ArrayShape::from_config(config, config_source), settings);
+}
+
+}  // namespace vosa::inject

@@ -1,0 +1,489 @@
+// Error-injecting inference (testbench/inject): the hit application against
+// an independent per-capture simulation of the lowered GEMMs, the sampler's
+// rates, bit-exactness without errors and with full Razor correction,
+// reproducibility across thread counts, and the settings file's validation.
+#include "vosa/inject.hpp"
+
+#include "vosa/lowering.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <tuple>
+
+using namespace vosa;
+using namespace vosa::inject;
+
+namespace {
+
+// ---------------------------------------------------------------- synthetic models
+
+tflite::Tensor int8_tensor(const std::string& name, std::vector<int> shape, float scale, int zp) {
+  tflite::Tensor t;
+  t.name = name;
+  t.shape = std::move(shape);
+  t.type = tflite::TensorType::kInt8;
+  t.scale = {scale};
+  t.zero_point = {zp};
+  return t;
+}
+
+// A one-layer model: CONV_2D (3x3, SAME, stride `stride`), DEPTHWISE_CONV_2D
+// (3x3, SAME) or FULLY_CONNECTED, random weights and biases.
+std::shared_ptr<tflite::Model> one_layer_model(tflite::OpType type, int h, int w, int c, int out_c, int stride,
+                                               std::mt19937_64& rng) {
+  auto m = std::make_shared<tflite::Model>();
+  m->path = "synthetic";
+  std::uniform_int_distribution<int> byte(-128, 127), bias(-2000, 2000);
+  const int in_zp = 3;
+  m->tensors.push_back(int8_tensor("in", {1, h, w, c}, 0.05f, in_zp));
+  tflite::Operator op;
+  op.type = type;
+  op.stride_h = op.stride_w = stride;
+  op.padding = tflite::Padding::kSame;
+  int out_h = (h + stride - 1) / stride, out_w = (w + stride - 1) / stride;
+  tflite::Tensor wt;
+  if (type == tflite::OpType::kFullyConnected) {
+    wt = int8_tensor("w", {out_c, h * w * c}, 0.01f, 0);
+    out_h = out_w = 1;
+  } else if (type == tflite::OpType::kDepthwiseConv2D) {
+    out_c = c;
+    op.depth_multiplier = 1;
+    wt = int8_tensor("w", {1, 3, 3, c}, 0.01f, 0);
+  } else {
+    wt = int8_tensor("w", {out_c, 3, 3, c}, 0.01f, 0);
+  }
+  wt.data.resize(wt.num_elements());
+  for (auto& b : wt.data) b = static_cast<uint8_t>(byte(rng));
+  m->tensors.push_back(wt);
+  tflite::Tensor bt;
+  bt.name = "b";
+  bt.shape = {out_c};
+  bt.type = tflite::TensorType::kInt32;
+  bt.scale = {0.0005f};
+  bt.zero_point = {0};
+  bt.data.resize(static_cast<size_t>(out_c) * 4);
+  for (int i = 0; i < out_c; ++i) {
+    const int32_t v = bias(rng);
+    std::memcpy(bt.data.data() + 4 * i, &v, 4);
+  }
+  m->tensors.push_back(bt);
+  if (type == tflite::OpType::kFullyConnected)
+    m->tensors.push_back(int8_tensor("out", {1, out_c}, 0.2f, -5));
+  else
+    m->tensors.push_back(int8_tensor("out", {1, out_h, out_w, out_c}, 0.2f, -5));
+  op.inputs = {0, 1, 2};
+  op.outputs = {3};
+  m->operators.push_back(op);
+  m->inputs = {0};
+  m->outputs = {3};
+  return m;
+}
+
+std::vector<uint8_t> random_input(const tflite::Model& m, std::mt19937_64& rng) {
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::vector<uint8_t> x(m.input().num_elements());
+  for (auto& v : x) v = static_cast<uint8_t>(byte(rng));
+  return x;
+}
+
+ArrayShape small_array(int rows, int cols, int islands = 1) {
+  ArrayShape s;
+  s.rows = rows;
+  s.cols = cols;
+  s.acc_bits = min_acc_bits(rows, 8, 8, true);
+  s.islands = islands;
+  for (int c = 0; c < cols; ++c) s.island_of_column.push_back(c * islands / cols);
+  return s;
+}
+
+// An error model with one point per (voltage, p_any): bits 0..acc_bits-1
+// with p_error spread over the top bits, two recorded patterns and the rest
+// of the error mass unrecorded.
+ErrorModel synthetic_model(int acc_bits, const std::vector<std::pair<double, double>>& points) {
+  nlohmann::json j;
+  j["schema_version"] = 1;
+  j["pdk"] = "synthetic";
+  j["design"] = {{"module", "vosa_pe"}, {"dataflow", "weight_stationary"}, {"acc_bits", acc_bits}, {"signed", true}};
+  j["netlist_hash"] = "0";
+  j["operand_source"] = "test";
+  j["points"] = nlohmann::json::array();
+  const std::uint64_t samples = 1000000;
+  for (const auto& [voltage, p_any] : points) {
+    const auto errors = static_cast<std::uint64_t>(std::llround(p_any * samples));
+    nlohmann::json pt{{"voltage", voltage},           {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                      {"samples", samples},           {"cycles_with_error", errors},
+                      {"error_values", nlohmann::json::array()}};
+    pt["bits"] = nlohmann::json::array();
+    for (int b = 0; b < acc_bits; ++b) {
+      const double p = b >= acc_bits - 6 ? p_any / 4 : (b % 3 == 0 ? p_any / 20 : 0.0);
+      pt["bits"].push_back({{"bit", b}, {"p_error", p}, {"ci95", {p, p}}});
+    }
+    pt["error_patterns"] = nlohmann::json::array();
+    if (errors) {
+      pt["error_patterns"].push_back({{"mask", std::uint64_t{1} << (acc_bits - 2)}, {"count", errors / 2}});
+      pt["error_patterns"].push_back({{"mask", std::uint64_t{5}}, {"count", errors / 5}});
+    }
+    j["points"].push_back(pt);
+  }
+  return ErrorModel::from_json(j, "synthetic errmodel");
+}
+
+Settings uniform_settings(std::vector<double> voltages, std::optional<RazorSpec> razor = std::nullopt) {
+  Settings s;
+  s.errmodel = "synthetic errmodel";
+  s.voltages = std::move(voltages);
+  s.razor = razor;
+  return s;
+}
+
+std::int64_t field(std::uint64_t bits, int acc_bits) {
+  return ((bits >> (acc_bits - 1)) & 1) ? static_cast<std::int64_t>(bits) - (std::int64_t{1} << acc_bits)
+                                        : static_cast<std::int64_t>(bits);
+}
+
+// Independent model: every GEMM materialized by lowering::lower_layer, every
+// register capture of every column simulated, hits looked up by coordinates.
+std::vector<int32_t> slow_faulty_accumulators(const tflite::Model& model, const engine::PreparedOp& p,
+                                              const int8_t* input, const ArrayShape& shape,
+                                              const RazorSetting& razor, const std::vector<Hit>& hits) {
+  std::map<std::tuple<int, int, int, int, int>, std::uint64_t> flips;
+  for (const Hit& h : hits) flips[{h.gemm, h.column, h.k_tile, h.m, h.row}] |= h.mask;
+  const auto gemms = lowering::lower_layer(model, *p.op, p.geometry, input, shape.cols);
+  const std::uint64_t acc_mask = (std::uint64_t{1} << shape.acc_bits) - 1;
+  std::vector<std::vector<int64_t>> results;
+  for (int gi = 0; gi < static_cast<int>(gemms.size()); ++gi) {
+    const lowering::Gemm& g = gemms[static_cast<size_t>(gi)];
+    std::vector<int64_t> c(static_cast<size_t>(g.m) * g.n, 0);
+    for (int j = 0; j < g.n; ++j)
+      for (int kt = 0; kt * shape.rows < g.k; ++kt)
+        for (int m = 0; m < g.m; ++m) {
+          std::uint64_t s = 0;
+          for (int r = 0; r < shape.rows; ++r) {
+            const int k = kt * shape.rows + r;
+            const std::int64_t prod = k < g.k ? static_cast<std::int64_t>(g.a[static_cast<size_t>(m) * g.k + k]) *
+                                                    g.b[static_cast<size_t>(k) * g.n + j]
+                                              : 0;
+            const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
+            const auto it = flips.find({gi, j, kt, m, r});
+            const std::uint64_t f = it == flips.end() ? 0 : it->second;
+            if (f & razor.mask)
+              s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
+            else
+              s = (sum ^ f) & acc_mask;
+          }
+          c[static_cast<size_t>(m) * g.n + j] += field(s, shape.acc_bits);
+        }
+    results.push_back(std::move(c));
+  }
+  return lowering::assemble_accumulators(p.geometry, gemms, results,
+                                         lowering::correction_of(model, *p.op, p.geometry));
+}
+
+// Random hits anywhere in the layer's capture space, several per chain.
+std::vector<Hit> random_hits(const LayerOperands& ops, const ArrayShape& shape, std::mt19937_64& rng, int count) {
+  std::vector<Hit> hits;
+  std::uniform_int_distribution<int> any(0, 1 << 20);
+  for (int i = 0; i < count; ++i) {
+    Hit h;
+    h.gemm = any(rng) % ops.gemms();
+    h.column = any(rng) % ops.n(h.gemm);
+    h.k_tile = any(rng) % ((ops.k(h.gemm) + shape.rows - 1) / shape.rows);
+    h.m = any(rng) % ops.m();
+    h.row = any(rng) % shape.rows;
+    // Single bits (low and high) and multi-bit masks.
+    switch (any(rng) % 3) {
+      case 0: h.mask = std::uint64_t{1} << (any(rng) % shape.acc_bits); break;
+      case 1: h.mask = std::uint64_t{3} << (shape.acc_bits - 2); break;
+      default: h.mask = (static_cast<std::uint64_t>(any(rng)) | 1) & ((std::uint64_t{1} << shape.acc_bits) - 1);
+    }
+    hits.push_back(h);
+    if (any(rng) % 2) {  // a second hit further down the same chain
+      Hit h2 = h;
+      h2.row = (h.row + 1 + any(rng) % (shape.rows - 1)) % shape.rows;
+      h2.mask = std::uint64_t{1} << (any(rng) % shape.acc_bits);
+      hits.push_back(h2);
+    }
+  }
+  return hits;
+}
+
+}  // namespace
+
+// (b) The injector's hit application equals the per-capture simulation of
+// the lowered GEMMs for the same hits: conv (several N and K tiles, stride 2),
+// depthwise (block-diagonal groups, a partial last group) and FC; no Razor,
+// Razor correct and Razor drop.
+TEST(Inject, HitsMatchPerCaptureSimulation) {
+  std::mt19937_64 rng(7);
+  struct Case {
+    tflite::OpType type;
+    int h, w, c, out_c, stride, rows, cols;
+  };
+  const Case cases[] = {{tflite::OpType::kConv2D, 6, 5, 3, 7, 1, 4, 3},
+                        {tflite::OpType::kConv2D, 7, 7, 5, 4, 2, 8, 8},
+                        {tflite::OpType::kDepthwiseConv2D, 5, 6, 7, 7, 1, 4, 3},
+                        {tflite::OpType::kFullyConnected, 2, 3, 5, 6, 1, 4, 4}};
+  for (const Case& cs : cases) {
+    auto model = one_layer_model(cs.type, cs.h, cs.w, cs.c, cs.out_c, cs.stride, rng);
+    const engine::Engine engine(model);
+    const engine::PreparedOp& p = engine.ops().at(0);
+    const auto x = random_input(*model, rng);
+    const auto* input = reinterpret_cast<const int8_t*>(x.data());
+    const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
+    const ArrayShape shape = small_array(cs.rows, cs.cols);
+    const LayerOperands ops(*model, p, input, shape.cols);
+    RazorSetting none, correct, drop;
+    correct.mask = drop.mask = std::uint64_t{3} << (shape.acc_bits - 2);
+    drop.policy = RazorPolicy::Drop;
+    for (const RazorSetting& razor : {none, correct, drop}) {
+      const std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
+      std::vector<int32_t> fast = clean;
+      const LayerStats st = apply_hits(ops, shape, razor, hits, fast);
+      const std::vector<int32_t> slow = slow_faulty_accumulators(*model, p, input, shape, razor, hits);
+      ASSERT_EQ(fast, slow) << tflite::to_string(cs.type) << " razor mask " << razor.mask << " policy "
+                            << to_string(razor.policy);
+      std::uint64_t differ = 0;
+      for (size_t i = 0; i < clean.size(); ++i) differ += fast[i] != clean[i];
+      EXPECT_EQ(st.corrupted_outputs, differ);
+      EXPECT_GT(differ, 0u);
+      EXPECT_EQ(st.hits, hits.size());
+    }
+    // The lowered capture count: every output value x K tiles x rows.
+    std::uint64_t captures = 0;
+    for (int g = 0; g < ops.gemms(); ++g)
+      captures += static_cast<std::uint64_t>(ops.n(g)) * ((ops.k(g) + shape.rows - 1) / shape.rows) * ops.m() *
+                  shape.rows;
+    EXPECT_EQ(layer_captures(p.geometry, shape), captures);
+  }
+}
+
+// (b) continued: hits drawn by the injector (not hand-made) at a high rate
+// give the same accumulators in both simulations.
+TEST(Inject, DrawnHitsMatchPerCaptureSimulation) {
+  std::mt19937_64 rng(11);
+  auto model = one_layer_model(tflite::OpType::kDepthwiseConv2D, 6, 6, 10, 10, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const ArrayShape shape = small_array(4, 4, 2);
+  for (const char* policy : {"correct", "drop"}) {
+    RazorSpec razor;
+    razor.top_k = 3;
+    razor.policy = std::string(policy) == "drop" ? RazorPolicy::Drop : RazorPolicy::Correct;
+    const Injector inj(synthetic_model(shape.acc_bits, {{1.0, 0.2}, {1.2, 0.05}}), shape,
+                       uniform_settings({1.0, 1.2}, razor));
+    const LayerOperands ops(*model, p, input, shape.cols);
+    Rng r(5);
+    const std::vector<Hit> hits = inj.draw_hits(ops, p.index, r);
+    ASSERT_GT(hits.size(), 100u);
+    std::vector<int32_t> acc = engine::reference_accumulators(*model, p, input);
+    apply_hits(ops, shape, inj.plan(p.index).razor, hits, acc);
+    EXPECT_EQ(acc, slow_faulty_accumulators(*model, p, input, shape, inj.plan(p.index).razor, hits)) << policy;
+  }
+}
+
+// (c) Hit rate per island within 4 sigma of p_any; p_any = 1 hits every capture;
+// masks follow the recorded patterns' frequencies.
+TEST(Inject, HitRateMatchesErrorModel) {
+  std::mt19937_64 rng(3);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 16, 16, 8, 16, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const ArrayShape shape = small_array(8, 8, 2);  // columns 0-3 island 0, 4-7 island 1
+  const double p0 = 0.002, p1 = 0.03;
+  const ErrorModel em = synthetic_model(shape.acc_bits, {{1.0, p1}, {1.2, p0}, {1.5, 1.0}});
+  const Injector inj(em, shape, uniform_settings({1.2, 1.0}));
+  const LayerOperands ops(*model, p, input, shape.cols);
+  std::uint64_t hits[2] = {0, 0}, top_pattern = 0, total = 0;
+  const std::uint64_t per_island = layer_captures(p.geometry, shape) / 2;  // 16 channels, 8 per island
+  const int trials = 20;
+  for (int t = 0; t < trials; ++t) {
+    Rng r(derive_seed(9, static_cast<std::uint64_t>(t), 0, 0));
+    for (const Hit& h : inj.draw_hits(ops, p.index, r)) {
+      ++hits[shape.island_of_column[static_cast<size_t>(h.column % shape.cols)]];
+      top_pattern += h.mask == 5;  // bits 0 and 2: only the recorded pattern makes it (bit 2 has p = 0)
+      ++total;
+    }
+  }
+  const double n = static_cast<double>(per_island) * trials;
+  for (int i = 0; i < 2; ++i) {
+    const double p_i = i == 0 ? p0 : p1;
+    const double sigma = std::sqrt(n * p_i * (1 - p_i));
+    EXPECT_NEAR(static_cast<double>(hits[i]), n * p_i, 4 * sigma) << "island " << i;
+  }
+  // A fifth of the error cycles carry the recorded pattern 0b101.
+  const double share = static_cast<double>(top_pattern) / static_cast<double>(total);
+  EXPECT_NEAR(share, 0.2, 4 * std::sqrt(0.16 / static_cast<double>(total)));
+  // p = 1: every capture errs.
+  const Injector all(em, shape, uniform_settings({1.5, 1.5}));
+  Rng r(1);
+  EXPECT_EQ(all.draw_hits(ops, p.index, r).size(), layer_captures(p.geometry, shape));
+}
+
+// (c) Thinning by operand class: a classifier that marks half the captures
+// error-free halves the rate; the seam for class-conditioned models.
+TEST(Inject, OperandClassesThinTheHits) {
+  std::mt19937_64 rng(4);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 12, 12, 8, 8, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const ArrayShape shape = small_array(8, 8);
+  Injector inj(synthetic_model(shape.acc_bits, {{1.0, 0.05}}), shape, uniform_settings({1.0}));
+  // Class 1 (p = 0.05) when the PE row is even, class 0 (p = 0) otherwise.
+  inj.set_classes(1.0, {[](const CaptureOperands& o) { return o.row % 2 == 0 ? 1 : 0; }, {0.0, 0.05}});
+  const LayerOperands ops(*model, p, input, shape.cols);
+  std::uint64_t hits = 0;
+  for (int t = 0; t < 10; ++t) {
+    Rng r(static_cast<std::uint64_t>(t));
+    for (const Hit& h : inj.draw_hits(ops, p.index, r)) {
+      ASSERT_EQ(h.row % 2, 0);
+      ++hits;
+    }
+  }
+  const double n = static_cast<double>(layer_captures(p.geometry, shape)) / 2 * 10;
+  EXPECT_NEAR(static_cast<double>(hits), n * 0.05, 4 * std::sqrt(n * 0.05 * 0.95));
+}
+
+// (a) Zero error probability: bit-exact with the clean engine, captures counted.
+// (e) Razor correct on every bit at a high rate: bit-exact too, with hits,
+// detected errors and stall cycles counted. Drop on every bit is not exact.
+TEST(Inject, ZeroRateAndFullRazorCorrectAreBitExact) {
+  std::mt19937_64 rng(5);
+  for (auto type : {tflite::OpType::kConv2D, tflite::OpType::kDepthwiseConv2D, tflite::OpType::kFullyConnected}) {
+    auto model = one_layer_model(type, 8, 8, 6, 5, 1, rng);
+    const engine::Engine engine(model);
+    const auto x = random_input(*model, rng);
+    engine::Workspace ws;
+    const std::vector<uint8_t> clean = engine.run(x, ws);
+    const ArrayShape shape = small_array(4, 4);
+    const ErrorModel em = synthetic_model(shape.acc_bits, {{1.0, 0.3}, {1.8, 0.0}});
+    RazorSpec all_bits;
+    all_bits.top_k = shape.acc_bits;
+    RazorSpec all_drop = all_bits;
+    all_drop.policy = RazorPolicy::Drop;
+    const Injector zero(em, shape, uniform_settings({1.8}));
+    const Injector corrected(em, shape, uniform_settings({1.0}, all_bits));
+    const Injector dropped(em, shape, uniform_settings({1.0}, all_drop));
+    EXPECT_TRUE(zero.error_free());
+    EXPECT_FALSE(corrected.error_free());
+    auto run = [&](const Injector& inj, LayerStats& st) {
+      Rng r(42);
+      return engine.run(x, ws, [&](const engine::PreparedOp& p, const int8_t* in, std::vector<int32_t>& acc) {
+        st += inj.corrupt(*model, p, in, acc, r);
+      });
+    };
+    LayerStats s0, s1, s2;
+    EXPECT_EQ(run(zero, s0), clean);
+    EXPECT_EQ(s0.hits, 0u);
+    EXPECT_EQ(s0.captures, layer_captures(engine.ops()[0].geometry, shape));
+    EXPECT_EQ(s0.cycles, layer_cycles(engine.ops()[0].geometry, shape));
+    EXPECT_EQ(run(corrected, s1), clean);
+    EXPECT_GT(s1.hits, s1.captures / 5);
+    EXPECT_EQ(s1.razor_detected, s1.hits);
+    EXPECT_GT(s1.razor_error_cycles, 0u);
+    EXPECT_LE(s1.razor_error_cycles, s1.hits);
+    EXPECT_EQ(s1.cycles, s0.cycles + s1.razor_error_cycles);  // correct stalls one cycle each
+    EXPECT_EQ(s1.corrupted_outputs, 0u);
+    run(dropped, s2);
+    EXPECT_GT(s2.corrupted_outputs, 0u);  // dropped products change the sums
+    EXPECT_EQ(s2.cycles, s0.cycles);      // TE-Drop does not stall
+  }
+}
+
+// Cycles of the weight-stationary schedule: per (N tile, K tile) rows to load
+// weights, M + rows + cols - 1 to stream, fill and drain.
+TEST(Inject, LayerCyclesFollowTheSchedule) {
+  lowering::ConvGeometry g;
+  g.out_h = g.out_w = 4;  // M = 16
+  g.in_c = 10;
+  g.out_c = 9;
+  g.kernel_h = g.kernel_w = 1;  // K = 10
+  const ArrayShape shape = small_array(4, 4);
+  // N tiles 3, K tiles 3: 9 x (4 + 16 + 4 + 4 - 1)
+  EXPECT_EQ(layer_cycles(g, shape), 9u * 27u);
+  EXPECT_EQ(layer_captures(g, shape), 9u * 3u * 16u * 4u);
+}
+
+// Settings: parsing, round trip, and clear errors.
+TEST(Inject, SettingsValidation) {
+  const ArrayShape shape = small_array(4, 4, 2);
+  const ErrorModel em = synthetic_model(shape.acc_bits, {{1.28, 0.5}, {1.6, 0.01}, {1.76, 0.0}});
+  const auto doc = nlohmann::json::parse(R"({
+    "errmodel": "em.json", "period_ns": 10, "voltages": [1.6, 1.76],
+    "razor": {"top_k": 2, "policy": "drop"},
+    "layers": [{"op": 0, "voltages": [1.28, 1.6], "razor": {"bits": [0, 3]}}]})");
+  const Settings s = settings_from_json(doc, "s.json");
+  EXPECT_EQ(settings_from_json(to_json(s), "again").layers.at(0).razor->bits, (std::vector<int>{0, 3}));
+  const Injector inj(em, shape, s);
+  EXPECT_EQ(inj.plan(0).razor.mask, 9u);
+  EXPECT_EQ(inj.plan(0).razor.policy, RazorPolicy::Correct);
+  EXPECT_EQ(inj.plan(5).razor.mask, std::uint64_t{3} << (shape.acc_bits - 2));
+  EXPECT_EQ(inj.plan(5).razor.policy, RazorPolicy::Drop);
+  EXPECT_DOUBLE_EQ(inj.plan(0).island.at(0)->point().voltage, 1.28);
+  EXPECT_DOUBLE_EQ(inj.plan(5).island.at(1)->point().voltage, 1.76);
+  EXPECT_DOUBLE_EQ(inj.plan(5).p_max, 0.01);
+
+  auto error_of = [&](const std::string& text, const ArrayShape& sh = small_array(4, 4, 2)) -> std::string {
+    try {
+      Injector bad(em, sh, settings_from_json(nlohmann::json::parse(text), "bad.json"));
+    } catch (const InjectError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(error_of(R"({"errmodel": "e", "voltages": [1.6]})").find("1 voltage(s) for 2 island(s)"),
+            std::string::npos);
+  const std::string off = error_of(R"({"errmodel": "e", "voltages": [1.5, 1.6]})");
+  EXPECT_NE(off.find("1.500000 V is not a point"), std::string::npos) << off;
+  EXPECT_NE(off.find("available voltages: 1.28, 1.6, 1.76"), std::string::npos) << off;
+  EXPECT_NE(error_of(R"({"errmodel": "e", "voltages": [1.6, 1.6], "period_ns": 5})").find("no point at period"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"errmodel": "e", "voltages": [1.6, 1.6], "razor": {"bits": [40]}})").find("Razor bit 40"),
+            std::string::npos);
+  ArrayShape wide = small_array(4, 4, 2);
+  wide.acc_bits += 1;
+  EXPECT_NE(error_of(R"({"errmodel": "e", "voltages": [1.6, 1.6]})", wide).find("acc_bits"), std::string::npos);
+  auto parse_error = [](const std::string& text) -> std::string {
+    try {
+      settings_from_json(nlohmann::json::parse(text), "bad.json");
+    } catch (const InjectError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(parse_error(R"({"voltages": [1.6]})").find("'errmodel'"), std::string::npos);
+  EXPECT_NE(parse_error(R"({"errmodel": "e", "voltages": [1.6], "volts": 1})").find("unknown field 'volts'"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"errmodel": "e", "voltages": [1.6], "razor": {"top_k": 2, "policy": "fix"}})")
+                .find("policy 'fix'"),
+            std::string::npos);
+  EXPECT_NE(parse_error(R"({"errmodel": "e", "voltages": [1.6], "layers": [{"op": 1}, {"op": 1}]})")
+                .find("given twice"),
+            std::string::npos);
+  // File round trip; a relative errmodel path is relative to the file.
+  const auto dir = std::filesystem::temp_directory_path() / "vosa_inject_settings_test";
+  std::filesystem::create_directories(dir);
+  Settings rel = s;
+  rel.errmodel = (dir / "em.json").string();
+  save_settings(rel, (dir / "s.json").string());
+  EXPECT_EQ(load_settings((dir / "s.json").string()).errmodel, (dir / "em.json").string());
+  {
+    std::ofstream f(dir / "rel.json");
+    f << R"({"errmodel": "sub/em.json", "voltages": [1.6]})";
+  }
+  EXPECT_EQ(load_settings((dir / "rel.json").string()).errmodel, (dir / "sub/em.json").string());
+  EXPECT_THROW(load_settings((dir / "missing.json").string()), InjectError);
+  std::filesystem::remove_all(dir);
+}
