@@ -1,0 +1,31 @@
+# Fidelity of the error model on a real layer (docs/errmodel.md, "Fidelity"):
+# the gate-level timing simulator runs a held-out ResNet-8 layer's operand
+# stream, and injection from error models (uniform-operand, and fitted on
+# another layer, whole-point and per operand class) runs the same cycles;
+# flow/validate_errmodel.sh writes the comparison to
+# build/<config>/<pdk>/validate-errmodel/report.{json,md}. Knobs:
+#   PDK=                     default sky130hd for this target
+#   VALIDATE_VOLTAGES=1.60,1.44   voltages (corners of the PDK's ladder, or interpolated)
+#   VALIDATE_TRAIN=op5       layer the model is fitted on (operator index of MODEL)
+#   VALIDATE_TEST=op9        held-out layer(s) it is checked on, space-separated
+#   VALIDATE_SEEDS=100 VALIDATE_PATTERNS=4096 VALIDATE_TOLERANCE=0.25
+VALIDATE_PDK       := $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
+VALIDATE_VOLTAGES  ?= 1.60,1.44
+VALIDATE_TRAIN     ?= op5
+VALIDATE_TEST      ?= op9
+VALIDATE_SEEDS     ?= 100
+VALIDATE_PATTERNS  ?= 4096
+VALIDATE_TOLERANCE ?= 0.25
+
+.PHONY: validate-errmodel help-validate-errmodel
+
+validate-errmodel: rtl
+	@$(MAKE) --no-print-directory sdf PDK=$(VALIDATE_PDK) VOLTAGES=$(VALIDATE_VOLTAGES)
+	@VOSA=$(VOSA) BUILD=$(BUILD) CONFIG_NAME=$(CONFIG_NAME) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) \
+	  VOLTAGES=$(VALIDATE_VOLTAGES) MODEL_FILE=$(MODEL_FILE) DATA=$(DATA) INPUT_ENCODING=$(INPUT_ENCODING) \
+	  TRAIN="$(VALIDATE_TRAIN)" TEST="$(VALIDATE_TEST)" SEEDS=$(VALIDATE_SEEDS) \
+	  PATTERNS=$(VALIDATE_PATTERNS) TOLERANCE=$(VALIDATE_TOLERANCE) flow/validate_errmodel.sh
+
+help-validate-errmodel:
+	@echo "  make validate-errmodel  error model vs gate-level simulation on a held-out ResNet-8 layer"
+	@echo "                     (validate-errmodel/report.md); knobs: VALIDATE_VOLTAGES= VALIDATE_TRAIN= VALIDATE_TEST="
