@@ -545,16 +545,11 @@ void Engine::run_armnn(const PreparedOp& p, Workspace& ws) const {
     case OpType::kMean: armnn::mean(*model_, p, in8(0), out8()); break;
     case OpType::kSoftmax: armnn::softmax(*model_, p, in8(0), out8()); break;
     case OpType::kQuantize: armnn::quantize(*model_, p, data_of(p.op->inputs[0], ws), output_of(p, ws)); break;
-    case OpType::kReshape: {
-      const uint8_t* src = data_of(p.op->inputs[0], ws);
-      std::memmove(output_of(p, ws), src, model_->tensor(p.op->outputs[0]).num_elements());
-      break;
-    }
+    case OpType::kReshape: break;  // a copy, done by run_operator
   }
 }
 
-std::vector<uint8_t> Engine::run(const std::vector<uint8_t>& input, Workspace& ws,
-                                 const AccumulatorObserver& observer) const {
+void Engine::begin(const std::vector<uint8_t>& input, Workspace& ws) const {
   const Model& m = *model_;
   const Tensor& in = m.input();
   if (input.size() != in.num_elements()) {
@@ -564,30 +559,39 @@ std::vector<uint8_t> Engine::run(const std::vector<uint8_t>& input, Workspace& w
   }
   ws.values.resize(m.tensors.size());
   ws.values[static_cast<size_t>(m.inputs[0])] = input;
+}
+
+void Engine::run_operator(size_t index, Workspace& ws, const AccumulatorObserver& observer) const {
+  const PreparedOp& p = ops_.at(index);
+  if (p.op->type == OpType::kReshape) {
+    const uint8_t* src = data_of(p.op->inputs[0], ws);
+    uint8_t* dst = output_of(p, ws);
+    std::memmove(dst, src, model_->tensor(p.op->outputs[0]).num_elements());
+    return;
+  }
   if (arithmetic_ == Arithmetic::kArmNN) {
     if (observer) throw std::logic_error("accumulator observers need Arithmetic::kTFLite (integer accumulators)");
-    for (const PreparedOp& p : ops_) run_armnn(p, ws);
-    return ws.values[static_cast<size_t>(m.outputs[0])];
+    run_armnn(p, ws);
+    return;
   }
-  for (const PreparedOp& p : ops_) {
-    switch (p.op->type) {
-      case OpType::kConv2D:
-      case OpType::kDepthwiseConv2D:
-      case OpType::kFullyConnected: run_array_layer(p, ws, observer); break;
-      case OpType::kAdd: run_add(p, ws); break;
-      case OpType::kAveragePool2D: run_average_pool(p, ws); break;
-      case OpType::kMean: run_mean(p, ws); break;
-      case OpType::kSoftmax: run_softmax(p, ws); break;
-      case OpType::kQuantize: run_quantize(p, ws); break;
-      case OpType::kReshape: {
-        const uint8_t* src = data_of(p.op->inputs[0], ws);
-        uint8_t* dst = output_of(p, ws);
-        std::memmove(dst, src, m.tensor(p.op->outputs[0]).num_elements());
-        break;
-      }
-    }
+  switch (p.op->type) {
+    case OpType::kConv2D:
+    case OpType::kDepthwiseConv2D:
+    case OpType::kFullyConnected: run_array_layer(p, ws, observer); break;
+    case OpType::kAdd: run_add(p, ws); break;
+    case OpType::kAveragePool2D: run_average_pool(p, ws); break;
+    case OpType::kMean: run_mean(p, ws); break;
+    case OpType::kSoftmax: run_softmax(p, ws); break;
+    case OpType::kQuantize: run_quantize(p, ws); break;
+    case OpType::kReshape: break;
   }
-  return ws.values[static_cast<size_t>(m.outputs[0])];
+}
+
+std::vector<uint8_t> Engine::run(const std::vector<uint8_t>& input, Workspace& ws,
+                                 const AccumulatorObserver& observer) const {
+  begin(input, ws);
+  for (size_t i = 0; i < ops_.size(); ++i) run_operator(i, ws, observer);
+  return ws.values[static_cast<size_t>(model_->outputs[0])];
 }
 
 }  // namespace vosa::engine

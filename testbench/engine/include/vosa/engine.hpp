@@ -113,6 +113,13 @@ class Engine {
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, Workspace& ws,
                            const AccumulatorObserver& observer = nullptr) const;
 
+  // run() one step at a time, for layer-by-layer comparisons (vosa
+  // infer-dump): begin() places the input in ws, run_operator(i) computes
+  // operator i's output from the tensors already in ws. Engines of the same
+  // model may take turns on one Workspace.
+  void begin(const std::vector<uint8_t>& input, Workspace& ws) const;
+  void run_operator(size_t index, Workspace& ws, const AccumulatorObserver& observer = nullptr) const;
+
  private:
   void prepare(const tflite::Operator& op, size_t index);
   void run_array_layer(const PreparedOp& p, Workspace& ws, const AccumulatorObserver& observer) const;

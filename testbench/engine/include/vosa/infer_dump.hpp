@@ -12,10 +12,11 @@
 
 namespace vosa::engine {
 
-// Writes one line per operator output tensor, in execution order:
+// Writes the operator outputs a run left in ws, one line per tensor in
+// execution order:
 //   file,op,tensor,name,values   (values space-separated integers; commas in
 //                                  tensor names become ';')
-void dump_tensors(const Engine& engine, const Sample& sample, const std::vector<uint8_t>& input, std::ostream& out);
+void dump_tensors(const tflite::Model& model, const Sample& sample, const Workspace& ws, std::ostream& out);
 
 void add_infer_dump_command(CLI::App& app);
 
