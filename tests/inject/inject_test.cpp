@@ -487,3 +487,69 @@ TEST(Inject, SettingsValidation) {
   EXPECT_THROW(load_settings((dir / "missing.json").string()), InjectError);
   std::filesystem::remove_all(dir);
 }
+
+// (c) A model with operand classes in the file (docs/errmodel.md, scheme
+// product-change-v1): the injector thins candidates to each class's own rate
+// and draws each class's masks from its own patterns.
+TEST(Inject, ClassConditionedModelGivesPerClassHitRates) {
+  std::mt19937_64 rng(5);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 12, 12, 8, 8, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const ArrayShape shape = small_array(8, 8);
+  const std::vector<double> rate = {0.0, 0.3, 0.2, 0.1, 0.05};  // by class
+  nlohmann::json j = {{"schema_version", 1}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
+                      {"design", {{"acc_bits", shape.acc_bits}, {"signed", true}}}};
+  const std::uint64_t per_class = 100000;
+  nlohmann::json by_class = nlohmann::json::array();
+  std::uint64_t errors = 0;
+  for (int k = 0; k < kOperandClasses; ++k) {
+    const auto e = static_cast<std::uint64_t>(rate[static_cast<size_t>(k)] * per_class);
+    errors += e;
+    nlohmann::json bits = nlohmann::json::array();
+    for (int b = 0; b < shape.acc_bits; ++b)
+      bits.push_back({{"bit", b}, {"errors", b == k ? e : 0}, {"p_error", b == k ? double(e) / per_class : 0.0},
+                      {"ci95", {0.0, 1.0}}});
+    by_class.push_back({{"class", k}, {"samples", per_class}, {"cycles_with_error", e}, {"bits", bits},
+                        {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << k}, {"count", e}}})
+                                             : nlohmann::json::array()}});
+  }
+  nlohmann::json bits = nlohmann::json::array();
+  for (int b = 0; b < shape.acc_bits; ++b) bits.push_back({{"bit", b}, {"p_error", 0.0}, {"ci95", {0.0, 1.0}}});
+  j["points"] = nlohmann::json::array({{{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                                        {"samples", per_class * kOperandClasses}, {"cycles_with_error", errors},
+                                        {"bits", bits}, {"error_values", nlohmann::json::array()},
+                                        {"error_patterns", nlohmann::json::array({{{"mask", 1u << 9}, {"count", errors}}})},
+                                        {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}}});
+  const Injector inj(ErrorModel::from_json(j, "class model"), shape, uniform_settings({1.0}));
+  const LayerOperands ops(*model, p, input, shape.cols);
+  // The class of every capture, as the array sees it: previous activation
+  // row of the same K index (0 at the first row), activation, weight.
+  auto class_at = [&](int g, int jj, int kt, int m, int r) {
+    const int k = kt * shape.rows + r;
+    if (k >= ops.k(g)) return operand_class(0, 0, 0);
+    return operand_class(m > 0 ? ops.a(g, m - 1, k) : 0, ops.a(g, m, k), ops.b(g, k, jj));
+  };
+  std::vector<double> captures(kOperandClasses, 0), hits(kOperandClasses, 0);
+  for (int g = 0; g < ops.gemms(); ++g)
+    for (int jj = 0; jj < ops.n(g); ++jj)
+      for (int kt = 0; kt * shape.rows < ops.k(g); ++kt)
+        for (int m = 0; m < ops.m(); ++m)
+          for (int r = 0; r < shape.rows; ++r) ++captures[static_cast<size_t>(class_at(g, jj, kt, m, r))];
+  const int trials = 10;
+  for (int t = 0; t < trials; ++t) {
+    Rng r(derive_seed(11, static_cast<std::uint64_t>(t), 0, 0));
+    for (const Hit& h : inj.draw_hits(ops, p.index, r)) {
+      const int c = class_at(h.gemm, h.column, h.k_tile, h.m, h.row);
+      ASSERT_EQ(h.mask, std::uint64_t{1} << c) << "mask not from the class's own pattern";
+      ++hits[static_cast<size_t>(c)];
+    }
+  }
+  for (int k = 0; k < kOperandClasses; ++k) {
+    const double n = captures[static_cast<size_t>(k)] * trials, pk = rate[static_cast<size_t>(k)];
+    EXPECT_NEAR(hits[static_cast<size_t>(k)], n * pk, 4 * std::sqrt(n * pk * (1 - pk)) + 1e-9) << "class " << k;
+  }
+  EXPECT_GT(captures[1] + captures[2], 1000) << "the layer must exercise the low classes too";
+}

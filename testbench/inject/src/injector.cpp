@@ -94,6 +94,38 @@ PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits) : point_(
     none_below *= 1.0 - std::min(1.0, b.p_error);
     first_bit_cumulative_.push_back(first);
   }
+  // Per-class statistics in the file: thin candidates to p(class) and draw
+  // each class's masks from its own patterns (a class point has no classes).
+  if (point_.has_classes()) {
+    OperandClasses oc;
+    oc.class_of = [](const CaptureOperands& o) { return operand_class(o.prev_activation, o.activation, o.weight); };
+    for (int k = 0; k < static_cast<int>(point_.classes.size()); ++k) {
+      oc.p_error.push_back(point_.p_any_error(k));
+      const ErrorModelPoint::ClassStats& c = point_.classes[static_cast<std::size_t>(k)];
+      if (c.cycles_with_error == 0) {
+        class_masks_.push_back(nullptr);
+        continue;
+      }
+      ErrorModelPoint cp = point_;
+      cp.samples = c.samples;
+      cp.cycles_with_error = c.cycles_with_error;
+      cp.bits = c.bits;
+      cp.patterns = c.patterns;
+      cp.classes.clear();
+      class_masks_.push_back(std::make_shared<const PointSampler>(cp, acc_bits));
+    }
+    classes_ = std::move(oc);
+  }
+}
+
+int PointSampler::class_of(const CaptureOperands& operands) const {
+  return classes_ ? classes_->class_of(operands) : 0;
+}
+
+std::uint64_t PointSampler::sample_mask(Rng& rng, int cls) const {
+  if (cls >= 0 && static_cast<std::size_t>(cls) < class_masks_.size() && class_masks_[static_cast<std::size_t>(cls)])
+    return class_masks_[static_cast<std::size_t>(cls)]->sample_mask(rng);
+  return sample_mask(rng);
 }
 
 double PointSampler::p_max() const {
@@ -116,6 +148,7 @@ void PointSampler::set_classes(OperandClasses classes) {
   if (!classes.class_of || classes.p_error.empty())
     throw InjectError("operand classes need a classifier and one probability per class");
   classes_ = std::move(classes);
+  class_masks_.clear();  // a caller's own classes: the whole point's masks
 }
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const {
@@ -183,6 +216,43 @@ int LayerOperands::b(int gemm, int k, int j) const {
   return weights_[static_cast<std::size_t>(k % g.taps()) * g.out_c + gemm * cols_ + j];
 }
 
+void LayerOperands::chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const {
+  const lowering::ConvGeometry& g = geometry_;
+  const int k_end = std::min(k0 + count, k(gemm));
+  const int per_image = g.out_h * g.out_w;
+  const int b = m / per_image, oy = (m % per_image) / g.out_w, ox = m % g.out_w;
+  const int8_t* image = input_ + static_cast<std::size_t>(b) * g.in_h * g.in_w * g.in_c;
+  const int iy0 = oy * g.stride_h - g.pad_top, ix0 = ox * g.stride_w - g.pad_left;
+  auto activation = [&](int tap, int ci) -> int {
+    const int iy = iy0 + (tap / g.kernel_w) * g.dilation_h, ix = ix0 + (tap % g.kernel_w) * g.dilation_w;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
+    return image[(static_cast<std::size_t>(iy) * g.in_w + ix) * g.in_c + ci];
+  };
+  int i = 0;
+  if (g.depthwise) {
+    // Only column j's own block of taps is non-zero.
+    const int oc = gemm * cols_ + j, ci = oc / g.depth_multiplier;
+    for (int kk = k0; kk < k_end; ++kk, ++i) {
+      const int tap = kk - j * g.taps();
+      out[i] = tap >= 0 && tap < g.taps()
+                   ? static_cast<std::int64_t>(activation(tap, ci)) * weights_[static_cast<std::size_t>(tap) * g.out_c + oc]
+                   : 0;
+    }
+  } else {
+    // Incremental (tap, channel) decode of k along the chain.
+    const int8_t* w = weights_ + static_cast<std::size_t>(j) * g.reduction();
+    int tap = k0 / g.in_c, ci = k0 % g.in_c;
+    for (int kk = k0; kk < k_end; ++kk, ++i) {
+      out[i] = w[kk] ? static_cast<std::int64_t>(activation(tap, ci)) * w[kk] : 0;
+      if (++ci == g.in_c) {
+        ci = 0;
+        ++tap;
+      }
+    }
+  }
+  for (; i < count; ++i) out[i] = 0;  // rows below the end of K
+}
+
 // ---------------------------------------------------------------- counting
 
 LayerStats& LayerStats::operator+=(const LayerStats& o) {
@@ -240,7 +310,7 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
     return std::tie(x.gemm, x.column, x.k_tile, x.m, x.row) < std::tie(y.gemm, y.column, y.k_tile, y.m, y.row);
   };
   if (!std::is_sorted(hits.begin(), hits.end(), chain_order)) std::sort(hits.begin(), hits.end(), chain_order);
-  const int rows = shape.rows, cols = shape.cols;
+  const int rows = shape.rows, cols = shape.cols, m_count = ops.m();
   const std::uint64_t acc_mask = shape.acc_bits >= 64 ? ~0ULL : (std::uint64_t{1} << shape.acc_bits) - 1;
   // First tile index of each GEMM, for (tile, cycle) keys of Razor stalls.
   std::vector<std::uint64_t> tile_base(static_cast<std::size_t>(ops.gemms()) + 1, 0);
@@ -249,9 +319,27 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
         tile_base[static_cast<std::size_t>(g)] +
         static_cast<std::uint64_t>(ceil_div(ops.n(g), cols)) * ceil_div(ops.k(g), rows);
   std::vector<std::uint64_t> razor_cycles;
-  std::vector<std::pair<std::size_t, std::int64_t>> deltas;
-  const int out_c = static_cast<int>(acc.size() / static_cast<std::size_t>(ops.m()));
+  const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
   std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows));
+  std::vector<std::int64_t> prod(static_cast<std::size_t>(rows));
+  // Error of each output of the current GEMM column, summed over K tiles.
+  std::vector<std::int64_t> column_delta(static_cast<std::size_t>(m_count), 0);
+  std::vector<int> touched;
+  auto flush_column = [&](int g, int j) {
+    for (int m : touched) {
+      std::int64_t& d = column_delta[static_cast<std::size_t>(m)];
+      if (!d) continue;
+      // Tiles are summed exactly outside the array; the engine's accumulator
+      // is int32 (saturating: out of reach for realistic acc_bits and K).
+      ++st.corrupted_outputs;
+      std::int32_t& a = acc.at(static_cast<std::size_t>(m) * out_c + static_cast<std::size_t>(ops.out_channel(g, j)));
+      a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + d,
+                                                             std::numeric_limits<std::int32_t>::min(),
+                                                             std::numeric_limits<std::int32_t>::max()));
+      d = 0;
+    }
+    touched.clear();
+  };
   for (std::size_t h = 0; h < hits.size();) {
     const Hit& first = hits[h];
     // One column chain: every hit of (gemm, column, k tile, m).
@@ -262,10 +350,10 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
            hits[e].k_tile == first.k_tile && hits[e].m == first.m;
          ++e) {
       const Hit& x = hits[e];
-      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~acc_mask))
-        throw InjectError("hit at row " + std::to_string(x.row) + " with mask " + std::to_string(x.mask) +
-                          " does not fit the " + std::to_string(rows) + "-row, " + std::to_string(shape.acc_bits) +
-                          "-bit array");
+      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~acc_mask) || x.m < 0 || x.m >= m_count)
+        throw InjectError("hit at row " + std::to_string(x.row) + ", m " + std::to_string(x.m) + " with mask " +
+                          std::to_string(x.mask) + " does not fit the " + std::to_string(rows) + "-row, " +
+                          std::to_string(shape.acc_bits) + "-bit array and the layer");
       flip[static_cast<std::size_t>(x.row)] |= x.mask;
       if (x.mask & razor.mask) {
         ++st.razor_detected;
@@ -279,17 +367,13 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
       if (!(razor.policy == RazorPolicy::Correct && (x.mask & razor.mask) && !(x.mask & ~razor.mask))) changes = true;
     }
     if (changes) {
-      const int g = first.gemm, j = first.column, k = ops.k(g), k0 = first.k_tile * rows;
+      const int g = first.gemm, j = first.column;
+      ops.chain_products(g, first.m, j, first.k_tile * rows, rows, prod.data());
       std::uint64_t s = 0, clean = 0;
       for (int r = 0; r < rows; ++r) {
-        const int kk = k0 + r;
-        std::int64_t prod = 0;
-        if (kk < k) {
-          const int w = ops.b(g, kk, j);
-          if (w) prod = static_cast<std::int64_t>(ops.a(g, first.m, kk)) * w;
-        }
-        clean = (clean + static_cast<std::uint64_t>(prod)) & acc_mask;
-        const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
+        const auto pr = static_cast<std::uint64_t>(prod[static_cast<std::size_t>(r)]);
+        clean = (clean + pr) & acc_mask;
+        const std::uint64_t sum = (s + pr) & acc_mask;
         const std::uint64_t f = flip[static_cast<std::size_t>(r)];
         if (f & razor.mask)
           s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
@@ -298,30 +382,19 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
       }
       const std::int64_t delta = field_value(s, shape.acc_bits, shape.is_signed) -
                                  field_value(clean, shape.acc_bits, shape.is_signed);
-      if (delta)
-        deltas.emplace_back(static_cast<std::size_t>(first.m) * out_c + ops.out_channel(g, j), delta);
+      if (delta) {
+        std::int64_t& d = column_delta[static_cast<std::size_t>(first.m)];
+        if (!d) touched.push_back(first.m);  // (a later tile may bring it back to 0: flush checks)
+        d += delta;
+      }
     }
     h = e;
+    if (h == hits.size() || hits[h].gemm != first.gemm || hits[h].column != first.column)
+      flush_column(first.gemm, first.column);
   }
   std::sort(razor_cycles.begin(), razor_cycles.end());
   st.razor_error_cycles =
       static_cast<std::uint64_t>(std::unique(razor_cycles.begin(), razor_cycles.end()) - razor_cycles.begin());
-  // Tiles of one output are summed exactly outside the array; the engine's
-  // accumulator is int32 (saturate: unreachable for acc_bits <= 24 and K < 2^7 tiles).
-  std::sort(deltas.begin(), deltas.end());
-  for (std::size_t i = 0; i < deltas.size();) {
-    std::int64_t sum = 0;
-    std::size_t e = i;
-    for (; e < deltas.size() && deltas[e].first == deltas[i].first; ++e) sum += deltas[e].second;
-    if (sum) {
-      ++st.corrupted_outputs;
-      std::int32_t& a = acc.at(deltas[i].first);
-      const std::int64_t v = static_cast<std::int64_t>(a) + sum;
-      a = static_cast<std::int32_t>(std::clamp<std::int64_t>(v, std::numeric_limits<std::int32_t>::min(),
-                                                             std::numeric_limits<std::int32_t>::max()));
-    }
-    i = e;
-  }
   return st;
 }
 
@@ -445,6 +518,10 @@ std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, R
   const LayerPlan& plan = this->plan(op);
   if (plan.p_max <= 0) return hits;
   const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
+  double expected = 0;
+  for (int g = 0; g < ops.gemms(); ++g)
+    expected += plan.p_max * ops.n(g) * static_cast<double>(ceil_div(ops.k(g), rows)) * m_count * rows;
+  hits.reserve(static_cast<std::size_t>(expected * 1.05) + 16);
   // One GEMM column at a time, in the canonical order (gemm, column, k tile,
   // m, row) apply_hits wants, so it need not sort. Geometric gaps between
   // candidates (each capture a candidate with p); restarting them at each
@@ -470,6 +547,7 @@ std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, R
         const std::uint64_t q = index / static_cast<std::uint64_t>(rows);
         hit.m = static_cast<int>(q % static_cast<std::uint64_t>(m_count));
         hit.k_tile = static_cast<int>(q / static_cast<std::uint64_t>(m_count));
+        int cls = -1;
         if (sampler.has_classes()) {
           const int kk = hit.k_tile * rows + hit.row;
           CaptureOperands o;
@@ -481,8 +559,9 @@ std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, R
             o.weight = ops.b(g, kk, j);
           }
           if (rng.uniform() >= sampler.accept(o)) continue;
+          cls = sampler.class_of(o);
         }
-        hit.mask = sampler.sample_mask(rng);
+        hit.mask = sampler.sample_mask(rng, cls);
         hits.push_back(hit);
       }
     }

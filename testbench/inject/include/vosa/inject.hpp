@@ -144,7 +144,13 @@ class PointSampler {
   // Probability that a candidate drawn at p_max is an error.
   double accept(const CaptureOperands& operands) const;
   bool has_classes() const { return classes_.has_value(); }
+  // A point whose file has operand classes (docs/errmodel.md) sets them up
+  // itself: vosa::operand_class of the capture's operands, p_any_error(class).
   void set_classes(OperandClasses classes);
+  int class_of(const CaptureOperands& operands) const;
+  // sample_mask from the class's own patterns and bit rates when the point
+  // has per-class statistics for it, else sample_mask.
+  std::uint64_t sample_mask(Rng& rng, int cls) const;
   // An error mask, given that the capture has at least one wrong bit: a
   // recorded joint pattern with its count, else (the remaining mass of
   // cycles_with_error) independent per-bit flips conditioned on non-zero.
@@ -159,6 +165,7 @@ class PointSampler {
   std::vector<double> bit_p_;
   std::vector<double> first_bit_cumulative_;  // P(lowest wrong bit = i | any), cumulative
   std::optional<OperandClasses> classes_;
+  std::vector<std::shared_ptr<const PointSampler>> class_masks_;  // by class; null: none recorded
 };
 
 // ---------------------------------------------------------------- one layer
@@ -175,6 +182,9 @@ class LayerOperands {
   int out_channel(int gemm, int j) const;
   int a(int gemm, int m, int k) const;  // k < k(gemm)
   int b(int gemm, int k, int j) const;
+  // out[r] = A[m][k0 + r] * B[k0 + r][j] for r < count (0 beyond K): one
+  // column chain's products, decoded incrementally.
+  void chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const;
 
  private:
   const lowering::ConvGeometry& geometry_;
