@@ -86,6 +86,7 @@ void add_infer_dump_command(CLI::App& app) {
     std::string armnn_ops;
     bool isolate = false;
     std::string out;
+    std::string outputs_csv;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -99,6 +100,8 @@ void add_infer_dump_command(CLI::App& app) {
   cmd->add_option("-d,--data", opt->data, "data directory")->required();
   cmd->add_option("-n,--limit", opt->limit, "the first N samples (default 1; 0 = all)");
   cmd->add_option("-o,--out", opt->out, "CSV of every operator's output tensor for every sample");
+  cmd->add_option("--outputs", opt->outputs_csv,
+                  "CSV of every sample's output tensor: file,label,prediction,values (as vosa infer --outputs)");
   cmd->add_option("--input-encoding", opt->encoding,
                   "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
                   "(minus 128 for an int8 input)")
@@ -129,11 +132,15 @@ void add_infer_dump_command(CLI::App& app) {
     const InputEncoding encoding = opt->encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw;
     const Resize resize = opt->resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear;
     const size_t n = opt->limit ? std::min(opt->limit, data.samples.size()) : data.samples.size();
-    const std::string partial = opt->out + ".partial";
-    std::ofstream csv;
+    const std::string partial = opt->out + ".partial", outputs_partial = opt->outputs_csv + ".partial";
+    std::ofstream csv, outputs_csv;
     if (!opt->out.empty()) {
       csv.open(partial);
       if (!csv) throw std::runtime_error("cannot write " + partial);
+    }
+    if (!opt->outputs_csv.empty()) {
+      outputs_csv.open(outputs_partial);
+      if (!outputs_csv) throw std::runtime_error("cannot write " + outputs_partial);
     }
     const tflite::Tensor& output = model->output();
     std::vector<IsolatedDifference> isolated(model->operators.size());
@@ -165,15 +172,24 @@ void add_infer_dump_command(CLI::App& app) {
           ranked_classes(ws.values[static_cast<size_t>(model->outputs[0])], output.type == tflite::TensorType::kInt8);
       top1 += ranks.at(0) == sample.label;
       if (csv.is_open()) dump_tensors(*model, sample, ws, csv);
-    }
-    if (csv.is_open()) {
-      csv.close();
-      if (!csv) {
-        std::filesystem::remove(partial);
-        throw std::runtime_error("cannot write " + opt->out);
+      if (outputs_csv.is_open()) {
+        outputs_csv << sample.path << "," << sample.label << "," << ranks[0] << ",";
+        const std::vector<int> y = as_integers(ws.values[static_cast<size_t>(model->outputs[0])], output);
+        for (size_t k = 0; k < y.size(); ++k) outputs_csv << (k ? " " : "") << y[k];
+        outputs_csv << "\n";
       }
-      std::filesystem::rename(partial, opt->out);
     }
+    auto finish = [](std::ofstream& f, const std::string& partial_path, const std::string& path) {
+      if (!f.is_open()) return;
+      f.close();
+      if (!f) {
+        std::filesystem::remove(partial_path);
+        throw std::runtime_error("cannot write " + path);
+      }
+      std::filesystem::rename(partial_path, path);
+    };
+    finish(csv, partial, opt->out);
+    finish(outputs_csv, outputs_partial, opt->outputs_csv);
     std::string mode = opt->isolate || opt->arithmetic == "armnn" ? "armnn"
                        : armnn_ops.empty()                        ? "tflite"
                                                                   : "tflite with Arm NN " + opt->armnn_ops;
