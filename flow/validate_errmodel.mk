@@ -7,15 +7,17 @@
 #   PDK=                     default sky130hd for this target
 #   VALIDATE_VOLTAGES=1.60,1.44   voltages (corners of the PDK's ladder, or interpolated)
 #   VALIDATE_TRAIN=op5       layer the model is fitted on (operator index of MODEL)
-#   VALIDATE_TEST=op9        held-out layer(s) it is checked on, space-separated
-#   VALIDATE_SEEDS=100 VALIDATE_PATTERNS=4096 VALIDATE_TOLERANCE=0.25
+#   VALIDATE_TEST="op9 op2 op1"  held-out layers it is checked on
+#   VALIDATE_SEEDS=100 VALIDATE_PATTERNS=4096
+#   VALIDATE_TOLERANCE=0.25 VALIDATE_BIT_FACTOR=1.5   agreement (docs/errmodel.md)
 VALIDATE_PDK       := $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
 VALIDATE_VOLTAGES  ?= 1.60,1.44
 VALIDATE_TRAIN     ?= op5
-VALIDATE_TEST      ?= op9
+VALIDATE_TEST      ?= op9 op2 op1
 VALIDATE_SEEDS     ?= 100
 VALIDATE_PATTERNS  ?= 4096
 VALIDATE_TOLERANCE ?= 0.25
+VALIDATE_BIT_FACTOR ?= 1.5
 
 .PHONY: validate-errmodel help-validate-errmodel
 
@@ -24,7 +26,7 @@ validate-errmodel: rtl
 	@VOSA=$(VOSA) BUILD=$(BUILD) CONFIG_NAME=$(CONFIG_NAME) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  VOLTAGES=$(VALIDATE_VOLTAGES) MODEL_FILE=$(MODEL_FILE) DATA=$(DATA) INPUT_ENCODING=$(INPUT_ENCODING) \
 	  TRAIN="$(VALIDATE_TRAIN)" TEST="$(VALIDATE_TEST)" SEEDS=$(VALIDATE_SEEDS) \
-	  PATTERNS=$(VALIDATE_PATTERNS) TOLERANCE=$(VALIDATE_TOLERANCE) flow/validate_errmodel.sh
+	  PATTERNS=$(VALIDATE_PATTERNS) TOLERANCE=$(VALIDATE_TOLERANCE) BIT_FACTOR=$(VALIDATE_BIT_FACTOR) flow/validate_errmodel.sh
 
 help-validate-errmodel:
 	@echo "  make validate-errmodel  error model vs gate-level simulation on a held-out ResNet-8 layer"

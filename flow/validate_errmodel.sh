@@ -9,7 +9,7 @@
 #   3. ground truth: vosa dta on each TEST layer's stream, with --error-log;
 #   4. vosa errmodel-validate per TEST layer; report.{json,md}.
 # Environment: VOSA BUILD CONFIG_NAME PDK DESIGN_DIR VOLTAGES MODEL_FILE DATA
-#   INPUT_ENCODING TRAIN TEST SEEDS PATTERNS TOLERANCE
+#   INPUT_ENCODING TRAIN TEST SEEDS PATTERNS TOLERANCE BIT_FACTOR
 set -euo pipefail
 P="$BUILD/$CONFIG_NAME/$PDK"
 OUT="$P/validate-errmodel"
@@ -67,7 +67,7 @@ for layer in $TEST; do
   done
   "$VOSA" errmodel-validate --model "uniform=$OUT/model_uniform.json" --model "$TRAIN=$OUT/model_$TRAIN.json" \
     --trace "$test_trace" --voltage "$VOLTAGES" --dta-errors "$(IFS=,; echo "${logs[*]}")" --period-ns "$period" \
-    --seeds "$SEEDS" --tolerance "$TOLERANCE" --out-json "$OUT/report_$layer.json" --out-md "$OUT/report_$layer.md"
+    --seeds "$SEEDS" --tolerance "$TOLERANCE" --bit-factor "$BIT_FACTOR" --out-json "$OUT/report_$layer.json" --out-md "$OUT/report_$layer.md"
   reports+=("$layer")
 done
 

@@ -158,6 +158,11 @@ bool agrees(double model, double dta, double ci_lo, double ci_hi, double rel) {
   if (dta == 0) return model == 0;
   return std::abs(model / dta - 1) <= rel;
 }
+bool agrees_within_factor(double model, double dta, double ci_lo, double ci_hi, double factor) {
+  if (model >= ci_lo && model <= ci_hi) return true;
+  if (dta == 0 || model == 0) return model == dta;
+  return model / dta <= factor && dta / model <= factor;
+}
 
 }  // namespace
 
@@ -186,7 +191,7 @@ json compare(const StreamStats& dta, const std::vector<StreamStats>& injected, c
               {"model", spread_json(m)},
               {"judged", judged}};
     if (judged) {
-      const bool ok = agrees(m.mean, dta.p_bit(j), lo, hi, tol.relative);
+      const bool ok = agrees_within_factor(m.mean, dta.p_bit(j), lo, hi, tol.bit_factor);
       b["pass"] = ok;
       check("bit " + std::to_string(j) + " rate", ok);
     }
@@ -231,7 +236,7 @@ json compare(const StreamStats& dta, const std::vector<StreamStats>& injected, c
 
   return {{"cycles", dta.cycles},
           {"seeds", injected.size()},
-          {"tolerance", {{"relative", tol.relative}, {"min_errors", tol.min_errors}}},
+          {"tolerance", {{"relative", tol.relative}, {"bit_factor", tol.bit_factor}, {"min_errors", tol.min_errors}}},
           {"p_any_error", {{"dta", {{"value", dta.p_any()}, {"errors", dta.cycles_with_error}, {"ci95", {alo, ahi}}}},
                            {"model", spread_json(pany)}}},
           {"mean_abs_error", {{"dta", {{"value", mean}, {"ci95", {std::max(0.0, mean - half), mean + half}}}},
