@@ -21,7 +21,8 @@ def read(path):
     try:
         lines = open(path).read().splitlines()
     except OSError as e:
-        sys.exit(f"compare_tensors: cannot read {path}: {e.strerror}")
+        print(f"compare_tensors: cannot read {path}: {e.strerror}", file=sys.stderr)
+        sys.exit(2)
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -98,7 +98,8 @@ void add_infer_dump_command(CLI::App& app) {
       "See docs/dnn.md.");
   cmd->add_option("-m,--model", opt->model, "model (.tflite, int8)")->required();
   cmd->add_option("-d,--data", opt->data, "data directory")->required();
-  cmd->add_option("-n,--limit", opt->limit, "the first N samples (default 1; 0 = all)");
+  cmd->add_option("-n,--limit", opt->limit, "the first N samples (default 1; 0 = all)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("-o,--out", opt->out, "CSV of every operator's output tensor for every sample");
   cmd->add_option("--outputs", opt->outputs_csv,
                   "CSV of every sample's output tensor: file,label,prediction,values (as vosa infer --outputs)");
