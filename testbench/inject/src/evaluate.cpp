@@ -68,6 +68,8 @@ std::uint64_t FaultyEvalResult::cycles() const {
 FaultEvaluator::FaultEvaluator(const engine::Engine& engine, const engine::Dataset& data,
                                const engine::InferOptions& options)
     : engine_(engine), options_(options) {
+  if (engine.arithmetic() != engine::Arithmetic::kTFLite)
+    throw InjectError("error injection needs the engine's TFLite integer arithmetic (the array's accumulators)");
   const std::size_t n = options.limit ? std::min(options.limit, data.samples.size()) : data.samples.size();
   if (n == 0) throw InjectError(data.directory + ": no samples");
   inputs_.resize(n);
@@ -133,12 +135,28 @@ FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats,
       if (state.layers.empty()) state.layers.resize(r.layers.size());
       int correct = 0;
       for (int rep = 0; rep < repeats; ++rep) {
-        const auto& y = engine_.run(inputs_[i], state.ws,
-                                    [&](const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
-                                      Rng rng(derive_seed(seed, i, static_cast<std::uint64_t>(rep), p.index));
-                                      state.layers[slot.at(p.index)] += injector.corrupt(model, p, input, acc, rng);
-                                    });
-        correct += top1(engine_, y) == labels_[i];
+        const engine::AccumulatorObserver observer = [&](const engine::PreparedOp& p, const int8_t* input,
+                                                         std::vector<int32_t>& acc) {
+          Rng rng(derive_seed(seed, i, static_cast<std::uint64_t>(rep), p.index));
+          state.layers[slot.at(p.index)] += injector.corrupt(model, p, input, acc, rng);
+        };
+        // Layers that cannot err run the engine's fused clean path.
+        engine_.begin(inputs_[i], state.ws);
+        for (std::size_t op = 0; op < engine_.ops().size(); ++op) {
+          const engine::PreparedOp& p = engine_.ops()[op];
+          const bool array = lowering::is_array_layer(p.op->type);
+          if (array && injector.plan(p.index).p_max > 0) {
+            engine_.run_operator(op, state.ws, observer);
+          } else {
+            engine_.run_operator(op, state.ws);
+            if (array) {
+              LayerStats& st = state.layers[slot.at(p.index)];
+              st.captures += layer_captures(p.geometry, injector.shape());
+              st.cycles += layer_cycles(p.geometry, injector.shape());
+            }
+          }
+        }
+        correct += top1(engine_, state.ws.values[static_cast<std::size_t>(model.outputs.at(0))]) == labels_[i];
       }
       r.faulty_correct[i] = static_cast<double>(correct) / repeats;
     });
