@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <vector>
 
 // Compiled with -ffp-contract=off (CMakeLists.txt): a fused multiply-add
@@ -85,28 +86,66 @@ void array_layer(const tflite::Model& m, const PreparedOp& p, const int8_t* in, 
   } else {
     // ConvImpl.cpp Convolve: sum += filter * input over (input channel,
     // filter row, filter column); padded taps add 0 and are skipped here.
-    for (int b = 0; b < g.batch; ++b)
-      for (int oy = 0; oy < g.out_h; ++oy)
-        for (int ox = 0; ox < g.out_w; ++ox)
+    // Input as [c][y][x] and weights as [oc][ci][ky][kx] so that order walks
+    // memory forwards.
+    const int ci_count = g.depthwise ? 1 : g.in_c;
+    std::vector<float> wt(static_cast<size_t>(g.out_c) * ci_count * g.taps());
+    for (int oc = 0; oc < g.out_c; ++oc)
+      for (int ci = 0; ci < ci_count; ++ci)
+        for (int t = 0; t < g.taps(); ++t)
+          wt[(static_cast<size_t>(oc) * ci_count + ci) * g.taps() + t] =
+              g.depthwise ? w[static_cast<size_t>(t) * g.out_c + oc]
+                          : w[(static_cast<size_t>(oc) * g.taps() + t) * g.in_c + ci];
+    std::vector<float> xc(static_cast<size_t>(g.in_c) * g.in_h * g.in_w);
+    // First and one-past-last filter tap whose input lies inside [0, size).
+    auto tap_range = [](int origin, int size, int kernel, int dilation, int* lo, int* hi) {
+      *lo = 0;
+      while (*lo < kernel && origin + *lo * dilation < 0) ++*lo;
+      *hi = kernel;
+      while (*hi > *lo && origin + (*hi - 1) * dilation >= size) --*hi;
+    };
+    for (int b = 0; b < g.batch; ++b) {
+      const float* xb = x.data() + static_cast<size_t>(b) * g.in_h * g.in_w * g.in_c;
+      for (int c = 0; c < g.in_c; ++c)
+        for (int i = 0; i < g.in_h * g.in_w; ++i)
+          xc[static_cast<size_t>(c) * g.in_h * g.in_w + i] = xb[static_cast<size_t>(i) * g.in_c + c];
+      for (int oy = 0; oy < g.out_h; ++oy) {
+        const int y0 = oy * g.stride_h - g.pad_top;
+        int ky0, ky1;
+        tap_range(y0, g.in_h, g.kernel_h, g.dilation_h, &ky0, &ky1);
+        for (int ox = 0; ox < g.out_w; ++ox) {
+          const int x0 = ox * g.stride_w - g.pad_left;
+          int kx0, kx1;
+          tap_range(x0, g.in_w, g.kernel_w, g.dilation_w, &kx0, &kx1);
+          const bool pointwise = !g.depthwise && g.taps() == 1;  // one tap: the channels in NHWC order
+          const float* px = pointwise && ky0 < ky1 && kx0 < kx1
+                                ? xb + (static_cast<size_t>(y0) * g.in_w + x0) * g.in_c
+                                : nullptr;
           for (int oc = 0; oc < g.out_c; ++oc) {
             float sum = 0.0f;
-            const int ci_begin = g.depthwise ? oc / g.depth_multiplier : 0;
-            const int ci_end = g.depthwise ? ci_begin + 1 : g.in_c;
-            for (int ci = ci_begin; ci < ci_end; ++ci)
-              for (int ky = 0; ky < g.kernel_h; ++ky)
-                for (int kx = 0; kx < g.kernel_w; ++kx) {
-                  const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-                  const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-                  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
-                  const float xv = x[((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
-                  const float wv =
-                      g.depthwise ? w[(static_cast<size_t>(ky) * g.kernel_w + kx) * g.out_c + oc]
-                                  : w[((static_cast<size_t>(oc) * g.kernel_h + ky) * g.kernel_w + kx) * g.in_c + ci];
-                  sum += wv * xv;
-                }
+            if (px) {
+              const float* wk = wt.data() + static_cast<size_t>(oc) * ci_count;
+              for (int ci = 0; ci < ci_count; ++ci) sum += wk[ci] * px[ci];
+              if (!bias.empty()) sum += bias[static_cast<size_t>(oc)];
+              out[((static_cast<size_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = quantize_int8(sum, tout);
+              continue;
+            }
+            const int ci_base = g.depthwise ? oc / g.depth_multiplier : 0;
+            for (int k = 0; k < ci_count; ++k) {
+              const float* plane = xc.data() + static_cast<size_t>(ci_base + k) * g.in_h * g.in_w;
+              const float* wk = wt.data() + (static_cast<size_t>(oc) * ci_count + k) * g.taps();
+              for (int ky = ky0; ky < ky1; ++ky) {
+                const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(y0 + ky * g.dilation_h) * g.in_w + x0;
+                const float* wrow = wk + static_cast<size_t>(ky) * g.kernel_w;
+                for (int kx = kx0; kx < kx1; ++kx) sum += wrow[kx] * plane[row + kx * g.dilation_w];
+              }
+            }
             if (!bias.empty()) sum += bias[static_cast<size_t>(oc)];
             out[((static_cast<size_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = quantize_int8(sum, tout);
           }
+        }
+      }
+    }
   }
   fused_activation(op.activation, tout, out, n_out);
 }
