@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
 #include <tuple>
 
 using namespace vosa;
@@ -254,6 +255,20 @@ TEST(Inject, HitsMatchPerCaptureSimulation) {
       EXPECT_EQ(st.corrupted_outputs, differ);
       EXPECT_GT(differ, 0u);
       EXPECT_EQ(st.hits, hits.size());
+      // Razor: detected hits, and distinct (tile, cycle) pairs with one
+      // (PE (r, c) handles row m at cycle m + r + c of its tile).
+      std::set<std::tuple<int, int, int, int>> cycles;
+      std::uint64_t detected = 0;
+      for (const Hit& h : hits)
+        if (h.mask & razor.mask) {
+          ++detected;
+          cycles.insert({h.gemm, h.column / shape.cols, h.k_tile, h.m + h.row + h.column % shape.cols});
+        }
+      EXPECT_EQ(st.razor_detected, detected);
+      EXPECT_EQ(st.razor_error_cycles, cycles.size());
+      if (razor.mask) {
+        EXPECT_GT(cycles.size(), 0u);
+      }
     }
     // The lowered capture count: every output value x K tiles x rows.
     std::uint64_t captures = 0;

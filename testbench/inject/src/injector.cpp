@@ -318,6 +318,8 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
     tile_base[static_cast<std::size_t>(g) + 1] =
         tile_base[static_cast<std::size_t>(g)] +
         static_cast<std::uint64_t>(ceil_div(ops.n(g), cols)) * ceil_div(ops.k(g), rows);
+  // One bit per (tile, cycle of the tile's stream): cycles with a detected error.
+  const std::uint64_t tile_cycles = static_cast<std::uint64_t>(m_count + rows + cols);
   std::vector<std::uint64_t> razor_cycles;
   const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
   std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows));
@@ -361,7 +363,12 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
         const std::uint64_t tile = tile_base[static_cast<std::size_t>(x.gemm)] +
                                    static_cast<std::uint64_t>(x.column / cols) * ceil_div(ops.k(x.gemm), rows) +
                                    static_cast<std::uint64_t>(x.k_tile);
-        razor_cycles.push_back((tile << 32) | static_cast<std::uint64_t>(x.m + x.row + c));
+        const std::uint64_t bit = tile * tile_cycles + static_cast<std::uint64_t>(x.m + x.row + c);
+        if (razor_cycles.empty()) razor_cycles.assign((tile_base.back() * tile_cycles + 63) / 64, 0);
+        std::uint64_t& word = razor_cycles[bit / 64];
+        const std::uint64_t m = std::uint64_t{1} << (bit % 64);
+        st.razor_error_cycles += (word & m) == 0;
+        word |= m;
       }
       // A fully corrected hit leaves the chain as it was.
       if (!(razor.policy == RazorPolicy::Correct && (x.mask & razor.mask) && !(x.mask & ~razor.mask))) changes = true;
@@ -392,9 +399,6 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
     if (h == hits.size() || hits[h].gemm != first.gemm || hits[h].column != first.column)
       flush_column(first.gemm, first.column);
   }
-  std::sort(razor_cycles.begin(), razor_cycles.end());
-  st.razor_error_cycles =
-      static_cast<std::uint64_t>(std::unique(razor_cycles.begin(), razor_cycles.end()) - razor_cycles.begin());
   return st;
 }
 
