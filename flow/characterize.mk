@@ -6,12 +6,14 @@
 #   DTA_CYCLES=20000        cycles (vector pairs) per corner and period
 #   DTA_PERIODS_NS=         clock periods to simulate (default: the flow's period)
 #   DTA_DELAY_MODE=transport|inertial|modpath   DTA_SETUP=sdf|zero
+#   DTA_PATTERNS=16         joint error patterns kept per point and operand class
 OPERANDS       ?= uniform:1
 DTA_CYCLES     ?= 20000
 DTA_PERIODS_NS ?=
 DTA_DELAY_MODE ?= transport
 DTA_SETUP      ?= sdf
 DTA_THREADS    ?= $(JOBS)
+DTA_PATTERNS   ?= 16
 
 .PHONY: characterize bench-dta help-characterize
 
@@ -19,7 +21,7 @@ characterize: sdf
 	@VOSA=$(VOSA) BUILD=$(BUILD) CONFIG_NAME=$(CONFIG_NAME) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" DTA_PERIODS_NS="$(DTA_PERIODS_NS)" \
 	  OPERANDS="$(OPERANDS)" DTA_CYCLES=$(DTA_CYCLES) DTA_DELAY_MODE=$(DTA_DELAY_MODE) \
-	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) flow/characterize.sh
+	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) flow/characterize.sh
 
 # vosa dta vs Icarus on the same vectors, one core and two (docs/PERFORMANCE.md).
 BENCH_DTA_CYCLES ?= 20000
@@ -28,5 +30,5 @@ bench-dta: setup
 
 help-characterize:
 	@echo "  make characterize  per-bit timing-error model of the PE at every corner (errmodel/errmodel.json)"
-	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE="
+	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
 	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"

@@ -6,7 +6,7 @@
 #   CORNERS (names) or VOLTAGES (1.3,1.5)      default: the PDK's flow corners
 #   DTA_PERIODS_NS   comma list (default: the flow's period, sta/period_ns.txt)
 #   OPERANDS         uniform:SEED | layer:SEED | trace:FILE
-#   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS
+#   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS DTA_PATTERNS (default 16)
 # A corner is re-simulated only when its inputs or the options change.
 set -euo pipefail
 P="$BUILD/$CONFIG_NAME/$PDK"
@@ -22,7 +22,8 @@ periods=${DTA_PERIODS_NS:-$(cat "$P/sta/period_ns.txt")}
 signoff=$("$VOSA" pdk get --pdk "$PDK" signoff_corner)
 lib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$signoff" --cache-dir "$BUILD/pdk")
 netlist="$P/synth/pe_netlist.v"
-options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods"
+patterns=${DTA_PATTERNS:-16}
+options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns"
 
 parts=()
 for corner in $corners; do
@@ -40,7 +41,7 @@ for corner in $corners; do
   "$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json" \
     --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$OPERANDS" \
     --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP" \
-    --threads "$DTA_THREADS" --out "$part" 2>&1 | tee "$OUT/corners/$corner.log"
+    --threads "$DTA_THREADS" --patterns "$patterns" --out "$part" 2>&1 | tee "$OUT/corners/$corner.log"
   echo "$options" > "$stamp"
 done
 "$VOSA" errmodel-merge "${parts[@]}" --out "$OUT/errmodel.json"
