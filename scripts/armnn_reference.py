@@ -8,8 +8,9 @@ two engines output by output.
     scripts/armnn_reference.py MODEL.tflite DATA_DIR OUT.csv [--pixels]
         [--limit N] [--tensors TENSORS.csv]
 
---pixels: the .bin bytes are uint8 pixels, fed as int8 = pixel - 128 (as
-`vosa infer --input-encoding pixels`).
+--pixels: the .bin bytes are uint8 pixels, fed to an INT8 input as
+pixel - 128 (as `vosa infer --input-encoding pixels`); a UINT8 input always
+takes the bytes as they are.
 --limit N: only the first N samples of y_labels.csv.
 --tensors F: also write every operator's output tensor for each sample, in
 the CSV format of `vosa infer-dump` (file,op,tensor,name,values), so
@@ -149,6 +150,7 @@ def main():
     optimized, _ = ann.Optimize(net, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions())
     net_id, _ = runtime.LoadNetwork(optimized)
     shape = tuple(in_bind[1].GetShape()[i] for i in range(in_bind[1].GetNumDimensions()))
+    uint8_input = in_bind[1].GetDataType() == ann.DataType_QAsymmU8
     rows = [line.strip().split(",") for line in open(labels) if line.strip()]
     if limit is not None:
         rows = rows[:limit]
@@ -159,7 +161,10 @@ def main():
         for name, _, label in rows:
             path = os.path.join(data, name)
             raw = np.fromfile(path, dtype=np.uint8)
-            x = (raw.astype(np.int16) - 128).astype(np.int8) if pixels else raw.view(np.int8)
+            if uint8_input:  # a UINT8 model input takes the bytes (pixels) as they are
+                x = raw
+            else:
+                x = (raw.astype(np.int16) - 128).astype(np.int8) if pixels else raw.view(np.int8)
             inputs = ann.make_input_tensors([in_bind], [x.reshape(shape)])
             outputs = ann.make_output_tensors(out_binds)
             runtime.EnqueueWorkload(net_id, inputs, outputs)
