@@ -8,8 +8,12 @@
 #   INPUT_ENCODING=raw|pixels   how .bin bytes map onto the input (default per model)
 #   TRACE_PE=ROW,COL            make layers: also write per-layer operand traces
 #                               of that PE to build/<config>/layers/traces/
-#   ERRMODEL=errmodel.json      make layers: inject timing errors drawn from this
-#   ISLAND_VOLTAGES=V[,V...]    error model at these island voltages (docs/inject.md)
+#   SETTINGS=schedule.json      make layers: inject timing errors as this schedule
+#                               says (per-layer island voltages; docs/inject.md), e.g.
+#                               the one `make explore` chose; or
+#   ERRMODEL=errmodel.json      from this error model at these island voltages
+#   ISLAND_VOLTAGES=V[,V...]    for every layer; then compare with the engine's
+#                               injector on the same inputs (docs/dnn.md)
 MODEL ?= resnet8
 DNN_ROOT := $(VOSA_DATA_DIR)/dnn
 DNN_MODEL_resnet8     := $(DNN_ROOT)/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite
@@ -24,8 +28,10 @@ MODEL_NAME     = $(basename $(notdir $(MODEL)))
 DATA          ?= $(DNN_DATA_$(MODEL))
 INPUT_ENCODING ?= $(or $(DNN_ENCODING_$(MODEL)),raw)
 TRACE_PE      ?=
+SETTINGS      ?=
 ERRMODEL      ?=
 ISLAND_VOLTAGES ?=
+LAYERS_INJECT = $(or $(SETTINGS),$(ERRMODEL))
 LAYERS_DIR     = $(BUILD)/$(CONFIG_NAME)/layers
 
 .PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn
@@ -36,11 +42,11 @@ infer: setup
 
 layers: rtl
 	@mkdir -p $(LAYERS_DIR)
-	$(if $(ERRMODEL),INJECT=1) testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj$(if $(ERRMODEL),-inject) \
+	$(if $(LAYERS_INJECT),INJECT=1) testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj$(if $(LAYERS_INJECT),-inject) \
 	  $(BUILD) --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
-	  $(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(ISLAND_VOLTAGES)) \
-	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(ERRMODEL),-inject).log; exit $${PIPESTATUS[0]}
+	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(ISLAND_VOLTAGES))) \
+	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
 
 # Engine throughput and accuracy on the three staged models (both cores).
 bench-infer: setup
@@ -55,5 +61,6 @@ bench-dnn: bench-infer bench-layers
 help-dnn:
 	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
 	@echo "  make layers      every conv/FC layer of MODEL through CONFIG's array in Verilator, bit-exact"
+	@echo "                   (SETTINGS=schedule.json or ERRMODEL= ISLAND_VOLTAGES=: with injected timing errors)"
 	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md"
 	@echo "  DNN knobs: MODEL=resnet8|dscnn|mobilenetv2|file.tflite DATA= N= INPUT_ENCODING= TRACE_PE=r,c"

@@ -3,23 +3,23 @@
 // function vosa_inject_mask(row, col) that every PE calls at every capture of
 // its output register when the RTL is built with +define+VOSA_INJECT_ERRORS.
 //
-// Per PE it counts down a geometric number of captures to the next error at
-// the largest per-class error probability of the PE's island, then accepts
+// Per PE it counts down a geometric number of captures to the next candidate
+// at the largest per-class error probability of the PE's island, then keeps
 // the candidate with p(class)/p_max, the class being the operand class of
-// what the PE holds at that edge (vosa::operand_class: previous and current
-// activation, weight). That is the same thinning the engine's injector
-// (vosa/inject.hpp) uses, so both draw from one distribution. Every mask it
+// what the PE holds at that edge (previous and current activation, weight),
+// and draws the mask. Probabilities, classes and masks come from the engine
+// injector's own samplers (vosa::inject::PointSampler), so the Verilated array
+// and `vosa infer --errmodel` draw from one distribution. Every mask it
 // returns is logged for vosa::replay_injected_gemm.
 #pragma once
 
 #include "vosa/array_driver.hpp"
-#include "vosa/error_model.hpp"
+#include "vosa/inject.hpp"
 #include "vosa/injection_replay.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,10 +36,10 @@ class ArrayErrorSource {
     countdown_.assign(static_cast<std::size_t>(p_.rows) * p_.cols, 0);
   }
 
-  // The error-model point of each island for the layer about to run (null:
-  // no errors in that island).
-  void set_points(std::vector<const ErrorModelPoint*> island_points) {
-    points_ = std::move(island_points);
+  // The sampler of each island's (voltage, period) point for the layer about
+  // to run (null: no errors in that island).
+  void set_samplers(std::vector<const inject::PointSampler*> island_samplers) {
+    points_ = std::move(island_samplers);
     for (int r = 0; r < p_.rows; ++r)
       for (int c = 0; c < p_.cols; ++c) redraw(r, c);  // memoryless: a fresh start is exact
   }
@@ -63,14 +63,13 @@ class ArrayErrorSource {
       --countdown_[i];
       return 0;
     }
-    const ErrorModelPoint* pt = point_of(col);
+    const inject::PointSampler* pt = point_of(col);
     if (!pt) return 0;
     redraw(row, col);
-    const int cls = operand_class_at(edge, row, col);
-    const double p_max = pt->p_any_error_max();
-    if (std::uniform_real_distribution<double>(0.0, 1.0)(rng_) * p_max >= pt->p_any_error(cls)) return 0;
+    const inject::CaptureOperands ops = operands_at(edge, row, col);
+    if (rng_.uniform() >= pt->accept(ops)) return 0;
     const std::uint64_t acc_mask = p_.acc_bits >= 64 ? ~0ULL : (1ULL << p_.acc_bits) - 1;
-    const std::uint64_t mask = pt->sample_mask_given_error(cls, rng_) & acc_mask;
+    const std::uint64_t mask = pt->sample_mask(rng_, pt->class_of(ops)) & acc_mask;
     if (!mask) return 0;
     ++hits_;
     log_[{edge, row, col}] = mask;
@@ -78,21 +77,21 @@ class ArrayErrorSource {
   }
 
  private:
-  const ErrorModelPoint* point_of(int col) const {
+  const inject::PointSampler* point_of(int col) const {
     const int island = island_of_column_[static_cast<std::size_t>(col)];
     return island < static_cast<int>(points_.size()) ? points_[static_cast<std::size_t>(island)] : nullptr;
   }
 
   void redraw(int row, int col) {
-    const ErrorModelPoint* pt = point_of(col);
-    const double p = pt ? pt->p_any_error_max() : 0.0;
+    const inject::PointSampler* pt = point_of(col);
+    const double p = pt ? pt->p_max() : 0.0;
     std::uint64_t& c = countdown_[static_cast<std::size_t>(row) * p_.cols + col];
     if (p <= 0.0) {
       c = ~0ULL;
     } else if (p >= 1.0) {
       c = 1;
     } else {
-      const double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+      const double u = rng_.uniform();
       const double gap = std::floor(std::log1p(-u) / std::log1p(-p)) + 1.0;  // captures until the next candidate
       c = gap >= 1e18 ? ~0ULL : static_cast<std::uint64_t>(gap);
     }
@@ -115,7 +114,7 @@ class ArrayErrorSource {
     return kk < k_ ? (*a_)[static_cast<std::size_t>(mi) * k_ + kk] : 0;
   }
 
-  int operand_class_at(std::uint64_t edge, int row, int col) const {
+  inject::CaptureOperands operands_at(std::uint64_t edge, int row, int col) const {
     int tile = -1, prev_tile = -1;
     const std::int64_t act = activation_at(edge, row, col, &tile);
     std::int64_t prev = edge > 0 ? activation_at(edge - 1, row, col, &prev_tile) : 0;
@@ -126,13 +125,19 @@ class ArrayErrorSource {
       const int kk = (tile % k_tiles) * p_.rows + row, nn = (tile / k_tiles) * p_.cols + col;
       if (kk < k_ && nn < n_) weight = (*b_)[static_cast<std::size_t>(kk) * n_ + nn];
     }
-    return operand_class(prev, act, weight);
+    inject::CaptureOperands ops;
+    ops.prev_activation = static_cast<int>(prev);
+    ops.activation = static_cast<int>(act);
+    ops.weight = static_cast<int>(weight);
+    ops.row = row;
+    ops.col = col;
+    return ops;
   }
 
   ArrayParams p_;
   std::vector<int> island_of_column_;
-  std::mt19937_64 rng_;
-  std::vector<const ErrorModelPoint*> points_;
+  inject::Rng rng_;
+  std::vector<const inject::PointSampler*> points_;
   std::vector<std::uint64_t> countdown_;
   const std::vector<std::int32_t>* a_ = nullptr;
   const std::vector<std::int32_t>* b_ = nullptr;

@@ -13,7 +13,8 @@
 //   vosa_layers --model M --data D [-n N] [--input-encoding raw|pixels]
 //               [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]
 //               [--corrupt-first-weight]   (checks the checker: flips one weight, must fail)
-//               [--errmodel F --voltages V[,V...] [--period-ns P] [--seed S]]
+//               [--settings SCHEDULE.json | --errmodel F --voltages V[,V...] [--period-ns P]]
+//               [--seed S] [--repeats R]
 // Exit status 0 only when every accumulator of every layer matched.
 //
 // With --errmodel (the RTL built with +define+VOSA_INJECT_ERRORS) the PEs take
@@ -22,11 +23,15 @@
 // against the replay of the injected masks (vosa/injection_replay.hpp: the
 // Razor/TE-Drop hardware does what the injection model says), the network
 // runs on the faulty accumulators, and top-1 is reported against the
-// error-free engine on the same inputs.
+// error-free engine on the same inputs. Finally the engine's own injector
+// (vosa/inject.hpp, what `vosa infer --errmodel` and `vosa explore` use) runs
+// the same inputs with R error draws each: per layer, the fraction of
+// accumulators the errors change must agree (z test, |z| < 5), and top-1 of
+// both is printed side by side.
 #include "Vvosa_top.h"
 #include "array_error_source.hpp"
 #include "vosa/array_driver.hpp"
-#include "vosa/error_model.hpp"
+#include "vosa/inject.hpp"
 #include "vosa/engine.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/layer_trace.hpp"
@@ -57,10 +62,12 @@ struct Options {
   int trace_row = -1, trace_col = -1;
   size_t trace_records = 100000;
   bool corrupt_first_weight = false;  // self-check of the checker: must end in a mismatch
-  std::string errmodel;               // inject timing errors drawn from this model
+  std::string settings;               // inject timing errors as this schedule says (docs/inject.md)
+  std::string errmodel;               // or: from this model at --voltages for every layer
   std::vector<double> voltages;       // per island (one value: every island)
   double period_ns = 0;               // 0: the model's only period
   uint64_t seed = 1;
+  int repeats = 20;                   // the engine's error draws per input for the prediction
 };
 
 std::unique_ptr<vosa::ArrayErrorSource> g_errors;
@@ -122,7 +129,9 @@ Options parse(int argc, char** argv) {
       if (std::sscanf(value().c_str(), "%d,%d", &o.trace_row, &o.trace_col) != 2) usage("--trace-pe is ROW,COL");
     } else if (arg == "--trace-records") o.trace_records = std::stoul(value());
     else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
+    else if (arg == "--settings") o.settings = value();
     else if (arg == "--errmodel") o.errmodel = value();
+    else if (arg == "--repeats") o.repeats = std::stoi(value());
     else if (arg == "--voltages") o.voltages = parse_list(value());
     else if (arg == "--period-ns") o.period_ns = std::stod(value());
     else if (arg == "--seed") o.seed = std::stoull(value());
@@ -132,20 +141,9 @@ Options parse(int argc, char** argv) {
   if (o.model.empty() || o.data.empty()) usage("--model and --data are required");
   if (!o.trace_dir.empty() && o.trace_row < 0) usage("--trace-dir needs --trace-pe ROW,COL");
   if (!o.errmodel.empty() && o.voltages.empty()) usage("--errmodel needs --voltages V[,V...] (one per island)");
+  if (!o.errmodel.empty() && !o.settings.empty()) usage("give --settings or --errmodel, not both");
+  if (o.repeats < 1) usage("--repeats is at least 1");
   return o;
-}
-
-// The model's point at exactly this voltage (and period; 0: its only one).
-const vosa::ErrorModelPoint& model_point(const vosa::ErrorModel& m, const std::string& path, double volts,
-                                         double period_ns) {
-  std::string have;
-  for (const auto& pt : m.points) {
-    if (std::abs(pt.voltage - volts) < 1e-6 && (period_ns <= 0 || std::abs(pt.period_ns - period_ns) < 1e-6))
-      return pt;
-    have += (have.empty() ? "" : ", ") + std::to_string(pt.voltage) + " V/" + std::to_string(pt.period_ns) + " ns";
-  }
-  throw std::runtime_error(path + ": no point at " + std::to_string(volts) + " V" +
-                           (period_ns > 0 ? " and " + std::to_string(period_ns) + " ns" : "") + " (it has " + have + ")");
 }
 
 // Sets each island's voltage-level register to the level of its voltage, as
@@ -179,7 +177,60 @@ struct LayerStats {
   std::string name;
   int m = 0, k = 0, n = 0, gemms = 0;
   uint64_t macs = 0, cycles = 0, mismatches = 0;
+  uint64_t outputs = 0;  // accumulators compared, over all inputs
 };
+
+// The engine's injector on the same inputs (o.repeats error draws each)
+// against what the Verilated array did: per layer, the fraction of
+// accumulators that the errors changed (two-proportion z test), and top-1.
+bool engine_agrees(const vosa::engine::Engine& eng, const vosa::engine::Dataset& data, const Options& o,
+                   const vosa::inject::Injector& injector, const std::map<size_t, LayerStats>& stats,
+                   const std::vector<char>& array_correct) {
+  using namespace vosa;
+  engine::InferOptions options;
+  options.limit = array_correct.size();
+  options.jobs = 2;
+  options.encoding = o.encoding;
+  options.resize = o.resize;
+  const inject::FaultEvaluator evaluator(eng, data, options);
+  const inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed + 1);
+  std::printf("engine injector (same inputs, %d error draws each): changed accumulators per layer, Verilator vs "
+              "engine\n", o.repeats);
+  std::printf("%-5s %12s %12s %8s\n", "op", "Verilator", "engine", "z");
+  bool ok = true;
+  for (const auto& ls : r.layers) {
+    const auto it = stats.find(ls.op);
+    if (it == stats.end() || it->second.outputs == 0) continue;
+    const double n1 = static_cast<double>(it->second.outputs);
+    const double n2 = n1 * o.repeats;
+    const double f1 = static_cast<double>(it->second.mismatches) / n1;
+    const double f2 = static_cast<double>(ls.corrupted_outputs) / n2;
+    const double f = (f1 * n1 + f2 * n2) / (n1 + n2);
+    const double se = std::sqrt(std::max(f * (1 - f), 1e-12) * (1 / n1 + 1 / n2));
+    const double z = (f1 - f2) / se;
+    const bool layer_ok = std::abs(z) < 5.0;
+    ok = ok && layer_ok;
+    std::printf("%-5zu %12.5f %12.5f %8.2f%s\n", ls.op, f1, f2, z, layer_ok ? "" : "  DISAGREE");
+  }
+  // Paired per input: the array's top-1 (one draw) minus the engine's mean over its draws.
+  double sum = 0, sum2 = 0;
+  const size_t n = array_correct.size();
+  for (size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(array_correct[i]) - r.faulty_correct[i];
+    sum += d;
+    sum2 += d * d;
+  }
+  const double mean = sum / static_cast<double>(n);
+  const double var = n > 1 ? (sum2 - sum * mean) / static_cast<double>(n - 1) : 0.0;
+  const double half = 1.96 * std::sqrt(var / static_cast<double>(n));
+  std::printf("top-1 with timing errors: Verilator array %.1f %%, engine prediction %.1f %% (error-free %.1f %%); "
+              "difference %+.1f %% +- %.1f %% (95 %%, paired over %zu inputs)\n",
+              100.0 * (mean + r.faulty_top1), 100.0 * r.faulty_top1, 100.0 * r.clean_top1, 100.0 * mean, 100.0 * half,
+              n);
+  std::printf("engine prediction: %s\n", ok ? "every layer agrees with the Verilated array (|z| < 5)"
+                                             : "DISAGREES with the Verilated array");
+  return ok;
+}
 
 int run(const Options& o) {
   using namespace vosa;
@@ -196,43 +247,67 @@ int run(const Options& o) {
     throw std::runtime_error("--trace-pe " + std::to_string(o.trace_row) + "," + std::to_string(o.trace_col) +
                              " is outside the " + std::to_string(ap.rows) + "x" + std::to_string(ap.cols) + " array");
   if (!o.trace_dir.empty()) std::filesystem::create_directories(o.trace_dir);
-  std::unique_ptr<ErrorModel> errmodel;
   const RazorSemantics razor{vosa_params::kRazorMask, vosa_params::kRazorCorrect};
-  if (!o.errmodel.empty()) {
+  std::unique_ptr<inject::Injector> injector;
+  std::vector<inject::LayerSetting> schedule;  // per layer voltages (settings' layers)
+  std::vector<double> default_voltages;
+  if (!o.errmodel.empty() || !o.settings.empty()) {
 #ifndef VOSA_INJECT_ERRORS
-    throw std::runtime_error("--errmodel needs the testbench built with VOSA_INJECT_ERRORS (run_layers.sh INJECT=1)");
+    throw std::runtime_error("timing errors need the testbench built with VOSA_INJECT_ERRORS (run_layers.sh INJECT=1)");
 #endif
-    errmodel = std::make_unique<ErrorModel>(ErrorModel::load(o.errmodel));
-    if (errmodel->acc_bits != ap.acc_bits)
-      throw std::runtime_error(o.errmodel + ": the model is of a PE with a " + std::to_string(errmodel->acc_bits) +
-                               "-bit accumulator, the array's is " + std::to_string(ap.acc_bits) + " bits");
-    std::vector<int> island_of(static_cast<size_t>(ap.cols), 0);
-    for (int c = 0; c < ap.cols; ++c) island_of[static_cast<size_t>(c)] = vosa_params::kIslandOfColumn[c];
-    const int islands = std::max(1, ap.islands);
-    std::vector<double> v = o.voltages;
-    if (v.size() == 1) v.assign(static_cast<size_t>(islands), v.front());
-    if (static_cast<int>(v.size()) != islands)
-      throw std::runtime_error("--voltages has " + std::to_string(o.voltages.size()) + " values, the array has " +
-                               std::to_string(islands) + " island(s)");
-    std::vector<const ErrorModelPoint*> points;
-    for (double volts : v) points.push_back(&model_point(*errmodel, o.errmodel, volts, o.period_ns));
-    g_errors = std::make_unique<ArrayErrorSource>(ap, island_of, o.seed);
-    g_errors->set_points(points);
+    inject::Settings settings;
+    if (!o.settings.empty()) {
+      settings = inject::load_settings(o.settings);
+    } else {
+      settings.errmodel = o.errmodel;
+      settings.period_ns = o.period_ns;
+      settings.voltages = o.voltages;
+      if (settings.voltages.size() == 1) settings.voltages.assign(static_cast<size_t>(std::max(1, ap.islands)), o.voltages[0]);
+    }
+    inject::ArrayShape shape;
+    shape.rows = ap.rows, shape.cols = ap.cols, shape.acc_bits = ap.acc_bits, shape.is_signed = ap.is_signed;
+    shape.islands = std::max(1, ap.islands);
+    shape.island_of_column.assign(vosa_params::kIslandOfColumn, vosa_params::kIslandOfColumn + ap.cols);
+    shape.razor.mask = razor.protected_mask;
+    shape.razor.policy = razor.correct ? RazorPolicy::Correct : RazorPolicy::Drop;
+    injector = std::make_unique<inject::Injector>(ErrorModel::load(settings.errmodel), shape, settings);
+    injector->check_model(*model);
+    schedule = settings.layers;
+    default_voltages = settings.voltages;
+    g_errors = std::make_unique<ArrayErrorSource>(ap, shape.island_of_column, o.seed);
     g_driver = &drv;
-    program_island_levels(drv, v);
-    std::printf("vosa_layers: injecting timing errors from %s at", o.errmodel.c_str());
-    for (size_t i = 0; i < points.size(); ++i)
-      std::printf(" %.3f V (%s, p_any %.3g)", points[i]->voltage, points[i]->delay_source.c_str(),
-                  points[i]->p_any_error());
-    std::printf("; Razor mask 0x%llx %s\n", static_cast<unsigned long long>(razor.protected_mask),
+    std::printf("vosa_layers: injecting timing errors from %s, island voltages", settings.errmodel.c_str());
+    for (double v : default_voltages) std::printf(" %.3f", v);
+    std::printf(" V%s; Razor mask 0x%llx %s\n", schedule.empty() ? "" : " (and per-layer voltages)",
+                static_cast<unsigned long long>(razor.protected_mask),
                 razor.protected_mask ? (razor.correct ? "correct" : "TE-Drop") : "(none)");
   }
+  // Before each array layer: the schedule's island voltages for it, in the
+  // error source and in the island controller.
+  auto enter_layer = [&](size_t op) {
+    if (!injector) return;
+    const inject::Injector::LayerPlan& plan = injector->plan(op);
+    if (plan.razor.mask != razor.protected_mask ||
+        (razor.protected_mask && (plan.razor.policy == RazorPolicy::Correct) != razor.correct))
+      throw std::runtime_error("operator " + std::to_string(op) +
+                               ": the schedule's Razor bits/policy differ from the generated RTL's; regenerate the "
+                               "design from a config with the schedule's Razor");
+    std::vector<const inject::PointSampler*> samplers;
+    for (const auto& sp : plan.island) samplers.push_back(sp.get());
+    g_errors->set_samplers(samplers);
+    std::vector<double> volts = default_voltages;
+    for (const auto& l : schedule)
+      if (l.op == op) volts = l.voltages;
+    program_island_levels(drv, volts);
+  };
+
   std::printf("vosa_layers: %s on a %dx%d %s array (acc %d bits), %zu input(s)\n", o.model.c_str(), ap.rows, ap.cols,
               ap.weight_stationary ? "weight-stationary" : "output-stationary", ap.acc_bits, o.count);
 
   std::map<size_t, std::vector<int64_t>> corrections;
   std::map<size_t, LayerStats> stats;
   uint64_t total_mismatches = 0, agree = 0, correct_array = 0, correct_engine = 0, replay_mismatches = 0;
+  std::vector<char> array_correct;
   double array_seconds = 0;
   uint64_t array_macs = 0;
   const size_t count = std::min(o.count, data.samples.size());
@@ -241,6 +316,7 @@ int run(const Options& o) {
     const auto x = engine::load_input(sample, model->input(), o.encoding, o.resize);
     engine::Workspace ws;
     auto observer = [&](const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
+      enter_layer(p.index);
       const auto t0 = Clock::now();
       const uint64_t c0 = drv.cycles();
       auto& corr = corrections[p.index];
@@ -298,6 +374,7 @@ int run(const Options& o) {
         }
       }
       st.mismatches += bad;
+      st.outputs += acc.size();
       total_mismatches += bad;
       acc = from_array;  // the rest of the network runs on the array's values
       array_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
@@ -310,6 +387,7 @@ int run(const Options& o) {
     const int pe = engine::ranked_classes(engine_only, is_signed)[0];
     agree += with_array == engine_only;
     correct_array += pa == sample.label;
+    array_correct.push_back(pa == sample.label);
     correct_engine += pe == sample.label;
     std::printf("input %zu (%s): label %d, array-network top-1 %d, engine top-1 %d, outputs %s\n", s,
                 sample.path.c_str(), sample.label, pa, pe, with_array == engine_only ? "identical" : "DIFFER");
@@ -335,7 +413,7 @@ int run(const Options& o) {
                 "%llu/%zu\n",
                 stats.size(), count, static_cast<unsigned long long>(correct_array), count,
                 static_cast<unsigned long long>(correct_engine), count);
-    return replay_mismatches == 0 ? 0 : 1;
+    return replay_mismatches == 0 && engine_agrees(eng, data, o, *injector, stats, array_correct) ? 0 : 1;
   }
   std::printf("summary: %zu layers x %zu input(s), %llu accumulator mismatches; outputs identical for %llu/%zu; "
               "top-1 array %llu/%zu, engine %llu/%zu\n",

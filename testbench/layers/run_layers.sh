@@ -16,7 +16,10 @@ OBJ_DIR="$2"
 BUILD_DIR="$(cd "$3" && pwd)"
 shift 3
 LIBS=(
+  "$BUILD_DIR/testbench/inject/libvosa_inject.a"
   "$BUILD_DIR/testbench/engine/libvosa_engine.a"
+  "$BUILD_DIR/testbench/inject/libvosa_inject.a"
+  "$BUILD_DIR/generator/libvosa_generator.a"
   "$BUILD_DIR/testbench/lowering/libvosa_lowering.a"
   "$BUILD_DIR/testbench/tflite/libvosa_tflite.a"
   "$BUILD_DIR/characterization/trace/libvosa_trace.a"
@@ -29,11 +32,13 @@ for lib in "${LIBS[@]}"; do
 done
 MAIN="$ROOT/testbench/layers/layers_main.cpp"
 HEADERS=("$ROOT/testbench/layers/array_error_source.hpp" "$ROOT/characterization/include/vosa/error_model.hpp"
-  "$ROOT/testbench/array/include/vosa/injection_replay.hpp" "$ROOT/testbench/array/include/vosa/array_driver.hpp")
+  "$ROOT/testbench/array/include/vosa/injection_replay.hpp" "$ROOT/testbench/array/include/vosa/array_driver.hpp"
+  "$ROOT/testbench/inject/include/vosa/inject.hpp")
 stamp="$OBJ_DIR/vosa_sim"
 if [ ! -x "$stamp" ] || [ -n "$(find "$MAIN" "${HEADERS[@]}" "${LIBS[@]}" "$DESIGN_DIR/rtl" -newer "$stamp" 2>/dev/null | head -1)" ]; then
   INCLUDES="-I$ROOT/testbench/engine/include -I$ROOT/testbench/lowering/include -I$ROOT/testbench/tflite/include"
   INCLUDES+=" -I$ROOT/characterization/trace/include -I$ROOT/characterization/include"
+  INCLUDES+=" -I$ROOT/testbench/inject/include -I$ROOT/generator/include"
   DEFINES="" VFLAGS="-LDFLAGS -pthread"
   if [ "${INJECT:-0}" = 1 ]; then DEFINES="-DVOSA_INJECT_ERRORS"; VFLAGS+=" +define+VOSA_INJECT_ERRORS"; fi
   TB_CFLAGS="$INCLUDES $DEFINES" VERILATOR_FLAGS="$VFLAGS" \

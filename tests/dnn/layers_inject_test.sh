@@ -8,6 +8,8 @@
 #   layers_inject_test.sh VOSA CMAKE_BUILD_DIR CONFIG EXPECT WORK_DIR
 #   EXPECT: exact    every accumulator equals the error-free engine's
 #           faulty   some accumulators differ (unprotected bits or TE-Drop)
+# Then the engine's injector (vosa/inject.hpp) runs the same inputs: the
+# fraction of accumulators the errors change must agree layer by layer.
 set -uo pipefail
 VOSA="$1"; BUILD="$2"; CONFIG="$3"; EXPECT="$4"; WORK="$5"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -18,15 +20,18 @@ for p in "$RESNET/model/pretrainedResnet_quant.tflite" "$RESNET/data/ic01"; do
   [ -e "$p" ] || fail "missing test data: $p (set VOSA_DATA_DIR)"
 done
 rm -rf "$WORK" && mkdir -p "$WORK"
+# Rare errors (0.1 % of captures) in island 0, none in island 1, for the layer-by-layer agreement.
+VOLTAGES=0.95,1.0
 "$VOSA" generate --config "$CONFIG" --out "$WORK/design" -q || fail "vosa generate $CONFIG"
 INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
   --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 2 \
-  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages 0.9,1.0 --seed 7 \
+  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages "$VOLTAGES" --seed 7 \
   > "$WORK/inject.log" 2>&1 || { cat "$WORK/inject.log"; fail "layers with injected errors on $CONFIG"; }
 cat "$WORK/inject.log"
 grep -q "; 0 GEMMs differ from the replay of their injected errors" "$WORK/inject.log" || fail "replay check"
+grep -q "engine prediction: every layer agrees" "$WORK/inject.log" || fail "engine injector vs Verilator"
 hits="$(sed -n 's/^injection: [0-9]* PE captures, \([0-9]*\) errors injected.*/\1/p' "$WORK/inject.log")"
-[ -n "$hits" ] && [ "$hits" -gt 1000 ] || fail "expected errors to be injected (got '${hits}')"
+[ -n "$hits" ] && [ "$hits" -gt 100 ] || fail "expected errors to be injected (got '${hits}')"
 differ="$(grep -cE ' [1-9][0-9]* differ from error-free' "$WORK/inject.log")"
 case "$EXPECT" in
   exact)  [ "$differ" -eq 0 ] || fail "$differ layer(s) differ although every bit is Razor-protected" ;;
@@ -41,8 +46,8 @@ INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUI
 grep -q " 0 errors injected" "$WORK/clean.log" || { cat "$WORK/clean.log"; fail "errors injected at 1.0 V"; }
 if INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
   --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \
-  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages 0.95 > "$WORK/bad.log" 2>&1; then
+  --errmodel "$ROOT/tests/dnn/configs/errmodel_fixture.json" --voltages 0.97 > "$WORK/bad.log" 2>&1; then
   fail "a voltage the model does not have was accepted"
 fi
-grep -q "no point at 0.95" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "unclear error for a missing voltage"; }
+grep -q "0.970000 V is not a point" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "unclear error for a missing voltage"; }
 echo PASS
