@@ -238,6 +238,7 @@ void add_infer_command(CLI::App& app) {
     std::string encoding = "raw";
     std::string resize = "bilinear";
     std::string kernels = "fast";
+    std::string arithmetic = "tflite";
     bool quiet = false;
     std::string trace_dir;
     std::string trace_pe;
@@ -264,6 +265,10 @@ void add_infer_command(CLI::App& app) {
       ->check(CLI::IsMember({"bilinear", "crop"}));
   cmd->add_option("--kernels", opt->kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
       ->check(CLI::IsMember({"fast", "reference"}));
+  cmd->add_option("--arithmetic", opt->arithmetic,
+                  "tflite: TFLite's reference int8 kernels, bit-exact (default); armnn: Arm NN 20.08 CpuRef's "
+                  "float arithmetic, which the models' quoted accuracies were measured with (docs/dnn.md)")
+      ->check(CLI::IsMember({"tflite", "armnn"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "print only the summary line");
   cmd->add_option("--outputs", opt->outputs_csv,
                   "also write every sample's output tensor to this CSV: file,label,prediction,values (space-separated), "
@@ -302,13 +307,17 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--json", faults->json, "also write the faulty evaluation's numbers to this JSON file");
   cmd->callback([opt, faults]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
-    const Engine engine(model, opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast);
+    const Engine engine(model, opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast,
+                        opt->arithmetic == "armnn" ? Arithmetic::kArmNN : Arithmetic::kTFLite);
     const Dataset data = load_dataset(opt->data);
     InferOptions io;
     io.limit = opt->limit;
     io.jobs = opt->jobs;
     io.encoding = opt->encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw;
     io.resize = opt->resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear;
+    if (opt->arithmetic == "armnn" && (faults->requested() || !opt->trace_dir.empty()))
+      throw std::runtime_error("--arithmetic armnn is for accuracy runs: error injection and traces work on TFLite's "
+                               "integer accumulators");
     if (faults->requested() || !faults->json.empty() || !faults->config.empty()) {
       if (!faults->requested())
         throw std::runtime_error("--config/--json are for error injection: give --errmodel and --voltages, or --settings");
@@ -324,7 +333,8 @@ void add_infer_command(CLI::App& app) {
     if (!opt->quiet) {
       std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
                 << engine.macs_per_inference() << " MACs per inference; " << opt->kernels << " kernels"
-                << (opt->kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "") << ", " << io.jobs
+                << (opt->kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "")
+                << (opt->arithmetic == "armnn" ? ", Arm NN CpuRef float arithmetic" : "") << ", " << io.jobs
                 << " thread(s)\n";
     }
     // CPU time as well as wall time: on a shared machine the threads may get
