@@ -1,6 +1,7 @@
 // The `vosa` binary: one entry point, one subcommand per step of the chain.
 #include "vosa/commands.hpp"
 #include "vosa/dta_commands.hpp"
+#include "vosa/explore/explore_command.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/infer_dump.hpp"
 #include "vosa/flow_commands.hpp"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   vosa::engine::add_infer_dump_command(app);
   vosa::add_flow_commands(app);
   vosa::add_dta_commands(app);
+  vosa::explore::add_explore_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,126 @@
+// Voltage and Razor-bit selection under an accuracy budget (docs/explore.md):
+//   xtpu         per-island, per-layer voltage (Zervakis et al., X-TPU)
+//   rathore      Razor bits for a voltage (Rathore et al., GLSVLSI'23)
+//   thundervolt  per-layer voltage with TE-Drop (Zhang et al., ThUnderVolt, DAC'18)
+// Every evaluation goes through an Explorer, which caches it, prices it with
+// the energy model and records it as a point of the report.
+#pragma once
+
+#include "vosa/explore/energy.hpp"
+#include "vosa/explore/evaluation.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vosa::explore {
+
+struct Point {
+  int id = 0;
+  std::string algorithm, phase, label;
+  Setting setting;
+  Evaluation eval;
+  EnergyBreakdown energy;
+};
+
+enum class Bound { kPoint, kUpper };  // which loss the budget is checked against
+const char* to_string(Bound b);
+
+struct ExploreOptions {
+  double budget_pct = 0.5;   // top-1 loss budget, percentage points
+  Bound verify_bound = Bound::kPoint;
+  bool exact_solver = true;  // knapsack (true) or greedy (false) for xtpu/thundervolt
+  int max_backoff = 64;      // verification rounds before giving up
+};
+
+class Explorer {
+ public:
+  // levels: the island voltages, any order (sorted ascending here); the
+  // highest is the sign-off voltage of the baseline.
+  Explorer(Evaluator evaluator, const EnergyModel& energy, int layers, std::vector<double> levels,
+           ExploreOptions options);
+
+  int layers() const { return layers_; }
+  int islands() const { return static_cast<int>(energy_.geometry().islands.size()); }
+  const std::vector<double>& levels() const { return levels_; }
+  double signoff() const { return levels_.back(); }
+  const ExploreOptions& options() const { return options_; }
+  const EnergyModel& energy() const { return energy_; }
+  // Array cycles per layer of the error-free run (the first evaluation).
+  const std::vector<double>& layer_cycles();
+
+  // Evaluates (or returns the cached point), records it under algorithm/phase.
+  const Point& evaluate(const Setting& s, const std::string& algorithm, const std::string& phase,
+                        const std::string& label = "");
+  bool fits(const Point& p) const;  // loss (point estimate or upper CI bound) <= budget
+  double checked_loss(const Point& p) const;
+
+  const std::vector<Point>& points() const { return points_; }
+  // Progress on stderr: "explore: <what> i/n points, ETA ..."; total is a
+  // running estimate set by each phase.
+  void set_phase(const std::string& what, int expected_points);
+  void set_quiet(bool quiet) { quiet_ = quiet; }
+
+ private:
+  Evaluator evaluator_;
+  const EnergyModel& energy_;
+  int layers_;
+  std::vector<double> levels_;
+  ExploreOptions options_;
+  std::vector<Point> points_;
+  std::map<std::string, int> cache_;
+  std::vector<double> clean_cycles_;
+  std::string phase_;
+  int phase_total_ = 0, phase_done_ = 0;
+  double phase_seconds_ = 0;
+  bool quiet_ = false;
+};
+
+// A unit of voltage assignment: one (layer, islands) group that shares a level.
+struct Unit {
+  int layer = 0;
+  std::vector<int> islands;
+};
+
+struct Selection {
+  std::string algorithm;
+  bool fits = false;          // the verified schedule meets the budget
+  Setting setting;            // the chosen schedule (all sign-off if nothing fits)
+  int point_id = -1;          // its verified point
+  double predicted_loss_pct = 0;
+  int backoffs = 0;
+  std::vector<int> unit_level;             // per unit, index into levels (xtpu/thundervolt)
+  std::vector<std::vector<double>> sensitivity;  // [unit][level] measured loss; -1 = not measured
+  std::string note;
+};
+
+// Sensitivity, additive prediction, knapsack/greedy choice, verification and
+// back-off, for any partition into units. `base` fixes the Razor mask/policy.
+Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::vector<Unit>& units,
+                        const Setting& base);
+
+// Multiple-choice knapsack on the predicted losses: per unit, a level index
+// with saving[u][k] gained and loss[u][k] spent (loss < 0: not allowed);
+// exact (dynamic programme on the loss in budget/resolution steps, rounded up)
+// or greedy (best saving per predicted loss first).
+std::vector<int> choose_levels(const std::vector<std::vector<double>>& saving,
+                               const std::vector<std::vector<double>>& loss, double budget, bool exact,
+                               int resolution = 2000);
+
+Selection select_xtpu(Explorer& ex);
+Selection select_thundervolt(Explorer& ex, std::uint64_t protected_mask);
+// bit_rank(v): bits in protection order at voltage v (expected error magnitude,
+// largest first, only bits that can fail).
+Selection select_rathore(Explorer& ex, const std::function<std::vector<int>(double)>& bit_rank);
+
+// Bits ordered by p_error(bit) * 2^bit, largest first, p_error > 0 only.
+std::vector<int> rank_bits_by_error_magnitude(const std::vector<double>& p_error_by_bit);
+
+// Uniform-voltage sweeps for the accuracy-vs-voltage plot.
+void sweep_uniform(Explorer& ex, const std::string& label, std::uint64_t mask, RazorPolicy policy);
+
+}  // namespace vosa::explore
