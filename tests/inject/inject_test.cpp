@@ -302,6 +302,13 @@ TEST(Inject, DrawnHitsMatchPerCaptureSimulation) {
     std::vector<int32_t> acc = engine::reference_accumulators(*model, p, input);
     apply_hits(ops, shape, inj.plan(p.index).razor, hits, acc);
     EXPECT_EQ(acc, slow_faulty_accumulators(*model, p, input, shape, inj.plan(p.index).razor, hits)) << policy;
+    // corrupt() (the engine's path) draws and applies the same hits.
+    std::vector<int32_t> via_corrupt = engine::reference_accumulators(*model, p, input);
+    Rng same(5);
+    const LayerStats st = inj.corrupt(*model, p, input, via_corrupt, same);
+    EXPECT_EQ(via_corrupt, acc) << policy;
+    EXPECT_EQ(st.hits, hits.size());
+    EXPECT_EQ(st.captures, layer_captures(p.geometry, shape));
   }
 }
 

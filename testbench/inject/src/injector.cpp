@@ -301,15 +301,14 @@ std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const Array
 
 // ---------------------------------------------------------------- applying hits
 
-LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
-                      std::vector<Hit> hits, std::vector<int32_t>& acc) {
+namespace {
+
+// apply_hits for hits already in chain order (gemm, column, k tile, m, row).
+LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
+                              const std::vector<Hit>& hits, std::vector<int32_t>& acc) {
   LayerStats st;
   st.hits = hits.size();
   if (hits.empty()) return st;
-  const auto chain_order = [](const Hit& x, const Hit& y) {
-    return std::tie(x.gemm, x.column, x.k_tile, x.m, x.row) < std::tie(y.gemm, y.column, y.k_tile, y.m, y.row);
-  };
-  if (!std::is_sorted(hits.begin(), hits.end(), chain_order)) std::sort(hits.begin(), hits.end(), chain_order);
   const int rows = shape.rows, cols = shape.cols, m_count = ops.m();
   const std::uint64_t acc_mask = shape.acc_bits >= 64 ? ~0ULL : (std::uint64_t{1} << shape.acc_bits) - 1;
   // First tile index of each GEMM, for (tile, cycle) keys of Razor stalls.
@@ -400,6 +399,17 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
       flush_column(first.gemm, first.column);
   }
   return st;
+}
+
+}  // namespace
+
+LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
+                      std::vector<Hit> hits, std::vector<int32_t>& acc) {
+  const auto chain_order = [](const Hit& x, const Hit& y) {
+    return std::tie(x.gemm, x.column, x.k_tile, x.m, x.row) < std::tie(y.gemm, y.column, y.k_tile, y.m, y.row);
+  };
+  if (!std::is_sorted(hits.begin(), hits.end(), chain_order)) std::sort(hits.begin(), hits.end(), chain_order);
+  return apply_ordered_hits(ops, shape, razor, hits, acc);
 }
 
 // ---------------------------------------------------------------- Injector
@@ -519,8 +529,14 @@ void Injector::set_classes(double voltage, OperandClasses classes) {
 
 std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, Rng& rng) const {
   std::vector<Hit> hits;
+  draw_hits_into(ops, op, rng, hits);
+  return hits;
+}
+
+void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng, std::vector<Hit>& hits) const {
+  hits.clear();
   const LayerPlan& plan = this->plan(op);
-  if (plan.p_max <= 0) return hits;
+  if (plan.p_max <= 0) return;
   const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
   double expected = 0;
   for (int g = 0; g < ops.gemms(); ++g)
@@ -570,14 +586,16 @@ std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, R
       }
     }
   }
-  return hits;
 }
 
 LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                              std::vector<int32_t>& accumulators, Rng& rng) const {
   const LayerOperands ops(model, layer, input, shape_.cols);
   const LayerPlan& plan = this->plan(layer.index);
-  LayerStats st = apply_hits(ops, shape_, plan.razor, draw_hits(ops, layer.index, rng), accumulators);
+  // Hits come in chain order; one buffer per thread saves the allocation per layer.
+  thread_local std::vector<Hit> hits;
+  draw_hits_into(ops, layer.index, rng, hits);
+  LayerStats st = apply_ordered_hits(ops, shape_, plan.razor, hits, accumulators);
   st.op = layer.index;
   st.captures = layer_captures(layer.geometry, shape_);
   st.cycles = layer_cycles(layer.geometry, shape_);

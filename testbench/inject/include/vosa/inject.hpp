@@ -258,8 +258,9 @@ class Injector {
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
 
-  // Draws the erring captures of one layer.
+  // Draws the erring captures of one layer, in chain order.
   std::vector<Hit> draw_hits(const LayerOperands& operands, std::size_t op, Rng& rng) const;
+  void draw_hits_into(const LayerOperands& operands, std::size_t op, Rng& rng, std::vector<Hit>& hits) const;
   // draw_hits + apply_hits + cycles: corrupts the layer's accumulators.
   LayerStats corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                      std::vector<int32_t>& accumulators, Rng& rng) const;
