@@ -45,6 +45,7 @@ help:
 	@$(MAKE) --no-print-directory help-characterize
 	@$(MAKE) --no-print-directory help-flow
 	@$(MAKE) --no-print-directory help-razor
+	@$(MAKE) --no-print-directory help-explore
 	@$(MAKE) --no-print-directory help-validate-errmodel
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 

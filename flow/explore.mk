@@ -1,0 +1,41 @@
+# Voltage and Razor-bit selection on a real DNN under an accuracy budget, and
+# its report (docs/explore.md). Included by the top-level Makefile. Knobs:
+#   CONFIG=   array config with islands (default generator/examples/explore_16x16.json)
+#   PDK=      (default sky130hd)   MODEL= DATA= as in flow/dnn.mk (default resnet8)
+#   BUDGET=   top-1 loss budget in percentage points (default 0.5)
+#   N=        inputs (default 100)   REPEATS= fault draws per input (default 1)
+#   EXPLORE_VOLTAGES=  levels to characterize (default: 1.64,1.68,1.72,1.76)
+#   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
+# The PE is characterized from the config without islands/Razor (vosa dta
+# cannot drive the islands PE's stall_i yet; docs/explore.md).
+EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
+EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
+EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
+EXPLORE_PE_CFG   = $(BUILD)/explore_configs/$(EXPLORE_NAME)_pe.json
+EXPLORE_PE_DIR   = $(BUILD)/$(EXPLORE_NAME)_pe/$(EXPLORE_PDK)
+EXPLORE_OUT      = $(BUILD)/$(EXPLORE_NAME)/$(EXPLORE_PDK)/explore/$(MODEL_NAME)
+EXPLORE_VOLTAGES ?= 1.64,1.68,1.72,1.76
+BUDGET           ?= 0.5
+REPEATS          ?= 1
+EXPLORE_ARGS     ?=
+
+.PHONY: explore help-explore
+
+explore: setup
+	@mkdir -p $(dir $(EXPLORE_PE_CFG))
+	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("islands",None); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
+	  $(EXPLORE_CFG) $(EXPLORE_PE_CFG).tmp
+	@cmp -s $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG) && rm $(EXPLORE_PE_CFG).tmp || mv $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG)
+	@$(MAKE) --no-print-directory power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
+	  VOLTAGES=$(EXPLORE_VOLTAGES) BUILD=$(BUILD)
+	@grep -q '"$(EXPLORE_PDK)"' $(BUILD)/razor_cost/razor_cost.json 2>/dev/null || \
+	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD)
+	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $(EXPLORE_PE_DIR)/errmodel/errmodel.json \
+	  --energy $(EXPLORE_PE_DIR)/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
+	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) -o $(EXPLORE_OUT) $(EXPLORE_ARGS)
+
+help-explore:
+	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
+	@echo "                   -> build/<config>/<pdk>/explore/<model>/ (points.json, report.md, chosen/)"
+	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_ARGS="
