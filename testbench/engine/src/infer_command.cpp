@@ -255,7 +255,8 @@ void add_infer_command(CLI::App& app) {
       "tensors) or dataset_1001.txt (JPEGs). See docs/dnn.md.");
   cmd->add_option("-m,--model", opt->model, "model (.tflite, int8)")->required();
   cmd->add_option("-d,--data", opt->data, "data directory")->required();
-  cmd->add_option("-n,--limit", opt->limit, "use only the first N samples (0 = all)");
+  cmd->add_option("-n,--limit", opt->limit, "use only the first N samples (0 = all)")
+      ->check(CLI::Range(0, 1000000000));
   cmd->add_option("-j,--jobs", opt->jobs, "worker threads")->check(CLI::Range(1, 256));
   cmd->add_option("--input-encoding", opt->encoding,
                   "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
