@@ -75,15 +75,24 @@ python3 - "$OUT" "$TRAIN" "${reports[@]}" <<'PY'
 import json, sys, os
 out, train, layers = sys.argv[1], sys.argv[2], sys.argv[3:]
 runs = {l: json.load(open(f"{out}/report_{l}.json")) for l in layers}
-verdict = [{"test_layer": l, "voltage": r["voltage"], "model": m["label"], "pass": m["comparison"]["pass"]}
+def ratio(stat):
+    d = stat["dta"]["value"]
+    return stat["model"]["mean"] / d if d else float("nan")
+verdict = [{"test_layer": l, "voltage": r["voltage"], "model": m["label"], "pass": m["comparison"]["pass"],
+            "p_any_ratio": ratio(m["comparison"]["p_any_error"]),
+            "mean_abs_error_ratio": ratio(m["comparison"]["mean_abs_error"]),
+            "failed": [c["check"] for c in m["comparison"]["checks"] if not c["pass"]]}
            for l, rep in runs.items() for r in rep["runs"] for m in r["models"]]
 report = {"train_layer": train, "test_layers": runs, "verdicts": verdict}
 tmp = f"{out}/report.json.partial"
 json.dump(report, open(tmp, "w"), indent=1)
 os.replace(tmp, f"{out}/report.json")
 md = [f"# Error-model fidelity: fitted on {train}, checked on {', '.join(layers)}\n",
-      "| held-out layer | voltage | model | within tolerance |", "|---|---|---|---|"]
-md += [f"| {v['test_layer']} | {v['voltage']} | {v['model']} | {'yes' if v['pass'] else 'no'} |" for v in verdict]
+      "| held-out layer | voltage | model | P(any) model / simulator | mean abs error model / simulator "
+      "| within tolerance | failed checks |", "|---|---|---|---|---|---|---|"]
+md += [f"| {v['test_layer']} | {v['voltage']} | {v['model']} | {v['p_any_ratio']:.2f} | "
+       f"{v['mean_abs_error_ratio']:.2f} | {'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} |"
+       for v in verdict]
 md.append("")
 for l in layers:
     md.append(open(f"{out}/report_{l}.md").read().replace("# Error-model fidelity", f"# Held-out layer {l}", 1))

@@ -209,12 +209,12 @@ json compare(const StreamStats& dta, const std::vector<StreamStats>& injected, c
   const double sd = n > 1 ? std::sqrt(std::max(0.0, sq / n - mean * mean)) : 0.0;
   const double half = n > 0 ? 1.96 * sd / std::sqrt(n) : 0.0;
   const Spread mabs = over_seeds([](const StreamStats& s) { return s.mean_abs_error(); });
-  check("mean |error|", agrees(mabs.mean, mean, std::max(0.0, mean - half), mean + half, tol.relative));
+  check("mean abs error", agrees(mabs.mean, mean, std::max(0.0, mean - half), mean + half, tol.relative));
 
   const Spread mx = over_seeds([](const StreamStats& s) { return static_cast<double>(s.max_abs_error); });
   const double dmax = static_cast<double>(dta.max_abs_error);
   // The maximum is set by the highest failing bit: same bit within one.
-  check("max |error| (median over seeds within a factor 2)",
+  check("max abs error (median over seeds within a factor 2)",
         dmax == 0 ? mx.median == 0 : (mx.median >= dmax / 2 && mx.median <= dmax * 2));
 
   json classes = json::array();
