@@ -51,8 +51,9 @@ ArrayGeometry ArrayGeometry::from_config(const ArrayConfig& config, const std::s
 
 EnergyModel EnergyModel::load(const std::string& energy_json, const std::string& razor_cost_json,
                               const ArrayGeometry& geometry) {
-  return from_json(read_json(energy_json, "make power (flow/flow.mk)"), energy_json,
-                   read_json(razor_cost_json, "make razor-cost (flow/razor.mk)"), razor_cost_json, geometry);
+  const nlohmann::json energy = read_json(energy_json, "make power (flow/flow.mk)");  // named first
+  return from_json(energy, energy_json, read_json(razor_cost_json, "make razor-cost (flow/razor.mk)"),
+                   razor_cost_json, geometry);
 }
 
 EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::string& energy_name,

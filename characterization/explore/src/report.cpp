@@ -137,7 +137,7 @@ nlohmann::json points_json(const Explorer& ex, const std::vector<Selection>& sel
 void write_report(const std::string& dir, const Explorer& ex, const std::vector<Selection>& selections,
                   const ReportContext& ctx) {
   const auto& pts = ex.points();
-  const auto& m = ctx.meta;
+  const nlohmann::json m = ctx.meta.is_object() ? ctx.meta : nlohmann::json::object();
   std::ostringstream r;
   r << "# vosa explore: " << m.value("model", std::string("?")) << " on " << m.value("pdk", std::string("?"))
     << "\n\nCommand: `" << m.value("command", std::string("")) << "`\n\n";
@@ -185,7 +185,9 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
   }
   r << "\nBest measured point at any setting evaluated (point estimate of the loss):\n\n| loss <= | saving | loss "
        "(95 % CI) | algorithm / phase | point |\n|---|---|---|---|---|\n";
-  for (double b : {0.5, 1.0, ex.options().budget_pct}) {
+  std::vector<double> budgets{0.5, 1.0};
+  if (ex.options().budget_pct != 0.5 && ex.options().budget_pct != 1.0) budgets.push_back(ex.options().budget_pct);
+  for (double b : budgets) {
     const int i = best_point_within(pts, b);
     if (i < 0) continue;
     r << "| " << fmt(b) << " % | " << fmt(pts[i].energy.saving_pct, 1) << " % | " << fmt(pts[i].eval.loss.loss_pct)

@@ -111,7 +111,7 @@ std::vector<int> choose_levels(const std::vector<std::vector<double>>& saving,
       std::fill(next.begin(), next.end(), ninf);
       for (size_t k = 0; k < saving[u].size(); ++k) {
         if (loss[u][k] < 0 || loss[u][k] > budget + 1e-12) continue;
-        const int w = static_cast<int>(std::ceil(loss[u][k] / budget * W - 1e-9));
+        const int w = static_cast<int>(std::lround(loss[u][k] / budget * W));
         for (int x = 0; x + w <= W; ++x) {
           if (best[x] == ninf) continue;
           const double v = best[x] + saving[u][k];
@@ -127,7 +127,7 @@ std::vector<int> choose_levels(const std::vector<std::vector<double>>& saving,
     for (size_t u = units; u-- > 0;) {
       const int k = choice[u][w];
       pick[u] = k;
-      w -= static_cast<int>(std::ceil(loss[u][k] / budget * W - 1e-9));
+      w -= static_cast<int>(std::lround(loss[u][k] / budget * W));
     }
     return pick;
   }

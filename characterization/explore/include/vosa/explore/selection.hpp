@@ -105,11 +105,13 @@ Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::v
 
 // Multiple-choice knapsack on the predicted losses: per unit, a level index
 // with saving[u][k] gained and loss[u][k] spent (loss < 0: not allowed);
-// exact (dynamic programme on the loss in budget/resolution steps, rounded up)
-// or greedy (best saving per predicted loss first).
+// exact (dynamic programme on the loss in budget/resolution steps, rounded to
+// the nearest step: sums within resolution/2 steps per unit of the budget count
+// as fitting; the verification measures the real loss anyway) or greedy (best
+// saving per predicted loss first).
 std::vector<int> choose_levels(const std::vector<std::vector<double>>& saving,
                                const std::vector<std::vector<double>>& loss, double budget, bool exact,
-                               int resolution = 2000);
+                               int resolution = 20000);
 
 Selection select_xtpu(Explorer& ex);
 Selection select_thundervolt(Explorer& ex, std::uint64_t protected_mask);

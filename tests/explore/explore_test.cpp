@@ -1,0 +1,357 @@
+// vosa explore: energy model against hand arithmetic, the selection
+// algorithms on synthetic evaluators whose optimum is known, points.json.
+#include "vosa/explore/energy.hpp"
+#include "vosa/explore/report.hpp"
+#include "vosa/explore/selection.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace vosa::explore;
+using nlohmann::json;
+
+namespace {
+
+json energy_fixture(std::vector<std::pair<double, double>> corners = {{0.8, 6.0}, {0.9, 8.0}, {1.0, 10.0}}) {
+  json e = {{"pdk", "testpdk"}, {"signoff_corner", "c1v00"}};
+  for (auto [v, pj] : corners) {
+    char name[16];
+    std::snprintf(name, sizeof name, "c%dv%02d", int(v), int(std::lround(v * 100)) % 100);
+    e["corners"].push_back(
+        {{"name", name}, {"voltage", v}, {"delay_source", "liberty-corner"}, {"energy_per_mac_pj", pj}});
+  }
+  return e;
+}
+
+json razor_fixture() {
+  json rows = json::array();
+  for (auto [k, r] : std::vector<std::pair<int, double>>{{0, 1.0}, {4, 1.2}, {8, 1.4}, {19, 1.62}})
+    rows.push_back({{"block", "vosa_pe int8 (acc 19 bits)"}, {"protected_bits", k}, {"power_rel_pe0", r}});
+  rows.push_back({{"block", "vosa_island_ctrl (8 cols)"}, {"protected_bits", nullptr}, {"energy_pj_per_cycle", 100.0}});
+  return {{"pdks", {{"testpdk", {{"rows", rows}}}}}};
+}
+
+ArrayGeometry small_geometry(int settle_cycles = 5) {
+  ArrayGeometry g;
+  g.rows = 2;
+  g.cols = 4;
+  g.acc_bits = 20;
+  g.islands = {{0, 1}, {2, 3}};
+  g.settle_cycles = settle_cycles;
+  return g;
+}
+
+// settle_cycles 0 for the selection tests: the knapsack prices units
+// separately, the settle stalls between layers are not separable.
+EnergyModel small_energy(int settle_cycles = 5) {
+  return EnergyModel::from_json(energy_fixture(), "energy.json", razor_fixture(), "razor_cost.json",
+                                small_geometry(settle_cycles));
+}
+
+}  // namespace
+
+TEST(ExploreEnergy, MatchesHandComputation) {
+  const EnergyModel m = small_energy();
+  EXPECT_DOUBLE_EQ(m.signoff_voltage(), 1.0);
+  EXPECT_NEAR(m.razor_factor(0, RazorPolicy::kCorrect), 1.0, 1e-12);
+  EXPECT_NEAR(m.razor_factor(2, RazorPolicy::kCorrect), 1.1, 1e-12);
+  EXPECT_NEAR(m.razor_factor(19, RazorPolicy::kCorrect), 1.62, 1e-12);
+  EXPECT_NEAR(m.razor_factor(20, RazorPolicy::kCorrect), 1.64, 1e-12);  // last slope 0.02/bit
+  EXPECT_NEAR(m.razor_factor(4, RazorPolicy::kDrop), 1.2 + 20 * 0.02, 1e-12);
+  EXPECT_NEAR(m.razor_factor(4, RazorPolicy::kNone), 1.0, 1e-12);
+
+  Setting s;
+  s.voltage = {{0.8, 1.0}, {0.8, 1.0}};
+  s.razor_mask = 0xF0000;  // 4 bits
+  s.policy = RazorPolicy::kCorrect;
+  const EnergyBreakdown e = m.inference(s, {10, 20}, {1, 0});
+  // PE: layer 0: 10 cycles x 2 rows x 2 cols x 6 pJ + 10 x 4 x 10; layer 1 the same x 20.
+  EXPECT_NEAR(e.pe_pj, 240 + 400 + 480 + 800, 1e-9);
+  EXPECT_NEAR(e.razor_pj, 0.2 * 1920, 1e-9);
+  EXPECT_NEAR(e.stall_pj, 1 * (4 * 6 + 4 * 10) * 1.2, 1e-9);  // one stall in layer 0, no voltage change
+  EXPECT_NEAR(e.controller_pj, (10 + 1 + 20) * 100.0, 1e-9);
+  EXPECT_NEAR(e.baseline_pj, 30 * 8 * 10.0, 1e-9);
+  EXPECT_NEAR(e.total_pj, 1920 + 384 + 76.8 + 3100, 1e-9);
+  EXPECT_NEAR(e.saving_pct, 100 * (1 - e.total_pj / 2400), 1e-9);
+
+  // A voltage change between layers stalls the whole array settle_cycles.
+  Setting t = Setting::uniform(2, 2, 1.0);
+  t.voltage[1] = {0.9, 0.9};
+  const EnergyBreakdown f = m.inference(t, {10, 20}, {0, 0});
+  EXPECT_NEAR(f.stall_pj, 5 * 8 * 8.0, 1e-9);
+  EXPECT_NEAR(f.pe_pj, 10 * 8 * 10.0 + 20 * 8 * 8.0, 1e-9);
+}
+
+TEST(ExploreEnergy, BadInputsNameTheProblem) {
+  const auto g = small_geometry();
+  auto expect_error = [](auto f, const std::string& text) {
+    try {
+      f();
+      ADD_FAILURE() << "no error, expected: " << text;
+    } catch (const ExploreError& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  };
+  expect_error([&] { EnergyModel::load("/nonexistent/energy.json", "/nonexistent/r.json", g); }, "make power");
+  const std::string tmp = (std::filesystem::temp_directory_path() / "vosa_explore_energy.json").string();
+  std::ofstream(tmp) << energy_fixture().dump();
+  expect_error([&] { EnergyModel::load(tmp, "/nonexistent/r.json", g); }, "make razor-cost");
+  std::filesystem::remove(tmp);
+  json no_pdk = razor_fixture();
+  no_pdk["pdks"].erase("testpdk");
+  expect_error([&] { EnergyModel::from_json(energy_fixture(), "e", no_pdk, "r", g); }, "no table for PDK testpdk");
+  json bad = energy_fixture();
+  bad["corners"][0].erase("energy_per_mac_pj");
+  expect_error([&] { EnergyModel::from_json(bad, "e.json", razor_fixture(), "r", g); }, "energy_per_mac_pj");
+  expect_error([&] { small_energy().corner_at(0.85); }, "no corner at 0.85");
+}
+
+TEST(ExplorePairedLoss, HandComputed) {
+  const PairedLoss r = paired_loss({1, 1, 0, 1}, std::vector<double>{1, 0, 0, 0.5}, 2);
+  EXPECT_NEAR(r.loss_pct, 37.5, 1e-9);
+  EXPECT_NEAR(r.clean_accuracy_pct, 75, 1e-9);
+  EXPECT_NEAR(r.faulty_accuracy_pct, 37.5, 1e-9);
+  // d = 0, 1, 0, 0.5: sd = 0.4787, t(3) = 3.182
+  const double half = 3.182 * std::sqrt((0.140625 + 0.390625 + 0.140625 + 0.015625) / 3 / 4);
+  EXPECT_NEAR(r.ci_high_pct - r.loss_pct, 100 * half, 1e-6);
+  const PairedLoss s = paired_loss({1, 0}, {{1, 0}, {0, 0}});  // repeats: the second loses sample 0
+  EXPECT_NEAR(s.loss_pct, 25, 1e-9);
+  EXPECT_THROW(paired_loss({1, 0}, {{1}}), ExploreError);
+}
+
+// Additive synthetic evaluator: each (layer, island) below sign-off adds a
+// known loss; optional interaction penalty when many units are lowered.
+struct Synthetic {
+  int layers = 3, islands = 2;
+  std::vector<double> levels{0.8, 0.9, 1.0};
+  // loss[l][i][k]
+  std::vector<std::vector<std::vector<double>>> loss;
+  double penalty = 0;  // added when more than penalty_after units are below sign-off
+  int penalty_after = 100;
+  int calls = 0;
+  Synthetic() {
+    loss = {{{0.6, 0.1, 0}, {0.2, 0.05, 0}}, {{3.0, 0.4, 0}, {0.3, 0.0, 0}}, {{0.25, 0.2, 0}, {1.5, 0.3, 0}}};
+  }
+  double measured(const Setting& s) const {
+    double total = 0;
+    int lowered = 0;
+    for (int l = 0; l < layers; ++l)
+      for (int i = 0; i < islands; ++i)
+        for (int k = 0; k < 3; ++k)
+          if (std::abs(s.voltage[l][i] - levels[k]) < 1e-9) {
+            total += loss[l][i][k];
+            lowered += k < 2;
+          }
+    return total + (lowered > penalty_after ? penalty : 0);
+  }
+  Evaluator evaluator() {
+    return [this](const Setting& s) {
+      ++calls;
+      Evaluation e;
+      e.loss.samples = 100;
+      e.loss.repeats = 1;
+      e.loss.loss_pct = measured(s);
+      e.loss.ci_low_pct = e.loss.loss_pct - 0.1;
+      e.loss.ci_high_pct = e.loss.loss_pct + 0.1;
+      e.layer_array_cycles = {100, 200, 50};
+      e.layer_stall_cycles = {0, 0, 0};
+      return e;
+    };
+  }
+};
+
+namespace {
+// Brute force: the largest energy saving whose additive loss fits.
+double brute_force_best_saving(const Synthetic& syn, const EnergyModel& m, double budget) {
+  double best = -1e300;
+  for (int code = 0; code < 729; ++code) {
+    Setting s = Setting::uniform(3, 2, 1.0);
+    int c = code;
+    for (int l = 0; l < 3; ++l)
+      for (int i = 0; i < 2; ++i, c /= 3) s.voltage[l][i] = syn.levels[c % 3];
+    if (syn.measured(s) > budget + 1e-12) continue;
+    best = std::max(best, m.inference(s, {100, 200, 50}, {0, 0, 0}).saving_pct);
+  }
+  return best;
+}
+}  // namespace
+
+TEST(ExploreXtpu, ExactMatchesBruteForceAndRespectsBudget) {
+  const EnergyModel m = small_energy(0);
+  double last_saving = -1e300;
+  for (double budget : {0.3, 0.5, 1.0, 2.0}) {
+    Synthetic syn;
+    ExploreOptions o;
+    o.budget_pct = budget;
+    Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+    ex.set_quiet(true);
+    const Selection sel = select_xtpu(ex);
+    ASSERT_TRUE(sel.fits) << budget;
+    const Point& p = ex.points()[sel.point_id];
+    EXPECT_LE(p.eval.loss.loss_pct, budget + 1e-12);
+    EXPECT_EQ(sel.backoffs, 0);
+    EXPECT_NEAR(p.energy.saving_pct, brute_force_best_saving(syn, m, budget), 1e-9) << budget;
+    EXPECT_GE(p.energy.saving_pct, last_saving - 1e-12) << "saving must not fall as the budget grows";
+    last_saving = p.energy.saving_pct;
+    // Sensitivity stops below a level that alone exceeds the budget.
+    if (budget < 3.0) {
+      EXPECT_LT(sel.sensitivity[2][0], 0);  // layer 1 island 0 at 0.8 V: 3.0 %
+    }
+  }
+}
+
+TEST(ExploreXtpu, GreedyRespectsBudget) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 0.5;
+  o.exact_solver = false;
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  const Selection sel = select_xtpu(ex);
+  ASSERT_TRUE(sel.fits);
+  EXPECT_LE(sel.predicted_loss_pct, 0.5 + 1e-12);
+  EXPECT_LE(brute_force_best_saving(syn, m, 0.5) - ex.points()[sel.point_id].energy.saving_pct, 10.0);
+}
+
+TEST(ExploreXtpu, BacksOffWhenTheAdditivePredictionIsWrong) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  syn.penalty = 5.0;  // more than two units lowered together: far over budget
+  syn.penalty_after = 2;
+  ExploreOptions o;
+  o.budget_pct = 1.0;
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  const Selection sel = select_xtpu(ex);
+  ASSERT_TRUE(sel.fits);
+  EXPECT_GT(sel.backoffs, 0);
+  EXPECT_LE(ex.points()[sel.point_id].eval.loss.loss_pct, 1.0);
+  int lowered = 0;
+  for (const auto& l : sel.setting.voltage)
+    for (double v : l) lowered += v < 1.0;
+  EXPECT_LE(lowered, 2);
+}
+
+TEST(ExploreXtpu, UpperBoundIsStricterThanPointEstimate) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 0.5;
+  o.verify_bound = Bound::kUpper;  // loss + 0.1 must fit
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  const Selection sel = select_xtpu(ex);
+  ASSERT_TRUE(sel.fits);
+  EXPECT_LE(ex.points()[sel.point_id].eval.loss.ci_high_pct, 0.5 + 1e-12);
+}
+
+TEST(ExploreBudget, MustBePositive) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 0;
+  EXPECT_THROW(Explorer(syn.evaluator(), m, 3, syn.levels, o), ExploreError);
+  o.budget_pct = 0.5;
+  EXPECT_THROW(Explorer(syn.evaluator(), m, 3, {0.8, 0.9}, o), ExploreError);  // no sign-off level
+  EXPECT_THROW(Explorer(syn.evaluator(), m, 3, {0.85, 1.0}, o), ExploreError);  // no energy figure
+}
+
+TEST(ExploreThundervolt, PerLayerVoltageWithTeDrop) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 0.5;
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  const Selection sel = select_thundervolt(ex, 0xF0000);
+  ASSERT_TRUE(sel.fits);
+  EXPECT_EQ(sel.setting.policy, RazorPolicy::kDrop);
+  EXPECT_EQ(sel.setting.razor_mask, 0xF0000u);
+  for (const auto& l : sel.setting.voltage) EXPECT_EQ(l[0], l[1]);  // one voltage per layer
+  EXPECT_LE(ex.points()[sel.point_id].eval.loss.loss_pct, 0.5);
+}
+
+TEST(ExploreRathore, ProtectsBitsInRankOrderUntilTheLossFits) {
+  EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.5, 0, 0.1, 0.01}), (std::vector<int>{1, 3, 4}));  // 1.0, 0.8, 0.16
+  EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.01, 0, 0.1}), (std::vector<int>{3, 1}));
+  // Bits 17..19 fail at 0.9 V, 14..19 at 0.8 V; each unprotected failing bit costs 2^(bit-17) x 0.2 %.
+  const EnergyModel m = small_energy(0);
+  auto failing = [](double v) {
+    std::vector<double> p(20, 0.0);
+    for (int b = (v < 0.85 ? 14 : 17); b < 20; ++b) p[b] = 0.01;
+    return p;
+  };
+  int calls = 0;
+  Evaluator eval = [&](const Setting& s) {
+    ++calls;
+    const double v = s.voltage[0][0];
+    Evaluation e;
+    e.loss.samples = 100;
+    e.loss.repeats = 1;
+    const auto p = failing(v);
+    for (int b = 0; b < 20; ++b)
+      if (p[b] > 0 && !((s.razor_mask >> b) & 1)) e.loss.loss_pct += 0.2 * std::ldexp(1.0, b - 17);
+    e.loss.ci_low_pct = e.loss.ci_high_pct = e.loss.loss_pct;
+    e.layer_array_cycles = {100};
+    e.layer_stall_cycles = {0};
+    return e;
+  };
+  ExploreOptions o;
+  o.budget_pct = 0.5;
+  Explorer ex(eval, m, 1, {0.8, 0.9, 1.0}, o);
+  ex.set_quiet(true);
+  const Selection sel =
+      select_rathore(ex, [&](double v) { return rank_bits_by_error_magnitude(failing(v)); });
+  ASSERT_TRUE(sel.fits);
+  // At 0.8 V: protecting 19, 18 leaves 0.2 + 0.1/8-ish: bits 17 (0.2) + 16..14 (0.175) = 0.375 <= 0.5.
+  EXPECT_NEAR(sel.setting.voltage[0][0], 0.8, 1e-12);
+  EXPECT_EQ(sel.setting.razor_mask, (1u << 19) | (1u << 18));
+  EXPECT_EQ(sel.setting.policy, RazorPolicy::kCorrect);
+  EXPECT_LE(ex.points()[sel.point_id].eval.loss.loss_pct, 0.5);
+}
+
+TEST(ExploreReport, PointsJsonSchemaAndParetoFront) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 0.5;
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  std::vector<Selection> sels{select_xtpu(ex)};
+  ReportContext ctx;
+  ctx.layer_names = {"op 0", "op 1", "op 2"};
+  ctx.level_delay_source = {"interpolated", "liberty-corner", "liberty-corner"};
+  ctx.curves = {{"unprotected", 0}};
+  sweep_uniform(ex, "unprotected", 0, RazorPolicy::kNone);
+  const json j = points_json(ex, sels, ctx);
+  EXPECT_EQ(j.at("schema_version"), 1);
+  ASSERT_EQ(j.at("points").size(), ex.points().size());
+  ASSERT_EQ(j.at("levels").size(), 3u);
+  EXPECT_EQ(j.at("levels")[0].at("delay_source"), "interpolated");
+  for (const auto& p : j.at("points")) {
+    EXPECT_EQ(p.at("schedule").at("voltages").size(), 3u);
+    EXPECT_EQ(p.at("loss_ci95_pct").size(), 2u);
+    EXPECT_LE(p.at("loss_ci95_pct")[0].get<double>(), p.at("loss_pct").get<double>());
+    EXPECT_TRUE(p.at("energy_pj").contains("total"));
+    EXPECT_TRUE(p.contains("saving_pct"));
+  }
+  EXPECT_EQ(j.at("chosen")[0].at("algorithm"), "xtpu");
+  // No point of the front is dominated by any point.
+  const auto front = pareto_front(ex.points());
+  for (int f : front)
+    for (const auto& p : ex.points())
+      EXPECT_FALSE(p.eval.loss.loss_pct < ex.points()[f].eval.loss.loss_pct &&
+                   p.energy.saving_pct > ex.points()[f].energy.saving_pct);
+  const auto dir = std::filesystem::temp_directory_path() / "vosa_explore_report_test";
+  std::filesystem::create_directories(dir);
+  write_report(dir.string(), ex, sels, ctx);
+  for (const char* f : {"report.md", "accuracy_vs_voltage.svg", "saving_vs_loss.svg", "xtpu_voltages.svg"})
+    EXPECT_TRUE(std::filesystem::file_size(dir / f) > 100) << f;
+  std::filesystem::remove_all(dir);
+}
