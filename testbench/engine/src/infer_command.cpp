@@ -252,7 +252,8 @@ void add_infer_command(CLI::App& app) {
       "infer",
       "Run an int8 TFLite classifier bit-exactly (TFLite reference-kernel arithmetic) over a labelled\n"
       "data set and print top-1 / top-5 accuracy and throughput. DATA holds y_labels.csv (raw .bin\n"
-      "tensors) or dataset_1001.txt (JPEGs). See docs/dnn.md.");
+      "tensors) or dataset_1001.txt (JPEGs). See docs/dnn.md. With --config and --errmodel (or --settings):\n"
+      "the same inputs with PE timing errors injected; clean vs faulty top-1 and the paired loss (docs/inject.md).");
   cmd->add_option("-m,--model", opt->model, "model (.tflite, int8)")->required();
   cmd->add_option("-d,--data", opt->data, "data directory")->required();
   cmd->add_option("-n,--limit", opt->limit, "use only the first N samples (0 = all)")
