@@ -4,7 +4,10 @@
 #   PDK=      (default sky130hd)   MODEL= DATA= as in flow/dnn.mk (default resnet8)
 #   BUDGET=   top-1 loss budget in percentage points (default 0.5)
 #   N=        inputs (default 100)   REPEATS= fault draws per input (default 1)
-#   EXPLORE_VOLTAGES=  levels to characterize (default: 1.64,1.68,1.72,1.76)
+#   EXPLORE_VOLTAGES=  levels to characterize (default: 1.60,1.64,1.68,1.72,1.76)
+#   EXPLORE_OPERANDS=trace|uniform  operand stream of the error model: a real
+#                      layer of MODEL with operand classes and 4096 joint patterns
+#                      (default; flow/explore_trace.sh) or uniform random operands
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
 # The PE is characterized from the config without islands/Razor (vosa dta
 # cannot drive the islands PE's stall_i yet; docs/explore.md).
@@ -14,7 +17,8 @@ EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
 EXPLORE_PE_CFG   = $(BUILD)/explore_configs/$(EXPLORE_NAME)_pe.json
 EXPLORE_PE_DIR   = $(BUILD)/$(EXPLORE_NAME)_pe/$(EXPLORE_PDK)
 EXPLORE_OUT      = $(BUILD)/$(EXPLORE_NAME)/$(EXPLORE_PDK)/explore/$(MODEL_NAME)
-EXPLORE_VOLTAGES ?= 1.64,1.68,1.72,1.76
+EXPLORE_VOLTAGES ?= 1.60,1.64,1.68,1.72,1.76
+EXPLORE_OPERANDS ?= trace
 BUDGET           ?= 0.5
 REPEATS          ?= 1
 EXPLORE_ARGS     ?=
@@ -26,8 +30,14 @@ explore: setup
 	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("islands",None); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
 	  $(EXPLORE_CFG) $(EXPLORE_PE_CFG).tmp
 	@cmp -s $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG) && rm $(EXPLORE_PE_CFG).tmp || mv $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG)
-	@$(MAKE) --no-print-directory power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
-	  VOLTAGES=$(EXPLORE_VOLTAGES) BUILD=$(BUILD)
+	@operands=uniform:1; patterns=16; \
+	if [ "$(EXPLORE_OPERANDS)" = trace ]; then \
+	  trace=$$(flow/explore_trace.sh $(VOSA) $(EXPLORE_PE_CFG) $(MODEL_FILE) $(DATA) $(INPUT_ENCODING) \
+	    $(EXPLORE_PE_DIR)/traces/$(MODEL_NAME)) || exit 1; \
+	  operands=trace:$$trace; patterns=4096; \
+	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
+	$(MAKE) --no-print-directory power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
+	  VOLTAGES=$(EXPLORE_VOLTAGES) BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns
 	@grep -q '"$(EXPLORE_PDK)"' $(BUILD)/razor_cost/razor_cost.json 2>/dev/null || \
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD)
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $(EXPLORE_PE_DIR)/errmodel/errmodel.json \
@@ -38,4 +48,4 @@ explore: setup
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
 	@echo "                   -> build/<config>/<pdk>/explore/<model>/ (points.json, report.md, chosen/)"
-	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_ARGS="
+	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Operand stream for `make explore`'s error model: what the bottom-left PE of
+# the config's array (the widest partial sums) sees in the model's array layer
+# with the most trace records, for the first input (vosa infer --trace-dir).
+# Real-layer streams with operand classes are what the fidelity check
+# (make validate-errmodel, docs/errmodel.md) found closest to the gate-level
+# truth on held-out layers; uniform random operands overstate the error rate
+# 1.6-6x there. Prints the trace's path.
+#   flow/explore_trace.sh VOSA CONFIG MODEL_FILE DATA INPUT_ENCODING OUT_DIR
+set -euo pipefail
+VOSA="$1"; CONFIG="$2"; MODEL_FILE="$3"; DATA="$4"; ENCODING="$5"; OUT="$6"
+read -r rows cols < <(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['rows'], c['cols'])" "$CONFIG")
+pe="$((rows - 1)),0"
+rm -rf "$OUT" && mkdir -p "$OUT"
+"$VOSA" infer -m "$MODEL_FILE" -d "$DATA" --input-encoding "$ENCODING" -n 1 -q \
+  --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" > "$OUT/infer.log"
+# "  trace: PATH (N records)": the first of the longest.
+best=$(sed -n 's/^  trace: \(.*\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr | head -1 | cut -d' ' -f2-)
+[ -n "$best" ] && [ -s "$best" ] || { echo "explore_trace: no operand trace written (see $OUT/infer.log)" >&2; exit 1; }
+echo "$best"
