@@ -250,8 +250,11 @@ void run(const Options& o) {
               {"budget_pct", o.budget},
               {"command", o.command_line}};
   write_json(partial + "/points.json", points_json(ex, selections, ctx));
+  // The chosen schedules name a copy of the model they were chosen with:
+  // `make characterize` rewrites its errmodel.json for the next run.
+  std::filesystem::copy_file(o.errmodel, partial + "/errmodel.json");
   for (const auto& s : selections) {
-    inject::save_settings(to_inject_settings(s.setting, std::filesystem::absolute(o.errmodel).string(),
+    inject::save_settings(to_inject_settings(s.setting, "../errmodel.json",
                                              point_at(levels.back()).period_ns, ops),
                           partial + "/chosen/" + s.algorithm + ".settings.json");
     write_json(partial + "/chosen/" + s.algorithm + ".config.json", chosen_config(config_json, s.setting, levels));
