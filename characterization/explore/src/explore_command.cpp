@@ -254,7 +254,7 @@ void run(const Options& o) {
   // `make characterize` rewrites its errmodel.json for the next run.
   std::filesystem::copy_file(o.errmodel, partial + "/errmodel.json");
   for (const auto& s : selections) {
-    inject::save_settings(to_inject_settings(s.setting, "../errmodel.json",
+    inject::save_settings(to_inject_settings(s.setting, (std::filesystem::absolute(o.out) / "errmodel.json").string(),
                                              point_at(levels.back()).period_ns, ops),
                           partial + "/chosen/" + s.algorithm + ".settings.json");
     write_json(partial + "/chosen/" + s.algorithm + ".config.json", chosen_config(config_json, s.setting, levels));
