@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Operand stream for `make explore`'s error model: what the bottom-left PE of
-# the config's array (the widest partial sums) sees in the model's array layer
-# with the most trace records, for the first input (vosa infer --trace-dir).
+# the config's array (the widest partial sums) sees in the model's CONV_2D
+# layer with the most trace records (any array layer if it has none), for the
+# first input (vosa infer --trace-dir). Not a depthwise layer: lowered to
+# block-diagonal GEMMs, its bottom-left PE mostly adds zero products, which
+# would make an error-free model.
 # Real-layer streams with operand classes are what the fidelity check
 # (make validate-errmodel, docs/errmodel.md) found closest to the gate-level
 # truth on held-out layers; uniform random operands overstate the error rate
@@ -15,6 +18,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
 "$VOSA" infer -m "$MODEL_FILE" -d "$DATA" --input-encoding "$ENCODING" -n 1 -q \
   --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" > "$OUT/infer.log"
 # "  trace: PATH (N records)": the first of the longest.
-best=$(sed -n 's/^  trace: \(.*\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr | head -1 | cut -d' ' -f2-)
+traces=$(sed -n 's/^  trace: \(.*\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr)
+best=$( (grep -E '/op[0-9]+_CONV_2D_pe' <<<"$traces" || echo "$traces") | head -1 | cut -d' ' -f2-)
 [ -n "$best" ] && [ -s "$best" ] || { echo "explore_trace: no operand trace written (see $OUT/infer.log)" >&2; exit 1; }
 echo "$best"
