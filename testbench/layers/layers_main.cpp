@@ -36,6 +36,7 @@
 #include "vosa/infer.hpp"
 #include "vosa/layer_trace.hpp"
 #include "vosa/lowering.hpp"
+#include "vosa/number_list.hpp"
 
 #include <verilated.h>
 
@@ -84,18 +85,6 @@ extern "C" long long vosa_inject_mask(int row, int col) {
 
 namespace {
 
-std::vector<double> parse_list(const std::string& text) {
-  std::vector<double> v;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    const size_t comma = text.find(',', pos);
-    v.push_back(std::stod(text.substr(pos, comma - pos)));
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return v;
-}
-
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "vosa_layers: %s\n"
@@ -132,7 +121,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--settings") o.settings = value();
     else if (arg == "--errmodel") o.errmodel = value();
     else if (arg == "--repeats") o.repeats = std::stoi(value());
-    else if (arg == "--voltages") o.voltages = parse_list(value());
+    else if (arg == "--voltages") o.voltages = vosa::parse_number_list(value(), "--voltages");
     else if (arg == "--period-ns") o.period_ns = std::stod(value());
     else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg.rfind("+verilator", 0) == 0) continue;

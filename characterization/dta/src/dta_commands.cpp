@@ -2,6 +2,7 @@
 
 #include "vosa/error_model.hpp"
 #include "vosa/hash.hpp"
+#include "vosa/number_list.hpp"
 #include "vosa/pdk.hpp"
 #include "vosa/pe_dta.hpp"
 
@@ -42,23 +43,6 @@ void write_atomically(const std::string& path, const std::string& text) {
     if (!out) throw std::runtime_error(tmp + ": write failed");
   }
   fs::rename(tmp, path);
-}
-
-std::vector<double> parse_list(const std::string& s, const char* option) {
-  std::vector<double> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw std::runtime_error(std::string(option) + ": '" + item + "' is not a number");
-    }
-  }
-  if (out.empty()) throw std::runtime_error(std::string(option) + ": empty list");
-  return out;
 }
 
 // Operand stream from a spec: uniform:SEED, layer:SEED[:ROW], trace:FILE.
@@ -277,7 +261,7 @@ void add_dta_command(CLI::App& app) {
     error_log << "period_ns,cycle,settled,captured\n";
     double total_seconds = 0;
     std::uint64_t total_samples = 0;
-    for (double period : parse_list(opt->periods, "--period-ns")) {
+    for (double period : parse_number_list(opt->periods, "--period-ns")) {
       dta::RunOptions ro;
       ro.sim.period_ns = period;
       ro.sim.input_delay_ns = opt->input_delay_ns;

@@ -79,9 +79,7 @@ void add_infer_dump_command(CLI::App& app) {
     std::string model;
     std::string data;
     size_t limit = 1;
-    std::string encoding = "raw";
-    std::string resize = "bilinear";
-    std::string kernels = "fast";
+    EngineInputOptions input;
     std::string arithmetic = "tflite";
     std::string armnn_ops;
     bool isolate = false;
@@ -103,14 +101,7 @@ void add_infer_dump_command(CLI::App& app) {
   cmd->add_option("-o,--out", opt->out, "CSV of every operator's output tensor for every sample");
   cmd->add_option("--outputs", opt->outputs_csv,
                   "CSV of every sample's output tensor: file,label,prediction,values (as vosa infer --outputs)");
-  cmd->add_option("--input-encoding", opt->encoding,
-                  "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
-                  "(minus 128 for an int8 input)")
-      ->check(CLI::IsMember({"raw", "pixels"}));
-  cmd->add_option("--resize", opt->resize, "JPEG to model size: bilinear (half-pixel centres) or crop (centre)")
-      ->check(CLI::IsMember({"bilinear", "crop"}));
-  cmd->add_option("--kernels", opt->kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
-      ->check(CLI::IsMember({"fast", "reference"}));
+  add_engine_input_options(cmd, opt->input);
   cmd->add_option("--arithmetic", opt->arithmetic,
                   "tflite: TFLite's reference int8 kernels, bit-exact (default); armnn: Arm NN 20.08 CpuRef's "
                   "float arithmetic (dequantize, compute in float, requantize)")
@@ -124,14 +115,14 @@ void add_infer_dump_command(CLI::App& app) {
                 "arithmetic computes differently from the same (Arm NN's) inputs");
   cmd->callback([opt]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
-    const Kernels kernels = opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast;
+    const Kernels kernels = opt->input.kernel_path();
     const Engine tflite_engine(model, kernels, Arithmetic::kTFLite);
     const Engine armnn_engine(model, kernels, Arithmetic::kArmNN);
     const std::set<tflite::OpType> armnn_ops =
         opt->arithmetic == "armnn" ? parse_op_types("all") : parse_op_types(opt->armnn_ops);
     const Dataset data = load_dataset(opt->data);
-    const InputEncoding encoding = opt->encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw;
-    const Resize resize = opt->resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear;
+    const InputEncoding encoding = opt->input.input_encoding();
+    const Resize resize = opt->input.resize_mode();
     const size_t n = opt->limit ? std::min(opt->limit, data.samples.size()) : data.samples.size();
     const std::string partial = opt->out + ".partial", outputs_partial = opt->outputs_csv + ".partial";
     std::ofstream csv, outputs_csv;

@@ -2,6 +2,7 @@
 
 #include "vosa/inject.hpp"
 #include "vosa/layer_trace.hpp"
+#include "vosa/number_list.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -119,22 +120,6 @@ struct FaultOptions {
   bool requested() const { return !errmodel.empty() || !settings.empty() || !voltages.empty(); }
 };
 
-std::vector<double> parse_number_list(const std::string& text, const std::string& flag) {
-  std::vector<double> v;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    try {
-      size_t used = 0;
-      v.push_back(std::stod(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw std::runtime_error(flag + ": '" + item + "' is not a number (expected e.g. 1.6 or 1.6,1.44)");
-    }
-  }
-  if (v.empty()) throw std::runtime_error(flag + ": empty list");
-  return v;
-}
-
 // Settings from --settings, or from --errmodel/--voltages/--period-ns/--razor-*.
 inject::Settings fault_settings(const FaultOptions& f, const ArrayConfig& config) {
   if (!f.settings.empty()) return inject::load_settings(f.settings);
@@ -229,15 +214,24 @@ void run_with_faults(const Engine& engine, const Dataset& data, const InferOptio
 
 }  // namespace
 
+void add_engine_input_options(CLI::App* cmd, EngineInputOptions& options) {
+  cmd->add_option("--input-encoding", options.encoding,
+                  "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
+                  "(minus 128 for an int8 input)")
+      ->check(CLI::IsMember({"raw", "pixels"}));
+  cmd->add_option("--resize", options.resize, "JPEG to model size: bilinear (half-pixel centres) or crop (centre)")
+      ->check(CLI::IsMember({"bilinear", "crop"}));
+  cmd->add_option("--kernels", options.kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
+      ->check(CLI::IsMember({"fast", "reference"}));
+}
+
 void add_infer_command(CLI::App& app) {
   struct Options {
     std::string model;
     std::string data;
     size_t limit = 0;
     int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    std::string encoding = "raw";
-    std::string resize = "bilinear";
-    std::string kernels = "fast";
+    EngineInputOptions input;
     std::string arithmetic = "tflite";
     bool quiet = false;
     std::string trace_dir;
@@ -259,14 +253,7 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("-n,--limit", opt->limit, "use only the first N samples (0 = all)")
       ->check(CLI::Range(0, 1000000000));
   cmd->add_option("-j,--jobs", opt->jobs, "worker threads")->check(CLI::Range(1, 256));
-  cmd->add_option("--input-encoding", opt->encoding,
-                  "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
-                  "(minus 128 for an int8 input)")
-      ->check(CLI::IsMember({"raw", "pixels"}));
-  cmd->add_option("--resize", opt->resize, "JPEG to model size: bilinear (half-pixel centres) or crop (centre)")
-      ->check(CLI::IsMember({"bilinear", "crop"}));
-  cmd->add_option("--kernels", opt->kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
-      ->check(CLI::IsMember({"fast", "reference"}));
+  add_engine_input_options(cmd, opt->input);
   cmd->add_option("--arithmetic", opt->arithmetic,
                   "tflite: TFLite's reference int8 kernels, bit-exact (default); armnn: Arm NN 20.08 CpuRef's "
                   "float arithmetic, which the models' quoted accuracies were measured with (docs/dnn.md)")
@@ -309,14 +296,14 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--json", faults->json, "also write the faulty evaluation's numbers to this JSON file");
   cmd->callback([opt, faults]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
-    const Engine engine(model, opt->kernels == "reference" ? Kernels::kReference : Kernels::kFast,
+    const Engine engine(model, opt->input.kernel_path(),
                         opt->arithmetic == "armnn" ? Arithmetic::kArmNN : Arithmetic::kTFLite);
     const Dataset data = load_dataset(opt->data);
     InferOptions io;
     io.limit = opt->limit;
     io.jobs = opt->jobs;
-    io.encoding = opt->encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw;
-    io.resize = opt->resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear;
+    io.encoding = opt->input.input_encoding();
+    io.resize = opt->input.resize_mode();
     if (opt->arithmetic == "armnn" && (faults->requested() || !opt->trace_dir.empty()))
       throw std::runtime_error("--arithmetic armnn is for accuracy runs: error injection and traces work on TFLite's "
                                "integer accumulators");
@@ -327,15 +314,15 @@ void add_infer_command(CLI::App& app) {
         throw std::runtime_error("--outputs and --trace-dir are for runs without error injection");
       if (!opt->quiet)
         std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
-                  << engine.macs_per_inference() << " MACs per inference; " << opt->kernels << " kernels, " << io.jobs
+                  << engine.macs_per_inference() << " MACs per inference; " << opt->input.kernels << " kernels, " << io.jobs
                   << " thread(s)\n";
       run_with_faults(engine, data, io, *faults, opt->model, opt->quiet);
       return;
     }
     if (!opt->quiet) {
       std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
-                << engine.macs_per_inference() << " MACs per inference; " << opt->kernels << " kernels"
-                << (opt->kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "")
+                << engine.macs_per_inference() << " MACs per inference; " << opt->input.kernels << " kernels"
+                << (opt->input.kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "")
                 << (opt->arithmetic == "armnn" ? ", Arm NN CpuRef float arithmetic" : "") << ", " << io.jobs
                 << " thread(s)\n";
     }

@@ -30,6 +30,18 @@ struct InferResult {
   std::vector<std::vector<int>> outputs;  // each sample's output tensor, as integers
 };
 
+// Input and kernel options shared by the subcommands that run the engine
+// (vosa infer, vosa infer-dump): --input-encoding, --resize, --kernels.
+struct EngineInputOptions {
+  std::string encoding = "raw";
+  std::string resize = "bilinear";
+  std::string kernels = "fast";
+  InputEncoding input_encoding() const { return encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw; }
+  Resize resize_mode() const { return resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear; }
+  Kernels kernel_path() const { return kernels == "reference" ? Kernels::kReference : Kernels::kFast; }
+};
+void add_engine_input_options(CLI::App* cmd, EngineInputOptions& options);
+
 // Ranks of the classes by output value, highest first (ties: lower index first).
 std::vector<int> ranked_classes(const std::vector<uint8_t>& output, bool is_signed);
 
