@@ -36,12 +36,13 @@ explore: setup
 	    $(EXPLORE_PE_DIR)/traces/$(MODEL_NAME)) || exit 1; \
 	  operands=trace:$$trace; patterns=4096; \
 	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
-	$(MAKE) --no-print-directory power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
+	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(EXPLORE_VOLTAGES) BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns
 	@grep -q '"$(EXPLORE_PDK)"' $(BUILD)/razor_cost/razor_cost.json 2>/dev/null || \
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD)
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $(EXPLORE_PE_DIR)/errmodel/errmodel.json \
 	  --energy $(EXPLORE_PE_DIR)/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  --sta $(EXPLORE_PE_DIR)/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
 	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) -o $(EXPLORE_OUT) $(EXPLORE_ARGS)
 

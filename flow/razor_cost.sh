@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cost of Razor bits and of the voltage-island controller (make razor-cost).
 # Per PDK: the int8 PE (8x8 array config) with 0, 4, 8 and all accumulator
-# bits protected (policy correct), and vosa_island_ctrl (8 columns, 4 islands,
-# 4 levels, closed loop), each synthesized by the flow (flow/stages.make
+# bits protected (policy correct), 8 bits with policy drop (TE-Drop), and
+# vosa_island_ctrl (8 columns, 4 islands, 4 levels, closed loop), each synthesized by the flow (flow/stages.make
 # synth; the controller through flow/synth.tcl with VOSA_TOP=vosa_island_ctrl).
 #   area:  Yosys `stat -liberty` of the synthesis liberty (synth/stat.txt)
 #   power: OpenSTA report_power at the PDK's sign-off corner, at the clock
@@ -31,9 +31,12 @@ echo "{$base}" > "$C/configs/pe_razor0.json"
 for k in 4 8 19; do
   echo "{$base, \"razor\": {\"top_k\": $k, \"shadow_delay\": 0.25, \"policy\": \"correct\"}}" > "$C/configs/pe_razor$k.json"
 done
+# TE-Drop at 8 bits: its extra cost over policy correct (the psum_in_q flops
+# and the drop mux) is what explore charges the drop policy.
+echo "{$base, \"razor\": {\"top_k\": 8, \"shadow_delay\": 0.25, \"policy\": \"drop\"}}" > "$C/configs/pe_drop8.json"
 echo "{$base, \"razor\": {\"top_k\": 8}, \"islands\": {\"count\": 4, \"levels\": 4, \"closed_loop\": {\"enabled\": true}}}" \
   > "$C/configs/ctrl_4isl_4lvl.json"
-PES="pe_razor0 pe_razor4 pe_razor8 pe_razor19"
+PES="pe_razor0 pe_razor4 pe_razor8 pe_razor19 pe_drop8"
 
 flow() {  # flow NAME PDK TARGET PERIOD
   local name=$1 pdk=$2 target=$3 period=$4 signoff
@@ -109,9 +112,11 @@ md = ["| PDK (sign-off corner, period) | block | protected bits | cells | area (
 for pdk in pdks:
     _, corner, T = runs[pdk]
     rows = []
-    for name, bits in (("pe_razor0", 0), ("pe_razor4", 4), ("pe_razor8", 8), ("pe_razor19", 19)):
+    for name, bits, policy in (("pe_razor0", 0, "correct"), ("pe_razor4", 4, "correct"), ("pe_razor8", 8, "correct"),
+                               ("pe_razor19", 19, "correct"), ("pe_drop8", 8, "drop")):
         a, n = area(f"{c}/{name}/{pdk}/synth/stat.txt")
         rows.append({"block": "vosa_pe int8 (acc 19 bits)", "config": f"{c}/configs/{name}.json", "protected_bits": bits,
+                     "policy": policy,
                      "cells": n, "area_um2": a,
                      "power_flow_w": power(f"{c}/{name}/{pdk}/power/{corner}.power.tsv"),
                      "power_w": power(f"{c}/{name}/{pdk}/razor_sta.power.tsv")})
@@ -129,7 +134,7 @@ for pdk in pdks:
         sys.exit(f"error: {pdk}: PE area does not grow with the protected bits: {areas}")
     # Cross-check: the flow's power (flow/sta_corner.tcl) and razor_sta.tcl
     # (clk_shadow_i delayed by 0.25 T) must agree on every PE.
-    for r in rows[:4]:
+    for r in rows[:5]:
         if abs(r["power_flow_w"] - r["power_w"]) > 1e-3 * r["power_w"]:
             sys.exit(f"error: {pdk}: {r['config']}: power differs between the flow ({r['power_flow_w']}) "
                      f"and razor_sta.tcl ({r['power_w']})")
@@ -142,6 +147,8 @@ for pdk in pdks:
                         "rows": rows}
     for r in rows:
         bits = "-" if r["protected_bits"] is None else str(r["protected_bits"])
+        if r.get("policy") == "drop":
+            bits += " (TE-Drop)"
         md.append(f"| {pdk} ({corner}, {float(T):.2f} ns) | {r['block'].split(' (')[0]} | {bits} | {r['cells']} | "
                   f"{r['area_um2']:.0f} | {r['area_rel_pe0']:.3f} | {r['power_w'] * 1e6:.0f} | "
                   f"{r['energy_pj_per_cycle']:.2f} | {r['power_rel_pe0']:.3f} |")

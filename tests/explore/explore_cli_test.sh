@@ -34,4 +34,15 @@ expect "make power" $(args "" "" "$T/missing_energy.json")
 expect "make razor-cost" $(args "" "" "" "$T/missing_razor.json")
 expect "unknown 'foo'" $(args) --algorithms xtpu,foo
 expect "energy.json: not valid JSON" $(args)
+# A user's non-empty folder as --out is refused before any work, and kept.
+mkdir -p "$T/mine" && echo keep > "$T/mine/notes.txt"
+if out=$("$VOSA" explore $(args | sed "s|$T/out|$T/mine|") 2>&1); then
+  echo "FAIL: exit 0 for a user folder as --out"; fail=1
+elif ! grep -q "not an earlier vosa explore output" <<<"$out"; then
+  echo "FAIL: expected the refusal in: $out"; fail=1
+elif [ "$(cat "$T/mine/notes.txt" 2>/dev/null)" != keep ]; then
+  echo "FAIL: the user's file is gone"; fail=1
+else
+  echo "ok: user folder refused and kept"
+fi
 exit $fail

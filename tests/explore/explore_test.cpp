@@ -277,6 +277,24 @@ TEST(ExploreThundervolt, PerLayerVoltageWithTeDrop) {
   EXPECT_LE(ex.points()[sel.point_id].eval.loss.loss_pct, 0.5);
 }
 
+// TE-Drop priced from razor-cost's measured policy-drop row when the table has
+// one (its extra over policy correct at the same bits), assumed otherwise.
+TEST(ExploreEnergy, TeDropUsesTheMeasuredDropRow) {
+  json razor = razor_fixture();
+  auto& rows = razor["pdks"]["testpdk"]["rows"];
+  rows.push_back({{"block", "vosa_pe int8 (acc 19 bits)"}, {"protected_bits", 8}, {"policy", "drop"},
+                  {"power_rel_pe0", 1.5}});
+  const EnergyModel m = EnergyModel::from_json(energy_fixture(), "energy.json", razor, "razor_cost.json",
+                                               small_geometry());
+  EXPECT_NEAR(m.razor_factor(8, RazorPolicy::kCorrect), 1.4, 1e-12);  // the drop row is not a correct point
+  EXPECT_NEAR(m.razor_factor(4, RazorPolicy::kDrop), 1.2 + 0.1, 1e-12);
+  EXPECT_NE(m.drop_cost_source().find("measured"), std::string::npos);
+  EXPECT_NE(small_energy().drop_cost_source().find("assumed"), std::string::npos);
+  rows.back()["policy"] = "fix";
+  EXPECT_THROW(EnergyModel::from_json(energy_fixture(), "energy.json", razor, "razor_cost.json", small_geometry()),
+               ExploreError);
+}
+
 TEST(ExploreRathore, ProtectsBitsInRankOrderUntilTheLossFits) {
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.5, 0, 0.1, 0.01}), (std::vector<int>{1, 3, 4}));  // 1.0, 0.8, 0.16
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.01, 0, 0.1}), (std::vector<int>{3, 1}));
@@ -354,4 +372,85 @@ TEST(ExploreReport, PointsJsonSchemaAndParetoFront) {
   for (const char* f : {"report.md", "accuracy_vs_voltage.svg", "saving_vs_loss.svg", "xtpu_voltages.svg"})
     EXPECT_TRUE(std::filesystem::file_size(dir / f) > 100) << f;
   std::filesystem::remove_all(dir);
+}
+
+// Rathore: the sign-off level is searched, and a point with more protected bits
+// wins when its fewer stalls save more than the extra bit costs.
+TEST(ExploreRathore, SearchesSignoffAndKeepsAddingBitsWhileSavingGrows) {
+  const EnergyModel m = small_energy(0);
+  // Bit 19 fails at every level (also at sign-off, 1.0 V); bit 18 fails
+  // often and costs no accuracy but a stall per error unless protected.
+  Evaluator eval = [&](const Setting& s) {
+    Evaluation e;
+    e.loss.samples = 100;
+    e.loss.repeats = 1;
+    const bool p19 = (s.razor_mask >> 19) & 1, p18 = (s.razor_mask >> 18) & 1;
+    e.loss.loss_pct = p19 ? 0.0 : 5.0;
+    e.loss.ci_low_pct = e.loss.ci_high_pct = e.loss.loss_pct;
+    e.layer_array_cycles = {100};
+    // Razor on bit 19 alone: bit 18's errors still stall (as if detected by
+    // the protected neighbour's shadow); protecting bit 18 removes them.
+    e.layer_stall_cycles = {p19 && !p18 ? 60.0 : 0.0};
+    return e;
+  };
+  ExploreOptions o;
+  o.budget_pct = 0.5;
+  Explorer ex(eval, m, 1, {0.9, 1.0}, o);
+  ex.set_quiet(true);
+  const Selection sel = select_rathore(ex, [](double) { return std::vector<int>{19, 18}; });
+  ASSERT_TRUE(sel.fits);
+  EXPECT_EQ(sel.setting.razor_mask, (1u << 19) | (1u << 18));
+  EXPECT_NEAR(sel.setting.voltage[0][0], 0.9, 1e-12);
+  bool signoff_searched = false;
+  for (const auto& p : ex.points())
+    if (p.algorithm == "rathore" && std::abs(p.setting.voltage[0][0] - 1.0) < 1e-9 && p.setting.razor_mask)
+      signoff_searched = true;
+  EXPECT_TRUE(signoff_searched);
+}
+
+// Baselines: the DVFS point is the lowest level from which STA passes upward
+// at the sign-off process and temperature (other corners ignored); the
+// error-free point the lowest level from which the model saw no error upward.
+TEST(ExploreBaselines, DvfsAndErrorFreePoints) {
+  auto corner = [](const char* name, const char* process, double t, double v, double slack) {
+    return json{{"name", name}, {"process", process}, {"temperature_c", t}, {"voltage", v}, {"worst_slack_ns", slack}};
+  };
+  json sta = {{"period_ns", 5.0},
+              {"corners",
+               {corner("ss_1v00", "ss", -40, 1.0, 0.3), corner("ss_0v90", "ss", -40, 0.9, 0.01),
+                corner("ss_0v80", "ss", -40, 0.8, -0.2), corner("tt_0v80", "tt", 25, 0.8, 1.0)}}};
+  const std::vector<double> levels{0.7, 0.8, 0.9, 1.0};
+  Baseline d = dvfs_baseline(sta, "bit_timing.json", "ss_1v00", levels, 5.0);
+  ASSERT_TRUE(d.available) << d.source;
+  EXPECT_DOUBLE_EQ(d.voltage, 0.9);
+  EXPECT_THROW(dvfs_baseline(sta, "bit_timing.json", "ss_1v00", levels, 4.0), ExploreError);  // other period
+  sta["corners"][0]["worst_slack_ns"] = -0.1;  // fails at the top: nothing to scale to
+  EXPECT_FALSE(dvfs_baseline(sta, "bit_timing.json", "ss_1v00", levels, 5.0).available);
+  EXPECT_FALSE(dvfs_baseline(sta, "bit_timing.json", "nope", levels, 5.0).available);
+
+  vosa::ErrorModel m;
+  m.pdk = "testpdk";
+  for (auto [v, errs] : std::vector<std::pair<double, int>>{{0.7, 50}, {0.8, 0}, {0.9, 3}, {1.0, 0}}) {
+    vosa::ErrorModelPoint p;
+    p.voltage = v;
+    p.period_ns = 5.0;
+    p.samples = 1000;
+    p.cycles_with_error = errs;
+    m.points.push_back(p);
+  }
+  Baseline e = error_free_baseline(m, levels, 5.0);
+  ASSERT_TRUE(e.available);
+  EXPECT_DOUBLE_EQ(e.voltage, 1.0);  // 0.8 V saw none, but 0.9 V above it erred
+  m.points[2].cycles_with_error = 0;
+  EXPECT_DOUBLE_EQ(error_free_baseline(m, levels, 5.0).voltage, 0.8);
+
+  // Saving against a baseline: the same point saves less against a lower one.
+  const EnergyModel em = small_energy(0);
+  Point p;
+  p.eval.layer_array_cycles = {100};
+  p.energy.total_pj = 100 * 8 * 7.0;
+  Baseline nominal{"nominal", true, 1.0, ""}, low{"dvfs", true, 0.9, ""};
+  EXPECT_NEAR(saving_vs(em, p, nominal), 30.0, 1e-9);
+  EXPECT_NEAR(saving_vs(em, p, low), 100 * (1 - 7.0 / 8.0), 1e-9);
+  EXPECT_TRUE(std::isnan(saving_vs(em, p, Baseline{"error_free", false, 0, "n/a"})));
 }

@@ -501,6 +501,14 @@ TEST(Inject, SettingsValidation) {
   rel.errmodel = (dir / "em.json").string();
   save_settings(rel, (dir / "s.json").string());
   EXPECT_EQ(load_settings((dir / "s.json").string()).errmodel, (dir / "em.json").string());
+  // Stored relative to the file: the folder can move and the path still resolves.
+  std::filesystem::create_directories(dir / "a" / "chosen");
+  rel.errmodel = (dir / "a" / "em.json").string();
+  save_settings(rel, (dir / "a" / "chosen" / "s.json").string(), ErrmodelPath::kRelativeToFile);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "a" / "chosen" / "s.json")).at("errmodel"), "../em.json");
+  std::filesystem::rename(dir / "a", dir / "moved");
+  EXPECT_EQ(load_settings((dir / "moved" / "chosen" / "s.json").string()).errmodel,
+            (dir / "moved" / "em.json").string());
   {
     std::ofstream f(dir / "rel.json");
     f << R"({"errmodel": "sub/em.json", "voltages": [1.6]})";

@@ -193,13 +193,17 @@ Settings load_settings(const std::string& path) {
   return s;
 }
 
-void save_settings(const Settings& settings, const std::string& path) {
+void save_settings(const Settings& settings, const std::string& path, ErrmodelPath style) {
   const std::string partial = path + ".partial";
   {
     // Readers resolve a relative path against the file's folder, writers'
-    // paths are relative to the working directory: store it absolute.
+    // paths are relative to the working directory.
     Settings copy = settings;
     copy.errmodel = std::filesystem::absolute(copy.errmodel).lexically_normal().string();
+    if (style == ErrmodelPath::kRelativeToFile)
+      copy.errmodel = std::filesystem::path(copy.errmodel)
+                          .lexically_relative(std::filesystem::absolute(path).parent_path().lexically_normal())
+                          .string();
     std::ofstream out(partial);
     out << to_json(copy).dump(2) << "\n";
     if (!out) throw InjectError("cannot write " + partial);

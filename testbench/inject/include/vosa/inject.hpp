@@ -114,8 +114,13 @@ struct Settings {
 Settings settings_from_json(const nlohmann::json& doc, const std::string& source);
 nlohmann::json to_json(const Settings& settings);
 Settings load_settings(const std::string& path);
+// How save_settings records the error model's path: absolute (the file can
+// move alone), or relative to the settings file's folder (the settings and
+// the model can move together, e.g. an explore output folder).
+enum class ErrmodelPath { kAbsolute, kRelativeToFile };
 // Writes atomically (a .partial file renamed into place).
-void save_settings(const Settings& settings, const std::string& path);
+void save_settings(const Settings& settings, const std::string& path,
+                   ErrmodelPath style = ErrmodelPath::kAbsolute);
 
 // ---------------------------------------------------------------- error sampling
 

@@ -302,24 +302,35 @@ Selection select_rathore(Explorer& ex, const std::function<std::vector<int>(doub
   sel.setting = Setting::uniform(ex.layers(), ex.islands(), ex.signoff());
   double best_saving = -std::numeric_limits<double>::infinity();
   const int K = static_cast<int>(ex.levels().size());
-  for (int k = K - 2; k >= 0; --k) {
+  // The sign-off level is searched too: a model may err there (and need Razor)
+  // when the operating silicon or the stream differs from what STA assumed.
+  for (int k = K - 1; k >= 0; --k) {
     const double v = ex.levels()[k];
     const std::vector<int> rank = bit_rank(v);
     ex.set_phase("rathore " + std::to_string(v) + " V", static_cast<int>(rank.size()) + 1);
-    // Protect the bits in rank order until the loss fits.
+    // Protect the bits in rank order until the loss fits; then keep adding bits
+    // while that still saves more (fewer corrections can outweigh the Razor
+    // cost of another bit), and stop at the first that does not.
+    bool fitted = false;
+    double level_best = -std::numeric_limits<double>::infinity();
     for (size_t n = 0; n <= rank.size(); ++n) {
       Setting s = Setting::uniform(ex.layers(), ex.islands(), v);
       for (size_t j = 0; j < n; ++j) s.razor_mask |= std::uint64_t{1} << rank[j];
       s.policy = n ? RazorPolicy::kCorrect : RazorPolicy::kNone;
       const Point& p = ex.evaluate(s, "rathore", "sweep", std::to_string(n) + " protected bits");
-      if (!ex.fits(p)) continue;
+      if (!ex.fits(p)) {
+        if (fitted) break;
+        continue;
+      }
+      if (fitted && p.energy.saving_pct <= level_best) break;
+      fitted = true;
+      level_best = p.energy.saving_pct;
       if (p.energy.saving_pct > best_saving) {
         best_saving = p.energy.saving_pct;
         sel.setting = s;
         sel.point_id = p.id;
         sel.fits = true;
       }
-      break;
     }
   }
   if (!sel.fits) sel.note = "no voltage fits the budget even with every failing bit protected";

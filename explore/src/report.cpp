@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -99,6 +100,11 @@ std::vector<int> pareto_front(const std::vector<Point>& points) {
   return front;
 }
 
+double saving_vs(const EnergyModel& energy, const Point& p, const Baseline& b) {
+  if (!b.available) return std::numeric_limits<double>::quiet_NaN();
+  return 100.0 * (1.0 - p.energy.total_pj / energy.uniform_pj(p.eval.layer_array_cycles, b.voltage));
+}
+
 int best_point_within(const std::vector<Point>& points, double budget_pct) {
   int best = -1;
   for (size_t i = 0; i < points.size(); ++i)
@@ -121,8 +127,18 @@ nlohmann::json points_json(const Explorer& ex, const std::vector<Selection>& sel
     j["levels"].push_back({{"voltage", ex.levels()[k]},
                            {"delay_source", k < ctx.level_delay_source.size() ? ctx.level_delay_source[k] : ""},
                            {"energy_per_pe_cycle_pj", ex.energy().corner_at(ex.levels()[k]).energy_per_mac_pj}});
+  for (const auto& b : ctx.baselines)
+    j["baselines"].push_back({{"name", b.name},
+                              {"available", b.available},
+                              {"voltage", b.available ? nlohmann::json(b.voltage) : nlohmann::json()},
+                              {"source", b.source}});
   j["points"] = nlohmann::json::array();
-  for (const auto& p : ex.points()) j["points"].push_back(point_json(p));
+  for (const auto& p : ex.points()) {
+    nlohmann::json pj = point_json(p);
+    for (const auto& b : ctx.baselines)
+      pj["saving_vs_pct"][b.name] = b.available ? nlohmann::json(saving_vs(ex.energy(), p, b)) : nlohmann::json();
+    j["points"].push_back(pj);
+  }
   for (const auto& s : selections) {
     nlohmann::json c = {{"algorithm", s.algorithm}, {"fits", s.fits},         {"point", s.point_id},
                         {"schedule", setting_json(s.setting)}, {"backoffs", s.backoffs},
@@ -160,6 +176,14 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << fmt(e / ex.energy().corner_at(ex.signoff()).energy_per_mac_pj, 3) << " |\n";
   }
 
+  if (!ctx.baselines.empty()) {
+    r << "## Baselines\n\nEvery saving is against a conventional array (no Razor, no island controller) "
+         "running uniformly at the baseline's voltage, at the same clock:\n\n| baseline | voltage | source |\n"
+         "|---|---|---|\n";
+    for (const auto& b : ctx.baselines)
+      r << "| " << b.name << " | " << (b.available ? fmt(b.voltage) + " V" : "-") << " | " << b.source << " |\n";
+    r << "\n";
+  }
   r << "\n## Chosen settings\n\n| algorithm | fits | measured loss (95 % CI) | predicted loss | energy saving | "
        "Razor bits (policy) | back-offs | point |\n|---|---|---|---|---|---|---|---|\n";
   for (const auto& s : selections) {
@@ -174,6 +198,20 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << fmt(p.energy.saving_pct, 1) << " %** | " << bits_text(s.setting.razor_mask) << " ("
       << to_string(s.setting.policy) << ") | " << s.backoffs << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
       << " |\n";
+  }
+  if (!ctx.baselines.empty()) {
+    r << "\nSaving of each chosen point against each baseline:\n\n| algorithm |";
+    for (const auto& b : ctx.baselines) r << " vs " << b.name << " |";
+    r << "\n|---|";
+    for (size_t i = 0; i < ctx.baselines.size(); ++i) r << "---|";
+    r << "\n";
+    for (const auto& s : selections) {
+      if (s.point_id < 0) continue;
+      r << "| " << s.algorithm << " |";
+      for (const auto& b : ctx.baselines)
+        r << " " << (b.available ? fmt(saving_vs(ex.energy(), pts[s.point_id], b), 1) + " %" : "-") << " |";
+      r << "\n";
+    }
   }
   r << "\nEnergy of each chosen point (pJ per inference): \n\n| algorithm | PE | Razor | stalls | controller | total | "
        "baseline |\n|---|---|---|---|---|---|---|\n";

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -60,22 +61,28 @@ class EnergyModel {
   const std::vector<EnergyCorner>& corners() const { return corners_; }
   const EnergyCorner& corner_at(double voltage) const;  // throws unless a corner has this voltage
   double signoff_voltage() const { return signoff_voltage_; }
+  const std::string& signoff_corner() const { return signoff_corner_; }
   const std::string& pdk() const { return pdk_; }
   const ArrayGeometry& geometry() const { return geometry_; }
 
   // Multiplier on the PE's energy per cycle for this many protected bits:
   // linear between the measured 0/4/8/all-bit points of razor-cost (relative
   // to the unprotected PE), extrapolated with the last segment's slope; TE-Drop
-  // adds acc_bits flops at that last per-bit cost (razor-cost does not measure
-  // the drop policy; docs/explore.md).
+  // adds its measured extra over policy correct (razor-cost's policy-drop row),
+  // or, for a table without one, acc_bits flops at that last per-bit cost
+  // (assumed; drop_cost_source() says which; docs/explore.md).
   double razor_factor(int protected_bits, RazorPolicy policy) const;
   double controller_pj_per_cycle() const { return controller_pj_per_cycle_; }
+  const std::string& drop_cost_source() const { return drop_cost_source_; }
 
   // Energy of one inference. layer_cycles/layer_stalls: per array layer, as
   // Evaluation gives them.
   EnergyBreakdown inference(const Setting& s, const std::vector<double>& layer_cycles,
                             const std::vector<double>& layer_stalls) const;
-  double baseline_pj(const std::vector<double>& layer_cycles) const;
+  double baseline_pj(const std::vector<double>& layer_cycles) const;  // uniform_pj at the sign-off voltage
+  // A conventional array (no Razor, no controller, no stalls) uniformly at
+  // one level: the energy of a baseline (baselines.hpp).
+  double uniform_pj(const std::vector<double>& layer_cycles, double voltage) const;
   // Energy of one island of one layer at a voltage with the setting's Razor
   // overhead, no stalls: what the selection algorithms trade off.
   double island_layer_pj(int island, double layer_cycles, double voltage, double factor) const;
@@ -89,6 +96,8 @@ class EnergyModel {
   std::vector<std::pair<int, double>> razor_rel_;  // (protected bits, power relative to 0 bits)
   int razor_acc_bits_ = 0;                         // acc bits of the PE razor-cost measured
   double controller_pj_per_cycle_ = 0;
+  std::optional<double> drop_extra_;  // TE-Drop factor beyond policy correct, when measured
+  std::string drop_cost_source_ = "assumed (acc_bits flops at the last measured per-bit cost)";
   ArrayGeometry geometry_;
 };
 

@@ -94,8 +94,14 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
     throw ExploreError(razor_name + ": no table for PDK " + m.pdk_ + " (run make razor-cost RAZOR_COST_PDKS=" +
                        m.pdk_ + ")");
   const auto& rows = razor_cost.at("pdks").at(m.pdk_).at("rows");
+  std::vector<std::pair<int, double>> drop_rows;  // (protected bits, power relative to 0 bits), policy drop
   for (const auto& r : rows) {
-    if (r.contains("protected_bits") && r.at("protected_bits").is_number()) {
+    const std::string policy = r.contains("policy") ? field<std::string>(r, "policy", rwhere) : "correct";
+    if (policy != "correct" && policy != "drop")
+      throw ExploreError(rwhere + ": row policy '" + policy + "' (allowed: correct, drop)");
+    if (policy == "drop" && r.contains("protected_bits") && r.at("protected_bits").is_number()) {
+      drop_rows.emplace_back(r.at("protected_bits").get<int>(), field<double>(r, "power_rel_pe0", rwhere));
+    } else if (r.contains("protected_bits") && r.at("protected_bits").is_number()) {
       m.razor_rel_.emplace_back(r.at("protected_bits").get<int>(), field<double>(r, "power_rel_pe0", rwhere));
       // "vosa_pe int8 (acc 19 bits)": the largest protected count is all bits.
       m.razor_acc_bits_ = std::max(m.razor_acc_bits_, r.at("protected_bits").get<int>());
@@ -107,6 +113,13 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
   if (m.razor_rel_.size() < 2 || m.razor_rel_.front().first != 0)
     throw ExploreError(rwhere + ": needs the 0-bit PE and at least one protected PE");
   if (m.controller_pj_per_cycle_ <= 0) throw ExploreError(rwhere + ": no vosa_island_ctrl row");
+  // TE-Drop's cost beyond policy correct at the same bits (its psum_in_q flops
+  // and drop mux), measured; older razor-cost tables lack it: assumed then.
+  if (!drop_rows.empty()) {
+    const auto [bits, rel] = drop_rows.front();
+    m.drop_extra_ = rel - m.razor_factor(bits, RazorPolicy::kCorrect);
+    m.drop_cost_source_ = "measured (razor-cost, " + std::to_string(bits) + " bits, policy drop)";
+  }
   return m;
 }
 
@@ -132,10 +145,11 @@ double EnergyModel::razor_factor(int bits, RazorPolicy policy) const {
   };
   double f = at(bits);
   if (policy == RazorPolicy::kDrop) {
+    if (drop_extra_) return f + *drop_extra_;
     const auto& a = razor_rel_[razor_rel_.size() - 2];
     const auto& b = razor_rel_.back();
     const double per_flop = (b.second - a.second) / double(b.first - a.first);
-    f += per_flop * geometry_.acc_bits;  // psum_in_q: acc_bits more flops
+    f += per_flop * geometry_.acc_bits;  // psum_in_q: acc_bits more flops (assumed)
   }
   return f;
 }
@@ -146,9 +160,13 @@ double EnergyModel::island_layer_pj(int island, double layer_cycles, double volt
 }
 
 double EnergyModel::baseline_pj(const std::vector<double>& layer_cycles) const {
+  return uniform_pj(layer_cycles, signoff_voltage_);
+}
+
+double EnergyModel::uniform_pj(const std::vector<double>& layer_cycles, double voltage) const {
   double cycles = 0;
   for (double c : layer_cycles) cycles += c;
-  return cycles * geometry_.rows * geometry_.cols * corner_at(signoff_voltage_).energy_per_mac_pj;
+  return cycles * geometry_.rows * geometry_.cols * corner_at(voltage).energy_per_mac_pj;
 }
 
 EnergyBreakdown EnergyModel::inference(const Setting& s, const std::vector<double>& layer_cycles,
@@ -199,6 +217,8 @@ nlohmann::json EnergyModel::describe() const {
   for (const auto& [k, r] : razor_rel_)
     j["razor_power_rel"].push_back({{"protected_bits", k}, {"power_rel_pe0", r}});
   j["razor_measured_acc_bits"] = razor_acc_bits_;
+  j["tedrop_cost"] = {{"source", drop_cost_source_},
+                      {"extra_rel_over_correct", drop_extra_ ? nlohmann::json(*drop_extra_) : nlohmann::json()}};
   j["controller_pj_per_cycle"] = controller_pj_per_cycle_;
   j["array"] = {{"rows", geometry_.rows}, {"cols", geometry_.cols}, {"acc_bits", geometry_.acc_bits},
                 {"islands", geometry_.islands}, {"settle_cycles", geometry_.settle_cycles}};

@@ -23,7 +23,7 @@ namespace vosa::explore {
 namespace {
 
 struct Options {
-  std::string config, errmodel, energy, razor_cost, model, data, out, model_name;
+  std::string config, errmodel, energy, razor_cost, sta, model, data, out, model_name;
   std::string encoding = "raw", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
   std::string bound = "point", solver = "exact", curve_top_k = "4,8";
   double budget = 0.5, period_ns = 0;
@@ -97,6 +97,19 @@ void write_json(const std::string& path, const nlohmann::json& j) {
   if (!out) throw ExploreError(path + ": cannot write");
 }
 
+// --out is replaced at the end of a run: refuse, before any work, a path that
+// is not an earlier explore output (a user's folder must never be deleted).
+void require_replaceable_output(const std::string& out) {
+  namespace fs = std::filesystem;
+  if (out.empty()) throw ExploreError("--out is empty");
+  if (!fs::exists(out)) return;
+  if (!fs::is_directory(out)) throw ExploreError("--out " + out + " exists and is not a folder; refusing to replace it");
+  if (fs::is_empty(out) || fs::exists(fs::path(out) / "points.json")) return;
+  throw ExploreError("--out " + out +
+                     " is a non-empty folder without points.json, not an earlier vosa explore output; refusing to "
+                     "replace it (choose another --out or empty it)");
+}
+
 void run(const Options& o) {
   if (!(o.budget > 0)) throw ExploreError("--budget must be > 0 (percentage points of top-1), got " + std::to_string(o.budget));
   if (o.repeats < 1) throw ExploreError("--repeats must be >= 1");
@@ -105,7 +118,9 @@ void run(const Options& o) {
   require_file(o.errmodel, "--errmodel", "make characterize");
   require_file(o.energy, "--energy", "make power");
   require_file(o.razor_cost, "--razor-cost", "make razor-cost");
+  if (!o.sta.empty()) require_file(o.sta, "--sta", "make sta");
   if (!std::filesystem::is_directory(o.data)) throw ExploreError("--data " + o.data + " is not a directory");
+  require_replaceable_output(o.out);
   std::set<std::string> algos;
   for (const auto& a : split(o.algorithms)) {
     if (a != "xtpu" && a != "rathore" && a != "thundervolt")
@@ -182,6 +197,27 @@ void run(const Options& o) {
     return e;
   };
 
+  // The three baselines of every saving (docs/explore.md "Baselines").
+  Baseline nominal;
+  nominal.name = "nominal";
+  nominal.available = true;
+  nominal.voltage = levels.back();
+  nominal.source = "sign-off voltage (" + energy.signoff_corner() + ") at the clock target";
+  Baseline dvfs;
+  dvfs.name = "dvfs";
+  dvfs.source = "not available: no --sta bit_timing.json given";
+  if (!o.sta.empty()) {
+    std::ifstream in(o.sta);
+    nlohmann::json bit_timing;
+    try {
+      in >> bit_timing;
+    } catch (const std::exception& e) {
+      throw ExploreError("--sta " + o.sta + ": not valid JSON: " + e.what());
+    }
+    dvfs = dvfs_baseline(bit_timing, o.sta, energy.signoff_corner(), levels, o.period_ns > 0 ? o.period_ns : errmodel.points.front().period_ns);
+  }
+  const Baseline error_free = error_free_baseline(errmodel, levels, o.period_ns);
+
   ExploreOptions eo;
   eo.budget_pct = o.budget;
   eo.verify_bound = o.bound == "upper" ? Bound::kUpper : Bound::kPoint;
@@ -236,6 +272,7 @@ void run(const Options& o) {
   std::filesystem::create_directories(partial + "/chosen");
   ctx.layer_names = layer_names;
   ctx.level_delay_source = level_source;
+  ctx.baselines = {nominal, dvfs, error_free};
   ctx.meta = {{"model", o.model_name.empty() ? std::filesystem::path(o.model).stem().string() : o.model_name},
               {"model_file", o.model},
               {"data", o.data},
@@ -254,9 +291,9 @@ void run(const Options& o) {
   // `make characterize` rewrites its errmodel.json for the next run.
   std::filesystem::copy_file(o.errmodel, partial + "/errmodel.json");
   for (const auto& s : selections) {
-    inject::save_settings(to_inject_settings(s.setting, (std::filesystem::absolute(o.out) / "errmodel.json").string(),
-                                             point_at(levels.back()).period_ns, ops),
-                          partial + "/chosen/" + s.algorithm + ".settings.json");
+    // Relative to the schedule ("../errmodel.json"): the folder can be moved or shared.
+    inject::save_settings(to_inject_settings(s.setting, partial + "/errmodel.json", point_at(levels.back()).period_ns, ops),
+                          partial + "/chosen/" + s.algorithm + ".settings.json", inject::ErrmodelPath::kRelativeToFile);
     write_json(partial + "/chosen/" + s.algorithm + ".config.json", chosen_config(config_json, s.setting, levels));
   }
   write_report(partial, ex, selections, ctx);
@@ -288,9 +325,15 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--errmodel", o->errmodel, "errmodel.json of the PE (make characterize)")->required();
   cmd->add_option("--energy", o->energy, "power/energy.json of the PE (make power)")->required();
   cmd->add_option("--razor-cost", o->razor_cost, "razor_cost.json (make razor-cost)")->required();
+  cmd->add_option("--sta", o->sta,
+                  "bit_timing.json (make sta) at the levels: places the DVFS baseline (lowest level where STA "
+                  "passes at the sign-off corner); without it that baseline is reported unavailable");
   cmd->add_option("-m,--model", o->model, "int8 .tflite model")->required();
   cmd->add_option("-d,--data", o->data, "data directory")->required();
-  cmd->add_option("-o,--out", o->out, "output directory")->required();
+  cmd->add_option("-o,--out", o->out,
+                  "output directory (replaced at the end of the run if it is an earlier explore output; a "
+                  "non-empty folder of anything else is refused)")
+      ->required();
   cmd->add_option("--model-name", o->model_name, "name in the report (default: the model file's stem)");
   cmd->add_option("--budget", o->budget, "top-1 accuracy loss budget in percentage points (default 0.5)");
   cmd->add_option("--bound", o->bound, "check the budget against the point estimate or the upper 95 % bound")

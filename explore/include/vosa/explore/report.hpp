@@ -2,6 +2,7 @@
 // report.md with SVG plots, and the chosen schedules.
 #pragma once
 
+#include "vosa/explore/baselines.hpp"
 #include "vosa/explore/selection.hpp"
 
 #include <nlohmann/json.hpp>
@@ -16,7 +17,12 @@ struct ReportContext {
   std::vector<std::string> layer_names;  // per array layer, e.g. "op 3 CONV_2D"
   std::vector<std::string> level_delay_source;  // per level (ascending), from the error model
   std::vector<std::pair<std::string, std::uint64_t>> curves;  // uniform sweeps: label, razor mask
+  std::vector<Baseline> baselines;  // nominal, DVFS point, error-free point (unavailable ones say why)
 };
+
+// Saving of a point against a baseline's uniform conventional array, in %;
+// NaN when the baseline is unavailable.
+double saving_vs(const EnergyModel& energy, const Point& p, const Baseline& b);
 
 nlohmann::json setting_json(const Setting& s);
 nlohmann::json point_json(const Point& p);

@@ -1,0 +1,114 @@
+#include "vosa/explore/baselines.hpp"
+
+#include "vosa/explore/energy.hpp"
+
+#include <cmath>
+#include <sstream>
+
+namespace vosa::explore {
+namespace {
+
+constexpr double kSameVoltage = 5e-3;  // levels and corners are named to 10 mV
+
+std::string volts(double v) {
+  std::ostringstream s;
+  s << v << " V";
+  return s.str();
+}
+
+// The lowest level such that it and every level above it pass `ok`; none if
+// the top level fails.
+template <class Ok>
+bool lowest_passing_run(const std::vector<double>& levels, Ok ok, double* voltage) {
+  bool found = false;
+  for (auto it = levels.rbegin(); it != levels.rend(); ++it) {
+    if (!ok(*it)) break;
+    *voltage = *it;
+    found = true;
+  }
+  return found;
+}
+
+}  // namespace
+
+Baseline dvfs_baseline(const nlohmann::json& bit_timing, const std::string& name, const std::string& signoff_corner,
+                       const std::vector<double>& levels, double period_ns) {
+  Baseline b;
+  b.name = "dvfs";
+  if (!bit_timing.contains("corners") || !bit_timing.at("corners").is_array())
+    throw ExploreError(name + ": no 'corners' (not a make sta bit_timing.json)");
+  if (period_ns > 0 && bit_timing.contains("period_ns") &&
+      std::abs(bit_timing.at("period_ns").get<double>() - period_ns) > 1e-6)
+    throw ExploreError(name + ": STA period " + std::to_string(bit_timing.at("period_ns").get<double>()) +
+                       " ns differs from the error model's " + std::to_string(period_ns) + " ns");
+  const nlohmann::json* signoff = nullptr;
+  for (const auto& c : bit_timing.at("corners"))
+    if (c.value("name", "") == signoff_corner) signoff = &c;
+  if (!signoff) {
+    b.source = "not available: " + name + " has no sign-off corner " + signoff_corner;
+    return b;
+  }
+  const std::string process = signoff->value("process", "");
+  const double temperature = signoff->value("temperature_c", 0.0);
+  const auto slack_at = [&](double v, double* slack) {
+    for (const auto& c : bit_timing.at("corners"))
+      if (c.value("process", "") == process && std::abs(c.value("temperature_c", 0.0) - temperature) < 1e-6 &&
+          std::abs(c.value("voltage", 0.0) - v) < kSameVoltage && c.contains("worst_slack_ns")) {
+        *slack = c.at("worst_slack_ns").get<double>();
+        return true;
+      }
+    return false;
+  };
+  std::string missing;
+  const bool found = lowest_passing_run(
+      levels,
+      [&](double v) {
+        double slack = 0;
+        if (!slack_at(v, &slack)) {
+          missing = volts(v);
+          return false;
+        }
+        return slack >= 0;
+      },
+      &b.voltage);
+  if (!found) {
+    b.source = "not available: STA fails at the top level (" + signoff_corner + ")";
+    return b;
+  }
+  b.available = true;
+  b.source = "STA (" + name + ") at " + process + " " + std::to_string(int(std::lround(temperature))) +
+             " C: lowest level with worst slack >= 0";
+  if (!missing.empty()) b.source += "; no STA corner at " + missing + " (levels below it not judged)";
+  return b;
+}
+
+Baseline error_free_baseline(const ErrorModel& model, const std::vector<double>& levels, double period_ns) {
+  Baseline b;
+  b.name = "error_free";
+  std::uint64_t samples = 0;
+  std::string corner, missing;
+  const bool found = lowest_passing_run(
+      levels,
+      [&](double v) {
+        for (const auto& p : model.points)
+          if (std::abs(p.voltage - v) < kSameVoltage && (period_ns <= 0 || std::abs(p.period_ns - period_ns) < 1e-6)) {
+            if (p.cycles_with_error) return false;
+            samples = p.samples;
+            corner = p.corner;
+            return true;
+          }
+        missing = volts(v);
+        return false;
+      },
+      &b.voltage);
+  if (!found) {
+    b.source = "not available: the error model errs at the top level" + (missing.empty() ? "" : " (no point at " + missing + ")");
+    return b;
+  }
+  b.available = true;
+  b.source = "error model: lowest level with no erroneous cycle in " + std::to_string(samples) + " samples (" +
+             model.pdk + ", " + corner + ")";
+  return b;
+}
+
+}  // namespace vosa::explore
