@@ -38,7 +38,8 @@ explore: setup
 	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(EXPLORE_VOLTAGES) BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns
-	@grep -q '"$(EXPLORE_PDK)"' $(BUILD)/razor_cost/razor_cost.json 2>/dev/null || \
+	@python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["pdks"][sys.argv[2]]["rows"]; sys.exit(0 if any(x.get("policy")=="drop" for x in r) else 1)' \
+	  $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) 2>/dev/null || \
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD)
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $(EXPLORE_PE_DIR)/errmodel/errmodel.json \
 	  --energy $(EXPLORE_PE_DIR)/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
