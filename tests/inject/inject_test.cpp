@@ -583,3 +583,41 @@ TEST(Inject, ClassConditionedModelGivesPerClassHitRates) {
   }
   EXPECT_GT(captures[1] + captures[2], 1000) << "the layer must exercise the low classes too";
 }
+
+// One mask sampler (vosa::ErrorMaskSampler): the injector's PointSampler and
+// the header-only reader's draws are the same function of the same uniforms,
+// and its distribution is the documented one: recorded patterns at their
+// frequency, the unrecorded erroneous cycles as independent bits at their
+// rates among those cycles, conditioned on non-zero.
+TEST(Inject, OneMaskSamplerForInjectorAndReader) {
+  ErrorModelPoint pt;
+  pt.voltage = 1.0;
+  pt.period_ns = 5.0;
+  pt.samples = 1000;
+  pt.cycles_with_error = 100;
+  pt.patterns = {{0b011, 50}};
+  // Among the 50 unrecorded erroneous cycles: bit 0 in 30, bit 2 in 20, bit 1 in none.
+  pt.bits = {{0, 80, 0.08, 0, 0, 0}, {1, 50, 0.05, 0, 0, 0}, {2, 20, 0.02, 0, 0, 0}};
+  const PointSampler sampler(pt, 8);
+  Rng a(11), b(11);
+  const ErrorMaskSampler masks = pt.mask_sampler();
+  int pattern = 0, bit0 = 0, bit2 = 0, rest = 0;
+  const int n = 40000;
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t m = sampler.sample_mask(a);
+    ASSERT_EQ(m, masks.draw([&b] { return b.uniform(); }));
+    ASSERT_NE(m, 0u);
+    if (m == 0b011) {
+      ++pattern;
+      continue;
+    }
+    ASSERT_EQ(m & 0b010, 0u) << m;  // bit 1 fails only inside the recorded pattern
+    ++rest;
+    bit0 += m & 1;
+    bit2 += (m >> 2) & 1;
+  }
+  EXPECT_NEAR(pattern / double(n), 0.5, 0.01);
+  const double nonzero = 1 - 0.4 * 0.6;  // P(some of bits 0 (0.6), 2 (0.4) fails)
+  EXPECT_NEAR(bit0 / double(rest), 0.6 / nonzero, 0.015);
+  EXPECT_NEAR(bit2 / double(rest), 0.4 / nonzero, 0.015);
+}

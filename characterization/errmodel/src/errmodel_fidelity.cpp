@@ -117,12 +117,20 @@ StreamStats inject_stats(const OperandTrace& trace, const ErrorModelPoint& pt, b
   const auto classes = cycle_classes(trace);
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(0.0, 1.0);
+  // The mask tables once per class, not per hit.
+  std::vector<ErrorMaskSampler> class_masks;
+  for (int k = 0; k < kOperandClasses; ++k) class_masks.push_back(pt.mask_sampler(k));
+  const ErrorMaskSampler point_masks = pt.mask_sampler();
   StreamStats s(trace.header.acc_bits, trace.header.is_signed);
   for (size_t n = 0; n < correct.size(); ++n) {
     const int cls = classes[n];
     const double p = use_classes ? pt.p_any_error(cls) : pt.p_any_error();
     std::uint64_t mask = 0;
-    if (u(rng) < p) mask = use_classes ? pt.sample_mask_given_error(cls, rng) : pt.sample_mask_given_error(rng);
+    if (u(rng) < p) {
+      const ErrorMaskSampler& masks =
+          use_classes && cls >= 0 && cls < kOperandClasses ? class_masks[static_cast<std::size_t>(cls)] : point_masks;
+      mask = masks.draw(uniform01_of(rng));
+    }
     s.add(cls, correct[n], correct[n] ^ mask);
   }
   return s;

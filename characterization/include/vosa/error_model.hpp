@@ -73,6 +73,96 @@ inline const char* operand_class_name(int cls) {
   return cls >= 0 && cls < kOperandClasses ? names[cls] : "unknown";
 }
 
+// The error mask of a PE-cycle known to fail, from the statistics of one
+// point (or of one operand class): a recorded joint pattern with its
+// frequency among the erroneous cycles; the remaining erroneous cycles (rare
+// patterns the file did not record) as independent bits at their rates among
+// exactly those cycles, conditioned on at least one failing -- drawn directly,
+// the lowest failing bit first and the bits above it independently. The one
+// mask sampler of vosa: the header's own draws, errmodel validation, the
+// engine's injector and the Verilator error source all use it.
+class ErrorMaskSampler {
+ public:
+  ErrorMaskSampler() = default;
+  // BitStats: .bit, .errors; PatternStats: .mask, .count (ErrorModelPoint's).
+  template <class BitStats, class PatternStats>
+  ErrorMaskSampler(std::uint64_t cycles_with_error, const std::vector<BitStats>& bits,
+                   const std::vector<PatternStats>& patterns)
+      : total_(static_cast<double>(cycles_with_error)) {
+    double cumulative = 0;
+    std::uint64_t recorded = 0;
+    for (const auto& p : patterns) {
+      cumulative += static_cast<double>(p.count);
+      recorded += p.count;
+      pattern_masks_.push_back(p.mask);
+      pattern_cumulative_.push_back(cumulative);
+    }
+    const std::uint64_t rest = cycles_with_error - std::min(cycles_with_error, recorded);
+    std::vector<std::pair<int, double>> rate;  // (bit, rate among the unrecorded erroneous cycles)
+    std::uint64_t most_errors = 0;
+    for (const auto& b : bits) {
+      if (b.errors > most_errors) {
+        most_errors = b.errors;
+        fallback_ = std::uint64_t{1} << b.bit;
+      }
+      std::uint64_t e = b.errors;
+      for (const auto& p : patterns)
+        if ((p.mask >> b.bit) & 1) e -= std::min(e, p.count);
+      if (e && rest) rate.emplace_back(b.bit, std::min(1.0, static_cast<double>(e) / static_cast<double>(rest)));
+    }
+    if (!pattern_masks_.empty()) fallback_ = pattern_masks_.front();
+    std::sort(rate.begin(), rate.end());
+    // P(lowest failing bit = i | some bit fails) is proportional to
+    // q_i * prod_{l<i} (1 - q_l); the bits above i are then independent.
+    double none_below = 1.0, first = 0.0;
+    for (const auto& [bit, q] : rate) {
+      bit_index_.push_back(bit);
+      bit_q_.push_back(q);
+      first += q * none_below;
+      none_below *= 1.0 - q;
+      first_bit_cumulative_.push_back(first);
+    }
+  }
+  bool empty() const { return total_ <= 0; }
+  // u01(): a uniform double in [0, 1). 0 only when the statistics hold no
+  // erroneous cycle.
+  template <class U01>
+  std::uint64_t draw(U01&& u01) const {
+    if (empty()) return 0;
+    const double x = u01() * total_;
+    for (std::size_t i = 0; i < pattern_cumulative_.size(); ++i)
+      if (x < pattern_cumulative_[i]) return pattern_masks_[i];
+    // A file whose per-bit counts leave nothing outside its patterns (or
+    // written without counts): the most frequent pattern, else the most
+    // frequent bit.
+    if (first_bit_cumulative_.empty() || first_bit_cumulative_.back() <= 0) return fallback_;
+    const double y = u01() * first_bit_cumulative_.back();
+    std::size_t i = static_cast<std::size_t>(
+        std::upper_bound(first_bit_cumulative_.begin(), first_bit_cumulative_.end(), y) -
+        first_bit_cumulative_.begin());
+    i = std::min(i, bit_index_.size() - 1);
+    std::uint64_t mask = std::uint64_t{1} << bit_index_[i];
+    for (std::size_t l = i + 1; l < bit_index_.size(); ++l)
+      if (u01() < bit_q_[l]) mask |= std::uint64_t{1} << bit_index_[l];
+    return mask;
+  }
+
+ private:
+  double total_ = 0;
+  std::vector<std::uint64_t> pattern_masks_;
+  std::vector<double> pattern_cumulative_;  // cumulative counts; the rest up to total_ is unrecorded
+  std::vector<int> bit_index_;              // ascending, bits with a rate > 0 among the unrecorded cycles
+  std::vector<double> bit_q_;
+  std::vector<double> first_bit_cumulative_;
+  std::uint64_t fallback_ = 0;
+};
+
+// A std uniform random bit generator as ErrorMaskSampler's u01.
+template <class Rng>
+auto uniform01_of(Rng& rng) {
+  return [&rng] { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); };
+}
+
 struct ErrorModelPoint {
   struct Bit {
     int bit = 0;
@@ -119,23 +209,15 @@ struct ErrorModelPoint {
       if (u(rng) < b.p_error) m |= std::uint64_t{1} << b.bit;
     return m;
   }
-  // Joint sampling: an erroneous cycle with probability p_any_error; its mask
-  // is one of the recorded patterns with their empirical frequencies; the mass
-  // of unrecorded (rare) patterns falls back to independent bits, conditioned
-  // on at least one bit failing.
+  // Joint sampling: an erroneous cycle with probability p_any_error, its mask
+  // from sample_mask_given_error.
   template <class Rng>
   std::uint64_t sample_mask(Rng& rng) const {
     if (cycles_with_error == 0) return 0;
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    double x = u(rng) * static_cast<double>(samples);
-    if (x >= static_cast<double>(cycles_with_error)) return 0;
-    for (const auto& p : patterns) {
-      if (x < static_cast<double>(p.count)) return p.mask;
-      x -= static_cast<double>(p.count);
-    }
-    for (int tries = 0; tries < 1000; ++tries)
-      if (std::uint64_t m = sample_mask_independent(rng)) return m;
-    return patterns.empty() ? 0 : patterns.front().mask;
+    if (std::uniform_real_distribution<double>(0.0, 1.0)(rng) * static_cast<double>(samples) >=
+        static_cast<double>(cycles_with_error))
+      return 0;
+    return sample_mask_given_error(rng);
   }
   bool has_classes() const { return !classes.empty(); }
   int class_of(std::int64_t prev_act, std::int64_t act, std::int64_t weight) const {
@@ -154,19 +236,23 @@ struct ErrorModelPoint {
     for (int k = 0; k < static_cast<int>(classes.size()); ++k) p = std::max(p, p_any_error(k));
     return p;
   }
-  // A non-zero error mask for a cycle known to fail: a recorded joint pattern
-  // with its frequency among the erroneous cycles, else (the mass of
-  // unrecorded patterns) independent bits at their rates among those
-  // unrecorded cycles, redrawn until one fails.
+  // A non-zero error mask for a cycle known to fail (ErrorMaskSampler; build
+  // one with mask_sampler() to draw many without rebuilding its tables).
+  ErrorMaskSampler mask_sampler() const { return ErrorMaskSampler(cycles_with_error, bits, patterns); }
+  // The same restricted to the PE-cycles of operand class cls; the whole
+  // point's when the file has no errors of that class.
+  ErrorMaskSampler mask_sampler(int cls) const {
+    const ClassStats* c = class_stats(cls);
+    if (!c || c->cycles_with_error == 0) return mask_sampler();
+    return ErrorMaskSampler(c->cycles_with_error, c->bits, c->patterns);
+  }
   template <class Rng>
   std::uint64_t sample_mask_given_error(Rng& rng) const {
-    return sample_given_error(cycles_with_error, bits, patterns, rng);
+    return mask_sampler().draw(uniform01_of(rng));
   }
   template <class Rng>
   std::uint64_t sample_mask_given_error(int cls, Rng& rng) const {
-    const ClassStats* c = class_stats(cls);
-    if (!c || c->cycles_with_error == 0) return sample_mask_given_error(rng);
-    return sample_given_error(c->cycles_with_error, c->bits, c->patterns, rng);
+    return mask_sampler(cls).draw(uniform01_of(rng));
   }
   // Signed error value (captured - correct) for one PE-cycle; 0 when no error.
   template <class Rng>
@@ -185,36 +271,6 @@ struct ErrorModelPoint {
   const ClassStats* class_stats(int cls) const {
     if (cls < 0 || cls >= static_cast<int>(classes.size()) || classes[cls].samples == 0) return nullptr;
     return &classes[cls];
-  }
-  template <class Rng>
-  static std::uint64_t sample_given_error(std::uint64_t with_error, const std::vector<Bit>& bit_stats,
-                                          const std::vector<Pattern>& pats, Rng& rng) {
-    if (with_error == 0) return 0;
-    std::uniform_int_distribution<std::uint64_t> d(0, with_error - 1);
-    std::uint64_t x = d(rng);
-    for (const auto& p : pats) {
-      if (x < p.count) return p.mask;
-      x -= p.count;
-    }
-    // Per-bit rates among the unrecorded erroneous cycles.
-    std::uint64_t rest = with_error;
-    for (const auto& p : pats) rest -= std::min(rest, p.count);
-    std::vector<std::pair<int, double>> q;
-    for (const auto& b : bit_stats) {
-      std::uint64_t e = b.errors;
-      for (const auto& p : pats)
-        if ((p.mask >> b.bit) & 1) e -= std::min(e, p.count);
-      if (e) q.emplace_back(b.bit, std::min(1.0, static_cast<double>(e) / std::max<std::uint64_t>(rest, 1)));
-    }
-    if (q.empty()) return pats.empty() ? 0 : pats.front().mask;
-    std::uniform_real_distribution<double> u(0.0, 1.0);
-    for (int tries = 0; tries < 10000; ++tries) {
-      std::uint64_t m = 0;
-      for (const auto& [bit, p] : q)
-        if (u(rng) < p) m |= std::uint64_t{1} << bit;
-      if (m) return m;
-    }
-    return std::uint64_t{1} << q.front().first;
   }
 };
 

@@ -72,47 +72,28 @@ PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits) : point_(
   p_any_ = point_.p_any_error();
   const std::string where = "error model point " + std::to_string(point_.voltage) + " V, " +
                             std::to_string(point_.period_ns) + " ns";
-  double cumulative = 0;
-  for (const auto& p : point_.patterns) {
-    if (acc_bits < 64 && (p.mask >> acc_bits) != 0)
-      throw InjectError(where + ": error pattern " + std::to_string(p.mask) + " has bits above acc_bits " +
-                        std::to_string(acc_bits));
-    cumulative += static_cast<double>(p.count);
-    pattern_masks_.push_back(p.mask);
-    pattern_cumulative_.push_back(cumulative);
-  }
-  // P(lowest wrong bit = i | some bit wrong) is proportional to
-  // p_i * prod_{l<i} (1 - p_l); the bits above i are then independent.
-  double none_below = 1.0, first = 0.0;
-  for (const auto& b : point_.bits) {
-    if (b.p_error <= 0) continue;
-    if (b.bit >= acc_bits)
-      throw InjectError(where + ": bit " + std::to_string(b.bit) + " is above acc_bits " + std::to_string(acc_bits));
-    bit_index_.push_back(b.bit);
-    bit_p_.push_back(std::min(1.0, b.p_error));
-    first += b.p_error * none_below;
-    none_below *= 1.0 - std::min(1.0, b.p_error);
-    first_bit_cumulative_.push_back(first);
-  }
+  const auto check_bits = [&](const ErrorModelPoint::ClassStats& stats) {
+    for (const auto& p : stats.patterns)
+      if (acc_bits < 64 && (p.mask >> acc_bits) != 0)
+        throw InjectError(where + ": error pattern " + std::to_string(p.mask) + " has bits above acc_bits " +
+                          std::to_string(acc_bits));
+    for (const auto& b : stats.bits)
+      if (b.p_error > 0 && b.bit >= acc_bits)
+        throw InjectError(where + ": bit " + std::to_string(b.bit) + " is above acc_bits " + std::to_string(acc_bits));
+  };
+  check_bits({point_.samples, point_.cycles_with_error, point_.bits, point_.patterns});
+  masks_ = point_.mask_sampler();
   // Per-class statistics in the file: thin candidates to p(class) and draw
-  // each class's masks from its own patterns (a class point has no classes).
+  // each class's masks from its own patterns.
   if (point_.has_classes()) {
     OperandClasses oc;
     oc.class_of = [](const CaptureOperands& o) { return operand_class(o.prev_activation, o.activation, o.weight); };
     for (int k = 0; k < static_cast<int>(point_.classes.size()); ++k) {
       oc.p_error.push_back(point_.p_any_error(k));
       const ErrorModelPoint::ClassStats& c = point_.classes[static_cast<std::size_t>(k)];
-      if (c.cycles_with_error == 0) {
-        class_masks_.push_back(nullptr);
-        continue;
-      }
-      ErrorModelPoint cp = point_;
-      cp.samples = c.samples;
-      cp.cycles_with_error = c.cycles_with_error;
-      cp.bits = c.bits;
-      cp.patterns = c.patterns;
-      cp.classes.clear();
-      class_masks_.push_back(std::make_shared<const PointSampler>(cp, acc_bits));
+      check_bits(c);
+      class_masks_.push_back(c.cycles_with_error ? std::optional<ErrorMaskSampler>(point_.mask_sampler(k))
+                                                 : std::nullopt);
     }
     classes_ = std::move(oc);
   }
@@ -124,7 +105,7 @@ int PointSampler::class_of(const CaptureOperands& operands) const {
 
 std::uint64_t PointSampler::sample_mask(Rng& rng, int cls) const {
   if (cls >= 0 && static_cast<std::size_t>(cls) < class_masks_.size() && class_masks_[static_cast<std::size_t>(cls)])
-    return class_masks_[static_cast<std::size_t>(cls)]->sample_mask(rng);
+    return class_masks_[static_cast<std::size_t>(cls)]->draw([&rng] { return rng.uniform(); });
   return sample_mask(rng);
 }
 
@@ -152,21 +133,7 @@ void PointSampler::set_classes(OperandClasses classes) {
 }
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const {
-  const double total = static_cast<double>(point_.cycles_with_error);
-  const double x = rng.uniform() * total;
-  for (std::size_t i = 0; i < pattern_cumulative_.size(); ++i)
-    if (x < pattern_cumulative_[i]) return pattern_masks_[i];
-  // The cycles outside the recorded patterns: independent bits, non-zero.
-  if (first_bit_cumulative_.empty() || first_bit_cumulative_.back() <= 0)
-    return pattern_masks_.empty() ? 1 : pattern_masks_.front();
-  const double y = rng.uniform() * first_bit_cumulative_.back();
-  std::size_t i = static_cast<std::size_t>(
-      std::upper_bound(first_bit_cumulative_.begin(), first_bit_cumulative_.end(), y) - first_bit_cumulative_.begin());
-  i = std::min(i, bit_index_.size() - 1);
-  std::uint64_t mask = std::uint64_t{1} << bit_index_[i];
-  for (std::size_t l = i + 1; l < bit_index_.size(); ++l)
-    if (rng.uniform() < bit_p_[l]) mask |= std::uint64_t{1} << bit_index_[l];
-  return mask;
+  return masks_.draw([&rng] { return rng.uniform(); });
 }
 
 // ---------------------------------------------------------------- LayerOperands

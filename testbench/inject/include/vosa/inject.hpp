@@ -156,21 +156,16 @@ class PointSampler {
   // sample_mask from the class's own patterns and bit rates when the point
   // has per-class statistics for it, else sample_mask.
   std::uint64_t sample_mask(Rng& rng, int cls) const;
-  // An error mask, given that the capture has at least one wrong bit: a
-  // recorded joint pattern with its count, else (the remaining mass of
-  // cycles_with_error) independent per-bit flips conditioned on non-zero.
+  // An error mask, given that the capture has at least one wrong bit
+  // (vosa::ErrorMaskSampler, the one mask sampler of the error model).
   std::uint64_t sample_mask(Rng& rng) const;
 
  private:
   ErrorModelPoint point_;
   double p_any_ = 0;
-  std::vector<std::uint64_t> pattern_masks_;
-  std::vector<double> pattern_cumulative_;  // cumulative counts; last entry = cycles_with_error
-  std::vector<int> bit_index_;              // bits with p > 0
-  std::vector<double> bit_p_;
-  std::vector<double> first_bit_cumulative_;  // P(lowest wrong bit = i | any), cumulative
+  ErrorMaskSampler masks_;
   std::optional<OperandClasses> classes_;
-  std::vector<std::shared_ptr<const PointSampler>> class_masks_;  // by class; null: none recorded
+  std::vector<std::optional<ErrorMaskSampler>> class_masks_;  // by class; empty: none recorded
 };
 
 // ---------------------------------------------------------------- one layer
