@@ -223,9 +223,14 @@ async function main() {
   let dumps = [];  // [op, tensor, name] of every operator output
   let bytes = original;
   if (o.tensors) {
-    const flat = new FlatModel(original, modelFile);
-    dumps = flat.operatorOutputs().map(([op, t]) => [op, t, flat.tensorName(t)]);
-    bytes = flat.withOutputs(dumps.map((d) => d[1]));
+    try {
+      const flat = new FlatModel(original, modelFile);
+      dumps = flat.operatorOutputs().map(([op, t]) => [op, t, flat.tensorName(t)]);
+      bytes = flat.withOutputs(dumps.map((d) => d[1]));
+    } catch (e) {
+      if (e instanceof RangeError) fail(`${modelFile}: corrupt or truncated FlatBuffer (${e.message})`);
+      throw e;
+    }
   }
   const runner = createRunner(rt, bytes, modelFile, false);
   const inputs = cppVector(runner.GetInputs());
