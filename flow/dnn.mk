@@ -34,7 +34,7 @@ ISLAND_VOLTAGES ?=
 LAYERS_INJECT = $(or $(SETTINGS),$(ERRMODEL))
 LAYERS_DIR     = $(BUILD)/$(CONFIG_NAME)/layers
 
-.PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn
+.PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn tflite-golden tflite-runtime
 
 infer: setup
 	$(VOSA) infer --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) \
@@ -47,6 +47,17 @@ layers: rtl
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
 	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(ISLAND_VOLTAGES))) \
 	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
+
+# TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite
+# and vosa infer: every output identical, and every tensor of the first
+# TENSORS inputs (docs/dnn.md, "Bit-exact with TFLite").
+TENSORS ?= 0
+tflite-runtime:
+	scripts/tflite_runtime.sh $(BUILD)/tflite-runtime
+
+tflite-golden: setup
+	VOSA=$(VOSA) VOSA_TFLITE_RUNTIME=$(abspath $(BUILD))/tflite-runtime scripts/tflite_golden.sh $(MODEL_FILE) $(DATA) \
+	  $(if $(filter pixels,$(INPUT_ENCODING)),--pixels) $(if $(filter-out 0,$(N)),--limit $(N)) --tensors $(TENSORS)
 
 # Engine throughput and accuracy on the three staged models (both cores).
 bench-infer: setup
@@ -62,5 +73,8 @@ help-dnn:
 	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
 	@echo "  make layers      every conv/FC layer of MODEL through CONFIG's array in Verilator, bit-exact"
 	@echo "                   (SETTINGS=schedule.json or ERRMODEL= ISLAND_VOLTAGES=: with injected timing errors)"
+	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
+	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
+	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"
 	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md"
 	@echo "  DNN knobs: MODEL=resnet8|dscnn|mobilenetv2|file.tflite DATA= N= INPUT_ENCODING= TRACE_PE=r,c"

@@ -23,6 +23,9 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# Node.js and npm run TensorFlow Lite itself, the engine's golden model
+# (scripts/tflite_runtime.sh); a nodejs package that bundles npm already has it.
+if ! command -v npm > /dev/null 2>&1; then missing+=(nodejs npm); fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""
@@ -40,3 +43,6 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j "$JOBS"
+# TFLite for the golden-model tests; without it they fail naming what is missing.
+scripts/tflite_runtime.sh "$BUILD_DIR/tflite-runtime" \
+  || echo "setup: warning: the TFLite runtime is not installed; the tflite_golden tests will fail"

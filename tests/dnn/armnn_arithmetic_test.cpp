@@ -1,7 +1,7 @@
 // Engine Arithmetic::kArmNN against numbers measured with Arm NN 20.08 CpuRef
 // (Debian's python3-pyarmnn; not needed here): every operator output of one
-// input, the accuracies it is quoted with, and the reason TFLite's arithmetic
-// differs (docs/dnn.md, "Layer by layer against Arm NN").
+// input, the accuracies it is quoted with, and the reason TFLite's reference
+// kernels' arithmetic differs (docs/dnn.md, "Layer by layer against Arm NN").
 //
 // The checksums below come from
 //   scripts/armnn_reference.py MODEL DATA out.csv [--pixels] --limit 1 --tensors armnn.csv
@@ -45,13 +45,14 @@ Checksum checksum(size_t op, const std::vector<int>& v) {
 }
 
 // Runs the first sample with Arm NN arithmetic and compares every operator
-// output with Arm NN's checksums. TFLite's arithmetic differs from the first
-// operator on and agrees only on the operators in `tflite_agrees`.
+// output with Arm NN's checksums. The arithmetic of TFLite's reference kernels
+// differs from the first operator on and agrees only on the operators in
+// `tflite_agrees`.
 void check_against_armnn(const char* model_path, const char* data, engine::InputEncoding enc,
                          const std::vector<Checksum>& armnn, const std::set<size_t>& tflite_agrees) {
   auto model = load(model_path);
   const engine::Engine emulated(model, engine::Kernels::kFast, engine::Arithmetic::kArmNN);
-  const engine::Engine tflite_exact(model);
+  const engine::Engine tflite_exact(model, engine::Kernels::kFast, engine::Arithmetic::kTFLiteReference);
   const engine::Dataset ds = engine::load_dataset(test::data_path(data));
   const auto x = engine::load_input(ds.samples.at(0), model->input(), enc, engine::Resize::kBilinear);
   engine::Workspace a, t;
@@ -90,8 +91,8 @@ TEST(ArmnnArithmetic, EveryDscnnTensorMatchesArmNN) {
                       {12});
 }
 
-// Why the first CONV_2D differs (from identical inputs): TFLite's
-// MultiplyByQuantizedMultiplier rounds twice (SaturatingRoundingDoublingHighMul
+// Why the first CONV_2D of TFLite's reference kernels differs (from identical
+// inputs): their MultiplyByQuantizedMultiplier rounds twice (SaturatingRoundingDoublingHighMul
 // to an integer of acc * M * 2^r, then RoundingDivideByPOT by 2^r). A value
 // less than 2^-(r+1) below a tie x.5 becomes the tie after the first rounding
 // and is rounded up by the second; Arm NN rounds the float value once, down.
@@ -100,7 +101,7 @@ TEST(ArmnnArithmetic, EveryDscnnTensorMatchesArmNN) {
 TEST(ArmnnArithmetic, FirstConvDiffersExactlyWhereTfliteRoundsTwice) {
   auto model = load(test::kResnet8Model);
   const engine::Engine emulated(model, engine::Kernels::kFast, engine::Arithmetic::kArmNN);
-  const engine::Engine tflite_exact(model, engine::Kernels::kReference);
+  const engine::Engine tflite_exact(model, engine::Kernels::kReference, engine::Arithmetic::kTFLiteReference);
   const engine::Dataset ds = engine::load_dataset(test::data_path(test::kResnet8Data));
   const tflite::Operator& conv = model->operators.at(0);
   const tflite::Tensor& in = model->tensor(conv.inputs[0]);
@@ -156,7 +157,7 @@ TEST(ArmnnArithmetic, ReproducesArmNNResNet8Accuracy) {
   o.jobs = 2;
   const engine::InferResult r = engine::evaluate(e, engine::load_dataset(test::data_path(test::kResnet8Data)), o);
   EXPECT_EQ(r.samples, 200u);
-  EXPECT_EQ(r.top1, 170u);  // 85.0 %; TFLite arithmetic: 173
+  EXPECT_EQ(r.top1, 170u);  // 85.0 %; TFLite: 170 too; TFLite's reference kernels: 173
   // Arm NN's output for the third image (felis_domesticus_s_000074.bin).
   EXPECT_EQ(r.outputs.at(2), (std::vector<int>{-128, -128, -128, -89, -123, -73, -63, -36, -128, -128}));
 }
@@ -168,7 +169,7 @@ TEST(ArmnnArithmetic, ReproducesArmNNDscnnAccuracy) {
   o.jobs = 2;
   const engine::InferResult r = engine::evaluate(e, engine::load_dataset(test::data_path(test::kDscnnData)), o);
   EXPECT_EQ(r.samples, 1000u);
-  EXPECT_EQ(r.top1, 902u);  // 90.2 %; TFLite arithmetic: 901
+  EXPECT_EQ(r.top1, 902u);  // 90.2 %; TFLite: 902 too; TFLite's reference kernels: 901
 }
 
 TEST(ArmnnArithmetic, ObserverNeedsTfliteArithmetic) {

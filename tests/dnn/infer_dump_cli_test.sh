@@ -26,15 +26,20 @@ awk -F, 'NF != 5 { print "bad line " NR; exit 1 } $2 == 0 && split($5, v, " ") !
 [ "$(awk -F, '$2 == 12 { print $5 }' "$tmp/tflite.csv")" = "$(cut -d, -f4 "$tmp/out.csv")" ] \
   || fail "output tensor differs from --outputs"
 
-# compare_tensors.py: identical dumps -> 0; TFLite vs Arm NN arithmetic -> 1,
-# first difference at the first operator (docs/dnn.md).
+# compare_tensors.py: identical dumps -> 0; TFLite's reference kernels vs Arm
+# NN arithmetic -> 1, first difference at the first operator (docs/dnn.md).
 python3 "$SCRIPTS/compare_tensors.py" "$tmp/tflite.csv" "$tmp/tflite.csv" > "$tmp/same.txt" || fail "identical dumps"
 grep -q "identical" "$tmp/same.txt" || fail "identical: $(cat "$tmp/same.txt")"
 "$VOSA" infer-dump -m "$MODEL" -d "$SET" -n 2 -o "$tmp/armnn.csv" --arithmetic armnn > /dev/null 2>&1 \
   || fail "armnn dump"
-python3 "$SCRIPTS/compare_tensors.py" "$tmp/tflite.csv" "$tmp/armnn.csv" > "$tmp/diff.txt"
-[ $? = 1 ] || fail "TFLite vs Arm NN arithmetic should differ: $(cat "$tmp/diff.txt")"
+"$VOSA" infer-dump -m "$MODEL" -d "$SET" -n 2 -o "$tmp/reference.csv" --arithmetic tflite-reference > "$tmp/log" 2>&1 \
+  || fail "tflite-reference dump"
+grep -q 'tflite-reference arithmetic: top-1' "$tmp/log" || fail "tflite-reference label: $(cat "$tmp/log")"
+python3 "$SCRIPTS/compare_tensors.py" "$tmp/reference.csv" "$tmp/armnn.csv" > "$tmp/diff.txt"
+[ $? = 1 ] || fail "TFLite reference kernels vs Arm NN arithmetic should differ: $(cat "$tmp/diff.txt")"
 [ "$(grep -c 'first difference at op 0' "$tmp/diff.txt")" = 2 ] || fail "first difference: $(cat "$tmp/diff.txt")"
+python3 "$SCRIPTS/compare_tensors.py" "$tmp/reference.csv" "$tmp/tflite.csv" > /dev/null
+[ $? = 1 ] || fail "tflite and tflite-reference arithmetic should differ"
 python3 "$SCRIPTS/compare_tensors.py" "$tmp/tflite.csv" "$tmp/missing.csv" > /dev/null 2>&1
 [ $? = 2 ] || fail "compare_tensors.py on a missing file should exit 2"
 
@@ -50,7 +55,7 @@ expect_error() {  # expect_error PATTERN ARGS...
   grep -q -- "$pattern" <<<"$out" || fail "message for '$*' lacks '$pattern': $out"
 }
 expect_error "unknown operator 'FOO'" -m "$MODEL" -d "$SET" --armnn-ops FOO
-expect_error "excludes" -m "$MODEL" -d "$SET" --armnn-ops CONV_2D --arithmetic armnn
+expect_error "--armnn-ops: give --arithmetic tflite or tflite-reference" -m "$MODEL" -d "$SET" --armnn-ops CONV_2D --arithmetic armnn
 expect_error "missing.tflite" -m "$tmp/missing.tflite" -d "$SET"
 expect_error "limit" -m "$MODEL" -d "$SET" -n -1
 expect_error "cannot write" -m "$MODEL" -d "$SET" -o "$tmp/no/such/dir/t.csv"

@@ -59,6 +59,40 @@ TEST(QuantMath, MultiplyByQuantizedMultiplierRoundsTwice) {
   EXPECT_EQ(quant::multiply_by_quantized_multiplier(1000, 1610612736, -3), 94);  // 1000 * 0.75 / 8 = 93.75
 }
 
+// XNNPACK's fp32 requantization (the TFLite runtime's): one rounding of the
+// float product, ties to even, clamp before the zero point.
+TEST(QuantMath, Fp32RequantizationRoundsOnceTiesToEven) {
+  EXPECT_EQ(quant::requantize_fp32(5, 0.5f, 0, -128, 127), 2);    // 2.5 -> 2
+  EXPECT_EQ(quant::requantize_fp32(7, 0.5f, 0, -128, 127), 4);    // 3.5 -> 4
+  EXPECT_EQ(quant::requantize_fp32(-5, 0.5f, 0, -128, 127), -2);  // -2.5 -> -2
+  EXPECT_EQ(quant::requantize_fp32(3, 0.25f, 10, -128, 127), 11);  // 0.75 -> 1, + 10
+  EXPECT_EQ(quant::requantize_fp32(1000, 1.0f, -128, -128, 127), 127);
+  EXPECT_EQ(quant::requantize_fp32(-1000, 1.0f, -128, -128, 127), -128);
+  EXPECT_EQ(quant::requantize_fp32(std::numeric_limits<int32_t>::max(), 1.0f, 0, -128, 127), 127);
+  // The double-rounding window of the reference kernels (docs/dnn.md): acc
+  // 3894 with ResNet-8's first multiplier is 16.49911, one rounding gives 16.
+  EXPECT_EQ(quant::requantize_fp32(3894, 16.49911f / 3894, 0, -128, 127), 16);
+}
+
+// XNNPACK's int8 ADD parameters and kernel on hand-computed values.
+TEST(QuantMath, XnnpackAddSharesOneShift) {
+  // a_scale/out = 0.75 (exponent -1), b_scale/out = 0.25: shift = 20 - (-1) = 21.
+  const quant::XnnpackAdd p = quant::xnnpack_add_params(0.75f, 0.25f, 1.0f, 0, 0);
+  EXPECT_EQ(p.shift, 21);
+  EXPECT_EQ(p.a_multiplier, 3 << 19);  // 0.75 * 2^21
+  EXPECT_EQ(p.b_multiplier, 1 << 19);
+  EXPECT_EQ(p.bias, 1 << 20);  // rounding only
+  EXPECT_EQ(quant::xnnpack_add(10, 10, p, 0, -128, 127), 10);  // 7.5 + 2.5
+  EXPECT_EQ(quant::xnnpack_add(1, 1, p, 5, -128, 127), 6);     // 1.0 + 5
+  EXPECT_EQ(quant::xnnpack_add(1, 0, p, 0, -128, 127), 1);     // 0.75 -> 1
+  EXPECT_EQ(quant::xnnpack_add(-1, -1, p, 0, -128, 127), -1);  // -1.0
+  EXPECT_EQ(quant::xnnpack_add(-2, 0, p, 0, -128, 127), -1);   // -1.5 -> -1: ties toward +infinity
+  EXPECT_EQ(quant::xnnpack_add(127, 127, p, 100, -128, 127), 127);
+  // Zero points enter through the bias.
+  const quant::XnnpackAdd z = quant::xnnpack_add_params(0.75f, 0.25f, 1.0f, -3, 4);
+  EXPECT_EQ(quant::xnnpack_add(-3 + 10, 4 + 10, z, 0, -128, 127), 10);
+}
+
 TEST(QuantMath, FixedPointExpAndReciprocalApproximateTheRealFunctions) {
   EXPECT_EQ(quant::exp_on_negative_values(0, 5), std::numeric_limits<int32_t>::max());
   for (double x : {-0.1, -0.25, -1.0, -2.5, -7.0, -15.0}) {
@@ -135,4 +169,38 @@ TEST(FastKernels, SimdRequantizationMatchesScalarIncludingExtremes) {
       const int32_t v = quant::multiply_by_quantized_multiplier(acc[static_cast<size_t>(i) * n + j], m.multiplier, m.shift) - 3;
       ASSERT_EQ(out[static_cast<size_t>(i) * n + j], std::min(127, std::max(-128, v))) << "row " << i << " col " << j;
     }
+}
+
+// The AVX2 fp32 requantization (the TFLite runtime's) against the scalar one,
+// ties and the extremes of int32 included.
+TEST(FastKernels, SimdFp32RequantizationMatchesScalarIncludingExtremes) {
+  std::mt19937 rng(12);
+  const int n = 37;
+  engine::ChannelRequant q;
+  q.fp32 = true;
+  std::uniform_real_distribution<float> scale(1e-6f, 3.0f);
+  for (int j = 0; j < n; ++j) q.scale.push_back(j == 0 ? 0.5f : scale(rng));  // channel 0: exact ties
+  q.multiplier.assign(n, 0);
+  q.left_shift.assign(n, 0);
+  q.right_shift.assign(n, 0);
+  std::vector<int32_t> acc;
+  std::uniform_int_distribution<int32_t> small(-(1 << 24), 1 << 24);
+  for (int i = 0; i < 40 * n; ++i) acc.push_back(i % n == 0 ? (i / n) * 2 + 1 - 40 : small(rng));
+  for (int j = 0; j < n; ++j) {
+    acc[static_cast<size_t>(n + j)] = std::numeric_limits<int32_t>::min();
+    acc[static_cast<size_t>(2 * n + j)] = std::numeric_limits<int32_t>::max();
+  }
+  const int rows = static_cast<int>(acc.size()) / n;
+  for (bool avx2 : {true, false}) {
+    engine::set_avx2_enabled(avx2);
+    std::vector<int8_t> out(acc.size());
+    engine::fast::requantize(acc.data(), rows, n, n, q, -3, -128, 127, out.data());
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < n; ++j) {
+        const size_t k = static_cast<size_t>(i) * n + j;
+        ASSERT_EQ(out[k], quant::requantize_fp32(acc[k], q.scale[static_cast<size_t>(j)], -3, -128, 127))
+            << "avx2 " << avx2 << " row " << i << " col " << j;
+      }
+  }
+  engine::set_avx2_enabled(true);
 }

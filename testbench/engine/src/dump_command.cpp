@@ -103,20 +103,24 @@ void add_infer_dump_command(CLI::App& app) {
                   "CSV of every sample's output tensor: file,label,prediction,values (as vosa infer --outputs)");
   add_engine_input_options(cmd, opt->input);
   cmd->add_option("--arithmetic", opt->arithmetic,
-                  "tflite: TFLite's reference int8 kernels, bit-exact (default); armnn: Arm NN 20.08 CpuRef's "
-                  "float arithmetic (dequantize, compute in float, requantize)")
-      ->check(CLI::IsMember({"tflite", "armnn"}));
+                  "tflite: the TFLite runtime's int8 arithmetic, bit-exact (default); tflite-reference: TFLite's "
+                  "reference kernels (double rounding); armnn: Arm NN 20.08 CpuRef's float arithmetic (dequantize, "
+                  "compute in float, requantize)")
+      ->check(CLI::IsMember({"tflite", "tflite-reference", "armnn"}));
   cmd->add_option("--armnn-ops", opt->armnn_ops,
-                  "with --arithmetic tflite: run these operator types (comma-separated TFLite names, e.g. "
-                  "CONV_2D,ADD, or all) with Arm NN's arithmetic, the rest with TFLite's")
-      ->excludes(cmd->get_option("--arithmetic"));
+                  "run these operator types (comma-separated TFLite names, e.g. CONV_2D,ADD, or all) with Arm NN's "
+                  "arithmetic, the rest with --arithmetic tflite or tflite-reference");
   cmd->add_flag("--isolate", opt->isolate,
                 "per operator: run Arm NN's arithmetic through the network and count the output values TFLite's "
                 "arithmetic computes differently from the same (Arm NN's) inputs");
   cmd->callback([opt]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
     const Kernels kernels = opt->input.kernel_path();
-    const Engine tflite_engine(model, kernels, Arithmetic::kTFLite);
+    // The integer arithmetic (TFLite's) that --armnn-ops and --isolate compare with.
+    const Arithmetic chosen = parse_arithmetic(opt->arithmetic);
+    if (chosen == Arithmetic::kArmNN && !opt->armnn_ops.empty())
+      throw std::runtime_error("--armnn-ops: give --arithmetic tflite or tflite-reference for the other operators");
+    const Engine tflite_engine(model, kernels, chosen == Arithmetic::kArmNN ? Arithmetic::kTFLite : chosen);
     const Engine armnn_engine(model, kernels, Arithmetic::kArmNN);
     const std::set<tflite::OpType> armnn_ops =
         opt->arithmetic == "armnn" ? parse_op_types("all") : parse_op_types(opt->armnn_ops);
@@ -183,8 +187,8 @@ void add_infer_dump_command(CLI::App& app) {
     finish(csv, partial, opt->out);
     finish(outputs_csv, outputs_partial, opt->outputs_csv);
     std::string mode = opt->isolate || opt->arithmetic == "armnn" ? "armnn"
-                       : armnn_ops.empty()                        ? "tflite"
-                                                                  : "tflite with Arm NN " + opt->armnn_ops;
+                       : armnn_ops.empty()                        ? opt->arithmetic
+                                                                  : opt->arithmetic + " with Arm NN " + opt->armnn_ops;
     char line[256];
     std::snprintf(line, sizeof line, "vosa infer-dump: %s arithmetic: top-1 %.1f %% (%zu/%zu)", mode.c_str(),
                   100.0 * static_cast<double>(top1) / static_cast<double>(n), top1, n);

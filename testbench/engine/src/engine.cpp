@@ -44,6 +44,21 @@ int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return std::min(std::max(v, l
 
 }  // namespace
 
+const char* to_string(Arithmetic a) {
+  switch (a) {
+    case Arithmetic::kTFLite: return "tflite";
+    case Arithmetic::kTFLiteReference: return "tflite-reference";
+    case Arithmetic::kArmNN: return "armnn";
+  }
+  return "?";
+}
+
+Arithmetic parse_arithmetic(const std::string& name) {
+  for (Arithmetic a : {Arithmetic::kTFLite, Arithmetic::kTFLiteReference, Arithmetic::kArmNN})
+    if (name == to_string(a)) return a;
+  throw std::runtime_error("--arithmetic: unknown '" + name + "' (known: tflite, tflite-reference, armnn)");
+}
+
 Engine::Engine(std::shared_ptr<const Model> model, Kernels kernels, Arithmetic arithmetic)
     : model_(std::move(model)), kernels_(kernels), arithmetic_(arithmetic) {
   for (size_t i = 0; i < model_->operators.size(); ++i) prepare(model_->operators[i], i);
@@ -101,11 +116,13 @@ void Engine::prepare(const Operator& op, size_t index) {
         const Tensor& b = m.tensor(op.inputs[2]);
         std::memcpy(p.bias.data(), b.data.data(), p.bias.size() * sizeof(int32_t));
       }
-      // Requantization multipliers. Conv/depthwise: per channel, computed in
-      // double from each scale (TFLite's PopulateConvolutionQuantizationParams).
+      // Requantization constants of both TFLite arithmetics. kTFLite: XNNPACK's
+      // float scale. kTFLiteReference: conv/depthwise per channel, computed in
+      // double from each scale (TFLite's PopulateConvolutionQuantizationParams);
       // FC: TFLite multiplies the two float scales in float first.
       for (int c = 0; c < g.out_c; ++c) {
         const float ws = w.scale.size() == 1 ? w.scale[0] : w.scale[static_cast<size_t>(c)];
+        p.channel_scale.push_back(quant::xnnpack_conv_scale(in.scale0(), ws, out.scale0()));
         double real;
         if (op.type == OpType::kFullyConnected && w.scale.size() == 1) {
           const double product = static_cast<double>(in.scale0() * ws);
@@ -124,6 +141,8 @@ void Engine::prepare(const Operator& op, size_t index) {
         p.correction_padded = p.correction;
         p.correction_padded.resize(static_cast<size_t>(p.packed.n_padded), 0);
       }
+      p.requant.fp32 = arithmetic_ == Arithmetic::kTFLite;
+      p.requant.scale = p.channel_scale;
       for (const quant::QuantizedMultiplier& q : p.channel_multiplier) {
         p.requant.multiplier.push_back(q.multiplier);
         p.requant.left_shift.push_back(q.shift > 0 ? q.shift : 0);
@@ -134,6 +153,7 @@ void Engine::prepare(const Operator& op, size_t index) {
       p.requant.multiplier.resize(padded, 0);
       p.requant.left_shift.resize(padded, 0);
       p.requant.right_shift.resize(padded, 0);
+      p.requant.scale.resize(padded, 0.0f);
       break;
     }
     case OpType::kAdd: {
@@ -154,6 +174,8 @@ void Engine::prepare(const Operator& op, size_t index) {
       p.input1_multiplier = quant::quantize_multiplier(real1);
       p.input2_multiplier = quant::quantize_multiplier(real2);
       p.output_multiplier = quant::quantize_multiplier(real_out);
+      p.xnnpack_add =
+          quant::xnnpack_add_params(in.scale0(), in2.scale0(), out.scale0(), in.zero_point0(), in2.zero_point0());
       activation_range(op.activation, out, &p.activation_min, &p.activation_max);
       break;
     }
@@ -196,6 +218,8 @@ void Engine::prepare(const Operator& op, size_t index) {
       p.requant_multiplier =
           quant::quantize_multiplier(static_cast<double>(in.scale0()) / static_cast<double>(out.scale0()));
       p.input_zero_point = in.zero_point0();
+      // XNNPACK's global average pooling: one float scale for the sum.
+      p.mean_scale = in.scale0() / (out.scale0() * static_cast<float>(in.dim(1) * in.dim(2)));
       break;
     }
     case OpType::kReshape:
@@ -219,6 +243,12 @@ void Engine::prepare(const Operator& op, size_t index) {
                                         static_cast<double>(int64_t{1} << (31 - kScaledDiffIntegerBits)) /
                                         static_cast<double>(int64_t{1} << q.shift);
       p.softmax_diff_min = -static_cast<int32_t>(std::floor(max_input_rescaled));
+      // TFLite's builtin int8 SOFTMAX (optimized_ops::PopulateSoftmaxLookupTable):
+      // table[255 - v] = expf(-in_scale * beta * v).
+      const float table_scale = -in.scale0() * op.softmax_beta;
+      p.softmax_exp_table.assign(256, 0.0f);
+      for (int v = 0; v <= 255; ++v) p.softmax_exp_table[static_cast<size_t>(255 - v)] = std::exp(table_scale * static_cast<float>(v));
+      p.softmax_output_scale = out.scale0();
       if (in.num_elements() != out.num_elements()) fail("output size differs from input");
       break;
     }
@@ -375,6 +405,11 @@ void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const Accumulat
     for (int r = 0; r < g.rows(); ++r)
       for (int c = 0; c < g.out_c; ++c) {
         const size_t i = static_cast<size_t>(r) * g.out_c + c;
+        if (p.requant.fp32) {
+          out[i] = static_cast<int8_t>(quant::requantize_fp32(acc[i], p.channel_scale[static_cast<size_t>(c)],
+                                                              p.output_zero_point, p.activation_min, p.activation_max));
+          continue;
+        }
         const quant::QuantizedMultiplier& q = p.channel_multiplier[static_cast<size_t>(c)];
         const int32_t v = quant::multiply_by_quantized_multiplier(acc[i], q.multiplier, q.shift) + p.output_zero_point;
         out[i] = static_cast<int8_t>(clamp(v, p.activation_min, p.activation_max));
@@ -414,6 +449,12 @@ void Engine::run_add(const PreparedOp& p, Workspace& ws) const {
   const int8_t* b = reinterpret_cast<const int8_t*>(data_of(p.op->inputs[1], ws));
   int8_t* out = reinterpret_cast<int8_t*>(output_of(p, ws));
   const size_t n = model_->tensor(p.op->outputs[0]).num_elements();
+  if (arithmetic_ == Arithmetic::kTFLite) {  // one loop for both kernel paths
+    for (size_t i = 0; i < n; ++i)
+      out[i] = static_cast<int8_t>(
+          quant::xnnpack_add(a[i], b[i], p.xnnpack_add, p.output_zero_point, p.activation_min, p.activation_max));
+    return;
+  }
   if (kernels_ == Kernels::kFast) {
     fast::add(a, b, n, p, out);
     return;
@@ -469,6 +510,11 @@ void Engine::run_mean(const PreparedOp& p, Workspace& ws) const {
     for (int d = 0; d < c; ++d) {
       int32_t acc = 0;
       for (int i = 0; i < count; ++i) acc += in[(static_cast<size_t>(b) * count + i) * c + d] - p.input_zero_point;
+      if (arithmetic_ == Arithmetic::kTFLite) {
+        out[static_cast<size_t>(b) * c + d] =
+            static_cast<int8_t>(quant::requantize_fp32(acc, p.mean_scale, p.output_zero_point, -128, 127));
+        continue;
+      }
       acc = quant::multiply_by_quantized_multiplier(acc, p.requant_multiplier.multiplier, p.requant_multiplier.shift);
       acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
       acc += p.output_zero_point;
@@ -484,6 +530,24 @@ void Engine::run_softmax(const PreparedOp& p, Workspace& ws) const {
   int8_t* out = reinterpret_cast<int8_t*>(output_of(p, ws));
   const int depth = t.shape.empty() ? 1 : t.shape.back();
   const size_t rows = t.num_elements() / static_cast<size_t>(depth);
+  if (arithmetic_ == Arithmetic::kTFLite) {
+    // TFLite's builtin kernel (optimized_ops::Softmax with the float table):
+    // float sum in input order, one reciprocal, std::round to the output.
+    for (size_t r = 0; r < rows; ++r) {
+      const int8_t* x = in + r * static_cast<size_t>(depth);
+      int8_t* y = out + r * static_cast<size_t>(depth);
+      const int32_t max_in_row = *std::max_element(x, x + depth);
+      const float* table = p.softmax_exp_table.data() + (255 - max_in_row);
+      float sum_exp = 0.0f;
+      for (int c = 0; c < depth; ++c) sum_exp += table[x[c]];
+      const float inv_sum_exp = 1.0f / (sum_exp * p.softmax_output_scale);
+      for (int c = 0; c < depth; ++c) {
+        const int32_t q = static_cast<int32_t>(std::round(table[x[c]] * inv_sum_exp)) + p.output_zero_point;
+        y[c] = static_cast<int8_t>(clamp(q, -128, 127));
+      }
+    }
+    return;
+  }
   auto scaled_exp = [&](int32_t diff) {
     const int32_t rescaled = quant::saturating_rounding_doubling_high_mul(
         static_cast<int32_t>(static_cast<uint32_t>(diff) << p.softmax_input_left_shift), p.softmax_input_multiplier);
@@ -570,7 +634,7 @@ void Engine::run_operator(size_t index, Workspace& ws, const AccumulatorObserver
     return;
   }
   if (arithmetic_ == Arithmetic::kArmNN) {
-    if (observer) throw std::logic_error("accumulator observers need Arithmetic::kTFLite (integer accumulators)");
+    if (observer) throw std::logic_error("accumulator observers need integer accumulators (not Arithmetic::kArmNN)");
     run_armnn(p, ws);
     return;
   }

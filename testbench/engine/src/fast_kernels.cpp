@@ -49,6 +49,18 @@ __attribute__((target("avx2"))) void requantize_row_avx2(const int32_t* acc, int
   for (; j < n; ++j) out[j] = requantize_one(acc[j], mult[j], left[j], right[j], zp, lo, hi);
 }
 
+__attribute__((target("avx2"))) void requantize_row_fp32_avx2(const int32_t* acc, int n, const float* scale,
+                                                              int32_t zp, int32_t lo, int32_t hi, int8_t* out) {
+  const __m256i vzp = _mm256_set1_epi32(zp);
+  const __m256 vlo = _mm256_set1_ps(static_cast<float>(lo - zp)), vhi = _mm256_set1_ps(static_cast<float>(hi - zp));
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + j));
+    simd::store_int8x8(simd::requantize_fp32(x, _mm256_loadu_ps(scale + j), vlo, vhi, vzp), out + j);
+  }
+  for (; j < n; ++j) out[j] = static_cast<int8_t>(quant::requantize_fp32(acc[j], scale[j], zp, lo, hi));
+}
+
 // TFLite's int8 ADD for 8 lanes at a time (uniform parameters).
 __attribute__((target("avx2"))) void add_avx2(const int8_t* a, const int8_t* b, size_t n, const PreparedOp& p,
                                               int8_t* out) {
@@ -135,7 +147,14 @@ void requantize(const int32_t* acc, int rows, int n, int stride, const ChannelRe
   for (int i = 0; i < rows; ++i) {
     const int32_t* a = acc + static_cast<size_t>(i) * stride;
     int8_t* o = out + static_cast<size_t>(i) * n;
-    if (avx2) {
+    if (q.fp32) {
+      if (avx2) {
+        requantize_row_fp32_avx2(a, n, q.scale.data(), zero_point, lo, hi, o);
+      } else {
+        for (int j = 0; j < n; ++j)
+          o[j] = static_cast<int8_t>(quant::requantize_fp32(a[j], q.scale[static_cast<size_t>(j)], zero_point, lo, hi));
+      }
+    } else if (avx2) {
       requantize_row_avx2(a, n, q.multiplier.data(), q.left_shift.data(), q.right_shift.data(), zero_point, lo, hi, o);
     } else {
       for (int j = 0; j < n; ++j)

@@ -9,7 +9,8 @@ namespace vosa::engine::fast {
 // (rows x out_c).
 void depthwise(const PreparedOp& p, const int8_t* input, int32_t* acc);
 
-// out[i][j] = clamp(MBQM(acc[i][j]) + zp) for j < n, acc rows `stride` apart.
+// out[i][j] = clamp(requantized acc[i][j] + zp) for j < n, acc rows `stride`
+// apart, with the fp32 scale or the fixed-point multiplier of q.
 void requantize(const int32_t* acc, int rows, int n, int stride, const ChannelRequant& q, int32_t zero_point,
                 int32_t lo, int32_t hi, int8_t* out);
 
@@ -24,7 +25,7 @@ struct RequantEpilogue {
 };
 void gemm_requantize(const int16_t* a, int m, const PackedWeights& w, const int32_t* init, const RequantEpilogue& ep);
 
-// TFLite's int8 ADD (same shapes), elementwise.
+// TFLite's reference int8 ADD (same shapes), elementwise.
 void add(const int8_t* a, const int8_t* b, size_t n, const PreparedOp& p, int8_t* out);
 
 }  // namespace vosa::engine::fast

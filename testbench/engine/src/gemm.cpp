@@ -77,10 +77,16 @@ __attribute__((target("avx2"))) void tile(const int16_t* a, int kp, const int16_
     const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.multiplier.data() + col));
     const __m256i ls = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.left_shift.data() + col));
     const __m256i rs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q.right_shift.data() + col));
+    const __m256 scale = q.fp32 ? _mm256_loadu_ps(q.scale.data() + col) : _mm256_setzero_ps();
+    const __m256 lo_f = _mm256_set1_ps(static_cast<float>(ep->lo - ep->zero_point));
+    const __m256 hi_f = _mm256_set1_ps(static_cast<float>(ep->hi - ep->zero_point));
     for (int r = 0; r < MR; ++r) {
-      const __m256i v = _mm256_min_epi32(
-          _mm256_max_epi32(_mm256_add_epi32(simd::multiply_by_quantized_multiplier(acc[r][h], m, ls, rs), vzp), vlo),
-          vhi);
+      const __m256i v =
+          q.fp32 ? simd::requantize_fp32(acc[r][h], scale, lo_f, hi_f, vzp)
+                 : _mm256_min_epi32(
+                       _mm256_max_epi32(
+                           _mm256_add_epi32(simd::multiply_by_quantized_multiplier(acc[r][h], m, ls, rs), vzp), vlo),
+                       vhi);
       int8_t* dst = ep->out + static_cast<size_t>(row0 + r) * ep->n + col;
       if (col + 8 <= ep->n) {
         simd::store_int8x8(v, dst);

@@ -212,6 +212,35 @@ void run_with_faults(const Engine& engine, const Dataset& data, const InferOptio
   }
 }
 
+// Writes the first `n` samples' input tensors, as the engine gets them (JPEGs
+// decoded and resized), to `directory` as .bin files with a y_labels.csv, so
+// another runtime (scripts/tflite_runner.js) can be fed the same tensors.
+// Writes into directory.partial and renames it; refuses an existing directory.
+void save_inputs(const Engine& engine, const Dataset& data, const InferOptions& io, const std::string& directory) {
+  namespace fs = std::filesystem;
+  if (fs::exists(directory)) throw std::runtime_error("--save-inputs: " + directory + " exists; give a new directory");
+  const std::string partial = directory + ".partial";
+  fs::remove_all(partial);
+  fs::create_directories(partial);
+  const size_t n = io.limit ? std::min(io.limit, data.samples.size()) : data.samples.size();
+  const size_t classes = engine.model().output().num_elements();
+  std::ofstream labels(partial + "/y_labels.csv");
+  for (size_t i = 0; i < n; ++i) {
+    const Sample& s = data.samples[i];
+    const std::vector<uint8_t> x = load_input(s, engine.model().input(), io.encoding, io.resize);
+    char name[32];
+    std::snprintf(name, sizeof name, "%06zu_", i);  // sample order; keeps equal base names apart
+    const std::string file = name + fs::path(s.path).stem().string() + ".bin";
+    std::ofstream bin(partial + "/" + file, std::ios::binary);
+    bin.write(reinterpret_cast<const char*>(x.data()), static_cast<std::streamsize>(x.size()));
+    if (!bin) throw std::runtime_error("--save-inputs: cannot write " + partial + "/" + file);
+    labels << file << "," << classes << "," << s.label << "\n";
+  }
+  labels.close();
+  if (!labels) throw std::runtime_error("--save-inputs: cannot write " + partial + "/y_labels.csv");
+  fs::rename(partial, directory);
+}
+
 }  // namespace
 
 void add_engine_input_options(CLI::App* cmd, EngineInputOptions& options) {
@@ -239,13 +268,14 @@ void add_infer_command(CLI::App& app) {
     std::string trace_array = "16x16";
     size_t trace_records = 100000;
     std::string outputs_csv;
+    std::string save_inputs;
   };
   auto opt = std::make_shared<Options>();
   auto faults = std::make_shared<FaultOptions>();
   auto* cmd = app.add_subcommand(
       "infer",
-      "Run an int8 TFLite classifier bit-exactly (TFLite reference-kernel arithmetic) over a labelled\n"
-      "data set and print top-1 / top-5 accuracy and throughput. DATA holds y_labels.csv (raw .bin\n"
+      "Run an int8 TFLite classifier bit-exactly (the TFLite runtime's arithmetic, checked tensor by tensor\n"
+      "against TFLite itself) over a labelled data set and print top-1 / top-5 accuracy and throughput. DATA holds y_labels.csv (raw .bin\n"
       "tensors) or dataset_1001.txt (JPEGs). See docs/dnn.md. With --config and --errmodel (or --settings):\n"
       "the same inputs with PE timing errors injected; clean vs faulty top-1 and the paired loss (docs/inject.md).");
   cmd->add_option("-m,--model", opt->model, "model (.tflite, int8)")->required();
@@ -255,13 +285,17 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("-j,--jobs", opt->jobs, "worker threads")->check(CLI::Range(1, 256));
   add_engine_input_options(cmd, opt->input);
   cmd->add_option("--arithmetic", opt->arithmetic,
-                  "tflite: TFLite's reference int8 kernels, bit-exact (default); armnn: Arm NN 20.08 CpuRef's "
-                  "float arithmetic, which the models' quoted accuracies were measured with (docs/dnn.md)")
-      ->check(CLI::IsMember({"tflite", "armnn"}));
+                  "tflite: the TFLite runtime's int8 arithmetic (XNNPACK + builtin kernels), bit-exact (default); "
+                  "tflite-reference: TFLite's reference int8 kernels (double-rounding fixed point, as TFLite Micro); "
+                  "armnn: Arm NN 20.08 CpuRef's float arithmetic (docs/dnn.md)")
+      ->check(CLI::IsMember({"tflite", "tflite-reference", "armnn"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "print only the summary line");
   cmd->add_option("--outputs", opt->outputs_csv,
                   "also write every sample's output tensor to this CSV: file,label,prediction,values (space-separated), "
                   "e.g. to compare with another engine");
+  cmd->add_option("--save-inputs", opt->save_inputs,
+                  "also write the input tensors the engine gets (JPEGs decoded and resized) to this new directory "
+                  "as .bin files with y_labels.csv, e.g. to feed scripts/tflite_runner.js the same tensors");
   cmd->add_option("--trace-dir", opt->trace_dir,
                   "also write, for the first sample, one operand trace (*.vtrace) per conv/depthwise/FC layer: "
                   "what PE --trace-pe of a --trace-array weight-stationary array sees");
@@ -296,8 +330,7 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--json", faults->json, "also write the faulty evaluation's numbers to this JSON file");
   cmd->callback([opt, faults]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
-    const Engine engine(model, opt->input.kernel_path(),
-                        opt->arithmetic == "armnn" ? Arithmetic::kArmNN : Arithmetic::kTFLite);
+    const Engine engine(model, opt->input.kernel_path(), parse_arithmetic(opt->arithmetic));
     const Dataset data = load_dataset(opt->data);
     InferOptions io;
     io.limit = opt->limit;
@@ -323,7 +356,7 @@ void add_infer_command(CLI::App& app) {
       std::cout << "vosa infer: " << opt->model << ": " << model->operators.size() << " operators, "
                 << engine.macs_per_inference() << " MACs per inference; " << opt->input.kernels << " kernels"
                 << (opt->input.kernels == "fast" ? (gemm_uses_avx2() ? " (AVX2)" : " (scalar)") : "")
-                << (opt->arithmetic == "armnn" ? ", Arm NN CpuRef float arithmetic" : "") << ", " << io.jobs
+                << ", " << opt->arithmetic << " arithmetic, " << io.jobs
                 << " thread(s)\n";
     }
     // CPU time as well as wall time: on a shared machine the threads may get
@@ -335,6 +368,7 @@ void add_infer_command(CLI::App& app) {
              1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
     };
     const double cpu0 = cpu_seconds();
+    if (!opt->save_inputs.empty()) save_inputs(engine, data, io, opt->save_inputs);
     const InferResult r = evaluate(engine, data, io);
     const double cpu = cpu_seconds() - cpu0;
     char line[640];

@@ -1,5 +1,5 @@
-// AVX2 form of TFLite's MultiplyByQuantizedMultiplier for 8 int32 lanes
-// (internal to vosa_engine; scalar reference: vosa/quant_math.hpp).
+// AVX2 forms of the requantizations of vosa/quant_math.hpp for 8 int32 lanes
+// (internal to vosa_engine; the scalar functions there are the reference).
 #pragma once
 
 #include <immintrin.h>
@@ -33,6 +33,17 @@ __attribute__((target("avx2"))) inline __m256i multiply_by_quantized_multiplier(
       _mm256_add_epi32(_mm256_srli_epi32(mask, 1), _mm256_and_si256(_mm256_cmpgt_epi32(zero, q), one));
   return _mm256_add_epi32(_mm256_srav_epi32(q, rs),
                           _mm256_and_si256(_mm256_cmpgt_epi32(remainder, threshold), one));
+}
+
+// quant::requantize_fp32 for 8 lanes, without the final clamp (the result is
+// already inside [lo, hi]): int32 -> float, times the scale, clamped to the
+// bounds less the zero point, rounded to nearest even (vcvtps2dq under the
+// default MXCSR rounding), plus the zero point.
+__attribute__((target("avx2"))) inline __m256i requantize_fp32(__m256i x, __m256 scale, __m256 lo_less_zp,
+                                                               __m256 hi_less_zp, __m256i zero_point) {
+  __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(x), scale);
+  v = _mm256_min_ps(_mm256_max_ps(v, lo_less_zp), hi_less_zp);
+  return _mm256_add_epi32(_mm256_cvtps_epi32(v), zero_point);
 }
 
 // 8 int32 lanes (already clamped to int8) to 8 bytes.

@@ -68,7 +68,7 @@ std::uint64_t FaultyEvalResult::cycles() const {
 FaultEvaluator::FaultEvaluator(const engine::Engine& engine, const engine::Dataset& data,
                                const engine::InferOptions& options)
     : engine_(engine), options_(options) {
-  if (engine.arithmetic() != engine::Arithmetic::kTFLite)
+  if (engine.arithmetic() == engine::Arithmetic::kArmNN)
     throw InjectError("error injection needs the engine's TFLite integer arithmetic (the array's accumulators)");
   const std::size_t n = options.limit ? std::min(options.limit, data.samples.size()) : data.samples.size();
   if (n == 0) throw InjectError(data.directory + ": no samples");

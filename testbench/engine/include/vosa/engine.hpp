@@ -1,7 +1,8 @@
-// Bit-exact int8 inference engine: reproduces TFLite's reference kernels'
-// integer arithmetic (per-channel requantization, activation clamps, ADD,
+// Bit-exact int8 inference engine: reproduces the integer arithmetic of the
+// TFLite runtime (per-channel requantization, activation clamps, ADD,
 // AVERAGE_POOL_2D, MEAN, SOFTMAX, QUANTIZE) for the operators of
-// vosa/tflite_model.hpp.
+// vosa/tflite_model.hpp, checked tensor by tensor against TFLite itself
+// (docs/dnn.md, "Bit-exact with TFLite").
 //
 // Two kernel paths compute the same integers:
 //   Kernels::kReference  plain loops shaped like TFLite's reference kernels
@@ -27,13 +28,28 @@ namespace vosa::engine {
 enum class Kernels { kFast, kReference };
 
 // Whose arithmetic the engine reproduces.
-//   kTFLite  TFLite's reference int8 kernels, bit-exact (integer accumulation,
-//            fixed-point requantization); the default and the only mode the
-//            array, the traces and the accumulator observer exist for.
-//   kArmNN   Arm NN 20.08 CpuRef's float arithmetic (dequantize, compute in
-//            float, round to the output scale), to reproduce the accuracies
-//            quoted with it (docs/dnn.md). One scalar path; `Kernels` is ignored.
-enum class Arithmetic { kTFLite, kArmNN };
+//   kTFLite           the TFLite runtime as it runs int8 models (TFLite 2.x
+//                     interpreter with its default XNNPACK delegate): conv,
+//                     depthwise, FC, ADD and MEAN in XNNPACK's arithmetic
+//                     (single rounding of acc * scale in float), AVERAGE_POOL_2D,
+//                     SOFTMAX (float exp table) and QUANTIZE in TFLite's
+//                     builtin kernels. Bit-exact with TFLite on every tensor of
+//                     the three staged models (tests/dnn/tflite_golden_test.sh).
+//                     The default.
+//   kTFLiteReference  TFLite's reference int8 kernels (kernels/internal/
+//                     reference/, as TFLite Micro runs them): double-rounding
+//                     fixed-point requantization, the fixed-point SOFTMAX.
+//   kArmNN            Arm NN 20.08 CpuRef's float arithmetic (dequantize, compute
+//                     in float, round to the output scale), to reproduce the
+//                     accuracies quoted with it (docs/dnn.md). One scalar path;
+//                     `Kernels` is ignored.
+// The array, the traces and the accumulator observer need integer
+// accumulators: kTFLite or kTFLiteReference.
+enum class Arithmetic { kTFLite, kTFLiteReference, kArmNN };
+
+// The --arithmetic names: tflite, tflite-reference, armnn.
+const char* to_string(Arithmetic a);
+Arithmetic parse_arithmetic(const std::string& name);
 
 // Weights of a conv/FC layer for the fast GEMM: k-pairs interleaved across
 // 16-column panels, data[((k / 2) * n_padded + j) * 2 + k % 2] = w[j][k],
@@ -46,9 +62,13 @@ struct PackedWeights {
 };
 PackedWeights pack_weights(const int8_t* w_rows, int n, int k);  // w_rows: n x k
 
-// Per-channel requantization constants in the form the SIMD loop wants.
+// Per-channel requantization constants in the form the SIMD loop wants,
+// padded like the accumulators: a float scale (fp32 = true, Arithmetic::kTFLite)
+// or a fixed-point multiplier and shifts (kTFLiteReference).
 struct ChannelRequant {
-  std::vector<int32_t> multiplier, left_shift, right_shift;  // padded like the accumulators
+  bool fp32 = false;
+  std::vector<float> scale;
+  std::vector<int32_t> multiplier, left_shift, right_shift;
 };
 
 // Per-operator constants computed once (TFLite's Prepare step).
@@ -59,7 +79,8 @@ struct PreparedOp {
   lowering::ConvGeometry geometry;
   std::vector<int32_t> correction;  // bias - zp_in * sum(w), per output channel
   std::vector<int32_t> bias;        // raw bias (reference path)
-  std::vector<quant::QuantizedMultiplier> channel_multiplier;
+  std::vector<quant::QuantizedMultiplier> channel_multiplier;  // kTFLiteReference
+  std::vector<float> channel_scale;                             // kTFLite
   PackedWeights packed;                   // fast path, conv/FC
   std::vector<int16_t> depthwise_weights;  // fast path, depthwise: [taps][out_c]
   std::vector<int32_t> correction_padded;  // correction, zero-padded to packed.n_padded
@@ -71,13 +92,17 @@ struct PreparedOp {
   // ADD
   int32_t input1_offset = 0, input2_offset = 0;
   int left_shift = 20;
-  quant::QuantizedMultiplier input1_multiplier, input2_multiplier, output_multiplier;
+  quant::QuantizedMultiplier input1_multiplier, input2_multiplier, output_multiplier;  // kTFLiteReference
+  quant::XnnpackAdd xnnpack_add;                                                       // kTFLite
   // SOFTMAX
   int32_t softmax_input_multiplier = 0;
   int softmax_input_left_shift = 0;
   int32_t softmax_diff_min = 0;
+  std::vector<float> softmax_exp_table;  // kTFLite: exp(-in_scale * beta * (255 - i))
+  float softmax_output_scale = 0;
   // MEAN / QUANTIZE
   quant::QuantizedMultiplier requant_multiplier;
+  float mean_scale = 0;  // kTFLite MEAN: in_scale / (out_scale * count)
   int32_t input_zero_point = 0;
 };
 
@@ -109,7 +134,8 @@ class Engine {
   int64_t macs_per_inference() const;
 
   // Runs one input (the input tensor's raw bytes); returns the output
-  // tensor's raw bytes (int8 or uint8). An observer needs Arithmetic::kTFLite.
+  // tensor's raw bytes (int8 or uint8). An observer needs integer
+  // accumulators (not Arithmetic::kArmNN).
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, Workspace& ws,
                            const AccumulatorObserver& observer = nullptr) const;
 

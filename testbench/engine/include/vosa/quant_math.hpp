@@ -1,9 +1,14 @@
-// Fixed-point arithmetic of TFLite's reference int8 kernels, reimplemented
-// for vosa from their documented semantics (TFLite quantization_util /
-// kernels/internal/common.h and gemmlowp's fixedpoint.h): the double-rounding
-// MultiplyByQuantizedMultiplier, QuantizeMultiplier, and the Q-format exp and
-// reciprocal used by the int8 SOFTMAX. Every function here must match TFLite
-// bit for bit; tests/dnn checks them on hand-computed values.
+// Requantization arithmetic of the TFLite runtime, reimplemented for vosa from
+// the kernels' source (docs/dnn.md, "Bit-exact with TFLite"):
+//  - what the TFLite runtime runs int8 convolutions, FC, ADD and MEAN with
+//    (its XNNPACK delegate): single rounding in float (requantize_fp32,
+//    XnnpackAdd);
+//  - what TFLite's *reference* int8 kernels compute (kernels/internal/common.h
+//    and gemmlowp's fixedpoint.h): the double-rounding
+//    MultiplyByQuantizedMultiplier, QuantizeMultiplier, and the Q-format exp
+//    and reciprocal of their int8 SOFTMAX (Arithmetic::kTFLiteReference).
+// Every function here must match its source bit for bit; tests/dnn checks
+// them on hand-computed values.
 #pragma once
 
 #include <algorithm>
@@ -157,6 +162,52 @@ inline int32_t get_reciprocal(int32_t x, int integer_digits, int* num_bits_over_
   const int32_t shifted_sum_minus_one =
       static_cast<int32_t>((static_cast<uint32_t>(x) << headroom_plus_one) - (uint32_t{1} << 31));
   return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+}
+
+// --- XNNPACK's int8 kernels (the TFLite runtime's default delegate) --------
+
+// XNNPACK's "fp32" requantization: acc * scale in float (one rounding of the
+// product to float), clamped to the output range less the zero point, rounded
+// to nearest with ties to even (lrintf / the magic-bias trick), plus the zero
+// point. lo and hi are the clamp bounds in the output's quantized domain.
+inline int32_t requantize_fp32(int32_t acc, float scale, int32_t zero_point, int32_t lo, int32_t hi) {
+  float v = static_cast<float>(acc) * scale;
+  v = std::min(std::max(v, static_cast<float>(lo - zero_point)), static_cast<float>(hi - zero_point));
+  return static_cast<int32_t>(std::nearbyint(v)) + zero_point;
+}
+
+// XNNPACK's requantization scale of a convolution / FC channel: computed in
+// float, in this order (xnn_create_convolution2d_nhwc_qs8_qc8w).
+inline float xnnpack_conv_scale(float input_scale, float weight_scale, float output_scale) {
+  return input_scale * weight_scale / output_scale;
+}
+
+// XNNPACK's int8 ADD (xnn_init_qs8_add_minmax_scalar_params and the scalar
+// vadd kernel): both inputs scaled by 21-bit integer multipliers sharing one
+// shift, summed in int32 with a rounding bias, shifted once.
+struct XnnpackAdd {
+  int32_t a_multiplier = 0, b_multiplier = 0, bias = 0;
+  int shift = 0;
+};
+
+inline XnnpackAdd xnnpack_add_params(float a_scale, float b_scale, float output_scale, int32_t a_zero_point,
+                                     int32_t b_zero_point) {
+  const float a_output_scale = a_scale / output_scale;
+  const float b_output_scale = b_scale / output_scale;
+  const float max_output_scale = std::max(a_output_scale, b_output_scale);
+  int exponent = 0;
+  std::frexp(max_output_scale, &exponent);  // max = f * 2^exponent, f in [0.5, 1)
+  XnnpackAdd p;
+  p.shift = 20 - (exponent - 1);           // 20 multiplier bits below the leading one
+  p.a_multiplier = static_cast<int32_t>(std::nearbyint(std::ldexp(a_output_scale, p.shift)));
+  p.b_multiplier = static_cast<int32_t>(std::nearbyint(std::ldexp(b_output_scale, p.shift)));
+  p.bias = (int32_t{1} << (p.shift - 1)) - p.a_multiplier * a_zero_point - p.b_multiplier * b_zero_point;
+  return p;
+}
+
+inline int32_t xnnpack_add(int32_t a, int32_t b, const XnnpackAdd& p, int32_t zero_point, int32_t lo, int32_t hi) {
+  const int32_t acc = p.bias + a * p.a_multiplier + b * p.b_multiplier;
+  return std::min(std::max((acc >> p.shift) + zero_point, lo), hi);
 }
 
 }  // namespace vosa::quant
