@@ -45,5 +45,6 @@ for corner in $corners; do
   echo "$options" > "$stamp"
 done
 "$VOSA" errmodel-merge "${parts[@]}" --out "$OUT/errmodel.json"
-"$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv"
-log "wrote $OUT/errmodel.json and $OUT/errmodel.csv"
+"$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv" --values "$OUT/errmodel_values.csv" \
+  --patterns "$OUT/errmodel_patterns.csv"
+log "wrote $OUT/errmodel.json and $OUT/errmodel{,_values,_patterns}.csv"

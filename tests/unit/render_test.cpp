@@ -78,22 +78,51 @@ TEST(GenerateDesign, EveryFileHasHeaderAndManifestDescribesTop) {
   EXPECT_TRUE(found_top);
 }
 
-TEST(WriteFilesAtomically, ReplacesDirectoryAndLeavesNoStaging) {
+TEST(WriteFilesAtomically, ReplacesOnlyItsOwnOutputAndLeavesNoStaging) {
   const fs::path dir = fs::temp_directory_path() / "vosa_render_test_out";
   fs::remove_all(dir);
-  fs::create_directories(dir / "stale");
-  vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+  const std::string manifest = R"({"generator": {"name": "vosa"}, "config_hash": "h1", "files": ["a/b.txt"]})";
+  vosa::write_files_atomically({{"a/b.txt", "hello"}, {"manifest.json", manifest}}, dir.string());
   EXPECT_TRUE(fs::exists(dir / "a/b.txt"));
-  EXPECT_FALSE(fs::exists(dir / "stale"));
-  EXPECT_FALSE(fs::exists(dir.string() + ".partial"));
+  for (const auto& e : fs::directory_iterator(dir.parent_path()))
+    EXPECT_EQ(e.path().filename().string().find("vosa_render_test_out.vosa-partial"), std::string::npos);
   // Rewriting identical content leaves the files untouched (make relies on it).
   const auto before = fs::last_write_time(dir / "a/b.txt");
-  vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+  EXPECT_EQ(vosa::write_files_atomically({{"a/b.txt", "hello"}, {"manifest.json", manifest}}, dir.string()).outcome,
+            vosa::WriteResult::kUnchanged);
   EXPECT_EQ(before, fs::last_write_time(dir / "a/b.txt"));
-  vosa::write_files_atomically({{"a/b.txt", "changed"}}, dir.string());
-  std::ifstream in(dir / "a/b.txt");
+  // An earlier vosa output (every file in its manifest) is replaced, and said so.
+  const auto replaced = vosa::write_files_atomically({{"a/c.txt", "changed"}}, dir.string());
+  EXPECT_EQ(replaced.outcome, vosa::WriteResult::kReplaced);
+  EXPECT_EQ(replaced.previous_config_hash, "h1");
+  EXPECT_FALSE(fs::exists(dir / "a/b.txt"));
+  std::ifstream in(dir / "a/c.txt");
   std::string text;
   std::getline(in, text);
   EXPECT_EQ(text, "changed");
+  fs::remove_all(dir);
+}
+
+// A folder with files vosa did not write is never deleted (issue 11, point 1).
+TEST(WriteFilesAtomically, RefusesFolderWithForeignFiles) {
+  const fs::path dir = fs::temp_directory_path() / "vosa_render_test_foreign";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "notes.txt") << "mine";
+  std::ofstream(dir / "sub/y.v") << "module y; endmodule";
+  try {
+    vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+    ADD_FAILURE() << "a folder with foreign files was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("notes.txt, sub/y.v"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  EXPECT_TRUE(fs::exists(dir / "sub/y.v"));
+  EXPECT_FALSE(fs::exists(dir / "a"));
+  // An earlier vosa output with a user's file added is refused as well.
+  const std::string manifest = R"({"generator": {"name": "vosa"}, "config_hash": "h1", "files": []})";
+  std::ofstream(dir / "manifest.json") << manifest;
+  EXPECT_THROW(vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string()), std::runtime_error);
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
   fs::remove_all(dir);
 }
