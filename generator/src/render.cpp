@@ -93,12 +93,19 @@ namespace {
 // header can never miss a parameter the config has.
 std::string parameter_summary(const ArrayConfig& c) {
   std::ostringstream s;
-  const nlohmann::json canonical = to_json(c);
-  for (auto it = canonical.begin(); it != canonical.end(); ++it) {
-    s << (it == canonical.begin() ? "" : " ") << it.key() << "=";
-    if (it->is_string()) s << it->get<std::string>();
-    else s << it->dump();
-  }
+  nlohmann::json rest = to_json(c);
+  auto print = [&](const std::string& key) {
+    const auto it = rest.find(key);
+    if (it == rest.end()) return;
+    s << (s.tellp() > 0 ? " " : "") << key << "=" << (it->is_string() ? it->get<std::string>() : it->dump());
+    rest.erase(it);
+  };
+  for (const char* key : {"rows", "cols", "act_bits", "weight_bits", "acc_bits", "signed", "dataflow",
+                          "clock_period_ns"})
+    print(key);
+  std::vector<std::string> others;  // razor, islands, and any field added later
+  for (auto it = rest.begin(); it != rest.end(); ++it) others.push_back(it.key());
+  for (const auto& key : others) print(key);
   return s.str();
 }
 

@@ -126,3 +126,40 @@ TEST(WriteFilesAtomically, RefusesFolderWithForeignFiles) {
   EXPECT_TRUE(fs::exists(dir / "notes.txt"));
   fs::remove_all(dir);
 }
+
+// Every emitted file's `parameters:` header names every config field,
+// Razor and islands included (issue 11, point 9).
+TEST(GenerateDesign, HeaderListsRazorAndIslandParameters) {
+  const auto c = vosa::parse_config(
+      nlohmann::json::parse(R"({"rows": 2, "cols": 4, "razor": {"top_k": 3, "shadow_delay": 0.3, "policy": "drop"},
+                               "islands": {"columns": [[0, 1], [2, 3]], "levels": 3, "settle_cycles": 7,
+                                           "voltages": [1.4, 1.6, 1.8]}})"),
+      "t");
+  for (const auto& f : vosa::generate_design(c)) {
+    if (f.path == "manifest.json") continue;
+    const auto line_start = f.content.find("parameters: ");
+    ASSERT_NE(line_start, std::string::npos) << f.path;
+    const std::string line = f.content.substr(line_start, f.content.find('\n', line_start) - line_start);
+    for (const char* want : {"rows=2 cols=4 ", "razor={\"bits\":[", "\"policy\":\"drop\"", "\"shadow_delay\":0.3",
+                             "islands={", "\"columns\":[[0,1],[2,3]]", "\"levels\":3", "\"settle_cycles\":7",
+                             "\"voltages\":[1.4,1.6,1.8]", "\"window\":1024"})
+      EXPECT_NE(line.find(want), std::string::npos) << f.path << ": " << line << " lacks " << want;
+  }
+}
+
+// A Razor design's constraints declare the shadow clock with its delay and
+// Razor's timing exception (issue 11, point 4; OpenSTA check: rtl.razor_sdc_opensta).
+TEST(GenerateDesign, RazorSdcDeclaresShadowClock) {
+  const auto c = vosa::parse_config(
+      nlohmann::json::parse(R"({"rows": 2, "cols": 2, "clock_period_ns": 8, "razor": {"top_k": 2, "shadow_delay": 0.25}})"),
+      "t");
+  for (const auto& f : vosa::generate_design(c)) {
+    if (f.path != "constraints.sdc") continue;
+    EXPECT_NE(f.content.find("create_clock -name clk_shadow -period 8 -waveform {2 6} [get_ports clk_shadow_i]"),
+              std::string::npos)
+        << f.content;
+    EXPECT_NE(f.content.find("set_multicycle_path -setup 2 -from [get_clocks clk] -to [get_clocks clk_shadow]"),
+              std::string::npos);
+    EXPECT_NE(f.content.find("[get_ports {clk_i clk_shadow_i}]"), std::string::npos);
+  }
+}

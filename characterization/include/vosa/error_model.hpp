@@ -220,6 +220,14 @@ struct ErrorModelPoint {
   }
 };
 
+// How far a requested operating point may lie from a characterized one
+// (ErrorModel::nearest). The defaults are the injector's (vosa infer
+// --errmodel): points are characterized corners, never interpolated.
+struct ErrorModelTolerance {
+  double voltage_v = 0.005;  // |V - point's V|
+  double period_rel = 1e-3;  // |T - point's T| / T
+};
+
 class ErrorModel {
  public:
   int schema_version = 0;
@@ -327,13 +335,7 @@ class ErrorModel {
     return out;
   }
 
-  // How far a requested operating point may lie from a characterized one.
-  // The defaults are the injector's (vosa infer --errmodel): points are
-  // characterized corners, never interpolated.
-  struct Tolerance {
-    double voltage_v = 0.005;    // |V - point's V|
-    double period_rel = 1e-3;    // |T - point's T| / T
-  };
+  using Tolerance = ErrorModelTolerance;
 
   // The closest point to (voltage, period) and how far it is; the caller
   // decides whether that is close enough.
