@@ -10,7 +10,9 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
-P         := $(BUILD)/$(CONFIG_NAME)/$(PDK)
+# FLOW_DIR: the Makefile's flow_dir (config, PDK and sweep keyed); scripts
+# that run this file directly give BUILD and CONFIG_NAME instead.
+P         := $(or $(FLOW_DIR),$(BUILD)/$(CONFIG_NAME)/$(PDK))
 PDK_CACHE := $(BUILD)/pdk
 MANIFEST  := $(DESIGN_DIR)/manifest.json
 NETLIST   := $(P)/synth/pe_netlist.v
@@ -26,10 +28,11 @@ endif
 SIGNOFF  := $(shell $(VOSA) pdk get --pdk $(PDK) signoff_corner)
 comma := ,
 space := $(subst ,, )
-# Space- or comma-separated, like VOLTAGES.
+# Space- or comma-separated, both lists.
 CORNERS  := $(subst $(comma),$(space),$(REQUESTED_CORNERS))
+VOLTAGE_LIST := $(subst $(space),$(comma),$(strip $(subst $(comma),$(space),$(VOLTAGES))))
 ifneq ($(strip $(VOLTAGES)),)
-CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGES) 2>$(BUILD)/.pdk_error || echo FAILED)
+CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGE_LIST) 2>$(BUILD)/.pdk_error || echo FAILED)
 ifneq ($(filter FAILED,$(CORNERS)),)
 $(error $(shell cat $(BUILD)/.pdk_error))
 endif
@@ -154,8 +157,9 @@ validate-vmodel: $(V)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).pat
 # the benchmark and area figures. ARRAY_CONFIG picks the array.
 ARRAY_CONFIG ?= $(ROOT)/flow/configs/array_16x16.json
 ARRAY_NAME   := $(basename $(notdir $(ARRAY_CONFIG)))
-A            := $(BUILD)/$(ARRAY_NAME)/$(PDK)/synth_array
-ARRAY_DESIGN := $(BUILD)/$(ARRAY_NAME)/design
+ARRAY_DIR    ?= $(BUILD)/$(ARRAY_NAME)
+A            := $(ARRAY_DIR)/$(PDK)/synth_array
+ARRAY_DESIGN := $(ARRAY_DIR)/design
 
 $(A)/inputs.sha: FORCE
 	@mkdir -p $(A)
