@@ -19,6 +19,10 @@ PDK           ?= osu018
 VOSA_DATA_DIR ?= $(abspath $(ROOT)/../shared)
 export VOSA_DATA_DIR
 JOBS          ?= $(shell nproc)
+# V=1: show every command and make's own messages; quiet otherwise.
+V             ?=
+Q              = $(if $(filter-out 0,$(V)),,@)
+MAKEFLAGS     += $(if $(filter-out 0,$(V)),,--no-print-directory)
 
 BUILD         ?= build
 VOSA          := $(BUILD)/vosa
@@ -55,32 +59,34 @@ help:
 	@echo "vosa make targets:"
 	@echo "  make demo        set up, build, and run the main job on the default array and PDK"
 	@echo "  make test        set up, build, and run every test (CTest)"
-	@echo "  make rtl         generate RTL for CONFIG into build/<config>/design/"
+	@echo "  make rtl         generate RTL for CONFIG into build/<config>-<hash>/design/"
 	@echo "  make sim         Verilator bit-exact GEMM self-check of CONFIG's array (Razor / islands: also"
 	@echo "                   their error-injection and controller checks, docs/razor.md)"
 	@echo "  make bench       every benchmark (results: docs/PERFORMANCE.md)"
 	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays"
 	@echo "  make clean       remove build/"
+	@echo "  make config-dir / flow-dir   print where this CONFIG's (and PDK's, sweep's) results go"
 	@$(MAKE) --no-print-directory help-dnn
 	@$(MAKE) --no-print-directory help-characterize
 	@$(MAKE) --no-print-directory help-flow
 	@$(MAKE) --no-print-directory help-razor
 	@$(MAKE) --no-print-directory help-explore
 	@$(MAKE) --no-print-directory help-validate-errmodel
-	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
+	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR) V=1 (show commands and make's messages)"
+	@echo "List knobs (VOLTAGES, CORNERS, ...) take commas or spaces. Results: build/<config>-<hash>/ (docs/flow.md)"
 
 setup:
-	@VOSA_BUILD_DIR=$(BUILD) scripts/setup.sh
+	@VOSA_BUILD_DIR=$(BUILD) V=$(V) scripts/setup.sh
 
 build: setup
 
 rtl: setup
-	$(VOSA) generate --config $(CONFIG) --out $(DESIGN_DIR)
+	$(Q)$(VOSA) generate --config $(CONFIG) --out $(DESIGN_DIR)
 
 # GEMM check; a Razor / islands design also gets its injection and controller checks.
 sim: rtl
 	@mkdir -p $(SIM_DIR)
-	testbench/run_sim_checks.sh $(DESIGN_DIR) $(SIM_DIR) | tee $(SIM_DIR)/sim_checks.log
+	$(Q)testbench/run_sim_checks.sh $(DESIGN_DIR) $(SIM_DIR) | tee $(SIM_DIR)/sim_checks.log
 
 # The main job on the embedded default (osu018 needs no data beyond Debian's
 # package): RTL, Verilator check, synthesis + per-bit STA + SDF + power at
@@ -90,7 +96,8 @@ DEMO_STEPS := flow-all characterize
 demo: setup rtl sim $(DEMO_STEPS)
 	@VOSA=$(VOSA) scripts/demo_summary.sh $(CONFIG_DIR) $(FLOW_DIR)
 
-test: setup
+test:
+	@VOSA_BUILD_DIR=$(BUILD) V=$(V) VOSA_SETUP_FULL=1 scripts/setup.sh
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: bench-sim bench-dnn bench-flow bench-dta

@@ -74,5 +74,5 @@ help-dnn:
 	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
 	@echo "  make layers      every conv/FC layer of MODEL through CONFIG's array in Verilator, bit-exact"
 	@echo "                   (SETTINGS=schedule.json or ERRMODEL= ISLAND_VOLTAGES=: with injected timing errors)"
-	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md"
+	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md (both: make bench-dnn)"
 	@echo "  DNN knobs: MODEL=resnet8|dscnn|mobilenetv2|file.tflite DATA= N= INPUT_ENCODING= TRACE_PE=r,c"

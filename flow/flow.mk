@@ -50,6 +50,7 @@ help-flow:
 	@echo "                   build/<config>-<hash>/<pdk>[-c<corners>][-v<voltages>][-t<period>ns], docs/flow.md)"
 	@echo "  make sta         per-bit timing of the PE output register at every corner (sta/bit_timing.json)"
 	@echo "  make sdf         SDF per corner (sdf/<corner>.sdf); make power: power/energy.json"
+	@echo "  make flow-all    synth + sta + sdf + power in one go"
 	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16)"
 	@echo "  make validate-vmodel  voltage model held-out-corner check (sky130 ss_n40C 1.40 V)"
 	@echo "  make bench-flow  flow wall time per PDK -> docs/PERFORMANCE.md"
