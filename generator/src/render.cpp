@@ -194,7 +194,7 @@ std::string render_sdc(const ArrayConfig& c) {
   s << header(c, "#", "the array config")
     << "# Clock of the generated array; the flow overrides the period per run.\n"
     << "create_clock -name clk -period " << c.clock_period_ns << " [get_ports clk_i]\n";
-  std::string clock_ports = "clk_i";
+  std::string clock_ports = "clk_i";  // becomes {clk_i clk_shadow_i} with Razor
   if (c.razor.enabled) {
     // Razor: the shadow flops sample on clk_i delayed by shadow_delay x period
     // (the top's clk_shadow_i). Data launched by clk at 0 must reach a shadow
@@ -208,9 +208,9 @@ std::string render_sdc(const ArrayConfig& c) {
       << "create_clock -name clk_shadow -period " << c.clock_period_ns << " -waveform {" << delay << " "
       << delay + c.clock_period_ns / 2.0 << "} [get_ports clk_shadow_i]\n"
       << "set_multicycle_path -setup 2 -from [get_clocks clk] -to [get_clocks clk_shadow]\n";
-    clock_ports += " clk_shadow_i";
+    clock_ports = "{clk_i clk_shadow_i}";
   }
-  s << "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports {" << clock_ports << "}]]\n"
+  s << "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports " << clock_ports << "]]\n"
     << "set_output_delay 0 -clock clk [all_outputs]\n"
     << "# Asynchronous reset: not a timed data path.\n"
     << "set_false_path -from [get_ports rst_ni]\n";
