@@ -19,6 +19,8 @@ NETLIST   := $(P)/synth/pe_netlist.v
 PDK_TCL   := $(P)/pdk.tcl
 FLOW      := $(ROOT)/flow
 PATHS_PER_BIT ?= 5
+# Commands are echoed only with V=1 (their own messages always show).
+Q          = $(if $(filter-out 0,$(V)),,@)
 
 # Fail early, with vosa's message, on an unknown PDK or a broken config.
 PDK_JSON := $(shell $(VOSA) pdk path --pdk $(PDK) 2>$(BUILD)/.pdk_error)
@@ -69,7 +71,7 @@ $(P)/synth/inputs.sha: FORCE
 
 $(PDK_TCL): $(PDK_JSON)
 	@mkdir -p $(dir $@)
-	$(VOSA) pdk tcl --pdk $(PDK) --cache-dir $(PDK_CACHE) > $@.tmp && mv $@.tmp $@
+	$(Q)$(VOSA) pdk tcl --pdk $(PDK) --cache-dir $(PDK_CACHE) > $@.tmp && mv $@.tmp $@
 
 $(NETLIST): $(P)/synth/inputs.sha $(PDK_TCL)
 	@echo "flow: synthesizing $(PE_MODULE) on $(PDK) -> $@ (log: $(P)/synth/synth.log)"
@@ -116,12 +118,12 @@ $(P)/sta/%.paths.tsv $(P)/sdf/%.sdf $(P)/power/%.power.tsv: $(NETLIST) $(P)/sta/
 	$(FLOW)/run_sta.sh $(P)/sta/$*.log $(P)/sta/$*.paths.tsv $(P)/sdf/$*.sdf $(P)/power/$*.power.tsv
 
 $(P)/sta/bit_timing.json: $(PATHS) $(P)/sta/corners.txt $(MANIFEST)
-	$(VOSA) sta-collect --kind timing --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
+	$(Q)$(VOSA) sta-collect --kind timing --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
 	  --corners $(CORNER_LIST) --reports $(P)/sta --period-source "$$(cat $(P)/sta/period_source.txt)" \
 	  --out $@ 2>&1 | tee $(P)/sta/collect.log
 
 $(P)/power/energy.json: $(POWERS) $(P)/sta/corners.txt $(MANIFEST)
-	$(VOSA) sta-collect --kind energy --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
+	$(Q)$(VOSA) sta-collect --kind energy --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
 	  --corners $(CORNER_LIST) --reports $(P)/power --period-source "$$(cat $(P)/sta/period_source.txt)" \
 	  --out $@ 2>&1 | tee $(P)/power/collect.log
 
@@ -135,22 +137,22 @@ VMODEL_HELD ?= ss_n40C_1v40
 VMODEL_FIT  ?= ss_n40C_1v28,ss_n40C_1v35,ss_n40C_1v44,ss_n40C_1v60,ss_n40C_1v76
 VMODEL_LOW  ?= ss_n40C_1v35
 VMODEL_HIGH ?= ss_n40C_1v44
-V := $(P)/vmodel
+VM := $(P)/vmodel
 
-$(V)/$(VMODEL_HELD).model.paths.tsv: $(NETLIST) $(P)/sta/period_ns.txt $(PDK_TCL) $(FLOW)/sta_corner.tcl
-	@mkdir -p $(V)
+$(VM)/$(VMODEL_HELD).model.paths.tsv: $(NETLIST) $(P)/sta/period_ns.txt $(PDK_TCL) $(FLOW)/sta_corner.tcl
+	@mkdir -p $(VM)
 	@echo "flow: voltage model for $(VMODEL_HELD) fitted on $(VMODEL_FIT)"
 	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(VMODEL_HELD) --fit-corners $(VMODEL_FIT) \
 	  --cache-dir $(PDK_CACHE)) && \
 	VOSA_LIBERTY=$$lib VOSA_NETLIST=$(NETLIST) VOSA_TOP=$(PE_MODULE) VOSA_PDK_TCL=$(PDK_TCL) \
 	VOSA_PERIOD_NS=$$(cat $(P)/sta/period_ns.txt) VOSA_CORNER=$(VMODEL_HELD) VOSA_OUTPUT_REG=$(OUTPUT_REG) \
-	VOSA_PATHS_OUT=$@ $(FLOW)/run_sta.sh $(V)/$(VMODEL_HELD).model.log $@
+	VOSA_PATHS_OUT=$@ $(FLOW)/run_sta.sh $(VM)/$(VMODEL_HELD).model.log $@
 
-validate-vmodel: $(V)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).paths.tsv \
+validate-vmodel: $(VM)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).paths.tsv \
     $(P)/sta/$(VMODEL_LOW).paths.tsv $(P)/sta/$(VMODEL_HIGH).paths.tsv
-	$(VOSA) vmodel-compare --pdk $(PDK) --reference $(P)/sta/$(VMODEL_HELD).paths.tsv \
-	  --predicted $(V)/$(VMODEL_HELD).model.paths.tsv --low $(P)/sta/$(VMODEL_LOW).paths.tsv \
-	  --high $(P)/sta/$(VMODEL_HIGH).paths.tsv --out $(V)/validation.json 2>&1 | tee $(V)/validation.log
+	$(Q)$(VOSA) vmodel-compare --pdk $(PDK) --reference $(P)/sta/$(VMODEL_HELD).paths.tsv \
+	  --predicted $(VM)/$(VMODEL_HELD).model.paths.tsv --low $(P)/sta/$(VMODEL_LOW).paths.tsv \
+	  --high $(P)/sta/$(VMODEL_HIGH).paths.tsv --out $(VM)/validation.json 2>&1 | tee $(VM)/validation.log
 
 # ------------------------------------------------- whole-array synthesis
 # The generated top (vosa_top: array, skew and de-skew) synthesized flat, for
