@@ -24,7 +24,7 @@ VALIDATE_DIR        = $(call flow_dir,$(CONFIG),$(VALIDATE_PDK),,$(VALIDATE_VOLT
 .PHONY: validate-errmodel help-validate-errmodel
 
 validate-errmodel: rtl
-	@$(MAKE) --no-print-directory sdf PDK=$(VALIDATE_PDK) VOLTAGES=$(VALIDATE_VOLTAGES) CORNERS=
+	@$(MAKE) --no-print-directory sdf PDK=$(VALIDATE_PDK) VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) CORNERS=
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(VALIDATE_DIR) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) MODEL_FILE=$(MODEL_FILE) DATA=$(DATA) INPUT_ENCODING=$(INPUT_ENCODING) \
 	  TRAIN="$(VALIDATE_TRAIN)" TEST="$(call spaces,$(VALIDATE_TEST))" SEEDS=$(VALIDATE_SEEDS) \

@@ -42,7 +42,9 @@ v=$(m flow-dir PDK=sky130hd VOLTAGES=1.3,1.5)
 corners=$(make --no-print-directory -s -f "$SRC/flow/stages.make" ROOT="$SRC" BUILD="$WORK" VOSA="$VOSA" \
   FLOW_DIR="$WORK/f" PDK=osu018 DESIGN_DIR="$WORK/d" VOLTAGES="1.3 1.5" --eval 'print: ; @echo $(CORNER_LIST)' print)
 [ "$corners" = "typ_1v30,typ_1v50" ] || fail "stages.make VOLTAGES='1.3 1.5' gave '$corners'"
-echo "ok   sweep folders: $v; VOLTAGES/CORNERS take commas or spaces"
+vd() { m --eval 'print-vd: ; @echo $(VALIDATE_DIR) $(call commas,$(VALIDATE_VOLTAGES))' print-vd VALIDATE_VOLTAGES="$1"; }
+[ "$(vd '1.6 1.44')" = "$(vd 1.6,1.44)" ] || fail "VALIDATE_VOLTAGES with spaces: $(vd '1.6 1.44') vs $(vd 1.6,1.44)"
+echo "ok   sweep folders: $v; VOLTAGES/CORNERS/VALIDATE_VOLTAGES take commas or spaces"
 # Every fragment takes its folders from config_dir/flow_dir, none from the bare name.
 if grep -n 'BUILD)/$(CONFIG_NAME)\|BUILD)/$(EXPLORE_NAME)\|BUILD)/$(ARRAY_NAME)' "$SRC/Makefile" "$SRC"/flow/*.mk; then
   fail "a make fragment names build/<config> without the config hash (use config_dir / flow_dir)"
