@@ -18,7 +18,7 @@ FLOW_MAKE = $(MAKE) --no-print-directory -f $(ROOT)/flow/stages.make ROOT=$(ROOT
   VOSA=$(VOSA) CONFIG_NAME=$(CONFIG_NAME) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
   REQUESTED_CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" PERIOD_NS="$(PERIOD_NS)"
 
-.PHONY: synth sta sdf power flow-all synth-array validate-vmodel bench-flow help-flow
+.PHONY: synth sta sdf power flow-all corners synth-array validate-vmodel bench-flow help-flow
 
 synth: rtl
 	@$(FLOW_MAKE) synth
@@ -28,6 +28,9 @@ sdf: rtl
 	@$(FLOW_MAKE) sdf
 power: rtl
 	@$(FLOW_MAKE) power
+# The corners the flow times for PDK, CORNERS and VOLTAGES.
+corners: setup
+	@$(FLOW_MAKE) corners
 # synth + sta + sdf + power in one go
 flow-all: rtl
 	@$(FLOW_MAKE) all
@@ -51,6 +54,7 @@ help-flow:
 	@echo "  make sta         per-bit timing of the PE output register at every corner (sta/bit_timing.json)"
 	@echo "  make sdf         SDF per corner (sdf/<corner>.sdf); make power: power/energy.json"
 	@echo "  make flow-all    synth + sta + sdf + power in one go"
+	@echo "  make corners     print the corners the flow times for PDK, CORNERS= and VOLTAGES="
 	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16)"
 	@echo "  make validate-vmodel  voltage model held-out-corner check (sky130 ss_n40C 1.40 V)"
 	@echo "  make bench-flow  flow wall time per PDK -> docs/PERFORMANCE.md"

@@ -31,16 +31,18 @@ SIGNOFF  := $(shell $(VOSA) pdk get --pdk $(PDK) signoff_corner)
 comma := ,
 space := $(subst ,, )
 # Space- or comma-separated, both lists.
-CORNERS  := $(subst $(comma),$(space),$(REQUESTED_CORNERS))
+# `override`: a CORNERS= given to the top-level make reaches this sub-make as a
+# command-line variable, which would otherwise replace the computed list.
+override CORNERS := $(subst $(comma),$(space),$(REQUESTED_CORNERS))
 VOLTAGE_LIST := $(subst $(space),$(comma),$(strip $(subst $(comma),$(space),$(VOLTAGES))))
 ifneq ($(strip $(VOLTAGES)),)
-CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGE_LIST) 2>$(BUILD)/.pdk_error || echo FAILED)
+override CORNERS := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGE_LIST) 2>$(BUILD)/.pdk_error || echo FAILED)
 ifneq ($(filter FAILED,$(CORNERS)),)
 $(error $(shell cat $(BUILD)/.pdk_error))
 endif
 endif
 ifeq ($(strip $(CORNERS)),)
-CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK))
+override CORNERS := $(shell $(VOSA) pdk corners --pdk $(PDK))
 endif
 CORNER_LIST := $(subst $(space),$(comma),$(strip $(CORNERS)))
 OUTPUT_REG = $(shell sed -n 's/.*"pe_output_register": *"\([^"]*\)".*/\1/p' $(MANIFEST))
@@ -54,7 +56,9 @@ POWERS := $(foreach c,$(CORNERS),$(P)/power/$(c).power.tsv)
 update_if_changed = mkdir -p $(dir $(1)) && printf '%s\n' $(2) > $(1).new && \
   { cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1); }
 
-.PHONY: all synth sta sdf power synth-array validate-vmodel FORCE
+.PHONY: all synth sta sdf power synth-array validate-vmodel corners FORCE
+corners:
+	@echo $(CORNERS)
 all: sta sdf power
 synth: $(NETLIST)
 sta: $(P)/sta/bit_timing.json

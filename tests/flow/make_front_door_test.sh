@@ -42,6 +42,13 @@ v=$(m flow-dir PDK=sky130hd VOLTAGES=1.3,1.5)
 corners=$(make --no-print-directory -s -f "$SRC/flow/stages.make" ROOT="$SRC" BUILD="$WORK" VOSA="$VOSA" \
   FLOW_DIR="$WORK/f" PDK=osu018 DESIGN_DIR="$WORK/d" VOLTAGES="1.3 1.5" --eval 'print: ; @echo $(CORNER_LIST)' print)
 [ "$corners" = "typ_1v30,typ_1v50" ] || fail "stages.make VOLTAGES='1.3 1.5' gave '$corners'"
+# The same through the top-level make, where CORNERS= is a command-line variable of every sub-make.
+for knob in "CORNERS=typ_1v30,typ_1v50" "CORNERS=typ_1v30 typ_1v50" "VOLTAGES=1.3 1.5" "VOLTAGES=1.3,1.5"; do
+  got=$(m -o setup corners "$knob" PDK=osu018) || fail "make corners $knob: $got"
+  [ "$got" = "typ_1v30 typ_1v50" ] || fail "make corners $knob gave '$got'"
+done
+got=$(m -o setup corners VOLTAGES=1.3,1.5 CORNERS= PDK=osu018)  # as make explore calls it
+[ "$got" = "typ_1v30 typ_1v50" ] || fail "make corners VOLTAGES=1.3,1.5 CORNERS= gave '$got'"
 vd() { m --eval 'print-vd: ; @echo $(VALIDATE_DIR) $(call commas,$(VALIDATE_VOLTAGES))' print-vd VALIDATE_VOLTAGES="$1"; }
 [ "$(vd '1.6 1.44')" = "$(vd 1.6,1.44)" ] || fail "VALIDATE_VOLTAGES with spaces: $(vd '1.6 1.44') vs $(vd 1.6,1.44)"
 echo "ok   sweep folders: $v; VOLTAGES/CORNERS/VALIDATE_VOLTAGES take commas or spaces"
