@@ -9,8 +9,48 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Edit distance, for "did you mean" on a mistyped subcommand.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// CLI11 answers an unknown subcommand with "A subcommand is required"; name
+// it instead, with the closest subcommand and the list.
+int unknown_subcommand(CLI::App& app, const std::string& word) {
+  std::string closest, list;
+  std::size_t best = std::string::npos;
+  for (const CLI::App* sub : app.get_subcommands({})) {
+    const std::string& name = sub->get_name();
+    list += (list.empty() ? "" : ", ") + name;
+    const std::size_t d = name.rfind(word, 0) == 0 ? 0 : edit_distance(word, name);
+    if (d < best) best = d, closest = name;
+  }
+  std::cerr << "vosa: error: unknown subcommand '" << word << "'";
+  if (best <= std::max<std::size_t>(2, word.size() / 3)) std::cerr << "; did you mean '" << closest << "'?";
+  std::cerr << "\nSubcommands: " << list << " (vosa --help; vosa <subcommand> --help)\n";
+  return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"vosa: voltage-overscaled systolic arrays -- RTL generator and timing-error "
@@ -23,6 +63,12 @@ int main(int argc, char** argv) {
   vosa::add_flow_commands(app);
   vosa::add_dta_commands(app);
   vosa::explore::add_explore_command(app);
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    const auto subs = app.get_subcommands({});
+    if (std::none_of(subs.begin(), subs.end(), [&](const CLI::App* sub) { return sub->check_name(word); }))
+      return unknown_subcommand(app, word);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

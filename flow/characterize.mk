@@ -1,6 +1,6 @@
 # Timing-error characterization of the PE by gate-level timing simulation
 # (docs/dta.md): one `vosa dta` run per corner on the flow's netlist and SDF,
-# merged into build/<config>/<pdk>/errmodel/errmodel.json (docs/errmodel.md).
+# merged into $(FLOW_DIR)/errmodel/errmodel.json (docs/errmodel.md).
 # Knobs (with the flow's CORNERS= VOLTAGES= PERIOD_NS=):
 #   OPERANDS=uniform:1 | layer:1 | trace:FILE.vtrace   operand stream
 #   DTA_CYCLES=20000        cycles (vector pairs) per corner and period
@@ -18,8 +18,8 @@ DTA_PATTERNS   ?= 16
 .PHONY: characterize bench-dta help-characterize
 
 characterize: sdf
-	@VOSA=$(VOSA) BUILD=$(BUILD) CONFIG_NAME=$(CONFIG_NAME) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
-	  CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" DTA_PERIODS_NS="$(DTA_PERIODS_NS)" \
+	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
+	  CORNERS="$(call spaces,$(CORNERS))" VOLTAGES="$(call commas,$(VOLTAGES))" DTA_PERIODS_NS="$(call commas,$(DTA_PERIODS_NS))" \
 	  OPERANDS="$(OPERANDS)" DTA_CYCLES=$(DTA_CYCLES) DTA_DELAY_MODE=$(DTA_DELAY_MODE) \
 	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) flow/characterize.sh
 

@@ -2,14 +2,15 @@
 # Per-corner dynamic timing analysis of the PE and the merged error model
 # (docs/dta.md, docs/errmodel.md). Called by `make characterize` after the
 # flow has written the netlist and one SDF per corner. Environment:
-#   VOSA BUILD CONFIG_NAME PDK DESIGN_DIR      as in the Makefile
+#   VOSA BUILD PDK DESIGN_DIR                as in the Makefile
+#   FLOW_DIR (the Makefile's; or BUILD/CONFIG_NAME/PDK from CONFIG_NAME)
 #   CORNERS (names) or VOLTAGES (1.3,1.5)      default: the PDK's flow corners
 #   DTA_PERIODS_NS   comma list (default: the flow's period, sta/period_ns.txt)
 #   OPERANDS         uniform:SEED | layer:SEED | trace:FILE
 #   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS DTA_PATTERNS (default 16)
 # A corner is re-simulated only when its inputs or the options change.
 set -euo pipefail
-P="$BUILD/$CONFIG_NAME/$PDK"
+P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
 OUT="$P/errmodel"
 mkdir -p "$OUT/corners"
 log() { echo "characterize: $*"; }
@@ -45,5 +46,6 @@ for corner in $corners; do
   echo "$options" > "$stamp"
 done
 "$VOSA" errmodel-merge "${parts[@]}" --out "$OUT/errmodel.json"
-"$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv"
-log "wrote $OUT/errmodel.json and $OUT/errmodel.csv"
+"$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv" --values "$OUT/errmodel_values.csv" \
+  --patterns "$OUT/errmodel_patterns.csv"
+log "wrote $OUT/errmodel.json and $OUT/errmodel{,_values,_patterns}.csv"

@@ -5,14 +5,15 @@
 #   DATA=<data directory>       (default: the model's folder in $(VOSA_DATA_DIR)/dnn)
 #   N=<inputs>                  make layers: inputs through the array (default 2);
 #                               make infer: 0 = the whole data set (default)
-#   INPUT_ENCODING=raw|pixels   how .bin bytes map onto the input (default per model)
+#   INPUT_ENCODING=auto|raw|pixels  how .bin bytes map onto the input (default: per
+#                               model; auto for a file: vosa infer --help)
 #   TRACE_PE=ROW,COL            make layers: also write per-layer operand traces
-#                               of that PE to build/<config>/layers/traces/
+#                               of that PE to build/<config>-<hash>/layers/traces/
 #   SETTINGS=schedule.json      make layers: inject timing errors as this schedule
 #                               says (per-layer island voltages; docs/inject.md), e.g.
 #                               the one `make explore` chose; or
 #   ERRMODEL=errmodel.json      from this error model at these island voltages
-#   ISLAND_VOLTAGES=V[,V...]    for every layer; then compare with the engine's
+#   ISLAND_VOLTAGES=V[,V...]    for every layer (commas or spaces); then compare with the engine's
 #                               injector on the same inputs (docs/dnn.md)
 MODEL ?= resnet8
 DNN_ROOT := $(VOSA_DATA_DIR)/dnn
@@ -23,16 +24,27 @@ DNN_MODEL_dscnn       := $(DNN_ROOT)/kws_dscnn_speechcommands/model/kws_ref_mode
 DNN_DATA_dscnn        := $(DNN_ROOT)/kws_dscnn_speechcommands/data/kws01
 DNN_MODEL_mobilenetv2 := $(DNN_ROOT)/mobilenetv2_imagenet/model/tf2_mobilenet_v2_1.0_224_ptq.tflite
 DNN_DATA_mobilenetv2  := $(DNN_ROOT)/mobilenetv2_imagenet/data/ILSVRC2012_VAL_SET
+DNN_MODELS    := resnet8 dscnn mobilenetv2
 MODEL_FILE     = $(or $(DNN_MODEL_$(MODEL)),$(MODEL))
+# A target that runs MODEL says so at once when MODEL is neither a known name
+# nor a file, or has no data set, instead of a confusing vosa usage error.
+ifneq ($(filter infer layers explore validate-errmodel bench-infer,$(MAKECMDGOALS)),)
+ifeq ($(DNN_MODEL_$(MODEL))$(wildcard $(MODEL)),)
+$(error MODEL=$(MODEL) is neither a known model ($(DNN_MODELS)) nor a .tflite file)
+endif
+ifeq ($(strip $(or $(DATA),$(DNN_DATA_$(MODEL)))),)
+$(error MODEL=$(MODEL) has no default data set: give DATA=<directory with y_labels.csv or dataset_1001.txt>)
+endif
+endif
 MODEL_NAME     = $(basename $(notdir $(MODEL)))
 DATA          ?= $(DNN_DATA_$(MODEL))
-INPUT_ENCODING ?= $(or $(DNN_ENCODING_$(MODEL)),raw)
+INPUT_ENCODING ?= $(or $(DNN_ENCODING_$(MODEL)),auto)
 TRACE_PE      ?=
 SETTINGS      ?=
 ERRMODEL      ?=
 ISLAND_VOLTAGES ?=
 LAYERS_INJECT = $(or $(SETTINGS),$(ERRMODEL))
-LAYERS_DIR     = $(BUILD)/$(CONFIG_NAME)/layers
+LAYERS_DIR     = $(CONFIG_DIR)/layers
 
 .PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn tflite-golden tflite-runtime
 
@@ -45,7 +57,7 @@ layers: rtl
 	$(if $(LAYERS_INJECT),INJECT=1) testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj$(if $(LAYERS_INJECT),-inject) \
 	  $(BUILD) --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
-	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(ISLAND_VOLTAGES))) \
+	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(call commas,$(ISLAND_VOLTAGES)))) \
 	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
 
 # TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite
@@ -76,5 +88,5 @@ help-dnn:
 	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"
-	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md"
+	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md (both: make bench-dnn)"
 	@echo "  DNN knobs: MODEL=resnet8|dscnn|mobilenetv2|file.tflite DATA= N= INPUT_ENCODING= TRACE_PE=r,c"

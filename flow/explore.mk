@@ -14,9 +14,8 @@
 EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
 EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
 EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
-EXPLORE_PE_CFG   = $(BUILD)/explore_configs/$(EXPLORE_NAME)_pe.json
-EXPLORE_PE_DIR   = $(BUILD)/$(EXPLORE_NAME)_pe/$(EXPLORE_PDK)
-EXPLORE_OUT      = $(BUILD)/$(EXPLORE_NAME)/$(EXPLORE_PDK)/explore/$(MODEL_NAME)
+EXPLORE_PE_CFG   = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_NAME)_pe.json
+EXPLORE_OUT      = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_PDK)/explore/$(MODEL_NAME)
 EXPLORE_VOLTAGES ?= 1.60,1.64,1.68,1.72,1.76
 EXPLORE_OPERANDS ?= trace
 BUDGET           ?= 0.5
@@ -30,24 +29,27 @@ explore: setup
 	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("islands",None); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
 	  $(EXPLORE_CFG) $(EXPLORE_PE_CFG).tmp
 	@cmp -s $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG) && rm $(EXPLORE_PE_CFG).tmp || mv $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG)
-	@operands=uniform:1; patterns=16; \
+	@pe_dir=$$($(MAKE) -s --no-print-directory flow-dir CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
+	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= PERIOD_NS=$(PERIOD_NS)); \
+	operands=uniform:1; patterns=16; \
 	if [ "$(EXPLORE_OPERANDS)" = trace ]; then \
 	  trace=$$(flow/explore_trace.sh $(VOSA) $(EXPLORE_PE_CFG) $(MODEL_FILE) $(DATA) $(INPUT_ENCODING) \
-	    $(EXPLORE_PE_DIR)/traces/$(MODEL_NAME)) || exit 1; \
+	    $$pe_dir/traces/$(MODEL_NAME)) || exit 1; \
 	  operands=trace:$$trace; patterns=4096; \
 	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
-	  VOLTAGES=$(EXPLORE_VOLTAGES) BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns
-	@python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["pdks"][sys.argv[2]]["rows"]; sys.exit(0 if any(x.get("policy")=="drop" for x in r) else 1)' \
+	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns || exit 1; \
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["pdks"][sys.argv[2]]["rows"]; sys.exit(0 if any(x.get("policy")=="drop" for x in r) else 1)' \
 	  $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) 2>/dev/null || \
-	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD)
-	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $(EXPLORE_PE_DIR)/errmodel/errmodel.json \
-	  --energy $(EXPLORE_PE_DIR)/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
-	  --sta $(EXPLORE_PE_DIR)/sta/bit_timing.json \
+	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD) || exit 1; \
+	echo "explore: error model and energy of the PE from $$pe_dir"; \
+	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$pe_dir/errmodel/errmodel.json \
+	  --energy $$pe_dir/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  --sta $$pe_dir/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
 	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) -o $(EXPLORE_OUT) $(EXPLORE_ARGS)
 
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
-	@echo "                   -> build/<config>/<pdk>/explore/<model>/ (points.json, report.md, chosen/)"
+	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>/ (points.json, report.md, chosen/)"
 	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="

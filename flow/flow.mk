@@ -6,16 +6,19 @@
 #   CORNERS="ss_n40C_1v28 ss_n40C_1v30"  corners to time (default: the PDK's
 #            voltage ladder; a non-ladder voltage uses the voltage model)
 #   VOLTAGES=1.30,1.50  the same, by voltage on the default ladder
+#            (both lists take commas or spaces)
+# Results go to $(FLOW_DIR) (Makefile): build/<config>-<hash>/<pdk>, with the
+# sweep knobs appended when given, so a sweep never overwrites another.
 #   PERIOD_NS=  clock period (default: the PE's critical path at the sign-off
 #            corner, rounded up to the next 10 ps)
 CORNERS   ?=
 VOLTAGES  ?=
 PERIOD_NS ?=
 FLOW_MAKE = $(MAKE) --no-print-directory -f $(ROOT)/flow/stages.make ROOT=$(ROOT) BUILD=$(BUILD) \
-  VOSA=$(VOSA) CONFIG_NAME=$(CONFIG_NAME) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
+  VOSA=$(VOSA) CONFIG_NAME=$(CONFIG_NAME) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
   REQUESTED_CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" PERIOD_NS="$(PERIOD_NS)"
 
-.PHONY: synth sta sdf power flow-all synth-array validate-vmodel bench-flow help-flow
+.PHONY: synth sta sdf power flow-all corners synth-array validate-vmodel bench-flow help-flow
 
 synth: rtl
 	@$(FLOW_MAKE) synth
@@ -25,6 +28,9 @@ sdf: rtl
 	@$(FLOW_MAKE) sdf
 power: rtl
 	@$(FLOW_MAKE) power
+# The corners the flow times for PDK, CORNERS and VOLTAGES.
+corners: setup
+	@$(FLOW_MAKE) corners
 # synth + sta + sdf + power in one go
 flow-all: rtl
 	@$(FLOW_MAKE) all
@@ -32,20 +38,23 @@ flow-all: rtl
 # Whole-array synthesis (vosa_top flat) for the benchmark; CONFIG picks the array.
 ARRAY_CONFIG ?= flow/configs/array_16x16.json
 synth-array: setup
-	@$(FLOW_MAKE) synth-array ARRAY_CONFIG=$(ARRAY_CONFIG)
+	@$(FLOW_MAKE) synth-array ARRAY_CONFIG=$(ARRAY_CONFIG) ARRAY_DIR=$(call config_dir,$(ARRAY_CONFIG))
 
 # Voltage model check: fit sky130 ss_n40C without 1.40 V, predict 1.40 V.
 validate-vmodel: rtl
-	@$(FLOW_MAKE) validate-vmodel PDK=sky130hd
+	@$(FLOW_MAKE) validate-vmodel PDK=sky130hd FLOW_DIR=$(call flow_dir,$(CONFIG),sky130hd,$(CORNERS),$(VOLTAGES),$(PERIOD_NS))
 
 # Wall time of the flow per PDK and of a 16x16 array synthesis.
 bench-flow: setup
 	flow/bench_flow.sh $(BUILD)
 
 help-flow:
-	@echo "  make synth       synthesize the PE of CONFIG onto PDK (build/<config>/<pdk>/synth/pe_netlist.v)"
+	@echo "  make synth       synthesize the PE of CONFIG onto PDK (FLOW_DIR/synth/pe_netlist.v; make flow-dir prints FLOW_DIR:"
+	@echo "                   build/<config>-<hash>/<pdk>[-c<corners>][-v<voltages>][-t<period>ns], docs/flow.md)"
 	@echo "  make sta         per-bit timing of the PE output register at every corner (sta/bit_timing.json)"
 	@echo "  make sdf         SDF per corner (sdf/<corner>.sdf); make power: power/energy.json"
+	@echo "  make flow-all    synth + sta + sdf + power in one go"
+	@echo "  make corners     print the corners the flow times for PDK, CORNERS= and VOLTAGES="
 	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16)"
 	@echo "  make validate-vmodel  voltage model held-out-corner check (sky130 ss_n40C 1.40 V)"
 	@echo "  make bench-flow  flow wall time per PDK -> docs/PERFORMANCE.md"

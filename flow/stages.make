@@ -10,13 +10,17 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
-P         := $(BUILD)/$(CONFIG_NAME)/$(PDK)
+# FLOW_DIR: the Makefile's flow_dir (config, PDK and sweep keyed); scripts
+# that run this file directly give BUILD and CONFIG_NAME instead.
+P         := $(or $(FLOW_DIR),$(BUILD)/$(CONFIG_NAME)/$(PDK))
 PDK_CACHE := $(BUILD)/pdk
 MANIFEST  := $(DESIGN_DIR)/manifest.json
 NETLIST   := $(P)/synth/pe_netlist.v
 PDK_TCL   := $(P)/pdk.tcl
 FLOW      := $(ROOT)/flow
 PATHS_PER_BIT ?= 5
+# Commands are echoed only with V=1 (their own messages always show).
+Q          = $(if $(filter-out 0,$(V)),,@)
 
 # Fail early, with vosa's message, on an unknown PDK or a broken config.
 PDK_JSON := $(shell $(VOSA) pdk path --pdk $(PDK) 2>$(BUILD)/.pdk_error)
@@ -26,16 +30,19 @@ endif
 SIGNOFF  := $(shell $(VOSA) pdk get --pdk $(PDK) signoff_corner)
 comma := ,
 space := $(subst ,, )
-# Space- or comma-separated, like VOLTAGES.
-CORNERS  := $(subst $(comma),$(space),$(REQUESTED_CORNERS))
+# Space- or comma-separated, both lists.
+# `override`: a CORNERS= given to the top-level make reaches this sub-make as a
+# command-line variable, which would otherwise replace the computed list.
+override CORNERS := $(subst $(comma),$(space),$(REQUESTED_CORNERS))
+VOLTAGE_LIST := $(subst $(space),$(comma),$(strip $(subst $(comma),$(space),$(VOLTAGES))))
 ifneq ($(strip $(VOLTAGES)),)
-CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGES) 2>$(BUILD)/.pdk_error || echo FAILED)
+override CORNERS := $(shell $(VOSA) pdk corners --pdk $(PDK) --voltages $(VOLTAGE_LIST) 2>$(BUILD)/.pdk_error || echo FAILED)
 ifneq ($(filter FAILED,$(CORNERS)),)
 $(error $(shell cat $(BUILD)/.pdk_error))
 endif
 endif
 ifeq ($(strip $(CORNERS)),)
-CORNERS  := $(shell $(VOSA) pdk corners --pdk $(PDK))
+override CORNERS := $(shell $(VOSA) pdk corners --pdk $(PDK))
 endif
 CORNER_LIST := $(subst $(space),$(comma),$(strip $(CORNERS)))
 OUTPUT_REG = $(shell sed -n 's/.*"pe_output_register": *"\([^"]*\)".*/\1/p' $(MANIFEST))
@@ -49,7 +56,9 @@ POWERS := $(foreach c,$(CORNERS),$(P)/power/$(c).power.tsv)
 update_if_changed = mkdir -p $(dir $(1)) && printf '%s\n' $(2) > $(1).new && \
   { cmp -s $(1).new $(1) && rm $(1).new || mv $(1).new $(1); }
 
-.PHONY: all synth sta sdf power synth-array validate-vmodel FORCE
+.PHONY: all synth sta sdf power synth-array validate-vmodel corners FORCE
+corners:
+	@echo $(CORNERS)
 all: sta sdf power
 synth: $(NETLIST)
 sta: $(P)/sta/bit_timing.json
@@ -66,7 +75,7 @@ $(P)/synth/inputs.sha: FORCE
 
 $(PDK_TCL): $(PDK_JSON)
 	@mkdir -p $(dir $@)
-	$(VOSA) pdk tcl --pdk $(PDK) --cache-dir $(PDK_CACHE) > $@.tmp && mv $@.tmp $@
+	$(Q)$(VOSA) pdk tcl --pdk $(PDK) --cache-dir $(PDK_CACHE) > $@.tmp && mv $@.tmp $@
 
 $(NETLIST): $(P)/synth/inputs.sha $(PDK_TCL)
 	@echo "flow: synthesizing $(PE_MODULE) on $(PDK) -> $@ (log: $(P)/synth/synth.log)"
@@ -113,12 +122,12 @@ $(P)/sta/%.paths.tsv $(P)/sdf/%.sdf $(P)/power/%.power.tsv: $(NETLIST) $(P)/sta/
 	$(FLOW)/run_sta.sh $(P)/sta/$*.log $(P)/sta/$*.paths.tsv $(P)/sdf/$*.sdf $(P)/power/$*.power.tsv
 
 $(P)/sta/bit_timing.json: $(PATHS) $(P)/sta/corners.txt $(MANIFEST)
-	$(VOSA) sta-collect --kind timing --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
+	$(Q)$(VOSA) sta-collect --kind timing --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
 	  --corners $(CORNER_LIST) --reports $(P)/sta --period-source "$$(cat $(P)/sta/period_source.txt)" \
 	  --out $@ 2>&1 | tee $(P)/sta/collect.log
 
 $(P)/power/energy.json: $(POWERS) $(P)/sta/corners.txt $(MANIFEST)
-	$(VOSA) sta-collect --kind energy --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
+	$(Q)$(VOSA) sta-collect --kind energy --pdk $(PDK) --manifest $(MANIFEST) --netlist $(NETLIST) \
 	  --corners $(CORNER_LIST) --reports $(P)/power --period-source "$$(cat $(P)/sta/period_source.txt)" \
 	  --out $@ 2>&1 | tee $(P)/power/collect.log
 
@@ -132,30 +141,31 @@ VMODEL_HELD ?= ss_n40C_1v40
 VMODEL_FIT  ?= ss_n40C_1v28,ss_n40C_1v35,ss_n40C_1v44,ss_n40C_1v60,ss_n40C_1v76
 VMODEL_LOW  ?= ss_n40C_1v35
 VMODEL_HIGH ?= ss_n40C_1v44
-V := $(P)/vmodel
+VM := $(P)/vmodel
 
-$(V)/$(VMODEL_HELD).model.paths.tsv: $(NETLIST) $(P)/sta/period_ns.txt $(PDK_TCL) $(FLOW)/sta_corner.tcl
-	@mkdir -p $(V)
+$(VM)/$(VMODEL_HELD).model.paths.tsv: $(NETLIST) $(P)/sta/period_ns.txt $(PDK_TCL) $(FLOW)/sta_corner.tcl
+	@mkdir -p $(VM)
 	@echo "flow: voltage model for $(VMODEL_HELD) fitted on $(VMODEL_FIT)"
 	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(VMODEL_HELD) --fit-corners $(VMODEL_FIT) \
 	  --cache-dir $(PDK_CACHE)) && \
 	VOSA_LIBERTY=$$lib VOSA_NETLIST=$(NETLIST) VOSA_TOP=$(PE_MODULE) VOSA_PDK_TCL=$(PDK_TCL) \
 	VOSA_PERIOD_NS=$$(cat $(P)/sta/period_ns.txt) VOSA_CORNER=$(VMODEL_HELD) VOSA_OUTPUT_REG=$(OUTPUT_REG) \
-	VOSA_PATHS_OUT=$@ $(FLOW)/run_sta.sh $(V)/$(VMODEL_HELD).model.log $@
+	VOSA_PATHS_OUT=$@ $(FLOW)/run_sta.sh $(VM)/$(VMODEL_HELD).model.log $@
 
-validate-vmodel: $(V)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).paths.tsv \
+validate-vmodel: $(VM)/$(VMODEL_HELD).model.paths.tsv $(P)/sta/$(VMODEL_HELD).paths.tsv \
     $(P)/sta/$(VMODEL_LOW).paths.tsv $(P)/sta/$(VMODEL_HIGH).paths.tsv
-	$(VOSA) vmodel-compare --pdk $(PDK) --reference $(P)/sta/$(VMODEL_HELD).paths.tsv \
-	  --predicted $(V)/$(VMODEL_HELD).model.paths.tsv --low $(P)/sta/$(VMODEL_LOW).paths.tsv \
-	  --high $(P)/sta/$(VMODEL_HIGH).paths.tsv --out $(V)/validation.json 2>&1 | tee $(V)/validation.log
+	$(Q)$(VOSA) vmodel-compare --pdk $(PDK) --reference $(P)/sta/$(VMODEL_HELD).paths.tsv \
+	  --predicted $(VM)/$(VMODEL_HELD).model.paths.tsv --low $(P)/sta/$(VMODEL_LOW).paths.tsv \
+	  --high $(P)/sta/$(VMODEL_HIGH).paths.tsv --out $(VM)/validation.json 2>&1 | tee $(VM)/validation.log
 
 # ------------------------------------------------- whole-array synthesis
 # The generated top (vosa_top: array, skew and de-skew) synthesized flat, for
 # the benchmark and area figures. ARRAY_CONFIG picks the array.
 ARRAY_CONFIG ?= $(ROOT)/flow/configs/array_16x16.json
 ARRAY_NAME   := $(basename $(notdir $(ARRAY_CONFIG)))
-A            := $(BUILD)/$(ARRAY_NAME)/$(PDK)/synth_array
-ARRAY_DESIGN := $(BUILD)/$(ARRAY_NAME)/design
+ARRAY_DIR    ?= $(BUILD)/$(ARRAY_NAME)
+A            := $(ARRAY_DIR)/$(PDK)/synth_array
+ARRAY_DESIGN := $(ARRAY_DIR)/design
 
 $(A)/inputs.sha: FORCE
 	@mkdir -p $(A)

@@ -8,10 +8,10 @@
 #      joint patterns), both by vosa dta at every voltage;
 #   3. ground truth: vosa dta on each TEST layer's stream, with --error-log;
 #   4. vosa errmodel-validate per TEST layer; report.{json,md}.
-# Environment: VOSA BUILD CONFIG_NAME PDK DESIGN_DIR VOLTAGES MODEL_FILE DATA
+# Environment: VOSA BUILD FLOW_DIR (or CONFIG_NAME) PDK DESIGN_DIR VOLTAGES MODEL_FILE DATA
 #   INPUT_ENCODING TRAIN TEST SEEDS PATTERNS TOLERANCE BIT_FACTOR
 set -euo pipefail
-P="$BUILD/$CONFIG_NAME/$PDK"
+P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
 OUT="$P/validate-errmodel"
 mkdir -p "$OUT/traces" "$OUT/dta"
 log() { echo "validate-errmodel: $*"; }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tells the user what `make demo` produced and where.
-#   scripts/demo_summary.sh build/<config> <pdk>
+#   scripts/demo_summary.sh CONFIG_DIR FLOW_DIR   (the Makefile's; docs/flow.md)
 set -uo pipefail
-DIR="$1"; PDK="$2"
+DIR="$1"; FLOW="$2"
 echo
 echo "== vosa demo: what was produced =="
 show() {  # path, description
@@ -11,23 +11,23 @@ show() {  # path, description
 show "$DIR/design/rtl/"            "generated Verilog, one module per file"
 show "$DIR/design/manifest.json"   "modules, ports, parameters, config hash"
 show "$DIR/design/constraints.sdc" "clock constraint"
-show "$DIR/sim/gemm_check.log"     "Verilator bit-exact GEMM check"
-show "$DIR/$PDK/synth/pe_netlist.v" "PE gate netlist ($PDK)"
-show "$DIR/$PDK/sta/bit_timing.json" "per-bit arrival/slack at every corner"
-show "$DIR/$PDK/power/energy.json" "power and energy per MAC vs voltage"
-show "$DIR/$PDK/errmodel/errmodel.json" "per-bit timing-error model vs voltage"
+show "$DIR/sim/sim_checks.log"     "Verilator checks (GEMM; Razor/islands)"
+show "$FLOW/synth/pe_netlist.v" "PE gate netlist ($(basename "$FLOW"))"
+show "$FLOW/sta/bit_timing.json" "per-bit arrival/slack at every corner"
+show "$FLOW/power/energy.json" "power and energy per MAC vs voltage"
+show "$FLOW/errmodel/errmodel.json" "per-bit timing-error model vs voltage"
 VOSA="${VOSA:-build/vosa}"
-if [ -f "$DIR/sim/gemm_check.log" ]; then
+if [ -f "$DIR/sim/sim_checks.log" ]; then
   echo
-  tail -1 "$DIR/sim/gemm_check.log"
+  tail -1 "$DIR/sim/sim_checks.log"
 fi
-if [ -f "$DIR/$PDK/sta/bit_timing.json" ]; then
+if [ -f "$FLOW/sta/bit_timing.json" ]; then
   echo
-  "$VOSA" timing-table "$DIR/$PDK/sta/bit_timing.json"
+  "$VOSA" timing-table "$FLOW/sta/bit_timing.json"
 fi
-if [ -f "$DIR/$PDK/errmodel/errmodel.csv" ]; then
+if [ -f "$FLOW/errmodel/errmodel.csv" ]; then
   echo
-  echo "Timing errors by gate-level simulation ($DIR/$PDK/errmodel/errmodel.csv):"
+  echo "Timing errors by gate-level simulation ($FLOW/errmodel/errmodel.csv):"
   awk -F, 'NR > 1 {
       key = $1 " V, T = " $2 " ns (" $4 ")";
       if (!(key in seen)) { order[++n] = key; seen[key] = 1 }
@@ -40,5 +40,5 @@ if [ -f "$DIR/$PDK/errmodel/errmodel.csv" ]; then
         if (failing[k]) printf "  %-36s %2d bits fail; worst: bit %s, p_error %.4f\n", k, failing[k], worst_bit[k], worst[k];
         else printf "  %-36s no bit fails\n", k;
       }
-    }' "$DIR/$PDK/errmodel/errmodel.csv"
+    }' "$FLOW/errmodel/errmodel.csv"
 fi

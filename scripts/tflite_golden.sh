@@ -54,6 +54,9 @@ if [ -f "$DATA/dataset_1001.txt" ] && [ ! -f "$DATA/y_labels.csv" ]; then
   fi
   DATA="$tmp/inputs"
 fi
+# Tensor files (not pixels) are read as they are: vosa's `auto` would refuse an
+# int8 input with zero point -128 as ambiguous.
+[ "$PIXELS" = 1 ] || vosa_args+=(--input-encoding raw)
 
 "$VOSA" infer -d "$DATA" --arithmetic "$ARITH" --outputs "$tmp/vosa.csv" "${vosa_args[@]}" > "$tmp/vosa.log" 2>&1
 vosa_rc=$?

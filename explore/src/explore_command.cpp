@@ -24,7 +24,7 @@ namespace {
 
 struct Options {
   std::string config, errmodel, energy, razor_cost, sta, model, data, out, model_name;
-  std::string encoding = "raw", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
+  std::string encoding = "auto", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
   std::string bound = "point", solver = "exact", curve_top_k = "4,8";
   double budget = 0.5, period_ns = 0;
   size_t limit = 0;
@@ -163,7 +163,7 @@ void run(const Options& o) {
   engine::InferOptions io;
   io.limit = o.limit;
   io.jobs = o.jobs;
-  io.encoding = o.encoding == "pixels" ? engine::InputEncoding::kPixels : engine::InputEncoding::kRaw;
+  io.encoding = engine::resolve_input_encoding(o.encoding, model->input(), data);
   io.resize = o.resize == "crop" ? engine::Resize::kCenterCrop : engine::Resize::kBilinear;
   std::vector<std::size_t> ops;
   std::vector<std::string> layer_names;
@@ -347,8 +347,9 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--repeats", o->repeats, "fault draws per input (default 2)");
   cmd->add_option("--seed", o->seed, "seed of the fault draws (default 1)");
   cmd->add_option("-j,--jobs", o->jobs, "worker threads")->check(CLI::Range(1, 256));
-  cmd->add_option("--input-encoding", o->encoding, "raw or pixels (see vosa infer)")
-      ->check(CLI::IsMember({"raw", "pixels"}));
+  cmd->add_option("--input-encoding", o->encoding, "auto, raw or pixels (see vosa infer)")
+      ->check(CLI::IsMember({"auto", "raw", "pixels"}))
+      ->capture_default_str();
   cmd->add_option("--resize", o->resize, "bilinear or crop (JPEG inputs)")->check(CLI::IsMember({"bilinear", "crop"}));
   cmd->add_option("--curve-top-k", o->curve_top_k, "Razor top-k curves of the accuracy plot (default 4,8)");
   cmd->add_option("--tedrop-top-k", o->tedrop_top_k,

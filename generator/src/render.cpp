@@ -2,10 +2,12 @@
 
 #include "vosa/verilog_ports.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -87,12 +89,23 @@ std::string render_template(const std::string& text, const std::map<std::string,
 
 namespace {
 
+// Every field of the canonical config (Razor and islands included), so a
+// header can never miss a parameter the config has.
 std::string parameter_summary(const ArrayConfig& c) {
   std::ostringstream s;
-  s << "rows=" << c.rows << " cols=" << c.cols << " act_bits=" << c.act_bits
-    << " weight_bits=" << c.weight_bits << " acc_bits=" << c.acc_bits
-    << " signed=" << (c.is_signed ? "true" : "false") << " dataflow=" << to_string(c.dataflow)
-    << " clock_period_ns=" << c.clock_period_ns;
+  nlohmann::json rest = to_json(c);
+  auto print = [&](const std::string& key) {
+    const auto it = rest.find(key);
+    if (it == rest.end()) return;
+    s << (s.tellp() > 0 ? " " : "") << key << "=" << (it->is_string() ? it->get<std::string>() : it->dump());
+    rest.erase(it);
+  };
+  for (const char* key : {"rows", "cols", "act_bits", "weight_bits", "acc_bits", "signed", "dataflow",
+                          "clock_period_ns"})
+    print(key);
+  std::vector<std::string> others;  // razor, islands, and any field added later
+  for (auto it = rest.begin(); it != rest.end(); ++it) others.push_back(it.key());
+  for (const auto& key : others) print(key);
   return s.str();
 }
 
@@ -180,9 +193,27 @@ std::string render_sdc(const ArrayConfig& c) {
   std::ostringstream s;
   s << header(c, "#", "the array config")
     << "# Clock of the generated array; the flow overrides the period per run.\n"
-    << "create_clock -name clk -period " << c.clock_period_ns << " [get_ports clk_i]\n"
-    << "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk_i]]\n"
-    << "set_output_delay 0 -clock clk [all_outputs]\n";
+    << "create_clock -name clk -period " << c.clock_period_ns << " [get_ports clk_i]\n";
+  std::string clock_ports = "clk_i";  // becomes {clk_i clk_shadow_i} with Razor
+  if (c.razor.enabled) {
+    // Razor: the shadow flops sample on clk_i delayed by shadow_delay x period
+    // (the top's clk_shadow_i). Data launched by clk at 0 must reach a shadow
+    // flop by T + D (setup, one cycle late: the detection window's end) and
+    // must not reach it before D (hold: Razor's short-path constraint), as
+    // flow/razor_sta.tcl checks.
+    const double delay = c.razor.shadow_delay * c.clock_period_ns;
+    s << "# Razor shadow clock: clk_i delayed by shadow_delay " << c.razor.shadow_delay << " x period = " << delay
+      << " ns\n"
+      << "# (change both clocks' periods and this waveform together).\n"
+      << "create_clock -name clk_shadow -period " << c.clock_period_ns << " -waveform {" << delay << " "
+      << delay + c.clock_period_ns / 2.0 << "} [get_ports clk_shadow_i]\n"
+      << "set_multicycle_path -setup 2 -from [get_clocks clk] -to [get_clocks clk_shadow]\n";
+    clock_ports = "{clk_i clk_shadow_i}";
+  }
+  s << "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports " << clock_ports << "]]\n"
+    << "set_output_delay 0 -clock clk [all_outputs]\n"
+    << "# Asynchronous reset: not a timed data path.\n"
+    << "set_false_path -from [get_ports rst_ni]\n";
   return s.str();
 }
 
@@ -368,15 +399,75 @@ bool directory_matches(const fs::path& dir, const std::vector<GeneratedFile>& fi
   return true;
 }
 
+// What an existing, non-empty `dir` holds that an earlier `vosa generate`
+// did not write (its manifest.json lists every file it wrote). Empty when
+// the whole folder is vosa's own; `previous_hash` gets that output's config hash.
+std::vector<std::string> foreign_files(const fs::path& dir, std::string& previous_hash) {
+  std::set<std::string> ours;
+  std::ifstream in(dir / "manifest.json");
+  if (in) {
+    try {
+      const auto m = nlohmann::json::parse(in);
+      if (m.at("generator").at("name") == "vosa") {
+        ours.insert("manifest.json");
+        for (const auto& f : m.at("files")) ours.insert(f.get<std::string>());
+        previous_hash = m.value("config_hash", std::string("?"));
+      }
+    } catch (const std::exception&) {
+      ours.clear();  // not a vosa manifest: every file is foreign
+    }
+  }
+  std::vector<std::string> foreign;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    const std::string rel = fs::relative(it->path(), dir).generic_string();
+    if (it->is_directory() && !it->is_symlink()) {
+      if (fs::is_empty(it->path())) foreign.push_back(rel + "/");
+      continue;
+    }
+    if (!ours.count(rel)) foreign.push_back(rel);
+  }
+  std::sort(foreign.begin(), foreign.end());
+  return foreign;
+}
+
 }  // namespace
 
-void write_files_atomically(const std::vector<GeneratedFile>& files, const std::string& out_dir) {
+WriteResult write_files_atomically(const std::vector<GeneratedFile>& files, const std::string& out_dir) {
   const fs::path target = fs::absolute(out_dir).lexically_normal();
   if (target.filename().empty()) throw std::runtime_error("invalid output directory '" + out_dir + "'");
-  if (directory_matches(target, files)) return;
-  const fs::path staging = target.parent_path() / (target.filename().string() + ".partial");
+  WriteResult result;
+  if (directory_matches(target, files)) {
+    result.outcome = WriteResult::kUnchanged;
+    return result;
+  }
   std::error_code ec;
-  fs::remove_all(staging, ec);
+  if (fs::exists(target, ec)) {
+    if (!fs::is_directory(target))
+      throw std::runtime_error("output path " + target.string() + " exists and is not a directory");
+    if (!fs::is_empty(target)) {
+      // Never delete what vosa did not write: only an earlier vosa output
+      // (every file listed in its manifest) may be replaced.
+      const auto foreign = foreign_files(target, result.previous_config_hash);
+      if (!foreign.empty()) {
+        std::string list;
+        for (std::size_t i = 0; i < foreign.size() && i < 5; ++i) list += (i ? ", " : "") + foreign[i];
+        if (foreign.size() > 5) list += ", ... (" + std::to_string(foreign.size()) + " in all)";
+        throw std::runtime_error(
+            "output directory " + target.string() + " is not empty and holds files vosa generate did not write (" +
+            list + "); it only replaces its own earlier output (recognised by its manifest.json). Give a new or "
+            "empty folder; nothing was written");
+      }
+      result.outcome = WriteResult::kReplaced;
+    }
+  }
+  // A staging folder of our own, next to the target (same file system, so
+  // the final rename is atomic); never an existing folder.
+  fs::path staging;
+  for (int attempt = 0;; ++attempt) {
+    staging = target.parent_path() / ("." + target.filename().string() + ".vosa-partial-" + std::to_string(attempt));
+    if (!fs::exists(staging, ec)) break;
+    if (attempt > 100) throw std::runtime_error("cannot pick a staging folder beside " + target.string());
+  }
   try {
     fs::create_directories(staging);
     for (const auto& f : files) {
@@ -387,11 +478,7 @@ void write_files_atomically(const std::vector<GeneratedFile>& files, const std::
       out.close();
       if (!out) throw std::runtime_error("cannot write " + (target / f.path).string());
     }
-    if (fs::exists(target)) {
-      if (!fs::is_directory(target))
-        throw std::runtime_error("output path " + target.string() + " exists and is not a directory");
-      fs::remove_all(target);
-    }
+    if (fs::exists(target)) fs::remove_all(target);  // empty, or checked above to be vosa's own
     fs::rename(staging, target);
   } catch (const fs::filesystem_error& e) {
     fs::remove_all(staging, ec);
@@ -400,6 +487,7 @@ void write_files_atomically(const std::vector<GeneratedFile>& files, const std::
     fs::remove_all(staging, ec);
     throw;
   }
+  return result;
 }
 
 }  // namespace vosa

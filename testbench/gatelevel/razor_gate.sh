@@ -15,7 +15,7 @@
 #        RAZOR_CORNER (typ_1v80, characterized; typ_1v20..typ_1v70 are derated by the voltage
 #        model: then the safe period is the longest STA arrival at that corner, rounded up to 10 ps,
 #        if longer than the sign-off period)
-# writes BUILD_DIR/<config>/osu018/razor_gate/<corner>/{summary.json,late.log,safe.log,...}
+# writes BUILD_DIR/<config>-<hash>/osu018/razor_gate/<corner>/{summary.json,late.log,safe.log,...}
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 VOSA_BINARY BUILD_DIR [CONFIG_JSON]" >&2; exit 2; }
 VOSA=$(realpath "$1")
@@ -31,7 +31,8 @@ CORNER=${RAZOR_CORNER:-typ_1v80}
 CELLS=/usr/share/qflow/tech/osu018/osu018_stdcells.v
 [ -f "$CELLS" ] || { echo "error: missing $CELLS (install qflow-tech-osu018: scripts/setup.sh)" >&2; exit 1; }
 [ -f "$CONFIG" ] || { echo "error: config $CONFIG not found" >&2; exit 1; }
-NAME=$(basename "$CONFIG" .json)
+# Keyed like the Makefile's config_dir: name plus the config file's hash.
+NAME=$(basename "$CONFIG" .json)-$(sha256sum < "$CONFIG" | cut -c1-8)
 DESIGN=$BUILD/$NAME/design
 P=$BUILD/$NAME/osu018
 W=$P/razor_gate/$CORNER

@@ -10,7 +10,7 @@
 // ADD, pooling, softmax, in C++) runs on what the hardware computed; the
 // final prediction is compared with the engine-only run and the label.
 //
-//   vosa_layers --model M --data D [-n N] [--input-encoding raw|pixels]
+//   vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels]
 //               [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]
 //               [--corrupt-first-weight]   (checks the checker: flips one weight, must fail)
 //               [--settings SCHEDULE.json | --errmodel F --voltages V[,V...] [--period-ns P]]
@@ -58,6 +58,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string model, data, trace_dir;
   size_t count = 1;
+  std::string encoding_flag = "auto";  // resolved against the model and data in run()
   vosa::engine::InputEncoding encoding = vosa::engine::InputEncoding::kRaw;
   vosa::engine::Resize resize = vosa::engine::Resize::kBilinear;
   int trace_row = -1, trace_col = -1;
@@ -88,7 +89,7 @@ namespace {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "vosa_layers: %s\n"
-               "usage: vosa_layers --model M --data D [-n N] [--input-encoding raw|pixels] [--resize bilinear|crop]\n"
+               "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
                "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n",
                why);
   std::exit(2);
@@ -106,9 +107,9 @@ Options parse(int argc, char** argv) {
     else if (arg == "--data") o.data = value();
     else if (arg == "-n") o.count = std::stoul(value());
     else if (arg == "--input-encoding") {
-      const std::string v = value();
-      if (v != "raw" && v != "pixels") usage("--input-encoding is raw or pixels");
-      o.encoding = v == "pixels" ? vosa::engine::InputEncoding::kPixels : vosa::engine::InputEncoding::kRaw;
+      o.encoding_flag = value();
+      if (o.encoding_flag != "auto" && o.encoding_flag != "raw" && o.encoding_flag != "pixels")
+        usage("--input-encoding is auto, raw or pixels");
     } else if (arg == "--resize") {
       const std::string v = value();
       if (v != "bilinear" && v != "crop") usage("--resize is bilinear or crop");
@@ -221,11 +222,12 @@ bool engine_agrees(const vosa::engine::Engine& eng, const vosa::engine::Dataset&
   return ok;
 }
 
-int run(const Options& o) {
+int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
   const engine::Engine eng(model, engine::Kernels::kFast);
   const engine::Dataset data = engine::load_dataset(o.data);
+  o.encoding = engine::resolve_input_encoding(o.encoding_flag, model->input(), data);
   auto top = std::make_unique<Vvosa_top>();
   ArrayDriver<Vvosa_top> drv(*top);
   drv.reset();

@@ -8,7 +8,8 @@
 #      shrinks, MSBs fail before LSBs, all-zero operands never fail;
 #   3. output-stationary PE: the accumulator keeps the value it really captured,
 #      cycle for cycle the same in Icarus (5,000 cycles);
-#   4. a trace of the wrong width is rejected naming both widths.
+#   4. a trace of the wrong width is rejected naming both widths;
+#   and errmodel.json records the netlist and SDF by absolute path.
 # usage: dta_gate_level_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -71,6 +72,13 @@ z = json.load(open("zeros.json"))["points"][0]
 assert z["samples"] == 500 and z["cycles_with_error"] == 0, z["cycles_with_error"]
 assert all(b["mean_settle_ns"] == 0 for b in z["bits"]), "zero operands must not toggle anything"
 print("physics checks passed")
+# Paths given relative (--netlist pe_netlist.v --sdf pe.sdf) are recorded
+# absolute, so the file stays valid wherever it is read from (issue 11, point 9).
+import os
+m = json.load(open("sweep.json"))
+for path in [m["netlist"]] + [p["sdf"] for p in m["points"]]:
+    assert os.path.isabs(path) and os.path.exists(path), path
+print("netlist and SDF paths absolute:", m["netlist"])
 PY
 
 # 3. Output-stationary: wrong captured values feed back through acc_q.

@@ -28,7 +28,21 @@ TEST(ErrorModel, LoadsQueriesAndSamples) {
   j["operand_source"] = "uniform-random seed=1";
   j["points"] = nlohmann::json::array({point});
   const vosa::ErrorModel m = vosa::ErrorModel::from_json(j);
-  const auto& pt = m.nearest(1.7, 3.1);
+  const auto& pt = m.nearest(1.8, 3.0);
+  // A far request is refused, naming the closest point (issue 11, point 7);
+  // closest() reports the distance for a caller that wants any point.
+  try {
+    m.nearest(1.7, 3.1);
+    ADD_FAILURE() << "nearest() answered 1.7 V, 3.1 ns with the 1.8 V, 3 ns point";
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("the closest is 1.8 V, 3 ns"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(&m.nearest(1.797, 3.002), &pt);  // within 5 mV and 0.1 %
+  EXPECT_THROW(m.nearest(1.8, 3.1), vosa::ErrorModelError);
+  const auto c = m.closest(0.5, 100);
+  EXPECT_EQ(c.point, &pt);
+  EXPECT_NEAR(c.voltage_offset_v, 1.3, 1e-12);
+  EXPECT_NEAR(c.period_offset_ns, -97, 1e-12);
   EXPECT_DOUBLE_EQ(pt.p_error(3), 0.3);
   EXPECT_THROW(pt.p_error(9), vosa::ErrorModelError);
   std::mt19937_64 rng(5);

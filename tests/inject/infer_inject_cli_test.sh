@@ -69,7 +69,7 @@ expect_error() {  # expect_error PATTERN ARGS...
 expect_error "available voltages: 1, 1.2" "${ARGS[@]}" --errmodel "$tmp/em.json" --voltages 1.1 --json "$tmp/bad.json"
 expect_error "acc_bits 20" "${ARGS[@]}" --errmodel "$tmp/em20.json" --voltages 1.0 --json "$tmp/bad.json"
 expect_error "no point at period" "${ARGS[@]}" --errmodel "$tmp/em.json" --voltages 1.0 --period-ns 3 --json "$tmp/bad.json"
-expect_error "needs --config" infer -m "$MODEL" -d "$IMAGES" --errmodel "$tmp/em.json" --voltages 1.0
+expect_error "needs --config" infer -m "$MODEL" -d "$IMAGES" --input-encoding pixels --errmodel "$tmp/em.json" --voltages 1.0
 expect_error "cannot open error model" "${ARGS[@]}" --errmodel "$tmp/missing.json" --voltages 1.0
 expect_error "Razor bit 19" "${ARGS[@]}" --errmodel "$tmp/em.json" --voltages 1.0 --razor-bits 19
 printf '{"errmodel": "em.json", "voltages": [1.0], "layers": [{"op": 3, "voltages": [1.0]}]}\n' > "$tmp/op3.json"

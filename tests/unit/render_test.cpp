@@ -78,22 +78,88 @@ TEST(GenerateDesign, EveryFileHasHeaderAndManifestDescribesTop) {
   EXPECT_TRUE(found_top);
 }
 
-TEST(WriteFilesAtomically, ReplacesDirectoryAndLeavesNoStaging) {
+TEST(WriteFilesAtomically, ReplacesOnlyItsOwnOutputAndLeavesNoStaging) {
   const fs::path dir = fs::temp_directory_path() / "vosa_render_test_out";
   fs::remove_all(dir);
-  fs::create_directories(dir / "stale");
-  vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+  const std::string manifest = R"({"generator": {"name": "vosa"}, "config_hash": "h1", "files": ["a/b.txt"]})";
+  vosa::write_files_atomically({{"a/b.txt", "hello"}, {"manifest.json", manifest}}, dir.string());
   EXPECT_TRUE(fs::exists(dir / "a/b.txt"));
-  EXPECT_FALSE(fs::exists(dir / "stale"));
-  EXPECT_FALSE(fs::exists(dir.string() + ".partial"));
+  for (const auto& e : fs::directory_iterator(dir.parent_path()))
+    EXPECT_EQ(e.path().filename().string().find("vosa_render_test_out.vosa-partial"), std::string::npos);
   // Rewriting identical content leaves the files untouched (make relies on it).
   const auto before = fs::last_write_time(dir / "a/b.txt");
-  vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+  EXPECT_EQ(vosa::write_files_atomically({{"a/b.txt", "hello"}, {"manifest.json", manifest}}, dir.string()).outcome,
+            vosa::WriteResult::kUnchanged);
   EXPECT_EQ(before, fs::last_write_time(dir / "a/b.txt"));
-  vosa::write_files_atomically({{"a/b.txt", "changed"}}, dir.string());
-  std::ifstream in(dir / "a/b.txt");
+  // An earlier vosa output (every file in its manifest) is replaced, and said so.
+  const auto replaced = vosa::write_files_atomically({{"a/c.txt", "changed"}}, dir.string());
+  EXPECT_EQ(replaced.outcome, vosa::WriteResult::kReplaced);
+  EXPECT_EQ(replaced.previous_config_hash, "h1");
+  EXPECT_FALSE(fs::exists(dir / "a/b.txt"));
+  std::ifstream in(dir / "a/c.txt");
   std::string text;
   std::getline(in, text);
   EXPECT_EQ(text, "changed");
   fs::remove_all(dir);
+}
+
+// A folder with files vosa did not write is never deleted (issue 11, point 1).
+TEST(WriteFilesAtomically, RefusesFolderWithForeignFiles) {
+  const fs::path dir = fs::temp_directory_path() / "vosa_render_test_foreign";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "notes.txt") << "mine";
+  std::ofstream(dir / "sub/y.v") << "module y; endmodule";
+  try {
+    vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string());
+    ADD_FAILURE() << "a folder with foreign files was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("notes.txt, sub/y.v"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  EXPECT_TRUE(fs::exists(dir / "sub/y.v"));
+  EXPECT_FALSE(fs::exists(dir / "a"));
+  // An earlier vosa output with a user's file added is refused as well.
+  const std::string manifest = R"({"generator": {"name": "vosa"}, "config_hash": "h1", "files": []})";
+  std::ofstream(dir / "manifest.json") << manifest;
+  EXPECT_THROW(vosa::write_files_atomically({{"a/b.txt", "hello"}}, dir.string()), std::runtime_error);
+  EXPECT_TRUE(fs::exists(dir / "notes.txt"));
+  fs::remove_all(dir);
+}
+
+// Every emitted file's `parameters:` header names every config field,
+// Razor and islands included (issue 11, point 9).
+TEST(GenerateDesign, HeaderListsRazorAndIslandParameters) {
+  const auto c = vosa::parse_config(
+      nlohmann::json::parse(R"({"rows": 2, "cols": 4, "razor": {"top_k": 3, "shadow_delay": 0.3, "policy": "drop"},
+                               "islands": {"columns": [[0, 1], [2, 3]], "levels": 3, "settle_cycles": 7,
+                                           "voltages": [1.4, 1.6, 1.8]}})"),
+      "t");
+  for (const auto& f : vosa::generate_design(c)) {
+    if (f.path == "manifest.json") continue;
+    const auto line_start = f.content.find("parameters: ");
+    ASSERT_NE(line_start, std::string::npos) << f.path;
+    const std::string line = f.content.substr(line_start, f.content.find('\n', line_start) - line_start);
+    for (const char* want : {"rows=2 cols=4 ", "razor={\"bits\":[", "\"policy\":\"drop\"", "\"shadow_delay\":0.3",
+                             "islands={", "\"columns\":[[0,1],[2,3]]", "\"levels\":3", "\"settle_cycles\":7",
+                             "\"voltages\":[1.4,1.6,1.8]", "\"window\":1024"})
+      EXPECT_NE(line.find(want), std::string::npos) << f.path << ": " << line << " lacks " << want;
+  }
+}
+
+// A Razor design's constraints declare the shadow clock with its delay and
+// Razor's timing exception (issue 11, point 4; OpenSTA check: rtl.razor_sdc_opensta).
+TEST(GenerateDesign, RazorSdcDeclaresShadowClock) {
+  const auto c = vosa::parse_config(
+      nlohmann::json::parse(R"({"rows": 2, "cols": 2, "clock_period_ns": 8, "razor": {"top_k": 2, "shadow_delay": 0.25}})"),
+      "t");
+  for (const auto& f : vosa::generate_design(c)) {
+    if (f.path != "constraints.sdc") continue;
+    EXPECT_NE(f.content.find("create_clock -name clk_shadow -period 8 -waveform {2 6} [get_ports clk_shadow_i]"),
+              std::string::npos)
+        << f.content;
+    EXPECT_NE(f.content.find("set_multicycle_path -setup 2 -from [get_clocks clk] -to [get_clocks clk_shadow]"),
+              std::string::npos);
+    EXPECT_NE(f.content.find("[get_ports {clk_i clk_shadow_i}]"), std::string::npos);
+  }
 }

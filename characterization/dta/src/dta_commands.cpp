@@ -307,7 +307,8 @@ void add_dta_command(CLI::App& app) {
                     {"weight_bits", binding.weight_bits},
                     {"signed", is_signed},
                     {"config_hash", manifest.value("config_hash", "")}}},
-                  {"netlist", opt->netlist},
+                  // Absolute, so the file stays valid wherever it is copied or read from.
+                  {"netlist", std::filesystem::absolute(opt->netlist).lexically_normal().string()},
                   {"netlist_hash", fnv1a64_hex(slurp(opt->netlist, "netlist"))},
                   {"operand_source", trace.header.source},
                   {"simulation",
@@ -317,7 +318,7 @@ void add_dta_command(CLI::App& app) {
                     {"resolution_ps", opt->resolution_ps},
                     {"tool", "vosa dta"}}},
                   {"points", points}};
-    for (auto& p : model["points"]) p["sdf"] = opt->sdf;
+    for (auto& p : model["points"]) p["sdf"] = std::filesystem::absolute(opt->sdf).lexically_normal().string();
     write_atomically(opt->out, model.dump(1) + "\n");
     if (!opt->error_log.empty()) write_atomically(opt->error_log, error_log.str());
     if (!opt->quiet)

@@ -1,48 +1,99 @@
-// `vosa errmodel-csv`: flat per-bit table of an error model, for spreadsheets
-// and pandas. One row per (point, bit).
+// `vosa errmodel-csv`: flat tables of an error model, for spreadsheets and
+// pandas: one row per (point, bit) with the point's P(any error), and on
+// request the signed error-value distribution and the joint error patterns.
 #include "vosa/error_model.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 
 namespace vosa {
 
+namespace {
+
+// Writes through a temporary file so a failure leaves no half-written CSV.
+void write_csv(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::cout << text;
+    return;
+  }
+  const std::string tmp = path + ".partial";
+  {
+    std::ofstream out(tmp);
+    if (!out) throw std::runtime_error(tmp + ": cannot create file");
+    out << text;
+    if (!out) throw std::runtime_error(tmp + ": cannot write file");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+// One table: the point's columns, then the row's own, for each row of each point.
+std::string table(const ErrorModel& m, const std::string& row_header,
+                  const std::function<void(const ErrorModelPoint&, std::ostream&, const std::string&)>& rows) {
+  std::ostringstream csv;
+  csv.precision(9);
+  csv << "voltage,period_ns,corner,delay_source,samples,cycles_with_error,p_any_error," << row_header << "\n";
+  for (const auto& p : m.points) {
+    std::ostringstream prefix;
+    prefix.precision(9);
+    prefix << p.voltage << "," << p.period_ns << "," << p.corner << "," << p.delay_source << "," << p.samples << ","
+           << p.cycles_with_error << "," << p.p_any_error() << ",";
+    rows(p, csv, prefix.str());
+  }
+  return csv.str();
+}
+
+}  // namespace
+
 void add_errmodel_csv_command(CLI::App& app) {
   struct Options {
-    std::string model, out;
+    std::string model, out, values, patterns;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "errmodel-csv",
-      "Write an error model (errmodel.json) as CSV, one row per (voltage, period, bit):\n"
-      "voltage,period_ns,corner,delay_source,samples,bit,p_error,ci95_low,ci95_high,mean_settle_ns");
+      "Write an error model (errmodel.json) as CSV. Every table starts with the point's columns\n"
+      "voltage,period_ns,corner,delay_source,samples,cycles_with_error,p_any_error; then\n"
+      "  --out:      one row per bit:    bit,errors,p_error,ci95_low,ci95_high,mean_settle_ns\n"
+      "  --values:   one row per signed error value (captured - correct): value,count,p_given_error,p\n"
+      "  --patterns: one row per joint error mask (most frequent first): mask,bits,count,p\n"
+      "(docs/errmodel.md, \"CSV\").");
   cmd->add_option("model", opt->model, "errmodel.json")->required();
-  cmd->add_option("--out", opt->out, "CSV file (default: standard output)");
+  cmd->add_option("--out", opt->out, "per-bit CSV file (default: standard output)");
+  cmd->add_option("--values", opt->values, "also write the error-value distribution to this CSV file");
+  cmd->add_option("--patterns", opt->patterns, "also write the joint error patterns to this CSV file");
   cmd->callback([opt]() {
     const ErrorModel m = ErrorModel::load(opt->model);
-    std::ostringstream csv;
-    csv.precision(9);
-    csv << "voltage,period_ns,corner,delay_source,samples,bit,p_error,ci95_low,ci95_high,mean_settle_ns\n";
-    for (const auto& p : m.points)
-      for (const auto& b : p.bits)
-        csv << p.voltage << "," << p.period_ns << "," << p.corner << "," << p.delay_source << ","
-            << p.samples << "," << b.bit << "," << b.p_error << "," << b.ci_low << "," << b.ci_high
-            << "," << b.mean_settle_ns << "\n";
-    if (opt->out.empty()) {
-      std::cout << csv.str();
-      return;
-    }
-    const std::string tmp = opt->out + ".partial";
-    {
-      std::ofstream out(tmp);
-      if (!out) throw std::runtime_error(tmp + ": cannot create file");
-      out << csv.str();
-    }
-    std::filesystem::rename(tmp, opt->out);
+    const std::string bits = table(m, "bit,errors,p_error,ci95_low,ci95_high,mean_settle_ns",
+                                   [](const ErrorModelPoint& p, std::ostream& csv, const std::string& prefix) {
+                                     for (const auto& b : p.bits)
+                                       csv << prefix << b.bit << "," << b.errors << "," << b.p_error << ","
+                                           << b.ci_low << "," << b.ci_high << "," << b.mean_settle_ns << "\n";
+                                   });
+    const std::string values = table(m, "value,count,p_given_error,p",
+                                     [](const ErrorModelPoint& p, std::ostream& csv, const std::string& prefix) {
+                                       for (const auto& v : p.error_values)
+                                         csv << prefix << v.value << "," << v.count << ","
+                                             << (p.cycles_with_error ? double(v.count) / p.cycles_with_error : 0.0)
+                                             << "," << (p.samples ? double(v.count) / p.samples : 0.0) << "\n";
+                                     });
+    const std::string patterns = table(m, "mask,bits,count,p",
+                                       [](const ErrorModelPoint& p, std::ostream& csv, const std::string& prefix) {
+                                         for (const auto& q : p.patterns) {
+                                           std::string list;  // bit indices, space-separated
+                                           for (int b = 63; b >= 0; --b)
+                                             if (q.mask >> b & 1) list += (list.empty() ? "" : " ") + std::to_string(b);
+                                           csv << prefix << q.mask << "," << list << "," << q.count << ","
+                                               << (p.samples ? double(q.count) / p.samples : 0.0) << "\n";
+                                         }
+                                       });
+    if (!opt->values.empty()) write_csv(opt->values, values);
+    if (!opt->patterns.empty()) write_csv(opt->patterns, patterns);
+    write_csv(opt->out, bits);
   });
 }
 

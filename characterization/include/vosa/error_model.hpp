@@ -2,7 +2,8 @@
 // schema in docs/errmodel.md). Needs only nlohmann/json. Usage:
 //
 //   auto model = vosa::ErrorModel::load("errmodel.json");
-//   const auto& pt = model.nearest(/*voltage*/ 1.35, /*period_ns*/ 5.0);
+//   const auto& pt = model.nearest(/*voltage*/ 1.35, /*period_ns*/ 5.0);  // throws if no point
+//                                                  // within 5 mV and 0.1 % (model.closest(): any distance)
 //   std::mt19937_64 rng(42);
 //   std::uint64_t flip = pt.sample_mask(rng);       // XOR into the accumulator bits
 //   std::int64_t delta = pt.sample_error_value(rng); // or add to the accumulator value
@@ -20,6 +21,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -274,6 +276,14 @@ struct ErrorModelPoint {
   }
 };
 
+// How far a requested operating point may lie from a characterized one
+// (ErrorModel::nearest). The defaults are the injector's (vosa infer
+// --errmodel): points are characterized corners, never interpolated.
+struct ErrorModelTolerance {
+  double voltage_v = 0.005;  // |V - point's V|
+  double period_rel = 1e-3;  // |T - point's T| / T
+};
+
 class ErrorModel {
  public:
   int schema_version = 0;
@@ -381,20 +391,54 @@ class ErrorModel {
     return out;
   }
 
-  // The point closest to (voltage, period): exact matches first, else the
-  // smallest normalized distance.
-  const ErrorModelPoint& nearest(double voltage, double period_ns) const {
-    const ErrorModelPoint* best = nullptr;
+  using Tolerance = ErrorModelTolerance;
+
+  // The closest point to (voltage, period) and how far it is; the caller
+  // decides whether that is close enough.
+  struct Closest {
+    const ErrorModelPoint* point = nullptr;
+    double voltage_offset_v = 0;    // point's voltage - requested
+    double period_offset_ns = 0;    // point's period - requested
+  };
+  Closest closest(double voltage, double period_ns) const {
+    Closest best;
     double best_d = std::numeric_limits<double>::infinity();
     for (const auto& p : points) {
       const double d = std::abs(p.voltage - voltage) / std::max(std::abs(voltage), 1e-9) +
                        std::abs(p.period_ns - period_ns) / std::max(std::abs(period_ns), 1e-9);
       if (d < best_d) {
         best_d = d;
-        best = &p;
+        best = {&p, p.voltage - voltage, p.period_ns - period_ns};
       }
     }
-    return *best;
+    return best;
+  }
+
+  // The point at (voltage, period) within `tol`; throws ErrorModelError
+  // naming the closest point and its distance when there is none, so a far
+  // point is never used silently.
+  const ErrorModelPoint& nearest(double voltage, double period_ns, Tolerance tol = {}) const {
+    const Closest c = closest(voltage, period_ns);
+    if (std::abs(c.voltage_offset_v) > tol.voltage_v ||
+        std::abs(c.period_offset_ns) > tol.period_rel * std::abs(period_ns)) {
+      std::string available;
+      for (const auto& p : points)
+        available += (available.empty() ? "" : ", ") + format_number(p.voltage) + " V/" + format_number(p.period_ns) +
+                     " ns";
+      throw ErrorModelError("error model has no point at " + format_number(voltage) + " V, " +
+                            format_number(period_ns) + " ns (tolerance " + format_number(tol.voltage_v) + " V, " +
+                            format_number(tol.period_rel * 100) + " % of the period); the closest is " +
+                            format_number(c.point->voltage) + " V, " + format_number(c.point->period_ns) +
+                            " ns; points: " + available);
+    }
+    return *c.point;
+  }
+
+ private:
+  static std::string format_number(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", x);
+    return buf;
   }
 };
 

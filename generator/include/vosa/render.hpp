@@ -28,9 +28,16 @@ struct GeneratedFile {
 // manifest.json, constraints.sdc and include/vosa_params.h.
 std::vector<GeneratedFile> generate_design(const ArrayConfig& config);
 
+struct WriteResult {
+  enum Outcome { kCreated, kUnchanged, kReplaced } outcome = kCreated;
+  std::string previous_config_hash;  // of the replaced output (kReplaced)
+};
+
 // Writes the files into a sibling staging directory and renames it onto
 // out_dir only when every file is written, so a failure leaves no partial
-// output (an existing out_dir is replaced).
-void write_files_atomically(const std::vector<GeneratedFile>& files, const std::string& out_dir);
+// output. An existing out_dir is replaced only when it is empty or an earlier
+// vosa output (every file listed in its manifest.json); any other content is
+// refused with an error naming it, and nothing is written or deleted.
+WriteResult write_files_atomically(const std::vector<GeneratedFile>& files, const std::string& out_dir);
 
 }  // namespace vosa

@@ -1,5 +1,7 @@
 #include "vosa/dataset.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <csetjmp>
@@ -91,6 +93,46 @@ Dataset load_dataset(const std::string& directory) {
   }
   if (ds.samples.empty()) throw std::runtime_error(directory + ": the label list is empty");
   return ds;
+}
+
+const char* to_string(InputEncoding encoding) { return encoding == InputEncoding::kPixels ? "pixels" : "raw"; }
+
+InputEncoding resolve_input_encoding(const std::string& requested, const tflite::Tensor& input,
+                                     const Dataset& data) {
+  const bool int8_input = input.type == tflite::TensorType::kInt8;
+  const bool pixels_possible = !int8_input || input.zero_point0() == -128;
+  const std::string where = "model input '" + input.name + "' (" + tflite::shape_string(input.shape) +
+                            (int8_input ? " INT8, zero point " + std::to_string(input.zero_point0()) : "") + ")";
+  if (requested == "raw") return InputEncoding::kRaw;
+  if (requested == "pixels") {
+    if (!data.images && !pixels_possible)
+      throw std::runtime_error("--input-encoding pixels reads .bin bytes as uint8 pixels and subtracts 128, which is "
+                               "the " + where + "'s value of a pixel only at zero point -128: these .bin files must "
+                               "hold the int8 tensor (--input-encoding raw)");
+    return InputEncoding::kPixels;
+  }
+  if (requested != "auto") throw std::runtime_error("--input-encoding is auto, raw or pixels, not '" + requested + "'");
+  if (data.images || !int8_input) return data.images ? InputEncoding::kPixels : InputEncoding::kRaw;
+  const fs::path descriptor = fs::path(data.directory) / "vosa_dataset.json";
+  if (fs::exists(descriptor)) {
+    std::ifstream in(descriptor);
+    std::string value;
+    try {
+      value = nlohmann::json::parse(in).at("input_encoding").get<std::string>();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(descriptor.string() + ": expected {\"input_encoding\": \"raw\" or \"pixels\"}: " +
+                               e.what());
+    }
+    if (value != "raw" && value != "pixels")
+      throw std::runtime_error(descriptor.string() + ": input_encoding is \"raw\" or \"pixels\", not \"" + value + "\"");
+    return resolve_input_encoding(value, input, data);
+  }
+  if (!pixels_possible) return InputEncoding::kRaw;
+  throw std::runtime_error(
+      data.directory + " holds .bin files and the " + where + " reads them either as the int8 tensor itself "
+      "(--input-encoding raw, e.g. already quantized features) or as uint8 pixels minus 128 (--input-encoding "
+      "pixels, e.g. CIFAR-10 images): the two give different answers. Give --input-encoding, or write "
+      "{\"input_encoding\": \"pixels\"} (or \"raw\") to " + descriptor.string());
 }
 
 std::vector<uint8_t> decode_jpeg_rgb(const std::string& path, int* width, int* height) {

@@ -125,7 +125,7 @@ void add_infer_dump_command(CLI::App& app) {
     const std::set<tflite::OpType> armnn_ops =
         opt->arithmetic == "armnn" ? parse_op_types("all") : parse_op_types(opt->armnn_ops);
     const Dataset data = load_dataset(opt->data);
-    const InputEncoding encoding = opt->input.input_encoding();
+    const InputEncoding encoding = opt->input.input_encoding(model->input(), data);
     const Resize resize = opt->input.resize_mode();
     const size_t n = opt->limit ? std::min(opt->limit, data.samples.size()) : data.samples.size();
     const std::string partial = opt->out + ".partial", outputs_partial = opt->outputs_csv + ".partial";

@@ -246,12 +246,16 @@ void save_inputs(const Engine& engine, const Dataset& data, const InferOptions& 
 void add_engine_input_options(CLI::App* cmd, EngineInputOptions& options) {
   cmd->add_option("--input-encoding", options.encoding,
                   "raw: .bin bytes are the input tensor; pixels: .bin bytes are uint8 pixels "
-                  "(minus 128 for an int8 input)")
-      ->check(CLI::IsMember({"raw", "pixels"}));
+                  "(minus 128 for an int8 input); auto: from DATA/vosa_dataset.json or the model's input type, "
+                  "refused when that leaves both possible (docs/dnn.md)")
+      ->check(CLI::IsMember({"auto", "raw", "pixels"}))
+      ->capture_default_str();  // also for commands without always_capture_default
   cmd->add_option("--resize", options.resize, "JPEG to model size: bilinear (half-pixel centres) or crop (centre)")
-      ->check(CLI::IsMember({"bilinear", "crop"}));
+      ->check(CLI::IsMember({"bilinear", "crop"}))
+      ->capture_default_str();
   cmd->add_option("--kernels", options.kernels, "fast (SIMD GEMM) or reference (plain TFLite-style loops)")
-      ->check(CLI::IsMember({"fast", "reference"}));
+      ->check(CLI::IsMember({"fast", "reference"}))
+      ->capture_default_str();
 }
 
 void add_infer_command(CLI::App& app) {
@@ -278,6 +282,7 @@ void add_infer_command(CLI::App& app) {
       "against TFLite itself) over a labelled data set and print top-1 / top-5 accuracy and throughput. DATA holds y_labels.csv (raw .bin\n"
       "tensors) or dataset_1001.txt (JPEGs). See docs/dnn.md. With --config and --errmodel (or --settings):\n"
       "the same inputs with PE timing errors injected; clean vs faulty top-1 and the paired loss (docs/inject.md).");
+  cmd->option_defaults()->always_capture_default();  // --help shows every default
   cmd->add_option("-m,--model", opt->model, "model (.tflite, int8)")->required();
   cmd->add_option("-d,--data", opt->data, "data directory")->required();
   cmd->add_option("-n,--limit", opt->limit, "use only the first N samples (0 = all)")
@@ -308,10 +313,12 @@ void add_infer_command(CLI::App& app) {
   auto* volts = cmd->add_option("--voltages", faults->voltages,
                                 "supply voltage of every island (V), or one per island V1,V2,...; all array layers");
   auto* period = cmd->add_option("--period-ns", faults->period_ns,
-                                 "clock period of the error-model points (default: the model's only period)");
+                                 "clock period of the error-model points (default: the model's only period)")
+                    ->default_str("");
   auto* topk = cmd->add_option("--razor-top-k", faults->razor_top_k,
                                "protect the k most significant accumulator bits with Razor (0: none; default: "
-                               "the config's razor)");
+                               "the config's razor)")
+                  ->default_str("");
   auto* rbits = cmd->add_option("--razor-bits", faults->razor_bits, "or: protect exactly these bits, e.g. 18,17,16");
   auto* policy = cmd->add_option("--razor-policy", faults->razor_policy, "correct (stall one cycle) or drop (TE-Drop)")
                      ->check(CLI::IsMember({"correct", "drop"}));
@@ -335,7 +342,7 @@ void add_infer_command(CLI::App& app) {
     InferOptions io;
     io.limit = opt->limit;
     io.jobs = opt->jobs;
-    io.encoding = opt->input.input_encoding();
+    io.encoding = opt->input.input_encoding(model->input(), data);
     io.resize = opt->input.resize_mode();
     if (opt->arithmetic == "armnn" && (faults->requested() || !opt->trace_dir.empty()))
       throw std::runtime_error("--arithmetic armnn is for accuracy runs: error injection and traces work on TFLite's "

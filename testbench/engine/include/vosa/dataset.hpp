@@ -28,6 +28,7 @@ struct Sample {
 //            (ResNet-8: scale 1, zero point -128), a UINT8 input gets them as is.
 enum class InputEncoding { kRaw, kPixels };
 
+
 // How a JPEG is brought to the model's input height and width.
 //   kBilinear    bilinear resampling with half-pixel centres (as
 //                tf.image.resize / OpenCV INTER_LINEAR), rounded to uint8.
@@ -39,6 +40,18 @@ struct Dataset {
   std::vector<Sample> samples;
   bool images = false;  // JPEGs (true) or .bin tensors
 };
+
+// The encoding to use for `requested` ("auto", "raw" or "pixels"; the
+// --input-encoding flag). "auto" needs no choice for JPEG data or a UINT8
+// input (both encodings give the same bytes), reads
+// DATA/vosa_dataset.json {"input_encoding": "raw"|"pixels"} when present,
+// takes raw for an INT8 input whose zero point is not -128 (pixels means
+// byte - 128, the int8 value of a [0, 255] pixel only at zero point -128),
+// and otherwise refuses, naming the flag. An explicit "pixels" on such an
+// INT8 input is refused too: it would be a silent wrong answer.
+InputEncoding resolve_input_encoding(const std::string& requested, const tflite::Tensor& input,
+                                     const Dataset& data);
+const char* to_string(InputEncoding encoding);
 
 // Reads the label list; throws naming the directory/file/line on any problem.
 Dataset load_dataset(const std::string& directory);

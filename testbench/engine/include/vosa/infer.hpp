@@ -33,10 +33,12 @@ struct InferResult {
 // Input and kernel options shared by the subcommands that run the engine
 // (vosa infer, vosa infer-dump): --input-encoding, --resize, --kernels.
 struct EngineInputOptions {
-  std::string encoding = "raw";
+  std::string encoding = "auto";
   std::string resize = "bilinear";
   std::string kernels = "fast";
-  InputEncoding input_encoding() const { return encoding == "pixels" ? InputEncoding::kPixels : InputEncoding::kRaw; }
+  InputEncoding input_encoding(const tflite::Tensor& input, const Dataset& data) const {
+    return resolve_input_encoding(encoding, input, data);
+  }
   Resize resize_mode() const { return resize == "crop" ? Resize::kCenterCrop : Resize::kBilinear; }
   Kernels kernel_path() const { return kernels == "reference" ? Kernels::kReference : Kernels::kFast; }
 };
