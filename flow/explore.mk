@@ -39,9 +39,9 @@ explore: setup
 	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns || exit 1; \
-	python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["pdks"][sys.argv[2]]["rows"]; sys.exit(0 if any(x.get("policy")=="drop" for x in r) else 1)' \
-	  $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) 2>/dev/null || \
-	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) BUILD=$(BUILD) || exit 1; \
+	flow/razor_cost_has.py $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) $(EXPLORE_CFG) || \
+	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) RAZOR_COST_CTRL_CONFIG=$(EXPLORE_CFG) \
+	  BUILD=$(BUILD) || exit 1; \
 	echo "explore: error model and energy of the PE from $$pe_dir"; \
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$pe_dir/errmodel/errmodel.json \
 	  --energy $$pe_dir/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \

@@ -2,8 +2,11 @@
 # and 7; docs/razor_gatelevel.md, docs/PERFORMANCE.md). Knobs:
 #   RAZOR_GATE_CONFIG  Razor PE for the gate-level check (osu018)
 #   RAZOR_COST_PDKS    PDKs of the cost table (commas or spaces)
+#   RAZOR_COST_CTRL_CONFIG  an array config with islands: its own controller is
+#                      costed too (make explore passes its config)
 RAZOR_GATE_CONFIG ?= testbench/gatelevel/razor_pe_top8.json
 RAZOR_COST_PDKS   ?= osu018 sky130hd gf180mcu7t ihp_sg13g2
+RAZOR_COST_CTRL_CONFIG ?=
 
 .PHONY: razor-gate razor-cost help-razor
 
@@ -14,7 +17,7 @@ razor-gate: setup
 # Area and power of the PE with 0, 4, 8 and all bits protected and of the
 # island controller, per PDK -> $(BUILD)/razor_cost/razor_cost.json.
 razor-cost: setup
-	flow/razor_cost.sh $(VOSA) $(BUILD) $(call spaces,$(RAZOR_COST_PDKS))
+	RAZOR_COST_CTRL_CONFIG=$(RAZOR_COST_CTRL_CONFIG) flow/razor_cost.sh $(VOSA) $(BUILD) $(call spaces,$(RAZOR_COST_PDKS))
 
 help-razor:
 	@echo "  make razor-gate  Razor PE at gate level in Icarus with the osu018 SDF: late bits corrected, missed, none at sign-off"

@@ -2,7 +2,9 @@
 # Cost of Razor bits and of the voltage-island controller (make razor-cost).
 # Per PDK: the int8 PE (8x8 array config) with 0, 4, 8 and all accumulator
 # bits protected (policy correct), 8 bits with policy drop (TE-Drop), and
-# vosa_island_ctrl (8 columns, 4 islands, 4 levels, closed loop), each synthesized by the flow (flow/stages.make
+# vosa_island_ctrl (8 columns, 4 islands, 4 levels, closed loop; and, with
+# RAZOR_COST_CTRL_CONFIG=<array config with islands>, that array's own
+# controller as generated), each synthesized by the flow (flow/stages.make
 # synth; the controller through flow/synth.tcl with VOSA_TOP=vosa_island_ctrl).
 #   area:  Yosys `stat -liberty` of the synthesis liberty (synth/stat.txt)
 #   power: OpenSTA report_power at the PDK's sign-off corner, at the clock
@@ -37,6 +39,15 @@ echo "{$base, \"razor\": {\"top_k\": 8, \"shadow_delay\": 0.25, \"policy\": \"dr
 echo "{$base, \"razor\": {\"top_k\": 8}, \"islands\": {\"count\": 4, \"levels\": 4, \"closed_loop\": {\"enabled\": true}}}" \
   > "$C/configs/ctrl_4isl_4lvl.json"
 PES="pe_razor0 pe_razor4 pe_razor8 pe_razor19 pe_drop8"
+CTRLS="ctrl_4isl_4lvl"
+if [ -n "${RAZOR_COST_CTRL_CONFIG:-}" ]; then
+  [ -f "$RAZOR_COST_CTRL_CONFIG" ] || { echo "error: RAZOR_COST_CTRL_CONFIG $RAZOR_COST_CTRL_CONFIG does not exist" >&2; exit 1; }
+  python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("islands") else 1)' "$RAZOR_COST_CTRL_CONFIG" ||
+    { echo "error: RAZOR_COST_CTRL_CONFIG $RAZOR_COST_CTRL_CONFIG has no islands (no controller to cost)" >&2; exit 1; }
+  ctrl_cfg="ctrl_$(basename "$RAZOR_COST_CTRL_CONFIG" .json)"
+  cp "$RAZOR_COST_CTRL_CONFIG" "$C/configs/$ctrl_cfg.json"
+  CTRLS="$CTRLS $ctrl_cfg"
+fi
 
 flow() {  # flow NAME PDK TARGET PERIOD
   local name=$1 pdk=$2 target=$3 period=$4 signoff
@@ -58,7 +69,7 @@ razor_sta() {  # razor_sta NETLIST TOP PDK PERIOD OUT_PREFIX
   fi
 }
 
-for name in $PES ctrl_4isl_4lvl; do
+for name in $PES $CTRLS; do
   "$VOSA" generate --config "$C/configs/$name.json" --out "$C/$name/design" -q
 done
 for pdk in "$@"; do
@@ -72,24 +83,26 @@ for pdk in "$@"; do
     flow "$name" "$pdk" power "$period"
     razor_sta "$C/$name/$pdk/synth/pe_netlist.v" vosa_pe "$pdk" "$period" "$C/$name/$pdk/razor_sta"
   done
-  # The island controller: the flow's synthesis script, top vosa_island_ctrl.
-  d=$C/ctrl_4isl_4lvl/$pdk/synth
-  mkdir -p "$d"
-  if [ ! -s "$d/ctrl_netlist.v" ] || [ "$C/ctrl_4isl_4lvl/design/rtl/vosa_island_ctrl.v" -nt "$d/ctrl_netlist.v" ]; then
-    lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --synth --cache-dir "$C/pdk")
-    VOSA_RTL_FILES="$C/ctrl_4isl_4lvl/design/rtl/vosa_island_ctrl.v" VOSA_TOP=vosa_island_ctrl VOSA_LIBERTY=$lib \
-      VOSA_PDK_TCL=$C/$pdk.pdk.tcl VOSA_NETLIST=$d/ctrl_netlist.v.tmp VOSA_ABC_CONSTR=$d/abc.constr \
-      VOSA_STAT=$d/stat.txt yosys -q -l "$d/synth.log" -c "$ROOT/flow/synth.tcl" > /dev/null ||
-      { echo "error: controller synthesis failed, see $d/synth.log" >&2; exit 1; }
-    mv "$d/ctrl_netlist.v.tmp" "$d/ctrl_netlist.v"
-  fi
-  razor_sta "$d/ctrl_netlist.v" vosa_island_ctrl "$pdk" "$period" "$C/ctrl_4isl_4lvl/$pdk/razor_sta"
+  # The island controllers: the flow's synthesis script, top vosa_island_ctrl.
+  for name in $CTRLS; do
+    d=$C/$name/$pdk/synth
+    mkdir -p "$d"
+    if [ ! -s "$d/ctrl_netlist.v" ] || [ "$C/$name/design/rtl/vosa_island_ctrl.v" -nt "$d/ctrl_netlist.v" ]; then
+      lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --synth --cache-dir "$C/pdk")
+      VOSA_RTL_FILES="$C/$name/design/rtl/vosa_island_ctrl.v" VOSA_TOP=vosa_island_ctrl VOSA_LIBERTY=$lib \
+        VOSA_PDK_TCL=$C/$pdk.pdk.tcl VOSA_NETLIST=$d/ctrl_netlist.v.tmp VOSA_ABC_CONSTR=$d/abc.constr \
+        VOSA_STAT=$d/stat.txt yosys -q -l "$d/synth.log" -c "$ROOT/flow/synth.tcl" > /dev/null ||
+        { echo "error: controller synthesis failed, see $d/synth.log" >&2; exit 1; }
+      mv "$d/ctrl_netlist.v.tmp" "$d/ctrl_netlist.v"
+    fi
+    razor_sta "$d/ctrl_netlist.v" vosa_island_ctrl "$pdk" "$period" "$C/$name/$pdk/razor_sta"
+  done
   echo "$pdk $signoff $period" >> "$C/runs.txt"
 done
 
-python3 - "$C" "$@" <<'PY'
+python3 - "$C" "$CTRLS" "$@" <<'PY'
 import json, re, sys
-c, pdks = sys.argv[1], sys.argv[2:]
+c, ctrls, pdks = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 def area(stat):
     t = open(stat).read()
     a = re.findall(r"Chip area for module '[^']*': ([0-9.]+)", t)
@@ -120,11 +133,19 @@ for pdk in pdks:
                      "cells": n, "area_um2": a,
                      "power_flow_w": power(f"{c}/{name}/{pdk}/power/{corner}.power.tsv"),
                      "power_w": power(f"{c}/{name}/{pdk}/razor_sta.power.tsv")})
-    a, n = area(f"{c}/ctrl_4isl_4lvl/{pdk}/synth/stat.txt")
-    p = power(f"{c}/ctrl_4isl_4lvl/{pdk}/razor_sta.power.tsv")
-    rows.append({"block": "vosa_island_ctrl (8 cols, 4 islands, 4 levels, closed loop)",
-                 "config": f"{c}/configs/ctrl_4isl_4lvl.json", "protected_bits": None, "cells": n, "area_um2": a,
-                 "power_flow_w": None, "power_w": p})
+    for name in ctrls:
+        cfg = json.load(open(f"{c}/configs/{name}.json"))
+        isl = cfg["islands"]
+        n_isl = isl.get("count", len(isl.get("columns", [])))
+        loop = "closed loop" if isl.get("closed_loop", {}).get("enabled") else "open loop"
+        what = "reference" if name == "ctrl_4isl_4lvl" else name[len("ctrl_"):]
+        a, n = area(f"{c}/{name}/{pdk}/synth/stat.txt")
+        p = power(f"{c}/{name}/{pdk}/razor_sta.power.tsv")
+        rows.append({"block": f"vosa_island_ctrl ({what}: {cfg['cols']} cols, {n_isl} islands, "
+                              f"{isl.get('levels', len(isl.get('voltages', [])))} levels, {loop})",
+                     "config": f"{c}/configs/{name}.json", "protected_bits": None, "cells": n, "area_um2": a,
+                     "cols": cfg["cols"], "islands": n_isl,
+                     "power_flow_w": None, "power_w": p})
     a0, p0 = rows[0]["area_um2"], rows[0]["power_w"]
     for r in rows:
         r["area_rel_pe0"] = round(r["area_um2"] / a0, 4)
@@ -149,7 +170,8 @@ for pdk in pdks:
         bits = "-" if r["protected_bits"] is None else str(r["protected_bits"])
         if r.get("policy") == "drop":
             bits += " (TE-Drop)"
-        md.append(f"| {pdk} ({corner}, {float(T):.2f} ns) | {r['block'].split(' (')[0]} | {bits} | {r['cells']} | "
+        block = r["block"].split(" (")[0] if r["protected_bits"] is not None else r["block"]
+        md.append(f"| {pdk} ({corner}, {float(T):.2f} ns) | {block} | {bits} | {r['cells']} | "
                   f"{r['area_um2']:.0f} | {r['area_rel_pe0']:.3f} | {r['power_w'] * 1e6:.0f} | "
                   f"{r['energy_pj_per_cycle']:.2f} | {r['power_rel_pe0']:.3f} |")
 json.dump(out, open(f"{c}/razor_cost.json", "w"), indent=1)

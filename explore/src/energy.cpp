@@ -106,7 +106,17 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
       // "vosa_pe int8 (acc 19 bits)": the largest protected count is all bits.
       m.razor_acc_bits_ = std::max(m.razor_acc_bits_, r.at("protected_bits").get<int>());
     } else if (field<std::string>(r, "block", rwhere).rfind("vosa_island_ctrl", 0) == 0) {
-      m.controller_pj_per_cycle_ = field<double>(r, "energy_pj_per_cycle", rwhere);
+      // This array's own controller (same columns and islands) wins over the
+      // reference one (the first row).
+      const bool as_generated = r.contains("cols") && r.contains("islands") &&
+                                r.at("cols").get<int>() == geometry.cols &&
+                                r.at("islands").get<std::size_t>() == geometry.islands.size();
+      if (as_generated || m.controller_pj_per_cycle_ <= 0) {
+        m.controller_pj_per_cycle_ = field<double>(r, "energy_pj_per_cycle", rwhere);
+        m.controller_source_ = (as_generated ? "as generated for this array: " : "not this array's (") +
+                               field<std::string>(r, "block", rwhere) +
+                               (as_generated ? "" : "; make razor-cost RAZOR_COST_CTRL_CONFIG=<config> measures it)");
+      }
     }
   }
   std::sort(m.razor_rel_.begin(), m.razor_rel_.end());
@@ -220,6 +230,7 @@ nlohmann::json EnergyModel::describe() const {
   j["tedrop_cost"] = {{"source", drop_cost_source_},
                       {"extra_rel_over_correct", drop_extra_ ? nlohmann::json(*drop_extra_) : nlohmann::json()}};
   j["controller_pj_per_cycle"] = controller_pj_per_cycle_;
+  j["controller_source"] = controller_source_;
   j["array"] = {{"rows", geometry_.rows}, {"cols", geometry_.cols}, {"acc_bits", geometry_.acc_bits},
                 {"islands", geometry_.islands}, {"settle_cycles", geometry_.settle_cycles}};
   return j;

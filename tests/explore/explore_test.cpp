@@ -295,6 +295,24 @@ TEST(ExploreEnergy, TeDropUsesTheMeasuredDropRow) {
                ExploreError);
 }
 
+// The island controller: this array's own (razor-cost RAZOR_COST_CTRL_CONFIG,
+// same columns and islands) over the reference one, and the source says which.
+TEST(ExploreEnergy, ControllerAsGeneratedWinsOverTheReference) {
+  EXPECT_NE(small_energy().controller_source().find("not this array's"), std::string::npos);
+  json razor = razor_fixture();
+  razor["pdks"]["testpdk"]["rows"].push_back({{"block", "vosa_island_ctrl (explore: 4 cols, 2 islands)"},
+                                             {"protected_bits", nullptr}, {"cols", 4}, {"islands", 2},
+                                             {"energy_pj_per_cycle", 50.0}});
+  const EnergyModel m = EnergyModel::from_json(energy_fixture(), "energy.json", razor, "razor_cost.json",
+                                               small_geometry());
+  EXPECT_DOUBLE_EQ(m.controller_pj_per_cycle(), 50.0);
+  EXPECT_NE(m.controller_source().find("as generated"), std::string::npos);
+  razor["pdks"]["testpdk"]["rows"].back()["cols"] = 8;  // another array's: the reference stays
+  EXPECT_DOUBLE_EQ(EnergyModel::from_json(energy_fixture(), "energy.json", razor, "razor_cost.json", small_geometry())
+                       .controller_pj_per_cycle(),
+                   100.0);
+}
+
 TEST(ExploreRathore, ProtectsBitsInRankOrderUntilTheLossFits) {
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.5, 0, 0.1, 0.01}), (std::vector<int>{1, 3, 4}));  // 1.0, 0.8, 0.16
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.01, 0, 0.1}), (std::vector<int>{3, 1}));

@@ -74,6 +74,7 @@ class EnergyModel {
   double razor_factor(int protected_bits, RazorPolicy policy) const;
   double controller_pj_per_cycle() const { return controller_pj_per_cycle_; }
   const std::string& drop_cost_source() const { return drop_cost_source_; }
+  const std::string& controller_source() const { return controller_source_; }
 
   // Energy of one inference. layer_cycles/layer_stalls: per array layer, as
   // Evaluation gives them.
@@ -98,6 +99,7 @@ class EnergyModel {
   double controller_pj_per_cycle_ = 0;
   std::optional<double> drop_extra_;  // TE-Drop factor beyond policy correct, when measured
   std::string drop_cost_source_ = "assumed (acc_bits flops at the last measured per-bit cost)";
+  std::string controller_source_;
   ArrayGeometry geometry_;
 };
 

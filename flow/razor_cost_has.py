@@ -1,0 +1,18 @@
+#!/usr/bin/env python3
+"""Does razor_cost.json have what make explore prices for this PDK and array:
+the TE-Drop row and the island controller of this config (same columns and
+islands)? Exit 0 if so, 1 if razor-cost must run (again).
+usage: razor_cost_has.py RAZOR_COST_JSON PDK ARRAY_CONFIG"""
+import json
+import sys
+
+try:
+    rows = json.load(open(sys.argv[1]))["pdks"][sys.argv[2]]["rows"]
+    cfg = json.load(open(sys.argv[3]))
+except (OSError, KeyError, ValueError, IndexError):
+    sys.exit(1)
+islands = cfg.get("islands") or {}
+n_islands = islands.get("count", len(islands.get("columns", []))) if islands else 0
+has_drop = any(r.get("policy") == "drop" for r in rows)
+has_ctrl = not islands or any(r.get("cols") == cfg.get("cols") and r.get("islands") == n_islands for r in rows)
+sys.exit(0 if has_drop and has_ctrl else 1)
