@@ -63,7 +63,14 @@ TEST(Readers, NetlistAndSdf) {
   const dta::Circuit c = dta::build_circuit(nl, lib, sdf);
   ASSERT_EQ(c.gates.size(), 1u);
   EXPECT_EQ(c.gates[0].rise_ps[1], 130);
-  EXPECT_EQ(c.flops[0].setup_ps, 60);
+  EXPECT_EQ(c.flops[0].setup_ps[0], 60);  // no edge in the SETUP check: both edges
+  EXPECT_EQ(c.flops[0].setup_ps[1], 60);
+  // NAND is negative unate: a rising input makes the output fall (fall delay),
+  // a falling one makes it rise; the same-direction pairs have no arc.
+  EXPECT_EQ(c.gates[0].arc_ps[0][1][0], 90);
+  EXPECT_EQ(c.gates[0].arc_ps[0][0][1], 120);
+  EXPECT_EQ(c.gates[0].arc_ps[0][1][1], -1);
+  EXPECT_EQ(c.gates[0].arc_ps[0][0][0], -1);
   // Simulate: NAND of 1,1 = 0 reaches D after 90 ps; a 50 ps clock misses it.
   dta::SimOptions fast;
   fast.period_ns = 0.05;

@@ -93,6 +93,81 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
     rise = to_ps(r, options.resolution_ps);
     fall = to_ps(f, options.resolution_ps);
   };
+  // Load on each net (input pin capacitances), to tell non-unate arcs apart below.
+  std::vector<double> net_load(num_nets, 0.0);
+  for (const auto& inst : nl.instances)
+    if (const liberty::Cell* cell = lib.find_cell(inst.cell_type))
+      for (const auto& [p, n] : inst.pins)
+        if (const liberty::Pin* pin = cell->find_pin(p); pin && pin->direction == "input")
+          net_load[c.net_alias[n]] += pin->capacitance;
+
+  // Delay per (input edge, output edge) of one gate input. A non-unate input
+  // (XOR, XNOR, MUX select) has two liberty timing groups, a positive-unate
+  // and a negative-unate one, and OpenSTA writes one IOPATH for each, with
+  // neither edge specifiers nor a documented order. Each applies only to the
+  // edge pairs of its sense (taking the larger delay for every edge pair
+  // makes the simulation later than STA: docs/dta.md, "STA bounds DTA"), so
+  // the two IOPATHs are matched to the two arcs by their liberty tables: the
+  // positive arc's rise and the negative arc's fall share the input's rising
+  // slew, and vice versa; the pairing that fits one slew per input edge wins.
+  auto arc_delays = [&](const SdfCell* sc, const liberty::Cell& cell, const std::string& in,
+                        const std::string& out, double load, std::int32_t (&arc)[2][2]) {
+    std::vector<const SdfIopath*> paths;
+    for (const auto& p : sc->iopaths)
+      if (p.input_pin == in && p.output_pin == out && p.cond.empty()) paths.push_back(&p);
+    std::vector<const liberty::TimingArc*> arcs;
+    if (const liberty::Pin* op = cell.find_pin(out))
+      for (const auto& t : op->timing)
+        if (t.related_pin == in && t.timing_type == "combinational") arcs.push_back(&t);
+    std::vector<std::string> senses(paths.size(), "non_unate");
+    if (paths.size() == 2 && arcs.size() == 2 && arcs[0]->timing_sense != arcs[1]->timing_sense &&
+        arcs[0]->timing_sense != "non_unate" && arcs[1]->timing_sense != "non_unate") {
+      const liberty::TimingArc* pos = arcs[0]->timing_sense == "positive_unate" ? arcs[0] : arcs[1];
+      const liberty::TimingArc* neg = pos == arcs[0] ? arcs[1] : arcs[0];
+      auto table = [](const liberty::TimingArc* a, const char* name) -> const liberty::Table* {
+        const auto it = a->tables.find(name);
+        return it == a->tables.end() || it->second.index_1.empty() ? nullptr : &it->second;
+      };
+      const liberty::Table *pr = table(pos, "cell_rise"), *pf = table(pos, "cell_fall"),
+                           *nr = table(neg, "cell_rise"), *nf = table(neg, "cell_fall");
+      if (pr && pf && nr && nf) {
+        // Squared misfit of two (table, value) pairs at the best common input slew.
+        auto misfit = [&](const liberty::Table* t1, double v1, const liberty::Table* t2, double v2) {
+          const double lo = t1->index_1.front(), hi = t1->index_1.back();
+          double best = 1e300;
+          for (int i = 0; i <= 200; ++i) {
+            const double slew = lo + (hi - lo) * i / 200.0;
+            const double e1 = t1->lookup(slew, load) - v1, e2 = t2->lookup(slew, load) - v2;
+            best = std::min(best, e1 * e1 + e2 * e2);
+          }
+          return best;
+        };
+        const double ra = paths[0]->rise.slowest(), fa = paths[0]->fall.slowest();
+        const double rb = paths[1]->rise.slowest(), fb = paths[1]->fall.slowest();
+        // a positive: a's rise and b's fall share the rising slew; a's fall and b's rise the falling one.
+        const double a_pos = misfit(pr, ra, nf, fb) + misfit(pf, fa, nr, rb);
+        const double a_neg = misfit(pr, rb, nf, fa) + misfit(pf, fb, nr, ra);
+        senses[0] = a_pos <= a_neg ? "positive_unate" : "negative_unate";
+        senses[1] = a_pos <= a_neg ? "negative_unate" : "positive_unate";
+      }
+    } else if (paths.size() == arcs.size()) {
+      for (size_t i = 0; i < paths.size(); ++i) senses[i] = arcs[i]->timing_sense;
+    }
+    for (auto& a : arc) a[0] = a[1] = -1;
+    for (size_t i = 0; i < paths.size(); ++i) {
+      const SdfIopath& p = *paths[i];
+      const std::int32_t r = to_ps(p.rise.slowest(), options.resolution_ps),
+                         f = to_ps(p.fall.slowest(), options.resolution_ps);
+      for (int in_edge = 0; in_edge < 2; ++in_edge) {
+        if ((p.input_edge == "posedge" && in_edge == 0) || (p.input_edge == "negedge" && in_edge == 1)) continue;
+        for (int out_edge = 0; out_edge < 2; ++out_edge) {
+          if (senses[i] == "positive_unate" && in_edge != out_edge) continue;
+          if (senses[i] == "negative_unate" && in_edge == out_edge) continue;
+          arc[in_edge][out_edge] = std::max(arc[in_edge][out_edge], out_edge ? r : f);
+        }
+      }
+    }
+  };
 
   std::vector<int> driver_gate(num_nets, -1);
   std::vector<std::uint8_t> is_source(num_nets, 0);
@@ -160,11 +235,15 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
         }
         is_source[net] = 1;
       }
-      double setup = 0;
+      // Setup per data edge: a rising D may arrive later than a falling one (STA checks each).
+      double setup[2] = {0, 0};
       if (sc)
         for (const auto& chk : sc->checks)
-          if (chk.type == "SETUP" && chk.data_pin == d_pin) setup = std::max(setup, chk.value.slowest());
-      ff.setup_ps = to_ps(setup, options.resolution_ps);
+          if (chk.type == "SETUP" && chk.data_pin == d_pin)
+            for (int edge = 0; edge < 2; ++edge)
+              if (chk.data_edge.empty() || chk.data_edge == (edge ? "posedge" : "negedge"))
+                setup[edge] = std::max(setup[edge], chk.value.slowest());
+      for (int edge = 0; edge < 2; ++edge) ff.setup_ps[edge] = to_ps(setup[edge], options.resolution_ps);
       // Asynchronous clear/preset as truth tables over their pins.
       std::vector<std::string> vars;
       std::vector<liberty::BoolExpr> exprs;
@@ -208,6 +287,7 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
         g.in_net[k] = pin_net(vars[k]);
         if (g.in_net[k] < 0) throw DtaError(where(inst) + ": input pin " + vars[k] + " is unconnected");
         iopath(inst, sc, vars[k], pin.name, g.rise_ps[k], g.fall_ps[k]);
+        arc_delays(sc, *cell, vars[k], pin.name, net_load[out], g.arc_ps[k]);
         gate_pins[inst.name + "/" + vars[k]].emplace_back(static_cast<int>(unordered.size()), k);
       }
       driver_gate[out] = static_cast<int>(unordered.size());
@@ -220,8 +300,14 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
     const auto it = gate_pins.find(ic.to);
     if (it != gate_pins.end()) {
       for (const auto& [g, k] : it->second) {
-        unordered[g].rise_ps[k] += to_ps(ic.rise.slowest(), options.resolution_ps);
-        unordered[g].fall_ps[k] += to_ps(ic.fall.slowest(), options.resolution_ps);
+        const std::int32_t wr = to_ps(ic.rise.slowest(), options.resolution_ps),
+                           wf = to_ps(ic.fall.slowest(), options.resolution_ps);
+        unordered[g].rise_ps[k] += wr;
+        unordered[g].fall_ps[k] += wf;
+        for (auto& a : unordered[g].arc_ps[k]) {
+          if (a[1] >= 0) a[1] += wr;
+          if (a[0] >= 0) a[0] += wf;
+        }
       }
       continue;
     }
@@ -233,8 +319,9 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
                        "': no such instance in netlist " + nl.path);
       for (auto& ff : c.flops)
         if (nl.instances[ff.instance].name == inst->name && ic.to.substr(slash + 1) != "CLK")
-          ff.d_wire_ps = std::max(ff.d_wire_ps, to_ps(std::max(ic.rise.slowest(), ic.fall.slowest()),
-                                                      options.resolution_ps));
+          for (int edge = 0; edge < 2; ++edge)
+            ff.d_wire_ps[edge] = std::max(ff.d_wire_ps[edge], to_ps((edge ? ic.rise : ic.fall).slowest(),
+                                                                    options.resolution_ps));
     }
   }
 

@@ -75,6 +75,7 @@ void PointStats::init(int bits, std::int32_t period) {
   period_ps = period;
   bit_errors.assign(bits, 0);
   settle_sum_ps.assign(bits, 0.0);
+  settle_max_ps.assign(bits, 0);
   settle_hist.assign(bits, std::vector<std::uint64_t>(kSettleBins, 0));
   classes.assign(kOperandClasses, ClassCounts{});
   for (auto& c : classes) c.bit_errors.assign(bits, 0);
@@ -88,6 +89,7 @@ void PointStats::merge(const PointStats& o) {
   for (int j = 0; j < acc_bits; ++j) {
     bit_errors[j] += o.bit_errors[j];
     settle_sum_ps[j] += o.settle_sum_ps[j];
+    settle_max_ps[j] = std::max(settle_max_ps[j], o.settle_max_ps[j]);
     for (int k = 0; k < kSettleBins; ++k) settle_hist[j][k] += o.settle_hist[j][k];
   }
   for (const auto& [v, n] : o.error_values) error_values[v] += n;
@@ -167,6 +169,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       settled |= std::uint64_t{sim.settled(f)} << j;
       const std::int32_t t = sim.settle_time_ps(f);
       s.settle_sum_ps[j] += t;
+      s.settle_max_ps[j] = std::max(s.settle_max_ps[j], t);
       s.settle_hist[j][std::min<int>(PointStats::kSettleBins - 1, t / bin_width)]++;
     }
     // Check the netlist computes what the PE should (functional sanity).
@@ -267,6 +270,7 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
   for (int j = 0; j < s.acc_bits; ++j) {
     json b = bit_to_json(j, s.bit_errors[j], s.samples);
     b["mean_settle_ns"] = s.samples ? s.settle_sum_ps[j] / s.samples / 1000.0 : 0.0;
+    b["max_settle_ns"] = s.settle_max_ps[j] / 1000.0;
     b["settle_hist"] = s.settle_hist[j];
     bits.push_back(b);
   }

@@ -49,6 +49,7 @@ struct PointStats {
   std::uint64_t samples = 0;
   std::vector<std::uint64_t> bit_errors;
   std::vector<double> settle_sum_ps;
+  std::vector<std::int32_t> settle_max_ps;  // latest simulated arrival of each bit
   std::vector<std::vector<std::uint64_t>> settle_hist;  // kSettleBins bins of T/10, last one open
   std::map<std::int64_t, std::uint64_t> error_values;
   std::unordered_map<std::uint64_t, std::uint64_t> patterns;
