@@ -162,10 +162,10 @@ void add_dta_command(CLI::App& app) {
   struct Options {
     std::string netlist, liberty, sdf, manifest, pdk = "unknown", corner, delay_source = "liberty-corner";
     std::string periods = "10", operands = "uniform:1", out, delay_mode = "transport", setup_mode = "sdf";
-    std::string icarus_kit, dataflow, error_log;
+    std::string icarus_kit, dataflow, error_log, engine;
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 100000;
-    int threads = 1, patterns = 16;
+    int threads = 0, patterns = 16;
     bool quiet = false;
   };
   auto opt = std::make_shared<Options>();
@@ -192,11 +192,18 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--cycles", opt->cycles, "cycles (vector pairs) to simulate; for traces, at most this many");
   cmd->add_option("--delay-mode", opt->delay_mode, "transport, inertial or modpath (Icarus' specify-path semantics)")
       ->check(CLI::IsMember({"transport", "inertial", "modpath"}));
+  cmd->add_option("--engine", opt->engine,
+                  "parallel (pattern-parallel, transport delays only) or event (event-driven, every delay mode);\n"
+                  "default: parallel for transport, event otherwise. Both capture the same value in every cycle")
+      ->check(CLI::IsMember({"parallel", "event"}));
   cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
       ->check(CLI::IsMember({"sdf", "zero"}));
   cmd->add_option("--input-delay-ns", opt->input_delay_ns, "when primary inputs change after the edge");
   cmd->add_option("--resolution-ps", opt->resolution_ps, "delay rounding grid in ps (Icarus: timescale precision)");
-  cmd->add_option("--threads", opt->threads, "worker threads (each simulates a slice of the stream)");
+  cmd->add_option("--threads", opt->threads,
+                  "worker threads (each simulates a slice of the stream); default: all cores for the parallel\n"
+                  "engine (same results for any count), 1 for the event engine (whose slices restart settled)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", opt->out, "error model JSON to write")->required();
   cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,stimulus.mem,captured_vosa.txt} for an Icarus cross-check");
   cmd->add_option("--patterns", opt->patterns,
@@ -256,6 +263,10 @@ void add_dta_command(CLI::App& app) {
     shape.is_signed = is_signed;
     const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
 
+    const std::string engine = !opt->engine.empty() ? opt->engine : opt->delay_mode == "transport" ? "parallel" : "event";
+    const int threads = opt->threads > 0 ? opt->threads
+                        : engine == "parallel" ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                               : 1;
     json points = json::array();
     std::ostringstream error_log;
     error_log << "period_ns,cycle,settled,captured\n";
@@ -276,7 +287,9 @@ void add_dta_command(CLI::App& app) {
         ro.captured_log = &captured;
       }
       const auto t0 = std::chrono::steady_clock::now();
-      const dta::PointStats s = dta::run_pe_trace_parallel(circuit, binding, trace, ro, opt->threads);
+      const dta::PointStats s = engine == "parallel"
+                                    ? dta::run_pe_trace_pattern_parallel(circuit, binding, trace, ro, threads)
+                                    : dta::run_pe_trace_parallel(circuit, binding, trace, ro, threads);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       total_seconds += secs;
       total_samples += s.samples;
@@ -293,7 +306,9 @@ void add_dta_command(CLI::App& app) {
       if (!opt->quiet)
         std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
                   << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
-                  << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples) << " gate evaluations per cycle\n";
+                  << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples)
+                  << (engine == "parallel" ? " gate evaluations per cycle (incl. the earlier cycles each one replays; " : " gate evaluations per cycle (")
+                  << engine << " engine, " << threads << " threads)\n";
     }
     json model = {{"schema_version", kErrorModelSchemaVersion},
                   {"pdk", opt->pdk},
@@ -315,6 +330,7 @@ void add_dta_command(CLI::App& app) {
                     {"setup", opt->setup_mode},
                     {"input_delay_ns", opt->input_delay_ns},
                     {"resolution_ps", opt->resolution_ps},
+                    {"engine", engine},
                     {"tool", "vosa dta"}}},
                   {"points", points}};
     for (auto& p : model["points"]) p["sdf"] = opt->sdf;
