@@ -216,8 +216,9 @@ class Engine {
   // steps first-windows .. first+lanes-1 in `states` (indexed step - base).
   // Returns the number of lanes whose speculated flops captured what was
   // assumed (all when nothing is speculated); results for those lanes.
+  // `restart`: the last valid lane captured a speculated flop wrongly.
   int run_pass(std::size_t first, int lanes, const std::vector<Word>& states, std::size_t base,
-               std::vector<Result>& out, std::uint64_t& ops);
+               std::vector<Result>& out, std::uint64_t& ops, bool& restart);
 
   // Tracked flop states: state of step m from the operands and states of
   // step m-1 (source-driven flops) and the settled logic (speculated flops).
@@ -450,7 +451,7 @@ void Engine::process_gate(int gi, std::int32_t settle_cut, std::int32_t window_s
 }
 
 int Engine::run_pass(std::size_t first, int lanes, const std::vector<Word>& states, std::size_t base,
-                     std::vector<Result>& out, std::uint64_t& ops) {
+                     std::vector<Result>& out, std::uint64_t& ops, bool& restart) {
   const int K = windows_ - 1;
   const size_t nets = c_.net_names.size();
   auto state_of = [&](long step) -> const Word* {
@@ -551,12 +552,16 @@ int Engine::run_pass(std::size_t first, int lanes, const std::vector<Word>& stat
   };
   // Speculated flops: the first lane whose capture differs ends the pass.
   int valid = lanes;
+  restart = false;
   std::vector<Word> spec_cv(speculated_.size());
   for (size_t i = 0; i < speculated_.size(); ++i) {
     const auto [cv, settled] = capture(speculated_[i]);
     spec_cv[i] = cv;
     const Word wrong = (cv ^ settled) & (lanes == 64 ? ~Word{0} : ((Word{1} << lanes) - 1));
-    if (wrong) valid = std::min(valid, __builtin_ctzll(wrong) + 1);
+    if (wrong) {
+      valid = std::min(valid, __builtin_ctzll(wrong) + 1);
+      restart = true;
+    }
   }
   out.resize(lanes);
   for (int l = 0; l < valid; ++l) {
@@ -621,10 +626,15 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
     };
     std::vector<Engine::Result> pass;
     std::uint64_t ops = 0;
+    // Lanes per pass: all 64 while speculation holds; after a wrong
+    // speculation twice the run that held, so that frequent errors (an
+    // accumulator at a short period) do not waste most of every pass.
+    int width = kLanes;
     for (std::size_t first = from; first < to;) {
-      const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - first));
+      const int lanes = static_cast<int>(std::min<std::size_t>(width, to - first));
       extend(first + lanes - 1);
-      const int valid = e.run_pass(first, lanes, states, base, pass, ops);
+      bool restart = false;
+      const int valid = e.run_pass(first, lanes, states, base, pass, ops, restart);
       for (int l = 0; l < valid; ++l) {
         const std::size_t step = first + l;
         const Engine::Result& r = pass[l];
@@ -637,7 +647,8 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
         }
       }
       first += valid;
-      if (valid < lanes) {
+      width = restart ? std::max(1, 2 * valid) : std::min(kLanes, 2 * width);
+      if (restart) {
         // A speculated flop captured a wrong value: it is the state from here on.
         states.resize((first - base) * wps);
         extend(first);
