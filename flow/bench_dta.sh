@@ -3,6 +3,8 @@
 # (osu018, T = 3.5 ns where the MSBs fail), one thread and two, against Icarus
 # (iverilog -gspecify -Tmax with $sdf_annotate) on the same vectors in the same
 # run. Prints a Markdown table for docs/PERFORMANCE.md.
+# The pattern-parallel engine (--engine parallel, transport only) runs on the
+# same vectors too.
 # usage: flow/bench_dta.sh VOSA_BINARY WORK_DIR [CYCLES]
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -23,6 +25,10 @@ for mode in transport inertial modpath; do
     { time "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out $mode.json \
         > ${mode}_$threads.log; } 2> ${mode}_$threads.cpu
   done
+done
+for threads in 1 2; do
+  { time "$VOSA" dta "${common[@]}" --delay-mode transport --engine parallel --threads $threads \
+      --out parallel.json > parallel_$threads.log; } 2> parallel_$threads.cpu
 done
 iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v
 start=$(date +%s.%N)
@@ -45,8 +51,20 @@ for mode in transport inertial modpath; do
     echo "| vosa dta | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") | $c | $(python3 -c "print(f'{$c / $icarus_cpu_rate:.0f}x')") |"
   done
 done
+for threads in 1 2; do
+  r=$(rate parallel_$threads.log)
+  c=$(python3 -c "print(int($CYCLES / $(cpu parallel_$threads.cpu)))")
+  echo "| vosa dta --engine parallel | transport | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") | $c | $(python3 -c "print(f'{$c / $icarus_cpu_rate:.0f}x')") |"
+done
 echo "| Icarus 11 (vvp, SDF-annotated) | specify paths | 1 | $icarus_rate | 1x | $icarus_cpu_rate | 1x |"
 echo
+cmp -s transport.json parallel.json || python3 - transport.json parallel.json <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+for m in (a, b):
+    m["simulation"].pop("engine", None)
+print("The two engines' transport error models are " + ("identical." if a == b else "DIFFERENT."))
+PY
 echo "Icarus and vosa dta (modpath) captured the same output-register value in $agree of $total cycles."
 echo "Wall rates: vosa counts simulation only (parsing excluded), Icarus the whole vvp run incl. SDF annotation."
 echo "CPU-second rates: user+system time of the whole process for both (vosa incl. parsing), robust to other load."

@@ -69,8 +69,9 @@ for line in open(paths):
 text = open(sdf).read()
 setup = {}
 for m in re.finditer(re.escape(reg) + r"\\\[(\d+)\\\]_reg\)(.*?)\n \)", text, re.S):
+    # (SETUP (posedge D) (posedge CLK) (min::max)), possibly under COND: the max field
     setup[int(m.group(1))] = min(float(v) for v in re.findall(
-        r"SETUP \((?:posedge|negedge) D\) \(posedge CLK\) \([-0-9.]*::([-0-9.]+)\)", m.group(2)))
+        r"\(SETUP .*\([-0-9.]*::([-0-9.]+)\)\)\s*$", m.group(2), re.M))
 late = []
 for b in point["bits"]:
     j = b["bit"]

@@ -193,8 +193,9 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--delay-mode", opt->delay_mode, "transport, inertial or modpath (Icarus' specify-path semantics)")
       ->check(CLI::IsMember({"transport", "inertial", "modpath"}));
   cmd->add_option("--engine", opt->engine,
-                  "parallel (pattern-parallel, transport delays only) or event (event-driven, every delay mode);\n"
-                  "default: parallel for transport, event otherwise. Both capture the same value in every cycle")
+                  "event (default: event-driven, every delay mode) or parallel (64 cycles per pass, transport\n"
+                  "delays only, same results for any --threads; slower here: docs/dta.md \"Engines\"). Both\n"
+                  "capture the same value in every cycle")
       ->check(CLI::IsMember({"parallel", "event"}));
   cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
       ->check(CLI::IsMember({"sdf", "zero"}));
@@ -263,7 +264,7 @@ void add_dta_command(CLI::App& app) {
     shape.is_signed = is_signed;
     const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
 
-    const std::string engine = !opt->engine.empty() ? opt->engine : opt->delay_mode == "transport" ? "parallel" : "event";
+    const std::string engine = opt->engine.empty() ? "event" : opt->engine;
     const int threads = opt->threads > 0 ? opt->threads
                         : engine == "parallel" ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
                                                : 1;
