@@ -309,7 +309,12 @@ void add_dta_command(CLI::App& app) {
                   << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
                   << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples)
                   << (engine == "parallel" ? " gate evaluations per cycle (incl. the earlier cycles each one replays; " : " gate evaluations per cycle (")
-                  << engine << " engine, " << threads << " threads)\n";
+                  << engine << " engine, " << threads << " threads";
+      if (s.event_times)
+        std::cout << "; " << std::fixed << std::setprecision(2)
+                  << static_cast<double>(s.events) / static_cast<double>(s.event_times)
+                  << " lanes share each evaluated gate-time" << std::defaultfloat;
+      std::cout << ")\n";
     }
     json model = {{"schema_version", kErrorModelSchemaVersion},
                   {"pdk", opt->pdk},

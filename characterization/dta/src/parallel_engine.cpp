@@ -278,6 +278,11 @@ class Engine {
   std::vector<Word> fenwick_;
   std::vector<std::int32_t> op_time_;
 
+ public:
+  std::uint64_t op_times_ = 0;  // distinct (gate, time) ops, all lanes together
+
+ private:
+
   void zero_delay(std::vector<Word>& value, const std::vector<Word>& src_words) const;
   void process_gate(int g, std::int32_t settle_cut, std::int32_t window_start, std::vector<std::int32_t>* last_change,
                     std::uint64_t& ops);
@@ -382,6 +387,7 @@ void Engine::process_gate(int gi, std::int32_t settle_cut, std::int32_t window_s
     }
     if (!op) continue;
     ops += static_cast<std::uint64_t>(__builtin_popcountll(op));
+    ++op_times_;
 
     const Word v = eval_tt(g.truth_table, n, x);
     const std::uint32_t ui = static_cast<std::uint32_t>(op_time_.size());
@@ -656,6 +662,8 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
       }
     }
     s.events += ops;
+    s.event_times += e.op_times_;
+    e.op_times_ = 0;
   };
 
   PointStats total;

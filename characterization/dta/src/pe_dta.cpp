@@ -86,6 +86,7 @@ void PointStats::merge(const PointStats& o) {
   cycles_with_error += o.cycles_with_error;
   settled_mismatches += o.settled_mismatches;
   events += o.events;
+  event_times += o.event_times;
   for (int j = 0; j < acc_bits; ++j) {
     bit_errors[j] += o.bit_errors[j];
     settle_sum_ps[j] += o.settle_sum_ps[j];

@@ -56,6 +56,7 @@ struct PointStats {
   std::uint64_t cycles_with_error = 0;
   std::uint64_t settled_mismatches = 0;  // netlist vs arithmetic (must stay 0)
   std::uint64_t events = 0;
+  std::uint64_t event_times = 0;  // parallel engine: distinct (gate, time) ops over all lanes
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   static constexpr int kSettleBins = 20;
