@@ -22,13 +22,13 @@ rate() { sed -n 's/.*cycles in \([0-9.e-]*\) s (\([0-9]*\) vector-pairs\/s).*/\2
 "$VOSA" dta "${common[@]}" --delay-mode modpath --threads 1 --icarus-kit kit --out modpath.json > modpath_1.log
 for mode in transport inertial modpath; do
   for threads in 1 2; do
-    { time "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out $mode.json \
+    { time "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out ${mode}_$threads.json \
         > ${mode}_$threads.log; } 2> ${mode}_$threads.cpu
   done
 done
 for threads in 1 2; do
   { time "$VOSA" dta "${common[@]}" --delay-mode transport --engine parallel --threads $threads \
-      --out parallel.json > parallel_$threads.log; } 2> parallel_$threads.cpu
+      --out parallel_$threads.json > parallel_$threads.log; } 2> parallel_$threads.cpu
 done
 iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v
 start=$(date +%s.%N)
@@ -58,12 +58,13 @@ for threads in 1 2; do
 done
 echo "| Icarus 11 (vvp, SDF-annotated) | specify paths | 1 | $icarus_rate | 1x | $icarus_cpu_rate | 1x |"
 echo
-cmp -s transport.json parallel.json || python3 - transport.json parallel.json <<'PY'
+python3 - transport_1.json parallel_1.json parallel_2.json <<'PY'
 import json, sys
-a, b = (json.load(open(f)) for f in sys.argv[1:])
-for m in (a, b):
+a, b, c = (json.load(open(f)) for f in sys.argv[1:])
+for m in (a, b, c):
     m["simulation"].pop("engine", None)
-print("The two engines' transport error models are " + ("identical." if a == b else "DIFFERENT."))
+print("Transport error models: event engine (1 thread) and parallel engine (1 and 2 threads) are "
+      + ("identical." if a == b == c else "DIFFERENT."))
 PY
 echo "Icarus and vosa dta (modpath) captured the same output-register value in $agree of $total cycles."
 echo "Wall rates: vosa counts simulation only (parsing excluded), Icarus the whole vvp run incl. SDF annotation."

@@ -10,8 +10,7 @@
 // transport mode the output at time t is the value of the latest op (largest
 // u) whose scheduled time is <= t: a later op pre-empts every event scheduled
 // at or after its own time. The gate sorts its ops by scheduled time and
-// keeps, per lane, the one with the largest u (a Fenwick tree over u of the
-// lanes already written).
+// keeps, per lane, the one with the largest u.
 //
 // Cycles are coupled only through transitions still in flight at a clock edge
 // and through flip-flops whose captured value feeds logic. Every event lies
@@ -275,7 +274,7 @@ class Engine {
     std::uint8_t value;
   };
   std::vector<Write> writes_;
-  std::vector<Word> fenwick_;
+  std::vector<Word> written_;
   std::vector<std::int32_t> op_time_;
 
  public:
@@ -422,7 +421,11 @@ void Engine::process_gate(int gi, std::int32_t settle_cut, std::int32_t window_s
   });
   const std::uint32_t nops = static_cast<std::uint32_t>(op_time_.size());
   auto sweep = [&](std::uint32_t op_limit, auto&& emit) {
-    fenwick_.assign(nops + 1, 0);
+    // written_[u]: lanes op u has written so far. Writes come in time order,
+    // which is nearly op order, so the ops later than u that have written
+    // already are few: a short scan up to the latest one.
+    written_.assign(nops, 0);
+    std::uint32_t latest = 0;
     Word y = init_[out_net];
     for (size_t i = 0; i < writes_.size();) {
       const std::int32_t t = writes_[i].time;
@@ -430,12 +433,12 @@ void Engine::process_gate(int gi, std::int32_t settle_cut, std::int32_t window_s
       for (; i < writes_.size() && writes_[i].time == t; ++i) {
         const Write& w = writes_[i];
         if (w.u >= op_limit) continue;
-        // Lanes already written by a later op (suffix OR over op indices > u).
         Word later = 0;
-        for (std::uint32_t j = nops - w.u - 1; j > 0; j -= j & (0u - j)) later |= fenwick_[j];
+        for (std::uint32_t j = w.u + 1; j <= latest; ++j) later |= written_[j];
         const Word eff = w.lanes & ~later;
         y = w.value ? (y | eff) : (y & ~eff);
-        for (std::uint32_t j = nops - w.u; j <= nops; j += j & (0u - j)) fenwick_[j] |= w.lanes;
+        written_[w.u] |= w.lanes;
+        latest = std::max(latest, w.u);
       }
       if (y != before) emit(t, y ^ before);
     }
