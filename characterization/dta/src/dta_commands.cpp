@@ -304,17 +304,28 @@ void add_dta_command(CLI::App& app) {
       if (outside_ladder) points.back()["outside_ladder"] = true;  // extrapolated voltage model
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
-      if (!opt->quiet)
-        std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
-                  << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
-                  << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples)
-                  << (engine == "parallel" ? " gate evaluations per cycle (incl. the earlier cycles each one replays; " : " gate evaluations per cycle (")
-                  << engine << " engine, " << threads << " threads";
+      if (opt->quiet) continue;
+      std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
+                << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
+                << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples)
+                << (engine == "parallel" ? " gate evaluations per cycle (incl. the earlier cycles each one replays; " : " gate evaluations per cycle (")
+                << engine << " engine, " << threads << " threads";
       if (s.event_times)
         std::cout << "; " << std::fixed << std::setprecision(2)
                   << static_cast<double>(s.events) / static_cast<double>(s.event_times)
                   << " lanes share each evaluated gate-time" << std::defaultfloat;
       std::cout << ")\n";
+      // Bits whose estimate is too coarse to use: p >= 1e-4 with a 95 % CI half-width above
+      // 20 % of p (about 96 / p samples are needed, docs/dta.md).
+      std::ostringstream coarse;
+      for (int j = 0; j < binding.acc_bits; ++j) {
+        const double p = s.samples ? static_cast<double>(s.bit_errors[j]) / s.samples : 0.0;
+        const auto [lo, hi] = wilson95(s.bit_errors[j], s.samples);
+        if (p >= 1e-4 && (hi - lo) / 2 > 0.2 * p) coarse << " " << j;
+      }
+      if (!coarse.str().empty())
+        std::cout << "vosa dta: T=" << period << " ns: bits with p_error >= 1e-4 whose 95 % CI half-width exceeds 20 % of p:"
+                  << coarse.str() << " (more --cycles: about 96 / p_error)\n";
     }
     json model = {{"schema_version", kErrorModelSchemaVersion},
                   {"pdk", opt->pdk},
