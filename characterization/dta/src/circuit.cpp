@@ -102,14 +102,15 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
           net_load[c.net_alias[n]] += pin->capacitance;
 
   // Delay per (input edge, output edge) of one gate input. A non-unate input
-  // (XOR, XNOR, MUX select) has two liberty timing groups, a positive-unate
-  // and a negative-unate one, and OpenSTA writes one IOPATH for each, with
-  // neither edge specifiers nor a documented order. Each applies only to the
-  // edge pairs of its sense (taking the larger delay for every edge pair
-  // makes the simulation later than STA: docs/dta.md, "STA bounds DTA"), so
-  // the two IOPATHs are matched to the two arcs by their liberty tables: the
-  // positive arc's rise and the negative arc's fall share the input's rising
-  // slew, and vice versa; the pairing that fits one slew per input edge wins.
+  // (XOR, XNOR, MUX select) has a positive-unate and a negative-unate liberty
+  // timing group (more with `when` conditions), and OpenSTA writes one IOPATH
+  // for each, with neither edge specifiers nor a documented order. Each
+  // applies only to the edge pairs of its sense (taking the larger delay for
+  // every edge pair makes the simulation later than STA: docs/dta.md, "STA
+  // bounds DTA"), so the IOPATHs are matched to the arcs by their liberty
+  // tables: a positive arc's rise and a negative arc's fall share the input's
+  // rising slew, and vice versa; the order that fits one slew per input edge
+  // wins.
   auto arc_delays = [&](const SdfCell* sc, const liberty::Cell& cell, const std::string& in,
                         const std::string& out, double load, std::int32_t (&arc)[2][2]) {
     std::vector<const SdfIopath*> paths;
@@ -120,38 +121,43 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
       for (const auto& t : op->timing)
         if (t.related_pin == in && t.timing_type == "combinational") arcs.push_back(&t);
     std::vector<std::string> senses(paths.size(), "non_unate");
-    if (paths.size() == 2 && arcs.size() == 2 && arcs[0]->timing_sense != arcs[1]->timing_sense &&
-        arcs[0]->timing_sense != "non_unate" && arcs[1]->timing_sense != "non_unate") {
-      const liberty::TimingArc* pos = arcs[0]->timing_sense == "positive_unate" ? arcs[0] : arcs[1];
-      const liberty::TimingArc* neg = pos == arcs[0] ? arcs[1] : arcs[0];
+    if (paths.size() == arcs.size() && !paths.empty()) {
+      // Liberty order or its reverse (what OpenSTA 2.0.17 writes for sky130's
+      // XOR/XNOR/MUX): the one whose delays fit the tables at one slew per
+      // input edge. Only arcs of different senses make the choice matter.
       auto table = [](const liberty::TimingArc* a, const char* name) -> const liberty::Table* {
         const auto it = a->tables.find(name);
         return it == a->tables.end() || it->second.index_1.empty() ? nullptr : &it->second;
       };
-      const liberty::Table *pr = table(pos, "cell_rise"), *pf = table(pos, "cell_fall"),
-                           *nr = table(neg, "cell_rise"), *nf = table(neg, "cell_fall");
-      if (pr && pf && nr && nf) {
-        // Squared misfit of two (table, value) pairs at the best common input slew.
-        auto misfit = [&](const liberty::Table* t1, double v1, const liberty::Table* t2, double v2) {
-          const double lo = t1->index_1.front(), hi = t1->index_1.back();
+      auto misfit = [&](bool reversed) {
+        // (table, delay) pairs driven by the rising input's slew [0] and the falling one's [1].
+        std::vector<std::pair<const liberty::Table*, double>> terms[2];
+        for (size_t i = 0; i < paths.size(); ++i) {
+          const liberty::TimingArc* arc_i = arcs[reversed ? paths.size() - 1 - i : i];
+          const liberty::Table *r = table(arc_i, "cell_rise"), *f = table(arc_i, "cell_fall");
+          if (!r || !f || arc_i->timing_sense == "non_unate" || arc_i->timing_sense.empty()) continue;
+          const bool positive = arc_i->timing_sense == "positive_unate";
+          terms[positive ? 0 : 1].emplace_back(r, paths[i]->rise.slowest());
+          terms[positive ? 1 : 0].emplace_back(f, paths[i]->fall.slowest());
+        }
+        double total = 0;
+        for (const auto& group : terms) {
+          if (group.empty()) continue;
+          const double lo = group[0].first->index_1.front(), hi = group[0].first->index_1.back();
           double best = 1e300;
-          for (int i = 0; i <= 200; ++i) {
-            const double slew = lo + (hi - lo) * i / 200.0;
-            const double e1 = t1->lookup(slew, load) - v1, e2 = t2->lookup(slew, load) - v2;
-            best = std::min(best, e1 * e1 + e2 * e2);
+          for (int k = 0; k <= 200; ++k) {
+            const double slew = lo + (hi - lo) * k / 200.0;
+            double sum = 0;
+            for (const auto& [t, v] : group) sum += (t->lookup(slew, load) - v) * (t->lookup(slew, load) - v);
+            best = std::min(best, sum);
           }
-          return best;
-        };
-        const double ra = paths[0]->rise.slowest(), fa = paths[0]->fall.slowest();
-        const double rb = paths[1]->rise.slowest(), fb = paths[1]->fall.slowest();
-        // a positive: a's rise and b's fall share the rising slew; a's fall and b's rise the falling one.
-        const double a_pos = misfit(pr, ra, nf, fb) + misfit(pf, fa, nr, rb);
-        const double a_neg = misfit(pr, rb, nf, fa) + misfit(pf, fb, nr, ra);
-        senses[0] = a_pos <= a_neg ? "positive_unate" : "negative_unate";
-        senses[1] = a_pos <= a_neg ? "negative_unate" : "positive_unate";
-      }
-    } else if (paths.size() == arcs.size()) {
-      for (size_t i = 0; i < paths.size(); ++i) senses[i] = arcs[i]->timing_sense;
+          total += best;
+        }
+        return total;
+      };
+      const bool reversed = paths.size() > 1 && misfit(true) < misfit(false);
+      for (size_t i = 0; i < paths.size(); ++i)
+        senses[i] = arcs[reversed ? paths.size() - 1 - i : i]->timing_sense;
     }
     for (auto& a : arc) a[0] = a[1] = -1;
     for (size_t i = 0; i < paths.size(); ++i) {
