@@ -84,6 +84,19 @@ TEST(Readers, NetlistAndSdf) {
   }
 }
 
+// gf180's state-dependent arcs: the whole COND expression names the liberty arc (sdf_cond).
+TEST(Readers, SdfCondKeepsTheWholeExpression) {
+  const Sdf sdf = parse_sdf(R"s((DELAYFILE (SDFVERSION "3.0") (DESIGN "t") (TIMESCALE 1ns)
+ (CELL (CELLTYPE "XOR3") (INSTANCE u1)
+  (DELAY (ABSOLUTE (COND A2===1'b0 && A3===1'b1 (IOPATH A1 Z (0.1::0.2) (0.3::0.4)))
+                   (IOPATH A1 Z (0.5::0.6) (0.7::0.8))))))
+)s", "cond.sdf");
+  ASSERT_EQ(sdf.cells[0].iopaths.size(), 2u);
+  EXPECT_EQ(sdf.cells[0].iopaths[0].cond, "A2===1'b0 && A3===1'b1");
+  EXPECT_DOUBLE_EQ(sdf.cells[0].iopaths[0].fall.slowest(), 0.4);
+  EXPECT_EQ(sdf.cells[0].iopaths[1].cond, "");
+}
+
 TEST(Readers, VectorAssignsAsOpenStaAcceptsThem) {
   // Yosys without `splitnets -ports` keeps output vectors and assigns them whole.
   const Netlist nl = parse_netlist(

@@ -2,6 +2,7 @@
 #include "vosa/timing_sim.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -113,13 +114,25 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
   // wins.
   auto arc_delays = [&](const SdfCell* sc, const liberty::Cell& cell, const std::string& in,
                         const std::string& out, double load, std::int32_t (&arc)[2][2]) {
-    std::vector<const SdfIopath*> paths;
+    // A state-dependent IOPATH (SDF COND, gf180) names its liberty arc by its sdf_cond.
+    auto squeeze = [](std::string x) {
+      x.erase(std::remove_if(x.begin(), x.end(), [](unsigned char ch) { return std::isspace(ch); }), x.end());
+      return x;
+    };
+    std::vector<const SdfIopath*> paths, cond_paths;
     for (const auto& p : sc->iopaths)
-      if (p.input_pin == in && p.output_pin == out && p.cond.empty()) paths.push_back(&p);
-    std::vector<const liberty::TimingArc*> arcs;
+      if (p.input_pin == in && p.output_pin == out) (p.cond.empty() ? paths : cond_paths).push_back(&p);
+    std::vector<const liberty::TimingArc*> arcs, cond_arcs;
     if (const liberty::Pin* op = cell.find_pin(out))
       for (const auto& t : op->timing)
-        if (t.related_pin == in && t.timing_type == "combinational") arcs.push_back(&t);
+        if (t.related_pin == in && t.timing_type == "combinational")
+          (t.sdf_cond.empty() ? arcs : cond_arcs).push_back(&t);
+    if (cond_paths.empty()) {  // an SDF without COND (OpenSTA on IHP): every arc is unconditional
+      arcs.insert(arcs.end(), cond_arcs.begin(), cond_arcs.end());
+      std::stable_sort(arcs.begin(), arcs.end(), [](const liberty::TimingArc* a, const liberty::TimingArc* b) {
+        return a->line < b->line;
+      });
+    }
     std::vector<std::string> senses(paths.size(), "non_unate");
     if (paths.size() == arcs.size() && !paths.empty()) {
       // Liberty order or its reverse (what OpenSTA 2.0.17 writes for sky130's
@@ -158,6 +171,13 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
       const bool reversed = paths.size() > 1 && misfit(true) < misfit(false);
       for (size_t i = 0; i < paths.size(); ++i)
         senses[i] = arcs[reversed ? paths.size() - 1 - i : i]->timing_sense;
+    }
+    for (const SdfIopath* p : cond_paths) {
+      std::string sense = "non_unate";
+      for (const liberty::TimingArc* a : cond_arcs)
+        if (squeeze(a->sdf_cond) == squeeze(p->cond)) sense = a->timing_sense;
+      paths.push_back(p);
+      senses.push_back(sense);
     }
     for (auto& a : arc) a[0] = a[1] = -1;
     for (size_t i = 0; i < paths.size(); ++i) {
