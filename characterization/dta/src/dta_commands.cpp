@@ -310,10 +310,11 @@ void add_dta_command(CLI::App& app) {
                 << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples)
                 << (engine == "parallel" ? " gate evaluations per cycle (incl. the earlier cycles each one replays; " : " gate evaluations per cycle (")
                 << engine << " engine, " << threads << " threads";
-      if (s.event_times)
-        std::cout << "; " << std::fixed << std::setprecision(2)
-                  << static_cast<double>(s.events) / static_cast<double>(s.event_times)
-                  << " lanes share each evaluated gate-time" << std::defaultfloat;
+      if (s.event_times) {
+        std::ostringstream share;  // own stream: std::cout keeps its number format
+        share << std::fixed << std::setprecision(2) << static_cast<double>(s.events) / static_cast<double>(s.event_times);
+        std::cout << "; " << share.str() << " lanes share each evaluated gate-time";
+      }
       std::cout << ")\n";
       // Bits whose estimate is too coarse to use: p >= 1e-4 with a 95 % CI half-width above
       // 20 % of p (about 96 / p samples are needed, docs/dta.md).
