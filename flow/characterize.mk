@@ -15,7 +15,7 @@ DTA_SETUP      ?= sdf
 DTA_THREADS    ?= $(JOBS)
 DTA_PATTERNS   ?= 16
 
-.PHONY: characterize bench-dta help-characterize
+.PHONY: characterize bench-dta dta-sta-bound dta-exactness help-characterize
 
 characterize: sdf
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
@@ -28,7 +28,21 @@ BENCH_DTA_CYCLES ?= 20000
 bench-dta: setup
 	flow/bench_dta.sh $(VOSA) $(BUILD)/bench-dta $(BENCH_DTA_CYCLES)
 
+# The long versions of the tests dta.sta_bounds_dta and dta.engines_agree
+# (docs/dta.md): every shipped PDK, DTA_CHECK_CYCLES per run.
+DTA_CHECK_CYCLES ?= 1000000
+DTA_CHECK_CASES  ?= osu018:generator/examples/default.json osu018:tests/configs/os_4x4.json \
+  sky130hd:generator/examples/default.json sky130hd:flow/configs/array_16x16.json \
+  gf180mcu7t:generator/examples/default.json ihp_sg13g2:generator/examples/default.json
+DTA_CHECK_OPERANDS ?= uniform:1 layer:2
+dta-sta-bound: setup
+	flow/dta_sta_bound.sh $(VOSA) $(BUILD)/dta-sta-bound $(DTA_CHECK_CYCLES) "$(DTA_CHECK_CASES)" "event parallel" $(DTA_CHECK_OPERANDS)
+dta-exactness: setup
+	flow/dta_engines_agree.sh $(VOSA) $(BUILD)/dta-exactness $(DTA_CHECK_CYCLES) "$(DTA_CHECK_CASES)" $(DTA_CHECK_OPERANDS)
+
 help-characterize:
 	@echo "  make characterize  per-bit timing-error model of the PE at every corner (errmodel/errmodel.json)"
 	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
 	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"
+	@echo "  make dta-sta-bound no timing error and no bit later than STA at the critical-path period (DTA_CHECK_CYCLES=1000000)"
+	@echo "  make dta-exactness both vosa dta engines capture the same value in every cycle (DTA_CHECK_CYCLES=1000000)"

@@ -63,7 +63,14 @@ TEST(Readers, NetlistAndSdf) {
   const dta::Circuit c = dta::build_circuit(nl, lib, sdf);
   ASSERT_EQ(c.gates.size(), 1u);
   EXPECT_EQ(c.gates[0].rise_ps[1], 130);
-  EXPECT_EQ(c.flops[0].setup_ps, 60);
+  EXPECT_EQ(c.flops[0].setup_ps[0], 60);  // no edge in the SETUP check: both edges
+  EXPECT_EQ(c.flops[0].setup_ps[1], 60);
+  // NAND is negative unate: a rising input makes the output fall (fall delay),
+  // a falling one makes it rise; the same-direction pairs have no arc.
+  EXPECT_EQ(c.gates[0].arc_ps[0][1][0], 90);
+  EXPECT_EQ(c.gates[0].arc_ps[0][0][1], 120);
+  EXPECT_EQ(c.gates[0].arc_ps[0][1][1], -1);
+  EXPECT_EQ(c.gates[0].arc_ps[0][0][0], -1);
   // Simulate: NAND of 1,1 = 0 reaches D after 90 ps; a 50 ps clock misses it.
   dta::SimOptions fast;
   fast.period_ns = 0.05;
@@ -75,6 +82,19 @@ TEST(Readers, NetlistAndSdf) {
     EXPECT_FALSE(sim.settled(0));
     EXPECT_EQ(sim.captured(0), period < 0.1) << period;  // too early: still the old 1
   }
+}
+
+// gf180's state-dependent arcs: the whole COND expression names the liberty arc (sdf_cond).
+TEST(Readers, SdfCondKeepsTheWholeExpression) {
+  const Sdf sdf = parse_sdf(R"s((DELAYFILE (SDFVERSION "3.0") (DESIGN "t") (TIMESCALE 1ns)
+ (CELL (CELLTYPE "XOR3") (INSTANCE u1)
+  (DELAY (ABSOLUTE (COND A2===1'b0 && A3===1'b1 (IOPATH A1 Z (0.1::0.2) (0.3::0.4)))
+                   (IOPATH A1 Z (0.5::0.6) (0.7::0.8))))))
+)s", "cond.sdf");
+  ASSERT_EQ(sdf.cells[0].iopaths.size(), 2u);
+  EXPECT_EQ(sdf.cells[0].iopaths[0].cond, "A2===1'b0 && A3===1'b1");
+  EXPECT_DOUBLE_EQ(sdf.cells[0].iopaths[0].fall.slowest(), 0.4);
+  EXPECT_EQ(sdf.cells[0].iopaths[1].cond, "");
 }
 
 TEST(Readers, VectorAssignsAsOpenStaAcceptsThem) {

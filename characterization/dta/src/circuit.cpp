@@ -2,6 +2,7 @@
 #include "vosa/timing_sim.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -93,6 +94,106 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
     rise = to_ps(r, options.resolution_ps);
     fall = to_ps(f, options.resolution_ps);
   };
+  // Load on each net (input pin capacitances), to tell non-unate arcs apart below.
+  std::vector<double> net_load(num_nets, 0.0);
+  for (const auto& inst : nl.instances)
+    if (const liberty::Cell* cell = lib.find_cell(inst.cell_type))
+      for (const auto& [p, n] : inst.pins)
+        if (const liberty::Pin* pin = cell->find_pin(p); pin && pin->direction == "input")
+          net_load[c.net_alias[n]] += pin->capacitance;
+
+  // Delay per (input edge, output edge) of one gate input. A non-unate input
+  // (XOR, XNOR, MUX select) has a positive-unate and a negative-unate liberty
+  // timing group (more with `when` conditions), and OpenSTA writes one IOPATH
+  // for each, with neither edge specifiers nor a documented order. Each
+  // applies only to the edge pairs of its sense (taking the larger delay for
+  // every edge pair makes the simulation later than STA: docs/dta.md, "STA
+  // bounds DTA"), so the IOPATHs are matched to the arcs by their liberty
+  // tables: a positive arc's rise and a negative arc's fall share the input's
+  // rising slew, and vice versa; the order that fits one slew per input edge
+  // wins.
+  auto arc_delays = [&](const SdfCell* sc, const liberty::Cell& cell, const std::string& in,
+                        const std::string& out, double load, std::int32_t (&arc)[2][2]) {
+    // A state-dependent IOPATH (SDF COND, gf180) names its liberty arc by its sdf_cond.
+    auto squeeze = [](std::string x) {
+      x.erase(std::remove_if(x.begin(), x.end(), [](unsigned char ch) { return std::isspace(ch); }), x.end());
+      return x;
+    };
+    std::vector<const SdfIopath*> paths, cond_paths;
+    for (const auto& p : sc->iopaths)
+      if (p.input_pin == in && p.output_pin == out) (p.cond.empty() ? paths : cond_paths).push_back(&p);
+    std::vector<const liberty::TimingArc*> arcs, cond_arcs;
+    if (const liberty::Pin* op = cell.find_pin(out))
+      for (const auto& t : op->timing)
+        if (t.related_pin == in && t.timing_type == "combinational")
+          (t.sdf_cond.empty() ? arcs : cond_arcs).push_back(&t);
+    if (cond_paths.empty()) {  // an SDF without COND (OpenSTA on IHP): every arc is unconditional
+      arcs.insert(arcs.end(), cond_arcs.begin(), cond_arcs.end());
+      std::stable_sort(arcs.begin(), arcs.end(), [](const liberty::TimingArc* a, const liberty::TimingArc* b) {
+        return a->line < b->line;
+      });
+    }
+    std::vector<std::string> senses(paths.size(), "non_unate");
+    if (paths.size() == arcs.size() && !paths.empty()) {
+      // Liberty order or its reverse (what OpenSTA 2.0.17 writes for sky130's
+      // XOR/XNOR/MUX): the one whose delays fit the tables at one slew per
+      // input edge. Only arcs of different senses make the choice matter.
+      auto table = [](const liberty::TimingArc* a, const char* name) -> const liberty::Table* {
+        const auto it = a->tables.find(name);
+        return it == a->tables.end() || it->second.index_1.empty() ? nullptr : &it->second;
+      };
+      auto misfit = [&](bool reversed) {
+        // (table, delay) pairs driven by the rising input's slew [0] and the falling one's [1].
+        std::vector<std::pair<const liberty::Table*, double>> terms[2];
+        for (size_t i = 0; i < paths.size(); ++i) {
+          const liberty::TimingArc* arc_i = arcs[reversed ? paths.size() - 1 - i : i];
+          const liberty::Table *r = table(arc_i, "cell_rise"), *f = table(arc_i, "cell_fall");
+          if (!r || !f || arc_i->timing_sense == "non_unate" || arc_i->timing_sense.empty()) continue;
+          const bool positive = arc_i->timing_sense == "positive_unate";
+          terms[positive ? 0 : 1].emplace_back(r, paths[i]->rise.slowest());
+          terms[positive ? 1 : 0].emplace_back(f, paths[i]->fall.slowest());
+        }
+        double total = 0;
+        for (const auto& group : terms) {
+          if (group.empty()) continue;
+          const double lo = group[0].first->index_1.front(), hi = group[0].first->index_1.back();
+          double best = 1e300;
+          for (int k = 0; k <= 200; ++k) {
+            const double slew = lo + (hi - lo) * k / 200.0;
+            double sum = 0;
+            for (const auto& [t, v] : group) sum += (t->lookup(slew, load) - v) * (t->lookup(slew, load) - v);
+            best = std::min(best, sum);
+          }
+          total += best;
+        }
+        return total;
+      };
+      const bool reversed = paths.size() > 1 && misfit(true) < misfit(false);
+      for (size_t i = 0; i < paths.size(); ++i)
+        senses[i] = arcs[reversed ? paths.size() - 1 - i : i]->timing_sense;
+    }
+    for (const SdfIopath* p : cond_paths) {
+      std::string sense = "non_unate";
+      for (const liberty::TimingArc* a : cond_arcs)
+        if (squeeze(a->sdf_cond) == squeeze(p->cond)) sense = a->timing_sense;
+      paths.push_back(p);
+      senses.push_back(sense);
+    }
+    for (auto& a : arc) a[0] = a[1] = -1;
+    for (size_t i = 0; i < paths.size(); ++i) {
+      const SdfIopath& p = *paths[i];
+      const std::int32_t r = to_ps(p.rise.slowest(), options.resolution_ps),
+                         f = to_ps(p.fall.slowest(), options.resolution_ps);
+      for (int in_edge = 0; in_edge < 2; ++in_edge) {
+        if ((p.input_edge == "posedge" && in_edge == 0) || (p.input_edge == "negedge" && in_edge == 1)) continue;
+        for (int out_edge = 0; out_edge < 2; ++out_edge) {
+          if (senses[i] == "positive_unate" && in_edge != out_edge) continue;
+          if (senses[i] == "negative_unate" && in_edge == out_edge) continue;
+          arc[in_edge][out_edge] = std::max(arc[in_edge][out_edge], out_edge ? r : f);
+        }
+      }
+    }
+  };
 
   std::vector<int> driver_gate(num_nets, -1);
   std::vector<std::uint8_t> is_source(num_nets, 0);
@@ -160,11 +261,15 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
         }
         is_source[net] = 1;
       }
-      double setup = 0;
+      // Setup per data edge: a rising D may arrive later than a falling one (STA checks each).
+      double setup[2] = {0, 0};
       if (sc)
         for (const auto& chk : sc->checks)
-          if (chk.type == "SETUP" && chk.data_pin == d_pin) setup = std::max(setup, chk.value.slowest());
-      ff.setup_ps = to_ps(setup, options.resolution_ps);
+          if (chk.type == "SETUP" && chk.data_pin == d_pin)
+            for (int edge = 0; edge < 2; ++edge)
+              if (chk.data_edge.empty() || chk.data_edge == (edge ? "posedge" : "negedge"))
+                setup[edge] = std::max(setup[edge], chk.value.slowest());
+      for (int edge = 0; edge < 2; ++edge) ff.setup_ps[edge] = to_ps(setup[edge], options.resolution_ps);
       // Asynchronous clear/preset as truth tables over their pins.
       std::vector<std::string> vars;
       std::vector<liberty::BoolExpr> exprs;
@@ -208,6 +313,7 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
         g.in_net[k] = pin_net(vars[k]);
         if (g.in_net[k] < 0) throw DtaError(where(inst) + ": input pin " + vars[k] + " is unconnected");
         iopath(inst, sc, vars[k], pin.name, g.rise_ps[k], g.fall_ps[k]);
+        arc_delays(sc, *cell, vars[k], pin.name, net_load[out], g.arc_ps[k]);
         gate_pins[inst.name + "/" + vars[k]].emplace_back(static_cast<int>(unordered.size()), k);
       }
       driver_gate[out] = static_cast<int>(unordered.size());
@@ -220,8 +326,14 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
     const auto it = gate_pins.find(ic.to);
     if (it != gate_pins.end()) {
       for (const auto& [g, k] : it->second) {
-        unordered[g].rise_ps[k] += to_ps(ic.rise.slowest(), options.resolution_ps);
-        unordered[g].fall_ps[k] += to_ps(ic.fall.slowest(), options.resolution_ps);
+        const std::int32_t wr = to_ps(ic.rise.slowest(), options.resolution_ps),
+                           wf = to_ps(ic.fall.slowest(), options.resolution_ps);
+        unordered[g].rise_ps[k] += wr;
+        unordered[g].fall_ps[k] += wf;
+        for (auto& a : unordered[g].arc_ps[k]) {
+          if (a[1] >= 0) a[1] += wr;
+          if (a[0] >= 0) a[0] += wf;
+        }
       }
       continue;
     }
@@ -233,8 +345,9 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
                        "': no such instance in netlist " + nl.path);
       for (auto& ff : c.flops)
         if (nl.instances[ff.instance].name == inst->name && ic.to.substr(slash + 1) != "CLK")
-          ff.d_wire_ps = std::max(ff.d_wire_ps, to_ps(std::max(ic.rise.slowest(), ic.fall.slowest()),
-                                                      options.resolution_ps));
+          for (int edge = 0; edge < 2; ++edge)
+            ff.d_wire_ps[edge] = std::max(ff.d_wire_ps[edge], to_ps((edge ? ic.rise : ic.fall).slowest(),
+                                                                    options.resolution_ps));
     }
   }
 

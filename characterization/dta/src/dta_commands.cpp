@@ -162,10 +162,10 @@ void add_dta_command(CLI::App& app) {
   struct Options {
     std::string netlist, liberty, sdf, manifest, pdk = "unknown", corner, delay_source = "liberty-corner";
     std::string periods = "10", operands = "uniform:1", out, delay_mode = "transport", setup_mode = "sdf";
-    std::string icarus_kit, dataflow, error_log;
+    std::string icarus_kit, dataflow, error_log, engine;
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 100000;
-    int threads = 1, patterns = 16;
+    int threads = 0, patterns = 16;
     bool quiet = false;
   };
   auto opt = std::make_shared<Options>();
@@ -192,11 +192,19 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--cycles", opt->cycles, "cycles (vector pairs) to simulate; for traces, at most this many");
   cmd->add_option("--delay-mode", opt->delay_mode, "transport, inertial or modpath (Icarus' specify-path semantics)")
       ->check(CLI::IsMember({"transport", "inertial", "modpath"}));
+  cmd->add_option("--engine", opt->engine,
+                  "event (default: event-driven, every delay mode) or parallel (64 cycles per pass, transport\n"
+                  "delays only, same results for any --threads; slower here: docs/dta.md \"Engines\"). Both\n"
+                  "capture the same value in every cycle")
+      ->check(CLI::IsMember({"parallel", "event"}));
   cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
       ->check(CLI::IsMember({"sdf", "zero"}));
   cmd->add_option("--input-delay-ns", opt->input_delay_ns, "when primary inputs change after the edge");
   cmd->add_option("--resolution-ps", opt->resolution_ps, "delay rounding grid in ps (Icarus: timescale precision)");
-  cmd->add_option("--threads", opt->threads, "worker threads (each simulates a slice of the stream)");
+  cmd->add_option("--threads", opt->threads,
+                  "worker threads (each simulates a slice of the stream); default: all cores for the parallel\n"
+                  "engine (same results for any count), 1 for the event engine (whose slices restart settled)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", opt->out, "error model JSON to write")->required();
   cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,stimulus.mem,captured_vosa.txt} for an Icarus cross-check");
   cmd->add_option("--patterns", opt->patterns,
@@ -256,6 +264,10 @@ void add_dta_command(CLI::App& app) {
     shape.is_signed = is_signed;
     const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
 
+    const std::string engine = opt->engine.empty() ? "event" : opt->engine;
+    const int threads = opt->threads > 0 ? opt->threads
+                        : engine == "parallel" ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
+                                               : 1;
     json points = json::array();
     std::ostringstream error_log;
     error_log << "period_ns,cycle,settled,captured\n";
@@ -276,7 +288,9 @@ void add_dta_command(CLI::App& app) {
         ro.captured_log = &captured;
       }
       const auto t0 = std::chrono::steady_clock::now();
-      const dta::PointStats s = dta::run_pe_trace_parallel(circuit, binding, trace, ro, opt->threads);
+      const dta::PointStats s = engine == "parallel"
+                                    ? dta::run_pe_trace_pattern_parallel(circuit, binding, trace, ro, threads)
+                                    : dta::run_pe_trace_parallel(circuit, binding, trace, ro, threads);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       total_seconds += secs;
       total_samples += s.samples;
@@ -290,10 +304,29 @@ void add_dta_command(CLI::App& app) {
       if (outside_ladder) points.back()["outside_ladder"] = true;  // extrapolated voltage model
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
-      if (!opt->quiet)
-        std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
-                  << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
-                  << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples) << " gate evaluations per cycle\n";
+      if (opt->quiet) continue;
+      std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
+                << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
+                << s.cycles_with_error << " with a timing error, " << s.events / std::max<std::uint64_t>(1, s.samples)
+                << (engine == "parallel" ? " gate evaluations per cycle (incl. the earlier cycles each one replays; " : " gate evaluations per cycle (")
+                << engine << " engine, " << threads << " threads";
+      if (s.event_times) {
+        std::ostringstream share;  // own stream: std::cout keeps its number format
+        share << std::fixed << std::setprecision(2) << static_cast<double>(s.events) / static_cast<double>(s.event_times);
+        std::cout << "; " << share.str() << " lanes share each evaluated gate-time";
+      }
+      std::cout << ")\n";
+      // Bits whose estimate is too coarse to use: p >= 1e-4 with a 95 % CI half-width above
+      // 20 % of p (about 96 / p samples are needed, docs/dta.md).
+      std::ostringstream coarse;
+      for (int j = 0; j < binding.acc_bits; ++j) {
+        const double p = s.samples ? static_cast<double>(s.bit_errors[j]) / s.samples : 0.0;
+        const auto [lo, hi] = wilson95(s.bit_errors[j], s.samples);
+        if (p >= 1e-4 && (hi - lo) / 2 > 0.2 * p) coarse << " " << j;
+      }
+      if (!coarse.str().empty())
+        std::cout << "vosa dta: T=" << period << " ns: bits with p_error >= 1e-4 whose 95 % CI half-width exceeds 20 % of p:"
+                  << coarse.str() << " (more --cycles: about 96 / p_error)\n";
     }
     json model = {{"schema_version", kErrorModelSchemaVersion},
                   {"pdk", opt->pdk},
@@ -316,6 +349,7 @@ void add_dta_command(CLI::App& app) {
                     {"setup", opt->setup_mode},
                     {"input_delay_ns", opt->input_delay_ns},
                     {"resolution_ps", opt->resolution_ps},
+                    {"engine", engine},
                     {"tool", "vosa dta"}}},
                   {"points", points}};
     for (auto& p : model["points"]) p["sdf"] = std::filesystem::absolute(opt->sdf).lexically_normal().string();

@@ -75,6 +75,7 @@ void PointStats::init(int bits, std::int32_t period) {
   period_ps = period;
   bit_errors.assign(bits, 0);
   settle_sum_ps.assign(bits, 0.0);
+  settle_max_ps.assign(bits, 0);
   settle_hist.assign(bits, std::vector<std::uint64_t>(kSettleBins, 0));
   classes.assign(kOperandClasses, ClassCounts{});
   for (auto& c : classes) c.bit_errors.assign(bits, 0);
@@ -85,9 +86,11 @@ void PointStats::merge(const PointStats& o) {
   cycles_with_error += o.cycles_with_error;
   settled_mismatches += o.settled_mismatches;
   events += o.events;
+  event_times += o.event_times;
   for (int j = 0; j < acc_bits; ++j) {
     bit_errors[j] += o.bit_errors[j];
     settle_sum_ps[j] += o.settle_sum_ps[j];
+    settle_max_ps[j] = std::max(settle_max_ps[j], o.settle_max_ps[j]);
     for (int k = 0; k < kSettleBins; ++k) settle_hist[j][k] += o.settle_hist[j][k];
   }
   for (const auto& [v, n] : o.error_values) error_values[v] += n;
@@ -101,8 +104,7 @@ void PointStats::merge(const PointStats& o) {
   error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
 }
 
-PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
-                        std::size_t begin, std::size_t end, const RunOptions& opt) {
+void check_trace_shape(const PeBinding& b, const OperandTrace& trace) {
   const TraceHeader& h = trace.header;
   if (h.act_bits != b.act_bits || h.weight_bits != b.weight_bits || h.acc_bits != b.acc_bits)
     throw DtaError("operand trace '" + h.source + "' is " + std::to_string(h.act_bits) + "x" +
@@ -110,28 +112,79 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
                    "-bit accumulator, but the PE netlist has a_i " + std::to_string(b.act_bits) +
                    ", w_i " + std::to_string(b.weight_bits) + " and psum_o " +
                    std::to_string(b.acc_bits) + " bits");
+}
+
+CycleOperands record_operands(const PeBinding& b, const OperandTrace& trace, std::size_t n) {
+  auto rec = [&](std::size_t i) -> const OperandRecord* {
+    return i < trace.records.size() ? &trace.records[i] : nullptr;
+  };
+  const OperandRecord* ra = rec(n + b.act_lead);
+  const OperandRecord* rw = rec(n + b.weight_lead);
+  const OperandRecord* rp = rec(n + b.psum_lead);
+  const bool os = b.dataflow == Dataflow::kOutputStationary;
+  return {ra ? ra->activation : 0, rw ? rw->weight : 0, (rp && !os) ? rp->psum_in : 0};
+}
+
+CycleOperands priming_operands(const PeBinding& b, const OperandTrace& trace, std::size_t begin) {
+  const OperandRecord& r0 = trace.records[begin];
+  return {b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0};
+}
+
+void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
+                  std::uint64_t captured, std::uint64_t settled, const std::int32_t* settle_ps,
+                  std::uint64_t& acc_state, const RunOptions& opt) {
+  const std::uint64_t mask = b.acc_bits >= 64 ? ~0ull : ((1ull << b.acc_bits) - 1);
+  const bool os = b.dataflow == Dataflow::kOutputStationary;
+  const int bin_width = std::max<std::int32_t>(1, s.period_ps / 10);
+  for (int j = 0; j < b.acc_bits; ++j) {
+    const std::int32_t t = settle_ps[j];
+    s.settle_sum_ps[j] += t;
+    s.settle_max_ps[j] = std::max(s.settle_max_ps[j], t);
+    s.settle_hist[j][std::min<int>(PointStats::kSettleBins - 1, t / bin_width)]++;
+  }
+  // Check the netlist computes what the PE should (functional sanity).
+  const OperandRecord& r = trace.records[n];
+  const std::uint64_t base = os ? acc_state : static_cast<std::uint64_t>(r.psum_in);
+  const std::uint64_t expect =
+      (base + static_cast<std::uint64_t>(static_cast<std::int64_t>(r.activation) * r.weight)) & mask;
+  if (expect != settled) ++s.settled_mismatches;
+  acc_state = captured;
+  const std::uint64_t diff = captured ^ settled;
+  ++s.samples;
+  // The activation register held record n-1's activation (0 after reset).
+  ClassCounts& cls = s.classes[operand_class(n > 0 ? trace.records[n - 1].activation : 0, r.activation, r.weight)];
+  ++cls.samples;
+  if (diff) {
+    ++s.cycles_with_error;
+    ++cls.cycles_with_error;
+    for (int j = 0; j < b.acc_bits; ++j) {
+      s.bit_errors[j] += (diff >> j) & 1;
+      cls.bit_errors[j] += (diff >> j) & 1;
+    }
+    ++s.patterns[diff];
+    ++cls.patterns[diff];
+    if (opt.record_error_cycles) s.error_cycles.push_back({n, settled, captured});
+    const std::int64_t cv = wrap_to_bits(static_cast<std::int64_t>(captured), b.acc_bits, opt.is_signed);
+    const std::int64_t sv = wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, opt.is_signed);
+    ++s.error_values[cv - sv];
+  }
+}
+
+PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                        std::size_t begin, std::size_t end, const RunOptions& opt) {
+  check_trace_shape(b, trace);
   TimingSimulator sim(c, opt.sim);
   PointStats s;
   s.init(b.acc_bits, sim.period_ps());
-  const std::uint64_t mask = b.acc_bits >= 64 ? ~0ull : ((1ull << b.acc_bits) - 1);
-  const bool os = b.dataflow == Dataflow::kOutputStationary;
 
   auto set_bits = [&](const std::vector<int>& nets, std::int64_t v) {
     for (size_t i = 0; i < nets.size(); ++i) sim.set_input(nets[i], (static_cast<std::uint64_t>(v) >> i) & 1);
   };
-  auto apply = [&](std::size_t cycle) {  // inputs for the cycle that computes record `cycle`
-    auto rec = [&](std::size_t i) -> const OperandRecord* {
-      return i < trace.records.size() ? &trace.records[i] : nullptr;
-    };
-    const OperandRecord* ra = rec(cycle + b.act_lead);
-    const OperandRecord* rw = rec(cycle + b.weight_lead);
-    const OperandRecord* rp = rec(cycle + b.psum_lead);
-    const std::int64_t a = ra ? ra->activation : 0, w = rw ? rw->weight : 0;
-    const std::int64_t p = (rp && !os) ? rp->psum_in : 0;
-    set_bits(b.act_nets, a);
-    set_bits(b.weight_nets, w);
-    set_bits(b.psum_nets, p);
-    if (opt.input_log) opt.input_log->push_back({a, w, p});
+  auto apply = [&](const CycleOperands& in) {
+    set_bits(b.act_nets, in.a);
+    set_bits(b.weight_nets, in.w);
+    set_bits(b.psum_nets, in.psum);
+    if (opt.input_log) opt.input_log->push_back({in.a, in.w, in.psum});
   };
   for (const auto& [n, v] : b.constants) sim.set_input(n, v);
   // Prime the input registers with the first record of this chunk.
@@ -140,61 +193,27 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   set_bits(b.psum_nets, 0);
   sim.reset(false);
   if (begin > 0) {  // the chunk starts where the previous record left the registers
-    apply(begin - 1);
+    apply(record_operands(b, trace, begin - 1));
     sim.step();
   }
-  {
-    const OperandRecord& r0 = trace.records[begin];
-    if (b.act_lead) set_bits(b.act_nets, r0.activation);
-    if (b.weight_lead) set_bits(b.weight_nets, r0.weight);
-    set_bits(b.psum_nets, 0);
-    if (opt.input_log)
-      opt.input_log->push_back({b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0});
-    sim.step();
-  }
+  apply(priming_operands(b, trace, begin));
+  sim.step();
   std::uint64_t acc_state = 0;  // OS: the value the accumulator really holds
   for (int j = 0; j < b.acc_bits; ++j) acc_state |= std::uint64_t{sim.captured(b.output_flops[j])} << j;
   if (opt.captured_log) opt.captured_log->push_back(acc_state);
 
-  const int bin_width = std::max<std::int32_t>(1, s.period_ps / 10);
+  std::vector<std::int32_t> settle(b.acc_bits);
   for (std::size_t n = begin; n < end; ++n) {
-    apply(n);
+    apply(record_operands(b, trace, n));
     sim.step();
     std::uint64_t captured = 0, settled = 0;
     for (int j = 0; j < b.acc_bits; ++j) {
       const int f = b.output_flops[j];
       captured |= std::uint64_t{sim.captured(f)} << j;
       settled |= std::uint64_t{sim.settled(f)} << j;
-      const std::int32_t t = sim.settle_time_ps(f);
-      s.settle_sum_ps[j] += t;
-      s.settle_hist[j][std::min<int>(PointStats::kSettleBins - 1, t / bin_width)]++;
+      settle[j] = sim.settle_time_ps(f);
     }
-    // Check the netlist computes what the PE should (functional sanity).
-    const OperandRecord& r = trace.records[n];
-    const std::uint64_t base = os ? acc_state : static_cast<std::uint64_t>(r.psum_in);
-    const std::uint64_t expect =
-        (base + static_cast<std::uint64_t>(static_cast<std::int64_t>(r.activation) * r.weight)) & mask;
-    if (expect != settled) ++s.settled_mismatches;
-    acc_state = captured;
-    const std::uint64_t diff = captured ^ settled;
-    ++s.samples;
-    // The activation register held record n-1's activation (0 after reset).
-    ClassCounts& cls = s.classes[operand_class(n > 0 ? trace.records[n - 1].activation : 0, r.activation, r.weight)];
-    ++cls.samples;
-    if (diff) {
-      ++s.cycles_with_error;
-      ++cls.cycles_with_error;
-      for (int j = 0; j < b.acc_bits; ++j) {
-        s.bit_errors[j] += (diff >> j) & 1;
-        cls.bit_errors[j] += (diff >> j) & 1;
-      }
-      ++s.patterns[diff];
-      ++cls.patterns[diff];
-      if (opt.record_error_cycles) s.error_cycles.push_back({n, settled, captured});
-      const std::int64_t cv = wrap_to_bits(static_cast<std::int64_t>(captured), b.acc_bits, opt.is_signed);
-      const std::int64_t sv = wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, opt.is_signed);
-      ++s.error_values[cv - sv];
-    }
+    record_cycle(s, b, trace, n, captured, settled, settle.data(), acc_state, opt);
     if (opt.captured_log) opt.captured_log->push_back(captured);
   }
   s.events = sim.events_processed();
@@ -267,6 +286,7 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
   for (int j = 0; j < s.acc_bits; ++j) {
     json b = bit_to_json(j, s.bit_errors[j], s.samples);
     b["mean_settle_ns"] = s.samples ? s.settle_sum_ps[j] / s.samples / 1000.0 : 0.0;
+    b["max_settle_ns"] = s.settle_max_ps[j] / 1000.0;
     b["settle_hist"] = s.settle_hist[j];
     bits.push_back(b);
   }

@@ -74,13 +74,17 @@ void TimingSimulator::reset(bool flop_value) {
   carry_.clear();
 }
 
-bool TimingSimulator::value_at(int net, std::int32_t t) const {
-  bool v = value_[net];
-  const Event* e = arena_.data() + wave_begin_[net];
-  for (std::uint32_t i = 0; i < wave_count_[net]; ++i) {
-    if (e[i].time > t) break;
-    v = e[i].value;
-  }
+// The value after the last D transition that met its own deadline: T minus
+// the setup time and wire delay of its edge (STA checks rising and falling
+// data against their own setup times).
+std::uint8_t TimingSimulator::captured_value(const FlipFlop& ff) const {
+  std::int32_t deadline[2];
+  for (int edge = 0; edge < 2; ++edge)
+    deadline[edge] = period_ps_ - (opt_.setup_mode == SetupMode::kSdf ? ff.setup_ps[edge] : 0) - ff.d_wire_ps[edge];
+  std::uint8_t v = value_[ff.d_net];
+  const Event* e = arena_.data() + wave_begin_[ff.d_net];
+  for (std::uint32_t i = 0; i < wave_count_[ff.d_net]; ++i)
+    if (e[i].time <= deadline[e[i].value]) v = e[i].value;
   return v;
 }
 
@@ -161,12 +165,19 @@ void TimingSimulator::process_gate(int gi) {
     // All input changes at time t act together; the slowest changed arc wins.
     const std::uint8_t old_fv = (g.truth_table >> bits) & 1;
     std::int32_t rise = modpath ? INT32_MAX : 0, fall = modpath ? INT32_MAX : 0;
+    std::int32_t arc_rise = -1, arc_fall = -1;  // slowest arc whose sense matches the edges
     for (; i < num_ins && ins[i].time == t; ++i) {
       const int k = ins[i].pin;
       bits = (bits & ~(1u << k)) | (std::uint32_t{ins[i].value} << k);
       // Simultaneous changes: the slowest arc, or (as Icarus does) the fastest.
       rise = modpath ? std::min(rise, g.rise_ps[k]) : std::max(rise, g.rise_ps[k]);
       fall = modpath ? std::min(fall, g.fall_ps[k]) : std::max(fall, g.fall_ps[k]);
+      arc_rise = std::max(arc_rise, g.arc_ps[k][ins[i].value][1]);
+      arc_fall = std::max(arc_fall, g.arc_ps[k][ins[i].value][0]);
+    }
+    if (!modpath) {  // transport/inertial: the delay of the input edge that can cause the output edge
+      if (arc_rise >= 0) rise = arc_rise;
+      if (arc_fall >= 0) fall = arc_fall;
     }
     ++events_;
     const std::uint8_t nv = (g.truth_table >> bits) & 1;
@@ -243,9 +254,7 @@ void TimingSimulator::step() {
   // Capture at T - setup; the captured value becomes the state, right or wrong.
   for (size_t f = 0; f < c_.flops.size(); ++f) {
     const FlipFlop& ff = c_.flops[f];
-    const std::int32_t setup = opt_.setup_mode == SetupMode::kSdf ? ff.setup_ps : 0;
-    const std::int32_t tc = period_ps_ - setup - ff.d_wire_ps;
-    std::uint8_t v = value_at(ff.d_net, tc);
+    std::uint8_t v = captured_value(ff);
     settled_[f] = zero_delay_[ff.d_net];
     if (!ff.async_nets.empty()) {
       std::uint32_t bits = 0;

@@ -181,6 +181,7 @@ Library build_library(Group root, const std::string& path) {
             arc.related_pin = tg->attribute_value("related_pin").value_or("");
             arc.timing_type = tg->attribute_value("timing_type").value_or("combinational");
             arc.timing_sense = tg->attribute_value("timing_sense").value_or("");
+            arc.sdf_cond = tg->attribute_value("sdf_cond").value_or("");
             for (const Group& table : tg->groups)  // skip non-table groups (e.g. CCS receivers)
               if (table.find_attribute("values")) arc.tables[table.type] = build_table(table, root, path);
             pin.timing.push_back(std::move(arc));

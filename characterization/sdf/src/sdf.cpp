@@ -217,7 +217,11 @@ class Builder {
       c.iopaths.push_back(std::move(p));
     } else if (h == "COND") {
       if (e.items.size() < 3) fail(e, "COND without a delay");
-      delay_entry(e.items.back(), c, e.items[1].is_list ? "" : e.items[1].atom);
+      // The condition is every token between COND and the delay, e.g. A2===1'b0 && A3===1'b1.
+      std::string expr;
+      for (size_t i = 1; i + 1 < e.items.size(); ++i)
+        if (!e.items[i].is_list) expr += (expr.empty() ? "" : " ") + e.items[i].atom;
+      delay_entry(e.items.back(), c, expr);
     } else if (h == "INTERCONNECT") {
       if (e.items.size() < 4) fail(e, "INTERCONNECT needs two ports and a delay");
       SdfInterconnect ic;

@@ -49,12 +49,14 @@ struct PointStats {
   std::uint64_t samples = 0;
   std::vector<std::uint64_t> bit_errors;
   std::vector<double> settle_sum_ps;
+  std::vector<std::int32_t> settle_max_ps;  // latest simulated arrival of each bit
   std::vector<std::vector<std::uint64_t>> settle_hist;  // kSettleBins bins of T/10, last one open
   std::map<std::int64_t, std::uint64_t> error_values;
   std::unordered_map<std::uint64_t, std::uint64_t> patterns;
   std::uint64_t cycles_with_error = 0;
   std::uint64_t settled_mismatches = 0;  // netlist vs arithmetic (must stay 0)
   std::uint64_t events = 0;
+  std::uint64_t event_times = 0;  // parallel engine: distinct (gate, time) ops over all lanes
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   static constexpr int kSettleBins = 20;
@@ -72,6 +74,23 @@ struct RunOptions {
   bool record_error_cycles = false;  // fill PointStats::error_cycles
 };
 
+// Operands on a_i, w_i, psum_i in one simulated cycle.
+struct CycleOperands {
+  std::int64_t a = 0, w = 0, psum = 0;
+};
+// The cycle that computes record n (a registered port gets record n + lead).
+CycleOperands record_operands(const PeBinding& b, const OperandTrace& trace, std::size_t n);
+// The cycle before record `begin`: fills the input registers with it.
+CycleOperands priming_operands(const PeBinding& b, const OperandTrace& trace, std::size_t begin);
+// Throws naming the trace and the PE when their widths differ.
+void check_trace_shape(const PeBinding& b, const OperandTrace& trace);
+// Adds the outcome of record n (captured and settled output register, settle
+// time of each bit) to the statistics; `acc_state` is what the register held
+// before (output-stationary: the accumulator) and becomes `captured`.
+void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
+                  std::uint64_t captured, std::uint64_t settled, const std::int32_t* settle_ps,
+                  std::uint64_t& acc_state, const RunOptions& opt);
+
 // Simulates records [begin, end) (each one cycle; record begin-1, if any,
 // primes the input registers). Single-threaded.
 PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
@@ -79,6 +98,14 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
 // Splits the trace into `threads` chunks (each primed by its preceding record).
 PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
                                  const RunOptions& opt, int threads);
+
+// The pattern-parallel engine (parallel_engine.cpp, docs/dta.md "Engines"):
+// the same captured value, settled value and settle time as run_pe_trace on
+// the whole trace in every cycle, for transport delays; many cycles per pass.
+// Identical results for any thread count. Throws DtaError for a delay mode or
+// circuit it cannot simulate exactly.
+PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                                         const RunOptions& opt, int threads);
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,

@@ -51,7 +51,13 @@ struct Gate {  // one output pin of a combinational cell
   int out_net = -1;
   int num_inputs = 0;
   int in_net[6] = {};
-  std::int32_t rise_ps[6] = {}, fall_ps[6] = {};  // IOPATH + INTERCONNECT, per input
+  std::int32_t rise_ps[6] = {}, fall_ps[6] = {};  // IOPATH + INTERCONNECT, per input (max over arcs)
+  // Per input, input edge (0 fall, 1 rise) and output edge (0 fall, 1 rise):
+  // the delay of the liberty arc whose timing sense links those two edges,
+  // -1 when no arc does (a positive-unate input never makes the output fall
+  // by rising). Non-unate cells (XOR, MUX select) have one SDF IOPATH per
+  // sense with different delays; see docs/dta.md "STA bounds DTA".
+  std::int32_t arc_ps[6][2][2] = {};
   int instance = -1;
 };
 
@@ -59,8 +65,8 @@ struct FlipFlop {
   int instance = -1;
   int d_net = -1, q_net = -1, qn_net = -1;
   std::int32_t clk_to_q_rise_ps = 0, clk_to_q_fall_ps = 0;
-  std::int32_t setup_ps = 0;    // from SDF SETUP (max over data edges)
-  std::int32_t d_wire_ps = 0;   // INTERCONNECT into D (max of rise/fall)
+  std::int32_t setup_ps[2] = {};   // from SDF SETUP, per data edge (0 falling, 1 rising D)
+  std::int32_t d_wire_ps[2] = {};  // INTERCONNECT into D, per edge
   // Asynchronous clear/preset, evaluated on the settled pin nets.
   std::uint64_t clear_tt = 0, preset_tt = 0;
   std::vector<int> async_nets;
@@ -154,7 +160,7 @@ class TimingSimulator {
 
   void process_gate(int g);
   void settle_zero_delay();
-  bool value_at(int net, std::int32_t t) const;
+  std::uint8_t captured_value(const FlipFlop& ff) const;
 };
 
 }  // namespace vosa::dta

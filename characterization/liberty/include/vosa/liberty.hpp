@@ -105,6 +105,7 @@ struct TimingArc {
   std::string related_pin;
   std::string timing_type = "combinational";  // rising_edge, setup_rising, ...
   std::string timing_sense;                   // positive_unate, negative_unate, non_unate, ""
+  std::string sdf_cond;                       // SDF COND expression of a state-dependent arc, "" if none
   std::map<std::string, Table> tables;        // cell_rise, rise_transition, rise_constraint, ...
   int line = 0;
 };
