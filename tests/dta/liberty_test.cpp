@@ -166,10 +166,14 @@ TEST(Liberty, ReadsEveryPdkLibertyInTheDataDir) {
     EXPECT_GT(lib.cells.size(), 50u);
     EXPECT_GT(lib.nom_voltage, 0.0);
     for (const auto& [name, cell] : lib.cells) {
-      for (const auto& pin : cell.pins)
-        if (!pin.function.empty()) EXPECT_NO_THROW(BoolExpr::parse(pin.function)) << name << "/" << pin.name;
-      if (cell.state && !cell.state->next_state.empty())
+      for (const auto& pin : cell.pins) {
+        if (!pin.function.empty()) {
+          EXPECT_NO_THROW(BoolExpr::parse(pin.function)) << name << "/" << pin.name;
+        }
+      }
+      if (cell.state && !cell.state->next_state.empty()) {
         EXPECT_NO_THROW(BoolExpr::parse(cell.state->next_state)) << name;
+      }
     }
   }
   std::cout << "[          ] " << files.size() << " liberty files\n";
