@@ -35,6 +35,13 @@ puts $constr "set_load $vosa_pdk(load_ff)"
 close $constr
 abc -liberty $liberty -constr $::env(VOSA_ABC_CONSTR)
 opt_clean
+# The PE arithmetic modules (vosa_add, the Booth/Wallace vosa_mul) carry
+# (* keep_hierarchy *): synth and ABC above map each one on its own, so
+# ABC cannot merge an adder into the surrounding logic and restructure its
+# carry network; only now is the mapped design flattened (docs/arith.md).
+setattr -mod -unset keep_hierarchy
+flatten
+opt_clean
 if {$vosa_pdk(tie_hi_cell) ne "" && $vosa_pdk(tie_lo_cell) ne ""} {
   hilomap -singleton -hicell $vosa_pdk(tie_hi_cell) $vosa_pdk(tie_hi_pin) \
     -locell $vosa_pdk(tie_lo_cell) $vosa_pdk(tie_lo_pin)
