@@ -49,12 +49,9 @@ abc -liberty $liberty -constr $::env(VOSA_ABC_CONSTR) \
   -script "+strash;&get,-n;&nf,{D};&put;buffer;upsize,{D};dnsize,{D};stime,-p" A:keep_hierarchy
 abc -liberty $liberty -constr $::env(VOSA_ABC_CONSTR) =A:keep_hierarchy %n
 opt_clean
-# Only now is the mapped design flattened. The flattened modules' net names
-# (u_mul.g_digit[3].t[2]) crash OpenSTA 2.0.17's report_power: they become
-# internal (numbered) names.
+# Only now is the mapped design flattened.
 setattr -mod -unset keep_hierarchy
 flatten
-yosys rename -hide w:*.*
 opt_clean
 if {$vosa_pdk(tie_hi_cell) ne "" && $vosa_pdk(tie_lo_cell) ne ""} {
   hilomap -singleton -hicell $vosa_pdk(tie_hi_cell) $vosa_pdk(tie_hi_pin) \
