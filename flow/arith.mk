@@ -7,12 +7,12 @@
 #   ARITH_ERRORS=1  also characterize every variant (make characterize) on
 #                   MODEL's real layer stream (flow/explore_trace.sh) at
 #                   ARITH_VOLTAGES_<pdk>; 0 skips the timing-error columns
-#   ARITH_CYCLES=20000  simulated cycles per voltage
+#   ARITH_CYCLES=200000  simulated cycles per voltage (at most the stream's length)
 ARITH_PDKS    ?= sky130hd osu018
 ARITH_CONFIGS ?= $(sort $(wildcard flow/configs/arith/*.json))
 ARITH_OUT     ?= $(BUILD)/arith-compare
 ARITH_ERRORS  ?= 1
-ARITH_CYCLES  ?= 20000
+ARITH_CYCLES  ?= 200000
 ARITH_VOLTAGES_sky130hd ?= 1.44,1.52,1.60,1.64,1.68,1.72,1.76
 ARITH_VOLTAGES_osu018   ?= 1.40,1.50,1.60,1.70,1.80
 
