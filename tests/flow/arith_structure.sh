@@ -14,7 +14,7 @@ set -euo pipefail
 VOSA="$1"; WORK="$2"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 mkdir -p "$WORK"
-for cfg in "$ROOT"/tests/configs/arith_timing/*.json; do
+for cfg in "$ROOT"/tests/configs/arith_timing/add32_*.json; do
   name="$(basename "$cfg" .json)"
   "$VOSA" generate --quiet --config "$cfg" --out "$WORK/$name/design"
   make --no-print-directory -s -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$WORK" VOSA="$VOSA" \
