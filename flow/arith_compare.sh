@@ -69,6 +69,9 @@ def summarize_errors(path):
     for level in (1e-6, 1e-4, 1e-2):
         v = None
         desc = sorted(out["points"], key=lambda q: -q["voltage"])
+        if desc and desc[0]["p_any_error"] >= level:
+            levels["%g" % level] = ">%.2f" % desc[0]["voltage"]  # reached above the simulated range
+            continue
         for hi, lo in zip(desc, desc[1:]):
             if hi["p_any_error"] < level <= lo["p_any_error"]:
                 if hi["p_any_error"] > 0:
@@ -144,15 +147,18 @@ for f in failed:
                  + " |" * 14)
 def fmt_v(v):
     if v is None: return "-"
+    if isinstance(v, str): return v
     if isinstance(v, list): return "%.2f-%.2f" % (v[0], v[1])
     return "%.3f" % v
 err_rows = [r for r in rows if r["errors"]]
 if err_rows:
     src = err_rows[0]["errors"]["operand_source"]
-    lines += ["", "Timing errors on a real layer stream (%s), each variant at its own clock (its critical "
-              "path at the sign-off corner), per simulated voltage; P(any error) levels interpolated "
+    clock = os.environ.get("PERIOD_NS") or ""
+    clock = ("every variant at PERIOD_NS=%s ns" % clock) if clock else \
+        "each variant at its own clock (its critical path at the sign-off corner)"
+    lines += ["", "Timing errors on a real layer stream (%s), %s, per simulated voltage; P(any error) levels interpolated "
               "log-linearly between simulated voltages, a range where the upper point had no error in "
-              "its simulated cycles, '-' when not reached; mean abs error in units of the accumulator LSB:" % src, "",
+              "its simulated cycles, '-' when not reached; mean abs error in units of the accumulator LSB:" % (src, clock), "",
               "| PDK | variant | first error V | V at P=1e-6 | V at P=1e-4 | V at P=1e-2 | bits failing first | mean abs error there | P(any) per voltage (cycles each) | delay sources |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in err_rows:
