@@ -21,6 +21,13 @@ set top $::env(VOSA_TOP)
 read_liberty -lib $liberty
 read_verilog -defer {*}$::env(VOSA_RTL_FILES)
 hierarchy -check -top $top
+# The PE arithmetic modules (vosa_add, the Booth/Wallace vosa_mul) carry
+# (* keep_hierarchy *). They go to generic gates before `synth`: its
+# `opt -full` (opt_share) would move a carry-select adder's multiplexers in
+# front of the carry logic and so fold it back into a ripple chain.
+yosys proc
+techmap A:keep_hierarchy
+opt -fast A:keep_hierarchy
 synth -flatten -top $top
 # Name every flip-flop after the register bit it holds (psum_q[3]_reg), so
 # STA, SDF and the netlist readers find the output register by name.
@@ -33,7 +40,18 @@ set constr [open $::env(VOSA_ABC_CONSTR) w]
 puts $constr "set_driving_cell $vosa_pdk(driver_cell)"
 puts $constr "set_load $vosa_pdk(load_ff)"
 close $constr
-abc -liberty $liberty -constr $::env(VOSA_ABC_CONSTR)
+# The arithmetic modules are still separate modules here. ABC's
+# default script rewrites the logic (fraig, dc2, dch) and turns a prefix or
+# carry-select adder back into a ripple chain, the smallest equivalent
+# structure; these modules are therefore mapped as they are written: AIG
+# (strash), delay-oriented cell mapping and sizing only (docs/arith.md).
+abc -liberty $liberty -constr $::env(VOSA_ABC_CONSTR) \
+  -script "+strash;&get,-n;&nf,{D};&put;buffer;upsize,{D};dnsize,{D};stime,-p" A:keep_hierarchy
+abc -liberty $liberty -constr $::env(VOSA_ABC_CONSTR) =A:keep_hierarchy %n
+opt_clean
+# Only now is the mapped design flattened.
+setattr -mod -unset keep_hierarchy
+flatten
 opt_clean
 if {$vosa_pdk(tie_hi_cell) ne "" && $vosa_pdk(tie_lo_cell) ne ""} {
   hilomap -singleton -hicell $vosa_pdk(tie_hi_cell) $vosa_pdk(tie_hi_pin) \

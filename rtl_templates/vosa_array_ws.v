@@ -4,6 +4,11 @@
 // the bottom and is de-skewed by COLS-1-c cycles so that every column of one
 // result row appears in the same cycle, ROWS+COLS cycles after its input.
 // Weights shift down each column, one row per w_shift_i cycle.
+// {{#CARRY_SAVE}}
+// Carry-save partial sums: each column carries a sum and a carry word down;
+// at the bottom one carry-propagate adder (vosa_add) per column adds them
+// into a register, one cycle before the de-skew (latency ROWS+COLS+1).
+// {{/CARRY_SAVE}}
 // {{#STALL}}
 // While stall_i is high every register of the array holds (Razor correction
 // or a voltage change); col_err_o[c] flags a Razor error in column c.
@@ -39,6 +44,11 @@ module vosa_array #(
   // Vertical nets: index r enters PE row r; r = ROWS leaves the array.
   wire [W_BITS-1:0]   w_v    [0:ROWS][0:COLS-1];
   wire [ACC_BITS-1:0] psum_v [0:ROWS][0:COLS-1];
+  // {{#CARRY_SAVE}}
+  wire [ACC_BITS-1:0] psum_c_v [0:ROWS][0:COLS-1];
+  // col_sum[c]: column c's registered carry-propagate sum.
+  wire [ACC_BITS-1:0] col_sum  [0:COLS-1];
+  // {{/CARRY_SAVE}}
   // {{#RAZOR}}
   wire [ROWS-1:0]     err_v  [0:COLS-1];
   // {{/RAZOR}}
@@ -63,6 +73,9 @@ module vosa_array #(
     for (c = 0; c < COLS; c = c + 1) begin : g_top
       assign w_v[0][c]    = w_row_i[c*W_BITS +: W_BITS];
       assign psum_v[0][c] = {ACC_BITS{1'b0}};
+      // {{#CARRY_SAVE}}
+      assign psum_c_v[0][c] = {ACC_BITS{1'b0}};
+      // {{/CARRY_SAVE}}
     end
 
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
@@ -95,6 +108,10 @@ module vosa_array #(
           .a_i      (a_h[r][c]),
           .a_o      (a_h[r][c+1]),
           .psum_i   (psum_v[r][c]),
+          // {{#CARRY_SAVE}}
+          .psum_c_i (psum_c_v[r][c]),
+          .psum_c_o (psum_c_v[r+1][c]),
+          // {{/CARRY_SAVE}}
           .psum_o   (psum_v[r+1][c])
         );
       end
@@ -106,6 +123,30 @@ module vosa_array #(
     end
     // {{/RAZOR}}
 
+    // {{#CARRY_SAVE}}
+    for (c = 0; c < COLS; c = c + 1) begin : g_cpa
+      wire [ACC_BITS-1:0] sum;
+      reg  [ACC_BITS-1:0] sum_q;
+
+      vosa_add #(
+        .WIDTH(ACC_BITS)
+      ) u_add (
+        .a_i  (psum_v[ROWS][c]),
+        .b_i  (psum_c_v[ROWS][c]),
+        .sum_o(sum)
+      );
+
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          sum_q <= {ACC_BITS{1'b0}};
+        end else begin
+          sum_q <= sum;
+        end
+      end
+      assign col_sum[c] = sum_q;
+    end
+
+    // {{/CARRY_SAVE}}
     for (c = 0; c < COLS; c = c + 1) begin : g_deskew
       vosa_delay_line #(
         .WIDTH(ACC_BITS),
@@ -116,7 +157,12 @@ module vosa_array #(
         // {{#STALL}}
         .en_i  (!stall_i),
         // {{/STALL}}
+        // {{^CARRY_SAVE}}
         .d_i   (psum_v[ROWS][c]),
+        // {{/CARRY_SAVE}}
+        // {{#CARRY_SAVE}}
+        .d_i   (col_sum[c]),
+        // {{/CARRY_SAVE}}
         .q_o   (psum_row_o[c*ACC_BITS +: ACC_BITS])
       );
     end

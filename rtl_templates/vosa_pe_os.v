@@ -45,7 +45,20 @@ module vosa_pe #(
   );
 
   wire [ACC_BITS-1:0] acc_base = first_q ? {ACC_BITS{1'b0}} : acc_q;
+  // {{#ADD_INLINE}}
   wire [ACC_BITS-1:0] acc_sum  = acc_base + prod;
+  // {{/ADD_INLINE}}
+  // {{#ADD_MODULE}}
+  wire [ACC_BITS-1:0] acc_sum;
+
+  vosa_add #(
+    .WIDTH(ACC_BITS)
+  ) u_add (
+    .a_i  (acc_base),
+    .b_i  (prod),
+    .sum_o(acc_sum)
+  );
+  // {{/ADD_MODULE}}
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

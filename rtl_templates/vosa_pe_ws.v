@@ -1,5 +1,14 @@
 // Weight-stationary processing element: one multiply-accumulate cell.
+// {{^CARRY_SAVE}}
 //   psum_q <= psum_i + a_q * w_q
+// {{/CARRY_SAVE}}
+// {{#CARRY_SAVE}}
+//   {psum_q, psum_c_q} <= carry-save sum of psum_i, psum_c_i and a_q * w_q
+// Carry-save partial sums: the sum word (psum) and the carry word (psum_c)
+// travel down the column and one row of full adders compresses them with the
+// product, so no carry propagates inside the PE; psum_q + psum_c_q is the
+// partial sum, added by the carry-propagate adder at the column's bottom.
+// {{/CARRY_SAVE}}
 // psum_q is the PE's output register, the timing endpoint that voltage
 // overscaling breaks first. The weight is preloaded through a per-column
 // shift chain (w_shift_i) and then held; the activation is registered and
@@ -43,6 +52,10 @@ module vosa_pe #(
   input  wire [A_BITS-1:0]   a_i,
   output wire [A_BITS-1:0]   a_o,
   input  wire [ACC_BITS-1:0] psum_i,
+  // {{#CARRY_SAVE}}
+  input  wire [ACC_BITS-1:0] psum_c_i,
+  output wire [ACC_BITS-1:0] psum_c_o,
+  // {{/CARRY_SAVE}}
   output wire [ACC_BITS-1:0] psum_o
 );
 
@@ -53,6 +66,9 @@ module vosa_pe #(
   reg  [A_BITS-1:0]   a_q;
   reg  [W_BITS-1:0]   w_q;
   reg  [ACC_BITS-1:0] psum_q;
+  // {{#CARRY_SAVE}}
+  reg  [ACC_BITS-1:0] psum_c_q;
+  // {{/CARRY_SAVE}}
   wire [ACC_BITS-1:0] prod;
 
   vosa_mul #(
@@ -66,7 +82,29 @@ module vosa_pe #(
     .prod_o(prod)
   );
 
+  // {{#ADD_INLINE}}
   wire [ACC_BITS-1:0] psum_d = psum_i + prod;
+  // {{/ADD_INLINE}}
+  // {{#ADD_MODULE}}
+  wire [ACC_BITS-1:0] psum_d;
+
+  vosa_add #(
+    .WIDTH(ACC_BITS)
+  ) u_add (
+    .a_i  (psum_i),
+    .b_i  (prod),
+    .sum_o(psum_d)
+  );
+  // {{/ADD_MODULE}}
+  // {{#CARRY_SAVE}}
+  // One full adder per bit; the carry out of the MSB is dropped (the partial
+  // sum wraps at ACC_BITS like the carry-propagate one).
+  wire [ACC_BITS-1:0] psum_d = psum_i ^ psum_c_i ^ prod;
+  wire [ACC_BITS-2:0] x = psum_i[ACC_BITS-2:0];
+  wire [ACC_BITS-2:0] y = psum_c_i[ACC_BITS-2:0];
+  wire [ACC_BITS-2:0] z = prod[ACC_BITS-2:0];
+  wire [ACC_BITS-1:0] psum_c_d = {(x & y) | (x & z) | (y & z), 1'b0};
+  // {{/CARRY_SAVE}}
 
   // {{#RAZOR}}
 
@@ -105,6 +143,9 @@ module vosa_pe #(
       a_q    <= {A_BITS{1'b0}};
       w_q    <= {W_BITS{1'b0}};
       psum_q <= {ACC_BITS{1'b0}};
+      // {{#CARRY_SAVE}}
+      psum_c_q <= {ACC_BITS{1'b0}};
+      // {{/CARRY_SAVE}}
     // {{#STALL}}
     end else if (stall_i) begin
       // {{#RAZOR_CORRECT}}
@@ -124,6 +165,9 @@ module vosa_pe #(
 `else
       psum_q <= psum_d;
 `endif
+      // {{#CARRY_SAVE}}
+      psum_c_q <= psum_c_d;
+      // {{/CARRY_SAVE}}
     end
   end
   // {{#RAZOR_DROP}}
@@ -147,4 +191,7 @@ module vosa_pe #(
   // {{^RAZOR_DROP}}
   assign psum_o = psum_q;
   // {{/RAZOR_DROP}}
+  // {{#CARRY_SAVE}}
+  assign psum_c_o = psum_c_q;
+  // {{/CARRY_SAVE}}
 endmodule

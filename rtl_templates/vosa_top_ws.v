@@ -64,7 +64,13 @@ module vosa_top #(
   output wire                     busy_o
 );
 
+  // {{^CARRY_SAVE}}
   localparam integer LATENCY = ROWS + COLS;
+  // {{/CARRY_SAVE}}
+  // {{#CARRY_SAVE}}
+  // One more cycle: the register after each column's carry-propagate adder.
+  localparam integer LATENCY = ROWS + COLS + 1;
+  // {{/CARRY_SAVE}}
 
   // {{^STALL}}
   wire accept_w = w_valid_i;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 namespace vosa {
 
@@ -16,6 +17,31 @@ const char* to_string(RazorPolicy policy) {
 const char* to_string(Dataflow dataflow) {
   return dataflow == Dataflow::WeightStationary ? "weight_stationary" : "output_stationary";
 }
+
+namespace {
+
+// The config spelling of every arithmetic option, in documentation order.
+const std::vector<std::pair<AdderKind, const char*>> kAdderNames = {
+    {AdderKind::Behavioral, "behavioral"}, {AdderKind::Ripple, "ripple"},
+    {AdderKind::KoggeStone, "kogge_stone"}, {AdderKind::BrentKung, "brent_kung"},
+    {AdderKind::Sklansky, "sklansky"},     {AdderKind::CarrySelect, "carry_select"}};
+const std::vector<std::pair<MultiplierKind, const char*>> kMultiplierNames = {
+    {MultiplierKind::Behavioral, "behavioral"}, {MultiplierKind::BoothWallace, "booth_wallace"}};
+const std::vector<std::pair<PsumKind, const char*>> kPsumNames = {
+    {PsumKind::CarryPropagate, "carry_propagate"}, {PsumKind::CarrySave, "carry_save"}};
+
+template <typename Kind>
+const char* name_of(const std::vector<std::pair<Kind, const char*>>& names, Kind kind) {
+  for (const auto& [k, name] : names)
+    if (k == kind) return name;
+  return "?";
+}
+
+}  // namespace
+
+const char* to_string(AdderKind kind) { return name_of(kAdderNames, kind); }
+const char* to_string(MultiplierKind kind) { return name_of(kMultiplierNames, kind); }
+const char* to_string(PsumKind kind) { return name_of(kPsumNames, kind); }
 
 int min_acc_bits(int terms, int act_bits, int weight_bits, bool is_signed) {
   // Largest magnitude of one product, then of the sum of `terms` of them.
@@ -95,6 +121,21 @@ struct FieldReader {
     return v.get<bool>();
   }
 
+  // A string field that must be one of `names`; the error lists them all.
+  template <typename Kind>
+  Kind choice(const std::string& field, const std::vector<std::pair<Kind, const char*>>& names,
+              Kind fallback) const {
+    if (!doc.contains(field)) return fallback;
+    const auto& v = doc.at(field);
+    std::string allowed = "allowed values are ";
+    for (std::size_t i = 0; i < names.size(); ++i)
+      allowed += (i ? ", \"" : "\"") + std::string(names[i].second) + "\"";
+    if (v.is_string())
+      for (const auto& [kind, name] : names)
+        if (v.get<std::string>() == name) return kind;
+    fail(field, v.dump(), allowed);
+  }
+
   FieldReader child(const std::string& field) const {
     return FieldReader{doc.at(field), source, prefix + field + "."};
   }
@@ -111,7 +152,27 @@ struct FieldReader {
 
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
-                                            "razor",    "islands"};
+                                            "razor",    "islands", "arithmetic"};
+
+ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
+  in.only_known({"adder", "multiplier", "psum"});
+  ArithmeticConfig a;
+  a.adder = in.choice("adder", kAdderNames, a.adder);
+  a.multiplier = in.choice("multiplier", kMultiplierNames, a.multiplier);
+  a.psum = in.choice("psum", kPsumNames, a.psum);
+  if (a.psum == PsumKind::CarrySave) {
+    // The sum and carry words travel down weight-stationary columns only; the
+    // Razor shadow and the injector act on one output register (psum_q).
+    const std::string value = in.doc.at("psum").dump();
+    if (c.dataflow != Dataflow::WeightStationary)
+      in.fail("psum", value, "\"carry_save\" needs dataflow \"weight_stationary\" (an "
+                             "output-stationary PE accumulates in place)");
+    if (c.razor.enabled || c.islands.enabled)
+      in.fail("psum", value, "\"carry_save\" is not implemented with 'razor' or 'islands' "
+                             "(the shadow registers would have to cover the sum and the carry word)");
+  }
+  return a;
+}
 
 RazorConfig parse_razor(const FieldReader& in, int acc_bits) {
   in.only_known({"top_k", "bits", "shadow_delay", "policy"});
@@ -266,6 +327,7 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
     c.islands.groups = {all};
     c.islands.levels = 1;
   }
+  if (doc.contains("arithmetic")) c.arithmetic = parse_arithmetic(in.child("arithmetic"), c);
   return c;
 }
 
@@ -305,6 +367,12 @@ nlohmann::json to_json(const ArrayConfig& c) {
                       {"raise_threshold", c.islands.raise_threshold},
                       {"quiet_windows", c.islands.quiet_windows}}}};
     if (!c.islands.voltages.empty()) j["islands"]["voltages"] = c.islands.voltages;
+  }
+  // Only when not the default, so configs written before the option keep their hash.
+  if (!c.arithmetic.is_default()) {
+    j["arithmetic"] = {{"adder", to_string(c.arithmetic.adder)},
+                       {"multiplier", to_string(c.arithmetic.multiplier)},
+                       {"psum", to_string(c.arithmetic.psum)}};
   }
   return j;
 }

@@ -118,14 +118,38 @@ std::string header(const ArrayConfig& c, const std::string& comment, const std::
   return s.str();
 }
 
+// The template of the PE's carry-propagate adder (vosa_add).
+std::string adder_template(AdderKind kind) {
+  switch (kind) {
+    case AdderKind::Behavioral: return "vosa_add_behavioral.v";
+    case AdderKind::Ripple: return "vosa_add_ripple.v";
+    case AdderKind::CarrySelect: return "vosa_add_carry_select.v";
+    case AdderKind::KoggeStone:
+    case AdderKind::BrentKung:
+    case AdderKind::Sklansky: return "vosa_add_prefix.v";
+  }
+  return "";
+}
+
+// The PE instantiates vosa_add unless it is the behavioural adder inline in
+// a carry-propagate PE with the behavioural multiplier (the default design).
+bool has_adder_module(const ArithmeticConfig& a) {
+  return a.adder != AdderKind::Behavioral || a.multiplier != MultiplierKind::Behavioral ||
+         a.psum == PsumKind::CarrySave;
+}
+
 // (template file, output module file) for the chosen dataflow and options.
 std::vector<std::pair<std::string, std::string>> rtl_sources(const ArrayConfig& c) {
   const std::string df = c.dataflow == Dataflow::WeightStationary ? "_ws" : "_os";
-  std::vector<std::pair<std::string, std::string>> sources = {
-      {"vosa_mul.v", "vosa_mul.v"},
+  const bool booth = c.arithmetic.multiplier == MultiplierKind::BoothWallace;
+  std::vector<std::pair<std::string, std::string>> sources;
+  if (has_adder_module(c.arithmetic))
+    sources.push_back({adder_template(c.arithmetic.adder), "vosa_add.v"});
+  sources.insert(sources.end(), {
+      {booth ? "vosa_mul_booth_wallace.v" : "vosa_mul.v", "vosa_mul.v"},
       {"vosa_delay_line.v", "vosa_delay_line.v"},
       {"vosa_pe" + df + ".v", "vosa_pe.v"},
-      {"vosa_array" + df + ".v", "vosa_array.v"}};
+      {"vosa_array" + df + ".v", "vosa_array.v"}});
   if (c.has_controller()) sources.push_back({"vosa_island_ctrl.v", "vosa_island_ctrl.v"});
   sources.push_back({"vosa_top" + df + ".v", "vosa_top.v"});
   return sources;
@@ -152,6 +176,7 @@ int bits_for(int count) {  // bits to index `count` values, at least 1
 }
 
 std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
+  const bool carry_save = c.arithmetic.psum == PsumKind::CarrySave;
   std::map<std::string, std::string> vars = {
       {"ROWS", std::to_string(c.rows)},
       {"COLS", std::to_string(c.cols)},
@@ -163,6 +188,15 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"RAZOR", c.razor.enabled ? "1" : ""},
       {"RAZOR_CORRECT", c.razor.enabled && c.razor.policy == RazorPolicy::Correct ? "1" : "0"},
       {"RAZOR_DROP", c.razor.enabled && c.razor.policy == RazorPolicy::Drop ? "1" : "0"},
+      {"CARRY_SAVE", carry_save ? "1" : ""},
+      // The PE's accumulation adder: `+` inline, or the vosa_add module.
+      {"ADD_INLINE", !carry_save && c.arithmetic.adder == AdderKind::Behavioral ? "1" : ""},
+      {"ADD_MODULE", !carry_save && c.arithmetic.adder != AdderKind::Behavioral ? "1" : ""},
+      {"ADDER_NAME", to_string(c.arithmetic.adder)},
+      // vosa_add_prefix.v: 0 kogge_stone, 1 sklansky, 2 brent_kung.
+      {"PREFIX_KIND", c.arithmetic.adder == AdderKind::Sklansky    ? "1"
+                      : c.arithmetic.adder == AdderKind::BrentKung ? "2"
+                                                                   : "0"},
   };
   if (c.razor.enabled) {
     std::vector<bool> mask(static_cast<std::size_t>(c.acc_bits), false);
@@ -368,7 +402,9 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
       {"top", "vosa_top"},
       {"pe", "vosa_pe"},
       {"pe_output_register", c.dataflow == Dataflow::WeightStationary ? "psum_q" : "acc_q"},
-      {"latency_cycles", c.dataflow == Dataflow::WeightStationary ? c.rows + c.cols : -1},
+      {"latency_cycles", c.dataflow == Dataflow::WeightStationary
+                             ? c.rows + c.cols + (c.arithmetic.psum == PsumKind::CarrySave ? 1 : 0)
+                             : -1},
       {"modules", modules},
       {"files", file_list},
   };

@@ -28,6 +28,12 @@ expect_error unknown '{"rows": 4, "cols": 4, "razr": 1}' "unknown field 'razr'"
 expect_error missing_rows '{"cols": 4}' "'rows' = (missing)"
 expect_error malformed '{"rows": 4, "cols": ' "malformed JSON"
 expect_error not_object '[4, 4]' "must be a JSON object"
+expect_error adder '{"rows": 4, "cols": 4, "arithmetic": {"adder": "ladner_fischer"}}' "field 'arithmetic.adder' = \"ladner_fischer\" is invalid: allowed values are \"behavioral\", \"ripple\""
+expect_error multiplier '{"rows": 4, "cols": 4, "arithmetic": {"multiplier": 3}}' "field 'arithmetic.multiplier' = 3 is invalid"
+expect_error arith_unknown '{"rows": 4, "cols": 4, "arithmetic": {"psums": "carry_save"}}' "unknown field 'arithmetic.psums'"
+expect_error csave_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "arithmetic": {"psum": "carry_save"}}' "field 'arithmetic.psum' = \"carry_save\" is invalid: \"carry_save\" needs dataflow \"weight_stationary\""
+expect_error csave_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
+expect_error csave_islands '{"rows": 4, "cols": 4, "islands": {"count": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
 out="$("$VOSA" generate --config "$WORK/does_not_exist.json" --out "$WORK/o" 2>&1)"
 if [ $? -eq 0 ] || [[ "$out" != *"does_not_exist.json: cannot open"* ]]; then
   echo "FAIL missing file: '$out'"; fails=$((fails+1)); else echo "ok   missing file: $out"; fi

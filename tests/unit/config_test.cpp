@@ -207,3 +207,50 @@ TEST(Config, HashUnchangedForPlainConfigsAndChangedByRazor) {
   EXPECT_EQ(vosa::to_json(plain).count("razor"), 0u);
   EXPECT_NE(vosa::config_hash(plain), vosa::config_hash(razor));
 }
+
+TEST(Config, ArithmeticDefaultKeepsCanonicalJsonAndHash) {
+  const auto base = parse({{"rows", 4}, {"cols", 4}});
+  EXPECT_TRUE(base.arithmetic.is_default());
+  EXPECT_FALSE(vosa::to_json(base).contains("arithmetic"));
+  // The defaults spelled out are the same design, with the same hash.
+  const auto spelled = parse({{"rows", 4}, {"cols", 4},
+                              {"arithmetic", {{"adder", "behavioral"}, {"multiplier", "behavioral"},
+                                              {"psum", "carry_propagate"}}}});
+  EXPECT_EQ(vosa::config_hash(base), vosa::config_hash(spelled));
+}
+
+TEST(Config, ArithmeticOptionsParsedAndHashed) {
+  const auto c = parse({{"rows", 4}, {"cols", 4},
+                        {"arithmetic", {{"adder", "sklansky"}, {"multiplier", "booth_wallace"},
+                                        {"psum", "carry_save"}}}});
+  EXPECT_EQ(c.arithmetic.adder, vosa::AdderKind::Sklansky);
+  EXPECT_EQ(c.arithmetic.multiplier, vosa::MultiplierKind::BoothWallace);
+  EXPECT_EQ(c.arithmetic.psum, vosa::PsumKind::CarrySave);
+  EXPECT_EQ(vosa::to_json(c)["arithmetic"],
+            json({{"adder", "sklansky"}, {"multiplier", "booth_wallace"}, {"psum", "carry_save"}}));
+  const auto base = vosa::config_hash(parse({{"rows", 4}, {"cols", 4}}));
+  for (const char* adder : {"ripple", "kogge_stone", "brent_kung", "sklansky", "carry_select"}) {
+    const auto a = parse({{"rows", 4}, {"cols", 4}, {"arithmetic", {{"adder", adder}}}});
+    EXPECT_EQ(vosa::to_string(a.arithmetic.adder), std::string(adder));
+    EXPECT_NE(vosa::config_hash(a), base) << adder;
+  }
+}
+
+TEST(Config, ArithmeticErrors) {
+  EXPECT_NE(error_of({{"rows", 4}, {"cols", 4}, {"arithmetic", {{"adder", "han_carlson"}}}})
+                .find("field 'arithmetic.adder' = \"han_carlson\" is invalid: allowed values are"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 4}, {"cols", 4}, {"arithmetic", "fast"}}).find("'arithmetic' must be a JSON object"),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 4}, {"cols", 4}, {"dataflow", "output_stationary"},
+                      {"arithmetic", {{"psum", "carry_save"}}}})
+                .find("needs dataflow \"weight_stationary\""),
+            std::string::npos);
+  EXPECT_NE(error_of({{"rows", 4}, {"cols", 4}, {"razor", {{"top_k", 1}}}, {"arithmetic", {{"psum", "carry_save"}}}})
+                .find("not implemented with 'razor' or 'islands'"),
+            std::string::npos);
+  // Output-stationary takes the adder and multiplier variants.
+  EXPECT_EQ(error_of({{"rows", 4}, {"cols", 4}, {"dataflow", "output_stationary"},
+                      {"arithmetic", {{"adder", "kogge_stone"}, {"multiplier", "booth_wallace"}}}}),
+            "");
+}

@@ -17,6 +17,27 @@ enum class RazorPolicy { Correct, Drop };
 
 const char* to_string(RazorPolicy policy);
 
+// PE arithmetic (docs/arith.md). The defaults are the behavioural `+` and
+// `*` that synthesis maps as it likes, with carry-propagate partial sums.
+enum class AdderKind { Behavioral, Ripple, KoggeStone, BrentKung, Sklansky, CarrySelect };
+enum class MultiplierKind { Behavioral, BoothWallace };
+enum class PsumKind { CarryPropagate, CarrySave };
+
+const char* to_string(AdderKind kind);
+const char* to_string(MultiplierKind kind);
+const char* to_string(PsumKind kind);
+
+struct ArithmeticConfig {
+  AdderKind adder = AdderKind::Behavioral;            // every carry-propagate adder of the PE
+  MultiplierKind multiplier = MultiplierKind::Behavioral;
+  PsumKind psum = PsumKind::CarryPropagate;           // carry_save: weight-stationary only
+
+  bool is_default() const {
+    return adder == AdderKind::Behavioral && multiplier == MultiplierKind::Behavioral &&
+           psum == PsumKind::CarryPropagate;
+  }
+};
+
 // Razor double-sampling on chosen bits of every PE's output register.
 struct RazorConfig {
   bool enabled = false;
@@ -49,6 +70,7 @@ struct ArrayConfig {
   double clock_period_ns = 10.0;
   RazorConfig razor;
   IslandConfig islands;
+  ArithmeticConfig arithmetic;
 
   // Razor and islands both stall the array (correction, voltage changes).
   bool has_stall() const { return razor.enabled || islands.enabled; }
