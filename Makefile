@@ -47,6 +47,7 @@ help:
 	@$(MAKE) --no-print-directory help-razor
 	@$(MAKE) --no-print-directory help-explore
 	@$(MAKE) --no-print-directory help-validate-errmodel
+	@$(MAKE) --no-print-directory help-charlib
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR)"
 
 setup:
