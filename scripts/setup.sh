@@ -15,6 +15,7 @@ PACKAGES=(
   qflow-tech-osu018
   zlib1g-dev
   python3
+  ngspice
 )
 
 missing=()
