@@ -506,6 +506,8 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
     const double td = 10e-12;
     double tstop = 0.0;
     std::string trig_rise, trig_fall;  // trigger of the output's rise / fall
+    std::string targ_after;            // flip-flops: skip the initializing edge
+    std::vector<double> cap_window;    // rising-edge charge from [0] to [1], falling from [1] to [2]
     if (p.kind == Probe::Kind::kCombinational) {
       d << "alter @v_" << lower(p.related) << "[pulse] = [ 0 " << num(vdd) << " " << num(td) << " " << num(ramp) << " "
         << num(ramp) << " " << num(w) << " " << num(4 * (w + ramp)) << " ]\n";
@@ -514,38 +516,42 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
       const std::string in_fall = "trig " + in + " val=" + num(c.in_fall * vdd) + " fall=1";
       trig_rise = p.positive ? in_rise : in_fall;
       trig_fall = p.positive ? in_fall : in_rise;
+      cap_window = {0.0, td + ramp + w, tstop};
     } else {
-      // Clock edge 1 at w captures D=1, edge 2 at 3w+2ramp captures D=0.
+      // Clock edges at t_k = w + k * period: edge 0 captures D=0 (the state
+      // ngspice's operating point leaves is arbitrary), edge 1 captures D=1,
+      // edge 2 D=0. D changes in the middle of the clock's high phase.
       const double period = 2 * w + 2 * ramp;
       const double d_ramp = std::min(ramp, w / 8);
+      const double t1 = w + period, t2 = w + 2 * period;
       d << "alter @v_" << lower(p.related) << "[pulse] = [ 0 " << num(vdd) << " " << num(w) << " " << num(ramp) << " "
         << num(ramp) << " " << num(w) << " " << num(period) << " ]\n";
-      const double d_high = w + ramp + w / 2 - w / 4 - d_ramp;
-      d << "alter @v_" << lower(p.data_pin) << "[pulse] = [ 0 " << num(vdd) << " " << num(w / 4) << " " << num(d_ramp)
-        << " " << num(d_ramp) << " " << num(d_high) << " " << num(2 * period) << " ]\n";
-      tstop = w + period + ramp + w;
-      const std::string e1 = "trig " + in + " val=" + num(c.in_rise * vdd) + " rise=1";
-      const std::string e2 = "trig " + in + " val=" + num(c.in_rise * vdd) + " rise=2";
-      trig_rise = p.positive ? e1 : e2;
-      trig_fall = p.positive ? e2 : e1;
+      d << "alter @v_" << lower(p.data_pin) << "[pulse] = [ 0 " << num(vdd) << " " << num(w + ramp + w / 2) << " "
+        << num(d_ramp) << " " << num(d_ramp) << " " << num(period - d_ramp) << " " << num(2 * period) << " ]\n";
+      tstop = t2 + ramp + w;
+      auto edge = [&](double t) {
+        return "trig " + in + " val=" + num(c.in_rise * vdd) + " td=" + num(t - w / 4) + " rise=1";
+      };
+      trig_rise = p.positive ? edge(t1) : edge(t2);
+      trig_fall = p.positive ? edge(t2) : edge(t1);
+      // The output's own edges are searched after edge 0 has settled.
+      targ_after = " td=" + num(t1 - w / 4);
+      cap_window = {t1 - w / 4, t1 + ramp + w, t1 + 2 * ramp + 2 * w};
     }
     d << "tran " << num(tstop / kStepsPerRun) << " " << num(tstop) << "\n";
     d << "let m_dr = -1000\nlet m_df = -1000\nlet m_sr = -1000\nlet m_sf = -1000\nlet m_qr = 0\nlet m_qf = 0\n";
-    d << "meas tran m_dr " << trig_rise << " targ " << out << " val=" << num(c.out_rise * vdd) << " rise=1\n";
-    d << "meas tran m_df " << trig_fall << " targ " << out << " val=" << num(c.out_fall * vdd) << " fall=1\n";
-    d << "meas tran m_sr trig " << out << " val=" << num(c.slew_lo_rise * vdd) << " rise=1 targ " << out
-      << " val=" << num(c.slew_hi_rise * vdd) << " rise=1\n";
-    d << "meas tran m_sf trig " << out << " val=" << num(c.slew_hi_fall * vdd) << " fall=1 targ " << out
-      << " val=" << num(c.slew_lo_fall * vdd) << " fall=1\n";
+    d << "meas tran m_dr " << trig_rise << " targ " << out << " val=" << num(c.out_rise * vdd) << targ_after
+      << " rise=1\n";
+    d << "meas tran m_df " << trig_fall << " targ " << out << " val=" << num(c.out_fall * vdd) << targ_after
+      << " fall=1\n";
+    d << "meas tran m_sr trig " << out << " val=" << num(c.slew_lo_rise * vdd) << targ_after << " rise=1 targ " << out
+      << " val=" << num(c.slew_hi_rise * vdd) << targ_after << " rise=1\n";
+    d << "meas tran m_sf trig " << out << " val=" << num(c.slew_hi_fall * vdd) << targ_after << " fall=1 targ " << out
+      << " val=" << num(c.slew_lo_fall * vdd) << targ_after << " fall=1\n";
     if (p.capacitance) {
       const std::string i = "i(v_" + lower(p.related) + ")";
-      if (p.kind == Probe::Kind::kCombinational) {
-        d << "meas tran m_qr integ " << i << " from=0 to=" << num(td + ramp + w) << "\n";
-        d << "meas tran m_qf integ " << i << " from=" << num(td + ramp + w) << " to=" << num(tstop) << "\n";
-      } else {
-        d << "meas tran m_qr integ " << i << " from=" << num(w * 0.9) << " to=" << num(2 * w + ramp) << "\n";
-        d << "meas tran m_qf integ " << i << " from=" << num(2 * w + ramp) << " to=" << num(3 * w + 2 * ramp) << "\n";
-      }
+      d << "meas tran m_qr integ " << i << " from=" << num(cap_window[0]) << " to=" << num(cap_window[1]) << "\n";
+      d << "meas tran m_qf integ " << i << " from=" << num(cap_window[1]) << " to=" << num(cap_window[2]) << "\n";
     }
     d << "echo \"R " << id << " $&m_dr $&m_df $&m_sr $&m_sf $&m_qr $&m_qf\"\ndestroy all\n";
   }
@@ -562,7 +568,10 @@ std::string run_ngspice(const std::string& deck, const fs::path& dir, const std:
     f << deck;
     if (!f) throw CharlibError("cannot write " + cir.string());
   }
-  const std::string cmd = "cd '" + dir.string() + "' && ngspice -b deck.cir > ngspice.log 2>&1";
+  // One thread per ngspice: Debian's build evaluates devices with OpenMP,
+  // whose threads spin against each other and the other workers (measured
+  // 1500x more device-load time on a busy 2-core machine).
+  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
   const int rc = std::system(cmd.c_str());
   const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
   if (rc != 0) {
