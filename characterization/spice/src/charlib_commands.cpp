@@ -4,6 +4,7 @@
 #include "vosa/charlib_commands.hpp"
 
 #include "vosa/liberty.hpp"
+#include "vosa/voltage_model.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -57,7 +58,7 @@ std::string pct(const json& s, const char* field) {
 void add_compare_command(CLI::App& app) {
   struct Options {
     std::string pdk, netlist, top, out, cache_dir;
-    std::vector<std::string> cells, corners;
+    std::vector<std::string> cells, corners, fallback;
     int workers = 2, grid_points = 0;
   };
   auto opt = std::make_shared<Options>();
@@ -72,6 +73,9 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--corners", opt->corners, "shipped corners to compare (comma-separated)")->delimiter(',')->required();
   cmd->add_option("--top", opt->top, "ladder top for the ratio (its ladder's corners share its grid)")->required();
   cmd->add_option("-o,--out", opt->out, "report JSON (a .md beside it)")->required();
+  cmd->add_option("--fallback-corners", opt->fallback,
+                  "voltages off the top's ladder (ss_n40C_1v10): the alpha-power fallback against spice-ratio")
+      ->delimiter(',');
   cmd->add_option("-j,--workers", opt->workers, "ngspice processes at once")->check(CLI::Range(1, 64));
   cmd->add_option("--grid-points", opt->grid_points, "points per table axis (0: the full grid)");
   cmd->add_option("--cache-dir", opt->cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
@@ -169,6 +173,40 @@ void add_compare_command(CLI::App& app) {
       report["corners"].push_back(c);
       std::cerr << "charlib-compare: " << name << " delay median " << pct(c["delay"], "median_abs") << "\n";
     }
+    // The alpha-power fallback (fitted on the ladder, extrapolated) against
+    // spice-ratio where no liberty exists: how far the old source is off.
+    report["fallback"] = json::array();
+    for (const auto& name : opt->fallback) {
+      pdk::CornerRequest req = pdk::resolve_corner(p, name);
+      if (req.characterized || req.ladder != top.ladder)
+        throw CharlibError("--fallback-corners " + name + " must be an uncharacterized voltage on ladder " + top.ladder);
+      CharlibOptions o = base;
+      o.reference_corner = opt->top;
+      const auto spice = measure_cells(p, req, o);
+      req.delay_source = pdk::kSourceDerated;
+      const fs::path alpha_path = base.cache_dir / p.name / "spice" / "fallback" / (name + ".alpha.lib");
+      voltage::write_liberty_at_voltage(p, req, base.cache_dir, alpha_path);
+      const liberty::Library alpha = liberty::load_library(alpha_path.string());
+      ErrorStats diff;
+      for (const auto& [cell_name, m] : spice)
+        for (const auto& [tkey, values] : m.tables) {
+          const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+          const std::string pin = tkey.substr(0, s1), type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+          if (type.rfind("cell_", 0) != 0) continue;
+          const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
+          const liberty::Table& tt = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc).tables.at(type);
+          const liberty::Table& at = alpha.cell(cell_name).find_pin(pin)->timing.at(arc).tables.at(type);
+          const liberty::Table r_table =
+              spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey), m.axes_1.at(key), m.axes_2.at(key));
+          for (size_t r = 0; r < tt.values.size(); ++r)
+            for (size_t c = 0; c < tt.values[r].size(); ++c) {
+              const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
+              diff.add(at.lookup(x1, x2), tt.values[r][c] * r_table.lookup(x1, x2));
+            }
+        }
+      report["fallback"].push_back({{"corner", name}, {"voltage", req.voltage},
+                                    {"alpha_power_vs_spice_ratio_delay", diff.to_json()}});
+    }
     report["ladder"] = {{"name", top.ladder},
                         {"delay_ratio_vs_top", ladder_ratio.to_json()},
                         {"transition_ratio_vs_top", ladder_ratio_trans.to_json()},
@@ -179,8 +217,10 @@ void add_compare_command(CLI::App& app) {
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
        << "Cells: " << base.cells.size() << " (" << (opt->netlist.empty() ? "--cells" : opt->netlist) << "); grid: "
        << (opt->grid_points ? std::to_string(opt->grid_points) + " points per axis" : std::string("full")) << ".\n"
-       << "Relative error = SPICE / shipped - 1, per table entry; ratio error = (SPICE(V)/SPICE(" << opt->top
-       << ")) / (shipped(V)/shipped(" << opt->top << ")) - 1.\n\n"
+       << "Relative error = SPICE / shipped - 1, per table entry. Delay ratio error (ladder corners): the spice-ratio "
+       << "prediction shipped(" << opt->top << ") x SPICE(V)/SPICE(" << opt->top
+       << "), the ratio interpolated from the measured grid, / shipped(V) - 1, at every entry of " << opt->top
+       << "'s grid.\n\n"
        << "| corner | delay median | delay max | delay mean (bias) | transition median | input cap median | leakage median | delay ratio median | delay ratio max |\n"
        << "|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& c : report["corners"]) {
@@ -196,6 +236,12 @@ void add_compare_command(CLI::App& app) {
        << pct(lr, "median_abs") << ", max " << pct(lr, "max_abs") << " (" << lr.value("count", 0)
        << " entries); transition ratio median " << pct(report["ladder"]["transition_ratio_vs_top"], "median_abs")
        << "; absolute delay median " << pct(report["ladder"]["delay"], "median_abs") << ".\n";
+    for (const auto& f : report["fallback"]) {
+      const json& d = f["alpha_power_vs_spice_ratio_delay"];
+      md << "\nAlpha-power fallback at " << f["corner"].get<std::string>() << " (fitted on the ladder, extrapolated) "
+         << "against spice-ratio, delays: median " << pct(d, "median_abs") << ", max " << pct(d, "max_abs")
+         << ", mean " << pct(d, "mean_signed") << " (alpha-power / spice-ratio - 1).\n";
+    }
     fs::path md_path = opt->out;
     md_path.replace_extension(".md");
     pdk::write_file_atomically(md_path, md.str());
