@@ -785,7 +785,10 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
           m.cached = true;
         } else {
           const auto t0 = std::chrono::steady_clock::now();
-          m = run_cell(contexts[i], plan, root / "work" / (plan.cell + "." + request.name + "." + hash), request.name);
+          // The process id keeps two vosa runs of the same cell (make -j) apart.
+          m = run_cell(contexts[i], plan,
+                       root / "work" / (plan.cell + "." + request.name + "." + hash + "." + std::to_string(::getpid())),
+                       request.name);
           pdk::write_file_atomically(cache_file, measurements_to_json(m).dump());
           sims += m.simulations;
           if (!options.quiet) {

@@ -267,7 +267,9 @@ fs::path prepare_spice_liberty(const pdk::PdkConfig& pdk, const std::string& cor
   if (request.delay_source != pdk::kSourceSpice && request.delay_source != pdk::kSourceSpiceRatio)
     throw CharlibError("corner " + corner_name + " of PDK " + pdk.name + " takes its delays from " +
                        request.delay_source + ", not SPICE");
+  // STA also needs the cells the PDK config drives and loads the PE with.
   std::vector<std::string> sorted = cells;
+  for (const auto& c : {pdk.driver.cell, pdk.load.cell, pdk.buffer.cell}) sorted.push_back(c);
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   std::string list;

@@ -80,7 +80,8 @@ liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
 // Points per table axis the flow's spice-ratio liberty files measure.
 inline constexpr int kFlowRatioGridPoints = 3;
 
-// The flow's liberty for a corner whose delay_source is spice or spice-ratio:
+// The flow's liberty for a corner whose delay_source is spice or spice-ratio
+// (`cells` plus the config's driver, load and buffer cells):
 // <cache>/<pdk>/spice/lib/<corner>.<cells hash>.<source>.lib, rebuilt when missing.
 std::filesystem::path prepare_spice_liberty(const pdk::PdkConfig& pdk, const std::string& corner_name,
                                             const std::vector<std::string>& cells,
