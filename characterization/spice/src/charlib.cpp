@@ -713,6 +713,11 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
 
 }  // namespace
 
+double ramp_offset_per_slew(const liberty::Library& lib) {
+  const Conventions c = read_conventions(lib);
+  return c.slew_derate * c.in_rise / (c.slew_hi_rise - c.slew_lo_rise);
+}
+
 std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request) {
   if (request.characterized) return request.name;
   std::string best;

@@ -95,6 +95,7 @@ void add_compare_command(CLI::App& app) {
     on_top.reference_corner = opt->top;
     const auto spice_top = measure_cells(p, top, on_top);
     const liberty::Library top_lib = liberty::load_library(pdk::prepare_liberty(p, opt->top, base.cache_dir).string());
+    const double offset = ramp_offset_per_slew(top_lib);
 
     json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->grid_points},
                    {"corners", json::array()}};
@@ -129,12 +130,14 @@ void add_compare_command(CLI::App& app) {
             // spice-ratio end to end: the top's shipped table times the
             // SPICE ratio (interpolated from the measured grid) against the
             // shipped table at V, at every entry of the top's grid.
-            const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey), ax1, ax2);
+            const double k = is_delay ? offset : 0.0;
+            const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey), ax1, ax2, k);
             const liberty::Table& tt = ta.tables.at(type);
             for (size_t r = 0; r < tt.values.size(); ++r)
               for (size_t c = 0; c < tt.values[r].size(); ++c) {
                 const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
-                (is_delay ? ratio : ratio_trans).add(tt.values[r][c] * r_table.lookup(x1, x2), sa.tables.at(type).lookup(x1, x2));
+                (is_delay ? ratio : ratio_trans)
+                    .add(spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k), sa.tables.at(type).lookup(x1, x2));
               }
           }
         }
@@ -196,12 +199,12 @@ void add_compare_command(CLI::App& app) {
           const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
           const liberty::Table& tt = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc).tables.at(type);
           const liberty::Table& at = alpha.cell(cell_name).find_pin(pin)->timing.at(arc).tables.at(type);
-          const liberty::Table r_table =
-              spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey), m.axes_1.at(key), m.axes_2.at(key));
+          const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey),
+                                                           m.axes_1.at(key), m.axes_2.at(key), offset);
           for (size_t r = 0; r < tt.values.size(); ++r)
             for (size_t c = 0; c < tt.values[r].size(); ++c) {
               const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
-              diff.add(at.lookup(x1, x2), tt.values[r][c] * r_table.lookup(x1, x2));
+              diff.add(at.lookup(x1, x2), spice_ratio_apply(r_table, tt.values[r][c], x1, x2, offset));
             }
         }
       report["fallback"].push_back({{"corner", name}, {"voltage", req.voltage},

@@ -54,7 +54,8 @@ std::string number_list(const std::vector<double>& v) {
 
 liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
                                  const std::vector<std::vector<double>>& ref_values, const std::vector<double>& axis_1,
-                                 const std::vector<double>& axis_2, std::vector<double>* valid_ratios) {
+                                 const std::vector<double>& axis_2, double offset_per_slew,
+                                 std::vector<double>* valid_ratios) {
   liberty::Table t;
   t.index_1 = axis_1;
   t.index_2 = axis_2;
@@ -62,16 +63,22 @@ liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
   std::vector<double> valid;
   for (size_t r = 0; r < values.size(); ++r)
     for (size_t c = 0; c < values[r].size(); ++c) {
-      const double v = values[r][c], vr = ref_values.at(r).at(c);
+      const double k = offset_per_slew * axis_1.at(r);
+      const double v = values[r][c] + k, vr = ref_values.at(r).at(c) + k;
       t.values[r][c] = v > 0 && vr > 0 ? v / vr : std::nan("");
       if (v > 0 && vr > 0) valid.push_back(v / vr);
     }
-  const double fill = median(valid);  // entries with a negative delay take the table's median ratio
+  const double fill = median(valid);
   for (auto& row : t.values)
     for (double& x : row)
       if (std::isnan(x)) x = fill;
   if (valid_ratios) *valid_ratios = valid;
   return t;
+}
+
+double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1, double x2, double offset_per_slew) {
+  const double k = offset_per_slew * x1;
+  return (shipped + k) * ratio.lookup(x1, x2) - k;
 }
 
 CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
@@ -109,6 +116,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
     if (text[i] == '\n') line_start.push_back(i + 1);
 
   const double power_scale = std::pow(request.voltage / ref_corner.voltage, 2);
+  const double offset = ramp_offset_per_slew(ref);
   std::string cells_text;
   size_t first_cell = std::string::npos, last_cell_end = 0;
   for (const auto* cg : ref.root.groups_of_type("cell")) {
@@ -152,14 +160,15 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
             // The SPICE ratio on the measured grid, interpolated onto the
             // shipped grid (the ratio is smooth where the tables are not).
             std::vector<double> valid;
+            const double k = tg.type.rfind("cell_", 0) == 0 ? offset : 0.0;
             const liberty::Table r_table =
-                spice_ratio_table(tk->second, mr->tables.at(key + "/" + tg.type), ax1, ax2, &valid);
-            if (tg.type.rfind("cell_", 0) == 0) delay_ratios.insert(delay_ratios.end(), valid.begin(), valid.end());
+                spice_ratio_table(tk->second, mr->tables.at(key + "/" + tg.type), ax1, ax2, k, &valid);
+            if (k > 0) delay_ratios.insert(delay_ratios.end(), valid.begin(), valid.end());
             std::vector<std::vector<double>> rows = shipped.values;
             for (size_t r = 0; r < rows.size(); ++r)
               for (size_t c = 0; c < rows[r].size(); ++c)
-                rows[r][c] *= r_table.lookup(shipped.index_1.empty() ? 0.0 : shipped.index_1[r],
-                                             shipped.index_2.empty() ? 0.0 : shipped.index_2[c]);
+                rows[r][c] = spice_ratio_apply(r_table, rows[r][c], shipped.index_1.empty() ? 0.0 : shipped.index_1[r],
+                                               shipped.index_2.empty() ? 0.0 : shipped.index_2[c], k);
             edits.push_back({values->line, "values", voltage::format_values(rows)});
             continue;
           }
@@ -247,7 +256,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
          << " V), delay_source " << delay_source << ", " << result.cells.size() << " cells, ngspice with "
          << pdk.spice->model_lib << " section " << pdk.spice->sections.at(request.process) << ".\n   "
          << (ratio ? "Tables, capacitances and leakage: " + ref_name + "'s values times SPICE(" + request.name +
-                         ")/SPICE(" + ref_name + "), the ratio measured on " +
+                         ")/SPICE(" + ref_name + ") (delays counted from the input ramp's start), the ratio measured on " +
                          (opt.grid_points ? std::to_string(opt.grid_points) + " points per axis" : std::string("the full grid")) +
                          " and interpolated onto the shipped grid."
                    : "Tables, capacitances and leakage: SPICE values (schematic netlists, no layout parasitics).")

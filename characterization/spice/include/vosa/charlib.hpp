@@ -70,12 +70,21 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
 // Distinct cell types of a gate-level netlist (Yosys write_verilog output).
 std::vector<std::string> netlist_cells(const std::filesystem::path& netlist);
 
-// spice-ratio: the table of SPICE(corner)/SPICE(reference) over the measured
-// grid, to interpolate onto the shipped grid with Table::lookup. Entries where
-// either delay is not positive take the table's median ratio.
+// spice-ratio works on delays counted from the start of the input ramp,
+// d + c * slew (c * slew: the ramp's time to the input threshold), so that
+// delays near zero or negative (slow input, light load) do not blow the ratio
+// up: predicted = (shipped + c * slew) * R - c * slew. c = 0 for transitions.
+double ramp_offset_per_slew(const liberty::Library& lib);
+
+// The table R of (SPICE(corner) + c x1) / (SPICE(reference) + c x1) over the
+// measured grid, to interpolate onto the shipped grid with Table::lookup.
+// Entries where either is not positive take the table's median ratio.
 liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
                                  const std::vector<std::vector<double>>& ref_values, const std::vector<double>& axis_1,
-                                 const std::vector<double>& axis_2, std::vector<double>* valid_ratios = nullptr);
+                                 const std::vector<double>& axis_2, double offset_per_slew,
+                                 std::vector<double>* valid_ratios = nullptr);
+// The spice-ratio value of a shipped entry at (x1, x2).
+double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1, double x2, double offset_per_slew);
 
 // Points per table axis the flow's spice-ratio liberty files measure.
 inline constexpr int kFlowRatioGridPoints = 3;
