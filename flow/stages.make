@@ -114,7 +114,7 @@ $(P)/sta/%.paths.tsv $(P)/sdf/%.sdf $(P)/power/%.power.tsv: $(NETLIST) $(P)/sta/
     $(FLOW)/sta_corner.tcl
 	@mkdir -p $(P)/sta $(P)/sdf $(P)/power
 	@echo "flow: STA $(PDK) $* (period $$(cat $(P)/sta/period_ns.txt) ns)"
-	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $* --cache-dir $(PDK_CACHE)) && \
+	@lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $* --netlist $(NETLIST) --cache-dir $(PDK_CACHE)) && \
 	VOSA_LIBERTY=$$lib VOSA_NETLIST=$(NETLIST) VOSA_TOP=$(PE_MODULE) VOSA_PDK_TCL=$(PDK_TCL) \
 	VOSA_PERIOD_NS=$$(cat $(P)/sta/period_ns.txt) VOSA_CORNER=$* VOSA_OUTPUT_REG=$(OUTPUT_REG) \
 	VOSA_PATHS_PER_BIT=$(PATHS_PER_BIT) VOSA_PATHS_OUT=$(P)/sta/$*.paths.tsv VOSA_SDF_OUT=$(P)/sdf/$*.sdf \

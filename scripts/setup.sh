@@ -16,6 +16,7 @@ PACKAGES=(
   qflow-tech-osu018
   zlib1g-dev
   python3
+  ngspice
 )
 
 BUILD_DIR="${VOSA_BUILD_DIR:-build}"

@@ -87,8 +87,9 @@ TEST(PdkConfig, CornerNamesFollowEachLibrarysStyle) {
   const auto in = vosa::pdk::resolve_corner(sky, "ss_n40C_1v30");
   EXPECT_EQ(in.delay_source, "interpolated");
   EXPECT_DOUBLE_EQ(in.voltage, 1.3);
+  // Below the ladder sky130hd's config names SPICE models (tests/charlib).
   const auto out = vosa::pdk::resolve_corner(sky, "ss_n40C_1v20");
-  EXPECT_EQ(out.delay_source, "derated");
+  EXPECT_EQ(out.delay_source, "spice-ratio");
   EXPECT_TRUE(out.outside_ladder);
   const auto ihp = vosa::pdk::load_pdk("ihp_sg13g2");
   EXPECT_EQ(vosa::pdk::corner_name_at(ihp, "typ_25C", 1.35), "typ_1p35V_25C");

@@ -303,6 +303,28 @@ PdkConfig load_pdk_config(const fs::path& path) {
       r.fail("voltage_model", "needs vth > 0 and 1 <= alpha <= 2");
     pdk.voltage_model = p;
   }
+  if (root.contains("spice")) {
+    const json& sp = root.at("spice");
+    SpiceConfig c;
+    c.model_dirs = r.strings(sp, "model_dirs", "spice.", true);
+    c.model_lib = r.string(sp, "model_lib", "spice.");
+    c.cell_netlists = r.strings(sp, "cell_netlists", "spice.", true);
+    c.supply_pins = r.strings(sp, "supply_pins", "spice.", true);
+    c.ground_pins = r.strings(sp, "ground_pins", "spice.", true);
+    c.deck_options = r.strings(sp, "deck_options", "spice.", false);
+    const json& sections = r.at(sp, "sections", "spice.");
+    if (!sections.is_object() || sections.empty()) r.fail("spice.sections", "must map processes to model sections");
+    for (const auto& [process, section] : sections.items()) {
+      if (!section.is_string()) r.fail("spice.sections." + process, "must be a string");
+      c.sections[process] = section.get<std::string>();
+    }
+    c.delay_source = r.string(sp, "delay_source", "spice.");
+    if (c.delay_source != kSourceSpice && c.delay_source != kSourceSpiceRatio)
+      r.fail("spice.delay_source", "is '" + c.delay_source + "'; allowed: spice, spice-ratio");
+    if (c.model_dirs.empty() || c.cell_netlists.empty() || c.supply_pins.empty() || c.ground_pins.empty())
+      r.fail("spice", "needs model_dirs, cell_netlists, supply_pins and ground_pins");
+    pdk.spice = c;
+  }
   const auto& signoff_ladder = pdk.ladder(pdk.default_ladder);
   if (signoff_ladder.size() == 1 && !pdk.voltage_model && !pdk.derated_voltages.empty())
     r.fail("voltage_model", "is required to derate a single-corner ladder to derated_voltages");
@@ -324,11 +346,27 @@ std::string corner_name_at(const PdkConfig& pdk, const std::string& ladder, doub
   return m.prefix().str() + token.str() + m.suffix().str();
 }
 
+namespace {
+
+// Where a voltage no liberty ships gets its tables from the PDK's SPICE
+// models: spice-ratio when a shipped corner of the same process and
+// temperature exists to scale, spice otherwise.
+std::string spice_source(const PdkConfig& pdk, const std::string& process, double temperature_c) {
+  if (pdk.spice->delay_source == kSourceSpiceRatio)
+    for (const auto& [n, c] : pdk.corners)
+      if (c.process == process && std::abs(c.temperature_c - temperature_c) < 1e-9) return kSourceSpiceRatio;
+  return kSourceSpice;
+}
+
+}  // namespace
+
 CornerRequest resolve_corner(const PdkConfig& pdk, const std::string& corner_name) {
   CornerRequest req;
   req.name = corner_name;
   if (auto it = pdk.corners.find(corner_name); it != pdk.corners.end()) {
     req.voltage = it->second.voltage;
+    req.process = it->second.process;
+    req.temperature_c = it->second.temperature_c;
     req.delay_source = kSourceLibertyCorner;
     req.characterized = true;
     for (const auto& [lname, names] : pdk.ladders)
@@ -345,8 +383,12 @@ CornerRequest resolve_corner(const PdkConfig& pdk, const std::string& corner_nam
       req.ladder = lname;
       req.voltage = voltage;
       req.outside_ladder = voltage < vmin || voltage > vmax;
+      req.process = pdk.corners.at(names.front()).process;
+      req.temperature_c = pdk.corners.at(names.front()).temperature_c;
       if (names.size() >= 2 && !req.outside_ladder) {
         req.delay_source = kSourceInterpolated;
+      } else if (pdk.spice && pdk.spice->sections.count(req.process)) {
+        req.delay_source = spice_source(pdk, req.process, req.temperature_c);
       } else {
         if (names.size() == 1 && !pdk.voltage_model)
           throw PdkError("PDK " + pdk.name + " (" + pdk.path.string() + ") has a single corner on ladder '" +
@@ -355,6 +397,17 @@ CornerRequest resolve_corner(const PdkConfig& pdk, const std::string& corner_nam
       }
       return req;
     }
+  }
+  // Off every ladder: any process/temperature the SPICE models cover, named
+  // <process>_<temperature>C_<voltage> like sky130's corners (n40C = -40 C).
+  static const std::regex spice_name(R"(^([a-z]+)_(n?)([0-9]+)C_([0-9]+)v([0-9]+)$)");
+  if (pdk.spice && std::regex_match(corner_name, m, spice_name) && pdk.spice->sections.count(m[1].str())) {
+    req.process = m[1].str();
+    req.temperature_c = (m[2].length() ? -1.0 : 1.0) * std::stod(m[3].str());
+    req.voltage = std::stod(m[4].str() + "." + m[5].str());
+    req.outside_ladder = true;
+    req.delay_source = spice_source(pdk, req.process, req.temperature_c);
+    return req;
   }
   std::vector<std::string> names, examples;
   for (const auto& [n, c] : pdk.corners) names.push_back(n);
@@ -375,6 +428,26 @@ std::vector<std::string> default_flow_corners(const PdkConfig& pdk) {
   std::vector<std::string> out;
   for (const auto& [v, n] : list) out.push_back(n);
   return out;
+}
+
+std::vector<fs::path> expand_paths(const std::vector<std::string>& candidates) {
+  std::vector<fs::path> out;
+  for (const auto& c : candidates) {
+    bool unset = false;
+    const std::string expanded = expand_env(c, &unset);
+    if (!unset) out.emplace_back(expanded);
+  }
+  return out;
+}
+
+fs::path find_first_existing(const std::vector<std::string>& candidates, const std::string& what) {
+  std::vector<std::string> looked;
+  for (const auto& p : expand_paths(candidates)) {
+    if (fs::exists(p)) return p;
+    looked.push_back(p.string());
+  }
+  throw PdkError(what + " not found; looked in: " + join(looked, ", ") +
+                 " (set VOSA_DATA_DIR or PDK_ROOT)");
 }
 
 std::vector<fs::path> liberty_candidates(const PdkConfig& pdk, const Corner& corner) {

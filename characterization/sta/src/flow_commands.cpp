@@ -1,6 +1,8 @@
 #include "vosa/flow_commands.hpp"
 
 #include "vosa/bit_timing.hpp"
+#include "vosa/charlib.hpp"
+#include "vosa/charlib_commands.hpp"
 #include "vosa/liberty.hpp"
 #include "vosa/pdk.hpp"
 #include "vosa/voltage_model.hpp"
@@ -52,7 +54,8 @@ void add_pdk_command(CLI::App& app) {
 
   struct Options {
     std::string pdk, corner, ladder, key;
-    std::string cache_dir;
+    std::string cache_dir, netlist;
+    std::vector<std::string> cells;
     std::vector<std::string> fit_corners;
     std::vector<double> voltages;
     bool synth = false, characterized = false, all = false;
@@ -132,17 +135,32 @@ void add_pdk_command(CLI::App& app) {
       "liberty",
       "Print the path of the uncompressed liberty for a corner, preparing it if needed: gunzipped\n"
       "copy of a characterized corner, or a liberty at a non-ladder voltage from the voltage model\n"
-      "(interpolated inside a ladder, derated outside it or on single-corner PDKs).");
+      "(interpolated inside a ladder, derated outside it or on single-corner PDKs), or, where the PDK\n"
+      "config names SPICE models, characterized with ngspice outside the ladders (spice / spice-ratio:\n"
+      "needs --netlist or --cells, the liberty holds only those cells; docs/charlib.md).");
   lib->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
   lib->add_option("-c,--corner", opt->corner, "corner name")->required();
   lib->add_flag("-s,--synth", opt->synth, "synthesis copy: dont_use cells marked (characterized corners)");
   lib->add_option("--fit-corners", opt->fit_corners, "voltage model: ladder corners to fit on (default: all)")
       ->delimiter(',');
   lib->add_option("--cache-dir", opt->cache_dir, cache_help);
+  lib->add_option("--netlist", opt->netlist, "SPICE corners: characterize the cells of this gate netlist");
+  lib->add_option("--cells", opt->cells, "SPICE corners: characterize these cells (comma-separated)")->delimiter(',');
   lib->callback([opt, cache_dir]() {
     const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
+    const std::string source = pdk::resolve_corner(p, opt->corner).delay_source;
     if (opt->synth) {
       std::cout << pdk::prepare_liberty(p, opt->corner, cache_dir(), true).string() << "\n";
+    } else if (opt->fit_corners.empty() && (source == pdk::kSourceSpice || source == pdk::kSourceSpiceRatio)) {
+      std::vector<std::string> cells = opt->cells;
+      if (!opt->netlist.empty()) {
+        const auto more = spice::netlist_cells(opt->netlist);
+        cells.insert(cells.end(), more.begin(), more.end());
+      }
+      if (cells.empty())
+        throw pdk::PdkError("corner " + opt->corner + " of PDK " + p.name + " is characterized with SPICE (" + source +
+                            "): give --netlist or --cells");
+      std::cout << spice::prepare_spice_liberty(p, opt->corner, cells, cache_dir()).string() << "\n";
     } else {
       std::cout << voltage::prepare_corner_liberty(p, opt->corner, cache_dir(), opt->fit_corners).string() << "\n";
     }
@@ -322,6 +340,7 @@ void add_flow_commands(CLI::App& app) {
   add_sta_collect_command(app);
   add_timing_table_command(app);
   add_vmodel_compare_command(app);
+  spice::add_charlib_commands(app);
 }
 
 }  // namespace vosa

@@ -22,6 +22,11 @@ class PdkError : public std::runtime_error {
 inline constexpr const char* kSourceLibertyCorner = "liberty-corner";
 inline constexpr const char* kSourceInterpolated = "interpolated";
 inline constexpr const char* kSourceDerated = "derated";
+// SPICE characterization of the netlist's cells (vosa charlib): absolute
+// tables (spice), or a shipped corner's tables scaled per entry by the SPICE
+// ratio between the two corners (spice-ratio).
+inline constexpr const char* kSourceSpice = "spice";
+inline constexpr const char* kSourceSpiceRatio = "spice-ratio";
 
 struct CellPin {
   std::string cell;
@@ -51,6 +56,18 @@ struct AlphaPowerParams {
   std::string source;  // where the numbers come from
 };
 
+// Transistor-level data for `vosa charlib` (the "spice" field of a config):
+// device models, cell netlists, and how to wire a cell's supply pins.
+struct SpiceConfig {
+  std::vector<std::string> model_dirs;  // folders holding model_lib (may contain $VOSA_DATA_DIR / $PDK_ROOT)
+  std::string model_lib;                // path inside a model dir, `.lib <file> <section>`
+  std::vector<std::string> cell_netlists;  // candidate files (.gz allowed) with every cell's .subckt
+  std::map<std::string, std::string> sections;  // process (tt, ss, ...) -> model section
+  std::vector<std::string> supply_pins, ground_pins;
+  std::vector<std::string> deck_options;  // extra deck lines, e.g. ".option scale=1.0u"
+  std::string delay_source;  // kSourceSpice or kSourceSpiceRatio for corners no liberty or ladder covers
+};
+
 struct PdkConfig {
   std::filesystem::path path;  // the JSON file it was read from
   std::string name;
@@ -72,6 +89,7 @@ struct PdkConfig {
   std::optional<CellPin> tie_lo;
   std::vector<std::string> dont_use;  // glob patterns over cell names
   std::optional<AlphaPowerParams> voltage_model;
+  std::optional<SpiceConfig> spice;
 
   const Corner& corner(const std::string& corner_name) const;  // throws PdkError
   const std::vector<std::string>& ladder(const std::string& ladder_name) const;
@@ -97,6 +115,8 @@ struct CornerRequest {
   std::string delay_source;  // kSourceLibertyCorner / kSourceInterpolated / kSourceDerated
   bool characterized = false;
   bool outside_ladder = false;  // extrapolated: flagged in every output
+  std::string process;          // from the ladder's corners or the name (SPICE corners)
+  double temperature_c = 0.0;
 };
 CornerRequest resolve_corner(const PdkConfig& pdk, const std::string& corner_name);
 // The corner name for `voltage` on `ladder` (characterized or not).
@@ -104,6 +124,12 @@ std::string corner_name_at(const PdkConfig& pdk, const std::string& ladder, doub
 // Default corners of a flow run: every corner of the default ladder plus the
 // config's derated_voltages, ascending voltage.
 std::vector<std::string> default_flow_corners(const PdkConfig& pdk);
+
+// Candidate paths with environment variables expanded (entries whose
+// variable is unset are skipped), and the first one that exists; PdkError
+// naming `what` and every place looked otherwise.
+std::vector<std::filesystem::path> expand_paths(const std::vector<std::string>& candidates);
+std::filesystem::path find_first_existing(const std::vector<std::string>& candidates, const std::string& what);
 
 // Every place find_liberty looks for a corner's file, in order (env vars
 // expanded; entries whose variable is unset are skipped).

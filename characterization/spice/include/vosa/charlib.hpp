@@ -1,0 +1,99 @@
+// Cell characterization with ngspice (`vosa charlib`, docs/charlib.md):
+// NLDM delay and transition tables, input capacitance and leakage of the
+// cells a netlist uses, at any process corner, temperature and supply the
+// PDK's SPICE models cover, written as a liberty file that copies a shipped
+// reference corner's structure for those cells and replaces its numbers.
+#pragma once
+
+#include "vosa/liberty.hpp"
+#include "vosa/pdk.hpp"
+
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vosa::spice {
+
+// Bad input (missing model or netlist, unknown cell, ngspice failure) or a
+// cell that stops working at the corner; what() names the cell and corner.
+class CharlibError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CharlibOptions {
+  std::vector<std::string> cells;  // cells to characterize (sorted, unique)
+  std::filesystem::path cache_dir;  // PDK cache: models, decks, results under <cache>/<pdk>/spice/
+  int workers = 2;                  // ngspice processes at once
+  int grid_points = 0;              // >0: this many points per table axis (tests), 0: the full grid
+  std::string reference_corner;     // shipped corner whose structure and grid are copied ("" = nearest)
+  bool quiet = false;
+};
+
+// One cell's measured numbers at one corner, on the reference tables' grid.
+struct CellMeasurements {
+  // "<pin>/<arc index>/<table type>" -> values[index_1][index_2]
+  std::map<std::string, std::vector<std::vector<double>>> tables;
+  std::map<std::string, std::vector<double>> axes_1, axes_2;  // same keys: the grid used
+  std::map<std::string, double> rise_capacitance, fall_capacitance;  // pin -> library units
+  std::map<int, double> leakage;  // leakage_power group line in the reference -> library units
+  int simulations = 0;
+  bool cached = false;
+};
+
+struct CharlibResult {
+  std::filesystem::path liberty;
+  std::string corner, delay_source, reference_corner;
+  std::map<std::string, CellMeasurements> cells;
+  int simulations = 0, cached_cells = 0;
+  double seconds = 0.0;
+};
+
+// The shipped corner whose structure, grid and thresholds a characterization
+// at `request` copies: same process and temperature at the nearest voltage,
+// else same process, else the PDK's nominal corner.
+std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request);
+
+// Simulate `options.cells` at `request` (cached per cell, corner and deck hash).
+std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
+                                                      const CharlibOptions& options, int* simulations = nullptr);
+
+// Characterize and write a liberty with only options.cells to `out`
+// (atomically). delay_source spice: the SPICE numbers; spice-ratio: the
+// reference corner's shipped tables times SPICE(request)/SPICE(reference).
+CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
+                           const CharlibOptions& options, const std::string& delay_source,
+                           const std::filesystem::path& out);
+
+// Distinct cell types of a gate-level netlist (Yosys write_verilog output).
+std::vector<std::string> netlist_cells(const std::filesystem::path& netlist);
+
+// spice-ratio works on delays counted from the start of the input ramp,
+// d + c * slew (c * slew: the ramp's time to the input threshold), so that
+// delays near zero or negative (slow input, light load) do not blow the ratio
+// up: predicted = (shipped + c * slew) * R - c * slew. c = 0 for transitions.
+double ramp_offset_per_slew(const liberty::Library& lib);
+
+// The table R of (SPICE(corner) + c x1) / (SPICE(reference) + c x1) over the
+// measured grid, to interpolate onto the shipped grid with Table::lookup.
+// Entries where either is not positive take the table's median ratio.
+liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
+                                 const std::vector<std::vector<double>>& ref_values, const std::vector<double>& axis_1,
+                                 const std::vector<double>& axis_2, double offset_per_slew,
+                                 std::vector<double>* valid_ratios = nullptr);
+// The spice-ratio value of a shipped entry at (x1, x2).
+double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1, double x2, double offset_per_slew);
+
+// Points per table axis the flow's spice-ratio liberty files measure.
+inline constexpr int kFlowRatioGridPoints = 3;
+
+// The flow's liberty for a corner whose delay_source is spice or spice-ratio
+// (`cells` plus the config's driver, load and buffer cells):
+// <cache>/<pdk>/spice/lib/<corner>.<cells hash>.<source>.lib, rebuilt when missing.
+std::filesystem::path prepare_spice_liberty(const pdk::PdkConfig& pdk, const std::string& corner_name,
+                                            const std::vector<std::string>& cells,
+                                            const std::filesystem::path& cache_dir, int workers = 2);
+
+}  // namespace vosa::spice

@@ -1,0 +1,831 @@
+// ngspice characterization of standard cells (see charlib.hpp).
+//
+// One batch ngspice deck per cell and corner holds every measurement of the
+// cell (the models load once per deck, about 2 s for sky130): each probe is
+// an `alter` of the input sources and load capacitors, a transient run and a
+// few `meas` lines whose results are echoed as "R <probe> ..." lines. Probes
+// whose output did not settle inside their window run again with a longer
+// one; a cell whose output still never crosses its threshold stops working
+// at that corner, a named error. Cells run on `workers` ngspice processes at
+// once; results are cached per cell under the hash of the deck.
+#include "vosa/charlib.hpp"
+
+#include "vosa/hash.hpp"
+#include "vosa/liberty.hpp"
+#include "vosa/netlist.hpp"
+#include "vosa/voltage_model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <unistd.h>
+
+namespace vosa::spice {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCacheVersion = "charlib-1";
+
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// ------------------------------------------------------------ PDK inputs
+
+// A gunzipped copy of the model folder (ngspice cannot read .gz) under
+// <cache>/<pdk>/spice/models; returns the model library file inside it.
+fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  const pdk::SpiceConfig& sp = *pdk.spice;
+  const fs::path source = pdk::find_first_existing(sp.model_dirs, "SPICE model folder of PDK " + pdk.name +
+                                                                       " (spice.model_dirs in " + pdk.path.string() + ")");
+  const fs::path dest = fs::absolute(cache_dir / pdk.name / "spice" / "models");
+  const fs::path stamp = dest / ".vosa_source";
+  if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
+    if (!fs::exists(dest / sp.model_lib))
+      throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
+    return dest / sp.model_lib;
+  }
+  // A private temporary folder: another vosa process may be copying too.
+  const fs::path tmp = dest.string() + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  for (const auto& entry : fs::recursive_directory_iterator(source)) {
+    if (!entry.is_regular_file()) continue;
+    fs::path rel = fs::relative(entry.path(), source);
+    if (rel.extension() == ".gz") rel.replace_extension();
+    fs::create_directories((tmp / rel).parent_path());
+    std::ofstream(tmp / rel, std::ios::binary) << pdk::read_text_file(entry.path());
+  }
+  std::ofstream(tmp / ".vosa_source") << source.string();
+  fs::remove_all(dest);
+  fs::create_directories(dest.parent_path());
+  std::error_code ec;
+  fs::rename(tmp, dest, ec);
+  if (ec) fs::remove_all(tmp);  // the other process won; its copy is the same
+  if (!fs::exists(dest / sp.model_lib))
+    throw CharlibError("SPICE model library " + sp.model_lib + " (spice.model_lib in " + pdk.path.string() +
+                       ") is not in " + source.string());
+  return dest / sp.model_lib;
+}
+
+// Every .subckt of the PDK's cell netlist file, by lower-case name.
+struct SubcktLibrary {
+  fs::path file;
+  std::map<std::string, std::string> text;            // the .subckt ... .ends lines
+  std::map<std::string, std::vector<std::string>> ports;
+};
+
+const SubcktLibrary& cell_netlists(const pdk::PdkConfig& pdk) {
+  static std::mutex mutex;
+  static std::map<std::string, SubcktLibrary> loaded;
+  std::lock_guard<std::mutex> lock(mutex);
+  const fs::path file = pdk::find_first_existing(pdk.spice->cell_netlists, "cell netlist of PDK " + pdk.name +
+                                                                              " (spice.cell_netlists in " +
+                                                                              pdk.path.string() + ")");
+  auto it = loaded.find(file.string());
+  if (it != loaded.end()) return it->second;
+  SubcktLibrary lib;
+  lib.file = file;
+  std::istringstream in(pdk::read_text_file(file));
+  std::string line, current, body;
+  while (std::getline(in, line)) {
+    const std::string l = lower(line);
+    if (l.rfind(".subckt", 0) == 0) {
+      std::istringstream words(line);
+      std::string w, name;
+      words >> w >> name;
+      current = lower(name);
+      body.clear();
+      std::vector<std::string> ports;
+      while (words >> w) ports.push_back(w);
+      lib.ports[current] = ports;
+    }
+    if (!current.empty()) body += line + "\n";
+    if (!current.empty() && l.rfind(".ends", 0) == 0) {
+      lib.text[current] = body;
+      current.clear();
+    }
+  }
+  return loaded.emplace(file.string(), std::move(lib)).first->second;
+}
+
+// ------------------------------------------------------ liberty conventions
+
+struct Conventions {
+  double in_rise = 0.5, in_fall = 0.5, out_rise = 0.5, out_fall = 0.5;  // fractions of the supply
+  double slew_lo_rise = 0.2, slew_hi_rise = 0.8, slew_lo_fall = 0.2, slew_hi_fall = 0.8;
+  double slew_derate = 1.0;
+  double time_ns = 1.0;   // one library time unit in ns
+  double cap_pf = 1.0;    // one library capacitance unit in pF
+  double power_nw = 1.0;  // one library leakage unit in nW
+};
+
+double unit_scale(const std::string& text, const std::map<std::string, double>& units, const std::string& what,
+                  const std::string& path) {
+  static const std::regex re(R"(^\s*([0-9.eE+-]+)\s*([a-zA-Z]+)\s*$)");
+  std::smatch m;
+  if (std::regex_match(text, m, re)) {
+    auto it = units.find(lower(m[2].str()));
+    if (it != units.end()) return std::stod(m[1].str()) * it->second;
+  }
+  throw CharlibError(path + ": cannot read " + what + " '" + text + "'");
+}
+
+Conventions read_conventions(const liberty::Library& lib) {
+  Conventions c;
+  const liberty::Group& root = lib.root;
+  auto pct = [&](const char* name, double fallback) {
+    const liberty::Attribute* a = root.find_attribute(name);
+    return a ? a->number(lib.path) / 100.0 : fallback;
+  };
+  c.in_rise = pct("input_threshold_pct_rise", 0.5);
+  c.in_fall = pct("input_threshold_pct_fall", 0.5);
+  c.out_rise = pct("output_threshold_pct_rise", 0.5);
+  c.out_fall = pct("output_threshold_pct_fall", 0.5);
+  c.slew_lo_rise = pct("slew_lower_threshold_pct_rise", 0.2);
+  c.slew_hi_rise = pct("slew_upper_threshold_pct_rise", 0.8);
+  c.slew_lo_fall = pct("slew_lower_threshold_pct_fall", 0.2);
+  c.slew_hi_fall = pct("slew_upper_threshold_pct_fall", 0.8);
+  if (const liberty::Attribute* a = root.find_attribute("slew_derate_from_library")) c.slew_derate = a->number(lib.path);
+  c.time_ns = lib.time_unit_ns;
+  if (const liberty::Attribute* a = root.find_attribute("capacitive_load_unit"); a && a->values.size() == 2)
+    c.cap_pf = std::stod(a->values[0]) * unit_scale("1" + a->values[1], {{"ff", 1e-3}, {"pf", 1.0}, {"nf", 1e3}},
+                                                    "capacitive_load_unit", lib.path);
+  if (auto v = root.attribute_value("leakage_power_unit"))
+    c.power_nw = unit_scale(*v, {{"pw", 1e-3}, {"nw", 1.0}, {"uw", 1e3}, {"mw", 1e6}}, "leakage_power_unit", lib.path);
+  return c;
+}
+
+// ------------------------------------------------------------- the plan
+
+// One transient run (or an operating point, for leakage).
+struct Probe {
+  enum class Kind { kCombinational, kClockToQ, kLeakage } kind = Kind::kCombinational;
+  std::string related, output;              // switching input (clock for flops) and measured output
+  std::map<std::string, int> inputs;        // every other input's constant value
+  bool positive = true;                     // output follows the related pin (flops: Q, not QN)
+  std::string data_pin;                     // flops: D
+  double slew = 0.0, load = 0.0;            // library units
+  double window_ns = 1.0;                   // per input edge
+  std::string key;                          // "<pin>/<arc>" of the tables it fills
+  size_t row = 0, col = 0;
+  bool capacitance = false;                 // also integrate the related pin's charge
+  int leakage_line = 0;                     // kLeakage: the reference group's line
+};
+
+constexpr double kMissing = -1e30;
+// Time steps per transient run at most (ngspice's maximum step is
+// tstop/kStepsPerRun): the run time goes with it, and linear interpolation
+// between steps sets the measurement resolution.
+constexpr double kStepsPerRun = 300;
+
+struct ProbeResult {
+  double rise_delay = kMissing, fall_delay = kMissing, rise_slew = kMissing, fall_slew = kMissing;  // ns
+  double charge_rise = 0, charge_fall = 0;                                  // coulomb
+  double leakage_w = 0;
+};
+
+std::vector<size_t> reduced_axis(size_t n, int points) {
+  std::vector<size_t> out;
+  if (points <= 0 || static_cast<size_t>(points) >= n) {
+    for (size_t i = 0; i < n; ++i) out.push_back(i);
+    return out;
+  }
+  for (int k = 0; k < points; ++k)
+    out.push_back(points == 1 ? 0 : static_cast<size_t>(std::lround(double(k) * double(n - 1) / (points - 1))));
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool is_measured_table(const std::string& type) {
+  return type == "cell_rise" || type == "cell_fall" || type == "rise_transition" || type == "fall_transition";
+}
+
+struct CellPlan {
+  std::string cell;
+  std::vector<std::string> inputs, outputs;
+  std::vector<Probe> probes;
+  std::map<std::string, std::vector<double>> axes_1, axes_2;  // per "<pin>/<arc>" key
+};
+
+// Values of `others` (bit i = others[i]) under which `expr` depends on `pin`,
+// with the direction of that dependence.
+struct Sensitization {
+  std::map<std::string, int> values;
+  bool positive = true;
+};
+std::vector<Sensitization> sensitize(const liberty::BoolExpr& expr, const std::string& pin,
+                                     const std::vector<std::string>& others) {
+  std::vector<std::string> order = others;
+  order.push_back(pin);
+  std::vector<Sensitization> out;
+  for (std::uint64_t v = 0; v < (1ull << others.size()); ++v) {
+    const bool low = expr.evaluate(order, v), high = expr.evaluate(order, v | (1ull << others.size()));
+    if (low == high) continue;
+    Sensitization s;
+    for (size_t i = 0; i < others.size(); ++i) s.values[others[i]] = static_cast<int>((v >> i) & 1);
+    s.positive = high;
+    out.push_back(s);
+  }
+  return out;
+}
+
+// A rough slowdown from the reference voltage, to size the first window
+// (too short only costs a rerun; the window never sets a measured value).
+double slowdown_guess(double v, double v_ref) {
+  const double vth = 0.55, alpha = 1.5;
+  if (v <= vth + 0.05) return 100.0;
+  return std::max(1.0, voltage::alpha_power_shape(v, vth, alpha) / voltage::alpha_power_shape(v_ref, vth, alpha));
+}
+
+CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, const Conventions& conv,
+                   double v, double v_ref, int grid_points) {
+  const liberty::Cell* cell = ref.find_cell(cell_name);
+  if (!cell) throw CharlibError("unknown cell '" + cell_name + "': not in reference liberty " + ref.path);
+  CellPlan plan;
+  plan.cell = cell_name;
+  for (const auto& p : cell->pins) {
+    if (p.direction == "input") plan.inputs.push_back(p.name);
+    else if (p.direction == "output") plan.outputs.push_back(p.name);
+    else if (p.direction != "internal")
+      throw CharlibError("cell " + cell_name + ": pin " + p.name + " has direction '" + p.direction +
+                         "', which vosa charlib does not characterize");
+  }
+  const double slow = slowdown_guess(v, v_ref);
+
+  std::string clock, data;
+  std::map<std::string, int> flop_inputs;
+  if (cell->state) {
+    const liberty::StateElement& st = *cell->state;
+    if (st.is_latch) throw CharlibError("cell " + cell_name + " is a latch; vosa charlib characterizes flip-flops");
+    const auto clk_vars = liberty::BoolExpr::parse(st.clocked_on).variables();
+    const auto d_vars = liberty::BoolExpr::parse(st.next_state).variables();
+    if (clk_vars.size() != 1 || st.clocked_on != clk_vars[0])
+      throw CharlibError("cell " + cell_name + ": clocked_on '" + st.clocked_on + "' is not one rising clock pin");
+    clock = clk_vars[0];
+    // Another input sets next_state = D (e.g. scan enable low); pick D as
+    // the variable next_state follows with clear/preset inactive.
+    std::vector<std::string> others;
+    for (const auto& in : plan.inputs)
+      if (in != clock) others.push_back(in);
+    const auto next = liberty::BoolExpr::parse(st.next_state);
+    for (const auto& cand : d_vars) {
+      std::vector<std::string> rest;
+      for (const auto& o : others)
+        if (o != cand) rest.push_back(o);
+      std::vector<std::string> order = rest;
+      order.push_back(cand);
+      for (std::uint64_t val = 0; val < (1ull << rest.size()) && data.empty(); ++val) {
+        auto inactive = [&](const std::string& e) {
+          if (e.empty()) return true;
+          const auto x = liberty::BoolExpr::parse(e);
+          for (const auto& var : x.variables())
+            if (std::find(order.begin(), order.end(), var) == order.end()) return false;
+          return !x.evaluate(order, val) && !x.evaluate(order, val | (1ull << rest.size()));
+        };
+        if (!next.evaluate(order, val) && next.evaluate(order, val | (1ull << rest.size())) && inactive(st.clear) &&
+            inactive(st.preset)) {
+          data = cand;
+          for (size_t i = 0; i < rest.size(); ++i) flop_inputs[rest[i]] = static_cast<int>((val >> i) & 1);
+        }
+      }
+      if (!data.empty()) break;
+    }
+    if (data.empty())
+      throw CharlibError("cell " + cell_name + ": no input makes next_state '" + st.next_state + "' follow a data pin");
+  }
+
+  std::set<std::string> cap_done;
+  for (const auto& out : cell->pins) {
+    if (out.direction != "output") continue;
+    for (size_t a = 0; a < out.timing.size(); ++a) {
+      const liberty::TimingArc& arc = out.timing[a];
+      const std::string key = out.name + "/" + std::to_string(a);
+      std::vector<Sensitization> vectors;
+      Probe base;
+      base.related = arc.related_pin;
+      base.output = out.name;
+      base.key = key;
+      if (arc.timing_type == "combinational" && !cell->state) {
+        std::vector<std::string> others;
+        for (const auto& in : plan.inputs)
+          if (in != arc.related_pin) others.push_back(in);
+        if (out.function.empty())
+          throw CharlibError("cell " + cell_name + ": output " + out.name + " has no function");
+        vectors = sensitize(liberty::BoolExpr::parse(out.function), arc.related_pin, others);
+        if (vectors.empty())
+          throw CharlibError("cell " + cell_name + ": output " + out.name + " does not depend on " + arc.related_pin);
+        // Unate arcs: the first sensitizing vector; non-unate: the first of
+        // each direction (the tables take the worse of the two).
+        std::vector<Sensitization> picked{vectors.front()};
+        for (const auto& s : vectors)
+          if (s.positive != picked.front().positive) {
+            picked.push_back(s);
+            break;
+          }
+        if (arc.timing_sense != "non_unate") picked.resize(1);
+        vectors = picked;
+        base.kind = Probe::Kind::kCombinational;
+      } else if (arc.timing_type == "rising_edge" && cell->state && arc.related_pin == clock) {
+        const std::string& st_var = out.function;
+        Sensitization s;
+        s.values = flop_inputs;
+        s.positive = st_var == cell->state->state_var;
+        if (!s.positive && st_var != cell->state->state_var_n)
+          throw CharlibError("cell " + cell_name + ": output " + out.name + " function '" + out.function +
+                             "' is not the flip-flop state");
+        vectors.push_back(s);
+        base.kind = Probe::Kind::kClockToQ;
+        base.data_pin = data;
+      } else {
+        continue;  // constraints and other arcs: scaled, see the writer
+      }
+      // The grid: the arc's first measured table (all four share it in
+      // the libraries vosa knows; a differing one is sampled, not simulated).
+      const liberty::Table* grid = nullptr;
+      for (const auto& [type, t] : arc.tables)
+        if (is_measured_table(type)) {
+          grid = &t;
+          break;
+        }
+      if (!grid) continue;
+      std::vector<double> ax1, ax2;
+      const auto rows = reduced_axis(grid->index_1.size(), grid_points);
+      const auto cols = reduced_axis(std::max<size_t>(1, grid->index_2.size()), grid_points);
+      for (size_t r : rows) ax1.push_back(grid->index_1.at(r));
+      for (size_t c : cols) ax2.push_back(grid->index_2.empty() ? 0.0 : grid->index_2.at(c));
+      plan.axes_1[key] = ax1;
+      plan.axes_2[key] = ax2;
+      for (const auto& s : vectors)
+        for (size_t r = 0; r < ax1.size(); ++r)
+          for (size_t c = 0; c < ax2.size(); ++c) {
+            Probe p = base;
+            p.inputs = s.values;
+            p.positive = s.positive;
+            p.slew = ax1[r];
+            p.load = ax2[c];
+            p.row = r;
+            p.col = c;
+            double settle = 0.0;
+            for (const auto& [type, t] : arc.tables)
+              if (is_measured_table(type)) settle = std::max(settle, t.lookup(p.slew, p.load));
+            p.window_ns = 2.0 * settle * conv.time_ns * slow + 0.01;
+            const std::string cap_pin = base.kind == Probe::Kind::kClockToQ ? clock : arc.related_pin;
+            if (r == 0 && c == 0 && !cap_done.count(cap_pin)) {
+              p.capacitance = true;
+              cap_done.insert(cap_pin);
+            }
+            plan.probes.push_back(p);
+          }
+    }
+  }
+  // Leakage per state of the reference's leakage_power groups (combinational cells).
+  if (!cell->state) {
+    const liberty::Group* cg = nullptr;
+    for (const auto* g : ref.root.groups_of_type("cell"))
+      if (g->name() == cell_name) cg = g;
+    for (const auto* lg : cg->groups_of_type("leakage_power")) {
+      const auto when = lg->attribute_value("when");
+      if (!when) continue;
+      const auto expr = liberty::BoolExpr::parse(*when);
+      std::vector<std::string> order = plan.inputs;
+      bool found = false;
+      for (std::uint64_t v = 0; v < (1ull << order.size()) && !found; ++v) {
+        bool known = true;
+        for (const auto& var : expr.variables()) known = known && std::count(order.begin(), order.end(), var);
+        if (!known || !expr.evaluate(order, v)) continue;
+        Probe p;
+        p.kind = Probe::Kind::kLeakage;
+        for (size_t i = 0; i < order.size(); ++i) p.inputs[order[i]] = static_cast<int>((v >> i) & 1);
+        p.leakage_line = lg->line;
+        plan.probes.push_back(p);
+        found = true;
+      }
+    }
+  }
+  return plan;
+}
+
+// ---------------------------------------------------------------- decks
+
+struct DeckContext {
+  fs::path model_lib;
+  std::string section;
+  const pdk::SpiceConfig* spice = nullptr;
+  std::string subckt;
+  std::vector<std::string> ports;
+  double vdd = 0, temperature = 0;
+  Conventions conv;
+  double min_load_pf = 0.0005;
+};
+
+std::string node_of(const std::string& port, const CellPlan& plan, const pdk::SpiceConfig& sp, const std::string& cell) {
+  for (const auto& p : sp.supply_pins)
+    if (lower(p) == lower(port)) return "vsup";
+  for (const auto& p : sp.ground_pins)
+    if (lower(p) == lower(port)) return "0";
+  for (const auto& p : plan.inputs)
+    if (lower(p) == lower(port)) return "in_" + lower(p);
+  for (const auto& p : plan.outputs)
+    if (lower(p) == lower(port)) return "out_" + lower(p);
+  throw CharlibError("cell " + cell + ": subckt port " + port + " is no liberty pin and no supply_pins/ground_pins entry");
+}
+
+std::string pulse_constant(double level) {
+  return "[ " + num(level) + " " + num(level) + " 0 1e-12 1e-12 1e-9 2e-9 ]";
+}
+
+// The deck for `probes` of one cell. Probe i echoes "R i ..." or "L i ...".
+std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::vector<Probe>& probes,
+                      const std::vector<size_t>& ids, const std::vector<double>& windows) {
+  const Conventions& c = ctx.conv;
+  const double vdd = ctx.vdd;
+  std::ostringstream d;
+  d << "* vosa charlib: " << plan.cell << "\n";
+  d << ".lib \"" << ctx.model_lib.string() << "\" " << ctx.section << "\n";
+  for (const auto& o : ctx.spice->deck_options) d << o << "\n";
+  d << ".temp " << num(ctx.temperature) << "\n";
+  d << ctx.subckt;
+  d << "vsup vsup 0 " << num(vdd) << "\n";
+  for (const auto& in : plan.inputs) d << "v_" << lower(in) << " in_" << lower(in) << " 0 pulse(0 0 0 1p 1p 1n 2n)\n";
+  d << "xdut";
+  for (const auto& port : ctx.ports) d << " " << node_of(port, plan, *ctx.spice, plan.cell);
+  d << " " << lower(plan.cell) << "\n";
+  for (const auto& out : plan.outputs)
+    d << "c_" << lower(out) << " out_" << lower(out) << " 0 " << num(ctx.min_load_pf * 1e-12) << "\n";
+  d << ".control\nset noaskquit\n";
+  bool gmin_lowered = false;  // leakage probes come last in a plan
+  for (size_t k = 0; k < ids.size(); ++k) {
+    const Probe& p = probes[ids[k]];
+    const size_t id = ids[k];
+    for (const auto& out : plan.outputs)
+      d << "alter c_" << lower(out) << " = "
+        << num((out == p.output && p.kind != Probe::Kind::kLeakage ? p.load * c.cap_pf : ctx.min_load_pf) * 1e-12)
+        << "\n";
+    for (const auto& in : plan.inputs) {
+      if (in == p.related || in == p.data_pin) continue;
+      auto it = p.inputs.find(in);
+      d << "alter @v_" << lower(in) << "[pulse] = " << pulse_constant(it != p.inputs.end() && it->second ? vdd : 0.0)
+        << "\n";
+    }
+    if (p.kind == Probe::Kind::kLeakage) {
+      // ngspice's default gmin (1e-12 S across every junction) would pass
+      // picoamperes, far above sub-threshold leakage at -40 C.
+      if (!gmin_lowered) d << "option gmin=1e-18\n";
+      gmin_lowered = true;
+      d << "op\necho \"L " << id << " $&vsup#branch\"\ndestroy all\n";
+      continue;
+    }
+    // Full-swing ramp time of a liberty slew value.
+    const double ramp = p.slew * c.time_ns * 1e-9 * c.slew_derate / (c.slew_hi_rise - c.slew_lo_rise);
+    const double w = windows[k] * 1e-9;
+    const std::string in = "v(in_" + lower(p.related) + ")", out = "v(out_" + lower(p.output) + ")";
+    const double td = 10e-12;
+    double tstop = 0.0;
+    std::string trig_rise, trig_fall;  // trigger of the output's rise / fall
+    std::string targ_after;            // flip-flops: skip the initializing edge
+    std::vector<double> cap_window;    // rising-edge charge from [0] to [1], falling from [1] to [2]
+    if (p.kind == Probe::Kind::kCombinational) {
+      d << "alter @v_" << lower(p.related) << "[pulse] = [ 0 " << num(vdd) << " " << num(td) << " " << num(ramp) << " "
+        << num(ramp) << " " << num(w) << " " << num(4 * (w + ramp)) << " ]\n";
+      tstop = td + 2 * ramp + 2 * w;
+      const std::string in_rise = "trig " + in + " val=" + num(c.in_rise * vdd) + " rise=1";
+      const std::string in_fall = "trig " + in + " val=" + num(c.in_fall * vdd) + " fall=1";
+      trig_rise = p.positive ? in_rise : in_fall;
+      trig_fall = p.positive ? in_fall : in_rise;
+      cap_window = {0.0, td + ramp + w, tstop};
+    } else {
+      // Clock edges at t_k = w + k * period: edge 0 captures D=0 (the state
+      // ngspice's operating point leaves is arbitrary), edge 1 captures D=1,
+      // edge 2 D=0. D changes in the middle of the clock's high phase.
+      const double period = 2 * w + 2 * ramp;
+      const double d_ramp = std::min(ramp, w / 8);
+      const double t1 = w + period, t2 = w + 2 * period;
+      d << "alter @v_" << lower(p.related) << "[pulse] = [ 0 " << num(vdd) << " " << num(w) << " " << num(ramp) << " "
+        << num(ramp) << " " << num(w) << " " << num(period) << " ]\n";
+      d << "alter @v_" << lower(p.data_pin) << "[pulse] = [ 0 " << num(vdd) << " " << num(w + ramp + w / 2) << " "
+        << num(d_ramp) << " " << num(d_ramp) << " " << num(period - d_ramp) << " " << num(2 * period) << " ]\n";
+      tstop = t2 + ramp + w;
+      auto edge = [&](double t) {
+        return "trig " + in + " val=" + num(c.in_rise * vdd) + " td=" + num(t - w / 4) + " rise=1";
+      };
+      trig_rise = p.positive ? edge(t1) : edge(t2);
+      trig_fall = p.positive ? edge(t2) : edge(t1);
+      // The output's own edges are searched after edge 0 has settled.
+      targ_after = " td=" + num(t1 - w / 4);
+      cap_window = {t1 - w / 4, t1 + ramp + w, t1 + 2 * ramp + 2 * w};
+    }
+    d << "tran " << num(tstop / kStepsPerRun) << " " << num(tstop) << "\n";
+    d << "let m_dr = -1000\nlet m_df = -1000\nlet m_sr = -1000\nlet m_sf = -1000\nlet m_qr = 0\nlet m_qf = 0\n";
+    d << "meas tran m_dr " << trig_rise << " targ " << out << " val=" << num(c.out_rise * vdd) << targ_after
+      << " rise=1\n";
+    d << "meas tran m_df " << trig_fall << " targ " << out << " val=" << num(c.out_fall * vdd) << targ_after
+      << " fall=1\n";
+    d << "meas tran m_sr trig " << out << " val=" << num(c.slew_lo_rise * vdd) << targ_after << " rise=1 targ " << out
+      << " val=" << num(c.slew_hi_rise * vdd) << targ_after << " rise=1\n";
+    d << "meas tran m_sf trig " << out << " val=" << num(c.slew_hi_fall * vdd) << targ_after << " fall=1 targ " << out
+      << " val=" << num(c.slew_lo_fall * vdd) << targ_after << " fall=1\n";
+    if (p.capacitance) {
+      const std::string i = "i(v_" + lower(p.related) + ")";
+      d << "meas tran m_qr integ " << i << " from=" << num(cap_window[0]) << " to=" << num(cap_window[1]) << "\n";
+      d << "meas tran m_qf integ " << i << " from=" << num(cap_window[1]) << " to=" << num(cap_window[2]) << "\n";
+    }
+    d << "echo \"R " << id << " $&m_dr $&m_df $&m_sr $&m_sf $&m_qr $&m_qf\"\ndestroy all\n";
+  }
+  d << "quit\n.endc\n.end\n";
+  return d.str();
+}
+
+// Runs ngspice on `deck` in `dir`; returns stdout+stderr.
+std::string run_ngspice(const std::string& deck, const fs::path& dir, const std::string& what) {
+  fs::create_directories(dir);
+  const fs::path cir = dir / "deck.cir", log = dir / "ngspice.log";
+  {
+    std::ofstream f(cir);
+    f << deck;
+    if (!f) throw CharlibError("cannot write " + cir.string());
+  }
+  // One thread per ngspice: Debian's build evaluates devices with OpenMP,
+  // whose threads spin against each other and the other workers (one
+  // flip-flop run on the busy 2-core machine: 24.9 s of device load with
+  // the default, 0.05 s with one thread). ngspice takes the count from
+  // .spiceinit (OMP_NUM_THREADS alone does not do it).
+  std::ofstream(dir / ".spiceinit") << "set num_threads=1\n";
+  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
+  const int rc = std::system(cmd.c_str());
+  const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
+  if (rc != 0) {
+    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
+      throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
+    throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
+  }
+  const std::string l = lower(text);
+  for (const char* bad : {"timestep too small", "singular matrix", "gmin stepping failed", "could not find"})
+    if (l.find(bad) != std::string::npos)
+      throw CharlibError(what + ": ngspice reports '" + std::string(bad) + "' (no convergence or a bad deck), see " +
+                         log.string());
+  return text;
+}
+
+std::map<size_t, ProbeResult> parse_results(const std::string& text) {
+  std::map<size_t, ProbeResult> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream w(line);
+    std::string tag;
+    size_t id;
+    if (!(w >> tag >> id)) continue;
+    if (tag == "R") {
+      ProbeResult r;
+      if (!(w >> r.rise_delay >> r.fall_delay >> r.rise_slew >> r.fall_slew >> r.charge_rise >> r.charge_fall)) continue;
+      // -1000 s: the measurement found no crossing (delays themselves may be
+      // negative: a slow input and a light load).
+      auto ns = [](double s) { return s < -1.0 ? kMissing : s * 1e9; };
+      r.rise_delay = ns(r.rise_delay);
+      r.fall_delay = ns(r.fall_delay);
+      r.rise_slew = ns(r.rise_slew);
+      r.fall_slew = ns(r.fall_slew);
+      out[id] = r;
+    } else if (tag == "L") {
+      ProbeResult r;
+      if (w >> r.leakage_w) out[id] = r;
+    }
+  }
+  return out;
+}
+
+json measurements_to_json(const CellMeasurements& m) {
+  json j;
+  j["tables"] = m.tables;
+  j["axes_1"] = m.axes_1;
+  j["axes_2"] = m.axes_2;
+  j["rise_capacitance"] = m.rise_capacitance;
+  j["fall_capacitance"] = m.fall_capacitance;
+  json leak = json::object();
+  for (const auto& [line, v] : m.leakage) leak[std::to_string(line)] = v;
+  j["leakage"] = leak;
+  j["simulations"] = m.simulations;
+  return j;
+}
+
+CellMeasurements measurements_from_json(const json& j) {
+  CellMeasurements m;
+  m.tables = j.at("tables").get<decltype(m.tables)>();
+  m.axes_1 = j.at("axes_1").get<decltype(m.axes_1)>();
+  m.axes_2 = j.at("axes_2").get<decltype(m.axes_2)>();
+  m.rise_capacitance = j.at("rise_capacitance").get<decltype(m.rise_capacitance)>();
+  m.fall_capacitance = j.at("fall_capacitance").get<decltype(m.fall_capacitance)>();
+  for (const auto& [line, v] : j.at("leakage").items()) m.leakage[std::stoi(line)] = v.get<double>();
+  m.simulations = j.at("simulations").get<int>();
+  return m;
+}
+
+// Simulates every probe of `plan`; windows grow 4x for probes whose output
+// never settled, three times, before the cell is declared not working.
+CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs::path& work_dir,
+                          const std::string& corner) {
+  CellMeasurements m;
+  m.axes_1 = plan.axes_1;
+  m.axes_2 = plan.axes_2;
+  for (const auto& [key, a1] : plan.axes_1)
+    for (const char* type : {"cell_rise", "cell_fall", "rise_transition", "fall_transition"})
+      m.tables[key + "/" + type] = std::vector<std::vector<double>>(a1.size(), std::vector<double>(plan.axes_2.at(key).size(), kMissing));
+  std::vector<size_t> pending(plan.probes.size());
+  for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  std::vector<double> windows;
+  for (const auto& p : plan.probes) windows.push_back(p.window_ns);
+  const std::string what = "cell " + plan.cell + " at " + corner;
+  for (int pass = 0; pass < 4 && !pending.empty(); ++pass) {
+    std::vector<double> w;
+    for (size_t id : pending) w.push_back(windows[id]);
+    const std::string text =
+        run_ngspice(make_deck(ctx, plan, plan.probes, pending, w), work_dir / ("pass" + std::to_string(pass)), what);
+    const auto results = parse_results(text);
+    std::vector<size_t> again;
+    for (size_t id : pending) {
+      const Probe& p = plan.probes[id];
+      auto it = results.find(id);
+      if (it == results.end())
+        throw CharlibError(what + ": no result for probe " + std::to_string(id) + ", see " +
+                           (work_dir / ("pass" + std::to_string(pass)) / "ngspice.log").string());
+      const ProbeResult& r = it->second;
+      ++m.simulations;
+      if (p.kind == Probe::Kind::kLeakage) {
+        m.leakage[p.leakage_line] = -r.leakage_w * ctx.vdd * 1e9 / ctx.conv.power_nw;
+        continue;
+      }
+      if (r.rise_delay == kMissing || r.fall_delay == kMissing || !(r.rise_slew > 0) || !(r.fall_slew > 0)) {
+        again.push_back(id);
+        windows[id] *= 4;
+        continue;
+      }
+      auto put = [&](const char* type, double ns) {
+        double& cell = m.tables[p.key + "/" + type][p.row][p.col];
+        cell = std::max(cell, ns / ctx.conv.time_ns);  // non-unate: the worse vector
+      };
+      put("cell_rise", r.rise_delay);
+      put("cell_fall", r.fall_delay);
+      put("rise_transition", r.rise_slew);
+      put("fall_transition", r.fall_slew);
+      if (p.capacitance) {
+        const std::string pin = p.related;
+        m.rise_capacitance[pin] = -r.charge_rise / ctx.vdd * 1e12 / ctx.conv.cap_pf;
+        m.fall_capacitance[pin] = r.charge_fall / ctx.vdd * 1e12 / ctx.conv.cap_pf;
+      }
+    }
+    pending = again;
+  }
+  if (!pending.empty()) {
+    const Probe& p = plan.probes[pending.front()];
+    const std::string edge = p.kind == Probe::Kind::kClockToQ ? "flip-flop " + p.output + " does not capture D"
+                                                              : "output " + p.output + " never crosses its threshold";
+    throw CharlibError("cell " + plan.cell + " stops working at " + corner + ": " + edge + " after " + p.related +
+                       " switches (slew " + num(p.slew) + ", load " + num(p.load) + ", waited " +
+                       num(windows[pending.front()]) + " ns); " + std::to_string(pending.size()) +
+                       " measurements failed, see " + work_dir.string());
+  }
+  return m;
+}
+
+}  // namespace
+
+double ramp_offset_per_slew(const liberty::Library& lib) {
+  const Conventions c = read_conventions(lib);
+  return c.slew_derate * c.in_rise / (c.slew_hi_rise - c.slew_lo_rise);
+}
+
+std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request) {
+  if (request.characterized) return request.name;
+  std::string best;
+  double best_score = 1e300;
+  for (const auto& [name, c] : pdk.corners) {
+    double score = std::abs(c.voltage - request.voltage);
+    if (c.process != request.process) score += 1e6;
+    if (std::abs(c.temperature_c - request.temperature_c) > 1e-9) score += 1e3 + std::abs(c.temperature_c - request.temperature_c);
+    if (score < best_score) best_score = score, best = name;
+  }
+  return best.empty() ? pdk.nominal_corner : best;
+}
+
+std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
+                                                      const CharlibOptions& options, int* simulations) {
+  if (!pdk.spice)
+    throw CharlibError("PDK " + pdk.name + " (" + pdk.path.string() + ") names no SPICE models (field 'spice')");
+  auto section = pdk.spice->sections.find(request.process);
+  if (section == pdk.spice->sections.end())
+    throw CharlibError("PDK " + pdk.name + ": no SPICE model section for process '" + request.process +
+                       "' of corner " + request.name + " (spice.sections in " + pdk.path.string() + ")");
+  if (!(request.voltage >= 0.5 && request.voltage <= 2.5))
+    throw CharlibError("corner " + request.name + ": supply " + num(request.voltage) + " V is outside 0.5..2.5 V");
+  if (options.cells.empty()) throw CharlibError("no cells to characterize");
+  const std::string ref_name = options.reference_corner.empty() ? reference_corner_for(pdk, request) : options.reference_corner;
+  const liberty::Library ref = liberty::load_library(pdk::prepare_liberty(pdk, ref_name, options.cache_dir).string());
+  const Conventions conv = read_conventions(ref);
+  DeckContext base;
+  base.model_lib = prepare_models(pdk, options.cache_dir);
+  base.section = section->second;
+  base.spice = &*pdk.spice;
+  base.vdd = request.voltage;
+  base.temperature = request.temperature_c;
+  base.conv = conv;
+  const SubcktLibrary& subckts = cell_netlists(pdk);
+
+  std::vector<CellPlan> plans;
+  std::vector<DeckContext> contexts;
+  for (const auto& cell : options.cells) {
+    auto it = subckts.text.find(lower(cell));
+    if (it == subckts.text.end())
+      throw CharlibError("unknown cell '" + cell + "': no .subckt in " + subckts.file.string());
+    plans.push_back(plan_cell(ref, cell, conv, request.voltage, pdk.corners.at(ref_name).voltage, options.grid_points));
+    DeckContext ctx = base;
+    ctx.subckt = it->second;
+    ctx.ports = subckts.ports.at(lower(cell));
+    for (const auto& port : ctx.ports) node_of(port, plans.back(), *pdk.spice, cell);  // every port known
+    contexts.push_back(ctx);
+  }
+
+  std::map<std::string, CellMeasurements> out;
+  std::mutex mutex;
+  std::atomic<size_t> next{0};
+  std::atomic<int> sims{0};
+  std::string first_error;
+  const fs::path root = fs::absolute(options.cache_dir / pdk.name / "spice");
+  auto worker = [&]() {
+    for (size_t i = next++; i < plans.size(); i = next++) {
+      const CellPlan& plan = plans[i];
+      try {
+        std::vector<size_t> all(plan.probes.size());
+        std::vector<double> windows;
+        for (size_t k = 0; k < all.size(); ++k) all[k] = k, windows.push_back(plan.probes[k].window_ns);
+        const std::string deck = make_deck(contexts[i], plan, plan.probes, all, windows);
+        const std::string hash = fnv1a64_hex(std::string(kCacheVersion) + deck);
+        const fs::path cache_file = root / "cells" / plan.cell / (request.name + "." + hash + ".json");
+        CellMeasurements m;
+        if (fs::exists(cache_file)) {
+          m = measurements_from_json(json::parse(pdk::read_text_file(cache_file)));
+          m.cached = true;
+        } else {
+          const auto t0 = std::chrono::steady_clock::now();
+          // The process id keeps two vosa runs of the same cell (make -j) apart.
+          m = run_cell(contexts[i], plan,
+                       root / "work" / (plan.cell + "." + request.name + "." + hash + "." + std::to_string(::getpid())),
+                       request.name);
+          pdk::write_file_atomically(cache_file, measurements_to_json(m).dump());
+          sims += m.simulations;
+          if (!options.quiet) {
+            std::lock_guard<std::mutex> lock(mutex);
+            std::cerr << "charlib: " << plan.cell << " at " << request.name << ": " << m.simulations
+                      << " simulations, "
+                      << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+          }
+        }
+        std::lock_guard<std::mutex> lock(mutex);
+        out[plan.cell] = std::move(m);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (first_error.empty()) first_error = e.what();
+        next = plans.size();  // stop handing out work
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, options.workers); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (!first_error.empty()) throw CharlibError(first_error);
+  if (simulations) *simulations = sims;
+  return out;
+}
+
+std::vector<std::string> netlist_cells(const fs::path& netlist) {
+  const Netlist n = read_netlist(netlist.string());
+  std::set<std::string> cells;
+  for (const auto& inst : n.instances) cells.insert(inst.cell_type);
+  if (cells.empty()) throw CharlibError("netlist " + netlist.string() + " has no cell instances");
+  return {cells.begin(), cells.end()};
+}
+
+}  // namespace vosa::spice

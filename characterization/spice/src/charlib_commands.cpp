@@ -1,0 +1,319 @@
+// `vosa charlib` (characterize cells at corners) and `vosa charlib-compare`
+// (SPICE against the shipped liberty corners, entry by entry).
+#include "vosa/charlib.hpp"
+#include "vosa/charlib_commands.hpp"
+
+#include "vosa/liberty.hpp"
+#include "vosa/voltage_model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace vosa::spice {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> cells_of(const std::vector<std::string>& cells, const std::string& netlist) {
+  if (!cells.empty() && !netlist.empty()) throw CharlibError("give --cells or --netlist, not both");
+  if (!netlist.empty()) return netlist_cells(netlist);
+  if (cells.empty()) throw CharlibError("no cells: give --cells A,B or --netlist <gate netlist>");
+  return cells;
+}
+
+// |relative error| statistics of one quantity.
+struct ErrorStats {
+  std::vector<double> errors;  // signed, spice/shipped - 1
+  void add(double spice, double shipped) {
+    if (shipped > 0 && spice > 0) errors.push_back(spice / shipped - 1.0);
+  }
+  json to_json() const {
+    if (errors.empty()) return json{{"count", 0}};
+    std::vector<double> a;
+    double sum = 0;
+    for (double e : errors) a.push_back(std::abs(e)), sum += e;
+    std::sort(a.begin(), a.end());
+    return json{{"count", a.size()},
+                {"median_abs", a[a.size() / 2]},
+                {"p90_abs", a[std::min(a.size() - 1, a.size() * 9 / 10)]},
+                {"max_abs", a.back()},
+                {"mean_signed", sum / static_cast<double>(a.size())}};
+  }
+};
+
+std::string pct(const json& s, const char* field) {
+  if (!s.contains(field)) return "-";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(1) << 100.0 * s.at(field).get<double>() << " %";
+  return o.str();
+}
+
+void add_compare_command(CLI::App& app) {
+  struct Options {
+    std::string pdk, netlist, top, out, cache_dir;
+    std::vector<std::string> cells, corners, fallback;
+    int workers = 2, grid_points = 0;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "charlib-compare",
+      "Characterize cells with ngspice at shipped corners and compare entry by entry with the shipped\n"
+      "liberty: relative error of delay, transition, input capacitance and leakage; on the --top corner's\n"
+      "ladder also of the voltage ratio delay(V)/delay(top) that overscaling depends on (docs/charlib.md).");
+  cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
+  cmd->add_option("--cells", opt->cells, "cells (comma-separated)")->delimiter(',');
+  cmd->add_option("--netlist", opt->netlist, "gate netlist whose cells to use");
+  cmd->add_option("--corners", opt->corners, "shipped corners to compare (comma-separated)")->delimiter(',')->required();
+  cmd->add_option("--top", opt->top, "ladder top for the ratio (its ladder's corners share its grid)")->required();
+  cmd->add_option("-o,--out", opt->out, "report JSON (a .md beside it)")->required();
+  cmd->add_option("--fallback-corners", opt->fallback,
+                  "voltages off the top's ladder (ss_n40C_1v10): the alpha-power fallback against spice-ratio")
+      ->delimiter(',');
+  cmd->add_option("-j,--workers", opt->workers, "ngspice processes at once")->check(CLI::Range(1, 64));
+  cmd->add_option("--grid-points", opt->grid_points, "points per table axis (0: the full grid)");
+  cmd->add_option("--cache-dir", opt->cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+  cmd->callback([opt]() {
+    const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
+    CharlibOptions base;
+    base.cells = cells_of(opt->cells, opt->netlist);
+    base.cache_dir = opt->cache_dir.empty() ? pdk::default_cache_dir() : fs::path(opt->cache_dir);
+    base.workers = opt->workers;
+    base.grid_points = opt->grid_points;
+    const pdk::CornerRequest top = pdk::resolve_corner(p, opt->top);
+    if (!top.characterized || top.ladder.empty()) throw CharlibError("--top " + opt->top + " is not a shipped ladder corner");
+    const auto& ladder = p.ladder(top.ladder);
+
+    // The ladder top, on its own grid, is every ratio's denominator.
+    CharlibOptions on_top = base;
+    on_top.reference_corner = opt->top;
+    const auto spice_top = measure_cells(p, top, on_top);
+    const liberty::Library top_lib = liberty::load_library(pdk::prepare_liberty(p, opt->top, base.cache_dir).string());
+    const double offset = ramp_offset_per_slew(top_lib);
+
+    json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->grid_points},
+                   {"corners", json::array()}};
+    ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay;
+    for (const auto& name : opt->corners) {
+      const pdk::CornerRequest req = pdk::resolve_corner(p, name);
+      if (!req.characterized) throw CharlibError("corner " + name + " is not shipped: nothing to compare with");
+      const bool on_ladder = std::find(ladder.begin(), ladder.end(), name) != ladder.end();
+      CharlibOptions o = base;
+      o.reference_corner = on_ladder ? opt->top : name;
+      const auto spice = measure_cells(p, req, o);
+      const liberty::Library shipped = liberty::load_library(pdk::prepare_liberty(p, name, base.cache_dir).string());
+      const liberty::Library& grid_lib = on_ladder ? top_lib : shipped;
+      ErrorStats delay, trans, cap, leak, ratio, ratio_trans;
+      for (const auto& [cell_name, m] : spice) {
+        const liberty::Cell& sc = shipped.cell(cell_name);
+        for (const auto& [tkey, values] : m.tables) {
+          // "<pin>/<arc>/<type>"
+          const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+          const std::string pin = tkey.substr(0, s1), type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+          const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
+          const liberty::TimingArc& sa = sc.find_pin(pin)->timing.at(arc);
+          const liberty::TimingArc& ta = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc);
+          if (!sa.tables.count(type)) continue;
+          const bool is_delay = type.rfind("cell_", 0) == 0;
+          const auto& ax1 = m.axes_1.at(key);
+          const auto& ax2 = m.axes_2.at(key);
+          for (size_t r = 0; r < ax1.size(); ++r)
+            for (size_t c = 0; c < ax2.size(); ++c)
+              (is_delay ? delay : trans).add(values[r][c], sa.tables.at(type).lookup(ax1[r], ax2[c]));
+          if (on_ladder && name != opt->top) {
+            // spice-ratio end to end: the top's shipped table times the
+            // SPICE ratio (interpolated from the measured grid) against the
+            // shipped table at V, at every entry of the top's grid.
+            const double k = is_delay ? offset : 0.0;
+            const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey), ax1, ax2, k);
+            const liberty::Table& tt = ta.tables.at(type);
+            for (size_t r = 0; r < tt.values.size(); ++r)
+              for (size_t c = 0; c < tt.values[r].size(); ++c) {
+                const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
+                (is_delay ? ratio : ratio_trans)
+                    .add(spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k), sa.tables.at(type).lookup(x1, x2));
+              }
+          }
+        }
+        for (const auto& [pin, rc] : m.rise_capacitance) {
+          const liberty::Group* pg = nullptr;
+          for (const auto* g : shipped.root.groups_of_type("cell"))
+            if (g->name() == cell_name) pg = g->find_group("pin", pin);
+          if (!pg) continue;
+          if (auto a = pg->find_attribute("rise_capacitance")) cap.add(rc, a->number());
+          if (auto a = pg->find_attribute("fall_capacitance")) cap.add(m.fall_capacitance.at(pin), a->number());
+        }
+        // Leakage groups match by position in the cell.
+        const liberty::Group *gcell = nullptr, *scell = nullptr;
+        for (const auto* g : grid_lib.root.groups_of_type("cell"))
+          if (g->name() == cell_name) gcell = g;
+        for (const auto* g : shipped.root.groups_of_type("cell"))
+          if (g->name() == cell_name) scell = g;
+        const auto glk = gcell->groups_of_type("leakage_power"), slk = scell->groups_of_type("leakage_power");
+        for (size_t i = 0; i < glk.size() && i < slk.size(); ++i) {
+          auto it = m.leakage.find(glk[i]->line);
+          if (it != m.leakage.end()) leak.add(it->second, slk[i]->find_attribute("value")->number());
+        }
+      }
+      json c = {{"corner", name}, {"voltage", req.voltage}, {"process", req.process},
+                {"temperature_c", req.temperature_c}, {"grid_from", o.reference_corner},
+                {"delay", delay.to_json()}, {"transition", trans.to_json()}, {"input_capacitance", cap.to_json()},
+                {"leakage", leak.to_json()}};
+      if (on_ladder && name != opt->top) {
+        c["delay_ratio_vs_top"] = ratio.to_json();
+        c["transition_ratio_vs_top"] = ratio_trans.to_json();
+        for (double e : ratio.errors) ladder_ratio.errors.push_back(e);
+        for (double e : ratio_trans.errors) ladder_ratio_trans.errors.push_back(e);
+      }
+      if (on_ladder)
+        for (double e : delay.errors) ladder_delay.errors.push_back(e);
+      report["corners"].push_back(c);
+      std::cerr << "charlib-compare: " << name << " delay median " << pct(c["delay"], "median_abs") << "\n";
+    }
+    // The alpha-power fallback (fitted on the ladder, extrapolated) against
+    // spice-ratio where no liberty exists: how far the old source is off.
+    report["fallback"] = json::array();
+    for (const auto& name : opt->fallback) {
+      pdk::CornerRequest req = pdk::resolve_corner(p, name);
+      if (req.characterized || req.ladder != top.ladder)
+        throw CharlibError("--fallback-corners " + name + " must be an uncharacterized voltage on ladder " + top.ladder);
+      CharlibOptions o = base;
+      o.reference_corner = opt->top;
+      const auto spice = measure_cells(p, req, o);
+      req.delay_source = pdk::kSourceDerated;
+      const fs::path alpha_path = base.cache_dir / p.name / "spice" / "fallback" / (name + ".alpha.lib");
+      voltage::write_liberty_at_voltage(p, req, base.cache_dir, alpha_path);
+      const liberty::Library alpha = liberty::load_library(alpha_path.string());
+      ErrorStats diff;
+      for (const auto& [cell_name, m] : spice)
+        for (const auto& [tkey, values] : m.tables) {
+          const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+          const std::string pin = tkey.substr(0, s1), type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+          if (type.rfind("cell_", 0) != 0) continue;
+          const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
+          const liberty::Table& tt = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc).tables.at(type);
+          const liberty::Table& at = alpha.cell(cell_name).find_pin(pin)->timing.at(arc).tables.at(type);
+          const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey),
+                                                           m.axes_1.at(key), m.axes_2.at(key), offset);
+          for (size_t r = 0; r < tt.values.size(); ++r)
+            for (size_t c = 0; c < tt.values[r].size(); ++c) {
+              const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
+              diff.add(at.lookup(x1, x2), spice_ratio_apply(r_table, tt.values[r][c], x1, x2, offset));
+            }
+        }
+      report["fallback"].push_back({{"corner", name}, {"voltage", req.voltage},
+                                    {"alpha_power_vs_spice_ratio_delay", diff.to_json()}});
+    }
+    report["ladder"] = {{"name", top.ladder},
+                        {"delay_ratio_vs_top", ladder_ratio.to_json()},
+                        {"transition_ratio_vs_top", ladder_ratio_trans.to_json()},
+                        {"delay", ladder_delay.to_json()}};
+    pdk::write_file_atomically(opt->out, report.dump(2) + "\n");
+
+    std::ostringstream md;
+    md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
+       << "Cells: " << base.cells.size() << " (" << (opt->netlist.empty() ? "--cells" : opt->netlist) << "); grid: "
+       << (opt->grid_points ? std::to_string(opt->grid_points) + " points per axis" : std::string("full")) << ".\n"
+       << "Relative error = SPICE / shipped - 1, per table entry. Delay ratio error (ladder corners): the spice-ratio "
+       << "prediction shipped(" << opt->top << ") x SPICE(V)/SPICE(" << opt->top
+       << "), the ratio interpolated from the measured grid, / shipped(V) - 1, at every entry of " << opt->top
+       << "'s grid.\n\n"
+       << "| corner | delay median | delay max | delay mean (bias) | transition median | input cap median | leakage median | delay ratio median | delay ratio max |\n"
+       << "|---|---|---|---|---|---|---|---|---|\n";
+    for (const auto& c : report["corners"]) {
+      const json none = json::object();
+      const json& r = c.contains("delay_ratio_vs_top") ? c["delay_ratio_vs_top"] : none;
+      md << "| " << c["corner"].get<std::string>() << " | " << pct(c["delay"], "median_abs") << " | "
+         << pct(c["delay"], "max_abs") << " | " << pct(c["delay"], "mean_signed") << " | "
+         << pct(c["transition"], "median_abs") << " | " << pct(c["input_capacitance"], "median_abs") << " | "
+         << pct(c["leakage"], "median_abs") << " | " << pct(r, "median_abs") << " | " << pct(r, "max_abs") << " |\n";
+    }
+    const json& lr = report["ladder"]["delay_ratio_vs_top"];
+    md << "\nLadder " << top.ladder << ", all corners below the top: delay ratio error median "
+       << pct(lr, "median_abs") << ", max " << pct(lr, "max_abs") << " (" << lr.value("count", 0)
+       << " entries); transition ratio median " << pct(report["ladder"]["transition_ratio_vs_top"], "median_abs")
+       << "; absolute delay median " << pct(report["ladder"]["delay"], "median_abs") << ".\n";
+    for (const auto& f : report["fallback"]) {
+      const json& d = f["alpha_power_vs_spice_ratio_delay"];
+      md << "\nAlpha-power fallback at " << f["corner"].get<std::string>() << " (fitted on the ladder, extrapolated) "
+         << "against spice-ratio, delays: median " << pct(d, "median_abs") << ", max " << pct(d, "max_abs")
+         << ", mean " << pct(d, "mean_signed") << " (alpha-power / spice-ratio - 1).\n";
+    }
+    fs::path md_path = opt->out;
+    md_path.replace_extension(".md");
+    pdk::write_file_atomically(md_path, md.str());
+    std::cout << md.str();
+  });
+}
+
+}  // namespace
+
+void add_charlib_commands(CLI::App& app) {
+  struct Options {
+    std::string pdk, netlist, out_dir, delay_source = pdk::kSourceSpice, reference, cache_dir;
+    std::vector<std::string> cells, corners;
+    int workers = 2, grid_points = 0;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "charlib",
+      "Characterize standard cells with ngspice at any process corner, temperature and supply the PDK's\n"
+      "SPICE models cover (corner names like tt_025C_1v10, ss_n40C_0v95, ff_100C_1v50): NLDM delay and\n"
+      "transition tables on the shipped liberty's grid, input capacitance, leakage, flip-flop clock-to-Q.\n"
+      "Writes <out-dir>/<corner>.lib (only those cells) and <corner>.json (run statistics). See docs/charlib.md.");
+  cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file (needs a 'spice' field)")->required();
+  cmd->add_option("-c,--corners", opt->corners, "corners (comma-separated)")->delimiter(',')->required();
+  cmd->add_option("--cells", opt->cells, "cells (comma-separated)")->delimiter(',');
+  cmd->add_option("--netlist", opt->netlist, "gate netlist whose cells to characterize");
+  cmd->add_option("-o,--out-dir", opt->out_dir, "output folder")->required();
+  cmd->add_option("--delay-source", opt->delay_source,
+                  "spice: SPICE values; spice-ratio: nearest shipped corner x SPICE ratio")
+      ->check(CLI::IsMember({pdk::kSourceSpice, pdk::kSourceSpiceRatio}));
+  cmd->add_option("--reference-corner", opt->reference,
+                  "shipped corner whose structure and grid to copy (default: nearest of the same process)");
+  cmd->add_option("-j,--workers", opt->workers, "ngspice processes at once")->check(CLI::Range(1, 64));
+  cmd->add_option("--grid-points", opt->grid_points, "points per table axis (0: the full grid; tests use 2-3)")
+      ->check(CLI::Range(0, 64));
+  cmd->add_option("--cache-dir", opt->cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+  cmd->callback([opt]() {
+    const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
+    CharlibOptions o;
+    o.cells = cells_of(opt->cells, opt->netlist);
+    o.cache_dir = opt->cache_dir.empty() ? pdk::default_cache_dir() : fs::path(opt->cache_dir);
+    o.workers = opt->workers;
+    o.grid_points = opt->grid_points;
+    o.reference_corner = opt->reference;
+    for (const auto& corner : opt->corners) {
+      const pdk::CornerRequest req = pdk::resolve_corner(p, corner);
+      const fs::path lib = fs::path(opt->out_dir) / (corner + ".lib");
+      const CharlibResult r = characterize(p, req, o, opt->delay_source, lib);
+      json summary = {{"pdk", p.name},
+                      {"corner", corner},
+                      {"process", req.process},
+                      {"temperature_c", req.temperature_c},
+                      {"voltage", req.voltage},
+                      {"delay_source", r.delay_source},
+                      {"reference_corner", r.reference_corner},
+                      {"cells", o.cells},
+                      {"grid_points", o.grid_points},
+                      {"simulations", r.simulations},
+                      {"cached_cells", r.cached_cells},
+                      {"workers", o.workers},
+                      {"seconds", r.seconds},
+                      {"liberty", lib.string()}};
+      pdk::write_file_atomically(fs::path(opt->out_dir) / (corner + ".json"), summary.dump(2) + "\n");
+      std::cout << "charlib: " << lib.string() << " (" << o.cells.size() << " cells, " << r.simulations
+                << " simulations, " << r.cached_cells << " cells cached, " << std::fixed << std::setprecision(1)
+                << r.seconds << " s, delay_source " << r.delay_source << ", reference " << r.reference_corner << ")\n";
+    }
+  });
+  add_compare_command(app);
+}
+
+}  // namespace vosa::spice

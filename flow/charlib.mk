@@ -1,0 +1,42 @@
+# SPICE cell characterization with ngspice (docs/charlib.md). Paths live here
+# only, so a change of the build-folder layout touches this file alone.
+#   make charlib PDK=sky130hd CORNERS=tt_025C_1v10,ss_n40C_1v00
+#       the cells of CONFIG's PE netlist (or CELLS=a,b) at those corners ->
+#       build/<config>-<hash>/<pdk>/charlib/<corner>.lib + <corner>.json
+#   make validate-charlib    SPICE vs the shipped sky130hd corners ->
+#       build/<config>-<hash>/sky130hd/charlib/validation/report.{json,md}
+# Knobs: CELLS=  CHARLIB_SOURCE=spice|spice-ratio  CHARLIB_GRID=<points per axis, 0 = full>
+#        CHARLIB_JOBS=<ngspice processes, default 2>  VALIDATE_CORNERS=  VALIDATE_TOP=  VALIDATE_GRID=
+CELLS            ?=
+CHARLIB_SOURCE   ?= spice
+CHARLIB_GRID     ?= 0
+CHARLIB_JOBS     ?= 2
+CHARLIB_DIR       = $(CONFIG_DIR)/$(PDK)/charlib
+CHARLIB_NETLIST   = $(FLOW_DIR)/synth/pe_netlist.v
+CHARLIB_CACHE     = $(BUILD)/pdk
+VALIDATE_CORNERS ?= ss_n40C_1v28,ss_n40C_1v40,ss_n40C_1v60,tt_025C_1v80,ff_n40C_1v95,ss_100C_1v60
+VALIDATE_TOP     ?= ss_n40C_1v76
+VALIDATE_GRID    ?= 3
+charlib_comma    := ,
+charlib_space    := $(subst ,, )
+charlib_cells     = $(if $(strip $(CELLS)),--cells $(CELLS),--netlist $(CHARLIB_NETLIST))
+
+.PHONY: charlib validate-charlib help-charlib
+
+charlib: $(if $(strip $(CELLS)),setup,synth)
+	@test -n "$(strip $(CORNERS))" || { echo "charlib: give CORNERS=tt_025C_1v10,... (see docs/charlib.md)"; exit 1; }
+	@mkdir -p $(CHARLIB_DIR)
+	$(VOSA) charlib --pdk $(PDK) --corners $(subst $(charlib_space),$(charlib_comma),$(strip $(CORNERS))) $(charlib_cells) \
+	  --delay-source $(CHARLIB_SOURCE) --grid-points $(CHARLIB_GRID) -j $(CHARLIB_JOBS) \
+	  --cache-dir $(CHARLIB_CACHE) -o $(CHARLIB_DIR) 2>&1 | tee $(CHARLIB_DIR)/charlib.log
+
+validate-charlib: PDK = sky130hd
+validate-charlib: synth
+	@mkdir -p $(CHARLIB_DIR)/validation
+	$(VOSA) charlib-compare --pdk $(PDK) $(charlib_cells) --corners $(VALIDATE_CORNERS) --top $(VALIDATE_TOP) \
+	  --grid-points $(VALIDATE_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) \
+	  -o $(CHARLIB_DIR)/validation/report.json 2>&1 | tee $(CHARLIB_DIR)/validation/compare.log
+
+help-charlib:
+	@echo "  make charlib     ngspice characterization of the PE's cells (or CELLS=) at CORNERS= -> build/<config>-<hash>/<pdk>/charlib/"
+	@echo "  make validate-charlib  SPICE vs the shipped sky130hd corners (report.md: delay, transition, cap, leakage, voltage ratio)"

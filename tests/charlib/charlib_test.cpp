@@ -1,0 +1,165 @@
+// vosa charlib: which corners take SPICE timing, named errors on bad input,
+// and a small real characterization (ngspice, sky130 models from
+// VOSA_DATA_DIR) checked against the shipped tt_025C_1v80 liberty.
+#include "vosa/charlib.hpp"
+#include "vosa/liberty.hpp"
+#include "vosa/pdk.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+using vosa::spice::CharlibError;
+
+namespace {
+
+const std::string kInv = "sky130_fd_sc_hd__inv_1";
+const std::string kFlop = "sky130_fd_sc_hd__dfxtp_1";
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("vosa_charlib_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+// One cache for the whole test program: the runs below share their models
+// and the tt_025C_1v80 results.
+const fs::path& cache() {
+  static const fs::path dir = temp_dir("cache");
+  return dir;
+}
+
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+vosa::pdk::PdkConfig sky130() {
+  const auto pdk = vosa::pdk::load_pdk("sky130hd");
+  const fs::path data = std::getenv("VOSA_DATA_DIR") ? fs::path(std::getenv("VOSA_DATA_DIR")) : fs::path("../shared");
+  if (!fs::exists(data / "pdks" / "sky130_fd_pr_models"))
+    throw std::runtime_error("sky130 SPICE models missing: " + (data / "pdks" / "sky130_fd_pr_models").string() +
+                             " (set VOSA_DATA_DIR)");
+  return pdk;
+}
+
+double first_entry(const vosa::liberty::Library& lib, const std::string& cell, const std::string& pin,
+                   const std::string& table) {
+  return lib.cell(cell).find_pin(pin)->timing.at(0).tables.at(table).values.at(0).at(0);
+}
+
+}  // namespace
+
+TEST(CharlibCorners, SpiceTakesOverWhereNoLibertyOrLadderReaches) {
+  const auto pdk = vosa::pdk::load_pdk("sky130hd");
+  ASSERT_TRUE(pdk.spice.has_value());
+  EXPECT_EQ(vosa::pdk::resolve_corner(pdk, "ss_n40C_1v30").delay_source, "interpolated");  // inside the ladder
+  EXPECT_EQ(vosa::pdk::resolve_corner(pdk, "ss_n40C_1v00").delay_source, "spice-ratio");
+  const auto tt = vosa::pdk::resolve_corner(pdk, "tt_025C_1v20");
+  EXPECT_EQ(tt.delay_source, "spice-ratio");
+  EXPECT_EQ(tt.process, "tt");
+  EXPECT_DOUBLE_EQ(tt.temperature_c, 25.0);
+  EXPECT_DOUBLE_EQ(tt.voltage, 1.2);
+  // No shipped tt corner at -40 C to scale: absolute SPICE.
+  const auto cold = vosa::pdk::resolve_corner(pdk, "tt_n40C_0v90");
+  EXPECT_EQ(cold.delay_source, "spice");
+  EXPECT_DOUBLE_EQ(cold.temperature_c, -40.0);
+  EXPECT_EQ(vosa::spice::reference_corner_for(pdk, tt), "tt_025C_1v80");
+  EXPECT_EQ(vosa::spice::reference_corner_for(pdk, vosa::pdk::resolve_corner(pdk, "ss_n40C_1v00")), "ss_n40C_1v28");
+  // A process the models do not have is an unknown corner.
+  EXPECT_NE(error_of([&] { vosa::pdk::resolve_corner(pdk, "xx_025C_1v20"); }).find("unknown corner"), std::string::npos);
+}
+
+TEST(CharlibErrors, BadInputIsNamedAndLeavesNoLiberty) {
+  const auto pdk = sky130();
+  const fs::path out = temp_dir("errors") / "x.lib";
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 2;
+  const auto tt = vosa::pdk::resolve_corner(pdk, "tt_025C_1v20");
+  opt.cells = {"sky130_fd_sc_hd__no_such_cell"};
+  std::string msg = error_of([&] { vosa::spice::characterize(pdk, tt, opt, "spice", out); });
+  EXPECT_NE(msg.find("unknown cell 'sky130_fd_sc_hd__no_such_cell'"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(out));
+  // A PDK without SPICE models.
+  opt.cells = {"NAND2X1"};
+  msg = error_of([&] {
+    vosa::spice::characterize(vosa::pdk::load_pdk("osu018"), vosa::pdk::resolve_corner(vosa::pdk::load_pdk("osu018"), "typ_1v80"), opt, "spice", out);
+  });
+  EXPECT_NE(msg.find("names no SPICE models"), std::string::npos) << msg;
+  // A missing model folder names the config field.
+  auto broken = pdk;
+  broken.spice->model_dirs = {"/nonexistent/models"};
+  opt.cells = {kInv};
+  msg = error_of([&] { vosa::spice::characterize(broken, tt, opt, "spice", out); });
+  EXPECT_NE(msg.find("spice.model_dirs"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("/nonexistent/models"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(out));
+  // Outside the models' range.
+  msg = error_of([&] { vosa::spice::characterize(pdk, vosa::pdk::resolve_corner(pdk, "tt_025C_3v00"), opt, "spice", out); });
+  EXPECT_NE(msg.find("outside"), std::string::npos) << msg;
+}
+
+// Two cells, one grid point each (a minute of ngspice): ngspice at the shipped tt corner lands near the
+// shipped tables (schematic netlists: faster, within a factor of two), the
+// rerun comes from the cache, and spice-ratio at 1.2 V is slower than 1.8 V
+// by the measured ratio.
+TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
+  const auto pdk = sky130();
+  const fs::path dir = temp_dir("run");
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {kInv, kFlop};
+  opt.quiet = true;
+  const auto nominal = vosa::pdk::resolve_corner(pdk, "tt_025C_1v80");
+  const auto r = vosa::spice::characterize(pdk, nominal, opt, "spice", dir / "tt_1v80.lib");
+  EXPECT_EQ(r.reference_corner, "tt_025C_1v80");
+  EXPECT_EQ(r.cached_cells, 0);
+  const auto lib = vosa::liberty::load_library((dir / "tt_1v80.lib").string());
+  EXPECT_EQ(lib.cells.size(), 2u);
+  const auto shipped = vosa::liberty::load_library(vosa::pdk::prepare_liberty(pdk, "tt_025C_1v80", cache()).string());
+  for (const auto& [cell, pin] : {std::pair<std::string, std::string>{kInv, "Y"}, {kFlop, "Q"}})
+    for (const char* table : {"cell_rise", "cell_fall", "rise_transition", "fall_transition"}) {
+      const double spice = first_entry(lib, cell, pin, table), ref = first_entry(shipped, cell, pin, table);
+      EXPECT_GT(spice, 0.3 * ref) << cell << " " << table;
+      EXPECT_LT(spice, 1.5 * ref) << cell << " " << table;
+    }
+  const double cap = lib.cell(kInv).find_pin("A")->capacitance, ref_cap = shipped.cell(kInv).find_pin("A")->capacitance;
+  EXPECT_NEAR(cap, ref_cap, 0.3 * ref_cap);
+  // The one-point grid replaced the 7x7 index.
+  EXPECT_EQ(lib.cell(kInv).find_pin("Y")->timing.at(0).tables.at("cell_rise").index_1.size(), 1u);
+
+  const auto again = vosa::spice::characterize(pdk, nominal, opt, "spice", dir / "again.lib");
+  EXPECT_EQ(again.cached_cells, 2);
+  EXPECT_EQ(again.simulations, 0);
+
+  const auto low = vosa::pdk::resolve_corner(pdk, "tt_025C_1v20");
+  const auto rr = vosa::spice::characterize(pdk, low, opt, "spice-ratio", dir / "tt_1v20.lib");
+  const auto lib_low = vosa::liberty::load_library((dir / "tt_1v20.lib").string());
+  EXPECT_DOUBLE_EQ(lib_low.nom_voltage, 1.2);
+  // spice-ratio keeps the shipped 7x7 grid; entry (0,0) is shipped x ratio.
+  const auto& t_low = lib_low.cell(kInv).find_pin("Y")->timing.at(0).tables.at("cell_rise");
+  EXPECT_EQ(t_low.index_1.size(), 7u);
+  // Delays are scaled counted from the input ramp's start (k = c * slew).
+  const double k = vosa::spice::ramp_offset_per_slew(shipped) * t_low.index_1[0];
+  const double measured_ratio = (rr.cells.at(kInv).tables.at("Y/0/cell_rise")[0][0] + k) /
+                                (r.cells.at(kInv).tables.at("Y/0/cell_rise")[0][0] + k);
+  EXPECT_GT(measured_ratio, 1.5);  // 1.2 V is much slower than 1.8 V
+  EXPECT_NEAR(t_low.values[0][0], (first_entry(shipped, kInv, "Y", "cell_rise") + k) * measured_ratio - k, 1e-6);
+  std::ifstream in(dir / "tt_1v20.lib");
+  std::string banner;
+  std::getline(in, banner);
+  EXPECT_NE(banner.find("delay_source spice-ratio"), std::string::npos) << banner;
+}
