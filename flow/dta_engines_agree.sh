@@ -22,19 +22,11 @@ ROOT=$(realpath "$(dirname "$0")/..")
 mkdir -p "$WORK"
 WORK=$(realpath "$WORK")
 export VOSA_DATA_DIR=${VOSA_DATA_DIR:-$ROOT/../shared}
+# shellcheck source=flow/signoff_case.sh
+. "$ROOT/flow/signoff_case.sh"
 status=0
 for case in $CASES; do
-  pdk=${case%%:*}
-  config=$(realpath "$ROOT/${case#*:}")
-  name=$(basename "$config" .json)
-  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
-  design="$WORK/$name/design"
-  P="$WORK/$name/$pdk"
-  "$VOSA" generate --config "$config" --out "$design" -q
-  make --no-print-directory -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$WORK" VOSA="$VOSA" \
-    CONFIG_NAME="$name" PDK="$pdk" DESIGN_DIR="$design" REQUESTED_CORNERS="$signoff" \
-    VOLTAGES= PERIOD_NS= sdf > "$P.flow.log" 2>&1 || { tail -20 "$P.flow.log"; exit 1; }
-  lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$WORK/pdk")
+  signoff_case "$case" sdf
   periods=$(python3 -c "import sys; c = float(open(sys.argv[1]).readline()); \
 print(','.join(f'{c * f:.3f}' for f in (1.0, 0.8, 0.6, 0.4)))" "$P/sta/critical_path.txt")
   for operands in "${OPERAND_LIST[@]}"; do

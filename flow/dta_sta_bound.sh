@@ -25,19 +25,11 @@ ROOT=$(realpath "$(dirname "$0")/..")
 mkdir -p "$WORK"
 WORK=$(realpath "$WORK")
 export VOSA_DATA_DIR=${VOSA_DATA_DIR:-$ROOT/../shared}
+# shellcheck source=flow/signoff_case.sh
+. "$ROOT/flow/signoff_case.sh"
 status=0
 for case in $CASES; do
-  pdk=${case%%:*}
-  config=$(realpath "$ROOT/${case#*:}")
-  name=$(basename "$config" .json)
-  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
-  design="$WORK/$name/design"
-  P="$WORK/$name/$pdk"
-  "$VOSA" generate --config "$config" --out "$design" -q
-  make --no-print-directory -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$WORK" VOSA="$VOSA" \
-    CONFIG_NAME="$name" PDK="$pdk" DESIGN_DIR="$design" REQUESTED_CORNERS="$signoff" \
-    VOLTAGES= PERIOD_NS= sta sdf > "$P.flow.log" 2>&1 || { tail -20 "$P.flow.log"; exit 1; }
-  lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$WORK/pdk")
+  signoff_case "$case" sta sdf
   reg=$(sed -n 's/.*"pe_output_register": *"\([^"]*\)".*/\1/p' "$design/manifest.json")
   paths="$P/sta/$signoff.paths.tsv"
   # Critical path (worst arrival + setup) plus the grid allowance of the longest path, in whole ps.
