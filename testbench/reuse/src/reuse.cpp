@@ -123,7 +123,10 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
     result = s.prev_acc;
     for_each_input(g, [&](size_t i, int b, int iy, int ix, int ic) {
       const int32_t delta = static_cast<int32_t>(quantized[i]) - s.prev_input[i];
-      if (delta == 0) return;
+      if (delta == 0) {
+        if (quantized[i] == zero_point) stats.macs_skipped_zero += s.fan_out[i];
+        return;
+      }
       ++stats.inputs_changed;
       stats.macs_done += s.fan_out[i];
       for_each_reader(g, b, iy, ix, [&](int row, int tap) {

@@ -45,11 +45,13 @@ void add_reuse_command(CLI::App& app) {
                 100.0 * static_cast<double>(r.baseline_top1) / n, r.baseline_top1, r.windows, opt->stream.q,
                 100.0 * static_cast<double>(r.reuse_top1) / n, r.reuse_top1, r.windows,
                 100.0 * static_cast<double>(r.agree) / n);
-    std::printf("%-4s %-18s %14s %14s %9s %14s\n", "op", "type", "MACs", "MACs done", "reuse", "inputs changed");
+    std::printf("%-4s %-18s %14s %14s %9s %14s %13s\n", "op", "type", "MACs", "MACs done", "reuse", "inputs changed",
+                "zero-skipped");
     for (const LayerReuse& l : r.layers)
-      std::printf("%-4zu %-18s %14lld %14lld %8.2f%% %13.2f%%\n", l.op_index, l.op_type.c_str(),
+      std::printf("%-4zu %-18s %14lld %14lld %8.2f%% %13.2f%% %12.2f%%\n", l.op_index, l.op_type.c_str(),
                   static_cast<long long>(l.macs), static_cast<long long>(l.macs_done), 100.0 * l.reuse_ratio(),
-                  l.inputs ? 100.0 * static_cast<double>(l.inputs_changed) / static_cast<double>(l.inputs) : 0.0);
+                  l.inputs ? 100.0 * static_cast<double>(l.inputs_changed) / static_cast<double>(l.inputs) : 0.0,
+                  l.macs ? 100.0 * static_cast<double>(l.macs_skipped_zero) / static_cast<double>(l.macs) : 0.0);
     const double saved = r.macs() ? 1.0 - static_cast<double>(r.macs_done()) / static_cast<double>(r.macs()) : 0.0;
     std::printf("overall: %lld of %lld MACs computed, %.2f %% skipped (%.3fx fewer MACs)%s; %.1f s\n",
                 static_cast<long long>(r.macs_done()), static_cast<long long>(r.macs()), 100.0 * saved,

@@ -64,6 +64,9 @@ struct LayerReuse {
   std::string op_type;
   int64_t macs = 0;       // MACs of full recomputation (padding taps excluded)
   int64_t macs_done = 0;  // MACs the delta scheme computed
+  // Skipped MACs whose input was zero (its zero point) both times: a scheme
+  // that only skips zero operands would skip these too.
+  int64_t macs_skipped_zero = 0;
   int64_t inputs = 0, inputs_changed = 0;  // input activations, and those whose quantized value changed
   double reuse_ratio() const { return macs ? 1.0 - static_cast<double>(macs_done) / static_cast<double>(macs) : 0.0; }
 };
