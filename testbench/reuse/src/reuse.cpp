@@ -175,6 +175,12 @@ int64_t StreamResult::macs_done() const {
   return total;
 }
 
+int64_t StreamResult::macs_skipped_zero() const {
+  int64_t total = 0;
+  for (const LayerReuse& l : layers) total += l.macs_skipped_zero;
+  return total;
+}
+
 StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options) {
   check_quantization_bits(options.q);
   std::vector<Window> windows = stream_windows(stream, options.stride);

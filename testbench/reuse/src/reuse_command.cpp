@@ -53,9 +53,11 @@ void add_reuse_command(CLI::App& app) {
                   l.inputs ? 100.0 * static_cast<double>(l.inputs_changed) / static_cast<double>(l.inputs) : 0.0,
                   l.macs ? 100.0 * static_cast<double>(l.macs_skipped_zero) / static_cast<double>(l.macs) : 0.0);
     const double saved = r.macs() ? 1.0 - static_cast<double>(r.macs_done()) / static_cast<double>(r.macs()) : 0.0;
-    std::printf("overall: %lld of %lld MACs computed, %.2f %% skipped (%.3fx fewer MACs)%s; %.1f s\n",
+    const double zero = r.macs() ? static_cast<double>(r.macs_skipped_zero()) / static_cast<double>(r.macs()) : 0.0;
+    std::printf("overall: %lld of %lld MACs computed, %.2f %% skipped (%.3fx fewer MACs), %.2f %% on inputs that "
+                "stayed zero%s; %.1f s\n",
                 static_cast<long long>(r.macs_done()), static_cast<long long>(r.macs()), 100.0 * saved,
-                r.macs_done() ? static_cast<double>(r.macs()) / static_cast<double>(r.macs_done()) : 0.0,
+                r.macs_done() ? static_cast<double>(r.macs()) / static_cast<double>(r.macs_done()) : 0.0, 100.0 * zero,
                 opt->stream.verify ? "; delta accumulators verified against recomputation" : "", r.seconds);
   });
 }

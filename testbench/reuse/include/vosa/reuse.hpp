@@ -120,6 +120,7 @@ struct StreamResult {
   std::vector<LayerReuse> layers;
   int64_t macs() const;
   int64_t macs_done() const;
+  int64_t macs_skipped_zero() const;
   double seconds = 0;
 };
 
