@@ -39,4 +39,8 @@ expect_error "is not a 1 x frames x features x 1 INT8 feature input" -m "$RESNET
 mkdir "$tmp/images"
 echo "a.jpg,0" > "$tmp/images/dataset_1001.txt"
 expect_error "holds JPEG images, not a stream of feature frames" -m "$MODEL" -d "$tmp/images"
+expect_error "--layer-q 9=5: operator 9 (AVERAGE_POOL_2D) is not a CONV_2D" -m "$MODEL" -d "$CLIPS" --clips 2 --layer-q 9=5
+expect_error "--layer-q 'x': expected OPERATOR=BITS" -m "$MODEL" -d "$CLIPS" --clips 2 --layer-q x
+out=$("$VOSA" reuse -m "$MODEL" -d "$CLIPS" --clips 2 --layer-q 0=6,2=7 2>&1) || fail "--layer-q run: $out"
+grep -q 'per-layer widths: 0=6 2=7 (other array layers q=8)' <<<"$out" || fail "no per-layer width line: $out"
 echo PASS

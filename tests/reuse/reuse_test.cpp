@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 
 using namespace vosa;
@@ -157,4 +158,28 @@ TEST(ReuseRunner, ResetRecomputesEverything) {
   // After reset, the first window gives what it gave at the stream's start.
   EXPECT_EQ(runner.run(window_input(s, w[0]), ws), first);
   for (const LayerReuse& l : runner.layers()) EXPECT_GE(l.macs_done, 2 * l.macs / 3) << l.op_index;
+}
+
+TEST(ReuseRunner, PerLayerWidthsApplyToTheirLayerOnly) {
+  const Dscnn d;
+  const FeatureStream s = d.stream(3);
+  const engine::Engine eng(d.model);
+  StreamOptions o;
+  o.verify = true;
+  const StreamResult exact = evaluate_stream(eng, s, o);
+  o.layer_q = {{0, 4}};
+  const StreamResult first_narrow = evaluate_stream(eng, s, o);
+  ASSERT_EQ(first_narrow.layers.size(), exact.layers.size());
+  EXPECT_LT(first_narrow.layers[0].macs_done, exact.layers[0].macs_done);
+  EXPECT_EQ(first_narrow.layers[0].macs, exact.layers[0].macs);
+
+  std::map<size_t, int> parsed;
+  parse_layer_q("11=6", parsed);
+  EXPECT_EQ(parsed.at(11), 6);
+  for (const char* bad : {"11", "a=6", "3=", "3=6x"})
+    EXPECT_NE(error_of([&] { parse_layer_q(bad, parsed); }).find("--layer-q"), std::string::npos) << bad;
+  EXPECT_NE(error_of([&] { ReuseRunner(eng, 8, false, {{9, 5}}); }).find("(AVERAGE_POOL_2D) is not a CONV_2D"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { ReuseRunner(eng, 8, false, {{40, 5}}); }).find("does not exist"), std::string::npos);
+  EXPECT_NE(error_of([&] { ReuseRunner(eng, 8, false, {{0, 9}}); }).find("[1, 8]"), std::string::npos);
 }

@@ -51,8 +51,38 @@ int8_t quantize_activation(int8_t x, int32_t zero_point, int q) {
   return static_cast<int8_t>(std::clamp(zero_point + rounded, -128, 127));
 }
 
-ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify) : engine_(engine), q_(q), verify_(verify) {
+void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q) {
+  const auto eq = text.find('=');
+  try {
+    if (eq == std::string::npos) throw std::invalid_argument("no '='");
+    size_t used = 0;
+    const int op = std::stoi(text.substr(0, eq), &used);
+    if (used != eq || op < 0) throw std::invalid_argument("operator");
+    const int q = std::stoi(text.substr(eq + 1), &used);
+    if (used != text.size() - eq - 1) throw std::invalid_argument("width");
+    layer_q[static_cast<size_t>(op)] = q;
+  } catch (const std::exception&) {
+    throw std::runtime_error("--layer-q '" + text + "': expected OPERATOR=BITS, e.g. 0=6");
+  }
+}
+
+ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const std::map<size_t, int>& layer_q)
+    : engine_(engine), verify_(verify) {
   check_quantization_bits(q);
+  for (const auto& [op, bits] : layer_q) {
+    if (op >= engine.ops().size() || !lowering::is_array_layer(engine.ops()[op].op->type))
+      throw std::runtime_error(
+          "--layer-q " + std::to_string(op) + "=" + std::to_string(bits) + ": operator " + std::to_string(op) +
+          (op >= engine.ops().size() ? " does not exist"
+                                     : std::string(" (") + tflite::to_string(engine.ops()[op].op->type) +
+                                           ") is not a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer"));
+    try {
+      check_quantization_bits(bits);
+    } catch (const std::exception&) {
+      throw std::runtime_error("--layer-q " + std::to_string(op) + "=" + std::to_string(bits) +
+                               ": the width must be in [1, 8] bits (the int8 operand width)");
+    }
+  }
   if (engine.arithmetic() == engine::Arithmetic::kArmNN)
     throw std::runtime_error("reuse needs integer accumulators: --arithmetic tflite or tflite-reference, not armnn");
   const tflite::Model& model = engine.model();
@@ -64,6 +94,7 @@ ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify) : eng
     slot_.push_back(static_cast<int>(states_.size()));
     const lowering::ConvGeometry& g = p.geometry;
     LayerState s;
+    s.q = layer_q.count(p.index) ? layer_q.at(p.index) : q;
     const int8_t* w = reinterpret_cast<const int8_t*>(model.tensor(p.op->inputs[1]).data.data());
     if (g.depthwise) {
       s.weights_io.assign(w, w + static_cast<size_t>(g.taps()) * g.out_c);
@@ -107,7 +138,7 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
   const int32_t zero_point = -layer.input_offset;
   const size_t n = s.fan_out.size();
   std::vector<int8_t> quantized(n);
-  for (size_t i = 0; i < n; ++i) quantized[i] = quantize_activation(input[i], zero_point, q_);
+  for (size_t i = 0; i < n; ++i) quantized[i] = quantize_activation(input[i], zero_point, s.q);
 
   int64_t layer_macs = 0;
   for (int32_t f : s.fan_out) layer_macs += f;
@@ -148,7 +179,7 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
     const std::string where = "operator " + std::to_string(layer.index) + " (" + stats.op_type + ")";
     if (result != engine::reference_accumulators(engine_.model(), layer, quantized.data()))
       throw std::logic_error(where + ": delta accumulators differ from recomputation on the quantized input");
-    if (q_ == 8 && result != acc)
+    if (s.q == 8 && result != acc)
       throw std::logic_error(where + ": q = 8 accumulators differ from the engine's");
   }
   s.prev_input = std::move(quantized);
@@ -187,7 +218,7 @@ StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& 
   if (options.max_windows && windows.size() > options.max_windows) windows.resize(options.max_windows);
   const auto start = std::chrono::steady_clock::now();
   const bool is_signed = engine.model().output().type == tflite::TensorType::kInt8;
-  ReuseRunner runner(engine, options.q, options.verify);
+  ReuseRunner runner(engine, options.q, options.verify, options.layer_q);
   engine::Workspace ws;
   StreamResult r;
   for (const Window& w : windows) {

@@ -13,6 +13,7 @@ struct ReuseCommandOptions {
   std::string model, data;
   StreamOptions stream;
   size_t clips = 0;
+  std::vector<std::string> layer_q;
 };
 }  // namespace
 
@@ -25,12 +26,16 @@ void add_reuse_command(CLI::App& app) {
   cmd->add_option("-d,--data", opt->data, "feature data directory (y_labels.csv and .bin clips)")->required();
   cmd->add_option("--stride", opt->stream.stride, "frames between consecutive windows, 1 .. window length (default 4)");
   cmd->add_option("--q", opt->stream.q, "activation quantization width in bits, 1 .. 8 (8 = exact; default 8)");
+  cmd->add_option("--layer-q", opt->layer_q,
+                  "OPERATOR=BITS,...: these array layers (operator index, as printed) get their own width")
+      ->delimiter(',');
   cmd->add_option("--clips", opt->clips, "use only the first N clips of the label list (0 = all)");
   cmd->add_option("-n,--limit", opt->stream.max_windows, "use only the first N windows (0 = all)");
   cmd->add_flag("--verify", opt->stream.verify,
                 "check every layer's delta accumulators against recomputation (slower)");
   cmd->callback([opt]() {
     check_quantization_bits(opt->stream.q);
+    for (const std::string& text : opt->layer_q) parse_layer_q(text, opt->stream.layer_q);
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
     const engine::Engine engine(model);
     const engine::Dataset data = engine::load_dataset(opt->data);
@@ -45,6 +50,11 @@ void add_reuse_command(CLI::App& app) {
                 100.0 * static_cast<double>(r.baseline_top1) / n, r.baseline_top1, r.windows, opt->stream.q,
                 100.0 * static_cast<double>(r.reuse_top1) / n, r.reuse_top1, r.windows,
                 100.0 * static_cast<double>(r.agree) / n);
+    if (!opt->stream.layer_q.empty()) {
+      std::printf("per-layer widths:");
+      for (const auto& [op, bits] : opt->stream.layer_q) std::printf(" %zu=%d", op, bits);
+      std::printf(" (other array layers q=%d)\n", opt->stream.q);
+    }
     std::printf("%-4s %-18s %14s %14s %9s %14s %13s\n", "op", "type", "MACs", "MACs done", "reuse", "inputs changed",
                 "zero-skipped");
     for (const LayerReuse& l : r.layers)

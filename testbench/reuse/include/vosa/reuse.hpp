@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,8 @@ std::vector<uint8_t> window_input(const FeatureStream& stream, const Window& win
 int8_t quantize_activation(int8_t x, int32_t zero_point, int q);
 // Throws a named error unless q is in [1, 8].
 void check_quantization_bits(int q);
+// Parses "OP=Q" (the --layer-q flag) into layer_q; throws naming the text.
+void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q);
 
 // Work of one array layer summed over a stream.
 struct LayerReuse {
@@ -75,10 +78,12 @@ struct LayerReuse {
 // the previous quantized input and accumulators. Not thread-safe; one stream.
 class ReuseRunner {
  public:
-  // q in [1, 8]. verify: check every layer's delta accumulators against a
-  // recomputation from the quantized input (and, at q = 8, against the
-  // engine's own accumulators); a mismatch throws std::logic_error.
-  ReuseRunner(const engine::Engine& engine, int q, bool verify = false);
+  // q in [1, 8] for every array layer, except the layers (operator index)
+  // in layer_q, which get their own width. verify: check every layer's delta
+  // accumulators against a recomputation from the quantized input (and, at
+  // q = 8, against the engine's own accumulators); a mismatch throws
+  // std::logic_error.
+  ReuseRunner(const engine::Engine& engine, int q, bool verify = false, const std::map<size_t, int>& layer_q = {});
 
   // One inference on the next input of the stream; returns the output tensor bytes.
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, engine::Workspace& ws);
@@ -88,6 +93,7 @@ class ReuseRunner {
 
  private:
   struct LayerState {
+    int q = 8;
     std::vector<int8_t> weights_io;  // conv/FC: [ky][kx][ic][oc]; depthwise: [ky][kx][oc]
     std::vector<int32_t> fan_out;    // per input activation: MACs it takes part in
     std::vector<int8_t> prev_input;  // quantized
@@ -98,7 +104,6 @@ class ReuseRunner {
   LayerState& state_of(const engine::PreparedOp& layer);
 
   const engine::Engine& engine_;
-  int q_;
   bool verify_;
   std::vector<int> slot_;  // operator index -> index into states_/stats_, -1 if not an array layer
   std::vector<LayerState> states_;
@@ -108,6 +113,7 @@ class ReuseRunner {
 struct StreamOptions {
   int stride = 4;
   int q = 8;
+  std::map<size_t, int> layer_q;  // operator index -> its own width
   size_t max_windows = 0;  // 0 = every window
   bool verify = false;
 };
