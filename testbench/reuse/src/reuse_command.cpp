@@ -46,15 +46,16 @@ void add_reuse_command(CLI::App& app) {
                 stream.num_clips(), stream.num_frames(), stream.frame_features, stream.window_frames,
                 opt->stream.stride, r.windows);
     const double n = static_cast<double>(r.windows);
-    std::printf("baseline top-1 %.2f %% (%zu/%zu)  reuse q=%d top-1 %.2f %% (%zu/%zu)  same prediction %.2f %%\n",
-                100.0 * static_cast<double>(r.baseline_top1) / n, r.baseline_top1, r.windows, opt->stream.q,
-                100.0 * static_cast<double>(r.reuse_top1) / n, r.reuse_top1, r.windows,
-                100.0 * static_cast<double>(r.agree) / n);
     if (!opt->stream.layer_q.empty()) {
       std::printf("per-layer widths:");
       for (const auto& [op, bits] : opt->stream.layer_q) std::printf(" %zu=%d", op, bits);
       std::printf(" (other array layers q=%d)\n", opt->stream.q);
     }
+    const std::string widths = opt->stream.layer_q.empty() ? "q=" + std::to_string(opt->stream.q) : "per-layer q";
+    std::printf("baseline top-1 %.2f %% (%zu/%zu)  reuse %s top-1 %.2f %% (%zu/%zu)  same prediction %.2f %%\n",
+                100.0 * static_cast<double>(r.baseline_top1) / n, r.baseline_top1, r.windows, widths.c_str(),
+                100.0 * static_cast<double>(r.reuse_top1) / n, r.reuse_top1, r.windows,
+                100.0 * static_cast<double>(r.agree) / n);
     std::printf("%-4s %-18s %14s %14s %9s %14s %13s\n", "op", "type", "MACs", "MACs done", "reuse", "inputs changed",
                 "zero-skipped");
     for (const LayerReuse& l : r.layers)
