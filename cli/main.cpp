@@ -6,6 +6,7 @@
 #include "vosa/infer_dump.hpp"
 #include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
+#include "vosa/reuse.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   vosa::add_flow_commands(app);
   vosa::add_dta_commands(app);
   vosa::explore::add_explore_command(app);
+  vosa::reuse::add_reuse_command(app);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
     const auto subs = app.get_subcommands({});

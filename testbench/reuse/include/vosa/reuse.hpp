@@ -1,0 +1,138 @@
+// Computation reuse for similar consecutive inputs (docs/reuse.md), after
+// Riera et al. (ISCA'18) and Mquans (Qi et al., 2020).
+//
+// A stream: the feature frames of consecutive clips concatenated, windows of
+// the model's input length sliding over them with a stride. Reuse: before
+// each array layer (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) the input is
+// quantized to q bits; where a quantized input equals the previous
+// inference's, its contribution is reused, and the int32 accumulators are
+// the previous ones plus the contributions of the changed inputs' differences
+// (delta computation). With q = 8 this is bit-exact with recomputation.
+#pragma once
+
+#include "vosa/dataset.hpp"
+#include "vosa/engine.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vosa::reuse {
+
+// The frames of a data set's clips, in label-list order, one after the other.
+// The model input must be 1 x T x F x 1 (T frames of F features, e.g. DS-CNN's
+// 49 x 10 MFCC) and the data set .bin tensors of that shape.
+struct FeatureStream {
+  int window_frames = 0;   // T: frames per model input (= frames per clip)
+  int frame_features = 0;  // F
+  std::vector<int8_t> frames;     // num_frames() x F, frame-major
+  std::vector<int> clip_labels;   // one per clip
+  size_t num_frames() const { return frames.size() / static_cast<size_t>(frame_features); }
+  size_t num_clips() const { return clip_labels.size(); }
+};
+
+// Reads the first `max_clips` clips (0 = all). Throws naming the model input
+// or the data directory when they are not a feature stream (JPEG images, an
+// input that is not 1 x T x F x 1 int8).
+FeatureStream load_feature_stream(const tflite::Tensor& model_input, const engine::Dataset& data,
+                                  size_t max_clips = 0);
+
+// One window: frames [first_frame, first_frame + T). Its label is the label
+// of the clip holding its centre frame, first_frame + T / 2.
+struct Window {
+  size_t first_frame = 0;
+  int label = -1;
+};
+// Windows starting at 0, stride, 2 * stride, ... that fit in the stream.
+// stride must be in [1, T].
+std::vector<Window> stream_windows(const FeatureStream& stream, int stride);
+// The model input bytes of one window.
+std::vector<uint8_t> window_input(const FeatureStream& stream, const Window& window);
+
+// An int8 activation x with zero point zp quantized to q bits: d = x - zp is
+// rounded to a multiple of 2^(8 - q) (to nearest, halves up) and the result
+// clamped to int8. q = 8 leaves x unchanged; zero (x = zp) stays exact.
+int8_t quantize_activation(int8_t x, int32_t zero_point, int q);
+// Throws a named error unless q is in [1, 8].
+void check_quantization_bits(int q);
+// Parses "OP=Q" (the --layer-q flag) into layer_q; throws naming the text.
+void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q);
+
+// Work of one array layer summed over a stream.
+struct LayerReuse {
+  size_t op_index = 0;
+  std::string op_type;
+  int64_t macs = 0;       // MACs of full recomputation (padding taps excluded)
+  int64_t macs_done = 0;  // MACs the delta scheme computed
+  // Skipped MACs whose input was zero (its zero point) both times: a scheme
+  // that only skips zero operands would skip these too.
+  int64_t macs_skipped_zero = 0;
+  int64_t inputs = 0, inputs_changed = 0;  // input activations, and those whose quantized value changed
+  double reuse_ratio() const { return macs ? 1.0 - static_cast<double>(macs_done) / static_cast<double>(macs) : 0.0; }
+};
+
+// Runs an engine over consecutive inputs with reuse. Keeps, per array layer,
+// the previous quantized input and accumulators. Not thread-safe; one stream.
+class ReuseRunner {
+ public:
+  // q in [1, 8] for every array layer, except the layers (operator index)
+  // in layer_q, which get their own width. verify: check every layer's delta
+  // accumulators against a recomputation from the quantized input (and, at
+  // q = 8, against the engine's own accumulators); a mismatch throws
+  // std::logic_error.
+  ReuseRunner(const engine::Engine& engine, int q, bool verify = false, const std::map<size_t, int>& layer_q = {});
+
+  // One inference on the next input of the stream; returns the output tensor bytes.
+  std::vector<uint8_t> run(const std::vector<uint8_t>& input, engine::Workspace& ws);
+  // Forgets the previous inference: the next run() computes everything.
+  void reset();
+  const std::vector<LayerReuse>& layers() const { return stats_; }
+
+ private:
+  struct LayerState {
+    int q = 8;
+    std::vector<int8_t> weights_io;  // conv/FC: [ky][kx][ic][oc]; depthwise: [ky][kx][oc]
+    std::vector<int32_t> fan_out;    // per input activation: MACs it takes part in
+    std::vector<int8_t> prev_input;  // quantized
+    std::vector<int32_t> prev_acc;
+    bool valid = false;
+  };
+  void on_layer(const engine::PreparedOp& layer, const int8_t* input, std::vector<int32_t>& acc);
+  LayerState& state_of(const engine::PreparedOp& layer);
+
+  const engine::Engine& engine_;
+  bool verify_;
+  std::vector<int> slot_;  // operator index -> index into states_/stats_, -1 if not an array layer
+  std::vector<LayerState> states_;
+  std::vector<LayerReuse> stats_;
+};
+
+struct StreamOptions {
+  int stride = 4;
+  int q = 8;
+  std::map<size_t, int> layer_q;  // operator index -> its own width
+  size_t max_windows = 0;  // 0 = every window
+  bool verify = false;
+};
+
+struct StreamResult {
+  size_t windows = 0;
+  size_t baseline_top1 = 0;  // unmodified engine
+  size_t reuse_top1 = 0;     // with quantization and reuse
+  size_t agree = 0;          // windows where both predict the same class
+  std::vector<LayerReuse> layers;
+  int64_t macs() const;
+  int64_t macs_done() const;
+  int64_t macs_skipped_zero() const;
+  double seconds = 0;
+};
+
+// Runs the baseline and the reuse scheme over the stream's windows in order.
+StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options);
+
+void add_reuse_command(CLI::App& app);
+
+}  // namespace vosa::reuse

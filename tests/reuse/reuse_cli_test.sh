@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# vosa reuse from the command line (docs/reuse.md): the printed stream,
+# accuracy and per-layer reuse lines on a few DS-CNN clips, q = 8 verified
+# bit-exact, and named errors (non-zero exit) for a bad q, a bad stride, a
+# model that is not a feature-frame model and a data set of images.
+set -uo pipefail
+VOSA="$1"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+DATA="${VOSA_DATA_DIR:-$SRC/../shared}"
+MODEL="$DATA/dnn/kws_dscnn_speechcommands/model/kws_ref_model.tflite"
+CLIPS="$DATA/dnn/kws_dscnn_speechcommands/data/kws01"
+RESNET="$DATA/dnn/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite"
+for p in "$MODEL" "$CLIPS" "$RESNET"; do
+  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$("$VOSA" reuse -m "$MODEL" -d "$CLIPS" --clips 3 --stride 4 --q 8 --verify 2>&1) || fail "q=8 run: $out"
+echo "$out"
+grep -q 'stride 4, labelled by the clip of the centre frame: 25 windows' <<<"$out" || fail "no stream line"
+grep -Eq 'baseline top-1 ([0-9.]+) % \(([0-9]+)/25\)  reuse q=8 top-1 \1 % \(\2/25\)  same prediction 100.00 %' <<<"$out" ||
+  fail "q=8 must give the baseline's predictions"
+[ "$(grep -Ec '^[0-9]+ +(CONV_2D|DEPTHWISE_CONV_2D|FULLY_CONNECTED) ' <<<"$out")" = 10 ] || fail "expected 10 layer rows"
+grep -q 'delta accumulators verified against recomputation' <<<"$out" || fail "no verification note"
+
+expect_error() {  # expect_error PATTERN ARGS...
+  local pattern="$1"; shift
+  local msg
+  if msg=$("$VOSA" reuse "$@" 2>&1); then fail "accepted: $*"; fi
+  grep -q -- "$pattern" <<<"$msg" || fail "error for '$*' does not say '$pattern': $msg"
+  echo "ok: $msg"
+}
+expect_error "--q 9: the activation quantization width must be in \[1, 8\]" -m "$MODEL" -d "$CLIPS" --clips 2 --q 9
+expect_error "--q 0: " -m "$MODEL" -d "$CLIPS" --clips 2 --q 0
+expect_error "--stride 50: the window stride must be in \[1, 49\]" -m "$MODEL" -d "$CLIPS" --clips 2 --stride 50
+expect_error "is not a 1 x frames x features x 1 INT8 feature input" -m "$RESNET" -d "$CLIPS" --clips 2
+mkdir "$tmp/images"
+echo "a.jpg,0" > "$tmp/images/dataset_1001.txt"
+expect_error "holds JPEG images, not a stream of feature frames" -m "$MODEL" -d "$tmp/images"
+expect_error "--layer-q 9=5: operator 9 (AVERAGE_POOL_2D) is not a CONV_2D" -m "$MODEL" -d "$CLIPS" --clips 2 --layer-q 9=5
+expect_error "--layer-q 'x': expected OPERATOR=BITS" -m "$MODEL" -d "$CLIPS" --clips 2 --layer-q x
+out=$("$VOSA" reuse -m "$MODEL" -d "$CLIPS" --clips 2 --layer-q 0=6,2=7 2>&1) || fail "--layer-q run: $out"
+grep -q 'per-layer widths: 0=6 2=7 (other array layers q=8)' <<<"$out" || fail "no per-layer width line: $out"
+echo PASS
