@@ -9,11 +9,33 @@
 #            (both lists take commas or spaces)
 # Results go to $(FLOW_DIR) (Makefile): build/<config>-<hash>/<pdk>, with the
 # sweep knobs appended when given, so a sweep never overwrites another.
-#   PERIOD_NS=  clock period (default: the PE's critical path at the sign-off
-#            corner, rounded up to the next 10 ps)
+#   PERIOD_NS=  clock period, the clock target (default: the PE's critical path
+#            at the sign-off corner, rounded up to the next 10 ps)
+#   FREQ_MHZ=   the clock target as a frequency: PERIOD_NS = 1000 / FREQ_MHZ
 CORNERS   ?=
 VOLTAGES  ?=
 PERIOD_NS ?=
+FREQ_MHZ  ?=
+# A clock target must be a number > 0; FREQ_MHZ sets PERIOD_NS (both given:
+# they must agree, as in a sub-make that inherits FREQ_MHZ).
+positive_number = $(shell awk -v x='$(strip $(1))' 'BEGIN { if (x ~ /^[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?$$/ && x + 0 > 0) print "ok" }')
+ifneq ($(strip $(FREQ_MHZ)),)
+  ifneq ($(call positive_number,$(FREQ_MHZ)),ok)
+    $(error FREQ_MHZ=$(FREQ_MHZ): the clock target must be a frequency > 0 in MHz)
+  endif
+  freq_period_ns := $(shell awk -v f='$(strip $(FREQ_MHZ))' 'BEGIN { printf "%.4f", 1000 / f }')
+  ifneq ($(strip $(PERIOD_NS)),)
+    ifneq ($(shell awk -v a='$(strip $(PERIOD_NS))' -v b='$(freq_period_ns)' 'BEGIN { d = a - b; if (d < 0) d = -d; if (d <= 1e-4 * b) print "same" }'),same)
+      $(error PERIOD_NS=$(PERIOD_NS) and FREQ_MHZ=$(FREQ_MHZ) ($(freq_period_ns) ns) disagree: give one clock target)
+    endif
+  endif
+  override PERIOD_NS := $(freq_period_ns)
+endif
+ifneq ($(strip $(PERIOD_NS)),)
+  ifneq ($(call positive_number,$(PERIOD_NS)),ok)
+    $(error PERIOD_NS=$(PERIOD_NS): the clock period must be a number > 0 in ns)
+  endif
+endif
 FLOW_MAKE = $(MAKE) --no-print-directory -f $(ROOT)/flow/stages.make ROOT=$(ROOT) BUILD=$(BUILD) \
   VOSA=$(VOSA) CONFIG_NAME=$(CONFIG_NAME) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
   REQUESTED_CORNERS="$(CORNERS)" VOLTAGES="$(VOLTAGES)" PERIOD_NS="$(PERIOD_NS)"
@@ -58,4 +80,4 @@ help-flow:
 	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16)"
 	@echo "  make validate-vmodel  voltage model held-out-corner check (sky130 ss_n40C 1.40 V)"
 	@echo "  make bench-flow  flow wall time per PDK -> docs/PERFORMANCE.md"
-	@echo "  Flow knobs: PDK= CORNERS= VOLTAGES= PERIOD_NS= (see docs/flow.md)"
+	@echo "  Flow knobs: PDK= CORNERS= VOLTAGES= PERIOD_NS= or FREQ_MHZ= (the clock target; see docs/flow.md)"

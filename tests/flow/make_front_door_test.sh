@@ -52,6 +52,20 @@ got=$(m -o setup corners VOLTAGES=1.3,1.5 CORNERS= PDK=osu018)  # as make explor
 vd() { m --eval 'print-vd: ; @echo $(VALIDATE_DIR) $(call commas,$(VALIDATE_VOLTAGES))' print-vd VALIDATE_VOLTAGES="$1"; }
 [ "$(vd '1.6 1.44')" = "$(vd 1.6,1.44)" ] || fail "VALIDATE_VOLTAGES with spaces: $(vd '1.6 1.44') vs $(vd 1.6,1.44)"
 echo "ok   sweep folders: $v; VOLTAGES/CORNERS/VALIDATE_VOLTAGES take commas or spaces"
+
+# 2b. The clock target as a period or a frequency; bad values are named errors.
+[[ "$(m flow-dir FREQ_MHZ=500)" == *-t2.0000ns ]] || fail "FREQ_MHZ=500 is not a 2 ns period: $(m flow-dir FREQ_MHZ=500)"
+[ "$(m flow-dir FREQ_MHZ=500 PERIOD_NS=2)" = "$(m flow-dir FREQ_MHZ=500)" ] || fail "agreeing PERIOD_NS and FREQ_MHZ refused"
+for bad in "PERIOD_NS=0|PERIOD_NS=0: the clock period must be a number > 0" \
+           "PERIOD_NS=abc|PERIOD_NS=abc: the clock period must be a number > 0" \
+           "FREQ_MHZ=-5|FREQ_MHZ=-5: the clock target must be a frequency > 0" \
+           "FREQ_MHZ=500 PERIOD_NS=3|disagree: give one clock target"; do
+  knobs=${bad%%|*}; msg=${bad#*|}
+  # shellcheck disable=SC2086
+  if out=$(m flow-dir $knobs 2>&1); then fail "make flow-dir $knobs accepted: $out"; fi
+  grep -qF -- "$msg" <<<"$out" || fail "make flow-dir $knobs: expected '$msg' in: $out"
+done
+echo "ok   PERIOD_NS / FREQ_MHZ: clock target by period or frequency, bad values named"
 # Every fragment takes its folders from config_dir/flow_dir, none from the bare name.
 if grep -n 'BUILD)/$(CONFIG_NAME)\|BUILD)/$(EXPLORE_NAME)\|BUILD)/$(ARRAY_NAME)' "$SRC/Makefile" "$SRC"/flow/*.mk; then
   fail "a make fragment names build/<config> without the config hash (use config_dir / flow_dir)"
