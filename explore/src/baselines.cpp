@@ -1,5 +1,6 @@
 #include "vosa/explore/baselines.hpp"
 
+#include "vosa/bit_timing.hpp"
 #include "vosa/explore/energy.hpp"
 
 #include <cmath>
@@ -50,35 +51,24 @@ Baseline dvfs_baseline(const nlohmann::json& bit_timing, const std::string& name
   }
   const std::string process = signoff->value("process", "");
   const double temperature = signoff->value("temperature_c", 0.0);
-  const auto slack_at = [&](double v, double* slack) {
-    for (const auto& c : bit_timing.at("corners"))
-      if (c.value("process", "") == process && std::abs(c.value("temperature_c", 0.0) - temperature) < 1e-6 &&
-          std::abs(c.value("voltage", 0.0) - v) < kSameVoltage && c.contains("worst_slack_ns")) {
-        *slack = c.at("worst_slack_ns").get<double>();
-        return true;
-      }
-    return false;
-  };
-  std::string missing;
-  const bool found = lowest_passing_run(
-      levels,
-      [&](double v) {
-        double slack = 0;
-        if (!slack_at(v, &slack)) {
-          missing = volts(v);
-          return false;
-        }
-        return slack >= 0;
-      },
-      &b.voltage);
-  if (!found) {
-    b.source = "not available: STA fails at the top level (" + signoff_corner + ")";
-    return b;
+  std::vector<sta::DvfsPoint> points;
+  try {
+    points = sta::dvfs_points(bit_timing, levels);
+  } catch (const nlohmann::json::exception& e) {
+    throw ExploreError(name + ": not a make sta bit_timing.json: " + e.what());
   }
-  b.available = true;
-  b.source = "STA (" + name + ") at " + process + " " + std::to_string(int(std::lround(temperature))) +
-             " C: lowest level with worst slack >= 0";
-  if (!missing.empty()) b.source += "; no STA corner at " + missing + " (levels below it not judged)";
+  for (const auto& d : points) {
+    if (d.process != process || std::abs(d.temperature_c - temperature) > 1e-6) continue;
+    if (!d.available) {
+      b.source = "not available: STA fails at the top level (" + signoff_corner + ")";
+      return b;
+    }
+    b.available = true;
+    b.voltage = d.voltage;
+    b.source = "STA (" + name + ") at " + process + " " + std::to_string(int(std::lround(temperature))) +
+               " C: lowest level from which every timed level upward has worst slack >= 0";
+  }
+  if (!b.available && b.source.empty()) b.source = "not available: " + name + " times none of the levels";
   return b;
 }
 

@@ -1,5 +1,6 @@
 // vosa explore: energy model against hand arithmetic, the selection
 // algorithms on synthetic evaluators whose optimum is known, points.json.
+#include "vosa/bit_timing.hpp"
 #include "vosa/explore/energy.hpp"
 #include "vosa/explore/report.hpp"
 #include "vosa/explore/selection.hpp"
@@ -445,6 +446,15 @@ TEST(ExploreBaselines, DvfsAndErrorFreePoints) {
   sta["corners"][0]["worst_slack_ns"] = -0.1;  // fails at the top: nothing to scale to
   EXPECT_FALSE(dvfs_baseline(sta, "bit_timing.json", "ss_1v00", levels, 5.0).available);
   EXPECT_FALSE(dvfs_baseline(sta, "bit_timing.json", "nope", levels, 5.0).available);
+  // The flow's own summary (bit_timing.json dvfs_points, timing-table): one
+  // point per process and temperature.
+  const auto points = vosa::sta::dvfs_points(sta);
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_FALSE(points[0].available);  // ss: the top (1.0 V) fails now
+  EXPECT_TRUE(points[1].available);
+  EXPECT_EQ(points[1].corner, "tt_0v80");
+  sta["corners"][0]["worst_slack_ns"] = 0.3;
+  EXPECT_DOUBLE_EQ(vosa::sta::dvfs_points(sta, {0.8, 1.0})[0].voltage, 1.0);  // 0.9 V not among the voltages
 
   vosa::ErrorModel m;
   m.pdk = "testpdk";

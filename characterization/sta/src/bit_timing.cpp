@@ -252,6 +252,11 @@ json collect_bit_timing(const CollectOptions& o) {
   }
   doc["period_ns"] = period;
   doc["corners"] = corners;
+  for (const auto& d : dvfs_points(doc))
+    doc["dvfs_points"].push_back({{"process", d.process},
+                                  {"temperature_c", d.temperature_c},
+                                  {"voltage", d.available ? json(d.voltage) : json()},
+                                  {"corner", d.available ? json(d.corner) : json()}});
   return doc;
 }
 
@@ -284,6 +289,41 @@ json collect_energy(const CollectOptions& o) {
   return doc;
 }
 
+std::vector<DvfsPoint> dvfs_points(const json& bit_timing, const std::vector<double>& only_voltages) {
+  struct Timed {
+    double voltage, slack;
+    std::string corner;
+  };
+  std::vector<DvfsPoint> points;
+  std::vector<std::vector<Timed>> timed;
+  for (const auto& c : bit_timing.at("corners")) {
+    const double v = c.at("voltage").get<double>();
+    if (!only_voltages.empty() &&
+        std::none_of(only_voltages.begin(), only_voltages.end(), [&](double x) { return std::abs(x - v) < 5e-3; }))
+      continue;
+    const std::string process = c.value("process", "");
+    const double temperature = c.value("temperature_c", 0.0);
+    size_t i = 0;
+    while (i < points.size() && !(points[i].process == process && std::abs(points[i].temperature_c - temperature) < 1e-6))
+      ++i;
+    if (i == points.size()) {
+      points.push_back({process, temperature, false, 0, ""});
+      timed.emplace_back();
+    }
+    timed[i].push_back({v, c.at("worst_slack_ns").get<double>(), c.at("name").get<std::string>()});
+  }
+  for (size_t i = 0; i < points.size(); ++i) {
+    std::sort(timed[i].begin(), timed[i].end(), [](const Timed& a, const Timed& b) { return a.voltage > b.voltage; });
+    for (const auto& t : timed[i]) {
+      if (t.slack < 0) break;
+      points[i].available = true;
+      points[i].voltage = t.voltage;
+      points[i].corner = t.corner;
+    }
+  }
+  return points;
+}
+
 std::string format_timing_table(const json& doc, const std::string& field) {
   try {
     const json& corners = doc.at("corners");
@@ -314,6 +354,14 @@ std::string format_timing_table(const json& doc, const std::string& field) {
       out << "\n";
     }
     out << "(* = negative slack: the bit fails at this period; ! = outside the characterized ladder)\n";
+    for (const auto& d : dvfs_points(doc)) {
+      out << "DVFS point at " << doc.at("period_ns").get<double>() << " ns, " << d.process << " "
+          << std::defaultfloat << d.temperature_c << " C: ";
+      if (d.available)
+        out << std::fixed << std::setprecision(3) << d.voltage << " V (" << d.corner << ")\n";
+      else
+        out << "none (STA fails at the highest timed voltage)\n";
+    }
     return out.str();
   } catch (const json::exception& e) {
     throw StaReportError(std::string("not a bit_timing.json document: ") + e.what());

@@ -69,6 +69,22 @@ struct CollectOptions {
 nlohmann::json collect_bit_timing(const CollectOptions& options);
 nlohmann::json collect_energy(const CollectOptions& options);
 
+// The DVFS point of one process and temperature at the document's clock
+// period: the lowest timed voltage from which every timed voltage upward has
+// worst_slack_ns >= 0 (STA slack grows with the voltage at one corner), i.e.
+// what conventional voltage scaling reaches without any timing error.
+struct DvfsPoint {
+  std::string process;
+  double temperature_c = 0;
+  bool available = false;  // false: the highest timed voltage already fails
+  double voltage = 0;
+  std::string corner;
+};
+// One per (process, temperature) among bit_timing's corners, in first-seen
+// order; with only_voltages non-empty, just the corners at those voltages
+// (5 mV) count.
+std::vector<DvfsPoint> dvfs_points(const nlohmann::json& bit_timing, const std::vector<double>& only_voltages = {});
+
 // Human-readable table of a bit_timing.json: bits down, corners across.
 std::string format_timing_table(const nlohmann::json& bit_timing, const std::string& field = "arrival_ns");
 
