@@ -17,11 +17,7 @@ CYCLES=$3
 CASES=$4
 shift 4
 OPERAND_LIST=("$@")
-[ ${#OPERAND_LIST[@]} -gt 0 ] || OPERAND_LIST=(uniform:1 layer:2)
 ROOT=$(realpath "$(dirname "$0")/..")
-mkdir -p "$WORK"
-WORK=$(realpath "$WORK")
-export VOSA_DATA_DIR=${VOSA_DATA_DIR:-$ROOT/../shared}
 # shellcheck source=flow/signoff_case.sh
 . "$ROOT/flow/signoff_case.sh"
 status=0

@@ -20,11 +20,7 @@ CASES=$4
 ENGINES=$5
 shift 5
 OPERAND_LIST=("$@")
-[ ${#OPERAND_LIST[@]} -gt 0 ] || OPERAND_LIST=(uniform:1 layer:2)
 ROOT=$(realpath "$(dirname "$0")/..")
-mkdir -p "$WORK"
-WORK=$(realpath "$WORK")
-export VOSA_DATA_DIR=${VOSA_DATA_DIR:-$ROOT/../shared}
 # shellcheck source=flow/signoff_case.sh
 . "$ROOT/flow/signoff_case.sh"
 status=0
