@@ -28,6 +28,32 @@ std::vector<std::string> cells_of(const std::vector<std::string>& cells, const s
   return cells;
 }
 
+// What both subcommands simulate and how: the cells (a list or a netlist's),
+// the ngspice workers, the grid and the cache.
+struct SimulationOptions {
+  std::string netlist, cache_dir;
+  std::vector<std::string> cells;
+  int workers = 2, grid_points = 0;
+};
+
+void add_simulation_options(CLI::App* cmd, SimulationOptions& o) {
+  cmd->add_option("--cells", o.cells, "cells (comma-separated)")->delimiter(',');
+  cmd->add_option("--netlist", o.netlist, "gate netlist whose cells to use");
+  cmd->add_option("-j,--workers", o.workers, "ngspice processes at once")->check(CLI::Range(1, 64));
+  cmd->add_option("--grid-points", o.grid_points, "points per table axis (0: the full grid; tests use 2-3)")
+      ->check(CLI::Range(0, 64));
+  cmd->add_option("--cache-dir", o.cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+}
+
+CharlibOptions charlib_options(const SimulationOptions& o) {
+  CharlibOptions c;
+  c.cells = cells_of(o.cells, o.netlist);
+  c.cache_dir = o.cache_dir.empty() ? pdk::default_cache_dir() : fs::path(o.cache_dir);
+  c.workers = o.workers;
+  c.grid_points = o.grid_points;
+  return c;
+}
+
 // |relative error| statistics of one quantity.
 struct ErrorStats {
   std::vector<double> errors;  // signed, spice/shipped - 1
@@ -57,9 +83,9 @@ std::string pct(const json& s, const char* field) {
 
 void add_compare_command(CLI::App& app) {
   struct Options {
-    std::string pdk, netlist, top, out, cache_dir;
-    std::vector<std::string> cells, corners, fallback;
-    int workers = 2, grid_points = 0;
+    std::string pdk, top, out;
+    std::vector<std::string> corners, fallback;
+    SimulationOptions sim;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -68,24 +94,16 @@ void add_compare_command(CLI::App& app) {
       "liberty: relative error of delay, transition, input capacitance and leakage; on the --top corner's\n"
       "ladder also of the voltage ratio delay(V)/delay(top) that overscaling depends on (docs/charlib.md).");
   cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
-  cmd->add_option("--cells", opt->cells, "cells (comma-separated)")->delimiter(',');
-  cmd->add_option("--netlist", opt->netlist, "gate netlist whose cells to use");
   cmd->add_option("--corners", opt->corners, "shipped corners to compare (comma-separated)")->delimiter(',')->required();
   cmd->add_option("--top", opt->top, "ladder top for the ratio (its ladder's corners share its grid)")->required();
   cmd->add_option("-o,--out", opt->out, "report JSON (a .md beside it)")->required();
   cmd->add_option("--fallback-corners", opt->fallback,
                   "voltages off the top's ladder (ss_n40C_1v10): the alpha-power fallback against spice-ratio")
       ->delimiter(',');
-  cmd->add_option("-j,--workers", opt->workers, "ngspice processes at once")->check(CLI::Range(1, 64));
-  cmd->add_option("--grid-points", opt->grid_points, "points per table axis (0: the full grid)");
-  cmd->add_option("--cache-dir", opt->cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+  add_simulation_options(cmd, opt->sim);
   cmd->callback([opt]() {
     const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
-    CharlibOptions base;
-    base.cells = cells_of(opt->cells, opt->netlist);
-    base.cache_dir = opt->cache_dir.empty() ? pdk::default_cache_dir() : fs::path(opt->cache_dir);
-    base.workers = opt->workers;
-    base.grid_points = opt->grid_points;
+    CharlibOptions base = charlib_options(opt->sim);
     const pdk::CornerRequest top = pdk::resolve_corner(p, opt->top);
     if (!top.characterized || top.ladder.empty()) throw CharlibError("--top " + opt->top + " is not a shipped ladder corner");
     const auto& ladder = p.ladder(top.ladder);
@@ -97,7 +115,7 @@ void add_compare_command(CLI::App& app) {
     const liberty::Library top_lib = liberty::load_library(pdk::prepare_liberty(p, opt->top, base.cache_dir).string());
     const double offset = ramp_offset_per_slew(top_lib);
 
-    json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->grid_points},
+    json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
                    {"corners", json::array()}};
     ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay;
     for (const auto& name : opt->corners) {
@@ -218,8 +236,8 @@ void add_compare_command(CLI::App& app) {
 
     std::ostringstream md;
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
-       << "Cells: " << base.cells.size() << " (" << (opt->netlist.empty() ? "--cells" : opt->netlist) << "); grid: "
-       << (opt->grid_points ? std::to_string(opt->grid_points) + " points per axis" : std::string("full")) << ".\n"
+       << "Cells: " << base.cells.size() << " (" << (opt->sim.netlist.empty() ? "--cells" : opt->sim.netlist) << "); grid: "
+       << (opt->sim.grid_points ? std::to_string(opt->sim.grid_points) + " points per axis" : std::string("full")) << ".\n"
        << "Relative error = SPICE / shipped - 1, per table entry. Delay ratio error (ladder corners): the spice-ratio "
        << "prediction shipped(" << opt->top << ") x SPICE(V)/SPICE(" << opt->top
        << "), the ratio interpolated from the measured grid, / shipped(V) - 1, at every entry of " << opt->top
@@ -256,9 +274,9 @@ void add_compare_command(CLI::App& app) {
 
 void add_charlib_commands(CLI::App& app) {
   struct Options {
-    std::string pdk, netlist, out_dir, delay_source = pdk::kSourceSpice, reference, cache_dir;
-    std::vector<std::string> cells, corners;
-    int workers = 2, grid_points = 0;
+    std::string pdk, out_dir, delay_source = pdk::kSourceSpice, reference;
+    std::vector<std::string> corners;
+    SimulationOptions sim;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -269,25 +287,16 @@ void add_charlib_commands(CLI::App& app) {
       "Writes <out-dir>/<corner>.lib (only those cells) and <corner>.json (run statistics). See docs/charlib.md.");
   cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file (needs a 'spice' field)")->required();
   cmd->add_option("-c,--corners", opt->corners, "corners (comma-separated)")->delimiter(',')->required();
-  cmd->add_option("--cells", opt->cells, "cells (comma-separated)")->delimiter(',');
-  cmd->add_option("--netlist", opt->netlist, "gate netlist whose cells to characterize");
   cmd->add_option("-o,--out-dir", opt->out_dir, "output folder")->required();
   cmd->add_option("--delay-source", opt->delay_source,
                   "spice: SPICE values; spice-ratio: nearest shipped corner x SPICE ratio")
       ->check(CLI::IsMember({pdk::kSourceSpice, pdk::kSourceSpiceRatio}));
   cmd->add_option("--reference-corner", opt->reference,
                   "shipped corner whose structure and grid to copy (default: nearest of the same process)");
-  cmd->add_option("-j,--workers", opt->workers, "ngspice processes at once")->check(CLI::Range(1, 64));
-  cmd->add_option("--grid-points", opt->grid_points, "points per table axis (0: the full grid; tests use 2-3)")
-      ->check(CLI::Range(0, 64));
-  cmd->add_option("--cache-dir", opt->cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+  add_simulation_options(cmd, opt->sim);
   cmd->callback([opt]() {
     const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
-    CharlibOptions o;
-    o.cells = cells_of(opt->cells, opt->netlist);
-    o.cache_dir = opt->cache_dir.empty() ? pdk::default_cache_dir() : fs::path(opt->cache_dir);
-    o.workers = opt->workers;
-    o.grid_points = opt->grid_points;
+    CharlibOptions o = charlib_options(opt->sim);
     o.reference_corner = opt->reference;
     for (const auto& corner : opt->corners) {
       const pdk::CornerRequest req = pdk::resolve_corner(p, corner);
