@@ -4,6 +4,7 @@
 #include "vosa/error_model.hpp"
 #include "vosa/explore/report.hpp"
 #include "vosa/explore/selection.hpp"
+#include "vosa/explore/workers.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/inject.hpp"
 #include "vosa/lowering.hpp"
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -30,9 +32,19 @@ struct Options {
   size_t limit = 0;
   int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int tedrop_top_k = -1, max_backoff = 64;
+  int workers = 0;           // 0: evaluate in this process with `jobs` threads
+  std::string worker_launch;  // command prefix of each worker, e.g. "srun -n1 -N1 --exact"
   std::uint64_t seed = 1;
   std::string command_line;
 };
+
+// "srun -n1 -N1 --exact" -> its words (no quoting: the prefix is options).
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string word; in >> word;) out.push_back(word);
+  return out;
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -172,16 +184,46 @@ void run(const Options& o) {
       ops.push_back(p.index);
       layer_names.push_back("op " + std::to_string(p.index) + " " + tflite::to_string(p.op->type));
     }
-  std::cerr << "explore: " << o.model << ": " << ops.size() << " array layers; clean run of "
-            << (o.limit ? std::min(o.limit, data.samples.size()) : data.samples.size()) << " inputs\n";
-  const inject::FaultEvaluator evaluator(engine, data, io);
-  const std::vector<std::uint8_t> clean(evaluator.clean_correct().begin(), evaluator.clean_correct().end());
+  const std::size_t samples = o.limit ? std::min(o.limit, data.samples.size()) : data.samples.size();
+  std::cerr << "explore: " << o.model << ": " << ops.size() << " array layers; clean run of " << samples
+            << " inputs" << (o.workers ? " in " + std::to_string(o.workers) + " worker processes" : std::string())
+            << "\n";
+  // The faulty runs: in this process, or spread over worker processes
+  // (docs/slurm.md), with the same results.
+  // Outputs go into DIR.partial, renamed onto DIR at the end; the workers'
+  // logs go there first (a failed run keeps them for its error message).
+  const std::string partial = o.out + ".partial";
+  std::filesystem::remove_all(partial);
+  std::optional<inject::FaultEvaluator> evaluator;
+  std::unique_ptr<WorkerPool> pool;
+  std::vector<std::uint8_t> clean;
+  if (o.workers > 0) {
+    WorkerJob job;
+    job.vosa = std::filesystem::read_symlink("/proc/self/exe").string();
+    job.config = o.config;
+    job.model = o.model;
+    job.data = o.data;
+    job.encoding = o.encoding;
+    job.resize = o.resize;
+    job.samples = samples;
+    job.repeats = o.repeats;
+    job.seed = o.seed;
+    job.threads = o.jobs;
+    job.launch_prefix = split_words(o.worker_launch);
+    job.log_dir = partial + "/workers";
+    pool = std::make_unique<WorkerPool>(job, o.workers);
+    clean = pool->clean_correct();
+  } else {
+    evaluator.emplace(engine, data, io);
+    clean.assign(evaluator->clean_correct().begin(), evaluator->clean_correct().end());
+  }
 
   const Evaluator evaluate = [&](const Setting& s) {
-    const inject::Injector injector =
-        inject::make_injector(to_inject_settings(s, o.errmodel, o.period_ns, ops), config, o.config);
+    const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops);
+    const inject::Injector injector = inject::make_injector(settings, config, o.config);
     // The same seed for every setting: common random numbers make settings comparable.
-    const inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed);
+    const inject::FaultyEvalResult r =
+        pool ? pool->evaluate(settings) : evaluator->evaluate(injector, o.repeats, o.seed);
     Evaluation e;
     e.loss = paired_loss(clean, r.faulty_correct, static_cast<std::size_t>(r.repeats));
     const double runs = double(r.samples) * r.repeats;
@@ -266,9 +308,7 @@ void run(const Options& o) {
   if (algos.count("xtpu")) selections.push_back(select_xtpu(ex));
   if (algos.count("thundervolt")) selections.push_back(select_thundervolt(ex, tedrop_mask));
 
-  // Outputs: everything into DIR.partial, renamed onto DIR at the end.
-  const std::string partial = o.out + ".partial";
-  std::filesystem::remove_all(partial);
+  pool.reset();  // the workers exit and close their logs
   std::filesystem::create_directories(partial + "/chosen");
   ctx.layer_names = layer_names;
   ctx.level_delay_source = level_source;
@@ -276,7 +316,7 @@ void run(const Options& o) {
   ctx.meta = {{"model", o.model_name.empty() ? std::filesystem::path(o.model).stem().string() : o.model_name},
               {"model_file", o.model},
               {"data", o.data},
-              {"samples", evaluator.samples()},
+              {"samples", clean.size()},
               {"repeats", o.repeats},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
@@ -315,6 +355,7 @@ void run(const Options& o) {
 }  // namespace
 
 void add_explore_command(CLI::App& app) {
+  add_explore_worker_command(app);
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "explore",
@@ -355,6 +396,12 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--tedrop-top-k", o->tedrop_top_k,
                   "ThUnderVolt: protect the top k bits (default: every bit that fails at some level)");
   cmd->add_option("--max-backoff", o->max_backoff, "verification rounds before giving up (default 64)");
+  cmd->add_option("--workers", o->workers,
+                  "evaluate in N worker processes, each with a block of the inputs and -j threads (default 0: in "
+                  "this process); same results for any N (docs/slurm.md)")
+      ->check(CLI::Range(0, 4096));
+  cmd->add_option("--worker-launch", o->worker_launch,
+                  "command prefix that starts each worker, e.g. \"srun -n1 -N1 --exact\" inside a Slurm allocation");
   cmd->callback([o, cmd]() {
     Options opts = *o;
     opts.command_line = "vosa explore";
