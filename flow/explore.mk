@@ -9,6 +9,7 @@
 #                      layer of MODEL with operand classes and 4096 joint patterns
 #                      (default; flow/explore_trace.sh) or uniform random operands
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
+#   LAUNCHER=slurm EXPLORE_WORKERS= EXPLORE_WORKER_THREADS=  as Slurm job steps (docs/slurm.md)
 # The PE is characterized from the config without islands/Razor (vosa dta
 # cannot drive the islands PE's stall_i yet; docs/explore.md).
 EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
@@ -21,6 +22,12 @@ EXPLORE_OPERANDS ?= trace
 BUDGET           ?= 0.5
 REPEATS          ?= 1
 EXPLORE_ARGS     ?=
+# Where the faulty runs go (flow/launch.mk): this process with JOBS threads,
+# EXPLORE_WORKERS local processes, or (LAUNCHER=slurm) srun steps in one
+# Slurm job, EXPLORE_WORKER_THREADS threads each; flow/explore_slurm.sh adds
+# --workers, -j and --worker-launch itself.
+EXPLORE_WORKER_THREADS ?= 1
+EXPLORE_PARALLEL  = $(if $(filter slurm,$(LAUNCHER)),,$(if $(filter-out 0,$(EXPLORE_WORKERS)),--workers $(EXPLORE_WORKERS) -j $(EXPLORE_WORKER_THREADS),-j $(JOBS)))
 
 .PHONY: explore help-explore
 
@@ -43,11 +50,12 @@ explore: setup
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) RAZOR_COST_CTRL_CONFIG=$(EXPLORE_CFG) \
 	  BUILD=$(BUILD) || exit 1; \
 	echo "explore: error model and energy of the PE from $$pe_dir"; \
+	$(if $(filter slurm,$(LAUNCHER)),flow/explore_slurm.sh $(EXPLORE_WORKERS) $(EXPLORE_WORKER_THREADS) $(EXPLORE_OUT).slurm.log) \
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$pe_dir/errmodel/errmodel.json \
 	  --energy $$pe_dir/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
 	  --sta $$pe_dir/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
-	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) -o $(EXPLORE_OUT) $(EXPLORE_ARGS)
+	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -o $(EXPLORE_OUT) $(EXPLORE_PARALLEL) $(EXPLORE_ARGS)
 
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"

@@ -15,7 +15,11 @@ ifeq ($(filter local slurm,$(LAUNCHER)),)
 $(error LAUNCHER must be local or slurm, got '$(LAUNCHER)')
 endif
 
-.PHONY: help-launch
+.PHONY: help-launch test-slurm
+# The Slurm test of make test on its own (docs/slurm.md).
+test-slurm: setup
+	tests/slurm/slurm_test.sh $(VOSA) .
+
 help-launch:
 	@echo "  LAUNCHER=slurm   make characterize / charlib / explore run their points as Slurm jobs (docs/slurm.md);"
 	@echo "                   knobs: SLURM_ARGS=\"--partition=... --account=... --time=...\" EXPLORE_WORKERS="
