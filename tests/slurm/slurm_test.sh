@@ -57,7 +57,7 @@ ok "launch.sh: a failed task and a cancelled one reported with their logs"
 
 # 2. Characterization: osu018 default PE at three corners.
 B=$T/build
-corners="typ_1v50 typ_1v60 typ_1v80"
+corners="typ_1v60 typ_1v70 typ_1v80"
 "$VOSA" generate --quiet --config generator/examples/default.json --out "$B/default/design" || fail "vosa generate"
 make --no-print-directory -f flow/stages.make ROOT="$SRC" BUILD="$B" VOSA="$VOSA" CONFIG_NAME=default PDK=osu018 \
   DESIGN_DIR="$B/default/design" REQUESTED_CORNERS="$corners" all > "$T/flow.log" 2>&1 || fail "flow: $(tail -20 "$T/flow.log")"
@@ -92,7 +92,6 @@ ok "characterize: a failed corner stops the merge, the rerun redoes only it"
 
 # 3. Explore: one 8x8 array with two islands over the three corners.
 mv "$E" "$T/errmodel_partial" && cp -r "$T/errmodel_local" "$E"
-ok "flow, characterization done"
 flow/razor_cost.sh "$VOSA" "$B" osu018 > "$T/razor_cost.log" 2>&1 || fail "razor cost: $(tail -20 "$T/razor_cost.log")"
 P=$B/default/osu018
 model=$DATA/dnn/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite
@@ -103,15 +102,14 @@ explore() {  # explore OUT ARGS...
   "$VOSA" explore --config tests/configs/slurm/explore_8x8_osu018.json --errmodel "$E/errmodel.json" \
     --energy "$P/power/energy.json" --razor-cost "$B/razor_cost/razor_cost.json" --sta "$P/sta/bit_timing.json" \
     -m "$model" -d "$DATA/dnn/ic_resnet8_cifar10/data/ic01" --input-encoding pixels --model-name resnet8 \
-    --budget 5 -n 24 --repeats 1 --seed 7 --algorithms xtpu,rathore -o "$out" "$@"
+    --budget 5 -n 16 --repeats 1 --seed 7 --algorithms xtpu,rathore --curve-top-k 8 -o "$out" "$@"
 }
-ok "razor cost done"
 explore "$T/ex_one" -j 2 > "$T/ex_one.log" 2>&1 || fail "explore in one process: $(tail -20 "$T/ex_one.log")"
 explore "$T/ex_local" -j 1 --workers 3 > "$T/ex_local.log" 2>&1 || fail "explore, local workers: $(tail -20 "$T/ex_local.log")"
 printf '%q ' "$VOSA" explore --config tests/configs/slurm/explore_8x8_osu018.json --errmodel "$E/errmodel.json" \
     --energy "$P/power/energy.json" --razor-cost "$B/razor_cost/razor_cost.json" --sta "$P/sta/bit_timing.json" \
     -m "$model" -d "$DATA/dnn/ic_resnet8_cifar10/data/ic01" --input-encoding pixels --model-name resnet8 \
-    --budget 5 -n 24 --repeats 1 --seed 7 --algorithms xtpu,rathore -o "$T/ex_slurm" > "$T/explore_command.txt"
+    --budget 5 -n 16 --repeats 1 --seed 7 --algorithms xtpu,rathore --curve-top-k 8 -o "$T/ex_slurm" > "$T/explore_command.txt"
 # shellcheck disable=SC2046  # the words written above
 eval flow/explore_slurm.sh 2 1 "$T/ex_slurm.slurm.log" $(cat "$T/explore_command.txt") > "$T/ex_slurm.log" 2>&1 ||
   fail "explore through Slurm: $(tail -20 "$T/ex_slurm.log")"
