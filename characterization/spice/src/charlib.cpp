@@ -71,15 +71,15 @@ fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
   // process replaces the models another one is simulating with.
   fs::create_directories(dest.parent_path());
   const std::string lock_path = dest.string() + ".lock";
-  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock < 0 || ::flock(lock, LOCK_EX) != 0) {
-    if (lock >= 0) ::close(lock);
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
     throw CharlibError("cannot lock " + lock_path);
   }
   struct Unlock {
     int fd;
     ~Unlock() { ::close(fd); }
-  } unlock{lock};
+  } unlock{lock_fd};
   if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
     if (!fs::exists(dest / sp.model_lib))
       throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
