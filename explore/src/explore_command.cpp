@@ -28,6 +28,7 @@ struct Options {
   std::string config, errmodel, energy, razor_cost, sta, model, data, out, model_name;
   std::string encoding = "auto", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
   std::string bound = "point", solver = "exact", curve_top_k = "4,8";
+  std::string operating_corner;  // ladder of the silicon's process/temperature; "" = the files' own corners
   double budget = 0.5, period_ns = 0;
   size_t limit = 0;
   int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -147,7 +148,7 @@ void run(const Options& o) {
     config_json = nlohmann::json::parse(in);
   }
   const ArrayGeometry geometry = ArrayGeometry::from_config(config, o.config);
-  const EnergyModel energy = EnergyModel::load(o.energy, o.razor_cost, geometry);
+  const EnergyModel energy = EnergyModel::load(o.energy, o.razor_cost, geometry, o.operating_corner);
   const ErrorModel errmodel = ErrorModel::load(o.errmodel);
 
   // Levels: --levels, else the config's island voltages, else every energy corner.
@@ -165,6 +166,12 @@ void run(const Options& o) {
     if (!pt)
       throw ExploreError(o.errmodel + ": no point at " + std::to_string(v) +
                          " V (characterize it: make characterize VOLTAGES=...)");
+    // Errors and energy come from the same silicon (docs/explore.md, "Operating corner").
+    const std::string& energy_corner = energy.corner_at(v).name;
+    if (!pt->corner.empty() && pt->corner != energy_corner)
+      throw ExploreError(o.errmodel + ": the point at " + std::to_string(v) + " V is corner " + pt->corner + ", " +
+                         o.energy + " has " + energy_corner +
+                         " there; give both files of one operating corner (make explore OPERATING_CORNER=...)");
     level_source.push_back(pt->delay_source);
   }
 
@@ -244,7 +251,8 @@ void run(const Options& o) {
   nominal.name = "nominal";
   nominal.available = true;
   nominal.voltage = levels.back();
-  nominal.source = "sign-off voltage (" + energy.signoff_corner() + ") at the clock target";
+  nominal.source = "sign-off voltage (" + energy.signoff_corner() + ") at the clock target" +
+                   (o.operating_corner.empty() ? std::string() : ", silicon at " + o.operating_corner);
   Baseline dvfs;
   dvfs.name = "dvfs";
   dvfs.source = "not available: no --sta bit_timing.json given";
@@ -325,6 +333,7 @@ void run(const Options& o) {
               {"errmodel_operands", errmodel.operand_source},
               {"period_ns", point_at(levels.back()).period_ns},
               {"budget_pct", o.budget},
+              {"operating_corner", energy.describe().at("operating_corner")},
               {"command", o.command_line}};
   write_json(partial + "/points.json", points_json(ex, selections, ctx));
   // The chosen schedules name a copy of the model they were chosen with:
@@ -384,6 +393,9 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--algorithms", o->algorithms, "comma list of xtpu, rathore, thundervolt (default all)");
   cmd->add_option("--levels", o->levels, "island voltages V1,V2,... (default: the config's islands.voltages)");
   cmd->add_option("--period-ns", o->period_ns, "error-model period (default: its only one)");
+  cmd->add_option("--operating-corner", o->operating_corner,
+                  "process/temperature the silicon runs at, as a ladder of the PDK (tt_025C): energies and error "
+                  "points must be its corners; the sign-off voltage is taken on it (default: the files' corners)");
   cmd->add_option("-n,--limit", o->limit, "first N inputs only (0 = all)");
   cmd->add_option("--repeats", o->repeats, "fault draws per input (default 2)");
   cmd->add_option("--seed", o->seed, "seed of the fault draws (default 1)");
