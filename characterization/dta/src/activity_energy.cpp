@@ -59,8 +59,10 @@ PowerModel::PowerModel(const Netlist& netlist, const liberty::Library& lib, cons
   if (!clock) throw DtaError(nl_.path + ": netlist has no clock port '" + env.clock_port + "'");
   clock_net_ = alias_[nl_.find_net(clock->bit_name(0))];
 
-  // Loads: input pins on the net, plus the flow's load on output ports.
+  // Loads: input pins on the net, plus the flow's load on output ports; the
+  // larger of the rising and the falling sum, as OpenSTA's loadCap.
   load_pf_.assign(nets, 0.0);
+  std::vector<double> fall_pf(nets, 0.0);
   std::vector<std::pair<int, std::string>> driver(nets, {-1, ""});  // net -> (instance, output pin)
   for (std::size_t i = 0; i < nl_.instances.size(); ++i) {
     const NetlistInstance& inst = nl_.instances[i];
@@ -74,7 +76,10 @@ PowerModel::PowerModel(const Netlist& netlist, const liberty::Library& lib, cons
       if (!pin)
         throw DtaError(nl_.path + ":" + std::to_string(inst.line) + ": instance '" + inst.name + "' pin '" + p +
                        "' is not a pin of cell " + cell->name + " in " + lib_.path);
-      if (pin->direction == "input") load_pf_[alias_[n]] += pin->capacitance * lib_.capacitance_unit_pf;
+      if (pin->direction == "input") {
+        load_pf_[alias_[n]] += pin->rise_capacitance * lib_.capacitance_unit_pf;
+        fall_pf[alias_[n]] += pin->fall_capacitance * lib_.capacitance_unit_pf;
+      }
       if (pin->direction == "output") driver[alias_[n]] = {static_cast<int>(i), p};
     }
   }
@@ -82,10 +87,15 @@ PowerModel::PowerModel(const Netlist& netlist, const liberty::Library& lib, cons
   for (const auto& port : nl_.ports)
     for (int b = 0; b < port.width(); ++b) {
       const int n = alias_[nl_.find_net(port.bit_name(b))];
-      if (port.direction == "output") load_pf_[n] += env.output_load_pf;
+      if (port.direction == "output") {
+        load_pf_[n] += env.output_load_pf;
+        fall_pf[n] += env.output_load_pf;
+      }
       const bool ideal = std::find(env.ideal_ports.begin(), env.ideal_ports.end(), port.name) != env.ideal_ports.end();
       if (port.direction == "input" && !ideal) is_input_port[n] = 1;
     }
+
+  for (int n = 0; n < nets; ++n) load_pf_[n] = std::max(load_pf_[n], fall_pf[n]);
 
   // Slews in topological order (memoized depth-first search from each net).
   const liberty::Pin* drv_out = nullptr;

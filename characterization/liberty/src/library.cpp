@@ -216,6 +216,9 @@ Library build_library(Group root, const std::string& path) {
           pin.direction = sub.attribute_value("direction").value_or("");
           pin.function = sub.attribute_value("function").value_or("");
           if (const Attribute* a = sub.find_attribute("capacitance")) pin.capacitance = a->number(path);
+          pin.rise_capacitance = pin.fall_capacitance = pin.capacitance;
+          if (const Attribute* a = sub.find_attribute("rise_capacitance")) pin.rise_capacitance = a->number(path);
+          if (const Attribute* a = sub.find_attribute("fall_capacitance")) pin.fall_capacitance = a->number(path);
           pin.is_clock = sub.attribute_value("clock").value_or("") == "true";
           for (const Group* tg : sub.groups_of_type("timing")) {
             TimingArc arc;

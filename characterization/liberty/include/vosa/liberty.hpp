@@ -133,6 +133,7 @@ struct Pin {
   std::string direction;  // input, output, inout, internal
   std::string function;   // "" when none
   double capacitance = 0.0;
+  double rise_capacitance = 0.0, fall_capacitance = 0.0;  // = capacitance when the library gives none
   bool is_clock = false;
   std::vector<TimingArc> timing;
   std::vector<InternalPower> internal_power;
