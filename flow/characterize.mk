@@ -14,6 +14,7 @@ DTA_DELAY_MODE ?= transport
 DTA_SETUP      ?= sdf
 DTA_THREADS    ?= $(JOBS)
 DTA_PATTERNS   ?= 16
+DTA_ENERGY     ?= 0
 
 .PHONY: characterize bench-dta dta-sta-bound dta-exactness energy-check help-characterize
 
@@ -21,7 +22,7 @@ characterize: sdf
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  CORNERS="$(call spaces,$(CORNERS))" VOLTAGES="$(call commas,$(VOLTAGES))" DTA_PERIODS_NS="$(call commas,$(DTA_PERIODS_NS))" \
 	  OPERANDS="$(OPERANDS)" DTA_CYCLES=$(DTA_CYCLES) DTA_DELAY_MODE=$(DTA_DELAY_MODE) \
-	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) flow/characterize.sh
+	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) DTA_ENERGY=$(DTA_ENERGY) flow/characterize.sh
 
 # vosa dta vs Icarus on the same vectors, one core and two (docs/PERFORMANCE.md).
 BENCH_DTA_CYCLES ?= 20000
@@ -52,6 +53,7 @@ energy-check: setup
 help-characterize:
 	@echo "  make characterize  per-bit timing-error model of the PE at every corner (errmodel/errmodel.json)"
 	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
+	@echo "                     DTA_ENERGY=1: also energy per MAC from the simulated activity (points[].energy)"
 	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"
 	@echo "  make dta-sta-bound no timing error and no bit later than STA at the critical-path period (DTA_CHECK_CYCLES=1000000)"
 	@echo "  make dta-exactness both vosa dta engines capture the same value in every cycle (DTA_CHECK_CYCLES=1000000)"
