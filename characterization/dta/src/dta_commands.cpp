@@ -472,6 +472,7 @@ void add_errmodel_validate_command(CLI::App& app);  // characterization/errmodel
 void add_dta_commands(CLI::App& app) {
   add_dta_command(app);
   dta::add_energy_command(app);
+  dta::add_energy_table_command(app);
   add_trace_command(app);
   add_errmodel_merge_command(app);
   add_errmodel_csv_command(app);

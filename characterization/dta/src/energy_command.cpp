@@ -127,4 +127,59 @@ void add_energy_command(CLI::App& app) {
   });
 }
 
+namespace {
+
+nlohmann::json read_json_file(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) throw DtaError(std::string(what) + " " + path + ": cannot open file");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw DtaError(std::string(what) + " " + path + ": not valid JSON: " + e.what());
+  }
+}
+
+}  // namespace
+
+// `vosa energy-table`: power/energy.json (make power, OpenSTA default activity)
+// with every corner's energy_per_mac_pj replaced by the simulated one of the
+// error model's point at that corner; the OpenSTA figure stays beside it.
+void add_energy_table_command(CLI::App& app) {
+  struct Options {
+    std::string errmodel, energy, out;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "energy-table",
+      "Energy per MAC per corner from the simulated activity: the error model's points[].energy\n"
+      "(make characterize DTA_ENERGY=1) in the format of power/energy.json (make power), which\n"
+      "`vosa explore --energy` reads. Every corner of --energy needs a point with energy.");
+  cmd->add_option("--errmodel", opt->errmodel, "errmodel.json with points[].energy")->required();
+  cmd->add_option("--energy", opt->energy, "power/energy.json of the same PE (corners, sign-off)")->required();
+  cmd->add_option("--out", opt->out, "energy JSON to write")->required();
+  cmd->callback([opt]() {
+    const nlohmann::json model = read_json_file(opt->errmodel, "error model");
+    nlohmann::json doc = read_json_file(opt->energy, "energy");
+    if (!doc.contains("corners") || !doc["corners"].is_array())
+      throw DtaError("energy " + opt->energy + ": no 'corners'");
+    for (auto& c : doc["corners"]) {
+      const std::string name = c.value("name", "");
+      const nlohmann::json* found = nullptr;
+      for (const auto& p : model.at("points"))
+        if (p.value("corner", "") == name && p.contains("energy")) found = &p;
+      if (!found)
+        throw DtaError("error model " + opt->errmodel + ": no point with \"energy\" at corner " + name +
+                       " (make characterize DTA_ENERGY=1 with that corner)");
+      const nlohmann::json& e = (*found)["energy"];
+      c["energy_per_mac_pj_opensta_default_activity"] = c.value("energy_per_mac_pj", 0.0);
+      c["energy_per_mac_pj"] = e.at("energy_per_mac_pj");
+      c["energy"] = e;
+    }
+    doc["activity"] = "simulated (vosa dta --energy, inertial delays) on " + model.value("operand_source", "?");
+    doc["activity_source"] = "simulated";
+    doc["power_source"] = "vosa dta --energy (liberty internal power at STA slews/loads, 1/2 C V^2, leakage)";
+    pdk::write_file_atomically(opt->out, doc.dump(1) + "\n");
+  });
+}
+
 }  // namespace vosa::dta

@@ -36,5 +36,6 @@ nlohmann::json dta_energy_point(DtaEnergyOptions& opt, const Netlist& nl, const 
                                 const std::string& pdk, double voltage, const std::string& delay_source);
 
 void add_energy_command(CLI::App& app);
+void add_energy_table_command(CLI::App& app);
 
 }  // namespace vosa::dta
