@@ -38,13 +38,16 @@ explore: setup
 	  operands=trace:$$trace; patterns=4096; \
 	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
-	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns || exit 1; \
+	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns \
+	  DTA_ENERGY=1 || exit 1; \
+	$(VOSA) energy-table --errmodel $$pe_dir/errmodel/errmodel.json --energy $$pe_dir/power/energy.json \
+	  --out $$pe_dir/power/energy_simulated.json || exit 1; \
 	flow/razor_cost_has.py $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) $(EXPLORE_CFG) || \
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) RAZOR_COST_CTRL_CONFIG=$(EXPLORE_CFG) \
 	  BUILD=$(BUILD) || exit 1; \
 	echo "explore: error model and energy of the PE from $$pe_dir"; \
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$pe_dir/errmodel/errmodel.json \
-	  --energy $$pe_dir/power/energy.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  --energy $$pe_dir/power/energy_simulated.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
 	  --sta $$pe_dir/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
 	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) -o $(EXPLORE_OUT) $(EXPLORE_ARGS)
