@@ -9,7 +9,7 @@ set -euo pipefail
 OUT="$1"; PDKS="$2"; shift 2
 [ $# -gt 0 ] || { echo "arith_compare.sh: no variant configs given" >&2; exit 2; }
 mkdir -p "$OUT"
-rm -f "$OUT/failed.txt"
+rm -f "$OUT/failed.txt" "$OUT/dirs.tsv"
 trace=""
 if [ "${ARITH_ERRORS:-0}" = 1 ]; then
   # Every variant is an 8x8 array's PE: one stream (the first config's) for all.
@@ -28,11 +28,17 @@ for pdk in $PDKS; do
       # A failed variant is reported in the table, not silently dropped.
       tail -5 "$OUT/$name.$pdk.log"
       echo "arith-compare: $name on $pdk FAILED (log: $OUT/$name.$pdk.log)" | tee -a "$OUT/failed.txt" >&2; continue; }
+    # Where each run's results went (the build folders are keyed by the knobs).
+    sta_dir=$($MAKE --no-print-directory -s flow-dir CONFIG="$cfg" PDK="$pdk" BUILD="$BUILD" \
+      CORNERS="$("$VOSA" pdk get --pdk "$pdk" signoff_corner)" VOLTAGES= PERIOD_NS="${PERIOD_NS:-}")
+    voltages_var="ARITH_VOLTAGES_$pdk"
+    char_dir=$($MAKE --no-print-directory -s flow-dir CONFIG="$cfg" PDK="$pdk" BUILD="$BUILD" \
+      VOLTAGES="${!voltages_var}" PERIOD_NS="${PERIOD_NS:-}")
+    printf '%s\t%s\t%s\t%s\n' "$name" "$pdk" "$sta_dir" "$char_dir" >> "$OUT/dirs.tsv"
     if [ -n "$trace" ]; then
-      voltages_var="ARITH_VOLTAGES_$pdk"
       $MAKE --no-print-directory -s characterize CONFIG="$cfg" PDK="$pdk" BUILD="$BUILD" \
         VOLTAGES="${!voltages_var}" PERIOD_NS="${PERIOD_NS:-}" OPERANDS="trace:$trace" \
-        DTA_CYCLES="${ARITH_CYCLES:-20000}" DTA_PATTERNS=64 > "$OUT/$name.$pdk.characterize.log" 2>&1 || {
+        DTA_CYCLES="${ARITH_CYCLES:-20000}" DTA_PATTERNS=64 DTA_ENERGY=1 > "$OUT/$name.$pdk.characterize.log" 2>&1 || {
         tail -5 "$OUT/$name.$pdk.characterize.log"
         echo "arith-compare: $name on $pdk characterization FAILED (log: $OUT/$name.$pdk.characterize.log)" |
           tee -a "$OUT/failed.txt" >&2; }
@@ -85,14 +91,18 @@ def summarize_errors(path):
     out["voltage_at_p_any"] = levels
     return out
 
+dirs = {}
+for line in open(os.path.join(out, "dirs.tsv")):
+    n, k, sta_dir, char_dir = line.rstrip("\n").split("\t")
+    dirs[(n, k)] = (sta_dir, char_dir)
 rows = []
 for pdk in pdks:
     for cfg in configs:
         name = os.path.splitext(os.path.basename(cfg))[0]
         if any(" %s on %s FAILED" % (name, pdk) in f for f in failed):
             continue
-        p = os.path.join(build, name, pdk)
-        conf = json.load(open(os.path.join(build, name, "design", "manifest.json")))["config"]
+        p, char_dir = dirs[(name, pdk)]
+        conf = json.load(open(os.path.join(os.path.dirname(p), "design", "manifest.json")))["config"]
         arith = conf.get("arithmetic", {"adder": "behavioral", "multiplier": "behavioral",
                                          "psum": "carry_propagate"})
         stat = open(os.path.join(p, "synth", "stat.txt")).read()
@@ -104,7 +114,7 @@ for pdk in pdks:
         msb = len(arrivals) - 1
         mid = msb // 2
         energy = json.load(open(os.path.join(p, "power", "energy.json")))
-        errors = summarize_errors(os.path.join(p, "errmodel", "errmodel.json"))
+        errors = summarize_errors(os.path.join(char_dir, "errmodel", "errmodel.json"))
         rows.append({
             "variant": name, "pdk": pdk, "arithmetic": arith,
             "signoff_corner": timing["signoff_corner"], "delay_source": signoff["delay_source"],
@@ -117,9 +127,8 @@ for pdk in pdks:
             "msb_minus_mid_ns": arrivals[msb] - arrivals[mid],
             "energy": energy,
             "errors": errors,
+            "errmodel": os.path.join(char_dir, "errmodel", "errmodel.json"),
         })
-json.dump({"rows": rows}, open(os.path.join(out, "report.json.tmp"), "w"), indent=1)
-os.replace(os.path.join(out, "report.json.tmp"), os.path.join(out, "report.json"))
 
 def energy_at_signoff(r):
     e = r["energy"]
@@ -129,22 +138,38 @@ def energy_at_signoff(r):
                 if key in c: return c[key]
     return float("nan")
 
+def simulated_at_signoff(r):
+    # Energy per MAC from the simulated activity on the layer stream (vosa dta --energy).
+    m = r["errmodel"]
+    if not os.path.exists(m): return None
+    for q in json.load(open(m))["points"]:
+        if q.get("corner") == r["signoff_corner"] and "energy" in q: return q["energy"]
+    return None
+
 lines = ["# make arith-compare", "",
          "Per PE variant and PDK: synthesized area, the PE's critical path at the sign-off corner, "
          "the arrival (ns) of accumulator bits 0, mid and MSB at the sign-off corner and the growth "
-         "MSB - mid; energy per MAC from OpenSTA report_power with its default activity "
-         "(activity source: OpenSTA default, an overestimate; docs/flow.md).", "",
-         "| PDK | variant | adder | multiplier | psum | area um^2 | cells | critical path ns | critical bit | bit 0 | bit mid | MSB | MSB - mid ns | energy/MAC pJ (OpenSTA default activity) | delay source |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+         "MSB - mid; energy per MAC at the sign-off corner from the simulated activity on the real "
+         "layer stream (vosa dta --energy, inertial delays; activity source: simulated) and its "
+         "glitch share, and for comparison OpenSTA report_power with its default activity "
+         "(activity source: OpenSTA default; docs/dta.md \"Energy\").", "",
+         "| PDK | variant | adder | multiplier | psum | area um^2 | cells | critical path ns | critical bit | bit 0 | bit mid | MSB | MSB - mid ns | energy/MAC pJ (simulated activity) | glitch share | energy/MAC pJ (OpenSTA default activity) | delay source |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
     a = r["arrival_ns"]; msb = len(a) - 1
-    lines.append("| %s | %s | %s | %s | %s | %.0f | %d | %.3f | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %s |" % (
+    sim = simulated_at_signoff(r)
+    r["simulated_energy"] = sim
+    lines.append("| %s | %s | %s | %s | %s | %.0f | %d | %.3f | %d | %.3f | %.3f | %.3f | %.3f | %s | %s | %.2f | %s |" % (
         r["pdk"], r["variant"], r["arithmetic"]["adder"], r["arithmetic"]["multiplier"],
         r["arithmetic"]["psum"], r["area_um2"], r["cells"], r["critical_path_ns"], r["critical_bit"],
-        a[0], a[msb // 2], a[msb], r["msb_minus_mid_ns"], energy_at_signoff(r), r["delay_source"]))
+        a[0], a[msb // 2], a[msb], r["msb_minus_mid_ns"],
+        "%.2f" % sim["energy_per_mac_pj"] if sim else "-", "%.2f" % sim["glitch_share"] if sim else "-",
+        energy_at_signoff(r), r["delay_source"]))
+json.dump({"rows": rows}, open(os.path.join(out, "report.json.tmp"), "w"), indent=1)
+os.replace(os.path.join(out, "report.json.tmp"), os.path.join(out, "report.json"))
 for f in failed:
     lines.append("| %s |" % f.replace("arith-compare: ", "")
-                 + " |" * 14)
+                 + " |" * 16)
 def fmt_v(v):
     if v is None: return "-"
     if isinstance(v, str): return v

@@ -14,14 +14,15 @@ DTA_DELAY_MODE ?= transport
 DTA_SETUP      ?= sdf
 DTA_THREADS    ?= $(JOBS)
 DTA_PATTERNS   ?= 16
+DTA_ENERGY     ?= 0
 
-.PHONY: characterize bench-dta dta-sta-bound dta-exactness help-characterize
+.PHONY: characterize bench-dta dta-sta-bound dta-exactness energy-check help-characterize
 
 characterize: sdf
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  CORNERS="$(call spaces,$(CORNERS))" VOLTAGES="$(call commas,$(VOLTAGES))" DTA_PERIODS_NS="$(call commas,$(DTA_PERIODS_NS))" \
 	  OPERANDS="$(OPERANDS)" DTA_CYCLES=$(DTA_CYCLES) DTA_DELAY_MODE=$(DTA_DELAY_MODE) \
-	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) flow/characterize.sh
+	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) DTA_ENERGY=$(DTA_ENERGY) flow/characterize.sh
 
 # vosa dta vs Icarus on the same vectors, one core and two (docs/PERFORMANCE.md).
 BENCH_DTA_CYCLES ?= 20000
@@ -40,9 +41,20 @@ dta-sta-bound: setup
 dta-exactness: setup
 	flow/dta_engines_agree.sh $(VOSA) $(BUILD)/dta-exactness $(DTA_CHECK_CYCLES) "$(DTA_CHECK_CASES)" $(DTA_CHECK_OPERANDS)
 
+# Energy from the simulated activity vs OpenSTA report_power on the same
+# per-net activity, sky130hd and osu018 (docs/dta.md "Energy"; the test
+# dta.energy_vs_opensta runs the osu018 case).
+ENERGY_CHECK_CYCLES ?= 20000
+ENERGY_CHECK_CASES  ?= sky130hd:generator/examples/default.json osu018:generator/examples/default.json
+ENERGY_CHECK_TOL_PCT ?= 2
+energy-check: setup
+	flow/energy_check.sh $(VOSA) $(BUILD)/energy-check $(ENERGY_CHECK_CYCLES) $(ENERGY_CHECK_TOL_PCT) "$(ENERGY_CHECK_CASES)"
+
 help-characterize:
 	@echo "  make characterize  per-bit timing-error model of the PE at every corner (errmodel/errmodel.json)"
 	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
+	@echo "                     DTA_ENERGY=1: also energy per MAC from the simulated activity (points[].energy)"
 	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"
 	@echo "  make dta-sta-bound no timing error and no bit later than STA at the critical-path period (DTA_CHECK_CYCLES=1000000)"
 	@echo "  make dta-exactness both vosa dta engines capture the same value in every cycle (DTA_CHECK_CYCLES=1000000)"
+	@echo "  make energy-check  energy from simulated activity vs OpenSTA report_power on the same activity (sky130hd, osu018)"

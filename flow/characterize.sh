@@ -8,6 +8,8 @@
 #   DTA_PERIODS_NS   comma list (default: the flow's period, sta/period_ns.txt)
 #   OPERANDS         uniform:SEED | layer:SEED | trace:FILE
 #   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS DTA_PATTERNS (default 16)
+#   DTA_ENERGY=1     also the energy per cycle from the simulated activity, with
+#                    each corner's own liberty (points[].energy, docs/dta.md)
 # A corner is re-simulated only when its inputs or the options change.
 set -euo pipefail
 P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
@@ -24,7 +26,7 @@ signoff=$("$VOSA" pdk get --pdk "$PDK" signoff_corner)
 lib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$signoff" --cache-dir "$BUILD/pdk")
 netlist="$P/synth/pe_netlist.v"
 patterns=${DTA_PATTERNS:-16}
-options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns"
+options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns energy=${DTA_ENERGY:-0}"
 
 # A corner's result is current when it is newer than its SDF and the netlist
 # and was made with these options (the stamp is written only on success).
@@ -50,10 +52,14 @@ for corner in $corners; do
   fi
   rm -f "$stamp"
   log "$corner: $DTA_CYCLES cycles at T=$periods ns ($OPERANDS, $DTA_DELAY_MODE) -> $part"
+  energy=()
+  if [ "${DTA_ENERGY:-0}" = 1 ]; then
+    energy=(--energy --power-liberty "$("$VOSA" pdk liberty --pdk "$PDK" --corner "$corner" --netlist "$netlist" --cache-dir "$BUILD/pdk")")
+  fi
   dta=("$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json"
     --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$OPERANDS"
     --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP"
-    --threads "$DTA_THREADS" --patterns "$patterns" --out "$part")
+    --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" --out "$part")
   printf '%s\t%s && echo %q > %q\n' "$OUT/corners/$corner.log" "$(printf '%q ' "${dta[@]}")" "$options" "$stamp" >> "$tasks"
 done
 flow_dir=$(dirname "$0")

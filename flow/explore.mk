@@ -60,14 +60,16 @@ explore: setup
 	    VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) || exit 1; \
 	fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
-	  $$char_knobs BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns || exit 1; \
+	  $$char_knobs BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns DTA_ENERGY=1 || exit 1; \
+	$(VOSA) energy-table --errmodel $$char_dir/errmodel/errmodel.json --energy $$char_dir/power/energy.json \
+	  --out $$char_dir/power/energy_simulated.json || exit 1; \
 	flow/razor_cost_has.py $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) $(EXPLORE_CFG) || \
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) RAZOR_COST_CTRL_CONFIG=$(EXPLORE_CFG) \
 	  BUILD=$(BUILD) || exit 1; \
 	echo "explore: error model and energy of the PE from $$char_dir$(if $(OPERATING_CORNER), (operating corner $(OPERATING_CORNER)); DVFS point from $$pe_dir)"; \
 	$(if $(filter slurm,$(LAUNCHER)),flow/explore_slurm.sh $(EXPLORE_WORKERS) $(EXPLORE_WORKER_THREADS) $(EXPLORE_OUT).slurm.log) \
 	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$char_dir/errmodel/errmodel.json \
-	  --energy $$char_dir/power/energy.json $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  --energy $$char_dir/power/energy_simulated.json $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
 	  --sta $$pe_dir/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
 	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -o $(EXPLORE_OUT) $(EXPLORE_PARALLEL) $(EXPLORE_ARGS)

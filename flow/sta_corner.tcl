@@ -156,6 +156,25 @@ proc vosa_sta_corner {} {
     }
     close $f
     file rename -force $::env(VOSA_POWER_OUT).tmp $::env(VOSA_POWER_OUT)
+    if {[info exists ::env(VOSA_ACTIVITY_OUT)]} {
+      # The activity OpenSTA propagated, per net (driver pin), for
+      # `vosa energy` (flow/energy_check.sh): transitions per second, duty.
+      set f [open $::env(VOSA_ACTIVITY_OUT).tmp w]
+      puts $f "# net transitions_per_second duty (OpenSTA [sta::version] propagated activity)"
+      foreach port [all_inputs] {
+        lassign [get_property $port activity] act duty
+        puts $f "[get_full_name $port] $act $duty"
+      }
+      foreach pin [get_pins */*] {
+        if {[get_property $pin direction] ne "output"} { continue }
+        set net [get_nets -quiet -of_objects $pin]
+        if {$net eq ""} { continue }
+        lassign [get_property $pin activity] act duty
+        puts $f "[get_full_name $net] $act $duty"
+      }
+      close $f
+      file rename -force $::env(VOSA_ACTIVITY_OUT).tmp $::env(VOSA_ACTIVITY_OUT)
+    }
     report_power
   }
 }

@@ -131,6 +131,38 @@ TEST(Liberty, ReadsOsu018) {
   EXPECT_TRUE(has_setup);
 }
 
+// Power data for the energy from the simulated activity (activity_energy.hpp).
+TEST(Liberty, ReadsOsu018PowerData) {
+  const Library lib = load_library(vosa::test::osu018_liberty());
+  EXPECT_DOUBLE_EQ(lib.capacitance_unit_pf, 1.0);
+  EXPECT_DOUBLE_EQ(lib.leakage_unit_w, 1e-9);
+  EXPECT_DOUBLE_EQ(lib.energy_unit_pj(), 1.0);
+  const Cell& ff = lib.cell("DFFPOSX1");
+  ASSERT_TRUE(ff.cell_leakage_power.has_value());
+  EXPECT_DOUBLE_EQ(*ff.cell_leakage_power, 0.160725);
+  const Pin* clk = ff.find_pin("CLK");
+  ASSERT_EQ(clk->internal_power.size(), 1u);
+  EXPECT_EQ(clk->internal_power[0].related_pin, "");
+  ASSERT_TRUE(clk->internal_power[0].rise_power.has_value());
+  // passive_energy_template_6x1: index_1 0.06 .. 1.8 ns, rise 0.006865 .. 0.183321 pJ
+  EXPECT_NEAR(clk->internal_power[0].rise_power->lookup_slew_load(0.06, 0.0), 0.006865, 1e-9);
+  EXPECT_NEAR(clk->internal_power[0].fall_power->lookup_slew_load(1.8, 0.0), 0.338194, 1e-9);
+  EXPECT_DOUBLE_EQ(clk->rise_capacitance, 0.0279235);
+  EXPECT_DOUBLE_EQ(clk->fall_capacitance, 0.0274634);
+  // Output tables are indexed (load, slew) in osu018: lookup by meaning.
+  const Pin* q = ff.find_pin("Q");
+  ASSERT_EQ(q->internal_power.size(), 1u);
+  const Table& t = *q->internal_power[0].rise_power;
+  EXPECT_EQ(t.variable_1, "total_output_net_capacitance");
+  EXPECT_DOUBLE_EQ(t.lookup_slew_load(t.index_2[0], t.index_1[0]), t.values[0][0]);
+  EXPECT_DOUBLE_EQ(t.lookup_slew_load(t.index_2[1], t.index_1[0]), t.values[0][1]);
+  // DFFSR Q's S-related group has one `power` table for both edges.
+  bool one = false;
+  for (const auto& ip : lib.cell("DFFSR").find_pin("Q")->internal_power)
+    if (ip.related_pin == "S") one = ip.one_table && ip.rise_power && ip.fall_power;
+  EXPECT_TRUE(one);
+}
+
 TEST(Liberty, ReadsGzippedSky130) {
   const std::string path =
       vosa::test::data_file("pdks/sky130_fd_sc_hd/sky130_fd_sc_hd__ss_n40C_1v28.lib.gz");

@@ -1,5 +1,7 @@
 #include "vosa/dta_commands.hpp"
 
+#include "energy_command.hpp"
+
 #include "vosa/error_model.hpp"
 #include "vosa/hash.hpp"
 #include "vosa/number_list.hpp"
@@ -215,7 +217,8 @@ void add_dta_command(CLI::App& app) {
                   "also write every cycle with a timing error as CSV: period_ns,cycle,settled,captured\n"
                   "(cycle = trace record; register contents as unsigned acc_bits-wide integers)");
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
-  cmd->callback([opt, voltage_opt, source_opt]() {
+  auto energy = dta::add_dta_energy_options(cmd);
+  cmd->callback([opt, voltage_opt, source_opt, energy]() {
     // A PDK corner names its voltage and where its delays come from.
     bool outside_ladder = false;
     if (!opt->corner.empty() && opt->pdk != "unknown") {
@@ -281,6 +284,7 @@ void add_dta_command(CLI::App& app) {
       ro.sim.setup_mode = dta::parse_setup_mode(opt->setup_mode);
       ro.is_signed = is_signed;
       ro.record_error_cycles = !opt->error_log.empty();
+      ro.count_activity = energy->enabled;
       std::vector<std::array<std::int64_t, 3>> inputs;
       std::vector<std::uint64_t> captured;
       if (!opt->icarus_kit.empty()) {
@@ -302,6 +306,11 @@ void add_dta_command(CLI::App& app) {
       for (const auto& e : s.error_cycles)
         error_log << period << "," << e.cycle << "," << e.settled << "," << e.captured << "\n";
       if (outside_ladder) points.back()["outside_ladder"] = true;  // extrapolated voltage model
+      if (energy->enabled)
+        points.back()["energy"] = dta::dta_energy_point(
+            *energy, nl, opt->liberty, s, ro,
+            [&](const dta::RunOptions& r) { return dta::run_pe_trace_parallel(circuit, binding, trace, r, threads); },
+            opt->pdk, opt->voltage, opt->delay_source);
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
       if (opt->quiet) continue;
@@ -462,6 +471,8 @@ void add_errmodel_validate_command(CLI::App& app);  // characterization/errmodel
 
 void add_dta_commands(CLI::App& app) {
   add_dta_command(app);
+  dta::add_energy_command(app);
+  dta::add_energy_table_command(app);
   add_trace_command(app);
   add_errmodel_merge_command(app);
   add_errmodel_csv_command(app);

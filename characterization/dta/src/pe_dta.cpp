@@ -102,6 +102,17 @@ void PointStats::merge(const PointStats& o) {
     for (const auto& [m, n] : o.classes[k].patterns) classes[k].patterns[m] += n;
   }
   error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
+  if (net_toggles.size() < o.net_toggles.size()) {
+    net_toggles.resize(o.net_toggles.size(), 0);
+    net_high.resize(o.net_high.size(), 0);
+    net_functional.resize(o.net_functional.size(), 0);
+  }
+  for (std::size_t n = 0; n < o.net_toggles.size(); ++n) {
+    net_toggles[n] += o.net_toggles[n];
+    net_high[n] += o.net_high[n];
+    net_functional[n] += o.net_functional[n];
+  }
+  activity_cycles += o.activity_cycles;
 }
 
 void check_trace_shape(const PeBinding& b, const OperandTrace& trace) {
@@ -203,9 +214,18 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   if (opt.captured_log) opt.captured_log->push_back(acc_state);
 
   std::vector<std::int32_t> settle(b.acc_bits);
+  if (opt.count_activity) {
+    s.net_toggles.assign(c.net_names.size(), 0);
+    s.net_high.assign(c.net_names.size(), 0);
+    s.net_functional.assign(c.net_names.size(), 0);
+  }
   for (std::size_t n = begin; n < end; ++n) {
     apply(record_operands(b, trace, n));
     sim.step();
+    if (opt.count_activity) {
+      sim.add_activity(s.net_toggles.data(), s.net_high.data(), s.net_functional.data());
+      ++s.activity_cycles;
+    }
     std::uint64_t captured = 0, settled = 0;
     for (int j = 0; j < b.acc_bits; ++j) {
       const int f = b.output_flops[j];

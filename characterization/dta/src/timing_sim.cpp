@@ -212,6 +212,15 @@ void TimingSimulator::process_gate(int gi) {
   if (!pend.empty()) carry_.push_back(gi);
 }
 
+void TimingSimulator::add_activity(std::uint64_t* toggles, std::uint64_t* high, std::uint64_t* functional) const {
+  for (int n : touched_) {
+    toggles[n] += wave_count_[n];
+    functional[n] += arena_[wave_begin_[n] + wave_count_[n] - 1].value != value_[n];
+  }
+  for (std::size_t n = 0; n < value_.size(); ++n)
+    high[n] += wave_count_[n] ? arena_[wave_begin_[n] + wave_count_[n] - 1].value : value_[n];
+}
+
 void TimingSimulator::step() {
   for (int n : touched_) {
     value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;

@@ -2,6 +2,8 @@
 #include "vosa/liberty.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <cstdlib>
 #include <sstream>
 
@@ -57,6 +59,10 @@ Table build_table(const Group& g, const Group& library, const std::string& path)
   };
   t.index_1 = index("index_1");
   t.index_2 = index("index_2");
+  if (tmpl) {
+    t.variable_1 = tmpl->attribute_value("variable_1").value_or("");
+    t.variable_2 = tmpl->attribute_value("variable_2").value_or("");
+  }
   const Attribute* values = g.find_attribute("values");
   if (!values) fail_at(path, g.line, "table '" + g.type + "' has no values");
   for (const auto& row : values->values) t.values.push_back(parse_number_list(row, path, values->line));
@@ -91,7 +97,29 @@ double parse_time_unit_ns(const std::string& unit, const std::string& path, int 
   fail_at(path, line, "bad time_unit '" + unit + "' (expected ns, ps or us)");
 }
 
+// "1nW", "1V", (1, pf): a number and a unit from `units` (lower case) -> scale.
+double parse_unit(const Attribute& a, const std::map<std::string, double>& units, const std::string& path) {
+  std::string text;
+  for (const auto& v : a.values) text += v;
+  char* end = nullptr;
+  const double scale = std::strtod(text.c_str(), &end);
+  std::string suffix(end);
+  suffix.erase(std::remove_if(suffix.begin(), suffix.end(), [](char c) { return c == ' ' || c == ',' || c == '"'; }),
+               suffix.end());
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
+  const auto it = units.find(suffix);
+  if (end == text.c_str() || it == units.end()) fail_at(path, a.line, "bad " + a.name + " '" + text + "'");
+  return scale * it->second;
+}
+
 }  // namespace
+
+double Table::lookup_slew_load(double slew, double load) const {
+  auto is_load = [](const std::string& v) { return v.find("capacitance") != std::string::npos; };
+  if (is_load(variable_1)) return lookup(load, slew);
+  if (variable_1.empty() && variable_2.empty() && index_2.empty()) return lookup(slew);
+  return lookup(slew, load);
+}
 
 double Table::lookup(double x1, double x2) const {
   auto locate = [](const std::vector<double>& axis, double x, size_t& lo, double& frac) {
@@ -147,6 +175,16 @@ Library build_library(Group root, const std::string& path) {
   if (const Attribute* a = root.find_attribute("nom_temperature"))
     lib.nom_temperature = a->number(path);
   if (const Attribute* a = root.find_attribute("nom_process")) lib.nom_process = a->number(path);
+  if (const Attribute* a = root.find_attribute("capacitive_load_unit"))
+    lib.capacitance_unit_pf = parse_unit(*a, {{"ff", 1e-3}, {"pf", 1.0}}, path);
+  if (const Attribute* a = root.find_attribute("leakage_power_unit"))
+    lib.leakage_unit_w = parse_unit(*a, {{"pw", 1e-12}, {"nw", 1e-9}, {"uw", 1e-6}, {"mw", 1e-3}, {"w", 1.0}}, path);
+  if (const Attribute* a = root.find_attribute("voltage_unit"))
+    lib.voltage_unit_v = parse_unit(*a, {{"mv", 1e-3}, {"v", 1.0}}, path);
+  lib.operating_voltage = lib.nom_voltage;
+  if (auto name = root.attribute_value("default_operating_conditions"))
+    if (const Group* oc = root.find_group("operating_conditions", *name))
+      if (const Attribute* a = oc->find_attribute("voltage")) lib.operating_voltage = a->number(path);
 
   for (const Group* cg : root.groups_of_type("cell")) {
     Cell cell;
@@ -155,6 +193,10 @@ Library build_library(Group root, const std::string& path) {
     if (cell.name.empty()) fail_at(path, cg->line, "cell group without a name");
     if (const Attribute* a = cg->find_attribute("area")) cell.area = a->number(path);
     if (auto v = cg->attribute_value("dont_use")) cell.dont_use = *v == "true";
+    if (const Attribute* a = cg->find_attribute("cell_leakage_power")) cell.cell_leakage_power = a->number(path);
+    for (const Group* lg : cg->groups_of_type("leakage_power"))
+      if (const Attribute* a = lg->find_attribute("value"))
+        cell.leakage_power.emplace_back(lg->attribute_value("when").value_or(""), a->number(path));
     for (const Group& sub : cg->groups) {
       if (sub.type == "ff" || sub.type == "latch") {
         StateElement st;
@@ -174,6 +216,9 @@ Library build_library(Group root, const std::string& path) {
           pin.direction = sub.attribute_value("direction").value_or("");
           pin.function = sub.attribute_value("function").value_or("");
           if (const Attribute* a = sub.find_attribute("capacitance")) pin.capacitance = a->number(path);
+          pin.rise_capacitance = pin.fall_capacitance = pin.capacitance;
+          if (const Attribute* a = sub.find_attribute("rise_capacitance")) pin.rise_capacitance = a->number(path);
+          if (const Attribute* a = sub.find_attribute("fall_capacitance")) pin.fall_capacitance = a->number(path);
           pin.is_clock = sub.attribute_value("clock").value_or("") == "true";
           for (const Group* tg : sub.groups_of_type("timing")) {
             TimingArc arc;
@@ -185,6 +230,19 @@ Library build_library(Group root, const std::string& path) {
             for (const Group& table : tg->groups)  // skip non-table groups (e.g. CCS receivers)
               if (table.find_attribute("values")) arc.tables[table.type] = build_table(table, root, path);
             pin.timing.push_back(std::move(arc));
+          }
+          for (const Group* pg : sub.groups_of_type("internal_power")) {
+            InternalPower ip;
+            ip.line = pg->line;
+            ip.related_pin = pg->attribute_value("related_pin").value_or("");
+            ip.when = pg->attribute_value("when").value_or("");
+            for (const Group& table : pg->groups) {
+              if (!table.find_attribute("values")) continue;
+              if (table.type == "rise_power" || table.type == "power") ip.rise_power = build_table(table, root, path);
+              if (table.type == "fall_power" || table.type == "power") ip.fall_power = build_table(table, root, path);
+              if (table.type == "power") ip.one_table = true;
+            }
+            pin.internal_power.push_back(std::move(ip));
           }
           cell.pins.push_back(std::move(pin));
         }

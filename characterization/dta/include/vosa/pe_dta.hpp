@@ -59,6 +59,11 @@ struct PointStats {
   std::uint64_t event_times = 0;  // parallel engine: distinct (gate, time) ops over all lanes
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
+  // Only with RunOptions::count_activity: per net, transitions (glitches
+  // included), cycles ending at 1 and cycles ending at another value than
+  // they began with, over activity_cycles cycles.
+  std::vector<std::uint64_t> net_toggles, net_high, net_functional;
+  std::uint64_t activity_cycles = 0;
   static constexpr int kSettleBins = 20;
 
   void init(int bits, std::int32_t period);
@@ -72,6 +77,7 @@ struct RunOptions {
   // Per simulated cycle (priming cycles included): a_i, w_i, psum_i as applied.
   std::vector<std::array<std::int64_t, 3>>* input_log = nullptr;
   bool record_error_cycles = false;  // fill PointStats::error_cycles
+  bool count_activity = false;       // fill PointStats::net_toggles (event engine)
 };
 
 // Operands on a_i, w_i, psum_i in one simulated cycle.

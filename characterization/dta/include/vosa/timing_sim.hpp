@@ -125,6 +125,11 @@ class TimingSimulator {
   // Net value at the end of the last window (committed transitions).
   bool net_value(int net) const { return value_[net]; }
   std::uint64_t events_processed() const { return events_; }
+  // After step(): adds every net's committed transitions of this cycle to
+  // toggles[net], its value at the end of the cycle to high[net], and 1 to
+  // functional[net] when that value differs from the one it started with
+  // (activity for the energy, activity_energy.hpp).
+  void add_activity(std::uint64_t* toggles, std::uint64_t* high, std::uint64_t* functional) const;
   // Force all flip-flops to a state and settle every net with zero delay (reset).
   void reset(bool flop_value = false);
 

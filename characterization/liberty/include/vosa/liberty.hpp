@@ -79,6 +79,10 @@ class BoolExpr {
   // variable i has value (k >> i) & 1.
   std::uint64_t truth_table(const std::vector<std::string>& order) const;
   std::string to_string() const;
+  // The tree, for analyses that need its shape (kVar: name(); kConst: constant()).
+  const std::string& name() const { return name_; }
+  bool constant() const { return constant_; }
+  const std::vector<BoolExpr>& operands() const { return operands_; }
 
  private:
   Op op_ = Op::kConst;
@@ -94,11 +98,15 @@ class BoolExpr {
 // (index_2 empty for 1-D tables; both empty for a scalar).
 struct Table {
   std::string template_name;
+  std::string variable_1, variable_2;  // from the template: input_net_transition, total_output_net_capacitance, ...
   std::vector<double> index_1, index_2;
   std::vector<std::vector<double>> values;
   int line = 0;
   // Bilinear inter/extrapolation, as STA tools do; x1 for index_1, x2 for index_2.
   double lookup(double x1, double x2 = 0.0) const;
+  // Lookup by meaning: the template's variables say which index is the input
+  // transition and which the output load (power and delay tables differ by library).
+  double lookup_slew_load(double slew, double load) const;
 };
 
 struct TimingArc {
@@ -110,13 +118,25 @@ struct TimingArc {
   int line = 0;
 };
 
+// internal_power of a pin: energy per transition of this pin (rise_power when
+// it rises, fall_power when it falls), caused by related_pin (empty: the pin's
+// own input transitions), counted when `when` holds (empty: always).
+struct InternalPower {
+  std::string related_pin, when;
+  std::optional<Table> rise_power, fall_power;
+  bool one_table = false;  // a single `power` table for both edges
+  int line = 0;
+};
+
 struct Pin {
   std::string name;
   std::string direction;  // input, output, inout, internal
   std::string function;   // "" when none
   double capacitance = 0.0;
+  double rise_capacitance = 0.0, fall_capacitance = 0.0;  // = capacitance when the library gives none
   bool is_clock = false;
   std::vector<TimingArc> timing;
+  std::vector<InternalPower> internal_power;
   int line = 0;
 };
 
@@ -135,6 +155,8 @@ struct Cell {
   std::vector<Pin> pins;
   std::optional<StateElement> state;  // set for flip-flops and latches
   bool dont_use = false;
+  std::optional<double> cell_leakage_power;                  // library leakage units
+  std::vector<std::pair<std::string, double>> leakage_power;  // state-dependent: (when, value)
   int line = 0;
 
   const Pin* find_pin(const std::string& pin_name) const;
@@ -148,6 +170,12 @@ struct Library {
   double nom_voltage = 0.0;
   double nom_temperature = 0.0;
   double nom_process = 0.0;
+  double capacitance_unit_pf = 1.0;  // capacitive_load_unit in pF
+  double leakage_unit_w = 1e-9;      // leakage_power_unit in W
+  double voltage_unit_v = 1.0;       // voltage_unit in V
+  // Internal power table unit (voltage_unit^2 x capacitive_load_unit), in pJ.
+  double energy_unit_pj() const { return voltage_unit_v * voltage_unit_v * capacitance_unit_pf; }
+  double operating_voltage = 0.0;    // default_operating_conditions' voltage (else nom_voltage)
   std::map<std::string, Cell> cells;
   Group root;  // the full tree, for attributes the typed view leaves out
 
