@@ -1,0 +1,139 @@
+// Injection at scale (docs/inject.md, "Speed"): the clean checkpoints, the
+// jumps over layers while the state is still the clean one and the early
+// stop give exactly the results of a run through every operator; subsets of
+// the inputs give the same per-input results as the whole set.
+#include "../dnn/data_dir.hpp"
+#include "vosa/inject.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace vosa;
+using namespace vosa::inject;
+
+namespace {
+
+// Two points: 1.0 V errs at p_any (bits near the MSB), 2.0 V never errs.
+ErrorModel two_point_model(int acc_bits, double p_any) {
+  nlohmann::json j;
+  j["schema_version"] = 1;
+  j["pdk"] = "synthetic";
+  j["design"] = {{"acc_bits", acc_bits}, {"signed", true}};
+  j["netlist_hash"] = "0";
+  j["operand_source"] = "test";
+  const std::uint64_t samples = 10000000, errors = static_cast<std::uint64_t>(p_any * samples);
+  nlohmann::json bits = nlohmann::json::array(), clean_bits = nlohmann::json::array();
+  for (int b = 0; b < acc_bits; ++b) {
+    const double p = b >= acc_bits - 6 ? p_any / 3 : 0.0;
+    bits.push_back({{"bit", b}, {"p_error", p}, {"errors", static_cast<std::uint64_t>(p * samples)}, {"ci95", {p, p}}});
+    clean_bits.push_back({{"bit", b}, {"p_error", 0.0}, {"ci95", {0.0, 0.0}}});
+  }
+  const auto point = [&](double v, std::uint64_t err, const nlohmann::json& b) {
+    return nlohmann::json{{"voltage", v}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                          {"samples", samples}, {"cycles_with_error", err}, {"bits", b},
+                          {"error_values", nlohmann::json::array()}, {"error_patterns", nlohmann::json::array()}};
+  };
+  j["points"] = {point(1.0, errors, bits), point(2.0, 0, clean_bits)};
+  return ErrorModel::from_json(j, "synthetic");
+}
+
+struct Resnet {
+  std::shared_ptr<tflite::Model> model;
+  std::unique_ptr<engine::Engine> engine;
+  engine::Dataset data;
+  ArrayShape shape;
+  Resnet() {
+    model = std::make_shared<tflite::Model>(tflite::load_tflite(test::data_path(test::kResnet8Model)));
+    engine = std::make_unique<engine::Engine>(model);
+    data = engine::load_dataset(test::data_path(test::kResnet8Data));
+    const std::string config = std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json";
+    shape = ArrayShape::from_config(load_config(config), config);
+  }
+  engine::InferOptions options(size_t limit) const {
+    engine::InferOptions o;
+    o.limit = limit;
+    o.jobs = 2;
+    o.encoding = engine::InputEncoding::kPixels;
+    return o;
+  }
+};
+
+void expect_same(const FaultyEvalResult& a, const FaultyEvalResult& b, const std::string& what) {
+  EXPECT_EQ(a.faulty_correct, b.faulty_correct) << what;
+  ASSERT_EQ(a.layers.size(), b.layers.size()) << what;
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    EXPECT_EQ(a.layers[l].captures, b.layers[l].captures) << what << " layer " << l;
+    EXPECT_EQ(a.layers[l].hits, b.layers[l].hits) << what << " layer " << l;
+    EXPECT_EQ(a.layers[l].corrupted_outputs, b.layers[l].corrupted_outputs) << what << " layer " << l;
+    EXPECT_EQ(a.layers[l].razor_error_cycles, b.layers[l].razor_error_cycles) << what << " layer " << l;
+    EXPECT_EQ(a.layers[l].cycles, b.layers[l].cycles) << what << " layer " << l;
+  }
+}
+
+}  // namespace
+
+TEST(InjectScale, CheckpointsJumpsAndEarlyStopAreExact) {
+  const Resnet r;
+  const FaultEvaluator plain(*r.engine, r.data, r.options(24), 0);
+  const FaultEvaluator cached(*r.engine, r.data, r.options(24));
+  EXPECT_TRUE(plain.checkpoints().empty());
+  ASSERT_FALSE(cached.checkpoints().empty());
+  EXPECT_EQ(plain.clean_correct(), cached.clean_correct());
+  std::vector<size_t> array_ops;
+  for (const auto& p : r.engine->ops())
+    if (lowering::is_array_layer(p.op->type)) array_ops.push_back(p.index);
+  ASSERT_EQ(array_ops.size(), 10u);
+
+  const auto settings = [](double v) {
+    Settings s;
+    s.errmodel = "synthetic";
+    s.voltages = {v};
+    return s;
+  };
+  // (1) Only a late layer errs: starts from a checkpoint, every input changes.
+  Settings late = settings(2.0);
+  late.layers.push_back({array_ops[7], {1.0}, std::nullopt});
+  // (2) Every layer errs rarely: most runs stay clean through some layers
+  //     (jumps) and some never leave the clean state (early stop).
+  // (3) Every layer errs often, Razor corrects every bit: the clean state all
+  //     along, with hits and stalls counted in every layer.
+  RazorSpec all;
+  all.top_k = r.shape.acc_bits;
+  Settings full = settings(1.0);
+  full.razor = all;
+  const struct {
+    std::string name;
+    double p;
+    Settings s;
+  } cases[] = {{"late layer", 2e-3, late}, {"rare everywhere", 3e-7, settings(1.0)}, {"corrected", 1e-3, full}};
+  for (const auto& c : cases) {
+    const Injector inj(two_point_model(r.shape.acc_bits, c.p), r.shape, c.s);
+    const FaultyEvalResult a = plain.evaluate(inj, 2, 11), b = cached.evaluate(inj, 2, 11);
+    expect_same(a, b, c.name);
+    EXPECT_GT(a.hits(), 0u) << c.name;
+  }
+  // The rare case really did leave some inputs clean and change others.
+  const Injector rare(two_point_model(r.shape.acc_bits, 3e-7), r.shape, settings(1.0));
+  const FaultyEvalResult x = cached.evaluate(rare, 1, 11);
+  std::uint64_t corrupted = 0;
+  for (const auto& l : x.layers) corrupted += l.corrupted_outputs;
+  EXPECT_GT(corrupted, 0u);
+  EXPECT_LT(x.hits(), 24u * 10u);
+}
+
+TEST(InjectScale, SubsetGivesTheSameResultsPerInput) {
+  const Resnet r;
+  const FaultEvaluator ev(*r.engine, r.data, r.options(12));
+  Settings s;
+  s.errmodel = "synthetic";
+  s.voltages = {1.0};
+  const Injector inj(two_point_model(r.shape.acc_bits, 1e-4), r.shape, s);
+  const FaultyEvalResult all = ev.evaluate(inj, 1, 5);
+  const std::vector<size_t> subset = {9, 2, 7};
+  const FaultyEvalResult part = ev.evaluate(inj, 1, 5, subset);
+  ASSERT_EQ(part.samples, 3u);
+  for (size_t k = 0; k < subset.size(); ++k) {
+    EXPECT_EQ(part.faulty_correct[k], all.faulty_correct[subset[k]]) << k;
+    EXPECT_EQ(part.clean_correct[k], all.clean_correct[subset[k]]) << k;
+  }
+  EXPECT_THROW(ev.evaluate(inj, 1, 5, {12}), InjectError);
+}
