@@ -30,6 +30,7 @@ struct Options {
   size_t limit = 0;
   int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int tedrop_top_k = -1, max_backoff = 64;
+  size_t coarse = 100;
   std::uint64_t seed = 1;
   std::string command_line;
 };
@@ -176,14 +177,34 @@ void run(const Options& o) {
             << (o.limit ? std::min(o.limit, data.samples.size()) : data.samples.size()) << " inputs\n";
   const inject::FaultEvaluator evaluator(engine, data, io);
   const std::vector<std::uint8_t> clean(evaluator.clean_correct().begin(), evaluator.clean_correct().end());
+  const auto clean_of = [&](const std::vector<std::size_t>& inputs) {
+    std::vector<std::uint8_t> c;
+    for (std::size_t i : inputs) c.push_back(clean[i]);
+    return c;
+  };
 
   const Evaluator evaluate = [&](const Setting& s) {
     const inject::Injector injector =
         inject::make_injector(to_inject_settings(s, o.errmodel, o.period_ns, ops), config, o.config);
-    // The same seed for every setting: common random numbers make settings comparable.
-    const inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed);
+    // The same seed for every setting: common random numbers make settings
+    // comparable. Each input's draws depend only on (seed, input, repeat,
+    // layer), so the coarse inputs plus the rest give exactly the full run.
     Evaluation e;
-    e.loss = paired_loss(clean, r.faulty_correct, static_cast<std::size_t>(r.repeats));
+    const std::size_t n = evaluator.samples();
+    const std::size_t first = o.coarse > 0 && o.coarse < n ? o.coarse : n;
+    std::vector<std::size_t> head(first), tail(n - first);
+    for (std::size_t i = 0; i < n; ++i) (i < first ? head[i] : tail[i - first]) = i;
+    inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed, head);
+    e.loss = paired_loss(clean_of(head), r.faulty_correct, static_cast<std::size_t>(r.repeats));
+    if (!tail.empty() && clearly_over_budget(e.loss, o.budget)) {
+      e.coarse = true;
+    } else if (!tail.empty()) {
+      const inject::FaultyEvalResult rest = evaluator.evaluate(injector, o.repeats, o.seed, tail);
+      r.faulty_correct.insert(r.faulty_correct.end(), rest.faulty_correct.begin(), rest.faulty_correct.end());
+      for (std::size_t l = 0; l < r.layers.size(); ++l) r.layers[l] += rest.layers.at(l);
+      r.samples += rest.samples;
+      e.loss = paired_loss(clean, r.faulty_correct, static_cast<std::size_t>(r.repeats));
+    }
     const double runs = double(r.samples) * r.repeats;
     size_t l = 0;
     for (const auto& p : engine.ops()) {
@@ -278,6 +299,7 @@ void run(const Options& o) {
               {"data", o.data},
               {"samples", evaluator.samples()},
               {"repeats", o.repeats},
+              {"coarse_inputs", o.coarse},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
               {"config", o.config},
@@ -346,7 +368,13 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("-n,--limit", o->limit, "first N inputs only (0 = all)");
   cmd->add_option("--repeats", o->repeats, "fault draws per input (default 2)");
   cmd->add_option("--seed", o->seed, "seed of the fault draws (default 1)");
-  cmd->add_option("-j,--jobs", o->jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("-j,--jobs,--threads", o->jobs,
+                  "worker threads (inputs evaluated in parallel; results identical for any count)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--coarse", o->coarse,
+                  "coarse-to-fine: evaluate each setting on the first N inputs, and on the rest only unless its "
+                  "loss there is clearly over budget (lower 99.9 % bound > budget); 0 = every input always "
+                  "(default 100)");
   cmd->add_option("--input-encoding", o->encoding, "auto, raw or pixels (see vosa infer)")
       ->check(CLI::IsMember({"auto", "raw", "pixels"}))
       ->capture_default_str();

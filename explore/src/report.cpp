@@ -66,6 +66,7 @@ nlohmann::json point_json(const Point& p) {
           {"label", p.label},
           {"schedule", setting_json(p.setting)},
           {"samples", L.samples},
+          {"coarse", p.eval.coarse},
           {"repeats", L.repeats},
           {"accuracy", {{"clean_pct", L.clean_accuracy_pct}, {"faulty_pct", L.faulty_accuracy_pct}}},
           {"loss_pct", L.loss_pct},
@@ -162,6 +163,13 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
     << m.value("config", std::string("")) << "`). Clock period " << m.value("period_ns", 0.0)
     << " ns for every voltage. Inputs: " << m.value("samples", 0) << " of `" << m.value("data", std::string(""))
     << "`, " << m.value("repeats", 0) << " fault repeats per input, seed " << m.value("seed", 0) << ".\n\n";
+  int coarse_points = 0;
+  for (const auto& p : pts) coarse_points += p.eval.coarse;
+  if (m.value("coarse_inputs", 0) > 0 && m.value("coarse_inputs", 0) < m.value("samples", 0))
+    r << "Coarse-to-fine: every setting was first evaluated on the first " << m.value("coarse_inputs", 0)
+      << " inputs; " << coarse_points << " of " << pts.size()
+      << " points were clearly over budget there (loss - 3.29 standard errors > budget) and were not evaluated "
+         "on the rest (`samples` in points.json); every other point's numbers are those of all inputs.\n\n";
   r << "Accuracy loss = top-1 accuracy of the error-free run minus that of the error-injecting run on the same "
        "inputs (paired, per input averaged over the repeats), with a 95 % confidence interval (t interval over "
        "inputs). Budget: **"

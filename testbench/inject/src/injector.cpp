@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace vosa::inject {
 namespace {
@@ -96,6 +97,7 @@ PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits) : point_(
                                                  : std::nullopt);
     }
     classes_ = std::move(oc);
+    for (double pc : classes_->p_error) class_p_max_ = std::max(class_p_max_, pc);
   }
 }
 
@@ -109,20 +111,18 @@ std::uint64_t PointSampler::sample_mask(Rng& rng, int cls) const {
   return sample_mask(rng);
 }
 
-double PointSampler::p_max() const {
-  if (!classes_) return p_any_;
-  double m = 0;
-  for (double p : classes_->p_error) m = std::max(m, p);
-  return m;
-}
+double PointSampler::p_max() const { return classes_ ? class_p_max_ : p_any_; }
 
 double PointSampler::accept(const CaptureOperands& operands) const {
   if (!classes_) return 1.0;
-  const double pm = p_max();
-  const int c = classes_->class_of(operands);
+  return accept_class(classes_->class_of(operands));
+}
+
+double PointSampler::accept_class(int c) const {
+  if (!classes_) return 1.0;
   if (c < 0 || static_cast<std::size_t>(c) >= classes_->p_error.size())
     throw InjectError("operand class " + std::to_string(c) + " has no error probability");
-  return pm > 0 ? classes_->p_error[static_cast<std::size_t>(c)] / pm : 0.0;
+  return class_p_max_ > 0 ? classes_->p_error[static_cast<std::size_t>(c)] / class_p_max_ : 0.0;
 }
 
 void PointSampler::set_classes(OperandClasses classes) {
@@ -130,6 +130,8 @@ void PointSampler::set_classes(OperandClasses classes) {
     throw InjectError("operand classes need a classifier and one probability per class");
   classes_ = std::move(classes);
   class_masks_.clear();  // a caller's own classes: the whole point's masks
+  class_p_max_ = 0;
+  for (double pc : classes_->p_error) class_p_max_ = std::max(class_p_max_, pc);
 }
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const {
@@ -174,6 +176,28 @@ int LayerOperands::a(int gemm, int m, int k) const {
   const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
   if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
   return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
+}
+
+std::pair<int, int> LayerOperands::a_and_previous(int gemm, int m, int k) const {
+  const lowering::ConvGeometry& g = geometry_;
+  int ci, tap;
+  if (g.depthwise) {
+    tap = k % g.taps();
+    ci = (gemm * cols_ + k / g.taps()) / g.depth_multiplier;
+  } else {
+    tap = k / g.in_c;
+    ci = k % g.in_c;
+  }
+  const int ky = tap / g.kernel_w, kx = tap % g.kernel_w;
+  const int per_image = g.out_h * g.out_w;
+  const auto at = [&](int row) -> int {
+    const int b = row / per_image, oy = (row % per_image) / g.out_w, ox = row % g.out_w;
+    const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+    const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
+    return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
+  };
+  return {at(m), m > 0 ? at(m - 1) : 0};
 }
 
 int LayerOperands::b(int gemm, int k, int j) const {
@@ -522,6 +546,7 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
           *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
       const double p = sampler.p_max();
       if (p <= 0) continue;
+      const bool file_classes = sampler.has_file_classes();
       const double log_q = p < 1 ? std::log1p(-p) : 0;
       auto gap = [&]() -> double { return p >= 1 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q); };
       // Index ((k_tile * M) + m) * rows + row.
@@ -541,12 +566,14 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
           o.row = hit.row;
           o.col = c;
           if (kk < k) {
-            o.activation = ops.a(g, hit.m, kk);
-            o.prev_activation = hit.m > 0 ? ops.a(g, hit.m - 1, kk) : 0;
             o.weight = ops.b(g, kk, j);
+            // The file's classes of a zero weight (depthwise off-diagonal,
+            // pruned) do not depend on the activations: skip their decode.
+            if (o.weight != 0 || !file_classes) std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk);
           }
-          if (rng.uniform() >= sampler.accept(o)) continue;
-          cls = sampler.class_of(o);
+          const int c0 = sampler.class_of(o);
+          if (rng.uniform() >= sampler.accept_class(c0)) continue;
+          cls = c0;
         }
         hit.mask = sampler.sample_mask(rng, cls);
         hits.push_back(hit);

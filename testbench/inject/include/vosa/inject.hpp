@@ -148,6 +148,11 @@ class PointSampler {
   double p_max() const;
   // Probability that a candidate drawn at p_max is an error.
   double accept(const CaptureOperands& operands) const;
+  // The same for a candidate whose class is known (class_of(operands)).
+  double accept_class(int cls) const;
+  // The classes are the file's own (vosa::operand_class of the operands):
+  // a zero weight is class 0 whatever the activations.
+  bool has_file_classes() const { return classes_ && !class_masks_.empty(); }
   bool has_classes() const { return classes_.has_value(); }
   // A point whose file has operand classes (docs/errmodel.md) sets them up
   // itself: vosa::operand_class of the capture's operands, p_any_error(class).
@@ -165,6 +170,7 @@ class PointSampler {
   double p_any_ = 0;
   ErrorMaskSampler masks_;
   std::optional<OperandClasses> classes_;
+  double class_p_max_ = 0;  // largest p_error of classes_
   std::vector<std::optional<ErrorMaskSampler>> class_masks_;  // by class; empty: none recorded
 };
 
@@ -181,6 +187,8 @@ class LayerOperands {
   int n(int gemm) const;
   int out_channel(int gemm, int j) const;
   int a(int gemm, int m, int k) const;  // k < k(gemm)
+  // a(gemm, m, k) and a(gemm, m - 1, k) (0 for m = 0) with one decode.
+  std::pair<int, int> a_and_previous(int gemm, int m, int k) const;
   int b(int gemm, int k, int j) const;
   // out[r] = A[m][k0 + r] * B[k0 + r][j] for r < count (0 beyond K): one
   // column chain's products, decoded incrementally.
