@@ -30,7 +30,7 @@ struct Options {
   size_t limit = 0;
   int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int tedrop_top_k = -1, max_backoff = 64;
-  size_t coarse = 100;
+  size_t coarse = 100, screen = 0;
   std::uint64_t seed = 1;
   std::string command_line;
 };
@@ -183,27 +183,40 @@ void run(const Options& o) {
     return c;
   };
 
-  const Evaluator evaluate = [&](const Setting& s) {
+  // Evaluates a setting on the first `inputs` inputs in stages (20, --coarse,
+  // all), stopping at a stage where the loss is clearly over budget.
+  const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
     const inject::Injector injector =
         inject::make_injector(to_inject_settings(s, o.errmodel, o.period_ns, ops), config, o.config);
     // The same seed for every setting: common random numbers make settings
     // comparable. Each input's draws depend only on (seed, input, repeat,
-    // layer), so the coarse inputs plus the rest give exactly the full run.
+    // layer), so the stages together give exactly the run on all inputs.
     Evaluation e;
-    const std::size_t n = evaluator.samples();
-    const std::size_t first = o.coarse > 0 && o.coarse < n ? o.coarse : n;
-    std::vector<std::size_t> head(first), tail(n - first);
-    for (std::size_t i = 0; i < n; ++i) (i < first ? head[i] : tail[i - first]) = i;
-    inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed, head);
-    e.loss = paired_loss(clean_of(head), r.faulty_correct, static_cast<std::size_t>(r.repeats));
-    if (!tail.empty() && clearly_over_budget(e.loss, o.budget)) {
-      e.coarse = true;
-    } else if (!tail.empty()) {
-      const inject::FaultyEvalResult rest = evaluator.evaluate(injector, o.repeats, o.seed, tail);
-      r.faulty_correct.insert(r.faulty_correct.end(), rest.faulty_correct.begin(), rest.faulty_correct.end());
-      for (std::size_t l = 0; l < r.layers.size(); ++l) r.layers[l] += rest.layers.at(l);
-      r.samples += rest.samples;
-      e.loss = paired_loss(clean, r.faulty_correct, static_cast<std::size_t>(r.repeats));
+    const std::size_t n = std::min(inputs, evaluator.samples());
+    std::vector<std::size_t> stages;
+    if (o.coarse > 0)
+      for (std::size_t k : {std::min<std::size_t>(20, o.coarse), o.coarse})
+        if (k < n && (stages.empty() || k > stages.back())) stages.push_back(k);
+    stages.push_back(n);
+    inject::FaultyEvalResult r;
+    std::size_t done = 0;
+    for (std::size_t stage : stages) {
+      std::vector<std::size_t> part;
+      for (std::size_t i = done; i < stage; ++i) part.push_back(i);
+      const inject::FaultyEvalResult more = evaluator.evaluate(injector, o.repeats, o.seed, part);
+      if (done == 0) {
+        r = more;
+      } else {
+        r.faulty_correct.insert(r.faulty_correct.end(), more.faulty_correct.begin(), more.faulty_correct.end());
+        for (std::size_t l = 0; l < r.layers.size(); ++l) r.layers[l] += more.layers.at(l);
+        r.samples += more.samples;
+      }
+      done = stage;
+      std::vector<std::size_t> head(done);
+      for (std::size_t i = 0; i < done; ++i) head[i] = i;
+      e.loss = paired_loss(clean_of(head), r.faulty_correct, static_cast<std::size_t>(r.repeats));
+      e.coarse = done < n;
+      if (done < n && clearly_over_budget(e.loss, o.budget)) break;
     }
     const double runs = double(r.samples) * r.repeats;
     size_t l = 0;
@@ -217,6 +230,8 @@ void run(const Options& o) {
     }
     return e;
   };
+  const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, evaluator.samples()); };
+  const Evaluator screening = [&](const Setting& s) { return evaluate_on(s, o.screen); };
 
   // The three baselines of every saving (docs/explore.md "Baselines").
   Baseline nominal;
@@ -245,6 +260,7 @@ void run(const Options& o) {
   eo.exact_solver = o.solver == "exact";
   eo.max_backoff = o.max_backoff;
   Explorer ex(evaluate, energy, static_cast<int>(ops.size()), levels, eo);
+  if (o.screen > 0 && o.screen < evaluator.samples()) ex.set_screening(screening);
   ex.layer_cycles();
 
   // Bits that can fail at some level, and their ranking per voltage.
@@ -300,6 +316,7 @@ void run(const Options& o) {
               {"samples", evaluator.samples()},
               {"repeats", o.repeats},
               {"coarse_inputs", o.coarse},
+              {"screen_inputs", o.screen},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
               {"config", o.config},
@@ -374,7 +391,11 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--coarse", o->coarse,
                   "coarse-to-fine: evaluate each setting on the first N inputs, and on the rest only unless its "
                   "loss there is clearly over budget (lower 99.9 % bound > budget); 0 = every input always "
-                  "(default 100)");
+                  "(default 100; a first stage of 20 inputs comes before it)");
+  cmd->add_option("--screen", o->screen,
+                  "coarse-to-fine over settings: the sensitivity points of xtpu/thundervolt (each unit alone below "
+                  "sign-off, used only to predict a schedule's loss) on the first N inputs; the points a choice "
+                  "rests on (verify, back-off, sweeps, rathore) on all (default 0 = all inputs everywhere)");
   cmd->add_option("--input-encoding", o->encoding, "auto, raw or pixels (see vosa infer)")
       ->check(CLI::IsMember({"auto", "raw", "pixels"}))
       ->capture_default_str();

@@ -166,10 +166,15 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
   int coarse_points = 0;
   for (const auto& p : pts) coarse_points += p.eval.coarse;
   if (m.value("coarse_inputs", 0) > 0 && m.value("coarse_inputs", 0) < m.value("samples", 0))
-    r << "Coarse-to-fine: every setting was first evaluated on the first " << m.value("coarse_inputs", 0)
-      << " inputs; " << coarse_points << " of " << pts.size()
-      << " points were clearly over budget there (loss - 3.29 standard errors > budget) and were not evaluated "
-         "on the rest (`samples` in points.json); every other point's numbers are those of all inputs.\n\n";
+    r << "Coarse-to-fine over inputs: every setting was evaluated on the first 20, then the first "
+      << m.value("coarse_inputs", 0) << " inputs, then all; " << coarse_points << " of " << pts.size()
+      << " points were clearly over budget at a stage (loss - 3.29 standard errors > budget) and stopped there "
+         "(`samples` and `coarse` in points.json).\n\n";
+  if (m.value("screen_inputs", 0) > 0 && m.value("screen_inputs", 0) < m.value("samples", 0))
+    r << "Coarse-to-fine over settings: the sensitivity points (each unit alone below sign-off, which only "
+         "predict a schedule's loss) ran on the first "
+      << m.value("screen_inputs", 0)
+      << " inputs; every verified schedule, back-off, sweep and Rathore point on all inputs.\n\n";
   r << "Accuracy loss = top-1 accuracy of the error-free run minus that of the error-injecting run on the same "
        "inputs (paired, per input averaged over the repeats), with a 95 % confidence interval (t interval over "
        "inputs). Budget: **"

@@ -498,3 +498,29 @@ TEST(CoarseToFine, RejectsOnlyClearlyOverBudget) {
   EXPECT_TRUE(clearly_over_budget(small, 0.5, 1.0));
   EXPECT_FALSE(clearly_over_budget(paired_loss({1}, std::vector<double>{0.0}, 1), 0.5));  // one input decides nothing
 }
+
+// Coarse-to-fine over settings: sensitivity points go to the screening
+// evaluator, the verified schedule to the full one (evaluated again in full
+// even if the same setting was screened).
+TEST(CoarseToFine, SensitivityScreenedVerifyInFull) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 1.0;
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  int screened = 0;
+  const Evaluator full = syn.evaluator();
+  ex.set_screening([&](const Setting& s) {
+    ++screened;
+    Evaluation e = full(s);
+    e.loss.samples = 20;
+    return e;
+  });
+  const Selection sel = select_xtpu(ex);
+  ASSERT_TRUE(sel.fits);
+  EXPECT_GT(screened, 0);
+  for (const Point& p : ex.points())
+    EXPECT_EQ(p.eval.loss.samples, p.phase == "sensitivity" ? 20u : 100u) << p.phase << " " << p.label;
+  EXPECT_EQ(ex.points()[sel.point_id].eval.loss.samples, 100u);
+}
