@@ -31,6 +31,7 @@ struct Options {
   int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int tedrop_top_k = -1, max_backoff = 64;
   size_t coarse = 100, screen = 0;
+  std::string coarse_injection = "sampled";
   std::uint64_t seed = 1;
   std::string command_line;
 };
@@ -183,10 +184,11 @@ void run(const Options& o) {
     return c;
   };
 
-  // Evaluates a setting on the first `inputs` inputs in stages (20, --coarse,
+  // Evaluates a setting on the first `inputs` inputs in stages (10, --coarse,
   // all), stopping at a stage where the loss is clearly over budget.
+  const inject::InjectionMode coarse_mode = inject::parse_injection_mode(o.coarse_injection);
   const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
-    const inject::Injector injector =
+    inject::Injector injector =
         inject::make_injector(to_inject_settings(s, o.errmodel, o.period_ns, ops), config, o.config);
     // The same seed for every setting: common random numbers make settings
     // comparable. Each input's draws depend only on (seed, input, repeat,
@@ -195,12 +197,32 @@ void run(const Options& o) {
     const std::size_t n = std::min(inputs, evaluator.samples());
     std::vector<std::size_t> stages;
     if (o.coarse > 0)
-      for (std::size_t k : {std::min<std::size_t>(20, o.coarse), o.coarse})
+      for (std::size_t k : {std::min<std::size_t>(10, o.coarse), o.coarse})
         if (k < n && (stages.empty() || k > stages.back())) stages.push_back(k);
     stages.push_back(n);
     inject::FaultyEvalResult r;
     std::size_t done = 0;
     for (std::size_t stage : stages) {
+      // Only a stage that can reject the point without going further uses
+      // the coarse (sampled) injection; every reported full run is exact.
+      const bool last = stage == stages.back();
+      if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled) {
+        std::vector<std::size_t> part;
+        for (std::size_t i = 0; i < stage; ++i) part.push_back(i);
+        injector.set_mode(inject::InjectionMode::kSampled);
+        const inject::FaultyEvalResult screen = evaluator.evaluate(injector, o.repeats, o.seed, part);
+        injector.set_mode(inject::InjectionMode::kExact);
+        Evaluation se = e;
+        se.loss = paired_loss(clean_of(part), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
+        if (clearly_over_budget(se.loss, o.budget)) {
+          r = screen;
+          e.loss = se.loss;
+          e.coarse = true;
+          e.coarse_sampled = true;
+          done = stage;
+          break;
+        }
+      }
       std::vector<std::size_t> part;
       for (std::size_t i = done; i < stage; ++i) part.push_back(i);
       const inject::FaultyEvalResult more = evaluator.evaluate(injector, o.repeats, o.seed, part);
@@ -317,6 +339,7 @@ void run(const Options& o) {
               {"repeats", o.repeats},
               {"coarse_inputs", o.coarse},
               {"screen_inputs", o.screen},
+              {"coarse_injection", o.coarse_injection},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
               {"config", o.config},
@@ -391,7 +414,12 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--coarse", o->coarse,
                   "coarse-to-fine: evaluate each setting on the first N inputs, and on the rest only unless its "
                   "loss there is clearly over budget (lower 99.9 % bound > budget); 0 = every input always "
-                  "(default 100; a first stage of 20 inputs comes before it)");
+                  "(default 100; a first stage of 10 inputs comes before it)");
+  cmd->add_option("--coarse-injection", o->coarse_injection,
+                  "injection of the first stage when it rejects a point: sampled (rate-independent, "
+                  "docs/inject.md; a point it does not reject is measured exactly from the start) or exact")
+      ->check(CLI::IsMember({"exact", "sampled"}))
+      ->capture_default_str();
   cmd->add_option("--screen", o->screen,
                   "coarse-to-fine over settings: the sensitivity points of xtpu/thundervolt (each unit alone below "
                   "sign-off, used only to predict a schedule's loss) on the first N inputs; the points a choice "

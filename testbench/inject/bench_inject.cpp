@@ -3,17 +3,18 @@
 // in every array layer and in one late layer only (what an explore
 // sensitivity point looks like). `make bench-inject`; docs/PERFORMANCE.md.
 //
-// The error model is synthetic and built here, so the benchmark needs no flow
-// run: one point per rate with the operand-class structure of the sky130hd
-// uniform-operand model (class 0 never errs, the larger product steps more),
-// errors in the top 8 accumulator bits. Rates per PE-cycle: moderate 3e-4
+// The error model is synthetic (vosa/synthetic_errmodel.hpp), so the benchmark
+// needs no flow run: one point per rate with the operand-class structure of
+// the sky130hd uniform-operand model, errors in the top 8 accumulator bits. Rates per PE-cycle: moderate 3e-4
 // (sky130hd ss -40 C, about 1.70 V), heavy 3e-2 (about 1.60 V).
 //   vosa_bench_inject MODEL.tflite DATA_DIR CONFIG.json [N_IMAGES] [google benchmark flags]
 #include "vosa/inject.hpp"
+#include "vosa/synthetic_errmodel.hpp"
 
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <iterator>
 #include <iostream>
 #include <memory>
 
@@ -35,38 +36,8 @@ Setup* g_setup = nullptr;
 constexpr double kRates[] = {0.0, 3e-4, 3e-2};
 const char* kRateNames[] = {"none", "moderate", "heavy"};
 
-nlohmann::json point(double voltage, double p_any, int acc_bits) {
-  const std::uint64_t samples = 1000000;
-  // Relative class rates of the sky130hd uniform-operand model at 1.60 V.
-  const double class_rate[kOperandClasses] = {0.0, 0.6, 0.65, 0.95, 1.0};
-  const double class_share[kOperandClasses] = {0.01, 0.04, 0.09, 0.22, 0.64};
-  nlohmann::json bits = nlohmann::json::array(), by_class = nlohmann::json::array();
-  std::uint64_t errors = 0;
-  for (int c = 0; c < kOperandClasses; ++c) {
-    const auto n = static_cast<std::uint64_t>(class_share[c] * samples);
-    const auto e = static_cast<std::uint64_t>(p_any * class_rate[c] * static_cast<double>(n));
-    errors += e;
-    nlohmann::json cb = nlohmann::json::array();
-    for (int b = acc_bits - 8; b < acc_bits; ++b)
-      cb.push_back({{"bit", b}, {"p_error", n ? double(e) / 4 / double(n) : 0.0}, {"errors", e / 4}, {"ci95", {0, 1}}});
-    by_class.push_back({{"class", c}, {"samples", n}, {"cycles_with_error", e}, {"bits", cb},
-                        {"error_patterns", nlohmann::json::array()}});
-  }
-  for (int b = acc_bits - 8; b < acc_bits; ++b)
-    bits.push_back({{"bit", b}, {"p_error", double(errors) / 4 / samples}, {"errors", errors / 4}, {"ci95", {0, 1}}});
-  nlohmann::json p = {{"voltage", voltage}, {"period_ns", 10.0}, {"delay_source", "synthetic"},
-                      {"samples", samples}, {"cycles_with_error", errors}, {"bits", bits},
-                      {"error_values", nlohmann::json::array()}, {"error_patterns", nlohmann::json::array()}};
-  if (p_any > 0) p["classes"] = {{"scheme", kOperandClassScheme}, {"by_class", by_class}};
-  return p;
-}
-
 ErrorModel bench_model(int acc_bits) {
-  nlohmann::json j = {{"schema_version", 1}, {"pdk", "synthetic"}, {"design", {{"acc_bits", acc_bits}, {"signed", true}}},
-                      {"netlist_hash", "0"}, {"operand_source", "synthetic"}};
-  j["points"] = nlohmann::json::array();
-  for (int r = 0; r < 3; ++r) j["points"].push_back(point(1.0 + r, kRates[r], acc_bits));
-  return ErrorModel::from_json(j, "synthetic");
+  return synthetic_class_model(acc_bits, std::vector<double>(std::begin(kRates), std::end(kRates)));
 }
 
 void run(benchmark::State& state, bool one_layer) {
@@ -78,7 +49,9 @@ void run(benchmark::State& state, bool one_layer) {
   settings.voltages.assign(static_cast<std::size_t>(s.shape.islands), one_layer ? clean_v : error_v);
   if (one_layer)
     settings.layers.push_back({s.late_op, std::vector<double>(static_cast<std::size_t>(s.shape.islands), error_v), std::nullopt});
-  const Injector injector(bench_model(s.shape.acc_bits), s.shape, settings);
+  Injector injector(bench_model(s.shape.acc_bits), s.shape, settings);
+  const InjectionMode mode = state.range(1) ? InjectionMode::kSampled : InjectionMode::kExact;
+  injector.set_mode(mode);
   std::uint64_t hits = 0;
   for (auto _ : state) {
     const FaultyEvalResult r = s.evaluator->evaluate(injector, 1, 1);
@@ -87,7 +60,7 @@ void run(benchmark::State& state, bool one_layer) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.evaluator->samples()));
   state.counters["hits_per_image"] = double(hits) / double(s.evaluator->samples());
-  state.SetLabel(kRateNames[rate]);
+  state.SetLabel(std::string(kRateNames[rate]) + " " + to_string(mode));
 }
 
 void all_layers(benchmark::State& state) { run(state, false); }
@@ -97,8 +70,9 @@ void one_late_layer(benchmark::State& state) { run(state, true); }
 
 // Wall time over the threads (2 by default, VOSA_BENCH_JOBS) and the
 // process's CPU time (UseRealTime + MeasureProcessCPUTime): both are printed.
-BENCHMARK(all_layers)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
-BENCHMARK(one_late_layer)->DenseRange(1, 2)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+// Arguments: rate (0 none, 1 moderate, 2 heavy), mode (0 exact, 1 sampled).
+BENCHMARK(all_layers)->ArgsProduct({{0, 1, 2}, {0, 1}})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
+BENCHMARK(one_late_layer)->ArgsProduct({{1, 2}, {0, 1}})->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime()->UseRealTime();
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);

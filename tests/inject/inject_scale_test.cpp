@@ -4,8 +4,12 @@
 // the inputs give the same per-input results as the whole set.
 #include "../dnn/data_dir.hpp"
 #include "vosa/inject.hpp"
+#include "vosa/synthetic_errmodel.hpp"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
 
 using namespace vosa;
 using namespace vosa::inject;
@@ -136,4 +140,58 @@ TEST(InjectScale, SubsetGivesTheSameResultsPerInput) {
     EXPECT_EQ(part.clean_correct[k], all.clean_correct[subset[k]]) << k;
   }
   EXPECT_THROW(ev.evaluate(inj, 1, 5, {12}), InjectError);
+}
+
+// Sampled injection (InjectionMode::kSampled) against the exact injector on
+// the same inputs at three error rates: top-1 within the statistical
+// tolerance of two independent draws, and each layer's fraction of changed
+// accumulators within 15 % (relative, plus 4 binomial standard errors).
+namespace {
+
+void compare_modes(const std::string& model_path, const std::string& data_path, const std::string& config,
+                   const std::string& encoding, size_t inputs, const std::vector<double>& rates, int repeats) {
+  auto model = std::make_shared<tflite::Model>(tflite::load_tflite(model_path));
+  const engine::Engine engine(model);
+  const engine::Dataset data = engine::load_dataset(data_path);
+  const ArrayShape shape = ArrayShape::from_config(load_config(config), config);
+  engine::InferOptions o;
+  o.limit = inputs;
+  o.jobs = 2;
+  o.encoding = engine::resolve_input_encoding(encoding, model->input(), data);
+  const FaultEvaluator ev(engine, data, o);
+  const ErrorModel em = synthetic_class_model(shape.acc_bits, rates);
+  for (size_t r = 0; r < rates.size(); ++r) {
+    Settings s;
+    s.errmodel = "synthetic";
+    s.voltages.assign(static_cast<size_t>(shape.islands), 1.0 + static_cast<double>(r));
+    Injector exact(em, shape, s), sampled(em, shape, s);
+    sampled.set_mode(InjectionMode::kSampled);
+    const FaultyEvalResult a = ev.evaluate(exact, repeats, 3), b = ev.evaluate(sampled, repeats, 4);
+    const double n = double(a.samples) * repeats;
+    const double pa = a.faulty_top1, pb = b.faulty_top1;
+    const double se = std::sqrt(std::max(pa * (1 - pa) + pb * (1 - pb), 1.0 / n) / n);
+    std::printf("rate %g: faulty top-1 exact %.3f sampled %.3f (clean %.3f), hits %llu / %llu\n", rates[r], pa, pb,
+                a.clean_top1, static_cast<unsigned long long>(a.hits()), static_cast<unsigned long long>(b.hits()));
+    EXPECT_LE(std::abs(pa - pb), 3.5 * se + 1e-12) << "rate " << rates[r];
+    for (size_t l = 0; l < a.layers.size(); ++l) {
+      const auto& p = engine.ops()[a.layers[l].op];
+      const double outputs = double(p.geometry.rows()) * p.geometry.out_c * n;
+      const double fa = double(a.layers[l].corrupted_outputs) / outputs, fb = double(b.layers[l].corrupted_outputs) / outputs;
+      const double tol = 0.15 * std::max(fa, fb) + 4 * std::sqrt(std::max(fa, 1.0 / outputs) / outputs);
+      EXPECT_NEAR(fa, fb, tol) << "rate " << rates[r] << " op " << a.layers[l].op;
+      std::printf("  op %zu changed %.5f / %.5f\n", a.layers[l].op, fa, fb);
+    }
+  }
+}
+
+}  // namespace
+
+TEST(InjectSampled, AgreesWithExactOnResnet8) {
+  compare_modes(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json", "pixels", 200, {1e-6, 1e-5, 1e-4}, 1);
+}
+
+TEST(InjectSampled, AgreesWithExactOnMobilenetV2) {
+  compare_modes(test::data_path(test::kMobilenetModel), test::data_path(test::kMobilenetData),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/explore_16x16.json", "auto", 24, {3e-7, 3e-6, 3e-5}, 1);
 }

@@ -60,6 +60,7 @@ struct Evaluation {
   std::uint64_t error_hits = 0;  // injected PE-cycle errors over the whole run (all repeats)
   double seconds = 0;            // wall time of this evaluation
   bool coarse = false;           // measured on the coarse inputs only (clearly over budget there)
+  bool coarse_sampled = false;   // ... with the sampled injection (testbench/inject InjectionMode::kSampled)
 };
 
 using Evaluator = std::function<Evaluation(const Setting&)>;

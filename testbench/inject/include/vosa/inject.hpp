@@ -158,6 +158,9 @@ class PointSampler {
   // itself: vosa::operand_class of the capture's operands, p_any_error(class).
   void set_classes(OperandClasses classes);
   int class_of(const CaptureOperands& operands) const;
+  // A fixed sample of error masks of class cls (-1: the whole point's), drawn
+  // once: the sampled injector's variance and Razor-detection rates.
+  const std::vector<std::uint64_t>& mask_sample(int cls) const;
   // sample_mask from the class's own patterns and bit rates when the point
   // has per-class statistics for it, else sample_mask.
   std::uint64_t sample_mask(Rng& rng, int cls) const;
@@ -171,6 +174,7 @@ class PointSampler {
   ErrorMaskSampler masks_;
   std::optional<OperandClasses> classes_;
   double class_p_max_ = 0;  // largest p_error of classes_
+  std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1]
   std::vector<std::optional<ErrorMaskSampler>> class_masks_;  // by class; empty: none recorded
 };
 
@@ -190,6 +194,13 @@ class LayerOperands {
   // a(gemm, m, k) and a(gemm, m - 1, k) (0 for m = 0) with one decode.
   std::pair<int, int> a_and_previous(int gemm, int m, int k) const;
   int b(int gemm, int k, int j) const;
+  // Column j's weights that can be non-zero: count of them, stride apart,
+  // at reduction index first_k + i (conv/FC: all K; depthwise: its taps).
+  struct ColumnWeights {
+    const int8_t* data;
+    int count, stride, first_k;
+  };
+  ColumnWeights column_weights(int gemm, int j) const;
   // out[r] = A[m][k0 + r] * B[k0 + r][j] for r < count (0 beyond K): one
   // column chain's products, decoded incrementally.
   void chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const;
@@ -236,8 +247,26 @@ LayerStats apply_hits(const LayerOperands& operands, const ArrayShape& shape, co
 
 // ---------------------------------------------------------------- the injector
 
+// How a layer's errors are drawn.
+//   kExact    every erring capture (geometric gaps over the capture index,
+//             thinned by operand class), its mask from the point's sampler,
+//             applied down its column chain: cost grows with the hits.
+//   kSampled  per output: the number of erring captures drawn from
+//             Binomial(captures, p) with p the column's mean rate (operand
+//             classes: the layer's activation changes, sampled, against the
+//             column's weights), their summed effect drawn from the same
+//             masks with each flipped bit's direction (the partial sum's bit)
+//             a fair coin, and beyond 8 errors the sum of 8 scaled to the
+//             same variance. Cost grows with the outputs, not the hits. An
+//             approximation (docs/inject.md "Sampled injection": compared
+//             with kExact by tests/inject); TE-Drop layers stay exact.
+enum class InjectionMode { kExact, kSampled };
+const char* to_string(InjectionMode mode);
+InjectionMode parse_injection_mode(const std::string& name);  // exact | sampled
+
 // Error model + array + settings, resolved: for each array layer the error
-// point of each island and the Razor setting. Immutable; thread-safe.
+// point of each island and the Razor setting. Immutable once evaluation
+// starts (set_classes / set_mode before); thread-safe.
 class Injector {
  public:
   struct LayerPlan {
@@ -265,13 +294,20 @@ class Injector {
   bool error_free() const;
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
+  void set_mode(InjectionMode mode) { mode_ = mode; }
+  InjectionMode mode() const { return mode_; }
 
   // Draws the erring captures of one layer, in chain order.
   std::vector<Hit> draw_hits(const LayerOperands& operands, std::size_t op, Rng& rng) const;
   void draw_hits_into(const LayerOperands& operands, std::size_t op, Rng& rng, std::vector<Hit>& hits) const;
-  // draw_hits + apply_hits + cycles: corrupts the layer's accumulators.
+  // draw_hits + apply_hits + cycles: corrupts the layer's accumulators
+  // (kSampled: corrupt_sampled for layers without TE-Drop).
   LayerStats corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                      std::vector<int32_t>& accumulators, Rng& rng) const;
+  // InjectionMode::kSampled on one layer (razor_error_cycles counts the
+  // Razor-detected errors, as if no two shared a cycle).
+  LayerStats corrupt_sampled(const LayerOperands& operands, const engine::PreparedOp& layer,
+                             std::vector<int32_t>& accumulators, Rng& rng) const;
 
  private:
   const PointSampler& sampler_for(double voltage, const std::string& where);
@@ -283,6 +319,7 @@ class Injector {
   std::vector<std::shared_ptr<PointSampler>> samplers_;  // one per point used
   LayerPlan default_plan_;
   std::vector<std::pair<std::size_t, LayerPlan>> layer_plans_;
+  InjectionMode mode_ = InjectionMode::kExact;
 };
 
 // Builds an injector from a settings file's contents plus an array config.
