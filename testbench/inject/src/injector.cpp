@@ -719,18 +719,64 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
         pool.detected /= double(pool.values.size());
       }
     }
+  // One output's errors: their count h >= 1 and summed value, into acc.
+  struct Column {
+    std::size_t island = 0, channel = 0;
+    bool classes = false;
+    std::array<double, kOperandClasses> weight_of_class{};
+    double p = 0, p_none = 1, p_hit = 0, mean_errors = 0, mean_square = 0, detected = 0;
+  };
+  const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
+    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, rng);
+    st.hits += h;
+    std::int64_t delta = 0;
+    if (h <= 8) {
+      for (std::uint64_t e = 0; e < h; ++e) {
+        int cls = -1;  // class in proportion to its share of the column's errors
+        if (col.classes) {
+          double x = rng.uniform() * col.mean_errors;
+          for (cls = 0; cls < kOperandClasses - 1; ++cls)
+            if ((x -= col.weight_of_class[static_cast<std::size_t>(cls)]) < 0) break;
+        }
+        const auto& values = pools[col.island][static_cast<std::size_t>(cls + 1)].values;
+        const ErrorValue& v = values[static_cast<std::size_t>(rng.next() % values.size())];
+        st.razor_detected += v.detected;
+        st.razor_error_cycles += v.detected;
+        delta += v.value;
+      }
+    } else {
+      // Many errors: their sum is near normal, mean 0 (fair-coin directions),
+      // variance h times the mean square error value.
+      const auto d = static_cast<std::uint64_t>(std::llround(col.detected * static_cast<double>(h)));
+      st.razor_detected += d;
+      st.razor_error_cycles += d;
+      delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * standard_normal(rng));
+    }
+    if (!delta) return;
+    ++st.corrupted_outputs;
+    std::int32_t& a = acc[static_cast<std::size_t>(m) * out_c + col.channel];
+    a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + delta,
+                                                           std::numeric_limits<std::int32_t>::min(),
+                                                           std::numeric_limits<std::int32_t>::max()));
+  };
+  std::vector<Column> dense;
   for (int g = 0; g < ops.gemms(); ++g) {
     const int k = ops.k(g), k_tiles = ceil_div(k, rows);
     const std::uint64_t per_output = static_cast<std::uint64_t>(k_tiles) * rows;
+    dense.clear();
     for (int j = 0; j < ops.n(g); ++j) {
-      const std::size_t island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
-      const PointSampler& sampler = *plan.island[island];
+      Column col;
+      col.island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
+      col.channel = static_cast<std::size_t>(ops.out_channel(g, j));
+      const PointSampler& sampler = *plan.island[col.island];
       if (sampler.p_max() <= 0) continue;
       // The column's mean error rate per capture and its errors' class mix.
-      std::array<double, kOperandClasses> weight_of_class{};
+      const auto& pool = pools[col.island];
       double p = sampler.point().p_any_error();
-      double mean_square = pools[island][0].mean_square, detected = pools[island][0].detected;
-      if (sampler.has_classes()) {
+      col.mean_square = pool[0].mean_square;
+      col.detected = pool[0].detected;
+      col.classes = sampler.has_classes();
+      if (col.classes) {
         std::array<double, kOperandClasses> captures_in{};
         const auto cw = ops.column_weights(g, j);
         for (int i = 0; i < cw.count; ++i) {
@@ -738,67 +784,37 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
           for (int c = 0; c < kOperandClasses; ++c) captures_in[static_cast<std::size_t>(c)] += share[static_cast<std::size_t>(c)];
         }
         captures_in[0] += static_cast<double>(per_output) - cw.count;  // zero weights, rows below the end of K
-        p = mean_square = detected = 0;
+        p = col.mean_square = col.detected = 0;
         for (int c = 0; c < kOperandClasses; ++c) {
           const double w = captures_in[static_cast<std::size_t>(c)] * sampler.accept_class(c) * sampler.p_max();
-          weight_of_class[static_cast<std::size_t>(c)] = w;
+          col.weight_of_class[static_cast<std::size_t>(c)] = w;
           p += w;
-          mean_square += w * pools[island][static_cast<std::size_t>(c + 1)].mean_square;
-          detected += w * pools[island][static_cast<std::size_t>(c + 1)].detected;
+          col.mean_square += w * pool[static_cast<std::size_t>(c + 1)].mean_square;
+          col.detected += w * pool[static_cast<std::size_t>(c + 1)].detected;
         }
         if (p > 0) {
-          mean_square /= p;
-          detected /= p;
+          col.mean_square /= p;
+          col.detected /= p;
         }
         p /= static_cast<double>(per_output);
       }
       if (p <= 0) continue;
-      p = std::min(p, 1.0 - 1e-12);
-      const double mean_errors = static_cast<double>(per_output) * p;
-      const double p_none = std::exp(static_cast<double>(per_output) * std::log1p(-p));
-      const double p_hit = 1 - p_none;
-      const double log_q = p_hit < 1 ? std::log1p(-p_hit) : 0;
-      const auto gap = [&]() { return p_hit >= 1 - 1e-12 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q); };
-      const auto draw_error = [&]() -> const ErrorValue& {
-        int cls = -1;
-        if (sampler.has_classes()) {
-          double x = rng.uniform() * mean_errors;
-          for (cls = 0; cls < kOperandClasses - 1; ++cls)
-            if ((x -= weight_of_class[static_cast<std::size_t>(cls)]) < 0) break;
-        }
-        const auto& values = pools[island][static_cast<std::size_t>(cls + 1)].values;
-        return values[static_cast<std::size_t>(rng.next() % values.size())];
-      };
-      const std::size_t channel = static_cast<std::size_t>(ops.out_channel(g, j));
-      // Outputs of this column with at least one error: geometric gaps over m.
-      for (double pos = gap(); pos < m_count; pos += 1 + gap()) {
-        const int m = static_cast<int>(pos);
-        const std::uint64_t h = binomial_at_least_one(per_output, p, p_none, rng);
-        st.hits += h;
-        std::int64_t delta = 0;
-        if (h <= 8) {
-          for (std::uint64_t e = 0; e < h; ++e) {
-            const ErrorValue& v = draw_error();
-            st.razor_detected += v.detected;
-            st.razor_error_cycles += v.detected;
-            delta += v.value;
-          }
-        } else {
-          // Many errors: their sum is near normal, mean 0 (fair-coin
-          // directions), variance h times the mean square error value.
-          const auto d = static_cast<std::uint64_t>(std::llround(detected * static_cast<double>(h)));
-          st.razor_detected += d;
-          st.razor_error_cycles += d;
-          delta = std::llround(std::sqrt(static_cast<double>(h) * mean_square) * standard_normal(rng));
-        }
-        if (!delta) continue;
-        ++st.corrupted_outputs;
-        std::int32_t& a = acc[static_cast<std::size_t>(m) * out_c + channel];
-        a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + delta,
-                                                               std::numeric_limits<std::int32_t>::min(),
-                                                               std::numeric_limits<std::int32_t>::max()));
+      col.p = std::min(p, 1.0 - 1e-12);
+      col.mean_errors = static_cast<double>(per_output) * col.p;
+      col.p_none = std::exp(static_cast<double>(per_output) * std::log1p(-col.p));
+      col.p_hit = 1 - col.p_none;
+      if (col.p_hit > 0.25) {  // most outputs err: visited row by row below (contiguous accumulators)
+        dense.push_back(col);
+        continue;
       }
+      // Outputs of this column with at least one error: geometric gaps over m.
+      const double log_q = std::log1p(-col.p_hit);
+      const auto gap = [&]() { return std::floor(std::log(rng.uniform_open()) / log_q); };
+      for (double pos = gap(); pos < m_count; pos += 1 + gap()) apply_output(col, per_output, static_cast<int>(pos));
     }
+    for (int m = 0; m < m_count && !dense.empty(); ++m)
+      for (const Column& col : dense)
+        if (rng.uniform() < col.p_hit) apply_output(col, per_output, m);
   }
   if (plan.razor.policy == RazorPolicy::Correct) st.cycles += st.razor_error_cycles;
   return st;
