@@ -207,21 +207,28 @@ void run(const Options& o) {
       // the coarse (sampled) injection; every reported full run is exact.
       const bool last = stage == stages.back();
       if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled) {
-        std::vector<std::size_t> part;
-        for (std::size_t i = 0; i < stage; ++i) part.push_back(i);
-        injector.set_mode(inject::InjectionMode::kSampled);
-        const inject::FaultyEvalResult screen = evaluator.evaluate(injector, o.repeats, o.seed, part);
-        injector.set_mode(inject::InjectionMode::kExact);
-        Evaluation se = e;
-        se.loss = paired_loss(clean_of(part), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
-        if (clearly_over_budget(se.loss, o.budget)) {
-          r = screen;
-          e.loss = se.loss;
-          e.coarse = true;
-          e.coarse_sampled = true;
-          done = stage;
-          break;
+        // First stage sampled; a loss above budget that is not yet clearly
+        // over is screened again on the first --coarse inputs (at most all).
+        bool rejected = false;
+        for (std::size_t screen_n : {stage, std::min(o.coarse, n)}) {
+          std::vector<std::size_t> part;
+          for (std::size_t i = 0; i < screen_n; ++i) part.push_back(i);
+          injector.set_mode(inject::InjectionMode::kSampled);
+          const inject::FaultyEvalResult screen = evaluator.evaluate(injector, o.repeats, o.seed, part);
+          injector.set_mode(inject::InjectionMode::kExact);
+          const PairedLoss sl = paired_loss(clean_of(part), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
+          if (clearly_over_budget(sl, o.budget)) {
+            r = screen;
+            e.loss = sl;
+            e.coarse = true;
+            e.coarse_sampled = true;
+            done = screen_n;
+            rejected = true;
+            break;
+          }
+          if (sl.loss_pct <= o.budget || screen_n >= std::min(o.coarse, n)) break;
         }
+        if (rejected) break;
       }
       std::vector<std::size_t> part;
       for (std::size_t i = done; i < stage; ++i) part.push_back(i);
@@ -416,8 +423,9 @@ void add_explore_command(CLI::App& app) {
                   "loss there is clearly over budget (lower 99.9 % bound > budget); 0 = every input always "
                   "(default 100; a first stage of 10 inputs comes before it)");
   cmd->add_option("--coarse-injection", o->coarse_injection,
-                  "injection of the first stage when it rejects a point: sampled (rate-independent, "
-                  "docs/inject.md; a point it does not reject is measured exactly from the start) or exact")
+                  "injection of the screening before the exact stages: sampled (rate-independent, docs/inject.md: "
+                  "the first 10 inputs, and the first --coarse ones (at most all) when their loss is above budget "
+                  "but not yet clearly; a point it does not reject is measured exactly from the start) or exact")
       ->check(CLI::IsMember({"exact", "sampled"}))
       ->capture_default_str();
   cmd->add_option("--screen", o->screen,
