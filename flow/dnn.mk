@@ -46,7 +46,7 @@ ISLAND_VOLTAGES ?=
 LAYERS_INJECT = $(or $(SETTINGS),$(ERRMODEL))
 LAYERS_DIR     = $(CONFIG_DIR)/layers
 
-.PHONY: infer layers bench-infer bench-layers bench-dnn help-dnn tflite-golden tflite-runtime
+.PHONY: infer layers bench-infer bench-layers bench-inject bench-dnn help-dnn tflite-golden tflite-runtime
 
 infer: setup
 	$(VOSA) infer --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) \
@@ -79,7 +79,15 @@ bench-infer: setup
 bench-layers: setup
 	testbench/layers/bench_layers.sh $(VOSA) $(BUILD) $(DNN_ROOT) $(BUILD)/bench/layers.txt
 
-bench-dnn: bench-infer bench-layers
+bench-dnn: bench-infer bench-layers bench-inject
+
+# Error-injecting inference, MobileNetV2 images/s at three error rates
+# (Google Benchmark; BENCH_INJECT_N= images, default 16; 2 threads).
+BENCH_INJECT_N ?= 16
+bench-inject: setup
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/testbench/inject/vosa_bench_inject $(DNN_MODEL_mobilenetv2) $(DNN_DATA_mobilenetv2) \
+	  generator/examples/explore_16x16.json $(BENCH_INJECT_N) --benchmark_min_time=1 | tee $(BUILD)/bench/inject.txt
 
 help-dnn:
 	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
@@ -89,4 +97,5 @@ help-dnn:
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"
 	@echo "  make bench-infer / bench-layers   engine GMAC/s, Verilator MAC/s -> docs/PERFORMANCE.md (both: make bench-dnn)"
+	@echo "  make bench-inject  MobileNetV2 images/s with injected errors at none/moderate/heavy rates (BENCH_INJECT_N=)"
 	@echo "  DNN knobs: MODEL=resnet8|dscnn|mobilenetv2|file.tflite DATA= N= INPUT_ENCODING= TRACE_PE=r,c"

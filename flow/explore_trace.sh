@@ -19,6 +19,7 @@ rm -rf "$OUT" && mkdir -p "$OUT"
   --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" > "$OUT/infer.log"
 # "  trace: PATH (N records)": the first of the longest.
 traces=$(sed -n 's/^  trace: \(.*\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr)
-best=$( (grep -E '/op[0-9]+_CONV_2D_pe' <<<"$traces" || echo "$traces") | head -1 | cut -d' ' -f2-)
+# sed -n 1p, not head -1: head closing the pipe early fails the pipeline under pipefail (SIGPIPE).
+best=$( (grep -E '/op[0-9]+_CONV_2D_pe' <<<"$traces" || echo "$traces") | sed -n 1p | cut -d' ' -f2-)
 [ -n "$best" ] && [ -s "$best" ] || { echo "explore_trace: no operand trace written (see $OUT/infer.log)" >&2; exit 1; }
 echo "$best"

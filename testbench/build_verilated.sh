@@ -16,6 +16,26 @@ shift 2
 for f in "$DESIGN_DIR/rtl/vosa_top.v" "$DESIGN_DIR/include/vosa_params.h"; do
   [ -f "$f" ] || { echo "build_verilated: missing $f (run vosa generate first)" >&2; exit 1; }
 done
+# Memory estimate before hours of compiling (docs/PERFORMANCE.md, "Verilator
+# memory"): Verilator's peak RSS measured 21 / 45 / 139 MB for 8x8 / 16x16 /
+# 32x32 arrays (0.122 MB per PE above 16x16), plus about 400 MB per parallel
+# g++ job on the 20000-statement split files (32x32, -O2). A design whose
+# estimate exceeds the machine's available memory is refused, naming both;
+# VOSA_SKIP_MEM_CHECK=1 builds anyway; VOSA_MEM_AVAILABLE_MB= stands in for
+# MemAvailable (tests).
+read -r rows cols < <(sed -n 's/^constexpr int kRows = \([0-9]*\);/\1/p; s/^constexpr int kCols = \([0-9]*\);/\1/p' \
+  "$DESIGN_DIR/include/vosa_params.h" | paste -sd' ') || true
+if [ -z "${VOSA_SKIP_MEM_CHECK:-}" ] && [ -n "${rows:-}" ] && [ -n "${cols:-}" ] && [ -r /proc/meminfo ]; then
+  need_mb=$(( (rows * cols * 122 + 13700) / 1000 + ${JOBS:-$(nproc)} * 400 ))
+  avail_mb=${VOSA_MEM_AVAILABLE_MB:-$(( $(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024 ))}
+  if [ "$need_mb" -gt "$avail_mb" ]; then
+    echo "build_verilated: a ${rows}x${cols} array needs about ${need_mb} MB to Verilate and compile" \
+         "(Verilator 0.122 MB per PE + 400 MB per g++ job), the machine has ${avail_mb} MB available" \
+         "(MemAvailable); refusing before hours of compiling (fewer JOBS=, a smaller array, or" \
+         "VOSA_SKIP_MEM_CHECK=1 to try anyway)" >&2
+    exit 1
+  fi
+fi
 sources=()
 for s in "$@"; do sources+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")"); done
 mkdir -p "$OBJ_DIR"

@@ -96,7 +96,12 @@ PairedLoss paired_loss(const std::vector<std::uint8_t>& clean, const std::vector
   r.loss_pct = 100.0 * mean;
   r.ci_low_pct = 100.0 * (mean - half);
   r.ci_high_pct = 100.0 * (mean + half);
+  r.std_error_pct = 100.0 * std::sqrt(var / double(r.samples));
   return r;
+}
+
+bool clearly_over_budget(const PairedLoss& loss, double budget_pct, double z) {
+  return loss.samples > 1 && loss.loss_pct - z * loss.std_error_pct > budget_pct;
 }
 
 }  // namespace vosa::explore

@@ -35,6 +35,8 @@ struct Options {
   int tedrop_top_k = -1, max_backoff = 64;
   int workers = 0;           // 0: evaluate in this process with `jobs` threads
   std::string worker_launch;  // command prefix of each worker, e.g. "srun -n1 -N1 --exact"
+  size_t coarse = 100, screen = 0;
+  std::string coarse_injection = "sampled";
   std::uint64_t seed = 1;
   std::string command_line;
 };
@@ -224,15 +226,80 @@ void run(const Options& o) {
     evaluator.emplace(engine, data, io);
     clean.assign(evaluator->clean_correct().begin(), evaluator->clean_correct().end());
   }
+  const auto clean_of = [&](const std::vector<std::size_t>& inputs) {
+    std::vector<std::uint8_t> c;
+    for (std::size_t i : inputs) c.push_back(clean[i]);
+    return c;
+  };
+  // Inputs [begin, end) of one setting, here or in the workers.
+  const auto run_inputs = [&](const inject::Settings& settings, const inject::Injector& injector, std::size_t begin,
+                              std::size_t end) {
+    if (pool) return pool->evaluate(settings, injector.mode(), begin, end);
+    std::vector<std::size_t> part;
+    for (std::size_t i = begin; i < end; ++i) part.push_back(i);
+    return evaluator->evaluate(injector, o.repeats, o.seed, part);
+  };
 
-  const Evaluator evaluate = [&](const Setting& s) {
+  // Evaluates a setting on the first `inputs` inputs in stages (10, --coarse,
+  // all), stopping at a stage where the loss is clearly over budget.
+  const inject::InjectionMode coarse_mode = inject::parse_injection_mode(o.coarse_injection);
+  const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
     const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops);
-    const inject::Injector injector = inject::make_injector(settings, config, o.config);
-    // The same seed for every setting: common random numbers make settings comparable.
-    const inject::FaultyEvalResult r =
-        pool ? pool->evaluate(settings) : evaluator->evaluate(injector, o.repeats, o.seed);
+    inject::Injector injector = inject::make_injector(settings, config, o.config);
+    // The same seed for every setting: common random numbers make settings
+    // comparable. Each input's draws depend only on (seed, input, repeat,
+    // layer), so the stages together give exactly the run on all inputs.
     Evaluation e;
-    e.loss = paired_loss(clean, r.faulty_correct, static_cast<std::size_t>(r.repeats));
+    const std::size_t n = std::min(inputs, clean.size());
+    std::vector<std::size_t> stages;
+    if (o.coarse > 0)
+      for (std::size_t k : {std::min<std::size_t>(10, o.coarse), o.coarse})
+        if (k < n && (stages.empty() || k > stages.back())) stages.push_back(k);
+    stages.push_back(n);
+    inject::FaultyEvalResult r;
+    std::size_t done = 0;
+    for (std::size_t stage : stages) {
+      // Only a stage that can reject the point without going further uses
+      // the coarse (sampled) injection; every reported full run is exact.
+      const bool last = stage == stages.back();
+      if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled) {
+        // First stage sampled; a loss above budget that is not yet clearly
+        // over is screened again on the first --coarse inputs (at most all).
+        bool rejected = false;
+        for (std::size_t screen_n : {stage, std::min(o.coarse, n)}) {
+          injector.set_mode(inject::InjectionMode::kSampled);
+          const inject::FaultyEvalResult screen = run_inputs(settings, injector, 0, screen_n);
+          injector.set_mode(inject::InjectionMode::kExact);
+          const std::vector<std::uint8_t> screened(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(screen_n));
+          const PairedLoss sl = paired_loss(screened, screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
+          if (clearly_over_budget(sl, o.budget)) {
+            r = screen;
+            e.loss = sl;
+            e.coarse = true;
+            e.coarse_sampled = true;
+            done = screen_n;
+            rejected = true;
+            break;
+          }
+          if (sl.loss_pct <= o.budget || screen_n >= std::min(o.coarse, n)) break;
+        }
+        if (rejected) break;
+      }
+      const inject::FaultyEvalResult more = run_inputs(settings, injector, done, stage);
+      if (done == 0) {
+        r = more;
+      } else {
+        r.faulty_correct.insert(r.faulty_correct.end(), more.faulty_correct.begin(), more.faulty_correct.end());
+        for (std::size_t l = 0; l < r.layers.size(); ++l) r.layers[l] += more.layers.at(l);
+        r.samples += more.samples;
+      }
+      done = stage;
+      std::vector<std::size_t> head(done);
+      for (std::size_t i = 0; i < done; ++i) head[i] = i;
+      e.loss = paired_loss(clean_of(head), r.faulty_correct, static_cast<std::size_t>(r.repeats));
+      e.coarse = done < n;
+      if (done < n && clearly_over_budget(e.loss, o.budget)) break;
+    }
     const double runs = double(r.samples) * r.repeats;
     size_t l = 0;
     for (const auto& p : engine.ops()) {
@@ -245,6 +312,8 @@ void run(const Options& o) {
     }
     return e;
   };
+  const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, clean.size()); };
+  const Evaluator screening = [&](const Setting& s) { return evaluate_on(s, o.screen); };
 
   // The three baselines of every saving (docs/explore.md "Baselines").
   Baseline nominal;
@@ -274,6 +343,7 @@ void run(const Options& o) {
   eo.exact_solver = o.solver == "exact";
   eo.max_backoff = o.max_backoff;
   Explorer ex(evaluate, energy, static_cast<int>(ops.size()), levels, eo);
+  if (o.screen > 0 && o.screen < clean.size()) ex.set_screening(screening);
   ex.layer_cycles();
 
   // Bits that can fail at some level, and their ranking per voltage.
@@ -326,6 +396,9 @@ void run(const Options& o) {
               {"data", o.data},
               {"samples", clean.size()},
               {"repeats", o.repeats},
+              {"coarse_inputs", o.coarse},
+              {"screen_inputs", o.screen},
+              {"coarse_injection", o.coarse_injection},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
               {"config", o.config},
@@ -399,7 +472,23 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("-n,--limit", o->limit, "first N inputs only (0 = all)");
   cmd->add_option("--repeats", o->repeats, "fault draws per input (default 2)");
   cmd->add_option("--seed", o->seed, "seed of the fault draws (default 1)");
-  cmd->add_option("-j,--jobs", o->jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("-j,--jobs,--threads", o->jobs,
+                  "worker threads (inputs evaluated in parallel; results identical for any count)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--coarse", o->coarse,
+                  "coarse-to-fine: evaluate each setting on the first N inputs, and on the rest only unless its "
+                  "loss there is clearly over budget (lower 99.9 % bound > budget); 0 = every input always "
+                  "(default 100; a first stage of 10 inputs comes before it)");
+  cmd->add_option("--coarse-injection", o->coarse_injection,
+                  "injection of the screening before the exact stages: sampled (rate-independent, docs/inject.md: "
+                  "the first 10 inputs, and the first --coarse ones (at most all) when their loss is above budget "
+                  "but not yet clearly; a point it does not reject is measured exactly from the start) or exact")
+      ->check(CLI::IsMember({"exact", "sampled"}))
+      ->capture_default_str();
+  cmd->add_option("--screen", o->screen,
+                  "coarse-to-fine over settings: the sensitivity points of xtpu/thundervolt (each unit alone below "
+                  "sign-off, used only to predict a schedule's loss) on the first N inputs; the points a choice "
+                  "rests on (verify, back-off, sweeps, rathore) on all (default 0 = all inputs everywhere)");
   cmd->add_option("--input-encoding", o->encoding, "auto, raw or pixels (see vosa infer)")
       ->check(CLI::IsMember({"auto", "raw", "pixels"}))
       ->capture_default_str();

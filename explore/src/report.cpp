@@ -66,6 +66,8 @@ nlohmann::json point_json(const Point& p) {
           {"label", p.label},
           {"schedule", setting_json(p.setting)},
           {"samples", L.samples},
+          {"coarse", p.eval.coarse},
+          {"coarse_injection", p.eval.coarse ? (p.eval.coarse_sampled ? "sampled" : "exact") : ""},
           {"repeats", L.repeats},
           {"accuracy", {{"clean_pct", L.clean_accuracy_pct}, {"faulty_pct", L.faulty_accuracy_pct}}},
           {"loss_pct", L.loss_pct},
@@ -163,6 +165,19 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
     << " ns for every voltage. Silicon (errors and energy): " << m.value("operating_corner", std::string("?"))
     << ". Inputs: " << m.value("samples", 0) << " of `" << m.value("data", std::string(""))
     << "`, " << m.value("repeats", 0) << " fault repeats per input, seed " << m.value("seed", 0) << ".\n\n";
+  int coarse_points = 0;
+  for (const auto& p : pts) coarse_points += p.eval.coarse;
+  if (m.value("coarse_inputs", 0) > 0 && m.value("coarse_inputs", 0) < m.value("samples", 0))
+    r << "Coarse-to-fine over inputs: every setting was evaluated on the first 10, then the first "
+      << m.value("coarse_inputs", 0) << " inputs, then all; " << coarse_points << " of " << pts.size()
+      << " points were clearly over budget at a stage (loss - 3.29 standard errors > budget) and stopped there "
+         "(`samples` and `coarse` in points.json; `coarse_injection` sampled: rejected at the first stage by the "
+         "sampled injection, docs/inject.md).\n\n";
+  if (m.value("screen_inputs", 0) > 0 && m.value("screen_inputs", 0) < m.value("samples", 0))
+    r << "Coarse-to-fine over settings: the sensitivity points (each unit alone below sign-off, which only "
+         "predict a schedule's loss) ran on the first "
+      << m.value("screen_inputs", 0)
+      << " inputs; every verified schedule, back-off, sweep and Rathore point on all inputs.\n\n";
   r << "Accuracy loss = top-1 accuracy of the error-free run minus that of the error-injecting run on the same "
        "inputs (paired, per input averaged over the repeats), with a 95 % confidence interval (t interval over "
        "inputs). Budget: **"

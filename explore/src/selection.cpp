@@ -42,7 +42,8 @@ void Explorer::set_phase(const std::string& what, int expected_points) {
 
 const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, const std::string& phase,
                                 const std::string& label) {
-  const std::string key = s.key();
+  const bool screen = screening_ && phase == "sensitivity";
+  const std::string key = (screen ? "screen:" : "") + s.key();
   if (auto it = cache_.find(key); it != cache_.end()) {
     // Same setting, asked for by another phase: recorded once, priced once.
     return points_[it->second];
@@ -50,7 +51,7 @@ const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, 
   if (static_cast<int>(s.voltage.size()) != layers_) throw ExploreError("setting has the wrong number of layers");
   const auto t0 = std::chrono::steady_clock::now();
   Point p;
-  p.eval = evaluator_(s);
+  p.eval = screen ? screening_(s) : evaluator_(s);
   p.eval.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (static_cast<int>(p.eval.layer_array_cycles.size()) != layers_ ||
       static_cast<int>(p.eval.layer_stall_cycles.size()) != layers_)

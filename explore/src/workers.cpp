@@ -1,7 +1,9 @@
 // vosa explore's worker processes (see workers.hpp). The protocol is one
 // JSON document per line: a worker first writes {"clean_correct": [...]},
-// then answers every schedule line on its stdin with {"faulty_correct":
-// [...], "layers": [...]}, or {"error": "..."} before it exits.
+// then answers every request line on its stdin ({"settings": <schedule>,
+// "mode": "exact"|"sampled", "begin": i, "end": j}, inputs of its own block)
+// with {"faulty_correct": [...], "layers": [...]}, or {"error": "..."}
+// before it exits.
 #include "vosa/explore/workers.hpp"
 
 #include "vosa/config.hpp"
@@ -150,28 +152,47 @@ nlohmann::json WorkerPool::read_reply(Worker& w, const std::string& what) {
   return reply;
 }
 
-inject::FaultyEvalResult WorkerPool::evaluate(const inject::Settings& settings) {
+inject::FaultyEvalResult WorkerPool::evaluate(const inject::Settings& settings, inject::InjectionMode mode,
+                                              std::size_t begin, std::size_t end) {
   const auto start = std::chrono::steady_clock::now();
+  end = std::min(end, job_.samples);
   inject::Settings sent = settings;
   sent.errmodel = std::filesystem::absolute(settings.errmodel).string();
-  const std::string line = inject::to_json(sent).dump() + "\n";
+  // Each worker's part of [begin, end), in its own input numbering.
+  std::vector<std::pair<std::size_t, std::size_t>> parts(workers_.size(), {0, 0});
   for (std::size_t k = 0; k < workers_.size(); ++k) {
+    const Worker& w = workers_[k];
+    const std::size_t from = std::max(begin, w.first), to = std::min(end, w.first + w.count);
+    if (from < to) parts[k] = {from - w.first, to - w.first};
+  }
+  for (std::size_t k = 0; k < workers_.size(); ++k) {
+    if (parts[k].first == parts[k].second) continue;
     Worker& w = workers_[k];
+    const nlohmann::json request = {{"settings", inject::to_json(sent)},
+                                    {"mode", inject::to_string(mode)},
+                                    {"begin", parts[k].first},
+                                    {"end", parts[k].second}};
+    const std::string line = request.dump() + "\n";
     if (std::fputs(line.c_str(), w.to) < 0 || std::fflush(w.to) != 0)
       throw ExploreError(block_name(k, w.first, w.count) + " is gone; log: " + w.log);
   }
   inject::FaultyEvalResult r;
-  r.samples = job_.samples;
+  r.samples = 0;
   r.repeats = job_.repeats;
   r.seed = job_.seed;
-  r.clean_correct.assign(clean_correct_.begin(), clean_correct_.end());
   for (std::size_t k = 0; k < workers_.size(); ++k) {
+    const std::size_t count = parts[k].second - parts[k].first;
+    if (count == 0) continue;
     const nlohmann::json reply = read_reply(workers_[k], "answering a schedule");
     const auto faulty = reply.at("faulty_correct").get<std::vector<double>>();
-    if (faulty.size() != workers_[k].count)
+    if (faulty.size() != count)
       throw ExploreError(block_name(k, workers_[k].first, workers_[k].count) + " answered for " +
-                         std::to_string(faulty.size()) + " inputs; log: " + workers_[k].log);
+                         std::to_string(faulty.size()) + " inputs, not " + std::to_string(count) +
+                         "; log: " + workers_[k].log);
     r.faulty_correct.insert(r.faulty_correct.end(), faulty.begin(), faulty.end());
+    for (std::size_t i = 0; i < count; ++i)
+      r.clean_correct.push_back(static_cast<char>(clean_correct_[workers_[k].first + parts[k].first + i]));
+    r.samples += count;
     const auto& layers = reply.at("layers");
     if (r.layers.empty()) r.layers.resize(layers.size());
     if (layers.size() != r.layers.size())
@@ -214,9 +235,14 @@ void run_worker(const WorkerOptions& o) {
   const inject::FaultEvaluator evaluator(engine, data, io);
   reply({{"clean_correct", std::vector<int>(evaluator.clean_correct().begin(), evaluator.clean_correct().end())}});
   for (std::string line; std::getline(std::cin, line);) {
-    const inject::Settings settings = inject::settings_from_json(nlohmann::json::parse(line), "explore schedule");
-    const inject::Injector injector = inject::make_injector(settings, config, o.config);
-    const inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed);
+    const nlohmann::json request = nlohmann::json::parse(line);
+    const inject::Settings settings = inject::settings_from_json(request.at("settings"), "explore schedule");
+    inject::Injector injector = inject::make_injector(settings, config, o.config);
+    injector.set_mode(inject::parse_injection_mode(request.at("mode").get<std::string>()));
+    std::vector<std::size_t> part;
+    for (std::size_t i = request.at("begin").get<std::size_t>(); i < request.at("end").get<std::size_t>(); ++i)
+      part.push_back(i);
+    const inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed, part);
     nlohmann::json layers = nlohmann::json::array();
     for (const auto& l : r.layers) layers.push_back(to_json(l));
     reply({{"faulty_correct", r.faulty_correct}, {"layers", layers}});

@@ -514,3 +514,45 @@ TEST(ExploreEnergy, OperatingCornerKeepsItsLadder) {
     EXPECT_NE(std::string(err.what()).find("CORNERS=tt_025C_1v76"), std::string::npos) << err.what();
   }
 }
+
+// Coarse-to-fine: only a loss whose lower 99.9 % bound exceeds the budget is
+// decided on the coarse inputs.
+TEST(CoarseToFine, RejectsOnlyClearlyOverBudget) {
+  std::vector<std::uint8_t> clean(100, 1);
+  std::vector<double> half(100, 1.0), two(100, 1.0);
+  for (int i = 0; i < 50; ++i) half[i] = 0.0;
+  two[3] = two[40] = 0.0;
+  const PairedLoss big = paired_loss(clean, half, 1), small = paired_loss(clean, two, 1);
+  EXPECT_NEAR(big.loss_pct, 50.0, 1e-9);
+  EXPECT_NEAR(small.std_error_pct, 100.0 * std::sqrt(0.02 * 0.98 * 100 / 99 / 100), 1e-9);
+  EXPECT_TRUE(clearly_over_budget(big, 0.5));
+  EXPECT_FALSE(clearly_over_budget(small, 0.5));  // 2 % +- 1.4: could still fit
+  EXPECT_TRUE(clearly_over_budget(small, 0.5, 1.0));
+  EXPECT_FALSE(clearly_over_budget(paired_loss({1}, std::vector<double>{0.0}, 1), 0.5));  // one input decides nothing
+}
+
+// Coarse-to-fine over settings: sensitivity points go to the screening
+// evaluator, the verified schedule to the full one (evaluated again in full
+// even if the same setting was screened).
+TEST(CoarseToFine, SensitivityScreenedVerifyInFull) {
+  const EnergyModel m = small_energy(0);
+  Synthetic syn;
+  ExploreOptions o;
+  o.budget_pct = 1.0;
+  Explorer ex(syn.evaluator(), m, 3, syn.levels, o);
+  ex.set_quiet(true);
+  int screened = 0;
+  const Evaluator full = syn.evaluator();
+  ex.set_screening([&](const Setting& s) {
+    ++screened;
+    Evaluation e = full(s);
+    e.loss.samples = 20;
+    return e;
+  });
+  const Selection sel = select_xtpu(ex);
+  ASSERT_TRUE(sel.fits);
+  EXPECT_GT(screened, 0);
+  for (const Point& p : ex.points())
+    EXPECT_EQ(p.eval.loss.samples, p.phase == "sensitivity" ? 20u : 100u) << p.phase << " " << p.label;
+  EXPECT_EQ(ex.points()[sel.point_id].eval.loss.samples, 100u);
+}

@@ -112,7 +112,7 @@ void write_traces(const Engine& engine, const Dataset& data, const InferOptions&
 
 // Error injection flags of `vosa infer` (docs/inject.md).
 struct FaultOptions {
-  std::string config, errmodel, voltages, settings, razor_bits, razor_policy, json;
+  std::string config, errmodel, voltages, settings, razor_bits, razor_policy, json, injection = "exact";
   double period_ns = 0;
   int razor_top_k = -1;
   std::uint64_t seed = 1;
@@ -157,7 +157,8 @@ void run_with_faults(const Engine& engine, const Dataset& data, const InferOptio
                              "generator/examples/default.json)");
   if (f.repeats < 1) throw std::runtime_error("--repeats must be >= 1");
   const ArrayConfig config = load_config(f.config);
-  const inject::Injector injector = inject::make_injector(fault_settings(f, config), config, f.config);
+  inject::Injector injector = inject::make_injector(fault_settings(f, config), config, f.config);
+  injector.set_mode(inject::parse_injection_mode(f.injection));
   injector.check_model(engine.model());
   const inject::FaultEvaluator evaluator(engine, data, io);
   const inject::FaultyEvalResult r = evaluator.evaluate(injector, f.repeats, f.seed);
@@ -332,6 +333,11 @@ void add_infer_command(CLI::App& app) {
       ->excludes(rbits)
       ->excludes(policy);
   cmd->add_option("--seed", faults->seed, "seed of the error draws (default 1)");
+  cmd->add_option("--injection", faults->injection,
+                  "exact (every erring capture down its column) or sampled (per-output error counts and sums: "
+                  "cost grows with the outputs, not the errors; an approximation, docs/inject.md)")
+      ->check(CLI::IsMember({"exact", "sampled"}))
+      ->capture_default_str();
   cmd->add_option("--repeats", faults->repeats, "independent error draws per input (default 1)")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--json", faults->json, "also write the faulty evaluation's numbers to this JSON file");

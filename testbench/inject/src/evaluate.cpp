@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -66,7 +65,7 @@ std::uint64_t FaultyEvalResult::cycles() const {
 }
 
 FaultEvaluator::FaultEvaluator(const engine::Engine& engine, const engine::Dataset& data,
-                               const engine::InferOptions& options)
+                               const engine::InferOptions& options, std::size_t checkpoint_bytes)
     : engine_(engine), options_(options) {
   if (engine.arithmetic() == engine::Arithmetic::kArmNN)
     throw InjectError("error injection needs the engine's TFLite integer arithmetic (the array's accumulators)");
@@ -80,105 +79,263 @@ FaultEvaluator::FaultEvaluator(const engine::Engine& engine, const engine::Datas
   labels_.resize(n);
   clean_prediction_.assign(n, -1);
   clean_correct_.assign(n, 0);
+  choose_checkpoints(checkpoint_bytes);
+  saved_.assign(n, {});
   const tflite::Tensor& input = engine.model().input();
+  const tflite::Model& model = engine.model();
   const auto start = std::chrono::steady_clock::now();
   parallel_for<engine::Workspace>(n, options.jobs, [&](engine::Workspace& ws, std::size_t i) {
     if (i == n) return;
     const engine::Sample& s = data.samples[options.first + i];
     inputs_[i] = engine::load_input(s, input, options.encoding, options.resize);
     labels_[i] = s.label;
-    clean_prediction_[i] = top1(engine, engine.run(inputs_[i], ws));
+    // Operator by operator (= engine.run), keeping the checkpoints' live tensors.
+    engine_.begin(inputs_[i], ws);
+    std::size_t c = 0;
+    for (std::size_t op = 0; op < engine_.ops().size(); ++op) {
+      if (c < checkpoint_ops_.size() && checkpoint_ops_[c] == op) {
+        std::vector<uint8_t> bytes;
+        for (int t : checkpoint_tensors_[c]) {
+          const auto& v = ws.values[static_cast<std::size_t>(t)];
+          bytes.insert(bytes.end(), v.begin(), v.end());
+        }
+        saved_[i].push_back(std::move(bytes));
+        ++c;
+      }
+      engine_.run_operator(op, ws);
+    }
+    clean_prediction_[i] = top1(engine, ws.values[static_cast<std::size_t>(model.outputs.at(0))]);
     clean_correct_[i] = clean_prediction_[i] == s.label;
   });
   clean_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+void FaultEvaluator::choose_checkpoints(std::size_t budget_bytes) {
+  const tflite::Model& model = engine_.model();
+  const auto& ops = engine_.ops();
+  const std::size_t n = inputs_.size();
+  // Live tensors before operator b: produced earlier (or the input), read by
+  // operator b or later (or a model output).
+  std::vector<int> producer(model.tensors.size(), -1), last_use(model.tensors.size(), -1);
+  for (std::size_t op = 0; op < ops.size(); ++op) {
+    for (int t : ops[op].op->inputs)
+      if (t >= 0) last_use[static_cast<std::size_t>(t)] = static_cast<int>(op);
+    for (int t : ops[op].op->outputs) producer[static_cast<std::size_t>(t)] = static_cast<int>(op);
+  }
+  for (int t : model.outputs) last_use[static_cast<std::size_t>(t)] = static_cast<int>(ops.size());
+  struct Candidate {
+    std::size_t op;
+    std::vector<int> tensors;
+    double bytes;
+  };
+  std::vector<Candidate> candidates;
+  std::vector<double> macs_before(ops.size() + 1, 0);  // clean array MACs of operators < b
+  for (std::size_t b = 0; b < ops.size(); ++b) {
+    const lowering::ConvGeometry& g = ops[b].geometry;
+    const bool array = lowering::is_array_layer(ops[b].op->type);
+    macs_before[b + 1] = macs_before[b] + (array ? double(g.rows()) * g.out_c * (g.depthwise ? g.taps() : g.reduction()) : 0);
+    if (!array || b == 0) continue;
+    Candidate c{b, {}, 0};
+    for (std::size_t t = 0; t < model.tensors.size(); ++t) {
+      const bool produced = producer[t] >= 0 ? producer[t] < static_cast<int>(b)
+                                             : std::find(model.inputs.begin(), model.inputs.end(), int(t)) != model.inputs.end();
+      if (produced && !model.tensors[t].is_constant() && last_use[t] >= static_cast<int>(b)) {
+        c.tensors.push_back(static_cast<int>(t));
+        c.bytes += double(model.tensors[t].num_elements());
+      }
+    }
+    candidates.push_back(std::move(c));
+  }
+  // Greedy: the checkpoint that saves the most clean MACs per byte, assuming
+  // the first erring layer is any array layer with equal chance.
+  std::vector<std::size_t> array_ops;
+  for (std::size_t b = 0; b < ops.size(); ++b)
+    if (lowering::is_array_layer(ops[b].op->type)) array_ops.push_back(b);
+  std::vector<char> chosen(candidates.size(), 0);
+  const auto saving = [&](const std::vector<char>& pick) {
+    double total = 0;
+    for (std::size_t l : array_ops) {
+      double best = 0;
+      for (std::size_t c = 0; c < candidates.size(); ++c)
+        if (pick[c] && candidates[c].op <= l) best = std::max(best, macs_before[candidates[c].op]);
+      total += best;
+    }
+    return total;
+  };
+  double used = 0;
+  for (;;) {
+    const double base = saving(chosen);
+    int best = -1;
+    double best_ratio = 0;
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+      if (chosen[c] || used + candidates[c].bytes * double(n) > double(budget_bytes)) continue;
+      chosen[c] = 1;
+      const double ratio = (saving(chosen) - base) / std::max(1.0, candidates[c].bytes);
+      chosen[c] = 0;
+      if (ratio > best_ratio) {
+        best_ratio = ratio;
+        best = static_cast<int>(c);
+      }
+    }
+    if (best < 0) break;
+    chosen[static_cast<std::size_t>(best)] = 1;
+    used += candidates[static_cast<std::size_t>(best)].bytes * double(n);
+  }
+  for (std::size_t c = 0; c < candidates.size(); ++c)
+    if (chosen[c]) {
+      checkpoint_ops_.push_back(candidates[c].op);
+      checkpoint_tensors_.push_back(candidates[c].tensors);
+    }
+}
+
 FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats, std::uint64_t seed) const {
+  std::vector<std::size_t> all(inputs_.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return evaluate(injector, repeats, seed, all);
+}
+
+FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats, std::uint64_t seed,
+                                          const std::vector<std::size_t>& subset) const {
   if (repeats < 1) throw InjectError("repeats must be >= 1, got " + std::to_string(repeats));
   const tflite::Model& model = engine_.model();
   injector.check_model(model);
-  const std::size_t n = inputs_.size();
+  const std::size_t n = subset.size();
+  if (n == 0) throw InjectError("no inputs to evaluate");
+  for (std::size_t i : subset)
+    if (i >= inputs_.size())
+      throw InjectError("input " + std::to_string(i) + " is beyond the " + std::to_string(inputs_.size()) + " loaded");
   FaultyEvalResult r;
   r.samples = n;
   r.repeats = repeats;
   r.seed = seed;
-  r.clean_correct = clean_correct_;
+  r.clean_correct.resize(n);
+  for (std::size_t s = 0; s < n; ++s) r.clean_correct[s] = clean_correct_[subset[s]];
   r.faulty_correct.assign(n, 0.0);
   // One LayerStats slot per array layer, in operator order.
-  std::map<std::size_t, std::size_t> slot;
-  for (const engine::PreparedOp& p : engine_.ops())
-    if (lowering::is_array_layer(p.op->type)) {
-      slot[p.index] = r.layers.size();
-      LayerStats st;
-      st.op = p.index;
-      r.layers.push_back(st);
-    }
-  const auto start = std::chrono::steady_clock::now();
-  if (injector.error_free()) {
-    // Nothing can err: the faulty runs are the clean run.
-    for (std::size_t i = 0; i < n; ++i) r.faulty_correct[i] = clean_correct_[i];
-    for (const engine::PreparedOp& p : engine_.ops()) {
-      if (!lowering::is_array_layer(p.op->type)) continue;
-      LayerStats& st = r.layers[slot.at(p.index)];
-      const std::uint64_t runs = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(repeats);
-      st.captures = layer_captures(p.geometry, injector.shape()) * runs;
-      st.cycles = layer_cycles(p.geometry, injector.shape()) * runs;
-    }
-  } else {
-    struct State {
-      engine::Workspace ws;
-      std::vector<LayerStats> layers;
-    };
-    std::mutex merge_mutex;
-    parallel_for<State>(n, options_.jobs, [&](State& state, std::size_t i) {
-      if (i == n) {  // merge this worker's counts
-        std::lock_guard<std::mutex> lock(merge_mutex);
-        for (std::size_t l = 0; l < state.layers.size(); ++l) r.layers[l] += state.layers[l];
-        return;
+  const auto& ops = engine_.ops();
+  std::vector<std::size_t> slot(ops.size(), 0);
+  std::vector<char> can_err(ops.size(), 0);
+  for (std::size_t op = 0; op < ops.size(); ++op) {
+    const engine::PreparedOp& p = ops[op];
+    if (!lowering::is_array_layer(p.op->type)) continue;
+    slot[op] = r.layers.size();
+    LayerStats st;
+    st.op = p.index;
+    r.layers.push_back(st);
+    can_err[op] = injector.plan(p.index).p_max > 0;
+  }
+  // next_err[op]: the first operator >= op that can err (ops.size(): none).
+  std::vector<std::size_t> next_err(ops.size() + 1, ops.size());
+  for (std::size_t op = ops.size(); op-- > 0;) next_err[op] = can_err[op] ? op : next_err[op + 1];
+  const auto count_clean_layers = [&](std::vector<LayerStats>& layers, std::size_t from, std::size_t to) {
+    for (std::size_t op = from; op < to; ++op)
+      if (lowering::is_array_layer(ops[op].op->type)) {
+        LayerStats& st = layers[slot[op]];
+        st.captures += layer_captures(ops[op].geometry, injector.shape());
+        st.cycles += layer_cycles(ops[op].geometry, injector.shape());
       }
-      if (state.layers.empty()) state.layers.resize(r.layers.size());
-      int correct = 0;
-      for (int rep = 0; rep < repeats; ++rep) {
-        const engine::AccumulatorObserver observer = [&](const engine::PreparedOp& p, const int8_t* input,
-                                                         std::vector<int32_t>& acc) {
-          // The data set's sample index: a block of a sharded run draws what the whole run draws.
-          Rng rng(derive_seed(seed, options_.first + i, static_cast<std::uint64_t>(rep), p.index));
-          state.layers[slot.at(p.index)] += injector.corrupt(model, p, input, acc, rng);
-        };
-        // Layers that cannot err run the engine's fused clean path.
+  };
+  // The last checkpoint in (after, upto], or -1.
+  const auto checkpoint_in = [&](std::size_t after_or_at, std::size_t upto, bool inclusive_from) {
+    int found = -1;
+    for (std::size_t c = 0; c < checkpoint_ops_.size(); ++c) {
+      const std::size_t b = checkpoint_ops_[c];
+      if ((inclusive_from ? b >= after_or_at : b > after_or_at) && b <= upto) found = static_cast<int>(c);
+    }
+    return found;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  struct State {
+    engine::Workspace ws;
+    std::vector<LayerStats> layers;
+  };
+  std::mutex merge_mutex;
+  parallel_for<State>(n, options_.jobs, [&](State& state, std::size_t s) {
+    if (s == n) {  // merge this worker's counts
+      std::lock_guard<std::mutex> lock(merge_mutex);
+      for (std::size_t l = 0; l < state.layers.size(); ++l) r.layers[l] += state.layers[l];
+      return;
+    }
+    const std::size_t i = subset[s];
+    if (state.layers.empty()) state.layers.resize(r.layers.size());
+    const auto restore = [&](int c) {
+      state.ws.values.resize(model.tensors.size());
+      const std::vector<uint8_t>& bytes = saved_[i][static_cast<std::size_t>(c)];
+      std::size_t at = 0;
+      for (int t : checkpoint_tensors_[static_cast<std::size_t>(c)]) {
+        auto& v = state.ws.values[static_cast<std::size_t>(t)];
+        v.assign(bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                 bytes.begin() + static_cast<std::ptrdiff_t>(at + model.tensors[static_cast<std::size_t>(t)].num_elements()));
+        at += v.size();
+      }
+      return checkpoint_ops_[static_cast<std::size_t>(c)];
+    };
+    int correct = 0;
+    for (int rep = 0; rep < repeats; ++rep) {
+      std::uint64_t changed = 0;  // accumulators changed by this run's layers so far
+      const engine::AccumulatorObserver observer = [&](const engine::PreparedOp& p, const int8_t* input,
+                                                       std::vector<int32_t>& acc) {
+        // The data set's sample index: a block of a sharded run draws what the whole run draws.
+        Rng rng(derive_seed(seed, options_.first + i, static_cast<std::uint64_t>(rep), p.index));
+        const LayerStats st = injector.corrupt(model, p, input, acc, rng);
+        changed += st.corrupted_outputs;
+        state.layers[slot[p.index]] += st;
+      };
+      std::size_t op = 0;
+      if (next_err[0] == ops.size()) {  // nothing can err: the clean run
+        count_clean_layers(state.layers, 0, ops.size());
+        correct += clean_correct_[i];
+        continue;
+      }
+      if (const int c = checkpoint_in(0, next_err[0], true); c >= 0) {
+        op = restore(c);
+        count_clean_layers(state.layers, 0, op);
+      } else {
         engine_.begin(inputs_[i], state.ws);
-        for (std::size_t op = 0; op < engine_.ops().size(); ++op) {
-          const engine::PreparedOp& p = engine_.ops()[op];
-          const bool array = lowering::is_array_layer(p.op->type);
-          if (array && injector.plan(p.index).p_max > 0) {
-            engine_.run_operator(op, state.ws, observer);
-          } else {
-            engine_.run_operator(op, state.ws);
-            if (array) {
-              LayerStats& st = state.layers[slot.at(p.index)];
-              st.captures += layer_captures(p.geometry, injector.shape());
-              st.cycles += layer_cycles(p.geometry, injector.shape());
-            }
+      }
+      int prediction = -1;
+      while (op < ops.size()) {
+        if (changed == 0) {
+          // Still the clean state: skip to where an error can next change it.
+          const std::size_t e = next_err[op];
+          if (e == ops.size()) {
+            count_clean_layers(state.layers, op, ops.size());
+            prediction = clean_prediction_[i];
+            break;
+          }
+          if (const int c = checkpoint_in(op, e, false); c >= 0) {
+            const std::size_t b = checkpoint_ops_[static_cast<std::size_t>(c)];
+            count_clean_layers(state.layers, op, b);
+            op = restore(c);
+            continue;
           }
         }
-        correct += top1(engine_, state.ws.values[static_cast<std::size_t>(model.outputs.at(0))]) == labels_[i];
+        if (can_err[op]) {
+          engine_.run_operator(op, state.ws, observer);
+        } else {
+          engine_.run_operator(op, state.ws);
+          count_clean_layers(state.layers, op, op + 1);
+        }
+        ++op;
       }
-      r.faulty_correct[i] = static_cast<double>(correct) / repeats;
-    });
-  }
+      if (prediction < 0) prediction = top1(engine_, state.ws.values[static_cast<std::size_t>(model.outputs.at(0))]);
+      correct += prediction == labels_[i];
+    }
+    r.faulty_correct[s] = static_cast<double>(correct) / repeats;
+  });
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double clean = 0, faulty = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    clean += r.clean_correct[i];
-    faulty += r.faulty_correct[i];
+  for (std::size_t s = 0; s < n; ++s) {
+    clean += r.clean_correct[s];
+    faulty += r.faulty_correct[s];
   }
   r.clean_top1 = clean / static_cast<double>(n);
   r.faulty_top1 = faulty / static_cast<double>(n);
   r.loss = r.clean_top1 - r.faulty_top1;
   // Paired: the per-input differences' spread, normal interval over inputs.
   double ss = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = r.clean_correct[i] - r.faulty_correct[i] - r.loss;
+  for (std::size_t s = 0; s < n; ++s) {
+    const double d = r.clean_correct[s] - r.faulty_correct[s] - r.loss;
     ss += d * d;
   }
   r.loss_ci95 = n > 1 ? 1.96 * std::sqrt(ss / static_cast<double>(n - 1) / static_cast<double>(n)) : 0.0;

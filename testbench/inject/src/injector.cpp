@@ -2,10 +2,12 @@
 #include "vosa/inject.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace vosa::inject {
 namespace {
@@ -96,7 +98,22 @@ PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits) : point_(
                                                  : std::nullopt);
     }
     classes_ = std::move(oc);
+    for (double pc : classes_->p_error) class_p_max_ = std::max(class_p_max_, pc);
   }
+  // 1024 masks per class (and of the whole point), a fixed stream.
+  Rng rng(0x5eed);
+  const int sampled_classes = point_.has_classes() ? kOperandClasses : 0;
+  for (int c = -1; c < sampled_classes; ++c) {
+    std::vector<std::uint64_t> masks;
+    if (point_.cycles_with_error)
+      for (int i = 0; i < 1024; ++i) masks.push_back(sample_mask(rng, c));
+    mask_samples_.push_back(std::move(masks));
+  }
+}
+
+const std::vector<std::uint64_t>& PointSampler::mask_sample(int cls) const {
+  const std::size_t i = static_cast<std::size_t>(cls + 1);
+  return i < mask_samples_.size() ? mask_samples_[i] : mask_samples_.front();
 }
 
 int PointSampler::class_of(const CaptureOperands& operands) const {
@@ -109,20 +126,18 @@ std::uint64_t PointSampler::sample_mask(Rng& rng, int cls) const {
   return sample_mask(rng);
 }
 
-double PointSampler::p_max() const {
-  if (!classes_) return p_any_;
-  double m = 0;
-  for (double p : classes_->p_error) m = std::max(m, p);
-  return m;
-}
+double PointSampler::p_max() const { return classes_ ? class_p_max_ : p_any_; }
 
 double PointSampler::accept(const CaptureOperands& operands) const {
   if (!classes_) return 1.0;
-  const double pm = p_max();
-  const int c = classes_->class_of(operands);
+  return accept_class(classes_->class_of(operands));
+}
+
+double PointSampler::accept_class(int c) const {
+  if (!classes_) return 1.0;
   if (c < 0 || static_cast<std::size_t>(c) >= classes_->p_error.size())
     throw InjectError("operand class " + std::to_string(c) + " has no error probability");
-  return pm > 0 ? classes_->p_error[static_cast<std::size_t>(c)] / pm : 0.0;
+  return class_p_max_ > 0 ? classes_->p_error[static_cast<std::size_t>(c)] / class_p_max_ : 0.0;
 }
 
 void PointSampler::set_classes(OperandClasses classes) {
@@ -130,6 +145,8 @@ void PointSampler::set_classes(OperandClasses classes) {
     throw InjectError("operand classes need a classifier and one probability per class");
   classes_ = std::move(classes);
   class_masks_.clear();  // a caller's own classes: the whole point's masks
+  class_p_max_ = 0;
+  for (double pc : classes_->p_error) class_p_max_ = std::max(class_p_max_, pc);
 }
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const {
@@ -176,11 +193,39 @@ int LayerOperands::a(int gemm, int m, int k) const {
   return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
 }
 
+std::pair<int, int> LayerOperands::a_and_previous(int gemm, int m, int k) const {
+  const lowering::ConvGeometry& g = geometry_;
+  int ci, tap;
+  if (g.depthwise) {
+    tap = k % g.taps();
+    ci = (gemm * cols_ + k / g.taps()) / g.depth_multiplier;
+  } else {
+    tap = k / g.in_c;
+    ci = k % g.in_c;
+  }
+  const int ky = tap / g.kernel_w, kx = tap % g.kernel_w;
+  const int per_image = g.out_h * g.out_w;
+  const auto at = [&](int row) -> int {
+    const int b = row / per_image, oy = (row % per_image) / g.out_w, ox = row % g.out_w;
+    const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+    const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
+    return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
+  };
+  return {at(m), m > 0 ? at(m - 1) : 0};
+}
+
 int LayerOperands::b(int gemm, int k, int j) const {
   const lowering::ConvGeometry& g = geometry_;
   if (!g.depthwise) return weights_[static_cast<std::size_t>(j) * g.reduction() + k];
   if (k / g.taps() != j) return 0;  // block-diagonal
   return weights_[static_cast<std::size_t>(k % g.taps()) * g.out_c + gemm * cols_ + j];
+}
+
+LayerOperands::ColumnWeights LayerOperands::column_weights(int gemm, int j) const {
+  const lowering::ConvGeometry& g = geometry_;
+  if (!g.depthwise) return {weights_ + static_cast<std::size_t>(j) * g.reduction(), g.reduction(), 1, 0};
+  return {weights_ + gemm * cols_ + j, g.taps(), g.out_c, j * g.taps()};
 }
 
 void LayerOperands::chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const {
@@ -522,6 +567,7 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
           *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
       const double p = sampler.p_max();
       if (p <= 0) continue;
+      const bool file_classes = sampler.has_file_classes();
       const double log_q = p < 1 ? std::log1p(-p) : 0;
       auto gap = [&]() -> double { return p >= 1 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q); };
       // Index ((k_tile * M) + m) * rows + row.
@@ -541,12 +587,14 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
           o.row = hit.row;
           o.col = c;
           if (kk < k) {
-            o.activation = ops.a(g, hit.m, kk);
-            o.prev_activation = hit.m > 0 ? ops.a(g, hit.m - 1, kk) : 0;
             o.weight = ops.b(g, kk, j);
+            // The file's classes of a zero weight (depthwise off-diagonal,
+            // pruned) do not depend on the activations: skip their decode.
+            if (o.weight != 0 || !file_classes) std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk);
           }
-          if (rng.uniform() >= sampler.accept(o)) continue;
-          cls = sampler.class_of(o);
+          const int c0 = sampler.class_of(o);
+          if (rng.uniform() >= sampler.accept_class(c0)) continue;
+          cls = c0;
         }
         hit.mask = sampler.sample_mask(rng, cls);
         hits.push_back(hit);
@@ -555,10 +603,229 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
   }
 }
 
+const char* to_string(InjectionMode mode) { return mode == InjectionMode::kSampled ? "sampled" : "exact"; }
+
+InjectionMode parse_injection_mode(const std::string& name) {
+  if (name == "exact") return InjectionMode::kExact;
+  if (name == "sampled") return InjectionMode::kSampled;
+  throw InjectError("unknown injection mode '" + name + "' (allowed: exact, sampled)");
+}
+
+namespace {
+
+// Standard normal by Box-Muller (one of the pair).
+double standard_normal(Rng& rng) {
+  return std::sqrt(-2.0 * std::log(rng.uniform_open())) * std::cos(6.283185307179586 * rng.uniform());
+}
+
+// H ~ Binomial(n, p) conditioned on H >= 1: inverse CDF up to a mean of 20,
+// a normal approximation beyond.
+std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rng& rng) {
+  const double mean = static_cast<double>(n) * p;
+  if (mean > 20) {
+    const double h = std::round(mean + std::sqrt(mean * (1 - p)) * standard_normal(rng));
+    return static_cast<std::uint64_t>(std::clamp(h, 1.0, static_cast<double>(n)));
+  }
+  // P(H = h) / P(H >= 1), h = 1, 2, ...
+  const double u = rng.uniform() * (1 - p_none);
+  double term = p_none * static_cast<double>(n) * p / (1 - p), cumulative = 0;
+  std::uint64_t h = 1;
+  for (; h < n; ++h) {
+    cumulative += term;
+    if (u < cumulative) break;
+    term *= static_cast<double>(n - h) / static_cast<double>(h + 1) * p / (1 - p);
+  }
+  return h;
+}
+
+}  // namespace
+
+LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::PreparedOp& layer,
+                                     std::vector<int32_t>& acc, Rng& rng) const {
+  const LayerPlan& plan = this->plan(layer.index);
+  LayerStats st;
+  st.op = layer.index;
+  st.captures = layer_captures(layer.geometry, shape_);
+  st.cycles = layer_cycles(layer.geometry, shape_);
+  if (plan.p_max <= 0) return st;
+  const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
+  const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
+  // Activation changes |a(m) - a(m-1)| of the layer, sampled (the operand
+  // classes' other factor is the weight, known per column).
+  bool any_classes = false;
+  for (const auto& s : plan.island) any_classes |= s->has_classes();
+  // class_share[|w|][c]: the fraction of the sampled changes that put a
+  // capture with weight w in class c.
+  std::vector<std::array<double, kOperandClasses>> class_share;
+  if (any_classes) {
+    constexpr int kChangeSamples = 2048;
+    std::vector<int> change;
+    change.reserve(kChangeSamples);
+    for (int t = 0; t < kChangeSamples; ++t) {
+      const int g = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.gemms()));
+      const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(m_count));
+      const auto kk = ops.column_weights(g, static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.n(g))));
+      const int k = kk.first_k + static_cast<int>(rng.next() % static_cast<std::uint64_t>(kk.count));
+      const auto [a, prev] = ops.a_and_previous(g, m, k);
+      change.push_back(std::abs(a - prev));
+    }
+    std::sort(change.begin(), change.end());
+    class_share.assign(129, {});
+    for (int w = 0; w <= 128; ++w) {
+      // operand_class(0, d, w) is monotone in d: count the changes below each class boundary.
+      int below = 0;
+      for (int c = 0; c < kOperandClasses; ++c) {
+        const auto first_above = std::partition_point(change.begin(), change.end(),
+                                                      [&](int d) { return operand_class(0, d, w) <= c; });
+        const int upto = static_cast<int>(first_above - change.begin());
+        class_share[static_cast<std::size_t>(w)][static_cast<std::size_t>(c)] = double(upto - below) / kChangeSamples;
+        below = upto;
+      }
+    }
+  }
+  // Per island and class (index 0: the whole point): a pool of single-error
+  // values from the sampler's fixed mask sample, each flipped bit's direction
+  // (the partial sum's bit) a fair coin from this layer's stream, whether
+  // Razor detects it, and the pool's mean square value.
+  constexpr std::size_t kPool = 1024;
+  struct ErrorValue {
+    std::int64_t value = 0;
+    bool detected = false;
+  };
+  struct ClassPool {
+    std::vector<ErrorValue> values;
+    double mean_square = 0, detected = 0;
+  };
+  std::vector<std::array<ClassPool, kOperandClasses + 1>> pools(plan.island.size());
+  for (std::size_t i = 0; i < plan.island.size(); ++i)
+    for (int c = -1; c < kOperandClasses; ++c) {
+      const auto& masks = plan.island[i]->mask_sample(c);
+      ClassPool& pool = pools[i][static_cast<std::size_t>(c + 1)];
+      for (std::size_t t = 0; t < masks.size() && t < kPool; ++t) {
+        ErrorValue e;
+        e.detected = (masks[t] & plan.razor.mask) != 0;
+        const std::uint64_t coins = rng.next();
+        // Policy correct corrects the protected bits (drop layers are exact).
+        for (std::uint64_t eff = masks[t] & ~plan.razor.mask; eff; eff &= eff - 1) {
+          const int bit = __builtin_ctzll(eff);
+          e.value += ((coins >> bit) & 1) ? (std::int64_t{1} << bit) : -(std::int64_t{1} << bit);
+        }
+        pool.mean_square += double(e.value) * double(e.value);
+        pool.detected += e.detected;
+        pool.values.push_back(e);
+      }
+      if (!pool.values.empty()) {
+        pool.mean_square /= double(pool.values.size());
+        pool.detected /= double(pool.values.size());
+      }
+    }
+  // One output's errors: their count h >= 1 and summed value, into acc.
+  struct Column {
+    std::size_t island = 0, channel = 0;
+    bool classes = false;
+    std::array<double, kOperandClasses> weight_of_class{};
+    double p = 0, p_none = 1, p_hit = 0, mean_errors = 0, mean_square = 0, detected = 0;
+  };
+  const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
+    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, rng);
+    st.hits += h;
+    std::int64_t delta = 0;
+    if (h <= 8) {
+      for (std::uint64_t e = 0; e < h; ++e) {
+        int cls = -1;  // class in proportion to its share of the column's errors
+        if (col.classes) {
+          double x = rng.uniform() * col.mean_errors;
+          for (cls = 0; cls < kOperandClasses - 1; ++cls)
+            if ((x -= col.weight_of_class[static_cast<std::size_t>(cls)]) < 0) break;
+        }
+        const auto& values = pools[col.island][static_cast<std::size_t>(cls + 1)].values;
+        const ErrorValue& v = values[static_cast<std::size_t>(rng.next() % values.size())];
+        st.razor_detected += v.detected;
+        st.razor_error_cycles += v.detected;
+        delta += v.value;
+      }
+    } else {
+      // Many errors: their sum is near normal, mean 0 (fair-coin directions),
+      // variance h times the mean square error value.
+      const auto d = static_cast<std::uint64_t>(std::llround(col.detected * static_cast<double>(h)));
+      st.razor_detected += d;
+      st.razor_error_cycles += d;
+      delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * standard_normal(rng));
+    }
+    if (!delta) return;
+    ++st.corrupted_outputs;
+    std::int32_t& a = acc[static_cast<std::size_t>(m) * out_c + col.channel];
+    a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + delta,
+                                                           std::numeric_limits<std::int32_t>::min(),
+                                                           std::numeric_limits<std::int32_t>::max()));
+  };
+  std::vector<Column> dense;
+  for (int g = 0; g < ops.gemms(); ++g) {
+    const int k = ops.k(g), k_tiles = ceil_div(k, rows);
+    const std::uint64_t per_output = static_cast<std::uint64_t>(k_tiles) * rows;
+    dense.clear();
+    for (int j = 0; j < ops.n(g); ++j) {
+      Column col;
+      col.island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
+      col.channel = static_cast<std::size_t>(ops.out_channel(g, j));
+      const PointSampler& sampler = *plan.island[col.island];
+      if (sampler.p_max() <= 0) continue;
+      // The column's mean error rate per capture and its errors' class mix.
+      const auto& pool = pools[col.island];
+      double p = sampler.point().p_any_error();
+      col.mean_square = pool[0].mean_square;
+      col.detected = pool[0].detected;
+      col.classes = sampler.has_classes();
+      if (col.classes) {
+        std::array<double, kOperandClasses> captures_in{};
+        const auto cw = ops.column_weights(g, j);
+        for (int i = 0; i < cw.count; ++i) {
+          const auto& share = class_share[static_cast<std::size_t>(std::min(128, std::abs(int(cw.data[static_cast<std::ptrdiff_t>(i) * cw.stride]))))];
+          for (int c = 0; c < kOperandClasses; ++c) captures_in[static_cast<std::size_t>(c)] += share[static_cast<std::size_t>(c)];
+        }
+        captures_in[0] += static_cast<double>(per_output) - cw.count;  // zero weights, rows below the end of K
+        p = col.mean_square = col.detected = 0;
+        for (int c = 0; c < kOperandClasses; ++c) {
+          const double w = captures_in[static_cast<std::size_t>(c)] * sampler.accept_class(c) * sampler.p_max();
+          col.weight_of_class[static_cast<std::size_t>(c)] = w;
+          p += w;
+          col.mean_square += w * pool[static_cast<std::size_t>(c + 1)].mean_square;
+          col.detected += w * pool[static_cast<std::size_t>(c + 1)].detected;
+        }
+        if (p > 0) {
+          col.mean_square /= p;
+          col.detected /= p;
+        }
+        p /= static_cast<double>(per_output);
+      }
+      if (p <= 0) continue;
+      col.p = std::min(p, 1.0 - 1e-12);
+      col.mean_errors = static_cast<double>(per_output) * col.p;
+      col.p_none = std::exp(static_cast<double>(per_output) * std::log1p(-col.p));
+      col.p_hit = 1 - col.p_none;
+      if (col.p_hit > 0.25) {  // most outputs err: visited row by row below (contiguous accumulators)
+        dense.push_back(col);
+        continue;
+      }
+      // Outputs of this column with at least one error: geometric gaps over m.
+      const double log_q = std::log1p(-col.p_hit);
+      const auto gap = [&]() { return std::floor(std::log(rng.uniform_open()) / log_q); };
+      for (double pos = gap(); pos < m_count; pos += 1 + gap()) apply_output(col, per_output, static_cast<int>(pos));
+    }
+    for (int m = 0; m < m_count && !dense.empty(); ++m)
+      for (const Column& col : dense)
+        if (rng.uniform() < col.p_hit) apply_output(col, per_output, m);
+  }
+  if (plan.razor.policy == RazorPolicy::Correct) st.cycles += st.razor_error_cycles;
+  return st;
+}
+
 LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                              std::vector<int32_t>& accumulators, Rng& rng) const {
   const LayerOperands ops(model, layer, input, shape_.cols);
   const LayerPlan& plan = this->plan(layer.index);
+  if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop))
+    return corrupt_sampled(ops, layer, accumulators, rng);
   // Hits come in chain order; one buffer per thread saves the allocation per layer.
   thread_local std::vector<Hit> hits;
   draw_hits_into(ops, layer.index, rng, hits);

@@ -36,7 +36,13 @@ struct PairedLoss {
   double clean_accuracy_pct = 0, faulty_accuracy_pct = 0;
   double loss_pct = 0;                   // mean of the per-input differences
   double ci_low_pct = 0, ci_high_pct = 0;  // 95 % confidence interval of the mean
+  double std_error_pct = 0;                // standard error of the mean
 };
+// Coarse-to-fine over the inputs: a loss measured on the first inputs whose
+// lower bound mean - z * standard error still exceeds the budget (z = 3.29:
+// two-sided 99.9 %) is over budget without measuring the rest.
+constexpr double kCoarseRejectZ = 3.29;
+bool clearly_over_budget(const PairedLoss& loss, double budget_pct, double z = kCoarseRejectZ);
 // clean[i] in {0,1}; faulty[r][i] in {0,1} for repeat r. Throws on mismatched sizes.
 PairedLoss paired_loss(const std::vector<std::uint8_t>& clean,
                        const std::vector<std::vector<std::uint8_t>>& faulty);
@@ -53,6 +59,8 @@ struct Evaluation {
   std::vector<double> layer_stall_cycles;
   std::uint64_t error_hits = 0;  // injected PE-cycle errors over the whole run (all repeats)
   double seconds = 0;            // wall time of this evaluation
+  bool coarse = false;           // measured on the coarse inputs only (clearly over budget there)
+  bool coarse_sampled = false;   // ... with the sampled injection (testbench/inject InjectionMode::kSampled)
 };
 
 using Evaluator = std::function<Evaluation(const Setting&)>;

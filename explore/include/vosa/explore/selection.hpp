@@ -64,9 +64,16 @@ class Explorer {
   // running estimate set by each phase.
   void set_phase(const std::string& what, int expected_points);
   void set_quiet(bool quiet) { quiet_ = quiet; }
+  // Coarse-to-fine: sensitivity points (each unit alone below sign-off,
+  // used only to predict a schedule's loss) go to this evaluator (fewer
+  // inputs); every point a choice rests on (verify, back-off, sweeps,
+  // Rathore) to the full one. Cached apart: a setting screened first is
+  // evaluated again in full when a choice needs it.
+  void set_screening(Evaluator screening) { screening_ = std::move(screening); }
 
  private:
   Evaluator evaluator_;
+  Evaluator screening_;
   const EnergyModel& energy_;
   int layers_;
   std::vector<double> levels_;

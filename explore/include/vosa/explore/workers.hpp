@@ -42,10 +42,12 @@ class WorkerPool {
 
   // Clean top-1 correctness of every input, in data-set order.
   const std::vector<std::uint8_t>& clean_correct() const { return clean_correct_; }
-  // The same result as inject::FaultEvaluator::evaluate over all inputs
-  // (faulty_correct in data-set order, layer statistics summed); `seconds`
-  // is this call's wall time.
-  inject::FaultyEvalResult evaluate(const inject::Settings& settings);
+  // The same result as inject::FaultEvaluator::evaluate on the inputs
+  // [begin, end) with the injector in `mode` (faulty_correct in input order,
+  // layer statistics summed); only the workers whose block meets the range
+  // run. `seconds` is this call's wall time.
+  inject::FaultyEvalResult evaluate(const inject::Settings& settings, inject::InjectionMode mode, std::size_t begin,
+                                    std::size_t end);
 
  private:
   struct Worker {

@@ -148,11 +148,19 @@ class PointSampler {
   double p_max() const;
   // Probability that a candidate drawn at p_max is an error.
   double accept(const CaptureOperands& operands) const;
+  // The same for a candidate whose class is known (class_of(operands)).
+  double accept_class(int cls) const;
+  // The classes are the file's own (vosa::operand_class of the operands):
+  // a zero weight is class 0 whatever the activations.
+  bool has_file_classes() const { return classes_ && !class_masks_.empty(); }
   bool has_classes() const { return classes_.has_value(); }
   // A point whose file has operand classes (docs/errmodel.md) sets them up
   // itself: vosa::operand_class of the capture's operands, p_any_error(class).
   void set_classes(OperandClasses classes);
   int class_of(const CaptureOperands& operands) const;
+  // A fixed sample of error masks of class cls (-1: the whole point's), drawn
+  // once: the sampled injector's variance and Razor-detection rates.
+  const std::vector<std::uint64_t>& mask_sample(int cls) const;
   // sample_mask from the class's own patterns and bit rates when the point
   // has per-class statistics for it, else sample_mask.
   std::uint64_t sample_mask(Rng& rng, int cls) const;
@@ -165,6 +173,8 @@ class PointSampler {
   double p_any_ = 0;
   ErrorMaskSampler masks_;
   std::optional<OperandClasses> classes_;
+  double class_p_max_ = 0;  // largest p_error of classes_
+  std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1]
   std::vector<std::optional<ErrorMaskSampler>> class_masks_;  // by class; empty: none recorded
 };
 
@@ -181,7 +191,16 @@ class LayerOperands {
   int n(int gemm) const;
   int out_channel(int gemm, int j) const;
   int a(int gemm, int m, int k) const;  // k < k(gemm)
+  // a(gemm, m, k) and a(gemm, m - 1, k) (0 for m = 0) with one decode.
+  std::pair<int, int> a_and_previous(int gemm, int m, int k) const;
   int b(int gemm, int k, int j) const;
+  // Column j's weights that can be non-zero: count of them, stride apart,
+  // at reduction index first_k + i (conv/FC: all K; depthwise: its taps).
+  struct ColumnWeights {
+    const int8_t* data;
+    int count, stride, first_k;
+  };
+  ColumnWeights column_weights(int gemm, int j) const;
   // out[r] = A[m][k0 + r] * B[k0 + r][j] for r < count (0 beyond K): one
   // column chain's products, decoded incrementally.
   void chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const;
@@ -228,8 +247,26 @@ LayerStats apply_hits(const LayerOperands& operands, const ArrayShape& shape, co
 
 // ---------------------------------------------------------------- the injector
 
+// How a layer's errors are drawn.
+//   kExact    every erring capture (geometric gaps over the capture index,
+//             thinned by operand class), its mask from the point's sampler,
+//             applied down its column chain: cost grows with the hits.
+//   kSampled  per output: the number of erring captures drawn from
+//             Binomial(captures, p) with p the column's mean rate (operand
+//             classes: the layer's activation changes, sampled, against the
+//             column's weights), their summed effect drawn from the same
+//             masks with each flipped bit's direction (the partial sum's bit)
+//             a fair coin, and beyond 8 errors the sum of 8 scaled to the
+//             same variance. Cost grows with the outputs, not the hits. An
+//             approximation (docs/inject.md "Sampled injection": compared
+//             with kExact by tests/inject); TE-Drop layers stay exact.
+enum class InjectionMode { kExact, kSampled };
+const char* to_string(InjectionMode mode);
+InjectionMode parse_injection_mode(const std::string& name);  // exact | sampled
+
 // Error model + array + settings, resolved: for each array layer the error
-// point of each island and the Razor setting. Immutable; thread-safe.
+// point of each island and the Razor setting. Immutable once evaluation
+// starts (set_classes / set_mode before); thread-safe.
 class Injector {
  public:
   struct LayerPlan {
@@ -257,13 +294,20 @@ class Injector {
   bool error_free() const;
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
+  void set_mode(InjectionMode mode) { mode_ = mode; }
+  InjectionMode mode() const { return mode_; }
 
   // Draws the erring captures of one layer, in chain order.
   std::vector<Hit> draw_hits(const LayerOperands& operands, std::size_t op, Rng& rng) const;
   void draw_hits_into(const LayerOperands& operands, std::size_t op, Rng& rng, std::vector<Hit>& hits) const;
-  // draw_hits + apply_hits + cycles: corrupts the layer's accumulators.
+  // draw_hits + apply_hits + cycles: corrupts the layer's accumulators
+  // (kSampled: corrupt_sampled for layers without TE-Drop).
   LayerStats corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                      std::vector<int32_t>& accumulators, Rng& rng) const;
+  // InjectionMode::kSampled on one layer (razor_error_cycles counts the
+  // Razor-detected errors, as if no two shared a cycle).
+  LayerStats corrupt_sampled(const LayerOperands& operands, const engine::PreparedOp& layer,
+                             std::vector<int32_t>& accumulators, Rng& rng) const;
 
  private:
   const PointSampler& sampler_for(double voltage, const std::string& where);
@@ -275,6 +319,7 @@ class Injector {
   std::vector<std::shared_ptr<PointSampler>> samplers_;  // one per point used
   LayerPlan default_plan_;
   std::vector<std::pair<std::size_t, LayerPlan>> layer_plans_;
+  InjectionMode mode_ = InjectionMode::kExact;
 };
 
 // Builds an injector from a settings file's contents plus an array config.
@@ -301,16 +346,35 @@ struct FaultyEvalResult {
 
 // Loads the inputs once and runs the clean pass once; evaluate() then runs
 // only the faulty passes, so one evaluator serves many settings.
+//
+// Clean checkpoints: the clean pass keeps, per input, the live activations
+// before some array layers (chosen to save the most clean MACs within
+// `checkpoint_bytes` over all inputs). A faulty run starts from the last
+// checkpoint at or before the first layer that can err, and while no layer
+// has changed an accumulator its state is the clean one: it jumps ahead to
+// the next checkpoint before the next layer that can err, and stops with the
+// clean prediction when no later layer can err. All of this is exact: the
+// results equal those of a run through every operator (tested).
 class FaultEvaluator {
  public:
-  FaultEvaluator(const engine::Engine& engine, const engine::Dataset& data, const engine::InferOptions& options);
+  static constexpr std::size_t kDefaultCheckpointBytes = std::size_t{1} << 30;
+  FaultEvaluator(const engine::Engine& engine, const engine::Dataset& data, const engine::InferOptions& options,
+                 std::size_t checkpoint_bytes = kDefaultCheckpointBytes);
   std::size_t samples() const { return inputs_.size(); }
   const std::vector<char>& clean_correct() const { return clean_correct_; }
   const std::vector<int>& clean_predictions() const { return clean_prediction_; }
   double clean_seconds() const { return clean_seconds_; }
+  // Operator indices (into engine.ops()) before which clean activations are kept.
+  const std::vector<std::size_t>& checkpoints() const { return checkpoint_ops_; }
   FaultyEvalResult evaluate(const Injector& injector, int repeats, std::uint64_t seed) const;
+  // Only the inputs in `subset` (indices < samples()); the result's per-sample
+  // vectors follow the subset's order. Used by coarse-to-fine searches.
+  FaultyEvalResult evaluate(const Injector& injector, int repeats, std::uint64_t seed,
+                            const std::vector<std::size_t>& subset) const;
 
  private:
+  void choose_checkpoints(std::size_t budget_bytes);
+
   const engine::Engine& engine_;
   engine::InferOptions options_;
   std::vector<std::vector<uint8_t>> inputs_;
@@ -318,6 +382,9 @@ class FaultEvaluator {
   std::vector<int> clean_prediction_;
   std::vector<char> clean_correct_;
   double clean_seconds_ = 0;
+  std::vector<std::size_t> checkpoint_ops_;                 // ascending operator indices
+  std::vector<std::vector<int>> checkpoint_tensors_;        // live tensors at each checkpoint
+  std::vector<std::vector<std::vector<uint8_t>>> saved_;    // [input][checkpoint] live tensors, concatenated
 };
 
 // One-shot convenience: FaultEvaluator(engine, data, options).evaluate(...).
