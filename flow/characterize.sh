@@ -28,29 +28,51 @@ netlist="$P/synth/pe_netlist.v"
 patterns=${DTA_PATTERNS:-16}
 options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns energy=${DTA_ENERGY:-0}"
 
+# A corner's result is current when it is newer than its SDF and the netlist
+# and was made with these options (the stamp is written only on success).
+current() {
+  local corner=$1 part="$OUT/corners/$1.json"
+  [ -f "$part" ] && [ "$part" -nt "$P/sdf/$corner.sdf" ] && [ "$part" -nt "$netlist" ] && \
+    [ "$(cat "$OUT/corners/$corner.options" 2>/dev/null)" = "$options" ]
+}
+
+# One task per corner to simulate, run here or as Slurm jobs (flow/launch.sh).
 parts=()
+tasks="$OUT/corners/tasks.txt"
+: > "$tasks"
 for corner in $corners; do
   sdf="$P/sdf/$corner.sdf"
   [ -f "$sdf" ] || { echo "characterize: error: no SDF for corner $corner: $sdf (run make sdf)"; exit 1; }
   part="$OUT/corners/$corner.json"
   stamp="$OUT/corners/$corner.options"
   parts+=("$part")
-  if [ -f "$part" ] && [ "$part" -nt "$sdf" ] && [ "$part" -nt "$netlist" ] && \
-     [ "$(cat "$stamp" 2>/dev/null)" = "$options" ]; then
+  if current "$corner"; then
     log "$corner up to date"
     continue
   fi
+  rm -f "$stamp"
   log "$corner: $DTA_CYCLES cycles at T=$periods ns ($OPERANDS, $DTA_DELAY_MODE) -> $part"
   energy=()
   if [ "${DTA_ENERGY:-0}" = 1 ]; then
     energy=(--energy --power-liberty "$("$VOSA" pdk liberty --pdk "$PDK" --corner "$corner" --netlist "$netlist" --cache-dir "$BUILD/pdk")")
   fi
-  "$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json" \
-    --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$OPERANDS" \
-    --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP" \
-    --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" --out "$part" 2>&1 | tee "$OUT/corners/$corner.log"
-  echo "$options" > "$stamp"
+  dta=("$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json"
+    --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$OPERANDS"
+    --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP"
+    --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" --out "$part")
+  printf '%s\t%s && echo %q > %q\n' "$OUT/corners/$corner.log" "$(printf '%q ' "${dta[@]}")" "$options" "$stamp" >> "$tasks"
 done
+flow_dir=$(dirname "$0")
+"$flow_dir/launch.sh" "characterize-$PDK" "$tasks" || true
+# The merge takes only complete, current results: a failed or cancelled corner
+# stops it here, and a rerun simulates only the corners listed.
+missing=()
+for corner in $corners; do current "$corner" || missing+=("$corner"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "characterize: error: no current result for corner(s) ${missing[*]} (logs: $OUT/corners/<corner>.log);" \
+    "errmodel.json not written; rerun to simulate only those" >&2
+  exit 1
+fi
 "$VOSA" errmodel-merge "${parts[@]}" --out "$OUT/errmodel.json"
 "$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv" --values "$OUT/errmodel_values.csv" \
   --patterns "$OUT/errmodel_patterns.csv"

@@ -21,14 +21,24 @@ charlib_comma    := ,
 charlib_space    := $(subst ,, )
 charlib_cells     = $(if $(strip $(CELLS)),--cells $(CELLS),--netlist $(CHARLIB_NETLIST))
 
+# Locally one ngspice session serves every corner; under LAUNCHER=slurm each
+# corner is its own array task (flow/launch.sh, docs/slurm.md).
+CHARLIB_COMMAND   = $(VOSA) charlib --pdk $(PDK) $(charlib_cells) --delay-source $(CHARLIB_SOURCE) \
+  --grid-points $(CHARLIB_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) -o $(CHARLIB_DIR)
+
 .PHONY: charlib validate-charlib help-charlib
 
 charlib: $(if $(strip $(CELLS)),setup,synth)
 	@test -n "$(strip $(CORNERS))" || { echo "charlib: give CORNERS=tt_025C_1v10,... (see docs/charlib.md)"; exit 1; }
 	@mkdir -p $(CHARLIB_DIR)
-	$(VOSA) charlib --pdk $(PDK) --corners $(subst $(charlib_space),$(charlib_comma),$(strip $(CORNERS))) $(charlib_cells) \
-	  --delay-source $(CHARLIB_SOURCE) --grid-points $(CHARLIB_GRID) -j $(CHARLIB_JOBS) \
-	  --cache-dir $(CHARLIB_CACHE) -o $(CHARLIB_DIR) 2>&1 | tee $(CHARLIB_DIR)/charlib.log
+ifeq ($(LAUNCHER),slurm)
+	@for corner in $(call spaces,$(CORNERS)); do \
+	  printf '%s\t%s\n' "$(CHARLIB_DIR)/$$corner.log" "$(CHARLIB_COMMAND) --corners $$corner"; \
+	done > $(CHARLIB_DIR)/tasks.txt
+	flow/launch.sh charlib-$(PDK) $(CHARLIB_DIR)/tasks.txt
+else
+	$(CHARLIB_COMMAND) --corners $(subst $(charlib_space),$(charlib_comma),$(strip $(CORNERS))) 2>&1 | tee $(CHARLIB_DIR)/charlib.log
+endif
 
 validate-charlib: PDK = sky130hd
 validate-charlib: synth

@@ -9,18 +9,30 @@
 #                      layer of MODEL with operand classes and 4096 joint patterns
 #                      (default; flow/explore_trace.sh) or uniform random operands
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
+#   OPERATING_CORNER=  the silicon's process/temperature (tt_025C); default: the sign-off corner's
+#   LAUNCHER=slurm EXPLORE_WORKERS= EXPLORE_WORKER_THREADS=  as Slurm job steps (docs/slurm.md)
 # The PE is characterized from the config without islands/Razor (vosa dta
 # cannot drive the islands PE's stall_i yet; docs/explore.md).
 EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
 EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
 EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
 EXPLORE_PE_CFG   = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_NAME)_pe.json
-EXPLORE_OUT      = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_PDK)/explore/$(MODEL_NAME)
+EXPLORE_OUT      = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_PDK)/explore/$(MODEL_NAME)$(if $(OPERATING_CORNER),-$(OPERATING_CORNER))
 EXPLORE_VOLTAGES ?= 1.60,1.64,1.68,1.72,1.76
 EXPLORE_OPERANDS ?= trace
 BUDGET           ?= 0.5
 REPEATS          ?= 1
 EXPLORE_ARGS     ?=
+# The silicon's process/temperature (a ladder of the PDK: tt_025C, tt_100C):
+# error model and energy at OPERATING_CORNER_<each EXPLORE_VOLTAGES>; the
+# clock and the DVFS point stay at the sign-off corner (docs/explore.md).
+OPERATING_CORNER ?=
+# Where the faulty runs go (flow/launch.mk): this process with JOBS threads,
+# EXPLORE_WORKERS local processes, or (LAUNCHER=slurm) srun steps in one
+# Slurm job, EXPLORE_WORKER_THREADS threads each; flow/explore_slurm.sh adds
+# --workers, -j and --worker-launch itself.
+EXPLORE_WORKER_THREADS ?= 1
+EXPLORE_PARALLEL  = $(if $(filter slurm,$(LAUNCHER)),,$(if $(filter-out 0,$(EXPLORE_WORKERS)),--workers $(EXPLORE_WORKERS) -j $(EXPLORE_WORKER_THREADS),-j $(JOBS)))
 
 .PHONY: explore help-explore
 
@@ -37,22 +49,33 @@ explore: setup
 	    $$pe_dir/traces/$(MODEL_NAME)) || exit 1; \
 	  operands=trace:$$trace; patterns=4096; \
 	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
+	char_dir=$$pe_dir; char_knobs="VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS="; \
+	if [ -n "$(OPERATING_CORNER)" ]; then \
+	  oc_corners=$$($(VOSA) pdk corners --pdk $(EXPLORE_PDK) --ladder $(OPERATING_CORNER) \
+	    --voltages $(call commas,$(EXPLORE_VOLTAGES)) | paste -sd,) || exit 1; \
+	  char_knobs="VOLTAGES= CORNERS=$$oc_corners"; \
+	  char_dir=$$($(MAKE) -s --no-print-directory flow-dir CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
+	    CORNERS=$$oc_corners VOLTAGES= PERIOD_NS=$(PERIOD_NS)); \
+	  $(MAKE) --no-print-directory sta CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
+	    VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) || exit 1; \
+	fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
-	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns \
-	  DTA_ENERGY=1 || exit 1; \
-	$(VOSA) energy-table --errmodel $$pe_dir/errmodel/errmodel.json --energy $$pe_dir/power/energy.json \
-	  --out $$pe_dir/power/energy_simulated.json || exit 1; \
+	  $$char_knobs BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns DTA_ENERGY=1 || exit 1; \
+	$(VOSA) energy-table --errmodel $$char_dir/errmodel/errmodel.json --energy $$char_dir/power/energy.json \
+	  --out $$char_dir/power/energy_simulated.json || exit 1; \
 	flow/razor_cost_has.py $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) $(EXPLORE_CFG) || \
 	  $(MAKE) --no-print-directory razor-cost RAZOR_COST_PDKS=$(EXPLORE_PDK) RAZOR_COST_CTRL_CONFIG=$(EXPLORE_CFG) \
 	  BUILD=$(BUILD) || exit 1; \
-	echo "explore: error model and energy of the PE from $$pe_dir"; \
-	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$pe_dir/errmodel/errmodel.json \
-	  --energy $$pe_dir/power/energy_simulated.json --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	echo "explore: error model and energy of the PE from $$char_dir$(if $(OPERATING_CORNER), (operating corner $(OPERATING_CORNER)); DVFS point from $$pe_dir)"; \
+	$(if $(filter slurm,$(LAUNCHER)),flow/explore_slurm.sh $(EXPLORE_WORKERS) $(EXPLORE_WORKER_THREADS) $(EXPLORE_OUT).slurm.log) \
+	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$char_dir/errmodel/errmodel.json \
+	  --energy $$char_dir/power/energy_simulated.json $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
 	  --sta $$pe_dir/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
-	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) -o $(EXPLORE_OUT) $(EXPLORE_ARGS)
+	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -o $(EXPLORE_OUT) $(EXPLORE_PARALLEL) $(EXPLORE_ARGS)
 
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
 	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>/ (points.json, report.md, chosen/)"
 	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="
+	@echo "                   OPERATING_CORNER=tt_025C (errors and energy on typical silicon; clock and DVFS point at sign-off)"

@@ -17,6 +17,7 @@ PACKAGES=(
   zlib1g-dev
   python3
   ngspice
+  slurm-wlm munge
 )
 
 BUILD_DIR="${VOSA_BUILD_DIR:-build}"

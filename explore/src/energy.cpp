@@ -1,5 +1,7 @@
 #include "vosa/explore/energy.hpp"
 
+#include "vosa/pdk.hpp"
+
 #include <algorithm>
 #include <bitset>
 #include <cmath>
@@ -29,6 +31,12 @@ T field(const nlohmann::json& j, const std::string& key, const std::string& wher
   }
 }
 
+std::string format_voltage(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 }  // namespace
 
 ArrayGeometry ArrayGeometry::from_config(const ArrayConfig& config, const std::string& source) {
@@ -50,15 +58,15 @@ ArrayGeometry ArrayGeometry::from_config(const ArrayConfig& config, const std::s
 }
 
 EnergyModel EnergyModel::load(const std::string& energy_json, const std::string& razor_cost_json,
-                              const ArrayGeometry& geometry) {
+                              const ArrayGeometry& geometry, const std::string& operating_corner) {
   const nlohmann::json energy = read_json(energy_json, "make power (flow/flow.mk)");  // named first
   return from_json(energy, energy_json, read_json(razor_cost_json, "make razor-cost (flow/razor.mk)"),
-                   razor_cost_json, geometry);
+                   razor_cost_json, geometry, operating_corner);
 }
 
 EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::string& energy_name,
                                    const nlohmann::json& razor_cost, const std::string& razor_name,
-                                   const ArrayGeometry& geometry) {
+                                   const ArrayGeometry& geometry, const std::string& operating_corner) {
   EnergyModel m;
   m.geometry_ = geometry;
   m.energy_source_ = energy_name;
@@ -68,6 +76,16 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
   const auto corners = energy.contains("corners") ? energy.at("corners") : nlohmann::json();
   if (!corners.is_array() || corners.empty()) throw ExploreError(energy_name + ": no 'corners'");
   bool have_signoff = false;
+  std::optional<pdk::PdkConfig> pdk_config;
+  if (!operating_corner.empty()) {
+    try {
+      pdk_config = pdk::load_pdk(m.pdk_);
+      m.signoff_voltage_ = pdk::resolve_corner(*pdk_config, m.signoff_corner_).voltage;
+    } catch (const std::exception& e) {
+      throw ExploreError(energy_name + ": " + e.what());
+    }
+    m.operating_corner_ = operating_corner;
+  }
   for (size_t i = 0; i < corners.size(); ++i) {
     const std::string where = energy_name + " corners[" + std::to_string(i) + "]";
     EnergyCorner c;
@@ -76,12 +94,20 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
     c.delay_source = field<std::string>(corners[i], "delay_source", where);
     c.energy_per_mac_pj = field<double>(corners[i], "energy_per_mac_pj", where);
     if (!(c.energy_per_mac_pj > 0)) throw ExploreError(where + ": energy_per_mac_pj must be > 0");
-    if (c.name == m.signoff_corner_) {
+    if (pdk_config) {  // only the operating corner's process and temperature
+      if (pdk::resolve_corner(*pdk_config, c.name).ladder != operating_corner) continue;
+      have_signoff = have_signoff || std::abs(c.voltage - m.signoff_voltage_) < 1e-6;
+    } else if (c.name == m.signoff_corner_) {
       have_signoff = true;
       m.signoff_voltage_ = c.voltage;
     }
     m.corners_.push_back(c);
   }
+  if (!have_signoff && pdk_config)
+    throw ExploreError(energy_name + ": no corner of the operating corner " + operating_corner +
+                       " at the sign-off voltage " + format_voltage(m.signoff_voltage_) +
+                       " V (make power CORNERS=" + pdk::corner_name_at(*pdk_config, operating_corner, m.signoff_voltage_) +
+                       ",...)");
   if (!have_signoff)
     throw ExploreError(energy_name + ": the sign-off corner " + m.signoff_corner_ +
                        " is not among its corners (rerun make power with it)");
@@ -221,6 +247,8 @@ nlohmann::json EnergyModel::describe() const {
   j["razor_cost_json"] = razor_source_;
   j["signoff_corner"] = signoff_corner_;
   j["signoff_voltage"] = signoff_voltage_;
+  j["operating_corner"] = operating_corner_.empty() ? "as the file's corners (sign-off " + signoff_corner_ + ")"
+                                                    : operating_corner_;
   for (const auto& c : corners_)
     j["corners"].push_back({{"name", c.name}, {"voltage", c.voltage}, {"delay_source", c.delay_source},
                             {"energy_per_pe_cycle_pj", c.energy_per_mac_pj}});

@@ -4,6 +4,7 @@
 #include "vosa/error_model.hpp"
 #include "vosa/explore/report.hpp"
 #include "vosa/explore/selection.hpp"
+#include "vosa/explore/workers.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/inject.hpp"
 #include "vosa/lowering.hpp"
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -26,15 +28,26 @@ struct Options {
   std::string config, errmodel, energy, razor_cost, sta, model, data, out, model_name;
   std::string encoding = "auto", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
   std::string bound = "point", solver = "exact", curve_top_k = "4,8";
+  std::string operating_corner;  // ladder of the silicon's process/temperature; "" = the files' own corners
   double budget = 0.5, period_ns = 0;
   size_t limit = 0;
   int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int tedrop_top_k = -1, max_backoff = 64;
+  int workers = 0;           // 0: evaluate in this process with `jobs` threads
+  std::string worker_launch;  // command prefix of each worker, e.g. "srun -n1 -N1 --exact"
   size_t coarse = 100, screen = 0;
   std::string coarse_injection = "sampled";
   std::uint64_t seed = 1;
   std::string command_line;
 };
+
+// "srun -n1 -N1 --exact" -> its words (no quoting: the prefix is options).
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string word; in >> word;) out.push_back(word);
+  return out;
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -137,7 +150,7 @@ void run(const Options& o) {
     config_json = nlohmann::json::parse(in);
   }
   const ArrayGeometry geometry = ArrayGeometry::from_config(config, o.config);
-  const EnergyModel energy = EnergyModel::load(o.energy, o.razor_cost, geometry);
+  const EnergyModel energy = EnergyModel::load(o.energy, o.razor_cost, geometry, o.operating_corner);
   const ErrorModel errmodel = ErrorModel::load(o.errmodel);
 
   // Levels: --levels, else the config's island voltages, else every energy corner.
@@ -155,6 +168,12 @@ void run(const Options& o) {
     if (!pt)
       throw ExploreError(o.errmodel + ": no point at " + std::to_string(v) +
                          " V (characterize it: make characterize VOLTAGES=...)");
+    // Errors and energy come from the same silicon (docs/explore.md, "Operating corner").
+    const std::string& energy_corner = energy.corner_at(v).name;
+    if (!pt->corner.empty() && pt->corner != energy_corner)
+      throw ExploreError(o.errmodel + ": the point at " + std::to_string(v) + " V is corner " + pt->corner + ", " +
+                         o.energy + " has " + energy_corner +
+                         " there; give both files of one operating corner (make explore OPERATING_CORNER=...)");
     level_source.push_back(pt->delay_source);
   }
 
@@ -174,27 +193,64 @@ void run(const Options& o) {
       ops.push_back(p.index);
       layer_names.push_back("op " + std::to_string(p.index) + " " + tflite::to_string(p.op->type));
     }
-  std::cerr << "explore: " << o.model << ": " << ops.size() << " array layers; clean run of "
-            << (o.limit ? std::min(o.limit, data.samples.size()) : data.samples.size()) << " inputs\n";
-  const inject::FaultEvaluator evaluator(engine, data, io);
-  const std::vector<std::uint8_t> clean(evaluator.clean_correct().begin(), evaluator.clean_correct().end());
+  const std::size_t samples = o.limit ? std::min(o.limit, data.samples.size()) : data.samples.size();
+  std::cerr << "explore: " << o.model << ": " << ops.size() << " array layers; clean run of " << samples
+            << " inputs" << (o.workers ? " in " + std::to_string(o.workers) + " worker processes" : std::string())
+            << "\n";
+  // The faulty runs: in this process, or spread over worker processes
+  // (docs/slurm.md), with the same results.
+  // Outputs go into DIR.partial, renamed onto DIR at the end; the workers'
+  // logs go there first (a failed run keeps them for its error message).
+  const std::string partial = o.out + ".partial";
+  std::filesystem::remove_all(partial);
+  std::optional<inject::FaultEvaluator> evaluator;
+  std::unique_ptr<WorkerPool> pool;
+  std::vector<std::uint8_t> clean;
+  if (o.workers > 0) {
+    WorkerJob job;
+    job.vosa = std::filesystem::read_symlink("/proc/self/exe").string();
+    job.config = o.config;
+    job.model = o.model;
+    job.data = o.data;
+    job.encoding = o.encoding;
+    job.resize = o.resize;
+    job.samples = samples;
+    job.repeats = o.repeats;
+    job.seed = o.seed;
+    job.threads = o.jobs;
+    job.launch_prefix = split_words(o.worker_launch);
+    job.log_dir = partial + "/workers";
+    pool = std::make_unique<WorkerPool>(job, o.workers);
+    clean = pool->clean_correct();
+  } else {
+    evaluator.emplace(engine, data, io);
+    clean.assign(evaluator->clean_correct().begin(), evaluator->clean_correct().end());
+  }
   const auto clean_of = [&](const std::vector<std::size_t>& inputs) {
     std::vector<std::uint8_t> c;
     for (std::size_t i : inputs) c.push_back(clean[i]);
     return c;
+  };
+  // Inputs [begin, end) of one setting, here or in the workers.
+  const auto run_inputs = [&](const inject::Settings& settings, const inject::Injector& injector, std::size_t begin,
+                              std::size_t end) {
+    if (pool) return pool->evaluate(settings, injector.mode(), begin, end);
+    std::vector<std::size_t> part;
+    for (std::size_t i = begin; i < end; ++i) part.push_back(i);
+    return evaluator->evaluate(injector, o.repeats, o.seed, part);
   };
 
   // Evaluates a setting on the first `inputs` inputs in stages (10, --coarse,
   // all), stopping at a stage where the loss is clearly over budget.
   const inject::InjectionMode coarse_mode = inject::parse_injection_mode(o.coarse_injection);
   const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
-    inject::Injector injector =
-        inject::make_injector(to_inject_settings(s, o.errmodel, o.period_ns, ops), config, o.config);
+    const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops);
+    inject::Injector injector = inject::make_injector(settings, config, o.config);
     // The same seed for every setting: common random numbers make settings
     // comparable. Each input's draws depend only on (seed, input, repeat,
     // layer), so the stages together give exactly the run on all inputs.
     Evaluation e;
-    const std::size_t n = std::min(inputs, evaluator.samples());
+    const std::size_t n = std::min(inputs, clean.size());
     std::vector<std::size_t> stages;
     if (o.coarse > 0)
       for (std::size_t k : {std::min<std::size_t>(10, o.coarse), o.coarse})
@@ -211,12 +267,11 @@ void run(const Options& o) {
         // over is screened again on the first --coarse inputs (at most all).
         bool rejected = false;
         for (std::size_t screen_n : {stage, std::min(o.coarse, n)}) {
-          std::vector<std::size_t> part;
-          for (std::size_t i = 0; i < screen_n; ++i) part.push_back(i);
           injector.set_mode(inject::InjectionMode::kSampled);
-          const inject::FaultyEvalResult screen = evaluator.evaluate(injector, o.repeats, o.seed, part);
+          const inject::FaultyEvalResult screen = run_inputs(settings, injector, 0, screen_n);
           injector.set_mode(inject::InjectionMode::kExact);
-          const PairedLoss sl = paired_loss(clean_of(part), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
+          const std::vector<std::uint8_t> screened(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(screen_n));
+          const PairedLoss sl = paired_loss(screened, screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
           if (clearly_over_budget(sl, o.budget)) {
             r = screen;
             e.loss = sl;
@@ -230,9 +285,7 @@ void run(const Options& o) {
         }
         if (rejected) break;
       }
-      std::vector<std::size_t> part;
-      for (std::size_t i = done; i < stage; ++i) part.push_back(i);
-      const inject::FaultyEvalResult more = evaluator.evaluate(injector, o.repeats, o.seed, part);
+      const inject::FaultyEvalResult more = run_inputs(settings, injector, done, stage);
       if (done == 0) {
         r = more;
       } else {
@@ -259,7 +312,7 @@ void run(const Options& o) {
     }
     return e;
   };
-  const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, evaluator.samples()); };
+  const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, clean.size()); };
   const Evaluator screening = [&](const Setting& s) { return evaluate_on(s, o.screen); };
 
   // The three baselines of every saving (docs/explore.md "Baselines").
@@ -267,7 +320,8 @@ void run(const Options& o) {
   nominal.name = "nominal";
   nominal.available = true;
   nominal.voltage = levels.back();
-  nominal.source = "sign-off voltage (" + energy.signoff_corner() + ") at the clock target";
+  nominal.source = "sign-off voltage (" + energy.signoff_corner() + ") at the clock target" +
+                   (o.operating_corner.empty() ? std::string() : ", silicon at " + o.operating_corner);
   Baseline dvfs;
   dvfs.name = "dvfs";
   dvfs.source = "not available: no --sta bit_timing.json given";
@@ -289,7 +343,7 @@ void run(const Options& o) {
   eo.exact_solver = o.solver == "exact";
   eo.max_backoff = o.max_backoff;
   Explorer ex(evaluate, energy, static_cast<int>(ops.size()), levels, eo);
-  if (o.screen > 0 && o.screen < evaluator.samples()) ex.set_screening(screening);
+  if (o.screen > 0 && o.screen < clean.size()) ex.set_screening(screening);
   ex.layer_cycles();
 
   // Bits that can fail at some level, and their ranking per voltage.
@@ -332,9 +386,7 @@ void run(const Options& o) {
   if (algos.count("xtpu")) selections.push_back(select_xtpu(ex));
   if (algos.count("thundervolt")) selections.push_back(select_thundervolt(ex, tedrop_mask));
 
-  // Outputs: everything into DIR.partial, renamed onto DIR at the end.
-  const std::string partial = o.out + ".partial";
-  std::filesystem::remove_all(partial);
+  pool.reset();  // the workers exit and close their logs
   std::filesystem::create_directories(partial + "/chosen");
   ctx.layer_names = layer_names;
   ctx.level_delay_source = level_source;
@@ -342,7 +394,7 @@ void run(const Options& o) {
   ctx.meta = {{"model", o.model_name.empty() ? std::filesystem::path(o.model).stem().string() : o.model_name},
               {"model_file", o.model},
               {"data", o.data},
-              {"samples", evaluator.samples()},
+              {"samples", clean.size()},
               {"repeats", o.repeats},
               {"coarse_inputs", o.coarse},
               {"screen_inputs", o.screen},
@@ -354,6 +406,7 @@ void run(const Options& o) {
               {"errmodel_operands", errmodel.operand_source},
               {"period_ns", point_at(levels.back()).period_ns},
               {"budget_pct", o.budget},
+              {"operating_corner", energy.describe().at("operating_corner")},
               {"command", o.command_line}};
   write_json(partial + "/points.json", points_json(ex, selections, ctx));
   // The chosen schedules name a copy of the model they were chosen with:
@@ -384,6 +437,7 @@ void run(const Options& o) {
 }  // namespace
 
 void add_explore_command(CLI::App& app) {
+  add_explore_worker_command(app);
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
       "explore",
@@ -412,6 +466,9 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--algorithms", o->algorithms, "comma list of xtpu, rathore, thundervolt (default all)");
   cmd->add_option("--levels", o->levels, "island voltages V1,V2,... (default: the config's islands.voltages)");
   cmd->add_option("--period-ns", o->period_ns, "error-model period (default: its only one)");
+  cmd->add_option("--operating-corner", o->operating_corner,
+                  "process/temperature the silicon runs at, as a ladder of the PDK (tt_025C): energies and error "
+                  "points must be its corners; the sign-off voltage is taken on it (default: the files' corners)");
   cmd->add_option("-n,--limit", o->limit, "first N inputs only (0 = all)");
   cmd->add_option("--repeats", o->repeats, "fault draws per input (default 2)");
   cmd->add_option("--seed", o->seed, "seed of the fault draws (default 1)");
@@ -440,6 +497,12 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--tedrop-top-k", o->tedrop_top_k,
                   "ThUnderVolt: protect the top k bits (default: every bit that fails at some level)");
   cmd->add_option("--max-backoff", o->max_backoff, "verification rounds before giving up (default 64)");
+  cmd->add_option("--workers", o->workers,
+                  "evaluate in N worker processes, each with a block of the inputs and -j threads (default 0: in "
+                  "this process); same results for any N (docs/slurm.md)")
+      ->check(CLI::Range(0, 4096));
+  cmd->add_option("--worker-launch", o->worker_launch,
+                  "command prefix that starts each worker, e.g. \"srun -n1 -N1 --exact\" inside a Slurm allocation");
   cmd->callback([o, cmd]() {
     Options opts = *o;
     opts.command_line = "vosa explore";

@@ -162,7 +162,8 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
   r << "Array: " << ex.energy().geometry().rows << "x" << ex.energy().geometry().cols << " weight-stationary, "
     << ex.energy().geometry().acc_bits << "-bit accumulators, " << ex.islands() << " voltage islands (config `"
     << m.value("config", std::string("")) << "`). Clock period " << m.value("period_ns", 0.0)
-    << " ns for every voltage. Inputs: " << m.value("samples", 0) << " of `" << m.value("data", std::string(""))
+    << " ns for every voltage. Silicon (errors and energy): " << m.value("operating_corner", std::string("?"))
+    << ". Inputs: " << m.value("samples", 0) << " of `" << m.value("data", std::string(""))
     << "`, " << m.value("repeats", 0) << " fault repeats per input, seed " << m.value("seed", 0) << ".\n\n";
   int coarse_points = 0;
   for (const auto& p : pts) coarse_points += p.eval.coarse;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 using namespace vosa::explore;
 using nlohmann::json;
@@ -481,6 +482,37 @@ TEST(ExploreBaselines, DvfsAndErrorFreePoints) {
   EXPECT_NEAR(saving_vs(em, p, nominal), 30.0, 1e-9);
   EXPECT_NEAR(saving_vs(em, p, low), 100 * (1 - 7.0 / 8.0), 1e-9);
   EXPECT_TRUE(std::isnan(saving_vs(em, p, Baseline{"error_free", false, 0, "n/a"})));
+}
+
+// OPERATING_CORNER: only the operating ladder's corners, the sign-off voltage
+// taken on it; a file without that voltage on the ladder is a named error.
+TEST(ExploreEnergy, OperatingCornerKeepsItsLadder) {
+  json e = {{"pdk", "sky130hd"}, {"signoff_corner", "ss_n40C_1v76"}};
+  for (auto [name, v, pj] : std::vector<std::tuple<std::string, double, double>>{
+           {"ss_n40C_1v60", 1.60, 30.0}, {"ss_n40C_1v76", 1.76, 40.0}, {"tt_025C_1v60", 1.60, 20.0},
+           {"tt_025C_1v76", 1.76, 25.0}})
+    e["corners"].push_back({{"name", name}, {"voltage", v}, {"delay_source", "x"}, {"energy_per_mac_pj", pj}});
+  json razor = razor_fixture();
+  razor["pdks"]["sky130hd"] = razor["pdks"]["testpdk"];
+  const ArrayGeometry g = small_geometry();
+  const EnergyModel tt = EnergyModel::from_json(e, "energy.json", razor, "razor_cost.json", g, "tt_025C");
+  ASSERT_EQ(tt.corners().size(), 2u);
+  EXPECT_EQ(tt.corner_at(1.60).name, "tt_025C_1v60");
+  EXPECT_EQ(tt.corner_at(1.76).energy_per_mac_pj, 25.0);
+  EXPECT_DOUBLE_EQ(tt.signoff_voltage(), 1.76);
+  EXPECT_EQ(tt.describe().at("operating_corner"), "tt_025C");
+  const EnergyModel ss = EnergyModel::from_json(e, "energy.json", razor, "razor_cost.json", g, "ss_n40C");
+  EXPECT_EQ(ss.corner_at(1.60).energy_per_mac_pj, 30.0);
+  e["corners"].erase(3);  // no tt corner at the sign-off voltage
+  try {
+    EnergyModel::from_json(e, "energy.json", razor, "razor_cost.json", g, "tt_025C");
+    ADD_FAILURE() << "no error without tt_025C_1v76";
+  } catch (const ExploreError& err) {
+    EXPECT_NE(std::string(err.what()).find("no corner of the operating corner tt_025C at the sign-off voltage 1.76 V"),
+              std::string::npos)
+        << err.what();
+    EXPECT_NE(std::string(err.what()).find("CORNERS=tt_025C_1v76"), std::string::npos) << err.what();
+  }
 }
 
 // Coarse-to-fine: only a loss whose lower 99.9 % bound exceeds the budget is

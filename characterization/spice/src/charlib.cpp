@@ -31,6 +31,8 @@
 #include <sstream>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace vosa::spice {
@@ -64,12 +66,25 @@ fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
                                                                        " (spice.model_dirs in " + pdk.path.string() + ")");
   const fs::path dest = fs::absolute(cache_dir / pdk.name / "spice" / "models");
   const fs::path stamp = dest / ".vosa_source";
+  // Other vosa processes (parallel corners, Slurm tasks on a shared build/)
+  // may prepare the same folder: one copies while the others wait, so no
+  // process replaces the models another one is simulating with.
+  fs::create_directories(dest.parent_path());
+  const std::string lock_path = dest.string() + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    throw CharlibError("cannot lock " + lock_path);
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock_fd};
   if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
     if (!fs::exists(dest / sp.model_lib))
       throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
     return dest / sp.model_lib;
   }
-  // A private temporary folder: another vosa process may be copying too.
   const fs::path tmp = dest.string() + ".tmp." + std::to_string(::getpid());
   fs::remove_all(tmp);
   for (const auto& entry : fs::recursive_directory_iterator(source)) {
@@ -81,10 +96,7 @@ fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
   }
   std::ofstream(tmp / ".vosa_source") << source.string();
   fs::remove_all(dest);
-  fs::create_directories(dest.parent_path());
-  std::error_code ec;
-  fs::rename(tmp, dest, ec);
-  if (ec) fs::remove_all(tmp);  // the other process won; its copy is the same
+  fs::rename(tmp, dest);
   if (!fs::exists(dest / sp.model_lib))
     throw CharlibError("SPICE model library " + sp.model_lib + " (spice.model_lib in " + pdk.path.string() +
                        ") is not in " + source.string());

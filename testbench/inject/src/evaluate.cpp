@@ -69,8 +69,12 @@ FaultEvaluator::FaultEvaluator(const engine::Engine& engine, const engine::Datas
     : engine_(engine), options_(options) {
   if (engine.arithmetic() == engine::Arithmetic::kArmNN)
     throw InjectError("error injection needs the engine's TFLite integer arithmetic (the array's accumulators)");
-  const std::size_t n = options.limit ? std::min(options.limit, data.samples.size()) : data.samples.size();
-  if (n == 0) throw InjectError(data.directory + ": no samples");
+  if (data.samples.empty()) throw InjectError(data.directory + ": no samples");
+  if (options.first >= data.samples.size())
+    throw InjectError(data.directory + ": first sample " + std::to_string(options.first) + " of " +
+                      std::to_string(data.samples.size()));
+  const std::size_t available = data.samples.size() - options.first;
+  const std::size_t n = options.limit ? std::min(options.limit, available) : available;
   inputs_.resize(n);
   labels_.resize(n);
   clean_prediction_.assign(n, -1);
@@ -82,7 +86,7 @@ FaultEvaluator::FaultEvaluator(const engine::Engine& engine, const engine::Datas
   const auto start = std::chrono::steady_clock::now();
   parallel_for<engine::Workspace>(n, options.jobs, [&](engine::Workspace& ws, std::size_t i) {
     if (i == n) return;
-    const engine::Sample& s = data.samples[i];
+    const engine::Sample& s = data.samples[options.first + i];
     inputs_[i] = engine::load_input(s, input, options.encoding, options.resize);
     labels_[i] = s.label;
     // Operator by operator (= engine.run), keeping the checkpoints' live tensors.
@@ -271,7 +275,8 @@ FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats,
       std::uint64_t changed = 0;  // accumulators changed by this run's layers so far
       const engine::AccumulatorObserver observer = [&](const engine::PreparedOp& p, const int8_t* input,
                                                        std::vector<int32_t>& acc) {
-        Rng rng(derive_seed(seed, i, static_cast<std::uint64_t>(rep), p.index));
+        // The data set's sample index: a block of a sharded run draws what the whole run draws.
+        Rng rng(derive_seed(seed, options_.first + i, static_cast<std::uint64_t>(rep), p.index));
         const LayerStats st = injector.corrupt(model, p, input, acc, rng);
         changed += st.corrupted_outputs;
         state.layers[slot[p.index]] += st;

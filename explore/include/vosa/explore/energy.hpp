@@ -52,16 +52,22 @@ class EnergyModel {
  public:
   // energy_json: the flow's power/energy.json (make power). razor_cost_json:
   // make razor-cost's razor_cost.json, which must have a table for the PDK.
+  // operating_corner: the process/temperature the silicon runs at, as the
+  // PDK's ladder name (tt_025C); its corners are kept and the sign-off
+  // voltage is taken on it (docs/explore.md, "Operating corner"). Empty:
+  // every corner of the file, the sign-off corner itself among them.
   static EnergyModel load(const std::string& energy_json, const std::string& razor_cost_json,
-                          const ArrayGeometry& geometry);
+                          const ArrayGeometry& geometry, const std::string& operating_corner = "");
   static EnergyModel from_json(const nlohmann::json& energy, const std::string& energy_name,
                                const nlohmann::json& razor_cost, const std::string& razor_name,
-                               const ArrayGeometry& geometry);
+                               const ArrayGeometry& geometry, const std::string& operating_corner = "");
 
   const std::vector<EnergyCorner>& corners() const { return corners_; }
   const EnergyCorner& corner_at(double voltage) const;  // throws unless a corner has this voltage
   double signoff_voltage() const { return signoff_voltage_; }
   const std::string& signoff_corner() const { return signoff_corner_; }
+  // The ladder the energies come from ("" = the file's corners as given).
+  const std::string& operating_corner() const { return operating_corner_; }
   const std::string& pdk() const { return pdk_; }
   const ArrayGeometry& geometry() const { return geometry_; }
 
@@ -91,7 +97,7 @@ class EnergyModel {
   nlohmann::json describe() const;  // sources and numbers, for points.json
 
  private:
-  std::string pdk_, energy_source_, razor_source_, signoff_corner_;
+  std::string pdk_, energy_source_, razor_source_, signoff_corner_, operating_corner_;
   double signoff_voltage_ = 0;
   std::vector<EnergyCorner> corners_;
   std::vector<std::pair<int, double>> razor_rel_;  // (protected bits, power relative to 0 bits)

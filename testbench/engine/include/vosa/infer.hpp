@@ -15,6 +15,7 @@ namespace vosa::engine {
 
 struct InferOptions {
   size_t limit = 0;  // 0 = every sample
+  size_t first = 0;  // skip the samples before this one (a block of a sharded run)
   int jobs = 1;      // worker threads (one image per thread at a time)
   InputEncoding encoding = InputEncoding::kRaw;
   Resize resize = Resize::kBilinear;
