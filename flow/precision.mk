@@ -3,6 +3,8 @@
 #   CONFIG=   an array config with precision_modes (default flow/configs/precision_8x8.json)
 #   PDK=      default sky130hd here (a voltage ladder of characterized corners)
 #   PERIOD_NS= the fixed clock (default: the PE's critical path at the sign-off corner)
+#   VOLTAGES= supply voltages to characterize (default: the PDK's corner ladder; others are
+#             interpolated corners, labelled so)
 #   PRECISION_CYCLES=20000   dta cycles per mode and corner
 #   PRECISION_TRACE=resnet8:5:7,0   model:operator:PE of the real layer stream
 #   BUDGET=1  top-1 loss allowed on the calibration split (points)
@@ -13,7 +15,7 @@ PRECISION_PDK     = $(if $(call precision_cmdline,PDK),$(PDK),sky130hd)
 PRECISION_CYCLES ?= 20000
 PRECISION_TRACE  ?= resnet8:5:7,0
 PRECISION_BUDGET  = $(if $(call precision_cmdline,BUDGET),$(BUDGET),1)
-PRECISION_DIR     = $(BUILD)/precision/$(basename $(notdir $(PRECISION_CONFIG)))-$(PRECISION_PDK)$(if $(PERIOD_NS),-$(PERIOD_NS)ns)
+PRECISION_DIR     = $(BUILD)/precision/$(basename $(notdir $(PRECISION_CONFIG)))-$(PRECISION_PDK)$(if $(PERIOD_NS),-$(PERIOD_NS)ns)$(if $(VOLTAGES),-v$(subst $(comma),_,$(call commas,$(VOLTAGES))))
 BITWIDTH_MODELS  ?= resnet8 dscnn mobilenetv2
 BITWIDTH_N_resnet8     ?= 0
 BITWIDTH_N_dscnn       ?= 0
@@ -27,7 +29,7 @@ precision-characterize: setup
 	  CONFIG=$(abspath $(PRECISION_CONFIG)) MODEL_FILE=$(DNN_MODEL_$(call precision_trace,1)) \
 	  DATA=$(DNN_DATA_$(call precision_trace,1)) INPUT_ENCODING=$(or $(DNN_ENCODING_$(call precision_trace,1)),auto) \
 	  TRACE_OP=$(call precision_trace,2) TRACE_PE=$(call precision_trace,3) DTA_CYCLES=$(PRECISION_CYCLES) \
-	  PERIOD_NS=$(PERIOD_NS) JOBS=$(JOBS) OUT=$(PRECISION_DIR) flow/precision_characterize.sh
+	  PERIOD_NS=$(PERIOD_NS) VOLTAGES="$(call commas,$(VOLTAGES))" JOBS=$(JOBS) OUT=$(PRECISION_DIR) flow/precision_characterize.sh
 
 # Static best width vs dynamic policy vs dynamic + per-mode voltage on each
 # model; report.md per model and one summary (docs/RESULTS.md quotes it).

@@ -9,11 +9,12 @@
 #   3. per mode and corner, `vosa dta` of that stream: the lowest voltage of
 #      the ladder from which upwards no cycle has a timing error;
 #   4. per mode and corner, energy per MAC from OpenSTA report_power with the
-#      flow's default activity and the bits the mode zeroes held at 0.
+#      flow's default activity and the bits the mode drops held at the
+#      constant 10..0 the PE's gates give them.
 # Writes OUT/precision_energy.json (read by vosa bitwidth --energy) and
 # OUT/precision_characterize.md. Environment (from the Makefile):
 #   VOSA BUILD ROOT MAKE PDK CONFIG MODEL_FILE DATA INPUT_ENCODING OUT
-#   TRACE_OP TRACE_PE DTA_CYCLES PERIOD_NS (optional) JOBS
+#   TRACE_OP TRACE_PE DTA_CYCLES PERIOD_NS VOLTAGES (optional) JOBS
 set -euo pipefail
 log() { echo "precision-characterize: $*"; }
 mkdir -p "$OUT"
@@ -32,7 +33,8 @@ PY
 cmp -s "$OUT/pe_config.json.tmp" "$OUT/pe_config.json" 2>/dev/null && rm "$OUT/pe_config.json.tmp" \
   || mv "$OUT/pe_config.json.tmp" "$OUT/pe_config.json"
 read -r -a MODES < "$OUT/modes.txt"
-base=(-s --no-print-directory -C "$ROOT" CONFIG="$OUT/pe_config.json" PDK="$PDK" ${PERIOD_NS:+PERIOD_NS=$PERIOD_NS})
+base=(-s --no-print-directory -C "$ROOT" CONFIG="$OUT/pe_config.json" PDK="$PDK" ${PERIOD_NS:+PERIOD_NS=$PERIOD_NS}
+  ${VOLTAGES:+VOLTAGES=$VOLTAGES})
 "$MAKE" "${base[@]}" sdf power >/dev/null
 P="$("$MAKE" "${base[@]}" flow-dir)"
 DESIGN="$("$MAKE" "${base[@]}" config-dir)/design"
@@ -63,10 +65,13 @@ done
 for m in "${!MODES[@]}"; do
   bits=${MODES[$m]}
   trace=$(cat "$OUT/traces/mode$m/trace.txt")
-  zero=""
+  # The dropped bits as the PE's gates set them: the highest 1, the rest 0.
+  const=""
   for port in a_i w_i; do
     width=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['config']; print(c['act_bits' if sys.argv[2]=='a_i' else 'weight_bits'])" "$DESIGN/manifest.json" "$port")
-    for ((b = 0; b < width - bits; b++)); do zero+="${zero:+ }$port[$b]"; done
+    for ((b = 0; b < width - bits; b++)); do
+      const+="${const:+ }$port[$b]=$([ $b -eq $((width - bits - 1)) ] && echo 1 || echo 0)"
+    done
   done
   mkdir -p "$OUT/dta/mode$m" "$OUT/power/mode$m"
   for corner in $corners; do
@@ -77,7 +82,7 @@ for m in "${!MODES[@]}"; do
     clib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$corner" --netlist "$netlist" --cache-dir "$BUILD/pdk")
     VOSA_LIBERTY=$clib VOSA_NETLIST=$netlist VOSA_TOP=vosa_pe VOSA_PDK_TCL=$P/pdk.tcl VOSA_PERIOD_NS=$period \
     VOSA_CORNER=$corner VOSA_OUTPUT_REG=psum_q VOSA_PATHS_OUT=$OUT/power/mode$m/$corner.paths.tsv \
-    VOSA_POWER_OUT=$OUT/power/mode$m/$corner.power.tsv VOSA_POWER_ZERO_PORTS="$zero" \
+    VOSA_POWER_OUT=$OUT/power/mode$m/$corner.power.tsv VOSA_POWER_CONST_PORTS="$const" \
       "$ROOT/flow/run_sta.sh" "$OUT/power/mode$m/$corner.log" "$OUT/power/mode$m/$corner.power.tsv"
   done
   "$VOSA" sta-collect --kind energy --pdk "$PDK" --manifest "$DESIGN/manifest.json" --netlist "$netlist" \

@@ -20,11 +20,13 @@ def write(path, text):
 
 
 entries, rows = [], []
-energy_source = delay_source = None
+energy_source = None
+sources = set()  # delay sources of the simulated corners
 for m, bits in enumerate(modes):
     energy = json.load(open(f"{out}/power/mode{m}/energy.json"))
-    energy_source = f"OpenSTA report_power, activity: {energy['activity']} (mode {bits} bits)" if m == 0 else \
-        energy_source
+    if m == 0:
+        energy_source = (f"OpenSTA report_power, activity: {energy['activity']}; in a reduced mode the dropped "
+                         f"operand bits are constants (10..0) instead")
     e_of = {c["name"]: c["energy_per_mac_pj"] for c in energy["corners"]}
     points = []
     for corner in e_of:
@@ -39,17 +41,17 @@ for m, bits in enumerate(modes):
             break
         free = (v, corner, src)
     top_v, top_corner = points[-1][0], points[-1][1]
-    delay_source = points[-1][4]
+    sources.update(p[4] for p in points)
     entry = {"bits": bits, "mode": m, "energy_per_mac_pj": e_of[top_corner], "nominal_corner": top_corner,
              "errors_per_corner": {c: {"voltage": v, "cycles_with_error": e, "samples": n} for v, c, e, n, _ in points}}
     if free:
-        entry.update({"error_free_voltage": free[0], "error_free_corner": free[1],
+        entry.update({"error_free_voltage": free[0], "error_free_corner": free[1], "error_free_delay_source": free[2],
                       "energy_per_mac_pj_at_error_free": e_of[free[1]]})
     else:
         entry.update({"error_free_voltage": None, "energy_per_mac_pj_at_error_free": 0})
     entries.append(entry)
     errs = ", ".join(f"{v:.2f} V: {e}/{n}" for v, c, e, n, _ in points)
-    rows.append(f"| {bits} | {e_of[top_corner]:.4f} | {free[0] if free else 'none'} | "
+    rows.append(f"| {bits} | {e_of[top_corner]:.4f} | {f'{free[0]} ({free[2]})' if free else 'none'} | "
                 f"{entry['energy_per_mac_pj_at_error_free']:.4f} | {errs} |")
 
 doc = {
@@ -57,7 +59,7 @@ doc = {
     "nominal_voltage": max(e["errors_per_corner"][e["nominal_corner"]]["voltage"] for e in entries),
     "energy_source": energy_source,
     "voltage_source": f"vosa dta on the PE without mode gates, {cycles} cycles of the mode's reduced operand trace "
-                      f"({os.path.basename(model)} operator {trace_op}, PE {trace_pe}); delays {delay_source}",
+                      f"({os.path.basename(model)} operator {trace_op}, PE {trace_pe}); delays: {', '.join(sorted(sources))}",
     "modes": entries,
 }
 write(f"{out}/precision_energy.json", json.dumps(doc, indent=2) + "\n")

@@ -8,9 +8,10 @@
 // shift chain (w_shift_i) and then held; the activation is registered and
 // passed on to the right.
 // Precision modes: mode_q (the mode of the vector now in this PE, passed
-// down the column with it) selects masks A_KEEP / W_KEEP that zero the
-// operands' low bits before the multiplier, so the multiplier's low partial
-// products stay constant in a reduced mode (docs/precision.md).
+// down the column with it) selects masks A_KEEP / W_KEEP; the operands' low
+// bits a mode drops reach the multiplier as the constant 10..0 (0 when the
+// operand is 0), so the multiplier's low partial products stop switching
+// (docs/precision.md).
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
 // modelling bits that arrived too late to toggle.
@@ -50,8 +51,15 @@ module vosa_pe #(
   reg  [ACC_BITS-1:0] psum_q;
   wire [ACC_BITS-1:0] prod;
   reg  [MODE_BITS-1:0] mode_q;
-  wire [A_BITS-1:0]   a_mul = a_q & A_KEEP[mode_q*A_BITS +: A_BITS];
-  wire [W_BITS-1:0]   w_mul = w_q & W_KEEP[mode_q*W_BITS +: W_BITS];
+  wire [A_BITS-1:0]   a_keep = A_KEEP[mode_q*A_BITS +: A_BITS];
+  wire [W_BITS-1:0]   w_keep = W_KEEP[mode_q*W_BITS +: W_BITS];
+  // Kept bits pass; of the dropped ones the highest is 1, the rest 0 (the
+  // midpoint of the values the reduced operand stands for: no bias), except
+  // that zero stays zero (padding and idle cycles must add nothing).
+  wire                a_nonzero = |a_q;
+  wire                w_nonzero = |w_q;
+  wire [A_BITS-1:0]   a_mul = (a_q & a_keep) | ({A_BITS{a_nonzero}} & ~a_keep & (a_keep >> 1));
+  wire [W_BITS-1:0]   w_mul = (w_q & w_keep) | ({W_BITS{w_nonzero}} & ~w_keep & (w_keep >> 1));
 
   vosa_mul #(
     .A_BITS  (A_BITS),
