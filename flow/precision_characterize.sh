@@ -33,6 +33,17 @@ PY
 cmp -s "$OUT/pe_config.json.tmp" "$OUT/pe_config.json" 2>/dev/null && rm "$OUT/pe_config.json.tmp" \
   || mv "$OUT/pe_config.json.tmp" "$OUT/pe_config.json"
 read -r -a MODES < "$OUT/modes.txt"
+# Everything below is redone only when an input or option changed.
+stamp_text() {
+  cat "$CONFIG" "$VOSA" "$ROOT/flow/precision_characterize.sh" "$ROOT/flow/precision_summary.py" \
+    "$ROOT/flow/sta_corner.tcl" "$MODEL_FILE" 2>/dev/null | md5sum
+  echo "$PDK $MODEL_FILE $DATA $TRACE_OP $TRACE_PE $DTA_CYCLES ${PERIOD_NS:-} ${VOLTAGES:-}"
+}
+if [ -s "$OUT/precision_energy.json" ] && [ "$(stamp_text)" = "$(cat "$OUT/inputs.stamp" 2>/dev/null)" ]; then
+  log "up to date: $OUT/precision_energy.json"
+  exit 0
+fi
+rm -f "$OUT/inputs.stamp"
 base=(-s --no-print-directory -C "$ROOT" CONFIG="$OUT/pe_config.json" PDK="$PDK" ${PERIOD_NS:+PERIOD_NS=$PERIOD_NS}
   ${VOLTAGES:+VOLTAGES=$VOLTAGES})
 "$MAKE" "${base[@]}" sdf power >/dev/null
@@ -92,4 +103,5 @@ done
 
 python3 "$ROOT/flow/precision_summary.py" "$OUT" "$PDK" "$period" "$signoff" "$MODEL_FILE" "$TRACE_OP" "$TRACE_PE" \
   "$DTA_CYCLES" "${MODES[@]}"
+stamp_text > "$OUT/inputs.stamp"
 log "wrote $OUT/precision_energy.json and $OUT/precision_characterize.md"

@@ -170,6 +170,24 @@ Policy choose_thresholds(const PassTable& calibration, double budget_pct) {
   return best;
 }
 
+double max_accepted_fraction(const PassTable& table, std::size_t mode, double budget_pct) {
+  table.check();
+  if (mode == 0 || mode >= table.modes()) throw ExploreError("dynamic bit-width: no reduced mode " + std::to_string(mode));
+  const std::size_t n = table.inputs();
+  if (n == 0) return 0;
+  const double floor_top1 = apply_static(table, 0).top1 - budget_pct / 100.0 - 1e-12;
+  std::set<int> thresholds;
+  for (const PassOutcome& o : table.outcomes[mode]) thresholds.insert(o.confidence);
+  std::vector<int> th(table.modes(), kNever);
+  double best = 0;
+  for (int t : thresholds) {
+    th[mode] = t;
+    const PolicyOutcome r = apply_policy(table, Policy{th});
+    if (r.top1 >= floor_top1) best = std::max(best, static_cast<double>(r.accepted_at[mode]) / static_cast<double>(n));
+  }
+  return best;
+}
+
 std::size_t choose_static_mode(const PassTable& calibration, double budget_pct) {
   calibration.check();
   const double floor_top1 = apply_static(calibration, 0).top1 - budget_pct / 100.0 - 1e-12;

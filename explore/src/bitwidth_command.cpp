@@ -223,6 +223,10 @@ void run(const Options& o) {
                                                    : nlohmann::json(nullptr)},
                         {"energy_per_mac_pj_at_error_free", energy.modes[m].error_free_pj}});
   }
+  for (std::size_t m = 1; m < o.modes.size(); ++m) {
+    per_mode[m]["break_even_accepted_fraction"] = energy.modes[m].nominal_pj / energy.modes[0].nominal_pj;
+    per_mode[m]["calibration_max_accepted_fraction"] = max_accepted_fraction(cal, m, o.budget);
+  }
   j["per_mode"] = per_mode;
   nlohmann::json rows = nlohmann::json::array();
   for (const Scheme& s : schemes) {
@@ -267,7 +271,14 @@ void run(const Options& o) {
   md << "\nPer mode (held-out top-1, static): ";
   for (std::size_t m = 0; m < o.modes.size(); ++m)
     md << (m ? ", " : "") << o.modes[m] << "-bit " << pct(per_mode[m]["held_out_top1_pct"].get<double>() / 100) << " %";
-  md << ".\n";
+  md << ".\n\nWhy the cascade does or does not pay (two stages, mode then full width, nominal voltage): "
+        "a reduced pass saves energy only if more than E_mode / E_8 of the inputs are accepted at it.\n\n"
+     << "| mode | energy / MAC (pJ) | break-even accepted fraction | largest fraction acceptable within the budget "
+        "(calibration) |\n|---|---|---|---|\n";
+  for (std::size_t m = 1; m < o.modes.size(); ++m)
+    md << "| " << o.modes[m] << "-bit | " << num(energy.modes[m].nominal_pj, 3) << " | "
+       << pct(per_mode[m]["break_even_accepted_fraction"].get<double>()) << " % | "
+       << pct(per_mode[m]["calibration_max_accepted_fraction"].get<double>()) << " % |\n";
 
   const std::string partial = o.out + ".partial";
   fs::remove_all(partial);

@@ -65,6 +65,12 @@ PolicyOutcome apply_static(const PassTable& table, std::size_t mode);
 // search stays below ~2e5 policies).
 Policy choose_thresholds(const PassTable& calibration, double budget_pct);
 
+// Two-stage cascade (mode m, then full width): the largest fraction of the
+// inputs whose m-bit pass can be accepted with top-1 at most `budget_pct`
+// points below static full width. The cascade saves energy only when this
+// fraction exceeds energy[m] / energy[0].
+double max_accepted_fraction(const PassTable& table, std::size_t mode, double budget_pct);
+
 // The narrowest static mode within the budget on `calibration` (0 if none).
 std::size_t choose_static_mode(const PassTable& calibration, double budget_pct);
 
