@@ -74,6 +74,51 @@ PrecisionPlan uniform_precision(const Model& model, int mode_bits) {
   return plan;
 }
 
+PrecisionPlan parse_precision_plan(const Model& model, const std::string& spec) {
+  PrecisionPlan plan;
+  std::map<size_t, int> bits_of;
+  int default_bits = 8;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t end = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, end - start);
+    start = end + 1;
+    auto number = [&](const std::string& text) {
+      size_t used = 0;
+      int v = -1;
+      try {
+        v = std::stoi(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (text.empty() || used != text.size() || v < 0)
+        throw std::runtime_error("--precision: '" + item + "' is not BITS or OP=BITS (e.g. 6 or 0=8)");
+      return v;
+    };
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      default_bits = number(item);
+    } else {
+      const size_t op = static_cast<size_t>(number(item.substr(0, eq)));
+      if (op >= model.operators.size() || !lowering::is_array_layer(model.operators[op].type))
+        throw std::runtime_error("--precision: '" + item + "': operator " + std::to_string(op) +
+                                 " is not a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer of " + model.path);
+      bits_of[op] = number(item.substr(eq + 1));
+    }
+    if (end == spec.size()) break;
+  }
+  for (size_t i = 0; i < model.operators.size(); ++i) {
+    if (!lowering::is_array_layer(model.operators[i].type)) continue;
+    const auto it = bits_of.find(i);
+    try {
+      plan[i] = int8_precision(it == bits_of.end() ? default_bits : it->second);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("--precision: ") + e.what());
+    }
+  }
+  return plan;
+}
+
 Engine::Engine(std::shared_ptr<const Model> model, Kernels kernels, Arithmetic arithmetic,
                const PrecisionPlan& precision)
     : model_(std::move(model)), kernels_(kernels), arithmetic_(arithmetic) {

@@ -86,6 +86,10 @@ using PrecisionPlan = std::map<size_t, LayerPrecision>;
 LayerPrecision int8_precision(int mode_bits);
 // Every array layer of `model` at `mode_bits`.
 PrecisionPlan uniform_precision(const tflite::Model& model, int mode_bits);
+// "BITS" (every array layer) and/or "OP=BITS" items, comma-separated, e.g.
+// "6,0=8": operator 0 at 8 bits, every other array layer at 6 (vosa infer
+// --precision). Throws naming the item on a bad one.
+PrecisionPlan parse_precision_plan(const tflite::Model& model, const std::string& spec);
 
 // Per-operator constants computed once (TFLite's Prepare step).
 struct PreparedOp {
