@@ -1,6 +1,7 @@
 // The `vosa` binary: one entry point, one subcommand per step of the chain.
 #include "vosa/commands.hpp"
 #include "vosa/dta_commands.hpp"
+#include "vosa/explore/bitwidth_command.hpp"
 #include "vosa/explore/explore_command.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/infer_dump.hpp"
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
   vosa::add_flow_commands(app);
   vosa::add_dta_commands(app);
   vosa::explore::add_explore_command(app);
+  vosa::explore::add_bitwidth_command(app);
   vosa::reuse::add_reuse_command(app);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];

@@ -15,6 +15,8 @@
 #   ERRMODEL=errmodel.json      from this error model at these island voltages
 #   ISLAND_VOLTAGES=V[,V...]    for every layer (commas or spaces); then compare with the engine's
 #                               injector on the same inputs (docs/dnn.md)
+#   MODE=<index>                make layers: precision mode of every layer (a CONFIG with
+#   LAYER_MODES="OP=M ..."      precision_modes), per-operator overrides (docs/precision.md)
 MODEL ?= resnet8
 DNN_ROOT := $(VOSA_DATA_DIR)/dnn
 DNN_MODEL_resnet8     := $(DNN_ROOT)/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite
@@ -58,6 +60,7 @@ layers: rtl
 	  $(BUILD) --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
 	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(call commas,$(ISLAND_VOLTAGES)))) \
+	  $(if $(MODE),--mode $(MODE)) $(foreach m,$(LAYER_MODES),--layer-mode $(m)) \
 	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
 
 # TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite

@@ -12,6 +12,8 @@
 #   VOSA_PATHS_PER_BIT  distinct paths reported per bit (default 5)
 #   VOSA_SDF_OUT      SDF to write (optional)
 #   VOSA_POWER_OUT    power report to write (optional)
+#   VOSA_POWER_CONST_PORTS  input port bits held constant in the power run,
+#                     "port=0|1 ..." (optional)
 #   VOSA_CRITICAL_OUT when set, only write the critical path (ns) there
 # OpenSTA reports a failing command and carries on, and its `exit` ignores
 # the status: inside a proc the first error stops the run, outputs are only
@@ -145,12 +147,22 @@ proc vosa_sta_corner {} {
     }
     set w_ports [get_ports -quiet w_i*]
     if {[llength $w_ports]} { set_power_activity -input_ports $w_ports -activity 0 -duty 0.5 }
+    # Precision modes (docs/precision.md): operand bits a mode holds constant
+    # (VOSA_POWER_CONST_PORTS, e.g. "a_i[0]=0 a_i[1]=1").
+    set activity "inputs 0.5 toggles/cycle duty 0.5; w_i, w_shift_i, rst_ni 0"
+    if {[info exists ::env(VOSA_POWER_CONST_PORTS)] && $::env(VOSA_POWER_CONST_PORTS) ne ""} {
+      foreach item $::env(VOSA_POWER_CONST_PORTS) {
+        lassign [split $item =] port value
+        set_power_activity -input_ports [get_ports $port] -activity 0 -duty $value
+      }
+      append activity "; constant: $::env(VOSA_POWER_CONST_PORTS)"
+    }
     set p [sta::design_power [sta::cmd_corner]]
     set f [open $::env(VOSA_POWER_OUT).tmp w]
     puts $f "# vosa power, OpenSTA report_power, watts"
     puts $f "corner\t$::env(VOSA_CORNER)"
     puts $f "period_ns\t$period"
-    puts $f "activity\tinputs 0.5 toggles/cycle duty 0.5; w_i, w_shift_i, rst_ni 0"
+    puts $f "activity\t$activity"
     foreach group {total sequential combinational macro pad} i {0 4 8 12 16} {
       puts $f "$group\t[lindex $p $i]\t[lindex $p [expr {$i+1}]]\t[lindex $p [expr {$i+2}]]\t[lindex $p [expr {$i+3}]]"
     }

@@ -9,6 +9,12 @@
 // at the bottom one carry-propagate adder (vosa_add) per column adds them
 // into a register, one cycle before the de-skew (latency ROWS+COLS+1).
 // {{/CARRY_SAVE}}
+// {{#PREC}}
+// Precision modes: col_mode_i[c] is column c's mode; it enters the top of the
+// column delayed by c cycles (like the activations' skew) and moves down one
+// row per cycle with the partial sums, so every PE computes a vector in the
+// mode that was set when the vector entered the array.
+// {{/PREC}}
 // {{#STALL}}
 // While stall_i is high every register of the array holds (Razor correction
 // or a voltage change); col_err_o[c] flags a Razor error in column c.
@@ -19,6 +25,11 @@ module vosa_array #(
   parameter integer A_BITS   = {{ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
+  // {{#PREC}}
+  parameter integer MODE_BITS = {{MODE_BITS}},
+  parameter [(1<<MODE_BITS)*A_BITS-1:0] A_KEEP = {{A_KEEP}},
+  parameter [(1<<MODE_BITS)*W_BITS-1:0] W_KEEP = {{W_KEEP}},
+  // {{/PREC}}
   // {{#RAZOR}}
   parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
   // {{/RAZOR}}
@@ -33,6 +44,9 @@ module vosa_array #(
   input  wire                     clk_shadow_i,
   output wire [COLS-1:0]          col_err_o,
   // {{/RAZOR}}
+  // {{#PREC}}
+  input  wire [COLS*MODE_BITS-1:0] col_mode_i,
+  // {{/PREC}}
   input  wire                     w_shift_i,
   input  wire [COLS*W_BITS-1:0]   w_row_i,
   input  wire [ROWS*A_BITS-1:0]   a_col_i,
@@ -52,6 +66,9 @@ module vosa_array #(
   // {{#RAZOR}}
   wire [ROWS-1:0]     err_v  [0:COLS-1];
   // {{/RAZOR}}
+  // {{#PREC}}
+  wire [MODE_BITS-1:0] mode_v [0:ROWS][0:COLS-1];
+  // {{/PREC}}
 
   genvar r, c;
   generate
@@ -70,6 +87,23 @@ module vosa_array #(
       );
     end
 
+    // {{#PREC}}
+    for (c = 0; c < COLS; c = c + 1) begin : g_mode_skew
+      vosa_delay_line #(
+        .WIDTH(MODE_BITS),
+        .DEPTH(c)
+      ) u_mode_skew (
+        .clk_i (clk_i),
+        .rst_ni(rst_ni),
+        // {{#STALL}}
+        .en_i  (!stall_i),
+        // {{/STALL}}
+        .d_i   (col_mode_i[c*MODE_BITS +: MODE_BITS]),
+        .q_o   (mode_v[0][c])
+      );
+    end
+
+    // {{/PREC}}
     for (c = 0; c < COLS; c = c + 1) begin : g_top
       assign w_v[0][c]    = w_row_i[c*W_BITS +: W_BITS];
       assign psum_v[0][c] = {ACC_BITS{1'b0}};
@@ -88,6 +122,11 @@ module vosa_array #(
           // {{#RAZOR}}
           .RAZOR_MASK(RAZOR_MASK),
           // {{/RAZOR}}
+          // {{#PREC}}
+          .MODE_BITS(MODE_BITS),
+          .A_KEEP  (A_KEEP),
+          .W_KEEP  (W_KEEP),
+          // {{/PREC}}
           .A_BITS  (A_BITS),
           .W_BITS  (W_BITS),
           .ACC_BITS(ACC_BITS),
@@ -102,6 +141,10 @@ module vosa_array #(
           .clk_shadow_i(clk_shadow_i),
           .err_o    (err_v[c][r]),
           // {{/RAZOR}}
+          // {{#PREC}}
+          .mode_i   (mode_v[r][c]),
+          .mode_o   (mode_v[r+1][c]),
+          // {{/PREC}}
           .w_shift_i(w_shift_i),
           .w_i      (w_v[r][c]),
           .w_o      (w_v[r+1][c]),
@@ -185,4 +228,16 @@ module vosa_array #(
       assign unused_edges = ^{a_right, w_bottom};
     end
   endgenerate
+  // {{#PREC}}
+  wire unused_mode_bottom;
+  generate
+    if (1) begin : g_unused_mode
+      wire [COLS*MODE_BITS-1:0] mode_bottom;
+      for (c = 0; c < COLS; c = c + 1) begin : g_m
+        assign mode_bottom[c*MODE_BITS +: MODE_BITS] = mode_v[ROWS][c];
+      end
+      assign unused_mode_bottom = ^mode_bottom;
+    end
+  endgenerate
+  // {{/PREC}}
 endmodule

@@ -21,6 +21,13 @@
 // the error cycle psum_o carries the incoming partial sum instead, dropping
 // this PE's contribution.
 // {{/RAZOR}}
+// {{#PREC}}
+// Precision modes: mode_q (the mode of the vector now in this PE, passed
+// down the column with it) selects masks A_KEEP / W_KEEP; the operands' low
+// bits a mode drops reach the multiplier as the constant 10..0 (0 when the
+// operand is 0), so the multiplier's low partial products stop switching
+// (docs/precision.md).
+// {{/PREC}}
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
 // modelling bits that arrived too late to toggle.
@@ -32,6 +39,12 @@ module vosa_pe #(
   parameter integer A_BITS     = {{ACT_BITS}},
   parameter integer W_BITS     = {{WEIGHT_BITS}},
   parameter integer ACC_BITS   = {{ACC_BITS}},
+  // {{#PREC}}
+  parameter integer MODE_BITS  = {{MODE_BITS}},
+  // Entry m (bits m*A_BITS +: A_BITS) is the activation mask of mode m.
+  parameter [(1<<MODE_BITS)*A_BITS-1:0] A_KEEP = {{A_KEEP}},
+  parameter [(1<<MODE_BITS)*W_BITS-1:0] W_KEEP = {{W_KEEP}},
+  // {{/PREC}}
   // {{#RAZOR}}
   parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
   // {{/RAZOR}}
@@ -46,6 +59,10 @@ module vosa_pe #(
   input  wire                clk_shadow_i,
   output wire                err_o,
   // {{/RAZOR}}
+  // {{#PREC}}
+  input  wire [MODE_BITS-1:0] mode_i,
+  output wire [MODE_BITS-1:0] mode_o,
+  // {{/PREC}}
   input  wire                w_shift_i,
   input  wire [W_BITS-1:0]   w_i,
   output wire [W_BITS-1:0]   w_o,
@@ -70,6 +87,18 @@ module vosa_pe #(
   reg  [ACC_BITS-1:0] psum_c_q;
   // {{/CARRY_SAVE}}
   wire [ACC_BITS-1:0] prod;
+  // {{#PREC}}
+  reg  [MODE_BITS-1:0] mode_q;
+  wire [A_BITS-1:0]   a_keep = A_KEEP[mode_q*A_BITS +: A_BITS];
+  wire [W_BITS-1:0]   w_keep = W_KEEP[mode_q*W_BITS +: W_BITS];
+  // Kept bits pass; of the dropped ones the highest is 1, the rest 0 (the
+  // midpoint of the values the reduced operand stands for: no bias), except
+  // that zero stays zero (padding and idle cycles must add nothing).
+  wire                a_nonzero = |a_q;
+  wire                w_nonzero = |w_q;
+  wire [A_BITS-1:0]   a_mul = (a_q & a_keep) | ({A_BITS{a_nonzero}} & ~a_keep & (a_keep >> 1));
+  wire [W_BITS-1:0]   w_mul = (w_q & w_keep) | ({W_BITS{w_nonzero}} & ~w_keep & (w_keep >> 1));
+  // {{/PREC}}
 
   vosa_mul #(
     .A_BITS  (A_BITS),
@@ -77,8 +106,14 @@ module vosa_pe #(
     .OUT_BITS(ACC_BITS),
     .SIGNED  (SIGNED)
   ) u_mul (
+    // {{^PREC}}
     .a_i   (a_q),
     .w_i   (w_q),
+    // {{/PREC}}
+    // {{#PREC}}
+    .a_i   (a_mul),
+    .w_i   (w_mul),
+    // {{/PREC}}
     .prod_o(prod)
   );
 
@@ -143,6 +178,9 @@ module vosa_pe #(
       a_q    <= {A_BITS{1'b0}};
       w_q    <= {W_BITS{1'b0}};
       psum_q <= {ACC_BITS{1'b0}};
+      // {{#PREC}}
+      mode_q <= {MODE_BITS{1'b0}};
+      // {{/PREC}}
       // {{#CARRY_SAVE}}
       psum_c_q <= {ACC_BITS{1'b0}};
       // {{/CARRY_SAVE}}
@@ -157,6 +195,9 @@ module vosa_pe #(
     // {{/STALL}}
     end else begin
       a_q    <= a_i;
+      // {{#PREC}}
+      mode_q <= mode_i;
+      // {{/PREC}}
       if (w_shift_i) begin
         w_q <= w_i;
       end
@@ -188,6 +229,9 @@ module vosa_pe #(
 
   assign a_o    = a_q;
   assign w_o    = w_q;
+  // {{#PREC}}
+  assign mode_o = mode_q;
+  // {{/PREC}}
   // {{^RAZOR_DROP}}
   assign psum_o = psum_q;
   // {{/RAZOR_DROP}}

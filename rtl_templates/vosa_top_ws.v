@@ -20,6 +20,15 @@
 //   clk_shadow_i: the Razor shadow clock, clk_i delayed by the shadow delay
 //     (in RTL simulation, clk_i itself).
 // {{/RAZOR}}
+// {{#PREC}}
+//   Precision modes: register MODE[i] (word address 0x300 + i, one per
+//     island; one for the whole array without islands) holds the mode index
+//     of island i's columns: mode m computes each operand at PRECISION_MODES
+//     entry m bits (0 = full width, the reset value). A write applies to every
+//     vector accepted after it; vectors in flight finish in their own mode,
+//     so a switch mid-stream loses nothing. Writes of an index >= MODES are
+//     ignored. Read: the current index.
+// {{/PREC}}
 // {{#STALL}}
 //   Voltage islands: see vosa_island_ctrl for the register interface
 //     (reg_*) and the regulator handshake (vreq_o, vlevel_o, vack_i).
@@ -30,6 +39,16 @@ module vosa_top #(
   parameter integer A_BITS   = {{ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
+  // {{#PREC}}
+  // Modes (widths {{PRECISION_MODES}}); masks of mode m at bits m*A_BITS / m*W_BITS.
+  parameter integer MODES     = {{MODES}},
+  parameter integer MODE_BITS = {{MODE_BITS}},
+  parameter integer MODE_REGS = {{MODE_REGS}},
+  parameter [(1<<MODE_BITS)*A_BITS-1:0] A_KEEP = {{A_KEEP}},
+  parameter [(1<<MODE_BITS)*W_BITS-1:0] W_KEEP = {{W_KEEP}},
+  // Bits c*8 +: 8: the MODE register of column c.
+  parameter [COLS*8-1:0] MODE_REG_OF_COL = {{MODE_REG_OF_COL}},
+  // {{/PREC}}
   // {{#RAZOR}}
   parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
   // {{/RAZOR}}
@@ -50,10 +69,14 @@ module vosa_top #(
   input  wire [ROWS*A_BITS-1:0]   a_vec_i,
   // {{#STALL}}
   output wire                     in_ready_o,
+  // {{/STALL}}
+  // {{#REG_BUS}}
   input  wire                     reg_we_i,
   input  wire [11:0]              reg_addr_i,
   input  wire [31:0]              reg_wdata_i,
   output wire [31:0]              reg_rdata_o,
+  // {{/REG_BUS}}
+  // {{#STALL}}
   output wire [ISLANDS-1:0]       vreq_o,
   output wire [ISLANDS*LEVEL_BITS-1:0] vlevel_o,
   input  wire [ISLANDS-1:0]       vack_i,
@@ -106,6 +129,36 @@ module vosa_top #(
   wire [COLS-1:0] col_err;
   // {{/RAZOR}}
 
+  // {{#PREC}}
+  // MODE registers and each column's mode (the register of its island).
+  wire                      mode_sel = reg_addr_i[11:8] == 4'h3;
+  wire [7:0]                mode_idx = reg_addr_i[7:0];
+  reg  [MODE_REGS*MODE_BITS-1:0] modes_q;
+  wire [COLS*MODE_BITS-1:0] col_mode;
+  genvar mi;
+  generate
+    for (mi = 0; mi < MODE_REGS; mi = mi + 1) begin : g_mode_reg
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          modes_q[mi*MODE_BITS +: MODE_BITS] <= {MODE_BITS{1'b0}};
+        end else if (reg_we_i && mode_sel && mode_idx == mi && reg_wdata_i < MODES) begin
+          modes_q[mi*MODE_BITS +: MODE_BITS] <= reg_wdata_i[MODE_BITS-1:0];
+        end
+      end
+    end
+    for (mi = 0; mi < COLS; mi = mi + 1) begin : g_col_mode
+      localparam integer REG = {24'd0, MODE_REG_OF_COL[mi*8 +: 8]};
+      assign col_mode[mi*MODE_BITS +: MODE_BITS] = modes_q[REG*MODE_BITS +: MODE_BITS];
+    end
+  endgenerate
+  wire [31:0] mode_rdata = ({24'd0, mode_idx} < MODE_REGS)
+                           ? {{(32-MODE_BITS){1'b0}}, modes_q[mode_idx*MODE_BITS +: MODE_BITS]}
+                           : 32'd0;
+  // {{^STALL}}
+  assign reg_rdata_o = mode_sel ? mode_rdata : 32'd0;
+  // {{/STALL}}
+
+  // {{/PREC}}
   vosa_array #(
     .ROWS    (ROWS),
     .COLS    (COLS),
@@ -115,6 +168,11 @@ module vosa_top #(
     // {{#RAZOR}}
     .RAZOR_MASK(RAZOR_MASK),
     // {{/RAZOR}}
+    // {{#PREC}}
+    .MODE_BITS(MODE_BITS),
+    .A_KEEP  (A_KEEP),
+    .W_KEEP  (W_KEEP),
+    // {{/PREC}}
     .SIGNED  (SIGNED)
   ) u_array (
     .clk_i     (clk_i),
@@ -126,6 +184,9 @@ module vosa_top #(
     .clk_shadow_i(clk_shadow_i),
     .col_err_o (col_err),
     // {{/RAZOR}}
+    // {{#PREC}}
+    .col_mode_i(col_mode),
+    // {{/PREC}}
     .w_shift_i (accept_w),
     .w_row_i   (w_row_i),
     .a_col_i   (a_gated),
@@ -145,6 +206,10 @@ module vosa_top #(
   wire [COLS-1:0] col_err = {COLS{1'b0}};
   // {{/RAZOR}}
   wire [ISLANDS-1:0] island_busy;
+  // {{#PREC}}
+  wire [31:0]        ctrl_rdata;
+  assign reg_rdata_o = mode_sel ? mode_rdata : ctrl_rdata;
+  // {{/PREC}}
 
   vosa_island_ctrl u_ctrl (
     .clk_i        (clk_i),
@@ -152,7 +217,12 @@ module vosa_top #(
     .reg_we_i     (reg_we_i),
     .reg_addr_i   (reg_addr_i),
     .reg_wdata_i  (reg_wdata_i),
+    // {{^PREC}}
     .reg_rdata_o  (reg_rdata_o),
+    // {{/PREC}}
+    // {{#PREC}}
+    .reg_rdata_o  (ctrl_rdata),
+    // {{/PREC}}
     .vreq_o       (vreq_o),
     .vlevel_o     (vlevel_o),
     .vack_i       (vack_i),

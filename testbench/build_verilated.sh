@@ -44,7 +44,7 @@ JOBS="${JOBS:-$(nproc)}"
 # generated C++ so large arrays compile in parallel and in bounded memory.
 verilator --cc --exe --build -j "$JOBS" -O3 --x-assign fast --x-initial fast --noassert \
   --output-split 20000 --top-module vosa_top -Mdir "$OBJ_DIR" -o vosa_sim \
-  -CFLAGS "${TB_OPT:--O2} -std=c++17 -I$ROOT/testbench/array/include -I$DESIGN_DIR/include ${TB_CFLAGS:-}" \
+  -CFLAGS "${TB_OPT:--O2} -std=c++17 -I$ROOT/testbench/array/include -I$ROOT/generator/include -I$DESIGN_DIR/include ${TB_CFLAGS:-}" \
   ${VERILATOR_FLAGS:-} "$DESIGN_DIR"/rtl/*.v "${sources[@]}" > "$OBJ_DIR/build.log" 2>&1 || {
   tail -30 "$OBJ_DIR/build.log" >&2
   echo "build_verilated: verilator build failed (log: $OBJ_DIR/build.log)" >&2

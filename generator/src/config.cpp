@@ -2,6 +2,7 @@
 
 #include "vosa/hash.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -152,7 +153,7 @@ struct FieldReader {
 
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
-                                            "razor",    "islands", "arithmetic"};
+                                            "razor",    "islands", "arithmetic", "precision_modes"};
 
 ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   in.only_known({"adder", "multiplier", "psum"});
@@ -172,6 +173,40 @@ ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
                              "(the shadow registers would have to cover the sum and the carry word)");
   }
   return a;
+}
+
+// precision_modes: a list of operand widths, descending, the first the full
+// width max(act_bits, weight_bits); mode b computes each operand at
+// min(b, its width) bits (docs/precision.md).
+std::vector<int> parse_precision_modes(const FieldReader& in, const ArrayConfig& c) {
+  const auto& list = in.doc.at("precision_modes");
+  const int full = std::max(c.act_bits, c.weight_bits);
+  const std::string value = list.dump();
+  const std::string shape = "must be a list of operand widths, sorted descending, each 1.." + std::to_string(full) +
+                            " (the operand width), the first " + std::to_string(full) + " (full width), e.g. [" +
+                            std::to_string(full) + ", " + std::to_string(std::max(1, full - 2)) + "]";
+  if (c.dataflow != Dataflow::WeightStationary)
+    in.fail("precision_modes", value, "precision modes are implemented for the weight_stationary dataflow only");
+  if (!list.is_array() || list.empty() || list.size() > 16) in.fail("precision_modes", value, shape + ", at most 16 modes");
+  std::vector<int> modes;
+  for (const auto& v : list) {
+    if (!v.is_number_integer()) in.fail("precision_modes", value, shape);
+    const long long b = v.get<long long>();
+    if (b < 1) in.fail("precision_modes", value, "a mode of " + std::to_string(b) + " bits: each mode keeps 1.." +
+                                                     std::to_string(full) + " bits");
+    if (b > full)
+      in.fail("precision_modes", value, "a mode of " + std::to_string(b) + " bits is more than the operand width " +
+                                            std::to_string(full) + " (act_bits " + std::to_string(c.act_bits) +
+                                            ", weight_bits " + std::to_string(c.weight_bits) + ")");
+    if (!modes.empty() && b >= modes.back())
+      in.fail("precision_modes", value, "not sorted descending without repeats: " + std::to_string(b) +
+                                            " follows " + std::to_string(modes.back()));
+    modes.push_back(static_cast<int>(b));
+  }
+  if (modes.front() != full)
+    in.fail("precision_modes", value, "the first mode must be the full width " + std::to_string(full) +
+                                          " (mode 0, the reset value), got " + std::to_string(modes.front()));
+  return modes;
 }
 
 RazorConfig parse_razor(const FieldReader& in, int acc_bits) {
@@ -328,6 +363,7 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
     c.islands.levels = 1;
   }
   if (doc.contains("arithmetic")) c.arithmetic = parse_arithmetic(in.child("arithmetic"), c);
+  if (doc.contains("precision_modes")) c.precision_modes = parse_precision_modes(in, c);
   return c;
 }
 
@@ -374,6 +410,7 @@ nlohmann::json to_json(const ArrayConfig& c) {
                        {"multiplier", to_string(c.arithmetic.multiplier)},
                        {"psum", to_string(c.arithmetic.psum)}};
   }
+  if (c.has_precision_modes()) j["precision_modes"] = c.precision_modes;
   return j;
 }
 

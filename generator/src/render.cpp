@@ -1,5 +1,7 @@
 #include "vosa/render.hpp"
 
+#include "vosa/precision.hpp"
+
 #include "vosa/verilog_ports.hpp"
 
 #include <algorithm>
@@ -185,6 +187,9 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"ACC_BITS", std::to_string(c.acc_bits)},
       {"SIGNED", c.is_signed ? "1" : "0"},
       {"STALL", c.has_stall() ? "1" : ""},
+      // The register interface: the island controller's and/or the MODE registers.
+      {"REG_BUS", c.has_stall() || c.has_precision_modes() ? "1" : ""},
+      {"PREC", c.has_precision_modes() ? "1" : ""},
       {"RAZOR", c.razor.enabled ? "1" : ""},
       {"RAZOR_CORRECT", c.razor.enabled && c.razor.policy == RazorPolicy::Correct ? "1" : "0"},
       {"RAZOR_DROP", c.razor.enabled && c.razor.policy == RazorPolicy::Drop ? "1" : "0"},
@@ -202,6 +207,37 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
     std::vector<bool> mask(static_cast<std::size_t>(c.acc_bits), false);
     for (int b : c.razor.bits) mask[static_cast<std::size_t>(b)] = true;
     vars["RAZOR_MASK"] = verilog_hex(mask);
+  }
+  if (c.has_precision_modes()) {
+    // Operand masks of every mode index the MODE_BITS-wide register can hold;
+    // indices beyond the last mode (never written: the top ignores them)
+    // repeat the last mode's masks.
+    const int modes = static_cast<int>(c.precision_modes.size());
+    const int mode_bits = bits_for(modes);
+    auto keep_masks = [&](int width) {
+      std::vector<bool> bits;
+      for (int m = 0; m < (1 << mode_bits); ++m) {
+        const int drop = dropped_bits(c.precision_modes[static_cast<std::size_t>(std::min(m, modes - 1))], width);
+        for (int j = 0; j < width; ++j) bits.push_back(j >= drop);
+      }
+      return verilog_hex(bits);
+    };
+    std::vector<bool> reg_of_col;
+    std::vector<int> island_of(static_cast<std::size_t>(c.cols), 0);
+    if (c.has_controller())
+      for (std::size_t i = 0; i < c.islands.groups.size(); ++i)
+        for (int col : c.islands.groups[i]) island_of[static_cast<std::size_t>(col)] = static_cast<int>(i);
+    for (int col = 0; col < c.cols; ++col)
+      for (int b = 0; b < 8; ++b) reg_of_col.push_back((island_of[static_cast<std::size_t>(col)] >> b) & 1);
+    std::string list;
+    for (int b : c.precision_modes) list += (list.empty() ? "" : ", ") + std::to_string(b);
+    vars["PRECISION_MODES"] = "[" + list + "]";
+    vars["MODES"] = std::to_string(modes);
+    vars["MODE_BITS"] = std::to_string(mode_bits);
+    vars["MODE_REGS"] = std::to_string(c.mode_registers());
+    vars["A_KEEP"] = keep_masks(c.act_bits);
+    vars["W_KEEP"] = keep_masks(c.weight_bits);
+    vars["MODE_REG_OF_COL"] = verilog_hex(reg_of_col);
   }
   if (c.has_controller()) {
     const auto& isl = c.islands;
@@ -364,6 +400,18 @@ std::string render_params_header(const ArrayConfig& c) {
       << "constexpr double kLevelVoltages[" << n << "] = {";
     for (int i = 0; i < n; ++i) s << (i ? ", " : "") << (known ? c.islands.voltages[static_cast<std::size_t>(i)] : 0.0);
     s << "};\n";
+  }
+  if (c.has_precision_modes()) {
+    // Only with modes, so the headers of other configs (and their golden
+    // files) stay as they were; testbenches test the macro.
+    s << "// Precision modes: operand widths of mode 0, 1, ...; MODE[i] at kModeRegBase + i.\n"
+      << "#define VOSA_HAS_PRECISION_MODES 1\n"
+      << "constexpr int kModes = " << c.precision_modes.size() << ";\n"
+      << "constexpr int kPrecisionModes[" << c.precision_modes.size() << "] = {";
+    for (std::size_t i = 0; i < c.precision_modes.size(); ++i) s << (i ? ", " : "") << c.precision_modes[i];
+    s << "};\n"
+      << "constexpr int kModeRegs = " << c.mode_registers() << ";\n"
+      << "constexpr unsigned kModeRegBase = 0x300;\n";
   }
   s
     << "}  // namespace vosa_params\n";

@@ -5,6 +5,7 @@
 #include "Vvosa_top.h"
 #include "vosa/array_driver.hpp"
 #include "vosa/gemm_reference.hpp"
+#include "vosa/precision.hpp"
 
 #include <verilated.h>
 
@@ -43,6 +44,126 @@ void check(Driver& drv, Tally& tally, const std::string& name, const std::vector
     }
   }
 }
+
+#ifdef VOSA_HAS_PRECISION_MODES
+// Precision modes (docs/precision.md): the operands as mode `m` reduces them.
+std::vector<std::int32_t> reduced(const std::vector<std::int32_t>& v, int mode, int width) {
+  std::vector<std::int32_t> out(v.size());
+  const int drop = vosa::dropped_bits(vosa_params::kPrecisionModes[mode], width);
+  for (std::size_t i = 0; i < v.size(); ++i) out[i] = static_cast<std::int32_t>(vosa::reduce_operand(v[i], drop));
+  return out;
+}
+
+void set_all_modes(Driver& drv, int mode) {
+  for (int i = 0; i < vosa_params::kModeRegs; ++i)
+    drv.write_reg(vosa_params::kModeRegBase + static_cast<unsigned>(i), static_cast<std::uint32_t>(mode));
+}
+
+// Every mode: random GEMMs bit-exact against the reference on reduced
+// operands; the MODE registers read back; an out-of-range index is ignored;
+// and a stream whose mode registers change between back-to-back vectors
+// (different modes per island) where every output row is exact in the modes
+// that were set when its vector entered the array.
+void check_precision_modes(Driver& drv, Tally& tally, std::mt19937_64& rng) {
+  const auto& p = drv.params();
+  auto fail = [&](const std::string& what) {
+    ++tally.failures;
+    std::printf("FAIL precision modes: %s\n", what.c_str());
+  };
+  for (int mode = 0; mode < vosa_params::kModes; ++mode) {
+    set_all_modes(drv, mode);
+    for (int i = 0; i < vosa_params::kModeRegs; ++i)
+      if (drv.read_reg(vosa_params::kModeRegBase + static_cast<unsigned>(i)) != static_cast<std::uint32_t>(mode))
+        fail("MODE[" + std::to_string(i) + "] does not read back " + std::to_string(mode));
+    const int m = 2 * p.rows + 1, k = 2 * p.rows + 1, n = 2 * p.cols + 1;
+    const auto a = random_matrix(rng, static_cast<std::size_t>(m) * k, p.act_min(), p.act_max());
+    const auto b = random_matrix(rng, static_cast<std::size_t>(k) * n, p.weight_min(), p.weight_max());
+    const auto got = drv.gemm(a, b, m, k, n);
+    ++tally.gemms;
+    tally.macs += static_cast<std::uint64_t>(m) * k * n;
+    if (got != vosa::reference_gemm(reduced(a, mode, p.act_bits), reduced(b, mode, p.weight_bits), m, k, n))
+      fail("mode " + std::to_string(mode) + " (" + std::to_string(vosa_params::kPrecisionModes[mode]) +
+           " bits): GEMM differs from the reference on reduced operands");
+    else if (mode > 0 && got == vosa::reference_gemm(a, b, m, k, n))
+      fail("mode " + std::to_string(mode) + " computes at full precision");
+  }
+  set_all_modes(drv, 0);
+  drv.write_reg(vosa_params::kModeRegBase, static_cast<std::uint32_t>(vosa_params::kModes));  // no such mode
+  if (drv.read_reg(vosa_params::kModeRegBase) != 0) fail("a write of an index >= MODES was not ignored");
+
+  // Mid-stream switches: one weight tile, M vectors back to back; before some
+  // vectors one MODE register changes (the write and that vector's acceptance
+  // share a clock edge, so the vector still takes the old mode).
+  auto& top = drv.top();
+  const int m = 6 * (p.rows + p.cols) + 4;
+  const auto a = random_matrix(rng, static_cast<std::size_t>(m) * p.rows, p.act_min(), p.act_max());
+  const auto b = random_matrix(rng, static_cast<std::size_t>(p.rows) * p.cols, p.weight_min(), p.weight_max());
+  drv.load_weight_tile(b, p.rows, p.cols, 0, 0);
+  std::vector<int> modes(static_cast<std::size_t>(vosa_params::kModeRegs), 0);
+  std::vector<std::vector<int>> vector_modes;  // mode of each island for each accepted vector
+  std::vector<std::vector<std::int64_t>> rows_out;
+  std::uniform_int_distribution<int> pick_mode(0, vosa_params::kModes - 1), pick_reg(0, vosa_params::kModeRegs - 1);
+  int sent = 0, writes = 0;
+  for (int guard = 0; static_cast<int>(rows_out.size()) < m; ++guard) {
+    if (guard > 100 * m) {
+      fail("mid-stream switch: the array produced too few results");
+      return;
+    }
+    const bool ready = drv.ready();
+    int new_reg = -1, new_mode = 0;
+    if (sent < m) {
+      drv.push_activation_row(a, p.rows, sent, 0);
+      if (ready && sent % 3 == 1) {  // a switch every third vector
+        new_reg = pick_reg(rng);
+        new_mode = pick_mode(rng);
+        top.reg_we_i = 1;
+        top.reg_addr_i = vosa_params::kModeRegBase + static_cast<unsigned>(new_reg);
+        top.reg_wdata_i = static_cast<std::uint32_t>(new_mode);
+        ++writes;
+      }
+      if (ready) {
+        vector_modes.push_back(modes);
+        ++sent;
+      }
+    } else {
+      top.in_valid_i = 0;
+    }
+    drv.tick();
+    top.reg_we_i = 0;
+    if (new_reg >= 0) modes[static_cast<std::size_t>(new_reg)] = new_mode;
+    if (top.out_valid_o) {
+      std::vector<std::int64_t> row;
+      for (int c = 0; c < p.cols; ++c)
+        row.push_back(vosa::field_value(vosa::get_bits(top.out_vec_o, c * p.acc_bits, p.acc_bits), p.acc_bits,
+                                        p.is_signed));
+      rows_out.push_back(row);
+    }
+  }
+  top.in_valid_i = 0;
+  int bad = 0;
+  for (int i = 0; i < m; ++i)
+    for (int c = 0; c < p.cols; ++c) {
+      const int mode = vector_modes[static_cast<std::size_t>(i)][static_cast<std::size_t>(
+          vosa_params::kModeRegs > 1 ? vosa_params::kIslandOfColumn[c] : 0)];
+      const int da = vosa::dropped_bits(vosa_params::kPrecisionModes[mode], p.act_bits);
+      const int dw = vosa::dropped_bits(vosa_params::kPrecisionModes[mode], p.weight_bits);
+      std::int64_t want = 0;
+      for (int r = 0; r < p.rows; ++r)
+        want += vosa::reduce_operand(a[static_cast<std::size_t>(i) * p.rows + r], da) *
+                vosa::reduce_operand(b[static_cast<std::size_t>(r) * p.cols + c], dw);
+      if (rows_out[static_cast<std::size_t>(i)][static_cast<std::size_t>(c)] != want && bad++ == 0)
+        fail("mid-stream switch: vector " + std::to_string(i) + " column " + std::to_string(c) + " = " +
+             std::to_string(rows_out[static_cast<std::size_t>(i)][static_cast<std::size_t>(c)]) + ", expected " +
+             std::to_string(want) + " in mode " + std::to_string(mode));
+    }
+  ++tally.gemms;
+  tally.macs += static_cast<std::uint64_t>(m) * p.rows * p.cols;
+  std::printf("precision modes: %d modes x %d MODE register(s) bit-exact against reduced operands; mid-stream: %d "
+              "vectors, %d mode switches, %d wrong outputs\n",
+              vosa_params::kModes, vosa_params::kModeRegs, m, writes, bad);
+  set_all_modes(drv, 0);
+}
+#endif
 
 int run_checks(std::uint64_t seed, int random_count) {
   auto top = std::make_unique<Vvosa_top>();
@@ -123,6 +244,9 @@ int run_checks(std::uint64_t seed, int random_count) {
     }
     check(drv, tally, "after mid-stream reset", a, b, p.rows, p.rows, p.cols);
   }
+#ifdef VOSA_HAS_PRECISION_MODES
+  check_precision_modes(drv, tally, rng);
+#endif
 
   std::printf(
       "gemm_check: %s %dx%d %s array, %dx%d-bit %s operands, %d-bit accumulators: %d GEMMs, "

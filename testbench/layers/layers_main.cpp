@@ -15,7 +15,15 @@
 //               [--corrupt-first-weight]   (checks the checker: flips one weight, must fail)
 //               [--settings SCHEDULE.json | --errmodel F --voltages V[,V...] [--period-ns P]]
 //               [--seed S] [--repeats R]
+//               [--mode M] [--layer-mode OP=M ...]   (precision modes, docs/precision.md)
 // Exit status 0 only when every accumulator of every layer matched.
+//
+// With --mode / --layer-mode (a design generated with precision_modes) the
+// testbench writes each layer's mode index to the MODE registers before the
+// layer's GEMMs and still feeds the array the layer's full int8 operands:
+// the PEs reduce them. The engine runs with the same per-layer precision
+// (vosa::engine::PrecisionPlan), so the check is RTL reduction vs engine
+// reduction, bit-exact.
 //
 // With --errmodel (the RTL built with +define+VOSA_INJECT_ERRORS) the PEs take
 // timing errors drawn from the model at each island's voltage
@@ -37,6 +45,7 @@
 #include "vosa/layer_trace.hpp"
 #include "vosa/lowering.hpp"
 #include "vosa/number_list.hpp"
+#include "vosa/precision.hpp"
 
 #include <verilated.h>
 
@@ -70,6 +79,8 @@ struct Options {
   double period_ns = 0;               // 0: the model's only period
   uint64_t seed = 1;
   int repeats = 20;                   // the engine's error draws per input for the prediction
+  int mode = 0;                       // precision mode index of every array layer
+  std::map<size_t, int> layer_modes;  // overrides per operator index
 };
 
 std::unique_ptr<vosa::ArrayErrorSource> g_errors;
@@ -125,6 +136,13 @@ Options parse(int argc, char** argv) {
     else if (arg == "--voltages") o.voltages = vosa::parse_number_list(value(), "--voltages");
     else if (arg == "--period-ns") o.period_ns = std::stod(value());
     else if (arg == "--seed") o.seed = std::stoull(value());
+    else if (arg == "--mode") o.mode = std::stoi(value());
+    else if (arg == "--layer-mode") {
+      size_t op = 0;
+      int mode = 0;
+      if (std::sscanf(value().c_str(), "%zu=%d", &op, &mode) != 2) usage("--layer-mode is OP=MODE");
+      o.layer_modes[op] = mode;
+    }
     else if (arg.rfind("+verilator", 0) == 0) continue;
     else usage(("unknown argument " + arg).c_str());
   }
@@ -222,10 +240,41 @@ bool engine_agrees(const vosa::engine::Engine& eng, const vosa::engine::Dataset&
   return ok;
 }
 
+// Mode index of each array layer, checked against the design's modes.
+std::map<size_t, int> layer_mode_indices(const vosa::tflite::Model& model, const Options& o) {
+#ifdef VOSA_HAS_PRECISION_MODES
+  constexpr int modes = vosa_params::kModes;
+#else
+  constexpr int modes = 1;
+#endif
+  std::map<size_t, int> out;
+  for (size_t i = 0; i < model.operators.size(); ++i)
+    if (vosa::lowering::is_array_layer(model.operators[i].type)) out[i] = o.mode;
+  for (const auto& [op, mode] : o.layer_modes) {
+    if (!out.count(op))
+      throw std::runtime_error("--layer-mode " + std::to_string(op) + "=...: operator " + std::to_string(op) +
+                               " is not an array layer of " + model.path);
+    out[op] = mode;
+  }
+  for (const auto& [op, mode] : out)
+    if (mode < 0 || mode >= modes)
+      throw std::runtime_error("operator " + std::to_string(op) + ": precision mode index " + std::to_string(mode) +
+                               " is not one of the design's " + std::to_string(modes) +
+                               " mode(s) (generate it with precision_modes, docs/precision.md)");
+  return out;
+}
+
 int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
-  const engine::Engine eng(model, engine::Kernels::kFast);
+  const std::map<size_t, int> modes = layer_mode_indices(*model, o);
+  engine::PrecisionPlan precision;
+#ifdef VOSA_HAS_PRECISION_MODES
+  if (vosa_params::kActBits != 8 || vosa_params::kWeightBits != 8)
+    throw std::runtime_error("precision modes on int8 layers need an array of 8-bit activations and weights");
+  for (const auto& [op, mode] : modes) precision[op] = engine::int8_precision(vosa_params::kPrecisionModes[mode]);
+#endif
+  const engine::Engine eng(model, engine::Kernels::kFast, engine::Arithmetic::kTFLite, precision);
   const engine::Dataset data = engine::load_dataset(o.data);
   o.encoding = engine::resolve_input_encoding(o.encoding_flag, model->input(), data);
   auto top = std::make_unique<Vvosa_top>();
@@ -276,6 +325,10 @@ int run(Options o) {
   // Before each array layer: the schedule's island voltages for it, in the
   // error source and in the island controller.
   auto enter_layer = [&](size_t op) {
+#ifdef VOSA_HAS_PRECISION_MODES
+    for (int i = 0; i < vosa_params::kModeRegs; ++i)
+      drv.write_reg(vosa_params::kModeRegBase + static_cast<unsigned>(i), static_cast<uint32_t>(modes.at(op)));
+#endif
     if (!injector) return;
     const inject::Injector::LayerPlan& plan = injector->plan(op);
     if (plan.razor.mask != razor.protected_mask ||
@@ -311,7 +364,8 @@ int run(Options o) {
       const auto t0 = Clock::now();
       const uint64_t c0 = drv.cycles();
       auto& corr = corrections[p.index];
-      if (corr.empty()) corr = lowering::correction_of(*model, *p.op, p.geometry);
+      if (corr.empty())
+        corr = lowering::correction_of(*model, *p.op, p.geometry, p.precision.act_drop, p.precision.weight_drop);
       const auto gemms = lowering::lower_layer(*model, *p.op, p.geometry, input, ap.cols);
       std::vector<std::vector<int64_t>> results;
       for (const auto& g : gemms) {
@@ -340,8 +394,17 @@ int run(Options o) {
                                    std::to_string(o.trace_col) + ".vtrace";
           const std::string source = model->path + " operator " + std::to_string(p.index) + " (" +
                                       tflite::to_string(p.op->type) + ") input 0";
-          const size_t written = write_layer_trace(name, g, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col,
-                                                   o.trace_records, source);
+          // In a reduced precision mode the PE's multiplier sees the reduced
+          // operands: the trace records those (docs/precision.md).
+          lowering::Gemm traced = g;
+          for (int8_t& v : traced.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
+          for (int8_t& v : traced.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
+          const size_t written = write_layer_trace(name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row,
+                                                   o.trace_col, o.trace_records,
+                                                   p.precision.full() ? source
+                                                                      : source + " reduced to " +
+                                                                            std::to_string(8 - p.precision.act_drop) +
+                                                                            " bits");
           std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
         }
       }

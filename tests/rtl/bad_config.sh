@@ -34,6 +34,15 @@ expect_error arith_unknown '{"rows": 4, "cols": 4, "arithmetic": {"psums": "carr
 expect_error csave_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "arithmetic": {"psum": "carry_save"}}' "field 'arithmetic.psum' = \"carry_save\" is invalid: \"carry_save\" needs dataflow \"weight_stationary\""
 expect_error csave_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
 expect_error csave_islands '{"rows": 4, "cols": 4, "islands": {"count": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
+# Precision modes (docs/precision.md).
+expect_error prec_zero '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 0]}' "field 'precision_modes' = [8,4,0] is invalid: a mode of 0 bits"
+expect_error prec_wide '{"rows": 4, "cols": 4, "precision_modes": [9, 4]}' "field 'precision_modes' = [9,4] is invalid: a mode of 9 bits is more than the operand width 8"
+expect_error prec_unsorted '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 6]}' "field 'precision_modes' = [8,4,6] is invalid: not sorted descending without repeats: 6 follows 4"
+expect_error prec_repeat '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 4]}' "not sorted descending without repeats: 4 follows 4"
+expect_error prec_not_full '{"rows": 4, "cols": 4, "precision_modes": [6, 4]}' "the first mode must be the full width 8"
+expect_error prec_empty '{"rows": 4, "cols": 4, "precision_modes": []}' "field 'precision_modes' = [] is invalid: must be a list of operand widths"
+expect_error prec_type '{"rows": 4, "cols": 4, "precision_modes": [8, "4"]}' "field 'precision_modes' = [8,\"4\"] is invalid: must be a list"
+expect_error prec_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "precision_modes": [8, 4]}' "precision modes are implemented for the weight_stationary dataflow only"
 out="$("$VOSA" generate --config "$WORK/does_not_exist.json" --out "$WORK/o" 2>&1)"
 if [ $? -eq 0 ] || [[ "$out" != *"does_not_exist.json: cannot open"* ]]; then
   echo "FAIL missing file: '$out'"; fails=$((fails+1)); else echo "ok   missing file: $out"; fi

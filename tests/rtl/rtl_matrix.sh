@@ -3,9 +3,10 @@
 # given and every operand width in 4 8 12 16, generate the design, lint it
 # with `verilator --lint-only -Wall` (no warning allowed) and run
 # `yosys synth` on it (no error or warning allowed).
-#   [WIDTHS="8 16"] [ARITHMETIC='{"adder": "sklansky"}'] \
+#   [WIDTHS="8 16"] [ARITHMETIC='{"adder": "sklansky"}'] [PRECISION=1] \
 #     rtl_matrix.sh VOSA DATAFLOW WORK_DIR ROWSxCOLS [ROWSxCOLS ...]
 # ARITHMETIC: the config's "arithmetic" object (docs/config.md), default none.
+# PRECISION=1: with "precision_modes": [width, width/2, 1] (docs/precision.md).
 set -euo pipefail
 VOSA="$1"; DATAFLOW="$2"; WORK="$3"; shift 3
 mkdir -p "$WORK"
@@ -15,8 +16,10 @@ for size in "$@"; do
   for width in ${WIDTHS:-4 8 12 16}; do
     name="${DATAFLOW}_${rows}x${cols}_w${width}"
     dir="$WORK/$name"
-    printf '{"rows": %d, "cols": %d, "act_bits": %d, "weight_bits": %d, "dataflow": "%s"%s}\n' \
-      "$rows" "$cols" "$width" "$width" "$DATAFLOW" "${ARITHMETIC:+, \"arithmetic\": $ARITHMETIC}" \
+    precision=""
+    [ -n "${PRECISION:-}" ] && precision=", \"precision_modes\": [$width, $((width / 2)), 1]"
+    printf '{"rows": %d, "cols": %d, "act_bits": %d, "weight_bits": %d, "dataflow": "%s"%s%s}\n' \
+      "$rows" "$cols" "$width" "$width" "$DATAFLOW" "${ARITHMETIC:+, \"arithmetic\": $ARITHMETIC}" "$precision" \
       > "$WORK/$name.json"
     "$VOSA" generate --quiet --config "$WORK/$name.json" --out "$dir"
     if ! verilator --lint-only -Wall --top-module vosa_top "$dir"/rtl/*.v > "$dir/lint.log" 2>&1; then

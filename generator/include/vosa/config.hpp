@@ -71,6 +71,15 @@ struct ArrayConfig {
   RazorConfig razor;
   IslandConfig islands;
   ArithmeticConfig arithmetic;
+  // Precision modes (docs/precision.md): operand widths the PEs can compute
+  // at, selected at run time by a MODE register; empty = no modes (full width
+  // only). Validated: descending, each 1..max(act_bits, weight_bits), the
+  // first the full width.
+  std::vector<int> precision_modes;
+
+  bool has_precision_modes() const { return !precision_modes.empty(); }
+  // MODE registers: one per island (the array is one island without islands).
+  int mode_registers() const { return has_controller() ? static_cast<int>(islands.groups.size()) : 1; }
 
   // Razor and islands both stall the array (correction, voltage changes).
   bool has_stall() const { return razor.enabled || islands.enabled; }

@@ -1,5 +1,7 @@
 #include "vosa/engine.hpp"
 
+#include "vosa/precision.hpp"
+
 #include "armnn_kernels.hpp"
 #include "fast_kernels.hpp"
 
@@ -59,9 +61,81 @@ Arithmetic parse_arithmetic(const std::string& name) {
   throw std::runtime_error("--arithmetic: unknown '" + name + "' (known: tflite, tflite-reference, armnn)");
 }
 
-Engine::Engine(std::shared_ptr<const Model> model, Kernels kernels, Arithmetic arithmetic)
+LayerPrecision int8_precision(int mode_bits) {
+  if (mode_bits < 1 || mode_bits > 8)
+    throw std::runtime_error("precision mode of " + std::to_string(mode_bits) + " bits: int8 layers take 1..8");
+  return LayerPrecision{dropped_bits(mode_bits, 8), dropped_bits(mode_bits, 8)};
+}
+
+PrecisionPlan uniform_precision(const Model& model, int mode_bits) {
+  PrecisionPlan plan;
+  for (size_t i = 0; i < model.operators.size(); ++i)
+    if (lowering::is_array_layer(model.operators[i].type)) plan[i] = int8_precision(mode_bits);
+  return plan;
+}
+
+PrecisionPlan parse_precision_plan(const Model& model, const std::string& spec) {
+  PrecisionPlan plan;
+  std::map<size_t, int> bits_of;
+  int default_bits = 8;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t end = std::min(spec.find(',', start), spec.size());
+    const std::string item = spec.substr(start, end - start);
+    start = end + 1;
+    auto number = [&](const std::string& text) {
+      size_t used = 0;
+      int v = -1;
+      try {
+        v = std::stoi(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (text.empty() || used != text.size() || v < 0)
+        throw std::runtime_error("--precision: '" + item + "' is not BITS or OP=BITS (e.g. 6 or 0=8)");
+      return v;
+    };
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      default_bits = number(item);
+    } else {
+      const size_t op = static_cast<size_t>(number(item.substr(0, eq)));
+      if (op >= model.operators.size() || !lowering::is_array_layer(model.operators[op].type))
+        throw std::runtime_error("--precision: '" + item + "': operator " + std::to_string(op) +
+                                 " is not a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer of " + model.path);
+      bits_of[op] = number(item.substr(eq + 1));
+    }
+    if (end == spec.size()) break;
+  }
+  for (size_t i = 0; i < model.operators.size(); ++i) {
+    if (!lowering::is_array_layer(model.operators[i].type)) continue;
+    const auto it = bits_of.find(i);
+    try {
+      plan[i] = int8_precision(it == bits_of.end() ? default_bits : it->second);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("--precision: ") + e.what());
+    }
+  }
+  return plan;
+}
+
+Engine::Engine(std::shared_ptr<const Model> model, Kernels kernels, Arithmetic arithmetic,
+               const PrecisionPlan& precision)
     : model_(std::move(model)), kernels_(kernels), arithmetic_(arithmetic) {
-  for (size_t i = 0; i < model_->operators.size(); ++i) prepare(model_->operators[i], i);
+  for (const auto& [index, lp] : precision) {
+    if (index >= model_->operators.size() || !lowering::is_array_layer(model_->operators[index].type))
+      throw std::runtime_error(model_->path + ": precision given for operator " + std::to_string(index) +
+                               ", which is not a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer");
+    if (lp.act_drop < 0 || lp.act_drop > 7 || lp.weight_drop < 0 || lp.weight_drop > 7)
+      throw std::runtime_error(model_->path + ": operator " + std::to_string(index) +
+                               ": dropped bits must be 0..7 for int8 operands");
+    if (!lp.full() && (kernels_ != Kernels::kFast || arithmetic_ == Arithmetic::kArmNN))
+      throw std::runtime_error("reduced precision runs on the fast kernels with an integer arithmetic only");
+  }
+  for (size_t i = 0; i < model_->operators.size(); ++i) {
+    const auto it = precision.find(i);
+    prepare(model_->operators[i], i, it == precision.end() ? LayerPrecision{} : it->second);
+  }
   const Tensor& in = model_->input();
   if (in.type != TensorType::kInt8 && in.type != TensorType::kUInt8) {
     throw std::runtime_error(model_->path + ": model input '" + in.name + "' is " + tflite::to_string(in.type) +
@@ -76,11 +150,12 @@ int64_t Engine::macs_per_inference() const {
   return total;
 }
 
-void Engine::prepare(const Operator& op, size_t index) {
+void Engine::prepare(const Operator& op, size_t index, const LayerPrecision& precision) {
   const Model& m = *model_;
   PreparedOp p;
   p.index = index;
   p.op = &op;
+  p.precision = precision;
   const std::string label = m.path + ": operator " + std::to_string(index) + " (" + tflite::to_string(op.type) + ")";
   auto fail = [&](const std::string& what) { throw std::runtime_error(label + ": " + what); };
   if (op.inputs.empty() || op.outputs.size() != 1 || op.inputs[0] < 0) fail("needs an input and one output");
@@ -104,8 +179,8 @@ void Engine::prepare(const Operator& op, size_t index) {
       p.geometry = lowering::geometry_of(m, op, index);
       const lowering::ConvGeometry& g = p.geometry;
       const Tensor& w = m.tensor(op.inputs[1]);
-      p.input_offset = -in.zero_point0();
-      const std::vector<int64_t> corr = lowering::correction_of(m, op, g);
+      p.input_offset = -static_cast<int32_t>(reduce_operand(in.zero_point0(), precision.act_drop));
+      const std::vector<int64_t> corr = lowering::correction_of(m, op, g, precision.act_drop, precision.weight_drop);
       for (int64_t v : corr) {
         if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
           fail("bias correction leaves int32");
@@ -134,6 +209,12 @@ void Engine::prepare(const Operator& op, size_t index) {
       }
       activation_range(op.activation, out, &p.activation_min, &p.activation_max);
       const int8_t* wd = reinterpret_cast<const int8_t*>(w.data.data());
+      std::vector<int8_t> reduced_weights;
+      if (precision.weight_drop > 0) {
+        reduced_weights.assign(wd, wd + w.num_elements());
+        for (int8_t& v : reduced_weights) v = static_cast<int8_t>(reduce_operand(v, precision.weight_drop));
+        wd = reduced_weights.data();
+      }
       if (g.depthwise) {
         p.depthwise_weights.assign(wd, wd + static_cast<size_t>(g.taps()) * g.out_c);
       } else {
@@ -392,7 +473,15 @@ std::vector<int32_t> fast_accumulators(const PreparedOp& p, const int8_t* input,
 }
 
 void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const AccumulatorObserver& observer) const {
-  const int8_t* input = reinterpret_cast<const int8_t*>(data_of(p.op->inputs[0], ws));
+  const int8_t* raw_input = reinterpret_cast<const int8_t*>(data_of(p.op->inputs[0], ws));
+  const int8_t* input = raw_input;
+  if (p.precision.act_drop > 0) {  // the PEs' mask on the activations
+    const size_t n = model_->tensor(p.op->inputs[0]).num_elements();
+    ws.reduced_input.resize(n);
+    for (size_t i = 0; i < n; ++i)
+      ws.reduced_input[i] = static_cast<int8_t>(reduce_operand(raw_input[i], p.precision.act_drop));
+    input = ws.reduced_input.data();
+  }
   int8_t* out = reinterpret_cast<int8_t*>(output_of(p, ws));
   const lowering::ConvGeometry& g = p.geometry;
   if (kernels_ == Kernels::kReference) {
@@ -434,7 +523,7 @@ void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const Accumulat
     for (int r = 0; r < g.rows(); ++r)
       std::copy_n(ws.acc.begin() + static_cast<std::ptrdiff_t>(r) * stride, g.out_c,
                   acc.begin() + static_cast<std::ptrdiff_t>(r) * g.out_c);
-    observer(p, input, acc);
+    observer(p, raw_input, acc);
     check_replacement(p, acc);
     for (int r = 0; r < g.rows(); ++r)
       std::copy_n(acc.begin() + static_cast<std::ptrdiff_t>(r) * g.out_c, g.out_c,

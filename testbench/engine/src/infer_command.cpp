@@ -274,6 +274,7 @@ void add_infer_command(CLI::App& app) {
     size_t trace_records = 100000;
     std::string outputs_csv;
     std::string save_inputs;
+    std::string precision;
   };
   auto opt = std::make_shared<Options>();
   auto faults = std::make_shared<FaultOptions>();
@@ -296,6 +297,10 @@ void add_infer_command(CLI::App& app) {
                   "armnn: Arm NN 20.08 CpuRef's float arithmetic (docs/dnn.md)")
       ->check(CLI::IsMember({"tflite", "tflite-reference", "armnn"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "print only the summary line");
+  cmd->add_option("--precision", opt->precision,
+                  "operand precision of the array layers, as a precision mode of the PE reduces it "
+                  "(docs/precision.md): BITS for every layer and/or OP=BITS per operator, e.g. 6 or 6,0=8 "
+                  "(default: full 8 bits; fast kernels, tflite arithmetic)");
   cmd->add_option("--outputs", opt->outputs_csv,
                   "also write every sample's output tensor to this CSV: file,label,prediction,values (space-separated), "
                   "e.g. to compare with another engine");
@@ -343,7 +348,8 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--json", faults->json, "also write the faulty evaluation's numbers to this JSON file");
   cmd->callback([opt, faults]() {
     auto model = std::make_shared<tflite::Model>(tflite::load_tflite(opt->model));
-    const Engine engine(model, opt->input.kernel_path(), parse_arithmetic(opt->arithmetic));
+    const Engine engine(model, opt->input.kernel_path(), parse_arithmetic(opt->arithmetic),
+                        opt->precision.empty() ? PrecisionPlan{} : parse_precision_plan(*model, opt->precision));
     const Dataset data = load_dataset(opt->data);
     InferOptions io;
     io.limit = opt->limit;

@@ -1,5 +1,7 @@
 #include "vosa/lowering.hpp"
 
+#include "vosa/precision.hpp"
+
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
@@ -120,10 +122,11 @@ ConvGeometry geometry_of(const Model& model, const Operator& op, size_t op_index
   return g;
 }
 
-std::vector<int64_t> correction_of(const Model& model, const Operator& op, const ConvGeometry& g) {
+std::vector<int64_t> correction_of(const Model& model, const Operator& op, const ConvGeometry& g, int act_drop,
+                                   int weight_drop) {
   const Tensor& in = model.tensor(op.inputs[0]);
   const Tensor& w = model.tensor(op.inputs[1]);
-  const int64_t zp_in = in.zero_point0();
+  const int64_t zp_in = reduce_operand(in.zero_point0(), act_drop);
   const int8_t* wd = int8_data(w);
   std::vector<int64_t> corr(static_cast<size_t>(g.out_c), 0);
   if (op.inputs.size() > 2 && op.inputs[2] >= 0) {
@@ -138,10 +141,11 @@ std::vector<int64_t> correction_of(const Model& model, const Operator& op, const
   for (int c = 0; c < g.out_c; ++c) {
     int64_t sum_w = 0;
     if (g.depthwise) {
-      for (int t = 0; t < g.taps(); ++t) sum_w += wd[static_cast<size_t>(t) * static_cast<size_t>(g.out_c) + c];
+      for (int t = 0; t < g.taps(); ++t)
+        sum_w += reduce_operand(wd[static_cast<size_t>(t) * static_cast<size_t>(g.out_c) + c], weight_drop);
     } else {
       const size_t k = static_cast<size_t>(g.reduction());
-      for (size_t i = 0; i < k; ++i) sum_w += wd[static_cast<size_t>(c) * k + i];
+      for (size_t i = 0; i < k; ++i) sum_w += reduce_operand(wd[static_cast<size_t>(c) * k + i], weight_drop);
     }
     corr[static_cast<size_t>(c)] -= zp_in * sum_w;
   }

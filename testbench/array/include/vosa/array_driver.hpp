@@ -35,6 +35,14 @@ struct ArrayParams {
   }
 };
 
+// Whether the top has the register interface reg_*: the island controller's
+// (Razor, islands) and/or the MODE registers of precision modes.
+#ifdef VOSA_HAS_PRECISION_MODES
+constexpr bool kHasRegisterBus = true;
+#else
+constexpr bool kHasRegisterBus = vosa_params::kStall;
+#endif
+
 template <class Top>
 class ArrayDriver {
  public:
@@ -60,9 +68,10 @@ class ArrayDriver {
   // Cycles the modelled voltage regulator takes to acknowledge a request.
   void set_regulator_latency(int cycles) { regulator_latency_ = cycles; }
 
-  // Register interface of the island controller (designs with islands or Razor).
+  // Register interface of the island controller (designs with islands or
+  // Razor) and of the MODE registers (precision modes).
   void write_reg(unsigned addr, std::uint32_t data) {
-    if constexpr (vosa_params::kStall) {
+    if constexpr (kHasRegisterBus) {
       top_.reg_we_i = 1;
       top_.reg_addr_i = addr;
       top_.reg_wdata_i = data;
@@ -71,7 +80,7 @@ class ArrayDriver {
     }
   }
   std::uint32_t read_reg(unsigned addr) {
-    if constexpr (vosa_params::kStall) {
+    if constexpr (kHasRegisterBus) {
       top_.reg_addr_i = addr;
       top_.eval();
       return top_.reg_rdata_o;
@@ -184,10 +193,12 @@ class ArrayDriver {
   }
 
   void idle_inputs() {
-    if constexpr (vosa_params::kStall) {
+    if constexpr (kHasRegisterBus) {
       top_.reg_we_i = 0;
       top_.reg_addr_i = 0;
       top_.reg_wdata_i = 0;
+    }
+    if constexpr (vosa_params::kStall) {
       regulator_wait_.assign(static_cast<std::size_t>(p_.islands), 0);
       for (int i = 0; i < p_.islands; ++i) set_bits(top_.vack_i, i, 1, 0);
     }

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,13 +72,33 @@ struct ChannelRequant {
   std::vector<int32_t> multiplier, left_shift, right_shift;
 };
 
+// Precision of one array layer (docs/precision.md): the low bits of its
+// activations and weights that the array's precision mode zeroes before the
+// multiplier (vosa::dropped_bits of the mode's width).
+struct LayerPrecision {
+  int act_drop = 0;
+  int weight_drop = 0;
+  bool full() const { return act_drop == 0 && weight_drop == 0; }
+};
+// By operator index; array layers not listed compute at full precision.
+using PrecisionPlan = std::map<size_t, LayerPrecision>;
+// Int8 operands in a precision mode of `mode_bits` (1..8).
+LayerPrecision int8_precision(int mode_bits);
+// Every array layer of `model` at `mode_bits`.
+PrecisionPlan uniform_precision(const tflite::Model& model, int mode_bits);
+// "BITS" (every array layer) and/or "OP=BITS" items, comma-separated, e.g.
+// "6,0=8": operator 0 at 8 bits, every other array layer at 6 (vosa infer
+// --precision). Throws naming the item on a bad one.
+PrecisionPlan parse_precision_plan(const tflite::Model& model, const std::string& spec);
+
 // Per-operator constants computed once (TFLite's Prepare step).
 struct PreparedOp {
   size_t index = 0;
   const tflite::Operator* op = nullptr;
   // CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED
   lowering::ConvGeometry geometry;
-  std::vector<int32_t> correction;  // bias - zp_in * sum(w), per output channel
+  LayerPrecision precision;         // operand reduction of this layer (full by default)
+  std::vector<int32_t> correction;  // bias - zp_in * sum(w), per output channel (reduced: lowering::correction_of)
   std::vector<int32_t> bias;        // raw bias (reference path)
   std::vector<quant::QuantizedMultiplier> channel_multiplier;  // kTFLiteReference
   std::vector<float> channel_scale;                             // kTFLite
@@ -111,6 +132,7 @@ struct Workspace {
   std::vector<std::vector<uint8_t>> values;
   std::vector<int16_t> a16;
   std::vector<int32_t> acc;
+  std::vector<int8_t> reduced_input;  // a reduced-precision layer's input activations
 };
 
 // Called after each array layer with its input activations and its int32
@@ -123,8 +145,11 @@ using AccumulatorObserver =
 
 class Engine {
  public:
+  // `precision`: per-layer operand reduction (fast kernels, integer
+  // arithmetics only; the observer still sees each layer's unreduced input,
+  // as the array does before its PEs reduce it).
   explicit Engine(std::shared_ptr<const tflite::Model> model, Kernels kernels = Kernels::kFast,
-                  Arithmetic arithmetic = Arithmetic::kTFLite);
+                  Arithmetic arithmetic = Arithmetic::kTFLite, const PrecisionPlan& precision = {});
 
   const tflite::Model& model() const { return *model_; }
   const std::vector<PreparedOp>& ops() const { return ops_; }
@@ -147,7 +172,7 @@ class Engine {
   void run_operator(size_t index, Workspace& ws, const AccumulatorObserver& observer = nullptr) const;
 
  private:
-  void prepare(const tflite::Operator& op, size_t index);
+  void prepare(const tflite::Operator& op, size_t index, const LayerPrecision& precision);
   void run_array_layer(const PreparedOp& p, Workspace& ws, const AccumulatorObserver& observer) const;
   void run_add(const PreparedOp& p, Workspace& ws) const;
   void run_average_pool(const PreparedOp& p, Workspace& ws) const;

@@ -54,8 +54,13 @@ bool is_array_layer(tflite::OpType type);
 ConvGeometry geometry_of(const tflite::Model& model, const tflite::Operator& op, size_t op_index);
 
 // Per-output-channel correction: bias[c] - zp_in * sum_k w[k][c] (int64 so a
-// caller can check it fits the accumulator).
-std::vector<int64_t> correction_of(const tflite::Model& model, const tflite::Operator& op, const ConvGeometry& g);
+// caller can check it fits the accumulator). With a precision mode
+// (docs/precision.md) the array multiplies operands with their low act_drop /
+// weight_drop bits zeroed (vosa::reduce_operand); the correction is then
+// bias[c] - R(zp_in) * sum_k R(w[k][c]), so a padded tap (= zp_in) still adds
+// nothing and acc = bias + sum_k (R(x) - R(zp_in)) * R(w).
+std::vector<int64_t> correction_of(const tflite::Model& model, const tflite::Operator& op, const ConvGeometry& g,
+                                   int act_drop = 0, int weight_drop = 0);
 
 // Conv/FC: the im2col row of output position m (K = taps * in_c values,
 // ordered (ky, kx, ci) like TFLite's OHWI weights), padded taps = pad_value.

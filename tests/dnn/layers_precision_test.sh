@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Precision modes on real layers (docs/precision.md): DS-CNN through a
+# generated array with precision_modes in Verilator, per-layer modes (MODE
+# registers written before each layer, full int8 operands fed: the PEs
+# reduce them) bit-exact against the engine's per-layer reduction; the
+# operand trace records the reduced operands; a mode the design lacks is a
+# named error. Also vosa infer --precision (the same engine reduction).
+#   layers_precision_test.sh VOSA CMAKE_BUILD_DIR CONFIG WORK_DIR
+set -uo pipefail
+VOSA="$1"; BUILD="$2"; CONFIG="$3"; WORK="$4"
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+DATA="${VOSA_DATA_DIR:-$ROOT/../shared}"
+fail() { echo "FAIL: $*"; exit 1; }
+KWS="$DATA/dnn/kws_dscnn_speechcommands"
+for p in "$KWS/model/kws_ref_model.tflite" "$KWS/data/kws01"; do
+  [ -e "$p" ] || fail "missing test data: $p (set VOSA_DATA_DIR)"
+done
+rm -rf "$WORK" && mkdir -p "$WORK"
+"$VOSA" generate --config "$CONFIG" --out "$WORK/design" -q || fail "vosa generate $CONFIG"
+run() { "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
+  --model "$KWS/model/kws_ref_model.tflite" --data "$KWS/data/kws01" "$@"; }
+
+# Every layer in mode 2 but the first (full width) and operator 1 (mode 1).
+run -n 2 --mode 2 --layer-mode 0=0 --layer-mode 1=1 --trace-dir "$WORK/traces" --trace-pe 1,1 --trace-records 200 \
+  > "$WORK/modes.log" 2>&1 || { cat "$WORK/modes.log"; fail "DS-CNN layers with precision modes on $CONFIG"; }
+cat "$WORK/modes.log"
+grep -q "summary: 10 layers x 2 input(s), 0 accumulator mismatches; outputs identical for 2/2" "$WORK/modes.log" \
+  || fail "DS-CNN summary with per-layer modes"
+grep -q "reduced to 4 bits" "$WORK/traces/op2_"*.vtrace || fail "operator 2's trace does not say it holds 4-bit operands"
+grep -q "reduced to" "$WORK/traces/op0_"*.vtrace && fail "operator 0 (full width) is labelled reduced"
+
+# vosa infer --precision: 8 bits is the unreduced engine; per-layer items; named errors.
+infer() { "$VOSA" infer -m "$KWS/model/kws_ref_model.tflite" -d "$KWS/data/kws01" -n 100 -q "$@" 2>&1; }
+full=$(infer) && same=$(infer --precision 8) && six=$(infer --precision 6) || fail "vosa infer --precision"
+[ "${full%%  *}" = "${same%%  *}" ] || fail "--precision 8 ($same) differs from the default ($full)"
+[ "${full%%  *}" != "${six%%  *}" ] || fail "--precision 6 gives the full-precision top-1 ($six)"
+infer --precision 6,2=4 > /dev/null || fail "--precision 6,2=4"
+{ infer --precision 6,9=8 || true; } | grep -q "operator 9 is not a CONV_2D" || fail "--precision on a non-array operator"
+{ infer --precision 0 || true; } | grep -q "precision mode of 0 bits" || fail "--precision 0"
+{ infer --precision 6,x || true; } | grep -q "'x' is not BITS or OP=BITS" || fail "--precision 6,x"
+
+if run -n 1 --mode 3 > "$WORK/bad.log" 2>&1; then cat "$WORK/bad.log"; fail "mode index 3 of a 3-mode design accepted"; fi
+grep -q "precision mode index 3 is not one of the design's 3 mode(s)" "$WORK/bad.log" || { cat "$WORK/bad.log"; fail "message"; }
+echo PASS
