@@ -7,6 +7,7 @@
 #include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
 #include "vosa/reuse.hpp"
+#include "vosa/sram_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   vosa::add_dta_commands(app);
   vosa::explore::add_explore_command(app);
   vosa::reuse::add_reuse_command(app);
+  vosa::sram::add_sram_command(app);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
     const auto subs = app.get_subcommands({});
