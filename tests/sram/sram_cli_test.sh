@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# vosa sram from the command line (docs/sram.md): a fault map file a user can
+# read back, the same chip from the same seed, an eval over 2 chips with
+# --json, and clear errors (non-zero exit, message naming the problem, no
+# output file left behind).
+set -uo pipefail
+VOSA="$1"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+DATA="${VOSA_DATA_DIR:-$SRC/../shared}"
+MODEL="$DATA/dnn/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite"
+IMAGES="$DATA/dnn/ic_resnet8_cifar10/data/ic01"
+for p in "$MODEL" "$IMAGES"; do
+  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cat > "$tmp/curve.json" <<JSON
+{"schema": "vosa-sram-ber", "source": "test", "nominal_v": 1.0,
+ "points": [{"voltage": 0.5, "ber": 0.05}, {"voltage": 0.7, "ber": 0.001}, {"voltage": 1.0, "ber": 0}]}
+JSON
+
+"$VOSA" sram faultmap --words 512 --width 32 --seed 5 --max-ber 0.01 --ber-curve "$tmp/curve.json" -o "$tmp/a.csv" \
+  > "$tmp/out" 2>&1 || fail "faultmap: $(cat "$tmp/out")"
+"$VOSA" sram faultmap --words 512 --width 32 --seed 5 --max-ber 0.01 --ber-curve "$tmp/curve.json" -o "$tmp/b.csv" \
+  > /dev/null 2>&1 || fail "faultmap b"
+cmp -s "$tmp/a.csv" "$tmp/b.csv" || fail "the same seed gave two different chips"
+head -1 "$tmp/a.csv" | grep -qx '# vosa-sram-faultmap 1' || fail "fault map header: $(head -1 "$tmp/a.csv")"
+grep -qx 'word,bit,stuck,quantile,v_fail' "$tmp/a.csv" || fail "fault map has no column line"
+rows=$(grep -vc '^#\|^word' "$tmp/a.csv")
+# 16384 cells at 1 %: 164 expected, 5 sigma either way
+{ [ "$rows" -gt 100 ] && [ "$rows" -lt 230 ]; } || fail "$rows faulty cells of 16384 at max_ber 0.01"
+
+"$VOSA" sram ber --ber-curve "$tmp/curve.json" --voltages 0.6 > "$tmp/out" 2>&1 || fail "ber: $(cat "$tmp/out")"
+grep -q '0.600    7.071e-03' "$tmp/out" || fail "BER at 0.6 V (log-linear between 0.05 and 0.001): $(cat "$tmp/out")"
+
+"$VOSA" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 20 --chips 2 --bers 0,0.01 -j 2 \
+  --save-maps "$tmp/maps" --json "$tmp/r.json" > "$tmp/out" 2>&1 || fail "eval: $(cat "$tmp/out")"
+[ -f "$tmp/maps/chip1.csv" ] && [ -f "$tmp/maps/chip2.csv" ] || fail "eval --save-maps wrote $(ls "$tmp/maps")"
+python3 - "$tmp/r.json" <<'PY' || fail "eval JSON"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["inputs"] == 20 and r["chip_seeds"] == [1, 2], r
+p0, p1 = r["points"]
+assert p0["top1_per_chip"] == [r["clean_top1"]] * 2, p0   # BER 0: the clean model
+assert p0["flipped_bits_per_chip"] == [0, 0], p0
+assert all(f > 0 for f in p1["flipped_bits_per_chip"]), p1
+PY
+# The saved maps evaluated again give the same accuracies.
+"$VOSA" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 20 --bers 0,0.01 -j 2 \
+  --maps "$tmp/maps/chip1.csv,$tmp/maps/chip2.csv" --json "$tmp/r2.json" > "$tmp/out" 2>&1 || fail "eval --maps: $(cat "$tmp/out")"
+python3 -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); assert a['points']==b['points'], (a['points'], b['points'])" \
+  "$tmp/r.json" "$tmp/r2.json" || fail "--maps did not reproduce the chips"
+
+expect_error() {  # expect_error PATTERN ARGS...
+  local pattern="$1"; shift
+  if "$VOSA" "$@" > "$tmp/out" 2>&1; then fail "accepted: $*"; fi
+  grep -q -- "$pattern" "$tmp/out" || fail "error for '$*' should mention '$pattern': $(cat "$tmp/out")"
+}
+expect_error "outside \[0, 1\]" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 1.5 --json "$tmp/bad.json"
+[ -e "$tmp/bad.json" ] && fail "a refused eval left $tmp/bad.json"
+expect_error "outside \[0, 1\]" sram faultmap --words 8 --width 8 --max-ber -0.1 -o "$tmp/bad.csv"
+[ -e "$tmp/bad.csv" ] && fail "a refused faultmap left $tmp/bad.csv"
+expect_error "needs --ber-curve" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --voltages 0.6
+expect_error "exceeds the map's max_ber" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 \
+  --bers 0.02 --maps "$tmp/maps/chip1.csv"
+expect_error "a.csv: fault map of a 512 x 32 buffer" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 \
+  --bers 0.01 --maps "$tmp/a.csv"
+printf '{"schema": "vosa-sram-ber", "source": "x", "nominal_v": 1,\n "points": [{"voltage": 0.5, "ber": 0.01}, {"voltage": 0.6, "ber": 0.02}]}\n' > "$tmp/rising.json"
+expect_error "rising.json: points\[1\].ber: the bit-error rate must not rise" sram ber --ber-curve "$tmp/rising.json" --voltages 0.5
+echo "PASS"
