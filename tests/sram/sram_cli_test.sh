@@ -69,4 +69,14 @@ expect_error "a.csv: fault map of a 512 x 32 buffer" sram eval -m "$MODEL" -d "$
   --bers 0.01 --maps "$tmp/a.csv"
 printf '{"schema": "vosa-sram-ber", "source": "x", "nominal_v": 1,\n "points": [{"voltage": 0.5, "ber": 0.01}, {"voltage": 0.6, "ber": 0.02}]}\n' > "$tmp/rising.json"
 expect_error "rising.json: points\[1\].ber: the bit-error rate must not rise" sram ber --ber-curve "$tmp/rising.json" --voltages 0.5
+# NeuralFuse: a 2-step transform; evaluation refuses its training chips and inputs.
+"$VOSA" sram fuse-train -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 16 --steps 2 --batch 8 --train-chips 2 \
+  --chips-per-step 1 --train-seed 100 --grid 2 -j 2 -o "$tmp/t.json" > "$tmp/out" 2>&1 || fail "fuse-train: $(cat "$tmp/out")"
+expect_error "overlap the transform's training chips 100..101" sram fuse-eval -m "$MODEL" -d "$IMAGES" \
+  --input-encoding pixels --first 16 -n 4 --transform "$tmp/t.json" --chips 2 --seed 101
+expect_error "overlap the transform's training inputs #0..15" sram fuse-eval -m "$MODEL" -d "$IMAGES" \
+  --input-encoding pixels --first 10 -n 4 --transform "$tmp/t.json" --chips 2 --seed 1
+"$VOSA" sram fuse-eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels --first 16 -n 8 --transform "$tmp/t.json" \
+  --chips 2 --seed 1 --bers 0.01 -j 2 --json "$tmp/f.json" > "$tmp/out" 2>&1 || fail "fuse-eval: $(cat "$tmp/out")"
+grep -q "of the lost accuracy" "$tmp/out" || fail "fuse-eval output: $(cat "$tmp/out")"
 echo "PASS"

@@ -1,6 +1,7 @@
 // SRAM fault model (testbench/sram, docs/sram.md): BER checks, fault-map
 // statistics, persistence and monotonicity, the CSV round trip, the weight
 // buffer layout and the faulty weights the engine reads.
+#include "vosa/neuralfuse.hpp"
 #include "vosa/sram.hpp"
 #include "vosa/sram_eval.hpp"
 
@@ -207,6 +208,50 @@ TEST(SramEval, ZeroBerIsTheCleanModelAndFaultsCostAccuracy) {
   const double bits = 8.0 * static_cast<double>(r.weight_bytes);
   EXPECT_NEAR(static_cast<double>(r.points[1].flipped_bits[0]), 0.01 * bits, 0.002 * bits);
   EXPECT_LT(r.points[1].mean(), r.clean_top1 - 0.1);  // measured: 85 % -> about 20 %
+}
+
+TEST(NeuralFuse, TransformIsIdentityAtStartAndClamps) {
+  const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
+  InputTransform t = InputTransform::identity(model.input(), 4);
+  std::vector<uint8_t> x(32 * 32 * 3);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 37);
+  EXPECT_EQ(t.apply(x), x);
+  std::vector<double> p = t.parameters();
+  ASSERT_EQ(p.size(), 3u + 3u + 4u * 4u * 3u);
+  p[3] = 300;  // bias of channel 0: every channel-0 value clamps to 127
+  t.set_parameters(p);
+  const std::vector<uint8_t> y = t.apply(x);
+  for (size_t i = 0; i < y.size(); ++i) {
+    if (i % 3 == 0) EXPECT_EQ(static_cast<int8_t>(y[i]), 127);
+    else EXPECT_EQ(y[i], x[i]);
+  }
+  const std::string path = temp_path("t.json");
+  write_transform(t, {{"note", "test"}}, path);
+  const InputTransform r = read_transform(path);
+  EXPECT_EQ(r.apply(x), y);
+  EXPECT_THROW(t.apply(std::vector<uint8_t>(5)), SramError);
+}
+
+TEST(NeuralFuse, SpsaTrainingMovesTheParameters) {
+  const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
+  const engine::Dataset data = engine::load_dataset(test::data_path(test::kResnet8Data));
+  const Inputs train = load_inputs(model, data, 0, 16, engine::InputEncoding::kPixels, engine::Resize::kBilinear);
+  FuseTrainOptions o;
+  o.train_chips = 2;
+  o.chips_per_step = 1;
+  o.steps = 3;
+  o.batch = 8;
+  o.grid = 2;
+  o.jobs = 2;
+  const InputTransform t = train_transform(model, train, o, engine::Kernels::kFast, 0);
+  size_t moved = 0;
+  for (double v : t.parameters()) {
+    EXPECT_TRUE(std::isfinite(v));
+    moved += v != 0;
+  }
+  EXPECT_EQ(moved, t.parameters().size());  // Adam moves every coordinate by about the step
+  o.chips_per_step = 3;
+  EXPECT_THROW(train_transform(model, train, o, engine::Kernels::kFast, 0), SramError);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "vosa/sram_command.hpp"
 
 #include "vosa/infer.hpp"
+#include "vosa/neuralfuse.hpp"
 #include "vosa/number_list.hpp"
 #include "vosa/sram_eval.hpp"
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -170,6 +172,149 @@ void add_eval_command(CLI::App* sram) {
   });
 }
 
+// Inputs [first, first + limit) of a data set, as the engine gets them.
+struct DataOptions {
+  std::string model, data;
+  size_t limit = 0, first = 0;
+  engine::EngineInputOptions input;
+  void add(CLI::App* cmd) {
+    cmd->add_option("-m,--model", model, "model (.tflite, int8)")->required();
+    cmd->add_option("-d,--data", data, "data directory")->required();
+    cmd->add_option("-n,--limit", limit, "use N samples (0 = all from --first on)");
+    cmd->add_option("--first", first, "start at this sample");
+    add_engine_input_options(cmd, input);
+  }
+  Inputs load(const tflite::Model& m) const {
+    const engine::Dataset d = engine::load_dataset(data);
+    const size_t available = d.samples.size() > first ? d.samples.size() - first : 0;
+    const size_t n = limit ? std::min(limit, available) : available;
+    return load_inputs(m, d, first, n, input.input_encoding(m.input(), d), input.resize_mode());
+  }
+};
+
+void add_fuse_train_command(CLI::App* sram) {
+  auto o = std::make_shared<FuseTrainOptions>();
+  auto d = std::make_shared<DataOptions>();
+  auto out = std::make_shared<std::string>();
+  o->jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* cmd = sram->add_subcommand(
+      "fuse-train",
+      "Train a NeuralFuse-style input transformation (restricted access: SPSA against the int8 engine on\n"
+      "--train-chips chips with faulty weight SRAM at --ber; docs/sram.md). Use training inputs and chip seeds\n"
+      "that `vosa sram fuse-eval` will not use.");
+  cmd->option_defaults()->always_capture_default();
+  d->add(cmd);
+  cmd->add_option("--ber", o->ber, "bit-error rate of the training chips");
+  cmd->add_option("--train-chips", o->train_chips, "training chips (seeds --train-seed ..)");
+  cmd->add_option("--train-seed", o->train_seed, "seed of the first training chip");
+  cmd->add_option("--chips-per-step", o->chips_per_step, "faulty models per loss evaluation (EOPM's N)");
+  cmd->add_option("--steps", o->steps, "SPSA steps");
+  cmd->add_option("--batch", o->batch, "inputs per step");
+  cmd->add_option("--lambda", o->lambda, "weight of the faulty-model loss");
+  cmd->add_option("--learning-rate", o->learning_rate, "Adam step (input LSBs)");
+  cmd->add_option("--perturbation", o->perturbation, "SPSA perturbation (input LSBs)");
+  cmd->add_option("--grid", o->grid, "pattern grid (grid x grid x channels, upsampled)");
+  cmd->add_option("--width", o->width, "weight buffer word width (bits)");
+  cmd->add_option("--seed", o->seed, "seed of the minibatch and perturbation draws");
+  cmd->add_option("-j,--jobs", o->jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("-o,--out", *out, "transform JSON to write")->required();
+  cmd->callback([o, d, out]() {
+    const tflite::Model model = tflite::load_tflite(d->model);
+    const Inputs train = d->load(model);
+    std::cout << "vosa sram fuse-train: " << d->model << ", " << train.tensors.size() << " training inputs from "
+              << d->data << " (from #" << d->first << "), BER " << o->ber << ", chips " << o->train_seed << ".."
+              << o->train_seed + static_cast<std::uint64_t>(o->train_chips) - 1 << "\n";
+    const InputTransform t = train_transform(model, train, *o, d->input.kernel_path(), 10);
+    nlohmann::json meta;
+    meta["trained"] = {{"model", d->model}, {"data", d->data}, {"first", d->first},
+                       {"inputs", train.tensors.size()}, {"ber", o->ber}, {"train_seed", o->train_seed},
+                       {"train_chips", o->train_chips}, {"chips_per_step", o->chips_per_step},
+                       {"steps", o->steps}, {"batch", o->batch}, {"lambda", o->lambda},
+                       {"learning_rate", o->learning_rate}, {"perturbation", o->perturbation},
+                       {"width", o->width}, {"seed", o->seed}};
+    write_transform(t, meta, *out);
+    std::cout << *out << ": " << t.parameters().size() << " parameters, " << t.ops_per_inference()
+              << " operations per inference\n";
+  });
+}
+
+void add_fuse_eval_command(CLI::App* sram) {
+  struct Options {
+    std::string transform, bers = "0.01", json;
+    SweepOptions sweep;
+  };
+  auto o = std::make_shared<Options>();
+  auto d = std::make_shared<DataOptions>();
+  o->sweep.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* cmd = sram->add_subcommand(
+      "fuse-eval",
+      "Accuracy with and without a trained input transformation on --chips chips with faulty weight SRAM;\n"
+      "refuses chips or inputs the transform was trained on (docs/sram.md).");
+  cmd->option_defaults()->always_capture_default();
+  d->add(cmd);
+  cmd->add_option("--transform", o->transform, "transform JSON from vosa sram fuse-train")->required();
+  cmd->add_option("--bers", o->bers, "bit-error rates");
+  cmd->add_option("--chips", o->sweep.chips, "evaluation chips")->check(CLI::Range(1, 100000));
+  cmd->add_option("--seed", o->sweep.seed, "seed of the first evaluation chip");
+  cmd->add_option("-j,--jobs", o->sweep.jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--json", o->json, "also write the results to this JSON file");
+  cmd->callback([o, d]() {
+    const tflite::Model model = tflite::load_tflite(d->model);
+    const InputTransform t = read_transform(o->transform);
+    nlohmann::json meta;
+    std::ifstream(o->transform) >> meta;
+    const nlohmann::json& tr = meta.at("trained");
+    // Disjoint chips and inputs: evaluating on training material would overstate the recovery.
+    const std::uint64_t t0 = tr.at("train_seed"), t1 = t0 + tr.at("train_chips").get<std::uint64_t>();
+    const std::uint64_t e0 = o->sweep.seed, e1 = e0 + static_cast<std::uint64_t>(o->sweep.chips);
+    if (e0 < t1 && t0 < e1)
+      throw SramError("evaluation chips " + std::to_string(e0) + ".." + std::to_string(e1 - 1) +
+                      " overlap the transform's training chips " + std::to_string(t0) + ".." + std::to_string(t1 - 1) +
+                      " (" + o->transform + "); choose another --seed");
+    if (std::filesystem::equivalent(tr.at("data").get<std::string>(), d->data)) {
+      const size_t a0 = tr.at("first"), a1 = a0 + tr.at("inputs").get<size_t>();
+      const size_t b0 = d->first, b1 = d->limit ? d->first + d->limit : std::numeric_limits<size_t>::max();
+      if (b0 < a1 && a0 < b1)
+        throw SramError("evaluation inputs overlap the transform's training inputs #" + std::to_string(a0) + ".." +
+                        std::to_string(a1 - 1) + " of " + d->data + "; choose --first/--limit outside them");
+    }
+    o->sweep.width = tr.value("width", 64);
+    const Inputs inputs = d->load(model);
+    std::vector<SweepPoint> points;
+    for (double b : parse_number_list(o->bers, "--bers")) {
+      check_ber(b, "--bers");
+      points.push_back({b, std::nullopt});
+    }
+    const SweepResult plain = sweep(model, inputs, points, o->sweep, nullptr, d->input.kernel_path());
+    const SweepResult fused = sweep(model, t.apply(inputs), points, o->sweep, nullptr, d->input.kernel_path());
+    const double overhead = static_cast<double>(t.ops_per_inference()) /
+                            static_cast<double>(engine::Engine(std::make_shared<tflite::Model>(model)).macs_per_inference());
+    std::printf("vosa sram fuse-eval: %s with %s, %zu inputs from %s (from #%zu), chips %llu..%llu\n"
+                "clean top-1 %.2f %% without the transform, %.2f %% with it; transform cost %.4f %% of the model's MACs\n",
+                d->model.c_str(), o->transform.c_str(), inputs.tensors.size(), d->data.c_str(), d->first,
+                static_cast<unsigned long long>(e0), static_cast<unsigned long long>(e1 - 1), 100 * plain.clean_top1,
+                100 * fused.clean_top1, 100 * overhead);
+    std::printf("  %-10s %-22s %-22s %s\n", "BER", "top-1 without (std)", "top-1 with (std)", "recovered");
+    nlohmann::json j;
+    j["transform"] = o->transform;
+    j["inputs"] = inputs.tensors.size();
+    j["clean_top1"] = plain.clean_top1;
+    j["clean_top1_with_transform"] = fused.clean_top1;
+    j["transform_ops_fraction"] = overhead;
+    j["without"] = to_json(plain);
+    j["with"] = to_json(fused);
+    for (size_t i = 0; i < points.size(); ++i) {
+      const PointStats &a = plain.points[i], &b = fused.points[i];
+      const double lost = plain.clean_top1 - a.mean();
+      const double recovered = lost > 0 ? (b.mean() - a.mean()) / lost : 0;
+      std::printf("  %-10.3e %6.2f %% (%5.2f)       %6.2f %% (%5.2f)       %.1f %% of the lost accuracy\n",
+                  points[i].ber, 100 * a.mean(), 100 * a.stddev(), 100 * b.mean(), 100 * b.stddev(), 100 * recovered);
+      j["recovered"].push_back({{"ber", points[i].ber}, {"fraction", recovered}});
+    }
+    if (!o->json.empty()) write_json(j, o->json);
+  });
+}
+
 }  // namespace
 
 void add_sram_command(CLI::App& app) {
@@ -180,6 +325,8 @@ void add_sram_command(CLI::App& app) {
   add_faultmap_command(sram);
   add_ber_command(sram);
   add_eval_command(sram);
+  add_fuse_train_command(sram);
+  add_fuse_eval_command(sram);
 }
 
 }  // namespace vosa::sram
