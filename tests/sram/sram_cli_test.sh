@@ -62,6 +62,7 @@ expect_error "outside \[0, 1\]" sram eval -m "$MODEL" -d "$IMAGES" --input-encod
 [ -e "$tmp/bad.json" ] && fail "a refused eval left $tmp/bad.json"
 expect_error "outside \[0, 1\]" sram faultmap --words 8 --width 8 --max-ber -0.1 -o "$tmp/bad.csv"
 [ -e "$tmp/bad.csv" ] && fail "a refused faultmap left $tmp/bad.csv"
+expect_error "no inputs" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels --first 5000 --bers 0.01
 expect_error "needs --ber-curve" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --voltages 0.6
 expect_error "exceeds the map's max_ber" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 \
   --bers 0.02 --maps "$tmp/maps/chip1.csv"

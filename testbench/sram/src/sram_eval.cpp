@@ -16,6 +16,9 @@ namespace vosa::sram {
 
 Inputs load_inputs(const tflite::Model& model, const engine::Dataset& data, size_t first, size_t count,
                    engine::InputEncoding encoding, engine::Resize resize) {
+  if (count == 0)
+    throw SramError(data.directory + ": no inputs (the data set has " + std::to_string(data.samples.size()) +
+                    " samples; check --first and --limit)");
   if (first + count > data.samples.size())
     throw SramError(data.directory + ": " + std::to_string(first + count) + " samples needed, " +
                     std::to_string(data.samples.size()) + " present");
