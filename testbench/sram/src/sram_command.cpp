@@ -271,7 +271,8 @@ void add_fuse_eval_command(CLI::App* sram) {
       throw SramError("evaluation chips " + std::to_string(e0) + ".." + std::to_string(e1 - 1) +
                       " overlap the transform's training chips " + std::to_string(t0) + ".." + std::to_string(t1 - 1) +
                       " (" + o->transform + "); choose another --seed");
-    if (std::filesystem::equivalent(tr.at("data").get<std::string>(), d->data)) {
+    std::error_code same_error;
+    if (std::filesystem::equivalent(tr.at("data").get<std::string>(), d->data, same_error)) {
       const size_t a0 = tr.at("first"), a1 = a0 + tr.at("inputs").get<size_t>();
       const size_t b0 = d->first, b1 = d->limit ? d->first + d->limit : std::numeric_limits<size_t>::max();
       if (b0 < a1 && a0 < b1)
