@@ -240,6 +240,7 @@ TEST(NeuralFuse, SpsaTrainingMovesTheParameters) {
   o.train_chips = 2;
   o.chips_per_step = 1;
   o.steps = 3;
+  o.directions = 2;
   o.batch = 8;
   o.grid = 2;
   o.jobs = 2;

@@ -150,8 +150,9 @@ double cross_entropy(const tflite::Tensor& out, const std::vector<uint8_t>& y, i
 InputTransform train_transform(const tflite::Model& model, const Inputs& train, const FuseTrainOptions& o,
                                engine::Kernels kernels, int report_every) {
   check_ber(o.ber, "--ber");
-  if (o.train_chips < 1 || o.chips_per_step < 1 || o.chips_per_step > o.train_chips || o.steps < 1 || o.batch < 1)
-    throw SramError("neuralfuse: need train_chips >= chips_per_step >= 1, steps >= 1, batch >= 1");
+  if (o.train_chips < 1 || o.chips_per_step < 1 || o.chips_per_step > o.train_chips || o.steps < 1 || o.batch < 1 ||
+      o.directions < 1)
+    throw SramError("neuralfuse: need train_chips >= chips_per_step >= 1, steps >= 1, batch >= 1, directions >= 1");
   if (train.tensors.empty()) throw SramError("neuralfuse: no training inputs");
   const Geometry g = geometry_for_model(model, o.width);
   const WeightLayout layout = weight_layout(model, g);
@@ -200,17 +201,22 @@ InputTransform train_transform(const tflite::Model& model, const Inputs& train, 
     for (int c = 0; c < o.chips_per_step; ++c)  // partial Fisher-Yates
       std::swap(pool[static_cast<size_t>(c)], pool[static_cast<size_t>(c) + rng.next() % (pool.size() - static_cast<size_t>(c))]);
     const std::vector<int> step_chips(pool.begin(), pool.begin() + o.chips_per_step);
-    std::vector<double> delta(dim), plus(dim), minus(dim);
-    for (size_t i = 0; i < dim; ++i) {
-      delta[i] = (rng.next() >> 63) ? 1.0 : -1.0;
-      plus[i] = theta[i] + o.perturbation * delta[i];
-      minus[i] = theta[i] - o.perturbation * delta[i];
+    // SPSA gradient estimate (averaged over `directions` perturbations), then an Adam step.
+    std::vector<double> grad(dim, 0.0), delta(dim), plus(dim), minus(dim);
+    double step_loss = 0;
+    for (int q = 0; q < o.directions; ++q) {
+      for (size_t i = 0; i < dim; ++i) {
+        delta[i] = (rng.next() >> 63) ? 1.0 : -1.0;
+        plus[i] = theta[i] + o.perturbation * delta[i];
+        minus[i] = theta[i] - o.perturbation * delta[i];
+      }
+      const double lp = loss(plus, batch, step_chips), lm = loss(minus, batch, step_chips);
+      step_loss += 0.5 * (lp + lm) / o.directions;
+      for (size_t i = 0; i < dim; ++i) grad[i] += (lp - lm) / (2 * o.perturbation * delta[i]) / o.directions;
     }
-    const double lp = loss(plus, batch, step_chips), lm = loss(minus, batch, step_chips);
-    running = k == 0 ? 0.5 * (lp + lm) : 0.9 * running + 0.1 * 0.5 * (lp + lm);
-    // SPSA gradient estimate, then an Adam step.
+    running = k == 0 ? step_loss : 0.9 * running + 0.1 * step_loss;
     for (size_t i = 0; i < dim; ++i) {
-      const double gi = (lp - lm) / (2 * o.perturbation * delta[i]);
+      const double gi = grad[i];
       m[i] = beta1 * m[i] + (1 - beta1) * gi;
       v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
       const double mh = m[i] / (1 - std::pow(beta1, k + 1)), vh = v[i] / (1 - std::pow(beta2, k + 1));

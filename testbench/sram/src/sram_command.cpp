@@ -210,6 +210,7 @@ void add_fuse_train_command(CLI::App* sram) {
   cmd->add_option("--chips-per-step", o->chips_per_step, "faulty models per loss evaluation (EOPM's N)");
   cmd->add_option("--steps", o->steps, "SPSA steps");
   cmd->add_option("--batch", o->batch, "inputs per step");
+  cmd->add_option("--directions", o->directions, "SPSA perturbations averaged per step");
   cmd->add_option("--lambda", o->lambda, "weight of the faulty-model loss");
   cmd->add_option("--learning-rate", o->learning_rate, "Adam step (input LSBs)");
   cmd->add_option("--perturbation", o->perturbation, "SPSA perturbation (input LSBs)");
@@ -229,7 +230,7 @@ void add_fuse_train_command(CLI::App* sram) {
     meta["trained"] = {{"model", d->model}, {"data", d->data}, {"first", d->first},
                        {"inputs", train.tensors.size()}, {"ber", o->ber}, {"train_seed", o->train_seed},
                        {"train_chips", o->train_chips}, {"chips_per_step", o->chips_per_step},
-                       {"steps", o->steps}, {"batch", o->batch}, {"lambda", o->lambda},
+                       {"steps", o->steps}, {"directions", o->directions}, {"batch", o->batch}, {"lambda", o->lambda},
                        {"learning_rate", o->learning_rate}, {"perturbation", o->perturbation},
                        {"width", o->width}, {"seed", o->seed}};
     write_transform(t, meta, *out);

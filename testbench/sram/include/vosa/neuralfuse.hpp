@@ -44,6 +44,7 @@ struct FuseTrainOptions {
   std::uint64_t train_seed = 1000;
   int chips_per_step = 4;          // EOPM: perturbed models per loss evaluation
   int steps = 200;
+  int directions = 1;              // SPSA perturbations averaged per step (same batch and chips)
   int batch = 64;
   double lambda = 5;               // weight of the faulty-model loss (NeuralFuse's -LM)
   double learning_rate = 1.0;      // Adam step, in input LSBs
