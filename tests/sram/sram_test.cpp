@@ -15,15 +15,26 @@
 #include <limits>
 #include <set>
 
+#include <unistd.h>
+
 namespace vosa::sram {
 namespace {
 
 namespace fs = std::filesystem;
 
+// A folder of this test process, removed when it exits.
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("vosa_sram_test_" + std::to_string(::getpid()));
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
 std::string temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("vosa_sram_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  static TempDir dir;
+  fs::create_directories(dir.path);
+  return (dir.path / name).string();
 }
 
 BerCurve test_curve() {
