@@ -58,6 +58,15 @@ expect_error() {  # expect_error PATTERN ARGS...
   if "$VOSA" "$@" > "$tmp/out" 2>&1; then fail "accepted: $*"; fi
   grep -q -- "$pattern" "$tmp/out" || fail "error for '$*' should mention '$pattern': $(cat "$tmp/out")"
 }
+# Activations through their own buffer: each chip's second map, saved beside the first.
+"$VOSA" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 10 --chips 1 --bers 0.01 --activations -j 2 \
+  --save-maps "$tmp/amaps" --json "$tmp/a.json" > "$tmp/out" 2>&1 || fail "eval --activations: $(cat "$tmp/out")"
+grep -qx '# buffer=activations' "$tmp/amaps/chip1_activations.csv" || fail "no activation map saved"
+grep -qx '# buffer=weights' "$tmp/amaps/chip1.csv" || fail "weight map header"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['activation_buffer']=={'words': 2048, 'width': 64}, r; assert r['points'][0]['activation_faulty_cells_per_chip'][0] > 0" \
+  "$tmp/a.json" || fail "eval --activations JSON"
+expect_error "does not combine with --maps" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 0.01 \
+  --activations --maps "$tmp/maps/chip1.csv"
 expect_error "outside \[0, 1\]" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 1.5 --json "$tmp/bad.json"
 [ -e "$tmp/bad.json" ] && fail "a refused eval left $tmp/bad.json"
 expect_error "outside \[0, 1\]" sram faultmap --words 8 --width 8 --max-ber -0.1 -o "$tmp/bad.csv"

@@ -221,6 +221,41 @@ TEST(SramEval, ZeroBerIsTheCleanModelAndFaultsCostAccuracy) {
   EXPECT_LT(r.points[1].mean(), r.clean_top1 - 0.1);  // measured: 85 % -> about 20 %
 }
 
+TEST(SramActivations, BufferFaultsWrapAndForceStuckBits) {
+  std::vector<uint8_t> data(40, 0x0f);  // 40 bytes through a 4 x 32-bit (16-byte) buffer
+  const Geometry g{4, 32};
+  // word 1, bit 13: byte 1 of word 1 = address 5, bit 5 -> addresses 5, 21, 37
+  const std::uint64_t flipped = apply_buffer_faults(data.data(), data.size(), g, {{1, 13, true, 0, 0}});
+  EXPECT_EQ(flipped, 3u);
+  for (size_t a = 0; a < data.size(); ++a) EXPECT_EQ(data[a], (a % 16 == 5) ? 0x2f : 0x0f) << a;
+  EXPECT_EQ(apply_buffer_faults(data.data(), data.size(), g, {{1, 13, true, 0, 0}}), 0u);  // already 1
+  EXPECT_THROW(apply_buffer_faults(data.data(), data.size(), g, {{4, 0, true, 0, 0}}), SramError);
+  EXPECT_THROW(activation_geometry_for_model(tflite::Model{}, 12), SramError);
+}
+
+TEST(SramActivations, EveryCellStuckAtZeroMakesEveryInputLookAlike) {
+  const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
+  const engine::Dataset data = engine::load_dataset(test::data_path(test::kResnet8Data));
+  const Inputs inputs = load_inputs(model, data, 0, 6, engine::InputEncoding::kPixels, engine::Resize::kBilinear);
+  const Geometry g = activation_geometry_for_model(model, 64);
+  EXPECT_EQ(g.words * 8, 32u * 32u * 16u);  // ResNet-8's largest layer input: 32x32x16 (the image is 32x32x3)
+  ActivationFaults all_zero{g, {}};
+  for (std::uint64_t w = 0; w < g.words; ++w)
+    for (int b = 0; b < 64; ++b) all_zero.faults.push_back({w, b, false, 0, 0});
+  const engine::Engine e(std::make_shared<tflite::Model>(model));
+  const auto clean = run_all(e, inputs, 2);
+  const auto faulty = run_all(e, inputs, 2, &all_zero);
+  size_t distinct_clean = 0;
+  for (size_t i = 1; i < inputs.tensors.size(); ++i) {
+    EXPECT_EQ(faulty[i], faulty[0]);  // every layer sees zeros: the input no longer matters
+    distinct_clean += clean[i] != clean[0];
+  }
+  EXPECT_GT(distinct_clean, 0u);
+  // No faults: the engine's own run.
+  const ActivationFaults none{g, {}};
+  EXPECT_EQ(run_all(e, inputs, 2, &none), clean);
+}
+
 TEST(NeuralFuse, TransformIsIdentityAtStartAndClamps) {
   const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
   InputTransform t = InputTransform::identity(model.input(), 4);

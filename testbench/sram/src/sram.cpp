@@ -123,18 +123,23 @@ std::vector<Fault> FaultMap::at_voltage(double v, const BerCurve& curve) const {
   return at_ber(b);
 }
 
-FaultMap generate_fault_map(const Geometry& g, std::uint64_t seed, double max_ber, const BerCurve* curve) {
+FaultMap generate_fault_map(const Geometry& g, std::uint64_t seed, double max_ber, const BerCurve* curve,
+                            const std::string& buffer) {
   check_ber(max_ber, "--max-ber");
+  if (buffer != "weights" && buffer != "activations")
+    throw SramError("fault map buffer '" + buffer + "': expected weights or activations");
   if (g.words == 0 || g.width <= 0) throw SramError("SRAM geometry: words and width must be > 0");
   FaultMap m;
   m.geometry = g;
   m.seed = seed;
   m.max_ber = max_ber;
+  m.buffer = buffer;
   m.ber_curve = curve ? (curve->path.empty() ? curve->source : curve->path) : "";
   if (max_ber <= 0) return m;
   // Its own stream: chip `seed`'s map does not share draws with the
   // timing-error injector's streams of the same seed.
-  inject::Rng rng(inject::derive_seed(seed, 0x5352414dULL /* "SRAM" */, 0, 0));
+  // The two buffers of one chip draw from two streams.
+  inject::Rng rng(inject::derive_seed(seed, 0x5352414dULL /* "SRAM" */, buffer == "weights" ? 0 : 1, 0));
   const std::uint64_t cells = g.bits();
   const double log_keep = std::log1p(-std::min(max_ber, 1.0 - 1e-16));
   std::uint64_t cell = 0;
@@ -161,7 +166,7 @@ void write_fault_map(const FaultMap& m, const std::string& path) {
     std::ofstream out(partial);
     if (!out) throw SramError("cannot write " + path);
     out << "# vosa-sram-faultmap 1\n"
-        << "# words=" << m.geometry.words << "\n# width=" << m.geometry.width << "\n# seed=" << m.seed << "\n";
+        << "# buffer=" << m.buffer << "\n# words=" << m.geometry.words << "\n# width=" << m.geometry.width << "\n# seed=" << m.seed << "\n";
     char line[160];
     std::snprintf(line, sizeof line, "# max_ber=%.17g\n", m.max_ber);
     out << line << "# ber_curve=" << m.ber_curve << "\n"
@@ -202,6 +207,10 @@ FaultMap read_fault_map(const std::string& path) {
         else if (key == "seed") m.seed = std::stoull(value);
         else if (key == "max_ber") m.max_ber = std::stod(value), have_max = true;
         else if (key == "ber_curve") m.ber_curve = value;
+        else if (key == "buffer") {
+          if (value != "weights" && value != "activations") throw std::invalid_argument(value);
+          m.buffer = value;
+        }
       } catch (const std::exception&) {
         throw fail("header field " + key + ": bad value '" + value + "'");
       }
@@ -240,6 +249,35 @@ FaultMap read_fault_map(const std::string& path) {
 
 // ---------------------------------------------------------------- weight buffer
 
+namespace {
+
+// A byte read back through one stuck cell (bit `bit % 8` of the byte); true when it changed.
+bool force_stuck(std::uint8_t& byte, const Fault& f) {
+  const std::uint8_t mask = static_cast<std::uint8_t>(1u << (f.bit % 8));
+  const std::uint8_t after = f.stuck_one ? static_cast<std::uint8_t>(byte | mask) : static_cast<std::uint8_t>(byte & ~mask);
+  const bool changed = after != byte;
+  byte = after;
+  return changed;
+}
+
+// The smallest buffer of `width` bits per word that holds `bytes` bytes.
+Geometry geometry_holding(std::uint64_t bytes, int width, const char* buffer) {
+  if (width <= 0 || width % 8 != 0)
+    throw SramError(std::string(buffer) + " buffer width " + std::to_string(width) +
+                    " bits: must be a positive multiple of 8");
+  const std::uint64_t per_word = static_cast<std::uint64_t>(width / 8);
+  return {std::max<std::uint64_t>(1, (bytes + per_word - 1) / per_word), width};
+}
+
+void check_fault_in(const Fault& f, const Geometry& g, const char* buffer) {
+  if (f.word >= g.words || f.bit >= g.width)
+    throw SramError(std::string("fault at word ") + std::to_string(f.word) + " bit " + std::to_string(f.bit) +
+                    " is outside the " + std::to_string(g.words) + " x " + std::to_string(g.width) + " " + buffer +
+                    " buffer");
+}
+
+}  // namespace
+
 std::uint64_t WeightLayout::total_bytes() const {
   return regions.empty() ? 0 : regions.back().offset + regions.back().bytes;
 }
@@ -267,11 +305,8 @@ WeightLayout weight_layout(const tflite::Model& model, const Geometry& g) {
 }
 
 Geometry geometry_for_model(const tflite::Model& model, int width) {
-  if (width <= 0 || width % 8 != 0)
-    throw SramError("weight buffer width " + std::to_string(width) + " bits: must be a positive multiple of 8");
-  const std::uint64_t bytes = weight_layout(model, {1, width}).total_bytes();
-  const std::uint64_t per_word = static_cast<std::uint64_t>(width / 8);
-  return {std::max<std::uint64_t>(1, (bytes + per_word - 1) / per_word), width};
+  geometry_holding(0, width, "weight");  // the width check first, with the buffer's name
+  return geometry_holding(weight_layout(model, {1, width}).total_bytes(), width, "weight");
 }
 
 tflite::Model apply_weight_faults(const tflite::Model& model, const WeightLayout& layout,
@@ -282,25 +317,41 @@ tflite::Model apply_weight_faults(const tflite::Model& model, const WeightLayout
   const std::uint64_t total = layout.total_bytes();
   std::uint64_t flipped = 0;
   for (const Fault& f : faults) {
-    if (f.word >= layout.geometry.words || f.bit >= layout.geometry.width)
-      throw SramError("fault at word " + std::to_string(f.word) + " bit " + std::to_string(f.bit) +
-                      " is outside the " + std::to_string(layout.geometry.words) + " x " +
-                      std::to_string(layout.geometry.width) + " weight buffer");
-    const std::uint8_t mask = static_cast<std::uint8_t>(1u << (f.bit % 8));
+    check_fault_in(f, layout.geometry, "weight");
     // Every weight byte stored in this cell (more than one when the model wraps).
     for (std::uint64_t a = f.word * per_word + static_cast<std::uint64_t>(f.bit / 8); a < total; a += capacity) {
       const auto it = std::upper_bound(layout.regions.begin(), layout.regions.end(), a,
                                        [](std::uint64_t x, const WeightRegion& r) { return x < r.offset; });
       const WeightRegion& r = *(it - 1);
-      std::uint8_t& byte = out.tensors.at(static_cast<size_t>(r.tensor)).data.at(a - r.offset);
-      const std::uint8_t after = f.stuck_one ? static_cast<std::uint8_t>(byte | mask)
-                                             : static_cast<std::uint8_t>(byte & ~mask);
-      flipped += after != byte;
-      byte = after;
+      flipped += force_stuck(out.tensors.at(static_cast<size_t>(r.tensor)).data.at(a - r.offset), f);
     }
   }
   if (flipped_bits) *flipped_bits = flipped;
   return out;
+}
+
+// ---------------------------------------------------------------- activation buffer
+
+Geometry activation_geometry_for_model(const tflite::Model& model, int width) {
+  std::uint64_t largest = 0;
+  for (const tflite::Operator& op : model.operators)
+    if (op.type == tflite::OpType::kConv2D || op.type == tflite::OpType::kDepthwiseConv2D ||
+        op.type == tflite::OpType::kFullyConnected)
+      largest = std::max<std::uint64_t>(largest, model.tensor(op.inputs.at(0)).num_elements());
+  return geometry_holding(largest, width, "activation");
+}
+
+std::uint64_t apply_buffer_faults(std::uint8_t* data, std::uint64_t bytes, const Geometry& g,
+                                  const std::vector<Fault>& faults) {
+  const std::uint64_t per_word = static_cast<std::uint64_t>(g.width / 8);
+  const std::uint64_t capacity = g.words * per_word;
+  std::uint64_t flipped = 0;
+  for (const Fault& f : faults) {
+    check_fault_in(f, g, "activation");
+    for (std::uint64_t a = f.word * per_word + static_cast<std::uint64_t>(f.bit / 8); a < bytes; a += capacity)
+      flipped += force_stuck(data[a], f);
+  }
+  return flipped;
 }
 
 }  // namespace vosa::sram

@@ -116,6 +116,10 @@ void add_eval_command(CLI::App* sram) {
   cmd->add_option("--seed", o->sweep.seed, "seed of chip 0 (chip c has seed + c)");
   cmd->add_option("--width", o->sweep.width, "weight buffer word width (bits, multiple of 8)");
   cmd->add_option("--words", o->sweep.words, "weight buffer depth (0: just large enough for the model's weights)");
+  cmd->add_flag("--activations", o->sweep.activations,
+                "also read every array layer's input through a faulty activation buffer (each chip's own map, "
+                "as deep as the largest layer input)");
+  cmd->add_option("--act-width", o->sweep.act_width, "activation buffer word width (bits, multiple of 8)");
   cmd->add_option("--maps", o->maps, "evaluate these fault-map CSVs (comma-separated) instead of --chips new ones");
   cmd->add_option("--save-maps", o->sweep.save_maps, "write each chip's fault map into this folder");
   cmd->add_option("-j,--jobs", o->sweep.jobs, "worker threads")->check(CLI::Range(1, 256));
@@ -148,6 +152,9 @@ void add_eval_command(CLI::App* sram) {
                 o->model.c_str(), n, o->data.c_str(), o->first, static_cast<unsigned long long>(r.geometry.words),
                 r.geometry.width, static_cast<unsigned long long>(r.weight_bytes), r.chip_seeds.size(),
                 static_cast<unsigned long long>(r.chip_seeds.empty() ? 0 : r.chip_seeds.front()), 100 * r.clean_top1);
+    if (r.act_geometry)
+      std::printf("activation buffer %llu x %d bits (every array layer's input read through it)\n",
+                  static_cast<unsigned long long>(r.act_geometry->words), r.act_geometry->width);
     std::printf("  %-9s %-10s %-11s %-9s %-9s %-9s %s\n", "voltage", "BER", "top-1 mean", "std", "min", "max",
                 "flipped bits (mean)");
     for (const PointStats& s : r.points) {

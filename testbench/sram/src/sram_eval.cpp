@@ -30,8 +30,10 @@ Inputs load_inputs(const tflite::Model& model, const engine::Dataset& data, size
   return in;
 }
 
-std::vector<std::vector<uint8_t>> run_all(const engine::Engine& engine, const Inputs& inputs, int jobs) {
+std::vector<std::vector<uint8_t>> run_all(const engine::Engine& engine, const Inputs& inputs, int jobs,
+                                          const ActivationFaults* act) {
   const size_t n = inputs.tensors.size();
+  const tflite::Model& model = engine.model();
   std::vector<std::vector<uint8_t>> out(n);
   std::atomic<size_t> next{0};
   std::exception_ptr error;
@@ -39,7 +41,25 @@ std::vector<std::vector<uint8_t>> run_all(const engine::Engine& engine, const In
   auto worker = [&]() {
     engine::Workspace ws;
     try {
-      for (size_t i = next++; i < n; i = next++) out[i] = engine.run(inputs.tensors[i], ws);
+      for (size_t i = next++; i < n; i = next++) {
+        if (!act) {
+          out[i] = engine.run(inputs.tensors[i], ws);
+          continue;
+        }
+        engine.begin(inputs.tensors[i], ws);
+        for (size_t k = 0; k < engine.ops().size(); ++k) {
+          const engine::PreparedOp& p = engine.ops()[k];
+          const tflite::OpType type = p.op->type;
+          const int in = p.op->inputs.at(0);
+          if ((type == tflite::OpType::kConv2D || type == tflite::OpType::kDepthwiseConv2D ||
+               type == tflite::OpType::kFullyConnected) && !model.tensor(in).is_constant()) {
+            auto& bytes = ws.values[static_cast<size_t>(in)];
+            apply_buffer_faults(bytes.data(), bytes.size(), act->geometry, act->faults);
+          }
+          engine.run_operator(k, ws);
+        }
+        out[i] = ws.values[static_cast<size_t>(model.outputs.at(0))];
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
@@ -53,10 +73,10 @@ std::vector<std::vector<uint8_t>> run_all(const engine::Engine& engine, const In
   return out;
 }
 
-double top1_accuracy(const engine::Engine& engine, const Inputs& inputs, int jobs) {
+double top1_accuracy(const engine::Engine& engine, const Inputs& inputs, int jobs, const ActivationFaults* act) {
   if (inputs.tensors.empty()) return 0;
   const bool out_signed = engine.model().output().type == tflite::TensorType::kInt8;
-  const auto outputs = run_all(engine, inputs, jobs);
+  const auto outputs = run_all(engine, inputs, jobs, act);
   size_t hits = 0;
   for (size_t i = 0; i < outputs.size(); ++i)
     hits += engine::ranked_classes(outputs[i], out_signed).front() == inputs.labels[i];
@@ -79,10 +99,13 @@ SweepResult sweep(const tflite::Model& model, const Inputs& inputs, const std::v
                   const SweepOptions& o, const BerCurve* curve, engine::Kernels kernels) {
   if (points.empty()) throw SramError("no sweep points (give bit-error rates or voltages)");
   if (o.maps.empty() && o.chips < 1) throw SramError("--chips must be >= 1");
+  if (o.activations && !o.maps.empty())
+    throw SramError("--activations draws each chip's activation-buffer map: it does not combine with --maps");
   SweepResult r;
   r.geometry = o.words ? Geometry{o.words, o.width} : geometry_for_model(model, o.width);
   const WeightLayout layout = weight_layout(model, r.geometry);
   r.weight_bytes = layout.total_bytes();
+  if (o.activations) r.act_geometry = activation_geometry_for_model(model, o.act_width);
   double max_ber = 0;
   for (const SweepPoint& p : points) {
     check_ber(p.ber, p.voltage ? "BER at " + std::to_string(*p.voltage) + " V" : "--bers");
@@ -92,7 +115,10 @@ SweepResult sweep(const tflite::Model& model, const Inputs& inputs, const std::v
     const engine::Engine clean(std::make_shared<tflite::Model>(model), kernels);
     r.clean_top1 = top1_accuracy(clean, inputs, o.jobs);
   }
-  for (const SweepPoint& p : points) r.points.push_back({p, {}, {}, {}});
+  for (const SweepPoint& p : points) {
+    r.points.emplace_back();
+    r.points.back().point = p;
+  }
   const int chips = o.maps.empty() ? o.chips : static_cast<int>(o.maps.size());
   if (!o.save_maps.empty()) std::filesystem::create_directories(o.save_maps);
   for (int c = 0; c < chips; ++c) {
@@ -109,12 +135,23 @@ SweepResult sweep(const tflite::Model& model, const Inputs& inputs, const std::v
                         std::to_string(r.geometry.words) + " x " + std::to_string(r.geometry.width));
     }
     r.chip_seeds.push_back(map.seed);
+    FaultMap act_map;
+    if (r.act_geometry) {
+      act_map = generate_fault_map(*r.act_geometry, map.seed, max_ber, curve, "activations");
+      if (!o.save_maps.empty())
+        write_fault_map(act_map, o.save_maps + "/chip" + std::to_string(map.seed) + "_activations.csv");
+    }
     for (PointStats& s : r.points) {
       const std::vector<Fault> active = map.at_ber(s.point.ber);
       std::uint64_t flipped = 0;
       auto faulty = std::make_shared<tflite::Model>(apply_weight_faults(model, layout, active, &flipped));
       const engine::Engine e(faulty, kernels);
-      s.top1.push_back(top1_accuracy(e, inputs, o.jobs));
+      std::optional<ActivationFaults> act;
+      if (r.act_geometry) {
+        act = ActivationFaults{*r.act_geometry, act_map.at_ber(s.point.ber)};
+        s.act_faulty_cells.push_back(act->faults.size());
+      }
+      s.top1.push_back(top1_accuracy(e, inputs, o.jobs, act ? &*act : nullptr));
       s.faulty_cells.push_back(active.size());
       s.flipped_bits.push_back(flipped);
     }
@@ -126,6 +163,8 @@ nlohmann::json to_json(const SweepResult& r) {
   nlohmann::json j;
   j["clean_top1"] = r.clean_top1;
   j["weight_buffer"] = {{"words", r.geometry.words}, {"width", r.geometry.width}, {"weight_bytes", r.weight_bytes}};
+  if (r.act_geometry)
+    j["activation_buffer"] = {{"words", r.act_geometry->words}, {"width", r.act_geometry->width}};
   j["chip_seeds"] = r.chip_seeds;
   j["points"] = nlohmann::json::array();
   for (const PointStats& s : r.points) {
@@ -139,6 +178,7 @@ nlohmann::json to_json(const SweepResult& r) {
     p["top1_per_chip"] = s.top1;
     p["faulty_cells_per_chip"] = s.faulty_cells;
     p["flipped_bits_per_chip"] = s.flipped_bits;
+    if (r.act_geometry) p["activation_faulty_cells_per_chip"] = s.act_faulty_cells;
     j["points"].push_back(p);
   }
   return j;

@@ -74,6 +74,7 @@ struct Fault {
 // sorted by (word, bit). Files: CSV, docs/sram.md.
 struct FaultMap {
   Geometry geometry;
+  std::string buffer = "weights";  // which buffer: "weights" or "activations" (own draws per chip)
   std::uint64_t seed = 0;
   double max_ber = 0;         // cells with a higher quantile are not listed
   std::string ber_curve;      // source of v_fail ("" when none)
@@ -89,7 +90,7 @@ struct FaultMap {
 // Draws chip `seed`'s faults with quantile < max_ber (geometric skipping: the
 // cost is proportional to the faults, not the cells).
 FaultMap generate_fault_map(const Geometry& geometry, std::uint64_t seed, double max_ber,
-                            const BerCurve* curve = nullptr);
+                            const BerCurve* curve = nullptr, const std::string& buffer = "weights");
 void write_fault_map(const FaultMap& map, const std::string& path);  // temp file + rename
 FaultMap read_fault_map(const std::string& path);
 
@@ -120,5 +121,19 @@ Geometry geometry_for_model(const tflite::Model& model, int width);
 // `flipped_bits` (if given) gets the number of stored bits that changed.
 tflite::Model apply_weight_faults(const tflite::Model& model, const WeightLayout& layout,
                                   const std::vector<Fault>& faults, std::uint64_t* flipped_bits = nullptr);
+
+// ---------------------------------------------------------------- activation buffer
+
+// The activation buffer holds one array layer's input tensor at a time, in
+// its stored (NHWC) byte order from byte address 0, laid out like the weight
+// buffer (width / 8 bytes per word, little-endian), wrapping when the tensor
+// is larger. Every consumer of that tensor reads it through the buffer.
+// The smallest buffer of `width` bits per word that holds the largest one:
+Geometry activation_geometry_for_model(const tflite::Model& model, int width);
+
+// Forces the stuck bits of `faults` (cells of a buffer of geometry `g`) on
+// the `bytes` bytes at `data` stored from address 0; returns the bits changed.
+std::uint64_t apply_buffer_faults(std::uint8_t* data, std::uint64_t bytes, const Geometry& g,
+                                  const std::vector<Fault>& faults);
 
 }  // namespace vosa::sram
