@@ -63,6 +63,10 @@ expect_error() {  # expect_error PATTERN ARGS...
   --save-maps "$tmp/amaps" --json "$tmp/a.json" > "$tmp/out" 2>&1 || fail "eval --activations: $(cat "$tmp/out")"
 grep -qx '# buffer=activations' "$tmp/amaps/chip1_activations.csv" || fail "no activation map saved"
 grep -qx '# buffer=weights' "$tmp/amaps/chip1.csv" || fail "weight map header"
+# vosa sram faultmap draws the same activation map as eval did for chip 1.
+"$VOSA" sram faultmap --model "$MODEL" --buffer activations --seed 1 --max-ber 0.01 -o "$tmp/act1.csv" > /dev/null 2>&1 \
+  || fail "faultmap --buffer activations"
+cmp -s "$tmp/act1.csv" "$tmp/amaps/chip1_activations.csv" || fail "faultmap --buffer activations differs from eval's chip 1"
 python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['activation_buffer']=={'words': 2048, 'width': 64}, r; assert r['points'][0]['activation_faulty_cells_per_chip'][0] > 0" \
   "$tmp/a.json" || fail "eval --activations JSON"
 expect_error "does not combine with --maps" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 0.01 \

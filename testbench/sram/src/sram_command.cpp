@@ -38,7 +38,7 @@ void write_json(const nlohmann::json& j, const std::string& path) {
 
 void add_faultmap_command(CLI::App* sram) {
   struct Options {
-    std::string model, curve, out;
+    std::string model, curve, out, buffer = "weights";
     std::uint64_t words = 0, seed = 1;
     int width = 64;
     double max_ber = 0.01;
@@ -49,7 +49,11 @@ void add_faultmap_command(CLI::App* sram) {
                                    "quantile below --max-ber) and write it as CSV (docs/sram.md)");
   cmd->option_defaults()->always_capture_default();
   auto* words = cmd->add_option("--words", o->words, "buffer depth in words");
-  auto* model = cmd->add_option("--model", o->model, "or: size the buffer to hold this model's weights");
+  auto* model = cmd->add_option("--model", o->model,
+                                "or: size the buffer for this model (its weights, or its largest array-layer input "
+                                "with --buffer activations)");
+  cmd->add_option("--buffer", o->buffer, "which buffer of the chip (each has its own draws)")
+      ->check(CLI::IsMember({"weights", "activations"}));
   words->excludes(model);
   cmd->add_option("--width", o->width, "word width in bits")->check(CLI::Range(1, 4096));
   cmd->add_option("--seed", o->seed, "chip seed (the same seed gives the same chip)");
@@ -58,13 +62,16 @@ void add_faultmap_command(CLI::App* sram) {
   cmd->add_option("-o,--out", o->out, "fault map CSV to write")->required();
   cmd->callback([o]() {
     Geometry g{o->words, o->width};
-    if (!o->model.empty()) g = geometry_for_model(tflite::load_tflite(o->model), o->width);
+    if (!o->model.empty()) {
+      const tflite::Model m = tflite::load_tflite(o->model);
+      g = o->buffer == "weights" ? geometry_for_model(m, o->width) : activation_geometry_for_model(m, o->width);
+    }
     if (g.words == 0) throw SramError("give --words N or --model M.tflite");
     std::optional<BerCurve> curve;
     if (!o->curve.empty()) curve = load_ber_curve(o->curve);
-    const FaultMap m = generate_fault_map(g, o->seed, o->max_ber, curve ? &*curve : nullptr);
+    const FaultMap m = generate_fault_map(g, o->seed, o->max_ber, curve ? &*curve : nullptr, o->buffer);
     write_fault_map(m, o->out);
-    std::cout << o->out << ": " << g.words << " x " << g.width << " bits, seed " << o->seed << ", "
+    std::cout << o->out << ": " << o->buffer << " buffer, " << g.words << " x " << g.width << " bits, seed " << o->seed << ", "
               << m.faults.size() << " cells faulty up to BER " << o->max_ber << "\n";
   });
 }
