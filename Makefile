@@ -76,6 +76,7 @@ help:
 	@$(MAKE) --no-print-directory help-precision
 	@$(MAKE) --no-print-directory help-arith
 	@$(MAKE) --no-print-directory help-launch
+	@$(MAKE) --no-print-directory help-sram
 	@echo "Knobs: CONFIG=$(CONFIG) PDK=$(PDK) VOSA_DATA_DIR=$(VOSA_DATA_DIR) V=1 (show commands and make's messages)"
 	@echo "List knobs (VOLTAGES, CORNERS, ...) take commas or spaces. Results: build/<config>-<hash>/ (docs/flow.md)"
 

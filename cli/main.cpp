@@ -8,6 +8,7 @@
 #include "vosa/flow_commands.hpp"
 #include "vosa/render.hpp"
 #include "vosa/reuse.hpp"
+#include "vosa/sram_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   vosa::explore::add_explore_command(app);
   vosa::explore::add_bitwidth_command(app);
   vosa::reuse::add_reuse_command(app);
+  vosa::sram::add_sram_command(app);
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
     const auto subs = app.get_subcommands({});

@@ -1,0 +1,348 @@
+// `vosa sram faultmap | ber | eval` (docs/sram.md).
+#include "vosa/sram_command.hpp"
+
+#include "vosa/infer.hpp"
+#include "vosa/neuralfuse.hpp"
+#include "vosa/number_list.hpp"
+#include "vosa/sram_eval.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+namespace vosa::sram {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void write_json(const nlohmann::json& j, const std::string& path) {
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    out << j.dump(2) << "\n";
+    if (!out) throw SramError("cannot write " + path);
+  }
+  std::filesystem::rename(partial, path);
+}
+
+void add_faultmap_command(CLI::App* sram) {
+  struct Options {
+    std::string model, curve, out, buffer = "weights";
+    std::uint64_t words = 0, seed = 1;
+    int width = 64;
+    double max_ber = 0.01;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = sram->add_subcommand("faultmap",
+                                   "Draw one simulated chip's persistent SRAM fault map (every cell with failure "
+                                   "quantile below --max-ber) and write it as CSV (docs/sram.md)");
+  cmd->option_defaults()->always_capture_default();
+  auto* words = cmd->add_option("--words", o->words, "buffer depth in words");
+  auto* model = cmd->add_option("--model", o->model,
+                                "or: size the buffer for this model (its weights, or its largest array-layer input "
+                                "with --buffer activations)");
+  cmd->add_option("--buffer", o->buffer, "which buffer of the chip (each has its own draws)")
+      ->check(CLI::IsMember({"weights", "activations"}));
+  words->excludes(model);
+  cmd->add_option("--width", o->width, "word width in bits")->check(CLI::Range(1, 4096));
+  cmd->add_option("--seed", o->seed, "chip seed (the same seed gives the same chip)");
+  cmd->add_option("--max-ber", o->max_ber, "list every cell faulty up to this bit-error rate");
+  cmd->add_option("--ber-curve", o->curve, "BER(V) curve JSON: also write each cell's failure voltage");
+  cmd->add_option("-o,--out", o->out, "fault map CSV to write")->required();
+  cmd->callback([o]() {
+    Geometry g{o->words, o->width};
+    if (!o->model.empty()) {
+      const tflite::Model m = tflite::load_tflite(o->model);
+      g = o->buffer == "weights" ? geometry_for_model(m, o->width) : activation_geometry_for_model(m, o->width);
+    }
+    if (g.words == 0) throw SramError("give --words N or --model M.tflite");
+    std::optional<BerCurve> curve;
+    if (!o->curve.empty()) curve = load_ber_curve(o->curve);
+    const FaultMap m = generate_fault_map(g, o->seed, o->max_ber, curve ? &*curve : nullptr, o->buffer);
+    write_fault_map(m, o->out);
+    std::cout << o->out << ": " << o->buffer << " buffer, " << g.words << " x " << g.width << " bits, seed " << o->seed << ", "
+              << m.faults.size() << " cells faulty up to BER " << o->max_ber << "\n";
+  });
+}
+
+void add_ber_command(CLI::App* sram) {
+  struct Options {
+    std::string curve, voltages;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = sram->add_subcommand("ber", "Print the bit-error rate of a BER(V) curve at the given voltages");
+  cmd->add_option("--ber-curve", o->curve, "BER(V) curve JSON (docs/sram.md)")->required();
+  cmd->add_option("--voltages", o->voltages, "supply voltages V1,V2,...")->required();
+  cmd->callback([o]() {
+    const BerCurve c = load_ber_curve(o->curve);
+    std::cout << "BER(V) from " << c.path << " (" << c.source << ")\n  voltage  BER\n";
+    for (double v : parse_number_list(o->voltages, "--voltages")) {
+      char line[96];
+      std::snprintf(line, sizeof line, "  %.3f    %.3e\n", v, c.ber_at(v));
+      std::cout << line;
+    }
+  });
+}
+
+void add_eval_command(CLI::App* sram) {
+  struct Options {
+    std::string model, data, bers, voltages, curve, json, maps;
+    size_t limit = 0, first = 0;
+    engine::EngineInputOptions input;
+    SweepOptions sweep;
+  };
+  auto o = std::make_shared<Options>();
+  o->sweep.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* cmd = sram->add_subcommand(
+      "eval",
+      "Top-1 accuracy with the weights read through faulty SRAM: per bit-error rate (--bers) or supply voltage\n"
+      "(--voltages with --ber-curve), over --chips simulated chips (persistent fault maps); mean, spread,\n"
+      "min and max over chips (docs/sram.md).");
+  cmd->option_defaults()->always_capture_default();
+  cmd->add_option("-m,--model", o->model, "model (.tflite, int8)")->required();
+  cmd->add_option("-d,--data", o->data, "data directory")->required();
+  cmd->add_option("-n,--limit", o->limit, "use N samples (0 = all)");
+  cmd->add_option("--first", o->first, "start at this sample (e.g. to keep evaluation apart from training inputs)");
+  add_engine_input_options(cmd, o->input);
+  auto* bers = cmd->add_option("--bers", o->bers, "bit-error rates, e.g. 0.001,0.005,0.01");
+  auto* volts = cmd->add_option("--voltages", o->voltages, "or: SRAM supply voltages (needs --ber-curve)");
+  bers->excludes(volts);
+  cmd->add_option("--ber-curve", o->curve, "BER(V) curve JSON for --voltages");
+  cmd->add_option("--chips", o->sweep.chips, "simulated chips (fault maps)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--seed", o->sweep.seed, "seed of chip 0 (chip c has seed + c)");
+  cmd->add_option("--width", o->sweep.width, "weight buffer word width (bits, multiple of 8)");
+  cmd->add_option("--words", o->sweep.words, "weight buffer depth (0: just large enough for the model's weights)");
+  cmd->add_flag("--activations", o->sweep.activations,
+                "also read every array layer's input through a faulty activation buffer (each chip's own map, "
+                "as deep as the largest layer input)");
+  cmd->add_option("--act-width", o->sweep.act_width, "activation buffer word width (bits, multiple of 8)");
+  cmd->add_option("--maps", o->maps, "evaluate these fault-map CSVs (comma-separated) instead of --chips new ones");
+  cmd->add_option("--save-maps", o->sweep.save_maps, "write each chip's fault map into this folder");
+  cmd->add_option("-j,--jobs", o->sweep.jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--json", o->json, "also write the results to this JSON file");
+  cmd->callback([o]() {
+    const tflite::Model model = tflite::load_tflite(o->model);
+    const engine::Dataset data = engine::load_dataset(o->data);
+    std::vector<SweepPoint> points;
+    std::optional<BerCurve> curve;
+    if (!o->curve.empty()) curve = load_ber_curve(o->curve);
+    if (!o->voltages.empty()) {
+      if (!curve) throw SramError("--voltages needs --ber-curve (the SRAM's BER(V))");
+      for (double v : parse_number_list(o->voltages, "--voltages")) points.push_back({curve->ber_at(v), v});
+    } else if (!o->bers.empty()) {
+      for (double b : parse_number_list(o->bers, "--bers")) {
+        check_ber(b, "--bers");
+        points.push_back({b, std::nullopt});
+      }
+    } else {
+      throw SramError("give --bers B1,B2,... or --voltages V1,... with --ber-curve");
+    }
+    o->sweep.maps = split_commas(o->maps);
+    const size_t available = data.samples.size() > o->first ? data.samples.size() - o->first : 0;
+    const size_t n = o->limit ? std::min(o->limit, available) : available;
+    const Inputs inputs = load_inputs(model, data, o->first, n, o->input.input_encoding(model.input(), data),
+                                      o->input.resize_mode());
+    const SweepResult r = sweep(model, inputs, points, o->sweep, curve ? &*curve : nullptr, o->input.kernel_path());
+    std::printf("vosa sram eval: %s, %zu inputs from %s (from #%zu); weight buffer %llu x %d bits (%llu weight "
+                "bytes), %zu chip(s) from seed %llu\nclean top-1 %.2f %%\n",
+                o->model.c_str(), n, o->data.c_str(), o->first, static_cast<unsigned long long>(r.geometry.words),
+                r.geometry.width, static_cast<unsigned long long>(r.weight_bytes), r.chip_seeds.size(),
+                static_cast<unsigned long long>(r.chip_seeds.empty() ? 0 : r.chip_seeds.front()), 100 * r.clean_top1);
+    if (r.act_geometry)
+      std::printf("activation buffer %llu x %d bits (every array layer's input read through it)\n",
+                  static_cast<unsigned long long>(r.act_geometry->words), r.act_geometry->width);
+    std::printf("  %-9s %-10s %-11s %-9s %-9s %-9s %s\n", "voltage", "BER", "top-1 mean", "std", "min", "max",
+                "flipped bits (mean)");
+    for (const PointStats& s : r.points) {
+      double flipped = 0;
+      for (auto f : s.flipped_bits) flipped += static_cast<double>(f);
+      flipped /= static_cast<double>(s.flipped_bits.size());
+      char v[32] = "-";
+      if (s.point.voltage) std::snprintf(v, sizeof v, "%.3f", *s.point.voltage);
+      std::printf("  %-9s %-10.3e %-11.2f %-9.2f %-9.2f %-9.2f %.0f\n", v, s.point.ber, 100 * s.mean(),
+                  100 * s.stddev(), 100 * *std::min_element(s.top1.begin(), s.top1.end()),
+                  100 * *std::max_element(s.top1.begin(), s.top1.end()), flipped);
+    }
+    if (!o->json.empty()) {
+      nlohmann::json j = to_json(r);
+      j["model"] = o->model;
+      j["data"] = o->data;
+      j["inputs"] = n;
+      j["first_input"] = o->first;
+      if (curve) j["ber_curve"] = {{"path", curve->path}, {"source", curve->source}};
+      write_json(j, o->json);
+    }
+  });
+}
+
+// Inputs [first, first + limit) of a data set, as the engine gets them.
+struct DataOptions {
+  std::string model, data;
+  size_t limit = 0, first = 0;
+  engine::EngineInputOptions input;
+  void add(CLI::App* cmd) {
+    cmd->add_option("-m,--model", model, "model (.tflite, int8)")->required();
+    cmd->add_option("-d,--data", data, "data directory")->required();
+    cmd->add_option("-n,--limit", limit, "use N samples (0 = all from --first on)");
+    cmd->add_option("--first", first, "start at this sample");
+    add_engine_input_options(cmd, input);
+  }
+  Inputs load(const tflite::Model& m) const {
+    const engine::Dataset d = engine::load_dataset(data);
+    const size_t available = d.samples.size() > first ? d.samples.size() - first : 0;
+    const size_t n = limit ? std::min(limit, available) : available;
+    return load_inputs(m, d, first, n, input.input_encoding(m.input(), d), input.resize_mode());
+  }
+};
+
+void add_fuse_train_command(CLI::App* sram) {
+  auto o = std::make_shared<FuseTrainOptions>();
+  auto d = std::make_shared<DataOptions>();
+  auto out = std::make_shared<std::string>();
+  o->jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* cmd = sram->add_subcommand(
+      "fuse-train",
+      "Train a NeuralFuse-style input transformation (restricted access: SPSA against the int8 engine on\n"
+      "--train-chips chips with faulty weight SRAM at --ber; docs/sram.md). Use training inputs and chip seeds\n"
+      "that `vosa sram fuse-eval` will not use.");
+  cmd->option_defaults()->always_capture_default();
+  d->add(cmd);
+  cmd->add_option("--ber", o->ber, "bit-error rate of the training chips");
+  cmd->add_option("--train-chips", o->train_chips, "training chips (seeds --train-seed ..)");
+  cmd->add_option("--train-seed", o->train_seed, "seed of the first training chip");
+  cmd->add_option("--chips-per-step", o->chips_per_step, "faulty models per loss evaluation (EOPM's N)");
+  cmd->add_option("--steps", o->steps, "SPSA steps");
+  cmd->add_option("--batch", o->batch, "inputs per step");
+  cmd->add_option("--directions", o->directions, "SPSA perturbations averaged per step");
+  cmd->add_option("--lambda", o->lambda, "weight of the faulty-model loss");
+  cmd->add_option("--learning-rate", o->learning_rate, "Adam step (input LSBs)");
+  cmd->add_option("--perturbation", o->perturbation, "SPSA perturbation (input LSBs)");
+  cmd->add_option("--grid", o->grid, "pattern grid (grid x grid x channels, upsampled)");
+  cmd->add_option("--width", o->width, "weight buffer word width (bits)");
+  cmd->add_option("--seed", o->seed, "seed of the minibatch and perturbation draws");
+  cmd->add_option("-j,--jobs", o->jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("-o,--out", *out, "transform JSON to write")->required();
+  cmd->callback([o, d, out]() {
+    const tflite::Model model = tflite::load_tflite(d->model);
+    const Inputs train = d->load(model);
+    std::cout << "vosa sram fuse-train: " << d->model << ", " << train.tensors.size() << " training inputs from "
+              << d->data << " (from #" << d->first << "), BER " << o->ber << ", chips " << o->train_seed << ".."
+              << o->train_seed + static_cast<std::uint64_t>(o->train_chips) - 1 << "\n";
+    const InputTransform t = train_transform(model, train, *o, d->input.kernel_path(), 10);
+    nlohmann::json meta;
+    meta["trained"] = {{"model", d->model}, {"data", d->data}, {"first", d->first},
+                       {"inputs", train.tensors.size()}, {"ber", o->ber}, {"train_seed", o->train_seed},
+                       {"train_chips", o->train_chips}, {"chips_per_step", o->chips_per_step},
+                       {"steps", o->steps}, {"directions", o->directions}, {"batch", o->batch}, {"lambda", o->lambda},
+                       {"learning_rate", o->learning_rate}, {"perturbation", o->perturbation},
+                       {"width", o->width}, {"seed", o->seed}};
+    write_transform(t, meta, *out);
+    std::cout << *out << ": " << t.parameters().size() << " parameters, " << t.ops_per_inference()
+              << " operations per inference\n";
+  });
+}
+
+void add_fuse_eval_command(CLI::App* sram) {
+  struct Options {
+    std::string transform, bers = "0.01", json;
+    SweepOptions sweep;
+  };
+  auto o = std::make_shared<Options>();
+  auto d = std::make_shared<DataOptions>();
+  o->sweep.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto* cmd = sram->add_subcommand(
+      "fuse-eval",
+      "Accuracy with and without a trained input transformation on --chips chips with faulty weight SRAM;\n"
+      "refuses chips or inputs the transform was trained on (docs/sram.md).");
+  cmd->option_defaults()->always_capture_default();
+  d->add(cmd);
+  cmd->add_option("--transform", o->transform, "transform JSON from vosa sram fuse-train")->required();
+  cmd->add_option("--bers", o->bers, "bit-error rates");
+  cmd->add_option("--chips", o->sweep.chips, "evaluation chips")->check(CLI::Range(1, 100000));
+  cmd->add_option("--seed", o->sweep.seed, "seed of the first evaluation chip");
+  cmd->add_option("-j,--jobs", o->sweep.jobs, "worker threads")->check(CLI::Range(1, 256));
+  cmd->add_option("--json", o->json, "also write the results to this JSON file");
+  cmd->callback([o, d]() {
+    const tflite::Model model = tflite::load_tflite(d->model);
+    const InputTransform t = read_transform(o->transform);
+    nlohmann::json meta;
+    std::ifstream(o->transform) >> meta;
+    const nlohmann::json& tr = meta.at("trained");
+    // Disjoint chips and inputs: evaluating on training material would overstate the recovery.
+    const std::uint64_t t0 = tr.at("train_seed"), t1 = t0 + tr.at("train_chips").get<std::uint64_t>();
+    const std::uint64_t e0 = o->sweep.seed, e1 = e0 + static_cast<std::uint64_t>(o->sweep.chips);
+    if (e0 < t1 && t0 < e1)
+      throw SramError("evaluation chips " + std::to_string(e0) + ".." + std::to_string(e1 - 1) +
+                      " overlap the transform's training chips " + std::to_string(t0) + ".." + std::to_string(t1 - 1) +
+                      " (" + o->transform + "); choose another --seed");
+    std::error_code same_error;
+    if (std::filesystem::equivalent(tr.at("data").get<std::string>(), d->data, same_error)) {
+      const size_t a0 = tr.at("first"), a1 = a0 + tr.at("inputs").get<size_t>();
+      const size_t b0 = d->first, b1 = d->limit ? d->first + d->limit : std::numeric_limits<size_t>::max();
+      if (b0 < a1 && a0 < b1)
+        throw SramError("evaluation inputs overlap the transform's training inputs #" + std::to_string(a0) + ".." +
+                        std::to_string(a1 - 1) + " of " + d->data + "; choose --first/--limit outside them");
+    }
+    o->sweep.width = tr.value("width", 64);
+    const Inputs inputs = d->load(model);
+    std::vector<SweepPoint> points;
+    for (double b : parse_number_list(o->bers, "--bers")) {
+      check_ber(b, "--bers");
+      points.push_back({b, std::nullopt});
+    }
+    const SweepResult plain = sweep(model, inputs, points, o->sweep, nullptr, d->input.kernel_path());
+    const SweepResult fused = sweep(model, t.apply(inputs), points, o->sweep, nullptr, d->input.kernel_path());
+    const double overhead = static_cast<double>(t.ops_per_inference()) /
+                            static_cast<double>(engine::Engine(std::make_shared<tflite::Model>(model)).macs_per_inference());
+    std::printf("vosa sram fuse-eval: %s with %s, %zu inputs from %s (from #%zu), chips %llu..%llu\n"
+                "clean top-1 %.2f %% without the transform, %.2f %% with it; transform cost %.4f %% of the model's MACs\n",
+                d->model.c_str(), o->transform.c_str(), inputs.tensors.size(), d->data.c_str(), d->first,
+                static_cast<unsigned long long>(e0), static_cast<unsigned long long>(e1 - 1), 100 * plain.clean_top1,
+                100 * fused.clean_top1, 100 * overhead);
+    std::printf("  %-10s %-22s %-22s %s\n", "BER", "top-1 without (std)", "top-1 with (std)", "recovered");
+    nlohmann::json j;
+    j["transform"] = o->transform;
+    j["inputs"] = inputs.tensors.size();
+    j["clean_top1"] = plain.clean_top1;
+    j["clean_top1_with_transform"] = fused.clean_top1;
+    j["transform_ops_fraction"] = overhead;
+    j["without"] = to_json(plain);
+    j["with"] = to_json(fused);
+    for (size_t i = 0; i < points.size(); ++i) {
+      const PointStats &a = plain.points[i], &b = fused.points[i];
+      const double lost = plain.clean_top1 - a.mean();
+      const double recovered = lost > 0 ? (b.mean() - a.mean()) / lost : 0;
+      std::printf("  %-10.3e %6.2f %% (%5.2f)       %6.2f %% (%5.2f)       %.1f %% of the lost accuracy\n",
+                  points[i].ber, 100 * a.mean(), 100 * a.stddev(), 100 * b.mean(), 100 * b.stddev(), 100 * recovered);
+      j["recovered"].push_back({{"ber", points[i].ber}, {"fraction", recovered}});
+    }
+    if (!o->json.empty()) write_json(j, o->json);
+  });
+}
+
+}  // namespace
+
+void add_sram_command(CLI::App& app) {
+  auto* sram = app.add_subcommand("sram",
+                                  "On-chip SRAM at low voltage: BER(V), persistent per-chip fault maps, accuracy "
+                                  "with faulty weight buffers (docs/sram.md)");
+  sram->require_subcommand(1);
+  add_faultmap_command(sram);
+  add_ber_command(sram);
+  add_eval_command(sram);
+  add_fuse_train_command(sram);
+  add_fuse_eval_command(sram);
+}
+
+}  // namespace vosa::sram
