@@ -334,13 +334,13 @@ int run(Options o) {
           }
           g_errors->set_gemm(nullptr, nullptr, 0, 0, 0, nullptr, 0);
         }
-        if (!o.trace_dir.empty() && s == 0 && &g == &gemms.front()) {
+        if (!o.trace_dir.empty() && s == 0 && &g == &gemms.back()) {  // the whole layer, once
           const std::string name = o.trace_dir + "/op" + std::to_string(p.index) + "_" +
                                    tflite::to_string(p.op->type) + "_pe" + std::to_string(o.trace_row) + "_" +
                                    std::to_string(o.trace_col) + ".vtrace";
           const std::string source = model->path + " operator " + std::to_string(p.index) + " (" +
                                       tflite::to_string(p.op->type) + ") input 0";
-          const size_t written = write_layer_trace(name, g, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col,
+          const size_t written = write_layer_trace(name, gemms, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col,
                                                    o.trace_records, source);
           std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
         }
