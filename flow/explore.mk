@@ -5,9 +5,11 @@
 #   BUDGET=   top-1 loss budget in percentage points (default 0.5)
 #   N=        inputs (default 100)   REPEATS= fault draws per input (default 1)
 #   EXPLORE_VOLTAGES=  levels to characterize (default: 1.60,1.64,1.68,1.72,1.76)
-#   EXPLORE_OPERANDS=trace|uniform  operand stream of the error model: a real
+#   EXPLORE_OPERANDS=trace|trace-rows|uniform  operand stream of the error model: a real
 #                      layer of MODEL with operand classes and 4096 joint patterns
-#                      (default; flow/explore_trace.sh) or uniform random operands
+#                      (default; flow/explore_trace.sh), the same layer per PE row
+#                      (one band per row, docs/errmodel.md "PE positions"; rows x the
+#                      characterization time), or uniform random operands
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
 # The PE is characterized from the config without islands/Razor (vosa dta
 # cannot drive the islands PE's stall_i yet; docs/explore.md).
@@ -32,11 +34,11 @@ explore: setup
 	@pe_dir=$$($(MAKE) -s --no-print-directory flow-dir CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= PERIOD_NS=$(PERIOD_NS)); \
 	operands=uniform:1; patterns=16; \
-	if [ "$(EXPLORE_OPERANDS)" = trace ]; then \
+	if [ "$(EXPLORE_OPERANDS)" = trace ] || [ "$(EXPLORE_OPERANDS)" = trace-rows ]; then \
 	  trace=$$(flow/explore_trace.sh $(VOSA) $(EXPLORE_PE_CFG) $(MODEL_FILE) $(DATA) $(INPUT_ENCODING) \
-	    $$pe_dir/traces/$(MODEL_NAME)) || exit 1; \
+	    $$pe_dir/traces/$(MODEL_NAME) $(if $(filter trace-rows,$(EXPLORE_OPERANDS)),all,bottom)) || exit 1; \
 	  operands=trace:$$trace; patterns=4096; \
-	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
+	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace, trace-rows or uniform" >&2; exit 2; fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns || exit 1; \
 	flow/razor_cost_has.py $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) $(EXPLORE_CFG) || \
