@@ -13,9 +13,12 @@
 #      TRAIN's stream of every row, one band per row (kind "layer-rows");
 #      each also per operand class ("+classes");
 #   3. ground truth: vosa dta --error-log on each TEST layer's stream of each
-#      PE row of ROWS at each voltage;
+#      PE row of ROWS at each voltage; the same run's statistics are kind
+#      "self" (fitted on the held-out stream itself: a diagnostic, not a
+#      model a flow can have) that tells a miss's cause (see report);
 #   4. vosa errmodel-validate per (TEST layer, row): every model kind, every
-#      voltage; report.{json,md} with one summary line per model kind.
+#      voltage; report.{json,md} with each miss's cause and one summary line
+#      per model kind.
 # Environment: VOSA BUILD FLOW_DIR PDK DESIGN_DIR VOLTAGES CASES NET_* ROWS
 #   RECORDS SEEDS PATTERNS TOLERANCE BIT_FACTOR THREADS
 set -euo pipefail
@@ -110,15 +113,17 @@ PY
   for layer in ${tests//,/ }; do
     for r in $check_rows; do
       test_trace=$(trace_of "$net" "$layer" "$r")
-      logs=()
+      logs=() self_parts=()
       for corner in $corners; do
         log "$net: $corner: gate-level ground truth on $layer, PE row $r"
-        dta "$corner" "$N/dta/${layer}_row${r}_$corner.json" "trace:$test_trace" \
+        dta "$corner" "$N/dta/${layer}_row${r}_$corner.json" "trace:$test_trace" --patterns "$PATTERNS" \
           --error-log "$N/dta/${layer}_row${r}_$corner.errors.csv"
         logs+=("$N/dta/${layer}_row${r}_$corner.errors.csv")
+        self_parts+=("$N/dta/${layer}_row${r}_$corner.json")
       done
+      "$VOSA" errmodel-merge "${self_parts[@]}" --out "$N/model_self_${layer}_row$r.json"
       "$VOSA" errmodel-validate --model "uniform=$OUT/model_uniform.json" --model "layer=$N/model_${train}_layer.json" \
-        --model "layer-rows=$N/model_${train}_layer-rows.json" \
+        --model "layer-rows=$N/model_${train}_layer-rows.json" --model "self=$N/model_self_${layer}_row$r.json" \
         --trace "$test_trace" --voltage "$VOLTAGES" --dta-errors "$(IFS=,; echo "${logs[*]}")" --period-ns "$period" \
         --seeds "$SEEDS" --tolerance "$TOLERANCE" --bit-factor "$BIT_FACTOR" \
         --out-json "$N/report_${layer}_row$r.json" --out-md "$N/report_${layer}_row$r.md" > "$N/report_${layer}_row$r.log"
@@ -132,8 +137,10 @@ import json, sys, os
 out, seconds, cases = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 # The kinds the flows use by default (docs/errmodel.md, "Fidelity"): the injector always
 # uses a file's operand classes; make characterize fits on uniform operands, make explore
-# on a layer's stream (flow/explore_trace.sh; one band per row: flow/explore.mk).
-DEFAULT = {"layer-rows+classes": "make explore", "uniform+classes": "make characterize"}
+# on a layer's stream of the bottom-row PE (flow/explore_trace.sh; EXPLORE_OPERANDS=trace-rows:
+# one band per row, kind layer-rows+classes).
+DEFAULT = {"layer+classes": "make explore", "uniform+classes": "make characterize"}
+MIN_EVENTS = 20  # below this many erroneous simulator cycles a comparison is noise-bound
 def ratio(stat):
     d = stat["dta"]["value"]
     return stat["model"]["mean"] / d if d else float("nan")
@@ -142,47 +149,75 @@ for c in cases:
     net, train, layer, row = c.split(":")
     rep = json.load(open(f"{out}/{net}/report_{layer}_row{row}.json"))
     for r in rep["runs"]:
+        by_label = {m["label"]: m["comparison"] for m in r["models"]}
         for m in r["models"]:
             cmp = m["comparison"]
-            verdicts.append({"network": net, "train_layer": train, "test_layer": layer, "pe_row": int(row),
-                             "voltage": r["voltage"], "model": m["label"], "pass": cmp["pass"],
-                             "sim_p_any": cmp["p_any_error"]["dta"]["value"],
-                             "sim_mean_abs_error": cmp["mean_abs_error"]["dta"]["value"],
-                             "p_any_ratio": ratio(cmp["p_any_error"]),
-                             "mean_abs_error_ratio": ratio(cmp["mean_abs_error"]),
-                             "failed": [k["check"] for k in cmp["checks"] if not k["pass"]]})
+            v = {"network": net, "train_layer": train, "test_layer": layer, "pe_row": int(row),
+                 "voltage": r["voltage"], "model": m["label"], "pass": cmp["pass"],
+                 "sim_p_any": cmp["p_any_error"]["dta"]["value"],
+                 "sim_errors": round(cmp["p_any_error"]["dta"]["value"] * rep["cycles"]),
+                 "sim_mean_abs_error": cmp["mean_abs_error"]["dta"]["value"],
+                 "p_any_ratio": ratio(cmp["p_any_error"]),
+                 "mean_abs_error_ratio": ratio(cmp["mean_abs_error"]),
+                 "failed": [k["check"] for k in cmp["checks"] if not k["pass"]]}
+            # The cause of a miss: too few events; the model's form (it misses even when
+            # fitted on this very stream: kind self with the same classes use); or the
+            # transfer from the training layer (fitted on this stream it agrees).
+            if not v["pass"]:
+                own = by_label.get("self+classes" if m["per_class"] else "self")
+                rate = "P(any error)" in v["failed"]
+                per_err = v["mean_abs_error_ratio"] / v["p_any_ratio"] if v["p_any_ratio"] else float("nan")
+                what = (f"rate {v['p_any_ratio']:.2f}x" if rate else
+                        f"error per erroneous cycle {per_err:.2f}x" if "mean abs error" in v["failed"] else
+                        "per-bit rates" if any(f.startswith("bit") for f in v["failed"]) else "max |error|")
+                if v["sim_errors"] < MIN_EVENTS:
+                    v["cause"] = f"too few events: {v['sim_errors']} erroneous simulator cycles"
+                elif m["label"].startswith("uniform"):
+                    v["cause"] = f"operand stream ({what}): uniform operands are not this layer's transitions"
+                elif m["label"].startswith("self") or (own is not None and not own["pass"]):
+                    v["cause"] = f"model form ({what}): fitted on this stream itself it misses too"
+                else:
+                    v["cause"] = f"layer transfer ({what}): {train}'s statistics differ from {layer}'s"
+            verdicts.append(v)
     sections.append(open(f"{out}/{net}/report_{layer}_row{row}.md").read().replace(
         "# Error-model fidelity", f"# {net}: held-out layer {layer}, PE row {row} (models fitted on {train})", 1))
 kinds = []
 for v in verdicts:
     if v["model"] not in kinds:
         kinds.append(v["model"])
-summary = []
+summary, causes = [], []
 for k in kinds:
     vs = [v for v in verdicts if v["model"] == k]
     summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs)} cases within tolerance"
-                   + (f" (default of {DEFAULT[k]})" if k in DEFAULT else ""))
-report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary}
+                   + (f" (default of {DEFAULT[k]})" if k in DEFAULT else "")
+                   + (" (diagnostic: fitted on the held-out stream)" if k.startswith("self") else ""))
+    count = {}
+    for v in vs:
+        if not v["pass"]:
+            kind = v["cause"].split(" (")[0].split(":")[0]
+            count[kind] = count.get(kind, 0) + 1
+    causes.append(f"misses of {k}: " + (", ".join(f"{n} {c}" for c, n in count.items()) or "none"))
+report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes}
 tmp = f"{out}/report.json.partial"
 json.dump(report, open(tmp, "w"), indent=1)
 os.replace(tmp, f"{out}/report.json")
 md = ["# Error-model fidelity on held-out layers\n",
-      f"A case is (network, held-out layer, PE row, voltage); default model kinds: "
-      + ", ".join(f"`{k}` ({v})" for k, v in DEFAULT.items()) + ". "
-      f"Wall time {seconds} s.\n",
-      "| network | held-out layer | PE row | V | simulator P(any), mean abs err | model | P(any) ratio | mean abs err ratio "
-      "| within tolerance | failed checks |", "|---|---|---|---|---|---|---|---|---|---|"]
+      "A case is (network, held-out layer, PE row, voltage). Default model kinds: "
+      + ", ".join(f"`{k}` ({v})" for k, v in DEFAULT.items()) + f". Wall time {seconds} s.\n",
+      "| network | held-out layer | PE row | V | simulator P(any), erroneous cycles, mean abs err | model | P(any) ratio "
+      "| mean abs err ratio | within tolerance | failed checks | cause |", "|---|---|---|---|---|---|---|---|---|---|---|"]
 md += [f"| {v['network']} | {v['test_layer']} | {v['pe_row']} | {v['voltage']} | {v['sim_p_any']:.4g}, "
-       f"{v['sim_mean_abs_error']:.4g} | {v['model']} | {v['p_any_ratio']:.2f} | {v['mean_abs_error_ratio']:.2f} | "
-       f"{'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} |" for v in verdicts]
-md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary]
+       f"{v['sim_errors']}, {v['sim_mean_abs_error']:.4g} | {v['model']} | {v['p_any_ratio']:.2f} | "
+       f"{v['mean_abs_error_ratio']:.2f} | {'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} | "
+       f"{v.get('cause', '')} |" for v in verdicts]
+md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary] + [""] + [c + "  " for c in causes]
 tmp = f"{out}/report.md.partial"
 open(tmp, "w").write("\n".join(md) + "\n")
 os.replace(tmp, f"{out}/report.md")
 for v in verdicts:
     print(f"validate-errmodel: {v['network']} {v['test_layer']} row {v['pe_row']} {v['voltage']} V {v['model']}: "
-          f"within tolerance: {'yes' if v['pass'] else 'no'}")
-for s in summary:
+          f"within tolerance: {'yes' if v['pass'] else 'no'}" + (f" ({v['cause']})" if not v["pass"] else ""))
+for s in summary + causes:
     print(s)
 PY
 log "wrote $OUT/report.json and $OUT/report.md"

@@ -10,6 +10,7 @@
 #      cycle for cycle the same in Icarus (5,000 cycles);
 #   4. a trace of the wrong width is rejected naming both widths;
 #   5. --pe-rows bands merge into one schema-2 model; bad or overlapping bands are refused;
+#   6. the islands PE runs with stall_i held inactive;
 #   and errmodel.json records the netlist and SDF by absolute path.
 # usage: dta_gate_level_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
@@ -134,4 +135,24 @@ if "$VOSA" errmodel-merge band17.json band17.json --out bad.json 2> bad.err; the
 fi
 grep -q "overlap" bad.err || { cat bad.err; echo "FAIL: error does not name the overlap"; exit 1; }
 [ ! -e bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 6. The islands PE as the array instantiates it: stall_i held inactive (as in
+# every computing cycle); its settled outputs must be psum + a*w (vosa dta
+# checks every cycle: stall_i driven active would hold psum_q and fail).
+cat > islands.json <<'JSON'
+{"rows": 8, "cols": 8, "act_bits": 8, "weight_bits": 8, "signed": true, "dataflow": "weight_stationary",
+ "islands": {"count": 2, "levels": 2, "settle_cycles": 4, "voltages": [1.6, 1.8]}}
+JSON
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" isl islands.json > /dev/null
+grep -q "stall_i" isl/pe_netlist.v || { echo "FAIL: the islands PE netlist has no stall_i"; exit 1; }
+(cd isl && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json -q \
+   --period-ns 3.5 --cycles 3000 --operands uniform:3 --out isl.json)
+"$VOSA" dta "${common[@]}" --period-ns 3.5 --cycles 3000 --operands uniform:3 --out plain.json
+python3 - <<'PY'
+import json
+isl = json.load(open("isl/isl.json"))["points"][0]["p_any_error"]
+plain = json.load(open("plain.json"))["points"][0]["p_any_error"]
+print(f"islands PE (stall_i held inactive) P(any) {isl:.4f}, plain PE {plain:.4f} at 3.5 ns")
+assert isl > 0, "the islands PE must err at 3.5 ns like the plain one"
+PY
 echo "all gate-level DTA checks passed"
