@@ -11,8 +11,9 @@
 #                      (one band per row, docs/errmodel.md "PE positions"; rows x the
 #                      characterization time), or uniform random operands
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
-# The PE is characterized from the config without islands/Razor (vosa dta
-# cannot drive the islands PE's stall_i yet; docs/explore.md).
+# The PE is characterized from the config without Razor (vosa dta does not
+# drive the Razor PE's shadow clock yet); with islands, as the array
+# instantiates it: vosa dta holds its stall_i inactive (docs/explore.md).
 EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
 EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
 EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
@@ -28,7 +29,7 @@ EXPLORE_ARGS     ?=
 
 explore: setup
 	@mkdir -p $(dir $(EXPLORE_PE_CFG))
-	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("islands",None); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
+	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
 	  $(EXPLORE_CFG) $(EXPLORE_PE_CFG).tmp
 	@cmp -s $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG) && rm $(EXPLORE_PE_CFG).tmp || mv $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG)
 	@pe_dir=$$($(MAKE) -s --no-print-directory flow-dir CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
