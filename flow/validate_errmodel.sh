@@ -133,8 +133,17 @@ PY
 done
 
 python3 - "$OUT" "$(( $(date +%s) - start ))" "${reports[@]}" <<'PY'
-import json, sys, os
+import glob, json, os, struct, sys
 out, seconds, cases = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+
+def psum_bits(net, layer, row):
+    """Median and 90th percentile of the bit width of |psum_in + a*w| (the value the PE's
+    register captures) over a trace (docs/trace.md format)."""
+    data = open(glob.glob(f"{out}/{net}/traces/{layer}_*_pe{row}_0.vtrace")[0], "rb").read()
+    n = struct.unpack_from("<I", data, 8)[0]
+    count = json.loads(data[12:12 + n])["count"]
+    w = sorted(abs(p + a * b).bit_length() for a, b, p in struct.iter_unpack("<iiq", data[12 + n:12 + n + 16 * count]))
+    return {"median": w[len(w) // 2], "p90": w[int(len(w) * 0.9)]} if w else {"median": 0, "p90": 0}
 # The kinds the flows use by default (docs/errmodel.md, "Fidelity"): the injector always
 # uses a file's operand classes; make characterize fits on uniform operands, make explore
 # on a layer's stream of the bottom-row PE (flow/explore_trace.sh; EXPLORE_OPERANDS=trace-rows:
@@ -197,7 +206,13 @@ for k in kinds:
             kind = v["cause"].split(" (")[0].split(":")[0]
             count[kind] = count.get(kind, 0) + 1
     causes.append(f"misses of {k}: " + (", ".join(f"{n} {c}" for c, n in count.items()) or "none"))
-report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes}
+streams = {}
+for c in cases:
+    net, train, layer, row = c.split(":")
+    for l in (train, layer):
+        streams.setdefault(f"{net} {l} row {row}", psum_bits(net, l, row))
+report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes,
+          "psum_bits": streams}
 tmp = f"{out}/report.json.partial"
 json.dump(report, open(tmp, "w"), indent=1)
 os.replace(tmp, f"{out}/report.json")
@@ -210,6 +225,9 @@ md += [f"| {v['network']} | {v['test_layer']} | {v['pe_row']} | {v['voltage']} |
        f"{v['sim_errors']}, {v['sim_mean_abs_error']:.4g} | {v['model']} | {v['p_any_ratio']:.2f} | "
        f"{v['mean_abs_error_ratio']:.2f} | {'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} | "
        f"{v.get('cause', '')} |" for v in verdicts]
+md += ["", "Bit width of |psum_in + a*w| per stream (median, 90th percentile):", "",
+       "| stream | median | p90 |", "|---|---|---|"]
+md += [f"| {k} | {v['median']} | {v['p90']} |" for k, v in streams.items()]
 md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary] + [""] + [c + "  " for c in causes]
 tmp = f"{out}/report.md.partial"
 open(tmp, "w").write("\n".join(md) + "\n")
