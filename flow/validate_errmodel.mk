@@ -10,7 +10,7 @@
 #   VALIDATE_VOLTAGES=1.60,1.44,1.28   voltages (corners of the PDK's ladder, or interpolated)
 #   VALIDATE_CASES="net:TRAIN:TEST,TEST,TEST ..."  networks (resnet8 dscnn mobilenetv2), the layer
 #                            the models are fitted on, the held-out layers (operator indices)
-#   VALIDATE_ROWS="3 7"      PE rows of the ground truth (default: rows/2-1 and the bottom row)
+#   VALIDATE_ROWS="0 3 7"    PE rows of the ground truth (default: the top row, rows/2-1, the bottom row)
 #   VALIDATE_RECORDS=24000   trace records per layer and PE (a longer layer is sampled from every tile pass)
 #   VALIDATE_SEEDS=100 VALIDATE_PATTERNS=4096
 #   VALIDATE_TOLERANCE=0.25 VALIDATE_BIT_FACTOR=1.5   agreement (docs/errmodel.md)

@@ -36,7 +36,7 @@ netlist="$P/synth/pe_netlist.v"
 manifest="$DESIGN_DIR/manifest.json"
 read -r rows cols < <(python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['config']; print(c['rows'], c['cols'])" "$manifest")
 bottom=$((rows - 1))
-check_rows=${ROWS:-"$((rows / 2 - 1)) $bottom"}
+check_rows=${ROWS:-"0 $((rows / 2 - 1)) $bottom"}
 for r in $check_rows; do
   [ "$r" -ge 0 ] && [ "$r" -lt "$rows" ] || { echo "validate-errmodel: error: VALIDATE_ROWS: row $r is outside the ${rows}-row array" >&2; exit 1; }
 done
@@ -211,8 +211,17 @@ for c in cases:
     net, train, layer, row = c.split(":")
     for l in (train, layer):
         streams.setdefault(f"{net} {l} row {row}", psum_bits(net, l, row))
+# P(any error) of each row band of the per-row models (the training layers' rows).
+bands = {}
+for c in cases:
+    net, train = c.split(":")[:2]
+    if f"{net} {train}" in bands:
+        continue
+    m = json.load(open(f"{out}/{net}/model_{train}_layer-rows.json"))
+    for p in m["points"]:
+        bands.setdefault(f"{net} {train}", {}).setdefault(str(p["voltage"]), []).append(round(p["p_any_error"], 4))
 report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes,
-          "psum_bits": streams}
+          "psum_bits": streams, "row_band_p_any": bands}
 tmp = f"{out}/report.json.partial"
 json.dump(report, open(tmp, "w"), indent=1)
 os.replace(tmp, f"{out}/report.json")
@@ -228,6 +237,9 @@ md += [f"| {v['network']} | {v['test_layer']} | {v['pe_row']} | {v['voltage']} |
 md += ["", "Bit width of |psum_in + a*w| per stream (median, 90th percentile):", "",
        "| stream | median | p90 |", "|---|---|---|"]
 md += [f"| {k} | {v['median']} | {v['p90']} |" for k, v in streams.items()]
+md += ["", "P(any error) of the per-row models (`layer-rows`), row 0 first:", "",
+       "| training stream | V | P(any) by PE row |", "|---|---|---|"]
+md += [f"| {k} | {v} | {', '.join(map(str, ps))} |" for k, by_v in bands.items() for v, ps in by_v.items()]
 md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary] + [""] + [c + "  " for c in causes]
 tmp = f"{out}/report.md.partial"
 open(tmp, "w").write("\n".join(md) + "\n")
