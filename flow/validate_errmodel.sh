@@ -166,25 +166,32 @@ for c in cases:
                  "sim_p_any": cmp["p_any_error"]["dta"]["value"],
                  "sim_errors": round(cmp["p_any_error"]["dta"]["value"] * rep["cycles"]),
                  "sim_mean_abs_error": cmp["mean_abs_error"]["dta"]["value"],
+                 "model_p_any": cmp["p_any_error"]["model"]["mean"],
                  "p_any_ratio": ratio(cmp["p_any_error"]),
                  "mean_abs_error_ratio": ratio(cmp["mean_abs_error"]),
                  "failed": [k["check"] for k in cmp["checks"] if not k["pass"]]}
-            # The cause of a miss: too few events; the model's form (it misses even when
-            # fitted on this very stream: kind self with the same classes use); or the
-            # transfer from the training layer (fitted on this stream it agrees).
+            # The cause of a miss: too few events to decide; the model's form (it misses
+            # even when fitted on this very stream: kind self with the same classes use);
+            # the position (the bottom row's model at another row, where the per-row
+            # model agrees); or the transfer from the training layer.
             if not v["pass"]:
                 own = by_label.get("self+classes" if m["per_class"] else "self")
+                rows_kind = by_label.get("layer-rows+classes" if m["per_class"] else "layer-rows")
                 rate = "P(any error)" in v["failed"]
                 per_err = v["mean_abs_error_ratio"] / v["p_any_ratio"] if v["p_any_ratio"] else float("nan")
-                what = (f"rate {v['p_any_ratio']:.2f}x" if rate else
+                what = ((f"rate {v['p_any_ratio']:.2f}x" if v["sim_errors"] else
+                         f"rate {v['model_p_any']:.2g} where the simulator saw no error") if rate else
                         f"error per erroneous cycle {per_err:.2f}x" if "mean abs error" in v["failed"] else
                         "per-bit rates" if any(f.startswith("bit") for f in v["failed"]) else "max |error|")
-                if v["sim_errors"] < MIN_EVENTS:
+                if v["sim_errors"] < MIN_EVENTS and not rate:
                     v["cause"] = f"too few events: {v['sim_errors']} erroneous simulator cycles"
                 elif m["label"].startswith("uniform"):
                     v["cause"] = f"operand stream ({what}): uniform operands are not this layer's transitions"
                 elif m["label"].startswith("self") or (own is not None and not own["pass"]):
                     v["cause"] = f"model form ({what}): fitted on this stream itself it misses too"
+                elif m["label"] in ("layer", "layer+classes") and rows_kind is not None and rate and \
+                        "P(any error)" not in [k["check"] for k in rows_kind["checks"] if not k["pass"]]:
+                    v["cause"] = f"position ({what}): the bottom row's model at row {row}; the per-row model has the rate"
                 else:
                     v["cause"] = f"layer transfer ({what}): {train}'s statistics differ from {layer}'s"
             verdicts.append(v)
