@@ -5,14 +5,17 @@
 #   BUDGET=   top-1 loss budget in percentage points (default 0.5)
 #   N=        inputs (default 100)   REPEATS= fault draws per input (default 1)
 #   EXPLORE_VOLTAGES=  levels to characterize (default: 1.60,1.64,1.68,1.72,1.76)
-#   EXPLORE_OPERANDS=trace|uniform  operand stream of the error model: a real
+#   EXPLORE_OPERANDS=trace|trace-rows|uniform  operand stream of the error model: a real
 #                      layer of MODEL with operand classes and 4096 joint patterns
-#                      (default; flow/explore_trace.sh) or uniform random operands
+#                      (default; flow/explore_trace.sh), the same layer per PE row
+#                      (one band per row, docs/errmodel.md "PE positions"; rows x the
+#                      characterization time), or uniform random operands
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
 #   OPERATING_CORNER=  the silicon's process/temperature (tt_025C); default: the sign-off corner's
 #   LAUNCHER=slurm EXPLORE_WORKERS= EXPLORE_WORKER_THREADS=  as Slurm job steps (docs/slurm.md)
-# The PE is characterized from the config without islands/Razor (vosa dta
-# cannot drive the islands PE's stall_i yet; docs/explore.md).
+# The PE is characterized from the config without Razor (vosa dta does not
+# drive the Razor PE's shadow clock yet); with islands, as the array
+# instantiates it: vosa dta holds its stall_i inactive (docs/explore.md).
 EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
 EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
 EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
@@ -38,17 +41,17 @@ EXPLORE_PARALLEL  = $(if $(filter slurm,$(LAUNCHER)),,$(if $(filter-out 0,$(EXPL
 
 explore: setup
 	@mkdir -p $(dir $(EXPLORE_PE_CFG))
-	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("islands",None); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
+	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
 	  $(EXPLORE_CFG) $(EXPLORE_PE_CFG).tmp
 	@cmp -s $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG) && rm $(EXPLORE_PE_CFG).tmp || mv $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG)
 	@pe_dir=$$($(MAKE) -s --no-print-directory flow-dir CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= PERIOD_NS=$(PERIOD_NS)); \
 	operands=uniform:1; patterns=16; \
-	if [ "$(EXPLORE_OPERANDS)" = trace ]; then \
+	if [ "$(EXPLORE_OPERANDS)" = trace ] || [ "$(EXPLORE_OPERANDS)" = trace-rows ]; then \
 	  trace=$$(flow/explore_trace.sh $(VOSA) $(EXPLORE_PE_CFG) $(MODEL_FILE) $(DATA) $(INPUT_ENCODING) \
-	    $$pe_dir/traces/$(MODEL_NAME)) || exit 1; \
+	    $$pe_dir/traces/$(MODEL_NAME) $(if $(filter trace-rows,$(EXPLORE_OPERANDS)),all,bottom)) || exit 1; \
 	  operands=trace:$$trace; patterns=4096; \
-	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace or uniform" >&2; exit 2; fi; \
+	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace, trace-rows or uniform" >&2; exit 2; fi; \
 	char_dir=$$pe_dir; char_knobs="VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS="; \
 	if [ -n "$(OPERATING_CORNER)" ]; then \
 	  oc_corners=$$($(VOSA) pdk corners --pdk $(EXPLORE_PDK) --ladder $(OPERATING_CORNER) \

@@ -9,17 +9,22 @@
 # (make validate-errmodel, docs/errmodel.md) found closest to the gate-level
 # truth on held-out layers; uniform random operands overstate the error rate
 # 1.6-6x there. Prints the trace's path.
-#   flow/explore_trace.sh VOSA CONFIG MODEL_FILE DATA INPUT_ENCODING OUT_DIR
+# With ROWS=all: the same layer's stream of every row of column 0 (one trace
+# per row, at most RECORDS records each, every tile pass sampled: docs/dnn.md);
+# prints the path with {row} in place of the row (flow/characterize.sh then
+# characterizes one band per row).
+#   flow/explore_trace.sh VOSA CONFIG MODEL_FILE DATA INPUT_ENCODING OUT_DIR [ROWS [RECORDS]]
 set -euo pipefail
-VOSA="$1"; CONFIG="$2"; MODEL_FILE="$3"; DATA="$4"; ENCODING="$5"; OUT="$6"
+VOSA="$1"; CONFIG="$2"; MODEL_FILE="$3"; DATA="$4"; ENCODING="$5"; OUT="$6"; ROWS="${7:-bottom}"; RECORDS="${8:-100000}"
 read -r rows cols < <(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['rows'], c['cols'])" "$CONFIG")
 pe="$((rows - 1)),0"
+[ "$ROWS" = all ] && pe="all,0"
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$VOSA" infer -m "$MODEL_FILE" -d "$DATA" --input-encoding "$ENCODING" -n 1 -q \
-  --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" > "$OUT/infer.log"
-# "  trace: PATH (N records)": the first of the longest.
-traces=$(sed -n 's/^  trace: \(.*\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr)
+  --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" --trace-records "$RECORDS" > "$OUT/infer.log"
+# "  trace: PATH (N records)" of the bottom row: the first of the longest.
 # sed -n 1p, not head -1: head closing the pipe early fails the pipeline under pipefail (SIGPIPE).
+traces=$(sed -n 's/^  trace: \(.*_pe'"$((rows - 1))"'_0.vtrace\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr)
 best=$( (grep -E '/op[0-9]+_CONV_2D_pe' <<<"$traces" || echo "$traces") | sed -n 1p | cut -d' ' -f2-)
 [ -n "$best" ] && [ -s "$best" ] || { echo "explore_trace: no operand trace written (see $OUT/infer.log)" >&2; exit 1; }
-echo "$best"
+if [ "$ROWS" = all ]; then echo "${best%_pe$((rows - 1))_0.vtrace}_pe{row}_0.vtrace"; else echo "$best"; fi

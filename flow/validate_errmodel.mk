@@ -1,35 +1,41 @@
-# Fidelity of the error model on a real layer (docs/errmodel.md, "Fidelity"):
-# the gate-level timing simulator runs a held-out ResNet-8 layer's operand
-# stream, and injection from error models (uniform-operand, and fitted on
-# another layer, whole-point and per operand class) runs the same cycles;
-# flow/validate_errmodel.sh writes the comparison to
+# Fidelity of the error model on real layers: the gate-level timing
+# simulator runs held-out layers' operand streams (whole-layer samples, PE
+# rows VALIDATE_ROWS) of ResNet-8, DS-CNN and MobileNetV2, and injection from
+# error models (uniform-operand; fitted on another layer of the same network,
+# bottom-row PE or one band per row; whole-point and per operand class) runs
+# the same cycles; flow/validate_errmodel.sh writes the comparison to
 # $(VALIDATE_DIR)/validate-errmodel/report.{json,md} (the flow folder of
 # VALIDATE_PDK and VALIDATE_VOLTAGES, Makefile's flow_dir). Knobs:
 #   PDK=                     default sky130hd for this target
-#   VALIDATE_VOLTAGES=1.60,1.44   voltages (corners of the PDK's ladder, or interpolated)
-#   VALIDATE_TRAIN=op5       layer the model is fitted on (operator index of MODEL)
-#   VALIDATE_TEST="op9 op2 op1"  held-out layers it is checked on
+#   VALIDATE_VOLTAGES=1.60,1.44,1.28   voltages (corners of the PDK's ladder, or interpolated)
+#   VALIDATE_CASES="net:TRAIN:TEST,TEST,TEST ..."  networks (resnet8 dscnn mobilenetv2), the layer
+#                            the models are fitted on, the held-out layers (operator indices)
+#   VALIDATE_ROWS="0 3 7"    PE rows of the ground truth (default: the top row, rows/2-1, the bottom row)
+#   VALIDATE_RECORDS=24000   trace records per layer and PE (a longer layer is sampled from every tile pass)
 #   VALIDATE_SEEDS=100 VALIDATE_PATTERNS=4096
 #   VALIDATE_TOLERANCE=0.25 VALIDATE_BIT_FACTOR=1.5   agreement (docs/errmodel.md)
 VALIDATE_PDK       := $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
-VALIDATE_VOLTAGES  ?= 1.60,1.44
-VALIDATE_TRAIN     ?= op5
-VALIDATE_TEST      ?= op9 op2 op1
+VALIDATE_VOLTAGES  ?= 1.60,1.44,1.28
+VALIDATE_CASES     ?= resnet8:op5:op9,op2,op1 dscnn:op4:op2,op8 dscnn:op5:op3 mobilenetv2:op13:op9,op20 mobilenetv2:op12:op15
+VALIDATE_ROWS      ?=
+VALIDATE_RECORDS   ?= 24000
 VALIDATE_SEEDS     ?= 100
 VALIDATE_PATTERNS  ?= 4096
 VALIDATE_TOLERANCE ?= 0.25
 VALIDATE_BIT_FACTOR ?= 1.5
 VALIDATE_DIR        = $(call flow_dir,$(CONFIG),$(VALIDATE_PDK),,$(VALIDATE_VOLTAGES),$(PERIOD_NS))
+validate_net        = $(DNN_MODEL_$(1))|$(DNN_DATA_$(1))|$(or $(DNN_ENCODING_$(1)),auto)
 
 .PHONY: validate-errmodel help-validate-errmodel
 
 validate-errmodel: rtl
 	@$(MAKE) --no-print-directory sdf PDK=$(VALIDATE_PDK) VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) CORNERS=
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(VALIDATE_DIR) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) \
-	  VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) MODEL_FILE=$(MODEL_FILE) DATA=$(DATA) INPUT_ENCODING=$(INPUT_ENCODING) \
-	  TRAIN="$(VALIDATE_TRAIN)" TEST="$(call spaces,$(VALIDATE_TEST))" SEEDS=$(VALIDATE_SEEDS) \
+	  VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) CASES="$(VALIDATE_CASES)" ROWS="$(VALIDATE_ROWS)" \
+	  NET_resnet8="$(call validate_net,resnet8)" NET_dscnn="$(call validate_net,dscnn)" \
+	  NET_mobilenetv2="$(call validate_net,mobilenetv2)" RECORDS=$(VALIDATE_RECORDS) SEEDS=$(VALIDATE_SEEDS) THREADS=$(JOBS) \
 	  PATTERNS=$(VALIDATE_PATTERNS) TOLERANCE=$(VALIDATE_TOLERANCE) BIT_FACTOR=$(VALIDATE_BIT_FACTOR) flow/validate_errmodel.sh
 
 help-validate-errmodel:
-	@echo "  make validate-errmodel  error model vs gate-level simulation on a held-out ResNet-8 layer"
-	@echo "                     (validate-errmodel/report.md); knobs: VALIDATE_VOLTAGES= VALIDATE_TRAIN= VALIDATE_TEST="
+	@echo "  make validate-errmodel  error models vs gate-level simulation on held-out layers of ResNet-8, DS-CNN,"
+	@echo "                     MobileNetV2 (validate-errmodel/report.md); knobs: VALIDATE_VOLTAGES= VALIDATE_CASES= VALIDATE_ROWS="

@@ -80,13 +80,16 @@ Baseline error_free_baseline(const ErrorModel& model, const std::vector<double>&
   const bool found = lowest_passing_run(
       levels,
       [&](double v) {
+        bool seen = false;  // every row band of a model with PE positions must be error-free
+        samples = 0;
         for (const auto& p : model.points)
           if (std::abs(p.voltage - v) < kSameVoltage && (period_ns <= 0 || std::abs(p.period_ns - period_ns) < 1e-6)) {
             if (p.cycles_with_error) return false;
-            samples = p.samples;
+            samples += p.samples;
             corner = p.corner;
-            return true;
+            seen = true;
           }
+        if (seen) return true;
         missing = volts(v);
         return false;
       },

@@ -352,10 +352,17 @@ void run(const Options& o) {
       if (std::abs(p.voltage - v) < 5e-3 && (o.period_ns <= 0 || std::abs(p.period_ns - o.period_ns) < 1e-6)) return p;
     throw ExploreError(o.errmodel + ": no point at " + std::to_string(v) + " V");
   };
+  // A model with PE positions: each bit's rate averaged over the array's rows.
   const auto rank = [&](double v) {
     std::vector<double> p(geometry.acc_bits, 0.0);
-    for (const auto& b : point_at(v).bits)
-      if (b.bit < geometry.acc_bits) p[b.bit] = b.p_error;
+    double rows = 0;
+    for (const ErrorModelPoint* band : errmodel.bands_at(point_at(v))) {
+      const double w = band->positioned() ? band->row_last - band->row_first + 1 : 1;
+      rows += w;
+      for (const auto& b : band->bits)
+        if (b.bit < geometry.acc_bits) p[b.bit] += w * b.p_error;
+    }
+    for (double& x : p) x /= rows;
     return rank_bits_by_error_magnitude(p);
   };
   std::uint64_t failing = 0;

@@ -7,7 +7,8 @@
 // at the largest per-class error probability of the PE's island, then keeps
 // the candidate with p(class)/p_max, the class being the operand class of
 // what the PE holds at that edge (previous and current activation, weight),
-// and draws the mask. Probabilities, classes and masks come from the engine
+// and draws the mask (a model with PE positions: the band of the PE's row,
+// for the rate and the mask). Probabilities, classes and masks come from the engine
 // injector's own samplers (vosa::inject::PointSampler), so the Verilated array
 // and `vosa infer --errmodel` draw from one distribution. Every mask it
 // returns is logged for vosa::replay_injected_gemm.
@@ -69,7 +70,7 @@ class ArrayErrorSource {
     const inject::CaptureOperands ops = operands_at(edge, row, col);
     if (rng_.uniform() >= pt->accept(ops)) return 0;
     const std::uint64_t acc_mask = p_.acc_bits >= 64 ? ~0ULL : (1ULL << p_.acc_bits) - 1;
-    const std::uint64_t mask = pt->sample_mask(rng_, pt->class_of(ops)) & acc_mask;
+    const std::uint64_t mask = pt->sample_mask(rng_, pt->has_classes() ? pt->class_of(ops) : -1, row) & acc_mask;
     if (!mask) return 0;
     ++hits_;
     log_[{edge, row, col}] = mask;

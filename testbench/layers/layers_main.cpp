@@ -388,7 +388,7 @@ int run(Options o) {
           }
           g_errors->set_gemm(nullptr, nullptr, 0, 0, 0, nullptr, 0);
         }
-        if (!o.trace_dir.empty() && s == 0 && &g == &gemms.front()) {
+        if (!o.trace_dir.empty() && s == 0 && &g == &gemms.back()) {  // the whole layer, once
           const std::string name = o.trace_dir + "/op" + std::to_string(p.index) + "_" +
                                    tflite::to_string(p.op->type) + "_pe" + std::to_string(o.trace_row) + "_" +
                                    std::to_string(o.trace_col) + ".vtrace";
@@ -396,9 +396,11 @@ int run(Options o) {
                                       tflite::to_string(p.op->type) + ") input 0";
           // In a reduced precision mode the PE's multiplier sees the reduced
           // operands: the trace records those (docs/precision.md).
-          lowering::Gemm traced = g;
-          for (int8_t& v : traced.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
-          for (int8_t& v : traced.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
+          std::vector<lowering::Gemm> traced = gemms;
+          for (lowering::Gemm& t : traced) {
+            for (int8_t& v : t.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
+            for (int8_t& v : t.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
+          }
           const size_t written = write_layer_trace(name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row,
                                                    o.trace_col, o.trace_records,
                                                    p.precision.full() ? source

@@ -232,3 +232,33 @@ TEST(LayerTrace, RecordsWhatOnePeSeesPerTile) {
   EXPECT_EQ(t.records[5].psum_in, 9 * 16);  // m = 2 of that tile
   EXPECT_THROW(write_layer_trace(path, g, 2, 2, 10, 2, 0, 10, "x"), std::invalid_argument);
 }
+
+// Whole-layer traces: every GEMM (channel group) and tile pass, sampled as
+// the header of vosa/layer_trace.hpp states when the layer is longer than the budget.
+TEST(LayerTrace, SamplesEveryTilePassOfEveryGemm) {
+  std::vector<lowering::Gemm> gemms(2);
+  for (size_t i = 0; i < gemms.size(); ++i) {
+    auto& g = gemms[i];
+    g.m = 50, g.k = 4, g.n = 2;  // 2 K tiles x 1 N tile on a 2x2 array
+    for (int v = 0; v < g.m * g.k; ++v) g.a.push_back(static_cast<int8_t>((v * 7 + static_cast<int>(i)) % 100));
+    for (int v = 0; v < g.k * g.n; ++v) g.b.push_back(static_cast<int8_t>(v + 10 * static_cast<int>(i) + 1));
+  }
+  const std::string path = ::testing::TempDir() + "/layer.vtrace";
+  ASSERT_EQ(write_layer_trace(path, gemms, 2, 2, 12, 0, 1, 1000, "all"), 200u);  // 4 passes x 50 rows: all
+  const OperandTrace all = read_trace(path);
+  // 4 passes, 40 records: 10 consecutive rows of each, pass i from row i * (50 - 10) / 3.
+  ASSERT_EQ(write_layer_trace(path, gemms, 2, 2, 12, 0, 1, 40, "sampled"), 40u);
+  const OperandTrace t = read_trace(path);
+  for (int i = 0; i < 4; ++i)
+    for (int r = 0; r < 10; ++r) {
+      const auto& want = all.records[static_cast<size_t>(i * 50 + i * 40 / 3 + r)];
+      const auto& got = t.records[static_cast<size_t>(i * 10 + r)];
+      EXPECT_EQ(got.activation, want.activation) << "pass " << i << " record " << r;
+      EXPECT_EQ(got.weight, want.weight) << "pass " << i << " record " << r;
+    }
+  EXPECT_EQ(t.records[30].weight, gemms[1].b[2 * 2 + 1]) << "the last pass is GEMM 1's second K tile";
+  EXPECT_NE(t.header.notes.find("sampled: 10 consecutive cycles of every tile pass"), std::string::npos)
+      << t.header.notes;
+  // Fewer records than 2 per pass: runs of 2 from every 2nd pass.
+  ASSERT_EQ(write_layer_trace(path, gemms, 2, 2, 12, 0, 1, 5, "sparse"), 4u);
+}

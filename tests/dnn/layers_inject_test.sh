@@ -38,6 +38,34 @@ case "$EXPECT" in
   faulty) [ "$differ" -gt 0 ] || fail "no layer differs although bits are unprotected" ;;
   *) fail "EXPECT is exact or faulty" ;;
 esac
+# PE positions (docs/errmodel.md): the fixture with two row bands, the upper half of
+# the rows error-free and the lower half at 0.9 V's rate (4 % of captures): the Verilated
+# array's error source and the engine's injector both draw by PE row, so they agree
+# layer by layer, and about half of the captures can err.
+python3 - "$ROOT/tests/dnn/configs/errmodel_fixture.json" "$CONFIG" "$WORK/errmodel_rows.json" <<'PY'
+import copy, json, sys
+m, rows = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["rows"]
+clean = next(p for p in m["points"] if p["voltage"] == 1.0)
+faulty = next(p for p in m["points"] if p["voltage"] == 0.9)
+top, bottom = copy.deepcopy(clean), copy.deepcopy(faulty)
+top["voltage"] = bottom["voltage"] = 0.9
+top["pe_rows"], bottom["pe_rows"] = [0, rows // 2 - 1], [rows // 2, rows - 1]
+m["schema_version"], m["points"] = 2, [top, bottom]
+json.dump(m, open(sys.argv[3], "w"))
+PY
+INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
+  --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \
+  --errmodel "$WORK/errmodel_rows.json" --voltages 0.9 --seed 3 > "$WORK/rows.log" 2>&1 \
+  || { cat "$WORK/rows.log"; fail "layers with a row-band error model"; }
+grep -q "; 0 GEMMs differ from the replay of their injected errors" "$WORK/rows.log" || { cat "$WORK/rows.log"; fail "row bands: replay"; }
+grep -q "engine prediction: every layer agrees" "$WORK/rows.log" || { cat "$WORK/rows.log"; fail "row bands: engine vs Verilator"; }
+python3 - "$WORK/rows.log" <<'PY'
+import re, sys
+captures, hits = map(int, re.search(r"injection: (\d+) PE captures, (\d+) errors injected", open(sys.argv[1]).read()).groups())
+print(f"row bands: {hits} errors in {captures} captures ({hits / captures:.4f}; lower half of the rows at 0.04)")
+assert 0.5 * 0.04 * 0.5 < hits / captures < 0.5 * 0.04 * 1.5, "only the lower band's rows may err, at its rate"
+PY
+[ $? -eq 0 ] || fail "row bands: error rate"
 # The error source honours the islands: an error-free voltage everywhere injects nothing.
 INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
   --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \

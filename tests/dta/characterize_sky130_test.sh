@@ -3,7 +3,8 @@
 # own rules, flow/stages.make, write netlist and SDF; flow/characterize.sh runs
 # vosa dta per corner and merges): no error at the sign-off corner, the error
 # rate rises as the voltage falls, MSBs fail first, every bit has a confidence
-# interval, and the example consumer loads the model and samples errors.
+# interval, and the example consumer loads the model and samples errors;
+# OPERANDS with {row} characterizes one band per PE row.
 # usage: characterize_sky130_test.sh VOSA_BINARY ERRMODEL_EXAMPLE WORK_DIR
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -30,7 +31,7 @@ MODEL="$WORK/default/sky130hd/errmodel/errmodel.json"
 python3 - "$MODEL" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert m["schema_version"] == 1 and m["pdk"] == "sky130hd" and m["netlist_hash"]
+assert m["schema_version"] == 2 and m["pdk"] == "sky130hd" and m["netlist_hash"]
 pts = {p["corner"]: p for p in m["points"]}
 assert [p["voltage"] for p in m["points"]] == [1.44, 1.6, 1.76], "points sorted by voltage"
 rate = {c: p["p_any_error"] for c, p in pts.items()}
@@ -50,4 +51,21 @@ csv="$WORK/default/sky130hd/errmodel/errmodel.csv"
 [ "$(wc -l < "$csv")" -eq $((1 + 3 * 19)) ] || { echo "FAIL: $csv has the wrong row count"; exit 1; }
 "$EXAMPLE" "$MODEL" 1.6 10.89 200000 | tee "$WORK/example.log"
 grep -q "corrupted by bit masks" "$WORK/example.log"
+
+# Per PE row (OPERANDS=trace:...{row}...): one band per row of the 8x8 array at one
+# corner, each from that row's own random-layer stream, merged into one model.
+for r in 0 1 2 3 4 5 6 7; do
+  "$VOSA" trace layer --out "$WORK/row$r.vtrace" --count 400 --pe-row "$r" --seed 2
+done
+VOSA="$VOSA" BUILD="$WORK" CONFIG_NAME=default PDK=sky130hd DESIGN_DIR="$WORK/default/design" \
+  CORNERS=ss_n40C_1v44 VOLTAGES= DTA_PERIODS_NS= OPERANDS="trace:$WORK/row{row}.vtrace" DTA_CYCLES=400 \
+  DTA_DELAY_MODE=transport DTA_SETUP=sdf DTA_THREADS=1 "$ROOT/flow/characterize.sh" > "$WORK/characterize_rows.log"
+python3 - "$MODEL" <<'PY'
+import json, sys
+pts = json.load(open(sys.argv[1]))["points"]
+assert [p["pe_rows"] for p in pts] == [[r, r] for r in range(8)], [p.get("pe_rows") for p in pts]
+rate = [p["p_any_error"] for p in pts]
+print("P(any bit wrong) by PE row at 1.44 V:", rate)
+assert rate[0] < rate[7], "row 0 adds to a zero partial sum: it must err less than the bottom row"
+PY
 echo "sky130 characterize checks passed"

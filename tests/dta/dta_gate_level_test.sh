@@ -9,6 +9,8 @@
 #   3. output-stationary PE: the accumulator keeps the value it really captured,
 #      cycle for cycle the same in Icarus (5,000 cycles);
 #   4. a trace of the wrong width is rejected naming both widths;
+#   5. --pe-rows bands merge into one schema-2 model; bad or overlapping bands are refused;
+#   6. the islands PE runs with stall_i held inactive;
 #   and errmodel.json records the netlist and SDF by absolute path.
 # usage: dta_gate_level_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
@@ -107,4 +109,50 @@ if "$VOSA" dta "${common[@]}" --period-ns 3 --operands trace:narrow.vtrace --out
 fi
 grep -q "narrow.vtrace has act_bits=4" bad.err || { cat bad.err; echo "FAIL: error does not name the trace"; exit 1; }
 [ ! -e bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 5. PE positions (docs/errmodel.md): bands of rows from each row's own stream,
+# merged into one schema-2 model; a bad band or overlapping bands are refused.
+"$VOSA" trace layer --out row0.vtrace --count 1500 --pe-row 0 --seed 4
+"$VOSA" trace layer --out row7.vtrace --count 1500 --pe-row 7 --seed 4
+"$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row7.vtrace --pe-rows 1-7 --out band17.json
+"$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row0.vtrace --pe-rows 0 --out band0.json
+"$VOSA" errmodel-merge band17.json band0.json --out bands.json
+python3 - <<'PY'
+import json
+m = json.load(open("bands.json"))
+assert m["schema_version"] == 2, m["schema_version"]
+bands = [(p["pe_rows"], p["p_any_error"]) for p in m["points"]]
+print("row bands (pe_rows, P(any)):", bands)
+assert [b[0] for b in bands] == [[0, 0], [1, 7]], bands
+assert bands[0][1] < bands[1][1], "row 0 adds to a zero partial sum: fewer errors than the rows below"
+PY
+if "$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row0.vtrace --pe-rows 3-9 --out bad.json 2> bad.err; then
+  echo "FAIL: --pe-rows 3-9 accepted on an 8-row array"; exit 1
+fi
+grep -q -- "--pe-rows: '3-9'" bad.err || { cat bad.err; echo "FAIL: error does not name --pe-rows"; exit 1; }
+if "$VOSA" errmodel-merge band17.json band17.json --out bad.json 2> bad.err; then
+  echo "FAIL: overlapping bands merged"; exit 1
+fi
+grep -q "overlap" bad.err || { cat bad.err; echo "FAIL: error does not name the overlap"; exit 1; }
+[ ! -e bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 6. The islands PE as the array instantiates it: stall_i held inactive (as in
+# every computing cycle); its settled outputs must be psum + a*w (vosa dta
+# checks every cycle: stall_i driven active would hold psum_q and fail).
+cat > islands.json <<'JSON'
+{"rows": 8, "cols": 8, "act_bits": 8, "weight_bits": 8, "signed": true, "dataflow": "weight_stationary",
+ "islands": {"count": 2, "levels": 2, "settle_cycles": 4, "voltages": [1.6, 1.8]}}
+JSON
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" isl islands.json > /dev/null
+grep -q "stall_i" isl/pe_netlist.v || { echo "FAIL: the islands PE netlist has no stall_i"; exit 1; }
+(cd isl && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json -q \
+   --period-ns 3.5 --cycles 3000 --operands uniform:3 --out isl.json)
+"$VOSA" dta "${common[@]}" --period-ns 3.5 --cycles 3000 --operands uniform:3 --out plain.json
+python3 - <<'PY'
+import json
+isl = json.load(open("isl/isl.json"))["points"][0]["p_any_error"]
+plain = json.load(open("plain.json"))["points"][0]["p_any_error"]
+print(f"islands PE (stall_i held inactive) P(any) {isl:.4f}, plain PE {plain:.4f} at 3.5 ns")
+assert isl > 0, "the islands PE must err at 3.5 ns like the plain one"
+PY
 echo "all gate-level DTA checks passed"

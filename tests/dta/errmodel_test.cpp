@@ -58,7 +58,7 @@ TEST(ErrorModel, LoadsQueriesAndSamples) {
   EXPECT_NEAR(masks / 20000.0, 0.3, 0.02);
   EXPECT_NEAR(values / 20000.0, 0.3, 0.02);
   nlohmann::json bad = j;
-  bad["schema_version"] = 2;
+  bad["schema_version"] = 3;  // 1 and 2 load
   EXPECT_THROW(vosa::ErrorModel::from_json(bad), vosa::ErrorModelError);
   bad = j;
   bad.erase("netlist_hash");
@@ -68,4 +68,49 @@ TEST(ErrorModel, LoadsQueriesAndSamples) {
   } catch (const vosa::ErrorModelError& e) {
     EXPECT_NE(std::string(e.what()).find("netlist_hash"), std::string::npos);
   }
+}
+
+// PE positions (schema 2): points for bands of array rows at one operating
+// point; a PE's row picks its band, nearest() without a row the last band.
+TEST(ErrorModel, RowBandsPickThePointOfAPeRow) {
+  auto point = [](int first, int last, std::uint64_t errors) {
+    nlohmann::json p = {{"voltage", 1.6},   {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                        {"samples", 1000},  {"cycles_with_error", errors},
+                        {"bits", {{{"bit", 0}, {"errors", errors}, {"p_error", errors / 1000.0}, {"ci95", {0.0, 1.0}}}}},
+                        {"error_values", nlohmann::json::array()},
+                        {"error_patterns", {{{"mask", 1}, {"count", errors}}}}};
+    if (first >= 0) p["pe_rows"] = {first, last};
+    return p;
+  };
+  nlohmann::json j = {{"schema_version", 2}, {"pdk", "x"}, {"design", {{"acc_bits", 4}}}, {"netlist_hash", "0"},
+                      {"operand_source", "t"}};
+  j["points"] = {point(0, 3, 10), point(4, 7, 200)};
+  const vosa::ErrorModel m = vosa::ErrorModel::from_json(j, "m.json");
+  EXPECT_TRUE(m.has_positions());
+  EXPECT_EQ(m.nearest(1.6, 10.0, 2).cycles_with_error, 10u);
+  EXPECT_EQ(m.nearest(1.6, 10.0, 7).cycles_with_error, 200u);
+  EXPECT_EQ(m.nearest(1.6, 10.0).cycles_with_error, 200u);  // the last band: the widest partial sums
+  EXPECT_EQ(m.bands_at(m.points[0]).size(), 2u);
+  try {
+    m.nearest(1.6, 10.0, 8);
+    ADD_FAILURE() << "row 8 has no band";
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("PE row 8"), std::string::npos) << e.what();
+  }
+  nlohmann::json bad = j;
+  bad["points"] = {point(0, 4, 10), point(4, 7, 200)};
+  try {
+    vosa::ErrorModel::from_json(bad, "m.json");
+    ADD_FAILURE() << "overlapping bands loaded";
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("overlap"), std::string::npos) << e.what();
+  }
+  bad["points"] = {point(-1, -1, 10), point(4, 7, 200)};  // a whole-array point beside a band
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad, "m.json"), vosa::ErrorModelError);
+  bad["points"] = {point(3, 1, 10)};
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad, "m.json"), vosa::ErrorModelError);
+  bad = j;  // schema 1 files (no bands) still load
+  bad["schema_version"] = 1;
+  bad["points"] = {point(-1, -1, 10)};
+  EXPECT_FALSE(vosa::ErrorModel::from_json(bad).has_positions());
 }

@@ -621,3 +621,67 @@ TEST(Inject, OneMaskSamplerForInjectorAndReader) {
   EXPECT_NEAR(bit0 / double(rest), 0.6 / nonzero, 0.015);
   EXPECT_NEAR(bit2 / double(rest), 0.4 / nonzero, 0.015);
 }
+
+// PE positions (docs/errmodel.md): a model with one point per band of rows;
+// every capture errs at the rate of its row's band, with that band's masks
+// (the pattern of band b sets bit b), in the injector and its PointSampler.
+TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
+  std::mt19937_64 rng(7);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 10, 10, 8, 8, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const ArrayShape shape = small_array(8, 8);
+  const std::vector<std::pair<int, int>> bands = {{0, 1}, {2, 5}, {6, 7}};
+  const std::vector<double> rate = {0.0, 0.01, 0.05};
+  nlohmann::json j = {{"schema_version", 2}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
+                      {"design", {{"acc_bits", shape.acc_bits}, {"signed", true}}}};
+  j["points"] = nlohmann::json::array();
+  const std::uint64_t samples = 100000;
+  for (std::size_t b = 0; b < bands.size(); ++b) {
+    const auto e = static_cast<std::uint64_t>(rate[b] * samples);
+    nlohmann::json bits = nlohmann::json::array();
+    for (int k = 0; k < shape.acc_bits; ++k)
+      bits.push_back({{"bit", k}, {"errors", k == int(b) ? e : 0}, {"p_error", k == int(b) ? rate[b] : 0.0},
+                      {"ci95", {0.0, 1.0}}});
+    j["points"].push_back({{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                           {"samples", samples}, {"cycles_with_error", e}, {"bits", bits},
+                           {"error_values", nlohmann::json::array()},
+                           {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << b}, {"count", e}}})
+                                                : nlohmann::json::array()},
+                           {"pe_rows", {bands[b].first, bands[b].second}}});
+  }
+  const Injector inj(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0}));
+  const PointSampler& sampler = *inj.default_plan().island.at(0);
+  EXPECT_DOUBLE_EQ(sampler.p_max(), 0.05);
+  EXPECT_TRUE(sampler.thins());
+  CaptureOperands o;
+  o.row = 3;
+  EXPECT_DOUBLE_EQ(sampler.accept(o), 0.2);
+  const LayerOperands ops(*model, p, reinterpret_cast<const int8_t*>(x.data()), shape.cols);
+  std::vector<double> hits(bands.size(), 0);
+  double captures_per_row = 0;
+  for (int g = 0; g < ops.gemms(); ++g)
+    for (int kt = 0; kt * shape.rows < ops.k(g); ++kt) captures_per_row += double(ops.n(g)) * ops.m();
+  const int trials = 10;
+  for (int t = 0; t < trials; ++t) {
+    Rng r(derive_seed(3, static_cast<std::uint64_t>(t), 0, 0));
+    for (const Hit& h : inj.draw_hits(ops, p.index, r)) {
+      const std::size_t b = h.row < 2 ? 0 : h.row < 6 ? 1 : 2;
+      ASSERT_EQ(h.mask, std::uint64_t{1} << b) << "row " << h.row << ": mask not from its band's pattern";
+      ++hits[b];
+    }
+  }
+  for (std::size_t b = 0; b < bands.size(); ++b) {
+    const double n = captures_per_row * (bands[b].second - bands[b].first + 1) * trials;
+    EXPECT_NEAR(hits[b], n * rate[b], 4 * std::sqrt(n * rate[b] * (1 - rate[b])) + 1e-9) << "band " << b;
+  }
+  // A row no band covers is refused, naming the row.
+  j["points"].erase(0);
+  try {
+    const Injector bad(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0}));
+    ADD_FAILURE() << "rows 0-1 have no band";
+  } catch (const InjectError& e) {
+    EXPECT_NE(std::string(e.what()).find("PE row 0"), std::string::npos) << e.what();
+  }
+}

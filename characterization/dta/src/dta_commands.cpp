@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -164,7 +165,7 @@ void add_dta_command(CLI::App& app) {
   struct Options {
     std::string netlist, liberty, sdf, manifest, pdk = "unknown", corner, delay_source = "liberty-corner";
     std::string periods = "10", operands = "uniform:1", out, delay_mode = "transport", setup_mode = "sdf";
-    std::string icarus_kit, dataflow, error_log, engine;
+    std::string icarus_kit, dataflow, error_log, engine, pe_rows;
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 100000;
     int threads = 0, patterns = 16;
@@ -216,6 +217,9 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--error-log", opt->error_log,
                   "also write every cycle with a timing error as CSV: period_ns,cycle,settled,captured\n"
                   "(cycle = trace record; register contents as unsigned acc_bits-wide integers)");
+  cmd->add_option("--pe-rows", opt->pe_rows,
+                  "FIRST-LAST (or ROW): the band of array rows the operand stream stands for; written as\n"
+                  "pe_rows of every point (docs/errmodel.md \"PE positions\"); default: every row");
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
   auto energy = dta::add_dta_energy_options(cmd);
   cmd->callback([opt, voltage_opt, source_opt, energy]() {
@@ -253,6 +257,15 @@ void add_dta_command(CLI::App& app) {
       } catch (const json::exception& e) {
         throw std::runtime_error("manifest " + opt->manifest + ": " + e.what());
       }
+    }
+    int row_first = -1, row_last = -1;
+    if (!opt->pe_rows.empty()) {
+      char tail = 0;
+      const int n = std::sscanf(opt->pe_rows.c_str(), "%d-%d%c", &row_first, &row_last, &tail);
+      if (n == 1) row_last = row_first;
+      if ((n != 1 && n != 2) || opt->pe_rows.find_first_not_of("0123456789-") != std::string::npos || row_first < 0 || row_last < row_first || row_last >= rows)
+        throw std::runtime_error("--pe-rows: '" + opt->pe_rows + "' is not FIRST-LAST (or ROW) with 0 <= FIRST <= LAST < " +
+                                 std::to_string(rows) + " (the array's rows)");
     }
     if (dataflow.empty()) dataflow = "weight_stationary";
     if (dataflow != "weight_stationary" && dataflow != "output_stationary")
@@ -311,6 +324,7 @@ void add_dta_command(CLI::App& app) {
             *energy, nl, opt->liberty, s, ro,
             [&](const dta::RunOptions& r) { return dta::run_pe_trace_parallel(circuit, binding, trace, r, threads); },
             opt->pdk, opt->voltage, opt->delay_source);
+      if (row_first >= 0) points.back()["pe_rows"] = {row_first, row_last};
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
       if (opt->quiet) continue;
@@ -395,7 +409,7 @@ void add_errmodel_merge_command(CLI::App& app) {
         merged = m;
         continue;
       }
-      for (const char* key : {"schema_version", "pdk", "netlist_hash", "operand_source"})
+      for (const char* key : {"pdk", "netlist_hash", "operand_source"})
         if (m.value(key, json()) != merged.value(key, json()))
           throw std::runtime_error("error model " + path + ": field '" + key + "' is " +
                                    m.value(key, json()).dump() + ", the others have " +
@@ -403,10 +417,20 @@ void add_errmodel_merge_command(CLI::App& app) {
       for (const auto& p : m.at("points")) merged["points"].push_back(p);
     }
     auto& pts = merged["points"];
-    std::sort(pts.begin(), pts.end(), [](const json& a, const json& b) {
+    const auto first_row = [](const json& p) { return p.contains("pe_rows") ? p["pe_rows"].at(0).get<int>() : -1; };
+    std::sort(pts.begin(), pts.end(), [&](const json& a, const json& b) {
       const double va = a.at("voltage"), vb = b.at("voltage");
-      return va != vb ? va < vb : a.at("period_ns").get<double>() < b.at("period_ns").get<double>();
+      const double ta = a.at("period_ns"), tb = b.at("period_ns");
+      return va != vb ? va < vb : ta != tb ? ta < tb : first_row(a) < first_row(b);
     });
+    // Files of schema 1 and 2 merge into the current one (2 only adds pe_rows);
+    // the reader checks what merging can break (overlapping row bands).
+    merged["schema_version"] = kErrorModelSchemaVersion;
+    try {
+      ErrorModel::from_json(merged, opt->out);
+    } catch (const ErrorModelError& e) {
+      throw std::runtime_error(std::string("errmodel-merge: ") + e.what());
+    }
     write_atomically(opt->out, merged.dump(1) + "\n");
   });
 }

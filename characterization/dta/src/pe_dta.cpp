@@ -38,9 +38,12 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow) {
   b.acc_bits = static_cast<int>(b.output_flops.size());
 
   // Control inputs held for steady computation; anything else is unexpected.
+  // stall_i (the islands PE's hold enable) is held inactive as in every cycle
+  // the array computes, so the characterized netlist, stall mux included, is
+  // the one the array instantiates.
   const std::map<std::string, bool> controls = {{"rst_ni", true}, {"w_shift_i", true},
                                                 {"valid_i", true}, {"first_i", false},
-                                                {"drain_i", false}};
+                                                {"drain_i", false}, {"stall_i", false}};
   for (const auto& p : nl.ports) {
     if (p.direction != "input" || p.name == c.clock_port || p.name == "a_i" || p.name == "w_i" ||
         p.name == "psum_i")

@@ -110,7 +110,9 @@ void add_errmodel_validate_command(CLI::App& app) {
           fidelity::dta_stats(trace, fidelity::read_error_log(logs[vi], opt->period_ns), logs[vi]);
       json run = {{"voltage", v}, {"period_ns", opt->period_ns}, {"dta_errors", logs[vi]}, {"models", json::array()}};
       for (const auto& nm : models) {
-        const ErrorModelPoint& pt = nm.model.nearest(v, opt->period_ns);
+        // A model with PE positions: the band of the row the stream was traced at.
+        const ErrorModelPoint& pt = nm.model.has_positions() ? nm.model.nearest(v, opt->period_ns, trace.header.pe_row)
+                                                             : nm.model.nearest(v, opt->period_ns);
         if (std::abs(pt.voltage - v) > 1e-6 || std::abs(pt.period_ns - opt->period_ns) > 1e-3)
           throw std::runtime_error(nm.path + ": no point at " + std::to_string(v) + " V, " +
                                    std::to_string(opt->period_ns) + " ns (nearest: " + std::to_string(pt.voltage) +
@@ -130,6 +132,8 @@ void add_errmodel_validate_command(CLI::App& app) {
           md << "\n## " << v << " V (" << pt.corner << ", " << pt.delay_source << "): model `" << label << "`\n\n"
              << "Model: `" << nm.path << "`, characterized on " << nm.model.operand_source << "; "
              << (use_classes ? "per operand class (" + nm.model.class_scheme + ")" : std::string("whole-point statistics"))
+             << (pt.positioned() ? "; PE rows " + std::to_string(pt.row_first) + "-" + std::to_string(pt.row_last)
+                                 : std::string(""))
              << ". Simulator log: `" << logs[vi] << "`.\n\n"
              << fidelity::comparison_markdown(cmp);
           std::cout << "errmodel-validate: " << v << " V " << pt.corner << " (" << pt.delay_source << ") " << label

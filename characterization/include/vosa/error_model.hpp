@@ -13,6 +13,11 @@
 // weight). An injector that knows the operands draws a hit with
 // pt.p_any_error(cls) and then the mask with pt.sample_mask_given_error(cls, rng);
 // without classes in the file both fall back to the whole-point statistics.
+//
+// PE positions (schema 2, optional per point): a point may hold the
+// statistics of one band of array rows (`pe_rows`: [first, last]), because a
+// PE's partial sums, and so its errors, grow with its row. An injector picks
+// the band of each PE: model.nearest(V, T, row) / model.bands_at(V, T).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -32,7 +37,9 @@
 
 namespace vosa {
 
-constexpr int kErrorModelSchemaVersion = 1;
+// 2: points may carry `pe_rows` (schema 1 files, which never do, still load).
+constexpr int kErrorModelSchemaVersion = 2;
+constexpr int kErrorModelOldestSchemaVersion = 1;
 
 class ErrorModelError : public std::runtime_error {
  public:
@@ -189,6 +196,10 @@ struct ErrorModelPoint {
   };
   double voltage = 0, period_ns = 0;
   std::string corner, delay_source;
+  // Array rows this point describes (inclusive); -1, -1: every row (no `pe_rows`).
+  int row_first = -1, row_last = -1;
+  bool positioned() const { return row_first >= 0; }
+  bool covers_row(int row) const { return !positioned() || (row >= row_first && row <= row_last); }
   std::uint64_t samples = 0, cycles_with_error = 0;
   std::vector<Bit> bits;
   std::vector<Value> error_values;  // captured - correct, over all erroneous cycles
@@ -310,9 +321,10 @@ class ErrorModel {
     std::string field = "schema_version";
     try {
       m.schema_version = j.at("schema_version").get<int>();
-      if (m.schema_version != kErrorModelSchemaVersion)
+      if (m.schema_version < kErrorModelOldestSchemaVersion || m.schema_version > kErrorModelSchemaVersion)
         throw ErrorModelError(path + ": schema_version " + std::to_string(m.schema_version) +
                               " is not supported (this reader knows " +
+                              std::to_string(kErrorModelOldestSchemaVersion) + " to " +
                               std::to_string(kErrorModelSchemaVersion) + ")");
       field = "pdk";
       m.pdk = j.at("pdk").get<std::string>();
@@ -333,6 +345,15 @@ class ErrorModel {
         pt.period_ns = p.at("period_ns").get<double>();
         pt.corner = p.value("corner", "");
         pt.delay_source = p.at("delay_source").get<std::string>();
+        if (p.contains("pe_rows")) {
+          field = "points[].pe_rows";
+          pt.row_first = p.at("pe_rows").at(0).get<int>();
+          pt.row_last = p.at("pe_rows").at(1).get<int>();
+          if (p.at("pe_rows").size() != 2 || pt.row_first < 0 || pt.row_last < pt.row_first)
+            throw ErrorModelError(path + ": points[].pe_rows " + p.at("pe_rows").dump() +
+                                  " is not [first, last] with 0 <= first <= last");
+          field = "points";
+        }
         pt.samples = p.at("samples").get<std::uint64_t>();
         pt.cycles_with_error = p.at("cycles_with_error").get<std::uint64_t>();
         pt.bits = read_bits(p.at("bits"), pt.samples);
@@ -366,6 +387,7 @@ class ErrorModel {
       throw ErrorModelError(path + ": field '" + field + "' is missing or malformed: " + e.what());
     }
     if (m.points.empty()) throw ErrorModelError(path + ": no points");
+    m.check_bands(path);
     return m;
   }
 
@@ -393,6 +415,29 @@ class ErrorModel {
 
   using Tolerance = ErrorModelTolerance;
 
+  bool has_positions() const {
+    return std::any_of(points.begin(), points.end(), [](const ErrorModelPoint& p) { return p.positioned(); });
+  }
+  // Every point at the operating point of `at` (same voltage and period): the
+  // row bands of one characterized point, or `at` alone in a file without them.
+  std::vector<const ErrorModelPoint*> bands_at(const ErrorModelPoint& at) const {
+    std::vector<const ErrorModelPoint*> out;
+    for (const auto& p : points)
+      if (p.voltage == at.voltage && p.period_ns == at.period_ns) out.push_back(&p);
+    return out;
+  }
+  // The band of `bands` (bands_at()) that covers array row `row`; throws
+  // naming the bands when none does.
+  static const ErrorModelPoint& band_for_row(const std::vector<const ErrorModelPoint*>& bands, int row) {
+    std::string have;
+    for (const ErrorModelPoint* p : bands) {
+      if (p->covers_row(row)) return *p;
+      have += (have.empty() ? "" : ", ") + std::to_string(p->row_first) + "-" + std::to_string(p->row_last);
+    }
+    throw ErrorModelError("error model has no point for PE row " + std::to_string(row) + " at " +
+                          format_number(bands.empty() ? 0.0 : bands.front()->voltage) + " V (its rows: " + have + ")");
+  }
+
   // The closest point to (voltage, period) and how far it is; the caller
   // decides whether that is close enough.
   struct Closest {
@@ -417,7 +462,22 @@ class ErrorModel {
   // The point at (voltage, period) within `tol`; throws ErrorModelError
   // naming the closest point and its distance when there is none, so a far
   // point is never used silently.
+  // In a file with row bands (pe_rows) it is the band of the last row
+  // characterized, the widest partial sums (what a file of one position
+  // stood for); nearest(V, T, row) picks a PE's own band.
   const ErrorModelPoint& nearest(double voltage, double period_ns, Tolerance tol = {}) const {
+    const ErrorModelPoint& any = nearest_any_band(voltage, period_ns, tol);
+    const ErrorModelPoint* bottom = &any;
+    for (const ErrorModelPoint* p : bands_at(any))
+      if (p->row_last > bottom->row_last) bottom = p;
+    return *bottom;
+  }
+  const ErrorModelPoint& nearest(double voltage, double period_ns, int row, Tolerance tol = {}) const {
+    return band_for_row(bands_at(nearest_any_band(voltage, period_ns, tol)), row);
+  }
+
+ private:
+  const ErrorModelPoint& nearest_any_band(double voltage, double period_ns, Tolerance tol) const {
     const Closest c = closest(voltage, period_ns);
     if (std::abs(c.voltage_offset_v) > tol.voltage_v ||
         std::abs(c.period_offset_ns) > tol.period_rel * std::abs(period_ns)) {
@@ -434,7 +494,23 @@ class ErrorModel {
     return *c.point;
   }
 
- private:
+  // At each operating point: either one point for every row, or bands that
+  // do not overlap.
+  void check_bands(const std::string& path) const {
+    for (const auto& p : points)
+      for (const ErrorModelPoint* q : bands_at(p)) {
+        if (q == &p) continue;
+        if (!p.positioned() || !q->positioned())
+          throw ErrorModelError(path + ": two points at " + format_number(p.voltage) + " V, " +
+                                format_number(p.period_ns) + " ns, not both for a band of PE rows (pe_rows)");
+        if (p.row_first <= q->row_last && q->row_first <= p.row_last)
+          throw ErrorModelError(path + ": the pe_rows bands " + std::to_string(p.row_first) + "-" +
+                                std::to_string(p.row_last) + " and " + std::to_string(q->row_first) + "-" +
+                                std::to_string(q->row_last) + " overlap at " + format_number(p.voltage) + " V, " +
+                                format_number(p.period_ns) + " ns");
+      }
+  }
+
   static std::string format_number(double x) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.6g", x);

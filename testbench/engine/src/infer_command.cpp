@@ -84,11 +84,13 @@ namespace {
 template <typename Options>
 void write_traces(const Engine& engine, const Dataset& data, const InferOptions& io, const Options& opt) {
   int row = -1, col = -1, rows = 0, cols = 0;
-  if (std::sscanf(opt.trace_pe.c_str(), "%d,%d", &row, &col) != 2)
-    throw std::runtime_error("--trace-pe: expected ROW,COL, got '" + opt.trace_pe + "'");
+  // "all,COL": one trace per row of column COL (per-position error models, docs/errmodel.md).
+  const bool all_rows = std::sscanf(opt.trace_pe.c_str(), "all,%d", &col) == 1;
+  if (!all_rows && std::sscanf(opt.trace_pe.c_str(), "%d,%d", &row, &col) != 2)
+    throw std::runtime_error("--trace-pe: expected ROW,COL or all,COL, got '" + opt.trace_pe + "'");
   if (std::sscanf(opt.trace_array.c_str(), "%dx%d", &rows, &cols) != 2 || rows < 1 || cols < 1)
     throw std::runtime_error("--trace-array: expected ROWSxCOLS, got '" + opt.trace_array + "'");
-  if (row < 0 || row >= rows || col < 0 || col >= cols)
+  if ((!all_rows && (row < 0 || row >= rows)) || col < 0 || col >= cols)
     throw std::runtime_error("--trace-pe " + opt.trace_pe + " is outside the " + opt.trace_array + " array");
   // Accumulator width the generator gives an int8 array of `rows` rows: the
   // worst-case sum of rows products of -128 * -128, plus the sign bit.
@@ -101,12 +103,14 @@ void write_traces(const Engine& engine, const Dataset& data, const InferOptions&
   Workspace ws;
   engine.run(x, ws, [&](const PreparedOp& p, const int8_t* input, std::vector<int32_t>&) {
     const auto gemms = lowering::lower_layer(model, *p.op, p.geometry, input, cols);
-    const std::string name = opt.trace_dir + "/op" + std::to_string(p.index) + "_" + tflite::to_string(p.op->type) +
-                             "_pe" + std::to_string(row) + "_" + std::to_string(col) + ".vtrace";
     const std::string source = model.path + " operator " + std::to_string(p.index) + " (" +
                                tflite::to_string(p.op->type) + ") input " + sample.path;
-    const size_t n = write_layer_trace(name, gemms.front(), rows, cols, acc_bits, row, col, opt.trace_records, source);
-    std::cout << "  trace: " << name << " (" << n << " records)\n";
+    for (int r = all_rows ? 0 : row; r <= (all_rows ? rows - 1 : row); ++r) {
+      const std::string name = opt.trace_dir + "/op" + std::to_string(p.index) + "_" + tflite::to_string(p.op->type) +
+                               "_pe" + std::to_string(r) + "_" + std::to_string(col) + ".vtrace";
+      const size_t n = write_layer_trace(name, gemms, rows, cols, acc_bits, r, col, opt.trace_records, source);
+      std::cout << "  trace: " << name << " (" << n << " records)\n";
+    }
   });
 }
 
@@ -310,9 +314,11 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--trace-dir", opt->trace_dir,
                   "also write, for the first sample, one operand trace (*.vtrace) per conv/depthwise/FC layer: "
                   "what PE --trace-pe of a --trace-array weight-stationary array sees");
-  cmd->add_option("--trace-pe", opt->trace_pe, "PE position ROW,COL for --trace-dir");
+  cmd->add_option("--trace-pe", opt->trace_pe, "PE position ROW,COL for --trace-dir (all,COL: one trace per row)");
   cmd->add_option("--trace-array", opt->trace_array, "array shape ROWSxCOLS for --trace-dir (default 16x16)");
-  cmd->add_option("--trace-records", opt->trace_records, "records per trace at most (default 100000)");
+  cmd->add_option("--trace-records", opt->trace_records,
+                  "records per trace at most (default 100000); a longer layer is sampled from every tile pass "
+                  "(docs/dnn.md)");
   // Error injection (docs/inject.md).
   cmd->add_option("--config", faults->config, "array generator config (rows, cols, acc_bits, islands, razor) for --errmodel");
   auto* em = cmd->add_option("--errmodel", faults->errmodel, "inject PE timing errors drawn from this errmodel.json");

@@ -70,42 +70,68 @@ std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t sample, std::uint64_
 
 // ---------------------------------------------------------------- PointSampler
 
-PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits) : point_(point) {
-  p_any_ = point_.p_any_error();
-  const std::string where = "error model point " + std::to_string(point_.voltage) + " V, " +
-                            std::to_string(point_.period_ns) + " ns";
-  const auto check_bits = [&](const ErrorModelPoint::ClassStats& stats) {
-    for (const auto& p : stats.patterns)
-      if (acc_bits < 64 && (p.mask >> acc_bits) != 0)
-        throw InjectError(where + ": error pattern " + std::to_string(p.mask) + " has bits above acc_bits " +
-                          std::to_string(acc_bits));
-    for (const auto& b : stats.bits)
-      if (b.p_error > 0 && b.bit >= acc_bits)
-        throw InjectError(where + ": bit " + std::to_string(b.bit) + " is above acc_bits " + std::to_string(acc_bits));
-  };
-  check_bits({point_.samples, point_.cycles_with_error, point_.bits, point_.patterns});
-  masks_ = point_.mask_sampler();
-  // Per-class statistics in the file: thin candidates to p(class) and draw
-  // each class's masks from its own patterns.
-  if (point_.has_classes()) {
-    OperandClasses oc;
-    oc.class_of = [](const CaptureOperands& o) { return operand_class(o.prev_activation, o.activation, o.weight); };
-    for (int k = 0; k < static_cast<int>(point_.classes.size()); ++k) {
-      oc.p_error.push_back(point_.p_any_error(k));
-      const ErrorModelPoint::ClassStats& c = point_.classes[static_cast<std::size_t>(k)];
+PointSampler::PointSampler(const ErrorModelPoint& point, int acc_bits)
+    : PointSampler(std::vector<const ErrorModelPoint*>{&point}, acc_bits, 0) {}
+
+PointSampler::PointSampler(const std::vector<const ErrorModelPoint*>& bands, int acc_bits, int rows) {
+  if (bands.empty()) throw InjectError("error model point: no points");
+  for (const ErrorModelPoint* pt : bands) {
+    const std::string where = "error model point " + std::to_string(pt->voltage) + " V, " +
+                              std::to_string(pt->period_ns) + " ns" +
+                              (pt->positioned() ? ", PE rows " + std::to_string(pt->row_first) + "-" +
+                                                      std::to_string(pt->row_last)
+                                                : "");
+    const auto check_bits = [&](const ErrorModelPoint::ClassStats& stats) {
+      for (const auto& p : stats.patterns)
+        if (acc_bits < 64 && (p.mask >> acc_bits) != 0)
+          throw InjectError(where + ": error pattern " + std::to_string(p.mask) + " has bits above acc_bits " +
+                            std::to_string(acc_bits));
+      for (const auto& b : stats.bits)
+        if (b.p_error > 0 && b.bit >= acc_bits)
+          throw InjectError(where + ": bit " + std::to_string(b.bit) + " is above acc_bits " + std::to_string(acc_bits));
+    };
+    Band band;
+    band.point = *pt;
+    check_bits({pt->samples, pt->cycles_with_error, pt->bits, pt->patterns});
+    band.masks = pt->mask_sampler();
+    // Per-class statistics in the file: each class's masks from its own patterns.
+    for (int k = 0; k < static_cast<int>(pt->classes.size()); ++k) {
+      const ErrorModelPoint::ClassStats& c = pt->classes[static_cast<std::size_t>(k)];
       check_bits(c);
-      class_masks_.push_back(c.cycles_with_error ? std::optional<ErrorMaskSampler>(point_.mask_sampler(k))
-                                                 : std::nullopt);
+      band.class_masks.push_back(c.cycles_with_error ? std::optional<ErrorMaskSampler>(pt->mask_sampler(k))
+                                                     : std::nullopt);
     }
-    classes_ = std::move(oc);
-    for (double pc : classes_->p_error) class_p_max_ = std::max(class_p_max_, pc);
+    bands_.push_back(std::move(band));
   }
-  // 1024 masks per class (and of the whole point), a fixed stream.
+  // Bands in row order; the last one stands for the point (ErrorModel::nearest's choice).
+  std::sort(bands_.begin(), bands_.end(),
+            [](const Band& x, const Band& y) { return x.point.row_first < y.point.row_first; });
+  if (bands_.size() > 1 || bands_.front().point.positioned()) {
+    std::vector<const ErrorModelPoint*> sorted;
+    for (const Band& b : bands_) sorted.push_back(&b.point);
+    for (int r = 0; r < rows; ++r) {
+      try {
+        const ErrorModelPoint& p = ErrorModel::band_for_row(sorted, r);
+        band_of_row_.push_back(static_cast<int>(std::find(sorted.begin(), sorted.end(), &p) - sorted.begin()));
+      } catch (const ErrorModelError& e) {
+        throw InjectError(std::string(e.what()) + " (the array has " + std::to_string(rows) + " rows)");
+      }
+    }
+    for (const Band& b : bands_) {
+      rows_differ_ |= b.point.p_any_error() != bands_.front().point.p_any_error();
+      for (int k = 0; k < kOperandClasses; ++k)
+        rows_differ_ |= b.point.p_any_error(k) != bands_.front().point.p_any_error(k);
+    }
+  }
+  p_max_ = compute_p_max();
+  // 1024 masks per class (and of the whole point) of the last row's band, a
+  // fixed stream: the sampled injector's variance and Razor-detection rates.
   Rng rng(0x5eed);
-  const int sampled_classes = point_.has_classes() ? kOperandClasses : 0;
+  const ErrorModelPoint& last = bands_.back().point;
+  const int sampled_classes = last.has_classes() ? kOperandClasses : 0;
   for (int c = -1; c < sampled_classes; ++c) {
     std::vector<std::uint64_t> masks;
-    if (point_.cycles_with_error)
+    if (last.cycles_with_error)
       for (int i = 0; i < 1024; ++i) masks.push_back(sample_mask(rng, c));
     mask_samples_.push_back(std::move(masks));
   }
@@ -116,42 +142,65 @@ const std::vector<std::uint64_t>& PointSampler::mask_sample(int cls) const {
   return i < mask_samples_.size() ? mask_samples_[i] : mask_samples_.front();
 }
 
+const PointSampler::Band& PointSampler::band_of(int row) const {
+  if (band_of_row_.empty() || row < 0) return bands_.back();
+  if (row >= static_cast<int>(band_of_row_.size()))
+    throw InjectError("PE row " + std::to_string(row) + " is outside the error model's " +
+                      std::to_string(band_of_row_.size()) + " rows");
+  return bands_[static_cast<std::size_t>(band_of_row_[static_cast<std::size_t>(row)])];
+}
+
+double PointSampler::p_error(const Band& band, int cls) const {
+  if (classes_) {
+    if (cls < 0 || static_cast<std::size_t>(cls) >= classes_->p_error.size())
+      throw InjectError("operand class " + std::to_string(cls) + " has no error probability");
+    return classes_->p_error[static_cast<std::size_t>(cls)];
+  }
+  return band.point.has_classes() ? band.point.p_any_error(cls) : band.point.p_any_error();
+}
+
 int PointSampler::class_of(const CaptureOperands& operands) const {
-  return classes_ ? classes_->class_of(operands) : 0;
+  if (classes_) return classes_->class_of(operands);
+  return has_classes() ? operand_class(operands.prev_activation, operands.activation, operands.weight) : 0;
 }
 
-std::uint64_t PointSampler::sample_mask(Rng& rng, int cls) const {
-  if (cls >= 0 && static_cast<std::size_t>(cls) < class_masks_.size() && class_masks_[static_cast<std::size_t>(cls)])
-    return class_masks_[static_cast<std::size_t>(cls)]->draw([&rng] { return rng.uniform(); });
-  return sample_mask(rng);
+std::uint64_t PointSampler::sample_mask(Rng& rng, int cls, int row) const {
+  const Band& band = band_of(row);
+  const auto u01 = [&rng] { return rng.uniform(); };
+  if (!classes_ && cls >= 0 && static_cast<std::size_t>(cls) < band.class_masks.size() &&
+      band.class_masks[static_cast<std::size_t>(cls)])
+    return band.class_masks[static_cast<std::size_t>(cls)]->draw(u01);
+  return band.masks.draw(u01);
 }
 
-double PointSampler::p_max() const { return classes_ ? class_p_max_ : p_any_; }
+double PointSampler::compute_p_max() const {
+  double m = 0;
+  for (const Band& b : bands_) {
+    if (!has_classes()) m = std::max(m, b.point.p_any_error());
+    else if (classes_) m = std::max(m, *std::max_element(classes_->p_error.begin(), classes_->p_error.end()));
+    else m = std::max(m, b.point.p_any_error_max());
+  }
+  return m;
+}
 
 double PointSampler::accept(const CaptureOperands& operands) const {
-  if (!classes_) return 1.0;
-  return accept_class(classes_->class_of(operands));
+  if (!thins()) return 1.0;
+  return accept_class(has_classes() ? class_of(operands) : -1, operands.row);
 }
 
-double PointSampler::accept_class(int c) const {
-  if (!classes_) return 1.0;
-  if (c < 0 || static_cast<std::size_t>(c) >= classes_->p_error.size())
-    throw InjectError("operand class " + std::to_string(c) + " has no error probability");
-  return class_p_max_ > 0 ? classes_->p_error[static_cast<std::size_t>(c)] / class_p_max_ : 0.0;
+double PointSampler::accept_class(int cls, int row) const {
+  if (!thins()) return 1.0;
+  return p_max_ > 0 ? p_error(band_of(row), cls) / p_max_ : 0.0;
 }
 
 void PointSampler::set_classes(OperandClasses classes) {
   if (!classes.class_of || classes.p_error.empty())
     throw InjectError("operand classes need a classifier and one probability per class");
-  classes_ = std::move(classes);
-  class_masks_.clear();  // a caller's own classes: the whole point's masks
-  class_p_max_ = 0;
-  for (double pc : classes_->p_error) class_p_max_ = std::max(class_p_max_, pc);
+  classes_ = std::move(classes);  // a caller's own classes: the whole point's masks
+  p_max_ = compute_p_max();
 }
 
-std::uint64_t PointSampler::sample_mask(Rng& rng) const {
-  return masks_.draw([&rng] { return rng.uniform(); });
-}
+std::uint64_t PointSampler::sample_mask(Rng& rng) const { return sample_mask(rng, -1); }
 
 // ---------------------------------------------------------------- LayerOperands
 
@@ -491,7 +540,8 @@ const PointSampler& Injector::sampler_for(double voltage, const std::string& whe
                       list_voltages(available));
   for (const auto& s : samplers_)
     if (s->point().voltage == best->voltage && s->point().period_ns == best->period_ns) return *s;
-  samplers_.push_back(std::make_shared<PointSampler>(*best, shape_.acc_bits));
+  // A model with PE positions: every row band of that point, each row its own.
+  samplers_.push_back(std::make_shared<PointSampler>(model_.bands_at(*best), shape_.acc_bits, shape_.rows));
   return *samplers_.back();
 }
 
@@ -581,7 +631,7 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
         hit.m = static_cast<int>(q % static_cast<std::uint64_t>(m_count));
         hit.k_tile = static_cast<int>(q / static_cast<std::uint64_t>(m_count));
         int cls = -1;
-        if (sampler.has_classes()) {
+        if (sampler.thins()) {  // operand classes, or row bands of different rates
           const int kk = hit.k_tile * rows + hit.row;
           CaptureOperands o;
           o.row = hit.row;
@@ -592,11 +642,11 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
             // pruned) do not depend on the activations: skip their decode.
             if (o.weight != 0 || !file_classes) std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk);
           }
-          const int c0 = sampler.class_of(o);
-          if (rng.uniform() >= sampler.accept_class(c0)) continue;
+          const int c0 = sampler.has_classes() ? sampler.class_of(o) : -1;
+          if (rng.uniform() >= sampler.accept_class(c0, hit.row)) continue;
           cls = c0;
         }
-        hit.mask = sampler.sample_mask(rng, cls);
+        hit.mask = sampler.sample_mask(rng, cls, hit.row);
         hits.push_back(hit);
       }
     }

@@ -139,43 +139,63 @@ struct OperandClasses {
   std::vector<double> p_error;  // by class
 };
 
-// Draws error events of one (voltage, period) point.
+// Draws error events of one (voltage, period) point. A model with PE
+// positions (docs/errmodel.md, points with pe_rows) gives one point per band
+// of array rows: each capture draws from the band of its PE row
+// (CaptureOperands::row), thinned from the largest rate of any row and class.
 class PointSampler {
  public:
   PointSampler(const ErrorModelPoint& point, int acc_bits);
-  const ErrorModelPoint& point() const { return point_; }
-  // Largest per-capture error probability (p_any without classes).
-  double p_max() const;
-  // Probability that a candidate drawn at p_max is an error.
+  // The row bands of one operating point (ErrorModel::bands_at) for an array
+  // of `rows` rows; throws InjectError when a row has no band.
+  PointSampler(const std::vector<const ErrorModelPoint*>& bands, int acc_bits, int rows);
+  // The point of the last row (the only point of a model without positions).
+  const ErrorModelPoint& point() const { return bands_.back().point; }
+  // Largest per-capture error probability (p_any without classes) over rows.
+  double p_max() const { return p_max_; }
+  // Probability that a candidate drawn at p_max is an error (by row and class).
   double accept(const CaptureOperands& operands) const;
-  // The same for a candidate whose class is known (class_of(operands)).
-  double accept_class(int cls) const;
+  // The same for a candidate whose class is known (class_of(operands); -1
+  // without classes) in PE row `row` (-1: the last row's band).
+  double accept_class(int cls, int row = -1) const;
   // The classes are the file's own (vosa::operand_class of the operands):
   // a zero weight is class 0 whatever the activations.
-  bool has_file_classes() const { return classes_ && !class_masks_.empty(); }
-  bool has_classes() const { return classes_.has_value(); }
+  bool has_file_classes() const { return !classes_ && bands_.back().point.has_classes(); }
+  bool has_classes() const { return classes_.has_value() || bands_.back().point.has_classes(); }
+  // accept() is not always 1: candidates need the capture's operands.
+  bool thins() const { return has_classes() || rows_differ_; }
   // A point whose file has operand classes (docs/errmodel.md) sets them up
   // itself: vosa::operand_class of the capture's operands, p_any_error(class).
+  // A caller's own classes replace them for every row.
   void set_classes(OperandClasses classes);
   int class_of(const CaptureOperands& operands) const;
-  // A fixed sample of error masks of class cls (-1: the whole point's), drawn
-  // once: the sampled injector's variance and Razor-detection rates.
+  // A fixed sample of error masks of class cls (-1: the whole point's) of
+  // the last row's band, drawn once: the sampled injector's variance and
+  // Razor-detection rates (sampled injection uses that band for every row).
   const std::vector<std::uint64_t>& mask_sample(int cls) const;
-  // sample_mask from the class's own patterns and bit rates when the point
-  // has per-class statistics for it, else sample_mask.
-  std::uint64_t sample_mask(Rng& rng, int cls) const;
+  // sample_mask from the row band's class patterns and bit rates when it has
+  // per-class statistics for cls, else from the band's (row -1: the last row's).
+  std::uint64_t sample_mask(Rng& rng, int cls, int row = -1) const;
   // An error mask, given that the capture has at least one wrong bit
   // (vosa::ErrorMaskSampler, the one mask sampler of the error model).
   std::uint64_t sample_mask(Rng& rng) const;
 
  private:
-  ErrorModelPoint point_;
-  double p_any_ = 0;
-  ErrorMaskSampler masks_;
-  std::optional<OperandClasses> classes_;
-  double class_p_max_ = 0;  // largest p_error of classes_
-  std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1]
-  std::vector<std::optional<ErrorMaskSampler>> class_masks_;  // by class; empty: none recorded
+  struct Band {
+    ErrorModelPoint point;
+    ErrorMaskSampler masks;
+    std::vector<std::optional<ErrorMaskSampler>> class_masks;  // by class; empty: none recorded
+  };
+  const Band& band_of(int row) const;
+  double p_error(const Band& band, int cls) const;
+  double compute_p_max() const;
+
+  std::vector<Band> bands_;
+  std::vector<int> band_of_row_;  // empty: bands_[0] for every row
+  bool rows_differ_ = false;
+  double p_max_ = 0;
+  std::optional<OperandClasses> classes_;  // set_classes: the caller's
+  std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1], the last band's
 };
 
 // ---------------------------------------------------------------- one layer
