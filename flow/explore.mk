@@ -41,9 +41,9 @@ EXPLORE_PARALLEL  = $(if $(filter slurm,$(LAUNCHER)),,$(if $(filter-out 0,$(EXPL
 
 explore: setup
 	@mkdir -p $(dir $(EXPLORE_PE_CFG))
-	@python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
-	  $(EXPLORE_CFG) $(EXPLORE_PE_CFG).tmp
-	@cmp -s $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG) && rm $(EXPLORE_PE_CFG).tmp || mv $(EXPLORE_PE_CFG).tmp $(EXPLORE_PE_CFG)
+	@tmp=$(EXPLORE_PE_CFG).tmp.$$$$; python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c.pop("razor",None); json.dump(c,open(sys.argv[2],"w"),indent=1)' \
+	  $(EXPLORE_CFG) $$tmp && \
+	  { cmp -s $$tmp $(EXPLORE_PE_CFG) && rm $$tmp || mv $$tmp $(EXPLORE_PE_CFG); }
 	@pe_dir=$$($(MAKE) -s --no-print-directory flow-dir CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS= PERIOD_NS=$(PERIOD_NS)); \
 	operands=uniform:1; patterns=16; \

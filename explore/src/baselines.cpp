@@ -99,6 +99,13 @@ Baseline error_free_baseline(const ErrorModel& model, const std::vector<double>&
     return b;
   }
   b.available = true;
+  // The counts of the chosen level (the search last looked at the level below it).
+  samples = 0;
+  for (const auto& p : model.points)
+    if (std::abs(p.voltage - b.voltage) < kSameVoltage && (period_ns <= 0 || std::abs(p.period_ns - period_ns) < 1e-6)) {
+      samples += p.samples;
+      corner = p.corner;
+    }
   b.source = "error model: lowest level with no erroneous cycle in " + std::to_string(samples) + " samples (" +
              model.pdk + ", " + corner + ")";
   return b;

@@ -470,6 +470,8 @@ TEST(ExploreBaselines, DvfsAndErrorFreePoints) {
   Baseline e = error_free_baseline(m, levels, 5.0);
   ASSERT_TRUE(e.available);
   EXPECT_DOUBLE_EQ(e.voltage, 1.0);  // 0.8 V saw none, but 0.9 V above it erred
+  // The source names the chosen level's samples, not the erring level's below it.
+  EXPECT_NE(e.source.find("in 1000 samples"), std::string::npos) << e.source;
   m.points[2].cycles_with_error = 0;
   EXPECT_DOUBLE_EQ(error_free_baseline(m, levels, 5.0).voltage, 0.8);
 
