@@ -223,7 +223,7 @@ int LayerOperands::k(int gemm) const {
 
 int LayerOperands::out_channel(int gemm, int j) const { return geometry_.depthwise ? gemm * cols_ + j : j; }
 
-int LayerOperands::a(int gemm, int m, int k) const {
+LayerOperands::Tap LayerOperands::tap_of(int gemm, int k) const {
   const lowering::ConvGeometry& g = geometry_;
   int ci, tap;
   if (g.depthwise) {
@@ -233,35 +233,24 @@ int LayerOperands::a(int gemm, int m, int k) const {
     tap = k / g.in_c;
     ci = k % g.in_c;
   }
-  const int ky = tap / g.kernel_w, kx = tap % g.kernel_w;
-  const int per_image = g.out_h * g.out_w;
-  const int b = m / per_image, oy = (m % per_image) / g.out_w, ox = m % g.out_w;
-  const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-  const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
-  return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
+  return {ci, tap / g.kernel_w, tap % g.kernel_w};
 }
 
-std::pair<int, int> LayerOperands::a_and_previous(int gemm, int m, int k) const {
+int LayerOperands::input_at(const Tap& t, int m) const {
   const lowering::ConvGeometry& g = geometry_;
-  int ci, tap;
-  if (g.depthwise) {
-    tap = k % g.taps();
-    ci = (gemm * cols_ + k / g.taps()) / g.depth_multiplier;
-  } else {
-    tap = k / g.in_c;
-    ci = k % g.in_c;
-  }
-  const int ky = tap / g.kernel_w, kx = tap % g.kernel_w;
   const int per_image = g.out_h * g.out_w;
-  const auto at = [&](int row) -> int {
-    const int b = row / per_image, oy = (row % per_image) / g.out_w, ox = row % g.out_w;
-    const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-    const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-    if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
-    return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ci];
-  };
-  return {at(m), m > 0 ? at(m - 1) : 0};
+  const int b = m / per_image, oy = (m % per_image) / g.out_w, ox = m % g.out_w;
+  const int iy = oy * g.stride_h - g.pad_top + t.ky * g.dilation_h;
+  const int ix = ox * g.stride_w - g.pad_left + t.kx * g.dilation_w;
+  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return pad_;
+  return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + t.channel];
+}
+
+int LayerOperands::a(int gemm, int m, int k) const { return input_at(tap_of(gemm, k), m); }
+
+std::pair<int, int> LayerOperands::a_and_previous(int gemm, int m, int k) const {
+  const Tap t = tap_of(gemm, k);
+  return {input_at(t, m), m > 0 ? input_at(t, m - 1) : 0};
 }
 
 int LayerOperands::b(int gemm, int k, int j) const {

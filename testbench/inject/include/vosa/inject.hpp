@@ -226,6 +226,13 @@ class LayerOperands {
   void chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const;
 
  private:
+  // Where reduction index k of GEMM `gemm` reads the input: channel and kernel tap.
+  struct Tap {
+    int channel, ky, kx;
+  };
+  Tap tap_of(int gemm, int k) const;
+  int input_at(const Tap& tap, int m) const;  // A[m][k] for k's tap (the pad value outside)
+
   const lowering::ConvGeometry& geometry_;
   const int8_t* input_;
   const int8_t* weights_;
