@@ -8,6 +8,7 @@
 #include "vosa/infer.hpp"
 #include "vosa/inject.hpp"
 #include "vosa/lowering.hpp"
+#include "vosa/number_list.hpp"
 
 #include <algorithm>
 #include <bitset>
@@ -49,13 +50,7 @@ std::vector<std::string> split_words(const std::string& s) {
   return out;
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
+std::vector<std::string> split(const std::string& s) { return vosa::split_list(s); }
 
 void require_file(const std::string& path, const std::string& what, const std::string& made_by) {
   if (path.empty()) throw ExploreError(what + " not given");

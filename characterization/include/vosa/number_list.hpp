@@ -1,4 +1,4 @@
-// Comma-separated numbers from a command-line value ("1.6" or "1.6,1.44"),
+// Comma-separated lists and numbers from a command-line value ("1.6" or "1.6,1.44"),
 // shared by the subcommands and testbenches that take voltage, period or bit
 // lists. Header-only.
 #pragma once
@@ -25,6 +25,15 @@ inline std::vector<double> parse_number_list(const std::string& text, const std:
   }
   if (v.empty()) throw std::runtime_error(flag + ": empty list");
   return v;
+}
+
+// The non-empty items of a comma-separated list ("a,b,,c" -> a, b, c).
+inline std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
 }
 
 }  // namespace vosa

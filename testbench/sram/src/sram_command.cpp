@@ -18,14 +18,6 @@
 namespace vosa::sram {
 namespace {
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
 void write_json(const nlohmann::json& j, const std::string& path) {
   const std::string partial = path + ".partial";
   {
@@ -148,7 +140,7 @@ void add_eval_command(CLI::App* sram) {
     } else {
       throw SramError("give --bers B1,B2,... or --voltages V1,... with --ber-curve");
     }
-    o->sweep.maps = split_commas(o->maps);
+    o->sweep.maps = vosa::split_list(o->maps);
     const size_t available = data.samples.size() > o->first ? data.samples.size() - o->first : 0;
     const size_t n = o->limit ? std::min(o->limit, available) : available;
     const Inputs inputs = load_inputs(model, data, o->first, n, o->input.input_encoding(model.input(), data),
