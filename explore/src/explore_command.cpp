@@ -221,10 +221,9 @@ void run(const Options& o) {
     evaluator.emplace(engine, data, io);
     clean.assign(evaluator->clean_correct().begin(), evaluator->clean_correct().end());
   }
-  const auto clean_of = [&](const std::vector<std::size_t>& inputs) {
-    std::vector<std::uint8_t> c;
-    for (std::size_t i : inputs) c.push_back(clean[i]);
-    return c;
+  // Clean correctness of the first n inputs: the stages are prefixes.
+  const auto clean_prefix = [&](std::size_t n) {
+    return std::vector<std::uint8_t>(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(n));
   };
   // Inputs [begin, end) of one setting, here or in the workers.
   const auto run_inputs = [&](const inject::Settings& settings, const inject::Injector& injector, std::size_t begin,
@@ -265,8 +264,8 @@ void run(const Options& o) {
           injector.set_mode(inject::InjectionMode::kSampled);
           const inject::FaultyEvalResult screen = run_inputs(settings, injector, 0, screen_n);
           injector.set_mode(inject::InjectionMode::kExact);
-          const std::vector<std::uint8_t> screened(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(screen_n));
-          const PairedLoss sl = paired_loss(screened, screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
+          const PairedLoss sl =
+              paired_loss(clean_prefix(screen_n), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
           if (clearly_over_budget(sl, o.budget)) {
             r = screen;
             e.loss = sl;
@@ -289,9 +288,7 @@ void run(const Options& o) {
         r.samples += more.samples;
       }
       done = stage;
-      std::vector<std::size_t> head(done);
-      for (std::size_t i = 0; i < done; ++i) head[i] = i;
-      e.loss = paired_loss(clean_of(head), r.faulty_correct, static_cast<std::size_t>(r.repeats));
+      e.loss = paired_loss(clean_prefix(done), r.faulty_correct, static_cast<std::size_t>(r.repeats));
       e.coarse = done < n;
       if (done < n && clearly_over_budget(e.loss, o.budget)) break;
     }

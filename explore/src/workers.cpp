@@ -27,28 +27,6 @@ extern char** environ;
 namespace vosa::explore {
 namespace {
 
-nlohmann::json to_json(const inject::LayerStats& s) {
-  return {{"op", s.op},
-          {"captures", s.captures},
-          {"hits", s.hits},
-          {"razor_detected", s.razor_detected},
-          {"razor_error_cycles", s.razor_error_cycles},
-          {"corrupted_outputs", s.corrupted_outputs},
-          {"cycles", s.cycles}};
-}
-
-inject::LayerStats layer_stats_from_json(const nlohmann::json& j) {
-  inject::LayerStats s;
-  s.op = j.at("op").get<std::size_t>();
-  s.captures = j.at("captures").get<std::uint64_t>();
-  s.hits = j.at("hits").get<std::uint64_t>();
-  s.razor_detected = j.at("razor_detected").get<std::uint64_t>();
-  s.razor_error_cycles = j.at("razor_error_cycles").get<std::uint64_t>();
-  s.corrupted_outputs = j.at("corrupted_outputs").get<std::uint64_t>();
-  s.cycles = j.at("cycles").get<std::uint64_t>();
-  return s;
-}
-
 std::string block_name(std::size_t k, std::size_t first, std::size_t count) {
   return "explore worker " + std::to_string(k) + " (inputs " + std::to_string(first) + ".." +
          std::to_string(first + count - 1) + ")";
@@ -199,7 +177,7 @@ inject::FaultyEvalResult WorkerPool::evaluate(const inject::Settings& settings, 
       throw ExploreError(block_name(k, workers_[k].first, workers_[k].count) + ": layer count differs; log: " +
                          workers_[k].log);
     for (std::size_t l = 0; l < layers.size(); ++l) {
-      const inject::LayerStats s = layer_stats_from_json(layers[l]);
+      const inject::LayerStats s = inject::layer_stats_from_json(layers[l], workers_[k].log);
       r.layers[l].op = s.op;
       r.layers[l] += s;
     }
@@ -244,7 +222,7 @@ void run_worker(const WorkerOptions& o) {
       part.push_back(i);
     const inject::FaultyEvalResult r = evaluator.evaluate(injector, o.repeats, o.seed, part);
     nlohmann::json layers = nlohmann::json::array();
-    for (const auto& l : r.layers) layers.push_back(to_json(l));
+    for (const auto& l : r.layers) layers.push_back(inject::to_json(l));
     reply({{"faulty_correct", r.faulty_correct}, {"layers", layers}});
   }
 }

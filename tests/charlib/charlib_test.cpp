@@ -1,6 +1,7 @@
 // vosa charlib: which corners take SPICE timing, named errors on bad input,
 // and a small real characterization (ngspice, sky130 models from
 // VOSA_DATA_DIR) checked against the shipped tt_025C_1v80 liberty.
+#include "../error_of.hpp"
 #include "vosa/charlib.hpp"
 #include "vosa/liberty.hpp"
 #include "vosa/pdk.hpp"
@@ -18,6 +19,8 @@ using vosa::spice::CharlibError;
 
 namespace {
 
+using vosa::test::error_of;
+
 const std::string kInv = "sky130_fd_sc_hd__inv_1";
 const std::string kFlop = "sky130_fd_sc_hd__dfxtp_1";
 
@@ -33,16 +36,6 @@ fs::path temp_dir(const std::string& name) {
 const fs::path& cache() {
   static const fs::path dir = temp_dir("cache");
   return dir;
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 vosa::pdk::PdkConfig sky130() {

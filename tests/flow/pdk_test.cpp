@@ -1,5 +1,6 @@
 // Unit tests of the flow's C++ pieces: PDK configs and corner resolution,
 // liberty lookup errors, the alpha-power fit, and OpenSTA report reading.
+#include "../error_of.hpp"
 #include "vosa/bit_timing.hpp"
 #include "vosa/liberty.hpp"
 #include "vosa/pdk.hpp"
@@ -18,6 +19,8 @@ using vosa::pdk::PdkError;
 
 namespace {
 
+using vosa::test::error_of;
+
 const fs::path kConfigs = fs::path(VOSA_SOURCE_DIR) / "pdk_configs";
 
 fs::path temp_dir(const std::string& name) {
@@ -35,16 +38,6 @@ json read_json(const fs::path& p) {
 void write_json(const fs::path& p, const json& j) {
   std::ofstream out(p);
   out << j.dump(2);
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

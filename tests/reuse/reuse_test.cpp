@@ -1,6 +1,7 @@
 // Computation reuse on the DS-CNN keyword-spotting stream: the stream's
 // windows and labels, the activation quantizer, and the delta scheme
 // (bit-exact with the engine at q = 8, equal to recomputation at any q).
+#include "../error_of.hpp"
 #include "../dnn/data_dir.hpp"
 #include "vosa/reuse.hpp"
 
@@ -14,6 +15,8 @@ using namespace vosa::reuse;
 
 namespace {
 
+using vosa::test::error_of;
+
 struct Dscnn {
   std::shared_ptr<tflite::Model> model;
   engine::Dataset data;
@@ -23,16 +26,6 @@ struct Dscnn {
   }
   FeatureStream stream(size_t clips) const { return load_feature_stream(model->input(), data, clips); }
 };
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -382,17 +382,12 @@ nlohmann::json to_json(const FaultyEvalResult& r, const Injector& injector) {
     for (const auto& s : plan.island) voltages.push_back(s->point().voltage);
     const bool stalls_here = plan.razor.policy == RazorPolicy::Correct;
     if (stalls_here) stalls += l.razor_error_cycles;
-    layers.push_back({{"op", l.op},
-                      {"voltages", voltages},
-                      {"delay_source", plan.island.empty() ? "" : plan.island.front()->point().delay_source},
-                      {"razor_bits", mask_bits(plan.razor.mask)},
-                      {"razor_policy", to_string(plan.razor.policy)},
-                      {"captures", l.captures},
-                      {"hits", l.hits},
-                      {"razor_detected", l.razor_detected},
-                      {"razor_error_cycles", l.razor_error_cycles},
-                      {"corrupted_outputs", l.corrupted_outputs},
-                      {"cycles", l.cycles}});
+    nlohmann::json layer = to_json(l);
+    layer.update({{"voltages", voltages},
+                  {"delay_source", plan.island.empty() ? "" : plan.island.front()->point().delay_source},
+                  {"razor_bits", mask_bits(plan.razor.mask)},
+                  {"razor_policy", to_string(plan.razor.policy)}});
+    layers.push_back(std::move(layer));
   }
   j["razor_stall_fraction"] = cycles > 0 ? static_cast<double>(stalls) / cycles : 0.0;
   j["layers"] = std::move(layers);

@@ -315,6 +315,32 @@ LayerStats& LayerStats::operator+=(const LayerStats& o) {
   return *this;
 }
 
+nlohmann::json to_json(const LayerStats& s) {
+  return {{"op", s.op},
+          {"captures", s.captures},
+          {"hits", s.hits},
+          {"razor_detected", s.razor_detected},
+          {"razor_error_cycles", s.razor_error_cycles},
+          {"corrupted_outputs", s.corrupted_outputs},
+          {"cycles", s.cycles}};
+}
+
+LayerStats layer_stats_from_json(const nlohmann::json& j, const std::string& where) {
+  LayerStats s;
+  try {
+    s.op = j.at("op").get<std::size_t>();
+    s.captures = j.at("captures").get<std::uint64_t>();
+    s.hits = j.at("hits").get<std::uint64_t>();
+    s.razor_detected = j.at("razor_detected").get<std::uint64_t>();
+    s.razor_error_cycles = j.at("razor_error_cycles").get<std::uint64_t>();
+    s.corrupted_outputs = j.at("corrupted_outputs").get<std::uint64_t>();
+    s.cycles = j.at("cycles").get<std::uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InjectError(where + ": layer counts: " + e.what());
+  }
+  return s;
+}
+
 namespace {
 
 // Calls f(n, k) for every GEMM of the layer (depthwise: groups of cols channels).

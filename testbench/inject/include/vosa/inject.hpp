@@ -258,6 +258,10 @@ struct LayerStats {
   std::uint64_t cycles = 0;              // array cycles, stalls included (docs/inject.md)
   LayerStats& operator+=(const LayerStats& o);
 };
+// The counts as JSON (op, captures, hits, razor_detected, razor_error_cycles,
+// corrupted_outputs, cycles) and back; `where` names the source in errors.
+nlohmann::json to_json(const LayerStats& stats);
+LayerStats layer_stats_from_json(const nlohmann::json& j, const std::string& where);
 
 // Array cycles of one layer without stalls: per (N tile, K tile), `rows` to
 // load weights plus M + rows + cols - 1 to stream, fill and drain
