@@ -12,6 +12,9 @@
 #          flow's activity (data inputs 0.5 toggles/cycle, weights held, no
 #          stall): flow/stages.make power (flow/sta_corner.tcl), checked equal
 #          to flow/razor_sta.tcl's (clk_shadow_i delayed by 0.25 T).
+#          The controllers also from their own simulated activity
+#          (flow/ctrl_activity.sh: CTRL_ACTIVITY_CYCLES steady cycles, default
+#          2000), which explore uses when the PE's energy is simulated too.
 # usage: razor_cost.sh VOSA_BINARY BUILD_DIR PDK...
 # writes BUILD_DIR/razor_cost/razor_cost.json and razor_cost.md (table)
 set -euo pipefail
@@ -22,6 +25,7 @@ BUILD=$(realpath "$2")
 shift 2
 ROOT=$(realpath "$(dirname "$0")/..")
 C=$BUILD/razor_cost
+CTRL_ACTIVITY_CYCLES=${CTRL_ACTIVITY_CYCLES:-2000}
 mkdir -p "$C/configs"
 rm -f "$C/runs.txt"
 for pdk in "$@"; do
@@ -86,16 +90,13 @@ for pdk in "$@"; do
   # The island controllers: the flow's synthesis script, top vosa_island_ctrl.
   for name in $CTRLS; do
     d=$C/$name/$pdk/synth
-    mkdir -p "$d"
-    if [ ! -s "$d/ctrl_netlist.v" ] || [ "$C/$name/design/rtl/vosa_island_ctrl.v" -nt "$d/ctrl_netlist.v" ]; then
-      lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --synth --cache-dir "$C/pdk")
-      VOSA_RTL_FILES="$C/$name/design/rtl/vosa_island_ctrl.v" VOSA_TOP=vosa_island_ctrl VOSA_LIBERTY=$lib \
-        VOSA_PDK_TCL=$C/$pdk.pdk.tcl VOSA_NETLIST=$d/ctrl_netlist.v.tmp VOSA_ABC_CONSTR=$d/abc.constr \
-        VOSA_STAT=$d/stat.txt yosys -q -l "$d/synth.log" -c "$ROOT/flow/synth.tcl" > /dev/null ||
-        { echo "error: controller synthesis failed, see $d/synth.log" >&2; exit 1; }
-      mv "$d/ctrl_netlist.v.tmp" "$d/ctrl_netlist.v"
-    fi
+    "$ROOT/flow/synth_ctrl.sh" "$VOSA" "$C/$name/design" "$pdk" "$C/pdk" "$d"
     razor_sta "$d/ctrl_netlist.v" vosa_island_ctrl "$pdk" "$period" "$C/$name/$pdk/razor_sta"
+    # The same netlist priced from its own simulated activity (every island at
+    # its lowest level, no Razor error: the steady state of an explore point).
+    lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$C/pdk")
+    "$ROOT/flow/ctrl_activity.sh" "$VOSA" "$d/ctrl_netlist.v" "$lib" "$pdk" "$period" "$CTRL_ACTIVITY_CYCLES" 0 0 \
+      "$C/$name/$pdk/activity"
   done
   echo "$pdk $signoff $period" >> "$C/runs.txt"
 done
@@ -120,8 +121,8 @@ def period(tsv):
         if f[0] == "period_ns": return float(f[1])
 runs = {l.split()[0]: l.split() for l in open(f"{c}/runs.txt")}
 out = {"command": "make razor-cost", "pdks": {}}
-md = ["| PDK (sign-off corner, period) | block | protected bits | cells | area (um^2) | area vs PE | power (uW) | energy/cycle (pJ) | power vs PE |",
-      "|---|---|---|---|---|---|---|---|---|"]
+md = ["| PDK (sign-off corner, period) | block | protected bits | cells | area (um^2) | area vs PE | power (uW) | energy/cycle (pJ) | power vs PE | energy/cycle, simulated activity (pJ) |",
+      "|---|---|---|---|---|---|---|---|---|---|"]
 for pdk in pdks:
     _, corner, T = runs[pdk]
     rows = []
@@ -141,11 +142,20 @@ for pdk in pdks:
         what = "reference" if name == "ctrl_4isl_4lvl" else name[len("ctrl_"):]
         a, n = area(f"{c}/{name}/{pdk}/synth/stat.txt")
         p = power(f"{c}/{name}/{pdk}/razor_sta.power.tsv")
+        sim = {}
+        for line in open(f"{c}/{name}/{pdk}/activity/ctrl_energy.tsv"):
+            k, v = line.split("\t")
+            sim[k] = float(v)
+        if "energy_per_cycle_pj" not in sim:
+            sys.exit(f"error: no energy_per_cycle_pj in {c}/{name}/{pdk}/activity/ctrl_energy.tsv")
         rows.append({"block": f"vosa_island_ctrl ({what}: {cfg['cols']} cols, {n_isl} islands, "
                               f"{isl.get('levels', len(isl.get('voltages', [])))} levels, {loop})",
                      "config": f"{c}/configs/{name}.json", "protected_bits": None, "cells": n, "area_um2": a,
                      "cols": cfg["cols"], "islands": n_isl,
-                     "power_flow_w": None, "power_w": p})
+                     "power_flow_w": None, "power_w": p,
+                     "energy_pj_per_cycle_simulated": round(sim["energy_per_cycle_pj"], 4),
+                     "clock_share_simulated": round(sim.get("clock_internal_w", 0) / sim["total_w"], 4) if sim.get("total_w") else None,
+                     "activity_simulated": open(f"{c}/{name}/{pdk}/activity/ctrl.activity").readline().lstrip("# ").strip()})
     a0, p0 = rows[0]["area_um2"], rows[0]["power_w"]
     for r in rows:
         r["area_rel_pe0"] = round(r["area_um2"] / a0, 4)
@@ -165,6 +175,8 @@ for pdk in pdks:
                         "period_source": "sign-off critical path of the unprotected PE, rounded up to 10 ps",
                         "area_source": "Yosys stat -liberty (synthesis liberty of the sign-off corner)",
                         "power_source": "OpenSTA report_power at the sign-off corner (characterized liberty)",
+                        "power_source_simulated": "controllers: vosa energy on the activity of a zero-delay Icarus "
+                                                  "simulation of the netlist (flow/ctrl_activity.sh)",
                         "rows": rows}
     for r in rows:
         bits = "-" if r["protected_bits"] is None else str(r["protected_bits"])
@@ -173,7 +185,8 @@ for pdk in pdks:
         block = r["block"].split(" (")[0] if r["protected_bits"] is not None else r["block"]
         md.append(f"| {pdk} ({corner}, {float(T):.2f} ns) | {block} | {bits} | {r['cells']} | "
                   f"{r['area_um2']:.0f} | {r['area_rel_pe0']:.3f} | {r['power_w'] * 1e6:.0f} | "
-                  f"{r['energy_pj_per_cycle']:.2f} | {r['power_rel_pe0']:.3f} |")
+                  f"{r['energy_pj_per_cycle']:.2f} | {r['power_rel_pe0']:.3f} | "
+                  + (f"{r['energy_pj_per_cycle_simulated']:.2f} |" if "energy_pj_per_cycle_simulated" in r else "- |"))
 json.dump(out, open(f"{c}/razor_cost.json", "w"), indent=1)
 open(f"{c}/razor_cost.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))

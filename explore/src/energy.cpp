@@ -120,6 +120,7 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
     throw ExploreError(razor_name + ": no table for PDK " + m.pdk_ + " (run make razor-cost RAZOR_COST_PDKS=" +
                        m.pdk_ + ")");
   const auto& rows = razor_cost.at("pdks").at(m.pdk_).at("rows");
+  const bool pe_simulated = energy.value("activity_source", std::string()) == "simulated";
   std::vector<std::pair<int, double>> drop_rows;  // (protected bits, power relative to 0 bits), policy drop
   for (const auto& r : rows) {
     const std::string policy = r.contains("policy") ? field<std::string>(r, "policy", rwhere) : "correct";
@@ -138,10 +139,19 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
                                 r.at("cols").get<int>() == geometry.cols &&
                                 r.at("islands").get<std::size_t>() == geometry.islands.size();
       if (as_generated || m.controller_pj_per_cycle_ <= 0) {
-        m.controller_pj_per_cycle_ = field<double>(r, "energy_pj_per_cycle", rwhere);
+        // Priced with the PE's activity source: a PE from its simulated
+        // activity next to a controller at OpenSTA's default activity would
+        // overstate the controller about fivefold.
+        const bool simulated = pe_simulated && r.contains("energy_pj_per_cycle_simulated");
+        m.controller_pj_per_cycle_ =
+            field<double>(r, simulated ? "energy_pj_per_cycle_simulated" : "energy_pj_per_cycle", rwhere);
         m.controller_source_ = (as_generated ? "as generated for this array: " : "not this array's (") +
                                field<std::string>(r, "block", rwhere) +
-                               (as_generated ? "" : "; make razor-cost RAZOR_COST_CTRL_CONFIG=<config> measures it)");
+                               (as_generated ? "" : "; make razor-cost RAZOR_COST_CTRL_CONFIG=<config> measures it)") +
+                               (simulated ? "; simulated activity (flow/ctrl_activity.sh)"
+                                          : pe_simulated ? "; OpenSTA default activity, unlike the PE's simulated "
+                                                           "energy (rerun make razor-cost to simulate it)"
+                                                         : "; OpenSTA default activity");
       }
     }
   }

@@ -315,6 +315,27 @@ TEST(ExploreEnergy, ControllerAsGeneratedWinsOverTheReference) {
                    100.0);
 }
 
+// The controller is priced with the PE's activity source: simulated next to
+// a simulated PE, OpenSTA's default activity otherwise, and the source says so.
+TEST(ExploreEnergy, ControllerTakesThePesActivitySource) {
+  json razor = razor_fixture();
+  razor["pdks"]["testpdk"]["rows"].back()["energy_pj_per_cycle_simulated"] = 20.0;
+  json simulated = energy_fixture();
+  simulated["activity_source"] = "simulated";
+  const EnergyModel sim = EnergyModel::from_json(simulated, "energy.json", razor, "razor_cost.json", small_geometry());
+  EXPECT_DOUBLE_EQ(sim.controller_pj_per_cycle(), 20.0);
+  EXPECT_NE(sim.controller_source().find("simulated activity"), std::string::npos);
+  const EnergyModel sta = EnergyModel::from_json(energy_fixture(), "energy.json", razor, "razor_cost.json",
+                                                 small_geometry());
+  EXPECT_DOUBLE_EQ(sta.controller_pj_per_cycle(), 100.0);
+  EXPECT_NE(sta.controller_source().find("OpenSTA default activity"), std::string::npos);
+  // An older table without the simulated figure: OpenSTA's, labelled as the mismatch it is.
+  const EnergyModel old = EnergyModel::from_json(simulated, "energy.json", razor_fixture(), "razor_cost.json",
+                                                 small_geometry());
+  EXPECT_DOUBLE_EQ(old.controller_pj_per_cycle(), 100.0);
+  EXPECT_NE(old.controller_source().find("unlike the PE's simulated"), std::string::npos);
+}
+
 TEST(ExploreRathore, ProtectsBitsInRankOrderUntilTheLossFits) {
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.5, 0, 0.1, 0.01}), (std::vector<int>{1, 3, 4}));  // 1.0, 0.8, 0.16
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.01, 0, 0.1}), (std::vector<int>{3, 1}));
