@@ -9,6 +9,7 @@
 // at that corner, a named error. Cells run on `workers` ngspice processes at
 // once; results are cached per cell under the hash of the deck.
 #include "vosa/charlib.hpp"
+#include "vosa/ngspice_run.hpp"
 
 #include "vosa/hash.hpp"
 #include "vosa/liberty.hpp"
@@ -55,53 +56,6 @@ std::string lower(std::string s) {
 }
 
 // ------------------------------------------------------------ PDK inputs
-
-// A gunzipped copy of the model folder (ngspice cannot read .gz) under
-// <cache>/<pdk>/spice/models; returns the model library file inside it.
-fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  const pdk::SpiceConfig& sp = *pdk.spice;
-  const fs::path source = pdk::find_first_existing(sp.model_dirs, "SPICE model folder of PDK " + pdk.name +
-                                                                       " (spice.model_dirs in " + pdk.path.string() + ")");
-  const fs::path dest = fs::absolute(cache_dir / pdk.name / "spice" / "models");
-  const fs::path stamp = dest / ".vosa_source";
-  // Other vosa processes (parallel corners, Slurm tasks on a shared build/)
-  // may prepare the same folder: one copies while the others wait, so no
-  // process replaces the models another one is simulating with.
-  fs::create_directories(dest.parent_path());
-  const std::string lock_path = dest.string() + ".lock";
-  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
-    if (lock_fd >= 0) ::close(lock_fd);
-    throw CharlibError("cannot lock " + lock_path);
-  }
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::close(fd); }
-  } unlock{lock_fd};
-  if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
-    if (!fs::exists(dest / sp.model_lib))
-      throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
-    return dest / sp.model_lib;
-  }
-  const fs::path tmp = dest.string() + ".tmp." + std::to_string(::getpid());
-  fs::remove_all(tmp);
-  for (const auto& entry : fs::recursive_directory_iterator(source)) {
-    if (!entry.is_regular_file()) continue;
-    fs::path rel = fs::relative(entry.path(), source);
-    if (rel.extension() == ".gz") rel.replace_extension();
-    fs::create_directories((tmp / rel).parent_path());
-    std::ofstream(tmp / rel, std::ios::binary) << pdk::read_text_file(entry.path());
-  }
-  std::ofstream(tmp / ".vosa_source") << source.string();
-  fs::remove_all(dest);
-  fs::rename(tmp, dest);
-  if (!fs::exists(dest / sp.model_lib))
-    throw CharlibError("SPICE model library " + sp.model_lib + " (spice.model_lib in " + pdk.path.string() +
-                       ") is not in " + source.string());
-  return dest / sp.model_lib;
-}
 
 // Every .subckt of the PDK's cell netlist file, by lower-case name.
 struct SubcktLibrary {
@@ -571,37 +525,6 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
   return d.str();
 }
 
-// Runs ngspice on `deck` in `dir`; returns stdout+stderr.
-std::string run_ngspice(const std::string& deck, const fs::path& dir, const std::string& what) {
-  fs::create_directories(dir);
-  const fs::path cir = dir / "deck.cir", log = dir / "ngspice.log";
-  {
-    std::ofstream f(cir);
-    f << deck;
-    if (!f) throw CharlibError("cannot write " + cir.string());
-  }
-  // One thread per ngspice: Debian's build evaluates devices with OpenMP,
-  // whose threads spin against each other and the other workers (one
-  // flip-flop run on the busy 2-core machine: 24.9 s of device load with
-  // the default, 0.05 s with one thread). ngspice takes the count from
-  // .spiceinit (OMP_NUM_THREADS alone does not do it).
-  std::ofstream(dir / ".spiceinit") << "set num_threads=1\n";
-  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
-  const int rc = std::system(cmd.c_str());
-  const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
-  if (rc != 0) {
-    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
-      throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
-    throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
-  }
-  const std::string l = lower(text);
-  for (const char* bad : {"timestep too small", "singular matrix", "gmin stepping failed", "could not find"})
-    if (l.find(bad) != std::string::npos)
-      throw CharlibError(what + ": ngspice reports '" + std::string(bad) + "' (no convergence or a bad deck), see " +
-                         log.string());
-  return text;
-}
-
 std::map<size_t, ProbeResult> parse_results(const std::string& text) {
   std::map<size_t, ProbeResult> out;
   std::istringstream in(text);
@@ -724,6 +647,84 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
 }
 
 }  // namespace
+
+// A gunzipped copy of the model folder (ngspice cannot read .gz) under
+// <cache>/<pdk>/spice/models; returns the model library file inside it.
+fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  const pdk::SpiceConfig& sp = *pdk.spice;
+  const fs::path source = pdk::find_first_existing(sp.model_dirs, "SPICE model folder of PDK " + pdk.name +
+                                                                       " (spice.model_dirs in " + pdk.path.string() + ")");
+  const fs::path dest = fs::absolute(cache_dir / pdk.name / "spice" / "models");
+  const fs::path stamp = dest / ".vosa_source";
+  // Other vosa processes (parallel corners, Slurm tasks on a shared build/)
+  // may prepare the same folder: one copies while the others wait, so no
+  // process replaces the models another one is simulating with.
+  fs::create_directories(dest.parent_path());
+  const std::string lock_path = dest.string() + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    throw CharlibError("cannot lock " + lock_path);
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock_fd};
+  if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
+    if (!fs::exists(dest / sp.model_lib))
+      throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
+    return dest / sp.model_lib;
+  }
+  const fs::path tmp = dest.string() + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  for (const auto& entry : fs::recursive_directory_iterator(source)) {
+    if (!entry.is_regular_file()) continue;
+    fs::path rel = fs::relative(entry.path(), source);
+    if (rel.extension() == ".gz") rel.replace_extension();
+    fs::create_directories((tmp / rel).parent_path());
+    std::ofstream(tmp / rel, std::ios::binary) << pdk::read_text_file(entry.path());
+  }
+  std::ofstream(tmp / ".vosa_source") << source.string();
+  fs::remove_all(dest);
+  fs::rename(tmp, dest);
+  if (!fs::exists(dest / sp.model_lib))
+    throw CharlibError("SPICE model library " + sp.model_lib + " (spice.model_lib in " + pdk.path.string() +
+                       ") is not in " + source.string());
+  return dest / sp.model_lib;
+}
+
+// Runs ngspice on `deck` in `dir`; returns stdout+stderr.
+std::string run_ngspice(const std::string& deck, const fs::path& dir, const std::string& what) {
+  fs::create_directories(dir);
+  const fs::path cir = dir / "deck.cir", log = dir / "ngspice.log";
+  {
+    std::ofstream f(cir);
+    f << deck;
+    if (!f) throw CharlibError("cannot write " + cir.string());
+  }
+  // One thread per ngspice: Debian's build evaluates devices with OpenMP,
+  // whose threads spin against each other and the other workers (one
+  // flip-flop run on the busy 2-core machine: 24.9 s of device load with
+  // the default, 0.05 s with one thread). ngspice takes the count from
+  // .spiceinit (OMP_NUM_THREADS alone does not do it).
+  std::ofstream(dir / ".spiceinit") << "set num_threads=1\n";
+  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
+  const int rc = std::system(cmd.c_str());
+  const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
+  if (rc != 0) {
+    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
+      throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
+    throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
+  }
+  const std::string l = lower(text);
+  for (const char* bad : {"timestep too small", "singular matrix", "gmin stepping failed", "could not find"})
+    if (l.find(bad) != std::string::npos)
+      throw CharlibError(what + ": ngspice reports '" + std::string(bad) + "' (no convergence or a bad deck), see " +
+                         log.string());
+  return text;
+}
 
 double ramp_offset_per_slew(const liberty::Library& lib) {
   const Conventions c = read_conventions(lib);
