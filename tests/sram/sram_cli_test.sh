@@ -33,7 +33,7 @@ rows=$(grep -vc '^#\|^word' "$tmp/a.csv")
 { [ "$rows" -gt 100 ] && [ "$rows" -lt 230 ]; } || fail "$rows faulty cells of 16384 at max_ber 0.01"
 
 "$VOSA" sram ber --ber-curve "$tmp/curve.json" --voltages 0.6 > "$tmp/out" 2>&1 || fail "ber: $(cat "$tmp/out")"
-grep -q '0.600    7.071e-03' "$tmp/out" || fail "BER at 0.6 V (log-linear between 0.05 and 0.001): $(cat "$tmp/out")"
+grep -q '0.600    7.071e-03   0.3600' "$tmp/out" || fail "BER and C V^2 energy at 0.6 V (log-linear between 0.05 and 0.001; 0.6^2): $(cat "$tmp/out")"
 
 "$VOSA" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 20 --chips 2 --bers 0,0.01 -j 2 \
   --save-maps "$tmp/maps" --json "$tmp/r.json" > "$tmp/out" 2>&1 || fail "eval: $(cat "$tmp/out")"

@@ -449,7 +449,7 @@ SramCellResult simulate_sram_cell(const pdk::PdkConfig& pdk, const SramCellOptio
     p.write = fit(write);
     // Read disturb and write failures as independent; a hold failure is also
     // a read failure (the read lobe is the smaller one: read_above_hold).
-    p.ber_fit = 1.0 - (1.0 - p.read.p_cell) * (1.0 - p.write.p_cell);
+    p.ber_fit = p.read.p_cell + p.write.p_cell - p.read.p_cell * p.write.p_cell;  // 1 - (1-r)(1-w), no cancellation
     r.points.push_back(p);
   }
   // The fitted BER made non-increasing with the voltage (a cell that fails at

@@ -79,10 +79,13 @@ void add_ber_command(CLI::App* sram) {
   cmd->add_option("--voltages", o->voltages, "supply voltages V1,V2,...")->required();
   cmd->callback([o]() {
     const BerCurve c = load_ber_curve(o->curve);
-    std::cout << "BER(V) from " << c.path << " (" << c.source << ")\n  voltage  BER\n";
+    // Access energy as C V^2 (bit-line and word-line swings; the capacitances do
+    // not change with the supply to first order), leakage not counted.
+    std::cout << "BER(V) from " << c.path << " (" << c.source << ")\n  voltage  BER         access energy / at "
+              << c.nominal_v << " V (C V^2)\n";
     for (double v : parse_number_list(o->voltages, "--voltages")) {
       char line[96];
-      std::snprintf(line, sizeof line, "  %.3f    %.3e\n", v, c.ber_at(v));
+      std::snprintf(line, sizeof line, "  %.3f    %.3e   %.4f\n", v, c.ber_at(v), v * v / (c.nominal_v * c.nominal_v));
       std::cout << line;
     }
   });
