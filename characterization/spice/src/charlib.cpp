@@ -395,8 +395,18 @@ CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, co
         vectors = sensitize(liberty::BoolExpr::parse(out.function), arc.related_pin, others);
         if (vectors.empty())
           throw CharlibError("cell " + cell_name + ": output " + out.name + " does not depend on " + arc.related_pin);
-        // Unate arcs: the first sensitizing vector; non-unate: the first of
-        // each direction (the tables take the worse of the two).
+        // Unate arcs: the first sensitizing vector of the arc's polarity (an
+        // XOR's pin has a positive_unate and a negative_unate arc, each with
+        // its own side input); non-unate: the first of each direction (the
+        // tables take the worse of the two).
+        if (arc.timing_sense == "positive_unate" || arc.timing_sense == "negative_unate") {
+          const bool want = arc.timing_sense == "positive_unate";
+          auto it = std::find_if(vectors.begin(), vectors.end(), [&](const Sensitization& v) { return v.positive == want; });
+          if (it == vectors.end())
+            throw CharlibError("cell " + cell_name + ": no input makes output " + out.name + " " + arc.timing_sense +
+                               " in " + arc.related_pin);
+          std::rotate(vectors.begin(), it, it + 1);
+        }
         std::vector<Sensitization> picked{vectors.front()};
         for (const auto& s : vectors)
           if (s.positive != picked.front().positive) {
