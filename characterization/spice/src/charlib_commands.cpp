@@ -105,7 +105,8 @@ struct ErrorStats {
 // shipped tables at V, at every entry of the top's grid.
 void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
                       const std::map<std::string, CellMeasurements>& spice_top, const liberty::Library& top_lib,
-                      const liberty::Library& shipped, double offset, ErrorStats& delay, ErrorStats& transition) {
+                      const liberty::Library& shipped, double offset, ErrorStats& delay, ErrorStats& transition,
+                      std::map<std::string, ErrorStats>* by_table = nullptr) {
   for (const auto& [cell_name, m] : spice)
     for (const auto& [tkey, values] : m.tables) {
       // "<pin>/<arc>/<type>"
@@ -123,8 +124,11 @@ void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
       for (size_t r = 0; r < tt.values.size(); ++r)
         for (size_t c = 0; c < tt.values[r].size(); ++c) {
           const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
-          (is_delay ? delay : transition)
-              .add(spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k), sa.tables.at(type).lookup(x1, x2));
+          const double predicted = spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k);
+          const double at_v = sa.tables.at(type).lookup(x1, x2);
+          (is_delay ? delay : transition).add(predicted, at_v);
+          // cell_rise / rise_transition: the pull-up network; *_fall: the pull-down.
+          if (by_table) (*by_table)[type].add(predicted, at_v);
         }
     }
 }
@@ -172,6 +176,7 @@ void add_compare_command(CLI::App& app) {
 
     json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
                    {"threshold_shift_" + top.process, threshold_shift_for(p, top.process, base)},
+                   {"diffusion_length_um", base.diffusion_length_um},
                    {"corners", json::array()}};
     ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay;
     for (const auto& name : opt->corners) {
@@ -184,7 +189,9 @@ void add_compare_command(CLI::App& app) {
       const liberty::Library shipped = liberty::load_library(pdk::prepare_liberty(p, name, base.cache_dir).string());
       const liberty::Library& grid_lib = on_ladder ? top_lib : shipped;
       ErrorStats delay, trans, cap, leak, ratio, ratio_trans;
-      if (on_ladder && name != opt->top) add_ratio_errors(spice, spice_top, top_lib, shipped, offset, ratio, ratio_trans);
+      std::map<std::string, ErrorStats> ratio_by_table;
+      if (on_ladder && name != opt->top)
+        add_ratio_errors(spice, spice_top, top_lib, shipped, offset, ratio, ratio_trans, &ratio_by_table);
       for (const auto& [cell_name, m] : spice) {
         const liberty::Cell& sc = shipped.cell(cell_name);
         for (const auto& [tkey, values] : m.tables) {
@@ -228,6 +235,7 @@ void add_compare_command(CLI::App& app) {
       if (on_ladder && name != opt->top) {
         c["delay_ratio_vs_top"] = ratio.to_json();
         c["transition_ratio_vs_top"] = ratio_trans.to_json();
+        for (const auto& [type, stats] : ratio_by_table) c["ratio_vs_top_by_table"][type] = stats.to_json();
         for (double e : ratio.errors) ladder_ratio.errors.push_back(e);
         for (double e : ratio_trans.errors) ladder_ratio_trans.errors.push_back(e);
       }
@@ -278,21 +286,30 @@ void add_compare_command(CLI::App& app) {
 
     std::ostringstream md;
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
+       << "Threshold shifts (" << top.process << "): " << report["threshold_shift_" + top.process].dump()
+       << (opt->sim.diffusion_length_um > 0 ? "; diffusion length " + std::to_string(opt->sim.diffusion_length_um) + " um" : "")
+       << ".\n"
        << "Cells: " << base.cells.size() << " (" << (opt->sim.netlist.empty() ? "--cells" : opt->sim.netlist) << "); grid: "
        << (opt->sim.grid_points ? std::to_string(opt->sim.grid_points) + " points per axis" : std::string("full")) << ".\n"
        << "Relative error = SPICE / shipped - 1, per table entry. Delay ratio error (ladder corners): the spice-ratio "
        << "prediction shipped(" << opt->top << ") x SPICE(V)/SPICE(" << opt->top
        << "), the ratio interpolated from the measured grid, / shipped(V) - 1, at every entry of " << opt->top
        << "'s grid.\n\n"
-       << "| corner | delay median | delay max | delay mean (bias) | transition median | input cap median | leakage median | delay ratio median | delay ratio max |\n"
-       << "|---|---|---|---|---|---|---|---|---|\n";
+       << "| corner | delay median | delay max | delay mean (bias) | transition median | input cap median | leakage median | delay ratio median | delay ratio p90 | delay ratio max | ratio mean cell_rise / cell_fall |\n"
+       << "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& c : report["corners"]) {
       const json none = json::object();
       const json& r = c.contains("delay_ratio_vs_top") ? c["delay_ratio_vs_top"] : none;
       md << "| " << c["corner"].get<std::string>() << " | " << pct(c["delay"], "median_abs") << " | "
          << pct(c["delay"], "max_abs") << " | " << pct(c["delay"], "mean_signed") << " | "
          << pct(c["transition"], "median_abs") << " | " << pct(c["input_capacitance"], "median_abs") << " | "
-         << pct(c["leakage"], "median_abs") << " | " << pct(r, "median_abs") << " | " << pct(r, "max_abs") << " |\n";
+         << pct(c["leakage"], "median_abs") << " | " << pct(r, "median_abs") << " | " << pct(r, "p90_abs") << " | "
+         << pct(r, "max_abs") << " | ";
+      if (c.contains("ratio_vs_top_by_table") && c["ratio_vs_top_by_table"].contains("cell_rise") &&
+          c["ratio_vs_top_by_table"].contains("cell_fall"))
+        md << pct(c["ratio_vs_top_by_table"]["cell_rise"], "mean_signed") << " / "
+           << pct(c["ratio_vs_top_by_table"]["cell_fall"], "mean_signed");
+      md << " |\n";
     }
     const json& lr = report["ladder"]["delay_ratio_vs_top"];
     md << "\nLadder " << top.ladder << ", all corners below the top: delay ratio error median "
