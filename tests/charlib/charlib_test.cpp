@@ -224,3 +224,29 @@ TEST(CharlibErrors, CellThatStopsWorkingIsNamed) {
   EXPECT_NE(msg.find("never crosses its threshold"), std::string::npos) << msg;
   EXPECT_FALSE(fs::exists(out));
 }
+
+// An XOR pin has a positive_unate and a negative_unate arc; each is simulated
+// with the side input of its own polarity. The shipped tt_025C_1v80 fall
+// delay of xor2_1's positive arc is 3.6x its negative arc's; measuring both
+// with one side input (the old bug) would make them equal.
+TEST(CharlibRun, XorArcsUseTheirOwnPolarity) {
+  const auto pdk = sky130();
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {"sky130_fd_sc_hd__xor2_1"};
+  opt.quiet = true;
+  const auto m = vosa::spice::measure_cells(pdk, vosa::pdk::resolve_corner(pdk, "tt_025C_1v80"), opt);
+  const auto shipped = vosa::liberty::load_library(vosa::pdk::prepare_liberty(pdk, "tt_025C_1v80", cache()).string());
+  const auto& arcs = shipped.cell("sky130_fd_sc_hd__xor2_1").find_pin("X")->timing;
+  const auto& tables = m.at("sky130_fd_sc_hd__xor2_1").tables;
+  for (size_t pos = 0; pos < arcs.size(); ++pos) {
+    if (arcs[pos].timing_sense != "positive_unate") continue;
+    for (size_t neg = 0; neg < arcs.size(); ++neg) {
+      if (arcs[neg].timing_sense != "negative_unate" || arcs[neg].related_pin != arcs[pos].related_pin) continue;
+      const double ratio = tables.at("X/" + std::to_string(pos) + "/cell_fall")[0][0] /
+                           tables.at("X/" + std::to_string(neg) + "/cell_fall")[0][0];
+      EXPECT_GT(ratio, 2.0) << "pin " << arcs[pos].related_pin;
+    }
+  }
+}
