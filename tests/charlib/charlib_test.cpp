@@ -185,6 +185,11 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   if (dn > 0) {
     EXPECT_GT(calibrated.at("Y/0/cell_fall")[0][0], plain.at("Y/0/cell_fall")[0][0]);
   }
+  // A device model no cell uses (a typo) is named, not ignored.
+  auto typo = opt;
+  typo.threshold_shift = std::map<std::string, double>{{"sky130_fd_pr__pfet_01v8_hvtx", 0.05}};
+  const std::string msg = error_of([&] { vosa::spice::measure_cells(pdk, ss, typo); });
+  EXPECT_NE(msg.find("'sky130_fd_pr__pfet_01v8_hvtx'"), std::string::npos) << msg;
   opt.diffusion_length_um = 0.26;
   const auto with_junctions = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
   EXPECT_GT(with_junctions.at("Y/0/cell_rise")[0][0], 1.05 * plain.at("Y/0/cell_rise")[0][0]);

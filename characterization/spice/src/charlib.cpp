@@ -858,6 +858,13 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   if (!base.threshold_shift.empty() && pdk.spice->device_in_subckt.empty())
     throw CharlibError("PDK " + pdk.name + ": threshold shifts need spice.device_in_subckt in " + pdk.path.string());
   const SubcktLibrary& subckts = cell_netlists(pdk);
+  for (const auto& [model, shift] : base.threshold_shift) {
+    bool used = false;
+    for (const auto& [name, text] : subckts.text) used = used || lower(text).find(" " + model + " ") != std::string::npos;
+    if (!used)
+      throw CharlibError("threshold shift for device model '" + model + "': no cell of " + subckts.file.string() +
+                         " uses it");
+  }
 
   std::vector<CellPlan> plans;
   std::vector<DeckContext> contexts;
