@@ -353,6 +353,8 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("-o,--out", opt->out, "result JSON")->required();
   add_simulation_options(cmd, opt->sim);
   cmd->callback([opt]() {
+    if (opt->sim.uncalibrated || !opt->sim.threshold_shift.empty())
+      throw CharlibError("charlib-calibrate fits the threshold shifts: --threshold-shift and --uncalibrated do not apply");
     const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
     CharlibOptions base = charlib_options(opt->sim);
     const pdk::CornerRequest top = pdk::resolve_corner(p, opt->top);
