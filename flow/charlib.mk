@@ -5,8 +5,11 @@
 #       build/<config>-<hash>/<pdk>/charlib/<corner>.lib + <corner>.json
 #   make validate-charlib    SPICE vs the shipped sky130hd corners ->
 #       build/<config>-<hash>/sky130hd/charlib/validation/report.{json,md}
+#   make calibrate-charlib   fit spice.threshold_shift on CALIBRATE_CORNERS ->
+#       build/<config>-<hash>/sky130hd/charlib/calibration/calibration.json
 # Knobs: CELLS=  CHARLIB_SOURCE=spice|spice-ratio  CHARLIB_GRID=<points per axis, 0 = full>
 #        CHARLIB_JOBS=<ngspice processes, default 2>  VALIDATE_CORNERS=  VALIDATE_TOP=  VALIDATE_GRID=
+#        CHARLIB_CALIBRATION=--uncalibrated (validate the plain models)  CALIBRATE_CELLS=  CALIBRATE_CORNERS=
 CELLS            ?=
 CHARLIB_SOURCE   ?= spice
 CHARLIB_GRID     ?= 0
@@ -17,6 +20,11 @@ CHARLIB_CACHE     = $(BUILD)/pdk
 VALIDATE_CORNERS ?= ss_n40C_1v28,ss_n40C_1v40,ss_n40C_1v60,tt_025C_1v80,ff_n40C_1v95,ss_100C_1v60
 VALIDATE_TOP     ?= ss_n40C_1v76
 VALIDATE_GRID    ?= 3
+CHARLIB_CALIBRATION ?=
+# The fit's cells and corner; validate-charlib's other corners and cells are held out of it.
+CALIBRATE_CELLS  ?= sky130_fd_sc_hd__inv_1,sky130_fd_sc_hd__nand2_1,sky130_fd_sc_hd__nor2_1,sky130_fd_sc_hd__a21oi_1
+CALIBRATE_CORNERS ?= ss_n40C_1v40
+CALIBRATE_MODELS ?= sky130_fd_pr__nfet_01v8,sky130_fd_pr__pfet_01v8_hvt
 charlib_comma    := ,
 charlib_space    := $(subst ,, )
 charlib_cells     = $(if $(strip $(CELLS)),--cells $(CELLS),--netlist $(CHARLIB_NETLIST))
@@ -26,7 +34,7 @@ charlib_cells     = $(if $(strip $(CELLS)),--cells $(CELLS),--netlist $(CHARLIB_
 CHARLIB_COMMAND   = $(VOSA) charlib --pdk $(PDK) $(charlib_cells) --delay-source $(CHARLIB_SOURCE) \
   --grid-points $(CHARLIB_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) -o $(CHARLIB_DIR)
 
-.PHONY: charlib validate-charlib help-charlib
+.PHONY: charlib validate-charlib calibrate-charlib help-charlib
 
 charlib: $(if $(strip $(CELLS)),setup,synth)
 	@test -n "$(strip $(CORNERS))" || { echo "charlib: give CORNERS=tt_025C_1v10,... (see docs/charlib.md)"; exit 1; }
@@ -44,9 +52,17 @@ validate-charlib: PDK = sky130hd
 validate-charlib: synth
 	@mkdir -p $(CHARLIB_DIR)/validation
 	$(VOSA) charlib-compare --pdk $(PDK) $(charlib_cells) --corners $(VALIDATE_CORNERS) --top $(VALIDATE_TOP) \
-	  --grid-points $(VALIDATE_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) \
+	  --grid-points $(VALIDATE_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) $(CHARLIB_CALIBRATION) \
 	  -o $(CHARLIB_DIR)/validation/report.json 2>&1 | tee $(CHARLIB_DIR)/validation/compare.log
+
+calibrate-charlib: PDK = sky130hd
+calibrate-charlib: setup
+	@mkdir -p $(CHARLIB_DIR)/calibration
+	$(VOSA) charlib-calibrate --pdk $(PDK) --cells $(CALIBRATE_CELLS) --corners $(CALIBRATE_CORNERS) --top $(VALIDATE_TOP) \
+	  --models $(CALIBRATE_MODELS) --grid-points $(VALIDATE_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) \
+	  -o $(CHARLIB_DIR)/calibration/calibration.json 2>&1 | tee $(CHARLIB_DIR)/calibration/calibrate.log
 
 help-charlib:
 	@echo "  make charlib     ngspice characterization of the PE's cells (or CELLS=) at CORNERS= -> build/<config>-<hash>/<pdk>/charlib/"
 	@echo "  make validate-charlib  SPICE vs the shipped sky130hd corners (report.md: delay, transition, cap, leakage, voltage ratio)"
+	@echo "  make calibrate-charlib fit the device threshold shifts (spice.threshold_shift) on CALIBRATE_CORNERS (docs/charlib.md)"

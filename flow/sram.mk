@@ -13,8 +13,21 @@ SRAM_WIDTH  ?= 64
 SRAM_BER_CURVE ?=
 SRAM_VOLTAGES  ?=
 SRAM_DIR     = $(BUILD)/sram/$(MODEL_NAME)
+# BER(V) of the SRAM domain from a SPICE Monte Carlo of a sky130 6T cell:
+#   SRAM_MC_SAMPLES=1000 cells, SRAM_MC_VOLTAGES=..., SRAM_MC_PROCESS=tt SRAM_MC_TEMP=25
+SRAM_MC_SAMPLES  ?= 1000
+SRAM_MC_VOLTAGES ?= 0.2,0.25,0.3,0.31,0.32,0.33,0.34,0.35,0.4,0.45,0.5,0.6,0.7,0.8,1.0,1.2,1.5,1.8
+SRAM_MC_PROCESS  ?= tt
+SRAM_MC_TEMP     ?= 25
+SRAM_MC_OUT       = $(BUILD)/sram/ber_sky130hd_$(SRAM_MC_PROCESS)_$(SRAM_MC_TEMP)C.json
 
-.PHONY: sram-eval help-sram
+.PHONY: sram-eval sram-ber help-sram
+
+sram-ber: setup
+	@mkdir -p $(BUILD)/sram
+	$(VOSA) sram spice-ber --pdk sky130hd --process $(SRAM_MC_PROCESS) --temperature $(SRAM_MC_TEMP) \
+	  --samples $(SRAM_MC_SAMPLES) --voltages $(call commas,$(SRAM_MC_VOLTAGES)) --workers $(JOBS) \
+	  -o $(SRAM_MC_OUT) 2>&1 | tee $(BUILD)/sram/spice-ber.log; exit $${PIPESTATUS[0]}
 
 sram-eval: setup
 	@mkdir -p $(SRAM_DIR)
@@ -25,5 +38,7 @@ sram-eval: setup
 	  --json $(SRAM_DIR)/eval.json 2>&1 | tee $(SRAM_DIR)/eval.log; exit $${PIPESTATUS[0]}
 
 help-sram:
+	@echo "  make sram-ber    BER(V) of the SRAM domain: ngspice Monte Carlo of a sky130 6T cell (SRAM_MC_SAMPLES=,"
+	@echo "                   SRAM_MC_VOLTAGES=, SRAM_MC_PROCESS=, SRAM_MC_TEMP=) -> build/sram/ber_sky130hd_*.json"
 	@echo "  make sram-eval   top-1 of MODEL with its weights in faulty SRAM, mean/spread over SRAM_CHIPS chips"
 	@echo "                   (SRAM_BERS=, or SRAM_BER_CURVE= SRAM_VOLTAGES=; N=) -> build/sram/<model>/ (docs/sram.md)"

@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include <unistd.h>
 
@@ -155,4 +156,102 @@ TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
   std::string banner;
   std::getline(in, banner);
   EXPECT_NE(banner.find("delay_source spice-ratio"), std::string::npos) << banner;
+}
+
+// The calibration (spice.threshold_shift, docs/charlib.md) reaches the deck:
+// at ss the config's shifts make the hvt pMOS pull-up faster (+50 mV) and
+// the nMOS pull-down slower (+10 mV) than the uncalibrated models; the
+// estimated diffusion areas add junction capacitance (slower at a light
+// load). One grid point of inv_1 at ss_n40C_1v28, three ngspice runs.
+TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
+  const auto pdk = sky130();
+  ASSERT_TRUE(pdk.spice->threshold_shift.count("ss"));
+  const double dn = pdk.spice->threshold_shift.at("ss").at("sky130_fd_pr__nfet_01v8");
+  const double dp = pdk.spice->threshold_shift.at("ss").at("sky130_fd_pr__pfet_01v8_hvt");
+  EXPECT_GT(dp, 0.0);
+  EXPECT_GE(dn, 0.0);
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {kInv};
+  opt.quiet = true;
+  const auto ss = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v28");
+  EXPECT_EQ(vosa::spice::threshold_shift_for(pdk, "ss", opt), pdk.spice->threshold_shift.at("ss"));
+  EXPECT_TRUE(vosa::spice::threshold_shift_for(pdk, "tt", opt).empty());
+  const auto calibrated = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
+  opt.threshold_shift.emplace();  // --uncalibrated
+  const auto plain = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
+  EXPECT_LT(calibrated.at("Y/0/cell_rise")[0][0], 0.97 * plain.at("Y/0/cell_rise")[0][0]);
+  if (dn > 0) {
+    EXPECT_GT(calibrated.at("Y/0/cell_fall")[0][0], plain.at("Y/0/cell_fall")[0][0]);
+  }
+  // A device model no cell uses (a typo) is named, not ignored.
+  auto typo = opt;
+  typo.threshold_shift = std::map<std::string, double>{{"sky130_fd_pr__pfet_01v8_hvtx", 0.05}};
+  const std::string msg = error_of([&] { vosa::spice::measure_cells(pdk, ss, typo); });
+  EXPECT_NE(msg.find("'sky130_fd_pr__pfet_01v8_hvtx'"), std::string::npos) << msg;
+  opt.diffusion_length_um = 0.26;
+  const auto with_junctions = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
+  EXPECT_GT(with_junctions.at("Y/0/cell_rise")[0][0], 1.05 * plain.at("Y/0/cell_rise")[0][0]);
+  EXPECT_GT(with_junctions.at("Y/0/cell_fall")[0][0], 1.05 * plain.at("Y/0/cell_fall")[0][0]);
+}
+
+// A config whose calibration names an unknown process is refused by field.
+TEST(CharlibCalibration, BadThresholdShiftIsNamed) {
+  const fs::path dir = temp_dir("badshift");
+  std::string text;
+  {
+    std::ifstream in(vosa::pdk::load_pdk("sky130hd").path);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string from = "\"threshold_shift\": {\n      \"ss\"";
+  const size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, from.size(), "\"threshold_shift\": {\n      \"xx\"");
+  std::ofstream(dir / "bad.json") << text;
+  const std::string msg = error_of([&] { vosa::pdk::load_pdk((dir / "bad.json").string()); });
+  EXPECT_NE(msg.find("spice.threshold_shift.xx"), std::string::npos) << msg;
+}
+
+// Where a cell stops working: at ss, -40 C and 0.6 V the hvt pMOS of inv_1
+// no longer pulls its output up; a named error, no liberty written.
+TEST(CharlibErrors, CellThatStopsWorkingIsNamed) {
+  const auto pdk = sky130();
+  const fs::path out = temp_dir("stops") / "ss_0v60.lib";
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {kInv};
+  opt.quiet = true;
+  const std::string msg = error_of(
+      [&] { vosa::spice::characterize(pdk, vosa::pdk::resolve_corner(pdk, "ss_n40C_0v60"), opt, "spice", out); });
+  EXPECT_NE(msg.find("cell " + kInv + " stops working at ss_n40C_0v60"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("never crosses its threshold"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+// An XOR pin has a positive_unate and a negative_unate arc; each is simulated
+// with the side input of its own polarity. The shipped tt_025C_1v80 fall
+// delay of xor2_1's positive arc is 3.6x its negative arc's; measuring both
+// with one side input (the old bug) would make them equal.
+TEST(CharlibRun, XorArcsUseTheirOwnPolarity) {
+  const auto pdk = sky130();
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {"sky130_fd_sc_hd__xor2_1"};
+  opt.quiet = true;
+  const auto m = vosa::spice::measure_cells(pdk, vosa::pdk::resolve_corner(pdk, "tt_025C_1v80"), opt);
+  const auto shipped = vosa::liberty::load_library(vosa::pdk::prepare_liberty(pdk, "tt_025C_1v80", cache()).string());
+  const auto& arcs = shipped.cell("sky130_fd_sc_hd__xor2_1").find_pin("X")->timing;
+  const auto& tables = m.at("sky130_fd_sc_hd__xor2_1").tables;
+  for (size_t pos = 0; pos < arcs.size(); ++pos) {
+    if (arcs[pos].timing_sense != "positive_unate") continue;
+    for (size_t neg = 0; neg < arcs.size(); ++neg) {
+      if (arcs[neg].timing_sense != "negative_unate" || arcs[neg].related_pin != arcs[pos].related_pin) continue;
+      const double ratio = tables.at("X/" + std::to_string(pos) + "/cell_fall")[0][0] /
+                           tables.at("X/" + std::to_string(neg) + "/cell_fall")[0][0];
+      EXPECT_GT(ratio, 2.0) << "pin " << arcs[pos].related_pin;
+    }
+  }
 }

@@ -33,7 +33,7 @@ rows=$(grep -vc '^#\|^word' "$tmp/a.csv")
 { [ "$rows" -gt 100 ] && [ "$rows" -lt 230 ]; } || fail "$rows faulty cells of 16384 at max_ber 0.01"
 
 "$VOSA" sram ber --ber-curve "$tmp/curve.json" --voltages 0.6 > "$tmp/out" 2>&1 || fail "ber: $(cat "$tmp/out")"
-grep -q '0.600    7.071e-03' "$tmp/out" || fail "BER at 0.6 V (log-linear between 0.05 and 0.001): $(cat "$tmp/out")"
+grep -q '0.600    7.071e-03   0.3600' "$tmp/out" || fail "BER and C V^2 energy at 0.6 V (log-linear between 0.05 and 0.001; 0.6^2): $(cat "$tmp/out")"
 
 "$VOSA" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 20 --chips 2 --bers 0,0.01 -j 2 \
   --save-maps "$tmp/maps" --json "$tmp/r.json" > "$tmp/out" 2>&1 || fail "eval: $(cat "$tmp/out")"
@@ -83,6 +83,10 @@ expect_error "a.csv: fault map of a 512 x 32 buffer" sram eval -m "$MODEL" -d "$
   --bers 0.01 --maps "$tmp/a.csv"
 printf '{"schema": "vosa-sram-ber", "source": "x", "nominal_v": 1,\n "points": [{"voltage": 0.5, "ber": 0.01}, {"voltage": 0.6, "ber": 0.02}]}\n' > "$tmp/rising.json"
 expect_error "rising.json: points\[1\].ber: the bit-error rate must not rise" sram ber --ber-curve "$tmp/rising.json" --voltages 0.5
+# The SPICE Monte Carlo refuses bad options before any ngspice run, writing nothing.
+expect_error "voltages must be strictly increasing" sram spice-ber --voltages 0.5,0.4 --cache-dir "$tmp/cache" -o "$tmp/mc.json"
+expect_error "process 'zz' is not in spice.sections" sram spice-ber --voltages 0.5 --process zz --cache-dir "$tmp/cache" -o "$tmp/mc.json"
+[ ! -e "$tmp/mc.json" ] || fail "spice-ber wrote a curve on bad input"
 # NeuralFuse: a 2-step transform; evaluation refuses its training chips and inputs.
 "$VOSA" sram fuse-train -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 16 --steps 2 --batch 8 --train-chips 2 \
   --chips-per-step 1 --train-seed 100 --grid 2 -j 2 -o "$tmp/t.json" > "$tmp/out" 2>&1 || fail "fuse-train: $(cat "$tmp/out")"

@@ -140,6 +140,25 @@ TEST(SramFaultMap, PersistentPerChipAndMonotoneInVoltage) {
   EXPECT_THROW(a.at_ber(0.06), SramError);
 }
 
+// The shipped SPICE curve (make sram-ber): a valid, monotone BER(V) whose
+// fault maps only gain cells as the supply falls through 1e-4..1e-2.
+TEST(SramBer, ShippedSpiceCurveLoadsAndItsFaultMapsAreMonotone) {
+  const BerCurve c = load_ber_curve(std::string(VOSA_SOURCE_DIR) + "/testbench/sram/data/ber_sky130hd_tt_25C.json");
+  EXPECT_NE(c.source.find("spice"), std::string::npos);
+  EXPECT_EQ(c.ber_at(1.8), 0.0);
+  EXPECT_GT(c.ber_at(0.3), 1e-3);
+  EXPECT_LT(c.ber_at(0.4), 1e-4);
+  const FaultMap map = generate_fault_map({4096, 64}, 11, c.ber_at(0.3), &c);
+  size_t previous = 0;
+  for (double v : {0.45, 0.4, 0.35, 0.34, 0.33, 0.32, 0.31, 0.3}) {
+    const auto now = map.at_voltage(v, c);
+    EXPECT_GE(now.size(), previous) << v;
+    for (const Fault& f : now) EXPECT_GE(f.v_fail, v - 1e-9);
+    previous = now.size();
+  }
+  EXPECT_GT(previous, 2000u);  // about 2 % of 262,144 cells at 0.30 V
+}
+
 TEST(SramFaultMap, CsvRoundTripAndBadFiles) {
   const BerCurve c = test_curve();
   const FaultMap m = generate_fault_map({256, 16}, 11, 0.02, &c);

@@ -321,6 +321,25 @@ PdkConfig load_pdk_config(const fs::path& path) {
     c.delay_source = r.string(sp, "delay_source", "spice.");
     if (c.delay_source != kSourceSpice && c.delay_source != kSourceSpiceRatio)
       r.fail("spice.delay_source", "is '" + c.delay_source + "'; allowed: spice, spice-ratio");
+    if (sp.contains("threshold_shift")) {
+      const json& shifts = sp.at("threshold_shift");
+      if (!shifts.is_object()) r.fail("spice.threshold_shift", "must map processes to {device model: volts}");
+      for (const auto& [process, models] : shifts.items()) {
+        if (!c.sections.count(process)) r.fail("spice.threshold_shift." + process, "is no process of spice.sections");
+        if (!models.is_object()) r.fail("spice.threshold_shift." + process, "must map device models to volts");
+        for (const auto& [model, volts] : models.items()) {
+          if (!volts.is_number() || std::abs(volts.get<double>()) > 0.3)
+            r.fail("spice.threshold_shift." + process + "." + model, "must be a number of volts within +-0.3");
+          c.threshold_shift[process][model] = volts.get<double>();
+        }
+      }
+      if (!sp.contains("device_in_subckt")) r.fail("spice.threshold_shift", "needs spice.device_in_subckt");
+    }
+    if (sp.contains("device_in_subckt")) {
+      c.device_in_subckt = r.string(sp, "device_in_subckt", "spice.");
+      if (c.device_in_subckt.find("{model}") == std::string::npos)
+        r.fail("spice.device_in_subckt", "must contain {model} (e.g. \"m{model}\")");
+    }
     if (c.model_dirs.empty() || c.cell_netlists.empty() || c.supply_pins.empty() || c.ground_pins.empty())
       r.fail("spice", "needs model_dirs, cell_netlists, supply_pins and ground_pins");
     pdk.spice = c;

@@ -9,6 +9,7 @@
 // at that corner, a named error. Cells run on `workers` ngspice processes at
 // once; results are cached per cell under the hash of the deck.
 #include "vosa/charlib.hpp"
+#include "vosa/ngspice_run.hpp"
 
 #include "vosa/hash.hpp"
 #include "vosa/liberty.hpp"
@@ -56,53 +57,6 @@ std::string lower(std::string s) {
 
 // ------------------------------------------------------------ PDK inputs
 
-// A gunzipped copy of the model folder (ngspice cannot read .gz) under
-// <cache>/<pdk>/spice/models; returns the model library file inside it.
-fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  const pdk::SpiceConfig& sp = *pdk.spice;
-  const fs::path source = pdk::find_first_existing(sp.model_dirs, "SPICE model folder of PDK " + pdk.name +
-                                                                       " (spice.model_dirs in " + pdk.path.string() + ")");
-  const fs::path dest = fs::absolute(cache_dir / pdk.name / "spice" / "models");
-  const fs::path stamp = dest / ".vosa_source";
-  // Other vosa processes (parallel corners, Slurm tasks on a shared build/)
-  // may prepare the same folder: one copies while the others wait, so no
-  // process replaces the models another one is simulating with.
-  fs::create_directories(dest.parent_path());
-  const std::string lock_path = dest.string() + ".lock";
-  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
-    if (lock_fd >= 0) ::close(lock_fd);
-    throw CharlibError("cannot lock " + lock_path);
-  }
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::close(fd); }
-  } unlock{lock_fd};
-  if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
-    if (!fs::exists(dest / sp.model_lib))
-      throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
-    return dest / sp.model_lib;
-  }
-  const fs::path tmp = dest.string() + ".tmp." + std::to_string(::getpid());
-  fs::remove_all(tmp);
-  for (const auto& entry : fs::recursive_directory_iterator(source)) {
-    if (!entry.is_regular_file()) continue;
-    fs::path rel = fs::relative(entry.path(), source);
-    if (rel.extension() == ".gz") rel.replace_extension();
-    fs::create_directories((tmp / rel).parent_path());
-    std::ofstream(tmp / rel, std::ios::binary) << pdk::read_text_file(entry.path());
-  }
-  std::ofstream(tmp / ".vosa_source") << source.string();
-  fs::remove_all(dest);
-  fs::rename(tmp, dest);
-  if (!fs::exists(dest / sp.model_lib))
-    throw CharlibError("SPICE model library " + sp.model_lib + " (spice.model_lib in " + pdk.path.string() +
-                       ") is not in " + source.string());
-  return dest / sp.model_lib;
-}
-
 // Every .subckt of the PDK's cell netlist file, by lower-case name.
 struct SubcktLibrary {
   fs::path file;
@@ -142,6 +96,51 @@ const SubcktLibrary& cell_netlists(const pdk::PdkConfig& pdk) {
     }
   }
   return loaded.emplace(file.string(), std::move(lib)).first->second;
+}
+
+// The netlist length unit in um: `.option scale=1.0u` of the deck options (1 m otherwise).
+double netlist_scale_um(const pdk::SpiceConfig& sp) {
+  static const std::regex scale(R"(scale\s*=\s*([0-9.eE+-]+)([a-zA-Z]*))", std::regex::icase);
+  for (const auto& o : sp.deck_options) {
+    std::smatch m;
+    if (std::regex_search(o, m, scale)) {
+      const std::string u = lower(m[2].str());
+      const double f = u == "u" ? 1.0 : u == "n" ? 1e-3 : u == "m" ? 1e3 : u.empty() ? 1e6 : 0.0;
+      if (f == 0.0) throw CharlibError("cannot read the scale in deck option '" + o + "'");
+      return std::stod(m[1].str()) * f;
+    }
+  }
+  return 1e6;
+}
+
+// The cell's .subckt with estimated diffusion geometry on every device line
+// (X or M) that has a w= and no ad=: layout-free junction areas, in the
+// netlist's own units (w= as written; areas scale with .option scale^2 like
+// the netlist's w x l).
+std::string with_diffusion_geometry(const std::string& subckt, double length_um, double scale_um) {
+  if (length_um <= 0) return subckt;
+  static const std::regex width(R"(\bw\s*=\s*([0-9.eE+-]+)([a-zA-Z]*))", std::regex::icase);
+  std::istringstream in(subckt);
+  std::ostringstream out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string l = lower(line);
+    std::smatch m;
+    const char first = l.empty() ? ' ' : l[0];
+    if ((first == 'x' || first == 'm') && l.find(" ad=") == std::string::npos && l.find(" ad =") == std::string::npos &&
+        std::regex_search(line, m, width)) {
+      static const std::map<std::string, double> suffix{{"", 1.0}, {"u", 1e-6}, {"n", 1e-9}, {"m", 1e-3}, {"p", 1e-12}};
+      auto it = suffix.find(lower(m[2].str()));
+      if (it == suffix.end()) throw CharlibError("cannot read the width in netlist line '" + line + "'");
+      const double w = std::stod(m[1].str()) * it->second;  // netlist units (x scale = metres)
+      const double len = length_um / scale_um;  // the diffusion length in netlist units
+      out << line << " ad=" << num(w * len) << " as=" << num(w * len) << " pd=" << num(2 * (w + len))
+          << " ps=" << num(2 * (w + len)) << "\n";
+    } else {
+      out << line << "\n";
+    }
+  }
+  return out.str();
 }
 
 // ------------------------------------------------------ liberty conventions
@@ -350,8 +349,18 @@ CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, co
         vectors = sensitize(liberty::BoolExpr::parse(out.function), arc.related_pin, others);
         if (vectors.empty())
           throw CharlibError("cell " + cell_name + ": output " + out.name + " does not depend on " + arc.related_pin);
-        // Unate arcs: the first sensitizing vector; non-unate: the first of
-        // each direction (the tables take the worse of the two).
+        // Unate arcs: the first sensitizing vector of the arc's polarity (an
+        // XOR's pin has a positive_unate and a negative_unate arc, each with
+        // its own side input); non-unate: the first of each direction (the
+        // tables take the worse of the two).
+        if (arc.timing_sense == "positive_unate" || arc.timing_sense == "negative_unate") {
+          const bool want = arc.timing_sense == "positive_unate";
+          auto it = std::find_if(vectors.begin(), vectors.end(), [&](const Sensitization& v) { return v.positive == want; });
+          if (it == vectors.end())
+            throw CharlibError("cell " + cell_name + ": no input makes output " + out.name + " " + arc.timing_sense +
+                               " in " + arc.related_pin);
+          std::rotate(vectors.begin(), it, it + 1);
+        }
         std::vector<Sensitization> picked{vectors.front()};
         for (const auto& s : vectors)
           if (s.positive != picked.front().positive) {
@@ -452,6 +461,7 @@ struct DeckContext {
   double vdd = 0, temperature = 0;
   Conventions conv;
   double min_load_pf = 0.0005;
+  std::map<std::string, double> threshold_shift;  // device model -> delvto (V)
 };
 
 std::string node_of(const std::string& port, const CellPlan& plan, const pdk::SpiceConfig& sp, const std::string& cell) {
@@ -468,6 +478,31 @@ std::string node_of(const std::string& port, const CellPlan& plan, const pdk::Sp
 
 std::string pulse_constant(double level) {
   return "[ " + num(level) + " " + num(level) + " 0 1e-12 1e-12 1e-9 2e-9 ]";
+}
+
+// `alter` lines that add each device's calibrated threshold shift (ngspice's
+// BSIM delvto) to every transistor of the cell: the cell's X instances of a
+// shifted model, reached through the model subckt's inner device.
+std::string threshold_shift_lines(const DeckContext& ctx) {
+  if (ctx.threshold_shift.empty()) return "";
+  std::ostringstream d;
+  std::istringstream in(ctx.subckt);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::string inst, w;
+    if (!(words >> inst) || std::tolower(static_cast<unsigned char>(inst[0])) != 'x') continue;
+    while (words >> w) {
+      auto it = ctx.threshold_shift.find(lower(w));
+      if (it == ctx.threshold_shift.end()) continue;
+      if (it->second == 0.0) break;
+      std::string device = ctx.spice->device_in_subckt;
+      device.replace(device.find("{model}"), 7, lower(w));
+      d << "alter @m.xdut." << lower(inst) << "." << device << "[delvto] = " << num(it->second) << "\n";
+      break;
+    }
+  }
+  return d.str();
 }
 
 // The deck for `probes` of one cell. Probe i echoes "R i ..." or "L i ...".
@@ -489,6 +524,7 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
   for (const auto& out : plan.outputs)
     d << "c_" << lower(out) << " out_" << lower(out) << " 0 " << num(ctx.min_load_pf * 1e-12) << "\n";
   d << ".control\nset noaskquit\n";
+  d << threshold_shift_lines(ctx);
   bool gmin_lowered = false;  // leakage probes come last in a plan
   for (size_t k = 0; k < ids.size(); ++k) {
     const Probe& p = probes[ids[k]];
@@ -569,37 +605,6 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
   }
   d << "quit\n.endc\n.end\n";
   return d.str();
-}
-
-// Runs ngspice on `deck` in `dir`; returns stdout+stderr.
-std::string run_ngspice(const std::string& deck, const fs::path& dir, const std::string& what) {
-  fs::create_directories(dir);
-  const fs::path cir = dir / "deck.cir", log = dir / "ngspice.log";
-  {
-    std::ofstream f(cir);
-    f << deck;
-    if (!f) throw CharlibError("cannot write " + cir.string());
-  }
-  // One thread per ngspice: Debian's build evaluates devices with OpenMP,
-  // whose threads spin against each other and the other workers (one
-  // flip-flop run on the busy 2-core machine: 24.9 s of device load with
-  // the default, 0.05 s with one thread). ngspice takes the count from
-  // .spiceinit (OMP_NUM_THREADS alone does not do it).
-  std::ofstream(dir / ".spiceinit") << "set num_threads=1\n";
-  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
-  const int rc = std::system(cmd.c_str());
-  const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
-  if (rc != 0) {
-    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
-      throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
-    throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
-  }
-  const std::string l = lower(text);
-  for (const char* bad : {"timestep too small", "singular matrix", "gmin stepping failed", "could not find"})
-    if (l.find(bad) != std::string::npos)
-      throw CharlibError(what + ": ngspice reports '" + std::string(bad) + "' (no convergence or a bad deck), see " +
-                         log.string());
-  return text;
 }
 
 std::map<size_t, ProbeResult> parse_results(const std::string& text) {
@@ -725,9 +730,95 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
 
 }  // namespace
 
+// A gunzipped copy of the model folder (ngspice cannot read .gz) under
+// <cache>/<pdk>/spice/models; returns the model library file inside it.
+fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  const pdk::SpiceConfig& sp = *pdk.spice;
+  const fs::path source = pdk::find_first_existing(sp.model_dirs, "SPICE model folder of PDK " + pdk.name +
+                                                                       " (spice.model_dirs in " + pdk.path.string() + ")");
+  const fs::path dest = fs::absolute(cache_dir / pdk.name / "spice" / "models");
+  const fs::path stamp = dest / ".vosa_source";
+  // Other vosa processes (parallel corners, Slurm tasks on a shared build/)
+  // may prepare the same folder: one copies while the others wait, so no
+  // process replaces the models another one is simulating with.
+  fs::create_directories(dest.parent_path());
+  const std::string lock_path = dest.string() + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX) != 0) {
+    if (lock_fd >= 0) ::close(lock_fd);
+    throw CharlibError("cannot lock " + lock_path);
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock_fd};
+  if (fs::exists(stamp) && pdk::read_text_file(stamp) == source.string()) {
+    if (!fs::exists(dest / sp.model_lib))
+      throw CharlibError("SPICE model library " + (dest / sp.model_lib).string() + " (spice.model_lib) is missing");
+    return dest / sp.model_lib;
+  }
+  const fs::path tmp = dest.string() + ".tmp." + std::to_string(::getpid());
+  fs::remove_all(tmp);
+  for (const auto& entry : fs::recursive_directory_iterator(source)) {
+    if (!entry.is_regular_file()) continue;
+    fs::path rel = fs::relative(entry.path(), source);
+    if (rel.extension() == ".gz") rel.replace_extension();
+    fs::create_directories((tmp / rel).parent_path());
+    std::ofstream(tmp / rel, std::ios::binary) << pdk::read_text_file(entry.path());
+  }
+  std::ofstream(tmp / ".vosa_source") << source.string();
+  fs::remove_all(dest);
+  fs::rename(tmp, dest);
+  if (!fs::exists(dest / sp.model_lib))
+    throw CharlibError("SPICE model library " + sp.model_lib + " (spice.model_lib in " + pdk.path.string() +
+                       ") is not in " + source.string());
+  return dest / sp.model_lib;
+}
+
+// Runs ngspice on `deck` in `dir`; returns stdout+stderr.
+std::string run_ngspice(const std::string& deck, const fs::path& dir, const std::string& what) {
+  fs::create_directories(dir);
+  const fs::path cir = dir / "deck.cir", log = dir / "ngspice.log";
+  {
+    std::ofstream f(cir);
+    f << deck;
+    if (!f) throw CharlibError("cannot write " + cir.string());
+  }
+  // One thread per ngspice: Debian's build evaluates devices with OpenMP,
+  // whose threads spin against each other and the other workers (one
+  // flip-flop run on the busy 2-core machine: 24.9 s of device load with
+  // the default, 0.05 s with one thread). ngspice takes the count from
+  // .spiceinit (OMP_NUM_THREADS alone does not do it).
+  std::ofstream(dir / ".spiceinit") << "set num_threads=1\n";
+  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
+  const int rc = std::system(cmd.c_str());
+  const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
+  if (rc != 0) {
+    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
+      throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
+    throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
+  }
+  const std::string l = lower(text);
+  for (const char* bad : {"timestep too small", "singular matrix", "gmin stepping failed", "could not find"})
+    if (l.find(bad) != std::string::npos)
+      throw CharlibError(what + ": ngspice reports '" + std::string(bad) + "' (no convergence or a bad deck), see " +
+                         log.string());
+  return text;
+}
+
 double ramp_offset_per_slew(const liberty::Library& lib) {
   const Conventions c = read_conventions(lib);
   return c.slew_derate * c.in_rise / (c.slew_hi_rise - c.slew_lo_rise);
+}
+
+std::map<std::string, double> threshold_shift_for(const pdk::PdkConfig& pdk, const std::string& process,
+                                                  const CharlibOptions& options) {
+  if (options.threshold_shift) return *options.threshold_shift;
+  if (!pdk.spice) return {};
+  auto it = pdk.spice->threshold_shift.find(process);
+  return it == pdk.spice->threshold_shift.end() ? std::map<std::string, double>{} : it->second;
 }
 
 std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request) {
@@ -764,7 +855,17 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   base.vdd = request.voltage;
   base.temperature = request.temperature_c;
   base.conv = conv;
+  for (const auto& [model, shift] : threshold_shift_for(pdk, request.process, options)) base.threshold_shift[lower(model)] = shift;
+  if (!base.threshold_shift.empty() && pdk.spice->device_in_subckt.empty())
+    throw CharlibError("PDK " + pdk.name + ": threshold shifts need spice.device_in_subckt in " + pdk.path.string());
   const SubcktLibrary& subckts = cell_netlists(pdk);
+  for (const auto& [model, shift] : base.threshold_shift) {
+    bool used = false;
+    for (const auto& [name, text] : subckts.text) used = used || lower(text).find(" " + model + " ") != std::string::npos;
+    if (!used)
+      throw CharlibError("threshold shift for device model '" + model + "': no cell of " + subckts.file.string() +
+                         " uses it");
+  }
 
   std::vector<CellPlan> plans;
   std::vector<DeckContext> contexts;
@@ -774,7 +875,7 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
       throw CharlibError("unknown cell '" + cell + "': no .subckt in " + subckts.file.string());
     plans.push_back(plan_cell(ref, cell, conv, request.voltage, pdk.corners.at(ref_name).voltage, options.grid_points));
     DeckContext ctx = base;
-    ctx.subckt = it->second;
+    ctx.subckt = with_diffusion_geometry(it->second, options.diffusion_length_um, netlist_scale_um(*pdk.spice));
     ctx.ports = subckts.ports.at(lower(cell));
     for (const auto& port : ctx.ports) node_of(port, plans.back(), *pdk.spice, cell);  // every port known
     contexts.push_back(ctx);

@@ -32,8 +32,10 @@ std::vector<std::string> cells_of(const std::vector<std::string>& cells, const s
 // the ngspice workers, the grid and the cache.
 struct SimulationOptions {
   std::string netlist, cache_dir;
-  std::vector<std::string> cells;
+  std::vector<std::string> cells, threshold_shift;
+  bool uncalibrated = false;
   int workers = 2, grid_points = 0;
+  double diffusion_length_um = 0.0;
 };
 
 void add_simulation_options(CLI::App* cmd, SimulationOptions& o) {
@@ -43,6 +45,13 @@ void add_simulation_options(CLI::App* cmd, SimulationOptions& o) {
   cmd->add_option("--grid-points", o.grid_points, "points per table axis (0: the full grid; tests use 2-3)")
       ->check(CLI::Range(0, 64));
   cmd->add_option("--cache-dir", o.cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+  cmd->add_option("--threshold-shift", o.threshold_shift,
+                  "MODEL=VOLTS,...: device threshold shifts (delvto) instead of the config's spice.threshold_shift")
+      ->delimiter(',');
+  cmd->add_flag("--uncalibrated", o.uncalibrated, "no threshold shifts (ignore spice.threshold_shift)");
+  cmd->add_option("--diffusion-length", o.diffusion_length_um,
+                  "um: estimated drain/source areas (W x length) and perimeters for netlists without AD/AS/PD/PS")
+      ->check(CLI::Range(0.0, 5.0));
 }
 
 CharlibOptions charlib_options(const SimulationOptions& o) {
@@ -51,6 +60,23 @@ CharlibOptions charlib_options(const SimulationOptions& o) {
   c.cache_dir = o.cache_dir.empty() ? pdk::default_cache_dir() : fs::path(o.cache_dir);
   c.workers = o.workers;
   c.grid_points = o.grid_points;
+  c.diffusion_length_um = o.diffusion_length_um;
+  if (o.uncalibrated && !o.threshold_shift.empty()) throw CharlibError("give --threshold-shift or --uncalibrated, not both");
+  if (o.uncalibrated) c.threshold_shift.emplace();
+  for (const auto& item : o.threshold_shift) {
+    const size_t eq = item.find('=');
+    double volts = 0.0;
+    size_t used = 0;
+    try {
+      if (eq != std::string::npos) volts = std::stod(item.substr(eq + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (eq == std::string::npos || eq == 0 || used == 0 || used != item.size() - eq - 1 || std::abs(volts) > 0.3)
+      throw CharlibError("--threshold-shift '" + item + "': expected MODEL=VOLTS with |VOLTS| <= 0.3");
+    if (!c.threshold_shift) c.threshold_shift.emplace();
+    (*c.threshold_shift)[item.substr(0, eq)] = volts;
+  }
   return c;
 }
 
@@ -73,6 +99,39 @@ struct ErrorStats {
                 {"mean_signed", sum / static_cast<double>(a.size())}};
   }
 };
+
+// spice-ratio end to end at a ladder corner: the top's shipped tables times
+// the SPICE ratio V/top (interpolated from the measured grid) against the
+// shipped tables at V, at every entry of the top's grid.
+void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
+                      const std::map<std::string, CellMeasurements>& spice_top, const liberty::Library& top_lib,
+                      const liberty::Library& shipped, double offset, ErrorStats& delay, ErrorStats& transition,
+                      std::map<std::string, ErrorStats>* by_table = nullptr) {
+  for (const auto& [cell_name, m] : spice)
+    for (const auto& [tkey, values] : m.tables) {
+      // "<pin>/<arc>/<type>"
+      const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+      const std::string pin = tkey.substr(0, s1), type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+      const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
+      const liberty::TimingArc& sa = shipped.cell(cell_name).find_pin(pin)->timing.at(arc);
+      const liberty::TimingArc& ta = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc);
+      if (!sa.tables.count(type) || !ta.tables.count(type)) continue;
+      const bool is_delay = type.rfind("cell_", 0) == 0;
+      const double k = is_delay ? offset : 0.0;
+      const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey),
+                                                       m.axes_1.at(key), m.axes_2.at(key), k);
+      const liberty::Table& tt = ta.tables.at(type);
+      for (size_t r = 0; r < tt.values.size(); ++r)
+        for (size_t c = 0; c < tt.values[r].size(); ++c) {
+          const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
+          const double predicted = spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k);
+          const double at_v = sa.tables.at(type).lookup(x1, x2);
+          (is_delay ? delay : transition).add(predicted, at_v);
+          // cell_rise / rise_transition: the pull-up network; *_fall: the pull-down.
+          if (by_table) (*by_table)[type].add(predicted, at_v);
+        }
+    }
+}
 
 std::string pct(const json& s, const char* field) {
   if (!s.contains(field)) return "-";
@@ -116,6 +175,8 @@ void add_compare_command(CLI::App& app) {
     const double offset = ramp_offset_per_slew(top_lib);
 
     json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
+                   {"threshold_shift_" + top.process, threshold_shift_for(p, top.process, base)},
+                   {"diffusion_length_um", base.diffusion_length_um},
                    {"corners", json::array()}};
     ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay;
     for (const auto& name : opt->corners) {
@@ -128,6 +189,9 @@ void add_compare_command(CLI::App& app) {
       const liberty::Library shipped = liberty::load_library(pdk::prepare_liberty(p, name, base.cache_dir).string());
       const liberty::Library& grid_lib = on_ladder ? top_lib : shipped;
       ErrorStats delay, trans, cap, leak, ratio, ratio_trans;
+      std::map<std::string, ErrorStats> ratio_by_table;
+      if (on_ladder && name != opt->top)
+        add_ratio_errors(spice, spice_top, top_lib, shipped, offset, ratio, ratio_trans, &ratio_by_table);
       for (const auto& [cell_name, m] : spice) {
         const liberty::Cell& sc = shipped.cell(cell_name);
         for (const auto& [tkey, values] : m.tables) {
@@ -136,7 +200,6 @@ void add_compare_command(CLI::App& app) {
           const std::string pin = tkey.substr(0, s1), type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
           const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
           const liberty::TimingArc& sa = sc.find_pin(pin)->timing.at(arc);
-          const liberty::TimingArc& ta = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc);
           if (!sa.tables.count(type)) continue;
           const bool is_delay = type.rfind("cell_", 0) == 0;
           const auto& ax1 = m.axes_1.at(key);
@@ -144,20 +207,6 @@ void add_compare_command(CLI::App& app) {
           for (size_t r = 0; r < ax1.size(); ++r)
             for (size_t c = 0; c < ax2.size(); ++c)
               (is_delay ? delay : trans).add(values[r][c], sa.tables.at(type).lookup(ax1[r], ax2[c]));
-          if (on_ladder && name != opt->top) {
-            // spice-ratio end to end: the top's shipped table times the
-            // SPICE ratio (interpolated from the measured grid) against the
-            // shipped table at V, at every entry of the top's grid.
-            const double k = is_delay ? offset : 0.0;
-            const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey), ax1, ax2, k);
-            const liberty::Table& tt = ta.tables.at(type);
-            for (size_t r = 0; r < tt.values.size(); ++r)
-              for (size_t c = 0; c < tt.values[r].size(); ++c) {
-                const double x1 = tt.index_1.empty() ? 0.0 : tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
-                (is_delay ? ratio : ratio_trans)
-                    .add(spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k), sa.tables.at(type).lookup(x1, x2));
-              }
-          }
         }
         for (const auto& [pin, rc] : m.rise_capacitance) {
           const liberty::Group* pg = nullptr;
@@ -186,6 +235,7 @@ void add_compare_command(CLI::App& app) {
       if (on_ladder && name != opt->top) {
         c["delay_ratio_vs_top"] = ratio.to_json();
         c["transition_ratio_vs_top"] = ratio_trans.to_json();
+        for (const auto& [type, stats] : ratio_by_table) c["ratio_vs_top_by_table"][type] = stats.to_json();
         for (double e : ratio.errors) ladder_ratio.errors.push_back(e);
         for (double e : ratio_trans.errors) ladder_ratio_trans.errors.push_back(e);
       }
@@ -236,21 +286,30 @@ void add_compare_command(CLI::App& app) {
 
     std::ostringstream md;
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
+       << "Threshold shifts (" << top.process << "): " << report["threshold_shift_" + top.process].dump()
+       << (opt->sim.diffusion_length_um > 0 ? "; diffusion length " + std::to_string(opt->sim.diffusion_length_um) + " um" : "")
+       << ".\n"
        << "Cells: " << base.cells.size() << " (" << (opt->sim.netlist.empty() ? "--cells" : opt->sim.netlist) << "); grid: "
        << (opt->sim.grid_points ? std::to_string(opt->sim.grid_points) + " points per axis" : std::string("full")) << ".\n"
        << "Relative error = SPICE / shipped - 1, per table entry. Delay ratio error (ladder corners): the spice-ratio "
        << "prediction shipped(" << opt->top << ") x SPICE(V)/SPICE(" << opt->top
        << "), the ratio interpolated from the measured grid, / shipped(V) - 1, at every entry of " << opt->top
        << "'s grid.\n\n"
-       << "| corner | delay median | delay max | delay mean (bias) | transition median | input cap median | leakage median | delay ratio median | delay ratio max |\n"
-       << "|---|---|---|---|---|---|---|---|---|\n";
+       << "| corner | delay median | delay max | delay mean (bias) | transition median | input cap median | leakage median | delay ratio median | delay ratio p90 | delay ratio max | ratio mean cell_rise / cell_fall |\n"
+       << "|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& c : report["corners"]) {
       const json none = json::object();
       const json& r = c.contains("delay_ratio_vs_top") ? c["delay_ratio_vs_top"] : none;
       md << "| " << c["corner"].get<std::string>() << " | " << pct(c["delay"], "median_abs") << " | "
          << pct(c["delay"], "max_abs") << " | " << pct(c["delay"], "mean_signed") << " | "
          << pct(c["transition"], "median_abs") << " | " << pct(c["input_capacitance"], "median_abs") << " | "
-         << pct(c["leakage"], "median_abs") << " | " << pct(r, "median_abs") << " | " << pct(r, "max_abs") << " |\n";
+         << pct(c["leakage"], "median_abs") << " | " << pct(r, "median_abs") << " | " << pct(r, "p90_abs") << " | "
+         << pct(r, "max_abs") << " | ";
+      if (c.contains("ratio_vs_top_by_table") && c["ratio_vs_top_by_table"].contains("cell_rise") &&
+          c["ratio_vs_top_by_table"].contains("cell_fall"))
+        md << pct(c["ratio_vs_top_by_table"]["cell_rise"], "mean_signed") << " / "
+           << pct(c["ratio_vs_top_by_table"]["cell_fall"], "mean_signed");
+      md << " |\n";
     }
     const json& lr = report["ladder"]["delay_ratio_vs_top"];
     md << "\nLadder " << top.ladder << ", all corners below the top: delay ratio error median "
@@ -267,6 +326,94 @@ void add_compare_command(CLI::App& app) {
     md_path.replace_extension(".md");
     pdk::write_file_atomically(md_path, md.str());
     std::cout << md.str();
+  });
+}
+
+// `vosa charlib-calibrate`: per-device threshold shifts (delvto) that make
+// the SPICE voltage ratio match a shipped ladder at calibration corners, by
+// coordinate descent over each model's shift (steps 40, 20, 10 mV).
+void add_calibrate_command(CLI::App& app) {
+  struct Options {
+    std::string pdk, top, out;
+    std::vector<std::string> corners, models;
+    SimulationOptions sim;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "charlib-calibrate",
+      "Fit per-device threshold shifts (ngspice delvto) so that SPICE's delay ratio delay(V)/delay(top)\n"
+      "matches the shipped ladder at the --corners; prints and writes the spice.threshold_shift entry for\n"
+      "the PDK config. Validate on corners held out of the fit with charlib-compare (docs/charlib.md).");
+  cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
+  cmd->add_option("--corners", opt->corners, "calibration corners on the top's ladder (comma-separated)")
+      ->delimiter(',')
+      ->required();
+  cmd->add_option("--top", opt->top, "ladder top, the ratio's denominator")->required();
+  cmd->add_option("--models", opt->models, "device models to shift (comma-separated)")->delimiter(',')->required();
+  cmd->add_option("-o,--out", opt->out, "result JSON")->required();
+  add_simulation_options(cmd, opt->sim);
+  cmd->callback([opt]() {
+    if (opt->sim.uncalibrated || !opt->sim.threshold_shift.empty())
+      throw CharlibError("charlib-calibrate fits the threshold shifts: --threshold-shift and --uncalibrated do not apply");
+    const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
+    CharlibOptions base = charlib_options(opt->sim);
+    const pdk::CornerRequest top = pdk::resolve_corner(p, opt->top);
+    if (!top.characterized || top.ladder.empty()) throw CharlibError("--top " + opt->top + " is not a shipped ladder corner");
+    const auto& ladder = p.ladder(top.ladder);
+    const liberty::Library top_lib = liberty::load_library(pdk::prepare_liberty(p, opt->top, base.cache_dir).string());
+    const double offset = ramp_offset_per_slew(top_lib);
+    std::vector<std::pair<pdk::CornerRequest, liberty::Library>> corners;
+    for (const auto& name : opt->corners) {
+      if (name == opt->top || std::find(ladder.begin(), ladder.end(), name) == ladder.end())
+        throw CharlibError("--corners " + name + " is not a corner below the top on ladder " + top.ladder);
+      corners.emplace_back(pdk::resolve_corner(p, name),
+                           liberty::load_library(pdk::prepare_liberty(p, name, base.cache_dir).string()));
+    }
+    json evaluations = json::array();
+    std::map<std::map<std::string, double>, double> seen;
+    // Objective: median |delay ratio error| + median |transition ratio error|.
+    auto objective = [&](const std::map<std::string, double>& shift) {
+      if (auto it = seen.find(shift); it != seen.end()) return it->second;
+      CharlibOptions o = base;
+      o.threshold_shift = shift;
+      o.reference_corner = opt->top;
+      o.quiet = true;
+      const auto spice_top = measure_cells(p, top, o);
+      ErrorStats delay, transition;
+      for (const auto& [req, shipped] : corners)
+        add_ratio_errors(measure_cells(p, req, o), spice_top, top_lib, shipped, offset, delay, transition);
+      const json d = delay.to_json(), t = transition.to_json();
+      const double f = d.value("median_abs", 1.0) + t.value("median_abs", 1.0);
+      evaluations.push_back({{"threshold_shift", shift}, {"delay_ratio", d}, {"transition_ratio", t}, {"objective", f}});
+      std::cerr << "charlib-calibrate:";
+      for (const auto& [model, v] : shift) std::cerr << " " << model << "=" << v;
+      std::cerr << ": delay ratio median " << pct(d, "median_abs") << ", transition ratio median "
+                << pct(t, "median_abs") << "\n";
+      return seen[shift] = f;
+    };
+    std::map<std::string, double> best;
+    for (const auto& model : opt->models) best[model] = 0.0;
+    double best_f = objective(best);
+    for (double step : {0.04, 0.02, 0.01}) {
+      for (bool improved = true; improved;) {
+        improved = false;
+        for (const auto& model : opt->models)
+          for (double dir : {1.0, -1.0}) {
+            std::map<std::string, double> trial = best;
+            trial[model] = std::round((trial[model] + dir * step) * 1000.0) / 1000.0;
+            if (std::abs(trial[model]) > 0.3) continue;
+            const double f = objective(trial);
+            if (f < best_f - 1e-6) best_f = f, best = trial, improved = true;
+          }
+      }
+    }
+    const json result = {{"pdk", p.name}, {"process", top.process}, {"top", opt->top}, {"corners", opt->corners},
+                         {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
+                         {"threshold_shift", best}, {"objective", best_f}, {"evaluations", evaluations}};
+    pdk::write_file_atomically(opt->out, result.dump(2) + "\n");
+    std::cout << "charlib-calibrate: spice.threshold_shift." << top.process << " = " << json(best).dump()
+              << " (delay + transition ratio median " << std::fixed << std::setprecision(1) << 100.0 * best_f
+              << " %, " << evaluations.size() << " evaluations) -> " << opt->out << "\n";
   });
 }
 
@@ -309,6 +456,8 @@ void add_charlib_commands(CLI::App& app) {
                       {"voltage", req.voltage},
                       {"delay_source", r.delay_source},
                       {"reference_corner", r.reference_corner},
+                      {"threshold_shift", r.threshold_shift},
+                      {"diffusion_length_um", o.diffusion_length_um},
                       {"cells", o.cells},
                       {"grid_points", o.grid_points},
                       {"simulations", r.simulations},
@@ -323,6 +472,7 @@ void add_charlib_commands(CLI::App& app) {
     }
   });
   add_compare_command(app);
+  add_calibrate_command(app);
 }
 
 }  // namespace vosa::spice

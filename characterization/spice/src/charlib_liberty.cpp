@@ -81,6 +81,20 @@ double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1,
   return (shipped + k) * ratio.lookup(x1, x2) - k;
 }
 
+// The banner's line on the calibration the simulations used (docs/charlib.md).
+std::string calibration_note(const std::map<std::string, double>& shift, double diffusion_length_um) {
+  std::string note;
+  if (!shift.empty()) {
+    note = "\n   Calibrated (spice.threshold_shift): device thresholds shifted by";
+    for (const auto& [model, volts] : shift) note += " " + model + " " + voltage::format_number(volts) + " V";
+    note += ".";
+  }
+  if (diffusion_length_um > 0)
+    note += "\n   Drain/source areas estimated from a " + voltage::format_number(diffusion_length_um) +
+            " um diffusion beside each gate.";
+  return note;
+}
+
 CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
                            const CharlibOptions& options, const std::string& delay_source, const fs::path& out) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +109,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
   const std::string ref_name = opt.reference_corner.empty() ? reference_corner_for(pdk, request) : opt.reference_corner;
   opt.reference_corner = ref_name;
   result.reference_corner = ref_name;
+  if (pdk.spice) result.threshold_shift = threshold_shift_for(pdk, request.process, opt);
   const pdk::Corner& ref_corner = pdk.corner(ref_name);
   const bool ratio = delay_source == pdk::kSourceSpiceRatio;
   if (ratio && (ref_corner.process != request.process || std::abs(ref_corner.temperature_c - request.temperature_c) > 1e-9))
@@ -260,6 +275,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
                          (opt.grid_points ? std::to_string(opt.grid_points) + " points per axis" : std::string("the full grid")) +
                          " and interpolated onto the shipped grid."
                    : "Tables, capacitances and leakage: SPICE values (schematic netlists, no layout parasitics).")
+         << calibration_note(result.threshold_shift, opt.diffusion_length_um)
          << "\n   Structure and grid from " << ref_name
          << "; setup/hold and other non-simulated timing scaled by each cell's median SPICE delay ratio; "
             "internal power (and leakage of flip-flops) scaled by (V/"

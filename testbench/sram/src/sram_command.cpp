@@ -5,6 +5,7 @@
 #include "vosa/neuralfuse.hpp"
 #include "vosa/number_list.hpp"
 #include "vosa/sram_eval.hpp"
+#include "vosa/sram_cell.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -78,10 +79,13 @@ void add_ber_command(CLI::App* sram) {
   cmd->add_option("--voltages", o->voltages, "supply voltages V1,V2,...")->required();
   cmd->callback([o]() {
     const BerCurve c = load_ber_curve(o->curve);
-    std::cout << "BER(V) from " << c.path << " (" << c.source << ")\n  voltage  BER\n";
+    // Access energy as C V^2 (bit-line and word-line swings; the capacitances do
+    // not change with the supply to first order), leakage not counted.
+    std::cout << "BER(V) from " << c.path << " (" << c.source << ")\n  voltage  BER         access energy / at "
+              << c.nominal_v << " V (C V^2)\n";
     for (double v : parse_number_list(o->voltages, "--voltages")) {
       char line[96];
-      std::snprintf(line, sizeof line, "  %.3f    %.3e\n", v, c.ber_at(v));
+      std::snprintf(line, sizeof line, "  %.3f    %.3e   %.4f\n", v, c.ber_at(v), v * v / (c.nominal_v * c.nominal_v));
       std::cout << line;
     }
   });
@@ -323,6 +327,55 @@ void add_fuse_eval_command(CLI::App* sram) {
   });
 }
 
+void add_spice_ber_command(CLI::App* sram) {
+  struct Options {
+    std::string pdk = "sky130hd", voltages, out, cache_dir;
+    spice::SramCellOptions cell;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = sram->add_subcommand(
+      "spice-ber",
+      "BER(V) of a 6T SRAM cell from an ngspice Monte Carlo of threshold mismatch (the PDK models' Pelgrom\n"
+      "coefficients): static hold, read and write margins per sampled cell at each voltage, a Gaussian fit of\n"
+      "each margin for the tail; writes a BER(V) curve JSON for --ber-curve (docs/sram.md)");
+  cmd->option_defaults()->always_capture_default();
+  cmd->add_option("-p,--pdk", o->pdk, "PDK name or config file (needs a 'spice' field with sky130 models)");
+  cmd->add_option("--voltages", o->voltages, "SRAM supplies V1,V2,... (increasing)")->required();
+  cmd->add_option("--samples", o->cell.samples, "Monte Carlo cells (the same cells at every voltage)")
+      ->check(CLI::Range(2, 1000000));
+  cmd->add_option("--seed", o->cell.seed, "seed of the Vth draws");
+  cmd->add_option("--process", o->cell.process, "model section (tt, ss, ff, sf, fs)");
+  cmd->add_option("--temperature", o->cell.temperature_c, "temperature in C");
+  cmd->add_option("--pull-down-w", o->cell.pull_down_w, "pull-down width (um)");
+  cmd->add_option("--pass-w", o->cell.pass_w, "access transistor width (um)");
+  cmd->add_option("--pull-up-w", o->cell.pull_up_w, "pull-up width (um)");
+  cmd->add_option("--length", o->cell.length, "channel length of all six (um)");
+  cmd->add_option("--cells-per-deck", o->cell.cells_per_deck, "cells per ngspice deck")->check(CLI::Range(1, 1000));
+  cmd->add_option("-j,--workers", o->cell.workers, "ngspice processes at once")->check(CLI::Range(1, 64));
+  cmd->add_option("--cache-dir", o->cache_dir, "PDK cache (default: $VOSA_PDK_CACHE or build/pdk)");
+  cmd->add_option("-o,--out", o->out, "BER(V) curve JSON to write")->required();
+  cmd->callback([o]() {
+    spice::SramCellOptions c = o->cell;
+    c.voltages = parse_number_list(o->voltages, "--voltages");
+    c.cache_dir = o->cache_dir.empty() ? pdk::default_cache_dir() : std::filesystem::path(o->cache_dir);
+    const pdk::PdkConfig p = pdk::load_pdk(o->pdk);
+    const spice::SramCellResult r = spice::simulate_sram_cell(p, c);
+    std::ostringstream command;
+    command << "vosa sram spice-ber --pdk " << o->pdk << " --process " << c.process << " --temperature "
+            << c.temperature_c << " --samples " << c.samples << " --seed " << c.seed << " --voltages " << o->voltages;
+    spice::write_sram_ber_curve(r, command.str(), o->out);
+    std::printf("6T cell (W pd/pass/pu %.2f/%.2f/%.2f um, L %.2f um), sigma Vth %.1f/%.1f/%.1f mV, %d cells, %s %.0f C\n",
+                c.pull_down_w, c.pass_w, c.pull_up_w, c.length, 1e3 * r.sigma_vth_pull_down, 1e3 * r.sigma_vth_pass,
+                1e3 * r.sigma_vth_pull_up, c.samples, c.process.c_str(), c.temperature_c);
+    std::printf("  V      hold mean/sd mV   read mean/sd mV   write mean/sd mV  failed cells  BER (fit)\n");
+    for (const auto& pt : r.points)
+      std::printf("  %.3f  %7.1f %6.1f     %7.1f %6.1f     %7.1f %6.1f     %5d         %.3e\n", pt.voltage,
+                  1e3 * pt.hold.mean, 1e3 * pt.hold.sigma, 1e3 * pt.read.mean, 1e3 * pt.read.sigma,
+                  1e3 * pt.write.mean, 1e3 * pt.write.sigma, pt.failed_cells, pt.ber);
+    std::printf("%s: %d ngspice decks, %.1f s\n", o->out.c_str(), r.simulations, r.seconds);
+  });
+}
+
 }  // namespace
 
 void add_sram_command(CLI::App& app) {
@@ -332,6 +385,7 @@ void add_sram_command(CLI::App& app) {
   sram->require_subcommand(1);
   add_faultmap_command(sram);
   add_ber_command(sram);
+  add_spice_ber_command(sram);
   add_eval_command(sram);
   add_fuse_train_command(sram);
   add_fuse_eval_command(sram);

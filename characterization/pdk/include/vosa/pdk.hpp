@@ -66,6 +66,12 @@ struct SpiceConfig {
   std::vector<std::string> supply_pins, ground_pins;
   std::vector<std::string> deck_options;  // extra deck lines, e.g. ".option scale=1.0u"
   std::string delay_source;  // kSourceSpice or kSourceSpiceRatio for corners no liberty or ladder covers
+  // Calibration (docs/charlib.md): process -> device model -> threshold shift
+  // in V (ngspice delvto, added to vth0) fitted so that SPICE's voltage
+  // dependence matches the shipped ladder; device_in_subckt names the
+  // transistor inside each model's subckt ("m{model}" for sky130).
+  std::map<std::string, std::map<std::string, double>> threshold_shift;
+  std::string device_in_subckt;
 };
 
 struct PdkConfig {

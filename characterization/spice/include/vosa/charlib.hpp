@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,6 +30,14 @@ struct CharlibOptions {
   int workers = 2;                  // ngspice processes at once
   int grid_points = 0;              // >0: this many points per table axis (tests), 0: the full grid
   std::string reference_corner;     // shipped corner whose structure and grid are copied ("" = nearest)
+  // Device model -> threshold shift in V (delvto); unset: the PDK config's
+  // spice.threshold_shift for the corner's process (calibrated), empty: none.
+  std::optional<std::map<std::string, double>> threshold_shift;
+  // >0: give every transistor without them drain/source areas and perimeters
+  // of a diffusion this long (um) beside its gate (AD = AS = W x length,
+  // PD = PS = 2 (W + length)): the junction capacitance and leakage a
+  // schematic netlist lacks. 0: the netlist as it is.
+  double diffusion_length_um = 0.0;
   bool quiet = false;
 };
 
@@ -46,6 +55,7 @@ struct CellMeasurements {
 struct CharlibResult {
   std::filesystem::path liberty;
   std::string corner, delay_source, reference_corner;
+  std::map<std::string, double> threshold_shift;  // the calibration simulated (empty: none)
   std::map<std::string, CellMeasurements> cells;
   int simulations = 0, cached_cells = 0;
   double seconds = 0.0;
@@ -55,6 +65,10 @@ struct CharlibResult {
 // at `request` copies: same process and temperature at the nearest voltage,
 // else same process, else the PDK's nominal corner.
 std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request);
+
+// The threshold shifts a characterization at `process` simulates.
+std::map<std::string, double> threshold_shift_for(const pdk::PdkConfig& pdk, const std::string& process,
+                                                  const CharlibOptions& options);
 
 // Simulate `options.cells` at `request` (cached per cell, corner and deck hash).
 std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
