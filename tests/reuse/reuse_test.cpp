@@ -324,3 +324,37 @@ TEST(ReuseCriticality, BadOptionsAndChannelWidthsAreNamedErrors) {
   EXPECT_NE(error_of([&] { ReuseRunner(eng, 8, false, {}, {{10, {8}}}); }).find("channel widths of operator 10"),
             std::string::npos);
 }
+
+TEST(ReuseCycles, OnlyRowsWithAChangedOperandAreStreamed) {
+  const Dscnn d;
+  const engine::Engine eng(d.model);
+  const inject::ArrayShape shape = ReuseRunner::default_array();  // 16 x 16
+  const engine::PreparedOp& pointwise = eng.ops()[2];              // 1x1 CONV_2D, 25x5x64 -> 64, no padding
+  const engine::PreparedOp& depthwise = eng.ops()[1];              // 3x3 DEPTHWISE_CONV_2D, 64 channels
+  const size_t n = static_cast<size_t>(25 * 5 * 64);
+  EXPECT_EQ(streamed_cycles(eng.model(), pointwise, std::vector<bool>(n, true), shape),
+            inject::layer_cycles(pointwise.geometry, shape));
+  EXPECT_EQ(streamed_cycles(eng.model(), pointwise, std::vector<bool>(n, false), shape), 0u);
+  std::vector<bool> one(n, false);
+  one[(12 * 5 + 2) * 64 + 0] = true;  // pixel (12, 2), channel 0
+  // Pointwise: one GEMM row in K tile 0, for each of the 4 N tiles of 16 columns.
+  EXPECT_EQ(streamed_cycles(eng.model(), pointwise, one, shape), 4 * inject::tile_cycles(shape, 1));
+  EXPECT_EQ(inject::tile_cycles(shape, 1), 2u * 16 + 1 + 16 - 1);
+  // Depthwise: channel 0's GEMM (channels 0-15), K tile 0; the 9 outputs around the pixel read it.
+  EXPECT_EQ(streamed_cycles(eng.model(), depthwise, one, shape), inject::tile_cycles(shape, 9));
+  // Over a stream: the first window costs a full inference; a repeated window costs nothing.
+  const FeatureStream s = d.stream(2);
+  ReuseRunner runner(eng, 8);
+  engine::Workspace ws;
+  const std::vector<uint8_t> in = window_input(s, stream_windows(s, 4)[3]);
+  runner.run(in, ws);
+  for (const LayerReuse& l : runner.layers()) {
+    EXPECT_EQ(l.cycles_done, l.cycles) << l.op_index;
+    EXPECT_EQ(l.cycles, inject::layer_cycles(eng.ops()[l.op_index].geometry, shape)) << l.op_index;
+  }
+  runner.run(in, ws);
+  for (const LayerReuse& l : runner.layers()) {
+    EXPECT_EQ(l.cycles_done * 2, l.cycles) << l.op_index;
+    EXPECT_EQ(l.macs_done * 2, l.macs) << l.op_index;
+  }
+}

@@ -83,8 +83,11 @@ void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q) {
 }
 
 ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const std::map<size_t, int>& layer_q,
-                         const ChannelWidths& channel_q)
-    : engine_(engine), verify_(verify) {
+                         const ChannelWidths& channel_q, const inject::ArrayShape& array)
+    : engine_(engine), verify_(verify), array_(array) {
+  if (array.rows < 1 || array.cols < 1)
+    throw std::runtime_error("--array " + std::to_string(array.rows) + "x" + std::to_string(array.cols) +
+                             ": rows and columns must be >= 1");
   check_quantization_bits(q);
   for (const auto& [op, bits] : layer_q) {
     if (op >= engine.ops().size() || !lowering::is_array_layer(engine.ops()[op].op->type))
@@ -135,6 +138,38 @@ ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const
   }
 }
 
+inject::ArrayShape ReuseRunner::default_array() {
+  inject::ArrayShape shape;
+  shape.rows = 16;
+  shape.cols = 16;
+  return shape;
+}
+
+uint64_t streamed_cycles(const tflite::Model& model, const engine::PreparedOp& layer, const std::vector<bool>& changed,
+                      const inject::ArrayShape& shape) {
+  const int32_t zero_point = -layer.input_offset;
+  const auto same = static_cast<int8_t>(zero_point);
+  const auto mark = static_cast<int8_t>(zero_point < 127 ? zero_point + 1 : zero_point - 1);
+  std::vector<int8_t> marker(changed.size(), same);
+  for (size_t i = 0; i < changed.size(); ++i)
+    if (changed[i]) marker[i] = mark;
+  uint64_t cycles = 0;
+  for (const lowering::Gemm& gm : lowering::lower_layer(model, *layer.op, layer.geometry, marker.data(), shape.cols)) {
+    const uint64_t n_tiles = static_cast<uint64_t>((gm.n + shape.cols - 1) / shape.cols);
+    for (int k0 = 0; k0 < gm.k; k0 += shape.rows) {
+      const int k1 = std::min(gm.k, k0 + shape.rows);
+      int streamed = 0;
+      for (int m = 0; m < gm.m; ++m) {
+        const int8_t* row = gm.a.data() + static_cast<size_t>(m) * gm.k;
+        streamed += std::any_of(row + k0, row + k1, [&](int8_t v) { return v != same; });
+      }
+      if (streamed) cycles += n_tiles * inject::tile_cycles(shape, streamed);
+    }
+  }
+  return cycles;
+}
+
+
 void ReuseRunner::reset() {
   for (LayerState& s : states_) s.valid = false;
 }
@@ -160,12 +195,15 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
   for (int32_t f : fan_out) layer_macs += f;
   stats.macs += layer_macs;
   stats.inputs += static_cast<int64_t>(n);
+  const uint64_t full_cycles = inject::layer_cycles(g, array_);
+  stats.cycles += full_cycles;
   std::vector<int32_t> result;
   if (!s.valid) {
     // Nothing to reuse: the full computation on the quantized input.
     result = engine::reference_accumulators(engine_.model(), layer, quantized.data());
     stats.macs_done += layer_macs;
     stats.inputs_changed += static_cast<int64_t>(n);
+    stats.cycles_done += full_cycles;
   } else {
     result = s.prev_acc;
     for_each_input(g, [&](size_t i, int b, int iy, int ix, int ic) {
@@ -178,6 +216,9 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
       stats.macs_done += fan_out[i];
       s.delta->add(b, iy, ix, ic, delta, result.data());
     });
+    std::vector<bool> changed(n);
+    for (size_t i = 0; i < n; ++i) changed[i] = quantized[i] != s.prev_input[i];
+    stats.cycles_done += streamed_cycles(engine_.model(), layer, changed, array_);
   }
   if (verify_) {
     const std::string where = "operator " + std::to_string(layer.index) + " (" + stats.op_type + ")";
@@ -207,6 +248,18 @@ int64_t StreamResult::macs() const {
 int64_t StreamResult::macs_done() const {
   int64_t total = 0;
   for (const LayerReuse& l : layers) total += l.macs_done;
+  return total;
+}
+
+uint64_t StreamResult::cycles() const {
+  uint64_t total = 0;
+  for (const LayerReuse& l : layers) total += l.cycles;
+  return total;
+}
+
+uint64_t StreamResult::cycles_done() const {
+  uint64_t total = 0;
+  for (const LayerReuse& l : layers) total += l.cycles_done;
   return total;
 }
 
@@ -246,7 +299,7 @@ StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& 
                            std::to_string(windows.size()) + " windows");
   const auto start = std::chrono::steady_clock::now();
   const bool is_signed = engine.model().output().type == tflite::TensorType::kInt8;
-  ReuseRunner runner(engine, options.q, options.verify, options.layer_q, options.channel_q);
+  ReuseRunner runner(engine, options.q, options.verify, options.layer_q, options.channel_q, options.array);
   engine::Workspace ws;
   StreamResult r;
   const size_t t = static_cast<size_t>(stream.window_frames);

@@ -60,6 +60,8 @@ void add_reuse_command(CLI::App& app) {
   cmd->add_option("-n,--limit", opt->stream.max_windows, "use only the first N windows (0 = all)");
   cmd->add_flag("--verify", opt->stream.verify,
                 "check every layer's delta accumulators against recomputation (slower)");
+  cmd->add_option("--rows", opt->stream.array.rows, "array rows for the cycle counts (default 16)");
+  cmd->add_option("--cols", opt->stream.array.cols, "array columns for the cycle counts (default 16)");
   cmd->add_option("--calibration-clips", opt->calibration_clips,
                   "split the stream: the first N clips are the calibration part (for --budget), the rest the "
                   "held-out part that is evaluated (0 = no split, evaluate every clip)");
@@ -127,13 +129,14 @@ void add_reuse_command(CLI::App& app) {
                 100.0 * static_cast<double>(r.baseline_top1) / n, r.baseline_top1, r.windows, widths.c_str(),
                 100.0 * static_cast<double>(r.reuse_top1) / n, r.reuse_top1, r.windows,
                 100.0 * static_cast<double>(r.agree) / n);
-    std::printf("%-4s %-18s %14s %14s %9s %14s %13s\n", "op", "type", "MACs", "MACs done", "reuse", "inputs changed",
-                "zero-skipped");
+    std::printf("%-4s %-18s %14s %14s %9s %14s %13s %9s\n", "op", "type", "MACs", "MACs done", "reuse",
+                "inputs changed", "zero-skipped", "cycles");
     for (const LayerReuse& l : r.layers)
-      std::printf("%-4zu %-18s %14lld %14lld %8.2f%% %13.2f%% %12.2f%%\n", l.op_index, l.op_type.c_str(),
+      std::printf("%-4zu %-18s %14lld %14lld %8.2f%% %13.2f%% %12.2f%% %8.2f%%\n", l.op_index, l.op_type.c_str(),
                   static_cast<long long>(l.macs), static_cast<long long>(l.macs_done), 100.0 * l.reuse_ratio(),
                   l.inputs ? 100.0 * static_cast<double>(l.inputs_changed) / static_cast<double>(l.inputs) : 0.0,
-                  l.macs ? 100.0 * static_cast<double>(l.macs_skipped_zero) / static_cast<double>(l.macs) : 0.0);
+                  l.macs ? 100.0 * static_cast<double>(l.macs_skipped_zero) / static_cast<double>(l.macs) : 0.0,
+                  l.cycles ? 100.0 * static_cast<double>(l.cycles_done) / static_cast<double>(l.cycles) : 0.0);
     const double saved = r.macs() ? 1.0 - static_cast<double>(r.macs_done()) / static_cast<double>(r.macs()) : 0.0;
     const double zero = r.macs() ? static_cast<double>(r.macs_skipped_zero()) / static_cast<double>(r.macs()) : 0.0;
     std::printf("overall: %lld of %lld MACs computed, %.2f %% skipped (%.3fx fewer MACs), %.2f %% on inputs that "
@@ -141,6 +144,11 @@ void add_reuse_command(CLI::App& app) {
                 static_cast<long long>(r.macs_done()), static_cast<long long>(r.macs()), 100.0 * saved,
                 r.macs_done() ? static_cast<double>(r.macs()) / static_cast<double>(r.macs_done()) : 0.0, 100.0 * zero,
                 opt->stream.verify ? "; delta accumulators verified against recomputation" : "", r.seconds);
+    std::printf("array cycles (%dx%d weight-stationary): %llu recomputing, %llu with reuse (%.2f %%): %.3fx speedup\n",
+                opt->stream.array.rows, opt->stream.array.cols, static_cast<unsigned long long>(r.cycles()),
+                static_cast<unsigned long long>(r.cycles_done()),
+                r.cycles() ? 100.0 * static_cast<double>(r.cycles_done()) / static_cast<double>(r.cycles()) : 0.0,
+                r.cycles_done() ? static_cast<double>(r.cycles()) / static_cast<double>(r.cycles_done()) : 0.0);
     const PairedLoss loss = top1_loss(r);
     std::printf("top-1 loss %.2f points, 95 %% CI [%.2f, %.2f] (cluster-robust over %zu centre clips)\n", loss.points,
                 loss.low, loss.high, loss.clusters);

@@ -12,6 +12,7 @@
 
 #include "vosa/dataset.hpp"
 #include "vosa/engine.hpp"
+#include "vosa/inject.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -70,6 +71,15 @@ void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q);
 // the uniform / per-layer ones (the criticality analysis, docs/reuse.md).
 using ChannelWidths = std::map<size_t, std::vector<int>>;
 
+// Array cycles of one layer on a weight-stationary rows x cols array that, in
+// every (N tile, K tile), streams only the GEMM rows with an operand whose
+// `changed` flag (one per input activation) is set, and skips a tile with
+// none (padding never changes). The layer is lowered as the array runs it
+// (vosa::lowering) on a marker tensor. Every input changed gives
+// inject::layer_cycles less the rows that are all padding in a tile.
+uint64_t streamed_cycles(const tflite::Model& model, const engine::PreparedOp& layer, const std::vector<bool>& changed,
+                         const inject::ArrayShape& shape);
+
 // Work of one array layer summed over a stream.
 struct LayerReuse {
   size_t op_index = 0;
@@ -80,6 +90,10 @@ struct LayerReuse {
   // that only skips zero operands would skip these too.
   int64_t macs_skipped_zero = 0;
   int64_t inputs = 0, inputs_changed = 0;  // input activations, and those whose quantized value changed
+  // Array cycles (weight-stationary, docs/reuse.md "Array cycles"): recomputing
+  // everything (inject::layer_cycles), and streaming only the GEMM rows with
+  // a changed operand in each (N tile, K tile), a tile with none skipped.
+  uint64_t cycles = 0, cycles_done = 0;
   double reuse_ratio() const { return macs ? 1.0 - static_cast<double>(macs_done) / static_cast<double>(macs) : 0.0; }
 };
 
@@ -95,7 +109,9 @@ class ReuseRunner {
   // channel_q: per-input-channel widths of the listed layers (checked: an
   // array layer, in_c widths, each in [1, 8]).
   ReuseRunner(const engine::Engine& engine, int q, bool verify = false, const std::map<size_t, int>& layer_q = {},
-              const ChannelWidths& channel_q = {});
+              const ChannelWidths& channel_q = {}, const inject::ArrayShape& array = default_array());
+  // The array whose cycles are counted: 16 x 16 (generator/examples/explore_16x16.json).
+  static inject::ArrayShape default_array();
 
   // One inference on the next input of the stream; returns the output tensor bytes.
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, engine::Workspace& ws);
@@ -116,6 +132,7 @@ class ReuseRunner {
 
   const engine::Engine& engine_;
   bool verify_;
+  inject::ArrayShape array_;
   std::vector<int> slot_;  // operator index -> index into states_/stats_, -1 if not an array layer
   std::vector<LayerState> states_;
   std::vector<LayerReuse> stats_;
@@ -126,6 +143,7 @@ struct StreamOptions {
   int q = 8;
   std::map<size_t, int> layer_q;  // operator index -> its own width
   ChannelWidths channel_q;        // per-input-channel widths (override layer_q and q)
+  inject::ArrayShape array = ReuseRunner::default_array();  // rows x cols for the cycle counts
   size_t max_windows = 0;  // 0 = every window
   bool verify = false;
 };
@@ -146,6 +164,8 @@ struct StreamResult {
   int64_t macs() const;
   int64_t macs_done() const;
   int64_t macs_skipped_zero() const;
+  uint64_t cycles() const;
+  uint64_t cycles_done() const;
   double seconds = 0;
 };
 
