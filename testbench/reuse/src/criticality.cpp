@@ -86,6 +86,7 @@ WidthChoice choose_channel_widths(const engine::Engine& engine, const FeatureStr
   const auto start = std::chrono::steady_clock::now();
   StreamOptions stream_options;
   stream_options.stride = options.stride;
+  stream_options.count_cycles = false;
   const std::vector<Window> windows = selected_windows(calibration, stream_options);
   if (windows.size() < 2)
     throw std::runtime_error("--calibration-clips: the calibration part holds " + std::to_string(windows.size()) +

@@ -195,7 +195,7 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
   for (int32_t f : fan_out) layer_macs += f;
   stats.macs += layer_macs;
   stats.inputs += static_cast<int64_t>(n);
-  const uint64_t full_cycles = inject::layer_cycles(g, array_);
+  const uint64_t full_cycles = count_cycles_ ? inject::layer_cycles(g, array_) : 0;
   stats.cycles += full_cycles;
   std::vector<int32_t> result;
   if (!s.valid) {
@@ -216,9 +216,11 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
       stats.macs_done += fan_out[i];
       s.delta->add(b, iy, ix, ic, delta, result.data());
     });
-    std::vector<bool> changed(n);
-    for (size_t i = 0; i < n; ++i) changed[i] = quantized[i] != s.prev_input[i];
-    stats.cycles_done += streamed_cycles(engine_.model(), layer, changed, array_);
+    if (count_cycles_) {
+      std::vector<bool> changed(n);
+      for (size_t i = 0; i < n; ++i) changed[i] = quantized[i] != s.prev_input[i];
+      stats.cycles_done += streamed_cycles(engine_.model(), layer, changed, array_);
+    }
   }
   if (verify_) {
     const std::string where = "operator " + std::to_string(layer.index) + " (" + stats.op_type + ")";
@@ -300,6 +302,7 @@ StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& 
   const auto start = std::chrono::steady_clock::now();
   const bool is_signed = engine.model().output().type == tflite::TensorType::kInt8;
   ReuseRunner runner(engine, options.q, options.verify, options.layer_q, options.channel_q, options.array);
+  runner.set_count_cycles(options.count_cycles);
   engine::Workspace ws;
   StreamResult r;
   const size_t t = static_cast<size_t>(stream.window_frames);

@@ -115,6 +115,9 @@ class ReuseRunner {
 
   // One inference on the next input of the stream; returns the output tensor bytes.
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, engine::Workspace& ws);
+  // Whether cycles_done is counted (on by default; it lowers each layer once
+  // more per inference, so the criticality analysis's calibration runs skip it).
+  void set_count_cycles(bool on) { count_cycles_ = on; }
   // Forgets the previous inference: the next run() computes everything.
   void reset();
   const std::vector<LayerReuse>& layers() const { return stats_; }
@@ -133,6 +136,7 @@ class ReuseRunner {
   const engine::Engine& engine_;
   bool verify_;
   inject::ArrayShape array_;
+  bool count_cycles_ = true;
   std::vector<int> slot_;  // operator index -> index into states_/stats_, -1 if not an array layer
   std::vector<LayerState> states_;
   std::vector<LayerReuse> stats_;
@@ -144,6 +148,7 @@ struct StreamOptions {
   std::map<size_t, int> layer_q;  // operator index -> its own width
   ChannelWidths channel_q;        // per-input-channel widths (override layer_q and q)
   inject::ArrayShape array = ReuseRunner::default_array();  // rows x cols for the cycle counts
+  bool count_cycles = true;  // false: LayerReuse::cycles and cycles_done stay 0
   size_t max_windows = 0;  // 0 = every window
   bool verify = false;
 };
