@@ -5,13 +5,16 @@
 REUSE_CALIBRATION ?= 200
 REUSE_BUDGET      ?= 1
 REUSE_STRIDE      ?= 4
-REUSE_UNIFORM_Q   ?= 8 6 5
+REUSE_UNIFORM_Q   ?= 8 7 6 5
 REUSE_ARGS        ?= --sensitivity-windows 32 --max-evaluations 24
+REUSE_LAYER_Q     ?= 4=5,5=5,6=5,7=5,8=5,11=5
+REPORT_ONLY       ?= 0
 
 .PHONY: reuse help-reuse
 reuse: build
 	@VOSA=$(VOSA) OUT=$(BUILD)/reuse DATA=$(VOSA_DATA_DIR) CALIBRATION=$(REUSE_CALIBRATION) \
 	  BUDGET=$(REUSE_BUDGET) STRIDE=$(REUSE_STRIDE) UNIFORM_Q="$(REUSE_UNIFORM_Q)" ARGS="$(REUSE_ARGS)" \
+	  LAYER_Q="$(REUSE_LAYER_Q)" REPORT_ONLY=$(REPORT_ONLY) \
 	  flow/reuse_report.sh
 
 help-reuse:
