@@ -61,4 +61,5 @@ expect_error "do not combine it with --q" -m "$MODEL" -d "$CLIPS" --clips 4 --ca
 expect_error "--calibration-clips: clips \[4, 4)" -m "$MODEL" -d "$CLIPS" --clips 4 --calibration-clips 4
 expect_error "--budget-on 'x': expected top1 or agreement" -m "$MODEL" -d "$CLIPS" --clips 4 --calibration-clips 2 \
   --budget 1 --budget-on x
+expect_error "--rows 0 --cols 16: the array's rows and columns must be >= 1" -m "$MODEL" -d "$CLIPS" --clips 2 --rows 0
 echo PASS

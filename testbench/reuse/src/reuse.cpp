@@ -86,8 +86,8 @@ ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const
                          const ChannelWidths& channel_q, const inject::ArrayShape& array)
     : engine_(engine), verify_(verify), array_(array) {
   if (array.rows < 1 || array.cols < 1)
-    throw std::runtime_error("--array " + std::to_string(array.rows) + "x" + std::to_string(array.cols) +
-                             ": rows and columns must be >= 1");
+    throw std::runtime_error("--rows " + std::to_string(array.rows) + " --cols " + std::to_string(array.cols) +
+                             ": the array's rows and columns must be >= 1");
   check_quantization_bits(q);
   for (const auto& [op, bits] : layer_q) {
     if (op >= engine.ops().size() || !lowering::is_array_layer(engine.ops()[op].op->type))

@@ -48,7 +48,8 @@ void add_reuse_command(CLI::App& app) {
   auto opt = std::make_shared<ReuseCommandOptions>();
   auto* cmd = app.add_subcommand(
       "reuse", "computation reuse on a stream of feature frames: windows slide over consecutive clips, each array "
-               "layer's input is quantized to q bits and only changed inputs are multiplied (docs/reuse.md)");
+               "layer's input is quantized to q bits and only changed inputs are multiplied; widths uniform, per layer or per "
+               "input channel by a criticality analysis (--budget); MACs and array cycles (docs/reuse.md)");
   cmd->add_option("-m,--model", opt->model, "model (.tflite, int8, input 1 x frames x features x 1)")->required();
   cmd->add_option("-d,--data", opt->data, "feature data directory (y_labels.csv and .bin clips)")->required();
   cmd->add_option("--stride", opt->stream.stride, "frames between consecutive windows, 1 .. window length (default 4)");
