@@ -6,7 +6,7 @@ REUSE_CALIBRATION ?= 200
 REUSE_BUDGET      ?= 1
 REUSE_STRIDE      ?= 4
 REUSE_UNIFORM_Q   ?= 8 7 6 5
-REUSE_ARGS        ?= --sensitivity-windows 32 --max-evaluations 24
+REUSE_ARGS        ?= --sensitivity-windows 32 --max-evaluations 60
 REUSE_LAYER_Q     ?= 4=5,5=5,6=5,7=5,8=5,11=5
 REPORT_ONLY       ?= 0
 
