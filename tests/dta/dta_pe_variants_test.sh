@@ -12,7 +12,12 @@
 #   4. precision-modes PE: each mode simulated with mode_i held (the functional
 #      check of every cycle uses that mode's reduced operands, so a mis-driven
 #      mode_i aborts the run); fewer errors and less energy in narrower modes;
-#      a missing or unknown --mode is a named error with no output.
+#      a missing or unknown --mode is a named error with no output;
+#   5. carry-save PE: psum_i and psum_c_i carry the sum and carry words the
+#      column above produces (carry-save recurrence of the random layer's rows;
+#      the functional check of both words aborts the run if they were not);
+#      both registers' errors and the partial sum's are reported; a per-PE
+#      stream (uniform, trace) is refused naming layer:SEED.
 # usage: dta_pe_variants_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -25,6 +30,7 @@ LIB=$("$ROOT/flow/dta_osu018_pe.sh" "$VOSA" razor "$ROOT/testbench/gatelevel/raz
 sed 's/"correct"/"drop"/' "$ROOT/testbench/gatelevel/razor_pe_top8.json" > razor_drop.json
 "$ROOT/flow/dta_osu018_pe.sh" "$VOSA" drop razor_drop.json > /dev/null
 "$ROOT/flow/dta_osu018_pe.sh" "$VOSA" prec "$ROOT/flow/configs/precision_8x8.json" > /dev/null
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" csave "$ROOT/flow/configs/arith/pe8_carry_save_kogge_stone.json" > /dev/null
 dta() { (cd "$1" && shift && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf \
   --manifest design/manifest.json -q "$@"); }
 
@@ -107,4 +113,28 @@ grep -q "give the mode to simulate (--mode)" bad.err || { cat bad.err; echo "FAI
 if dta prec --period-ns 3.8 --cycles 100 --mode 3 --out bad.json 2> bad.err; then echo "FAIL: --mode 3 accepted"; exit 1; fi
 grep -q -- "--mode 3: the design has 3 precision modes" bad.err || { cat bad.err; echo "FAIL: bad --mode error"; exit 1; }
 [ ! -e prec/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 5. Carry-save: the column's sum and carry words.
+dta csave --period-ns 4,2.8 --cycles 3000 --operands layer:2 --pe-rows 7 --out csave.json
+python3 - <<'PY'
+import json
+safe, late = json.load(open("csave/csave.json"))["points"]
+for p in (safe, late):
+    c = p["carry_word"]
+    assert c["register"] == "psum_c_q" and len(c["bits"]) == 19
+    # The pair is wrong whenever either word is (an error in both can cancel, rarely).
+    assert c["partial_sum"]["cycles_with_error"] <= p["cycles_with_error"] + c["cycles_with_error"]
+assert safe["cycles_with_error"] == 0 and safe["carry_word"]["cycles_with_error"] == 0
+c = late["carry_word"]
+print(f"carry-save 2.8 ns: sum word errs in {late['cycles_with_error']} cycles, carry word in {c['cycles_with_error']}, "
+      f"partial sum in {c['partial_sum']['cycles_with_error']} of {late['samples']}")
+assert late["cycles_with_error"] > 0 and c["cycles_with_error"] > 0, "both registers are endpoints"
+assert c["bits"][0]["errors"] == 0, "carry bit 0 is constant"
+assert c["partial_sum"]["cycles_with_error"] >= max(late["cycles_with_error"], c["cycles_with_error"]) * 0.9
+PY
+if dta csave --period-ns 4 --cycles 100 --operands uniform:1 --out bad.json 2> bad.err; then
+  echo "FAIL: a per-PE stream was accepted for the carry-save PE"; exit 1
+fi
+grep -q "use --operands layer:SEED" bad.err || { cat bad.err; echo "FAIL: error does not name layer:SEED"; exit 1; }
+[ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
 echo "all PE-variant DTA checks passed"

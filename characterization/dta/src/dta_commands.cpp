@@ -64,6 +64,9 @@ OperandTrace make_operands(const std::string& spec, const TraceHeader& shape, st
       throw std::runtime_error("--operands " + spec + ": bad seed '" + s + "'");
     }
   };
+  if (shape.carry_save && kind != "layer")
+    throw std::runtime_error("--operands " + spec + ": the carry-save PE needs the carry word the PE above passes down, "
+                             "which only a column stream gives: use --operands layer:SEED (docs/dta.md \"Carry-save PE\")");
   if (kind == "uniform") return make_uniform_random_trace(shape, cycles, seed(arg));
   if (kind == "layer") {
     TraceHeader h = shape;
@@ -342,6 +345,10 @@ void add_dta_command(CLI::App& app) {
     shape.weight_bits = binding.weight_bits;
     shape.acc_bits = binding.acc_bits;
     shape.is_signed = is_signed;
+    shape.carry_save = binding.carry_save();
+    if (binding.carry_save() && (opt->engine == "parallel" || !opt->icarus_kit.empty()))
+      throw std::runtime_error(std::string(opt->engine == "parallel" ? "--engine parallel" : "--icarus-kit") +
+                               " does not drive the carry-save PE's psum_c_i; use the event engine without the kit");
     const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
 
     const std::string engine = opt->engine.empty() ? "event" : opt->engine;
@@ -378,6 +385,10 @@ void add_dta_command(CLI::App& app) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       total_seconds += secs;
       total_samples += s.samples;
+      if (s.carry.settled_mismatches)
+        throw std::runtime_error(opt->netlist + ": in " + std::to_string(s.carry.settled_mismatches) +
+                                 " cycles the settled carry word psum_c_q differs from the carry-save step of "
+                                 "psum_i, psum_c_i and a*w: the netlist or the port binding is wrong");
       if (s.settled_mismatches)
         throw std::runtime_error(opt->netlist + ": in " + std::to_string(s.settled_mismatches) +
                                  " cycles the settled netlist output differs from psum + a*w: the netlist, "
@@ -392,6 +403,7 @@ void add_dta_command(CLI::App& app) {
             [&](const dta::RunOptions& r) { return dta::run_pe_trace_parallel(circuit, binding, trace, r, threads); },
             opt->pdk, opt->voltage, opt->delay_source);
       if (row_first >= 0) points.back()["pe_rows"] = {row_first, row_last};
+      if (binding.carry_save()) points.back()["carry_word"] = dta::carry_word_to_json(s.carry, binding.acc_bits, s.samples);
       if (binding.razor()) points.back()["razor"] = dta::razor_to_json(s.razor, binding, s.samples, ro.sim.shadow_delay_ns);
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured, err);

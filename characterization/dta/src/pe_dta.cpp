@@ -1,5 +1,6 @@
 #include "vosa/pe_dta.hpp"
 
+#include "vosa/carry_save.hpp"
 #include "vosa/error_model.hpp"
 #include "vosa/precision.hpp"
 
@@ -37,6 +38,21 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
                      "' is not driven by a flip-flop Q (expected the PE output register)");
     b.output_flops.push_back(f);
   }
+  if (nl.find_port("psum_c_i")) {  // carry-save partial sums: the carry word in and its register
+    b.psum_c_nets = port_nets(c, nl, "psum_c_i");
+    for (int net : port_nets(c, nl, "psum_c_o")) {
+      const int f = c.flop_driving(net);
+      // Synthesis removes the flop of a constant carry bit (bit 0 is always 0).
+      if (f < 0 && std::find(c.constant_nets.begin(), c.constant_nets.end(), net) != c.constant_nets.end()) {
+        b.carry_flops.push_back(-1);
+        continue;
+      }
+      if (f < 0)
+        throw DtaError(nl.path + ": output port psum_c_o bit '" + c.net_names[net] +
+                       "' is not driven by a flip-flop Q (expected the carry register psum_c_q)");
+      b.carry_flops.push_back(f);
+    }
+  }
   b.act_nets = port_nets(c, nl, "a_i");
   b.weight_nets = port_nets(c, nl, "w_i");
   b.psum_nets = port_nets(c, nl, "psum_i");
@@ -53,7 +69,7 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
                                                 {"drain_i", false}, {"stall_i", false}};
   for (const auto& p : nl.ports) {
     if (p.direction != "input" || p.name == c.clock_port || p.name == c.shadow_clock_port || p.name == "a_i" ||
-        p.name == "w_i" || p.name == "psum_i")
+        p.name == "w_i" || p.name == "psum_i" || p.name == "psum_c_i")
       continue;
     if (p.name == "mode_i") {
       // The precision mode register's value, held as the array holds it
@@ -118,6 +134,8 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
   b.act_lead = lead(b.act_nets);
   b.weight_lead = lead(b.weight_nets);
   b.psum_lead = lead(b.psum_nets);
+  if (b.carry_save() && lead(b.psum_c_nets) != b.psum_lead)
+    throw DtaError(nl.path + ": psum_c_i and psum_i reach the registers at different pipeline stages");
   return b;
 }
 
@@ -154,6 +172,7 @@ void PointStats::merge(const PointStats& o) {
   }
   error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
   razor.merge(o.razor);
+  carry.merge(o.carry);
   if (net_toggles.size() < o.net_toggles.size()) {
     net_toggles.resize(o.net_toggles.size(), 0);
     net_high.resize(o.net_high.size(), 0);
@@ -185,12 +204,12 @@ CycleOperands record_operands(const PeBinding& b, const OperandTrace& trace, std
   const OperandRecord* rw = rec(n + b.weight_lead);
   const OperandRecord* rp = rec(n + b.psum_lead);
   const bool os = b.dataflow == Dataflow::kOutputStationary;
-  return {ra ? ra->activation : 0, rw ? rw->weight : 0, (rp && !os) ? rp->psum_in : 0};
+  return {ra ? ra->activation : 0, rw ? rw->weight : 0, (rp && !os) ? rp->psum_in : 0, (rp && !os) ? rp->psum_c_in : 0};
 }
 
 CycleOperands priming_operands(const PeBinding& b, const OperandTrace& trace, std::size_t begin) {
   const OperandRecord& r0 = trace.records[begin];
-  return {b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0};
+  return {b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0, 0};
 }
 
 void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
@@ -208,9 +227,11 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
   // Check the netlist computes what the PE should (functional sanity).
   const OperandRecord& r = trace.records[n];
   const std::uint64_t base = os ? acc_state : static_cast<std::uint64_t>(r.psum_in);
+  const std::uint64_t product =
+      static_cast<std::uint64_t>(reduce_operand(r.activation, b.act_drop) * reduce_operand(r.weight, b.weight_drop));
   const std::uint64_t expect =
-      (base + static_cast<std::uint64_t>(reduce_operand(r.activation, b.act_drop) *
-                                         reduce_operand(r.weight, b.weight_drop))) & mask;
+      b.carry_save() ? carry_save_add(base, static_cast<std::uint64_t>(r.psum_c_in), product, b.acc_bits).sum
+                     : (base + product) & mask;
   if (expect != settled) ++s.settled_mismatches;
   acc_state = captured;
   const std::uint64_t diff = captured ^ settled;
@@ -233,6 +254,44 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
     ++s.error_values[cv - sv];
   }
 }
+
+void CarryWordStats::merge(const CarryWordStats& o) {
+  cycles_with_error += o.cycles_with_error;
+  settled_mismatches += o.settled_mismatches;
+  pair_cycles_with_error += o.pair_cycles_with_error;
+  if (bit_errors.size() < o.bit_errors.size()) bit_errors.resize(o.bit_errors.size(), 0);
+  for (size_t j = 0; j < o.bit_errors.size(); ++j) bit_errors[j] += o.bit_errors[j];
+  for (const auto& [v, n] : o.pair_error_values) pair_error_values[v] += n;
+}
+
+namespace {
+
+// The carry word of record n and the partial sum of the pair, against the
+// settled pair (which must be the carry-save step of the record's inputs).
+void record_carry(CarryWordStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
+                  std::uint64_t sum_captured, std::uint64_t sum_settled, std::uint64_t captured, std::uint64_t settled,
+                  bool is_signed) {
+  if (s.bit_errors.empty()) s.bit_errors.assign(b.acc_bits, 0);
+  const OperandRecord& r = trace.records[n];
+  const std::uint64_t product =
+      static_cast<std::uint64_t>(reduce_operand(r.activation, b.act_drop) * reduce_operand(r.weight, b.weight_drop));
+  if (carry_save_add(static_cast<std::uint64_t>(r.psum_in), static_cast<std::uint64_t>(r.psum_c_in), product,
+                     b.acc_bits).carry != settled)
+    ++s.settled_mismatches;
+  const std::uint64_t diff = captured ^ settled;
+  if (diff) {
+    ++s.cycles_with_error;
+    for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
+  }
+  const std::int64_t got = wrap_to_bits(static_cast<std::int64_t>(sum_captured + captured), b.acc_bits, is_signed);
+  const std::int64_t want = wrap_to_bits(static_cast<std::int64_t>(sum_settled + settled), b.acc_bits, is_signed);
+  if (got != want) {
+    ++s.pair_cycles_with_error;
+    ++s.pair_error_values[got - want];
+  }
+}
+
+}  // namespace
 
 void RazorStats::merge(const RazorStats& o) {
   flagged += o.flagged;
@@ -307,6 +366,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     set_bits(b.act_nets, in.a);
     set_bits(b.weight_nets, in.w);
     set_bits(b.psum_nets, in.psum);
+    set_bits(b.psum_c_nets, in.psum_c);
     if (opt.input_log && log) opt.input_log->push_back({in.a, in.w, in.psum});
   };
   for (const auto& [n, v] : b.constants) sim.set_input(n, v);
@@ -314,6 +374,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   set_bits(b.act_nets, 0);
   set_bits(b.weight_nets, 0);
   set_bits(b.psum_nets, 0);
+  set_bits(b.psum_c_nets, 0);
   sim.reset(false);
   if (begin > 0) {  // the chunk starts where the previous record left the registers
     apply(record_operands(b, trace, begin - 1));
@@ -365,6 +426,15 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     log_err();
     razor_captured = logged = captured;
     razor_settled = settled;
+    if (b.carry_save()) {
+      std::uint64_t carry_captured = 0, carry_settled = 0;
+      for (size_t j = 0; j < b.carry_flops.size(); ++j) {
+        if (b.carry_flops[j] < 0) continue;  // a constant-0 carry bit
+        carry_captured |= std::uint64_t{sim.captured(b.carry_flops[j])} << j;
+        carry_settled |= std::uint64_t{sim.settled(b.carry_flops[j])} << j;
+      }
+      record_carry(s.carry, b, trace, n, captured, settled, carry_captured, carry_settled, opt.is_signed);
+    }
     record_cycle(s, b, trace, n, captured, settled, settle.data(), acc_state, opt);
     if (opt.captured_log) opt.captured_log->push_back(captured);
   }
@@ -477,6 +547,23 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
           {"error_values", values},
           {"error_patterns", patterns},
           {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}};
+}
+
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples) {
+  using nlohmann::json;
+  json bits = json::array();
+  for (int j = 0; j < acc_bits; ++j) bits.push_back(bit_to_json(j, c.bit_errors.empty() ? 0 : c.bit_errors[j], samples));
+  json values = json::array();
+  for (const auto& [v, n] : c.pair_error_values) values.push_back({{"value", v}, {"count", n}});
+  auto rate = [&](std::uint64_t k) { return samples ? static_cast<double>(k) / samples : 0.0; };
+  return {{"register", "psum_c_q"},
+          {"cycles_with_error", c.cycles_with_error},
+          {"p_any_error", rate(c.cycles_with_error)},
+          {"bits", bits},
+          {"partial_sum",
+           {{"cycles_with_error", c.pair_cycles_with_error},
+            {"p_any_error", rate(c.pair_cycles_with_error)},
+            {"error_values", values}}}};
 }
 
 nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns) {

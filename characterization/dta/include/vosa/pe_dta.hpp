@@ -32,6 +32,8 @@ struct PeBinding {
   Dataflow dataflow = Dataflow::kWeightStationary;
   std::vector<int> output_flops;  // bit j of the output register (psum_o[j])
   std::vector<int> act_nets, weight_nets, psum_nets;
+  // Carry-save PE: the incoming carry word and the carry register psum_c_q.
+  std::vector<int> psum_c_nets, carry_flops;
   int act_lead = 1, weight_lead = 1, psum_lead = 0;  // 1: the port feeds a register first
   std::vector<std::pair<int, bool>> constants;        // control inputs held constant
   int act_bits = 0, weight_bits = 0, acc_bits = 0;
@@ -40,6 +42,7 @@ struct PeBinding {
   std::vector<int> shadow_flops;
   std::string razor_policy;
   bool razor() const { return !razor_policy.empty(); }
+  bool carry_save() const { return !psum_c_nets.empty(); }
 };
 
 PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const PeOperatingPoint& op = {});
@@ -74,6 +77,16 @@ struct RazorStats {
   void merge(const RazorStats& o);
 };
 
+// The carry-save PE's second register (docs/dta.md "Carry-save PE"): its
+// carry word, and the partial sum the pair stands for (sum + carry).
+struct CarryWordStats {
+  std::uint64_t cycles_with_error = 0, settled_mismatches = 0;
+  std::vector<std::uint64_t> bit_errors;
+  std::uint64_t pair_cycles_with_error = 0;           // sum + carry differs from the settled pair's
+  std::map<std::int64_t, std::uint64_t> pair_error_values;
+  void merge(const CarryWordStats& o);
+};
+
 struct PointStats {
   int acc_bits = 0;
   std::int32_t period_ps = 0;
@@ -96,6 +109,7 @@ struct PointStats {
   std::vector<std::uint64_t> net_toggles, net_high, net_functional;
   std::uint64_t activity_cycles = 0;
   RazorStats razor;  // only for a Razor PE
+  CarryWordStats carry;  // only for a carry-save PE
   static constexpr int kSettleBins = 20;
 
   void init(int bits, std::int32_t period);
@@ -117,7 +131,7 @@ struct RunOptions {
 
 // Operands on a_i, w_i, psum_i in one simulated cycle.
 struct CycleOperands {
-  std::int64_t a = 0, w = 0, psum = 0;
+  std::int64_t a = 0, w = 0, psum = 0, psum_c = 0;
 };
 // The cycle that computes record n (a registered port gets record n + lead).
 CycleOperands record_operands(const PeBinding& b, const OperandTrace& trace, std::size_t n);
@@ -156,6 +170,8 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
                              const std::string& delay_source, int top_patterns = 16);
+// The carry-word object of a carry-save PE's point.
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples);
 // The Razor object of a point (docs/errmodel.md "razor").
 nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns);
 
