@@ -7,6 +7,7 @@
 #   DTA_PERIODS_NS=         clock periods to simulate (default: the flow's period)
 #   DTA_DELAY_MODE=transport|inertial|modpath   DTA_SETUP=sdf|zero
 #   DTA_PATTERNS=16         joint error patterns kept per point and operand class
+#   DTA_MODE=               precision mode held on mode_i (a PE with precision_modes)
 OPERANDS       ?= uniform:1
 DTA_CYCLES     ?= 20000
 DTA_PERIODS_NS ?=
@@ -15,6 +16,7 @@ DTA_SETUP      ?= sdf
 DTA_THREADS    ?= $(JOBS)
 DTA_PATTERNS   ?= 16
 DTA_ENERGY     ?= 0
+DTA_MODE       ?=
 
 .PHONY: characterize bench-dta dta-sta-bound dta-exactness energy-check help-characterize
 
@@ -22,7 +24,7 @@ characterize: sdf
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(FLOW_DIR) PDK=$(PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  CORNERS="$(call spaces,$(CORNERS))" VOLTAGES="$(call commas,$(VOLTAGES))" DTA_PERIODS_NS="$(call commas,$(DTA_PERIODS_NS))" \
 	  OPERANDS="$(OPERANDS)" DTA_CYCLES=$(DTA_CYCLES) DTA_DELAY_MODE=$(DTA_DELAY_MODE) \
-	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) DTA_ENERGY=$(DTA_ENERGY) flow/characterize.sh
+	  DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) DTA_PATTERNS=$(DTA_PATTERNS) DTA_ENERGY=$(DTA_ENERGY) DTA_MODE=$(DTA_MODE) flow/characterize.sh
 
 # vosa dta vs Icarus on the same vectors, one core and two (docs/PERFORMANCE.md).
 BENCH_DTA_CYCLES ?= 20000
