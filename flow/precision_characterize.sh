@@ -6,9 +6,9 @@
 #      PDK, the clock fixed at the flow's period (PERIOD_NS= or the sign-off
 #      critical path of this PE);
 #   2. per mode, a real layer's operand stream of one PE (make layers' trace of
-#      MODEL operator TRACE_OP, TRACE_PE): the full operands the array feeds
-#      and the partial sums of the rows above computing in that mode
-#      (`vosa trace combine` of the mode-0 trace and the mode's);
+#      MODEL operator TRACE_OP, TRACE_PE, --trace-fed-operands): the operands
+#      the array feeds in that mode and the partial sums of the rows above,
+#      which reduce them;
 #   3. per mode and corner, `vosa dta --mode m --energy` of that stream with the
 #      mode held on mode_i: the lowest voltage of the ladder from which upwards
 #      no cycle has a timing error, and the energy per MAC from the simulated
@@ -56,28 +56,20 @@ lib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$signoff" --cache-dir "$BUILD/p
 corners=$(cat "$P/sta/corners.txt" | tr ',' ' ')
 log "PE with modes: $P (period $period ns, corners $corners)"
 
-# 2. Operand streams of a real layer, one per mode: make layers' trace holds
-# the operands reduced; the gated PE is fed the full ones (mode 0's trace)
-# with the partial sums of the mode.
+# 2. Operand streams of a real layer, one per mode: the operands as the array
+# feeds them (the gated PE reduces them), partial sums of the mode.
 "$VOSA" generate --quiet --config "$CONFIG" --out "$OUT/design"
-width_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['config'][sys.argv[2]])" "$DESIGN/manifest.json" "$1"; }
-act_bits=$(width_of act_bits)
-weight_bits=$(width_of weight_bits)
 for m in "${!MODES[@]}"; do
   tdir="$OUT/traces/mode$m"
   rm -rf "$tdir"
   "$ROOT/testbench/layers/run_layers.sh" "$OUT/design" "$OUT/layers_obj" "$BUILD" --model "$MODEL_FILE" \
     --data "$DATA" --input-encoding "$INPUT_ENCODING" -n 1 --mode "$m" --trace-dir "$tdir" --trace-pe "$TRACE_PE" \
-    --trace-records "$DTA_CYCLES" > "$OUT/layers_mode$m.log" 2>&1 \
+    --trace-records "$DTA_CYCLES" --trace-fed-operands > "$OUT/layers_mode$m.log" 2>&1 \
     || { tail -20 "$OUT/layers_mode$m.log"; echo "precision-characterize: make layers in mode $m failed" >&2; exit 1; }
   grep -q "0 accumulator mismatches" "$OUT/layers_mode$m.log" \
     || { echo "precision-characterize: mode $m: the array and the engine disagree ($OUT/layers_mode$m.log)" >&2; exit 1; }
   trace=$(ls "$tdir"/op"${TRACE_OP}"_*.vtrace 2>/dev/null | head -1)
   [ -n "$trace" ] || { echo "precision-characterize: no trace of operator $TRACE_OP in $tdir (TRACE_OP=)" >&2; exit 1; }
-  bits=${MODES[$m]}
-  "$VOSA" trace combine --operands "$(cat "$OUT/traces/mode0/trace.txt" 2>/dev/null || echo "$trace")" --psum "$trace" \
-    --act-drop $((act_bits > bits ? act_bits - bits : 0)) --weight-drop $((weight_bits > bits ? weight_bits - bits : 0)) \
-    --out "$tdir/gated.vtrace"
   echo "$trace" > "$tdir/trace.txt"
 done
 
@@ -88,7 +80,7 @@ for m in "${!MODES[@]}"; do
     log "mode $m (${MODES[$m]} bits), $corner: vosa dta --mode $m --energy ($DTA_CYCLES cycles of op $TRACE_OP)"
     clib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$corner" --netlist "$netlist" --cache-dir "$BUILD/pdk")
     "$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$P/sdf/$corner.sdf" --manifest "$DESIGN/manifest.json" \
-      --pdk "$PDK" --corner "$corner" --period-ns "$period" --operands "trace:$OUT/traces/mode$m/gated.vtrace" \
+      --pdk "$PDK" --corner "$corner" --period-ns "$period" --operands "trace:$(cat "$OUT/traces/mode$m/trace.txt")" \
       --cycles "$DTA_CYCLES" --mode "$m" --energy --power-liberty "$clib" --threads "${JOBS:-1}" --quiet \
       --out "$OUT/dta/mode$m/$corner.json"
   done

@@ -559,40 +559,6 @@ void add_trace_command(CLI::App& app) {
   layer->callback([opt, shape]() {
     write_trace(opt->out, make_random_layer_trace(shape(), opt->rows, opt->cols, opt->count, opt->seed));
   });
-  // A precision mode's stream as the gated PE sees it: the array is fed the
-  // full operands (the PE reduces them), the partial sums come from rows that
-  // computed with reduced operands (docs/precision.md).
-  auto* combine = cmd->add_subcommand(
-      "combine",
-      "operands of one trace with psum_in of another of the same layer and PE: a precision mode's\n"
-      "stream for the gated PE (full operands, partial sums of the reduced rows above; vosa dta --mode)");
-  combine->add_option("--operands", opt->file, "trace whose activations and weights are kept (full precision)")->required();
-  combine->add_option("--psum", opt->layer, "trace of the same records in the mode, whose psum_in is kept")->required();
-  combine->add_option("--act-drop", opt->pe_row, "low activation bits the mode drops (checks the records align)");
-  combine->add_option("--weight-drop", opt->pe_col, "low weight bits the mode drops");
-  combine->add_option("--out", opt->out, "trace file to write")->required();
-  combine->callback([opt]() {
-    const OperandTrace full = read_trace(opt->file), mode = read_trace(opt->layer);
-    const TraceHeader &a = full.header, &b = mode.header;
-    if (a.act_bits != b.act_bits || a.weight_bits != b.weight_bits || a.acc_bits != b.acc_bits ||
-        a.is_signed != b.is_signed || full.records.size() != mode.records.size())
-      throw std::runtime_error("trace combine: " + opt->file + " and " + opt->layer +
-                               " differ in widths, signedness or record count (" + std::to_string(full.records.size()) +
-                               " vs " + std::to_string(mode.records.size()) + ")");
-    OperandTrace out = full;
-    out.header.source = a.source + " (operands), psum_in of " + b.source;
-    for (std::size_t i = 0; i < out.records.size(); ++i) {
-      const OperandRecord &f = full.records[i], &m = mode.records[i];
-      if (reduce_operand(f.activation, opt->pe_row) != m.activation || reduce_operand(f.weight, opt->pe_col) != m.weight)
-        throw std::runtime_error("trace combine: record " + std::to_string(i) + " of " + opt->layer + " (a=" +
-                                 std::to_string(m.activation) + ", w=" + std::to_string(m.weight) +
-                                 ") is not record " + std::to_string(i) + " of " + opt->file + " (a=" +
-                                 std::to_string(f.activation) + ", w=" + std::to_string(f.weight) +
-                                 ") reduced by the given drops: the traces do not align");
-      out.records[i].psum_in = m.psum_in;
-    }
-    write_trace(opt->out, out);
-  });
   auto* show = cmd->add_subcommand("show", "print the header and the first records");
   show->add_option("file", opt->file, "trace")->required();
   show->add_option("-n", opt->show, "records to print");
