@@ -72,6 +72,7 @@ struct Options {
   vosa::engine::Resize resize = vosa::engine::Resize::kBilinear;
   int trace_row = -1, trace_col = -1;
   size_t trace_records = 100000;
+  bool trace_fed_operands = false;    // reduced modes: record the operands as fed (gated PE), not as reduced
   bool corrupt_first_weight = false;  // self-check of the checker: must end in a mismatch
   std::string settings;               // inject timing errors as this schedule says (docs/inject.md)
   std::string errmodel;               // or: from this model at --voltages for every layer
@@ -101,7 +102,7 @@ namespace {
   std::fprintf(stderr,
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
-               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n",
+               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N] [--trace-fed-operands]]\n",
                why);
   std::exit(2);
 }
@@ -129,6 +130,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--trace-pe") {
       if (std::sscanf(value().c_str(), "%d,%d", &o.trace_row, &o.trace_col) != 2) usage("--trace-pe is ROW,COL");
     } else if (arg == "--trace-records") o.trace_records = std::stoul(value());
+    else if (arg == "--trace-fed-operands") o.trace_fed_operands = true;
     else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
     else if (arg == "--settings") o.settings = value();
     else if (arg == "--errmodel") o.errmodel = value();
@@ -395,18 +397,22 @@ int run(Options o) {
           const std::string source = model->path + " operator " + std::to_string(p.index) + " (" +
                                       tflite::to_string(p.op->type) + ") input 0";
           // In a reduced precision mode the PE's multiplier sees the reduced
-          // operands: the trace records those (docs/precision.md).
+          // operands: the trace records those (docs/precision.md), or with
+          // --trace-fed-operands the operands the array is fed (the gated PE
+          // reduces them: vosa dta --mode) with the reduced rows' partial sums.
           std::vector<lowering::Gemm> traced = gemms;
-          for (lowering::Gemm& t : traced) {
-            for (int8_t& v : t.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
-            for (int8_t& v : t.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
-          }
-          const size_t written = write_layer_trace(name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row,
-                                                   o.trace_col, o.trace_records,
-                                                   p.precision.full() ? source
-                                                                      : source + " reduced to " +
-                                                                            std::to_string(8 - p.precision.act_drop) +
-                                                                            " bits");
+          if (!o.trace_fed_operands)
+            for (lowering::Gemm& t : traced) {
+              for (int8_t& v : t.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
+              for (int8_t& v : t.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
+            }
+          const std::string mode_note =
+              " reduced to " + std::to_string(8 - p.precision.act_drop) + " bits" +
+              (o.trace_fed_operands ? " (operands as fed, partial sums reduced)" : "");
+          const size_t written = write_layer_trace(
+              name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col, o.trace_records,
+              p.precision.full() ? source : source + mode_note, o.trace_fed_operands ? p.precision.act_drop : 0,
+              o.trace_fed_operands ? p.precision.weight_drop : 0);
           std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
         }
       }

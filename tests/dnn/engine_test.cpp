@@ -3,6 +3,7 @@
 #include "data_dir.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/layer_trace.hpp"
+#include "vosa/precision.hpp"
 #include "vosa/lowering.hpp"
 #include "vosa/operand_trace.hpp"
 
@@ -231,6 +232,16 @@ TEST(LayerTrace, RecordsWhatOnePeSeesPerTile) {
   EXPECT_EQ(t.records[8].psum_in, 84);
   EXPECT_EQ(t.records[5].psum_in, 9 * 16);  // m = 2 of that tile
   EXPECT_THROW(write_layer_trace(path, g, 2, 2, 10, 2, 0, 10, "x"), std::invalid_argument);
+
+  // A precision mode's gated PEs (drops 1 and 2): operands as fed, partial sums of reduced products.
+  ASSERT_EQ(write_layer_trace(path, std::vector<lowering::Gemm>{g}, 2, 2, 10, 1, 0, 1000, "fed", 1, 2), 12u);
+  const OperandTrace f = read_trace(path);
+  EXPECT_EQ(f.records[1].activation, 5);
+  EXPECT_EQ(f.records[1].weight, -13);
+  // reduce(-4, 1) = -3, reduce(10, 2) = 10: A[1][0]*B[0][0] of the reduced operands.
+  EXPECT_EQ(f.records[1].psum_in, reduce_operand(-4, 1) * reduce_operand(10, 2));
+  EXPECT_EQ(f.records[1].psum_in, -30);
+  EXPECT_NE(f.header.notes.find("operands as fed"), std::string::npos) << f.header.notes;
 }
 
 // Whole-layer traces: every GEMM (channel group) and tile pass, sampled as
