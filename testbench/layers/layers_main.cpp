@@ -16,6 +16,7 @@
 //               [--settings SCHEDULE.json | --errmodel F --voltages V[,V...] [--period-ns P]]
 //               [--seed S] [--repeats R]
 //               [--mode M] [--layer-mode OP=M ...]   (precision modes, docs/precision.md)
+//               [--depthwise auto|channels|spatial]  (depthwise mapping, docs/dnn.md)
 // Exit status 0 only when every accumulator of every layer matched.
 //
 // With --mode / --layer-mode (a design generated with precision_modes) the
@@ -81,6 +82,10 @@ struct Options {
   int repeats = 20;                   // the engine's error draws per input for the prediction
   int mode = 0;                       // precision mode index of every array layer
   std::map<size_t, int> layer_modes;  // overrides per operator index
+  // Depthwise layers: block-diagonal channel groups, spatial patches, or
+  // whichever takes fewer cycles (vosa::lowering::plan_depthwise).
+  vosa::lowering::DepthwiseMapping depthwise = vosa::lowering::DepthwiseMapping::kAuto;
+  bool depthwise_given = false;
 };
 
 std::unique_ptr<vosa::ArrayErrorSource> g_errors;
@@ -101,7 +106,8 @@ namespace {
   std::fprintf(stderr,
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
-               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n",
+               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n"
+               "                   [--depthwise auto|channels|spatial]\n",
                why);
   std::exit(2);
 }
@@ -137,6 +143,14 @@ Options parse(int argc, char** argv) {
     else if (arg == "--period-ns") o.period_ns = std::stod(value());
     else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg == "--mode") o.mode = std::stoi(value());
+    else if (arg == "--depthwise") {
+      try {
+        o.depthwise = vosa::lowering::depthwise_mapping_from_string(value());
+      } catch (const std::invalid_argument& e) {
+        usage(e.what());
+      }
+      o.depthwise_given = true;
+    }
     else if (arg == "--layer-mode") {
       size_t op = 0;
       int mode = 0;
@@ -183,6 +197,7 @@ void program_island_levels(vosa::ArrayDriver<Vvosa_top>& drv, const std::vector<
 
 struct LayerStats {
   std::string name;
+  std::string mapping;  // depthwise layers: channels or spatial PHxPW
   int m = 0, k = 0, n = 0, gemms = 0;
   uint64_t macs = 0, cycles = 0, mismatches = 0;
   uint64_t outputs = 0;  // accumulators compared, over all inputs
@@ -314,6 +329,12 @@ int run(Options o) {
     injector->check_model(*model);
     schedule = settings.layers;
     default_voltages = settings.voltages;
+    // The engine's injector models depthwise layers as block-diagonal
+    // channel groups; the array must compute them the same way.
+    if (o.depthwise == lowering::DepthwiseMapping::kSpatial && o.depthwise_given)
+      throw std::runtime_error("--depthwise spatial cannot be checked with timing errors: the engine's injector "
+                               "models depthwise layers as channel groups (use --depthwise channels or auto)");
+    o.depthwise = lowering::DepthwiseMapping::kChannels;
     g_errors = std::make_unique<ArrayErrorSource>(ap, shape.island_of_column, o.seed);
     g_driver = &drv;
     std::printf("vosa_layers: injecting timing errors from %s, island voltages", settings.errmodel.c_str());
@@ -366,7 +387,8 @@ int run(Options o) {
       auto& corr = corrections[p.index];
       if (corr.empty())
         corr = lowering::correction_of(*model, *p.op, p.geometry, p.precision.act_drop, p.precision.weight_drop);
-      const auto gemms = lowering::lower_layer(*model, *p.op, p.geometry, input, ap.cols);
+      const auto gemms = lowering::lower_layer_for_array(*model, *p.op, p.geometry, input, ap.rows, ap.cols,
+                                                         o.depthwise);
       std::vector<std::vector<int64_t>> results;
       for (const auto& g : gemms) {
         const std::vector<int32_t> a(g.a.begin(), g.a.end());
@@ -413,6 +435,12 @@ int run(Options o) {
       const std::vector<int32_t> from_array = lowering::assemble_accumulators(p.geometry, gemms, results, corr);
       LayerStats& st = stats[p.index];
       st.name = tflite::to_string(p.op->type);
+      if (p.geometry.depthwise) {
+        const auto plan = lowering::plan_depthwise(p.geometry, ap.rows, ap.cols, o.depthwise);
+        st.mapping = plan.mapping == lowering::DepthwiseMapping::kChannels
+                         ? "channels"
+                         : "spatial " + std::to_string(plan.patch_h) + "x" + std::to_string(plan.patch_w);
+      }
       st.m = gemms.front().m;
       st.k = gemms.front().k;
       st.n = p.geometry.out_c;
@@ -448,17 +476,30 @@ int run(Options o) {
     std::printf("input %zu (%s): label %d, array-network top-1 %d, engine top-1 %d, outputs %s\n", s,
                 sample.path.c_str(), sample.label, pa, pe, with_array == engine_only ? "identical" : "DIFFER");
   }
-  std::printf("%-5s %-18s %7s %6s %6s %5s %12s %12s %6s %s\n", "op", "type", "M", "K", "N", "gemms", "MACs",
-              "cycles", "util", "accumulators");
+  std::printf("%-5s %-18s %7s %6s %6s %5s %12s %12s %6s %-26s %s\n", "op", "type", "M", "K", "N", "gemms", "MACs",
+              "cycles", "util", "accumulators", "depthwise mapping");
+  uint64_t dw_macs = 0, dw_cycles = 0, all_macs = 0, all_cycles = 0;
   for (const auto& [index, st] : stats) {
     const double util = st.cycles ? static_cast<double>(st.macs) / (static_cast<double>(st.cycles) * ap.rows * ap.cols)
                                   : 0.0;
-    std::printf("%-5zu %-18s %7d %6d %6d %5d %12llu %12llu %5.1f%% %s\n", index, st.name.c_str(), st.m, st.k, st.n,
-                st.gemms, static_cast<unsigned long long>(st.macs), static_cast<unsigned long long>(st.cycles),
+    std::printf("%-5zu %-18s %7d %6d %6d %5d %12llu %12llu %5.1f%% %-26s %s\n", index, st.name.c_str(), st.m, st.k,
+                st.n, st.gemms, static_cast<unsigned long long>(st.macs), static_cast<unsigned long long>(st.cycles),
                 100.0 * util,
                 g_errors ? (std::to_string(st.mismatches) + " differ from error-free").c_str()
-                         : (st.mismatches ? "MISMATCH" : "bit-exact"));
+                         : (st.mismatches ? "MISMATCH" : "bit-exact"),
+                st.mapping.c_str());
+    all_macs += st.macs;
+    all_cycles += st.cycles;
+    if (!st.mapping.empty()) dw_macs += st.macs, dw_cycles += st.cycles;
   }
+  const double pes = static_cast<double>(ap.rows) * ap.cols;
+  if (dw_cycles)
+    std::printf("depthwise layers: %llu MACs in %llu cycles, utilization %.1f %%; all array layers: %llu cycles, "
+                "utilization %.1f %%\n",
+                static_cast<unsigned long long>(dw_macs), static_cast<unsigned long long>(dw_cycles),
+                100.0 * static_cast<double>(dw_macs) / (static_cast<double>(dw_cycles) * pes),
+                static_cast<unsigned long long>(all_cycles),
+                100.0 * static_cast<double>(all_macs) / (static_cast<double>(all_cycles) * pes));
   if (g_errors) {
     std::printf("injection: %llu PE captures, %llu errors injected (%.3g per capture); %llu GEMMs differ from the "
                 "replay of their injected errors\n",
