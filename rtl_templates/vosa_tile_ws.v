@@ -1,9 +1,10 @@
 // A TILE_ROWS x TILE_COLS block of weight-stationary PEs, wired exactly as
 // the same PEs are inside vosa_array: activations enter on the left and leave
 // on the right, weights shift down, partial sums flow down. The array is a
-// grid of identical tiles, so hierarchical tools build one tile and
-// instantiate it: Verilator with --hierarchical (the hier_block comment
-// below) and Yosys without flattening (docs/rtl.md, "Tiles").
+// grid of identical tiles, so tools build one tile and instantiate it:
+// the Verilator model keeps the module (no_inline_module below: one C++ class whose
+// code every tile instance shares) and Yosys synthesizes it once
+// (docs/rtl.md, "Tiles").
 // Every output is a PE register, so no combinational path crosses a tile.
 module vosa_tile #(
 `ifdef VOSA_INJECT_ERRORS
@@ -28,7 +29,7 @@ module vosa_tile #(
   input  wire [TILE_COLS*ACC_BITS-1:0] psum_i,
   output wire [TILE_COLS*ACC_BITS-1:0] psum_o
 );
-  /*verilator hier_block*/
+  /*verilator no_inline_module*/
 
   // split_var: each element is its own net for Verilator, which otherwise
   // sees a_i -> a_h -> a_o as one variable, i.e. a combinational path.

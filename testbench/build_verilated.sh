@@ -36,14 +36,6 @@ if [ -z "${VOSA_SKIP_MEM_CHECK:-}" ] && [ -n "${rows:-}" ] && [ -n "${cols:-}" ]
     exit 1
   fi
 fi
-# A tiled array (rtl/vosa_tile.v, config "tile") is verilated hierarchically:
-# the tile is one hier_block, verilated and compiled once, and the array
-# instantiates it (docs/rtl.md, "Tiles"). Not with VOSA_INJECT_ERRORS: there
-# every tile carries its own coordinates, so each would be built separately.
-HIER_FLAGS=""
-if [ -f "$DESIGN_DIR/rtl/vosa_tile.v" ] && [[ "${VERILATOR_FLAGS:-}" != *VOSA_INJECT_ERRORS* ]]; then
-  HIER_FLAGS="--hierarchical"
-fi
 sources=()
 for s in "$@"; do sources+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")"); done
 mkdir -p "$OBJ_DIR"
@@ -54,9 +46,9 @@ JOBS="${JOBS:-$(nproc)}"
 verilator --cc --exe --build -j "$JOBS" -O3 --x-assign fast --x-initial fast --noassert \
   --output-split 20000 --top-module vosa_top -Mdir "$OBJ_DIR" -o vosa_sim \
   -CFLAGS "${TB_OPT:--O2} -std=c++17 -I$ROOT/testbench/array/include -I$ROOT/generator/include -I$DESIGN_DIR/include ${TB_CFLAGS:-}" \
-  $HIER_FLAGS ${VERILATOR_FLAGS:-} "$DESIGN_DIR"/rtl/*.v "${sources[@]}" > "$OBJ_DIR/build.log" 2>&1 || {
+  ${VERILATOR_FLAGS:-} "$DESIGN_DIR"/rtl/*.v "${sources[@]}" > "$OBJ_DIR/build.log" 2>&1 || {
   tail -30 "$OBJ_DIR/build.log" >&2
   echo "build_verilated: verilator build failed (log: $OBJ_DIR/build.log)" >&2
   exit 1
 }
-echo "build_verilated: built $OBJ_DIR/vosa_sim in $(( $(date +%s) - start_s )) s${HIER_FLAGS:+ (hierarchical: one tile verilated once)}"
+echo "build_verilated: built $OBJ_DIR/vosa_sim in $(( $(date +%s) - start_s )) s"
