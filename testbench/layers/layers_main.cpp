@@ -17,6 +17,7 @@
 //               [--seed S] [--repeats R]
 //               [--mode M] [--layer-mode OP=M ...]   (precision modes, docs/precision.md)
 //               [--depthwise auto|channels|spatial]  (depthwise mapping, docs/dnn.md)
+//               [--layers OP[,OP...]]   (only these operators on the array; the rest in the engine)
 // Exit status 0 only when every accumulator of every layer matched.
 //
 // With --mode / --layer-mode (a design generated with precision_modes) the
@@ -50,6 +51,7 @@
 
 #include <verilated.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -86,6 +88,7 @@ struct Options {
   // whichever takes fewer cycles (vosa::lowering::plan_depthwise).
   vosa::lowering::DepthwiseMapping depthwise = vosa::lowering::DepthwiseMapping::kAuto;
   bool depthwise_given = false;
+  std::vector<size_t> only_ops;  // --layers: run just these operators on the array (large arrays)
 };
 
 std::unique_ptr<vosa::ArrayErrorSource> g_errors;
@@ -107,7 +110,7 @@ namespace {
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
                "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n"
-               "                   [--depthwise auto|channels|spatial]\n",
+               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n",
                why);
   std::exit(2);
 }
@@ -143,7 +146,12 @@ Options parse(int argc, char** argv) {
     else if (arg == "--period-ns") o.period_ns = std::stod(value());
     else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg == "--mode") o.mode = std::stoi(value());
-    else if (arg == "--depthwise") {
+    else if (arg == "--layers") {
+      for (double v : vosa::parse_number_list(value(), "--layers")) {
+        if (v < 0 || v != static_cast<double>(static_cast<size_t>(v))) usage("--layers takes operator indices");
+        o.only_ops.push_back(static_cast<size_t>(v));
+      }
+    } else if (arg == "--depthwise") {
       try {
         o.depthwise = vosa::lowering::depthwise_mapping_from_string(value());
       } catch (const std::invalid_argument& e) {
@@ -283,6 +291,10 @@ int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
   const std::map<size_t, int> modes = layer_mode_indices(*model, o);
+  for (size_t op : o.only_ops)
+    if (op >= model->operators.size() || !lowering::is_array_layer(model->operators[op].type))
+      throw std::runtime_error("--layers " + std::to_string(op) + ": operator " + std::to_string(op) +
+                               " is not a conv/depthwise/FC layer of " + model->path);
   engine::PrecisionPlan precision;
 #ifdef VOSA_HAS_PRECISION_MODES
   if (vosa_params::kActBits != 8 || vosa_params::kWeightBits != 8)
@@ -381,6 +393,8 @@ int run(Options o) {
     const auto x = engine::load_input(sample, model->input(), o.encoding, o.resize);
     engine::Workspace ws;
     auto observer = [&](const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
+      if (!o.only_ops.empty() && std::find(o.only_ops.begin(), o.only_ops.end(), p.index) == o.only_ops.end())
+        return;  // this layer stays in the engine
       enter_layer(p.index);
       const auto t0 = Clock::now();
       const uint64_t c0 = drv.cycles();
