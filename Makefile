@@ -73,6 +73,7 @@ help:
 	@$(MAKE) --no-print-directory help-explore
 	@$(MAKE) --no-print-directory help-validate-errmodel
 	@$(MAKE) --no-print-directory help-charlib
+	@$(MAKE) --no-print-directory help-reuse
 	@$(MAKE) --no-print-directory help-precision
 	@$(MAKE) --no-print-directory help-arith
 	@$(MAKE) --no-print-directory help-launch

@@ -12,6 +12,7 @@
 #   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS DTA_PATTERNS (default 16)
 #   DTA_ENERGY=1     also the energy per cycle from the simulated activity, with
 #                    each corner's own liberty (points[].energy, docs/dta.md)
+#   DTA_MODE         precision mode held on the PE's mode_i (vosa dta --mode)
 # A corner is re-simulated only when its inputs or the options change.
 set -euo pipefail
 P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
@@ -28,7 +29,7 @@ signoff=$("$VOSA" pdk get --pdk "$PDK" signoff_corner)
 lib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$signoff" --cache-dir "$BUILD/pdk")
 netlist="$P/synth/pe_netlist.v"
 patterns=${DTA_PATTERNS:-16}
-options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns energy=${DTA_ENERGY:-0}"
+options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns energy=${DTA_ENERGY:-0}${DTA_MODE:+ precision_mode=$DTA_MODE}"
 
 # Per PE row: OPERANDS=trace:...{row}... (one band per row of the config's array).
 row_list=all
@@ -76,7 +77,7 @@ for corner in $corners; do
     dta=("$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json"
       --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$operands" "${band[@]}"
       --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP"
-      --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" --out "$part")
+      --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" ${DTA_MODE:+--mode "$DTA_MODE"} --out "$part")
     printf '%s\t%s && echo %q > %q\n' "$OUT/corners/$name.log" "$(printf '%q ' "${dta[@]}")" "$options" "$stamp" >> "$tasks"
   done
 done

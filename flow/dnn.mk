@@ -15,6 +15,10 @@
 #   ERRMODEL=errmodel.json      from this error model at these island voltages
 #   ISLAND_VOLTAGES=V[,V...]    for every layer (commas or spaces); then compare with the engine's
 #                               injector on the same inputs (docs/dnn.md)
+#   DEPTHWISE=auto|channels|spatial  make layers: how depthwise layers map onto the array
+#                               (default auto: the fewer cycles; docs/dnn.md, "Depthwise mapping")
+#   LAYERS="OP OP"              make layers: only these operators on the array, the rest in
+#                               the engine (for large arrays, e.g. 256x256)
 #   MODE=<index>                make layers: precision mode of every layer (a CONFIG with
 #   LAYER_MODES="OP=M ..."      precision_modes), per-operator overrides (docs/precision.md)
 MODEL ?= resnet8
@@ -61,6 +65,7 @@ layers: rtl
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
 	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(call commas,$(ISLAND_VOLTAGES)))) \
 	  $(if $(MODE),--mode $(MODE)) $(foreach m,$(LAYER_MODES),--layer-mode $(m)) \
+	  $(if $(DEPTHWISE),--depthwise $(DEPTHWISE)) $(if $(LAYERS),--layers $(call commas,$(LAYERS))) \
 	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
 
 # TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite
@@ -96,6 +101,9 @@ help-dnn:
 	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
 	@echo "  make layers      every conv/FC layer of MODEL through CONFIG's array in Verilator, bit-exact"
 	@echo "                   (SETTINGS=schedule.json or ERRMODEL= ISLAND_VOLTAGES=: with injected timing errors)"
+	@echo "                   (DEPTHWISE=auto|channels|spatial: how depthwise layers map onto the array; a CONFIG"
+	@echo "                   with a \"tile\" builds one tile, e.g. testbench/layers/configs/ws_256x256.json; LAYERS=\"62 64\":"
+	@echo "                   only those operators on the array)"
 	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"

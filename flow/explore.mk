@@ -13,8 +13,8 @@
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
 #   OPERATING_CORNER=  the silicon's process/temperature (tt_025C); default: the sign-off corner's
 #   LAUNCHER=slurm EXPLORE_WORKERS= EXPLORE_WORKER_THREADS=  as Slurm job steps (docs/slurm.md)
-# The PE is characterized from the config without Razor (vosa dta does not
-# drive the Razor PE's shadow clock yet); with islands, as the array
+# The PE is characterized from the config without Razor (explore chooses the
+# Razor bits and models them as corrected); with islands, as the array
 # instantiates it: vosa dta holds its stall_i inactive (docs/explore.md).
 EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CONFIG),generator/examples/explore_16x16.json)
 EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)

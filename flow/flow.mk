@@ -77,7 +77,7 @@ help-flow:
 	@echo "  make sdf         SDF per corner (sdf/<corner>.sdf); make power: power/energy.json"
 	@echo "  make flow-all    synth + sta + sdf + power in one go"
 	@echo "  make corners     print the corners the flow times for PDK, CORNERS= and VOLTAGES="
-	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16)"
+	@echo "  make synth-array whole-array synthesis (ARRAY_CONFIG, default 16x16; a tiled config by hierarchy, with area and PE power)"
 	@echo "  make validate-vmodel  voltage model held-out-corner check (sky130 ss_n40C 1.40 V)"
 	@echo "  make bench-flow  flow wall time per PDK -> docs/PERFORMANCE.md"
 	@echo "  Flow knobs: PDK= CORNERS= VOLTAGES= PERIOD_NS= or FREQ_MHZ= (the clock target; see docs/flow.md)"

@@ -53,7 +53,8 @@ bitwidth-n: ; @echo $(or $(BITWIDTH_N_$(MODEL)),0)
 
 help-precision:
 	@echo "  make precision-characterize  per precision mode of CONFIG (default flow/configs/precision_8x8.json):"
-	@echo "                   lowest error-free voltage (vosa dta, reduced real-layer operands) and energy/MAC"
-	@echo "                   (OpenSTA) at a fixed clock on PDK (default sky130hd) -> build/precision/.../precision_energy.json"
+	@echo "                   lowest error-free voltage and energy/MAC from the simulated activity (vosa dta --mode"
+	@echo "                   --energy on the gated PE, real-layer stream) at a fixed clock on PDK (default sky130hd)"
+	@echo "                   -> build/precision/.../precision_energy.json"
 	@echo "  make bitwidth    dynamic bit-width (Pagliari et al.) on resnet8/dscnn/mobilenetv2: static best vs"
 	@echo "                   dynamic vs dynamic + per-mode voltage (vosa bitwidth; BUDGET= BITWIDTH_MODELS=)"

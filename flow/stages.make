@@ -170,18 +170,26 @@ ARRAY_DESIGN := $(ARRAY_DIR)/design
 $(A)/inputs.sha: FORCE
 	@mkdir -p $(A)
 	@$(VOSA) generate --config $(ARRAY_CONFIG) --out $(A)/design.new --quiet
-	@$(call update_if_changed,$@,"$$(cat $(A)/design.new/rtl/*.v $(PDK_JSON) $(FLOW)/synth.tcl | sha256sum | cut -c1-64)")
+	@$(call update_if_changed,$@,"$$(cat $(A)/design.new/rtl/*.v $(PDK_JSON) $(FLOW)/synth.tcl $(FLOW)/synth_hier.tcl | sha256sum | cut -c1-64)")
 
 $(A)/array_netlist.v: $(A)/inputs.sha $(PDK_TCL)
 	@rm -rf $(ARRAY_DESIGN) && mkdir -p $(dir $(ARRAY_DESIGN)) && cp -r $(A)/design.new $(ARRAY_DESIGN)
 	@top=$$(sed -n 's/^ *"top": *"\([^"]*\)".*/\1/p' $(ARRAY_DESIGN)/manifest.json); \
-	echo "flow: synthesizing $$top of $(ARRAY_NAME) on $(PDK) -> $@ (log: $(A)/synth.log)"; \
+	script=synth.tcl how=flat; \
+	if [ -f $(ARRAY_DESIGN)/rtl/vosa_tile.v ]; then script=synth_hier.tcl how="by hierarchy"; fi; \
+	echo "flow: synthesizing $$top of $(ARRAY_NAME) on $(PDK) $$how -> $@ (log: $(A)/synth.log)"; \
 	lib=$$($(VOSA) pdk liberty --pdk $(PDK) --corner $(SIGNOFF) --synth --cache-dir $(PDK_CACHE)) && \
 	VOSA_RTL_FILES="$$(ls $(ARRAY_DESIGN)/rtl/*.v | tr '\n' ' ')" VOSA_TOP=$$top VOSA_LIBERTY=$$lib \
-	VOSA_PDK_TCL=$(PDK_TCL) VOSA_NETLIST=$@.tmp VOSA_ABC_CONSTR=$(A)/abc.constr \
-	VOSA_STAT=$(A)/stat.txt yosys -q -l $(A)/synth.log -c $(FLOW)/synth.tcl >/dev/null || \
+	VOSA_PDK_TCL=$(PDK_TCL) VOSA_NETLIST=$@.tmp VOSA_ABC_CONSTR=$(A)/abc.constr VOSA_PE_NETLIST=$(A)/pe_netlist.v \
+	VOSA_STAT=$(A)/stat.txt yosys -q -l $(A)/synth.log -c $(FLOW)/$$script >/dev/null || \
 	  { echo "flow: synthesis failed, see $(A)/synth.log:"; grep -m5 ERROR $(A)/synth.log; exit 1; }
 	@mv $@.tmp $@
 	@grep -E "Number of cells|Chip area" $(A)/stat.txt | tail -2
 
-synth-array: $(A)/array_netlist.v
+# A tiled array (config "tile") is synthesized by hierarchy; its area and
+# the PEs' power at the sign-off corner go to array_report.{json,md}.
+$(A)/array_report.json: $(A)/array_netlist.v $(FLOW)/array_hier_report.sh $(FLOW)/sta_corner.tcl $(PDK_TCL)
+	$(Q)$(FLOW)/array_hier_report.sh $(VOSA) $(PDK) $(SIGNOFF) $(PDK_CACHE) $(PDK_TCL) $(A) $(ARRAY_DESIGN)/manifest.json
+
+ARRAY_TILED := $(shell grep -q '"tile"' $(ARRAY_CONFIG) 2>/dev/null && echo 1)
+synth-array: $(A)/array_netlist.v $(if $(ARRAY_TILED),$(A)/array_report.json)

@@ -25,6 +25,10 @@ module vosa_array #(
   parameter integer A_BITS   = {{ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
+  // {{#TILED}}
+  parameter integer TILE_ROWS = {{TILE_ROWS}},
+  parameter integer TILE_COLS = {{TILE_COLS}},
+  // {{/TILED}}
   // {{#PREC}}
   parameter integer MODE_BITS = {{MODE_BITS}},
   parameter [(1<<MODE_BITS)*A_BITS-1:0] A_KEEP = {{A_KEEP}},
@@ -58,6 +62,13 @@ module vosa_array #(
   // Vertical nets: index r enters PE row r; r = ROWS leaves the array.
   wire [W_BITS-1:0]   w_v    [0:ROWS][0:COLS-1];
   wire [ACC_BITS-1:0] psum_v [0:ROWS][0:COLS-1];
+  // {{#TILED}}
+  // Tile-wide buses between tiles; split_var makes each element its own
+  // net, so that no path from a tile's inputs to its outputs is seen.
+  wire [TILE_ROWS*A_BITS-1:0]   a_t    [0:ROWS/TILE_ROWS-1][0:COLS/TILE_COLS] /*verilator split_var*/;
+  wire [TILE_COLS*W_BITS-1:0]   w_t    [0:ROWS/TILE_ROWS][0:COLS/TILE_COLS-1] /*verilator split_var*/;
+  wire [TILE_COLS*ACC_BITS-1:0] psum_t [0:ROWS/TILE_ROWS][0:COLS/TILE_COLS-1] /*verilator split_var*/;
+  // {{/TILED}}
   // {{#CARRY_SAVE}}
   wire [ACC_BITS-1:0] psum_c_v [0:ROWS][0:COLS-1];
   // col_sum[c]: column c's registered carry-propagate sum.
@@ -71,6 +82,9 @@ module vosa_array #(
   // {{/PREC}}
 
   genvar r, c;
+  // {{#TILED}}
+  genvar i;
+  // {{/TILED}}
   generate
     for (r = 0; r < ROWS; r = r + 1) begin : g_skew
       vosa_delay_line #(
@@ -112,6 +126,52 @@ module vosa_array #(
       // {{/CARRY_SAVE}}
     end
 
+    // {{#TILED}}
+    // A grid of identical TILE_ROWS x TILE_COLS tiles (vosa_tile), chained
+    // through tile-wide buses: a_t[i][j] enters tile (i, j) from the left,
+    // w_t[i][j] and psum_t[i][j] from above.
+    for (r = 0; r < ROWS / TILE_ROWS; r = r + 1) begin : g_tile_edge_row
+      for (i = 0; i < TILE_ROWS; i = i + 1) begin : g_a
+        assign a_t[r][0][i*A_BITS +: A_BITS]         = a_h[r*TILE_ROWS+i][0];
+        assign a_h[r*TILE_ROWS+i][COLS]              = a_t[r][COLS/TILE_COLS][i*A_BITS +: A_BITS];
+      end
+    end
+    for (c = 0; c < COLS / TILE_COLS; c = c + 1) begin : g_tile_edge_col
+      for (i = 0; i < TILE_COLS; i = i + 1) begin : g_wp
+        assign w_t[0][c][i*W_BITS +: W_BITS]         = w_v[0][c*TILE_COLS+i];
+        assign psum_t[0][c][i*ACC_BITS +: ACC_BITS]  = psum_v[0][c*TILE_COLS+i];
+        assign w_v[ROWS][c*TILE_COLS+i]              = w_t[ROWS/TILE_ROWS][c][i*W_BITS +: W_BITS];
+        assign psum_v[ROWS][c*TILE_COLS+i]           = psum_t[ROWS/TILE_ROWS][c][i*ACC_BITS +: ACC_BITS];
+      end
+    end
+    for (r = 0; r < ROWS / TILE_ROWS; r = r + 1) begin : g_tile_row
+      for (c = 0; c < COLS / TILE_COLS; c = c + 1) begin : g_tile_col
+        vosa_tile #(
+`ifdef VOSA_INJECT_ERRORS
+          .ROW0     (r * TILE_ROWS),
+          .COL0     (c * TILE_COLS),
+`endif
+          .TILE_ROWS(TILE_ROWS),
+          .TILE_COLS(TILE_COLS),
+          .A_BITS   (A_BITS),
+          .W_BITS   (W_BITS),
+          .ACC_BITS (ACC_BITS),
+          .SIGNED   (SIGNED)
+        ) u_tile (
+          .clk_i    (clk_i),
+          .rst_ni   (rst_ni),
+          .w_shift_i(w_shift_i),
+          .w_i      (w_t[r][c]),
+          .w_o      (w_t[r+1][c]),
+          .a_i      (a_t[r][c]),
+          .a_o      (a_t[r][c+1]),
+          .psum_i   (psum_t[r][c]),
+          .psum_o   (psum_t[r+1][c])
+        );
+      end
+    end
+    // {{/TILED}}
+    // {{^TILED}}
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_col
         vosa_pe #(
@@ -159,6 +219,7 @@ module vosa_array #(
         );
       end
     end
+    // {{/TILED}}
 
     // {{#RAZOR}}
     for (c = 0; c < COLS; c = c + 1) begin : g_col_err

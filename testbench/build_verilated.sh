@@ -39,6 +39,7 @@ fi
 sources=()
 for s in "$@"; do sources+=("$(cd "$(dirname "$s")" && pwd)/$(basename "$s")"); done
 mkdir -p "$OBJ_DIR"
+start_s=$(date +%s)
 JOBS="${JOBS:-$(nproc)}"
 # -O3 model, no X randomization (the design resets every register), split the
 # generated C++ so large arrays compile in parallel and in bounded memory.
@@ -50,4 +51,4 @@ verilator --cc --exe --build -j "$JOBS" -O3 --x-assign fast --x-initial fast --n
   echo "build_verilated: verilator build failed (log: $OBJ_DIR/build.log)" >&2
   exit 1
 }
-echo "build_verilated: built $OBJ_DIR/vosa_sim"
+echo "build_verilated: built $OBJ_DIR/vosa_sim in $(( $(date +%s) - start_s )) s"

@@ -153,7 +153,8 @@ struct FieldReader {
 
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
-                                            "razor",    "islands", "arithmetic", "precision_modes"};
+                                            "razor",    "islands", "arithmetic", "precision_modes",
+                                            "tile"};
 
 ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   in.only_known({"adder", "multiplier", "psum"});
@@ -309,6 +310,26 @@ IslandConfig parse_islands(const FieldReader& in, int cols) {
   return isl;
 }
 
+// tile: {"rows": R, "cols": C}, dividing the array; only the plain
+// weight-stationary PE (the tile's ports are the PE's data ports).
+TileConfig parse_tile(const FieldReader& in, const ArrayConfig& c) {
+  in.only_known({"rows", "cols"});
+  TileConfig t;
+  t.rows = in.integer("rows", 1, c.rows, 0, true);
+  t.cols = in.integer("cols", 1, c.cols, 0, true);
+  if (c.rows % t.rows != 0) in.fail("rows", std::to_string(t.rows), "must divide the array's rows (" + std::to_string(c.rows) + ")");
+  if (c.cols % t.cols != 0) in.fail("cols", std::to_string(t.cols), "must divide the array's cols (" + std::to_string(c.cols) + ")");
+  const std::string value = in.doc.dump();
+  auto parent = [&](const std::string& why) {
+    throw ConfigError(in.source + ": field 'tile' = " + value + " is invalid: " + why);
+  };
+  if (c.dataflow != Dataflow::WeightStationary) parent("tiles are implemented for the weight_stationary dataflow only");
+  if (c.has_stall() || c.has_precision_modes() || c.arithmetic.psum == PsumKind::CarrySave)
+    parent("tiles are implemented for the plain weight-stationary PE only (no razor, islands, precision_modes or "
+           "carry_save partial sums)");
+  return t;
+}
+
 }  // namespace
 
 ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
@@ -364,6 +385,7 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
   }
   if (doc.contains("arithmetic")) c.arithmetic = parse_arithmetic(in.child("arithmetic"), c);
   if (doc.contains("precision_modes")) c.precision_modes = parse_precision_modes(in, c);
+  if (doc.contains("tile")) c.tile = parse_tile(in.child("tile"), c);
   return c;
 }
 
@@ -411,6 +433,7 @@ nlohmann::json to_json(const ArrayConfig& c) {
                        {"psum", to_string(c.arithmetic.psum)}};
   }
   if (c.has_precision_modes()) j["precision_modes"] = c.precision_modes;
+  if (c.tile.enabled()) j["tile"] = {{"rows", c.tile.rows}, {"cols", c.tile.cols}};
   return j;
 }
 

@@ -150,8 +150,9 @@ std::vector<std::pair<std::string, std::string>> rtl_sources(const ArrayConfig& 
   sources.insert(sources.end(), {
       {booth ? "vosa_mul_booth_wallace.v" : "vosa_mul.v", "vosa_mul.v"},
       {"vosa_delay_line.v", "vosa_delay_line.v"},
-      {"vosa_pe" + df + ".v", "vosa_pe.v"},
-      {"vosa_array" + df + ".v", "vosa_array.v"}});
+      {"vosa_pe" + df + ".v", "vosa_pe.v"}});
+  if (c.tile.enabled()) sources.push_back({"vosa_tile_ws.v", "vosa_tile.v"});
+  sources.push_back({"vosa_array" + df + ".v", "vosa_array.v"});
   if (c.has_controller()) sources.push_back({"vosa_island_ctrl.v", "vosa_island_ctrl.v"});
   sources.push_back({"vosa_top" + df + ".v", "vosa_top.v"});
   return sources;
@@ -194,6 +195,9 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"RAZOR_CORRECT", c.razor.enabled && c.razor.policy == RazorPolicy::Correct ? "1" : "0"},
       {"RAZOR_DROP", c.razor.enabled && c.razor.policy == RazorPolicy::Drop ? "1" : "0"},
       {"CARRY_SAVE", carry_save ? "1" : ""},
+      {"TILED", c.tile.enabled() ? "1" : ""},
+      {"TILE_ROWS", std::to_string(c.tile.rows)},
+      {"TILE_COLS", std::to_string(c.tile.cols)},
       // The PE's accumulation adder: `+` inline, or the vosa_add module.
       {"ADD_INLINE", !carry_save && c.arithmetic.adder == AdderKind::Behavioral ? "1" : ""},
       {"ADD_MODULE", !carry_save && c.arithmetic.adder != AdderKind::Behavioral ? "1" : ""},

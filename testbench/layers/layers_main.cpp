@@ -16,6 +16,8 @@
 //               [--settings SCHEDULE.json | --errmodel F --voltages V[,V...] [--period-ns P]]
 //               [--seed S] [--repeats R]
 //               [--mode M] [--layer-mode OP=M ...]   (precision modes, docs/precision.md)
+//               [--depthwise auto|channels|spatial]  (depthwise mapping, docs/dnn.md)
+//               [--layers OP[,OP...]]   (only these operators on the array; the rest in the engine)
 // Exit status 0 only when every accumulator of every layer matched.
 //
 // With --mode / --layer-mode (a design generated with precision_modes) the
@@ -49,6 +51,7 @@
 
 #include <verilated.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -72,6 +75,7 @@ struct Options {
   vosa::engine::Resize resize = vosa::engine::Resize::kBilinear;
   int trace_row = -1, trace_col = -1;
   size_t trace_records = 100000;
+  bool trace_fed_operands = false;    // reduced modes: record the operands as fed (gated PE), not as reduced
   bool corrupt_first_weight = false;  // self-check of the checker: must end in a mismatch
   std::string settings;               // inject timing errors as this schedule says (docs/inject.md)
   std::string errmodel;               // or: from this model at --voltages for every layer
@@ -81,6 +85,11 @@ struct Options {
   int repeats = 20;                   // the engine's error draws per input for the prediction
   int mode = 0;                       // precision mode index of every array layer
   std::map<size_t, int> layer_modes;  // overrides per operator index
+  // Depthwise layers: block-diagonal channel groups, spatial patches, or
+  // whichever takes fewer cycles (vosa::lowering::plan_depthwise).
+  vosa::lowering::DepthwiseMapping depthwise = vosa::lowering::DepthwiseMapping::kAuto;
+  bool depthwise_given = false;
+  std::vector<size_t> only_ops;  // --layers: run just these operators on the array (large arrays)
 };
 
 std::unique_ptr<vosa::ArrayErrorSource> g_errors;
@@ -101,7 +110,8 @@ namespace {
   std::fprintf(stderr,
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
-               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N]]\n",
+               "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N] [--trace-fed-operands]]\n"
+               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n",
                why);
   std::exit(2);
 }
@@ -129,6 +139,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--trace-pe") {
       if (std::sscanf(value().c_str(), "%d,%d", &o.trace_row, &o.trace_col) != 2) usage("--trace-pe is ROW,COL");
     } else if (arg == "--trace-records") o.trace_records = std::stoul(value());
+    else if (arg == "--trace-fed-operands") o.trace_fed_operands = true;
     else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
     else if (arg == "--settings") o.settings = value();
     else if (arg == "--errmodel") o.errmodel = value();
@@ -137,6 +148,19 @@ Options parse(int argc, char** argv) {
     else if (arg == "--period-ns") o.period_ns = std::stod(value());
     else if (arg == "--seed") o.seed = std::stoull(value());
     else if (arg == "--mode") o.mode = std::stoi(value());
+    else if (arg == "--layers") {
+      for (double v : vosa::parse_number_list(value(), "--layers")) {
+        if (v < 0 || v != static_cast<double>(static_cast<size_t>(v))) usage("--layers takes operator indices");
+        o.only_ops.push_back(static_cast<size_t>(v));
+      }
+    } else if (arg == "--depthwise") {
+      try {
+        o.depthwise = vosa::lowering::depthwise_mapping_from_string(value());
+      } catch (const std::invalid_argument& e) {
+        usage(e.what());
+      }
+      o.depthwise_given = true;
+    }
     else if (arg == "--layer-mode") {
       size_t op = 0;
       int mode = 0;
@@ -183,6 +207,7 @@ void program_island_levels(vosa::ArrayDriver<Vvosa_top>& drv, const std::vector<
 
 struct LayerStats {
   std::string name;
+  std::string mapping;  // depthwise layers: channels or spatial PHxPW
   int m = 0, k = 0, n = 0, gemms = 0;
   uint64_t macs = 0, cycles = 0, mismatches = 0;
   uint64_t outputs = 0;  // accumulators compared, over all inputs
@@ -268,6 +293,10 @@ int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
   const std::map<size_t, int> modes = layer_mode_indices(*model, o);
+  for (size_t op : o.only_ops)
+    if (op >= model->operators.size() || !lowering::is_array_layer(model->operators[op].type))
+      throw std::runtime_error("--layers " + std::to_string(op) + ": operator " + std::to_string(op) +
+                               " is not a conv/depthwise/FC layer of " + model->path);
   engine::PrecisionPlan precision;
 #ifdef VOSA_HAS_PRECISION_MODES
   if (vosa_params::kActBits != 8 || vosa_params::kWeightBits != 8)
@@ -314,6 +343,12 @@ int run(Options o) {
     injector->check_model(*model);
     schedule = settings.layers;
     default_voltages = settings.voltages;
+    // The engine's injector models depthwise layers as block-diagonal
+    // channel groups; the array must compute them the same way.
+    if (o.depthwise == lowering::DepthwiseMapping::kSpatial && o.depthwise_given)
+      throw std::runtime_error("--depthwise spatial cannot be checked with timing errors: the engine's injector "
+                               "models depthwise layers as channel groups (use --depthwise channels or auto)");
+    o.depthwise = lowering::DepthwiseMapping::kChannels;
     g_errors = std::make_unique<ArrayErrorSource>(ap, shape.island_of_column, o.seed);
     g_driver = &drv;
     std::printf("vosa_layers: injecting timing errors from %s, island voltages", settings.errmodel.c_str());
@@ -360,13 +395,16 @@ int run(Options o) {
     const auto x = engine::load_input(sample, model->input(), o.encoding, o.resize);
     engine::Workspace ws;
     auto observer = [&](const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
+      if (!o.only_ops.empty() && std::find(o.only_ops.begin(), o.only_ops.end(), p.index) == o.only_ops.end())
+        return;  // this layer stays in the engine
       enter_layer(p.index);
       const auto t0 = Clock::now();
       const uint64_t c0 = drv.cycles();
       auto& corr = corrections[p.index];
       if (corr.empty())
         corr = lowering::correction_of(*model, *p.op, p.geometry, p.precision.act_drop, p.precision.weight_drop);
-      const auto gemms = lowering::lower_layer(*model, *p.op, p.geometry, input, ap.cols);
+      const auto gemms = lowering::lower_layer_for_array(*model, *p.op, p.geometry, input, ap.rows, ap.cols,
+                                                         o.depthwise);
       std::vector<std::vector<int64_t>> results;
       for (const auto& g : gemms) {
         const std::vector<int32_t> a(g.a.begin(), g.a.end());
@@ -395,24 +433,34 @@ int run(Options o) {
           const std::string source = model->path + " operator " + std::to_string(p.index) + " (" +
                                       tflite::to_string(p.op->type) + ") input 0";
           // In a reduced precision mode the PE's multiplier sees the reduced
-          // operands: the trace records those (docs/precision.md).
+          // operands: the trace records those (docs/precision.md), or with
+          // --trace-fed-operands the operands the array is fed (the gated PE
+          // reduces them: vosa dta --mode) with the reduced rows' partial sums.
           std::vector<lowering::Gemm> traced = gemms;
-          for (lowering::Gemm& t : traced) {
-            for (int8_t& v : t.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
-            for (int8_t& v : t.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
-          }
-          const size_t written = write_layer_trace(name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row,
-                                                   o.trace_col, o.trace_records,
-                                                   p.precision.full() ? source
-                                                                      : source + " reduced to " +
-                                                                            std::to_string(8 - p.precision.act_drop) +
-                                                                            " bits");
+          if (!o.trace_fed_operands)
+            for (lowering::Gemm& t : traced) {
+              for (int8_t& v : t.a) v = static_cast<int8_t>(reduce_operand(v, p.precision.act_drop));
+              for (int8_t& v : t.b) v = static_cast<int8_t>(reduce_operand(v, p.precision.weight_drop));
+            }
+          const std::string mode_note =
+              " reduced to " + std::to_string(8 - p.precision.act_drop) + " bits" +
+              (o.trace_fed_operands ? " (operands as fed, partial sums reduced)" : "");
+          const size_t written = write_layer_trace(
+              name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col, o.trace_records,
+              p.precision.full() ? source : source + mode_note, o.trace_fed_operands ? p.precision.act_drop : 0,
+              o.trace_fed_operands ? p.precision.weight_drop : 0);
           std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
         }
       }
       const std::vector<int32_t> from_array = lowering::assemble_accumulators(p.geometry, gemms, results, corr);
       LayerStats& st = stats[p.index];
       st.name = tflite::to_string(p.op->type);
+      if (p.geometry.depthwise) {
+        const auto plan = lowering::plan_depthwise(p.geometry, ap.rows, ap.cols, o.depthwise);
+        st.mapping = plan.mapping == lowering::DepthwiseMapping::kChannels
+                         ? "channels"
+                         : "spatial " + std::to_string(plan.patch_h) + "x" + std::to_string(plan.patch_w);
+      }
       st.m = gemms.front().m;
       st.k = gemms.front().k;
       st.n = p.geometry.out_c;
@@ -448,17 +496,30 @@ int run(Options o) {
     std::printf("input %zu (%s): label %d, array-network top-1 %d, engine top-1 %d, outputs %s\n", s,
                 sample.path.c_str(), sample.label, pa, pe, with_array == engine_only ? "identical" : "DIFFER");
   }
-  std::printf("%-5s %-18s %7s %6s %6s %5s %12s %12s %6s %s\n", "op", "type", "M", "K", "N", "gemms", "MACs",
-              "cycles", "util", "accumulators");
+  std::printf("%-5s %-18s %7s %6s %6s %5s %12s %12s %6s %-26s %s\n", "op", "type", "M", "K", "N", "gemms", "MACs",
+              "cycles", "util", "accumulators", "depthwise mapping");
+  uint64_t dw_macs = 0, dw_cycles = 0, all_macs = 0, all_cycles = 0;
   for (const auto& [index, st] : stats) {
     const double util = st.cycles ? static_cast<double>(st.macs) / (static_cast<double>(st.cycles) * ap.rows * ap.cols)
                                   : 0.0;
-    std::printf("%-5zu %-18s %7d %6d %6d %5d %12llu %12llu %5.1f%% %s\n", index, st.name.c_str(), st.m, st.k, st.n,
-                st.gemms, static_cast<unsigned long long>(st.macs), static_cast<unsigned long long>(st.cycles),
+    std::printf("%-5zu %-18s %7d %6d %6d %5d %12llu %12llu %5.1f%% %-26s %s\n", index, st.name.c_str(), st.m, st.k,
+                st.n, st.gemms, static_cast<unsigned long long>(st.macs), static_cast<unsigned long long>(st.cycles),
                 100.0 * util,
                 g_errors ? (std::to_string(st.mismatches) + " differ from error-free").c_str()
-                         : (st.mismatches ? "MISMATCH" : "bit-exact"));
+                         : (st.mismatches ? "MISMATCH" : "bit-exact"),
+                st.mapping.c_str());
+    all_macs += st.macs;
+    all_cycles += st.cycles;
+    if (!st.mapping.empty()) dw_macs += st.macs, dw_cycles += st.cycles;
   }
+  const double pes = static_cast<double>(ap.rows) * ap.cols;
+  if (dw_cycles)
+    std::printf("depthwise layers: %llu MACs in %llu cycles, utilization %.1f %%; all array layers: %llu cycles, "
+                "utilization %.1f %%\n",
+                static_cast<unsigned long long>(dw_macs), static_cast<unsigned long long>(dw_cycles),
+                100.0 * static_cast<double>(dw_macs) / (static_cast<double>(dw_cycles) * pes),
+                static_cast<unsigned long long>(all_cycles),
+                100.0 * static_cast<double>(all_macs) / (static_cast<double>(all_cycles) * pes));
   if (g_errors) {
     std::printf("injection: %llu PE captures, %llu errors injected (%.3g per capture); %llu GEMMs differ from the "
                 "replay of their injected errors\n",

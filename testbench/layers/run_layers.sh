@@ -42,6 +42,6 @@ if [ ! -x "$stamp" ] || [ -n "$(find "$MAIN" "${HEADERS[@]}" "${LIBS[@]}" "$DESI
   DEFINES="" VFLAGS="-LDFLAGS -pthread"
   if [ "${INJECT:-0}" = 1 ]; then DEFINES="-DVOSA_INJECT_ERRORS"; VFLAGS+=" +define+VOSA_INJECT_ERRORS"; fi
   TB_CFLAGS="$INCLUDES $DEFINES" VERILATOR_FLAGS="$VFLAGS" \
-    "$ROOT/testbench/build_verilated.sh" "$DESIGN_DIR" "$OBJ_DIR" "$MAIN" "${LIBS[@]}" >/dev/null
+    "$ROOT/testbench/build_verilated.sh" "$DESIGN_DIR" "$OBJ_DIR" "$MAIN" "${LIBS[@]}"
 fi
 exec "$OBJ_DIR/vosa_sim" "$@"

@@ -3,6 +3,7 @@
 #include "data_dir.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/layer_trace.hpp"
+#include "vosa/precision.hpp"
 #include "vosa/lowering.hpp"
 #include "vosa/operand_trace.hpp"
 
@@ -70,6 +71,22 @@ void check_model(const std::string& model_path, const std::string& data, engine:
             << model_path << " operator " << p.index << " depthwise group " << group;
         if (!p.geometry.depthwise) break;
       }
+      if (!p.geometry.depthwise) continue;
+      // The spatial mapping (one GEMM per channel, patches of outputs) on a
+      // square, a wide and a short array: the same accumulators.
+      for (const auto& [rows, cols] : std::vector<std::pair<int, int>>{{16, 16}, {6, 20}, {3, 11}}) {
+        const auto plan = lowering::plan_depthwise(p.geometry, rows, cols, lowering::DepthwiseMapping::kSpatial);
+        ASSERT_EQ(plan.mapping, lowering::DepthwiseMapping::kSpatial);
+        const auto gemms = lowering::lower_layer_for_array(*model, *p.op, p.geometry, f.inputs.at(p.index).data(),
+                                                           rows, cols, lowering::DepthwiseMapping::kSpatial);
+        ASSERT_EQ(gemms.size(), static_cast<size_t>(p.geometry.out_c));
+        ASSERT_EQ(gemms.front().n, plan.patch_h * plan.patch_w);
+        std::vector<std::vector<int64_t>> results;
+        for (const auto& g : gemms) results.push_back(lowering::reference_gemm(g));
+        ASSERT_EQ(lowering::assemble_accumulators(p.geometry, gemms, results, correction), r.accumulators.at(p.index))
+            << model_path << " operator " << p.index << " spatial " << plan.patch_h << "x" << plan.patch_w << " on "
+            << rows << "x" << cols;
+      }
     }
   }
 }
@@ -129,6 +146,34 @@ TEST(Engine, DepthwiseLoweringIsBlockDiagonal) {
       if (k / 9 != j) {
         ASSERT_EQ(g.b[static_cast<size_t>(k) * g.n + j], 0) << k << "," << j;
       }
+}
+
+// The cycle count plan_depthwise minimises is the one the array driver
+// spends (ws_gemm_cycles), and the spatial mapping wins where an activation
+// meets several taps in one row: 3x3 kernels on a 16x16 array.
+TEST(Engine, DepthwisePlanCountsCyclesAndPrefersTheCheaperMapping) {
+  EXPECT_EQ(lowering::ws_gemm_cycles(100, 16, 16, 16, 16), 16 + 100 + 32);
+  EXPECT_EQ(lowering::ws_gemm_cycles(100, 17, 17, 16, 16), 4 * (16 + 100 + 32));
+  lowering::ConvGeometry g;
+  g.depthwise = true;
+  g.in_h = g.in_w = g.out_h = g.out_w = 56;
+  g.in_c = g.out_c = 144;
+  g.kernel_h = g.kernel_w = 3;
+  g.pad_top = g.pad_left = 1;
+  const auto channels = lowering::plan_depthwise(g, 16, 16, lowering::DepthwiseMapping::kChannels);
+  const auto spatial = lowering::plan_depthwise(g, 16, 16, lowering::DepthwiseMapping::kSpatial);
+  const auto best = lowering::plan_depthwise(g, 16, 16, lowering::DepthwiseMapping::kAuto);
+  // 9 groups of 16 channels, K = 144 (9 row tiles), M = 3136 each.
+  EXPECT_EQ(channels.cycles, 9 * lowering::ws_gemm_cycles(56 * 56, 144, 16, 16, 16));
+  EXPECT_LT(spatial.cycles, channels.cycles / 2);
+  EXPECT_EQ(best.mapping, lowering::DepthwiseMapping::kSpatial);
+  EXPECT_EQ(best.cycles, spatial.cycles);
+  // A 1x1 "depthwise" kernel has no tap reuse: block-diagonal groups win.
+  g.kernel_h = g.kernel_w = 1;
+  g.pad_top = g.pad_left = 0;
+  EXPECT_EQ(lowering::plan_depthwise(g, 16, 16, lowering::DepthwiseMapping::kAuto).mapping,
+            lowering::DepthwiseMapping::kChannels);
+  EXPECT_THROW(lowering::depthwise_mapping_from_string("diagonal"), std::invalid_argument);
 }
 
 // Accuracy over the whole staged data sets. With the default arithmetic the
@@ -231,6 +276,16 @@ TEST(LayerTrace, RecordsWhatOnePeSeesPerTile) {
   EXPECT_EQ(t.records[8].psum_in, 84);
   EXPECT_EQ(t.records[5].psum_in, 9 * 16);  // m = 2 of that tile
   EXPECT_THROW(write_layer_trace(path, g, 2, 2, 10, 2, 0, 10, "x"), std::invalid_argument);
+
+  // A precision mode's gated PEs (drops 1 and 2): operands as fed, partial sums of reduced products.
+  ASSERT_EQ(write_layer_trace(path, std::vector<lowering::Gemm>{g}, 2, 2, 10, 1, 0, 1000, "fed", 1, 2), 12u);
+  const OperandTrace f = read_trace(path);
+  EXPECT_EQ(f.records[1].activation, 5);
+  EXPECT_EQ(f.records[1].weight, -13);
+  // reduce(-4, 1) = -3, reduce(10, 2) = 10: A[1][0]*B[0][0] of the reduced operands.
+  EXPECT_EQ(f.records[1].psum_in, reduce_operand(-4, 1) * reduce_operand(10, 2));
+  EXPECT_EQ(f.records[1].psum_in, -30);
+  EXPECT_NE(f.header.notes.find("operands as fed"), std::string::npos) << f.header.notes;
 }
 
 // Whole-layer traces: every GEMM (channel group) and tile pass, sampled as

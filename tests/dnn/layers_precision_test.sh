@@ -28,6 +28,26 @@ grep -q "summary: 10 layers x 2 input(s), 0 accumulator mismatches; outputs iden
   || fail "DS-CNN summary with per-layer modes"
 grep -q "reduced to 4 bits" "$WORK/traces/op2_"*.vtrace || fail "operator 2's trace does not say it holds 4-bit operands"
 grep -q "reduced to" "$WORK/traces/op0_"*.vtrace && fail "operator 0 (full width) is labelled reduced"
+# --trace-fed-operands (make precision-characterize, the gated PE): the operands as fed, whose
+# reductions are the reduced trace's, and the same partial sums (the rows above reduce too).
+run -n 1 --mode 2 --layer-mode 0=0 --layer-mode 1=1 --trace-dir "$WORK/traces_fed" --trace-pe 1,1 \
+  --trace-records 200 --trace-fed-operands > "$WORK/fed.log" 2>&1 || { cat "$WORK/fed.log"; fail "--trace-fed-operands"; }
+"$VOSA" trace show -n 200 "$WORK/traces/op2_"*.vtrace > "$WORK/reduced.txt" || fail "trace show"
+"$VOSA" trace show -n 200 "$WORK/traces_fed/op2_"*.vtrace > "$WORK/fed.txt" || fail "trace show"
+python3 - "$WORK/reduced.txt" "$WORK/fed.txt" <<'PY' || fail "the fed-operand trace does not match the reduced one"
+import re, sys
+def recs(path):
+    return [tuple(map(int, m)) for m in re.findall(r"a=(-?\d+) w=(-?\d+) psum_in=(-?\d+)", open(path).read())]
+def reduce(v, d):  # vosa::reduce_operand
+    return v if d <= 0 or v == 0 else (v & ~((1 << d) - 1)) | (1 << (d - 1))
+red, fed = recs(sys.argv[1]), recs(sys.argv[2])
+assert len(red) == len(fed) > 100, (len(red), len(fed))
+assert "operands as fed" in open(sys.argv[2]).read()
+for r, f in zip(red, fed):
+    assert (reduce(f[0], 4), reduce(f[1], 4), f[2]) == r, (r, f)
+assert any(reduce(f[0], 4) != f[0] for f in fed), "the fed activations look reduced"
+print(f"fed-operand trace: {len(fed)} records, reductions and partial sums equal the reduced trace's")
+PY
 
 # vosa infer --precision: 8 bits is the unreduced engine; per-layer items; named errors.
 infer() { "$VOSA" infer -m "$KWS/model/kws_ref_model.tflite" -d "$KWS/data/kws01" -n 100 -q "$@" 2>&1; }

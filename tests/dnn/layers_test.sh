@@ -33,6 +33,27 @@ grep -q "summary: 10 layers x 3 input(s), 0 accumulator mismatches; outputs iden
 [ -s "$WORK/traces/op0_CONV_2D_pe1_2.vtrace" ] || fail "no operand trace written"
 head -c 8 "$WORK/traces/op0_CONV_2D_pe1_2.vtrace" | grep -q VOSATRC1 || fail "trace magic"
 
+# Only some operators on the array (--layers), and a bad operator index.
+run --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \
+  --layers 0,9 > "$WORK/resnet8_layers.log" 2>&1 || { cat "$WORK/resnet8_layers.log"; fail "ResNet-8 --layers 0,9"; }
+grep -q "summary: 2 layers x 1 input(s), 0 accumulator mismatches; outputs identical for 1/1" "$WORK/resnet8_layers.log" \
+  || { cat "$WORK/resnet8_layers.log"; fail "ResNet-8 --layers summary"; }
+if run --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" -n 1 --layers 999 \
+  > "$WORK/resnet8_badlayer.log" 2>&1 || ! grep -q "layers 999: operator 999 is not a conv" "$WORK/resnet8_badlayer.log"; then
+  cat "$WORK/resnet8_badlayer.log"; fail "--layers 999 must fail naming the operator"
+fi
+
+# Both depthwise mappings (the default, auto, took whichever is cheaper above).
+for mapping in channels spatial; do
+  run --model "$KWS/model/kws_ref_model.tflite" --data "$KWS/data/kws01" -n 1 --depthwise $mapping \
+    > "$WORK/dscnn_$mapping.log" 2>&1 || { cat "$WORK/dscnn_$mapping.log"; fail "DS-CNN --depthwise $mapping on $CONFIG"; }
+  grep -q "summary: 10 layers x 1 input(s), 0 accumulator mismatches; outputs identical for 1/1" "$WORK/dscnn_$mapping.log" \
+    || { cat "$WORK/dscnn_$mapping.log"; fail "DS-CNN --depthwise $mapping summary"; }
+  [ "$(grep -c "DEPTHWISE_CONV_2D.*bit-exact *$mapping" "$WORK/dscnn_$mapping.log")" = 4 ] \
+    || { cat "$WORK/dscnn_$mapping.log"; fail "DS-CNN: 4 depthwise layers mapped $mapping"; }
+  grep "^depthwise layers:" "$WORK/dscnn_$mapping.log"
+done
+
 if run --model "$KWS/model/kws_ref_model.tflite" --data "$KWS/data/kws01" -n 1 --corrupt-first-weight \
   > "$WORK/corrupt.log" 2>&1; then
   cat "$WORK/corrupt.log"; fail "a corrupted weight went unnoticed"

@@ -74,6 +74,29 @@ TEST(Trace, RandomLayerPsumIsTheColumnPrefixSum) {
   EXPECT_TRUE(nonzero);
 }
 
+// The carry-save column (docs/dta.md "The PE as generated"): the sum and carry
+// words the rows above pass down stand for the same partial sum, the carry
+// word is a real carry (bit 0 clear, not just psum split at random), and such
+// a stream cannot be written (the format has no carry word).
+TEST(Trace, CarrySaveLayerWordsAddUpToThePartialSum) {
+  TraceHeader shape;
+  shape.pe_row = 7;
+  const OperandTrace plain = make_random_layer_trace(shape, 8, 8, 200, 5);
+  shape.carry_save = true;
+  const OperandTrace csa = make_random_layer_trace(shape, 8, 8, 200, 5);
+  ASSERT_EQ(csa.records.size(), plain.records.size());
+  int carries = 0;
+  for (size_t i = 0; i < csa.records.size(); ++i) {
+    const OperandRecord &c = csa.records[i], &p = plain.records[i];
+    EXPECT_EQ(c.activation, p.activation);
+    EXPECT_EQ(wrap_to_bits(c.psum_in + c.psum_c_in, shape.acc_bits, true), p.psum_in) << "record " << i;
+    EXPECT_EQ(c.psum_c_in & 1, 0);
+    carries += c.psum_c_in != 0;
+  }
+  EXPECT_GT(carries, 150);
+  EXPECT_THROW(write_trace(temp_path("csa.vtrace"), csa), TraceError);
+}
+
 TEST(Trace, WrapToBits) {
   EXPECT_EQ(wrap_to_bits(524288, 20, true), -524288);
   EXPECT_EQ(wrap_to_bits(-1, 20, false), (1 << 20) - 1);

@@ -34,6 +34,12 @@ expect_error arith_unknown '{"rows": 4, "cols": 4, "arithmetic": {"psums": "carr
 expect_error csave_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "arithmetic": {"psum": "carry_save"}}' "field 'arithmetic.psum' = \"carry_save\" is invalid: \"carry_save\" needs dataflow \"weight_stationary\""
 expect_error csave_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
 expect_error csave_islands '{"rows": 4, "cols": 4, "islands": {"count": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
+# Tiles (docs/rtl.md, "Tiles").
+expect_error tile_divides '{"rows": 8, "cols": 8, "tile": {"rows": 3, "cols": 4}}' "field 'tile.rows' = 3 is invalid: must divide the array's rows (8)"
+expect_error tile_big '{"rows": 8, "cols": 8, "tile": {"rows": 4, "cols": 16}}' "field 'tile.cols' = 16 is invalid: allowed range is 1..8"
+expect_error tile_missing '{"rows": 8, "cols": 8, "tile": {"rows": 4}}' "field 'tile.cols' = (missing)"
+expect_error tile_os '{"rows": 8, "cols": 8, "dataflow": "output_stationary", "tile": {"rows": 4, "cols": 4}}' "field 'tile' = {\"cols\":4,\"rows\":4} is invalid: tiles are implemented for the weight_stationary dataflow only"
+expect_error tile_razor '{"rows": 8, "cols": 8, "razor": {"top_k": 2}, "tile": {"rows": 4, "cols": 4}}' "tiles are implemented for the plain weight-stationary PE only"
 # Precision modes (docs/precision.md).
 expect_error prec_zero '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 0]}' "field 'precision_modes' = [8,4,0] is invalid: a mode of 0 bits"
 expect_error prec_wide '{"rows": 4, "cols": 4, "precision_modes": [9, 4]}' "field 'precision_modes' = [9,4] is invalid: a mode of 9 bits is more than the operand width 8"

@@ -7,6 +7,7 @@
 #     rtl_matrix.sh VOSA DATAFLOW WORK_DIR ROWSxCOLS [ROWSxCOLS ...]
 # ARITHMETIC: the config's "arithmetic" object (docs/config.md), default none.
 # PRECISION=1: with "precision_modes": [width, width/2, 1] (docs/precision.md).
+# TILE='{"rows": 2, "cols": 3}': the array as a grid of tiles (docs/rtl.md, "Tiles").
 set -euo pipefail
 VOSA="$1"; DATAFLOW="$2"; WORK="$3"; shift 3
 mkdir -p "$WORK"
@@ -19,7 +20,8 @@ for size in "$@"; do
     precision=""
     [ -n "${PRECISION:-}" ] && precision=", \"precision_modes\": [$width, $((width / 2)), 1]"
     printf '{"rows": %d, "cols": %d, "act_bits": %d, "weight_bits": %d, "dataflow": "%s"%s%s}\n' \
-      "$rows" "$cols" "$width" "$width" "$DATAFLOW" "${ARITHMETIC:+, \"arithmetic\": $ARITHMETIC}" "$precision" \
+      "$rows" "$cols" "$width" "$width" "$DATAFLOW" "${ARITHMETIC:+, \"arithmetic\": $ARITHMETIC}" \
+      "$precision${TILE:+, \"tile\": $TILE}" \
       > "$WORK/$name.json"
     "$VOSA" generate --quiet --config "$WORK/$name.json" --out "$dir"
     if ! verilator --lint-only -Wall --top-module vosa_top "$dir"/rtl/*.v > "$dir/lint.log" 2>&1; then

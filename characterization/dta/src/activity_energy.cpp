@@ -58,6 +58,8 @@ PowerModel::PowerModel(const Netlist& netlist, const liberty::Library& lib, cons
   const NetlistPort* clock = nl_.find_port(env.clock_port);
   if (!clock) throw DtaError(nl_.path + ": netlist has no clock port '" + env.clock_port + "'");
   clock_net_ = alias_[nl_.find_net(clock->bit_name(0))];
+  if (const NetlistPort* shadow = nl_.find_port(env.shadow_clock_port))
+    shadow_clock_net_ = alias_[nl_.find_net(shadow->bit_name(0))];
 
   // Loads: input pins on the net, plus the flow's load on output ports; the
   // larger of the rising and the falling sum, as OpenSTA's loadCap.
@@ -118,7 +120,7 @@ PowerModel::PowerModel(const Netlist& netlist, const liberty::Library& lib, cons
     state[n] = 1;
     std::array<double, 2> s = {0.0, 0.0};
     const double load = load_pf_[n] / lib_.capacitance_unit_pf;
-    if (n == clock_net_) {
+    if (is_clock(n)) {
       // ideal clock
     } else if (is_input_port[n]) {
       if (drv_arc)
@@ -161,7 +163,7 @@ EnergyBreakdown PowerModel::instance_energy(std::size_t i, const std::vector<Net
     return -1;
   };
   auto act = [&](int net) -> NetActivity {
-    if (net == clock_net_) return {2.0, 0.5};
+    if (is_clock(net)) return {2.0, 0.5};
     return activity[net];
   };
   // Probability that a pin, or a state variable of the cell, is 1.
@@ -279,7 +281,7 @@ EnergyBreakdown PowerModel::instance_energy(std::size_t i, const std::vector<Net
         double energy_sum = 0.0;  // E_rise + E_fall at the related pin's slew, this pin's load
         if (ip.rise_power) energy_sum += ip.rise_power->lookup_slew_load(slew_ns_[from][1], load / lib_.capacitance_unit_pf);
         if (ip.fall_power) energy_sum += ip.fall_power->lookup_slew_load(slew_ns_[from][0], load / lib_.capacitance_unit_pf);
-        const bool clock = from == clock_net_ || to == clock_net_;
+        const bool clock = is_clock(from) || is_clock(to);
         const std::optional<double> when_p =
             ip.when.empty() ? std::nullopt : std::optional<double>(prob(liberty::BoolExpr::parse(ip.when)));
         double weight = 0.0;
@@ -288,7 +290,7 @@ EnergyBreakdown PowerModel::instance_energy(std::size_t i, const std::vector<Net
           if (!ip.related_pin.empty() && ip.when.empty() && function) inf = inferred(*function, from_name);
           if (inf) weight = act(from).toggles_per_cycle / to_act.toggles_per_cycle * *inf;
           else if (when_p) weight = *when_p;
-          else if (from == clock_net_) weight = 1.0;
+          else if (is_clock(from)) weight = 1.0;
           else weight = 0.5;
         } else {
           const double w = when_p.value_or(1.0);

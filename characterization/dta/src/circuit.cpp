@@ -64,6 +64,11 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
   const NetlistPort* clock = nl.find_port(options.clock_port);
   if (!clock) throw DtaError(nl.path + ": netlist has no clock port '" + options.clock_port + "'");
   const int clock_net = c.net_alias[nl.find_net(clock->bit_name(0))];
+  int shadow_clock_net = -1;
+  if (const NetlistPort* shadow = options.shadow_clock_port.empty() ? nullptr : nl.find_port(options.shadow_clock_port)) {
+    c.shadow_clock_port = options.shadow_clock_port;
+    shadow_clock_net = c.net_alias[nl.find_net(shadow->bit_name(0))];
+  }
 
   std::unordered_map<std::string, const SdfCell*> sdf_cells;
   for (const auto& sc : sdf.cells) {
@@ -229,14 +234,17 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
         throw DtaError(where(inst) + ": only rising-edge flip-flops are supported (clocked_on \"" +
                        st.clocked_on + "\")");
       const std::string clk_pin = clk_vars.variables()[0];
-      if (pin_net(clk_pin) != clock_net)
-        throw DtaError(where(inst) + ": clock pin " + clk_pin + " is not on clock port " + options.clock_port);
+      const int clk_net = pin_net(clk_pin);
+      if (clk_net != clock_net && (shadow_clock_net < 0 || clk_net != shadow_clock_net))
+        throw DtaError(where(inst) + ": clock pin " + clk_pin + " is not on clock port " + options.clock_port +
+                       (shadow_clock_net < 0 ? "" : " or " + options.shadow_clock_port));
       const auto ns = liberty::BoolExpr::parse(st.next_state);
       if (ns.op() != liberty::BoolExpr::Op::kVar)
         throw DtaError(where(inst) + ": next_state \"" + st.next_state +
                        "\" is not a single pin (scan/enable flip-flops are not supported)");
       FlipFlop ff;
       ff.instance = static_cast<int>(ii);
+      ff.shadow = clk_net == shadow_clock_net;
       const std::string d_pin = ns.variables()[0];
       ff.d_net = pin_net(d_pin);
       if (ff.d_net < 0) throw DtaError(where(inst) + ": data pin " + d_pin + " is unconnected");
@@ -353,7 +361,7 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
 
   // Primary inputs and constants are sources too.
   for (const auto& p : nl.ports) {
-    if (p.direction != "input" || p.name == options.clock_port) continue;
+    if (p.direction != "input" || p.name == options.clock_port || p.name == c.shadow_clock_port) continue;
     for (int b = 0; b < p.width(); ++b) {
       const int n = c.net_alias[nl.find_net(p.bit_name(b))];
       c.primary_inputs.push_back(n);

@@ -7,10 +7,13 @@
 #include "vosa/number_list.hpp"
 #include "vosa/pdk.hpp"
 #include "vosa/pe_dta.hpp"
+#include "vosa/precision.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +64,9 @@ OperandTrace make_operands(const std::string& spec, const TraceHeader& shape, st
       throw std::runtime_error("--operands " + spec + ": bad seed '" + s + "'");
     }
   };
+  if (shape.carry_save && kind != "layer")
+    throw std::runtime_error("--operands " + spec + ": the carry-save PE needs the carry word the PE above passes down, "
+                             "which only a column stream gives: use --operands layer:SEED (docs/dta.md \"Carry-save PE\")");
   if (kind == "uniform") return make_uniform_random_trace(shape, cycles, seed(arg));
   if (kind == "layer") {
     TraceHeader h = shape;
@@ -94,15 +100,18 @@ std::string binary(std::uint64_t v, int bits) {
 void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Netlist& nl,
                       const std::string& sdf_path, const dta::SimOptions& sim,
                       const std::vector<std::array<std::int64_t, 3>>& inputs,
-                      const std::vector<std::uint64_t>& captured) {
+                      const std::vector<std::uint64_t>& captured, const std::vector<std::uint8_t>& err) {
   fs::create_directories(dir);
-  std::ostringstream stim, cap;
+  std::ostringstream stim, cap, errs;
   for (const auto& in : inputs)
     stim << binary(static_cast<std::uint64_t>(in[0]), b.act_bits) << binary(static_cast<std::uint64_t>(in[1]), b.weight_bits)
          << binary(static_cast<std::uint64_t>(in[2]), b.acc_bits) << "\n";
   for (std::uint64_t v : captured) cap << binary(v, b.acc_bits) << "\n";
+  for (std::uint8_t e : err) errs << int{e} << "\n";
   write_atomically(dir + "/stimulus.mem", stim.str());
   write_atomically(dir + "/captured_vosa.txt", cap.str());
+  // Razor PE: err_o sampled with psum_o (main vs the shadow sampled at the delayed edge).
+  if (b.razor()) write_atomically(dir + "/err_vosa.txt", errs.str());
   const int width = b.act_bits + b.weight_bits + b.acc_bits;
   std::ostringstream tb;
   tb << std::fixed << std::setprecision(3);
@@ -123,12 +132,17 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
   for (const auto& p : nl.ports) {
     if (p.direction == "output" && p.name != "psum_o")
       tb << "  wire [" << p.width() - 1 << ":0] " << p.name << ";\n";
-    if (p.direction == "input" && p.name != "clk_i" && p.name != "rst_ni" && p.name != "a_i" &&
-        p.name != "w_i" && p.name != "psum_i") {
-      bool v = false;
-      for (const auto& [n, val] : b.constants)
-        if (nl.net_names[n] == p.bit_name(0) || nl.net_names[n] == p.name) v = val;
-      tb << "  reg " << p.name << " = 1'b" << v << ";\n";
+    if (p.name == "clk_shadow_i") {  // the Razor shadow clock: clk_i delayed (transport)
+      tb << "  reg clk_shadow_i = 1'b1;\n  always @(clk_i) clk_shadow_i <= #(" << sim.shadow_delay_ns << ") clk_i;\n";
+    } else if (p.direction == "input" && p.name != "clk_i" && p.name != "rst_ni" && p.name != "a_i" &&
+               p.name != "w_i" && p.name != "psum_i") {
+      std::string v(p.width(), '0');  // control inputs held as vosa dta holds them (bit 0 last)
+      for (int k = 0; k < p.width(); ++k)
+        for (const auto& [n, val] : b.constants)
+          if (nl.net_names[n] == p.bit_name(k) || (p.width() == 1 && nl.net_names[n] == p.name))
+            v[p.width() - 1 - k] = val ? '1' : '0';
+      tb << "  reg " << (p.width() > 1 ? "[" + std::to_string(p.width() - 1) + ":0] " : "") << p.name << " = "
+         << p.width() << "'b" << v << ";\n";
     }
   }
   tb << "  " << nl.module << " dut (";
@@ -140,7 +154,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
   tb << ");\n"
      << "  initial $sdf_annotate(\"" << fs::absolute(sdf_path).string() << "\", dut);\n"
      << "  always begin #(T/2) clk_i = 1'b0; #(T/2) clk_i = 1'b1; end\n"
-     << "  integer k, fd;\n"
+     << "  integer k, fd" << (b.razor() ? ", fe" : "") << ";\n"
      << "  initial begin\n"
      << "    $readmemb(\"" << fs::absolute(dir).string() << "/stimulus.mem\", stim);\n"
      << "    #(1.5*T) rst_ni = 1'b1;\n"
@@ -152,8 +166,10 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
      << "  end\n"
      << "  initial begin\n"
      << "    fd = $fopen(\"" << fs::absolute(dir).string() << "/captured_icarus.txt\", \"w\");\n"
+     << (b.razor() ? "    fe = $fopen(\"" + fs::absolute(dir).string() + "/err_icarus.txt\", \"w\");\n" : "")
      << "    #(4*T - 0.001);\n"
-     << "    repeat (N) begin $fdisplay(fd, \"%b\", psum_o); #(T); end\n"
+     << "    repeat (N) begin $fdisplay(fd, \"%b\", psum_o); "
+     << (b.razor() ? "$fdisplay(fe, \"%0d\", err_o); " : "") << "#(T); end\n"
      << "    $fclose(fd);\n"
      << "    $finish;\n"
      << "  end\n"
@@ -168,7 +184,8 @@ void add_dta_command(CLI::App& app) {
     std::string icarus_kit, dataflow, error_log, engine, pe_rows;
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 100000;
-    int threads = 0, patterns = 16;
+    int threads = 0, patterns = 16, mode = -1;
+    double shadow_delay = -1.0;
     bool quiet = false;
   };
   auto opt = std::make_shared<Options>();
@@ -202,7 +219,10 @@ void add_dta_command(CLI::App& app) {
       ->check(CLI::IsMember({"parallel", "event"}));
   cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
       ->check(CLI::IsMember({"sdf", "zero"}));
-  cmd->add_option("--input-delay-ns", opt->input_delay_ns, "when primary inputs change after the edge");
+  auto* input_delay_opt = cmd->add_option(
+      "--input-delay-ns", opt->input_delay_ns,
+      "when primary inputs change after the edge (default 0; for a Razor PE the output register's\n"
+      "shortest clock-to-Q, when the neighbour PEs' registers launch them: the shadow's hold window)");
   cmd->add_option("--resolution-ps", opt->resolution_ps, "delay rounding grid in ps (Icarus: timescale precision)");
   cmd->add_option("--threads", opt->threads,
                   "worker threads (each simulates a slice of the stream); default: all cores for the parallel\n"
@@ -220,9 +240,17 @@ void add_dta_command(CLI::App& app) {
   cmd->add_option("--pe-rows", opt->pe_rows,
                   "FIRST-LAST (or ROW): the band of array rows the operand stream stands for; written as\n"
                   "pe_rows of every point (docs/errmodel.md \"PE positions\"); default: every row");
+  cmd->add_option("--mode", opt->mode,
+                  "precision mode (index into the manifest's precision_modes) held on the PE's mode_i: the\n"
+                  "gated PE computes in that mode (docs/precision.md); required for a PE with modes")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--shadow-delay", opt->shadow_delay,
+                  "Razor PE: delay of clk_shadow_i after clk_i as a fraction of the period (default: the\n"
+                  "manifest's razor.shadow_delay)")
+      ->check(CLI::Range(0.0, 0.5));
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
   auto energy = dta::add_dta_energy_options(cmd);
-  cmd->callback([opt, voltage_opt, source_opt, energy]() {
+  cmd->callback([opt, voltage_opt, source_opt, input_delay_opt, energy]() {
     // A PDK corner names its voltage and where its delays come from.
     bool outside_ladder = false;
     if (!opt->corner.empty() && opt->pdk != "unknown") {
@@ -270,14 +298,57 @@ void add_dta_command(CLI::App& app) {
     if (dataflow.empty()) dataflow = "weight_stationary";
     if (dataflow != "weight_stationary" && dataflow != "output_stationary")
       throw std::runtime_error("--dataflow: '" + dataflow + "' is not weight_stationary or output_stationary");
+    // The PE's optional ports, driven as the array drives them (docs/dta.md "The PE as generated").
+    dta::PeOperatingPoint op;
+    double shadow_delay = opt->shadow_delay;
+    int mode_bits = 0;
+    try {
+      const json cfg = manifest.is_null() ? json::object() : manifest.at("config");
+      if (opt->mode >= 0) {
+        if (!cfg.contains("precision_modes"))
+          throw std::runtime_error("--mode needs the manifest of a design with precision_modes (--manifest" +
+                                   (opt->manifest.empty() ? std::string(" is missing") : " " + opt->manifest + " has none") + ")");
+        const std::vector<int> modes = cfg.at("precision_modes").get<std::vector<int>>();
+        if (opt->mode >= static_cast<int>(modes.size()))
+          throw std::runtime_error("--mode " + std::to_string(opt->mode) + ": the design has " +
+                                   std::to_string(modes.size()) + " precision modes (0.." + std::to_string(modes.size() - 1) + ")");
+        op.mode = opt->mode;
+        mode_bits = modes[opt->mode];
+        op.act_drop = dropped_bits(mode_bits, cfg.at("act_bits").get<int>());
+        op.weight_drop = dropped_bits(mode_bits, cfg.at("weight_bits").get<int>());
+      }
+      if (cfg.contains("razor") && !cfg.at("razor").is_null()) {
+        op.razor_bits = cfg.at("razor").at("bits").get<std::vector<int>>();
+        op.razor_policy = cfg.at("razor").at("policy").get<std::string>();
+        if (shadow_delay < 0) shadow_delay = cfg.at("razor").at("shadow_delay").get<double>();
+      }
+    } catch (const json::exception& e) {
+      throw std::runtime_error("manifest " + opt->manifest + ": " + e.what());
+    }
+    if (op.razor_policy.empty() && opt->shadow_delay >= 0)
+      throw std::runtime_error("--shadow-delay: the design has no Razor bits (manifest config.razor)");
     const dta::PeBinding binding = dta::bind_pe(
-        circuit, nl, dataflow == "weight_stationary" ? dta::Dataflow::kWeightStationary : dta::Dataflow::kOutputStationary);
+        circuit, nl, dataflow == "weight_stationary" ? dta::Dataflow::kWeightStationary : dta::Dataflow::kOutputStationary, op);
+
+    // A Razor PE's inputs come from the neighbours' registers: they change
+    // clock-to-Q after the edge, which bounds how early new data can race the
+    // shadow flops (hold); 0 would flag false errors no array sees.
+    if (binding.razor() && input_delay_opt->count() == 0) {
+      std::int32_t c2q = INT32_MAX;
+      for (int f : binding.output_flops)
+        c2q = std::min({c2q, circuit.flops[f].clk_to_q_rise_ps, circuit.flops[f].clk_to_q_fall_ps});
+      opt->input_delay_ns = c2q / 1000.0;
+    }
 
     TraceHeader shape;
     shape.act_bits = binding.act_bits;
     shape.weight_bits = binding.weight_bits;
     shape.acc_bits = binding.acc_bits;
     shape.is_signed = is_signed;
+    shape.carry_save = binding.carry_save();
+    if (binding.carry_save() && (opt->engine == "parallel" || !opt->icarus_kit.empty()))
+      throw std::runtime_error(std::string(opt->engine == "parallel" ? "--engine parallel" : "--icarus-kit") +
+                               " does not drive the carry-save PE's psum_c_i; use the event engine without the kit");
     const OperandTrace trace = make_operands(opt->operands, shape, opt->cycles, rows, cols);
 
     const std::string engine = opt->engine.empty() ? "event" : opt->engine;
@@ -295,14 +366,17 @@ void add_dta_command(CLI::App& app) {
       ro.sim.input_delay_ns = opt->input_delay_ns;
       ro.sim.delay_mode = dta::parse_delay_mode(opt->delay_mode);
       ro.sim.setup_mode = dta::parse_setup_mode(opt->setup_mode);
+      if (binding.razor()) ro.sim.shadow_delay_ns = shadow_delay * period;
       ro.is_signed = is_signed;
       ro.record_error_cycles = !opt->error_log.empty();
       ro.count_activity = energy->enabled;
       std::vector<std::array<std::int64_t, 3>> inputs;
       std::vector<std::uint64_t> captured;
+      std::vector<std::uint8_t> err;
       if (!opt->icarus_kit.empty()) {
         ro.input_log = &inputs;
         ro.captured_log = &captured;
+        ro.err_log = &err;
       }
       const auto t0 = std::chrono::steady_clock::now();
       const dta::PointStats s = engine == "parallel"
@@ -311,6 +385,10 @@ void add_dta_command(CLI::App& app) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       total_seconds += secs;
       total_samples += s.samples;
+      if (s.carry.settled_mismatches)
+        throw std::runtime_error(opt->netlist + ": in " + std::to_string(s.carry.settled_mismatches) +
+                                 " cycles the settled carry word psum_c_q differs from the carry-save step of "
+                                 "psum_i, psum_c_i and a*w: the netlist or the port binding is wrong");
       if (s.settled_mismatches)
         throw std::runtime_error(opt->netlist + ": in " + std::to_string(s.settled_mismatches) +
                                  " cycles the settled netlist output differs from psum + a*w: the netlist, "
@@ -325,8 +403,10 @@ void add_dta_command(CLI::App& app) {
             [&](const dta::RunOptions& r) { return dta::run_pe_trace_parallel(circuit, binding, trace, r, threads); },
             opt->pdk, opt->voltage, opt->delay_source);
       if (row_first >= 0) points.back()["pe_rows"] = {row_first, row_last};
+      if (binding.carry_save()) points.back()["carry_word"] = dta::carry_word_to_json(s.carry, binding.acc_bits, s.samples);
+      if (binding.razor()) points.back()["razor"] = dta::razor_to_json(s.razor, binding, s.samples, ro.sim.shadow_delay_ns);
       if (!opt->icarus_kit.empty())
-        write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured);
+        write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured, err);
       if (opt->quiet) continue;
       std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
                 << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "
@@ -376,6 +456,9 @@ void add_dta_command(CLI::App& app) {
                     {"tool", "vosa dta"}}},
                   {"points", points}};
     for (auto& p : model["points"]) p["sdf"] = std::filesystem::absolute(opt->sdf).lexically_normal().string();
+    if (op.mode >= 0)
+      model["design"]["precision_mode"] = {{"index", op.mode}, {"bits", mode_bits},
+                                           {"act_drop", op.act_drop}, {"weight_drop", op.weight_drop}};
     write_atomically(opt->out, model.dump(1) + "\n");
     if (!opt->error_log.empty()) write_atomically(opt->error_log, error_log.str());
     if (!opt->quiet)

@@ -101,6 +101,9 @@ class Engine {
     for (size_t g = 0; g < c.gates.size(); ++g) gate_of_net_[c.gates[g].out_net] = static_cast<int>(g);
     for (size_t f = 0; f < c.flops.size(); ++f) {
       const FlipFlop& ff = c.flops[f];
+      if (ff.shadow)
+        throw DtaError("--engine parallel: " + c.instance_names[ff.instance] + " is clocked by the shadow clock " +
+                       c.shadow_clock_port + " (Razor); use --engine event");
       if (ff.clk_to_q_rise_ps >= period_ || ff.clk_to_q_fall_ps >= period_)
         throw DtaError("--engine parallel: clock-to-Q of " + c.instance_names[ff.instance] +
                        " is not shorter than the clock period; use --engine event");

@@ -1,6 +1,8 @@
 #include "vosa/pe_dta.hpp"
 
+#include "vosa/carry_save.hpp"
 #include "vosa/error_model.hpp"
+#include "vosa/precision.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,15 +22,36 @@ std::vector<int> port_nets(const Circuit& c, const Netlist& nl, const std::strin
 
 }  // namespace
 
-PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow) {
+PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const PeOperatingPoint& op) {
   PeBinding b;
   b.dataflow = dataflow;
-  for (int net : port_nets(c, nl, "psum_o")) {
-    const int f = c.flop_driving(net);
+  const std::vector<int> out_nets = port_nets(c, nl, "psum_o");
+  for (size_t j = 0; j < out_nets.size(); ++j) {
+    int f = c.flop_driving(out_nets[j]);
+    // TE-Drop muxes psum_o between psum_q and psum_in_q: the register is psum_q.
+    if (f < 0 && !op.razor_policy.empty()) {
+      const int q = nl.find_net("psum_q[" + std::to_string(j) + "]");
+      if (q >= 0) f = c.flop_driving(c.net_alias[q]);
+    }
     if (f < 0)
-      throw DtaError(nl.path + ": output port psum_o bit '" + c.net_names[net] +
+      throw DtaError(nl.path + ": output port psum_o bit '" + c.net_names[out_nets[j]] +
                      "' is not driven by a flip-flop Q (expected the PE output register)");
     b.output_flops.push_back(f);
+  }
+  if (nl.find_port("psum_c_i")) {  // carry-save partial sums: the carry word in and its register
+    b.psum_c_nets = port_nets(c, nl, "psum_c_i");
+    for (int net : port_nets(c, nl, "psum_c_o")) {
+      const int f = c.flop_driving(net);
+      // Synthesis removes the flop of a constant carry bit (bit 0 is always 0).
+      if (f < 0 && std::find(c.constant_nets.begin(), c.constant_nets.end(), net) != c.constant_nets.end()) {
+        b.carry_flops.push_back(-1);
+        continue;
+      }
+      if (f < 0)
+        throw DtaError(nl.path + ": output port psum_c_o bit '" + c.net_names[net] +
+                       "' is not driven by a flip-flop Q (expected the carry register psum_c_q)");
+      b.carry_flops.push_back(f);
+    }
   }
   b.act_nets = port_nets(c, nl, "a_i");
   b.weight_nets = port_nets(c, nl, "w_i");
@@ -45,13 +68,54 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow) {
                                                 {"valid_i", true}, {"first_i", false},
                                                 {"drain_i", false}, {"stall_i", false}};
   for (const auto& p : nl.ports) {
-    if (p.direction != "input" || p.name == c.clock_port || p.name == "a_i" || p.name == "w_i" ||
-        p.name == "psum_i")
+    if (p.direction != "input" || p.name == c.clock_port || p.name == c.shadow_clock_port || p.name == "a_i" ||
+        p.name == "w_i" || p.name == "psum_i" || p.name == "psum_c_i")
       continue;
+    if (p.name == "mode_i") {
+      // The precision mode register's value, held as the array holds it
+      // while a layer runs in one mode.
+      if (op.mode < 0)
+        throw DtaError(nl.path + ": the PE has precision modes (port mode_i): give the mode to simulate (--mode)");
+      const std::vector<int> nets = port_nets(c, nl, p.name);
+      if (op.mode >= (1 << nets.size()))
+        throw DtaError(nl.path + ": --mode " + std::to_string(op.mode) + " does not fit mode_i (" +
+                       std::to_string(nets.size()) + " bits)");
+      for (size_t k = 0; k < nets.size(); ++k) b.constants.emplace_back(nets[k], (op.mode >> k) & 1);
+      continue;
+    }
     const auto it = controls.find(p.name);
     if (it == controls.end())
       throw DtaError(nl.path + ": PE input port '" + p.name + "' has no known role");
     for (int n : port_nets(c, nl, p.name)) b.constants.emplace_back(n, it->second);
+  }
+  if (op.mode >= 0 && !nl.find_port("mode_i"))
+    throw DtaError(nl.path + ": --mode " + std::to_string(op.mode) + " given, but the PE has no precision modes (no port mode_i)");
+  b.act_drop = op.act_drop;
+  b.weight_drop = op.weight_drop;
+
+  // Razor: the shadow flop of each protected bit (the flow names its Q net
+  // g_bit[j].g_razor.shadow_q); every shadow flop must belong to one.
+  int shadows = 0;
+  for (const auto& ff : c.flops) shadows += ff.shadow;
+  if (shadows && op.razor_policy.empty())
+    throw DtaError(nl.path + ": the PE has Razor shadow flops (clocked by " + c.shadow_clock_port +
+                   "): the manifest's razor settings are needed (--manifest)");
+  if (!op.razor_policy.empty()) {
+    b.razor_policy = op.razor_policy;
+    b.shadow_flops.assign(b.output_flops.size(), -1);
+    for (int j : op.razor_bits) {
+      if (j < 0 || j >= static_cast<int>(b.output_flops.size()))
+        throw DtaError(nl.path + ": Razor bit " + std::to_string(j) + " is outside psum_o");
+      const int q = nl.find_net("g_bit[" + std::to_string(j) + "].g_razor.shadow_q");
+      const int f = q < 0 ? -1 : c.flop_driving(c.net_alias[q]);
+      if (f < 0 || !c.flops[f].shadow)
+        throw DtaError(nl.path + ": no shadow flop on " + c.shadow_clock_port + " drives g_bit[" + std::to_string(j) +
+                       "].g_razor.shadow_q (Razor bit " + std::to_string(j) + " of the manifest)");
+      b.shadow_flops[j] = f;
+    }
+    if (static_cast<int>(op.razor_bits.size()) != shadows)
+      throw DtaError(nl.path + ": " + std::to_string(shadows) + " shadow flops, but the manifest protects " +
+                     std::to_string(op.razor_bits.size()) + " bits");
   }
 
   // Pipeline alignment: a port whose bits reach the output register's D
@@ -70,6 +134,8 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow) {
   b.act_lead = lead(b.act_nets);
   b.weight_lead = lead(b.weight_nets);
   b.psum_lead = lead(b.psum_nets);
+  if (b.carry_save() && lead(b.psum_c_nets) != b.psum_lead)
+    throw DtaError(nl.path + ": psum_c_i and psum_i reach the registers at different pipeline stages");
   return b;
 }
 
@@ -105,6 +171,8 @@ void PointStats::merge(const PointStats& o) {
     for (const auto& [m, n] : o.classes[k].patterns) classes[k].patterns[m] += n;
   }
   error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
+  razor.merge(o.razor);
+  carry.merge(o.carry);
   if (net_toggles.size() < o.net_toggles.size()) {
     net_toggles.resize(o.net_toggles.size(), 0);
     net_high.resize(o.net_high.size(), 0);
@@ -136,12 +204,12 @@ CycleOperands record_operands(const PeBinding& b, const OperandTrace& trace, std
   const OperandRecord* rw = rec(n + b.weight_lead);
   const OperandRecord* rp = rec(n + b.psum_lead);
   const bool os = b.dataflow == Dataflow::kOutputStationary;
-  return {ra ? ra->activation : 0, rw ? rw->weight : 0, (rp && !os) ? rp->psum_in : 0};
+  return {ra ? ra->activation : 0, rw ? rw->weight : 0, (rp && !os) ? rp->psum_in : 0, (rp && !os) ? rp->psum_c_in : 0};
 }
 
 CycleOperands priming_operands(const PeBinding& b, const OperandTrace& trace, std::size_t begin) {
   const OperandRecord& r0 = trace.records[begin];
-  return {b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0};
+  return {b.act_lead ? r0.activation : 0, b.weight_lead ? r0.weight : 0, 0, 0};
 }
 
 void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
@@ -159,8 +227,11 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
   // Check the netlist computes what the PE should (functional sanity).
   const OperandRecord& r = trace.records[n];
   const std::uint64_t base = os ? acc_state : static_cast<std::uint64_t>(r.psum_in);
+  const std::uint64_t product =
+      static_cast<std::uint64_t>(reduce_operand(r.activation, b.act_drop) * reduce_operand(r.weight, b.weight_drop));
   const std::uint64_t expect =
-      (base + static_cast<std::uint64_t>(static_cast<std::int64_t>(r.activation) * r.weight)) & mask;
+      b.carry_save() ? carry_save_add(base, static_cast<std::uint64_t>(r.psum_c_in), product, b.acc_bits).sum
+                     : (base + product) & mask;
   if (expect != settled) ++s.settled_mismatches;
   acc_state = captured;
   const std::uint64_t diff = captured ^ settled;
@@ -184,6 +255,103 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
   }
 }
 
+void CarryWordStats::merge(const CarryWordStats& o) {
+  cycles_with_error += o.cycles_with_error;
+  settled_mismatches += o.settled_mismatches;
+  pair_cycles_with_error += o.pair_cycles_with_error;
+  if (bit_errors.size() < o.bit_errors.size()) bit_errors.resize(o.bit_errors.size(), 0);
+  for (size_t j = 0; j < o.bit_errors.size(); ++j) bit_errors[j] += o.bit_errors[j];
+  for (const auto& [v, n] : o.pair_error_values) pair_error_values[v] += n;
+}
+
+namespace {
+
+// The carry word of record n and the partial sum of the pair, against the
+// settled pair (which must be the carry-save step of the record's inputs).
+void record_carry(CarryWordStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
+                  std::uint64_t sum_captured, std::uint64_t sum_settled, std::uint64_t captured, std::uint64_t settled,
+                  bool is_signed) {
+  if (s.bit_errors.empty()) s.bit_errors.assign(b.acc_bits, 0);
+  const OperandRecord& r = trace.records[n];
+  const std::uint64_t product =
+      static_cast<std::uint64_t>(reduce_operand(r.activation, b.act_drop) * reduce_operand(r.weight, b.weight_drop));
+  if (carry_save_add(static_cast<std::uint64_t>(r.psum_in), static_cast<std::uint64_t>(r.psum_c_in), product,
+                     b.acc_bits).carry != settled)
+    ++s.settled_mismatches;
+  const std::uint64_t diff = captured ^ settled;
+  if (diff) {
+    ++s.cycles_with_error;
+    for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
+  }
+  const std::int64_t got = wrap_to_bits(static_cast<std::int64_t>(sum_captured + captured), b.acc_bits, is_signed);
+  const std::int64_t want = wrap_to_bits(static_cast<std::int64_t>(sum_settled + settled), b.acc_bits, is_signed);
+  if (got != want) {
+    ++s.pair_cycles_with_error;
+    ++s.pair_error_values[got - want];
+  }
+}
+
+}  // namespace
+
+void RazorStats::merge(const RazorStats& o) {
+  flagged += o.flagged;
+  corrected += o.corrected;
+  miscorrected += o.miscorrected;
+  undetected += o.undetected;
+  false_flags += o.false_flags;
+  residual_cycles += o.residual_cycles;
+  if (late.size() < o.late.size()) {
+    late.resize(o.late.size(), 0);
+    missed.resize(o.late.size(), 0);
+    residual_bit_errors.resize(o.late.size(), 0);
+  }
+  for (size_t j = 0; j < o.late.size(); ++j) {
+    late[j] += o.late[j];
+    missed[j] += o.missed[j];
+    residual_bit_errors[j] += o.residual_bit_errors[j];
+  }
+  for (const auto& [v, n] : o.residual_values) residual_values[v] += n;
+}
+
+void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
+                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed) {
+  if (s.late.empty()) {
+    s.late.assign(b.acc_bits, 0);
+    s.missed.assign(b.acc_bits, 0);
+    s.residual_bit_errors.assign(b.acc_bits, 0);
+  }
+  std::uint64_t protect = 0;
+  for (int j = 0; j < b.acc_bits; ++j)
+    if (b.shadow_flops[j] >= 0) protect |= std::uint64_t{1} << j;
+  const std::uint64_t late = (captured ^ settled) & protect;
+  const std::uint64_t shadow_wrong = (shadow ^ settled) & protect;
+  const bool flagged = ((captured ^ shadow) & protect) != 0;
+  for (int j = 0; j < b.acc_bits; ++j) {
+    s.late[j] += (late >> j) & 1;
+    s.missed[j] += (late & shadow_wrong) >> j & 1;
+  }
+  if (flagged) {
+    ++s.flagged;
+    if (shadow_wrong) ++s.miscorrected;
+    else ++s.corrected;
+    if (!late) ++s.false_flags;
+  } else if (late) {
+    ++s.undetected;
+  }
+  // What the PE passes on: correct restores the protected bits from the
+  // shadow in the stall cycle; drop (TE-Drop) passes the incoming partial sum.
+  std::uint64_t out = captured;
+  if (flagged)
+    out = b.razor_policy == "drop" ? static_cast<std::uint64_t>(trace.records[n].psum_in) & ((std::uint64_t{1} << b.acc_bits) - 1)
+                                   : (captured & ~protect) | (shadow & protect);
+  const std::uint64_t diff = out ^ settled;
+  if (!diff) return;
+  ++s.residual_cycles;
+  for (int j = 0; j < b.acc_bits; ++j) s.residual_bit_errors[j] += (diff >> j) & 1;
+  ++s.residual_values[wrap_to_bits(static_cast<std::int64_t>(out), b.acc_bits, is_signed) -
+                      wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, is_signed)];
+}
+
 PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
                         std::size_t begin, std::size_t end, const RunOptions& opt) {
   check_trace_shape(b, trace);
@@ -194,17 +362,19 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   auto set_bits = [&](const std::vector<int>& nets, std::int64_t v) {
     for (size_t i = 0; i < nets.size(); ++i) sim.set_input(nets[i], (static_cast<std::uint64_t>(v) >> i) & 1);
   };
-  auto apply = [&](const CycleOperands& in) {
+  auto apply = [&](const CycleOperands& in, bool log = true) {
     set_bits(b.act_nets, in.a);
     set_bits(b.weight_nets, in.w);
     set_bits(b.psum_nets, in.psum);
-    if (opt.input_log) opt.input_log->push_back({in.a, in.w, in.psum});
+    set_bits(b.psum_c_nets, in.psum_c);
+    if (opt.input_log && log) opt.input_log->push_back({in.a, in.w, in.psum});
   };
   for (const auto& [n, v] : b.constants) sim.set_input(n, v);
   // Prime the input registers with the first record of this chunk.
   set_bits(b.act_nets, 0);
   set_bits(b.weight_nets, 0);
   set_bits(b.psum_nets, 0);
+  set_bits(b.psum_c_nets, 0);
   sim.reset(false);
   if (begin > 0) {  // the chunk starts where the previous record left the registers
     apply(record_operands(b, trace, begin - 1));
@@ -217,6 +387,21 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   if (opt.captured_log) opt.captured_log->push_back(acc_state);
 
   std::vector<std::int32_t> settle(b.acc_bits);
+  // Razor: record n's shadow sample is taken in the window of record n + 1.
+  auto shadow_word = [&]() {
+    std::uint64_t w = 0;
+    for (int j = 0; j < b.acc_bits; ++j)
+      if (b.shadow_flops[j] >= 0) w |= std::uint64_t{sim.captured(b.shadow_flops[j])} << j;
+    return w;
+  };
+  std::uint64_t razor_captured = 0, razor_settled = 0;
+  std::uint64_t protect = 0;
+  for (int j = 0; j < b.acc_bits && b.razor(); ++j)
+    if (b.shadow_flops[j] >= 0) protect |= std::uint64_t{1} << j;
+  std::uint64_t logged = acc_state;  // the last captured_log entry, whose err_o the next edge decides
+  auto log_err = [&]() {
+    if (opt.err_log && b.razor()) opt.err_log->push_back(((logged ^ shadow_word()) & protect) != 0);
+  };
   if (opt.count_activity) {
     s.net_toggles.assign(c.net_names.size(), 0);
     s.net_high.assign(c.net_names.size(), 0);
@@ -236,8 +421,28 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       settled |= std::uint64_t{sim.settled(f)} << j;
       settle[j] = sim.settle_time_ps(f);
     }
+    if (b.razor() && n > begin)
+      record_razor(s.razor, b, trace, n - 1, razor_captured, razor_settled, shadow_word(), opt.is_signed);
+    log_err();
+    razor_captured = logged = captured;
+    razor_settled = settled;
+    if (b.carry_save()) {
+      std::uint64_t carry_captured = 0, carry_settled = 0;
+      for (size_t j = 0; j < b.carry_flops.size(); ++j) {
+        if (b.carry_flops[j] < 0) continue;  // a constant-0 carry bit
+        carry_captured |= std::uint64_t{sim.captured(b.carry_flops[j])} << j;
+        carry_settled |= std::uint64_t{sim.settled(b.carry_flops[j])} << j;
+      }
+      record_carry(s.carry, b, trace, n, captured, settled, carry_captured, carry_settled, opt.is_signed);
+    }
     record_cycle(s, b, trace, n, captured, settled, settle.data(), acc_state, opt);
     if (opt.captured_log) opt.captured_log->push_back(captured);
+  }
+  if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge
+    apply(record_operands(b, trace, end), false);
+    sim.step();
+    record_razor(s.razor, b, trace, end - 1, razor_captured, razor_settled, shadow_word(), opt.is_signed);
+    log_err();
   }
   s.events = sim.events_processed();
   return s;
@@ -342,6 +547,50 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
           {"error_values", values},
           {"error_patterns", patterns},
           {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}};
+}
+
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples) {
+  using nlohmann::json;
+  json bits = json::array();
+  for (int j = 0; j < acc_bits; ++j) bits.push_back(bit_to_json(j, c.bit_errors.empty() ? 0 : c.bit_errors[j], samples));
+  json values = json::array();
+  for (const auto& [v, n] : c.pair_error_values) values.push_back({{"value", v}, {"count", n}});
+  auto rate = [&](std::uint64_t k) { return samples ? static_cast<double>(k) / samples : 0.0; };
+  return {{"register", "psum_c_q"},
+          {"cycles_with_error", c.cycles_with_error},
+          {"p_any_error", rate(c.cycles_with_error)},
+          {"bits", bits},
+          {"partial_sum",
+           {{"cycles_with_error", c.pair_cycles_with_error},
+            {"p_any_error", rate(c.pair_cycles_with_error)},
+            {"error_values", values}}}};
+}
+
+nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns) {
+  using nlohmann::json;
+  json bits = json::array();
+  for (int j = 0; j < b.acc_bits; ++j)
+    if (b.shadow_flops[j] >= 0)
+      bits.push_back({{"bit", j}, {"late", r.late.empty() ? 0 : r.late[j]}, {"missed", r.late.empty() ? 0 : r.missed[j]}});
+  json residual_bits = json::array();
+  for (int j = 0; j < b.acc_bits; ++j) residual_bits.push_back(bit_to_json(j, r.residual_bit_errors.empty() ? 0 : r.residual_bit_errors[j], samples));
+  json values = json::array();
+  for (const auto& [v, n] : r.residual_values) values.push_back({{"value", v}, {"count", n}});
+  auto rate = [&](std::uint64_t k) { return samples ? static_cast<double>(k) / samples : 0.0; };
+  return {{"policy", b.razor_policy},
+          {"shadow_delay_ns", shadow_delay_ns},
+          {"flagged_cycles", r.flagged},
+          {"p_flagged", rate(r.flagged)},
+          {"corrected", r.corrected},
+          {"miscorrected", r.miscorrected},
+          {"undetected", r.undetected},
+          {"false_flags", r.false_flags},
+          {"protected_bits", bits},
+          {"after_razor",
+           {{"cycles_with_error", r.residual_cycles},
+            {"p_any_error", rate(r.residual_cycles)},
+            {"bits", residual_bits},
+            {"error_values", values}}}};
 }
 
 }  // namespace vosa::dta

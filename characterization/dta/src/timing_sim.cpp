@@ -35,6 +35,44 @@ TimingSimulator::TimingSimulator(const Circuit& circuit, const SimOptions& optio
   settled_.assign(c_.flops.size(), 0);
   settle_ps_.assign(c_.flops.size(), 0);
   zero_delay_.assign(nets, 0);
+  listed_.assign(std::max(nets, c_.gates.size()), 0);
+  // Shadow flops (Razor): their delayed edge must fall inside the window and
+  // after their setup time, so that they sample the previous computation's D.
+  shadow_delay_ps_ = static_cast<std::int32_t>(std::llround(options.shadow_delay_ns * 1000.0));
+  std::vector<std::uint8_t> in_cone(c_.gates.size(), 0);
+  std::vector<int> frontier;
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    if (!ff.shadow) continue;
+    const std::string& name = c_.instance_names[ff.instance];
+    if (shadow_delay_ps_ <= 0)
+      throw DtaError("flip-flop " + name + " is clocked by " + c_.shadow_clock_port +
+                     ": the shadow clock's delay after the main clock must be given (positive)");
+    for (int edge = 0; edge < 2; ++edge)
+      if (shadow_delay_ps_ - setup_ps(ff, edge) < 0)
+        throw DtaError("shadow clock delay " + std::to_string(shadow_delay_ps_) + " ps is shorter than the setup time of " +
+                       name + " (" + std::to_string(setup_ps(ff, edge)) + " ps)");
+    if (shadow_delay_ps_ + std::max(ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps) >= period_ps_)
+      throw DtaError("shadow clock delay + clock-to-Q of " + name + " is not shorter than the clock period");
+    shadow_flops_.push_back(static_cast<int>(f));
+    for (int n : {ff.q_net, ff.qn_net})
+      if (n >= 0) frontier.push_back(n);
+  }
+  while (!frontier.empty()) {  // gates in the transitive fan-out of the shadows' outputs
+    const int n = frontier.back();
+    frontier.pop_back();
+    for (int i = c_.fanout_begin[n]; i < c_.fanout_begin[n + 1]; ++i) {
+      const int g = c_.fanout_gates[i];
+      if (in_cone[g]) continue;
+      in_cone[g] = 1;
+      shadow_cone_.push_back(g);
+      frontier.push_back(c_.gates[g].out_net);
+    }
+  }
+  std::sort(shadow_cone_.begin(), shadow_cone_.end());  // topological order
+  cone_inputs_.resize(shadow_cone_.size());
+  cone_out_.resize(shadow_cone_.size());
+  cone_pending_.resize(shadow_cone_.size());
   reset(false);
 }
 
@@ -79,8 +117,7 @@ void TimingSimulator::reset(bool flop_value) {
 // data against their own setup times).
 std::uint8_t TimingSimulator::captured_value(const FlipFlop& ff) const {
   std::int32_t deadline[2];
-  for (int edge = 0; edge < 2; ++edge)
-    deadline[edge] = period_ps_ - (opt_.setup_mode == SetupMode::kSdf ? ff.setup_ps[edge] : 0) - ff.d_wire_ps[edge];
+  for (int edge = 0; edge < 2; ++edge) deadline[edge] = period_ps_ - setup_ps(ff, edge);
   std::uint8_t v = value_[ff.d_net];
   const Event* e = arena_.data() + wave_begin_[ff.d_net];
   for (std::uint32_t i = 0; i < wave_count_[ff.d_net]; ++i)
@@ -221,6 +258,57 @@ void TimingSimulator::add_activity(std::uint64_t* toggles, std::uint64_t* high, 
     high[n] += wave_count_[n] ? arena_[wave_begin_[n] + wave_count_[n] - 1].value : value_[n];
 }
 
+// Shadow flops sample their D at the delayed edge minus setup, in this window.
+// What they sample cannot depend on their own new Q (it launches later, at the
+// delayed edge plus clock-to-Q), so the gates were processed with the old Q;
+// when a shadow's Q changes, the gates in the fan-out cone of the shadows are
+// simulated again from their state before this window with the Q transition.
+void TimingSimulator::capture_shadows() {
+  bool moved = false;
+  for (int f : shadow_flops_) {
+    const FlipFlop& ff = c_.flops[f];
+    std::uint8_t v = value_[ff.d_net];
+    const Event* e = arena_.data() + wave_begin_[ff.d_net];
+    for (std::uint32_t i = 0; i < wave_count_[ff.d_net]; ++i)
+      if (e[i].time <= shadow_delay_ps_ - setup_ps(ff, e[i].value)) v = e[i].value;
+    settled_[f] = zero_delay_[ff.d_net];
+    settle_ps_[f] = 0;
+    if (v == state_[f]) continue;
+    state_[f] = v;
+    moved = true;
+    for (const auto& [net, q] : {std::pair<int, std::uint8_t>{ff.q_net, v}, {ff.qn_net, static_cast<std::uint8_t>(!v)}}) {
+      if (net < 0) continue;
+      wave_begin_[net] = static_cast<std::uint32_t>(arena_.size());
+      wave_count_[net] = 1;
+      arena_.push_back({shadow_delay_ps_ + (q ? ff.clk_to_q_rise_ps : ff.clk_to_q_fall_ps), q});
+      touched_.push_back(net);
+    }
+  }
+  if (!moved) return;
+  for (size_t i = 0; i < shadow_cone_.size(); ++i) {
+    const int g = shadow_cone_[i];
+    gate_inputs_[g] = cone_inputs_[i];
+    gate_out_[g] = cone_out_[i];
+    pending_[g] = cone_pending_[i];
+    wave_count_[c_.gates[g].out_net] = 0;
+  }
+  for (int g : shadow_cone_) process_gate(g);
+  for (int g : shadow_cone_) active_[g] = 0;
+  // The first pass listed some nets and gates again: keep each once.
+  auto dedupe = [&](std::vector<int>& v, auto keep) {
+    std::size_t k = 0;
+    for (int x : v)
+      if (!listed_[x] && keep(x)) {
+        listed_[x] = 1;
+        v[k++] = x;
+      }
+    v.resize(k);
+    for (int x : v) listed_[x] = 0;
+  };
+  dedupe(touched_, [&](int n) { return wave_count_[n] > 0; });
+  dedupe(carry_, [&](int g) { return !pending_[g].empty(); });
+}
+
 void TimingSimulator::step() {
   for (int n : touched_) {
     value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
@@ -246,6 +334,7 @@ void TimingSimulator::step() {
   };
   for (size_t f = 0; f < c_.flops.size(); ++f) {
     const FlipFlop& ff = c_.flops[f];
+    if (ff.shadow) continue;  // launches at its delayed edge (capture_shadows)
     const std::uint8_t q = state_[f];
     launch(ff.q_net, q, q ? ff.clk_to_q_rise_ps : ff.clk_to_q_fall_ps);
     launch(ff.qn_net, !q, q ? ff.clk_to_q_fall_ps : ff.clk_to_q_rise_ps);
@@ -253,16 +342,24 @@ void TimingSimulator::step() {
   for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
 
   settle_zero_delay();
+  for (size_t i = 0; i < shadow_cone_.size(); ++i) {  // the cone's state before this window
+    const int g = shadow_cone_[i];
+    cone_inputs_[i] = gate_inputs_[g];
+    cone_out_[i] = gate_out_[g];
+    cone_pending_[i] = pending_[g];
+  }
   const int num_gates = static_cast<int>(c_.gates.size());
   for (int g = 0; g < num_gates; ++g)
     if (active_[g]) {
       active_[g] = 0;
       process_gate(g);
     }
+  if (!shadow_flops_.empty()) capture_shadows();
 
   // Capture at T - setup; the captured value becomes the state, right or wrong.
   for (size_t f = 0; f < c_.flops.size(); ++f) {
     const FlipFlop& ff = c_.flops[f];
+    if (ff.shadow) continue;
     std::uint8_t v = captured_value(ff);
     settled_[f] = zero_delay_[ff.d_net];
     if (!ff.async_nets.empty()) {

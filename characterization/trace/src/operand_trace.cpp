@@ -1,5 +1,7 @@
 #include "vosa/operand_trace.hpp"
 
+#include "vosa/carry_save.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -147,6 +149,8 @@ std::string header_to_json(const TraceHeader& h, int indent) { return header_jso
 OperandTraceWriter::OperandTraceWriter(const std::string& path, TraceHeader header)
     : path_(path), partial_path_(path + ".partial"), header_(std::move(header)) {
   check_shape(header_, path_);
+  if (header_.carry_save)
+    throw TraceError(path_ + ": a carry-save stream (sum and carry words) cannot be written: the trace format has no carry word");
   header_.count = 0;
   const std::string json = header_json(header_).dump();
   header_len_ = static_cast<std::uint32_t>(json.size() + kCountSlack);
@@ -285,10 +289,16 @@ OperandTrace make_random_layer_trace(const TraceHeader& shape, int rows, int col
   for (auto& r : t.records) {
     for (auto& v : x) v = draw(shape.act_bits);
     std::int64_t psum = 0;
-    for (int k = 0; k < shape.pe_row; ++k) psum += x[k] * w[k];
+    CarrySaveWords words;  // the carry-save column: what the rows above pass down
+    for (int k = 0; k < shape.pe_row; ++k) {
+      psum += x[k] * w[k];
+      if (shape.carry_save)
+        words = carry_save_add(words.sum, words.carry, static_cast<std::uint64_t>(x[k] * w[k]), shape.acc_bits);
+    }
     r.activation = static_cast<std::int32_t>(x[shape.pe_row]);
     r.weight = static_cast<std::int32_t>(w[shape.pe_row]);
-    r.psum_in = wrap_to_bits(psum, shape.acc_bits, shape.is_signed);
+    r.psum_in = wrap_to_bits(shape.carry_save ? static_cast<std::int64_t>(words.sum) : psum, shape.acc_bits, shape.is_signed);
+    r.psum_c_in = wrap_to_bits(static_cast<std::int64_t>(words.carry), shape.acc_bits, shape.is_signed);
   }
   return t;
 }

@@ -59,6 +59,15 @@ struct IslandConfig {
   int quiet_windows = 4;                 // error-free windows before the level falls
 };
 
+// Tiles (docs/rtl.md, "Tiles"): the array as a grid of identical
+// rows x cols blocks of PEs (vosa_tile), so Verilator (--hierarchical) and
+// Yosys build one tile instead of every PE. 0 x 0 = no tiles (flat array).
+struct TileConfig {
+  int rows = 0;
+  int cols = 0;
+  bool enabled() const { return rows > 0; }
+};
+
 struct ArrayConfig {
   int rows = 0;
   int cols = 0;
@@ -71,6 +80,7 @@ struct ArrayConfig {
   RazorConfig razor;
   IslandConfig islands;
   ArithmeticConfig arithmetic;
+  TileConfig tile;
   // Precision modes (docs/precision.md): operand widths the PEs can compute
   // at, selected at run time by a MODE register; empty = no modes (full width
   // only). Validated: descending, each 1..max(act_bits, weight_bits), the

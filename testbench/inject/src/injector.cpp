@@ -360,11 +360,15 @@ void for_each_gemm(const lowering::ConvGeometry& g, int cols, F f) {
 
 std::uint64_t layer_cycles(const lowering::ConvGeometry& geometry, const ArrayShape& shape) {
   std::uint64_t total = 0;
-  const std::uint64_t per_tile = static_cast<std::uint64_t>(2 * shape.rows + geometry.rows() + shape.cols - 1);
+  const std::uint64_t per_tile = tile_cycles(shape, geometry.rows());
   for_each_gemm(geometry, shape.cols, [&](int n, int k) {
     total += static_cast<std::uint64_t>(ceil_div(n, shape.cols)) * ceil_div(k, shape.rows) * per_tile;
   });
   return total;
+}
+
+std::uint64_t tile_cycles(const ArrayShape& shape, int streamed_rows) {
+  return static_cast<std::uint64_t>(2 * shape.rows + streamed_rows + shape.cols - 1);
 }
 
 std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const ArrayShape& shape) {

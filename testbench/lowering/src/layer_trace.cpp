@@ -1,6 +1,7 @@
 #include "vosa/layer_trace.hpp"
 
 #include "vosa/operand_trace.hpp"
+#include "vosa/precision.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -18,7 +19,8 @@ struct TilePass {
 }  // namespace
 
 size_t write_layer_trace(const std::string& path, const std::vector<lowering::Gemm>& gemms, int rows, int cols,
-                         int acc_bits, int pe_row, int pe_col, size_t max_records, const std::string& source) {
+                         int acc_bits, int pe_row, int pe_col, size_t max_records, const std::string& source,
+                         int act_drop, int weight_drop) {
   if (pe_row < 0 || pe_row >= rows || pe_col < 0 || pe_col >= cols)
     throw std::invalid_argument("PE " + std::to_string(pe_row) + "," + std::to_string(pe_col) + " is outside the " +
                                 std::to_string(rows) + "x" + std::to_string(cols) + " array");
@@ -52,6 +54,10 @@ size_t write_layer_trace(const std::string& path, const std::vector<lowering::Ge
             std::to_string(rows) + "x" + std::to_string(cols) + " weight-stationary array";
   h.notes = "GEMMs in order, N tiles outer, K tiles inner, one activation row per record; weight loads and pipeline "
             "fill/drain are not recorded; psum_in is 0 at row 0 of every K tile; " +
+            (act_drop || weight_drop ? "operands as fed to the array, psum_in of rows that reduce them (" +
+                                           std::to_string(act_drop) + " activation, " + std::to_string(weight_drop) +
+                                           " weight low bits dropped, vosa dta --mode); "
+                                     : std::string("")) +
             (run == 0 ? std::string("every cycle of the layer")
                       : "sampled: " + std::to_string(run) + " consecutive cycles of every " +
                             (stride == 1 ? std::string("") : std::to_string(stride) + "th ") +
@@ -74,7 +80,8 @@ size_t write_layer_trace(const std::string& path, const std::vector<lowering::Ge
     }
     for (int m = m_begin; m < m_end; ++m) {
       int64_t psum = 0;
-      for (int r = 0; r < pe_row; ++r) psum += static_cast<int64_t>(a_at(m, k0 + r)) * b_at(k0 + r, n);
+      for (int r = 0; r < pe_row; ++r)
+        psum += reduce_operand(a_at(m, k0 + r), act_drop) * reduce_operand(b_at(k0 + r, n), weight_drop);
       OperandRecord rec;
       rec.activation = a_at(m, k0 + pe_row);
       rec.weight = b_at(k0 + pe_row, n);

@@ -235,6 +235,148 @@ std::vector<Gemm> lower_layer(const Model& model, const Operator& op, const Conv
   return gemms;
 }
 
+const char* to_string(DepthwiseMapping mapping) {
+  switch (mapping) {
+    case DepthwiseMapping::kChannels: return "channels";
+    case DepthwiseMapping::kSpatial: return "spatial";
+    case DepthwiseMapping::kAuto: return "auto";
+  }
+  return "?";
+}
+
+DepthwiseMapping depthwise_mapping_from_string(const std::string& name) {
+  if (name == "channels") return DepthwiseMapping::kChannels;
+  if (name == "spatial") return DepthwiseMapping::kSpatial;
+  if (name == "auto") return DepthwiseMapping::kAuto;
+  throw std::invalid_argument("depthwise mapping '" + name + "' is not one of channels, spatial, auto");
+}
+
+int64_t ws_gemm_cycles(int64_t m, int64_t k, int64_t n, int rows, int cols) {
+  const int64_t tiles = ((k + rows - 1) / rows) * ((n + cols - 1) / cols);
+  return tiles * (rows + m + rows + cols);
+}
+
+namespace {
+
+int64_t ceil_div64(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Input rows/columns a patch of `outputs` outputs along one axis reads.
+int patch_span(int outputs, int stride, int kernel, int dilation) {
+  return (outputs - 1) * stride + (kernel - 1) * dilation + 1;
+}
+
+int64_t channels_cycles(const ConvGeometry& g, int rows, int cols) {
+  int64_t cycles = 0;
+  for (int c0 = 0; c0 < g.out_c; c0 += cols) {
+    const int group = std::min(cols, g.out_c - c0);
+    cycles += ws_gemm_cycles(g.rows(), static_cast<int64_t>(group) * g.taps(), group, rows, cols);
+  }
+  return cycles;
+}
+
+int64_t spatial_cycles(const ConvGeometry& g, int rows, int cols, int ph, int pw) {
+  const int64_t m = static_cast<int64_t>(g.batch) * ceil_div64(g.out_h, ph) * ceil_div64(g.out_w, pw);
+  const int64_t k = static_cast<int64_t>(patch_span(ph, g.stride_h, g.kernel_h, g.dilation_h)) *
+                    patch_span(pw, g.stride_w, g.kernel_w, g.dilation_w);
+  return g.out_c * ws_gemm_cycles(m, k, static_cast<int64_t>(ph) * pw, rows, cols);
+}
+
+}  // namespace
+
+DepthwisePlan plan_depthwise(const ConvGeometry& g, int rows, int cols, DepthwiseMapping requested) {
+  if (!g.depthwise) throw std::invalid_argument("plan_depthwise: not a depthwise layer");
+  if (rows < 1 || cols < 1) throw std::invalid_argument("plan_depthwise: the array needs rows, cols >= 1");
+  DepthwisePlan channels;
+  channels.mapping = DepthwiseMapping::kChannels;
+  channels.cycles = channels_cycles(g, rows, cols);
+  if (requested == DepthwiseMapping::kChannels) return channels;
+  // Every patch up to a few column tiles of outputs; the count is small
+  // (at most out_h x out_w shapes) and each costs a formula.
+  DepthwisePlan spatial;
+  spatial.mapping = DepthwiseMapping::kSpatial;
+  for (int ph = 1; ph <= g.out_h; ++ph) {
+    for (int pw = 1; pw <= g.out_w && ph * pw <= 4 * cols; ++pw) {
+      const int64_t cycles = spatial_cycles(g, rows, cols, ph, pw);
+      if (spatial.cycles == 0 || cycles < spatial.cycles) {
+        spatial.cycles = cycles;
+        spatial.patch_h = ph;
+        spatial.patch_w = pw;
+      }
+    }
+  }
+  if (requested == DepthwiseMapping::kSpatial) return spatial;
+  return spatial.cycles < channels.cycles ? spatial : channels;
+}
+
+namespace {
+
+// One GEMM per output channel: A row = one input patch (its pixels, padded
+// taps = pad), column = one output of the ph x pw output patch, B[pixel][output]
+// = the kernel tap that output applies to that pixel (0 where none).
+std::vector<Gemm> lower_depthwise_spatial(const ConvGeometry& g, const int8_t* input, const int8_t* weights,
+                                          int8_t pad, int ph, int pw) {
+  const int span_h = patch_span(ph, g.stride_h, g.kernel_h, g.dilation_h);
+  const int span_w = patch_span(pw, g.stride_w, g.kernel_w, g.dilation_w);
+  const int tiles_h = static_cast<int>(ceil_div64(g.out_h, ph));
+  const int tiles_w = static_cast<int>(ceil_div64(g.out_w, pw));
+  std::vector<Gemm> gemms;
+  gemms.reserve(static_cast<size_t>(g.out_c));
+  for (int oc = 0; oc < g.out_c; ++oc) {
+    const int ic = oc / g.depth_multiplier;
+    Gemm gm;
+    gm.m = g.batch * tiles_h * tiles_w;
+    gm.k = span_h * span_w;
+    gm.n = ph * pw;
+    gm.out_channel.assign(static_cast<size_t>(gm.n), oc);
+    gm.b.assign(static_cast<size_t>(gm.k) * gm.n, 0);
+    for (int by = 0; by < ph; ++by)
+      for (int bx = 0; bx < pw; ++bx)
+        for (int ky = 0; ky < g.kernel_h; ++ky)
+          for (int kx = 0; kx < g.kernel_w; ++kx) {
+            const int py = by * g.stride_h + ky * g.dilation_h, px = bx * g.stride_w + kx * g.dilation_w;
+            gm.b[(static_cast<size_t>(py) * span_w + px) * gm.n + static_cast<size_t>(by) * pw + bx] =
+                weights[(static_cast<size_t>(ky) * g.kernel_w + kx) * g.out_c + oc];
+          }
+    gm.a.resize(static_cast<size_t>(gm.m) * gm.k);
+    gm.out_index.assign(static_cast<size_t>(gm.m) * gm.n, -1);
+    for (int row = 0; row < gm.m; ++row) {
+      const int b = row / (tiles_h * tiles_w);
+      const int ty = (row / tiles_w) % tiles_h, tx = row % tiles_w;
+      const int oy0 = ty * ph, ox0 = tx * pw;
+      const int iy0 = oy0 * g.stride_h - g.pad_top, ix0 = ox0 * g.stride_w - g.pad_left;
+      int8_t* a = gm.a.data() + static_cast<size_t>(row) * gm.k;
+      for (int py = 0; py < span_h; ++py)
+        for (int px = 0; px < span_w; ++px) {
+          const int iy = iy0 + py, ix = ix0 + px;
+          const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+          a[static_cast<size_t>(py) * span_w + px] =
+              inside ? input[((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ic] : pad;
+        }
+      for (int by = 0; by < ph; ++by)
+        for (int bx = 0; bx < pw; ++bx) {
+          const int oy = oy0 + by, ox = ox0 + bx;
+          if (oy >= g.out_h || ox >= g.out_w) continue;
+          const int64_t position = (static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + ox;
+          gm.out_index[static_cast<size_t>(row) * gm.n + static_cast<size_t>(by) * pw + bx] =
+              static_cast<int32_t>(position * g.out_c + oc);
+        }
+    }
+    gemms.push_back(std::move(gm));
+  }
+  return gemms;
+}
+
+}  // namespace
+
+std::vector<Gemm> lower_layer_for_array(const Model& model, const Operator& op, const ConvGeometry& g,
+                                        const int8_t* input, int rows, int cols, DepthwiseMapping mapping) {
+  if (!g.depthwise) return lower_layer(model, op, g, input, cols);
+  const DepthwisePlan plan = plan_depthwise(g, rows, cols, mapping);
+  if (plan.mapping == DepthwiseMapping::kChannels) return lower_layer(model, op, g, input, cols);
+  const int8_t pad = static_cast<int8_t>(model.tensor(op.inputs[0]).zero_point0());
+  return lower_depthwise_spatial(g, input, int8_data(model.tensor(op.inputs[1])), pad, plan.patch_h, plan.patch_w);
+}
+
 std::vector<int32_t> assemble_accumulators(const ConvGeometry& g, const std::vector<Gemm>& gemms,
                                            const std::vector<std::vector<int64_t>>& results,
                                            const std::vector<int64_t>& correction) {
@@ -248,11 +390,14 @@ std::vector<int32_t> assemble_accumulators(const ConvGeometry& g, const std::vec
     for (int r = 0; r < gm.m; ++r) {
       for (int j = 0; j < gm.n; ++j) {
         const int oc = gm.out_channel[static_cast<size_t>(j)];
-        const int64_t v = results[i][static_cast<size_t>(r) * gm.n + j] + correction[static_cast<size_t>(oc)];
+        const size_t at = static_cast<size_t>(r) * gm.n + j;
+        const int64_t index = gm.out_index.empty() ? static_cast<int64_t>(r) * g.out_c + oc : gm.out_index[at];
+        if (index < 0) continue;  // a spatial patch's output beyond the layer's edge
+        const int64_t v = results[i][at] + correction[static_cast<size_t>(oc)];
         if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
-          throw std::runtime_error("accumulator leaves int32 at row " + std::to_string(r) + ", channel " +
-                                   std::to_string(oc));
-        acc[static_cast<size_t>(r) * g.out_c + oc] = static_cast<int32_t>(v);
+          throw std::runtime_error("accumulator leaves int32 at row " + std::to_string(index / g.out_c) +
+                                   ", channel " + std::to_string(oc));
+        acc[static_cast<size_t>(index)] = static_cast<int32_t>(v);
       }
     }
   }

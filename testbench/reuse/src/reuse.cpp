@@ -2,39 +2,55 @@
 
 #include "vosa/infer.hpp"
 
+#include "delta_layer.hpp"
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace vosa::reuse {
-namespace {
 
-// Calls visit(output_row, tap) for every output position that reads input
-// pixel (b, iy, ix) through kernel tap (ky, kx); padding taps read nothing.
-template <typename Visit>
-void for_each_reader(const lowering::ConvGeometry& g, int b, int iy, int ix, Visit&& visit) {
-  for (int ky = 0; ky < g.kernel_h; ++ky) {
-    const int ty = iy + g.pad_top - ky * g.dilation_h;
-    if (ty < 0 || ty % g.stride_h != 0 || ty / g.stride_h >= g.out_h) continue;
-    for (int kx = 0; kx < g.kernel_w; ++kx) {
-      const int tx = ix + g.pad_left - kx * g.dilation_w;
-      if (tx < 0 || tx % g.stride_w != 0 || tx / g.stride_w >= g.out_w) continue;
-      visit((b * g.out_h + ty / g.stride_h) * g.out_w + tx / g.stride_w, ky * g.kernel_w + kx);
-    }
+using detail::for_each_input;
+using detail::for_each_reader;
+
+detail::DeltaLayer::DeltaLayer(const tflite::Model& model, const engine::PreparedOp& layer) : g_(layer.geometry) {
+  const int8_t* w = reinterpret_cast<const int8_t*>(model.tensor(layer.op->inputs[1]).data.data());
+  if (g_.depthwise) {
+    weights_io_.assign(w, w + static_cast<size_t>(g_.taps()) * g_.out_c);
+  } else {
+    // TFLite's OHWI (FC: [out][in]) to [tap][in][out], so one changed input
+    // updates a contiguous row of output channels.
+    weights_io_.resize(static_cast<size_t>(g_.taps()) * g_.in_c * g_.out_c);
+    for (int oc = 0; oc < g_.out_c; ++oc)
+      for (int t = 0; t < g_.taps(); ++t)
+        for (int ic = 0; ic < g_.in_c; ++ic)
+          weights_io_[(static_cast<size_t>(t) * g_.in_c + ic) * g_.out_c + oc] =
+              w[(static_cast<size_t>(oc) * g_.taps() + t) * g_.in_c + ic];
   }
+  const int per_tap = g_.depthwise ? g_.depth_multiplier : g_.out_c;
+  fan_out_.assign(static_cast<size_t>(g_.batch) * g_.in_h * g_.in_w * g_.in_c, 0);
+  for_each_input(g_, [&](size_t i, int b, int iy, int ix, int) {
+    for_each_reader(g_, b, iy, ix, [&](int, int) { fan_out_[i] += per_tap; });
+  });
 }
 
-// Calls visit(index, b, iy, ix, ic) for every input activation of the layer.
-template <typename Visit>
-void for_each_input(const lowering::ConvGeometry& g, Visit&& visit) {
-  size_t i = 0;
-  for (int b = 0; b < g.batch; ++b)
-    for (int iy = 0; iy < g.in_h; ++iy)
-      for (int ix = 0; ix < g.in_w; ++ix)
-        for (int ic = 0; ic < g.in_c; ++ic) visit(i++, b, iy, ix, ic);
+void detail::DeltaLayer::add(int b, int iy, int ix, int ic, int32_t delta, int32_t* acc) const {
+  for_each_reader(g_, b, iy, ix, [&](int row, int tap) {
+    int32_t* out = acc + static_cast<size_t>(row) * g_.out_c;
+    if (g_.depthwise) {
+      const int8_t* w = weights_io_.data() + static_cast<size_t>(tap) * g_.out_c;
+      for (int m = 0; m < g_.depth_multiplier; ++m) {
+        const int oc = ic * g_.depth_multiplier + m;
+        out[oc] += delta * w[oc];
+      }
+    } else {
+      const int8_t* w = weights_io_.data() + (static_cast<size_t>(tap) * g_.in_c + ic) * g_.out_c;
+      for (int oc = 0; oc < g_.out_c; ++oc) out[oc] += delta * w[oc];
+    }
+  });
 }
-
-}  // namespace
 
 void check_quantization_bits(int q) {
   if (q < 1 || q > 8)
@@ -66,8 +82,12 @@ void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q) {
   }
 }
 
-ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const std::map<size_t, int>& layer_q)
-    : engine_(engine), verify_(verify) {
+ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const std::map<size_t, int>& layer_q,
+                         const ChannelWidths& channel_q, const inject::ArrayShape& array)
+    : engine_(engine), verify_(verify), array_(array) {
+  if (array.rows < 1 || array.cols < 1)
+    throw std::runtime_error("--rows " + std::to_string(array.rows) + " --cols " + std::to_string(array.cols) +
+                             ": the array's rows and columns must be >= 1");
   check_quantization_bits(q);
   for (const auto& [op, bits] : layer_q) {
     if (op >= engine.ops().size() || !lowering::is_array_layer(engine.ops()[op].op->type))
@@ -83,6 +103,19 @@ ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const
                                ": the width must be in [1, 8] bits (the int8 operand width)");
     }
   }
+  for (const auto& [op, widths] : channel_q) {
+    const std::string where = "channel widths of operator " + std::to_string(op);
+    if (op >= engine.ops().size() || !lowering::is_array_layer(engine.ops()[op].op->type))
+      throw std::runtime_error(where + ": not a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer");
+    const int in_c = engine.ops()[op].geometry.in_c;
+    if (widths.size() != static_cast<size_t>(in_c))
+      throw std::runtime_error(where + ": " + std::to_string(widths.size()) + " widths for " + std::to_string(in_c) +
+                               " input channels");
+    for (int bits : widths)
+      if (bits < 1 || bits > 8)
+        throw std::runtime_error(where + ": width " + std::to_string(bits) +
+                                 " outside [1, 8] bits (the int8 operand width)");
+  }
   if (engine.arithmetic() == engine::Arithmetic::kArmNN)
     throw std::runtime_error("reuse needs integer accumulators: --arithmetic tflite or tflite-reference, not armnn");
   const tflite::Model& model = engine.model();
@@ -92,34 +125,50 @@ ReuseRunner::ReuseRunner(const engine::Engine& engine, int q, bool verify, const
       continue;
     }
     slot_.push_back(static_cast<int>(states_.size()));
-    const lowering::ConvGeometry& g = p.geometry;
     LayerState s;
-    s.q = layer_q.count(p.index) ? layer_q.at(p.index) : q;
-    const int8_t* w = reinterpret_cast<const int8_t*>(model.tensor(p.op->inputs[1]).data.data());
-    if (g.depthwise) {
-      s.weights_io.assign(w, w + static_cast<size_t>(g.taps()) * g.out_c);
-    } else {
-      // TFLite's OHWI (FC: [out][in]) to [tap][in][out], so one changed input
-      // updates a contiguous row of output channels.
-      s.weights_io.resize(static_cast<size_t>(g.taps()) * g.in_c * g.out_c);
-      for (int oc = 0; oc < g.out_c; ++oc)
-        for (int t = 0; t < g.taps(); ++t)
-          for (int ic = 0; ic < g.in_c; ++ic)
-            s.weights_io[(static_cast<size_t>(t) * g.in_c + ic) * g.out_c + oc] =
-                w[(static_cast<size_t>(oc) * g.taps() + t) * g.in_c + ic];
-    }
-    const int per_tap = g.depthwise ? g.depth_multiplier : g.out_c;
+    s.delta = std::make_shared<const detail::DeltaLayer>(model, p);
+    const int layer_bits = layer_q.count(p.index) ? layer_q.at(p.index) : q;
+    s.channel_q = channel_q.count(p.index) ? channel_q.at(p.index)
+                                           : std::vector<int>(static_cast<size_t>(p.geometry.in_c), layer_bits);
     LayerReuse stats;
     stats.op_index = p.index;
     stats.op_type = tflite::to_string(p.op->type);
-    s.fan_out.assign(static_cast<size_t>(g.batch) * g.in_h * g.in_w * g.in_c, 0);
-    for_each_input(g, [&](size_t i, int b, int iy, int ix, int) {
-      for_each_reader(g, b, iy, ix, [&](int, int) { s.fan_out[i] += per_tap; });
-    });
     states_.push_back(std::move(s));
     stats_.push_back(stats);
   }
 }
+
+inject::ArrayShape ReuseRunner::default_array() {
+  inject::ArrayShape shape;
+  shape.rows = 16;
+  shape.cols = 16;
+  return shape;
+}
+
+uint64_t streamed_cycles(const tflite::Model& model, const engine::PreparedOp& layer, const std::vector<bool>& changed,
+                      const inject::ArrayShape& shape) {
+  const int32_t zero_point = -layer.input_offset;
+  const auto same = static_cast<int8_t>(zero_point);
+  const auto mark = static_cast<int8_t>(zero_point < 127 ? zero_point + 1 : zero_point - 1);
+  std::vector<int8_t> marker(changed.size(), same);
+  for (size_t i = 0; i < changed.size(); ++i)
+    if (changed[i]) marker[i] = mark;
+  uint64_t cycles = 0;
+  for (const lowering::Gemm& gm : lowering::lower_layer(model, *layer.op, layer.geometry, marker.data(), shape.cols)) {
+    const uint64_t n_tiles = static_cast<uint64_t>((gm.n + shape.cols - 1) / shape.cols);
+    for (int k0 = 0; k0 < gm.k; k0 += shape.rows) {
+      const int k1 = std::min(gm.k, k0 + shape.rows);
+      int streamed = 0;
+      for (int m = 0; m < gm.m; ++m) {
+        const int8_t* row = gm.a.data() + static_cast<size_t>(m) * gm.k;
+        streamed += std::any_of(row + k0, row + k1, [&](int8_t v) { return v != same; });
+      }
+      if (streamed) cycles += n_tiles * inject::tile_cycles(shape, streamed);
+    }
+  }
+  return cycles;
+}
+
 
 void ReuseRunner::reset() {
   for (LayerState& s : states_) s.valid = false;
@@ -135,52 +184,50 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
   LayerState& s = state_of(layer);
   LayerReuse& stats = stats_[static_cast<size_t>(slot_[layer.index])];
   const lowering::ConvGeometry& g = layer.geometry;
+  const std::vector<int32_t>& fan_out = s.delta->fan_out();
   const int32_t zero_point = -layer.input_offset;
-  const size_t n = s.fan_out.size();
+  const size_t n = fan_out.size();
+  const size_t in_c = static_cast<size_t>(g.in_c);
   std::vector<int8_t> quantized(n);
-  for (size_t i = 0; i < n; ++i) quantized[i] = quantize_activation(input[i], zero_point, s.q);
+  for (size_t i = 0; i < n; ++i) quantized[i] = quantize_activation(input[i], zero_point, s.channel_q[i % in_c]);
 
   int64_t layer_macs = 0;
-  for (int32_t f : s.fan_out) layer_macs += f;
+  for (int32_t f : fan_out) layer_macs += f;
   stats.macs += layer_macs;
   stats.inputs += static_cast<int64_t>(n);
+  const uint64_t full_cycles = count_cycles_ ? inject::layer_cycles(g, array_) : 0;
+  stats.cycles += full_cycles;
   std::vector<int32_t> result;
   if (!s.valid) {
     // Nothing to reuse: the full computation on the quantized input.
     result = engine::reference_accumulators(engine_.model(), layer, quantized.data());
     stats.macs_done += layer_macs;
     stats.inputs_changed += static_cast<int64_t>(n);
+    stats.cycles_done += full_cycles;
   } else {
     result = s.prev_acc;
     for_each_input(g, [&](size_t i, int b, int iy, int ix, int ic) {
       const int32_t delta = static_cast<int32_t>(quantized[i]) - s.prev_input[i];
       if (delta == 0) {
-        if (quantized[i] == zero_point) stats.macs_skipped_zero += s.fan_out[i];
+        if (quantized[i] == zero_point) stats.macs_skipped_zero += fan_out[i];
         return;
       }
       ++stats.inputs_changed;
-      stats.macs_done += s.fan_out[i];
-      for_each_reader(g, b, iy, ix, [&](int row, int tap) {
-        int32_t* out = result.data() + static_cast<size_t>(row) * g.out_c;
-        if (g.depthwise) {
-          const int8_t* w = s.weights_io.data() + static_cast<size_t>(tap) * g.out_c;
-          for (int m = 0; m < g.depth_multiplier; ++m) {
-            const int oc = ic * g.depth_multiplier + m;
-            out[oc] += delta * w[oc];
-          }
-        } else {
-          const int8_t* w = s.weights_io.data() + (static_cast<size_t>(tap) * g.in_c + ic) * g.out_c;
-          for (int oc = 0; oc < g.out_c; ++oc) out[oc] += delta * w[oc];
-        }
-      });
+      stats.macs_done += fan_out[i];
+      s.delta->add(b, iy, ix, ic, delta, result.data());
     });
+    if (count_cycles_) {
+      std::vector<bool> changed(n);
+      for (size_t i = 0; i < n; ++i) changed[i] = quantized[i] != s.prev_input[i];
+      stats.cycles_done += streamed_cycles(engine_.model(), layer, changed, array_);
+    }
   }
   if (verify_) {
     const std::string where = "operator " + std::to_string(layer.index) + " (" + stats.op_type + ")";
     if (result != engine::reference_accumulators(engine_.model(), layer, quantized.data()))
       throw std::logic_error(where + ": delta accumulators differ from recomputation on the quantized input");
-    if (s.q == 8 && result != acc)
-      throw std::logic_error(where + ": q = 8 accumulators differ from the engine's");
+    const bool full_width = std::all_of(s.channel_q.begin(), s.channel_q.end(), [](int q) { return q == 8; });
+    if (full_width && result != acc) throw std::logic_error(where + ": q = 8 accumulators differ from the engine's");
   }
   s.prev_input = std::move(quantized);
   s.prev_acc = result;
@@ -206,33 +253,103 @@ int64_t StreamResult::macs_done() const {
   return total;
 }
 
+uint64_t StreamResult::cycles() const {
+  uint64_t total = 0;
+  for (const LayerReuse& l : layers) total += l.cycles;
+  return total;
+}
+
+uint64_t StreamResult::cycles_done() const {
+  uint64_t total = 0;
+  for (const LayerReuse& l : layers) total += l.cycles_done;
+  return total;
+}
+
 int64_t StreamResult::macs_skipped_zero() const {
   int64_t total = 0;
   for (const LayerReuse& l : layers) total += l.macs_skipped_zero;
   return total;
 }
 
-StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options) {
-  check_quantization_bits(options.q);
+std::vector<Window> selected_windows(const FeatureStream& stream, const StreamOptions& options) {
   std::vector<Window> windows = stream_windows(stream, options.stride);
   if (options.max_windows && windows.size() > options.max_windows) windows.resize(options.max_windows);
+  return windows;
+}
+
+std::vector<int> baseline_predictions(const engine::Engine& engine, const FeatureStream& stream,
+                                      const std::vector<Window>& windows) {
+  const bool is_signed = engine.model().output().type == tflite::TensorType::kInt8;
+  engine::Workspace ws;
+  std::vector<int> classes;
+  classes.reserve(windows.size());
+  for (const Window& w : windows)
+    classes.push_back(engine::ranked_classes(engine.run(window_input(stream, w), ws), is_signed).front());
+  return classes;
+}
+
+StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options) {
+  return evaluate_stream(engine, stream, options, baseline_predictions(engine, stream, selected_windows(stream, options)));
+}
+
+StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options,
+                             const std::vector<int>& baseline) {
+  check_quantization_bits(options.q);
+  const std::vector<Window> windows = selected_windows(stream, options);
+  if (baseline.size() != windows.size())
+    throw std::logic_error("evaluate_stream: " + std::to_string(baseline.size()) + " baseline predictions for " +
+                           std::to_string(windows.size()) + " windows");
   const auto start = std::chrono::steady_clock::now();
   const bool is_signed = engine.model().output().type == tflite::TensorType::kInt8;
-  ReuseRunner runner(engine, options.q, options.verify, options.layer_q);
+  ReuseRunner runner(engine, options.q, options.verify, options.layer_q, options.channel_q, options.array);
+  runner.set_count_cycles(options.count_cycles);
   engine::Workspace ws;
   StreamResult r;
-  for (const Window& w : windows) {
-    const std::vector<uint8_t> input = window_input(stream, w);
-    const int baseline = engine::ranked_classes(engine.run(input, ws), is_signed).front();
-    const int reused = engine::ranked_classes(runner.run(input, ws), is_signed).front();
+  const size_t t = static_cast<size_t>(stream.window_frames);
+  for (size_t k = 0; k < windows.size(); ++k) {
+    const Window& w = windows[k];
+    const int reused = engine::ranked_classes(runner.run(window_input(stream, w), ws), is_signed).front();
     ++r.windows;
-    r.baseline_top1 += baseline == w.label;
+    r.baseline_top1 += baseline[k] == w.label;
     r.reuse_top1 += reused == w.label;
-    r.agree += baseline == reused;
+    r.agree += baseline[k] == reused;
+    r.outcomes.push_back({(w.first_frame + t / 2) / t, baseline[k] == w.label, reused == w.label});
   }
   r.layers = runner.layers();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+PairedLoss top1_loss(const StreamResult& result) {
+  PairedLoss loss;
+  loss.windows = result.outcomes.size();
+  if (loss.windows == 0) return loss;
+  std::map<size_t, double> per_clip;  // sum of paired differences per centre clip
+  double total = 0;
+  for (const StreamResult::Outcome& o : result.outcomes) {
+    const double d = static_cast<double>(o.baseline_correct) - static_cast<double>(o.reuse_correct);
+    per_clip[o.clip] += d;
+    total += d;
+  }
+  const double n = static_cast<double>(loss.windows);
+  const double mean = total / n;
+  loss.clusters = per_clip.size();
+  double var = 0;  // cluster-robust variance of the mean
+  if (loss.clusters > 1) {
+    std::map<size_t, size_t> per_clip_windows;
+    for (const StreamResult::Outcome& o : result.outcomes) ++per_clip_windows[o.clip];
+    for (const auto& [clip, sum] : per_clip) {
+      const double e = sum - mean * static_cast<double>(per_clip_windows[clip]);
+      var += e * e;
+    }
+    const double g = static_cast<double>(loss.clusters);
+    var *= g / (g - 1) / (n * n);
+  }
+  const double half = 1.96 * std::sqrt(var);
+  loss.points = 100.0 * mean;
+  loss.low = 100.0 * (mean - half);
+  loss.high = 100.0 * (mean + half);
+  return loss;
 }
 
 }  // namespace vosa::reuse

@@ -31,6 +31,23 @@ FeatureStream load_feature_stream(const tflite::Tensor& input, const engine::Dat
   return s;
 }
 
+FeatureStream clip_range(const FeatureStream& stream, size_t first, size_t count) {
+  if (count == 0 || first + count > stream.num_clips())
+    throw std::runtime_error("--calibration-clips: clips [" + std::to_string(first) + ", " +
+                             std::to_string(first + count) + ") are not inside the stream's " +
+                             std::to_string(stream.num_clips()) +
+                             " clips; the calibration and held-out parts must both hold clips");
+  FeatureStream part;
+  part.window_frames = stream.window_frames;
+  part.frame_features = stream.frame_features;
+  const size_t clip_values = static_cast<size_t>(stream.window_frames) * static_cast<size_t>(stream.frame_features);
+  part.frames.assign(stream.frames.begin() + static_cast<std::ptrdiff_t>(first * clip_values),
+                     stream.frames.begin() + static_cast<std::ptrdiff_t>((first + count) * clip_values));
+  part.clip_labels.assign(stream.clip_labels.begin() + static_cast<std::ptrdiff_t>(first),
+                          stream.clip_labels.begin() + static_cast<std::ptrdiff_t>(first + count));
+  return part;
+}
+
 std::vector<Window> stream_windows(const FeatureStream& stream, int stride) {
   if (stride < 1 || stride > stream.window_frames)
     throw std::runtime_error("--stride " + std::to_string(stride) + ": the window stride must be in [1, " +

@@ -25,6 +25,8 @@ namespace vosa::dta {
 // The PE's surroundings, as the flow's STA constrains them.
 struct PowerEnvironment {
   std::string clock_port = "clk_i";
+  // The Razor PE's delayed clock, when the netlist has it: an ideal clock too.
+  std::string shadow_clock_port = "clk_shadow_i";
   std::string driver_cell, driver_pin;  // drives every data input (set_driving_cell); "" = ideal (slew 0)
   std::vector<std::string> ideal_ports = {"rst_ni", "clk_shadow_i"};  // no driver (like the clock): slew 0
   double output_load_pf = 0.0;          // on every output port (set_load)
@@ -87,7 +89,8 @@ class PowerModel {
   const liberty::Library& lib_;
   PowerEnvironment env_;
   double voltage_ = 0.0;
-  int clock_net_ = -1;
+  int clock_net_ = -1, shadow_clock_net_ = -1;
+  bool is_clock(int net) const { return net == clock_net_ || (net >= 0 && net == shadow_clock_net_); }
   std::vector<int> alias_;
   std::vector<const liberty::Cell*> cells_;
   std::vector<double> load_pf_;

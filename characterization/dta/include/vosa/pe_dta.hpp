@@ -18,17 +18,34 @@ namespace vosa::dta {
 
 enum class Dataflow { kWeightStationary, kOutputStationary };
 
+// How the PE's optional ports are driven, so the simulated netlist is the one
+// the array instantiates and computes with (docs/dta.md "The PE as generated").
+struct PeOperatingPoint {
+  int mode = -1;  // precision mode index on mode_i (-1: the PE must have no mode_i)
+  int act_drop = 0, weight_drop = 0;  // low operand bits that mode drops (vosa::dropped_bits)
+  std::vector<int> razor_bits;        // protected output-register bits (config razor.bits)
+  std::string razor_policy;           // correct or drop
+};
+
 // Which nets of the PE netlist carry what.
 struct PeBinding {
   Dataflow dataflow = Dataflow::kWeightStationary;
   std::vector<int> output_flops;  // bit j of the output register (psum_o[j])
   std::vector<int> act_nets, weight_nets, psum_nets;
+  // Carry-save PE: the incoming carry word and the carry register psum_c_q.
+  std::vector<int> psum_c_nets, carry_flops;
   int act_lead = 1, weight_lead = 1, psum_lead = 0;  // 1: the port feeds a register first
   std::vector<std::pair<int, bool>> constants;        // control inputs held constant
   int act_bits = 0, weight_bits = 0, acc_bits = 0;
+  int act_drop = 0, weight_drop = 0;  // precision mode: the multiplier sees reduced operands
+  // Razor: per output bit its shadow flop (clocked by clk_shadow_i), -1 if unprotected.
+  std::vector<int> shadow_flops;
+  std::string razor_policy;
+  bool razor() const { return !razor_policy.empty(); }
+  bool carry_save() const { return !psum_c_nets.empty(); }
 };
 
-PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow);
+PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const PeOperatingPoint& op = {});
 
 // The statistics of one operand class (vosa::operand_class, error_model.hpp).
 struct ClassCounts {
@@ -41,6 +58,33 @@ struct ClassCounts {
 struct ErrorCycle {
   std::uint64_t cycle = 0;  // record index in the trace
   std::uint64_t settled = 0, captured = 0;  // acc_bits-wide register contents
+};
+
+// What Razor makes of each cycle (docs/dta.md "Razor PE"): the shadow flop
+// samples the same D at the delayed edge; err_o = main differs from shadow on
+// a protected bit.
+struct RazorStats {
+  std::uint64_t flagged = 0;       // cycles with err_o (a stall with policy correct)
+  std::uint64_t corrected = 0;     // flagged, every protected shadow bit right
+  std::uint64_t miscorrected = 0;  // flagged, some protected shadow bit wrong
+  std::uint64_t undetected = 0;    // a protected bit wrong in main and shadow alike, not flagged
+  std::uint64_t false_flags = 0;   // flagged without a wrong protected main bit
+  std::vector<std::uint64_t> late, missed;  // per bit: main wrong; main and shadow wrong
+  // The partial sum the PE passes on after Razor acted (policy), against the settled one.
+  std::uint64_t residual_cycles = 0;
+  std::vector<std::uint64_t> residual_bit_errors;
+  std::map<std::int64_t, std::uint64_t> residual_values;
+  void merge(const RazorStats& o);
+};
+
+// The carry-save PE's second register (docs/dta.md "Carry-save PE"): its
+// carry word, and the partial sum the pair stands for (sum + carry).
+struct CarryWordStats {
+  std::uint64_t cycles_with_error = 0, settled_mismatches = 0;
+  std::vector<std::uint64_t> bit_errors;
+  std::uint64_t pair_cycles_with_error = 0;           // sum + carry differs from the settled pair's
+  std::map<std::int64_t, std::uint64_t> pair_error_values;
+  void merge(const CarryWordStats& o);
 };
 
 struct PointStats {
@@ -64,6 +108,8 @@ struct PointStats {
   // they began with, over activity_cycles cycles.
   std::vector<std::uint64_t> net_toggles, net_high, net_functional;
   std::uint64_t activity_cycles = 0;
+  RazorStats razor;  // only for a Razor PE
+  CarryWordStats carry;  // only for a carry-save PE
   static constexpr int kSettleBins = 20;
 
   void init(int bits, std::int32_t period);
@@ -76,13 +122,16 @@ struct RunOptions {
   std::vector<std::uint64_t>* captured_log = nullptr;  // per cycle output value (optional)
   // Per simulated cycle (priming cycles included): a_i, w_i, psum_i as applied.
   std::vector<std::array<std::int64_t, 3>>* input_log = nullptr;
+  // Razor PE: per captured_log entry, err_o for that value (main differs from
+  // the shadow sampled at the delayed edge after it).
+  std::vector<std::uint8_t>* err_log = nullptr;
   bool record_error_cycles = false;  // fill PointStats::error_cycles
   bool count_activity = false;       // fill PointStats::net_toggles (event engine)
 };
 
 // Operands on a_i, w_i, psum_i in one simulated cycle.
 struct CycleOperands {
-  std::int64_t a = 0, w = 0, psum = 0;
+  std::int64_t a = 0, w = 0, psum = 0, psum_c = 0;
 };
 // The cycle that computes record n (a registered port gets record n + lead).
 CycleOperands record_operands(const PeBinding& b, const OperandTrace& trace, std::size_t n);
@@ -96,6 +145,11 @@ void check_trace_shape(const PeBinding& b, const OperandTrace& trace);
 void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
                   std::uint64_t captured, std::uint64_t settled, const std::int32_t* settle_ps,
                   std::uint64_t& acc_state, const RunOptions& opt);
+
+// Adds what Razor made of record n: `shadow` is what the shadow flops sampled
+// at the delayed edge after the record's capture (protected bits only).
+void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
+                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed);
 
 // Simulates records [begin, end) (each one cycle; record begin-1, if any,
 // primes the input registers). Single-threaded.
@@ -116,5 +170,9 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
                              const std::string& delay_source, int top_patterns = 16);
+// The carry-word object of a carry-save PE's point.
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples);
+// The Razor object of a point (docs/errmodel.md "razor").
+nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns);
 
 }  // namespace vosa::dta

@@ -70,6 +70,9 @@ struct FlipFlop {
   // Asynchronous clear/preset, evaluated on the settled pin nets.
   std::uint64_t clear_tt = 0, preset_tt = 0;
   std::vector<int> async_nets;
+  // Clocked by the delayed shadow clock (a Razor shadow flop): it captures at
+  // SimOptions::shadow_delay_ns after the main edge, i.e. in the next window.
+  bool shadow = false;
 };
 
 // The compiled circuit: nets, levelized gates, flip-flops.
@@ -81,6 +84,7 @@ struct Circuit {
   std::vector<int> constant_nets;   // driven by tie cells or 1'b0/1'b1
   std::vector<std::uint8_t> constant_values;
   std::string clock_port;
+  std::string shadow_clock_port;  // empty: the netlist has no delayed clock
   std::vector<std::string> instance_names;
   std::vector<std::string> instance_cells;
 
@@ -93,6 +97,9 @@ struct Circuit {
 
 struct BuildOptions {
   std::string clock_port = "clk_i";
+  // A second clock port, the main clock delayed (the Razor PE's clk_shadow_i);
+  // used when the netlist has it.
+  std::string shadow_clock_port = "clk_shadow_i";
   double resolution_ps = 1.0;  // delays are rounded to this grid (Icarus: timescale precision)
 };
 
@@ -105,6 +112,10 @@ struct SimOptions {
   double input_delay_ns = 0.0;
   DelayMode delay_mode = DelayMode::kTransport;
   SetupMode setup_mode = SetupMode::kSdf;
+  // Delay of the shadow clock after the main edge (flops with `shadow`): they
+  // capture their D at shadow_delay - setup in the window after the main
+  // edge and launch at shadow_delay + clock-to-Q.
+  double shadow_delay_ns = 0.0;
 };
 
 class TimingSimulator {
@@ -118,6 +129,9 @@ class TimingSimulator {
   void step();
   // After step(): what flip-flop f captured at the closing edge, and the
   // value its D net settles to (the correct value), and when it last changed.
+  // A shadow flop's captured() is what it sampled at its delayed edge in this
+  // window: the D value of the previous window's computation (if no new data
+  // raced it, i.e. no hold violation).
   bool captured(int f) const { return state_[f]; }
   bool settled(int f) const { return settled_[f]; }
   std::int32_t settle_time_ps(int f) const { return settle_ps_[f]; }
@@ -162,10 +176,23 @@ class TimingSimulator {
   std::vector<int> gate_of_net_;           // driver gate of a net, -1 if none
   std::vector<std::uint8_t> zero_delay_;   // scratch for settled values
   std::uint64_t events_ = 0;
+  // Shadow flops and the gates in the fan-out cone of their Q (processed a
+  // second time once the shadow's new Q is known, from a snapshot).
+  std::int32_t shadow_delay_ps_ = 0;
+  std::vector<int> shadow_flops_, shadow_cone_;
+  std::vector<std::uint32_t> cone_inputs_;
+  std::vector<std::uint8_t> cone_out_;
+  std::vector<std::vector<Event>> cone_pending_;
+  std::vector<std::uint8_t> listed_;  // scratch: dedupe touched_/carry_
 
   void process_gate(int g);
+  void capture_shadows();
   void settle_zero_delay();
   std::uint8_t captured_value(const FlipFlop& ff) const;
+  // How long before its clock edge a D transition of `edge` must arrive.
+  std::int32_t setup_ps(const FlipFlop& ff, int edge) const {
+    return (opt_.setup_mode == SetupMode::kSdf ? ff.setup_ps[edge] : 0) + ff.d_wire_ps[edge];
+  }
 };
 
 }  // namespace vosa::dta

@@ -28,12 +28,16 @@ struct TraceHeader {
   int pe_row = 0, pe_col = 0;
   std::string layer;  // optional
   std::string notes;  // optional
+  // In memory only (the file format has no carry word): the records hold the
+  // carry-save PE's incoming sum (psum_in) and carry (psum_c_in) words.
+  bool carry_save = false;
 };
 
 struct OperandRecord {
   std::int32_t activation = 0;
   std::int32_t weight = 0;
   std::int64_t psum_in = 0;  // already wrapped to acc_bits
+  std::int64_t psum_c_in = 0;  // carry word (TraceHeader::carry_save), wrapped like psum_in
 };
 
 struct OperandTrace {

@@ -267,6 +267,8 @@ LayerStats layer_stats_from_json(const nlohmann::json& j, const std::string& whe
 // load weights plus M + rows + cols - 1 to stream, fill and drain
 // (vosa_top_ws: results LATENCY = rows + cols cycles after the input).
 std::uint64_t layer_cycles(const lowering::ConvGeometry& geometry, const ArrayShape& shape);
+// Cycles of one (N tile, K tile) that streams `streamed_rows` GEMM rows.
+std::uint64_t tile_cycles(const ArrayShape& shape, int streamed_rows);
 // PE register captures of one layer that feed an output.
 std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const ArrayShape& shape);
 

@@ -26,8 +26,13 @@ namespace vosa {
 // floor(i * (M - L) / (P - 1)) so the runs sweep the output positions; when
 // even runs of 2 exceed max_records, every s-th pass, s = ceil(2 P / max_records).
 // Returns the record count.
+// act_drop/weight_drop: a precision mode's gated PEs (docs/precision.md) are
+// fed these operands and reduce them (vosa::reduce_operand) before the
+// multiplier, so psum_in sums the reduced products of the rows above while the
+// records keep the operands as fed.
 size_t write_layer_trace(const std::string& path, const std::vector<lowering::Gemm>& gemms, int rows, int cols,
-                         int acc_bits, int pe_row, int pe_col, size_t max_records, const std::string& source);
+                         int acc_bits, int pe_row, int pe_col, size_t max_records, const std::string& source,
+                         int act_drop = 0, int weight_drop = 0);
 // The same for one GEMM.
 size_t write_layer_trace(const std::string& path, const lowering::Gemm& gemm, int rows, int cols, int acc_bits,
                          int pe_row, int pe_col, size_t max_records, const std::string& source);

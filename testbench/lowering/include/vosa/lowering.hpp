@@ -14,12 +14,20 @@
 // Depthwise convolutions have no reduction across channels, so a GEMM column
 // (one output channel) may only see its own channel's taps: a group of G
 // channels becomes one GEMM with K = G * kh * kw rows and a block-diagonal
-// B (zeros off the diagonal blocks). See docs/dnn.md for the utilization.
+// B (zeros off the diagonal blocks): each activation meets one non-zero
+// weight per row, so at most 1/cols of the array's MACs are useful. The
+// spatial mapping instead gives each channel its own GEMM whose rows are
+// patches of the input and whose columns are a patch of outputs (B holds
+// the kernel at every output's offset, a Toeplitz-like matrix): an
+// activation then meets up to kernel_h * kernel_w non-zero weights in one
+// row. plan_depthwise picks the cheaper mapping for an array by counting
+// cycles. See docs/dnn.md, "Depthwise mapping".
 #pragma once
 
 #include "vosa/tflite_model.hpp"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace vosa::lowering {
@@ -72,12 +80,47 @@ struct Gemm {
   std::vector<int8_t> a;          // m x k, row-major
   std::vector<int8_t> b;          // k x n, row-major
   std::vector<int> out_channel;   // n entries: the output channel of column j
+  // Spatial depthwise GEMMs only: m x n entries, the accumulator (row-major
+  // position x out_c + channel) each result is, -1 for none (a patch output
+  // beyond the layer's edge). Empty: result [r][j] is row r, out_channel[j].
+  std::vector<int32_t> out_index;
 };
+
+// How a depthwise layer is laid onto a weight-stationary array.
+enum class DepthwiseMapping {
+  kChannels,  // groups of `cols` channels, block-diagonal B
+  kSpatial,   // one GEMM per channel, patch_h x patch_w outputs per A row
+  kAuto,      // whichever plan_depthwise counts fewer cycles for
+};
+
+const char* to_string(DepthwiseMapping mapping);
+// "channels", "spatial" or "auto"; throws std::invalid_argument naming the value.
+DepthwiseMapping depthwise_mapping_from_string(const std::string& name);
+
+// Cycles vosa::ArrayDriver takes for an m x k x n GEMM on a rows x cols
+// weight-stationary array: per (k, n) tile, rows cycles of weight loading,
+// m input vectors and the rows + cols latency (weights are not double-buffered).
+int64_t ws_gemm_cycles(int64_t m, int64_t k, int64_t n, int rows, int cols);
+
+struct DepthwisePlan {
+  DepthwiseMapping mapping = DepthwiseMapping::kChannels;
+  int patch_h = 0, patch_w = 0;  // kSpatial: outputs per A row (patch_h x patch_w)
+  int64_t cycles = 0;            // ws_gemm_cycles summed over the layer's GEMMs
+};
+
+// The mapping of a depthwise layer onto a rows x cols array: `requested`
+// kChannels / kSpatial (the best patch), or kAuto (the fewer cycles).
+DepthwisePlan plan_depthwise(const ConvGeometry& g, int rows, int cols, DepthwiseMapping requested);
 
 // All GEMMs of one layer for a given input activation tensor.
 // depthwise_group: channels per depthwise GEMM (use the array's column count).
 std::vector<Gemm> lower_layer(const tflite::Model& model, const tflite::Operator& op, const ConvGeometry& g,
                               const int8_t* input, int depthwise_group);
+
+// All GEMMs of one layer for a rows x cols weight-stationary array: conv/FC
+// as lower_layer; depthwise as plan_depthwise(g, rows, cols, mapping) says.
+std::vector<Gemm> lower_layer_for_array(const tflite::Model& model, const tflite::Operator& op, const ConvGeometry& g,
+                                        const int8_t* input, int rows, int cols, DepthwiseMapping mapping);
 
 // Turns the GEMM results (one m x n int64 matrix per Gemm) plus the
 // correction into the layer's accumulators acc[m][c] (m x out_c, row-major),

@@ -12,15 +12,20 @@
 
 #include "vosa/dataset.hpp"
 #include "vosa/engine.hpp"
+#include "vosa/inject.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace vosa::reuse {
+namespace detail {
+class DeltaLayer;
+}
 
 // The frames of a data set's clips, in label-list order, one after the other.
 // The model input must be 1 x T x F x 1 (T frames of F features, e.g. DS-CNN's
@@ -61,6 +66,20 @@ void check_quantization_bits(int q);
 // Parses "OP=Q" (the --layer-q flag) into layer_q; throws naming the text.
 void parse_layer_q(const std::string& text, std::map<size_t, int>& layer_q);
 
+// A width per input channel of array layers: operator index -> one width per
+// input channel (in_c entries). Listed layers take these widths instead of
+// the uniform / per-layer ones (the criticality analysis, docs/reuse.md).
+using ChannelWidths = std::map<size_t, std::vector<int>>;
+
+// Array cycles of one layer on a weight-stationary rows x cols array that, in
+// every (N tile, K tile), streams only the GEMM rows with an operand whose
+// `changed` flag (one per input activation) is set, and skips a tile with
+// none (padding never changes). The layer is lowered as the array runs it
+// (vosa::lowering) on a marker tensor. Every input changed gives
+// inject::layer_cycles less the rows that are all padding in a tile.
+uint64_t streamed_cycles(const tflite::Model& model, const engine::PreparedOp& layer, const std::vector<bool>& changed,
+                         const inject::ArrayShape& shape);
+
 // Work of one array layer summed over a stream.
 struct LayerReuse {
   size_t op_index = 0;
@@ -71,6 +90,10 @@ struct LayerReuse {
   // that only skips zero operands would skip these too.
   int64_t macs_skipped_zero = 0;
   int64_t inputs = 0, inputs_changed = 0;  // input activations, and those whose quantized value changed
+  // Array cycles (weight-stationary, docs/reuse.md "Array cycles"): recomputing
+  // everything (inject::layer_cycles), and streaming only the GEMM rows with
+  // a changed operand in each (N tile, K tile), a tile with none skipped.
+  uint64_t cycles = 0, cycles_done = 0;
   double reuse_ratio() const { return macs ? 1.0 - static_cast<double>(macs_done) / static_cast<double>(macs) : 0.0; }
 };
 
@@ -83,19 +106,26 @@ class ReuseRunner {
   // accumulators against a recomputation from the quantized input (and, at
   // q = 8, against the engine's own accumulators); a mismatch throws
   // std::logic_error.
-  ReuseRunner(const engine::Engine& engine, int q, bool verify = false, const std::map<size_t, int>& layer_q = {});
+  // channel_q: per-input-channel widths of the listed layers (checked: an
+  // array layer, in_c widths, each in [1, 8]).
+  ReuseRunner(const engine::Engine& engine, int q, bool verify = false, const std::map<size_t, int>& layer_q = {},
+              const ChannelWidths& channel_q = {}, const inject::ArrayShape& array = default_array());
+  // The array whose cycles are counted: 16 x 16 (generator/examples/explore_16x16.json).
+  static inject::ArrayShape default_array();
 
   // One inference on the next input of the stream; returns the output tensor bytes.
   std::vector<uint8_t> run(const std::vector<uint8_t>& input, engine::Workspace& ws);
+  // Whether cycles_done is counted (on by default; it lowers each layer once
+  // more per inference, so the criticality analysis's calibration runs skip it).
+  void set_count_cycles(bool on) { count_cycles_ = on; }
   // Forgets the previous inference: the next run() computes everything.
   void reset();
   const std::vector<LayerReuse>& layers() const { return stats_; }
 
  private:
   struct LayerState {
-    int q = 8;
-    std::vector<int8_t> weights_io;  // conv/FC: [ky][kx][ic][oc]; depthwise: [ky][kx][oc]
-    std::vector<int32_t> fan_out;    // per input activation: MACs it takes part in
+    std::vector<int> channel_q;      // width per input channel
+    std::shared_ptr<const detail::DeltaLayer> delta;
     std::vector<int8_t> prev_input;  // quantized
     std::vector<int32_t> prev_acc;
     bool valid = false;
@@ -105,6 +135,8 @@ class ReuseRunner {
 
   const engine::Engine& engine_;
   bool verify_;
+  inject::ArrayShape array_;
+  bool count_cycles_ = true;
   std::vector<int> slot_;  // operator index -> index into states_/stats_, -1 if not an array layer
   std::vector<LayerState> states_;
   std::vector<LayerReuse> stats_;
@@ -114,6 +146,9 @@ struct StreamOptions {
   int stride = 4;
   int q = 8;
   std::map<size_t, int> layer_q;  // operator index -> its own width
+  ChannelWidths channel_q;        // per-input-channel widths (override layer_q and q)
+  inject::ArrayShape array = ReuseRunner::default_array();  // rows x cols for the cycle counts
+  bool count_cycles = true;  // false: LayerReuse::cycles and cycles_done stay 0
   size_t max_windows = 0;  // 0 = every window
   bool verify = false;
 };
@@ -124,14 +159,49 @@ struct StreamResult {
   size_t reuse_top1 = 0;     // with quantization and reuse
   size_t agree = 0;          // windows where both predict the same class
   std::vector<LayerReuse> layers;
+  // Per window, in stream order: the clip of its centre frame and whether
+  // the baseline and the reuse scheme predicted its label.
+  struct Outcome {
+    size_t clip = 0;
+    bool baseline_correct = false, reuse_correct = false;
+  };
+  std::vector<Outcome> outcomes;
   int64_t macs() const;
   int64_t macs_done() const;
   int64_t macs_skipped_zero() const;
+  uint64_t cycles() const;
+  uint64_t cycles_done() const;
   double seconds = 0;
 };
 
 // Runs the baseline and the reuse scheme over the stream's windows in order.
 StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options);
+// The same with the baseline's top-1 class of every window given (one per
+// window of `options`, from baseline_predictions), so repeated evaluations
+// of one stream run the unmodified model once.
+StreamResult evaluate_stream(const engine::Engine& engine, const FeatureStream& stream, const StreamOptions& options,
+                             const std::vector<int>& baseline);
+// The windows options selects (stride, max_windows).
+std::vector<Window> selected_windows(const FeatureStream& stream, const StreamOptions& options);
+// Top-1 class of the unmodified model on each window.
+std::vector<int> baseline_predictions(const engine::Engine& engine, const FeatureStream& stream,
+                                      const std::vector<Window>& windows);
+
+// Clips [first, first + count) of a stream, as a stream of their own (the
+// calibration / held-out split). Throws naming --calibration-clips when the
+// range is empty or runs past the stream.
+FeatureStream clip_range(const FeatureStream& stream, size_t first, size_t count);
+
+// Top-1 loss of the reuse scheme against the baseline on the same windows,
+// in percentage points, with a 95 % interval. Consecutive windows overlap
+// and share clips, so they are not independent: the interval is
+// cluster-robust with the centre clip as the cluster (the variance of the
+// per-clip sums of paired differences), normal approximation.
+struct PairedLoss {
+  double points = 0, low = 0, high = 0;
+  size_t windows = 0, clusters = 0;
+};
+PairedLoss top1_loss(const StreamResult& result);
 
 void add_reuse_command(CLI::App& app);
 

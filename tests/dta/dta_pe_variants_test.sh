@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# `vosa dta` on the PE as the generator instantiates it (docs/dta.md "The PE as
+# generated"), osu018:
+#   1. Razor PE (policy correct, bits 11..18, shadow_delay 0.08): the shadow
+#      clock is driven; Icarus with the same stimulus and clk_shadow_i = clk_i
+#      delayed captures the same psum_o and the same err_o in every cycle;
+#   2. Razor at production settings: nothing flagged at the sign-off period; at
+#      a short period Razor corrects (after_razor has fewer erring cycles than
+#      the main register), counts add up; a too-short --shadow-delay is refused;
+#   3. Razor policy drop (psum_o is a mux, the register psum_q is found): every
+#      flagged cycle passes psum_i on;
+#   4. precision-modes PE: each mode simulated with mode_i held (the functional
+#      check of every cycle uses that mode's reduced operands, so a mis-driven
+#      mode_i aborts the run); fewer errors and less energy in narrower modes;
+#      a missing or unknown --mode is a named error with no output;
+#   5. carry-save PE: psum_i and psum_c_i carry the sum and carry words the
+#      column above produces (carry-save recurrence of the random layer's rows;
+#      the functional check of both words aborts the run if they were not);
+#      both registers' errors and the partial sum's are reported; a per-PE
+#      stream (uniform, trace) is refused naming layer:SEED.
+# usage: dta_pe_variants_test.sh VOSA_BINARY WORK_DIR
+set -euo pipefail
+VOSA=$(realpath "$1")
+WORK=$2
+ROOT=$(realpath "$(dirname "$0")/../..")
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+LIB=$("$ROOT/flow/dta_osu018_pe.sh" "$VOSA" razor "$ROOT/testbench/gatelevel/razor_pe_top8.json")
+sed 's/"correct"/"drop"/' "$ROOT/testbench/gatelevel/razor_pe_top8.json" > razor_drop.json
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" drop razor_drop.json > /dev/null
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" prec "$ROOT/flow/configs/precision_8x8.json" > /dev/null
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" csave "$ROOT/flow/configs/arith/pe8_carry_save_kogge_stone.json" > /dev/null
+dta() { (cd "$1" && shift && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf \
+  --manifest design/manifest.json -q "$@"); }
+
+# 1. Icarus cross-check of the Razor PE (Icarus's flops capture at the edge:
+# --setup zero; inputs 0.292 ns after the edge as in make razor-gate).
+dta razor --period-ns 3.6 --cycles 5000 --delay-mode modpath --setup zero --input-delay-ns 0.292 \
+  --operands uniform:7 --icarus-kit kit --out xcheck.json
+(cd razor && iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+python3 - <<'PY'
+import json
+k = "razor/kit/"
+v, i = open(k + "captured_vosa.txt").read().split(), open(k + "captured_icarus.txt").read().split()
+ev, ei = open(k + "err_vosa.txt").read().split(), open(k + "err_icarus.txt").read().split()
+assert len(v) == len(i) == len(ev) == len(ei) == 5001, (len(v), len(i), len(ev), len(ei))
+dv = sum(a != b for a, b in zip(v, i)); de = sum(a != b for a, b in zip(ev, ei))
+r = json.load(open("razor/xcheck.json"))["points"][0]["razor"]
+print(f"Razor cross-check: {len(v)} cycles, psum_o differs in {dv}, err_o differs in {de}; "
+      f"err_o in {ev.count('1')} cycles (vosa) / {ei.count('1')} (Icarus)")
+assert dv == 0 and de == 0, "vosa dta and Icarus disagree on the Razor PE"
+assert ev.count("1") == r["flagged_cycles"] > 20, (ev.count("1"), r["flagged_cycles"])
+PY
+
+# 2. Production settings (transport, setup from the SDF, inputs at the output
+# register's clock-to-Q): sign-off period 4.57 ns (make razor-gate) and 3.6 ns.
+dta razor --period-ns 4.57,3.6 --cycles 5000 --operands uniform:7 --out prod.json
+python3 - <<'PY'
+import json
+m = json.load(open("razor/prod.json"))
+assert m["simulation"]["input_delay_ns"] > 0.1, m["simulation"]["input_delay_ns"]
+safe, late = m["points"]
+for p in (safe, late):
+    r = p["razor"]
+    assert r["flagged_cycles"] == r["corrected"] + r["miscorrected"], r
+    assert [b["bit"] for b in r["protected_bits"]] == list(range(11, 19))
+    # Late protected bits are main-register errors of those bits.
+    for b in r["protected_bits"]:
+        assert b["late"] == p["bits"][b["bit"]]["errors"] and b["missed"] <= b["late"], b
+r = safe["razor"]
+print(f"sign-off 4.57 ns: {safe['cycles_with_error']} erring cycles, {r['flagged_cycles']} flagged, "
+      f"{r['false_flags']} false, after Razor {r['after_razor']['cycles_with_error']}")
+assert r["false_flags"] == 0 and r["after_razor"]["cycles_with_error"] == 0, r
+r = late["razor"]
+print(f"3.6 ns: {late['cycles_with_error']} erring cycles, {r['flagged_cycles']} flagged, {r['corrected']} corrected, "
+      f"{r['miscorrected']} miscorrected, {r['undetected']} undetected, after Razor {r['after_razor']['cycles_with_error']}")
+assert r["corrected"] > 100 and r["after_razor"]["cycles_with_error"] < late["cycles_with_error"] / 2, r
+assert sum(b["errors"] for b in late["bits"][:11]) == sum(b["errors"] for b in r["after_razor"]["bits"][:11]), \
+    "Razor must not touch unprotected bits"
+PY
+if dta razor --period-ns 3.6 --cycles 100 --shadow-delay 0.01 --out bad.json 2> bad.err; then
+  echo "FAIL: a shadow delay shorter than the shadow flop's setup was accepted"; exit 1
+fi
+grep -q "shadow clock delay" bad.err || { cat bad.err; echo "FAIL: error does not name the shadow clock delay"; exit 1; }
+[ ! -e razor/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 3. TE-Drop: the flagged cycles pass the incoming partial sum on.
+dta drop --period-ns 3.6 --cycles 3000 --operands uniform:7 --error-log err.csv --out drop.json
+python3 - <<'PY'
+import json
+p = json.load(open("drop/drop.json"))["points"][0]
+r = p["razor"]
+print(f"TE-Drop 3.6 ns: {r['flagged_cycles']} flagged, after Razor {r['after_razor']['cycles_with_error']} erring cycles")
+assert r["policy"] == "drop" and r["flagged_cycles"] > 50
+# A dropped product is an error of -a*w (8x8 signed: |a*w| <= 2^14).
+assert r["after_razor"]["cycles_with_error"] >= 0.9 * r["flagged_cycles"], r
+PY
+
+# 4. Precision modes: mode_i held at each mode.
+for m in 0 1 2; do dta prec --period-ns 3.8 --cycles 4000 --operands uniform:5 --mode $m --energy --out mode$m.json; done
+python3 - <<'PY'
+import json
+ms = [json.load(open(f"prec/mode{m}.json")) for m in range(3)]
+rows = [(m["design"]["precision_mode"]["bits"], m["points"][0]["cycles_with_error"],
+         m["points"][0]["energy"]["energy_per_cycle_pj"]) for m in ms]
+print("precision modes (bits, erring cycles, energy/MAC pJ) at 3.8 ns:", rows)
+assert [r[0] for r in rows] == [8, 6, 4]
+assert rows[0][1] > rows[2][1] and rows[0][2] > rows[1][2] > rows[2][2], rows
+PY
+if dta prec --period-ns 3.8 --cycles 100 --out bad.json 2> bad.err; then echo "FAIL: no --mode accepted"; exit 1; fi
+grep -q "give the mode to simulate (--mode)" bad.err || { cat bad.err; echo "FAIL: error does not name --mode"; exit 1; }
+if dta prec --period-ns 3.8 --cycles 100 --mode 3 --out bad.json 2> bad.err; then echo "FAIL: --mode 3 accepted"; exit 1; fi
+grep -q -- "--mode 3: the design has 3 precision modes" bad.err || { cat bad.err; echo "FAIL: bad --mode error"; exit 1; }
+[ ! -e prec/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 5. Carry-save: the column's sum and carry words.
+dta csave --period-ns 4,2.8 --cycles 3000 --operands layer:2 --pe-rows 7 --out csave.json
+python3 - <<'PY'
+import json
+safe, late = json.load(open("csave/csave.json"))["points"]
+for p in (safe, late):
+    c = p["carry_word"]
+    assert c["register"] == "psum_c_q" and len(c["bits"]) == 19
+    # The pair is wrong whenever either word is (an error in both can cancel, rarely).
+    assert c["partial_sum"]["cycles_with_error"] <= p["cycles_with_error"] + c["cycles_with_error"]
+assert safe["cycles_with_error"] == 0 and safe["carry_word"]["cycles_with_error"] == 0
+c = late["carry_word"]
+print(f"carry-save 2.8 ns: sum word errs in {late['cycles_with_error']} cycles, carry word in {c['cycles_with_error']}, "
+      f"partial sum in {c['partial_sum']['cycles_with_error']} of {late['samples']}")
+assert late["cycles_with_error"] > 0 and c["cycles_with_error"] > 0, "both registers are endpoints"
+assert c["bits"][0]["errors"] == 0, "carry bit 0 is constant"
+assert c["partial_sum"]["cycles_with_error"] >= max(late["cycles_with_error"], c["cycles_with_error"]) * 0.9
+PY
+if dta csave --period-ns 4 --cycles 100 --operands uniform:1 --out bad.json 2> bad.err; then
+  echo "FAIL: a per-PE stream was accepted for the carry-save PE"; exit 1
+fi
+grep -q "use --operands layer:SEED" bad.err || { cat bad.err; echo "FAIL: error does not name layer:SEED"; exit 1; }
+[ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+echo "all PE-variant DTA checks passed"
