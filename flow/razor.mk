@@ -21,4 +21,5 @@ razor-cost: setup
 
 help-razor:
 	@echo "  make razor-gate  Razor PE at gate level in Icarus with the osu018 SDF: late bits corrected, missed, none at sign-off"
-	@echo "  make razor-cost  area/power of Razor bits and the island controller per PDK -> build/razor_cost/razor_cost.json"
+	@echo "  make razor-cost  area/power of Razor bits and the island controller per PDK (the controller also from its"
+	@echo "                   simulated activity, flow/ctrl_activity.sh) -> build/razor_cost/razor_cost.json"
