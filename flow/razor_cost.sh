@@ -62,15 +62,7 @@ flow() {  # flow NAME PDK TARGET PERIOD
 }
 
 razor_sta() {  # razor_sta NETLIST TOP PDK PERIOD OUT_PREFIX
-  local netlist=$1 top=$2 pdk=$3 period=$4 out=$5 signoff lib
-  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
-  lib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$C/pdk")
-  VOSA_LIBERTY=$lib VOSA_NETLIST=$netlist VOSA_TOP=$top VOSA_PDK_TCL=$C/$pdk.pdk.tcl VOSA_PERIOD_NS=$period \
-    VOSA_SHADOW_DELAY=0.25 VOSA_REPORT_OUT=$out.tsv VOSA_POWER_OUT=$out.power.tsv \
-    sta -no_splash -exit "$ROOT/flow/razor_sta.tcl" > "$out.log" 2>&1 || true
-  if grep -q '^Error' "$out.log" || [ ! -s "$out.power.tsv" ]; then
-    echo "error: OpenSTA (flow/razor_sta.tcl) failed, see $out.log" >&2; grep '^Error' "$out.log" >&2; exit 1
-  fi
+  "$ROOT/flow/razor_sta.sh" "$VOSA" "$1" "$2" "$3" "$4" "$C/$3.pdk.tcl" "$C/pdk" "$5"
 }
 
 for name in $PES $CTRLS; do

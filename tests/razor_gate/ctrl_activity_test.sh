@@ -30,10 +30,7 @@ N=$WORK/synth/ctrl_netlist.v
 "$ROOT/flow/ctrl_activity.sh" "$VOSA" "$N" "$lib" "$PDK" "$PERIOD" 1000 0 0 "$WORK/quiet"
 "$ROOT/flow/ctrl_activity.sh" "$VOSA" "$N" "$lib" "$PDK" "$PERIOD" 1000 0.05 0 "$WORK/errors"
 
-VOSA_LIBERTY=$lib VOSA_NETLIST=$N VOSA_TOP=vosa_island_ctrl VOSA_PDK_TCL=$WORK/synth/pdk.tcl VOSA_PERIOD_NS=$PERIOD \
-  VOSA_SHADOW_DELAY=0.25 VOSA_REPORT_OUT=$WORK/sta.tsv VOSA_POWER_OUT=$WORK/sta.power.tsv \
-  sta -no_splash -exit "$ROOT/flow/razor_sta.tcl" > "$WORK/sta.log" 2>&1 || true
-[ -s "$WORK/sta.power.tsv" ] || { echo "FAIL: OpenSTA gave no power (see $WORK/sta.log)"; exit 1; }
+"$ROOT/flow/razor_sta.sh" "$VOSA" "$N" vosa_island_ctrl "$PDK" "$PERIOD" "$WORK/synth/pdk.tcl" "$WORK/pdk" "$WORK/sta"
 
 python3 - "$WORK" "$PERIOD" <<'PY'
 import sys
