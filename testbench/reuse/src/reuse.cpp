@@ -241,35 +241,23 @@ std::vector<uint8_t> ReuseRunner::run(const std::vector<uint8_t>& input, engine:
   });
 }
 
-int64_t StreamResult::macs() const {
-  int64_t total = 0;
-  for (const LayerReuse& l : layers) total += l.macs;
+namespace {
+
+// One layer field summed over the layers.
+template <class T>
+T sum_over(const std::vector<LayerReuse>& layers, T LayerReuse::*field) {
+  T total = 0;
+  for (const LayerReuse& l : layers) total += l.*field;
   return total;
 }
 
-int64_t StreamResult::macs_done() const {
-  int64_t total = 0;
-  for (const LayerReuse& l : layers) total += l.macs_done;
-  return total;
-}
+}  // namespace
 
-uint64_t StreamResult::cycles() const {
-  uint64_t total = 0;
-  for (const LayerReuse& l : layers) total += l.cycles;
-  return total;
-}
-
-uint64_t StreamResult::cycles_done() const {
-  uint64_t total = 0;
-  for (const LayerReuse& l : layers) total += l.cycles_done;
-  return total;
-}
-
-int64_t StreamResult::macs_skipped_zero() const {
-  int64_t total = 0;
-  for (const LayerReuse& l : layers) total += l.macs_skipped_zero;
-  return total;
-}
+int64_t StreamResult::macs() const { return sum_over(layers, &LayerReuse::macs); }
+int64_t StreamResult::macs_done() const { return sum_over(layers, &LayerReuse::macs_done); }
+uint64_t StreamResult::cycles() const { return sum_over(layers, &LayerReuse::cycles); }
+uint64_t StreamResult::cycles_done() const { return sum_over(layers, &LayerReuse::cycles_done); }
+int64_t StreamResult::macs_skipped_zero() const { return sum_over(layers, &LayerReuse::macs_skipped_zero); }
 
 std::vector<Window> selected_windows(const FeatureStream& stream, const StreamOptions& options) {
   std::vector<Window> windows = stream_windows(stream, options.stride);
