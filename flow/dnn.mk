@@ -109,6 +109,8 @@ help-dnn:
 	@echo "                   (DEPTHWISE=auto|channels|spatial: how depthwise layers map onto the array; a CONFIG"
 	@echo "                   with a \"tile\" builds one tile, e.g. testbench/layers/configs/ws_256x256.json; LAYERS=\"62 64\":"
 	@echo "                   only those operators on the array)"
+	@echo "                   (SRAM_MAP=map.csv SRAM_BER=B: a CONFIG with \"buffers\" reads its weights through this"
+	@echo "                   fault map of its weight buffer, bit for bit against the engine; docs/sram.md)"
 	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"
