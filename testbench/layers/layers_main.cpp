@@ -128,7 +128,8 @@ namespace {
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
                "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N] [--trace-fed-operands]]\n"
-               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n",
+               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n"
+               "                   [--sram-faults MAP.csv --sram-ber B]   (buffered design, SRAM_FAULTS=1 build)\n",
                why);
   std::exit(2);
 }
