@@ -758,18 +758,59 @@ InjectionMode parse_injection_mode(const std::string& name) {
 
 namespace {
 
-// Standard normal by Box-Muller (one of the pair).
-double standard_normal(Rng& rng) {
-  return std::sqrt(-2.0 * std::log(rng.uniform_open())) * std::cos(6.283185307179586 * rng.uniform());
+// Standard normals by Box-Muller, both of each pair (the second kept for the next call).
+class StandardNormal {
+ public:
+  explicit StandardNormal(Rng& rng) : rng_(rng) {}
+  double operator()() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    const double r = std::sqrt(-2.0 * std::log(rng_.uniform_open())), a = 6.283185307179586 * rng_.uniform();
+    spare_ = r * std::sin(a);
+    has_spare_ = true;
+    return r * std::cos(a);
+  }
+
+ private:
+  Rng& rng_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+// Above this mean, the number of errors of an output is drawn from a normal.
+constexpr double kNormalErrorsAbove = 20;
+
+// P(H <= h | H >= 1) for H ~ Binomial(n, p), h = 1, 2, ... until it reaches
+// 1 - 1e-12 (or n): the inverse-CDF table of a column whose mean is at most
+// kNormalErrorsAbove.
+std::vector<double> binomial_at_least_one_cdf(std::uint64_t n, double p, double p_none) {
+  std::vector<double> cdf;
+  double term = p_none * static_cast<double>(n) * p / (1 - p) / (1 - p_none), cumulative = 0;
+  for (std::uint64_t h = 1; h <= n; ++h) {
+    cumulative += term;
+    cdf.push_back(cumulative);
+    if (cumulative >= 1 - 1e-12) break;
+    term *= static_cast<double>(n - h) / static_cast<double>(h + 1) * p / (1 - p);
+  }
+  return cdf;
 }
 
-// H ~ Binomial(n, p) conditioned on H >= 1: inverse CDF up to a mean of 20,
-// a normal approximation beyond.
-std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rng& rng) {
+// H ~ Binomial(n, p) conditioned on H >= 1: inverse CDF up to a mean of
+// kNormalErrorsAbove (from `cdf` when given), a normal approximation beyond.
+std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, const std::vector<double>& cdf,
+                                    Rng& rng, StandardNormal& normal) {
   const double mean = static_cast<double>(n) * p;
-  if (mean > 20) {
-    const double h = std::round(mean + std::sqrt(mean * (1 - p)) * standard_normal(rng));
+  if (mean > kNormalErrorsAbove) {
+    const double h = std::round(mean + std::sqrt(mean * (1 - p)) * normal());
     return static_cast<std::uint64_t>(std::clamp(h, 1.0, static_cast<double>(n)));
+  }
+  if (!cdf.empty()) {
+    const double u = rng.uniform();
+    std::size_t i = 0;
+    while (i + 1 < cdf.size() && u >= cdf[i]) ++i;
+    return i + 1;
   }
   // P(H = h) / P(H >= 1), h = 1, 2, ...
   const double u = rng.uniform() * (1 - p_none);
@@ -782,7 +823,6 @@ std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rn
   }
   return h;
 }
-
 
 // class_share[|w|][c]: the fraction of a layer's activation changes
 // |a(m) - a(m-1)| (2048 sampled) that put a capture with weight w in
@@ -896,51 +936,67 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   for (const auto& s : plan.island) any_classes |= s->has_classes();
   const std::vector<std::array<double, kOperandClasses>> class_share =
       any_classes ? sampled_class_shares(ops, rng) : std::vector<std::array<double, kOperandClasses>>{};
-  // Per island and class (index 0: the whole point): a pool of single-error
-  // values from the sampler's fixed mask sample, each flipped bit's direction
-  // (the partial sum's bit) a fair coin from this layer's stream, whether
-  // Razor detects it, and the pool's mean square value.
+  // Per error point (islands at one voltage share it) and class (index 0:
+  // the whole point): a pool of single-error values from the sampler's fixed
+  // mask sample, each flipped bit's direction (the partial sum's bit) a fair
+  // coin from this layer's stream, whether Razor detects it, and the pool's
+  // mean square value. Values are packed as value * 2 + detected in 32 bits
+  // (|value| < 2^acc_bits) so the pools stay in the L1 cache: the draws of
+  // a heavy rate are random reads of them.
   constexpr std::size_t kPool = 1024;
-  struct ErrorValue {
-    std::int64_t value = 0;
-    bool detected = false;
-  };
   struct ClassPool {
-    std::vector<ErrorValue> values;
+    std::vector<std::int32_t> packed;
+    std::vector<std::int64_t> wide;  // acc_bits > 30: value * 2 + detected in 64 bits
     double mean_square = 0, detected = 0;
+    std::size_t size() const { return packed.empty() ? wide.size() : packed.size(); }
+    std::int64_t at(std::size_t i) const { return packed.empty() ? wide[i] : packed[i]; }
   };
-  std::vector<std::array<ClassPool, kOperandClasses + 1>> pools(plan.island.size());
-  for (std::size_t i = 0; i < plan.island.size(); ++i)
+  std::vector<std::array<ClassPool, kOperandClasses + 1>> pools;
+  std::vector<std::size_t> pool_of_island(plan.island.size());
+  for (std::size_t i = 0; i < plan.island.size(); ++i) {
+    const std::size_t same = static_cast<std::size_t>(
+        std::find(plan.island.begin(), plan.island.end(), plan.island[i]) - plan.island.begin());
+    if (same < i) {
+      pool_of_island[i] = pool_of_island[same];
+      continue;
+    }
+    pool_of_island[i] = pools.size();
+    pools.emplace_back();
     for (int c = -1; c < kOperandClasses; ++c) {
       const auto& masks = plan.island[i]->mask_sample(c);
-      ClassPool& pool = pools[i][static_cast<std::size_t>(c + 1)];
-      for (std::size_t t = 0; t < masks.size() && t < kPool; ++t) {
-        ErrorValue e;
-        e.detected = (masks[t] & plan.razor.mask) != 0;
+      ClassPool& pool = pools.back()[static_cast<std::size_t>(c + 1)];
+      std::size_t count = 0;
+      for (std::size_t t = 0; t < masks.size() && t < kPool; ++t, ++count) {
+        const bool detected = (masks[t] & plan.razor.mask) != 0;
         const std::uint64_t coins = rng.next();
+        std::int64_t value = 0;
         // Policy correct corrects the protected bits (drop layers are exact).
         for (std::uint64_t eff = masks[t] & ~plan.razor.mask; eff; eff &= eff - 1) {
           const int bit = __builtin_ctzll(eff);
-          e.value += ((coins >> bit) & 1) ? (std::int64_t{1} << bit) : -(std::int64_t{1} << bit);
+          value += ((coins >> bit) & 1) ? (std::int64_t{1} << bit) : -(std::int64_t{1} << bit);
         }
-        pool.mean_square += double(e.value) * double(e.value);
-        pool.detected += e.detected;
-        pool.values.push_back(e);
+        pool.mean_square += double(value) * double(value);
+        pool.detected += detected;
+        if (shape_.acc_bits <= 30) pool.packed.push_back(static_cast<std::int32_t>(value * 2 + detected));
+        else pool.wide.push_back(value * 2 + detected);
       }
-      if (!pool.values.empty()) {
-        pool.mean_square /= double(pool.values.size());
-        pool.detected /= double(pool.values.size());
+      if (count) {
+        pool.mean_square /= double(count);
+        pool.detected /= double(count);
       }
     }
+  }
   // One output's errors: their count h >= 1 and summed value, into acc.
   struct Column {
-    std::size_t island = 0, channel = 0;
+    std::size_t island = 0, pool = 0, channel = 0;
     bool classes = false;
     std::array<double, kOperandClasses> weight_of_class{};
     double p = 0, p_none = 1, p_hit = 0, mean_errors = 0, mean_square = 0, detected = 0;
+    std::vector<double> errors_cdf;  // dense columns: binomial_at_least_one_cdf
   };
+  StandardNormal normal(rng);
   const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
-    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, rng);
+    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, col.errors_cdf, rng, normal);
     st.hits += h;
     std::int64_t delta = 0;
     if (h <= 8) {
@@ -951,11 +1007,12 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
           for (cls = 0; cls < kOperandClasses - 1; ++cls)
             if ((x -= col.weight_of_class[static_cast<std::size_t>(cls)]) < 0) break;
         }
-        const auto& values = pools[col.island][static_cast<std::size_t>(cls + 1)].values;
-        const ErrorValue& v = values[static_cast<std::size_t>(rng.next() % values.size())];
-        st.razor_detected += v.detected;
-        st.razor_error_cycles += v.detected;
-        delta += v.value;
+        const ClassPool& pool = pools[col.pool][static_cast<std::size_t>(cls + 1)];
+        // Index by the high bits times the size (a division costs more than the rest).
+        const std::int64_t v = pool.at(static_cast<std::size_t>(((rng.next() >> 32) * pool.size()) >> 32));
+        st.razor_detected += v & 1;
+        st.razor_error_cycles += v & 1;
+        delta += v >> 1;  // arithmetic shift: the value
       }
     } else {
       // Many errors: their sum is near normal, mean 0 (fair-coin directions),
@@ -963,7 +1020,7 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       const auto d = static_cast<std::uint64_t>(std::llround(col.detected * static_cast<double>(h)));
       st.razor_detected += d;
       st.razor_error_cycles += d;
-      delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * standard_normal(rng));
+      delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * normal());
     }
     if (!delta) return;
     ++st.corrupted_outputs;
@@ -984,7 +1041,8 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       const PointSampler& sampler = *plan.island[col.island];
       if (sampler.p_max() <= 0) continue;
       // The column's mean error rate per capture and its errors' class mix.
-      const auto& pool = pools[col.island];
+      col.pool = pool_of_island[col.island];
+      const auto& pool = pools[col.pool];
       double p = sampler.point().p_any_error();
       col.mean_square = pool[0].mean_square;
       col.detected = pool[0].detected;
@@ -1011,7 +1069,8 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       col.p_none = std::exp(static_cast<double>(per_output) * std::log1p(-col.p));
       col.p_hit = 1 - col.p_none;
       if (col.p_hit > 0.25) {  // most outputs err: visited row by row below (contiguous accumulators)
-        dense.push_back(col);
+        if (col.mean_errors <= kNormalErrorsAbove) col.errors_cdf = binomial_at_least_one_cdf(per_output, col.p, col.p_none);
+        dense.push_back(std::move(col));
         continue;
       }
       // Outputs of this column with at least one error: geometric gaps over m.
