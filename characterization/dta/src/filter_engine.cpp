@@ -12,9 +12,16 @@
 //   - a gate output never moves when its inputs' fixed values alone fix its
 //     function (every input still, or a still controlling input: an AND with
 //     a still 0), because every evaluation schedules the value it already has;
-//   - otherwise it moves at most once per input event, each after that
-//     input's arc delay, so its latest transition is at most
-//     max over moving inputs of (their bound + the slowest arc of that input).
+//   - otherwise every output transition is scheduled by an input transition
+//     after an arc delay, so its latest rising (falling) transition is at
+//     most the max over the input edges that have an arc to a rising
+//     (falling) output of (that edge's bound + the arc's delay). The event
+//     engine falls back to an input's largest delay when no changed input has
+//     a matching arc; such a change only matters where it can switch the
+//     function to that output value (checked per gate when the circuit is
+//     loaded: then the input's largest delay from either input edge counts
+//     too); docs/dta.md gives the argument. Modpath delays do not follow the
+//     edges: there every input edge counts with the input's largest delay.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
 // whose flip-flop inputs are all bounded by their capture deadline captures
 // the zero-delay values. Every other cycle is simulated by TimingSimulator,
@@ -32,6 +39,7 @@
 #include <climits>
 #include <cmath>
 #include <exception>
+#include <memory>
 #include <thread>
 
 namespace vosa::dta {
@@ -70,19 +78,41 @@ void reachable(std::uint64_t tt, int n, const Word* x, const Word* s, Word& can0
   can1 = (st & ((xs & b1) | (~xs & a1))) | (~st & (a1 | b1));
 }
 
-// Latest-transition bounds of one gate's output in 64 lanes: the max over its
-// inputs of (input bound + that input's slowest arc). Plain int loops the
-// compiler vectorizes (AVX2 where the CPU has it, SSE2 otherwise).
+// Latest-transition bound of one gate output edge in 64 lanes: the max over
+// its terms of (input edge bound + arc delay). Plain int loops the compiler
+// vectorizes (AVX2 where the CPU has it, SSE2 otherwise).
 __attribute__((target_clones("avx2", "default"))) void gate_bound(std::int32_t* out, const std::int32_t* const* in,
-                                                                   const std::int32_t* delay, int n,
-                                                                   std::int32_t* latest) {
-  for (int l = 0; l < kLanes; ++l) out[l] = in[0][l] + delay[0];
-  for (int k = 1; k < n; ++k) {
+                                                                   const std::int32_t* delay, int n) {
+  for (int l = 0; l < kLanes; ++l) out[l] = kNever;
+  for (int k = 0; k < n; ++k) {
     const std::int32_t* b = in[k];
     const std::int32_t d = delay[k];
     for (int l = 0; l < kLanes; ++l) out[l] = std::max(out[l], b[l] + d);
   }
-  for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], out[l]);
+}
+
+// Lane mask of a word as 64 ints (-1 where the bit is set), 8 lanes per table entry.
+struct LaneMasks {
+  std::int32_t byte[256][8];
+  LaneMasks() {
+    for (int v = 0; v < 256; ++v)
+      for (int i = 0; i < 8; ++i) byte[v][i] = ((v >> i) & 1) ? -1 : 0;
+  }
+  void expand(Word w, std::int32_t* m) const {
+    for (int b = 0; b < 8; ++b) std::copy(byte[(w >> (8 * b)) & 0xff], byte[(w >> (8 * b)) & 0xff] + 8, m + 8 * b);
+  }
+};
+const LaneMasks kLaneMasks;
+
+// out = mask ? value : out, lane by lane.
+__attribute__((target_clones("avx2", "default"))) void select_lanes(std::int32_t* out, const std::int32_t* mask,
+                                                                     std::int32_t value) {
+  for (int l = 0; l < kLanes; ++l) out[l] = (out[l] & ~mask[l]) | (value & mask[l]);
+}
+
+// latest = max(latest, both edges' bounds of a net).
+__attribute__((target_clones("avx2", "default"))) void track_latest(std::int32_t* latest, const std::int32_t* bound) {
+  for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
 }
 
 // Per lane: 1 while every bound checked so far is <= its limit.
@@ -124,10 +154,8 @@ class FilterEngine {
     for (size_t f = 0; f < c.flops.size(); ++f) {
       const FlipFlop& ff = c.flops[f];
       Flop x;
-      x.deadline = period_;
       for (int e = 0; e < 2; ++e)
-        x.deadline = std::min(x.deadline, period_ - (opt.sim.setup_mode == SetupMode::kSdf ? ff.setup_ps[e] : 0) -
-                                              ff.d_wire_ps[e]);
+        x.deadline[e] = period_ - (opt.sim.setup_mode == SetupMode::kSdf ? ff.setup_ps[e] : 0) - ff.d_wire_ps[e];
       x.state = (ff.q_net >= 0 && read[ff.q_net]) || (ff.qn_net >= 0 && read[ff.qn_net]);
       if (!ff.async_nets.empty()) {
         std::uint32_t bits = 0;
@@ -142,21 +170,64 @@ class FilterEngine {
       }
       flops_.push_back(x);
     }
-    // The slowest arc of each gate input, whatever the edges.
-    delay_.resize(c.gates.size());
+    // Per gate and output edge, the (input, input edge, delay) terms of its bound.
+    terms_.resize(c.gates.size());
+    const bool modpath = opt.sim.delay_mode == DelayMode::kModpath;
     for (size_t g = 0; g < c.gates.size(); ++g) {
       const Gate& G = c.gates[g];
-      for (int k = 0; k < G.num_inputs; ++k) {
-        std::int32_t d = std::max(G.rise_ps[k], G.fall_ps[k]);
-        for (int e = 0; e < 2; ++e)
-          for (int o = 0; o < 2; ++o) d = std::max(d, G.arc_ps[k][e][o]);
-        delay_[g][k] = d;
+      const int n = G.num_inputs;
+      for (int o = 0; o < 2; ++o) {
+        // Can the function switch to o with only inputs changed that have no
+        // arc to an o output edge (the event engine's fallback delay)?
+        bool fallback = false;
+        for (std::uint32_t x = 0; x < (1u << n) && !fallback; ++x)
+          for (std::uint32_t y = 0; y < (1u << n) && !fallback; ++y) {
+            if (x == y || ((G.truth_table >> x) & 1) == std::uint64_t(o) || ((G.truth_table >> y) & 1) != std::uint64_t(o))
+              continue;
+            bool unmatched = true;
+            for (int k = 0; k < n; ++k)
+              if (((x ^ y) >> k) & 1) unmatched &= G.arc_ps[k][(y >> k) & 1][o] < 0;
+            fallback = unmatched;
+          }
+        auto& list = terms_[g][o];
+        for (int k = 0; k < n; ++k)
+          for (int e = 0; e < 2; ++e) {
+            std::int32_t d = G.arc_ps[k][e][o];
+            if (modpath) d = std::max(G.rise_ps[k], G.fall_ps[k]);
+            else if (fallback) d = std::max(d, o ? G.rise_ps[k] : G.fall_ps[k]);
+            if (d >= 0) list.push_back({static_cast<std::size_t>(G.in_net[k] * 2 + e) * kLanes, d});
+          }
       }
     }
+    // Gates in the fan-in cones of the flip-flops read by logic, in order.
+    std::vector<std::uint8_t> in_cone(nets, 0);
+    for (size_t f = 0; f < c.flops.size(); ++f)
+      if (flops_[f].state) in_cone[c.flops[f].d_net] = 1;
+    for (int g = static_cast<int>(c.gates.size()) - 1; g >= 0; --g)
+      if (in_cone[c.gates[g].out_net]) {
+        state_cone_.push_back(g);
+        for (int k = 0; k < c.gates[g].num_inputs; ++k) in_cone[c.gates[g].in_net[k]] = 1;
+      }
+    std::reverse(state_cone_.begin(), state_cone_.end());
+    // K: every transition lies within the longest path (slowest arc of each
+    // cell, latest launch) of the launch that caused it, so K = L / T edges.
+    std::vector<std::int64_t> longest(nets, 0);
+    std::int64_t launch = input_delay_;
+    for (const FlipFlop& ff : c.flops) launch = std::max<std::int64_t>({launch, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps});
+    std::int64_t path = launch;
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const Gate& G = c.gates[g];
+      std::int64_t t = launch;
+      for (int o = 0; o < 2; ++o)
+        for (const Term& term : terms_[g][o]) t = std::max(t, longest[term.at / (2 * kLanes)] + term.delay);
+      longest[G.out_net] = std::max(longest[G.out_net], t);
+      path = std::max(path, t);
+    }
+    reach_ = static_cast<int>(path / period_);
     for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
     value_.assign(nets, 0);
     still_.assign(nets, 0);
-    bound_.assign(static_cast<size_t>(nets) * kLanes, kNever);
+    bound_.assign(static_cast<size_t>(nets) * 2 * kLanes, kNever);
     state_.assign(c.flops.size(), 0);
     prev_state_.assign(c.flops.size(), 0);
     spec_.assign(c.flops.size(), 0);
@@ -166,8 +237,51 @@ class FilterEngine {
 
   std::size_t steps() const { return steps_; }
   std::size_t position() const { return next_; }
-  std::uint64_t filtered() const { return filtered_; }
-  std::uint64_t simulated() const { return simulated_; }
+
+  int reach() const { return reach_; }
+  // The flip-flops read by logic hold the same values at the last K+2 steps
+  // in both walks (then everything after is the same).
+  bool continues_into(const FilterEngine& o) const {
+    if (history_.size() != o.start_history_.size() || next_ != o.start_) return false;
+    for (size_t i = 0; i < history_.size(); ++i)
+      for (size_t f = 0; f < flops_.size(); ++f)
+        if (flops_[f].state && history_[i][f] != o.start_history_[i][f]) return false;
+    return true;
+  }
+  // Starts the walk at step `start` (> K + 1) without walking up to it: the
+  // states of steps start-K-1..start are guessed as correct captures would
+  // leave them, and the event engine replays steps start-K..start-1 from the
+  // settled state before them, which gives exactly the transitions still in
+  // flight at `start` when the guess is right (same_history checks it).
+  void start_at(std::size_t start) {
+    const std::size_t first = start - (kLanes - 1);
+    std::fill(state_.begin(), state_.end(), 0);
+    std::fill(prev_state_.begin(), prev_state_.end(), 0);
+    compute_block(first, kLanes);
+    auto guess = [&](std::size_t step) {
+      std::vector<std::uint8_t> v(flops_.size());
+      for (size_t f = 0; f < v.size(); ++f) v[f] = (st_[f] >> (step - first)) & 1;
+      return v;
+    };
+    history_.clear();
+    for (std::size_t m = start - reach_ - 1; m <= start; ++m) history_.push_back(guess(m));
+    apply(operands(static_cast<long>(start - reach_ - 1)));
+    sim_.load_quiet(history_[0], history_[1]);
+    for (int w = 1; w <= reach_; ++w) {
+      apply(operands(static_cast<long>(start - reach_ - 1 + w)));
+      sim_.step();
+      for (size_t f = 0; f < flops_.size(); ++f) sim_.set_state(static_cast<int>(f), history_[w + 1][f]);
+    }
+    prev_state_ = history_[history_.size() - 2];
+    state_ = history_.back();
+    quiet_ = reach_ == 0 || sim_.quiet();
+    synced_ = true;
+    acc_state_ = 0;
+    for (int j = 0; j < b_.acc_bits; ++j) acc_state_ |= std::uint64_t{state_[b_.output_flops[j]]} << j;
+    next_ = start_ = start;
+    start_history_ = history_;
+    events_seen_ = sim_.events_processed();
+  }
 
   // Continues the walk up to step `to`, recording every record into `s`.
   void walk(std::size_t to, PointStats& s) {
@@ -186,7 +300,7 @@ class FilterEngine {
     int net, kind, bit;  // kind: 0 a_i, 1 w_i, 2 psum_i, 3 constant (bit = value)
   };
   struct Flop {
-    std::int32_t deadline = 0;
+    std::int32_t deadline[2] = {};  // per D edge
     bool state = false;  // its Q or QN is read by logic or a flip-flop
     int forced = -1;     // asynchronous clear/preset held active: always this value
   };
@@ -199,16 +313,28 @@ class FilterEngine {
   std::size_t steps_ = 0, next_ = 0;
   std::vector<Input> inputs_;
   std::vector<Flop> flops_;
-  std::vector<std::array<std::int32_t, 6>> delay_;
+  std::vector<int> state_cone_;
+  struct Term {
+    std::size_t at;  // (net * 2 + input edge) * 64 in bound_
+    std::int32_t delay;
+  };
+  std::vector<std::array<std::vector<Term>, 2>> terms_;
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
   bool quiet_ = true, synced_ = false;
-  std::uint64_t acc_state_ = 0, filtered_ = 0, simulated_ = 0, events_seen_ = 0;
+  std::uint64_t acc_state_ = 0, events_seen_ = 0;
   // Block of 64 steps from first_: zero-delay values, still lanes, bounds.
   std::size_t first_ = 0;
   std::vector<Word> value_, still_, spec_;  // spec_: per flop, the speculated captured value
-  std::vector<std::int32_t> bound_;         // net * 64 + lane
+  std::vector<Word> st_;                    // per flop, its speculated state in each lane
+  // States of the last K+2 steps (the warm-up a slice starting here needs).
+  std::vector<std::vector<std::uint8_t>> history_, start_history_;
+  std::size_t start_ = 0;
+  int reach_ = 0;  // K: launches up to K edges back can still move a net
+  // Latest transition per net, edge (0 falling, 1 rising) and lane:
+  // bound_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
+  std::vector<std::int32_t> bound_;
   Word fast_ = 0;
 
   CycleOperands operands(long step) const {
@@ -248,9 +374,11 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   // Iterated to a fixed point (a register fed by a register settles in a few
   // rounds, an accumulator in up to 64).
   const size_t nf = c_.flops.size();
-  std::vector<Word> st(nf), st_before(nf);
+  std::vector<Word>& st = st_;
+  std::vector<Word> st_before(nf);
+  st.resize(nf);
   for (size_t f = 0; f < nf; ++f) st[f] = state_[f] ? live : 0;
-  for (int round = 0;; ++round) {
+  auto load_sources = [&]() {
     for (size_t i = 0; i < c_.constant_nets.size(); ++i)
       value_[c_.constant_nets[i]] = c_.constant_values[i] ? ~Word{0} : 0;
     for (size_t i = 0; i < inputs_.size(); ++i) value_[inputs_[i].net] = in_now[i];
@@ -259,33 +387,51 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
       if (ff.q_net >= 0) value_[ff.q_net] = st[f];
       if (ff.qn_net >= 0) value_[ff.qn_net] = ~st[f];
     }
-    for (const Gate& g : c_.gates) {
-      Word x[6];
-      for (int k = 0; k < g.num_inputs; ++k) x[k] = value_[g.in_net[k]];
-      value_[g.out_net] = eval_tt(g.truth_table, g.num_inputs, x);
-    }
+  };
+  auto evaluate = [&](const Gate& g) {
+    Word x[6];
+    for (int k = 0; k < g.num_inputs; ++k) x[k] = value_[g.in_net[k]];
+    value_[g.out_net] = eval_tt(g.truth_table, g.num_inputs, x);
+  };
+  auto next_states = [&](bool state_flops) {
     bool moved = false;
     for (size_t f = 0; f < nf; ++f) {
+      if (flops_[f].state != state_flops) continue;
       const Word d = flops_[f].forced < 0 ? value_[c_.flops[f].d_net] : flops_[f].forced ? ~Word{0} : 0;
       spec_[f] = d;
       const Word next = (((d << 1) | state_[f]) & live);
       moved |= next != st[f];
       st[f] = next;
     }
-    if (!moved) break;
+    return moved;
+  };
+  // Only the fan-in cone of the flip-flops read by logic takes part in the
+  // rounds; the other flip-flops' states follow from the last full pass.
+  for (int round = 0;; ++round) {
+    load_sources();
+    for (int gi : state_cone_) evaluate(c_.gates[gi]);
+    if (!next_states(true)) break;
     if (round > kLanes + 1) throw DtaError("--engine filter: flip-flop states do not settle (internal error)");
   }
+  for (const Gate& g : c_.gates) evaluate(g);
+  next_states(false);
+  load_sources();  // the non-state flops' outputs (read by nothing but ports)
   for (size_t f = 0; f < nf; ++f) st_before[f] = ((st[f] << 1) | prev_state_[f]) & live;
 
   // Still lanes and latest-transition bounds, sources first.
   std::vector<std::int32_t> latest(kLanes, kNever);
+  std::int32_t mask[kLanes];
   auto source = [&](int net, Word moved, std::int32_t rise, std::int32_t fall) {
     still_[net] = ~moved;
-    std::int32_t* b = &bound_[static_cast<size_t>(net) * kLanes];
-    const Word now = value_[net];
-    for (int l = 0; l < kLanes; ++l)
-      b[l] = ((moved >> l) & 1) ? (((now >> l) & 1) ? rise : fall) : kNever;
-    for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], b[l]);
+    std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
+    std::int32_t* br = bf + kLanes;
+    std::fill(bf, bf + 2 * kLanes, kNever);
+    if (!moved) return;
+    kLaneMasks.expand(moved & value_[net], mask);
+    select_lanes(br, mask, rise);
+    kLaneMasks.expand(moved & ~value_[net], mask);
+    select_lanes(bf, mask, fall);
+    track_latest(latest.data(), bf);
   };
   for (int n : c_.constant_nets) source(n, 0, 0, 0);
   for (size_t i = 0; i < inputs_.size(); ++i)
@@ -296,37 +442,50 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     if (ff.q_net >= 0) source(ff.q_net, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
     if (ff.qn_net >= 0) source(ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
   }
+  const std::int32_t* in[12];
+  std::int32_t delay[12];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
-    const std::int32_t* in[6];
     for (int k = 0; k < g.num_inputs; ++k) {
       x[k] = value_[g.in_net[k]];
       s[k] = still_[g.in_net[k]];
       all_still &= s[k];
-      in[k] = &bound_[static_cast<size_t>(g.in_net[k]) * kLanes];
     }
-    std::int32_t* out = &bound_[static_cast<size_t>(g.out_net) * kLanes];
+    std::int32_t* out = &bound_[static_cast<size_t>(g.out_net) * 2 * kLanes];
     if ((all_still & live) == live || g.num_inputs == 0) {
       still_[g.out_net] = ~Word{0};
-      std::fill(out, out + kLanes, kNever);
+      std::fill(out, out + 2 * kLanes, kNever);
       continue;
     }
     Word can0, can1;
     reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
     const Word still = all_still | ~(can0 & can1);
     still_[g.out_net] = still;
-    gate_bound(out, in, delay_[gi].data(), g.num_inputs, latest.data());
+    for (int o = 0; o < 2; ++o) {
+      const auto& terms = terms_[gi][o];
+      for (size_t t = 0; t < terms.size(); ++t) {
+        in[t] = &bound_[terms[t].at];
+        delay[t] = terms[t].delay;
+      }
+      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()));
+    }
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
-    for (Word m = still & ~all_still & live; m; m &= m - 1) out[__builtin_ctzll(m)] = kNever;
+    if (const Word held = still & ~all_still & live) {
+      kLaneMasks.expand(held, mask);
+      select_lanes(out, mask, kNever);
+      select_lanes(out + kLanes, mask, kNever);
+    }
+    track_latest(latest.data(), out);
   }
   // A lane passes when nothing is in flight at the next edge and every
   // flip-flop's D is final by its deadline.
   std::vector<std::int32_t> ok(kLanes);
   for (int l = 0; l < kLanes; ++l) ok[l] = latest[l] < period_;
   for (size_t f = 0; f < nf; ++f)
-    check_bound(ok.data(), &bound_[static_cast<size_t>(c_.flops[f].d_net) * kLanes], flops_[f].deadline);
+    for (int e = 0; e < 2; ++e)
+      check_bound(ok.data(), &bound_[(static_cast<size_t>(c_.flops[f].d_net) * 2 + e) * kLanes], flops_[f].deadline[e]);
   fast_ = 0;
   for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
 }
@@ -346,11 +505,12 @@ bool FilterEngine::take_lane(int l, PointStats& s) {
       const int f = b_.output_flops[j];
       out_captured |= std::uint64_t{captured[f]} << j;
       // The settle time is bounded, not simulated: report the bound.
-      settle[j] = std::max<std::int32_t>(0, bound_[static_cast<size_t>(c_.flops[f].d_net) * kLanes + l]);
+      const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
+      settle[j] = std::max({0, b[0], b[kLanes]});
     }
     out_settled = out_captured;
     synced_ = false;
-    ++filtered_;
+    s.filtered += step > 0;  // step 0 primes the registers: not a sample
   } else {
     if (!synced_) {  // resume event simulation from the quiet edge before this step
       apply(operands(static_cast<long>(step) - 1));
@@ -370,7 +530,6 @@ bool FilterEngine::take_lane(int l, PointStats& s) {
     }
     quiet_ = sim_.quiet();
     synced_ = true;
-    ++simulated_;
   }
   if (step == 0) acc_state_ = out_captured;
   else record_cycle(s, b_, trace_, step - 1, out_captured, out_settled, settle.data(), acc_state_, opt_);
@@ -382,6 +541,8 @@ bool FilterEngine::take_lane(int l, PointStats& s) {
   prev_state_.swap(state_);
   state_ = captured;
   next_ = step + 1;
+  history_.push_back(state_);
+  if (history_.size() > static_cast<size_t>(reach_) + 2) history_.erase(history_.begin());
   return speculation_holds;
 }
 
@@ -397,12 +558,45 @@ PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const Ope
   if (n == 0) throw DtaError("operand trace '" + trace.header.source + "' has no records");
   check_trace_shape(b, trace);
   if (!filter_engine_applies(b, opt)) return run_pe_trace_parallel(c, b, trace, opt, threads);
-  (void)threads;
-  FilterEngine e(c, b, trace, opt);
   PointStats total;
   total.init(b.acc_bits, static_cast<std::int32_t>(std::llround(opt.sim.period_ns * 1000.0)));
-  e.walk(e.steps(), total);
-  total.filtered += e.filtered();
+  std::vector<std::unique_ptr<FilterEngine>> engines;
+  engines.emplace_back(new FilterEngine(c, b, trace, opt));
+  const std::size_t steps = engines[0]->steps();
+  // Slices of at least 4096 steps, each started with a warm-up (start_at);
+  // logs need one walk in order.
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(steps / 4096)));
+  if (opt.captured_log || opt.input_log || engines[0]->reach() + 2 >= kLanes) threads = 1;
+  std::vector<std::size_t> bound(threads + 1);
+  for (int t = 0; t <= threads; ++t) bound[t] = steps * t / threads;
+  for (int t = 1; t < threads; ++t) engines.emplace_back(new FilterEngine(c, b, trace, opt));
+  std::vector<PointStats> parts(threads);
+  std::vector<std::exception_ptr> errors(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t]() {
+      try {
+        parts[t].init(b.acc_bits, total.period_ps);
+        if (t > 0) engines[t]->start_at(bound[t]);
+        engines[t]->walk(bound[t + 1], parts[t]);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& err : errors)
+    if (err) std::rethrow_exception(err);
+  // A slice whose guessed start differs from where the walk before it really
+  // ended (a flip-flop read by logic captured a wrong value there) is walked
+  // again, in order, by the walk before it.
+  for (int t = 1; t < threads; ++t) {
+    if (engines[t - 1]->continues_into(*engines[t])) continue;
+    parts[t] = PointStats{};
+    parts[t].init(b.acc_bits, total.period_ps);
+    engines[t - 1]->walk(bound[t + 1], parts[t]);
+    std::swap(engines[t - 1], engines[t]);
+  }
+  for (const auto& p : parts) total.merge(p);
   return total;
 }
 

@@ -151,6 +151,8 @@ class TimingSimulator {
   // so far; then the flip-flops hold `state`, which the next step() launches.
   // (`vosa dta --engine filter` resumes event simulation after cycles it did not need to simulate.)
   void load_quiet(const std::vector<std::uint8_t>& settled_for, const std::vector<std::uint8_t>& state);
+  // Overrides what flip-flop f captured (launched at the next step()).
+  void set_state(int f, bool value) { state_[f] = value; }
   // After step(): no transition is still in flight past the closing edge.
   bool quiet() const { return carry_.empty(); }
 
