@@ -81,13 +81,29 @@ void reachable(std::uint64_t tt, int n, const Word* x, const Word* s, Word& can0
 // Latest-transition bound of one gate output edge in 64 lanes: the max over
 // its terms of (input edge bound + arc delay). Plain int loops the compiler
 // vectorizes (AVX2 where the CPU has it, SSE2 otherwise).
+// An input edge's bound counts only up to `settled` (when a controlling
+// input took its final value; INT32_MAX: none).
 __attribute__((target_clones("avx2", "default"))) void gate_bound(std::int32_t* out, const std::int32_t* const* in,
-                                                                   const std::int32_t* delay, int n) {
+                                                                   const std::int32_t* delay, int n,
+                                                                   const std::int32_t* settled) {
   for (int l = 0; l < kLanes; ++l) out[l] = kNever;
   for (int k = 0; k < n; ++k) {
     const std::int32_t* b = in[k];
     const std::int32_t d = delay[k];
-    for (int l = 0; l < kLanes; ++l) out[l] = std::max(out[l], b[l] + d);
+    for (int l = 0; l < kLanes; ++l) out[l] = std::max(out[l], std::min(b[l], settled[l]) + d);
+  }
+}
+
+// settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `mask`.
+__attribute__((target_clones("avx2", "default"))) void settle_by(std::int32_t* settled, const std::int32_t* mask,
+                                                                  const std::int32_t* const* bound, int n) {
+  std::int32_t last[kLanes];
+  for (int l = 0; l < kLanes; ++l) last[l] = kNever;
+  for (int k = 0; k < n; ++k)
+    for (int l = 0; l < kLanes; ++l) last[l] = std::max(last[l], std::max(bound[k][l], bound[k][kLanes + l]));
+  for (int l = 0; l < kLanes; ++l) {
+    const std::int32_t t = std::min(settled[l], last[l]);
+    settled[l] = (t & mask[l]) | (settled[l] & ~mask[l]);
   }
 }
 
@@ -209,6 +225,29 @@ class FilterEngine {
         for (int k = 0; k < c.gates[g].num_inputs; ++k) in_cone[c.gates[g].in_net[k]] = 1;
       }
     std::reverse(state_cone_.begin(), state_cone_.end());
+    // Controlling partial assignments: inputs whose values alone fix the
+    // function (an AND's 0, a majority's two equal inputs), the minimal ones
+    // with fewer inputs than the gate has.
+    controls_.resize(c.gates.size());
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const Gate& G = c.gates[g];
+      const std::uint32_t all = (1u << G.num_inputs) - 1;
+      std::vector<Control>& list = controls_[g];
+      for (std::uint32_t care = 1; care < all; ++care)
+        for (std::uint32_t val = care;; val = (val - 1) & care) {
+          int seen = 0;  // bit 0: some completion gives 0, bit 1: gives 1
+          for (std::uint32_t x = 0; x <= all; ++x)
+            if ((x & care) == val) seen |= 1 << ((G.truth_table >> x) & 1);
+          bool minimal = seen != 3;
+          for (const Control& k : list)  // a smaller one already covers it
+            if ((k.care & care) == k.care && (val & k.care) == k.value) minimal = false;
+          if (minimal) list.push_back({care, val});
+          if (val == 0) break;
+        }
+      std::sort(list.begin(), list.end(), [](const Control& a, const Control& b) {
+        return __builtin_popcount(a.care) < __builtin_popcount(b.care);
+      });
+    }
     // K: every transition lies within the longest path (slowest arc of each
     // cell, latest launch) of the launch that caused it, so K = L / T edges.
     std::vector<std::int64_t> longest(nets, 0);
@@ -319,6 +358,10 @@ class FilterEngine {
     std::int32_t delay;
   };
   std::vector<std::array<std::vector<Term>, 2>> terms_;
+  struct Control {
+    std::uint32_t care, value;  // inputs (bit k: input k) and the values that fix the function
+  };
+  std::vector<std::vector<Control>> controls_;
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -443,7 +486,7 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     if (ff.qn_net >= 0) source(ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
   }
   const std::int32_t* in[12];
-  std::int32_t delay[12];
+  std::int32_t delay[12], settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
@@ -462,13 +505,29 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
     const Word still = all_still | ~(can0 & can1);
     still_[g.out_net] = still;
+    // Once an input has taken a controlling final value the output only
+    // completes what was scheduled before (docs/dta.md): the other inputs
+    // count up to that input's latest transition.
+    std::fill(settled, settled + kLanes, INT32_MAX);
+    for (const Control& k : controls_[gi]) {
+      Word at = live & ~still;
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
+      if (!at) continue;
+      const std::int32_t* by[6];
+      int m = 0;
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
+      kLaneMasks.expand(at, mask);
+      settle_by(settled, mask, by, m);
+    }
     for (int o = 0; o < 2; ++o) {
       const auto& terms = terms_[gi][o];
       for (size_t t = 0; t < terms.size(); ++t) {
         in[t] = &bound_[terms[t].at];
         delay[t] = terms[t].delay;
       }
-      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()));
+      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), settled);
     }
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
