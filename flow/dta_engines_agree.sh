@@ -37,6 +37,12 @@ print(','.join(f'{c * f:.3f}' for f in (1.0, 0.97, 0.8, 0.6, 0.4)))" "$P/sta/cri
         --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
         --operands "$operands" --cycles "$CYCLES" --engine $engine --threads $threads \
         --out "$base.$engine.json" --error-log "$base.$engine.csv" > "$base.$engine.log"
+      if [ $engine = filter ]; then  # its settle bounds too must not depend on --threads
+        "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
+          --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
+          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter1.json" -q
+        cmp -s "$base.filter.json" "$base.filter1.json" || { echo "FAIL $tag filter: --threads 1 and 2 differ"; status=1; }
+      fi
     done
     for engine in ${DTA_ENGINES:-parallel filter}; do
     python3 - "$base" "$tag" "$engine" <<'PY' || status=1

@@ -126,6 +126,23 @@ __attribute__((target_clones("avx2", "default"))) void select_lanes(std::int32_t
   for (int l = 0; l < kLanes; ++l) out[l] = (out[l] & ~mask[l]) | (value & mask[l]);
 }
 
+// The largest bound of both edges over all lanes.
+__attribute__((target_clones("avx2", "default"))) std::int32_t latest_of(const std::int32_t* bound) {
+  std::int32_t m = kNever;
+  for (int l = 0; l < 2 * kLanes; ++l) m = std::max(m, bound[l]);
+  return m;
+}
+
+// Where the plain bound (both edges) is within `required`, it stays.
+__attribute__((target_clones("avx2", "default"))) void keep_where_required(std::int32_t* out, const std::int32_t* plain,
+                                                                            std::int32_t required) {
+  for (int l = 0; l < kLanes; ++l) {
+    const bool keep = std::max(plain[l], plain[kLanes + l]) <= required;
+    out[l] = keep ? plain[l] : out[l];
+    out[kLanes + l] = keep ? plain[kLanes + l] : out[kLanes + l];
+  }
+}
+
 // latest = max(latest, both edges' bounds of a net).
 __attribute__((target_clones("avx2", "default"))) void track_latest(std::int32_t* latest, const std::int32_t* bound) {
   for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
@@ -263,6 +280,19 @@ class FilterEngine {
       path = std::max(path, t);
     }
     reach_ = static_cast<int>(path / period_);
+    // Required time of each net: a transition later than this could reach a
+    // flip-flop after its deadline or the next edge (backwards over the
+    // slowest arcs, as STA does).
+    required_.assign(nets, period_ - 1);
+    for (size_t f = 0; f < c.flops.size(); ++f)
+      required_[c.flops[f].d_net] =
+          std::min({required_[c.flops[f].d_net], flops_[f].deadline[0], flops_[f].deadline[1]});
+    for (int g = static_cast<int>(c.gates.size()) - 1; g >= 0; --g)
+      for (int o = 0; o < 2; ++o)
+        for (const Term& term : terms_[g][o]) {
+          const std::size_t in = term.at / (2 * kLanes);
+          required_[in] = std::min(required_[in], required_[c.gates[g].out_net] - term.delay);
+        }
     for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
     value_.assign(nets, 0);
     still_.assign(nets, 0);
@@ -362,6 +392,7 @@ class FilterEngine {
     std::uint32_t care, value;  // inputs (bit k: input k) and the values that fix the function
   };
   std::vector<std::vector<Control>> controls_;
+  std::vector<std::int32_t> required_;  // per net
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -486,7 +517,7 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     if (ff.qn_net >= 0) source(ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
   }
   const std::int32_t* in[12];
-  std::int32_t delay[12], settled[kLanes];
+  std::int32_t delay[12], settled[kLanes], plain[2 * kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
@@ -505,29 +536,41 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
     const Word still = all_still | ~(can0 & can1);
     still_[g.out_net] = still;
-    // Once an input has taken a controlling final value the output only
-    // completes what was scheduled before (docs/dta.md): the other inputs
-    // count up to that input's latest transition.
-    std::fill(settled, settled + kLanes, INT32_MAX);
-    for (const Control& k : controls_[gi]) {
-      Word at = live & ~still;
-      for (int i = 0; i < g.num_inputs; ++i)
-        if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
-      if (!at) continue;
-      const std::int32_t* by[6];
-      int m = 0;
-      for (int i = 0; i < g.num_inputs; ++i)
-        if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-      kLaneMasks.expand(at, mask);
-      settle_by(settled, mask, by, m);
-    }
-    for (int o = 0; o < 2; ++o) {
-      const auto& terms = terms_[gi][o];
-      for (size_t t = 0; t < terms.size(); ++t) {
-        in[t] = &bound_[terms[t].at];
-        delay[t] = terms[t].delay;
+    auto bound_gate = [&]() {
+      for (int o = 0; o < 2; ++o) {
+        const auto& terms = terms_[gi][o];
+        for (size_t t = 0; t < terms.size(); ++t) {
+          in[t] = &bound_[terms[t].at];
+          delay[t] = terms[t].delay;
+        }
+        gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), settled);
       }
-      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), settled);
+    };
+    std::fill(settled, settled + kLanes, INT32_MAX);
+    bound_gate();
+    // Once inputs have taken final values that fix the function, the output
+    // only completes what was scheduled before (docs/dta.md): the other inputs
+    // count up to those inputs' latest transition. Only worth it where the
+    // plain bound could make a lane fail downstream (any larger bound is
+    // still a bound).
+    if (latest_of(out) > required_[g.out_net]) {
+      std::copy(out, out + 2 * kLanes, plain);
+      for (const Control& k : controls_[gi]) {
+        Word at = live & ~still;
+        for (int i = 0; i < g.num_inputs; ++i)
+          if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
+        if (!at) continue;
+        const std::int32_t* by[6];
+        int m = 0;
+        for (int i = 0; i < g.num_inputs; ++i)
+          if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
+        kLaneMasks.expand(at, mask);
+        settle_by(settled, mask, by, m);
+      }
+      bound_gate();
+      // Lane by lane, so that a lane's bound never depends on the others
+      // (the same results for any --threads).
+      keep_where_required(out, plain, required_[g.out_net]);
     }
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
@@ -622,9 +665,9 @@ PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const Ope
   std::vector<std::unique_ptr<FilterEngine>> engines;
   engines.emplace_back(new FilterEngine(c, b, trace, opt));
   const std::size_t steps = engines[0]->steps();
-  // Slices of at least 4096 steps, each started with a warm-up (start_at);
+  // Slices of at least 256 steps, each started with a warm-up (start_at);
   // logs need one walk in order.
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(steps / 4096)));
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(steps / 256)));
   if (opt.captured_log || opt.input_log || engines[0]->reach() + 2 >= kLanes) threads = 1;
   std::vector<std::size_t> bound(threads + 1);
   for (int t = 0; t <= threads; ++t) bound[t] = steps * t / threads;
