@@ -36,6 +36,7 @@
 #include "lane_words.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <exception>
@@ -356,9 +357,13 @@ class FilterEngine {
   void walk(std::size_t to, PointStats& s) {
     while (next_ < to) {
       const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - next_));
+      const auto t0 = std::chrono::steady_clock::now();
       compute_block(next_, lanes);
+      const auto t1 = std::chrono::steady_clock::now();
+      s.bound_seconds += std::chrono::duration<double>(t1 - t0).count();
       for (int l = 0; l < lanes; ++l)
         if (!take_lane(l, s)) break;  // a flip-flop feeding logic captured a wrong value
+      s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
     s.events += sim_.events_processed() - events_seen_;
     events_seen_ = sim_.events_processed();
@@ -651,7 +656,7 @@ bool FilterEngine::take_lane(int l, PointStats& s) {
 }  // namespace
 
 bool filter_engine_applies(const PeBinding& b, const RunOptions& opt) {
-  return !b.razor() && !b.carry_save() && !opt.count_activity && !opt.err_log;
+  return !b.razor() && !b.carry_save() && !opt.count_activity;
 }
 
 PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
@@ -659,7 +664,8 @@ PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const Ope
   const std::size_t n = trace.records.size();
   if (n == 0) throw DtaError("operand trace '" + trace.header.source + "' has no records");
   check_trace_shape(b, trace);
-  if (!filter_engine_applies(b, opt)) return run_pe_trace_parallel(c, b, trace, opt, threads);
+  // The event engine on the whole stream in one slice: exact.
+  if (!filter_engine_applies(b, opt)) return run_pe_trace(c, b, trace, 0, n, opt);
   PointStats total;
   total.init(b.acc_bits, static_cast<std::int32_t>(std::llround(opt.sim.period_ns * 1000.0)));
   std::vector<std::unique_ptr<FilterEngine>> engines;

@@ -102,6 +102,7 @@ struct PointStats {
   std::uint64_t events = 0;
   std::uint64_t event_times = 0;  // parallel engine: distinct (gate, time) ops over all lanes
   std::uint64_t filtered = 0;     // filter engine: cycles its settle bound resolved without event simulation
+  double bound_seconds = 0, simulate_seconds = 0;  // filter engine: CPU time in the bounds and in event simulation
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   // Only with RunOptions::count_activity: per net, transitions (glitches
@@ -174,8 +175,8 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
 // all before their capture deadlines take the zero-delay values, the others
 // are simulated event by event. Settle times of the cycles it did not
 // simulate are the bound (>= the simulated settle time). A Razor or
-// carry-save PE, or a run counting activity, is passed to
-// run_pe_trace_parallel (filter_engine_applies() says which).
+// carry-save PE, or a run counting activity, is simulated by run_pe_trace on
+// the whole stream (filter_engine_applies() says which).
 PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
                                  const RunOptions& opt, int threads);
 bool filter_engine_applies(const PeBinding& b, const RunOptions& opt);
