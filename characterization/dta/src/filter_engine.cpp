@@ -294,6 +294,38 @@ class FilterEngine {
           const std::size_t in = term.at / (2 * kLanes);
           required_[in] = std::min(required_[in], required_[c.gates[g].out_net] - term.delay);
         }
+    // Latest transition of each net in any cycle (STA-like, the same terms).
+    // A gate whose output can never be later than its required time, and
+    // whose fan-out has no gate that can, never decides a lane: it takes that
+    // static bound (or none where still) instead of the per-lane one.
+    std::vector<std::array<std::int32_t, 2>> worst(nets, {kNever, kNever});
+    for (const Input& in : inputs_) worst[in.net] = {input_delay_, input_delay_};
+    for (const FlipFlop& ff : c.flops) {
+      if (ff.q_net >= 0) worst[ff.q_net] = {ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps};
+      if (ff.qn_net >= 0) worst[ff.qn_net] = {ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps};
+    }
+    for (int n : c.constant_nets) worst[n] = {kNever, kNever};
+    worst_.resize(c.gates.size());
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      for (int o = 0; o < 2; ++o) {
+        std::int32_t t = kNever;
+        for (const Term& term : terms_[g][o]) {
+          const std::int32_t w = worst[term.at / (2 * kLanes)][(term.at / kLanes) % 2];
+          if (w >= 0) t = std::max(t, w + term.delay);
+        }
+        worst[c.gates[g].out_net][o] = t;
+      }
+      worst_[g] = worst[c.gates[g].out_net];
+    }
+    decides_.assign(c.gates.size(), 0);
+    for (int g = static_cast<int>(c.gates.size()) - 1; g >= 0; --g) {
+      const int out = c.gates[g].out_net;
+      bool d = std::max(worst[out][0], worst[out][1]) > required_[out];
+      for (int i = c.fanout_begin[out]; i < c.fanout_begin[out + 1] && !d; ++i) d = decides_[c.fanout_gates[i]];
+      decides_[g] = d;
+    }
+    for (size_t f = 0; f < c.flops.size(); ++f)
+      for (int e = 0; e < 2; ++e) flops_[f].can_be_late |= worst[c.flops[f].d_net][e] > flops_[f].deadline[e];
     for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
     value_.assign(nets, 0);
     still_.assign(nets, 0);
@@ -356,13 +388,19 @@ class FilterEngine {
   // Continues the walk up to step `to`, recording every record into `s`.
   void walk(std::size_t to, PointStats& s) {
     while (next_ < to) {
+      if (!quiet_) {  // transitions in flight: no bound resolves this cycle, and no block is needed
+        const auto t0 = std::chrono::steady_clock::now();
+        while (next_ < to && !quiet_) take_lane(next_, -1, s);
+        s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        continue;
+      }
       const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - next_));
       const auto t0 = std::chrono::steady_clock::now();
       compute_block(next_, lanes);
       const auto t1 = std::chrono::steady_clock::now();
       s.bound_seconds += std::chrono::duration<double>(t1 - t0).count();
       for (int l = 0; l < lanes; ++l)
-        if (!take_lane(l, s)) break;  // a flip-flop feeding logic captured a wrong value
+        if (!take_lane(first_ + l, l, s)) break;  // a flip-flop feeding logic captured a wrong value
       s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
     s.events += sim_.events_processed() - events_seen_;
@@ -377,6 +415,7 @@ class FilterEngine {
     std::int32_t deadline[2] = {};  // per D edge
     bool state = false;  // its Q or QN is read by logic or a flip-flop
     int forced = -1;     // asynchronous clear/preset held active: always this value
+    bool can_be_late = false;  // some cycle could change its D after a deadline
   };
   const Circuit& c_;
   const PeBinding& b_;
@@ -398,6 +437,8 @@ class FilterEngine {
   };
   std::vector<std::vector<Control>> controls_;
   std::vector<std::int32_t> required_;  // per net
+  std::vector<std::array<std::int32_t, 2>> worst_;  // per gate: latest output transition in any cycle, per edge
+  std::vector<std::uint8_t> decides_;               // per gate: its per-lane bound can decide a lane
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -432,7 +473,7 @@ class FilterEngine {
   }
 
   void compute_block(std::size_t first, int lanes);
-  bool take_lane(int l, PointStats& s);
+  bool take_lane(std::size_t step, int l, PointStats& s);
 };
 
 void FilterEngine::compute_block(std::size_t first, int lanes) {
@@ -537,6 +578,14 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
       std::fill(out, out + 2 * kLanes, kNever);
       continue;
     }
+    if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
+      still_[g.out_net] = all_still;
+      std::fill(out, out + 2 * kLanes, kNever);
+      kLaneMasks.expand(~all_still, mask);
+      select_lanes(out, mask, worst_[gi][0]);
+      select_lanes(out + kLanes, mask, worst_[gi][1]);
+      continue;
+    }
     Word can0, can1;
     reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
     const Word still = all_still | ~(can0 & can1);
@@ -591,22 +640,22 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   std::vector<std::int32_t> ok(kLanes);
   for (int l = 0; l < kLanes; ++l) ok[l] = latest[l] < period_;
   for (size_t f = 0; f < nf; ++f)
-    for (int e = 0; e < 2; ++e)
+    for (int e = 0; e < 2 && flops_[f].can_be_late; ++e)
       check_bound(ok.data(), &bound_[(static_cast<size_t>(c_.flops[f].d_net) * 2 + e) * kLanes], flops_[f].deadline[e]);
   fast_ = 0;
   for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
 }
 
-// Records lane l of the block; false when a flip-flop read by logic captured
-// something else than the block assumed (the block ends after this lane).
-bool FilterEngine::take_lane(int l, PointStats& s) {
-  const std::size_t step = first_ + static_cast<std::size_t>(l);
+// Records step `step`, lane l of the block (-1: simulated without one); false
+// when a flip-flop read by logic captured something else than the block
+// assumed (the block ends after this lane).
+bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
   const size_t nf = c_.flops.size();
   std::vector<std::uint8_t> captured(nf);
   std::uint64_t out_captured = 0, out_settled = 0;
   std::vector<std::int32_t> settle(b_.acc_bits, 0);
   bool speculation_holds = true;
-  if (quiet_ && ((fast_ >> l) & 1)) {
+  if (l >= 0 && quiet_ && ((fast_ >> l) & 1)) {
     for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
     for (int j = 0; j < b_.acc_bits; ++j) {
       const int f = b_.output_flops[j];
@@ -627,7 +676,7 @@ bool FilterEngine::take_lane(int l, PointStats& s) {
     sim_.step();
     for (size_t f = 0; f < nf; ++f) {
       captured[f] = sim_.captured(static_cast<int>(f));
-      if (flops_[f].state && captured[f] != ((spec_[f] >> l) & 1)) speculation_holds = false;
+      if (l >= 0 && flops_[f].state && captured[f] != ((spec_[f] >> l) & 1)) speculation_holds = false;
     }
     for (int j = 0; j < b_.acc_bits; ++j) {
       const int f = b_.output_flops[j];
