@@ -3,13 +3,15 @@
 # merged into $(FLOW_DIR)/errmodel/errmodel.json (docs/errmodel.md).
 # Knobs (with the flow's CORNERS= VOLTAGES= PERIOD_NS=):
 #   OPERANDS=uniform:1 | layer:1 | trace:FILE.vtrace   operand stream
-#   DTA_CYCLES=20000        cycles (vector pairs) per corner and period
+#   DTA_CYCLES=1000000      cycles (vector pairs) per corner and period: every bit with
+#                           p_error >= 1e-4 gets a 95 % CI half-width <= 20 % of p (docs/dta.md);
+#                           20000 with DTA_ENERGY=1 (its activity is simulated event by event)
 #   DTA_PERIODS_NS=         clock periods to simulate (default: the flow's period)
 #   DTA_DELAY_MODE=transport|inertial|modpath   DTA_SETUP=sdf|zero
 #   DTA_PATTERNS=16         joint error patterns kept per point and operand class
 #   DTA_MODE=               precision mode held on mode_i (a PE with precision_modes)
 OPERANDS       ?= uniform:1
-DTA_CYCLES     ?= 20000
+DTA_CYCLES     ?= $(if $(filter 1,$(DTA_ENERGY)),20000,1000000)
 DTA_PERIODS_NS ?=
 DTA_DELAY_MODE ?= transport
 DTA_SETUP      ?= sdf
