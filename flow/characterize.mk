@@ -37,7 +37,7 @@ bench-dta: setup
 # (docs/dta.md): every shipped PDK, DTA_CHECK_CYCLES per run.
 DTA_CHECK_CYCLES ?= 1000000
 DTA_CHECK_CASES  ?= osu018:generator/examples/default.json osu018:tests/configs/os_4x4.json \
-  sky130hd:generator/examples/default.json sky130hd:flow/configs/array_16x16.json \
+  osu018:generator/examples/explore_16x16.json sky130hd:generator/examples/default.json sky130hd:flow/configs/array_16x16.json \
   gf180mcu7t:generator/examples/default.json ihp_sg13g2:generator/examples/default.json
 DTA_CHECK_OPERANDS ?= uniform:1 layer:2
 dta-sta-bound: setup
