@@ -137,42 +137,5 @@ echo "Wall rates: vosa counts simulation only (parsing excluded), Icarus the who
 echo "CPU-second rates: user+system time of the whole process for both (vosa incl. parsing), robust to other load."
 echo
 
-# The filter engine per clock period: from the sign-off period, where the
-# bound resolves (almost) every cycle, to deep overscaling, where it resolves
-# none and the event engine simulates them. One thread; simulation time only
-# (vosa's own clock), since parsing the liberty dominates short runs.
-echo "### Filter engine per clock period ($CYCLES uniform cycles per period, transport, one thread)"
-echo
-echo "| PE | T (ns) | % of critical path | erring cycles | resolved by the bound | event engine pairs/s | filter engine pairs/s | speed-up | filter time in the bounds / in event simulation |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for case in osu018:generator/examples/default.json sky130hd:generator/examples/default.json; do
-  pdk=${case%%:*}; config="$ROOT/${case#*:}"; name=$(basename "$config" .json)
-  signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
-  "$VOSA" generate --config "$config" --out "$WORK/pes/$name/design" -q
-  make --no-print-directory -f "$ROOT/flow/stages.make" ROOT="$ROOT" BUILD="$WORK/pes" VOSA="$VOSA" \
-    CONFIG_NAME="$name" PDK="$pdk" DESIGN_DIR="$WORK/pes/$name/design" REQUESTED_CORNERS="$signoff" \
-    VOLTAGES= PERIOD_NS= sdf > "$WORK/pes/$name.$pdk.flow.log" 2>&1
-  P="$WORK/pes/$name/$pdk"
-  periods=$(python3 -c "import sys; c = float(open(sys.argv[1]).readline()); \
-print(','.join(f'{c * f:.3f}' for f in (1.0, 0.97, 0.9, 0.8, 0.6, 0.4)))" "$P/sta/critical_path.txt")
-  plib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$WORK/pdk")
-  for engine in event filter; do
-    "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$plib" --sdf "$P/sdf/$signoff.sdf" \
-      --manifest "$WORK/pes/$name/design/manifest.json" --period-ns "$periods" --cycles "$CYCLES" --operands uniform:11 \
-      --engine $engine --threads 1 --out "$P/periods_$engine.json" > "$P/periods_$engine.log"
-  done
-  python3 - "$P" "$pdk $name" <<'PY'
-import json, re, sys
-P, pe = sys.argv[1:]
-log = {e: open(f"{P}/periods_{e}.log").read() for e in ("event", "filter")}
-rate = {e: [int(x) for x in re.findall(r"\(([0-9]+) vector-pairs/s\), [0-9]+ with", log[e])] for e in log}
-share = re.findall(r"([0-9.]+) % of cycles resolved", log["filter"])
-split = re.findall(r"([0-9.]+) s in the bounds, ([0-9.]+) s in event", log["filter"])
-pts = json.load(open(f"{P}/periods_event.json"))["points"]
-crit = pts[0]["period_ns"]
-for i, p in enumerate(pts):
-    print(f"| {pe} | {p['period_ns']} | {100 * p['period_ns'] / crit:.0f} % | {p['cycles_with_error']} | {share[i]} % "
-          f"| {rate['event'][i]} | {rate['filter'][i]} | {rate['filter'][i] / rate['event'][i]:.1f}x "
-          f"| {split[i][0]} s / {split[i][1]} s |")
-PY
-done
+# The filter engine per clock period, with where its time goes.
+"$ROOT/flow/bench_dta_periods.sh" "$VOSA" "$WORK/periods" "$CYCLES"
