@@ -21,7 +21,10 @@
 //     function to that output value (checked per gate when the circuit is
 //     loaded: then the input's largest delay from either input edge counts
 //     too); docs/dta.md gives the argument. Modpath delays do not follow the
-//     edges: there every input edge counts with the input's largest delay.
+//     edges: there every input edge counts with the input's largest delay;
+//   - once inputs have taken final values that fix the function (a
+//     controlling partial assignment: an AND's 0, two equal majority inputs),
+//     the other inputs count only up to those inputs' latest transition.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
 // whose flip-flop inputs are all bounded by their capture deadline captures
 // the zero-delay values. Every other cycle is simulated by TimingSimulator,
