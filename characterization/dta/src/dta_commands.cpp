@@ -359,7 +359,7 @@ void add_dta_command(CLI::App& app) {
     // The runs the filter engine hands to the event engine say so.
     dta::RunOptions probe;
     probe.count_activity = energy->enabled;
-    if (engine == "filter" && !dta::filter_engine_applies(binding, probe)) engine = "event";
+    if (engine == "filter" && !dta::filter_engine_applies(circuit, binding, probe)) engine = "event";
     const int threads = opt->threads > 0 ? opt->threads
                         : engine != "event" ? static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))
                                             : 1;

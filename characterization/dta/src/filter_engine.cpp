@@ -707,8 +707,16 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
 
 }  // namespace
 
-bool filter_engine_applies(const PeBinding& b, const RunOptions& opt) {
-  return !b.razor() && !b.carry_save() && !opt.count_activity;
+bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt) {
+  if (b.razor() || b.carry_save() || opt.count_activity) return false;
+  // Asynchronous pins must be held constant (tie cells or held control inputs).
+  std::vector<std::uint8_t> held(c.net_names.size(), 0);
+  for (int n : c.constant_nets) held[n] = 1;
+  for (const auto& [n, v] : b.constants) held[n] = 1;
+  for (const FlipFlop& ff : c.flops)
+    for (int n : ff.async_nets)
+      if (!held[n]) return false;
+  return true;
 }
 
 PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
@@ -717,7 +725,7 @@ PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const Ope
   if (n == 0) throw DtaError("operand trace '" + trace.header.source + "' has no records");
   check_trace_shape(b, trace);
   // The event engine on the whole stream in one slice: exact.
-  if (!filter_engine_applies(b, opt)) return run_pe_trace(c, b, trace, 0, n, opt);
+  if (!filter_engine_applies(c, b, opt)) return run_pe_trace(c, b, trace, 0, n, opt);
   PointStats total;
   total.init(b.acc_bits, static_cast<std::int32_t>(std::llround(opt.sim.period_ns * 1000.0)));
   std::vector<std::unique_ptr<FilterEngine>> engines;

@@ -175,11 +175,12 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
 // all before their capture deadlines take the zero-delay values, the others
 // are simulated event by event. Settle times of the cycles it did not
 // simulate are the bound (>= the simulated settle time). A Razor or
-// carry-save PE, or a run counting activity, is simulated by run_pe_trace on
-// the whole stream (filter_engine_applies() says which).
+// carry-save PE, a run counting activity or a flip-flop whose asynchronous
+// pin is driven by logic is simulated by run_pe_trace on the whole stream
+// (filter_engine_applies() says which).
 PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
                                  const RunOptions& opt, int threads);
-bool filter_engine_applies(const PeBinding& b, const RunOptions& opt);
+bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt);
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
