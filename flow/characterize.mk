@@ -56,7 +56,7 @@ energy-check: setup
 
 help-characterize:
 	@echo "  make characterize  per-bit timing-error model of the PE at every corner (errmodel/errmodel.json)"
-	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES= DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
+	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES=1000000 DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
 	@echo "                     DTA_ENERGY=1: also energy per MAC from the simulated activity (points[].energy)"
 	@echo "                     DTA_MODE=M: the precision mode held on a PE with precision_modes (vosa dta --mode)"
 	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"
