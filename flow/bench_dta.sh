@@ -3,8 +3,11 @@
 # (osu018, T = 3.5 ns where the MSBs fail), one thread and two, against Icarus
 # (iverilog -gspecify -Tmax with $sdf_annotate) on the same vectors in the same
 # run. Prints a Markdown table for docs/PERFORMANCE.md.
-# The pattern-parallel engine (--engine parallel, transport only) runs on the
-# same vectors too.
+# The pattern-parallel engine (--engine parallel, transport only) and the
+# settle-bound filter engine (--engine filter, the default) run on the same
+# vectors too, and the filter engine per clock period (100 % of the critical
+# path down to 40 %) on the osu018 and sky130hd int8 PEs, with where its time
+# goes.
 # usage: flow/bench_dta.sh VOSA_BINARY WORK_DIR [CYCLES]
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -20,11 +23,13 @@ common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/m
 TIMEFORMAT="%U %S"  # bash's `time`: user and system CPU seconds
 rate() { sed -n 's/.*cycles in \([0-9.e-]*\) s (\([0-9]*\) vector-pairs\/s).*/\2/p' "$1" | head -1; }
 
-"$VOSA" dta "${common[@]}" --delay-mode modpath --threads 1 --icarus-kit kit --out modpath.json > modpath_1.log
+"$VOSA" dta "${common[@]}" --engine event --delay-mode modpath --threads 1 --icarus-kit kit --out modpath.json > modpath_1.log
 for mode in transport inertial modpath; do
   for threads in 1 2; do
-    { time "$VOSA" dta "${common[@]}" --delay-mode $mode --threads $threads --out ${mode}_$threads.json \
+    { time "$VOSA" dta "${common[@]}" --engine event --delay-mode $mode --threads $threads --out ${mode}_$threads.json \
         > ${mode}_$threads.log; } 2> ${mode}_$threads.cpu
+    { time "$VOSA" dta "${common[@]}" --engine filter --delay-mode $mode --threads $threads --out filter_${mode}_$threads.json \
+        > filter_${mode}_$threads.log; } 2> filter_${mode}_$threads.cpu
   done
 done
 for threads in 1 2; do
@@ -49,7 +54,14 @@ for mode in transport inertial modpath; do
   for threads in 1 2; do
     r=$(rate ${mode}_$threads.log)
     c=$(python3 -c "print(int($CYCLES / $(cpu ${mode}_$threads.cpu)))")
-    echo "| vosa dta | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") | $c | $(python3 -c "print(f'{$c / $icarus_cpu_rate:.0f}x')") |"
+    echo "| vosa dta --engine event | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") | $c | $(python3 -c "print(f'{$c / $icarus_cpu_rate:.0f}x')") |"
+  done
+done
+for mode in transport inertial modpath; do
+  for threads in 1 2; do
+    r=$(rate filter_${mode}_$threads.log)
+    c=$(python3 -c "print(int($CYCLES / $(cpu filter_${mode}_$threads.cpu)))")
+    echo "| vosa dta --engine filter | $mode | $threads | $r | $(python3 -c "print(f'{$r / $icarus_rate:.0f}x')") | $c | $(python3 -c "print(f'{$c / $icarus_cpu_rate:.0f}x')") |"
   done
 done
 for threads in 1 2; do
@@ -66,6 +78,21 @@ for m in (a, b, c):
     m["simulation"].pop("engine", None)
 print("Transport error models: event engine (1 thread) and parallel engine (1 and 2 threads) are "
       + ("identical." if a == b == c else "DIFFERENT."))
+PY
+python3 - <<'PY'
+import json
+def errors(f):  # everything but the settle statistics (a bound in the cycles the filter did not simulate)
+    m = json.load(open(f))
+    m["simulation"].pop("engine", None)
+    for p in m["points"]:
+        for b in p["bits"]:
+            for k in ("mean_settle_ns", "max_settle_ns", "settle_hist"):
+                b.pop(k)
+    return m
+same = all(errors(f"{mode}_1.json") == errors(f"filter_{mode}_{t}.json")
+           for mode in ("transport", "inertial", "modpath") for t in (1, 2))
+print("Filter engine (1 and 2 threads) against the event engine (1 thread), each delay mode: error statistics "
+      + ("identical." if same else "DIFFERENT."))
 PY
 echo "Icarus and vosa dta (modpath) captured the same output-register value in $agree of $total cycles."
 echo
@@ -91,7 +118,7 @@ for case in sky130hd:generator/examples/default.json osu018:flow/configs/pe_int1
   plib=$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --cache-dir "$WORK/pdk")
   args=(--netlist "$P/synth/pe_netlist.v" --liberty "$plib" --sdf "$P/sdf/$signoff.sdf"
         --manifest "$WORK/pes/$name/design/manifest.json" --period-ns "$T" --cycles "$CYCLES" --operands uniform:11)
-  for engine in event parallel; do
+  for engine in event parallel filter; do
     { time "$VOSA" dta "${args[@]}" --engine $engine --threads 1 --out "$P/$engine.json" > "$P/$engine.log"; } 2> "$P/$engine.cpu"
     share=$(sed -n 's/.*; \([0-9.]*\) lanes share.*/\1/p' "$P/$engine.log" | head -1)
     echo "| $pdk $name | $T | vosa dta --engine $engine | 1 | $(python3 -c "print(int($CYCLES / $(cpu "$P/$engine.cpu")))") | ${share:--} |"
@@ -108,3 +135,7 @@ done
 echo
 echo "Wall rates: vosa counts simulation only (parsing excluded), Icarus the whole vvp run incl. SDF annotation."
 echo "CPU-second rates: user+system time of the whole process for both (vosa incl. parsing), robust to other load."
+echo
+
+# The filter engine per clock period, with where its time goes.
+"$ROOT/flow/bench_dta_periods.sh" "$VOSA" "$WORK/periods" "$CYCLES"

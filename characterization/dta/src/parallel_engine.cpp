@@ -22,6 +22,8 @@
 // anything else ends the pass, and the next pass restarts after it.
 #include "vosa/pe_dta.hpp"
 
+#include "lane_words.hpp"
+
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -44,17 +46,6 @@ struct Arc {
   std::int32_t delay;
   std::uint8_t pin, edge;  // edge: the input's new value; 2 = either (fallback)
 };
-
-// Bit-sliced truth table: Shannon expansion on the last variable.
-Word eval_tt(std::uint64_t tt, int n, const Word* x) {
-  if (n == 0) return (tt & 1) ? ~Word{0} : 0;
-  const int half = 1 << (n - 1);
-  const std::uint64_t low_mask = half >= 64 ? ~0ull : ((1ull << half) - 1);
-  const std::uint64_t lo = tt & low_mask, hi = (tt >> half) & low_mask;
-  if (lo == hi) return eval_tt(lo, n - 1, x);
-  const Word a = eval_tt(lo, n - 1, x), b = eval_tt(hi, n - 1, x);
-  return (x[n - 1] & b) | (~x[n - 1] & a);
-}
 
 struct Source {
   int net;

@@ -156,6 +156,9 @@ void PointStats::merge(const PointStats& o) {
   settled_mismatches += o.settled_mismatches;
   events += o.events;
   event_times += o.event_times;
+  filtered += o.filtered;
+  bound_seconds += o.bound_seconds;
+  simulate_seconds += o.simulate_seconds;
   for (int j = 0; j < acc_bits; ++j) {
     bit_errors[j] += o.bit_errors[j];
     settle_sum_ps[j] += o.settle_sum_ps[j];

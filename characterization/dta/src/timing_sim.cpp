@@ -94,7 +94,12 @@ void TimingSimulator::settle_zero_delay() {
 }
 
 void TimingSimulator::reset(bool flop_value) {
-  std::fill(state_.begin(), state_.end(), flop_value);
+  const std::vector<std::uint8_t> state(c_.flops.size(), flop_value);
+  load_quiet(state, state);
+}
+
+void TimingSimulator::load_quiet(const std::vector<std::uint8_t>& settled_for, const std::vector<std::uint8_t>& state) {
+  state_ = settled_for;
   settle_zero_delay();
   value_ = zero_delay_;
   for (size_t g = 0; g < c_.gates.size(); ++g) {
@@ -110,6 +115,7 @@ void TimingSimulator::reset(bool flop_value) {
   touched_.clear();
   arena_.clear();
   carry_.clear();
+  state_ = state;
 }
 
 // The value after the last D transition that met its own deadline: T minus

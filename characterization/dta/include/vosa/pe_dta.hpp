@@ -101,6 +101,8 @@ struct PointStats {
   std::uint64_t settled_mismatches = 0;  // netlist vs arithmetic (must stay 0)
   std::uint64_t events = 0;
   std::uint64_t event_times = 0;  // parallel engine: distinct (gate, time) ops over all lanes
+  std::uint64_t filtered = 0;     // filter engine: cycles its settle bound resolved without event simulation
+  double bound_seconds = 0, simulate_seconds = 0;  // filter engine: CPU time in the bounds and in event simulation
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   // Only with RunOptions::count_activity: per net, transitions (glitches
@@ -166,6 +168,19 @@ PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const Ope
 // circuit it cannot simulate exactly.
 PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
                                          const RunOptions& opt, int threads);
+
+// The settle-bound filter engine (filter_engine.cpp, docs/dta.md "Engines"):
+// the same captured and settled value as run_pe_trace on the whole trace in
+// every cycle, any delay mode; cycles whose latest possible transitions are
+// all before their capture deadlines take the zero-delay values, the others
+// are simulated event by event. Settle times of the cycles it did not
+// simulate are the bound (>= the simulated settle time). A Razor or
+// carry-save PE, a run counting activity or a flip-flop whose asynchronous
+// pin is driven by logic is simulated by run_pe_trace on the whole stream
+// (filter_engine_applies() says which).
+PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                                 const RunOptions& opt, int threads);
+bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt);
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,

@@ -146,6 +146,15 @@ class TimingSimulator {
   void add_activity(std::uint64_t* toggles, std::uint64_t* high, std::uint64_t* functional) const;
   // Force all flip-flops to a state and settle every net with zero delay (reset).
   void reset(bool flop_value = false);
+  // The state a quiet clock edge leaves (nothing in flight): every net settled
+  // with zero delay for the flip-flop values `settled_for` and the inputs set
+  // so far; then the flip-flops hold `state`, which the next step() launches.
+  // (`vosa dta --engine filter` resumes event simulation after cycles it did not need to simulate.)
+  void load_quiet(const std::vector<std::uint8_t>& settled_for, const std::vector<std::uint8_t>& state);
+  // Overrides what flip-flop f captured (launched at the next step()).
+  void set_state(int f, bool value) { state_[f] = value; }
+  // After step(): no transition is still in flight past the closing edge.
+  bool quiet() const { return carry_.empty(); }
 
  private:
   const Circuit& c_;

@@ -1,0 +1,771 @@
+// Settle-bound filter in front of the event-driven simulator (docs/dta.md,
+// "Engines", `--engine filter`): the same captured value in every cycle as
+// TimingSimulator on the whole stream, with most cycles near sign-off never
+// simulated event by event.
+//
+// For 64 cycles at a time (one per bit of a word) it computes, over the
+// levelized netlist, the zero-delay value of every net and a bound on its
+// latest transition in the cycle, assuming the cycle starts quiet (nothing in
+// flight from the one before):
+//   - a source (input port, flip-flop output) that keeps its value never
+//     moves; one that changes moves once, at its launch time;
+//   - a gate output never moves when its inputs' fixed values alone fix its
+//     function (every input still, or a still controlling input: an AND with
+//     a still 0), because every evaluation schedules the value it already has;
+//   - otherwise every output transition is scheduled by an input transition
+//     after an arc delay, so its latest rising (falling) transition is at
+//     most the max over the input edges that have an arc to a rising
+//     (falling) output of (that edge's bound + the arc's delay). The event
+//     engine falls back to an input's largest delay when no changed input has
+//     a matching arc; such a change only matters where it can switch the
+//     function to that output value (checked per gate when the circuit is
+//     loaded: then the input's largest delay from either input edge counts
+//     too); docs/dta.md gives the argument. Modpath delays do not follow the
+//     edges: there every input edge counts with the input's largest delay;
+//   - once inputs have taken final values that fix the function (a
+//     controlling partial assignment: an AND's 0, two equal majority inputs),
+//     the other inputs count only up to those inputs' latest transition.
+// A cycle whose bounds are all before the clock edge (so it ends quiet) and
+// whose flip-flop inputs are all bounded by their capture deadline captures
+// the zero-delay values. Every other cycle is simulated by TimingSimulator,
+// which is loaded with the quiet state the cycle starts from; it keeps
+// simulating until a cycle ends quiet again. The captured values become the
+// flip-flop state in cycle order, so an accumulator that captured a wrong
+// value carries it on exactly as in the event engine; the zero-delay values
+// of later cycles assume correct captures and are recomputed after a wrong
+// one (the block ends there).
+#include "vosa/pe_dta.hpp"
+
+#include "lane_words.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <thread>
+
+namespace vosa::dta {
+
+namespace {
+
+using Word = LaneWord;
+constexpr int kLanes = 64;
+// "Never moves": far below any transition time, and it stays negative after
+// the delays of any path are added to it.
+constexpr std::int32_t kNever = -(1 << 30);
+
+// Lanes in which some assignment of the moving inputs (s = 0) makes the
+// function 0 (can0) or 1 (can1), the still inputs (s = 1) holding x.
+void reachable(std::uint64_t tt, int n, const Word* x, const Word* s, Word& can0, Word& can1) {
+  const std::uint64_t full = n >= 6 ? ~0ull : ((1ull << (1 << n)) - 1);
+  if ((tt & full) == 0) {
+    can0 = ~Word{0};
+    can1 = 0;
+    return;
+  }
+  if ((tt & full) == full) {
+    can0 = 0;
+    can1 = ~Word{0};
+    return;
+  }
+  const int half = 1 << (n - 1);
+  const std::uint64_t low_mask = half >= 64 ? ~0ull : ((1ull << half) - 1);
+  const std::uint64_t lo = tt & low_mask, hi = (tt >> half) & low_mask;
+  if (lo == hi) return reachable(lo, n - 1, x, s, can0, can1);
+  Word a0, a1, b0, b1;
+  reachable(lo, n - 1, x, s, a0, a1);
+  reachable(hi, n - 1, x, s, b0, b1);
+  const Word xs = x[n - 1], st = s[n - 1];
+  can0 = (st & ((xs & b0) | (~xs & a0))) | (~st & (a0 | b0));
+  can1 = (st & ((xs & b1) | (~xs & a1))) | (~st & (a1 | b1));
+}
+
+// Latest-transition bound of one gate output edge in 64 lanes: the max over
+// its terms of (input edge bound + arc delay). Plain int loops the compiler
+// vectorizes (AVX2 where the CPU has it, SSE2 otherwise).
+// An input edge's bound counts only up to `settled` (when a controlling
+// input took its final value; INT32_MAX: none).
+__attribute__((target_clones("avx2", "default"))) void gate_bound(std::int32_t* out, const std::int32_t* const* in,
+                                                                   const std::int32_t* delay, int n,
+                                                                   const std::int32_t* settled) {
+  for (int l = 0; l < kLanes; ++l) out[l] = kNever;
+  for (int k = 0; k < n; ++k) {
+    const std::int32_t* b = in[k];
+    const std::int32_t d = delay[k];
+    for (int l = 0; l < kLanes; ++l) out[l] = std::max(out[l], std::min(b[l], settled[l]) + d);
+  }
+}
+
+// settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `mask`.
+__attribute__((target_clones("avx2", "default"))) void settle_by(std::int32_t* settled, const std::int32_t* mask,
+                                                                  const std::int32_t* const* bound, int n) {
+  std::int32_t last[kLanes];
+  for (int l = 0; l < kLanes; ++l) last[l] = kNever;
+  for (int k = 0; k < n; ++k)
+    for (int l = 0; l < kLanes; ++l) last[l] = std::max(last[l], std::max(bound[k][l], bound[k][kLanes + l]));
+  for (int l = 0; l < kLanes; ++l) {
+    const std::int32_t t = std::min(settled[l], last[l]);
+    settled[l] = (t & mask[l]) | (settled[l] & ~mask[l]);
+  }
+}
+
+// Lane mask of a word as 64 ints (-1 where the bit is set), 8 lanes per table entry.
+struct LaneMasks {
+  std::int32_t byte[256][8];
+  LaneMasks() {
+    for (int v = 0; v < 256; ++v)
+      for (int i = 0; i < 8; ++i) byte[v][i] = ((v >> i) & 1) ? -1 : 0;
+  }
+  void expand(Word w, std::int32_t* m) const {
+    for (int b = 0; b < 8; ++b) std::copy(byte[(w >> (8 * b)) & 0xff], byte[(w >> (8 * b)) & 0xff] + 8, m + 8 * b);
+  }
+};
+const LaneMasks kLaneMasks;
+
+// out = mask ? value : out, lane by lane.
+__attribute__((target_clones("avx2", "default"))) void select_lanes(std::int32_t* out, const std::int32_t* mask,
+                                                                     std::int32_t value) {
+  for (int l = 0; l < kLanes; ++l) out[l] = (out[l] & ~mask[l]) | (value & mask[l]);
+}
+
+// The largest bound of both edges over all lanes.
+__attribute__((target_clones("avx2", "default"))) std::int32_t latest_of(const std::int32_t* bound) {
+  std::int32_t m = kNever;
+  for (int l = 0; l < 2 * kLanes; ++l) m = std::max(m, bound[l]);
+  return m;
+}
+
+// Where the plain bound (both edges) is within `required`, it stays.
+__attribute__((target_clones("avx2", "default"))) void keep_where_required(std::int32_t* out, const std::int32_t* plain,
+                                                                            std::int32_t required) {
+  for (int l = 0; l < kLanes; ++l) {
+    const bool keep = std::max(plain[l], plain[kLanes + l]) <= required;
+    out[l] = keep ? plain[l] : out[l];
+    out[kLanes + l] = keep ? plain[kLanes + l] : out[kLanes + l];
+  }
+}
+
+// latest = max(latest, both edges' bounds of a net).
+__attribute__((target_clones("avx2", "default"))) void track_latest(std::int32_t* latest, const std::int32_t* bound) {
+  for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
+}
+
+// Per lane: 1 while every bound checked so far is <= its limit.
+__attribute__((target_clones("avx2", "default"))) void check_bound(std::int32_t* ok, const std::int32_t* bound,
+                                                                    std::int32_t limit) {
+  for (int l = 0; l < kLanes; ++l) ok[l] &= bound[l] <= limit;
+}
+
+class FilterEngine {
+ public:
+  FilterEngine(const Circuit& c, const PeBinding& b, const OperandTrace& trace, const RunOptions& opt)
+      : c_(c), b_(b), trace_(trace), opt_(opt), sim_(c, opt.sim) {
+    period_ = sim_.period_ps();
+    input_delay_ = static_cast<std::int32_t>(std::llround(opt.sim.input_delay_ns * 1000.0));
+    const int nets = static_cast<int>(c.net_names.size());
+    // Primary inputs: which bit of which operand, or a held constant.
+    std::vector<std::pair<int, int>> role(nets, {-1, 0});
+    auto bind = [&](const std::vector<int>& v, int kind) {
+      for (size_t i = 0; i < v.size(); ++i) role[v[i]] = {kind, static_cast<int>(i)};
+    };
+    bind(b.act_nets, 0);
+    bind(b.weight_nets, 1);
+    bind(b.psum_nets, 2);
+    for (const auto& [n, v] : b.constants) role[n] = {3, v ? 1 : 0};
+    for (int n : c.primary_inputs) {
+      if (role[n].first < 0)
+        throw DtaError("primary input '" + c.net_names[n] + "' has no role in the PE binding");
+      inputs_.push_back({n, role[n].first, role[n].second});
+    }
+    std::vector<int> constant(nets, -1);
+    for (size_t i = 0; i < c.constant_nets.size(); ++i) constant[c.constant_nets[i]] = c.constant_values[i];
+    for (const auto& [n, v] : b.constants) constant[n] = v;
+    // Flip-flops: capture deadline (the earlier of the two edges'), and the
+    // constant outcome of asynchronous pins held by constants.
+    std::vector<std::uint8_t> read(nets, 0);
+    for (const Gate& g : c.gates)
+      for (int k = 0; k < g.num_inputs; ++k) read[g.in_net[k]] = 1;
+    for (const FlipFlop& ff : c.flops) read[ff.d_net] = 1;
+    for (size_t f = 0; f < c.flops.size(); ++f) {
+      const FlipFlop& ff = c.flops[f];
+      Flop x;
+      for (int e = 0; e < 2; ++e)
+        x.deadline[e] = period_ - (opt.sim.setup_mode == SetupMode::kSdf ? ff.setup_ps[e] : 0) - ff.d_wire_ps[e];
+      x.state = (ff.q_net >= 0 && read[ff.q_net]) || (ff.qn_net >= 0 && read[ff.qn_net]);
+      if (!ff.async_nets.empty()) {
+        std::uint32_t bits = 0;
+        for (size_t k = 0; k < ff.async_nets.size(); ++k) {
+          if (constant[ff.async_nets[k]] < 0)
+            throw DtaError("--engine filter: asynchronous pin of " + c.instance_names[ff.instance] +
+                           " is not held constant; use --engine event");
+          bits |= std::uint32_t(constant[ff.async_nets[k]]) << k;
+        }
+        if ((ff.clear_tt >> bits) & 1) x.forced = 0;
+        else if ((ff.preset_tt >> bits) & 1) x.forced = 1;
+      }
+      flops_.push_back(x);
+    }
+    // Per gate and output edge, the (input, input edge, delay) terms of its bound.
+    terms_.resize(c.gates.size());
+    const bool modpath = opt.sim.delay_mode == DelayMode::kModpath;
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const Gate& G = c.gates[g];
+      const int n = G.num_inputs;
+      for (int o = 0; o < 2; ++o) {
+        // Can the function switch to o with only inputs changed that have no
+        // arc to an o output edge (the event engine's fallback delay)?
+        bool fallback = false;
+        for (std::uint32_t x = 0; x < (1u << n) && !fallback; ++x)
+          for (std::uint32_t y = 0; y < (1u << n) && !fallback; ++y) {
+            if (x == y || ((G.truth_table >> x) & 1) == std::uint64_t(o) || ((G.truth_table >> y) & 1) != std::uint64_t(o))
+              continue;
+            bool unmatched = true;
+            for (int k = 0; k < n; ++k)
+              if (((x ^ y) >> k) & 1) unmatched &= G.arc_ps[k][(y >> k) & 1][o] < 0;
+            fallback = unmatched;
+          }
+        auto& list = terms_[g][o];
+        for (int k = 0; k < n; ++k)
+          for (int e = 0; e < 2; ++e) {
+            std::int32_t d = G.arc_ps[k][e][o];
+            if (modpath) d = std::max(G.rise_ps[k], G.fall_ps[k]);
+            else if (fallback) d = std::max(d, o ? G.rise_ps[k] : G.fall_ps[k]);
+            if (d >= 0) list.push_back({static_cast<std::size_t>(G.in_net[k] * 2 + e) * kLanes, d});
+          }
+      }
+    }
+    // Gates in the fan-in cones of the flip-flops read by logic, in order.
+    std::vector<std::uint8_t> in_cone(nets, 0);
+    for (size_t f = 0; f < c.flops.size(); ++f)
+      if (flops_[f].state) in_cone[c.flops[f].d_net] = 1;
+    for (int g = static_cast<int>(c.gates.size()) - 1; g >= 0; --g)
+      if (in_cone[c.gates[g].out_net]) {
+        state_cone_.push_back(g);
+        for (int k = 0; k < c.gates[g].num_inputs; ++k) in_cone[c.gates[g].in_net[k]] = 1;
+      }
+    std::reverse(state_cone_.begin(), state_cone_.end());
+    // Controlling partial assignments: inputs whose values alone fix the
+    // function (an AND's 0, a majority's two equal inputs), the minimal ones
+    // with fewer inputs than the gate has.
+    controls_.resize(c.gates.size());
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const Gate& G = c.gates[g];
+      const std::uint32_t all = (1u << G.num_inputs) - 1;
+      std::vector<Control>& list = controls_[g];
+      for (std::uint32_t care = 1; care < all; ++care)
+        for (std::uint32_t val = care;; val = (val - 1) & care) {
+          int seen = 0;  // bit 0: some completion gives 0, bit 1: gives 1
+          for (std::uint32_t x = 0; x <= all; ++x)
+            if ((x & care) == val) seen |= 1 << ((G.truth_table >> x) & 1);
+          bool minimal = seen != 3;
+          for (const Control& k : list)  // a smaller one already covers it
+            if ((k.care & care) == k.care && (val & k.care) == k.value) minimal = false;
+          if (minimal) list.push_back({care, val});
+          if (val == 0) break;
+        }
+      std::sort(list.begin(), list.end(), [](const Control& a, const Control& b) {
+        return __builtin_popcount(a.care) < __builtin_popcount(b.care);
+      });
+    }
+    // K: every transition lies within the longest path (slowest arc of each
+    // cell, latest launch) of the launch that caused it, so K = L / T edges.
+    std::vector<std::int64_t> longest(nets, 0);
+    std::int64_t launch = input_delay_;
+    for (const FlipFlop& ff : c.flops) launch = std::max<std::int64_t>({launch, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps});
+    std::int64_t path = launch;
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const Gate& G = c.gates[g];
+      std::int64_t t = launch;
+      for (int o = 0; o < 2; ++o)
+        for (const Term& term : terms_[g][o]) t = std::max(t, longest[term.at / (2 * kLanes)] + term.delay);
+      longest[G.out_net] = std::max(longest[G.out_net], t);
+      path = std::max(path, t);
+    }
+    reach_ = static_cast<int>(path / period_);
+    // Required time of each net: a transition later than this could reach a
+    // flip-flop after its deadline or the next edge (backwards over the
+    // slowest arcs, as STA does).
+    required_.assign(nets, period_ - 1);
+    for (size_t f = 0; f < c.flops.size(); ++f)
+      required_[c.flops[f].d_net] =
+          std::min({required_[c.flops[f].d_net], flops_[f].deadline[0], flops_[f].deadline[1]});
+    for (int g = static_cast<int>(c.gates.size()) - 1; g >= 0; --g)
+      for (int o = 0; o < 2; ++o)
+        for (const Term& term : terms_[g][o]) {
+          const std::size_t in = term.at / (2 * kLanes);
+          required_[in] = std::min(required_[in], required_[c.gates[g].out_net] - term.delay);
+        }
+    // Latest transition of each net in any cycle (STA-like, the same terms).
+    // A gate whose output can never be later than its required time, and
+    // whose fan-out has no gate that can, never decides a lane: it takes that
+    // static bound (or none where still) instead of the per-lane one.
+    std::vector<std::array<std::int32_t, 2>> worst(nets, {kNever, kNever});
+    for (const Input& in : inputs_) worst[in.net] = {input_delay_, input_delay_};
+    for (const FlipFlop& ff : c.flops) {
+      if (ff.q_net >= 0) worst[ff.q_net] = {ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps};
+      if (ff.qn_net >= 0) worst[ff.qn_net] = {ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps};
+    }
+    for (int n : c.constant_nets) worst[n] = {kNever, kNever};
+    worst_.resize(c.gates.size());
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      for (int o = 0; o < 2; ++o) {
+        std::int32_t t = kNever;
+        for (const Term& term : terms_[g][o]) {
+          const std::int32_t w = worst[term.at / (2 * kLanes)][(term.at / kLanes) % 2];
+          if (w >= 0) t = std::max(t, w + term.delay);
+        }
+        worst[c.gates[g].out_net][o] = t;
+      }
+      worst_[g] = worst[c.gates[g].out_net];
+    }
+    decides_.assign(c.gates.size(), 0);
+    for (int g = static_cast<int>(c.gates.size()) - 1; g >= 0; --g) {
+      const int out = c.gates[g].out_net;
+      bool d = std::max(worst[out][0], worst[out][1]) > required_[out];
+      for (int i = c.fanout_begin[out]; i < c.fanout_begin[out + 1] && !d; ++i) d = decides_[c.fanout_gates[i]];
+      decides_[g] = d;
+    }
+    for (size_t f = 0; f < c.flops.size(); ++f)
+      for (int e = 0; e < 2; ++e) flops_[f].can_be_late |= worst[c.flops[f].d_net][e] > flops_[f].deadline[e];
+    for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
+    value_.assign(nets, 0);
+    still_.assign(nets, 0);
+    bound_.assign(static_cast<size_t>(nets) * 2 * kLanes, kNever);
+    state_.assign(c.flops.size(), 0);
+    prev_state_.assign(c.flops.size(), 0);
+    spec_.assign(c.flops.size(), 0);
+    sim_.reset(false);
+    steps_ = trace.records.size() + 1;  // step 0 primes the input registers
+  }
+
+  std::size_t steps() const { return steps_; }
+  std::size_t position() const { return next_; }
+
+  int reach() const { return reach_; }
+  // The flip-flops read by logic hold the same values at the last K+2 steps
+  // in both walks (then everything after is the same).
+  bool continues_into(const FilterEngine& o) const {
+    if (history_.size() != o.start_history_.size() || next_ != o.start_) return false;
+    for (size_t i = 0; i < history_.size(); ++i)
+      for (size_t f = 0; f < flops_.size(); ++f)
+        if (flops_[f].state && history_[i][f] != o.start_history_[i][f]) return false;
+    return true;
+  }
+  // Starts the walk at step `start` (> K + 1) without walking up to it: the
+  // states of steps start-K-1..start are guessed as correct captures would
+  // leave them, and the event engine replays steps start-K..start-1 from the
+  // settled state before them, which gives exactly the transitions still in
+  // flight at `start` when the guess is right (same_history checks it).
+  void start_at(std::size_t start) {
+    const std::size_t first = start - (kLanes - 1);
+    std::fill(state_.begin(), state_.end(), 0);
+    std::fill(prev_state_.begin(), prev_state_.end(), 0);
+    compute_block(first, kLanes);
+    auto guess = [&](std::size_t step) {
+      std::vector<std::uint8_t> v(flops_.size());
+      for (size_t f = 0; f < v.size(); ++f) v[f] = (st_[f] >> (step - first)) & 1;
+      return v;
+    };
+    history_.clear();
+    for (std::size_t m = start - reach_ - 1; m <= start; ++m) history_.push_back(guess(m));
+    apply(operands(static_cast<long>(start - reach_ - 1)));
+    sim_.load_quiet(history_[0], history_[1]);
+    for (int w = 1; w <= reach_; ++w) {
+      apply(operands(static_cast<long>(start - reach_ - 1 + w)));
+      sim_.step();
+      for (size_t f = 0; f < flops_.size(); ++f) sim_.set_state(static_cast<int>(f), history_[w + 1][f]);
+    }
+    prev_state_ = history_[history_.size() - 2];
+    state_ = history_.back();
+    quiet_ = reach_ == 0 || sim_.quiet();
+    synced_ = true;
+    acc_state_ = 0;
+    for (int j = 0; j < b_.acc_bits; ++j) acc_state_ |= std::uint64_t{state_[b_.output_flops[j]]} << j;
+    next_ = start_ = start;
+    start_history_ = history_;
+    events_seen_ = sim_.events_processed();
+  }
+
+  // Continues the walk up to step `to`, recording every record into `s`.
+  void walk(std::size_t to, PointStats& s) {
+    while (next_ < to) {
+      if (!quiet_) {  // transitions in flight: no bound resolves this cycle, and no block is needed
+        const auto t0 = std::chrono::steady_clock::now();
+        while (next_ < to && !quiet_) take_lane(next_, -1, s);
+        s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        continue;
+      }
+      const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - next_));
+      const auto t0 = std::chrono::steady_clock::now();
+      compute_block(next_, lanes);
+      const auto t1 = std::chrono::steady_clock::now();
+      s.bound_seconds += std::chrono::duration<double>(t1 - t0).count();
+      for (int l = 0; l < lanes; ++l)
+        if (!take_lane(first_ + l, l, s)) break;  // a flip-flop feeding logic captured a wrong value
+      s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    }
+    s.events += sim_.events_processed() - events_seen_;
+    events_seen_ = sim_.events_processed();
+  }
+
+ private:
+  struct Input {
+    int net, kind, bit;  // kind: 0 a_i, 1 w_i, 2 psum_i, 3 constant (bit = value)
+  };
+  struct Flop {
+    std::int32_t deadline[2] = {};  // per D edge
+    bool state = false;  // its Q or QN is read by logic or a flip-flop
+    int forced = -1;     // asynchronous clear/preset held active: always this value
+    bool can_be_late = false;  // some cycle could change its D after a deadline
+  };
+  const Circuit& c_;
+  const PeBinding& b_;
+  const OperandTrace& trace_;
+  const RunOptions& opt_;
+  TimingSimulator sim_;
+  std::int32_t period_ = 0, input_delay_ = 0;
+  std::size_t steps_ = 0, next_ = 0;
+  std::vector<Input> inputs_;
+  std::vector<Flop> flops_;
+  std::vector<int> state_cone_;
+  struct Term {
+    std::size_t at;  // (net * 2 + input edge) * 64 in bound_
+    std::int32_t delay;
+  };
+  std::vector<std::array<std::vector<Term>, 2>> terms_;
+  struct Control {
+    std::uint32_t care, value;  // inputs (bit k: input k) and the values that fix the function
+  };
+  std::vector<std::vector<Control>> controls_;
+  std::vector<std::int32_t> required_;  // per net
+  std::vector<std::array<std::int32_t, 2>> worst_;  // per gate: latest output transition in any cycle, per edge
+  std::vector<std::uint8_t> decides_;               // per gate: its per-lane bound can decide a lane
+  // Walk state: the flip-flops' real values at steps next_-1 and next_;
+  // whether the edge before next_ is quiet and the simulator holds that state.
+  std::vector<std::uint8_t> prev_state_, state_;
+  bool quiet_ = true, synced_ = false;
+  std::uint64_t acc_state_ = 0, events_seen_ = 0;
+  // Block of 64 steps from first_: zero-delay values, still lanes, bounds.
+  std::size_t first_ = 0;
+  std::vector<Word> value_, still_, spec_;  // spec_: per flop, the speculated captured value
+  std::vector<Word> st_;                    // per flop, its speculated state in each lane
+  // States of the last K+2 steps (the warm-up a slice starting here needs).
+  std::vector<std::vector<std::uint8_t>> history_, start_history_;
+  std::size_t start_ = 0;
+  int reach_ = 0;  // K: launches up to K edges back can still move a net
+  // Latest transition per net, edge (0 falling, 1 rising) and lane:
+  // bound_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
+  std::vector<std::int32_t> bound_;
+  Word fast_ = 0;
+
+  CycleOperands operands(long step) const {
+    if (step < 0) return {};
+    if (step == 0) return priming_operands(b_, trace_, 0);
+    return record_operands(b_, trace_, static_cast<std::size_t>(step - 1));
+  }
+  static bool input_bit(const Input& in, const CycleOperands& op) {
+    if (in.kind == 3) return in.bit;
+    const std::int64_t v = in.kind == 0 ? op.a : in.kind == 1 ? op.w : op.psum;
+    return (static_cast<std::uint64_t>(v) >> in.bit) & 1;
+  }
+  void apply(const CycleOperands& op) {
+    for (const Input& in : inputs_)
+      if (in.kind != 3) sim_.set_input(in.net, input_bit(in, op));
+  }
+
+  void compute_block(std::size_t first, int lanes);
+  bool take_lane(std::size_t step, int l, PointStats& s);
+};
+
+void FilterEngine::compute_block(std::size_t first, int lanes) {
+  first_ = first;
+  const Word live = lanes == kLanes ? ~Word{0} : ((Word{1} << lanes) - 1);
+  // Input words of this block's steps and of the steps before them.
+  std::vector<Word> in_now(inputs_.size(), 0), in_before(inputs_.size(), 0);
+  for (int l = 0; l < lanes; ++l) {
+    const long step = static_cast<long>(first) + l;
+    const CycleOperands now = operands(step), before = operands(step - 1);
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      in_now[i] |= Word{input_bit(inputs_[i], now)} << l;
+      in_before[i] |= Word{input_bit(inputs_[i], before)} << l;
+    }
+  }
+  // Flip-flop states: lane 0 is known; lane l > 0 holds what lane l-1
+  // captures if every capture is right (the zero-delay value of its D).
+  // Iterated to a fixed point (a register fed by a register settles in a few
+  // rounds, an accumulator in up to 64).
+  const size_t nf = c_.flops.size();
+  std::vector<Word>& st = st_;
+  std::vector<Word> st_before(nf);
+  st.resize(nf);
+  for (size_t f = 0; f < nf; ++f) st[f] = state_[f] ? live : 0;
+  auto load_sources = [&]() {
+    for (size_t i = 0; i < c_.constant_nets.size(); ++i)
+      value_[c_.constant_nets[i]] = c_.constant_values[i] ? ~Word{0} : 0;
+    for (size_t i = 0; i < inputs_.size(); ++i) value_[inputs_[i].net] = in_now[i];
+    for (size_t f = 0; f < nf; ++f) {
+      const FlipFlop& ff = c_.flops[f];
+      if (ff.q_net >= 0) value_[ff.q_net] = st[f];
+      if (ff.qn_net >= 0) value_[ff.qn_net] = ~st[f];
+    }
+  };
+  auto evaluate = [&](const Gate& g) {
+    Word x[6];
+    for (int k = 0; k < g.num_inputs; ++k) x[k] = value_[g.in_net[k]];
+    value_[g.out_net] = eval_tt(g.truth_table, g.num_inputs, x);
+  };
+  auto next_states = [&](bool state_flops) {
+    bool moved = false;
+    for (size_t f = 0; f < nf; ++f) {
+      if (flops_[f].state != state_flops) continue;
+      const Word d = flops_[f].forced < 0 ? value_[c_.flops[f].d_net] : flops_[f].forced ? ~Word{0} : 0;
+      spec_[f] = d;
+      const Word next = (((d << 1) | state_[f]) & live);
+      moved |= next != st[f];
+      st[f] = next;
+    }
+    return moved;
+  };
+  // Only the fan-in cone of the flip-flops read by logic takes part in the
+  // rounds; the other flip-flops' states follow from the last full pass.
+  for (int round = 0;; ++round) {
+    load_sources();
+    for (int gi : state_cone_) evaluate(c_.gates[gi]);
+    if (!next_states(true)) break;
+    if (round > kLanes + 1) throw DtaError("--engine filter: flip-flop states do not settle (internal error)");
+  }
+  for (const Gate& g : c_.gates) evaluate(g);
+  next_states(false);
+  load_sources();  // the non-state flops' outputs (read by nothing but ports)
+  for (size_t f = 0; f < nf; ++f) st_before[f] = ((st[f] << 1) | prev_state_[f]) & live;
+
+  // Still lanes and latest-transition bounds, sources first.
+  std::vector<std::int32_t> latest(kLanes, kNever);
+  std::int32_t mask[kLanes];
+  auto source = [&](int net, Word moved, std::int32_t rise, std::int32_t fall) {
+    still_[net] = ~moved;
+    std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
+    std::int32_t* br = bf + kLanes;
+    std::fill(bf, bf + 2 * kLanes, kNever);
+    if (!moved) return;
+    kLaneMasks.expand(moved & value_[net], mask);
+    select_lanes(br, mask, rise);
+    kLaneMasks.expand(moved & ~value_[net], mask);
+    select_lanes(bf, mask, fall);
+    track_latest(latest.data(), bf);
+  };
+  for (int n : c_.constant_nets) source(n, 0, 0, 0);
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    source(inputs_[i].net, (in_now[i] ^ in_before[i]) & live, input_delay_, input_delay_);
+  for (size_t f = 0; f < nf; ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const Word moved = st[f] ^ st_before[f];
+    if (ff.q_net >= 0) source(ff.q_net, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
+    if (ff.qn_net >= 0) source(ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
+  }
+  const std::int32_t* in[12];
+  std::int32_t delay[12], settled[kLanes], plain[2 * kLanes];
+  for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
+    const Gate& g = c_.gates[gi];
+    Word x[6], s[6], all_still = ~Word{0};
+    for (int k = 0; k < g.num_inputs; ++k) {
+      x[k] = value_[g.in_net[k]];
+      s[k] = still_[g.in_net[k]];
+      all_still &= s[k];
+    }
+    std::int32_t* out = &bound_[static_cast<size_t>(g.out_net) * 2 * kLanes];
+    if ((all_still & live) == live || g.num_inputs == 0) {
+      still_[g.out_net] = ~Word{0};
+      std::fill(out, out + 2 * kLanes, kNever);
+      continue;
+    }
+    if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
+      still_[g.out_net] = all_still;
+      std::fill(out, out + 2 * kLanes, kNever);
+      kLaneMasks.expand(~all_still, mask);
+      select_lanes(out, mask, worst_[gi][0]);
+      select_lanes(out + kLanes, mask, worst_[gi][1]);
+      continue;
+    }
+    Word can0, can1;
+    reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
+    const Word still = all_still | ~(can0 & can1);
+    still_[g.out_net] = still;
+    auto bound_gate = [&]() {
+      for (int o = 0; o < 2; ++o) {
+        const auto& terms = terms_[gi][o];
+        for (size_t t = 0; t < terms.size(); ++t) {
+          in[t] = &bound_[terms[t].at];
+          delay[t] = terms[t].delay;
+        }
+        gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), settled);
+      }
+    };
+    std::fill(settled, settled + kLanes, INT32_MAX);
+    bound_gate();
+    // Once inputs have taken final values that fix the function, the output
+    // only completes what was scheduled before (docs/dta.md): the other inputs
+    // count up to those inputs' latest transition. Only worth it where the
+    // plain bound could make a lane fail downstream (any larger bound is
+    // still a bound).
+    if (latest_of(out) > required_[g.out_net]) {
+      std::copy(out, out + 2 * kLanes, plain);
+      for (const Control& k : controls_[gi]) {
+        Word at = live & ~still;
+        for (int i = 0; i < g.num_inputs; ++i)
+          if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
+        if (!at) continue;
+        const std::int32_t* by[6];
+        int m = 0;
+        for (int i = 0; i < g.num_inputs; ++i)
+          if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
+        kLaneMasks.expand(at, mask);
+        settle_by(settled, mask, by, m);
+      }
+      bound_gate();
+      // Lane by lane, so that a lane's bound never depends on the others
+      // (the same results for any --threads).
+      keep_where_required(out, plain, required_[g.out_net]);
+    }
+    // Lanes held by a still controlling input: no transition at all. (Lanes
+    // with every input still are already below zero.)
+    if (const Word held = still & ~all_still & live) {
+      kLaneMasks.expand(held, mask);
+      select_lanes(out, mask, kNever);
+      select_lanes(out + kLanes, mask, kNever);
+    }
+    track_latest(latest.data(), out);
+  }
+  // A lane passes when nothing is in flight at the next edge and every
+  // flip-flop's D is final by its deadline.
+  std::vector<std::int32_t> ok(kLanes);
+  for (int l = 0; l < kLanes; ++l) ok[l] = latest[l] < period_;
+  for (size_t f = 0; f < nf; ++f)
+    for (int e = 0; e < 2 && flops_[f].can_be_late; ++e)
+      check_bound(ok.data(), &bound_[(static_cast<size_t>(c_.flops[f].d_net) * 2 + e) * kLanes], flops_[f].deadline[e]);
+  fast_ = 0;
+  for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
+}
+
+// Records step `step`, lane l of the block (-1: simulated without one); false
+// when a flip-flop read by logic captured something else than the block
+// assumed (the block ends after this lane).
+bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
+  const size_t nf = c_.flops.size();
+  std::vector<std::uint8_t> captured(nf);
+  std::uint64_t out_captured = 0, out_settled = 0;
+  std::vector<std::int32_t> settle(b_.acc_bits, 0);
+  bool speculation_holds = true;
+  if (l >= 0 && quiet_ && ((fast_ >> l) & 1)) {
+    for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
+    for (int j = 0; j < b_.acc_bits; ++j) {
+      const int f = b_.output_flops[j];
+      out_captured |= std::uint64_t{captured[f]} << j;
+      // The settle time is bounded, not simulated: report the bound.
+      const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
+      settle[j] = std::max({0, b[0], b[kLanes]});
+    }
+    out_settled = out_captured;
+    synced_ = false;
+    s.filtered += step > 0;  // step 0 primes the registers: not a sample
+  } else {
+    if (!synced_) {  // resume event simulation from the quiet edge before this step
+      apply(operands(static_cast<long>(step) - 1));
+      sim_.load_quiet(prev_state_, state_);
+    }
+    apply(operands(static_cast<long>(step)));
+    sim_.step();
+    for (size_t f = 0; f < nf; ++f) {
+      captured[f] = sim_.captured(static_cast<int>(f));
+      if (l >= 0 && flops_[f].state && captured[f] != ((spec_[f] >> l) & 1)) speculation_holds = false;
+    }
+    for (int j = 0; j < b_.acc_bits; ++j) {
+      const int f = b_.output_flops[j];
+      out_captured |= std::uint64_t{captured[f]} << j;
+      out_settled |= std::uint64_t{sim_.settled(f)} << j;
+      settle[j] = sim_.settle_time_ps(f);
+    }
+    quiet_ = sim_.quiet();
+    synced_ = true;
+  }
+  if (step == 0) acc_state_ = out_captured;
+  else record_cycle(s, b_, trace_, step - 1, out_captured, out_settled, settle.data(), acc_state_, opt_);
+  if (opt_.captured_log) opt_.captured_log->push_back(out_captured);
+  if (opt_.input_log) {
+    const CycleOperands op = operands(static_cast<long>(step));
+    opt_.input_log->push_back({op.a, op.w, op.psum});
+  }
+  prev_state_.swap(state_);
+  state_ = captured;
+  next_ = step + 1;
+  history_.push_back(state_);
+  if (history_.size() > static_cast<size_t>(reach_) + 2) history_.erase(history_.begin());
+  return speculation_holds;
+}
+
+}  // namespace
+
+bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt) {
+  if (b.razor() || b.carry_save() || opt.count_activity) return false;
+  // Asynchronous pins must be held constant (tie cells or held control inputs).
+  std::vector<std::uint8_t> held(c.net_names.size(), 0);
+  for (int n : c.constant_nets) held[n] = 1;
+  for (const auto& [n, v] : b.constants) held[n] = 1;
+  for (const FlipFlop& ff : c.flops)
+    for (int n : ff.async_nets)
+      if (!held[n]) return false;
+  return true;
+}
+
+PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
+                                 const RunOptions& opt, int threads) {
+  const std::size_t n = trace.records.size();
+  if (n == 0) throw DtaError("operand trace '" + trace.header.source + "' has no records");
+  check_trace_shape(b, trace);
+  // The event engine on the whole stream in one slice: exact.
+  if (!filter_engine_applies(c, b, opt)) return run_pe_trace(c, b, trace, 0, n, opt);
+  PointStats total;
+  total.init(b.acc_bits, static_cast<std::int32_t>(std::llround(opt.sim.period_ns * 1000.0)));
+  std::vector<std::unique_ptr<FilterEngine>> engines;
+  engines.emplace_back(new FilterEngine(c, b, trace, opt));
+  const std::size_t steps = engines[0]->steps();
+  // Slices of at least 256 steps, each started with a warm-up (start_at);
+  // logs need one walk in order.
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(steps / 256)));
+  if (opt.captured_log || opt.input_log || engines[0]->reach() + 2 >= kLanes) threads = 1;
+  std::vector<std::size_t> bound(threads + 1);
+  for (int t = 0; t <= threads; ++t) bound[t] = steps * t / threads;
+  for (int t = 1; t < threads; ++t) engines.emplace_back(new FilterEngine(c, b, trace, opt));
+  std::vector<PointStats> parts(threads);
+  std::vector<std::exception_ptr> errors(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t]() {
+      try {
+        parts[t].init(b.acc_bits, total.period_ps);
+        if (t > 0) engines[t]->start_at(bound[t]);
+        engines[t]->walk(bound[t + 1], parts[t]);
+      } catch (...) {
+        errors[t] = std::current_exception();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& err : errors)
+    if (err) std::rethrow_exception(err);
+  // A slice whose guessed start differs from where the walk before it really
+  // ended (a flip-flop read by logic captured a wrong value there) is walked
+  // again, in order, by the walk before it.
+  for (int t = 1; t < threads; ++t) {
+    if (engines[t - 1]->continues_into(*engines[t])) continue;
+    parts[t] = PointStats{};
+    parts[t].init(b.acc_bits, total.period_ps);
+    engines[t - 1]->walk(bound[t + 1], parts[t]);
+    std::swap(engines[t - 1], engines[t]);
+  }
+  for (const auto& p : parts) total.merge(p);
+  return total;
+}
+
+}  // namespace vosa::dta
