@@ -9,7 +9,9 @@
 // passed on to the right.
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
-// modelling bits that arrived too late to toggle.
+// modelling bits that arrived too late to toggle. The PE's array coordinates
+// are ROW + row0_i, COL + col0_i: a tile passes its origin as ports, not
+// parameters, so that every tile stays one Verilated class.
 module vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
   parameter integer ROW        = 0,
@@ -22,6 +24,10 @@ module vosa_pe #(
 ) (
   input  wire                clk_i,
   input  wire                rst_ni,
+`ifdef VOSA_INJECT_ERRORS
+  input  wire [31:0]         row0_i,
+  input  wire [31:0]         col0_i,
+`endif
   input  wire                w_shift_i,
   input  wire [W_BITS-1:0]   w_i,
   output wire [W_BITS-1:0]   w_o,
@@ -73,7 +79,7 @@ module vosa_pe #(
         w_q <= w_i;
       end
 `ifdef VOSA_INJECT_ERRORS
-      psum_q <= psum_d ^ ACC_BITS'(vosa_inject_mask(ROW, COL));
+      psum_q <= psum_d ^ ACC_BITS'(vosa_inject_mask(ROW + row0_i, COL + col0_i));
 `else
       psum_q <= psum_d;
 `endif
