@@ -71,7 +71,7 @@ layers: rtl
 # Rathore et al.'s array size (docs/PERFORMANCE.md, "256x256 in Verilator"): MobileNetV2's
 # last two pointwise convolutions (operators 61, 62) and its classifier (64) on the tiled
 # 256x256 array, bit-exact against the engine, then again with timing errors injected from
-# the hand-written fixture model (tests/dnn/configs/errmodel_fixture.json at 0.95 V: the
+# the hand-written fixture model (tests/dnn/configs/errmodel_fixture_acc24.json at 0.95 V: the
 # mechanism, not real rates), checked against the replay of every injected error and
 # against the engine's injector layer by layer.
 LAYERS_256_CONFIG := testbench/layers/configs/ws_256x256.json
@@ -79,7 +79,7 @@ LAYERS_256_CONFIG := testbench/layers/configs/ws_256x256.json
 layers-256x256:
 	$(MAKE) layers CONFIG=$(LAYERS_256_CONFIG) MODEL=mobilenetv2 N=1 LAYERS="61 62 64"
 	$(MAKE) layers CONFIG=$(LAYERS_256_CONFIG) MODEL=mobilenetv2 N=1 LAYERS="61 62 64" \
-	  ERRMODEL=tests/dnn/configs/errmodel_fixture.json ISLAND_VOLTAGES=0.95
+	  ERRMODEL=tests/dnn/configs/errmodel_fixture_acc24.json ISLAND_VOLTAGES=0.95
 
 # TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite
 # and vosa infer: every output identical, and every tensor of the first
@@ -118,7 +118,7 @@ help-dnn:
 	@echo "                   with a \"tile\" builds one tile, e.g. testbench/layers/configs/ws_256x256.json; LAYERS=\"62 64\":"
 	@echo "                   only those operators on the array)"
 	@echo "  make layers-256x256  MobileNetV2 operators 61, 62, 64 on the tiled 256x256 array, error-free and"
-	@echo "                   with injected errors (fixture model), against the engine (about 20 min per build)"
+	@echo "                   with injected errors (fixture model), against the engine (each build under 20 min)"
 	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"
