@@ -63,7 +63,8 @@ help:
 	@echo "  make sim         Verilator bit-exact GEMM self-check of CONFIG's array (Razor / islands: also"
 	@echo "                   their error-injection and controller checks, docs/razor.md)"
 	@echo "  make bench       every benchmark (results: docs/PERFORMANCE.md)"
-	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays"
+	@echo "  make bench-sim   Verilator throughput of 8x8..64x64 arrays (SIM_SIZES=\"16 64 256\": those sizes;"
+	@echo "                   above 64 as 16x16 tiles)"
 	@echo "  make clean       remove build/"
 	@echo "  make config-dir / flow-dir   print where this CONFIG's (and PDK's, sweep's) results go"
 	@$(MAKE) --no-print-directory help-dnn
@@ -109,7 +110,7 @@ test:
 bench: bench-sim bench-dnn bench-flow bench-dta
 
 bench-sim: setup
-	BUILD=$(abspath $(BUILD)) scripts/bench_sim.sh
+	BUILD=$(abspath $(BUILD)) scripts/bench_sim.sh $(SIM_SIZES)
 
 clean:
 	rm -rf $(BUILD)

@@ -73,6 +73,19 @@ layers: rtl
 	  $(if $(SRAM_MAP),--sram-faults $(SRAM_MAP) --sram-ber $(or $(SRAM_BER),$(error SRAM_MAP needs SRAM_BER=))) \
 	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
 
+# Rathore et al.'s array size (docs/PERFORMANCE.md, "256x256 in Verilator"): MobileNetV2's
+# last two pointwise convolutions (operators 61, 62) and its classifier (64) on the tiled
+# 256x256 array, bit-exact against the engine, then again with timing errors injected from
+# the hand-written fixture model (tests/dnn/configs/errmodel_fixture_acc24.json at 0.95 V: the
+# mechanism, not real rates), checked against the replay of every injected error and
+# against the engine's injector layer by layer.
+LAYERS_256_CONFIG := testbench/layers/configs/ws_256x256.json
+.PHONY: layers-256x256
+layers-256x256:
+	$(MAKE) layers CONFIG=$(LAYERS_256_CONFIG) MODEL=mobilenetv2 N=1 LAYERS="61 62 64"
+	$(MAKE) layers CONFIG=$(LAYERS_256_CONFIG) MODEL=mobilenetv2 N=1 LAYERS="61 62 64" \
+	  ERRMODEL=tests/dnn/configs/errmodel_fixture_acc24.json ISLAND_VOLTAGES=0.95
+
 # TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite
 # and vosa infer: every output identical, and every tensor of the first
 # TENSORS inputs (docs/dnn.md, "Bit-exact with TFLite").
@@ -111,6 +124,8 @@ help-dnn:
 	@echo "                   only those operators on the array)"
 	@echo "                   (SRAM_MAP=map.csv SRAM_BER=B: a CONFIG with \"buffers\" reads its weights through this"
 	@echo "                   fault map of its weight buffer, bit for bit against the engine; docs/sram.md)"
+	@echo "  make layers-256x256  MobileNetV2 operators 61, 62, 64 on the tiled 256x256 array, error-free and"
+	@echo "                   with injected errors (fixture model), against the engine (each build under 20 min)"
 	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"

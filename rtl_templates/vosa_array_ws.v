@@ -147,10 +147,6 @@ module vosa_array #(
     for (r = 0; r < ROWS / TILE_ROWS; r = r + 1) begin : g_tile_row
       for (c = 0; c < COLS / TILE_COLS; c = c + 1) begin : g_tile_col
         vosa_tile #(
-`ifdef VOSA_INJECT_ERRORS
-          .ROW0     (r * TILE_ROWS),
-          .COL0     (c * TILE_COLS),
-`endif
           .TILE_ROWS(TILE_ROWS),
           .TILE_COLS(TILE_COLS),
           .A_BITS   (A_BITS),
@@ -160,6 +156,11 @@ module vosa_array #(
         ) u_tile (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          // The tile's origin as ports: every tile stays one Verilated class.
+          .row0_i   (r * TILE_ROWS),
+          .col0_i   (c * TILE_COLS),
+`endif
           .w_shift_i(w_shift_i),
           .w_i      (w_t[r][c]),
           .w_o      (w_t[r+1][c]),
@@ -194,6 +195,10 @@ module vosa_array #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          .row0_i   (32'd0),
+          .col0_i   (32'd0),
+`endif
           // {{#STALL}}
           .stall_i  (stall_i),
           // {{/STALL}}

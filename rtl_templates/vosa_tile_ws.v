@@ -7,11 +7,6 @@
 // (docs/rtl.md, "Tiles").
 // Every output is a PE register, so no combinational path crosses a tile.
 module vosa_tile #(
-`ifdef VOSA_INJECT_ERRORS
-  // Array coordinates of PE (0, 0) of this tile, for the injection hook.
-  parameter integer ROW0      = 0,
-  parameter integer COL0      = 0,
-`endif
   parameter integer TILE_ROWS = {{TILE_ROWS}},
   parameter integer TILE_COLS = {{TILE_COLS}},
   parameter integer A_BITS    = {{ACT_BITS}},
@@ -21,15 +16,24 @@ module vosa_tile #(
 ) (
   input  wire                          clk_i,
   input  wire                          rst_ni,
+`ifdef VOSA_INJECT_ERRORS
+  // Array coordinates of PE (0, 0) of this tile, for the injection hook
+  // (ports, not parameters: one Verilated class for every tile).
+  input  wire [31:0]                   row0_i /*verilator public*/,
+  input  wire [31:0]                   col0_i /*verilator public*/,
+`endif
   input  wire                          w_shift_i,
-  input  wire [TILE_COLS*W_BITS-1:0]   w_i,
-  output wire [TILE_COLS*W_BITS-1:0]   w_o,
-  input  wire [TILE_ROWS*A_BITS-1:0]   a_i,
-  output wire [TILE_ROWS*A_BITS-1:0]   a_o,
-  input  wire [TILE_COLS*ACC_BITS-1:0] psum_i,
-  output wire [TILE_COLS*ACC_BITS-1:0] psum_o
+  input  wire [TILE_COLS*W_BITS-1:0]   w_i /*verilator public*/,
+  output wire [TILE_COLS*W_BITS-1:0]   w_o /*verilator public*/,
+  input  wire [TILE_ROWS*A_BITS-1:0]   a_i /*verilator public*/,
+  output wire [TILE_ROWS*A_BITS-1:0]   a_o /*verilator public*/,
+  input  wire [TILE_COLS*ACC_BITS-1:0] psum_i /*verilator public*/,
+  output wire [TILE_COLS*ACC_BITS-1:0] psum_o /*verilator public*/
 );
   /*verilator no_inline_module*/
+  // The data ports are public so that Verilator keeps them as the tile's own
+  // variables: otherwise it substitutes the neighbours' registers into the
+  // tile's code, and every instance gets its own copy of that code.
 
   // split_var: each element is its own net for Verilator, which otherwise
   // sees a_i -> a_h -> a_o as one variable, i.e. a combinational path.
@@ -54,8 +58,8 @@ module vosa_tile #(
       for (c = 0; c < TILE_COLS; c = c + 1) begin : g_col
         vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
-          .ROW     (ROW0 + r),
-          .COL     (COL0 + c),
+          .ROW     (r),
+          .COL     (c),
 `endif
           .A_BITS  (A_BITS),
           .W_BITS  (W_BITS),
@@ -64,6 +68,10 @@ module vosa_tile #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          .row0_i   (row0_i),
+          .col0_i   (col0_i),
+`endif
           .w_shift_i(w_shift_i),
           .w_i      (w_v[r][c]),
           .w_o      (w_v[r+1][c]),

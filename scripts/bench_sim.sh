@@ -6,7 +6,9 @@
 # simulates about 1e8 PE-cycles. Prints one JSON line per array (with the
 # load average, since the machine may be shared) and writes
 # build/bench/bench_sim.json. A simulator already built for an unchanged
-# design is reused.
+# design is reused. Arrays larger than 64x64 (e.g. 256) are built as a grid
+# of 16x16 tiles (config "tile"; docs/rtl.md, "Tiles"), the way a 256x256
+# array fits a Verilator build.
 #   scripts/bench_sim.sh [SIZES...]     (default: 8 16 32 64)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,7 +20,11 @@ sizes=("$@")
 results=()
 for s in "${sizes[@]}"; do
   cfg="$OUT/ws_${s}x${s}.json"
-  printf '{"rows": %d, "cols": %d}\n' "$s" "$s" > "$cfg"
+  if [ "$s" -gt 64 ]; then
+    printf '{"rows": %d, "cols": %d, "tile": {"rows": 16, "cols": 16}}\n' "$s" "$s" > "$cfg"
+  else
+    printf '{"rows": %d, "cols": %d}\n' "$s" "$s" > "$cfg"
+  fi
   "$BUILD/vosa" generate --quiet --config "$cfg" --out "$OUT/ws_${s}x${s}/design"
   sim="$OUT/ws_${s}x${s}/sim/vosa_sim"
   build_s=null

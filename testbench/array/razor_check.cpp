@@ -4,7 +4,6 @@
 // every GEMM is compared with an exact model of what the array must produce.
 //   vosa_razor_check [--seed S]
 #include "Vvosa_top.h"
-#include "Vvosa_top__Dpi.h"
 #include "vosa/array_driver.hpp"
 #include "vosa/gemm_reference.hpp"
 #include "vosa/injection_replay.hpp"
@@ -51,7 +50,7 @@ Injector g_injector;
 }  // namespace
 
 // Called by every PE at every capture of its output register (see vosa_pe.v).
-long long vosa_inject_mask(int row, int col) {
+extern "C" long long vosa_inject_mask(int row, int col) {
   return static_cast<long long>(g_injector.draw(row, col));
 }
 

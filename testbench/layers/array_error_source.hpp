@@ -1,5 +1,5 @@
 // Timing errors for the Verilated array, drawn from an error model
-// (errmodel.json) at each island's voltage: the source behind the DPI
+// (errmodel.json) at each island's voltage: the source behind the C
 // function vosa_inject_mask(row, col) that every PE calls at every capture of
 // its output register when the RTL is built with +define+VOSA_INJECT_ERRORS.
 //

@@ -1,7 +1,7 @@
 // What a weight-stationary array must output when timing errors were
 // injected into its PE output registers (Verilator builds with
 // +define+VOSA_INJECT_ERRORS): replays every column's chain of captures from
-// a log of the masks the DPI function vosa_inject_mask() returned.
+// a log of the masks the C function vosa_inject_mask() returned.
 //
 // Per K-tile the column's partial sum starts at 0 at the top; PE r computes
 // sum = (s + a*w) mod 2^acc_bits and captures it XOR the injected mask. A mask

@@ -86,6 +86,10 @@ module vosa_array #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          .row0_i   (32'd0),
+          .col0_i   (32'd0),
+`endif
           .mode_i   (mode_v[r][c]),
           .mode_o   (mode_v[r+1][c]),
           .w_shift_i(w_shift_i),

@@ -91,6 +91,10 @@ module vosa_array #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          .row0_i   (32'd0),
+          .col0_i   (32'd0),
+`endif
           .stall_i  (stall_i),
           .mode_i   (mode_v[r][c]),
           .mode_o   (mode_v[r+1][c]),

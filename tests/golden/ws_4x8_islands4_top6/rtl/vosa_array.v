@@ -71,6 +71,10 @@ module vosa_array #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          .row0_i   (32'd0),
+          .col0_i   (32'd0),
+`endif
           .stall_i  (stall_i),
           .clk_shadow_i(clk_shadow_i),
           .err_o    (err_v[c][r]),
