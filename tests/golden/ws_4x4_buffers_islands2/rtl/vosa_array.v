@@ -66,6 +66,10 @@ module vosa_array #(
         ) u_pe (
           .clk_i    (clk_i),
           .rst_ni   (rst_ni),
+`ifdef VOSA_INJECT_ERRORS
+          .row0_i   (32'd0),
+          .col0_i   (32'd0),
+`endif
           .stall_i  (stall_i),
           .w_shift_i(w_shift_i),
           .w_i      (w_v[r][c]),

@@ -3,6 +3,11 @@
 // parameters: rows=4 cols=4 act_bits=8 weight_bits=8 acc_bits=18 signed=true dataflow=weight_stationary clock_period_ns=10.0 buffers={"act_depth":8,"weight_depth":16} islands={"closed_loop":{"enabled":false,"quiet_windows":4,"raise_threshold":8,"window":1024},"columns":[[0,1],[2,3]],"levels":4,"settle_cycles":16}
 // DEPTH-cycle delay of a WIDTH-bit bus (DEPTH = 0 is a plain wire).
 // Used for the array's input skew and output de-skew.
+// The stages are one packed shift register written by one always block,
+// however deep the line: a 256x256 array has 65,280 skew/de-skew stages, and
+// one variable and process per stage is what kept Verilator from building it
+// (docs/PERFORMANCE.md, "256x256 in Verilator"). Synthesis sees the same
+// WIDTH x DEPTH flip-flops.
 module vosa_delay_line #(
   parameter integer WIDTH = 1,
   parameter integer DEPTH = 1
@@ -14,28 +19,28 @@ module vosa_delay_line #(
   output wire [WIDTH-1:0] q_o
 );
 
-  // chain[k] is the bus after k register stages.
-  wire [WIDTH*(DEPTH+1)-1:0] chain;
-  assign chain[WIDTH-1:0] = d_i;
-
-  genvar k;
   generate
-    for (k = 0; k < DEPTH; k = k + 1) begin : g_stage
-      reg [WIDTH-1:0] stage_q;
-      always @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          stage_q <= {WIDTH{1'b0}};
-        end else if (en_i) begin
-          stage_q <= chain[k*WIDTH +: WIDTH];
-        end
-      end
-      assign chain[(k+1)*WIDTH +: WIDTH] = stage_q;
-    end
     if (DEPTH == 0) begin : g_wire
       // A zero-depth line is a wire: the clock and reset are not needed.
       wire unused_clk_rst = clk_i ^ rst_ni ^ en_i;
+      assign q_o = d_i;
+    end else begin : g_shift
+      // line_q[k*WIDTH +: WIDTH] is the bus after k+1 register stages.
+      reg  [WIDTH*DEPTH-1:0] line_q;
+      wire [WIDTH*DEPTH-1:0] line_d;
+      if (DEPTH == 1) begin : g_one
+        assign line_d = d_i;
+      end else begin : g_many
+        assign line_d = {line_q[WIDTH*(DEPTH-1)-1:0], d_i};
+      end
+      always @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) begin
+          line_q <= {(WIDTH*DEPTH){1'b0}};
+        end else if (en_i) begin
+          line_q <= line_d;
+        end
+      end
+      assign q_o = line_q[WIDTH*(DEPTH-1) +: WIDTH];
     end
   endgenerate
-
-  assign q_o = chain[DEPTH*WIDTH +: WIDTH];
 endmodule

@@ -8,8 +8,10 @@
 // shift chain (w_shift_i) and then held; the activation is registered and
 // passed on to the right.
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
-// XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
-// modelling bits that arrived too late to toggle.
+// XORs in the mask returned by the C function vosa_inject_mask(row, col),
+// modelling bits that arrived too late to toggle. The PE's array coordinates
+// are ROW + row0_i, COL + col0_i: a tile passes its origin as ports, not
+// parameters, so that every tile stays one Verilated class.
 module vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
   parameter integer ROW        = 0,
@@ -22,6 +24,10 @@ module vosa_pe #(
 ) (
   input  wire                clk_i,
   input  wire                rst_ni,
+`ifdef VOSA_INJECT_ERRORS
+  input  wire [31:0]         row0_i,
+  input  wire [31:0]         col0_i,
+`endif
   input  wire                stall_i,
   input  wire                w_shift_i,
   input  wire [W_BITS-1:0]   w_i,
@@ -33,7 +39,12 @@ module vosa_pe #(
 );
 
 `ifdef VOSA_INJECT_ERRORS
-  import "DPI-C" function longint vosa_inject_mask(input int row, input int col);
+  // The C function is called through $c, not a DPI import: Verilator numbers
+  // the temporaries of every DPI call site, which made each tile instance's
+  // code different (no sharing, 208 MB of C++ for 256x256).
+`systemc_header
+extern "C" long long vosa_inject_mask(int row, int col);
+`verilog
 `endif
 
   reg  [A_BITS-1:0]   a_q;
@@ -67,7 +78,7 @@ module vosa_pe #(
         w_q <= w_i;
       end
 `ifdef VOSA_INJECT_ERRORS
-      psum_q <= psum_d ^ ACC_BITS'(vosa_inject_mask(ROW, COL));
+      psum_q <= psum_d ^ ACC_BITS'($c64("vosa_inject_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
 `else
       psum_q <= psum_d;
 `endif
