@@ -28,6 +28,17 @@
 // operand is 0), so the multiplier's low partial products stop switching
 // (docs/precision.md).
 // {{/PREC}}
+// {{#REUSE}}
+// Computation reuse: a_i is the difference of the activation from the
+// previous inference's (a delta; zero when the input did not change). A PE
+// that receives a zero delta skips its MAC: a_q keeps its old value (clock
+// enable), so the multiplier's operands a_q and w_q do not move; the
+// accumulation adder's partial-sum operand is forced to zero (operand
+// isolation), so over a run of skipped MACs neither the multiplier nor the
+// adder toggles; psum_q takes psum_i unchanged. nz_q records whether a_q is
+// this cycle's delta, and the delta passed right is a_q only then (zero
+// otherwise), so the next PE sees the same deltas as without gating.
+// {{/REUSE}}
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
 // modelling bits that arrived too late to toggle.
@@ -36,7 +47,7 @@ module vosa_pe #(
   parameter integer ROW        = 0,
   parameter integer COL        = 0,
 `endif
-  parameter integer A_BITS     = {{ACT_BITS}},
+  parameter integer A_BITS     = {{PE_ACT_BITS}},
   parameter integer W_BITS     = {{WEIGHT_BITS}},
   parameter integer ACC_BITS   = {{ACC_BITS}},
   // {{#PREC}}
@@ -87,6 +98,12 @@ module vosa_pe #(
   reg  [ACC_BITS-1:0] psum_c_q;
   // {{/CARRY_SAVE}}
   wire [ACC_BITS-1:0] prod;
+  // {{#REUSE}}
+  reg                 nz_q;
+  wire                nz_d = |a_i;
+  // The adder's partial-sum operand: zero while the MAC is skipped.
+  wire [ACC_BITS-1:0] psum_add = {ACC_BITS{nz_q}} & psum_i;
+  // {{/REUSE}}
   // {{#PREC}}
   reg  [MODE_BITS-1:0] mode_q;
   wire [A_BITS-1:0]   a_keep = A_KEEP[mode_q*A_BITS +: A_BITS];
@@ -118,7 +135,12 @@ module vosa_pe #(
   );
 
   // {{#ADD_INLINE}}
+  // {{^REUSE}}
   wire [ACC_BITS-1:0] psum_d = psum_i + prod;
+  // {{/REUSE}}
+  // {{#REUSE}}
+  wire [ACC_BITS-1:0] psum_d = psum_add + prod;
+  // {{/REUSE}}
   // {{/ADD_INLINE}}
   // {{#ADD_MODULE}}
   wire [ACC_BITS-1:0] psum_d;
@@ -126,7 +148,12 @@ module vosa_pe #(
   vosa_add #(
     .WIDTH(ACC_BITS)
   ) u_add (
+    // {{^REUSE}}
     .a_i  (psum_i),
+    // {{/REUSE}}
+    // {{#REUSE}}
+    .a_i  (psum_add),
+    // {{/REUSE}}
     .b_i  (prod),
     .sum_o(psum_d)
   );
@@ -181,6 +208,9 @@ module vosa_pe #(
       // {{#PREC}}
       mode_q <= {MODE_BITS{1'b0}};
       // {{/PREC}}
+      // {{#REUSE}}
+      nz_q   <= 1'b0;
+      // {{/REUSE}}
       // {{#CARRY_SAVE}}
       psum_c_q <= {ACC_BITS{1'b0}};
       // {{/CARRY_SAVE}}
@@ -194,7 +224,15 @@ module vosa_pe #(
       // {{/RAZOR_CORRECT}}
     // {{/STALL}}
     end else begin
+      // {{^REUSE}}
       a_q    <= a_i;
+      // {{/REUSE}}
+      // {{#REUSE}}
+      nz_q   <= nz_d;
+      if (nz_d) begin
+        a_q  <= a_i;
+      end
+      // {{/REUSE}}
       // {{#PREC}}
       mode_q <= mode_i;
       // {{/PREC}}
@@ -202,9 +240,19 @@ module vosa_pe #(
         w_q <= w_i;
       end
 `ifdef VOSA_INJECT_ERRORS
+      // {{^REUSE}}
       psum_q <= psum_d ^ ACC_BITS'(vosa_inject_mask(ROW, COL));
+      // {{/REUSE}}
+      // {{#REUSE}}
+      psum_q <= (nz_q ? psum_d : psum_i) ^ ACC_BITS'(vosa_inject_mask(ROW, COL));
+      // {{/REUSE}}
 `else
+      // {{^REUSE}}
       psum_q <= psum_d;
+      // {{/REUSE}}
+      // {{#REUSE}}
+      psum_q <= nz_q ? psum_d : psum_i;
+      // {{/REUSE}}
 `endif
       // {{#CARRY_SAVE}}
       psum_c_q <= psum_c_d;
@@ -227,7 +275,12 @@ module vosa_pe #(
   wire unused_shadow = ^shadow;
   // {{/RAZOR_DROP}}
 
+  // {{^REUSE}}
   assign a_o    = a_q;
+  // {{/REUSE}}
+  // {{#REUSE}}
+  assign a_o    = {A_BITS{nz_q}} & a_q;
+  // {{/REUSE}}
   assign w_o    = w_q;
   // {{#PREC}}
   assign mode_o = mode_q;

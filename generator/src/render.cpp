@@ -196,6 +196,9 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"RAZOR_DROP", c.razor.enabled && c.razor.policy == RazorPolicy::Drop ? "1" : "0"},
       {"CARRY_SAVE", carry_save ? "1" : ""},
       {"TILED", c.tile.enabled() ? "1" : ""},
+      {"REUSE", c.reuse ? "1" : ""},
+      // The activation operand inside the array (the delta with reuse).
+      {"PE_ACT_BITS", std::to_string(c.pe_act_bits())},
       {"TILE_ROWS", std::to_string(c.tile.rows)},
       {"TILE_COLS", std::to_string(c.tile.cols)},
       // The PE's accumulation adder: `+` inline, or the vosa_add module.
@@ -416,6 +419,12 @@ std::string render_params_header(const ArrayConfig& c) {
     s << "};\n"
       << "constexpr int kModeRegs = " << c.mode_registers() << ";\n"
       << "constexpr unsigned kModeRegBase = 0x300;\n";
+  }
+  if (c.reuse) {
+    // Only with reuse, like the modes above.
+    s << "// Computation reuse: the array multiplies activation deltas of kPeActBits bits.\n"
+      << "#define VOSA_HAS_REUSE 1\n"
+      << "constexpr int kPeActBits = " << c.pe_act_bits() << ";\n";
   }
   s
     << "}  // namespace vosa_params\n";

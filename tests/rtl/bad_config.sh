@@ -40,6 +40,12 @@ expect_error tile_big '{"rows": 8, "cols": 8, "tile": {"rows": 4, "cols": 16}}' 
 expect_error tile_missing '{"rows": 8, "cols": 8, "tile": {"rows": 4}}' "field 'tile.cols' = (missing)"
 expect_error tile_os '{"rows": 8, "cols": 8, "dataflow": "output_stationary", "tile": {"rows": 4, "cols": 4}}' "field 'tile' = {\"cols\":4,\"rows\":4} is invalid: tiles are implemented for the weight_stationary dataflow only"
 expect_error tile_razor '{"rows": 8, "cols": 8, "razor": {"top_k": 2}, "tile": {"rows": 4, "cols": 4}}' "tiles are implemented for the plain weight-stationary PE only"
+# Computation reuse (docs/reuse.md, "Hardware").
+expect_error reuse_type '{"rows": 4, "cols": 4, "reuse": 1}' "field 'reuse' = 1 is invalid: must be true or false"
+expect_error reuse_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "reuse": true}' "field 'reuse' = true is invalid: computation reuse is implemented for the weight_stationary dataflow only"
+expect_error reuse_unsigned '{"rows": 4, "cols": 4, "signed": false, "reuse": true}' "field 'reuse' = true is invalid: computation reuse needs \"signed\": true"
+expect_error reuse_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "reuse": true}' "computation reuse is implemented for the plain weight-stationary PE only"
+expect_error reuse_acc '{"rows": 4, "cols": 4, "acc_bits": 18, "reuse": true}' "field 'acc_bits' = 18 is invalid: too small: the worst-case sum of 4 products of 9x8-bit (activation deltas) signed operands needs 19 bits"
 # Precision modes (docs/precision.md).
 expect_error prec_zero '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 0]}' "field 'precision_modes' = [8,4,0] is invalid: a mode of 0 bits"
 expect_error prec_wide '{"rows": 4, "cols": 4, "precision_modes": [9, 4]}' "field 'precision_modes' = [9,4] is invalid: a mode of 9 bits is more than the operand width 8"
