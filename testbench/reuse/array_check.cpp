@@ -148,6 +148,10 @@ class ReuseArrayCheck {
   }
 
   std::uint64_t pe_macs = 0, pe_macs_gated = 0;  // PE-cycles of streamed rows, and those with a zero delta
+  // Accumulation-buffer updates (one int32 read-add-write per column result)
+  // with reuse and recomputing every tile, and previous activations read
+  // from the input store (one per row operand streamed).
+  std::uint64_t acc_updates = 0, acc_updates_full = 0, prev_reads = 0;
 
  private:
   // ΔC = (A_now - A_before) B on the array, tile by tile; only rows with a
@@ -170,6 +174,10 @@ class ReuseArrayCheck {
             }
         }
         trace_recompute(now, k0, n0);
+        const std::uint64_t used_cols = static_cast<std::uint64_t>(std::min(cols, now.n - n0));
+        acc_updates_full += static_cast<std::uint64_t>(now.m) * used_cols;
+        acc_updates += streamed.size() * used_cols;
+        prev_reads += streamed.size() * static_cast<std::uint64_t>(k1 - k0);
         if (streamed.empty()) continue;
         while (top_.busy_o) drv_.tick();
         const std::uint64_t start = drv_.cycles();
@@ -317,12 +325,13 @@ int main(int argc, char** argv) {
     }
 
     vosa::reuse::ReuseRunner runner(engine, opt.q, /*verify=*/true, {}, {}, check.shape());
-    std::uint64_t layers_checked = 0, rtl_cycles = 0, full_cycles = 0, accumulators = 0;
+    std::uint64_t layers_checked = 0, rtl_cycles = 0, full_cycles = 0, accumulators = 0, input_bytes = 0;
     runner.set_layer_hook([&](const vosa::reuse::ReuseRunner::LayerDelta& d) {
       if (d.prev_input->empty()) return;  // the first window: nothing to reuse
       rtl_cycles += check.check_layer(*model, d);
       full_cycles += vosa::inject::layer_cycles(d.layer->geometry, check.shape());
       accumulators += d.acc->size();
+      input_bytes += d.input->size();
       ++layers_checked;
     });
     vosa::engine::Workspace ws;
@@ -348,6 +357,12 @@ int main(int argc, char** argv) {
     std::printf("PE-cycles of streamed rows: %llu, gated (zero delta): %llu (%.2f %%)\n",
                 static_cast<unsigned long long>(check.pe_macs), static_cast<unsigned long long>(check.pe_macs_gated),
                 gated);
+    const auto per_window = [&](std::uint64_t v) { return static_cast<unsigned long long>(v / (opt.windows - 1)); };
+    std::printf("outside the array, per inference: store of the previous quantized inputs %llu bytes and accumulators "
+                "%llu bytes (int32); %llu previous activations read; accumulation buffer %llu int32 updates with "
+                "reuse, %llu recomputing\n",
+                per_window(input_bytes), per_window(4 * accumulators), per_window(check.prev_reads),
+                per_window(check.acc_updates), per_window(check.acc_updates_full));
     if (traces)
       std::printf("traces of PE (%d, %d): %llu cycles with reuse, %llu recomputing\n", opt.pe_row, opt.pe_col,
                   static_cast<unsigned long long>(traces->delta->count()),
