@@ -29,7 +29,7 @@ reuse: build
 reuse-energy: build
 	flow/reuse_energy.sh $(VOSA) $(BUILD) $(BUILD)/reuse-energy/$(REUSE_ENERGY_PDK)-q$(REUSE_ENERGY_Q) \
 	  $(REUSE_ENERGY_PDK) $(REUSE_ENERGY_WINDOWS) $(REUSE_ENERGY_CLIPS) $(REUSE_ENERGY_Q) $(REUSE_ENERGY_CONFIG) \
-	  flow/configs/reuse_8x8_ungated.json generator/examples/default.json
+	  flow/configs/reuse_8x8_noiso.json flow/configs/reuse_8x8_ungated.json generator/examples/default.json
 
 help-reuse:
 	@echo "  make reuse       computation reuse on the KWS stream: uniform q vs per-channel q (criticality"

@@ -34,8 +34,9 @@
 // that receives a zero delta skips its MAC: a_q keeps its old value (clock
 // enable), so the multiplier's operands a_q and w_q do not move; the
 // accumulation adder's partial-sum operand is forced to zero (operand
-// isolation), so over a run of skipped MACs neither the multiplier nor the
-// adder toggles; psum_q takes psum_i unchanged. nz_q records whether a_q is
+// isolation; config reuse_adder_isolation, default true), so over a run of
+// skipped MACs neither the multiplier nor the adder toggles; psum_q takes
+// psum_i unchanged. nz_q records whether a_q is
 // this cycle's delta, and the delta passed right is a_q only then (zero
 // otherwise), so the next PE sees the same deltas as without gating.
 // {{/REUSE}}
@@ -101,8 +102,15 @@ module vosa_pe #(
   // {{#REUSE}}
   reg                 nz_q;
   wire                nz_d = |a_i;
+  // {{#REUSE_ISOLATE_ADDER}}
   // The adder's partial-sum operand: zero while the MAC is skipped.
   wire [ACC_BITS-1:0] psum_add = {ACC_BITS{nz_q}} & psum_i;
+  // {{/REUSE_ISOLATE_ADDER}}
+  // {{^REUSE_ISOLATE_ADDER}}
+  // reuse_adder_isolation false: the adder sees psum_i in every cycle (its
+  // result is not taken while the MAC is skipped).
+  wire [ACC_BITS-1:0] psum_add = psum_i;
+  // {{/REUSE_ISOLATE_ADDER}}
   // {{/REUSE}}
   // {{#PREC}}
   reg  [MODE_BITS-1:0] mode_q;

@@ -154,7 +154,7 @@ struct FieldReader {
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
                                             "razor",    "islands", "arithmetic", "precision_modes",
-                                            "tile",     "reuse"};
+                                            "tile",     "reuse",  "reuse_adder_isolation"};
 
 ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   in.only_known({"adder", "multiplier", "psum"});
@@ -357,6 +357,9 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
   c.clock_period_ns = in.number("clock_period_ns", 0.0, 1e6, 10.0);
 
   c.reuse = in.boolean("reuse", false);
+  c.reuse_adder_isolation = in.boolean("reuse_adder_isolation", true);
+  if (doc.contains("reuse_adder_isolation") && !c.reuse)
+    in.fail("reuse_adder_isolation", doc.at("reuse_adder_isolation").dump(), "needs \"reuse\": true");
   const int needed = min_acc_bits(c.rows, c.pe_act_bits(), c.weight_bits, c.is_signed);
   c.acc_bits = in.integer("acc_bits", 2, 64, needed, false);
   if (c.acc_bits < needed) {
@@ -450,6 +453,7 @@ nlohmann::json to_json(const ArrayConfig& c) {
   if (c.has_precision_modes()) j["precision_modes"] = c.precision_modes;
   if (c.tile.enabled()) j["tile"] = {{"rows", c.tile.rows}, {"cols", c.tile.cols}};
   if (c.reuse) j["reuse"] = true;
+  if (c.reuse && !c.reuse_adder_isolation) j["reuse_adder_isolation"] = false;
   return j;
 }
 

@@ -197,6 +197,7 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"CARRY_SAVE", carry_save ? "1" : ""},
       {"TILED", c.tile.enabled() ? "1" : ""},
       {"REUSE", c.reuse ? "1" : ""},
+      {"REUSE_ISOLATE_ADDER", c.reuse && c.reuse_adder_isolation ? "1" : ""},
       // The activation operand inside the array (the delta with reuse).
       {"PE_ACT_BITS", std::to_string(c.pe_act_bits())},
       {"TILE_ROWS", std::to_string(c.tile.rows)},
