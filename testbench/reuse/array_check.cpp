@@ -152,6 +152,8 @@ class ReuseArrayCheck {
   // with reuse and recomputing every tile, and previous activations read
   // from the input store (one per row operand streamed).
   std::uint64_t acc_updates = 0, acc_updates_full = 0, prev_reads = 0;
+  // (N tile, K tile) pairs and GEMM rows in them: all, and those run / streamed.
+  std::uint64_t tiles = 0, tiles_run = 0, tile_rows = 0, tile_rows_streamed = 0;
 
  private:
   // ΔC = (A_now - A_before) B on the array, tile by tile; only rows with a
@@ -178,6 +180,10 @@ class ReuseArrayCheck {
         acc_updates_full += static_cast<std::uint64_t>(now.m) * used_cols;
         acc_updates += streamed.size() * used_cols;
         prev_reads += streamed.size() * static_cast<std::uint64_t>(k1 - k0);
+        ++tiles;
+        tiles_run += !streamed.empty();
+        tile_rows += static_cast<std::uint64_t>(now.m);
+        tile_rows_streamed += streamed.size();
         if (streamed.empty()) continue;
         while (top_.busy_o) drv_.tick();
         const std::uint64_t start = drv_.cycles();
@@ -354,6 +360,13 @@ int main(int argc, char** argv) {
     std::printf("array cycles: %llu with reuse (RTL, = streamed_cycles), %llu recomputing (layer_cycles): %.4fx\n",
                 static_cast<unsigned long long>(rtl_cycles), static_cast<unsigned long long>(full_cycles),
                 rtl_cycles ? static_cast<double>(full_cycles) / static_cast<double>(rtl_cycles) : 0.0);
+    std::printf("tiles: %llu of %llu run (the others had no changed operand); rows streamed: %llu of %llu (%.2f %%)\n",
+                static_cast<unsigned long long>(check.tiles_run), static_cast<unsigned long long>(check.tiles),
+                static_cast<unsigned long long>(check.tile_rows_streamed),
+                static_cast<unsigned long long>(check.tile_rows),
+                check.tile_rows ? 100.0 * static_cast<double>(check.tile_rows_streamed) /
+                                      static_cast<double>(check.tile_rows)
+                                : 0.0);
     std::printf("PE-cycles of streamed rows: %llu, gated (zero delta): %llu (%.2f %%)\n",
                 static_cast<unsigned long long>(check.pe_macs), static_cast<unsigned long long>(check.pe_macs_gated),
                 gated);
