@@ -12,10 +12,11 @@
 // that receives a zero delta skips its MAC: a_q keeps its old value (clock
 // enable), so the multiplier's operands a_q and w_q do not move; the
 // accumulation adder's partial-sum operand is forced to zero (operand
-// isolation), so over a run of skipped MACs neither the multiplier nor the
-// adder toggles; psum_q takes psum_i unchanged. nz_q records whether a_q is
-// this cycle's delta, and the delta passed right is a_q only then (zero
-// otherwise), so the next PE sees the same deltas as without gating.
+// isolation; config reuse_adder_isolation, default true), so over a run of
+// skipped MACs neither the multiplier nor the adder toggles; psum_q takes
+// psum_i unchanged. nz_q records whether a_q is this cycle's delta, and the
+// delta passed right is a_q only then (zero otherwise), so the next PE sees
+// the same deltas as without gating.
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the DPI function vosa_inject_mask(row, col),
 // modelling bits that arrived too late to toggle.
