@@ -224,8 +224,8 @@ class ReuseArrayCheck {
   }
 
   void count_pe_macs(const Gemm& now, const Gemm& before, const std::vector<int>& streamed, int k0) {
-    // Every PE of every streamed row computes or is gated; padding columns
-    // of a partial tile carry zero deltas too.
+    // Every PE of a streamed row computes or is gated, by the delta of its
+    // row (rows beyond K in a partial tile carry zero deltas).
     for (int m : streamed)
       for (int r = 0; r < shape_.rows; ++r) {
         const int k = k0 + r;
