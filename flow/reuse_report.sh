@@ -70,6 +70,8 @@ tmp="$OUT/report.md.partial"
   echo "(docs/reuse.md, \"Array cycles\"). Energy: see docs/reuse.md (\"Energy\")."
   echo
   echo "Energy at one voltage: cycle bound (every PE-cycle costs e(V)) to MAC bound (a gated PE costs nothing);"
+  echo "both assume a MAC on a delta costs a MAC on an activation. The generated reuse array measured from"
+  echo "simulated activity (make reuse-energy, docs/reuse.md "Hardware") does not: its figure replaces these bounds."
   echo "with overscaling: composed with the error-free voltage's ${OVERSCALE_SAVING} % (docs/reuse.md, \"Energy\")."
   echo
   echo "| widths | baseline top-1 | top-1 with reuse | same prediction | loss, points (95 % CI) | MACs skipped | array-cycle speedup | energy saving, one voltage | with error-free voltage |"

@@ -22,7 +22,7 @@
 module vosa_array #(
   parameter integer ROWS     = {{ROWS}},
   parameter integer COLS     = {{COLS}},
-  parameter integer A_BITS   = {{ACT_BITS}},
+  parameter integer A_BITS   = {{PE_ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
   // {{#TILED}}

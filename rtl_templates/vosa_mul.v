@@ -1,7 +1,7 @@
 // Multiplier of one PE: a_i * w_i, extended to OUT_BITS.
 // SIGNED selects two's-complement (1) or unsigned (0) operands.
 module vosa_mul #(
-  parameter integer A_BITS   = {{ACT_BITS}},
+  parameter integer A_BITS   = {{PE_ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer OUT_BITS = {{ACC_BITS}},
   parameter integer SIGNED   = {{SIGNED}}

@@ -14,7 +14,7 @@
 // its structure (docs/arith.md).
 (* keep_hierarchy *)
 module vosa_mul #(
-  parameter integer A_BITS   = {{ACT_BITS}},
+  parameter integer A_BITS   = {{PE_ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer OUT_BITS = {{ACC_BITS}},
   parameter integer SIGNED   = {{SIGNED}}

@@ -28,6 +28,18 @@
 // operand is 0), so the multiplier's low partial products stop switching
 // (docs/precision.md).
 // {{/PREC}}
+// {{#REUSE}}
+// Computation reuse: a_i is the difference of the activation from the
+// previous inference's (a delta; zero when the input did not change). A PE
+// that receives a zero delta skips its MAC: a_q keeps its old value (clock
+// enable), so the multiplier's operands a_q and w_q do not move; the
+// accumulation adder's partial-sum operand is forced to zero (operand
+// isolation; config reuse_adder_isolation, default true), so over a run of
+// skipped MACs neither the multiplier nor the adder toggles; psum_q takes
+// psum_i unchanged. nz_q records whether a_q is this cycle's delta, and the
+// delta passed right is a_q only then (zero otherwise), so the next PE sees
+// the same deltas as without gating.
+// {{/REUSE}}
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the C function vosa_inject_mask(row, col),
 // modelling bits that arrived too late to toggle. The PE's array coordinates
@@ -38,7 +50,7 @@ module vosa_pe #(
   parameter integer ROW        = 0,
   parameter integer COL        = 0,
 `endif
-  parameter integer A_BITS     = {{ACT_BITS}},
+  parameter integer A_BITS     = {{PE_ACT_BITS}},
   parameter integer W_BITS     = {{WEIGHT_BITS}},
   parameter integer ACC_BITS   = {{ACC_BITS}},
   // {{#PREC}}
@@ -98,6 +110,19 @@ extern "C" long long vosa_inject_mask(int row, int col);
   reg  [ACC_BITS-1:0] psum_c_q;
   // {{/CARRY_SAVE}}
   wire [ACC_BITS-1:0] prod;
+  // {{#REUSE}}
+  reg                 nz_q;
+  wire                nz_d = |a_i;
+  // {{#REUSE_ISOLATE_ADDER}}
+  // The adder's partial-sum operand: zero while the MAC is skipped.
+  wire [ACC_BITS-1:0] psum_add = {ACC_BITS{nz_q}} & psum_i;
+  // {{/REUSE_ISOLATE_ADDER}}
+  // {{^REUSE_ISOLATE_ADDER}}
+  // reuse_adder_isolation false: the adder sees psum_i in every cycle (its
+  // result is not taken while the MAC is skipped).
+  wire [ACC_BITS-1:0] psum_add = psum_i;
+  // {{/REUSE_ISOLATE_ADDER}}
+  // {{/REUSE}}
   // {{#PREC}}
   reg  [MODE_BITS-1:0] mode_q;
   wire [A_BITS-1:0]   a_keep = A_KEEP[mode_q*A_BITS +: A_BITS];
@@ -129,7 +154,12 @@ extern "C" long long vosa_inject_mask(int row, int col);
   );
 
   // {{#ADD_INLINE}}
+  // {{^REUSE}}
   wire [ACC_BITS-1:0] psum_d = psum_i + prod;
+  // {{/REUSE}}
+  // {{#REUSE}}
+  wire [ACC_BITS-1:0] psum_d = psum_add + prod;
+  // {{/REUSE}}
   // {{/ADD_INLINE}}
   // {{#ADD_MODULE}}
   wire [ACC_BITS-1:0] psum_d;
@@ -137,7 +167,12 @@ extern "C" long long vosa_inject_mask(int row, int col);
   vosa_add #(
     .WIDTH(ACC_BITS)
   ) u_add (
+    // {{^REUSE}}
     .a_i  (psum_i),
+    // {{/REUSE}}
+    // {{#REUSE}}
+    .a_i  (psum_add),
+    // {{/REUSE}}
     .b_i  (prod),
     .sum_o(psum_d)
   );
@@ -192,6 +227,9 @@ extern "C" long long vosa_inject_mask(int row, int col);
       // {{#PREC}}
       mode_q <= {MODE_BITS{1'b0}};
       // {{/PREC}}
+      // {{#REUSE}}
+      nz_q   <= 1'b0;
+      // {{/REUSE}}
       // {{#CARRY_SAVE}}
       psum_c_q <= {ACC_BITS{1'b0}};
       // {{/CARRY_SAVE}}
@@ -205,7 +243,15 @@ extern "C" long long vosa_inject_mask(int row, int col);
       // {{/RAZOR_CORRECT}}
     // {{/STALL}}
     end else begin
+      // {{^REUSE}}
       a_q    <= a_i;
+      // {{/REUSE}}
+      // {{#REUSE}}
+      nz_q   <= nz_d;
+      if (nz_d) begin
+        a_q  <= a_i;
+      end
+      // {{/REUSE}}
       // {{#PREC}}
       mode_q <= mode_i;
       // {{/PREC}}
@@ -213,9 +259,19 @@ extern "C" long long vosa_inject_mask(int row, int col);
         w_q <= w_i;
       end
 `ifdef VOSA_INJECT_ERRORS
+      // {{^REUSE}}
       psum_q <= psum_d ^ ACC_BITS'($c64("vosa_inject_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
+      // {{/REUSE}}
+      // {{#REUSE}}
+      psum_q <= (nz_q ? psum_d : psum_i) ^ ACC_BITS'($c64("vosa_inject_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
+      // {{/REUSE}}
 `else
+      // {{^REUSE}}
       psum_q <= psum_d;
+      // {{/REUSE}}
+      // {{#REUSE}}
+      psum_q <= nz_q ? psum_d : psum_i;
+      // {{/REUSE}}
 `endif
       // {{#CARRY_SAVE}}
       psum_c_q <= psum_c_d;
@@ -238,7 +294,12 @@ extern "C" long long vosa_inject_mask(int row, int col);
   wire unused_shadow = ^shadow;
   // {{/RAZOR_DROP}}
 
+  // {{^REUSE}}
   assign a_o    = a_q;
+  // {{/REUSE}}
+  // {{#REUSE}}
+  assign a_o    = {A_BITS{nz_q}} & a_q;
+  // {{/REUSE}}
   assign w_o    = w_q;
   // {{#PREC}}
   assign mode_o = mode_q;

@@ -27,6 +27,16 @@
 //     out_vec_o holds one ACC_BITS-wide dot product per column (element c is
 //     the sum over r of a_vec[r] * w[r][c], wrapped to ACC_BITS bits).
 //   busy_o is high while any accepted vector is still in flight.
+// {{#REUSE}}
+//   Computation reuse: with each vector a_vec_i (this inference's quantized
+//     activations) comes a_prev_vec_i, the previous inference's activations
+//     of the same GEMM row (from the input store outside the array). The
+//     array multiplies their difference (A_BITS + 1 bits); a PE whose
+//     difference is zero skips its MAC (vosa_pe). out_vec_o is then the sum
+//     of the deltas' products, which the accumulation buffer outside the
+//     array adds to the previous inference's outputs (docs/reuse.md,
+//     "Hardware"). A vector whose operands are all unchanged need not be sent.
+// {{/REUSE}}
 // {{#STALL}}
 //   Stalls: a weight row or vector is accepted only in a cycle where
 //     in_ready_o is high; while it is low the whole array holds (a Razor
@@ -102,6 +112,9 @@ module vosa_top #(
   input  wire [ABUF_AW-1:0]       abuf_addr_i,
   input  wire [ROWS*A_BITS-1:0]   abuf_wdata_i,
   // {{/BUFFERS}}
+  // {{#REUSE}}
+  input  wire [ROWS*A_BITS-1:0]   a_prev_vec_i,
+  // {{/REUSE}}
   // {{#STALL}}
   output wire                     in_ready_o,
   // {{/STALL}}
@@ -228,6 +241,7 @@ module vosa_top #(
     end
   end
 
+  // {{^REUSE}}
   // Invalid cycles still flow through the array; zeroing their activations
   // keeps the datapath quiet (and the results of valid rows unaffected).
   // {{^BUFFERS}}
@@ -236,6 +250,22 @@ module vosa_top #(
   // {{#BUFFERS}}
   wire [ROWS*A_BITS-1:0] a_gated = accept_a ? abuf_rdata : {ROWS*A_BITS{1'b0}};
   // {{/BUFFERS}}
+  // {{/REUSE}}
+  // {{#REUSE}}
+  // The activation deltas, sign-extended differences; invalid cycles carry
+  // zero deltas, which every PE skips.
+  localparam integer D_BITS = A_BITS + 1;
+  wire [ROWS*D_BITS-1:0] a_delta;
+  genvar di;
+  generate
+    for (di = 0; di < ROWS; di = di + 1) begin : g_delta
+      wire [A_BITS-1:0] a_new  = a_vec_i[di*A_BITS +: A_BITS];
+      wire [A_BITS-1:0] a_prev = a_prev_vec_i[di*A_BITS +: A_BITS];
+      assign a_delta[di*D_BITS +: D_BITS] = {a_new[A_BITS-1], a_new} - {a_prev[A_BITS-1], a_prev};
+    end
+  endgenerate
+  wire [ROWS*D_BITS-1:0] a_gated = accept_a ? a_delta : {ROWS*D_BITS{1'b0}};
+  // {{/REUSE}}
   // {{#RAZOR}}
   wire [COLS-1:0] col_err;
   // {{/RAZOR}}
@@ -273,7 +303,12 @@ module vosa_top #(
   vosa_array #(
     .ROWS    (ROWS),
     .COLS    (COLS),
+    // {{^REUSE}}
     .A_BITS  (A_BITS),
+    // {{/REUSE}}
+    // {{#REUSE}}
+    .A_BITS  (D_BITS),
+    // {{/REUSE}}
     .W_BITS  (W_BITS),
     .ACC_BITS(ACC_BITS),
     // {{#RAZOR}}

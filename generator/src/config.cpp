@@ -154,7 +154,7 @@ struct FieldReader {
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
                                             "razor",    "islands", "arithmetic", "precision_modes",
-                                            "tile",     "buffers"};
+                                            "tile",     "buffers",  "reuse",  "reuse_adder_isolation"};
 
 ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   in.only_known({"adder", "multiplier", "psum"});
@@ -374,12 +374,17 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
   }
   c.clock_period_ns = in.number("clock_period_ns", 0.0, 1e6, 10.0);
 
-  const int needed = min_acc_bits(c.rows, c.act_bits, c.weight_bits, c.is_signed);
+  c.reuse = in.boolean("reuse", false);
+  c.reuse_adder_isolation = in.boolean("reuse_adder_isolation", true);
+  if (doc.contains("reuse_adder_isolation") && !c.reuse)
+    in.fail("reuse_adder_isolation", doc.at("reuse_adder_isolation").dump(), "needs \"reuse\": true");
+  const int needed = min_acc_bits(c.rows, c.pe_act_bits(), c.weight_bits, c.is_signed);
   c.acc_bits = in.integer("acc_bits", 2, 64, needed, false);
   if (c.acc_bits < needed) {
     in.fail("acc_bits", std::to_string(c.acc_bits),
              "too small: the worst-case sum of " + std::to_string(c.rows) + " products of " +
-                 std::to_string(c.act_bits) + "x" + std::to_string(c.weight_bits) + "-bit " +
+                 std::to_string(c.pe_act_bits()) + "x" + std::to_string(c.weight_bits) + "-bit " +
+                 (c.reuse ? "(activation deltas) " : "") +
                  (c.is_signed ? "signed" : "unsigned") + " operands needs " +
                  std::to_string(needed) + " bits (allowed range is " + std::to_string(needed) +
                  "..64)");
@@ -405,6 +410,20 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
   if (doc.contains("precision_modes")) c.precision_modes = parse_precision_modes(in, c);
   if (doc.contains("tile")) c.tile = parse_tile(in.child("tile"), c);
   if (doc.contains("buffers")) c.buffers = parse_buffers(in.child("buffers"), c);
+  if (c.reuse) {
+    // The delta PE is the plain weight-stationary one with operand gating;
+    // the other options' registers (Razor shadows, modes, carry words, tile
+    // ports) do not know the zero-delta flag.
+    const std::string value = doc.at("reuse").dump();
+    if (c.dataflow != Dataflow::WeightStationary)
+      in.fail("reuse", value, "computation reuse is implemented for the weight_stationary dataflow only");
+    if (!c.is_signed)
+      in.fail("reuse", value, "computation reuse needs \"signed\": true (an activation delta is signed)");
+    if (c.has_stall() || c.has_precision_modes() || c.tile.enabled() || c.buffers.enabled() ||
+        c.arithmetic.psum == PsumKind::CarrySave)
+      in.fail("reuse", value, "computation reuse is implemented for the plain weight-stationary PE only (no razor, "
+                              "islands, precision_modes, tile, buffers or carry_save partial sums)");
+  }
   return c;
 }
 
@@ -455,6 +474,8 @@ nlohmann::json to_json(const ArrayConfig& c) {
   if (c.tile.enabled()) j["tile"] = {{"rows", c.tile.rows}, {"cols", c.tile.cols}};
   if (c.buffers.enabled())
     j["buffers"] = {{"weight_depth", c.buffers.weight_depth}, {"act_depth", c.buffers.act_depth}};
+  if (c.reuse) j["reuse"] = true;
+  if (c.reuse && !c.reuse_adder_isolation) j["reuse_adder_isolation"] = false;
   return j;
 }
 

@@ -200,6 +200,10 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"BUFFERS", c.buffers.enabled() ? "1" : ""},
       {"WBUF_DEPTH", std::to_string(c.buffers.weight_depth)},
       {"ABUF_DEPTH", std::to_string(c.buffers.act_depth)},
+      {"REUSE", c.reuse ? "1" : ""},
+      {"REUSE_ISOLATE_ADDER", c.reuse && c.reuse_adder_isolation ? "1" : ""},
+      // The activation operand inside the array (the delta with reuse).
+      {"PE_ACT_BITS", std::to_string(c.pe_act_bits())},
       {"TILE_ROWS", std::to_string(c.tile.rows)},
       {"TILE_COLS", std::to_string(c.tile.cols)},
       // The PE's accumulation adder: `+` inline, or the vosa_add module.
@@ -446,6 +450,12 @@ std::string render_params_header(const ArrayConfig& c) {
       << "#define VOSA_HAS_BUFFERS 1\n"
       << "constexpr int kWeightBufferDepth = " << c.buffers.weight_depth << ";\n"
       << "constexpr int kActBufferDepth = " << c.buffers.act_depth << ";\n";
+  }
+  if (c.reuse) {
+    // Only with reuse, like the modes above.
+    s << "// Computation reuse: the array multiplies activation deltas of kPeActBits bits.\n"
+      << "#define VOSA_HAS_REUSE 1\n"
+      << "constexpr int kPeActBits = " << c.pe_act_bits() << ";\n";
   }
   s
     << "}  // namespace vosa_params\n";

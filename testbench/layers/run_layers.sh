@@ -17,7 +17,13 @@ DESIGN_DIR="$1"
 OBJ_DIR="$2"
 BUILD_DIR="$(cd "$3" && pwd)"
 shift 3
-LIBS=(
+# REUSE=1 builds the reuse array check (testbench/reuse/array_check.cpp, a
+# design with "reuse": true) instead of vosa_layers, with the reuse library.
+LIBS=()
+if [ "${REUSE:-0}" = 1 ]; then
+  LIBS+=("$BUILD_DIR/testbench/reuse/libvosa_reuse.a" "$BUILD_DIR/characterization/pdk/libvosa_pdk.a")
+fi
+LIBS+=(
   "$BUILD_DIR/testbench/sram/libvosa_sram.a"
   "$BUILD_DIR/testbench/inject/libvosa_inject.a"
   "$BUILD_DIR/testbench/engine/libvosa_engine.a"
@@ -34,6 +40,7 @@ for lib in "${LIBS[@]}"; do
   [ -f "$lib" ] || { echo "run_layers: missing $lib (build the project first: make setup)" >&2; exit 1; }
 done
 MAIN="$ROOT/testbench/layers/layers_main.cpp"
+[ "${REUSE:-0}" = 1 ] && MAIN="$ROOT/testbench/reuse/array_check.cpp"
 HEADERS=("$ROOT/testbench/layers/array_error_source.hpp" "$ROOT/characterization/include/vosa/error_model.hpp"
   "$ROOT/testbench/array/include/vosa/injection_replay.hpp" "$ROOT/testbench/array/include/vosa/array_driver.hpp"
   "$ROOT/testbench/inject/include/vosa/inject.hpp" "$ROOT/testbench/sram/include/vosa/sram.hpp")
@@ -42,6 +49,7 @@ if [ ! -x "$stamp" ] || [ -n "$(find "$MAIN" "${HEADERS[@]}" "${LIBS[@]}" "$DESI
   INCLUDES="-I$ROOT/testbench/engine/include -I$ROOT/testbench/lowering/include -I$ROOT/testbench/tflite/include"
   INCLUDES+=" -I$ROOT/characterization/trace/include -I$ROOT/characterization/include"
   INCLUDES+=" -I$ROOT/testbench/inject/include -I$ROOT/generator/include -I$ROOT/testbench/sram/include"
+  INCLUDES+=" -I$ROOT/testbench/reuse/include"
   DEFINES="" VFLAGS="-LDFLAGS -pthread"
   if [ "${INJECT:-0}" = 1 ]; then DEFINES="-DVOSA_INJECT_ERRORS"; VFLAGS+=" +define+VOSA_INJECT_ERRORS"; fi
   if [ "${SRAM_FAULTS:-0}" = 1 ]; then DEFINES+=" -DVOSA_SRAM_FAULTS"; VFLAGS+=" +define+VOSA_SRAM_FAULTS"; fi

@@ -44,6 +44,13 @@ expect_error buffers_small '{"rows": 8, "cols": 8, "buffers": {"weight_depth": 7
 expect_error buffers_missing '{"rows": 8, "cols": 8, "buffers": {"weight_depth": 8}}' "field 'buffers.act_depth' = (missing)"
 expect_error buffers_unknown '{"rows": 8, "cols": 8, "buffers": {"weight_depth": 8, "act_depth": 4, "width": 64}}' "unknown field 'buffers.width'"
 expect_error buffers_os '{"rows": 8, "cols": 8, "dataflow": "output_stationary", "buffers": {"weight_depth": 8, "act_depth": 4}}' "buffers are implemented for the weight_stationary dataflow only"
+# Computation reuse (docs/reuse.md, "Hardware").
+expect_error reuse_type '{"rows": 4, "cols": 4, "reuse": 1}' "field 'reuse' = 1 is invalid: must be true or false"
+expect_error reuse_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "reuse": true}' "field 'reuse' = true is invalid: computation reuse is implemented for the weight_stationary dataflow only"
+expect_error reuse_unsigned '{"rows": 4, "cols": 4, "signed": false, "reuse": true}' "field 'reuse' = true is invalid: computation reuse needs \"signed\": true"
+expect_error reuse_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "reuse": true}' "computation reuse is implemented for the plain weight-stationary PE only"
+expect_error reuse_iso_alone '{"rows": 4, "cols": 4, "reuse_adder_isolation": false}' "field 'reuse_adder_isolation' = false is invalid: needs \"reuse\": true"
+expect_error reuse_acc '{"rows": 4, "cols": 4, "acc_bits": 18, "reuse": true}' "field 'acc_bits' = 18 is invalid: too small: the worst-case sum of 4 products of 9x8-bit (activation deltas) signed operands needs 19 bits"
 # Precision modes (docs/precision.md).
 expect_error prec_zero '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 0]}' "field 'precision_modes' = [8,4,0] is invalid: a mode of 0 bits"
 expect_error prec_wide '{"rows": 4, "cols": 4, "precision_modes": [9, 4]}' "field 'precision_modes' = [9,4] is invalid: a mode of 9 bits is more than the operand width 8"

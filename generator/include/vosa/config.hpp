@@ -99,6 +99,16 @@ struct ArrayConfig {
   std::vector<int> precision_modes;
 
   bool has_precision_modes() const { return !precision_modes.empty(); }
+  // Computation reuse (docs/reuse.md, "Hardware"): the array multiplies the
+  // difference of each activation from the previous inference's (act_bits + 1
+  // bits) and a PE whose difference is zero holds its multiplier's and
+  // adder's operands and passes the partial sum on.
+  bool reuse = false;
+  // With reuse: force the adder's partial-sum operand to zero while a MAC is
+  // skipped (operand isolation); false leaves the adder on psum_i.
+  bool reuse_adder_isolation = true;
+  // Width of the activation operand inside the array: the delta with reuse.
+  int pe_act_bits() const { return reuse ? act_bits + 1 : act_bits; }
   // MODE registers: one per island (the array is one island without islands).
   int mode_registers() const { return has_controller() ? static_cast<int>(islands.groups.size()) : 1; }
 

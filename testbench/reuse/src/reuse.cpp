@@ -229,6 +229,11 @@ void ReuseRunner::on_layer(const engine::PreparedOp& layer, const int8_t* input,
     const bool full_width = std::all_of(s.channel_q.begin(), s.channel_q.end(), [](int q) { return q == 8; });
     if (full_width && result != acc) throw std::logic_error(where + ": q = 8 accumulators differ from the engine's");
   }
+  if (layer_hook_) {
+    static const std::vector<int8_t> no_input;
+    static const std::vector<int32_t> no_acc;
+    layer_hook_({&layer, s.valid ? &s.prev_input : &no_input, s.valid ? &s.prev_acc : &no_acc, &quantized, &result});
+  }
   s.prev_input = std::move(quantized);
   s.prev_acc = result;
   s.valid = true;

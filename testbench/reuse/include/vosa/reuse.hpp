@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -120,6 +121,19 @@ class ReuseRunner {
   void set_count_cycles(bool on) { count_cycles_ = on; }
   // Forgets the previous inference: the next run() computes everything.
   void reset();
+  // Called after each array layer with what the delta scheme used: the
+  // previous inference's quantized input and accumulators (empty on the first
+  // inference of a stream), this one's quantized input and its accumulators.
+  // The Verilator check of the reuse array (docs/reuse.md, "Hardware") replays
+  // these deltas through the generated RTL.
+  struct LayerDelta {
+    const engine::PreparedOp* layer = nullptr;
+    const std::vector<int8_t>* prev_input = nullptr;
+    const std::vector<int32_t>* prev_acc = nullptr;
+    const std::vector<int8_t>* input = nullptr;
+    const std::vector<int32_t>* acc = nullptr;
+  };
+  void set_layer_hook(std::function<void(const LayerDelta&)> hook) { layer_hook_ = std::move(hook); }
   const std::vector<LayerReuse>& layers() const { return stats_; }
 
  private:
@@ -137,6 +151,7 @@ class ReuseRunner {
   bool verify_;
   inject::ArrayShape array_;
   bool count_cycles_ = true;
+  std::function<void(const LayerDelta&)> layer_hook_;
   std::vector<int> slot_;  // operator index -> index into states_/stats_, -1 if not an array layer
   std::vector<LayerState> states_;
   std::vector<LayerReuse> stats_;
