@@ -49,6 +49,7 @@ expect_error reuse_type '{"rows": 4, "cols": 4, "reuse": 1}' "field 'reuse' = 1 
 expect_error reuse_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "reuse": true}' "field 'reuse' = true is invalid: computation reuse is implemented for the weight_stationary dataflow only"
 expect_error reuse_unsigned '{"rows": 4, "cols": 4, "signed": false, "reuse": true}' "field 'reuse' = true is invalid: computation reuse needs \"signed\": true"
 expect_error reuse_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "reuse": true}' "computation reuse is implemented for the plain weight-stationary PE only"
+expect_error reuse_buffers '{"rows": 4, "cols": 4, "buffers": {"weight_depth": 4, "act_depth": 4}, "reuse": true}' "computation reuse is implemented for the plain weight-stationary PE only (no razor, islands, precision_modes, tile, buffers or carry_save partial sums)"
 expect_error reuse_iso_alone '{"rows": 4, "cols": 4, "reuse_adder_isolation": false}' "field 'reuse_adder_isolation' = false is invalid: needs \"reuse\": true"
 expect_error reuse_acc '{"rows": 4, "cols": 4, "acc_bits": 18, "reuse": true}' "field 'acc_bits' = 18 is invalid: too small: the worst-case sum of 4 products of 9x8-bit (activation deltas) signed operands needs 19 bits"
 # Precision modes (docs/precision.md).
