@@ -176,6 +176,13 @@ for pdk in pdks:
         r["power_rel_pe0"] = round(r["power_w"] / p0, 4)
         if r["protected_bits"] is not None:
             r["power_rel_pe0_simulated"] = round(r["energy_pj_per_cycle_simulated"] / rows[0]["energy_pj_per_cycle_simulated"], 4)
+    # Per-cycle energy differences between separately synthesized netlists can
+    # exceed what a few shadow flops add (ABC restructures each PE anew): say so.
+    sims = [r["power_rel_pe0_simulated"] for r in rows[:4]]
+    if not all(x < y for x, y in zip(sims, sims[1:])):
+        print(f"razor-cost: warning: {pdk}: simulated PE energy does not grow with the protected bits "
+              f"({', '.join(f'{x:.3f}' for x in sims)} x the plain PE for 0/4/8/19 bits): synthesis "
+              "differences between the netlists outweigh the Razor flops", file=sys.stderr)
     areas = [r["area_um2"] for r in rows[:4]]
     if not all(x < y for x, y in zip(areas, areas[1:])):
         sys.exit(f"error: {pdk}: PE area does not grow with the protected bits: {areas}")
