@@ -19,6 +19,9 @@
 #                               (default auto: the fewer cycles; docs/dnn.md, "Depthwise mapping")
 #   LAYERS="OP OP"              make layers: only these operators on the array, the rest in
 #                               the engine (for large arrays, e.g. 256x256)
+#   SRAM_MAP=map.csv SRAM_BER=B make layers: a CONFIG with "buffers" reads its weights through
+#                               this fault map of its weight buffer at BER B (Verilator built with
+#                               VOSA_SRAM_FAULTS), bit for bit against the engine (docs/sram.md)
 #   MODE=<index>                make layers: precision mode of every layer (a CONFIG with
 #   LAYER_MODES="OP=M ..."      precision_modes), per-operator overrides (docs/precision.md)
 MODEL ?= resnet8
@@ -60,12 +63,14 @@ infer: setup
 
 layers: rtl
 	@mkdir -p $(LAYERS_DIR)
-	$(if $(LAYERS_INJECT),INJECT=1) testbench/layers/run_layers.sh $(DESIGN_DIR) $(LAYERS_DIR)/obj$(if $(LAYERS_INJECT),-inject) \
+	$(if $(LAYERS_INJECT),INJECT=1) $(if $(SRAM_MAP),SRAM_FAULTS=1) testbench/layers/run_layers.sh $(DESIGN_DIR) \
+	  $(LAYERS_DIR)/obj$(if $(LAYERS_INJECT),-inject)$(if $(SRAM_MAP),-sram) \
 	  $(BUILD) --model $(MODEL_FILE) --data $(DATA) --input-encoding $(INPUT_ENCODING) -n $(or $(N),2) \
 	  $(if $(TRACE_PE),--trace-dir $(LAYERS_DIR)/traces/$(MODEL_NAME) --trace-pe $(TRACE_PE)) \
 	  $(if $(SETTINGS),--settings $(SETTINGS),$(if $(ERRMODEL),--errmodel $(ERRMODEL) --voltages $(call commas,$(ISLAND_VOLTAGES)))) \
 	  $(if $(MODE),--mode $(MODE)) $(foreach m,$(LAYER_MODES),--layer-mode $(m)) \
 	  $(if $(DEPTHWISE),--depthwise $(DEPTHWISE)) $(if $(LAYERS),--layers $(call commas,$(LAYERS))) \
+	  $(if $(SRAM_MAP),--sram-faults $(SRAM_MAP) --sram-ber $(or $(SRAM_BER),$(error SRAM_MAP needs SRAM_BER=))) \
 	  2>&1 | tee $(LAYERS_DIR)/$(MODEL_NAME)$(if $(LAYERS_INJECT),-inject).log; exit $${PIPESTATUS[0]}
 
 # TensorFlow Lite itself (npm, into the build tree) and MODEL run by both TFLite
@@ -104,6 +109,8 @@ help-dnn:
 	@echo "                   (DEPTHWISE=auto|channels|spatial: how depthwise layers map onto the array; a CONFIG"
 	@echo "                   with a \"tile\" builds one tile, e.g. testbench/layers/configs/ws_256x256.json; LAYERS=\"62 64\":"
 	@echo "                   only those operators on the array)"
+	@echo "                   (SRAM_MAP=map.csv SRAM_BER=B: a CONFIG with \"buffers\" reads its weights through this"
+	@echo "                   fault map of its weight buffer, bit for bit against the engine; docs/sram.md)"
 	@echo "  make tflite-golden  MODEL run by TensorFlow Lite itself and by vosa infer: every output identical"
 	@echo "                   (N= inputs, TENSORS=k: also every operator's tensor on the first k)"
 	@echo "  make tflite-runtime  install the pinned TFLite runtime (npm @tensorflow/tfjs-tflite) into build/"

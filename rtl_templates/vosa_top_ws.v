@@ -1,5 +1,22 @@
 // Top level of a weight-stationary array: a streaming interface.
 //
+// {{#BUFFERS}}
+//   Buffers (docs/sram.md, "RTL buffers"): weights and activations reach the
+//     array only through two single-port SRAMs (vosa_sram_sp, the macro
+//     boundary), u_wbuf (WBUF_DEPTH words of one weight row, COLS*W_BITS
+//     bits, element c at bits c*W_BITS) and u_abuf (ABUF_DEPTH words of one
+//     input vector, ROWS*A_BITS bits, element r at bits r*A_BITS).
+//     *buf_we_i writes *buf_wdata_i at *buf_addr_i. *buf_re_i reads the
+//     word at *buf_addr_i; one cycle later it enters the array as the
+//     w_valid_i / in_valid_i of the unbuffered top below would: a weight
+//     row shifted in, or an input vector accepted. One port: a write and a
+//     read of the same buffer in one cycle is the write only.
+// {{#STALL}}
+//     A read is taken only while in_ready_o is high; a word read just before
+//     a stall waits in the SRAM's output until the stall ends.
+// {{/STALL}}
+//   The paragraphs below describe the array behind the buffers.
+// {{/BUFFERS}}
 //   Weights: while busy_o is low, present one row of weights per cycle on
 //     w_row_i with w_valid_i high, ROWS times, bottom row (ROWS-1) first.
 //     Element c of w_row_i goes to column c.
@@ -39,6 +56,12 @@ module vosa_top #(
   parameter integer A_BITS   = {{ACT_BITS}},
   parameter integer W_BITS   = {{WEIGHT_BITS}},
   parameter integer ACC_BITS = {{ACC_BITS}},
+  // {{#BUFFERS}}
+  parameter integer WBUF_DEPTH = {{WBUF_DEPTH}},
+  parameter integer WBUF_AW    = {{WBUF_AW}},
+  parameter integer ABUF_DEPTH = {{ABUF_DEPTH}},
+  parameter integer ABUF_AW    = {{ABUF_AW}},
+  // {{/BUFFERS}}
   // {{#PREC}}
   // Modes (widths {{PRECISION_MODES}}); masks of mode m at bits m*A_BITS / m*W_BITS.
   parameter integer MODES     = {{MODES}},
@@ -63,10 +86,22 @@ module vosa_top #(
   // {{#RAZOR}}
   input  wire                     clk_shadow_i,
   // {{/RAZOR}}
+  // {{^BUFFERS}}
   input  wire                     w_valid_i,
   input  wire [COLS*W_BITS-1:0]   w_row_i,
   input  wire                     in_valid_i,
   input  wire [ROWS*A_BITS-1:0]   a_vec_i,
+  // {{/BUFFERS}}
+  // {{#BUFFERS}}
+  input  wire                     wbuf_we_i,
+  input  wire                     wbuf_re_i,
+  input  wire [WBUF_AW-1:0]       wbuf_addr_i,
+  input  wire [COLS*W_BITS-1:0]   wbuf_wdata_i,
+  input  wire                     abuf_we_i,
+  input  wire                     abuf_re_i,
+  input  wire [ABUF_AW-1:0]       abuf_addr_i,
+  input  wire [ROWS*A_BITS-1:0]   abuf_wdata_i,
+  // {{/BUFFERS}}
   // {{#STALL}}
   output wire                     in_ready_o,
   // {{/STALL}}
@@ -95,16 +130,87 @@ module vosa_top #(
   localparam integer LATENCY = ROWS + COLS + 1;
   // {{/CARRY_SAVE}}
 
+  // {{#BUFFERS}}
+  // The buffers: a word read in one cycle enters the array in the next.
+  wire                   wbuf_read;
+  wire                   abuf_read;
+  reg                    wbuf_read_q;
+  reg                    abuf_read_q;
+  wire [COLS*W_BITS-1:0] wbuf_rdata;
+  wire [ROWS*A_BITS-1:0] abuf_rdata;
+
+  vosa_sram_sp #(
+    .DEPTH    (WBUF_DEPTH),
+    .WIDTH    (COLS*W_BITS),
+    .ADDR_BITS(WBUF_AW),
+    .FAULT_PLUSARG("vosa_wbuf_faults=%s")
+  ) u_wbuf (
+    .clk_i  (clk_i),
+    .req_i  (wbuf_we_i || wbuf_read),
+    .we_i   (wbuf_we_i),
+    .addr_i (wbuf_addr_i),
+    .wdata_i(wbuf_wdata_i),
+    .rdata_o(wbuf_rdata)
+  );
+
+  vosa_sram_sp #(
+    .DEPTH    (ABUF_DEPTH),
+    .WIDTH    (ROWS*A_BITS),
+    .ADDR_BITS(ABUF_AW),
+    .FAULT_PLUSARG("vosa_abuf_faults=%s")
+  ) u_abuf (
+    .clk_i  (clk_i),
+    .req_i  (abuf_we_i || abuf_read),
+    .we_i   (abuf_we_i),
+    .addr_i (abuf_addr_i),
+    .wdata_i(abuf_wdata_i),
+    .rdata_o(abuf_rdata)
+  );
+
+  // {{/BUFFERS}}
   // {{^STALL}}
+  // {{^BUFFERS}}
   wire accept_w = w_valid_i;
   wire accept_a = in_valid_i;
+  // {{/BUFFERS}}
+  // {{#BUFFERS}}
+  assign wbuf_read = wbuf_re_i && !wbuf_we_i;
+  assign abuf_read = abuf_re_i && !abuf_we_i;
+  wire   accept_w  = wbuf_read_q;
+  wire   accept_a  = abuf_read_q;
+  // {{/BUFFERS}}
   // {{/STALL}}
   // {{#STALL}}
   // The array holds in a stall cycle; inputs are taken only when ready.
   wire stall;
+  // {{^BUFFERS}}
   wire accept_w = w_valid_i && !stall;
   wire accept_a = in_valid_i && !stall;
+  // {{/BUFFERS}}
+  // {{#BUFFERS}}
+  assign wbuf_read = wbuf_re_i && !wbuf_we_i && !stall;
+  assign abuf_read = abuf_re_i && !abuf_we_i && !stall;
+  wire   accept_w  = wbuf_read_q && !stall;
+  wire   accept_a  = abuf_read_q && !stall;
+  // {{/BUFFERS}}
   // {{/STALL}}
+  // {{#BUFFERS}}
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wbuf_read_q <= 1'b0;
+      abuf_read_q <= 1'b0;
+    // {{#STALL}}
+    end else if (!stall) begin
+    // {{/STALL}}
+    // {{^STALL}}
+    end else begin
+    // {{/STALL}}
+      wbuf_read_q <= wbuf_read;
+      abuf_read_q <= abuf_read;
+    end
+  end
+  // {{/BUFFERS}}
 
   // valid_q[k] is high when the vector accepted k+1 (unstalled) cycles ago was valid.
   reg [LATENCY-1:0] valid_q;
@@ -124,7 +230,12 @@ module vosa_top #(
 
   // Invalid cycles still flow through the array; zeroing their activations
   // keeps the datapath quiet (and the results of valid rows unaffected).
+  // {{^BUFFERS}}
   wire [ROWS*A_BITS-1:0] a_gated = accept_a ? a_vec_i : {ROWS*A_BITS{1'b0}};
+  // {{/BUFFERS}}
+  // {{#BUFFERS}}
+  wire [ROWS*A_BITS-1:0] a_gated = accept_a ? abuf_rdata : {ROWS*A_BITS{1'b0}};
+  // {{/BUFFERS}}
   // {{#RAZOR}}
   wire [COLS-1:0] col_err;
   // {{/RAZOR}}
@@ -188,7 +299,12 @@ module vosa_top #(
     .col_mode_i(col_mode),
     // {{/PREC}}
     .w_shift_i (accept_w),
+    // {{^BUFFERS}}
     .w_row_i   (w_row_i),
+    // {{/BUFFERS}}
+    // {{#BUFFERS}}
+    .w_row_i   (wbuf_rdata),
+    // {{/BUFFERS}}
     .a_col_i   (a_gated),
     .psum_row_o(out_vec_o)
   );

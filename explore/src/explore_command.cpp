@@ -38,6 +38,7 @@ struct Options {
   std::string worker_launch;  // command prefix of each worker, e.g. "srun -n1 -N1 --exact"
   size_t coarse = 100, screen = 0;
   std::string coarse_injection = "sampled";
+  std::string injection = "thinned";  // the measured stages: exact or thinned (exact in distribution)
   std::uint64_t seed = 1;
   std::string command_line;
 };
@@ -237,9 +238,11 @@ void run(const Options& o) {
   // Evaluates a setting on the first `inputs` inputs in stages (10, --coarse,
   // all), stopping at a stage where the loss is clearly over budget.
   const inject::InjectionMode coarse_mode = inject::parse_injection_mode(o.coarse_injection);
+  const inject::InjectionMode full_mode = inject::parse_injection_mode(o.injection);
   const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
     const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops);
     inject::Injector injector = inject::make_injector(settings, config, o.config);
+    injector.set_mode(full_mode);
     // The same seed for every setting: common random numbers make settings
     // comparable. Each input's draws depend only on (seed, input, repeat,
     // layer), so the stages together give exactly the run on all inputs.
@@ -254,7 +257,8 @@ void run(const Options& o) {
     std::size_t done = 0;
     for (std::size_t stage : stages) {
       // Only a stage that can reject the point without going further uses
-      // the coarse (sampled) injection; every reported full run is exact.
+      // the coarse (sampled) injection; every reported full run is exact
+      // (or thinned: exact in distribution, docs/inject.md).
       const bool last = stage == stages.back();
       if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled) {
         // First stage sampled; a loss above budget that is not yet clearly
@@ -263,7 +267,7 @@ void run(const Options& o) {
         for (std::size_t screen_n : {stage, std::min(o.coarse, n)}) {
           injector.set_mode(inject::InjectionMode::kSampled);
           const inject::FaultyEvalResult screen = run_inputs(settings, injector, 0, screen_n);
-          injector.set_mode(inject::InjectionMode::kExact);
+          injector.set_mode(full_mode);
           const PairedLoss sl =
               paired_loss(clean_prefix(screen_n), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
           if (clearly_over_budget(sl, o.budget)) {
@@ -292,6 +296,12 @@ void run(const Options& o) {
       e.coarse = done < n;
       if (done < n && clearly_over_budget(e.loss, o.budget)) break;
     }
+    // What the reported numbers were measured with (thinned only changes
+    // layers whose Razor corrects).
+    e.injection = e.coarse_sampled ? "sampled"
+                  : full_mode == inject::InjectionMode::kThinned && s.razor_mask && s.policy == RazorPolicy::kCorrect
+                      ? "thinned"
+                      : "exact";
     const double runs = double(r.samples) * r.repeats;
     size_t l = 0;
     for (const auto& p : engine.ops()) {
@@ -398,6 +408,7 @@ void run(const Options& o) {
               {"coarse_inputs", o.coarse},
               {"screen_inputs", o.screen},
               {"coarse_injection", o.coarse_injection},
+              {"injection", o.injection},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
               {"config", o.config},
@@ -483,6 +494,12 @@ void add_explore_command(CLI::App& app) {
                   "the first 10 inputs, and the first --coarse ones (at most all) when their loss is above budget "
                   "but not yet clearly; a point it does not reject is measured exactly from the start) or exact")
       ->check(CLI::IsMember({"exact", "sampled"}))
+      ->capture_default_str();
+  cmd->add_option("--injection", o->injection,
+                  "injection of the measured stages: thinned (default; with Razor correct only the errors it "
+                  "leaves are drawn, exact in distribution, Razor stall counts expected values: docs/inject.md) "
+                  "or exact (every error drawn)")
+      ->check(CLI::IsMember({"exact", "thinned"}))
       ->capture_default_str();
   cmd->add_option("--screen", o->screen,
                   "coarse-to-fine over settings: the sensitivity points of xtpu/thundervolt (each unit alone below "

@@ -68,6 +68,7 @@ nlohmann::json point_json(const Point& p) {
           {"samples", L.samples},
           {"coarse", p.eval.coarse},
           {"coarse_injection", p.eval.coarse ? (p.eval.coarse_sampled ? "sampled" : "exact") : ""},
+          {"injection", p.eval.injection},
           {"repeats", L.repeats},
           {"accuracy", {{"clean_pct", L.clean_accuracy_pct}, {"faulty_pct", L.faulty_accuracy_pct}}},
           {"loss_pct", L.loss_pct},
@@ -173,6 +174,12 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << " points were clearly over budget at a stage (loss - 3.29 standard errors > budget) and stopped there "
          "(`samples` and `coarse` in points.json; `coarse_injection` sampled: rejected at the first stage by the "
          "sampled injection, docs/inject.md).\n\n";
+  std::map<std::string, int> by_injection;
+  for (const auto& p : pts) ++by_injection[p.eval.injection];
+  r << "Injection (`injection` in points.json, docs/inject.md):";
+  for (const auto& [name, n] : by_injection) r << " " << n << " points " << name << ";";
+  r << " exact draws every error; thinned (Razor correct) draws only the errors Razor leaves, the same "
+       "distribution of results, with expected Razor stall counts; sampled is the screening approximation.\n\n";
   if (m.value("screen_inputs", 0) > 0 && m.value("screen_inputs", 0) < m.value("samples", 0))
     r << "Coarse-to-fine over settings: the sensitivity points (each unit alone below sign-off, which only "
          "predict a schedule's loss) ran on the first "

@@ -154,7 +154,7 @@ struct FieldReader {
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
                                             "razor",    "islands", "arithmetic", "precision_modes",
-                                            "tile"};
+                                            "tile",     "buffers"};
 
 ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   in.only_known({"adder", "multiplier", "psum"});
@@ -330,6 +330,24 @@ TileConfig parse_tile(const FieldReader& in, const ArrayConfig& c) {
   return t;
 }
 
+// buffers: {"weight_depth": D, "act_depth": A}; one weight tile (rows
+// words) must fit the weight buffer, so a layer's tile can always be loaded.
+BufferConfig parse_buffers(const FieldReader& in, const ArrayConfig& c) {
+  in.only_known({"weight_depth", "act_depth"});
+  BufferConfig b;
+  b.weight_depth = in.integer("weight_depth", 1, 1 << 20, 0, true);
+  b.act_depth = in.integer("act_depth", 1, 1 << 20, 0, true);
+  if (b.weight_depth < c.rows)
+    in.fail("weight_depth", std::to_string(b.weight_depth),
+            "too small for one weight tile: the array loads " + std::to_string(c.rows) +
+                " weight rows (one word each) per tile, so weight_depth must be at least rows = " +
+                std::to_string(c.rows));
+  if (c.dataflow != Dataflow::WeightStationary)
+    throw ConfigError(in.source + ": field 'buffers' = " + in.doc.dump() +
+                      " is invalid: buffers are implemented for the weight_stationary dataflow only");
+  return b;
+}
+
 }  // namespace
 
 ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
@@ -386,6 +404,7 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
   if (doc.contains("arithmetic")) c.arithmetic = parse_arithmetic(in.child("arithmetic"), c);
   if (doc.contains("precision_modes")) c.precision_modes = parse_precision_modes(in, c);
   if (doc.contains("tile")) c.tile = parse_tile(in.child("tile"), c);
+  if (doc.contains("buffers")) c.buffers = parse_buffers(in.child("buffers"), c);
   return c;
 }
 
@@ -434,6 +453,8 @@ nlohmann::json to_json(const ArrayConfig& c) {
   }
   if (c.has_precision_modes()) j["precision_modes"] = c.precision_modes;
   if (c.tile.enabled()) j["tile"] = {{"rows", c.tile.rows}, {"cols", c.tile.cols}};
+  if (c.buffers.enabled())
+    j["buffers"] = {{"weight_depth", c.buffers.weight_depth}, {"act_depth", c.buffers.act_depth}};
   return j;
 }
 

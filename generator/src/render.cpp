@@ -154,6 +154,7 @@ std::vector<std::pair<std::string, std::string>> rtl_sources(const ArrayConfig& 
   if (c.tile.enabled()) sources.push_back({"vosa_tile_ws.v", "vosa_tile.v"});
   sources.push_back({"vosa_array" + df + ".v", "vosa_array.v"});
   if (c.has_controller()) sources.push_back({"vosa_island_ctrl.v", "vosa_island_ctrl.v"});
+  if (c.buffers.enabled()) sources.push_back({"vosa_sram_sp.v", "vosa_sram_sp.v"});
   sources.push_back({"vosa_top" + df + ".v", "vosa_top.v"});
   return sources;
 }
@@ -196,6 +197,9 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"RAZOR_DROP", c.razor.enabled && c.razor.policy == RazorPolicy::Drop ? "1" : "0"},
       {"CARRY_SAVE", carry_save ? "1" : ""},
       {"TILED", c.tile.enabled() ? "1" : ""},
+      {"BUFFERS", c.buffers.enabled() ? "1" : ""},
+      {"WBUF_DEPTH", std::to_string(c.buffers.weight_depth)},
+      {"ABUF_DEPTH", std::to_string(c.buffers.act_depth)},
       {"TILE_ROWS", std::to_string(c.tile.rows)},
       {"TILE_COLS", std::to_string(c.tile.cols)},
       // The PE's accumulation adder: `+` inline, or the vosa_add module.
@@ -207,6 +211,8 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
                       : c.arithmetic.adder == AdderKind::BrentKung ? "2"
                                                                    : "0"},
   };
+  vars["WBUF_AW"] = std::to_string(bits_for(c.buffers.weight_depth));
+  vars["ABUF_AW"] = std::to_string(bits_for(c.buffers.act_depth));
   if (c.razor.enabled) {
     std::vector<bool> mask(static_cast<std::size_t>(c.acc_bits), false);
     for (int b : c.razor.bits) mask[static_cast<std::size_t>(b)] = true;
@@ -291,8 +297,13 @@ std::string render_sdc(const ArrayConfig& c) {
   return s.str();
 }
 
+// Whether the design has power intent: voltage islands (the controller), or
+// buffers, whose SRAM domain has a supply of its own.
+bool has_power_intent(const ArrayConfig& c) { return c.has_controller() || c.buffers.enabled(); }
+
 // IEEE 1801 (UPF 2.0) power intent: one domain per island (its PEs), the
-// always-on domain for everything else (controller, skew/de-skew, top).
+// always-on domain for everything else (controller, skew/de-skew, top), and
+// with buffers the SRAM domain PD_SRAM (both buffer macros, supply VDD_SRAM).
 std::string render_upf(const ArrayConfig& c) {
   std::ostringstream s;
   const auto& groups = c.islands.groups;
@@ -315,6 +326,7 @@ std::string render_upf(const ArrayConfig& c) {
     }
     s << "}\n";
   }
+  if (c.buffers.enabled()) s << "create_power_domain PD_SRAM -elements {u_wbuf u_abuf}\n";
   s << "\n# Supplies: one always-on supply, one per island, a common ground.\n"
     << "create_supply_port VDD_AON\n"
     << "create_supply_net VDD_AON -domain PD_AON\n"
@@ -331,7 +343,18 @@ std::string render_upf(const ArrayConfig& c) {
       << "set_domain_supply_net PD_ISL" << i << " -primary_power_net VDD_ISL" << i
       << " -primary_ground_net VSS\n";
   }
-  s << "\n# Island boundaries: level shifters both ways, isolation of outputs.\n";
+  if (c.buffers.enabled()) {
+    s << "# The buffers' SRAM supply, set apart from the array's (docs/sram.md).\n"
+      << "create_supply_port VDD_SRAM\n"
+      << "create_supply_net VDD_SRAM -domain PD_SRAM\n"
+      << "connect_supply_net VDD_SRAM -ports VDD_SRAM\n"
+      << "create_supply_net VSS -domain PD_SRAM -reuse\n"
+      << "set_domain_supply_net PD_SRAM -primary_power_net VDD_SRAM -primary_ground_net VSS\n"
+      << "# The SRAM domain is never switched off (it keeps the weights): level\n"
+      << "# shifters both ways, no isolation.\n"
+      << "set_level_shifter ls_sram -domain PD_SRAM -applies_to both -rule both -location self\n";
+  }
+  if (!groups.empty()) s << "\n# Island boundaries: level shifters both ways, isolation of outputs.\n";
   for (std::size_t i = 0; i < groups.size(); ++i) {
     s << "set_level_shifter ls_isl" << i << " -domain PD_ISL" << i
       << " -applies_to both -rule both -location self\n"
@@ -417,6 +440,13 @@ std::string render_params_header(const ArrayConfig& c) {
       << "constexpr int kModeRegs = " << c.mode_registers() << ";\n"
       << "constexpr unsigned kModeRegBase = 0x300;\n";
   }
+  if (c.buffers.enabled()) {
+    // Only with buffers, so other headers (and golden files) stay as they were.
+    s << "// Weight / activation buffers (docs/sram.md): words of one weight row / one input vector.\n"
+      << "#define VOSA_HAS_BUFFERS 1\n"
+      << "constexpr int kWeightBufferDepth = " << c.buffers.weight_depth << ";\n"
+      << "constexpr int kActBufferDepth = " << c.buffers.act_depth << ";\n";
+  }
   s
     << "}  // namespace vosa_params\n";
   return s.str();
@@ -445,7 +475,7 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
   }
   file_list.push_back("constraints.sdc");
   file_list.push_back("include/vosa_params.h");
-  if (c.has_controller()) file_list.push_back("power_intent.upf");
+  if (has_power_intent(c)) file_list.push_back("power_intent.upf");
 
   const nlohmann::json manifest = {
       {"generator", {{"name", "vosa"}, {"version", kGeneratorVersion}}},
@@ -463,7 +493,7 @@ std::vector<GeneratedFile> generate_design(const ArrayConfig& c) {
   files.push_back({"manifest.json", manifest.dump(2) + "\n"});
   files.push_back({"constraints.sdc", render_sdc(c)});
   files.push_back({"include/vosa_params.h", render_params_header(c)});
-  if (c.has_controller()) files.push_back({"power_intent.upf", render_upf(c)});
+  if (has_power_intent(c)) files.push_back({"power_intent.upf", render_upf(c)});
   return files;
 }
 

@@ -18,7 +18,19 @@
 //               [--mode M] [--layer-mode OP=M ...]   (precision modes, docs/precision.md)
 //               [--depthwise auto|channels|spatial]  (depthwise mapping, docs/dnn.md)
 //               [--layers OP[,OP...]]   (only these operators on the array; the rest in the engine)
+//               [--sram-faults MAP.csv --sram-ber B]   (buffered design, built with SRAM_FAULTS=1)
 // Exit status 0 only when every accumulator of every layer matched.
+//
+// With --sram-faults (a design generated with "buffers", the RTL built with
+// +define+VOSA_SRAM_FAULTS: run_layers.sh SRAM_FAULTS=1) the weight buffer's
+// SRAM model reads through the stuck cells of the fault map (vosa sram
+// faultmap --words <weight_depth> --width <cols x 8>) at BER B, loaded as
+// $readmemh masks; the testbench writes the clean weights into the buffer
+// at the addresses vosa::sram::array_weight_layout gives (from word 0 at
+// every inference, so the faults persist across inferences). The engine
+// runs the model whose weights vosa::sram::apply_weight_faults read through
+// the same map and layout: every accumulator must agree bit for bit, and the
+// faults must have changed some (counted against the clean weights).
 //
 // With --mode / --layer-mode (a design generated with precision_modes) the
 // testbench writes each layer's mode index to the MODE registers before the
@@ -48,6 +60,7 @@
 #include "vosa/lowering.hpp"
 #include "vosa/number_list.hpp"
 #include "vosa/precision.hpp"
+#include "vosa/sram.hpp"
 
 #include <verilated.h>
 
@@ -62,6 +75,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include <unistd.h>
 
 namespace {
 
@@ -90,6 +105,8 @@ struct Options {
   vosa::lowering::DepthwiseMapping depthwise = vosa::lowering::DepthwiseMapping::kAuto;
   bool depthwise_given = false;
   std::vector<size_t> only_ops;  // --layers: run just these operators on the array (large arrays)
+  std::string sram_faults;       // fault map of the weight buffer (buffered designs)
+  double sram_ber = -1;          // the BER it is read at
 };
 
 std::unique_ptr<vosa::ArrayErrorSource> g_errors;
@@ -111,7 +128,8 @@ namespace {
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
                "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N] [--trace-fed-operands]]\n"
-               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n",
+               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n"
+               "                   [--sram-faults MAP.csv --sram-ber B]   (buffered design, SRAM_FAULTS=1 build)\n",
                why);
   std::exit(2);
 }
@@ -141,6 +159,8 @@ Options parse(int argc, char** argv) {
     } else if (arg == "--trace-records") o.trace_records = std::stoul(value());
     else if (arg == "--trace-fed-operands") o.trace_fed_operands = true;
     else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
+    else if (arg == "--sram-faults") o.sram_faults = value();
+    else if (arg == "--sram-ber") o.sram_ber = std::stod(value());
     else if (arg == "--settings") o.settings = value();
     else if (arg == "--errmodel") o.errmodel = value();
     else if (arg == "--repeats") o.repeats = std::stoi(value());
@@ -175,6 +195,9 @@ Options parse(int argc, char** argv) {
   if (!o.errmodel.empty() && o.voltages.empty()) usage("--errmodel needs --voltages V[,V...] (one per island)");
   if (!o.errmodel.empty() && !o.settings.empty()) usage("give --settings or --errmodel, not both");
   if (o.repeats < 1) usage("--repeats is at least 1");
+  if (o.sram_faults.empty() != (o.sram_ber < 0)) usage("--sram-faults MAP.csv and --sram-ber B go together");
+  if (!o.sram_faults.empty() && (!o.errmodel.empty() || !o.settings.empty()))
+    usage("--sram-faults is checked without timing errors (no --errmodel / --settings)");
   return o;
 }
 
@@ -211,6 +234,7 @@ struct LayerStats {
   int m = 0, k = 0, n = 0, gemms = 0;
   uint64_t macs = 0, cycles = 0, mismatches = 0;
   uint64_t outputs = 0;  // accumulators compared, over all inputs
+  uint64_t sram_changed = 0;  // --sram-faults: accumulators the faulty weight buffer changed
 };
 
 // The engine's injector on the same inputs (o.repeats error draws each)
@@ -289,6 +313,56 @@ std::map<size_t, int> layer_mode_indices(const vosa::tflite::Model& model, const
   return out;
 }
 
+// --sram-faults: reads the map, checks it fits the design's weight buffer,
+// replaces `model` by the model as the faulty buffer reads it back, writes
+// the RTL's $readmemh masks and hands them to the SRAM model by plusarg
+// (before the Verilated model is built). Returns the masks file ("" without).
+std::string prepare_sram_faults(const Options& o, std::shared_ptr<vosa::tflite::Model>& model) {
+  using namespace vosa;
+  if (o.sram_faults.empty()) return "";
+#if !defined(VOSA_HAS_BUFFERS)
+  (void)model;
+  throw std::runtime_error("--sram-faults needs a design generated with \"buffers\" (docs/sram.md)");
+#elif !defined(VOSA_SRAM_FAULTS)
+  (void)model;
+  throw std::runtime_error("--sram-faults needs the testbench built with VOSA_SRAM_FAULTS (run_layers.sh SRAM_FAULTS=1)");
+#else
+  if (vosa_params::kWeightBits != 8)
+    throw std::runtime_error("--sram-faults: the weight buffer must hold int8 weights (weight_bits 8), the design has " +
+                             std::to_string(vosa_params::kWeightBits));
+  const sram::FaultMap map = sram::read_fault_map(o.sram_faults);
+  const sram::Geometry want{static_cast<std::uint64_t>(vosa_params::kWeightBufferDepth), vosa_params::kCols * 8};
+  if (map.geometry.words != want.words || map.geometry.width != want.width)
+    throw std::runtime_error(o.sram_faults + ": a " + std::to_string(map.geometry.words) + " x " +
+                             std::to_string(map.geometry.width) + " map, but the design's weight buffer is " +
+                             std::to_string(want.words) + " x " + std::to_string(want.width) +
+                             " (vosa sram faultmap --words " + std::to_string(want.words) + " --width " +
+                             std::to_string(want.width) + ")");
+  const std::vector<sram::Fault> faults = map.at_ber(o.sram_ber);
+  std::vector<size_t> ops = o.only_ops;
+  if (ops.empty())
+    for (size_t i = 0; i < model->operators.size(); ++i)
+      if (lowering::is_array_layer(model->operators[i].type)) ops.push_back(i);
+  std::sort(ops.begin(), ops.end());
+  const sram::WeightLayout layout =
+      sram::array_weight_layout(*model, ops, vosa_params::kRows, vosa_params::kCols, want.words);
+  std::uint64_t flipped = 0;
+  model = std::make_shared<tflite::Model>(sram::apply_weight_faults(*model, layout, faults, &flipped));
+  const std::string masks =
+      (std::filesystem::temp_directory_path() / ("vosa_layers_wbuf_" + std::to_string(::getpid()) + ".hex")).string();
+  sram::write_readmemh_masks(map.geometry, faults, masks);
+  const std::string plusarg = "+vosa_wbuf_faults=" + masks;
+  const char* args[] = {"vosa_layers", plusarg.c_str()};
+  Verilated::commandArgsAdd(2, args);
+  std::printf("vosa_layers: weight buffer %llu x %d bits through %s at BER %g: %zu faulty cells, %llu weight bits "
+              "changed in %zu layers (%llu tile rows)\n",
+              static_cast<unsigned long long>(want.words), want.width, o.sram_faults.c_str(), o.sram_ber, faults.size(),
+              static_cast<unsigned long long>(flipped), ops.size(),
+              static_cast<unsigned long long>(layout.total_bytes() / static_cast<std::uint64_t>(vosa_params::kCols)));
+  return masks;
+#endif
+}
+
 int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
@@ -303,6 +377,11 @@ int run(Options o) {
     throw std::runtime_error("precision modes on int8 layers need an array of 8-bit activations and weights");
   for (const auto& [op, mode] : modes) precision[op] = engine::int8_precision(vosa_params::kPrecisionModes[mode]);
 #endif
+  // The array is fed the clean weights (lowered from `clean`); with a fault
+  // map the engine and the accumulator correction use the weights as the
+  // faulty buffer reads them back.
+  const std::shared_ptr<const tflite::Model> clean = model;
+  const std::string sram_masks = prepare_sram_faults(o, model);
   const engine::Engine eng(model, engine::Kernels::kFast, engine::Arithmetic::kTFLite, precision);
   const engine::Dataset data = engine::load_dataset(o.data);
   o.encoding = engine::resolve_input_encoding(o.encoding_flag, model->input(), data);
@@ -394,6 +473,7 @@ int run(Options o) {
     const engine::Sample& sample = data.samples[s];
     const auto x = engine::load_input(sample, model->input(), o.encoding, o.resize);
     engine::Workspace ws;
+    drv.set_weight_address(0);  // the same weights in the same buffer words at every inference
     auto observer = [&](const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
       if (!o.only_ops.empty() && std::find(o.only_ops.begin(), o.only_ops.end(), p.index) == o.only_ops.end())
         return;  // this layer stays in the engine
@@ -403,8 +483,8 @@ int run(Options o) {
       auto& corr = corrections[p.index];
       if (corr.empty())
         corr = lowering::correction_of(*model, *p.op, p.geometry, p.precision.act_drop, p.precision.weight_drop);
-      const auto gemms = lowering::lower_layer_for_array(*model, *p.op, p.geometry, input, ap.rows, ap.cols,
-                                                         o.depthwise);
+      const auto gemms = lowering::lower_layer_for_array(*clean, clean->operators.at(p.index), p.geometry, input,
+                                                         ap.rows, ap.cols, o.depthwise);
       std::vector<std::vector<int64_t>> results;
       for (const auto& g : gemms) {
         const std::vector<int32_t> a(g.a.begin(), g.a.end());
@@ -477,6 +557,14 @@ int run(Options o) {
           ++bad;
         }
       }
+      if (!sram_masks.empty()) {
+        // What the clean weights give: the accumulators the faults changed.
+        std::vector<std::vector<int64_t>> clean_results;
+        for (const auto& g : gemms) clean_results.push_back(lowering::reference_gemm(g));
+        const auto clean_acc = lowering::assemble_accumulators(
+            p.geometry, gemms, clean_results, lowering::correction_of(*clean, clean->operators.at(p.index), p.geometry));
+        for (size_t i = 0; i < acc.size(); ++i) st.sram_changed += clean_acc[i] != from_array[i];
+      }
       st.mismatches += bad;
       st.outputs += acc.size();
       total_mismatches += bad;
@@ -531,6 +619,23 @@ int run(Options o) {
                 stats.size(), count, static_cast<unsigned long long>(correct_array), count,
                 static_cast<unsigned long long>(correct_engine), count);
     return replay_mismatches == 0 && engine_agrees(eng, data, o, *injector, stats, array_correct) ? 0 : 1;
+  }
+  if (!sram_masks.empty()) {
+    uint64_t changed = 0, outputs = 0;
+    for (const auto& [index, st] : stats) {
+      changed += st.sram_changed, outputs += st.outputs;
+      std::printf("sram: operator %zu: %llu of %llu accumulators changed by the faulty weight buffer\n", index,
+                  static_cast<unsigned long long>(st.sram_changed), static_cast<unsigned long long>(st.outputs));
+    }
+    std::printf("sram: faulty weight buffer changed %llu of %llu accumulators; Verilator vs engine with the same "
+                "fault map: %llu mismatches\n",
+                static_cast<unsigned long long>(changed), static_cast<unsigned long long>(outputs),
+                static_cast<unsigned long long>(total_mismatches));
+    std::filesystem::remove(sram_masks);
+    if (changed == 0) {
+      std::printf("sram: FAIL: the fault map changed no accumulator (no faults applied on either side?)\n");
+      return 1;
+    }
   }
   std::printf("summary: %zu layers x %zu input(s), %llu accumulator mismatches; outputs identical for %llu/%zu; "
               "top-1 array %llu/%zu, engine %llu/%zu\n",

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <cstdio>
 
 using namespace vosa;
@@ -148,8 +149,11 @@ TEST(InjectScale, SubsetGivesTheSameResultsPerInput) {
 // accumulators within 15 % (relative, plus 4 binomial standard errors).
 namespace {
 
+// mode kThinned runs both with Razor (policy correct) on the top 4 bits and
+// also compares the per-layer Razor counts (expected values) with the exact draws.
 void compare_modes(const std::string& model_path, const std::string& data_path, const std::string& config,
-                   const std::string& encoding, size_t inputs, const std::vector<double>& rates, int repeats) {
+                   const std::string& encoding, size_t inputs, const std::vector<double>& rates, int repeats,
+                   InjectionMode mode = InjectionMode::kSampled) {
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(model_path));
   const engine::Engine engine(model);
   const engine::Dataset data = engine::load_dataset(data_path);
@@ -164,13 +168,14 @@ void compare_modes(const std::string& model_path, const std::string& data_path, 
     Settings s;
     s.errmodel = "synthetic";
     s.voltages.assign(static_cast<size_t>(shape.islands), 1.0 + static_cast<double>(r));
+    if (mode == InjectionMode::kThinned) s.razor = RazorSpec{4, {}, RazorPolicy::Correct};
     Injector exact(em, shape, s), sampled(em, shape, s);
-    sampled.set_mode(InjectionMode::kSampled);
+    sampled.set_mode(mode);
     const FaultyEvalResult a = ev.evaluate(exact, repeats, 3), b = ev.evaluate(sampled, repeats, 4);
     const double n = double(a.samples) * repeats;
     const double pa = a.faulty_top1, pb = b.faulty_top1;
     const double se = std::sqrt(std::max(pa * (1 - pa) + pb * (1 - pb), 1.0 / n) / n);
-    std::printf("rate %g: faulty top-1 exact %.3f sampled %.3f (clean %.3f), hits %llu / %llu\n", rates[r], pa, pb,
+    std::printf("rate %g: faulty top-1 exact %.3f %s %.3f (clean %.3f), hits %llu / %llu\n", rates[r], pa, to_string(mode), pb,
                 a.clean_top1, static_cast<unsigned long long>(a.hits()), static_cast<unsigned long long>(b.hits()));
     EXPECT_LE(std::abs(pa - pb), 3.5 * se + 1e-12) << "rate " << rates[r];
     for (size_t l = 0; l < a.layers.size(); ++l) {
@@ -180,6 +185,13 @@ void compare_modes(const std::string& model_path, const std::string& data_path, 
       const double tol = 0.15 * std::max(fa, fb) + 4 * std::sqrt(std::max(fa, 1.0 / outputs) / outputs);
       EXPECT_NEAR(fa, fb, tol) << "rate " << rates[r] << " op " << a.layers[l].op;
       std::printf("  op %zu changed %.5f / %.5f\n", a.layers[l].op, fa, fb);
+      if (mode != InjectionMode::kThinned) continue;
+      // Expected Razor counts against the exact draws: 10 % plus 4 Poisson sigmas.
+      for (auto [x, y] : {std::pair{a.layers[l].hits, b.layers[l].hits},
+                          std::pair{a.layers[l].razor_detected, b.layers[l].razor_detected},
+                          std::pair{a.layers[l].razor_error_cycles, b.layers[l].razor_error_cycles}})
+        EXPECT_NEAR(double(x), double(y), 0.1 * double(std::max(x, y)) + 4 * std::sqrt(double(std::max(x, y))) + 2)
+            << "rate " << rates[r] << " op " << a.layers[l].op;
     }
   }
 }
@@ -194,4 +206,51 @@ TEST(InjectSampled, AgreesWithExactOnResnet8) {
 TEST(InjectSampled, AgreesWithExactOnMobilenetV2) {
   compare_modes(test::data_path(test::kMobilenetModel), test::data_path(test::kMobilenetData),
                 std::string(VOSA_SOURCE_DIR) + "/generator/examples/explore_16x16.json", "auto", 24, {3e-7, 3e-6, 3e-5}, 1);
+}
+
+// Thinned injection (InjectionMode::kThinned: only the errors Razor leaves,
+// drawn from ErrorMaskSampler::restricted_to) against the exact injector
+// with the same Razor bits: same checks, plus the Razor counts.
+TEST(InjectThinned, AgreesWithExactOnResnet8) {
+  compare_modes(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json", "pixels", 200, {1e-5, 1e-4, 1e-3}, 1,
+                InjectionMode::kThinned);
+}
+
+TEST(InjectThinned, AgreesWithExactOnMobilenetV2) {
+  compare_modes(test::data_path(test::kMobilenetModel), test::data_path(test::kMobilenetData),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/explore_16x16.json", "auto", 24, {3e-6, 3e-5, 3e-4}, 1,
+                InjectionMode::kThinned);
+}
+
+// restricted_to(keep) is draw() & keep given that it is not 0: its
+// probability and its masks' frequencies against 400k draws of the whole.
+TEST(InjectThinned, RestrictedMasksAreTheConditionalDistribution) {
+  struct BitCount { int bit; std::uint64_t errors; };
+  struct PatternCount { std::uint64_t mask; std::uint64_t count; };
+  // 1000 erring cycles: two recorded patterns (300 + 200), the rest from bits 2-5.
+  const ErrorMaskSampler all(1000, std::vector<BitCount>{{2, 400}, {3, 250}, {4, 500}, {5, 300}},
+                             std::vector<PatternCount>{{0x30, 300}, {0x0c, 200}});
+  const std::uint64_t keep = 0x0a;  // bits 1 and 3
+  const auto [kept, p_kept] = all.restricted_to(keep);
+  Rng rng(7);
+  const auto u01 = [&rng] { return rng.uniform(); };
+  constexpr int kDraws = 400000;
+  std::map<std::uint64_t, double> conditional, restricted;
+  int nonzero = 0;
+  for (int i = 0; i < kDraws; ++i) {
+    const std::uint64_t m = all.draw(u01) & keep;
+    if (m) ++conditional[m], ++nonzero;
+    ++restricted[kept.draw(u01)];
+  }
+  EXPECT_NEAR(p_kept, double(nonzero) / kDraws, 4 * std::sqrt(0.25 / kDraws));
+  EXPECT_GT(p_kept, 0.2);
+  EXPECT_EQ(restricted.count(0), 0u);
+  for (const auto& [mask, n] : conditional) {
+    const double f = n / nonzero, g = restricted[mask] / kDraws;
+    EXPECT_NEAR(f, g, 4 * std::sqrt(0.25 / nonzero) + 4 * std::sqrt(0.25 / kDraws)) << mask;
+  }
+  EXPECT_EQ(conditional.size(), restricted.size());
+  EXPECT_DOUBLE_EQ(all.restricted_to(0).second, 0.0);
+  EXPECT_NEAR(all.restricted_to(~0ULL).second, 1.0, 1e-12);
 }

@@ -40,6 +40,10 @@ expect_error tile_big '{"rows": 8, "cols": 8, "tile": {"rows": 4, "cols": 16}}' 
 expect_error tile_missing '{"rows": 8, "cols": 8, "tile": {"rows": 4}}' "field 'tile.cols' = (missing)"
 expect_error tile_os '{"rows": 8, "cols": 8, "dataflow": "output_stationary", "tile": {"rows": 4, "cols": 4}}' "field 'tile' = {\"cols\":4,\"rows\":4} is invalid: tiles are implemented for the weight_stationary dataflow only"
 expect_error tile_razor '{"rows": 8, "cols": 8, "razor": {"top_k": 2}, "tile": {"rows": 4, "cols": 4}}' "tiles are implemented for the plain weight-stationary PE only"
+expect_error buffers_small '{"rows": 8, "cols": 8, "buffers": {"weight_depth": 7, "act_depth": 4}}' "field 'buffers.weight_depth' = 7 is invalid: too small for one weight tile"
+expect_error buffers_missing '{"rows": 8, "cols": 8, "buffers": {"weight_depth": 8}}' "field 'buffers.act_depth' = (missing)"
+expect_error buffers_unknown '{"rows": 8, "cols": 8, "buffers": {"weight_depth": 8, "act_depth": 4, "width": 64}}' "unknown field 'buffers.width'"
+expect_error buffers_os '{"rows": 8, "cols": 8, "dataflow": "output_stationary", "buffers": {"weight_depth": 8, "act_depth": 4}}' "buffers are implemented for the weight_stationary dataflow only"
 # Precision modes (docs/precision.md).
 expect_error prec_zero '{"rows": 4, "cols": 4, "precision_modes": [8, 4, 0]}' "field 'precision_modes' = [8,4,0] is invalid: a mode of 0 bits"
 expect_error prec_wide '{"rows": 4, "cols": 4, "precision_modes": [9, 4]}' "field 'precision_modes' = [9,4] is invalid: a mode of 9 bits is more than the operand width 8"

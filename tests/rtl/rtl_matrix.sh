@@ -8,6 +8,8 @@
 # ARITHMETIC: the config's "arithmetic" object (docs/config.md), default none.
 # PRECISION=1: with "precision_modes": [width, width/2, 1] (docs/precision.md).
 # TILE='{"rows": 2, "cols": 3}': the array as a grid of tiles (docs/rtl.md, "Tiles").
+# BUFFERS='{"weight_depth": 8, "act_depth": 5}': weight/activation buffers (docs/sram.md);
+#   then also linted with the simulation-only fault masks (-DVOSA_SRAM_FAULTS).
 set -euo pipefail
 VOSA="$1"; DATAFLOW="$2"; WORK="$3"; shift 3
 mkdir -p "$WORK"
@@ -21,12 +23,18 @@ for size in "$@"; do
     [ -n "${PRECISION:-}" ] && precision=", \"precision_modes\": [$width, $((width / 2)), 1]"
     printf '{"rows": %d, "cols": %d, "act_bits": %d, "weight_bits": %d, "dataflow": "%s"%s%s}\n' \
       "$rows" "$cols" "$width" "$width" "$DATAFLOW" "${ARITHMETIC:+, \"arithmetic\": $ARITHMETIC}" \
-      "$precision${TILE:+, \"tile\": $TILE}" \
+      "$precision${TILE:+, \"tile\": $TILE}${BUFFERS:+, \"buffers\": $BUFFERS}" \
       > "$WORK/$name.json"
     "$VOSA" generate --quiet --config "$WORK/$name.json" --out "$dir"
     if ! verilator --lint-only -Wall --top-module vosa_top "$dir"/rtl/*.v > "$dir/lint.log" 2>&1; then
       cat "$dir/lint.log"
       echo "FAIL: $name: verilator --lint-only -Wall reported the problems above"
+      exit 1
+    fi
+    if [ -n "${BUFFERS:-}" ] && ! verilator --lint-only -Wall -DVOSA_SRAM_FAULTS --top-module vosa_top "$dir"/rtl/*.v \
+        > "$dir/lint.log" 2>&1; then
+      cat "$dir/lint.log"
+      echo "FAIL: $name: verilator --lint-only -Wall -DVOSA_SRAM_FAULTS reported the problems above"
       exit 1
     fi
     if ! yosys -q -l "$dir/yosys.log" -p "read_verilog $dir/rtl/*.v; synth -top vosa_top" > /dev/null 2>&1; then

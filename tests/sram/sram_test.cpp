@@ -223,6 +223,59 @@ TEST(SramWeights, FaultsLandOnTheMappedWeightBits) {
   EXPECT_THROW(weight_layout(model, {16, 12}), SramError);
 }
 
+// The weight buffer of a buffered rows x cols array: a word is one tile row.
+TEST(SramWeights, ArrayLayoutHoldsEveryWeightOnceInTileRows) {
+  const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
+  std::vector<std::size_t> ops;
+  for (std::size_t i = 0; i < model.operators.size(); ++i)
+    if (model.operators[i].type == tflite::OpType::kConv2D || model.operators[i].type == tflite::OpType::kFullyConnected)
+      ops.push_back(i);
+  const WeightLayout layout = array_weight_layout(model, ops, 8, 8, 1u << 20);
+  ASSERT_EQ(layout.regions.size(), ops.size());
+  EXPECT_EQ(layout.geometry.width, 64);
+  for (const WeightRegion& r : layout.regions) {
+    EXPECT_EQ(r.offset % (8 * 8), 0u);  // a layer starts a tile
+    std::vector<int> seen(model.tensor(r.tensor).data.size(), 0);
+    for (std::int64_t b : r.byte_of)
+      if (b >= 0) ++seen.at(static_cast<std::size_t>(b));
+    for (int n : seen) ASSERT_EQ(n, 1) << "operator " << r.op;
+  }
+  // ResNet-8's first conv: K = 3x3x3 = 27, N = 16. Word 0 = tile (k0 0, n0 0)
+  // row 0: byte c is B[0][c], filter byte c * 27. Word 3 + 8 = the second
+  // reduction tile's row 3: B[11][c]. Word 32 = the second column tile.
+  const WeightRegion& first = layout.regions[0];
+  EXPECT_EQ(first.byte_of[3], 3 * 27);
+  EXPECT_EQ(first.byte_of[(8 + 3) * 8 + 2], 2 * 27 + 11);
+  EXPECT_EQ(first.byte_of[(4 * 8) * 8 + 1], (8 + 1) * 27);
+  EXPECT_EQ(first.byte_of[(3 * 8 + 3) * 8], -1);  // k = 27: padding of the last reduction tile
+  const uint8_t before = model.tensor(first.tensor).data[3 * 27];
+  const tflite::Model faulty = apply_weight_faults(model, layout, {{0, 3 * 8 + 6, true, 0, 0}});
+  EXPECT_EQ(faulty.tensor(first.tensor).data[3 * 27], static_cast<uint8_t>(before | 0x40));
+  // A stuck padding cell changes no weight.
+  std::uint64_t flipped = 1;
+  apply_weight_faults(model, layout, {{3 * 8 + 3, 0, true, 0, 0}}, &flipped);
+  EXPECT_EQ(flipped, 0u);
+  // Depthwise layers and a buffer smaller than a tile are named errors.
+  const tflite::Model dscnn = tflite::load_tflite(test::data_path(test::kDscnnModel));
+  try {
+    array_weight_layout(dscnn, {1}, 8, 8, 64);
+    FAIL();
+  } catch (const SramError& e) {
+    EXPECT_NE(std::string(e.what()).find("operator 1 (DEPTHWISE_CONV_2D)"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(array_weight_layout(model, ops, 8, 8, 7), SramError);
+}
+
+TEST(SramWeights, ReadmemhMasksHoldStuckAtOneThenStuckAtZero) {
+  const std::string path = temp_path("masks.hex");
+  write_readmemh_masks({4, 16}, {{0, 0, false, 0, 0}, {2, 9, true, 0, 0}, {2, 15, false, 0, 0}}, path);
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  EXPECT_EQ(lines, (std::vector<std::string>{"00000001", "00000000", "02008000", "00000000"}));
+  EXPECT_THROW(write_readmemh_masks({4, 16}, {{4, 0, true, 0, 0}}, path), SramError);
+}
+
 TEST(SramEval, ZeroBerIsTheCleanModelAndFaultsCostAccuracy) {
   const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
   const engine::Dataset data = engine::load_dataset(test::data_path(test::kResnet8Data));

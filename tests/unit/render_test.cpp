@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -162,4 +163,34 @@ TEST(GenerateDesign, RazorSdcDeclaresShadowClock) {
               std::string::npos);
     EXPECT_NE(f.content.find("[get_ports {clk_i clk_shadow_i}]"), std::string::npos);
   }
+}
+
+// Buffers (docs/sram.md, "RTL buffers"): the SRAM module, its own supply
+// domain in the power intent, the header's constants; nothing of it without.
+TEST(GenerateDesign, BuffersAddTheSramMacroAndItsPowerDomain) {
+  auto files_of = [](const char* text) {
+    std::map<std::string, std::string> out;
+    for (const auto& f : vosa::generate_design(vosa::parse_config(nlohmann::json::parse(text), "t")))
+      out[f.path] = f.content;
+    return out;
+  };
+  const auto plain = files_of(R"({"rows": 2, "cols": 3})");
+  EXPECT_EQ(plain.count("rtl/vosa_sram_sp.v"), 0u);
+  EXPECT_EQ(plain.count("power_intent.upf"), 0u);
+  EXPECT_EQ(plain.at("rtl/vosa_top.v").find("wbuf"), std::string::npos);
+  const auto buffered = files_of(R"({"rows": 2, "cols": 3, "buffers": {"weight_depth": 5, "act_depth": 9}})");
+  ASSERT_EQ(buffered.count("rtl/vosa_sram_sp.v"), 1u);
+  const std::string& top = buffered.at("rtl/vosa_top.v");
+  for (const char* want : {"WBUF_DEPTH = 5", "WBUF_AW    = 3", "ABUF_DEPTH = 9", "ABUF_AW    = 4", "vosa_sram_sp #(",
+                           "u_wbuf (", "u_abuf (", "input  wire                     wbuf_re_i"})
+    EXPECT_NE(top.find(want), std::string::npos) << "vosa_top.v lacks " << want;
+  EXPECT_EQ(top.find("input  wire                     w_valid_i"), std::string::npos);  // only through the buffer
+  const std::string& upf = buffered.at("power_intent.upf");
+  for (const char* want : {"create_power_domain PD_SRAM -elements {u_wbuf u_abuf}", "create_supply_port VDD_SRAM",
+                           "set_domain_supply_net PD_SRAM -primary_power_net VDD_SRAM -primary_ground_net VSS",
+                           "set_level_shifter ls_sram -domain PD_SRAM"})
+    EXPECT_NE(upf.find(want), std::string::npos) << "power_intent.upf lacks " << want;
+  EXPECT_EQ(upf.find("PD_ISL"), std::string::npos);
+  EXPECT_NE(buffered.at("include/vosa_params.h").find("constexpr int kWeightBufferDepth = 5;"), std::string::npos);
+  EXPECT_NE(buffered.at("manifest.json").find("\"rtl/vosa_sram_sp.v\""), std::string::npos);
 }

@@ -133,6 +133,49 @@ class ErrorMaskSampler {
     }
   }
   bool empty() const { return total_ <= 0; }
+  // The distribution of draw() & keep given that it is not 0, and the
+  // probability that draw() & keep is not 0 (an empty sampler and 0 when
+  // never). Exact: patterns are projected, and the unrecorded cycles' bits
+  // (independent given at least one) are conditioned on a kept bit. What
+  // injection with Razor draws for the bits Razor does not correct.
+  std::pair<ErrorMaskSampler, double> restricted_to(std::uint64_t keep) const {
+    ErrorMaskSampler r;
+    if (empty()) return {r, 0.0};
+    double previous = 0;
+    for (std::size_t i = 0; i < pattern_masks_.size(); ++i) {
+      const double upto = std::min(pattern_cumulative_[i], total_), w = upto - previous;
+      previous = upto;
+      if (w > 0 && (pattern_masks_[i] & keep)) {
+        r.total_ += w;
+        r.pattern_masks_.push_back(pattern_masks_[i] & keep);
+        r.pattern_cumulative_.push_back(r.total_);
+      }
+    }
+    const double rest = total_ - previous;  // the unrecorded cycles
+    if (rest > 0 && (first_bit_cumulative_.empty() || first_bit_cumulative_.back() <= 0)) {
+      if (fallback_ & keep) {
+        r.total_ += rest;
+        r.pattern_masks_.push_back(fallback_ & keep);
+        r.pattern_cumulative_.push_back(r.total_);
+      }
+    } else if (rest > 0) {
+      double none_below = 1.0, first = 0.0;
+      for (std::size_t i = 0; i < bit_index_.size(); ++i) {
+        if (!((keep >> bit_index_[i]) & 1)) continue;
+        r.bit_index_.push_back(bit_index_[i]);
+        r.bit_q_.push_back(bit_q_[i]);
+        first += bit_q_[i] * none_below;
+        none_below *= 1.0 - bit_q_[i];
+        r.first_bit_cumulative_.push_back(first);
+      }
+      // P(a kept bit fails | some bit fails) = (1 - prod_kept (1 - q)) / (1 - prod_all (1 - q)).
+      r.total_ += rest * first / first_bit_cumulative_.back();
+    }
+    r.fallback_ = !r.pattern_masks_.empty() ? r.pattern_masks_.front()
+                  : !r.bit_index_.empty()   ? std::uint64_t{1} << r.bit_index_.front()
+                                            : 0;
+    return {r, r.total_ / total_};
+  }
   // u01(): a uniform double in [0, 1). 0 only when the statistics hold no
   // erroneous cycle.
   template <class U01>

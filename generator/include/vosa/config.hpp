@@ -68,6 +68,16 @@ struct TileConfig {
   bool enabled() const { return rows > 0; }
 };
 
+// Weight and activation buffers in front of the array (docs/sram.md, "RTL
+// buffers"): behavioural single-port SRAMs (vosa_sram_sp) of weight_depth
+// words of one weight row (cols x weight_bits) and act_depth words of one
+// input vector (rows x act_bits), in their own voltage domain. 0 = none.
+struct BufferConfig {
+  int weight_depth = 0;
+  int act_depth = 0;
+  bool enabled() const { return weight_depth > 0; }
+};
+
 struct ArrayConfig {
   int rows = 0;
   int cols = 0;
@@ -81,6 +91,7 @@ struct ArrayConfig {
   IslandConfig islands;
   ArithmeticConfig arithmetic;
   TileConfig tile;
+  BufferConfig buffers;
   // Precision modes (docs/precision.md): operand widths the PEs can compute
   // at, selected at run time by a MODE register; empty = no modes (full width
   // only). Validated: descending, each 1..max(act_bits, weight_bits), the

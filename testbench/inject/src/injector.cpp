@@ -202,6 +202,58 @@ void PointSampler::set_classes(OperandClasses classes) {
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const { return sample_mask(rng, -1); }
 
+// ---------------------------------------------------------------- ThinnedSampler
+
+ThinnedSampler::ThinnedSampler(const PointSampler& sampler, std::uint64_t razor, int acc_bits)
+    : base_(sampler), razor_(razor) {
+  const std::uint64_t register_bits = acc_bits >= 64 ? ~0ULL : (std::uint64_t{1} << acc_bits) - 1;
+  const int classes = sampler.classes_ ? static_cast<int>(sampler.classes_->p_error.size())
+                      : sampler.has_classes() ? kOperandClasses
+                                              : 0;
+  for (const PointSampler::Band& band : sampler.bands_) {
+    std::vector<double> p, p_error, p_detected;
+    std::vector<ErrorMaskSampler> masks;
+    for (int c = -1; c < classes; ++c) {
+      // The masks PointSampler::sample_mask draws for this band and class.
+      const bool own = !sampler.classes_ && c >= 0 && static_cast<std::size_t>(c) < band.class_masks.size() &&
+                       band.class_masks[static_cast<std::size_t>(c)];
+      const ErrorMaskSampler& all = own ? *band.class_masks[static_cast<std::size_t>(c)] : band.masks;
+      const double pe = c < 0 ? band.point.p_any_error() : sampler.p_error(band, c);
+      auto [kept, p_kept] = all.restricted_to(register_bits & ~razor);
+      p.push_back(pe * p_kept);
+      p_error.push_back(pe);
+      p_detected.push_back(pe * all.restricted_to(razor).second);
+      masks.push_back(std::move(kept));
+      p_max_ = std::max(p_max_, p.back());
+    }
+    p_.push_back(std::move(p));
+    p_error_.push_back(std::move(p_error));
+    p_detected_.push_back(std::move(p_detected));
+    masks_.push_back(std::move(masks));
+  }
+}
+
+std::size_t ThinnedSampler::band_index(int row) const {
+  if (base_.band_of_row_.empty() || row < 0) return p_.size() - 1;
+  return static_cast<std::size_t>(base_.band_of_row_.at(static_cast<std::size_t>(row)));
+}
+
+double ThinnedSampler::at(const std::vector<std::vector<double>>& table, int cls, int row) const {
+  const std::vector<double>& band = table[band_index(row)];
+  const std::size_t i = static_cast<std::size_t>(cls + 1);
+  return i < band.size() ? band[i] : band.front();
+}
+
+double ThinnedSampler::accept_class(int cls, int row) const {
+  return p_max_ > 0 ? at(p_, cls, row) / p_max_ : 0.0;
+}
+
+std::uint64_t ThinnedSampler::sample_mask(Rng& rng, int cls, int row) const {
+  const auto& band = masks_[band_index(row)];
+  const std::size_t i = static_cast<std::size_t>(cls + 1);
+  return (i < band.size() ? band[i] : band.front()).draw([&rng] { return rng.uniform(); });
+}
+
 // ---------------------------------------------------------------- LayerOperands
 
 LayerOperands::LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
@@ -606,6 +658,7 @@ void Injector::set_classes(double voltage, OperandClasses classes) {
   };
   refresh(default_plan_);
   for (auto& [index, plan] : layer_plans_) refresh(plan);
+  set_mode(mode_);  // kThinned: thin the new classes' rates
 }
 
 std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, Rng& rng) const {
@@ -614,14 +667,18 @@ std::vector<Hit> Injector::draw_hits(const LayerOperands& ops, std::size_t op, R
   return hits;
 }
 
-void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng, std::vector<Hit>& hits) const {
-  hits.clear();
-  const LayerPlan& plan = this->plan(op);
-  if (plan.p_max <= 0) return;
-  const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
+namespace {
+
+// The hit walk of draw_hits_into for PointSampler (exact) and ThinnedSampler
+// (kThinned) alike: sampler_of(c) is array column c's sampler.
+template <class SamplerOf>
+void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf sampler_of, Rng& rng,
+                    std::vector<Hit>& hits) {
+  const int m_count = ops.m();
   double expected = 0;
   for (int g = 0; g < ops.gemms(); ++g)
-    expected += plan.p_max * ops.n(g) * static_cast<double>(ceil_div(ops.k(g), rows)) * m_count * rows;
+    for (int j = 0; j < ops.n(g); ++j)
+      expected += sampler_of(j % cols).p_max() * static_cast<double>(ceil_div(ops.k(g), rows)) * m_count * rows;
   hits.reserve(static_cast<std::size_t>(expected * 1.05) + 16);
   // One GEMM column at a time, in the canonical order (gemm, column, k tile,
   // m, row) apply_hits wants, so it need not sort. Geometric gaps between
@@ -632,8 +689,7 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
     const std::uint64_t total = static_cast<std::uint64_t>(k_tiles) * m_count * rows;
     for (int j = 0; j < ops.n(g); ++j) {
       const int c = j % cols;
-      const PointSampler& sampler =
-          *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+      const auto& sampler = sampler_of(c);
       const double p = sampler.p_max();
       if (p <= 0) continue;
       const bool file_classes = sampler.has_file_classes();
@@ -672,28 +728,89 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
   }
 }
 
-const char* to_string(InjectionMode mode) { return mode == InjectionMode::kSampled ? "sampled" : "exact"; }
+}  // namespace
+
+void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng, std::vector<Hit>& hits) const {
+  hits.clear();
+  const LayerPlan& plan = this->plan(op);
+  if (plan.p_max <= 0) return;
+  const auto sampler_of = [&](int c) -> const PointSampler& {
+    return *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+  };
+  draw_hits_with(ops, shape_.rows, shape_.cols, sampler_of, rng, hits);
+}
+
+const char* to_string(InjectionMode mode) {
+  switch (mode) {
+    case InjectionMode::kSampled: return "sampled";
+    case InjectionMode::kThinned: return "thinned";
+    case InjectionMode::kExact: break;
+  }
+  return "exact";
+}
 
 InjectionMode parse_injection_mode(const std::string& name) {
   if (name == "exact") return InjectionMode::kExact;
   if (name == "sampled") return InjectionMode::kSampled;
-  throw InjectError("unknown injection mode '" + name + "' (allowed: exact, sampled)");
+  if (name == "thinned") return InjectionMode::kThinned;
+  throw InjectError("unknown injection mode '" + name + "' (allowed: exact, sampled, thinned)");
 }
 
 namespace {
 
-// Standard normal by Box-Muller (one of the pair).
-double standard_normal(Rng& rng) {
-  return std::sqrt(-2.0 * std::log(rng.uniform_open())) * std::cos(6.283185307179586 * rng.uniform());
+// Standard normals by Box-Muller, both of each pair (the second kept for the next call).
+class StandardNormal {
+ public:
+  explicit StandardNormal(Rng& rng) : rng_(rng) {}
+  double operator()() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
+    const double r = std::sqrt(-2.0 * std::log(rng_.uniform_open())), a = 6.283185307179586 * rng_.uniform();
+    spare_ = r * std::sin(a);
+    has_spare_ = true;
+    return r * std::cos(a);
+  }
+
+ private:
+  Rng& rng_;
+  double spare_ = 0;
+  bool has_spare_ = false;
+};
+
+// Above this mean, the number of errors of an output is drawn from a normal.
+constexpr double kNormalErrorsAbove = 20;
+
+// P(H <= h | H >= 1) for H ~ Binomial(n, p), h = 1, 2, ... until it reaches
+// 1 - 1e-12 (or n): the inverse-CDF table of a column whose mean is at most
+// kNormalErrorsAbove.
+std::vector<double> binomial_at_least_one_cdf(std::uint64_t n, double p, double p_none) {
+  std::vector<double> cdf;
+  double term = p_none * static_cast<double>(n) * p / (1 - p) / (1 - p_none), cumulative = 0;
+  for (std::uint64_t h = 1; h <= n; ++h) {
+    cumulative += term;
+    cdf.push_back(cumulative);
+    if (cumulative >= 1 - 1e-12) break;
+    term *= static_cast<double>(n - h) / static_cast<double>(h + 1) * p / (1 - p);
+  }
+  return cdf;
 }
 
-// H ~ Binomial(n, p) conditioned on H >= 1: inverse CDF up to a mean of 20,
-// a normal approximation beyond.
-std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rng& rng) {
+// H ~ Binomial(n, p) conditioned on H >= 1: inverse CDF up to a mean of
+// kNormalErrorsAbove (from `cdf` when given), a normal approximation beyond.
+std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, const std::vector<double>& cdf,
+                                    Rng& rng, StandardNormal& normal) {
   const double mean = static_cast<double>(n) * p;
-  if (mean > 20) {
-    const double h = std::round(mean + std::sqrt(mean * (1 - p)) * standard_normal(rng));
+  if (mean > kNormalErrorsAbove) {
+    const double h = std::round(mean + std::sqrt(mean * (1 - p)) * normal());
     return static_cast<std::uint64_t>(std::clamp(h, 1.0, static_cast<double>(n)));
+  }
+  if (!cdf.empty()) {
+    const double u = rng.uniform();
+    std::size_t i = 0;
+    while (i + 1 < cdf.size() && u >= cdf[i]) ++i;
+    return i + 1;
   }
   // P(H = h) / P(H >= 1), h = 1, 2, ...
   const double u = rng.uniform() * (1 - p_none);
@@ -707,6 +824,100 @@ std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rn
   return h;
 }
 
+// class_share[|w|][c]: the fraction of a layer's activation changes
+// |a(m) - a(m-1)| (2048 sampled) that put a capture with weight w in
+// operand class c (the classes' other factor, the weight, is known per column).
+std::vector<std::array<double, kOperandClasses>> sampled_class_shares(const LayerOperands& ops, Rng& rng) {
+  constexpr int kChangeSamples = 2048;
+  const int m_count = ops.m();
+  std::vector<int> change;
+  change.reserve(kChangeSamples);
+  for (int t = 0; t < kChangeSamples; ++t) {
+    const int g = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.gemms()));
+    const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(m_count));
+    const auto kk = ops.column_weights(g, static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.n(g))));
+    const int k = kk.first_k + static_cast<int>(rng.next() % static_cast<std::uint64_t>(kk.count));
+    const auto [a, prev] = ops.a_and_previous(g, m, k);
+    change.push_back(std::abs(a - prev));
+  }
+  std::sort(change.begin(), change.end());
+  std::vector<std::array<double, kOperandClasses>> class_share(129);
+  for (int w = 0; w <= 128; ++w) {
+    // operand_class(0, d, w) is monotone in d: count the changes below each class boundary.
+    int below = 0;
+    for (int c = 0; c < kOperandClasses; ++c) {
+      const auto first_above = std::partition_point(change.begin(), change.end(),
+                                                    [&](int d) { return operand_class(0, d, w) <= c; });
+      const int upto = static_cast<int>(first_above - change.begin());
+      class_share[static_cast<std::size_t>(w)][static_cast<std::size_t>(c)] = double(upto - below) / kChangeSamples;
+      below = upto;
+    }
+  }
+  return class_share;
+}
+
+// Expected captures of each operand class of one output of GEMM column j
+// (per_output captures: zero weights and rows below the end of K in class 0).
+std::array<double, kOperandClasses> column_class_captures(
+    const LayerOperands& ops, int g, int j, const std::vector<std::array<double, kOperandClasses>>& class_share,
+    std::uint64_t per_output) {
+  std::array<double, kOperandClasses> captures_in{};
+  const auto cw = ops.column_weights(g, j);
+  for (int i = 0; i < cw.count; ++i) {
+    const auto& share = class_share[static_cast<std::size_t>(std::min(128, std::abs(int(cw.data[static_cast<std::ptrdiff_t>(i) * cw.stride]))))];
+    for (int c = 0; c < kOperandClasses; ++c) captures_in[static_cast<std::size_t>(c)] += share[static_cast<std::size_t>(c)];
+  }
+  captures_in[0] += static_cast<double>(per_output) - cw.count;
+  return captures_in;
+}
+
+
+// column_class_captures from 64 of column j's own captures, sampled (m and
+// the column's taps at random).
+std::array<double, kOperandClasses> sampled_column_class_captures(const LayerOperands& ops, int g, int j,
+                                                                  std::uint64_t per_output, Rng& rng) {
+  constexpr int kSamples = 64;
+  std::array<double, kOperandClasses> captures_in{};
+  const auto cw = ops.column_weights(g, j);
+  for (int t = 0; t < kSamples; ++t) {
+    const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.m()));
+    const int i = static_cast<int>(rng.next() % static_cast<std::uint64_t>(cw.count));
+    const auto [a, prev] = ops.a_and_previous(g, m, cw.first_k + i);
+    captures_in[static_cast<std::size_t>(operand_class(prev, a, cw.data[static_cast<std::ptrdiff_t>(i) * cw.stride]))] +=
+        double(cw.count) / kSamples;
+  }
+  captures_in[0] += static_cast<double>(per_output) - cw.count;
+  return captures_in;
+}
+
+
+// Activation changes |a(m) - a(m-1)| at 256 random (m, k) of a conv/FC
+// layer, whose columns all read the same activations: each column's class
+// mix is its own weights at those k against those changes (unbiased, and
+// it keeps the link between a channel's changes and its weights).
+struct SampledChanges {
+  static constexpr int kSamples = 256;
+  std::vector<std::pair<int, int>> k_and_change;
+  SampledChanges() = default;
+  SampledChanges(const LayerOperands& ops, Rng& rng) {
+    for (int t = 0; t < kSamples; ++t) {
+      const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.m()));
+      const int k = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.k(0)));
+      const auto [a, prev] = ops.a_and_previous(0, m, k);
+      k_and_change.emplace_back(k, std::abs(a - prev));
+    }
+  }
+  std::array<double, kOperandClasses> column_class_captures(const LayerOperands& ops, int g, int j,
+                                                            std::uint64_t per_output) const {
+    std::array<double, kOperandClasses> captures_in{};
+    const auto cw = ops.column_weights(g, j);
+    for (const auto& [k, change] : k_and_change)
+      captures_in[static_cast<std::size_t>(operand_class(0, change, cw.data[static_cast<std::ptrdiff_t>(k) * cw.stride]))] +=
+          double(cw.count) / kSamples;
+    captures_in[0] += static_cast<double>(per_output) - cw.count;
+    return captures_in;
+  }
+};
 }  // namespace
 
 LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::PreparedOp& layer,
@@ -723,80 +934,69 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   // classes' other factor is the weight, known per column).
   bool any_classes = false;
   for (const auto& s : plan.island) any_classes |= s->has_classes();
-  // class_share[|w|][c]: the fraction of the sampled changes that put a
-  // capture with weight w in class c.
-  std::vector<std::array<double, kOperandClasses>> class_share;
-  if (any_classes) {
-    constexpr int kChangeSamples = 2048;
-    std::vector<int> change;
-    change.reserve(kChangeSamples);
-    for (int t = 0; t < kChangeSamples; ++t) {
-      const int g = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.gemms()));
-      const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(m_count));
-      const auto kk = ops.column_weights(g, static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.n(g))));
-      const int k = kk.first_k + static_cast<int>(rng.next() % static_cast<std::uint64_t>(kk.count));
-      const auto [a, prev] = ops.a_and_previous(g, m, k);
-      change.push_back(std::abs(a - prev));
-    }
-    std::sort(change.begin(), change.end());
-    class_share.assign(129, {});
-    for (int w = 0; w <= 128; ++w) {
-      // operand_class(0, d, w) is monotone in d: count the changes below each class boundary.
-      int below = 0;
-      for (int c = 0; c < kOperandClasses; ++c) {
-        const auto first_above = std::partition_point(change.begin(), change.end(),
-                                                      [&](int d) { return operand_class(0, d, w) <= c; });
-        const int upto = static_cast<int>(first_above - change.begin());
-        class_share[static_cast<std::size_t>(w)][static_cast<std::size_t>(c)] = double(upto - below) / kChangeSamples;
-        below = upto;
-      }
-    }
-  }
-  // Per island and class (index 0: the whole point): a pool of single-error
-  // values from the sampler's fixed mask sample, each flipped bit's direction
-  // (the partial sum's bit) a fair coin from this layer's stream, whether
-  // Razor detects it, and the pool's mean square value.
+  const std::vector<std::array<double, kOperandClasses>> class_share =
+      any_classes ? sampled_class_shares(ops, rng) : std::vector<std::array<double, kOperandClasses>>{};
+  // Per error point (islands at one voltage share it) and class (index 0:
+  // the whole point): a pool of single-error values from the sampler's fixed
+  // mask sample, each flipped bit's direction (the partial sum's bit) a fair
+  // coin from this layer's stream, whether Razor detects it, and the pool's
+  // mean square value. Values are packed as value * 2 + detected in 32 bits
+  // (|value| < 2^acc_bits) so the pools stay in the L1 cache: the draws of
+  // a heavy rate are random reads of them.
   constexpr std::size_t kPool = 1024;
-  struct ErrorValue {
-    std::int64_t value = 0;
-    bool detected = false;
-  };
   struct ClassPool {
-    std::vector<ErrorValue> values;
+    std::vector<std::int32_t> packed;
+    std::vector<std::int64_t> wide;  // acc_bits > 30: value * 2 + detected in 64 bits
     double mean_square = 0, detected = 0;
+    std::size_t size() const { return packed.empty() ? wide.size() : packed.size(); }
+    std::int64_t at(std::size_t i) const { return packed.empty() ? wide[i] : packed[i]; }
   };
-  std::vector<std::array<ClassPool, kOperandClasses + 1>> pools(plan.island.size());
-  for (std::size_t i = 0; i < plan.island.size(); ++i)
+  std::vector<std::array<ClassPool, kOperandClasses + 1>> pools;
+  std::vector<std::size_t> pool_of_island(plan.island.size());
+  for (std::size_t i = 0; i < plan.island.size(); ++i) {
+    const std::size_t same = static_cast<std::size_t>(
+        std::find(plan.island.begin(), plan.island.end(), plan.island[i]) - plan.island.begin());
+    if (same < i) {
+      pool_of_island[i] = pool_of_island[same];
+      continue;
+    }
+    pool_of_island[i] = pools.size();
+    pools.emplace_back();
     for (int c = -1; c < kOperandClasses; ++c) {
       const auto& masks = plan.island[i]->mask_sample(c);
-      ClassPool& pool = pools[i][static_cast<std::size_t>(c + 1)];
-      for (std::size_t t = 0; t < masks.size() && t < kPool; ++t) {
-        ErrorValue e;
-        e.detected = (masks[t] & plan.razor.mask) != 0;
+      ClassPool& pool = pools.back()[static_cast<std::size_t>(c + 1)];
+      std::size_t count = 0;
+      for (std::size_t t = 0; t < masks.size() && t < kPool; ++t, ++count) {
+        const bool detected = (masks[t] & plan.razor.mask) != 0;
         const std::uint64_t coins = rng.next();
+        std::int64_t value = 0;
         // Policy correct corrects the protected bits (drop layers are exact).
         for (std::uint64_t eff = masks[t] & ~plan.razor.mask; eff; eff &= eff - 1) {
           const int bit = __builtin_ctzll(eff);
-          e.value += ((coins >> bit) & 1) ? (std::int64_t{1} << bit) : -(std::int64_t{1} << bit);
+          value += ((coins >> bit) & 1) ? (std::int64_t{1} << bit) : -(std::int64_t{1} << bit);
         }
-        pool.mean_square += double(e.value) * double(e.value);
-        pool.detected += e.detected;
-        pool.values.push_back(e);
+        pool.mean_square += double(value) * double(value);
+        pool.detected += detected;
+        if (shape_.acc_bits <= 30) pool.packed.push_back(static_cast<std::int32_t>(value * 2 + detected));
+        else pool.wide.push_back(value * 2 + detected);
       }
-      if (!pool.values.empty()) {
-        pool.mean_square /= double(pool.values.size());
-        pool.detected /= double(pool.values.size());
+      if (count) {
+        pool.mean_square /= double(count);
+        pool.detected /= double(count);
       }
     }
+  }
   // One output's errors: their count h >= 1 and summed value, into acc.
   struct Column {
-    std::size_t island = 0, channel = 0;
+    std::size_t island = 0, pool = 0, channel = 0;
     bool classes = false;
     std::array<double, kOperandClasses> weight_of_class{};
     double p = 0, p_none = 1, p_hit = 0, mean_errors = 0, mean_square = 0, detected = 0;
+    std::vector<double> errors_cdf;  // dense columns: binomial_at_least_one_cdf
   };
+  StandardNormal normal(rng);
   const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
-    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, rng);
+    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, col.errors_cdf, rng, normal);
     st.hits += h;
     std::int64_t delta = 0;
     if (h <= 8) {
@@ -807,11 +1007,12 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
           for (cls = 0; cls < kOperandClasses - 1; ++cls)
             if ((x -= col.weight_of_class[static_cast<std::size_t>(cls)]) < 0) break;
         }
-        const auto& values = pools[col.island][static_cast<std::size_t>(cls + 1)].values;
-        const ErrorValue& v = values[static_cast<std::size_t>(rng.next() % values.size())];
-        st.razor_detected += v.detected;
-        st.razor_error_cycles += v.detected;
-        delta += v.value;
+        const ClassPool& pool = pools[col.pool][static_cast<std::size_t>(cls + 1)];
+        // Index by the high bits times the size (a division costs more than the rest).
+        const std::int64_t v = pool.at(static_cast<std::size_t>(((rng.next() >> 32) * pool.size()) >> 32));
+        st.razor_detected += v & 1;
+        st.razor_error_cycles += v & 1;
+        delta += v >> 1;  // arithmetic shift: the value
       }
     } else {
       // Many errors: their sum is near normal, mean 0 (fair-coin directions),
@@ -819,7 +1020,7 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       const auto d = static_cast<std::uint64_t>(std::llround(col.detected * static_cast<double>(h)));
       st.razor_detected += d;
       st.razor_error_cycles += d;
-      delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * standard_normal(rng));
+      delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * normal());
     }
     if (!delta) return;
     ++st.corrupted_outputs;
@@ -840,19 +1041,14 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       const PointSampler& sampler = *plan.island[col.island];
       if (sampler.p_max() <= 0) continue;
       // The column's mean error rate per capture and its errors' class mix.
-      const auto& pool = pools[col.island];
+      col.pool = pool_of_island[col.island];
+      const auto& pool = pools[col.pool];
       double p = sampler.point().p_any_error();
       col.mean_square = pool[0].mean_square;
       col.detected = pool[0].detected;
       col.classes = sampler.has_classes();
       if (col.classes) {
-        std::array<double, kOperandClasses> captures_in{};
-        const auto cw = ops.column_weights(g, j);
-        for (int i = 0; i < cw.count; ++i) {
-          const auto& share = class_share[static_cast<std::size_t>(std::min(128, std::abs(int(cw.data[static_cast<std::ptrdiff_t>(i) * cw.stride]))))];
-          for (int c = 0; c < kOperandClasses; ++c) captures_in[static_cast<std::size_t>(c)] += share[static_cast<std::size_t>(c)];
-        }
-        captures_in[0] += static_cast<double>(per_output) - cw.count;  // zero weights, rows below the end of K
+        const auto captures_in = column_class_captures(ops, g, j, class_share, per_output);
         p = col.mean_square = col.detected = 0;
         for (int c = 0; c < kOperandClasses; ++c) {
           const double w = captures_in[static_cast<std::size_t>(c)] * sampler.accept_class(c) * sampler.p_max();
@@ -873,7 +1069,8 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       col.p_none = std::exp(static_cast<double>(per_output) * std::log1p(-col.p));
       col.p_hit = 1 - col.p_none;
       if (col.p_hit > 0.25) {  // most outputs err: visited row by row below (contiguous accumulators)
-        dense.push_back(col);
+        if (col.mean_errors <= kNormalErrorsAbove) col.errors_cdf = binomial_at_least_one_cdf(per_output, col.p, col.p_none);
+        dense.push_back(std::move(col));
         continue;
       }
       // Outputs of this column with at least one error: geometric gaps over m.
@@ -889,21 +1086,132 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   return st;
 }
 
+LayerStats Injector::corrupt_thinned(const LayerOperands& ops, const engine::PreparedOp& layer,
+                                     std::vector<int32_t>& acc, Rng& rng) const {
+  const LayerPlan& plan = this->plan(layer.index);
+  const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
+  std::vector<const ThinnedSampler*> by_island;
+  for (const auto& s : plan.island) by_island.push_back(&thinned_for(*s, plan.razor.mask));
+  const auto sampler_of = [&](int c) -> const ThinnedSampler& {
+    return *by_island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+  };
+  // The errors with an unprotected bit wrong, their masks without the
+  // protected bits: what policy correct leaves of every error.
+  thread_local std::vector<Hit> hits;
+  hits.clear();
+  draw_hits_with(ops, rows, cols, sampler_of, rng, hits);
+  LayerStats st = apply_ordered_hits(ops, shape_, plan.razor, hits, acc);
+  // The Razor counts, expected values: per column its rates from the
+  // layer's sampled operand classes (as corrupt_sampled), per cycle of a
+  // tile's stream P(some busy PE detects) = 1 - prod (1 - p_detected).
+  bool any_classes = false;
+  for (const ThinnedSampler* t : by_island) any_classes |= t->has_classes();
+  SampledChanges changes;
+  if (any_classes && !layer.geometry.depthwise) changes = SampledChanges(ops, rng);
+  double corrected_only = 0, detected = 0, error_cycles = 0;
+  std::vector<double> log_undetected(static_cast<std::size_t>(cols));
+  for (int g = 0; g < ops.gemms(); ++g) {
+    const int k_tiles = ceil_div(ops.k(g), rows);
+    const std::uint64_t per_output = static_cast<std::uint64_t>(k_tiles) * rows;
+    for (int j0 = 0; j0 < ops.n(g); j0 += cols) {
+      const int width = std::min(cols, ops.n(g) - j0);
+      for (int c = 0; c < width; ++c) {
+        const ThinnedSampler& t = sampler_of(c);
+        double p_error = t.p_error(-1), p_detected = t.p_detected(-1), p_unprotected = t.p_unprotected(-1);
+        if (t.has_classes()) {
+          // A depthwise column reads one channel of its own: its changes, sampled.
+          const auto captures_in = layer.geometry.depthwise
+                                       ? sampled_column_class_captures(ops, g, j0 + c, per_output, rng)
+                                       : changes.column_class_captures(ops, g, j0 + c, per_output);
+          p_error = p_detected = p_unprotected = 0;
+          for (int k = 0; k < kOperandClasses; ++k) {
+            const double share = captures_in[static_cast<std::size_t>(k)] / static_cast<double>(per_output);
+            p_error += share * t.p_error(k);
+            p_detected += share * t.p_detected(k);
+            p_unprotected += share * t.p_unprotected(k);
+          }
+        }
+        const double captures = static_cast<double>(per_output) * m_count;
+        corrected_only += captures * std::max(0.0, p_error - p_unprotected);
+        detected += captures * p_detected;
+        log_undetected[static_cast<std::size_t>(c)] = std::log1p(-std::min(p_detected, 1.0 - 1e-12));
+      }
+      // Cycle t of the tile's stream has PE (r, c) busy when 0 <= t - r - c < M;
+      // every PE is busy from t = rows + width - 2 to M - 1.
+      const auto p_cycle = [&](int t) {
+        double log_none = 0;
+        for (int c = 0; c < width; ++c) {
+          const int lo = std::max(0, t - c - m_count + 1), hi = std::min(rows - 1, t - c);
+          if (hi >= lo) log_none += (hi - lo + 1) * log_undetected[static_cast<std::size_t>(c)];
+        }
+        return 1 - std::exp(log_none);
+      };
+      const int last = m_count + rows + width - 3, steady_begin = rows + width - 2, steady_end = m_count - 1;
+      double per_tile = 0;
+      for (int t = 0; t <= last; ++t) {
+        if (t == steady_begin && steady_begin <= steady_end) {
+          per_tile += (steady_end - steady_begin + 1) * p_cycle(t);
+          t = steady_end;
+          continue;
+        }
+        per_tile += p_cycle(t);
+      }
+      error_cycles += per_tile * k_tiles;
+    }
+  }
+  // Rounded up or down at random (unbiased: a layer expecting 0.2 per input sums right over inputs).
+  const auto count = [&rng](double x) {
+    const double whole = std::floor(x);
+    return static_cast<std::uint64_t>(whole) + (rng.uniform() < x - whole ? 1 : 0);
+  };
+  st.hits += count(corrected_only);
+  st.razor_detected = count(detected);
+  st.razor_error_cycles = count(error_cycles);
+  return st;
+}
+
 LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                              std::vector<int32_t>& accumulators, Rng& rng) const {
   const LayerOperands ops(model, layer, input, shape_.cols);
   const LayerPlan& plan = this->plan(layer.index);
   if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop))
     return corrupt_sampled(ops, layer, accumulators, rng);
-  // Hits come in chain order; one buffer per thread saves the allocation per layer.
-  thread_local std::vector<Hit> hits;
-  draw_hits_into(ops, layer.index, rng, hits);
-  LayerStats st = apply_ordered_hits(ops, shape_, plan.razor, hits, accumulators);
+  LayerStats st;
+  if (mode_ == InjectionMode::kThinned && plan.razor.mask && plan.razor.policy == RazorPolicy::Correct) {
+    st = corrupt_thinned(ops, layer, accumulators, rng);
+  } else {
+    // Hits come in chain order; one buffer per thread saves the allocation per layer.
+    thread_local std::vector<Hit> hits;
+    draw_hits_into(ops, layer.index, rng, hits);
+    st = apply_ordered_hits(ops, shape_, plan.razor, hits, accumulators);
+  }
   st.op = layer.index;
   st.captures = layer_captures(layer.geometry, shape_);
   st.cycles = layer_cycles(layer.geometry, shape_);
   if (plan.razor.policy == RazorPolicy::Correct) st.cycles += st.razor_error_cycles;
   return st;
+}
+
+void Injector::set_mode(InjectionMode mode) {
+  mode_ = mode;
+  thinned_.clear();
+  if (mode != InjectionMode::kThinned) return;
+  const auto add = [&](const LayerPlan& plan) {
+    if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct) return;
+    for (const auto& s : plan.island) {
+      bool have = false;
+      for (const auto& t : thinned_) have |= &t->base() == s.get() && t->razor() == plan.razor.mask;
+      if (!have) thinned_.push_back(std::make_shared<const ThinnedSampler>(*s, plan.razor.mask, shape_.acc_bits));
+    }
+  };
+  add(default_plan_);
+  for (const auto& [index, plan] : layer_plans_) add(plan);
+}
+
+const ThinnedSampler& Injector::thinned_for(const PointSampler& sampler, std::uint64_t razor) const {
+  for (const auto& t : thinned_)
+    if (&t->base() == &sampler && t->razor() == razor) return *t;
+  throw InjectError("thinned injection: no thinned sampler for this layer (set_mode after set_classes)");
 }
 
 Injector make_injector(const Settings& settings, const ArrayConfig& config, const std::string& config_source) {

@@ -192,7 +192,7 @@ std::vector<Gemm> lower_layer(const Model& model, const Operator& op, const Conv
     gm.b.resize(static_cast<size_t>(gm.k) * gm.n);
     for (int c = 0; c < gm.n; ++c)
       for (int k = 0; k < gm.k; ++k)
-        gm.b[static_cast<size_t>(k) * gm.n + c] = wd[static_cast<size_t>(c) * gm.k + k];
+        gm.b[static_cast<size_t>(k) * gm.n + c] = wd[conv_weight_index(g, k, c)];
     for (int c = 0; c < gm.n; ++c) gm.out_channel.push_back(c);
     gemms.push_back(std::move(gm));
     return gemms;

@@ -2,6 +2,7 @@
 #include "vosa/sram.hpp"
 
 #include "vosa/inject.hpp"
+#include "vosa/lowering.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace vosa::sram {
@@ -298,7 +300,7 @@ WeightLayout weight_layout(const tflite::Model& model, const Geometry& g) {
     if (w.type != tflite::TensorType::kInt8 || !w.is_constant())
       throw SramError(model.path + ": operator " + std::to_string(i) + " (" + tflite::to_string(op.type) +
                       "): weights '" + w.name + "' are not constant int8");
-    layout.regions.push_back({i, op.inputs.at(1), offset, w.data.size()});
+    layout.regions.push_back({i, op.inputs.at(1), offset, w.data.size(), {}});
     offset += w.data.size();
   }
   return layout;
@@ -323,11 +325,53 @@ tflite::Model apply_weight_faults(const tflite::Model& model, const WeightLayout
       const auto it = std::upper_bound(layout.regions.begin(), layout.regions.end(), a,
                                        [](std::uint64_t x, const WeightRegion& r) { return x < r.offset; });
       const WeightRegion& r = *(it - 1);
-      flipped += force_stuck(out.tensors.at(static_cast<size_t>(r.tensor)).data.at(a - r.offset), f);
+      const std::int64_t byte = r.byte_of.empty() ? static_cast<std::int64_t>(a - r.offset) : r.byte_of.at(a - r.offset);
+      if (byte < 0) continue;  // padding: no weight is stored there
+      flipped += force_stuck(out.tensors.at(static_cast<size_t>(r.tensor)).data.at(static_cast<size_t>(byte)), f);
     }
   }
   if (flipped_bits) *flipped_bits = flipped;
   return out;
+}
+
+WeightLayout array_weight_layout(const tflite::Model& model, const std::vector<std::size_t>& ops, int rows, int cols,
+                                 std::uint64_t words) {
+  if (rows <= 0 || cols <= 0) throw SramError("array weight buffer: rows and cols must be > 0");
+  if (words < static_cast<std::uint64_t>(rows))
+    throw SramError("weight buffer of " + std::to_string(words) + " words is too small for one " +
+                    std::to_string(rows) + "-row weight tile");
+  WeightLayout layout;
+  layout.geometry = {words, cols * 8};
+  std::uint64_t offset = 0;
+  for (std::size_t i : ops) {
+    if (i >= model.operators.size()) throw SramError(model.path + ": no operator " + std::to_string(i));
+    const tflite::Operator& op = model.operators[i];
+    if (op.type != tflite::OpType::kConv2D && op.type != tflite::OpType::kFullyConnected)
+      throw SramError(model.path + ": operator " + std::to_string(i) + " (" + tflite::to_string(op.type) +
+                      "): only CONV_2D and FULLY_CONNECTED weights map one to one onto the array's weight buffer "
+                      "(a depthwise layer's lowered weights repeat or pad its filter); leave it out of the array layers");
+    const tflite::Tensor& w = model.tensor(op.inputs.at(1));
+    if (w.type != tflite::TensorType::kInt8 || !w.is_constant())
+      throw SramError(model.path + ": operator " + std::to_string(i) + ": weights '" + w.name + "' are not constant int8");
+    const lowering::ConvGeometry g = lowering::geometry_of(model, op, i);
+    const int k_total = g.reduction(), n_total = g.out_c;
+    const int k_tiles = (k_total + rows - 1) / rows, n_tiles = (n_total + cols - 1) / cols;
+    WeightRegion region{i, op.inputs.at(1), offset, 0, {}};
+    region.byte_of.reserve(static_cast<std::size_t>(k_tiles) * n_tiles * rows * cols);
+    for (int nt = 0; nt < n_tiles; ++nt)
+      for (int kt = 0; kt < k_tiles; ++kt)
+        for (int r = 0; r < rows; ++r)
+          for (int c = 0; c < cols; ++c) {
+            const int k = kt * rows + r, n = nt * cols + c;
+            region.byte_of.push_back(k < k_total && n < n_total
+                                         ? static_cast<std::int64_t>(lowering::conv_weight_index(g, k, n))
+                                         : -1);
+          }
+    region.bytes = region.byte_of.size();
+    offset += region.bytes;
+    layout.regions.push_back(std::move(region));
+  }
+  return layout;
 }
 
 // ---------------------------------------------------------------- activation buffer
@@ -352,6 +396,42 @@ std::uint64_t apply_buffer_faults(std::uint8_t* data, std::uint64_t bytes, const
       flipped += force_stuck(data[a], f);
   }
   return flipped;
+}
+
+// ---------------------------------------------------------------- RTL fault masks
+
+void write_readmemh_masks(const Geometry& g, const std::vector<Fault>& faults, const std::string& path) {
+  if (g.width <= 0 || g.width % 4 != 0) throw SramError("fault masks: word width must be a multiple of 4 bits");
+  const std::size_t width = static_cast<std::size_t>(g.width);
+  // Bit j of each mask (LSB first) of every word that has a faulty cell.
+  std::map<std::uint64_t, std::pair<std::vector<bool>, std::vector<bool>>> words;  // {stuck-at-1, stuck-at-0}
+  for (const Fault& f : faults) {
+    check_fault_in(f, g, "RTL");
+    auto& w = words[f.word];
+    if (w.first.empty()) w = {std::vector<bool>(width), std::vector<bool>(width)};
+    (f.stuck_one ? w.first : w.second)[static_cast<std::size_t>(f.bit)] = true;
+  }
+  auto hex = [](const std::vector<bool>& bits) {
+    std::string s;
+    for (std::size_t nibble = bits.size() / 4; nibble-- > 0;) {
+      int v = 0;
+      for (int b = 3; b >= 0; --b) v = v * 2 + (bits[nibble * 4 + static_cast<std::size_t>(b)] ? 1 : 0);
+      s += "0123456789abcdef"[v];
+    }
+    return s;
+  };
+  const std::string zero(width / 2, '0');  // both masks of a word without faults
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial);
+    if (!out) throw SramError("cannot write " + path);
+    for (std::uint64_t word = 0; word < g.words; ++word) {
+      const auto it = words.find(word);
+      out << (it == words.end() ? zero : hex(it->second.first) + hex(it->second.second)) << "\n";
+    }
+    if (!out) throw SramError("cannot write " + path);
+  }
+  fs::rename(partial, path);
 }
 
 }  // namespace vosa::sram

@@ -61,6 +61,7 @@ struct Evaluation {
   double seconds = 0;            // wall time of this evaluation
   bool coarse = false;           // measured on the coarse inputs only (clearly over budget there)
   bool coarse_sampled = false;   // ... with the sampled injection (testbench/inject InjectionMode::kSampled)
+  std::string injection = "exact";  // what the numbers were measured with: exact, thinned or sampled
 };
 
 using Evaluator = std::function<Evaluation(const Setting&)>;

@@ -43,6 +43,19 @@ constexpr bool kHasRegisterBus = true;
 constexpr bool kHasRegisterBus = vosa_params::kStall;
 #endif
 
+// Whether weights and activations reach the array through the buffers
+// (config "buffers", docs/sram.md): then a weight row or input vector is
+// written into its SRAM and read from it into the array.
+#ifdef VOSA_HAS_BUFFERS
+constexpr bool kHasBuffers = true;
+constexpr int kWeightBufferDepth = vosa_params::kWeightBufferDepth;
+constexpr int kActBufferDepth = vosa_params::kActBufferDepth;
+#else
+constexpr bool kHasBuffers = false;
+constexpr int kWeightBufferDepth = 0;
+constexpr int kActBufferDepth = 0;
+#endif
+
 template <class Top>
 class ArrayDriver {
  public:
@@ -145,30 +158,50 @@ class ArrayDriver {
 
   // --- Weight-stationary primitives (public so tests can interrupt a stream).
 
+  // Buffered designs: the weight buffer address of the next tile's row 0.
+  // Tile t's row r goes to word (first + t * rows + r) mod depth, tiles in
+  // the order gemm() loads them (column tiles outer, reduction tiles inner),
+  // so a fault map of the buffer meets the same weights on every run that
+  // starts from the same address (vosa::sram::array_weight_layout).
+  void set_weight_address(std::uint64_t first) { weight_word_ = first; }
+  std::uint64_t weight_address() const { return weight_word_; }
+
   // Loads B[k0..k0+rows)[n0..n0+cols) (zero outside B) into the array.
   void load_weight_tile(const std::vector<std::int32_t>& b, int k, int n, int k0, int n0) {
     wait_idle();
-    for (int r = p_.rows - 1; r >= 0; --r) {  // bottom row first
-      for (int c = 0; c < p_.cols; ++c) {
-        const int kk = k0 + r, nn = n0 + c;
-        const std::int64_t w = (kk < k && nn < n) ? b[static_cast<std::size_t>(kk) * n + nn] : 0;
-        set_bits(top_.w_row_i, c * p_.weight_bits, p_.weight_bits, static_cast<std::uint64_t>(w));
+    if constexpr (kHasBuffers) {
+      load_weight_tile_buffered(b, k, n, k0, n0);
+    } else {
+      for (int r = p_.rows - 1; r >= 0; --r) {  // bottom row first
+        for (int c = 0; c < p_.cols; ++c) {
+          const int kk = k0 + r, nn = n0 + c;
+          const std::int64_t w = (kk < k && nn < n) ? b[static_cast<std::size_t>(kk) * n + nn] : 0;
+          set_bits(top_.w_row_i, c * p_.weight_bits, p_.weight_bits, static_cast<std::uint64_t>(w));
+        }
+        top_.w_valid_i = 1;
+        while (!ready()) tick();  // a stalled cycle does not take the row
+        tick();
       }
-      top_.w_valid_i = 1;
-      while (!ready()) tick();  // a stalled cycle does not take the row
-      tick();
+      top_.w_valid_i = 0;
     }
-    top_.w_valid_i = 0;
   }
 
   // Presents activation row A[mi][k0..k0+rows) (zero outside A) for one cycle.
+  // Buffered designs: writes it to activation buffer word 0 (one cycle),
+  // then presents the read of that word, which the array accepts one cycle
+  // after it is taken.
   void push_activation_row(const std::vector<std::int32_t>& a, int k, int mi, int k0) {
-    for (int r = 0; r < p_.rows; ++r) {
-      const int kk = k0 + r;
-      const std::int64_t x = kk < k ? a[static_cast<std::size_t>(mi) * k + kk] : 0;
-      set_bits(top_.a_vec_i, r * p_.act_bits, p_.act_bits, static_cast<std::uint64_t>(x));
+    if constexpr (kHasBuffers) {
+      write_activation(a, k, mi, k0, 0);
+      read_activation(0);
+    } else {
+      for (int r = 0; r < p_.rows; ++r) {
+        const int kk = k0 + r;
+        const std::int64_t x = kk < k ? a[static_cast<std::size_t>(mi) * k + kk] : 0;
+        set_bits(top_.a_vec_i, r * p_.act_bits, p_.act_bits, static_cast<std::uint64_t>(x));
+      }
+      top_.in_valid_i = 1;
     }
-    top_.in_valid_i = 1;
   }
 
  private:
@@ -202,7 +235,12 @@ class ArrayDriver {
       regulator_wait_.assign(static_cast<std::size_t>(p_.islands), 0);
       for (int i = 0; i < p_.islands; ++i) set_bits(top_.vack_i, i, 1, 0);
     }
-    if constexpr (vosa_params::kWeightStationary) {
+    if constexpr (kHasBuffers) {
+      top_.wbuf_we_i = 0;
+      top_.wbuf_re_i = 0;
+      top_.abuf_we_i = 0;
+      top_.abuf_re_i = 0;
+    } else if constexpr (vosa_params::kWeightStationary) {
       top_.w_valid_i = 0;
       top_.in_valid_i = 0;
     } else {
@@ -234,38 +272,147 @@ class ArrayDriver {
     }
   }
 
+  // --- Buffered designs (kHasBuffers): the SRAM ports of the top.
+
+  // Writes row r of weight tile (k0, n0) to the weight buffer word `word`.
+  void write_weight_row(const std::vector<std::int32_t>& b, int k, int n, int k0, int n0, int r, std::uint64_t word) {
+    if constexpr (kHasBuffers) {
+      for (int c = 0; c < p_.cols; ++c) {
+        const int kk = k0 + r, nn = n0 + c;
+        const std::int64_t w = (kk < k && nn < n) ? b[static_cast<std::size_t>(kk) * n + nn] : 0;
+        set_bits(top_.wbuf_wdata_i, c * p_.weight_bits, p_.weight_bits, static_cast<std::uint64_t>(w));
+      }
+      top_.wbuf_addr_i = static_cast<std::uint32_t>(word);
+      top_.wbuf_we_i = 1;
+      tick();
+      top_.wbuf_we_i = 0;
+    }
+  }
+
+  // Writes the tile's rows into the weight buffer, then reads them into the
+  // array bottom row first (a read is taken only when the array is ready).
+  void load_weight_tile_buffered(const std::vector<std::int32_t>& b, int k, int n, int k0, int n0) {
+    if constexpr (kHasBuffers) {
+      const std::uint64_t depth = static_cast<std::uint64_t>(kWeightBufferDepth);
+      auto word_of = [&](int r) { return (weight_word_ + static_cast<std::uint64_t>(r)) % depth; };
+      for (int r = 0; r < p_.rows; ++r) write_weight_row(b, k, n, k0, n0, r, word_of(r));
+      for (int r = p_.rows - 1; r >= 0; --r) {
+        top_.wbuf_addr_i = static_cast<std::uint32_t>(word_of(r));
+        top_.wbuf_re_i = 1;
+        while (!ready()) tick();
+        tick();
+      }
+      top_.wbuf_re_i = 0;
+      while (!ready()) tick();  // the last row read enters the array at the next active edge
+      tick();
+      weight_word_ = (weight_word_ + static_cast<std::uint64_t>(p_.rows)) % depth;
+    }
+  }
+
+  // Writes activation row A[mi][k0..k0+rows) (zero outside A) to word `word`.
+  void write_activation(const std::vector<std::int32_t>& a, int k, int mi, int k0, int word) {
+    if constexpr (kHasBuffers) {
+      for (int r = 0; r < p_.rows; ++r) {
+        const int kk = k0 + r;
+        const std::int64_t x = kk < k ? a[static_cast<std::size_t>(mi) * k + kk] : 0;
+        set_bits(top_.abuf_wdata_i, r * p_.act_bits, p_.act_bits, static_cast<std::uint64_t>(x));
+      }
+      top_.abuf_addr_i = static_cast<std::uint32_t>(word);
+      top_.abuf_we_i = 1;
+      tick();
+      top_.abuf_we_i = 0;
+    }
+  }
+
+  // Presents a read of activation buffer word `word` for the next tick.
+  void read_activation(int word) {
+    if constexpr (kHasBuffers) {
+      top_.abuf_addr_i = static_cast<std::uint32_t>(word);
+      top_.abuf_re_i = 1;
+    }
+  }
+
+  void collect_output(int n, int n0, int& received, std::vector<std::int64_t>& c) {
+    if (!top_.out_valid_o) return;
+    for (int cc = 0; cc < p_.cols && n0 + cc < n; ++cc)
+      c[static_cast<std::size_t>(received) * n + n0 + cc] += output_element(cc);
+    ++received;
+  }
+
+  // Weight-stationary GEMM through the buffers: per weight tile, the
+  // activation rows in chunks of the activation buffer's depth (chunk row i
+  // at word i), each chunk written, then read into the array back to back.
+  void gemm_buffered(const std::vector<std::int32_t>& a, const std::vector<std::int32_t>& b, int m, int k, int n,
+                     std::vector<std::int64_t>& c) {
+    if constexpr (kHasBuffers) {
+      for (int n0 = 0; n0 < n; n0 += p_.cols) {
+        for (int k0 = 0; k0 < k; k0 += p_.rows) {
+          load_weight_tile(b, k, n, k0, n0);
+          int received = 0;
+          for (int m0 = 0; m0 < m; m0 += kActBufferDepth) {
+            const int chunk = std::min(kActBufferDepth, m - m0);
+            for (int i = 0; i < chunk; ++i) {
+              write_activation(a, k, m0 + i, k0, i);
+              collect_output(n, n0, received, c);
+            }
+            for (int i = 0; i < chunk;) {
+              read_activation(i);
+              if (ready()) {
+                accept_edges_.push_back(edge_index() + 1);  // it enters the array one active edge later
+                ++i;
+              }
+              tick();
+              collect_output(n, n0, received, c);
+            }
+            top_.abuf_re_i = 0;
+          }
+          const long long timeout = 4LL * (p_.rows + p_.cols) + 16 + 1000000;
+          for (long long guard = 0; received < m; ++guard) {
+            if (guard > timeout) throw std::runtime_error("array produced too few results");
+            tick();
+            collect_output(n, n0, received, c);
+          }
+        }
+      }
+    }
+  }
+
   void gemm_weight_stationary(const std::vector<std::int32_t>& a,
                               const std::vector<std::int32_t>& b, int m, int k, int n,
                               std::vector<std::int64_t>& c) {
-    for (int n0 = 0; n0 < n; n0 += p_.cols) {
-      for (int k0 = 0; k0 < k; k0 += p_.rows) {
-        load_weight_tile(b, k, n, k0, n0);
-        int sent = 0, received = 0;
-        const int timeout = m + 4 * (p_.rows + p_.cols) + 16;
-        for (int guard = 0; received < m; ++guard) {
-          if (guard > timeout + stall_allowance_) {
-            throw std::runtime_error("array produced too few results");
-          }
-          if (sent < m) {
-            push_activation_row(a, k, sent, k0);
-            if (ready()) {
-              accept_edges_.push_back(edge_index());
-              ++sent;
-            } else {
-              ++stall_allowance_;
+    if constexpr (kHasBuffers) {
+      gemm_buffered(a, b, m, k, n, c);
+    } else {
+      for (int n0 = 0; n0 < n; n0 += p_.cols) {
+        for (int k0 = 0; k0 < k; k0 += p_.rows) {
+          load_weight_tile(b, k, n, k0, n0);
+          int sent = 0, received = 0;
+          const int timeout = m + 4 * (p_.rows + p_.cols) + 16;
+          for (int guard = 0; received < m; ++guard) {
+            if (guard > timeout + stall_allowance_) {
+              throw std::runtime_error("array produced too few results");
             }
-          } else {
-            top_.in_valid_i = 0;
-            if (!ready()) ++stall_allowance_;
+            if (sent < m) {
+              push_activation_row(a, k, sent, k0);
+              if (ready()) {
+                accept_edges_.push_back(edge_index());
+                ++sent;
+              } else {
+                ++stall_allowance_;
+              }
+            } else {
+              top_.in_valid_i = 0;
+              if (!ready()) ++stall_allowance_;
+            }
+            tick();
+            if (top_.out_valid_o) {
+              for (int cc = 0; cc < p_.cols && n0 + cc < n; ++cc)
+                c[static_cast<std::size_t>(received) * n + n0 + cc] += output_element(cc);
+              ++received;
+            }
           }
-          tick();
-          if (top_.out_valid_o) {
-            for (int cc = 0; cc < p_.cols && n0 + cc < n; ++cc)
-              c[static_cast<std::size_t>(received) * n + n0 + cc] += output_element(cc);
-            ++received;
-          }
+          top_.in_valid_i = 0;
         }
-        top_.in_valid_i = 0;
       }
     }
   }
@@ -330,6 +477,7 @@ class ArrayDriver {
   std::function<void(std::uint64_t)> tick_hook_;
   std::vector<int> regulator_wait_;
   long long stall_allowance_ = 0;
+  std::uint64_t weight_word_ = 0;  // buffered designs: see set_weight_address
 
  public:
   // Active-edge index at which each activation row was accepted, in order

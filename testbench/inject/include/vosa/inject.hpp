@@ -196,6 +196,43 @@ class PointSampler {
   double p_max_ = 0;
   std::optional<OperandClasses> classes_;  // set_classes: the caller's
   std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1], the last band's
+  friend class ThinnedSampler;
+};
+
+// A PointSampler thinned to the errors Razor (policy correct) does not
+// fully correct: per row band and class, p(error with a bit outside
+// `razor` wrong) and the masks given that, restricted to those bits
+// (ErrorMaskSampler::restricted_to). Exact for the corrected register,
+// whose value depends only on the unprotected bits of each error; the
+// fully corrected errors are not drawn (InjectionMode::kThinned).
+class ThinnedSampler {
+ public:
+  ThinnedSampler(const PointSampler& sampler, std::uint64_t razor, int acc_bits);
+  const PointSampler& base() const { return base_; }
+  std::uint64_t razor() const { return razor_; }
+  double p_max() const { return p_max_; }
+  bool thins() const { return base_.thins() || p_.size() > 1; }
+  bool has_classes() const { return base_.has_classes(); }
+  bool has_file_classes() const { return base_.has_file_classes(); }
+  int class_of(const CaptureOperands& operands) const { return base_.class_of(operands); }
+  double accept_class(int cls, int row = -1) const;
+  std::uint64_t sample_mask(Rng& rng, int cls, int row = -1) const;
+  // Of the last row's band (what the counts' estimates use), per capture of
+  // class cls (-1: without classes): p(error), p(error with a protected bit
+  // wrong), p(error with an unprotected bit wrong).
+  double p_error(int cls) const { return at(p_error_, cls); }
+  double p_detected(int cls) const { return at(p_detected_, cls); }
+  double p_unprotected(int cls) const { return at(p_, cls); }
+
+ private:
+  std::size_t band_index(int row) const;
+  double at(const std::vector<std::vector<double>>& table, int cls, int row = -1) const;
+
+  const PointSampler& base_;
+  std::uint64_t razor_;
+  double p_max_ = 0;
+  std::vector<std::vector<double>> p_, p_error_, p_detected_;  // [band][cls + 1]
+  std::vector<std::vector<ErrorMaskSampler>> masks_;          // [band][cls + 1]
 };
 
 // ---------------------------------------------------------------- one layer
@@ -293,9 +330,16 @@ LayerStats apply_hits(const LayerOperands& operands, const ArrayShape& shape, co
 //             same variance. Cost grows with the outputs, not the hits. An
 //             approximation (docs/inject.md "Sampled injection": compared
 //             with kExact by tests/inject); TE-Drop layers stay exact.
-enum class InjectionMode { kExact, kSampled };
+//   kThinned  kExact for layers without Razor correct; with it, only the
+//             errors with an unprotected bit wrong are drawn (ThinnedSampler)
+//             and walked: the accumulators have exactly kExact's
+//             distribution, at a cost that grows with the uncorrected
+//             errors only. The Razor counts (hits of protected bits only,
+//             razor_detected, razor_error_cycles) are their expected values
+//             from the layer's sampled operand classes, not draws.
+enum class InjectionMode { kExact, kSampled, kThinned };
 const char* to_string(InjectionMode mode);
-InjectionMode parse_injection_mode(const std::string& name);  // exact | sampled
+InjectionMode parse_injection_mode(const std::string& name);  // exact | sampled | thinned
 
 // Error model + array + settings, resolved: for each array layer the error
 // point of each island and the Razor setting. Immutable once evaluation
@@ -327,7 +371,8 @@ class Injector {
   bool error_free() const;
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
-  void set_mode(InjectionMode mode) { mode_ = mode; }
+  // kThinned builds its thinned samplers here (after set_classes).
+  void set_mode(InjectionMode mode);
   InjectionMode mode() const { return mode_; }
 
   // Draws the erring captures of one layer, in chain order.
@@ -344,6 +389,10 @@ class Injector {
 
  private:
   const PointSampler& sampler_for(double voltage, const std::string& where);
+  const ThinnedSampler& thinned_for(const PointSampler& sampler, std::uint64_t razor) const;
+  // kThinned on one layer with Razor correct.
+  LayerStats corrupt_thinned(const LayerOperands& operands, const engine::PreparedOp& layer,
+                             std::vector<int32_t>& accumulators, Rng& rng) const;
 
   ErrorModel model_;
   ArrayShape shape_;
@@ -353,6 +402,7 @@ class Injector {
   LayerPlan default_plan_;
   std::vector<std::pair<std::size_t, LayerPlan>> layer_plans_;
   InjectionMode mode_ = InjectionMode::kExact;
+  std::vector<std::shared_ptr<const ThinnedSampler>> thinned_;  // kThinned: per (sampler, Razor mask) used
 };
 
 // Builds an injector from a settings file's contents plus an array config.

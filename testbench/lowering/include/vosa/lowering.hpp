@@ -74,6 +74,12 @@ std::vector<int64_t> correction_of(const tflite::Model& model, const tflite::Ope
 // ordered (ky, kx, ci) like TFLite's OHWI weights), padded taps = pad_value.
 void im2col_row(const ConvGeometry& g, const int8_t* input, int8_t pad_value, int m, int8_t* row);
 
+// Conv/FC: the index in the filter tensor's data (TFLite [out][k]) of the
+// weight at B[k][n] of the layer's GEMM.
+inline size_t conv_weight_index(const ConvGeometry& g, int k, int n) {
+  return static_cast<size_t>(n) * static_cast<size_t>(g.reduction()) + static_cast<size_t>(k);
+}
+
 // One GEMM for the array: C[m][n] = sum_k A[m][k] * B[k][n].
 struct Gemm {
   int m = 0, k = 0, n = 0;

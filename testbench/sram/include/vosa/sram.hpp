@@ -107,6 +107,9 @@ struct WeightRegion {
   int tensor = 0;          // filter tensor index
   std::uint64_t offset = 0;  // first byte address (before wrapping)
   std::uint64_t bytes = 0;
+  // The tensor byte at each byte of the region, -1 for a padding byte; empty
+  // when the region holds the tensor's bytes in order (the packed layout).
+  std::vector<std::int64_t> byte_of;
 };
 struct WeightLayout {
   Geometry geometry;
@@ -116,6 +119,20 @@ struct WeightLayout {
 WeightLayout weight_layout(const tflite::Model& model, const Geometry& geometry);
 // The smallest buffer of `width` bits per word that holds every weight once.
 Geometry geometry_for_model(const tflite::Model& model, int width);
+
+// The weight buffer of a buffered rows x cols array (config "buffers",
+// docs/sram.md "RTL buffers"): a word is one weight row of one tile, cols
+// int8 weights (byte c = column c, width cols x 8 bits). The layers `ops`
+// (execution order; CONV_2D and FULLY_CONNECTED only) are lowered to their
+// GEMM's B[K][N] and cut into rows x cols tiles, column tiles outer and
+// reduction tiles inner, as vosa::ArrayDriver loads them; tile t's row r is
+// word (t * rows + r) mod `words` counted from the first tile of the first
+// layer. Bytes outside B (the last tiles' padding) are zero weights that
+// meet zero activations or unused columns: they map to no tensor byte.
+// A depthwise layer is a named error: its lowered B repeats or pads its
+// weights, which a faulty filter tensor cannot express.
+WeightLayout array_weight_layout(const tflite::Model& model, const std::vector<std::size_t>& ops, int rows, int cols,
+                                 std::uint64_t words);
 
 // A copy of `model` whose weights read back through the faulty cells;
 // `flipped_bits` (if given) gets the number of stored bits that changed.
@@ -135,5 +152,12 @@ Geometry activation_geometry_for_model(const tflite::Model& model, int width);
 // the `bytes` bytes at `data` stored from address 0; returns the bits changed.
 std::uint64_t apply_buffer_faults(std::uint8_t* data, std::uint64_t bytes, const Geometry& g,
                                   const std::vector<Fault>& faults);
+
+// ---------------------------------------------------------------- RTL fault masks
+
+// The stuck cells of `faults` as the $readmemh file vosa_sram_sp.v loads
+// under VOSA_SRAM_FAULTS: one line per word of `g`, the hex digits of
+// {stuck-at-1 mask, stuck-at-0 mask} (2 x width bits, MSB first). Temp file + rename.
+void write_readmemh_masks(const Geometry& g, const std::vector<Fault>& faults, const std::string& path);
 
 }  // namespace vosa::sram
