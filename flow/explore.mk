@@ -20,7 +20,9 @@ EXPLORE_CFG      = $(if $(filter command line environment,$(origin CONFIG)),$(CO
 EXPLORE_PDK      = $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
 EXPLORE_NAME     = $(basename $(notdir $(EXPLORE_CFG)))
 EXPLORE_PE_CFG   = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_NAME)_pe.json
-EXPLORE_OUT      = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_PDK)/explore/$(MODEL_NAME)$(if $(OPERATING_CORNER),-$(OPERATING_CORNER))
+# One folder per (model, operating corner, clock target): a relaxed-clock run does
+# not overwrite the sign-off clock's report.
+EXPLORE_OUT      = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_PDK)/explore/$(MODEL_NAME)$(if $(OPERATING_CORNER),-$(OPERATING_CORNER))$(if $(strip $(PERIOD_NS)),-t$(strip $(PERIOD_NS))ns)
 EXPLORE_VOLTAGES ?= 1.60,1.64,1.68,1.72,1.76
 EXPLORE_OPERANDS ?= trace
 BUDGET           ?= 0.5
@@ -79,6 +81,6 @@ explore: setup
 
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
-	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>/ (points.json, report.md, chosen/)"
+	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>[-<corner>][-t<PERIOD_NS>ns]/ (points.json, report.md, chosen/)"
 	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="
 	@echo "                   OPERATING_CORNER=tt_025C (errors and energy on typical silicon; clock and DVFS point at sign-off)"

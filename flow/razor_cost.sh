@@ -14,7 +14,11 @@
 #          to flow/razor_sta.tcl's (clk_shadow_i delayed by 0.25 T).
 #          The controllers also from their own simulated activity
 #          (flow/ctrl_activity.sh: CTRL_ACTIVITY_CYCLES steady cycles, default
-#          2000), which explore uses when the PE's energy is simulated too.
+#          2000), and the PEs from theirs (vosa dta --energy with the SDF at
+#          the sign-off corner and period, the Razor PEs with their shadow
+#          clock: RAZOR_COST_DTA_CYCLES cycles, default 4000, of a random
+#          weight-stationary layer's operands, RAZOR_COST_OPERANDS=layer:1),
+#          which explore uses when the PE's energy is simulated too.
 # usage: razor_cost.sh VOSA_BINARY BUILD_DIR PDK...
 # writes BUILD_DIR/razor_cost/razor_cost.json and razor_cost.md (table)
 set -euo pipefail
@@ -26,6 +30,8 @@ shift 2
 ROOT=$(realpath "$(dirname "$0")/..")
 C=$BUILD/razor_cost
 CTRL_ACTIVITY_CYCLES=${CTRL_ACTIVITY_CYCLES:-2000}
+RAZOR_COST_DTA_CYCLES=${RAZOR_COST_DTA_CYCLES:-4000}
+RAZOR_COST_OPERANDS=${RAZOR_COST_OPERANDS:-layer:1}
 mkdir -p "$C/configs"
 rm -f "$C/runs.txt"
 for pdk in "$@"; do
@@ -78,6 +84,16 @@ for pdk in "$@"; do
   for name in $PES; do
     flow "$name" "$pdk" power "$period"
     razor_sta "$C/$name/$pdk/synth/pe_netlist.v" vosa_pe "$pdk" "$period" "$C/$name/$pdk/razor_sta"
+    # The same PE priced from its own simulated activity: every transition of
+    # the SDF-timed netlist, the Razor PEs' shadow flops clocked as generated.
+    netlist=$C/$name/$pdk/synth/pe_netlist.v
+    "$VOSA" dta --netlist "$netlist" --sdf "$C/$name/$pdk/sdf/$signoff.sdf" \
+      --liberty "$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --netlist "$netlist" --cache-dir "$C/pdk")" \
+      --manifest "$C/$name/design/manifest.json" --pdk "$pdk" --corner "$signoff" --period-ns "$period" \
+      --operands "$RAZOR_COST_OPERANDS" --cycles "$RAZOR_COST_DTA_CYCLES" --energy \
+      --out "$C/$name/$pdk/dta_energy.json" > "$C/$name/$pdk/dta_energy.log" 2>&1 ||
+      { tail -5 "$C/$name/$pdk/dta_energy.log" >&2; echo "error: razor-cost: vosa dta --energy on $name ($pdk) failed:" \
+          "$C/$name/$pdk/dta_energy.log" >&2; exit 1; }
   done
   # The island controllers: the flow's synthesis script, top vosa_island_ctrl.
   for name in $CTRLS; do
@@ -93,9 +109,14 @@ for pdk in "$@"; do
   echo "$pdk $signoff $period" >> "$C/runs.txt"
 done
 
-python3 - "$C" "$CTRLS" "$@" <<'PY'
+python3 - "$C" "$CTRLS" "$RAZOR_COST_OPERANDS" "$RAZOR_COST_DTA_CYCLES" "$@" <<'PY'
 import json, re, sys
-c, ctrls, pdks = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+c, ctrls, operands, dta_cycles, pdks = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5:]
+def simulated_energy(path):
+    pts = json.load(open(path)).get("points") or [{}]
+    e = pts[0].get("energy", {}).get("energy_per_cycle_pj")
+    if not e or e <= 0: sys.exit(f"error: no energy_per_cycle_pj in {path}")
+    return e
 def area(stat):
     t = open(stat).read()
     a = re.findall(r"Chip area for module '[^']*': ([0-9.]+)", t)
@@ -113,8 +134,8 @@ def period(tsv):
         if f[0] == "period_ns": return float(f[1])
 runs = {l.split()[0]: l.split() for l in open(f"{c}/runs.txt")}
 out = {"command": "make razor-cost", "pdks": {}}
-md = ["| PDK (sign-off corner, period) | block | protected bits | cells | area (um^2) | area vs PE | power (uW) | energy/cycle (pJ) | power vs PE | energy/cycle, simulated activity (pJ) |",
-      "|---|---|---|---|---|---|---|---|---|---|"]
+md = ["| PDK (sign-off corner, period) | block | protected bits | cells | area (um^2) | area vs PE | power (uW) | energy/cycle (pJ) | power vs PE | energy/cycle, simulated activity (pJ) | vs PE, simulated |",
+      "|---|---|---|---|---|---|---|---|---|---|---|"]
 for pdk in pdks:
     _, corner, T = runs[pdk]
     rows = []
@@ -125,7 +146,8 @@ for pdk in pdks:
                      "policy": policy,
                      "cells": n, "area_um2": a,
                      "power_flow_w": power(f"{c}/{name}/{pdk}/power/{corner}.power.tsv"),
-                     "power_w": power(f"{c}/{name}/{pdk}/razor_sta.power.tsv")})
+                     "power_w": power(f"{c}/{name}/{pdk}/razor_sta.power.tsv"),
+                     "energy_pj_per_cycle_simulated": round(simulated_energy(f"{c}/{name}/{pdk}/dta_energy.json"), 4)})
     for name in ctrls:
         cfg = json.load(open(f"{c}/configs/{name}.json"))
         isl = cfg["islands"]
@@ -152,6 +174,15 @@ for pdk in pdks:
     for r in rows:
         r["area_rel_pe0"] = round(r["area_um2"] / a0, 4)
         r["power_rel_pe0"] = round(r["power_w"] / p0, 4)
+        if r["protected_bits"] is not None:
+            r["power_rel_pe0_simulated"] = round(r["energy_pj_per_cycle_simulated"] / rows[0]["energy_pj_per_cycle_simulated"], 4)
+    # Per-cycle energy differences between separately synthesized netlists can
+    # exceed what a few shadow flops add (ABC restructures each PE anew): say so.
+    sims = [r["power_rel_pe0_simulated"] for r in rows[:4]]
+    if not all(x < y for x, y in zip(sims, sims[1:])):
+        print(f"razor-cost: warning: {pdk}: simulated PE energy does not grow with the protected bits "
+              f"({', '.join(f'{x:.3f}' for x in sims)} x the plain PE for 0/4/8/19 bits): synthesis "
+              "differences between the netlists outweigh the Razor flops", file=sys.stderr)
     areas = [r["area_um2"] for r in rows[:4]]
     if not all(x < y for x, y in zip(areas, areas[1:])):
         sys.exit(f"error: {pdk}: PE area does not grow with the protected bits: {areas}")
@@ -168,7 +199,9 @@ for pdk in pdks:
                         "area_source": "Yosys stat -liberty (synthesis liberty of the sign-off corner)",
                         "power_source": "OpenSTA report_power at the sign-off corner (characterized liberty)",
                         "power_source_simulated": "controllers: vosa energy on the activity of a zero-delay Icarus "
-                                                  "simulation of the netlist (flow/ctrl_activity.sh)",
+                                                  "simulation of the netlist (flow/ctrl_activity.sh); PEs: vosa dta "
+                                                  f"--energy, {dta_cycles} cycles of --operands {operands}, SDF of the "
+                                                  "sign-off corner at the period (Razor shadow clock as generated)",
                         "rows": rows}
     for r in rows:
         bits = "-" if r["protected_bits"] is None else str(r["protected_bits"])
@@ -178,7 +211,8 @@ for pdk in pdks:
         md.append(f"| {pdk} ({corner}, {float(T):.2f} ns) | {block} | {bits} | {r['cells']} | "
                   f"{r['area_um2']:.0f} | {r['area_rel_pe0']:.3f} | {r['power_w'] * 1e6:.0f} | "
                   f"{r['energy_pj_per_cycle']:.2f} | {r['power_rel_pe0']:.3f} | "
-                  + (f"{r['energy_pj_per_cycle_simulated']:.2f} |" if "energy_pj_per_cycle_simulated" in r else "- |"))
+                  + (f"{r['energy_pj_per_cycle_simulated']:.2f} |" if "energy_pj_per_cycle_simulated" in r else "- |")
+                  + (f" {r['power_rel_pe0_simulated']:.3f} |" if "power_rel_pe0_simulated" in r else " - |"))
 json.dump(out, open(f"{c}/razor_cost.json", "w"), indent=1)
 open(f"{c}/razor_cost.md", "w").write("\n".join(md) + "\n")
 print("\n".join(md))

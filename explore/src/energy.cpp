@@ -121,15 +121,27 @@ EnergyModel EnergyModel::from_json(const nlohmann::json& energy, const std::stri
                        m.pdk_ + ")");
   const auto& rows = razor_cost.at("pdks").at(m.pdk_).at("rows");
   const bool pe_simulated = energy.value("activity_source", std::string()) == "simulated";
+  // The Razor PEs' cost relative to the plain PE, with the PE's activity
+  // source when every PE row has it (older tables: OpenSTA's default activity).
+  const bool razor_simulated =
+      pe_simulated && std::all_of(rows.begin(), rows.end(), [](const nlohmann::json& r) {
+        return !r.contains("protected_bits") || !r.at("protected_bits").is_number() ||
+               r.contains("power_rel_pe0_simulated");
+      });
+  const char* rel_field = razor_simulated ? "power_rel_pe0_simulated" : "power_rel_pe0";
+  m.razor_source_kind_ = razor_simulated ? "simulated activity (vosa dta --energy, make razor-cost)"
+                         : pe_simulated  ? "OpenSTA default activity, unlike the PE's simulated energy "
+                                           "(rerun make razor-cost to simulate the Razor PEs)"
+                                         : "OpenSTA default activity";
   std::vector<std::pair<int, double>> drop_rows;  // (protected bits, power relative to 0 bits), policy drop
   for (const auto& r : rows) {
     const std::string policy = r.contains("policy") ? field<std::string>(r, "policy", rwhere) : "correct";
     if (policy != "correct" && policy != "drop")
       throw ExploreError(rwhere + ": row policy '" + policy + "' (allowed: correct, drop)");
     if (policy == "drop" && r.contains("protected_bits") && r.at("protected_bits").is_number()) {
-      drop_rows.emplace_back(r.at("protected_bits").get<int>(), field<double>(r, "power_rel_pe0", rwhere));
+      drop_rows.emplace_back(r.at("protected_bits").get<int>(), field<double>(r, rel_field, rwhere));
     } else if (r.contains("protected_bits") && r.at("protected_bits").is_number()) {
-      m.razor_rel_.emplace_back(r.at("protected_bits").get<int>(), field<double>(r, "power_rel_pe0", rwhere));
+      m.razor_rel_.emplace_back(r.at("protected_bits").get<int>(), field<double>(r, rel_field, rwhere));
       // "vosa_pe int8 (acc 19 bits)": the largest protected count is all bits.
       m.razor_acc_bits_ = std::max(m.razor_acc_bits_, r.at("protected_bits").get<int>());
     } else if (field<std::string>(r, "block", rwhere).rfind("vosa_island_ctrl", 0) == 0) {
@@ -264,6 +276,7 @@ nlohmann::json EnergyModel::describe() const {
                             {"energy_per_pe_cycle_pj", c.energy_per_mac_pj}});
   for (const auto& [k, r] : razor_rel_)
     j["razor_power_rel"].push_back({{"protected_bits", k}, {"power_rel_pe0", r}});
+  j["razor_power_source"] = razor_source_kind_;
   j["razor_measured_acc_bits"] = razor_acc_bits_;
   j["tedrop_cost"] = {{"source", drop_cost_source_},
                       {"extra_rel_over_correct", drop_extra_ ? nlohmann::json(*drop_extra_) : nlohmann::json()}};

@@ -336,6 +336,29 @@ TEST(ExploreEnergy, ControllerTakesThePesActivitySource) {
   EXPECT_NE(old.controller_source().find("unlike the PE's simulated"), std::string::npos);
 }
 
+// Razor PEs are priced with the PE's activity source too: the simulated
+// ratios when every PE row has one and the PE's energy is simulated.
+TEST(ExploreEnergy, RazorPesTakeThePesActivitySource) {
+  json razor = razor_fixture();
+  for (auto& r : razor["pdks"]["testpdk"]["rows"])
+    if (r["protected_bits"].is_number()) r["power_rel_pe0_simulated"] = 1.0 + 0.01 * r["protected_bits"].get<int>();
+  json simulated = energy_fixture();
+  simulated["activity_source"] = "simulated";
+  const EnergyModel sim = EnergyModel::from_json(simulated, "energy.json", razor, "razor_cost.json", small_geometry());
+  EXPECT_NEAR(sim.razor_factor(8, RazorPolicy::kCorrect), 1.08, 1e-12);
+  EXPECT_NE(sim.razor_power_source().find("simulated activity"), std::string::npos);
+  // OpenSTA's ratios beside an OpenSTA-priced PE, and beside a simulated PE
+  // when the table lacks a simulated ratio for any PE row (labelled).
+  const EnergyModel sta = EnergyModel::from_json(energy_fixture(), "energy.json", razor, "razor_cost.json",
+                                                 small_geometry());
+  EXPECT_NEAR(sta.razor_factor(8, RazorPolicy::kCorrect), 1.4, 1e-12);
+  razor["pdks"]["testpdk"]["rows"][2].erase("power_rel_pe0_simulated");
+  const EnergyModel partial = EnergyModel::from_json(simulated, "energy.json", razor, "razor_cost.json",
+                                                     small_geometry());
+  EXPECT_NEAR(partial.razor_factor(8, RazorPolicy::kCorrect), 1.4, 1e-12);
+  EXPECT_NE(partial.razor_power_source().find("unlike the PE's simulated"), std::string::npos);
+}
+
 TEST(ExploreRathore, ProtectsBitsInRankOrderUntilTheLossFits) {
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.5, 0, 0.1, 0.01}), (std::vector<int>{1, 3, 4}));  // 1.0, 0.8, 0.16
   EXPECT_EQ(rank_bits_by_error_magnitude({0, 0.01, 0, 0.1}), (std::vector<int>{3, 1}));

@@ -51,7 +51,12 @@ got=$(m -o setup corners VOLTAGES=1.3,1.5 CORNERS= PDK=osu018)  # as make explor
 [ "$got" = "typ_1v30 typ_1v50" ] || fail "make corners VOLTAGES=1.3,1.5 CORNERS= gave '$got'"
 vd() { m --eval 'print-vd: ; @echo $(VALIDATE_DIR) $(call commas,$(VALIDATE_VOLTAGES))' print-vd VALIDATE_VOLTAGES="$1"; }
 [ "$(vd '1.6 1.44')" = "$(vd 1.6,1.44)" ] || fail "VALIDATE_VOLTAGES with spaces: $(vd '1.6 1.44') vs $(vd 1.6,1.44)"
-echo "ok   sweep folders: $v; VOLTAGES/CORNERS/VALIDATE_VOLTAGES take commas or spaces"
+# Explore reports of two clock targets (or operating corners) never share a folder.
+eo() { m --eval 'print-eo: ; @echo $(EXPLORE_OUT)' print-eo "$@"; }
+[ "$(eo PERIOD_NS=16.53)" != "$(eo)" ] && [ "$(eo PERIOD_NS=16.53)" != "$(eo PERIOD_NS=11.02)" ] \
+  && [ "$(eo OPERATING_CORNER=tt_025C)" != "$(eo)" ] || fail "explore folders shared: $(eo) $(eo PERIOD_NS=16.53)"
+[[ "$(eo FREQ_MHZ=500)" == *-t2.0000ns ]] || fail "explore folder of FREQ_MHZ=500: $(eo FREQ_MHZ=500)"
+echo "ok   sweep folders: $v; VOLTAGES/CORNERS/VALIDATE_VOLTAGES take commas or spaces; explore folders keyed by clock and corner"
 
 # 2b. The clock target as a period or a frequency; bad values are named errors.
 [[ "$(m flow-dir FREQ_MHZ=500)" == *-t2.0000ns ]] || fail "FREQ_MHZ=500 is not a 2 ns period: $(m flow-dir FREQ_MHZ=500)"

@@ -81,6 +81,7 @@ class EnergyModel {
   double controller_pj_per_cycle() const { return controller_pj_per_cycle_; }
   const std::string& drop_cost_source() const { return drop_cost_source_; }
   const std::string& controller_source() const { return controller_source_; }
+  const std::string& razor_power_source() const { return razor_source_kind_; }
 
   // Energy of one inference. layer_cycles/layer_stalls: per array layer, as
   // Evaluation gives them.
@@ -106,6 +107,7 @@ class EnergyModel {
   std::optional<double> drop_extra_;  // TE-Drop factor beyond policy correct, when measured
   std::string drop_cost_source_ = "assumed (acc_bits flops at the last measured per-bit cost)";
   std::string controller_source_;
+  std::string razor_source_kind_;  // the activity the Razor PEs' relative cost comes from
   ArrayGeometry geometry_;
 };
 
