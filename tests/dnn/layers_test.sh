@@ -5,17 +5,7 @@
 # itself must catch a corrupted weight.
 #   layers_test.sh VOSA CMAKE_BUILD_DIR CONFIG WORK_DIR
 set -uo pipefail
-VOSA="$1"; BUILD="$2"; CONFIG="$3"; WORK="$4"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${VOSA_DATA_DIR:-$ROOT/../shared}"
-fail() { echo "FAIL: $*"; exit 1; }
-RESNET="$DATA/dnn/ic_resnet8_cifar10"
-KWS="$DATA/dnn/kws_dscnn_speechcommands"
-for p in "$RESNET/model/pretrainedResnet_quant.tflite" "$RESNET/data/ic01" "$KWS/model/kws_ref_model.tflite" "$KWS/data/kws01"; do
-  [ -e "$p" ] || fail "missing test data: $p (set VOSA_DATA_DIR)"
-done
-rm -rf "$WORK" && mkdir -p "$WORK"
-"$VOSA" generate --config "$CONFIG" --out "$WORK/design" -q || fail "vosa generate $CONFIG"
+source "$(dirname "$0")/../dnn/layers_prologue.sh"
 run() { "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" "$@"; }
 
 run --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 2 \

@@ -9,17 +9,7 @@
 # through the same map, and the faults must have changed accumulators.
 #   layers_sram_test.sh VOSA CMAKE_BUILD_DIR CONFIG WORK_DIR
 set -uo pipefail
-VOSA="$1"; BUILD="$2"; CONFIG="$3"; WORK="$4"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${VOSA_DATA_DIR:-$ROOT/../shared}"
-fail() { echo "FAIL: $*"; exit 1; }
-RESNET="$DATA/dnn/ic_resnet8_cifar10"
-KWS="$DATA/dnn/kws_dscnn_speechcommands"
-for p in "$RESNET/model/pretrainedResnet_quant.tflite" "$RESNET/data/ic01" "$KWS/model/kws_ref_model.tflite" "$KWS/data/kws01"; do
-  [ -e "$p" ] || fail "missing test data: $p (set VOSA_DATA_DIR)"
-done
-rm -rf "$WORK" && mkdir -p "$WORK"
-"$VOSA" generate --config "$CONFIG" --out "$WORK/design" -q || fail "vosa generate $CONFIG"
+source "$(dirname "$0")/../dnn/layers_prologue.sh"
 verilator --lint-only -Wall -DVOSA_SRAM_FAULTS --top-module vosa_top "$WORK"/design/rtl/*.v > "$WORK/lint.log" 2>&1 \
   || { cat "$WORK/lint.log"; fail "verilator --lint-only -Wall -DVOSA_SRAM_FAULTS"; }
 words=$(sed -n 's/^constexpr int kWeightBufferDepth = \([0-9]*\);/\1/p' "$WORK/design/include/vosa_params.h")
