@@ -28,16 +28,28 @@ fi
 if [ -f "$FLOW/errmodel/errmodel.csv" ]; then
   echo
   echo "Timing errors by gate-level simulation ($FLOW/errmodel/errmodel.csv):"
-  awk -F, 'NR > 1 {
-      key = $1 " V, T = " $2 " ns (" $4 ")";
+  # Columns by their header names (docs/errmodel.md, "CSV export"): the file
+  # has gained columns before, and positions would silently read the wrong ones.
+  awk -F, 'NR == 1 {
+      for (i = 1; i <= NF; i++) col[$i] = i;
+      split("voltage period_ns delay_source bit p_error", need, " ");
+      for (j in need) if (!(need[j] in col)) {
+        printf "demo_summary: %s has no column \"%s\"\n", FILENAME, need[j] > "/dev/stderr"; bad = 1; exit 1
+      }
+      next
+    }
+    {
+      key = $col["voltage"] " V, T = " $col["period_ns"] " ns (" $col["delay_source"] ")";
       if (!(key in seen)) { order[++n] = key; seen[key] = 1 }
-      if ($7 > 0) failing[key]++;
-      if ($7 > worst[key]) { worst[key] = $7; worst_bit[key] = $6 }
+      p = $col["p_error"] + 0;
+      if (p > 0) failing[key]++;
+      if (p > worst[key]) { worst[key] = p; worst_bit[key] = $col["bit"] }
     }
     END {
+      if (bad) exit 1;
       for (i = 1; i <= n; i++) {
         k = order[i];
-        if (failing[k]) printf "  %-36s %2d bits fail; worst: bit %s, p_error %.4f\n", k, failing[k], worst_bit[k], worst[k];
+        if (failing[k]) printf "  %-36s %2d bits fail; worst: bit %s, p_error %.3g\n", k, failing[k], worst_bit[k], worst[k];
         else printf "  %-36s no bit fails\n", k;
       }
     }' "$FLOW/errmodel/errmodel.csv"

@@ -98,4 +98,19 @@ for t in $(sed -n 's/^\.PHONY://p' "$SRC/Makefile" "$SRC"/flow/*.mk); do
   grep -qE "make ([a-z-]+ / )*$t\b|/ $t\b|make bench-dnn" <<<"$help" || fail "make help does not mention $t"
 done
 echo "ok   make help names every target"
+# 6. make demo's summary reads the error-model CSV by its column names: the
+#    worst bit and its p_error, not the columns beside them.
+mkdir -p "$WORK/flow/errmodel"
+{ echo "voltage,period_ns,corner,delay_source,samples,cycles_with_error,p_any_error,bit,errors,p_error,ci95_low,ci95_high,mean_settle_ns"
+  echo "1.2,4.4,typ_1v20,derated,1000,900,0.9,0,0,0,0,0.004,0.6"
+  echo "1.2,4.4,typ_1v20,derated,1000,900,0.9,17,350,0.35,0.32,0.38,3.9"
+  echo "1.2,4.4,typ_1v20,derated,1000,900,0.9,18,120,0.12,0.1,0.14,4.1"
+  echo "1.8,4.4,typ_1v80,liberty-corner,1000,0,0,17,0,0,0,0.004,2.0"; } > "$WORK/flow/errmodel/errmodel.csv"
+sum=$(VOSA="$VOSA" "$SRC/scripts/demo_summary.sh" "$WORK/none" "$WORK/flow" 2>&1) || fail "demo_summary.sh: $sum"
+grep -q "1.2 V, T = 4.4 ns (derated) *2 bits fail; worst: bit 17, p_error 0.35" <<<"$sum" \
+  && grep -q "1.8 V, T = 4.4 ns (liberty-corner) *no bit fails" <<<"$sum" || fail "demo summary misreads the CSV: $sum"
+sed -i '1s/p_error/p_err/' "$WORK/flow/errmodel/errmodel.csv"
+sum=$(VOSA="$VOSA" "$SRC/scripts/demo_summary.sh" "$WORK/none" "$WORK/flow" 2>&1)
+grep -q 'has no column "p_error"' <<<"$sum" || fail "a CSV without p_error is not named: $sum"
+echo "ok   make demo's summary reads the error model by column name"
 echo "front door: all checks passed"
