@@ -7,16 +7,7 @@
 # named error. Also vosa infer --precision (the same engine reduction).
 #   layers_precision_test.sh VOSA CMAKE_BUILD_DIR CONFIG WORK_DIR
 set -uo pipefail
-VOSA="$1"; BUILD="$2"; CONFIG="$3"; WORK="$4"
-ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${VOSA_DATA_DIR:-$ROOT/../shared}"
-fail() { echo "FAIL: $*"; exit 1; }
-KWS="$DATA/dnn/kws_dscnn_speechcommands"
-for p in "$KWS/model/kws_ref_model.tflite" "$KWS/data/kws01"; do
-  [ -e "$p" ] || fail "missing test data: $p (set VOSA_DATA_DIR)"
-done
-rm -rf "$WORK" && mkdir -p "$WORK"
-"$VOSA" generate --config "$CONFIG" --out "$WORK/design" -q || fail "vosa generate $CONFIG"
+LAYERS_DATA=dscnn source "$(dirname "$0")/../dnn/layers_prologue.sh"
 run() { "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
   --model "$KWS/model/kws_ref_model.tflite" --data "$KWS/data/kws01" "$@"; }
 
