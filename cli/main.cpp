@@ -3,6 +3,7 @@
 #include "vosa/dta_commands.hpp"
 #include "vosa/explore/bitwidth_command.hpp"
 #include "vosa/explore/explore_command.hpp"
+#include "vosa/explore/sram_joint_command.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/infer_dump.hpp"
 #include "vosa/flow_commands.hpp"
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   vosa::add_dta_commands(app);
   vosa::explore::add_explore_command(app);
   vosa::explore::add_bitwidth_command(app);
+  vosa::explore::add_explore_sram_command(app);
   vosa::reuse::add_reuse_command(app);
   vosa::sram::add_sram_command(app);
   if (argc > 1 && argv[1][0] != '-') {

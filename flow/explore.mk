@@ -39,7 +39,34 @@ OPERATING_CORNER ?=
 EXPLORE_WORKER_THREADS ?= 1
 EXPLORE_PARALLEL  = $(if $(filter slurm,$(LAUNCHER)),,$(if $(filter-out 0,$(EXPLORE_WORKERS)),--workers $(EXPLORE_WORKERS) -j $(EXPLORE_WORKER_THREADS),-j $(JOBS)))
 
-.PHONY: explore help-explore
+# The last step: vosa explore, or (make explore-sram) the joint search of the
+# island voltages and the weight SRAM supply (docs/sram.md "Joint exploration").
+EXPLORE_CMD = $(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$char_dir/errmodel/errmodel.json \
+	  --energy $$char_dir/power/energy_simulated.json $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  --sta $$pe_dir/sta/bit_timing.json \
+	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
+	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -o $(EXPLORE_OUT) $(EXPLORE_PARALLEL) $(EXPLORE_ARGS)
+# make explore-sram knobs: EXPLORE_SRAM_VOLTAGES= SRAM supplies searched (the
+# curve's nominal is added), EXPLORE_SRAM_CHIPS= fault maps per supply,
+# SRAM_BER_CURVE= BER(V) (default: the shipped sky130 tt 25 C curve),
+# EXPLORE_SRAM_ARGS= more vosa explore-sram options (--sram-pj-per-bit ...).
+EXPLORE_SRAM_VOLTAGES ?= 0.30,0.31,0.32,0.33,0.34,0.35,0.40,0.45
+EXPLORE_SRAM_CHIPS    ?= 4
+EXPLORE_SRAM_CURVE     = $(or $(SRAM_BER_CURVE),testbench/sram/data/ber_sky130hd_tt_25C.json)
+EXPLORE_SRAM_ARGS     ?=
+EXPLORE_SRAM_CMD = mkdir -p $(EXPLORE_OUT)-sram && $(VOSA) explore-sram --config $(EXPLORE_CFG) \
+	  --errmodel $$char_dir/errmodel/errmodel.json --energy $$char_dir/power/energy_simulated.json \
+	  $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
+	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
+	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -j $(JOBS) \
+	  --ber-curve $(EXPLORE_SRAM_CURVE) --sram-voltages $(call commas,$(EXPLORE_SRAM_VOLTAGES)) \
+	  --chips $(EXPLORE_SRAM_CHIPS) -o $(EXPLORE_OUT)-sram/joint.json $(EXPLORE_SRAM_ARGS) \
+	  2>&1 | tee $(EXPLORE_OUT)-sram/joint.log; exit $${PIPESTATUS[0]}
+
+.PHONY: explore explore-sram help-explore
+
+explore-sram:
+	@$(MAKE) --no-print-directory explore EXPLORE_TOOL=sram
 
 explore: setup
 	@mkdir -p $(dir $(EXPLORE_PE_CFG))
@@ -73,14 +100,13 @@ explore: setup
 	  BUILD=$(BUILD) || exit 1; \
 	echo "explore: error model and energy of the PE from $$char_dir$(if $(OPERATING_CORNER), (operating corner $(OPERATING_CORNER)); DVFS point from $$pe_dir)"; \
 	$(if $(filter slurm,$(LAUNCHER)),flow/explore_slurm.sh $(EXPLORE_WORKERS) $(EXPLORE_WORKER_THREADS) $(EXPLORE_OUT).slurm.log) \
-	$(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$char_dir/errmodel/errmodel.json \
-	  --energy $$char_dir/power/energy_simulated.json $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
-	  --sta $$pe_dir/sta/bit_timing.json \
-	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
-	  --budget $(BUDGET) -n $(or $(N),100) --repeats $(REPEATS) -o $(EXPLORE_OUT) $(EXPLORE_PARALLEL) $(EXPLORE_ARGS)
+	$(if $(filter sram,$(EXPLORE_TOOL)),$(EXPLORE_SRAM_CMD),$(EXPLORE_CMD))
 
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
 	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>[-<corner>][-t<PERIOD_NS>ns]/ (points.json, report.md, chosen/)"
 	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="
 	@echo "                   OPERATING_CORNER=tt_025C (errors and energy on typical silicon; clock and DVFS point at sign-off)"
+	@echo "  make explore-sram island voltages and the weight SRAM supply together under BUDGET (timing errors + SRAM"
+	@echo "                   fault maps of EXPLORE_SRAM_CHIPS chips) -> build/.../explore/<model>...-sram/joint.json, joint.log"
+	@echo "                   knobs: as explore, EXPLORE_SRAM_VOLTAGES= EXPLORE_SRAM_CHIPS= SRAM_BER_CURVE= EXPLORE_SRAM_ARGS="

@@ -53,12 +53,6 @@ std::vector<std::string> split_words(const std::string& s) {
 
 std::vector<std::string> split(const std::string& s) { return vosa::split_list(s); }
 
-void require_file(const std::string& path, const std::string& what, const std::string& made_by) {
-  if (path.empty()) throw ExploreError(what + " not given");
-  if (!std::filesystem::is_regular_file(path))
-    throw ExploreError(what + " " + path + " does not exist" + (made_by.empty() ? "" : " (make it with " + made_by + ")"));
-}
-
 inject::RazorSpec razor_spec(const Setting& s) {
   inject::RazorSpec r;
   for (int b = 63; b >= 0; --b)
@@ -67,6 +61,8 @@ inject::RazorSpec razor_spec(const Setting& s) {
   r.policy = s.policy == RazorPolicy::kDrop ? vosa::RazorPolicy::Drop : vosa::RazorPolicy::Correct;
   return r;
 }
+
+}  // namespace
 
 inject::Settings to_inject_settings(const Setting& s, const std::string& errmodel, double period_ns,
                                     const std::vector<std::size_t>& ops) {
@@ -83,6 +79,50 @@ inject::Settings to_inject_settings(const Setting& s, const std::string& errmode
   }
   return out;
 }
+
+void require_file(const std::string& path, const std::string& what, const std::string& made_by) {
+  if (path.empty()) throw ExploreError(what + " not given");
+  if (!std::filesystem::is_regular_file(path))
+    throw ExploreError(what + " " + path + " does not exist" + (made_by.empty() ? "" : " (make it with " + made_by + ")"));
+}
+
+std::vector<std::string> level_delay_sources(const ErrorModel& errmodel, const std::string& errmodel_path,
+                                             const EnergyModel& energy, const std::string& energy_path,
+                                             const std::vector<double>& levels, double period_ns) {
+  std::vector<std::string> level_source;
+  for (double v : levels) {
+    const ErrorModelPoint* pt = nullptr;
+    for (const auto& p : errmodel.points)
+      if (std::abs(p.voltage - v) < 5e-3 && (period_ns <= 0 || std::abs(p.period_ns - period_ns) < 1e-6)) pt = &p;
+    if (!pt)
+      throw ExploreError(errmodel_path + ": no point at " + std::to_string(v) +
+                         " V (characterize it: make characterize VOLTAGES=...)");
+    // Errors and energy come from the same silicon (docs/explore.md, "Operating corner").
+    const std::string& energy_corner = energy.corner_at(v).name;
+    if (!pt->corner.empty() && pt->corner != energy_corner)
+      throw ExploreError(errmodel_path + ": the point at " + std::to_string(v) + " V is corner " + pt->corner + ", " +
+                         energy_path + " has " + energy_corner +
+                         " there; give both files of one operating corner (make explore OPERATING_CORNER=...)");
+    level_source.push_back(pt->delay_source);
+  }
+  return level_source;
+}
+
+void add_layer_cycles(const engine::Engine& engine, const inject::Injector& injector,
+                      const inject::FaultyEvalResult& r, Evaluation& e) {
+  const double runs = double(r.samples) * r.repeats;
+  size_t l = 0;
+  for (const auto& p : engine.ops()) {
+    if (!lowering::is_array_layer(p.op->type)) continue;
+    const double array = double(inject::layer_cycles(p.geometry, injector.shape()));
+    e.layer_array_cycles.push_back(array);
+    e.layer_stall_cycles.push_back(std::max(0.0, double(r.layers.at(l).cycles) / runs - array));
+    e.error_hits += r.layers.at(l).hits;
+    ++l;
+  }
+}
+
+namespace {
 
 // A generator config that builds the chosen hardware: the input config with
 // the chosen Razor bits, policy and island voltages.
@@ -156,22 +196,8 @@ void run(const Options& o) {
   if (levels.empty())
     for (const auto& c : energy.corners()) levels.push_back(c.voltage);
   std::sort(levels.begin(), levels.end());
-  std::vector<std::string> level_source;
-  for (double v : levels) {
-    const ErrorModelPoint* pt = nullptr;
-    for (const auto& p : errmodel.points)
-      if (std::abs(p.voltage - v) < 5e-3 && (o.period_ns <= 0 || std::abs(p.period_ns - o.period_ns) < 1e-6)) pt = &p;
-    if (!pt)
-      throw ExploreError(o.errmodel + ": no point at " + std::to_string(v) +
-                         " V (characterize it: make characterize VOLTAGES=...)");
-    // Errors and energy come from the same silicon (docs/explore.md, "Operating corner").
-    const std::string& energy_corner = energy.corner_at(v).name;
-    if (!pt->corner.empty() && pt->corner != energy_corner)
-      throw ExploreError(o.errmodel + ": the point at " + std::to_string(v) + " V is corner " + pt->corner + ", " +
-                         o.energy + " has " + energy_corner +
-                         " there; give both files of one operating corner (make explore OPERATING_CORNER=...)");
-    level_source.push_back(pt->delay_source);
-  }
+  const std::vector<std::string> level_source =
+      level_delay_sources(errmodel, o.errmodel, energy, o.energy, levels, o.period_ns);
 
   // Model, data, the array layers.
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
@@ -302,16 +328,7 @@ void run(const Options& o) {
                   : full_mode == inject::InjectionMode::kThinned && s.razor_mask && s.policy == RazorPolicy::kCorrect
                       ? "thinned"
                       : "exact";
-    const double runs = double(r.samples) * r.repeats;
-    size_t l = 0;
-    for (const auto& p : engine.ops()) {
-      if (!lowering::is_array_layer(p.op->type)) continue;
-      const double array = double(inject::layer_cycles(p.geometry, injector.shape()));
-      e.layer_array_cycles.push_back(array);
-      e.layer_stall_cycles.push_back(std::max(0.0, double(r.layers.at(l).cycles) / runs - array));
-      e.error_hits += r.layers.at(l).hits;
-      ++l;
-    }
+    add_layer_cycles(engine, injector, r, e);
     return e;
   };
   const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, clean.size()); };

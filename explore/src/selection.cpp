@@ -171,15 +171,6 @@ std::vector<int> choose_levels(const std::vector<std::vector<double>>& saving,
 
 namespace {
 
-Setting apply_levels(const Explorer& ex, const std::vector<Unit>& units, const std::vector<int>& level,
-                     const Setting& base) {
-  Setting s = base;
-  s.voltage.assign(ex.layers(), std::vector<double>(ex.islands(), ex.signoff()));
-  for (size_t u = 0; u < units.size(); ++u)
-    for (int i : units[u].islands) s.voltage.at(units[u].layer).at(i) = ex.levels()[level[u]];
-  return s;
-}
-
 std::string unit_label(const Unit& u, double v) {
   std::ostringstream o;
   o << "layer " << u.layer << " islands";
@@ -190,17 +181,37 @@ std::string unit_label(const Unit& u, double v) {
 
 }  // namespace
 
+std::vector<std::vector<double>> unit_savings(Explorer& ex, const std::vector<Unit>& units, const Setting& base) {
+  const int K = static_cast<int>(ex.levels().size());
+  const auto& cycles = ex.layer_cycles();
+  const double factor = ex.energy().razor_factor(static_cast<int>(std::bitset<64>(base.razor_mask).count()),
+                                                 base.policy);
+  std::vector<std::vector<double>> saving(units.size(), std::vector<double>(K, 0.0));
+  for (size_t u = 0; u < units.size(); ++u)
+    for (int k = 0; k < K; ++k)
+      for (int i : units[u].islands)
+        saving[u][k] += ex.energy().island_layer_pj(i, cycles[units[u].layer], ex.signoff(), factor) -
+                        ex.energy().island_layer_pj(i, cycles[units[u].layer], ex.levels()[k], factor);
+  return saving;
+}
+
+Setting levels_setting(const Explorer& ex, const std::vector<Unit>& units, const std::vector<int>& level,
+                       const Setting& base) {
+  Setting s = base;
+  s.voltage.assign(ex.layers(), std::vector<double>(ex.islands(), ex.signoff()));
+  for (size_t u = 0; u < units.size(); ++u)
+    for (int i : units[u].islands) s.voltage.at(units[u].layer).at(i) = ex.levels()[level[u]];
+  return s;
+}
+
 Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::vector<Unit>& units,
                         const Setting& base) {
   const int K = static_cast<int>(ex.levels().size());
   const double budget = ex.options().budget_pct;
-  const auto& cycles = ex.layer_cycles();
-  const double factor = ex.energy().razor_factor(static_cast<int>(std::bitset<64>(base.razor_mask).count()),
-                                                 base.policy);
   Selection sel;
   sel.algorithm = algorithm;
   sel.sensitivity.assign(units.size(), std::vector<double>(K, -1.0));
-  std::vector<std::vector<double>> saving(units.size(), std::vector<double>(K, 0.0));
+  const std::vector<std::vector<double>> saving = unit_savings(ex, units, base);
 
   // 1. Sensitivity: each unit alone below sign-off, from the top level down;
   //    stop at the first level whose loss alone exceeds the budget (lower
@@ -208,14 +219,10 @@ Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::v
   ex.set_phase(algorithm + " sensitivity", static_cast<int>(units.size()) * (K - 1));
   for (size_t u = 0; u < units.size(); ++u) {
     sel.sensitivity[u][K - 1] = 0;
-    for (int k = 0; k < K; ++k)
-      for (int i : units[u].islands)
-        saving[u][k] += ex.energy().island_layer_pj(i, cycles[units[u].layer], ex.signoff(), factor) -
-                        ex.energy().island_layer_pj(i, cycles[units[u].layer], ex.levels()[k], factor);
     for (int k = K - 2; k >= 0; --k) {
       std::vector<int> level(units.size(), K - 1);
       level[u] = k;
-      const Point& p = ex.evaluate(apply_levels(ex, units, level, base), algorithm, "sensitivity",
+      const Point& p = ex.evaluate(levels_setting(ex, units, level, base), algorithm, "sensitivity",
                                    unit_label(units[u], ex.levels()[k]));
       sel.sensitivity[u][k] = std::max(0.0, p.eval.loss.loss_pct);
       if (p.eval.loss.loss_pct > budget) {
@@ -230,9 +237,17 @@ Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::v
   for (size_t u = 0; u < units.size(); ++u) sel.predicted_loss_pct += sel.sensitivity[u][sel.unit_level[u]];
 
   // 3. Verify the whole schedule; back off the worst offender while it fails.
+  verify_levels(ex, units, base, sel);
+  return sel;
+}
+
+void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& base, Selection& sel) {
+  const int K = static_cast<int>(ex.levels().size());
+  const auto& cycles = ex.layer_cycles();
+  const std::string& algorithm = sel.algorithm;
   ex.set_phase(algorithm + " verify", 1);
   for (int round = 0;; ++round) {
-    const Setting s = apply_levels(ex, units, sel.unit_level, base);
+    const Setting s = levels_setting(ex, units, sel.unit_level, base);
     const Point& p = ex.evaluate(s, algorithm, round == 0 ? "verify" : "backoff",
                                  round == 0 ? "chosen schedule" : "back-off " + std::to_string(round));
     sel.setting = s;
@@ -266,14 +281,17 @@ Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::v
     ++sel.backoffs;
     ex.set_phase(algorithm + " back-off", 1);
   }
-  return sel;
 }
 
-Selection select_xtpu(Explorer& ex) {
+std::vector<Unit> xtpu_units(const Explorer& ex) {
   std::vector<Unit> units;
   for (int l = 0; l < ex.layers(); ++l)
     for (int i = 0; i < ex.islands(); ++i) units.push_back({l, {i}});
-  return assign_levels(ex, "xtpu", units, Setting{});
+  return units;
+}
+
+Selection select_xtpu(Explorer& ex) {
+  return assign_levels(ex, "xtpu", xtpu_units(ex), Setting{});
 }
 
 Selection select_thundervolt(Explorer& ex, std::uint64_t protected_mask) {

@@ -2,10 +2,35 @@
 // error-injecting inference, and its report (docs/explore.md).
 #pragma once
 
+#include "vosa/engine.hpp"
+#include "vosa/error_model.hpp"
+#include "vosa/explore/energy.hpp"
+#include "vosa/explore/evaluation.hpp"
+#include "vosa/inject.hpp"
+
 #include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
 
 namespace vosa::explore {
 
 void add_explore_command(CLI::App& app);
+
+// An explore setting as the injector's settings: ops are the array layers'
+// operator indices, in the setting's layer order.
+inject::Settings to_inject_settings(const Setting& s, const std::string& errmodel, double period_ns,
+                                    const std::vector<std::size_t>& ops);
+// Throws ExploreError unless `path` is a file: "<what> <path> does not exist (make it with <made_by>)".
+void require_file(const std::string& path, const std::string& what, const std::string& made_by);
+// The delay source of the error model's point at each level; throws naming
+// the file when a level has no point or errors and energy are of different corners.
+std::vector<std::string> level_delay_sources(const ErrorModel& errmodel, const std::string& errmodel_path,
+                                             const EnergyModel& energy, const std::string& energy_path,
+                                             const std::vector<double>& levels, double period_ns);
+// The per-layer array and Razor stall cycles per inference of a faulty run
+// (Evaluation::layer_array_cycles / layer_stall_cycles / error_hits).
+void add_layer_cycles(const engine::Engine& engine, const inject::Injector& injector,
+                      const inject::FaultyEvalResult& r, Evaluation& e);
 
 }  // namespace vosa::explore

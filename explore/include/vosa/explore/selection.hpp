@@ -109,6 +109,19 @@ struct Selection {
 // back-off, for any partition into units. `base` fixes the Razor mask/policy.
 Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::vector<Unit>& units,
                         const Setting& base);
+// The pieces of assign_levels, for searches that reuse its sensitivities
+// (explore/sram_joint.hpp). Energy each unit saves at each level (what the
+// choice maximizes):
+std::vector<std::vector<double>> unit_savings(Explorer& ex, const std::vector<Unit>& units, const Setting& base);
+// `base` with every unit at its level (index into ex.levels()), the rest at sign-off.
+Setting levels_setting(const Explorer& ex, const std::vector<Unit>& units, const std::vector<int>& level,
+                       const Setting& base);
+// Step 3: evaluates sel.unit_level on ex and, while it does not fit, raises
+// the worst offender (by sel.sensitivity) one level; fills setting, point_id,
+// fits, backoffs and note.
+void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& base, Selection& sel);
+// X-TPU's units: one per (layer, island).
+std::vector<Unit> xtpu_units(const Explorer& ex);
 
 // Multiple-choice knapsack on the predicted losses: per unit, a level index
 // with saving[u][k] gained and loss[u][k] spent (loss < 0: not allowed);
