@@ -22,12 +22,5 @@ grep -q "^razor_check: PASS" "$WORK/sim.log" || { echo "FAIL: the Razor / contro
 
 # Power intent: parse and cross-check against the elaborated design.
 if [ -f "$WORK/design/power_intent.upf" ]; then
-  yosys -q -p "read_verilog $WORK/design/rtl/*.v; hierarchy -top vosa_top; \
-    tee -q -o $WORK/pe_instances.txt select -list t:*vosa_pe*; \
-    tee -q -o $WORK/top_nets.txt select -list vosa_top/w:*" > /dev/null
-  sed -e 's|^.*vosa_array/|u_array/|' "$WORK/pe_instances.txt" > "$WORK/instances.txt"
-  sed -e 's|^vosa_top/||' "$WORK/top_nets.txt" > "$WORK/nets.txt"
-  param() { sed -n "s/^constexpr int $1 = \([0-9]*\);/\1/p" "$WORK/design/include/vosa_params.h"; }
-  rows="$(param kRows)"; cols="$(param kCols)"; islands="$(param kIslands)"
-  tclsh "$ROOT/tests/rtl/upf_check.tcl" "$WORK/design/power_intent.upf" "$WORK/instances.txt" "$WORK/nets.txt" "$rows" "$cols" "$islands"
+  "$ROOT/tests/rtl/upf_check.sh" "$WORK/design" "$WORK/upf"
 fi

@@ -3,9 +3,13 @@
 # referenced domain/net/port is created first, every -elements path is a real
 # PE instance of the elaborated design, every PE is in exactly one island
 # domain, every island has a supply, level shifter and isolation with a
-# control net that exists.
-#   tclsh upf_check.tcl UPF INSTANCES_FILE NETS_FILE ROWS COLS ISLANDS
-lassign $argv upf_file instances_file nets_file rows cols islands
+# control net that exists. With BUFFERS=1 (config "buffers", docs/sram.md):
+# the SRAM domain PD_SRAM holds exactly the two buffer macros (u_wbuf,
+# u_abuf), has a supply of its own (no island's, not the always-on one) and
+# level shifters, and is never isolated (it keeps the weights).
+#   tclsh upf_check.tcl UPF INSTANCES_FILE NETS_FILE ROWS COLS ISLANDS [BUFFERS]
+lassign $argv upf_file instances_file nets_file rows cols islands buffers
+if {$buffers eq ""} { set buffers 0 }
 set instances [split [string trim [read [open $instances_file]]] "\n"]
 set nets [split [string trim [read [open $nets_file]]] "\n"]
 
@@ -107,7 +111,7 @@ set pe_count 0
 foreach e $instances { if {[string match *u_pe $e]} { incr pe_count } }
 if {$pe_count != $rows * $cols} { problem "design lists $pe_count PEs, expected [expr {$rows * $cols}]" }
 foreach e $instances {
-  if {[string match *u_pe $e] && ![dict exists $element_owner $e]} { problem "PE $e is in no island domain" }
+  if {$islands > 0 && [string match *u_pe $e] && ![dict exists $element_owner $e]} { problem "PE $e is in no island domain" }
 }
 for {set i 0} {$i < $islands} {incr i} {
   set d PD_ISL$i
@@ -118,8 +122,42 @@ for {set i 0} {$i < $islands} {incr i} {
 }
 if {![dict exists $domain_supply PD_AON]} { problem "PD_AON has no primary supply" }
 
+set sram_macros {u_wbuf u_abuf}
+if {$buffers} {
+  foreach m $sram_macros {
+    if {$m ni $instances} { problem "the design has no buffer instance $m" }
+    if {![dict exists $element_owner $m]} {
+      problem "buffer $m is in no domain (expected PD_SRAM)"
+    } elseif {[dict get $element_owner $m] ne "PD_SRAM"} {
+      problem "buffer $m is in [dict get $element_owner $m], expected PD_SRAM"
+    }
+  }
+  if {![dict exists $domains PD_SRAM]} {
+    problem "the design has buffers but no domain PD_SRAM"
+  } else {
+    dict for {e d} $element_owner {
+      if {$d eq "PD_SRAM" && $e ni $sram_macros} { problem "PD_SRAM holds $e, which is not a buffer macro" }
+    }
+    if {![dict exists $domain_supply PD_SRAM]} {
+      problem "PD_SRAM has no primary supply"
+    } else {
+      set sram_supply [dict get $domain_supply PD_SRAM]
+      dict for {d net} $domain_supply {
+        if {$d ne "PD_SRAM" && $net eq $sram_supply} { problem "PD_SRAM shares its supply $net with $d" }
+      }
+    }
+    if {![dict exists $shifters PD_SRAM]} { problem "PD_SRAM has no level shifter strategy" }
+    if {[dict exists $iso_controls PD_SRAM]} { problem "PD_SRAM is isolated, but it keeps the weights and is never off" }
+    dict for {strategy d} $isolations {
+      if {$d eq "PD_SRAM"} { problem "PD_SRAM has isolation strategy $strategy, but it is never off" }
+    }
+  }
+} elseif {[dict exists $domains PD_SRAM]} {
+  problem "PD_SRAM is declared but the design has no buffers"
+}
+
 if {[llength $errors]} {
   foreach e $errors { puts "FAIL: $e" }
   exit 1
 }
-puts "upf_check: $upf_file parses; [dict size $domains] domains, [dict size $element_owner] PE elements all real instances, each in one of $islands islands; supplies, level shifters and isolation complete"
+puts "upf_check: $upf_file parses; [dict size $domains] domains, [dict size $element_owner] elements all real instances, [expr {$islands > 0 ? "PEs each in one of $islands islands" : "PEs in PD_AON (no islands)"}][expr {$buffers ? {, buffers u_wbuf u_abuf in PD_SRAM on their own supply with level shifters} : {}}]; supplies, level shifters and isolation complete"
