@@ -177,6 +177,14 @@ void run(const Options& o) {
     return e;
   };
 
+  // The activity source of the array's energy (make explore passes the
+  // simulated-activity table, energy_simulated.json).
+  std::string activity = "not stated in " + o.energy;
+  {
+    std::ifstream in(o.energy);
+    const nlohmann::json e = nlohmann::json::parse(in, nullptr, false);
+    if (e.is_object() && e.contains("activity")) activity = e.value("activity_source", "") + ": " + e.value("activity", "");
+  }
   ExploreOptions eo;
   eo.budget_pct = o.budget;
   eo.verify_bound = o.bound == "upper" ? Bound::kUpper : Bound::kPoint;
@@ -203,7 +211,7 @@ void run(const Options& o) {
                {"levels", levels},
                {"level_delay_source", sources},
                {"array_energy", energy.describe()},
-               {"array_activity_source", "simulated PE activity when --energy is energy_simulated.json (make explore)"},
+               {"array_activity_source", activity},
                {"errmodel", o.errmodel},
                {"config", o.config}};
   const std::string tmp = o.out + ".tmp";
@@ -217,19 +225,38 @@ void run(const Options& o) {
   std::printf("explore-sram: budget %.2f %% top-1 (clean %.2f %%); SRAM %.4g pJ/bit at %.2f V (%s)\n", o.budget,
               r.nominal.eval.loss.clean_accuracy_pct, sram_energy.pj_per_bit, curve.nominal_v,
               sram_energy.pj_per_bit_source.c_str());
-  std::printf("  SRAM V   SRAM alone loss    joint loss  islands (per layer)                 saving vs nominal\n");
+  std::printf("  array: energy per PE-cycle from %s (activity %s); delay source per level:", o.energy.c_str(),
+              activity.c_str());
+  for (size_t k = 0; k < levels.size(); ++k) std::printf(" %.2f V %s", levels[k], level_source[k].c_str());
+  std::printf("\n  weight SRAM: %llu x %d bits (packed, resident weights), %.0f bits read per inference; BER(V) %s\n",
+              static_cast<unsigned long long>(wgeom.words), wgeom.width, sram_energy.bits_per_inference,
+              o.ber_curve.c_str());
+  // Islands below sign-off: how many (layer, island) units, at what mean voltage.
+  const auto islands = [&](const Setting& s) {
+    int lowered = 0, all = 0;
+    double sum = 0;
+    for (const auto& layer : s.voltage)
+      for (double v : layer) ++all, sum += v, lowered += v < levels.back() - 1e-9;
+    char text[96];
+    std::snprintf(text, sizeof text, "%2d of %d units lowered, mean %.3f V", lowered, all, all ? sum / all : 0.0);
+    return std::string(text);
+  };
+  std::printf("  SRAM V   SRAM alone loss  joint loss  joint islands                          saving vs nominal\n");
   for (const JointStep& s : r.steps) {
     if (s.rejected) {
       std::printf("  %.3f    %6.2f %%  REJECTED (over budget alone; lower supplies not measured)\n", s.sram_v,
                   s.sram_alone.eval.loss.loss_pct);
       continue;
     }
-    std::printf("  %.3f    %6.2f %%          %6.2f %%%s  saving %.2f %%\n", s.sram_v, s.sram_alone.eval.loss.loss_pct,
-                s.joint_point.eval.loss.loss_pct, s.joint_point.fits ? "" : " (no fit)", s.joint_point.saving_pct());
+    std::printf("  %.3f    %6.2f %%         %6.2f %%%s   %-38s %.2f %%\n", s.sram_v, s.sram_alone.eval.loss.loss_pct,
+                s.joint_point.eval.loss.loss_pct, s.joint_point.fits ? "" : " (no fit)",
+                islands(s.joint_point.setting).c_str(), s.joint_point.saving_pct());
   }
   for (const JointPoint* p : {&r.nominal, &r.array_only, &r.sram_only, &r.joint})
-    std::printf("  %-8s SRAM %.3f V, loss %.2f %%, array %.4g pJ + SRAM %.4g pJ = %.4g pJ, saving %.2f %% vs nominal\n",
-                p->knob.c_str(), p->sram_v, p->eval.loss.loss_pct, p->array_pj, p->sram_pj, p->total_pj,
+    std::printf("  %-8s SRAM %.3f V, islands %s, loss %.2f %% [%.2f, %.2f], array %.4g pJ + SRAM %.4g pJ = %.4g pJ, "
+                "saving %.2f %% vs nominal\n",
+                p->knob.c_str(), p->sram_v, islands(p->setting).c_str(), p->eval.loss.loss_pct,
+                p->eval.loss.ci_low_pct, p->eval.loss.ci_high_pct, p->array_pj, p->sram_pj, p->total_pj,
                 p->saving_pct());
   std::printf("  joint vs array alone: %.2f %% less energy; vs SRAM alone: %.2f %% less\n",
               100.0 * (1 - r.joint.total_pj / r.array_only.total_pj),

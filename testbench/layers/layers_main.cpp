@@ -19,6 +19,7 @@
 //               [--depthwise auto|channels|spatial]  (depthwise mapping, docs/dnn.md)
 //               [--layers OP[,OP...]]   (only these operators on the array; the rest in the engine)
 //               [--sram-faults MAP.csv --sram-ber B]   (buffered design, built with SRAM_FAULTS=1)
+//               [--sram-act-faults MAP.csv --sram-ber B]   (the same, activation buffer)
 // Exit status 0 only when every accumulator of every layer matched.
 //
 // With --sram-faults (a design generated with "buffers", the RTL built with
@@ -31,6 +32,11 @@
 // runs the model whose weights vosa::sram::apply_weight_faults read through
 // the same map and layout: every accumulator must agree bit for bit, and the
 // faults must have changed some (counted against the clean weights).
+// --sram-act-faults does the same for the activation buffer (a map of
+// --words <act_depth> --width <rows x 8>): the testbench writes the clean
+// im2col rows, the RTL reads them through the stuck cells, and the engine runs
+// with vosa::sram::ArrayActivationBuffer's observer, its model of that buffer
+// (row m of a lowered A in word m mod act_depth, element k mod rows).
 //
 // With --mode / --layer-mode (a design generated with precision_modes) the
 // testbench writes each layer's mode index to the MODE registers before the
@@ -106,6 +112,7 @@ struct Options {
   bool depthwise_given = false;
   std::vector<size_t> only_ops;  // --layers: run just these operators on the array (large arrays)
   std::string sram_faults;       // fault map of the weight buffer (buffered designs)
+  std::string sram_act_faults;   // fault map of the activation buffer (buffered designs)
   double sram_ber = -1;          // the BER it is read at
 };
 
@@ -129,7 +136,8 @@ namespace {
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
                "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N] [--trace-fed-operands]]\n"
                "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n"
-               "                   [--sram-faults MAP.csv --sram-ber B]   (buffered design, SRAM_FAULTS=1 build)\n",
+               "                   [--sram-faults MAP.csv | --sram-act-faults MAP.csv] --sram-ber B   (buffered design,\n"
+               "                   SRAM_FAULTS=1 build)\n",
                why);
   std::exit(2);
 }
@@ -161,6 +169,7 @@ Options parse(int argc, char** argv) {
     else if (arg == "--corrupt-first-weight") o.corrupt_first_weight = true;
     else if (arg == "--sram-faults") o.sram_faults = value();
     else if (arg == "--sram-ber") o.sram_ber = std::stod(value());
+    else if (arg == "--sram-act-faults") o.sram_act_faults = value();
     else if (arg == "--settings") o.settings = value();
     else if (arg == "--errmodel") o.errmodel = value();
     else if (arg == "--repeats") o.repeats = std::stoi(value());
@@ -195,9 +204,12 @@ Options parse(int argc, char** argv) {
   if (!o.errmodel.empty() && o.voltages.empty()) usage("--errmodel needs --voltages V[,V...] (one per island)");
   if (!o.errmodel.empty() && !o.settings.empty()) usage("give --settings or --errmodel, not both");
   if (o.repeats < 1) usage("--repeats is at least 1");
-  if (o.sram_faults.empty() != (o.sram_ber < 0)) usage("--sram-faults MAP.csv and --sram-ber B go together");
-  if (!o.sram_faults.empty() && (!o.errmodel.empty() || !o.settings.empty()))
-    usage("--sram-faults is checked without timing errors (no --errmodel / --settings)");
+  const bool sram = !o.sram_faults.empty() || !o.sram_act_faults.empty();
+  if (sram != (o.sram_ber >= 0)) usage("--sram-faults / --sram-act-faults MAP.csv and --sram-ber B go together");
+  if (!o.sram_faults.empty() && !o.sram_act_faults.empty())
+    usage("give --sram-faults or --sram-act-faults, not both (padding weights would meet faulty padding activations)");
+  if (sram && (!o.errmodel.empty() || !o.settings.empty()))
+    usage("--sram-faults / --sram-act-faults are checked without timing errors (no --errmodel / --settings)");
   return o;
 }
 
@@ -234,7 +246,7 @@ struct LayerStats {
   int m = 0, k = 0, n = 0, gemms = 0;
   uint64_t macs = 0, cycles = 0, mismatches = 0;
   uint64_t outputs = 0;  // accumulators compared, over all inputs
-  uint64_t sram_changed = 0;  // --sram-faults: accumulators the faulty weight buffer changed
+  uint64_t sram_changed = 0;  // --sram-(act-)faults: accumulators the faulty buffer changed
 };
 
 // The engine's injector on the same inputs (o.repeats error draws each)
@@ -363,6 +375,47 @@ std::string prepare_sram_faults(const Options& o, std::shared_ptr<vosa::tflite::
 #endif
 }
 
+// --sram-act-faults: reads the map, checks it fits the design's activation
+// buffer, writes the RTL's masks and hands them over by plusarg; returns the
+// engine's model of that buffer (null without a map) and the masks file.
+std::unique_ptr<vosa::sram::ArrayActivationBuffer> prepare_sram_act_faults(const Options& o, std::string& masks) {
+  using namespace vosa;
+  if (o.sram_act_faults.empty()) return nullptr;
+#if !defined(VOSA_HAS_BUFFERS)
+  (void)masks;
+  throw std::runtime_error("--sram-act-faults needs a design generated with \"buffers\" (docs/sram.md)");
+#elif !defined(VOSA_SRAM_FAULTS)
+  (void)masks;
+  throw std::runtime_error("--sram-act-faults needs the testbench built with VOSA_SRAM_FAULTS (run_layers.sh SRAM_FAULTS=1)");
+#else
+#ifdef VOSA_HAS_PRECISION_MODES
+  throw std::runtime_error("--sram-act-faults: the engine's activation-buffer model has no precision modes");
+#endif
+  if (vosa_params::kActBits != 8)
+    throw std::runtime_error("--sram-act-faults: the activation buffer must hold int8 activations (act_bits 8), the "
+                             "design has " + std::to_string(vosa_params::kActBits));
+  const sram::FaultMap map = sram::read_fault_map(o.sram_act_faults);
+  const sram::Geometry want{static_cast<std::uint64_t>(vosa_params::kActBufferDepth), vosa_params::kRows * 8};
+  if (map.geometry.words != want.words || map.geometry.width != want.width)
+    throw std::runtime_error(o.sram_act_faults + ": a " + std::to_string(map.geometry.words) + " x " +
+                             std::to_string(map.geometry.width) + " map, but the design's activation buffer is " +
+                             std::to_string(want.words) + " x " + std::to_string(want.width) +
+                             " (vosa sram faultmap --buffer activations --words " + std::to_string(want.words) +
+                             " --width " + std::to_string(want.width) + ")");
+  const std::vector<sram::Fault> faults = map.at_ber(o.sram_ber);
+  auto buffer = std::make_unique<sram::ArrayActivationBuffer>(want, faults, vosa_params::kRows);
+  masks = (std::filesystem::temp_directory_path() / ("vosa_layers_abuf_" + std::to_string(::getpid()) + ".hex")).string();
+  sram::write_readmemh_masks(map.geometry, faults, masks);
+  const std::string plusarg = "+vosa_abuf_faults=" + masks;
+  const char* args[] = {"vosa_layers", plusarg.c_str()};
+  Verilated::commandArgsAdd(2, args);
+  std::printf("vosa_layers: activation buffer %llu x %d bits through %s at BER %g: %zu faulty cells\n",
+              static_cast<unsigned long long>(want.words), want.width, o.sram_act_faults.c_str(), o.sram_ber,
+              faults.size());
+  return buffer;
+#endif
+}
+
 int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
@@ -381,7 +434,8 @@ int run(Options o) {
   // map the engine and the accumulator correction use the weights as the
   // faulty buffer reads them back.
   const std::shared_ptr<const tflite::Model> clean = model;
-  const std::string sram_masks = prepare_sram_faults(o, model);
+  std::string sram_masks = prepare_sram_faults(o, model);
+  const std::unique_ptr<sram::ArrayActivationBuffer> abuf = prepare_sram_act_faults(o, sram_masks);
   const engine::Engine eng(model, engine::Kernels::kFast, engine::Arithmetic::kTFLite, precision);
   const engine::Dataset data = engine::load_dataset(o.data);
   o.encoding = engine::resolve_input_encoding(o.encoding_flag, model->input(), data);
@@ -469,6 +523,17 @@ int run(Options o) {
   double array_seconds = 0;
   uint64_t array_macs = 0;
   const size_t count = std::min(o.count, data.samples.size());
+  // --sram-act-faults: the engine reads the array layers' inputs through its
+  // model of the activation buffer (the layers run on the array only).
+  std::atomic<std::uint64_t> act_bits_changed{0};
+  engine::AccumulatorObserver engine_abuf;
+  if (abuf) {
+    engine_abuf = [&, through = abuf->observer(*model, ap.cols, o.depthwise, &act_bits_changed)](
+                      const engine::PreparedOp& p, const int8_t* input, std::vector<int32_t>& acc) {
+      if (o.only_ops.empty() || std::find(o.only_ops.begin(), o.only_ops.end(), p.index) != o.only_ops.end())
+        through(p, input, acc);
+    };
+  }
   for (size_t s = 0; s < count; ++s) {
     const engine::Sample& sample = data.samples[s];
     const auto x = engine::load_input(sample, model->input(), o.encoding, o.resize);
@@ -478,6 +543,8 @@ int run(Options o) {
       if (!o.only_ops.empty() && std::find(o.only_ops.begin(), o.only_ops.end(), p.index) == o.only_ops.end())
         return;  // this layer stays in the engine
       enter_layer(p.index);
+      const std::vector<int32_t> engine_clean = abuf ? acc : std::vector<int32_t>();
+      if (abuf) engine_abuf(p, input, acc);  // the engine's accumulators through the faulty buffer
       const auto t0 = Clock::now();
       const uint64_t c0 = drv.cycles();
       auto& corr = corrections[p.index];
@@ -557,7 +624,9 @@ int run(Options o) {
           ++bad;
         }
       }
-      if (!sram_masks.empty()) {
+      if (abuf) {
+        for (size_t i = 0; i < acc.size(); ++i) st.sram_changed += engine_clean[i] != from_array[i];
+      } else if (!sram_masks.empty()) {
         // What the clean weights give: the accumulators the faults changed.
         std::vector<std::vector<int64_t>> clean_results;
         for (const auto& g : gemms) clean_results.push_back(lowering::reference_gemm(g));
@@ -573,7 +642,7 @@ int run(Options o) {
       array_macs += static_cast<uint64_t>(p.geometry.macs());
     };
     const std::vector<uint8_t> with_array = eng.run(x, ws, observer);
-    const std::vector<uint8_t> engine_only = eng.run(x, ws);
+    const std::vector<uint8_t> engine_only = eng.run(x, ws, engine_abuf);
     const bool is_signed = model->output().type == tflite::TensorType::kInt8;
     const int pa = engine::ranked_classes(with_array, is_signed)[0];
     const int pe = engine::ranked_classes(engine_only, is_signed)[0];
@@ -624,12 +693,17 @@ int run(Options o) {
     uint64_t changed = 0, outputs = 0;
     for (const auto& [index, st] : stats) {
       changed += st.sram_changed, outputs += st.outputs;
-      std::printf("sram: operator %zu: %llu of %llu accumulators changed by the faulty weight buffer\n", index,
-                  static_cast<unsigned long long>(st.sram_changed), static_cast<unsigned long long>(st.outputs));
+      std::printf("sram: operator %zu: %llu of %llu accumulators changed by the faulty %s buffer\n", index,
+                  static_cast<unsigned long long>(st.sram_changed), static_cast<unsigned long long>(st.outputs),
+                  abuf ? "activation" : "weight");
     }
-    std::printf("sram: faulty weight buffer changed %llu of %llu accumulators; Verilator vs engine with the same "
+    if (abuf)
+      std::printf("sram: %llu activation bits read differently from the faulty buffer (engine side)\n",
+                  static_cast<unsigned long long>(act_bits_changed.load()));
+    std::printf("sram: faulty %s buffer changed %llu of %llu accumulators; Verilator vs engine with the same "
                 "fault map: %llu mismatches\n",
-                static_cast<unsigned long long>(changed), static_cast<unsigned long long>(outputs),
+                abuf ? "activation" : "weight", static_cast<unsigned long long>(changed),
+                static_cast<unsigned long long>(outputs),
                 static_cast<unsigned long long>(total_mismatches));
     std::filesystem::remove(sram_masks);
     if (changed == 0) {

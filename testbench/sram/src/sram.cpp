@@ -398,6 +398,57 @@ std::uint64_t apply_buffer_faults(std::uint8_t* data, std::uint64_t bytes, const
   return flipped;
 }
 
+// ---------------------------------------------------------------- the array's activation buffer
+
+ArrayActivationBuffer::ArrayActivationBuffer(const Geometry& g, const std::vector<Fault>& faults, int rows)
+    : geometry_(g), rows_(rows) {
+  if (rows <= 0 || g.words == 0 || g.width != rows * 8)
+    throw SramError("array activation buffer: a " + std::to_string(g.words) + " x " + std::to_string(g.width) +
+                    " map, but a " + std::to_string(rows) + "-row array's input vector is " +
+                    std::to_string(rows * 8) + " bits wide");
+  stuck1_.assign(g.words * static_cast<std::uint64_t>(rows), 0);
+  stuck0_.assign(stuck1_.size(), 0);
+  for (const Fault& f : faults) {
+    check_fault_in(f, g, "activation buffer");
+    const std::size_t element = f.word * static_cast<std::uint64_t>(rows) + static_cast<std::uint64_t>(f.bit / 8);
+    (f.stuck_one ? stuck1_ : stuck0_)[element] |= static_cast<std::uint8_t>(1u << (f.bit % 8));
+  }
+}
+
+std::uint64_t ArrayActivationBuffer::read(std::vector<int8_t>& a, int m, int k) const {
+  std::uint64_t changed = 0;
+  for (int i = 0; i < m; ++i) {
+    const std::size_t word = static_cast<std::size_t>(i) % geometry_.words;
+    for (int j = 0; j < k; ++j) {
+      const std::size_t element = word * static_cast<std::size_t>(rows_) + static_cast<std::size_t>(j % rows_);
+      int8_t& x = a[static_cast<std::size_t>(i) * static_cast<std::size_t>(k) + static_cast<std::size_t>(j)];
+      const std::uint8_t before = static_cast<std::uint8_t>(x);
+      const std::uint8_t after = static_cast<std::uint8_t>((before & ~stuck0_[element]) | stuck1_[element]);
+      changed += static_cast<std::uint64_t>(__builtin_popcount(before ^ after));
+      x = static_cast<int8_t>(after);
+    }
+  }
+  return changed;
+}
+
+engine::AccumulatorObserver ArrayActivationBuffer::observer(const tflite::Model& model, int cols,
+                                                            lowering::DepthwiseMapping mapping,
+                                                            std::atomic<std::uint64_t>* changed_bits) const {
+  return [this, &model, cols, mapping, changed_bits](const engine::PreparedOp& p, const int8_t* input,
+                                                      std::vector<int32_t>& acc) {
+    std::vector<lowering::Gemm> gemms =
+        lowering::lower_layer_for_array(model, *p.op, p.geometry, input, rows_, cols, mapping);
+    std::vector<std::vector<int64_t>> results;
+    std::uint64_t changed = 0;
+    for (lowering::Gemm& g : gemms) {
+      changed += read(g.a, g.m, g.k);
+      results.push_back(lowering::reference_gemm(g));
+    }
+    acc = lowering::assemble_accumulators(p.geometry, gemms, results, lowering::correction_of(model, *p.op, p.geometry));
+    if (changed_bits) *changed_bits += changed;
+  };
+}
+
 // ---------------------------------------------------------------- RTL fault masks
 
 void write_readmemh_masks(const Geometry& g, const std::vector<Fault>& faults, const std::string& path) {

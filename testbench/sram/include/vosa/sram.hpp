@@ -14,7 +14,11 @@
 // same seed gives the same chip on every machine.
 #pragma once
 
+#include "vosa/engine.hpp"
+#include "vosa/lowering.hpp"
 #include "vosa/tflite_model.hpp"
+
+#include <atomic>
 
 #include <cstdint>
 #include <stdexcept>
@@ -152,6 +156,35 @@ Geometry activation_geometry_for_model(const tflite::Model& model, int width);
 // the `bytes` bytes at `data` stored from address 0; returns the bits changed.
 std::uint64_t apply_buffer_faults(std::uint8_t* data, std::uint64_t bytes, const Geometry& g,
                                   const std::vector<Fault>& faults);
+
+// ---------------------------------------------------------------- the array's activation buffer
+// The activation buffer u_abuf of a buffered rows x cols array (config
+// "buffers", docs/sram.md "RTL buffers"), not the NHWC buffer above: a word
+// is one input vector of the array, rows x 8 bits (element r at bits
+// 8r..8r+7), and vosa::ArrayDriver writes row m of a lowered GEMM's A (the
+// im2col rows) to word m mod depth for every weight tile, then reads it into
+// the array. So A[m][k] is read through the cells of word m mod depth, bits
+// 8 (k mod rows) .. 8 (k mod rows) + 7, every time it is used.
+class ArrayActivationBuffer {
+ public:
+  // g: depth x (rows x 8) bits (SramError naming the geometry otherwise).
+  ArrayActivationBuffer(const Geometry& g, const std::vector<Fault>& faults, int rows);
+  const Geometry& geometry() const { return geometry_; }
+  // A (m x k, row-major) as the array reads it; returns the bits changed.
+  std::uint64_t read(std::vector<int8_t>& a, int m, int k) const;
+  // The engine's model of this hardware: an observer that recomputes each
+  // array layer's accumulators from its GEMMs lowered for a rows x cols
+  // array (`mapping` for depthwise layers, as the layer bench lowers them)
+  // with every A read through the buffer. `model` must be the engine's.
+  // `changed_bits` (if given) counts the activation bits the faults changed.
+  engine::AccumulatorObserver observer(const tflite::Model& model, int cols, lowering::DepthwiseMapping mapping,
+                                       std::atomic<std::uint64_t>* changed_bits = nullptr) const;
+
+ private:
+  Geometry geometry_;
+  int rows_ = 0;
+  std::vector<std::uint8_t> stuck1_, stuck0_;  // per (word, element): the element's stuck-at-1 / -0 bits
+};
 
 // ---------------------------------------------------------------- RTL fault masks
 
