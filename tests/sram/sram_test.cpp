@@ -305,6 +305,24 @@ TEST(SramActivations, BufferFaultsWrapAndForceStuckBits) {
   EXPECT_THROW(activation_geometry_for_model(tflite::Model{}, 12), SramError);
 }
 
+TEST(SramActivations, ArrayBufferReadsImToColRowsThroughWordAndElement) {
+  // A 3-word buffer of a 2-row array: 16 bits per word, element r at bits 8r..8r+7.
+  const Geometry g{3, 16};
+  // word 1, bit 9: element 1, bit 1, stuck at 1; word 2, bit 7: element 0, bit 7, stuck at 0.
+  const ArrayActivationBuffer buffer(g, {{1, 9, true, 0, 0}, {2, 7, false, 0, 0}}, 2);
+  std::vector<int8_t> a(5 * 3, -128);  // m 5 x k 3, every element 0x80
+  EXPECT_EQ(buffer.read(a, 5, 3), 2u /* rows 1, 4: k = 1 */ + 2u /* rows 2: k = 0, 2 */);
+  for (int m = 0; m < 5; ++m)
+    for (int k = 0; k < 3; ++k) {
+      int8_t want = -128;
+      if (m % 3 == 1 && k % 2 == 1) want = static_cast<int8_t>(0x82);
+      if (m % 3 == 2 && k % 2 == 0) want = 0;
+      EXPECT_EQ(a[static_cast<size_t>(m * 3 + k)], want) << m << "," << k;
+    }
+  EXPECT_THROW(ArrayActivationBuffer(Geometry{3, 24}, {}, 2), SramError);  // not rows x 8 bits
+  EXPECT_THROW(ArrayActivationBuffer(g, {{3, 0, true, 0, 0}}, 2), SramError);  // word outside
+}
+
 TEST(SramActivations, EveryCellStuckAtZeroMakesEveryInputLookAlike) {
   const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
   const engine::Dataset data = engine::load_dataset(test::data_path(test::kResnet8Data));
