@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -137,6 +138,9 @@ void run(const Options& o) {
   const inject::InjectionMode mode = inject::parse_injection_mode(o.injection);
   double chips_v = -1;
   std::vector<Chip> chips;  // the chips at supply chips_v (fault-free supplies use the nominal evaluator)
+  // Top-1 (%) of each chip at each evaluated (setting, supply): the spread over chips.
+  std::map<std::string, std::vector<double>> chip_top1;
+  const auto point_key = [](const Setting& s, double v) { return s.key() + "@" + std::to_string(v); };
   const JointEvaluator evaluate = [&](const Setting& s, double sram_v) {
     inject::Injector injector = inject::make_injector(to_inject_settings(s, o.errmodel, o.period_ns, ops), config, o.config);
     injector.set_mode(mode);
@@ -165,10 +169,18 @@ void run(const Options& o) {
         total.samples += r.samples;
       }
     };
+    std::vector<double>& top1 = chip_top1[point_key(s, sram_v)];
+    top1.clear();
+    const auto add_chip = [&](const inject::FaultyEvalResult& r, double weight) {
+      add(r, weight);
+      double correct = 0;
+      for (double f : r.faulty_correct) correct += f;
+      top1.push_back(100.0 * correct / double(r.faulty_correct.size()));
+    };
     if (chips.empty()) {
-      add(nominal_evaluator.evaluate(injector, o.repeats, o.seed), 1.0);
+      add_chip(nominal_evaluator.evaluate(injector, o.repeats, o.seed), 1.0);
     } else {
-      for (const Chip& chip : chips) add(chip.evaluator->evaluate(injector, o.repeats, o.seed), 1.0 / chips.size());
+      for (const Chip& chip : chips) add_chip(chip.evaluator->evaluate(injector, o.repeats, o.seed), 1.0 / chips.size());
     }
     const std::size_t runs = static_cast<std::size_t>(o.repeats) * std::max<std::size_t>(1, chips.size());
     e.loss = paired_loss(clean_u8, fraction, runs);
@@ -194,6 +206,22 @@ void run(const Options& o) {
       explore_joint(evaluate, energy, static_cast<int>(ops.size()), levels, sram_voltages, sram_energy, eo);
 
   nlohmann::json j = to_json(r, sram_energy);
+  // Mean, sample standard deviation, min and max of top-1 over the chips.
+  const auto spread = [&](const JointPoint& p) {
+    const std::vector<double>& t = chip_top1.at(point_key(p.setting, p.sram_v));
+    double mean = 0, var = 0;
+    for (double x : t) mean += x / double(t.size());
+    for (double x : t) var += (x - mean) * (x - mean);
+    const double sd = t.size() > 1 ? std::sqrt(var / double(t.size() - 1)) : 0.0;
+    return nlohmann::json{{"per_chip", t},
+                          {"mean", mean},
+                          {"stddev", sd},
+                          {"min", *std::min_element(t.begin(), t.end())},
+                          {"max", *std::max_element(t.begin(), t.end())}};
+  };
+  for (const auto& [name, p] : std::vector<std::pair<std::string, const JointPoint*>>{
+           {"nominal", &r.nominal}, {"array_only", &r.array_only}, {"sram_only", &r.sram_only}, {"joint", &r.joint}})
+    j["choices"][name]["top1_over_chips_pct"] = spread(*p);
   nlohmann::json sources = nlohmann::json::object();
   for (size_t k = 0; k < levels.size(); ++k) sources[std::to_string(levels[k])] = level_source[k];
   j["meta"] = {{"model", o.model_name.empty() ? std::filesystem::path(o.model).stem().string() : o.model_name},
@@ -252,12 +280,16 @@ void run(const Options& o) {
                 s.joint_point.eval.loss.loss_pct, s.joint_point.fits ? "" : " (no fit)",
                 islands(s.joint_point.setting).c_str(), s.joint_point.saving_pct());
   }
-  for (const JointPoint* p : {&r.nominal, &r.array_only, &r.sram_only, &r.joint})
+  for (const JointPoint* p : {&r.nominal, &r.array_only, &r.sram_only, &r.joint}) {
+    const nlohmann::json t = spread(*p);
+    std::printf("  %-8s top-1 over %zu chip(s): %.2f +- %.2f [%.1f, %.1f] %%\n", p->knob.c_str(), t["per_chip"].size(),
+                t["mean"].get<double>(), t["stddev"].get<double>(), t["min"].get<double>(), t["max"].get<double>());
     std::printf("  %-8s SRAM %.3f V, islands %s, loss %.2f %% [%.2f, %.2f], array %.4g pJ + SRAM %.4g pJ = %.4g pJ, "
                 "saving %.2f %% vs nominal\n",
                 p->knob.c_str(), p->sram_v, islands(p->setting).c_str(), p->eval.loss.loss_pct,
                 p->eval.loss.ci_low_pct, p->eval.loss.ci_high_pct, p->array_pj, p->sram_pj, p->total_pj,
                 p->saving_pct());
+  }
   std::printf("  joint vs array alone: %.2f %% less energy; vs SRAM alone: %.2f %% less\n",
               100.0 * (1 - r.joint.total_pj / r.array_only.total_pj),
               100.0 * (1 - r.joint.total_pj / r.sram_only.total_pj));
