@@ -282,8 +282,12 @@ void run(const Options& o) {
   }
   for (const JointPoint* p : {&r.nominal, &r.array_only, &r.sram_only, &r.joint}) {
     const nlohmann::json t = spread(*p);
-    std::printf("  %-8s top-1 over %zu chip(s): %.2f +- %.2f [%.1f, %.1f] %%\n", p->knob.c_str(), t["per_chip"].size(),
-                t["mean"].get<double>(), t["stddev"].get<double>(), t["min"].get<double>(), t["max"].get<double>());
+    if (curve.ber_at(p->sram_v) > 0)
+      std::printf("  %-8s top-1 over %zu chips: %.2f +- %.2f [%.1f, %.1f] %%\n", p->knob.c_str(), t["per_chip"].size(),
+                  t["mean"].get<double>(), t["stddev"].get<double>(), t["min"].get<double>(), t["max"].get<double>());
+    else
+      std::printf("  %-8s top-1 %.2f %% (no SRAM fault at %.3f V: one run for every chip)\n", p->knob.c_str(),
+                  t["mean"].get<double>(), p->sram_v);
     std::printf("  %-8s SRAM %.3f V, islands %s, loss %.2f %% [%.2f, %.2f], array %.4g pJ + SRAM %.4g pJ = %.4g pJ, "
                 "saving %.2f %% vs nominal\n",
                 p->knob.c_str(), p->sram_v, islands(p->setting).c_str(), p->eval.loss.loss_pct,
