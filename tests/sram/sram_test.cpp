@@ -323,6 +323,25 @@ TEST(SramActivations, ArrayBufferReadsImToColRowsThroughWordAndElement) {
   EXPECT_THROW(ArrayActivationBuffer(g, {{3, 0, true, 0, 0}}, 2), SramError);  // word outside
 }
 
+TEST(SramActivations, ArrayBufferWithoutFaultsIsTheEngineAndWithFaultsIsNot) {
+  // DS-CNN: conv, depthwise and FC layers, all recomputed from their lowered GEMMs.
+  const tflite::Model model = tflite::load_tflite(test::data_path(test::kDscnnModel));
+  const engine::Dataset data = engine::load_dataset(test::data_path(test::kDscnnData));
+  const Inputs inputs = load_inputs(model, data, 0, 4, engine::InputEncoding::kRaw, engine::Resize::kBilinear);
+  const engine::Engine e(std::make_shared<tflite::Model>(model));
+  const auto clean = run_all(e, inputs, 2);
+  const Geometry g{16, 64};  // an 8-row array's 16-word activation buffer
+  const ActivationFaults none{g, {}, 8, 8};
+  EXPECT_EQ(run_all(e, inputs, 2, &none), clean);
+  ActivationFaults stuck{g, {}, 8, 8};
+  for (std::uint64_t w = 0; w < g.words; ++w) stuck.faults.push_back({w, 6, true, 0, 0});  // bit 6 of element 0
+  const auto through_array = run_all(e, inputs, 2, &stuck);
+  EXPECT_NE(through_array, clean);
+  ActivationFaults nhwc = stuck;  // the same cells as the NHWC buffer: other bits hit
+  nhwc.array_rows = nhwc.array_cols = 0;
+  EXPECT_NE(run_all(e, inputs, 2, &nhwc), through_array);
+}
+
 TEST(SramActivations, EveryCellStuckAtZeroMakesEveryInputLookAlike) {
   const tflite::Model model = tflite::load_tflite(test::data_path(test::kResnet8Model));
   const engine::Dataset data = engine::load_dataset(test::data_path(test::kResnet8Data));

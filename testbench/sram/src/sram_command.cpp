@@ -93,7 +93,7 @@ void add_ber_command(CLI::App* sram) {
 
 void add_eval_command(CLI::App* sram) {
   struct Options {
-    std::string model, data, bers, voltages, curve, json, maps;
+    std::string model, data, bers, voltages, curve, json, maps, act_array;
     size_t limit = 0, first = 0;
     engine::EngineInputOptions input;
     SweepOptions sweep;
@@ -123,6 +123,10 @@ void add_eval_command(CLI::App* sram) {
                 "also read every array layer's input through a faulty activation buffer (each chip's own map, "
                 "as deep as the largest layer input)");
   cmd->add_option("--act-width", o->sweep.act_width, "activation buffer word width (bits, multiple of 8)");
+  cmd->add_option("--act-array", o->act_array,
+                  "with --activations: the activation buffer of a buffered RxC array instead (config \"buffers\"; "
+                  "the im2col rows of each layer, row m in word m mod --act-depth: docs/sram.md)");
+  cmd->add_option("--act-depth", o->sweep.act_depth, "with --act-array: the array's act_depth (words)");
   cmd->add_option("--maps", o->maps, "evaluate these fault-map CSVs (comma-separated) instead of --chips new ones");
   cmd->add_option("--save-maps", o->sweep.save_maps, "write each chip's fault map into this folder");
   cmd->add_option("-j,--jobs", o->sweep.jobs, "worker threads")->check(CLI::Range(1, 256));
@@ -145,6 +149,18 @@ void add_eval_command(CLI::App* sram) {
       throw SramError("give --bers B1,B2,... or --voltages V1,... with --ber-curve");
     }
     o->sweep.maps = vosa::split_list(o->maps);
+    if (!o->act_array.empty()) {  // "RxC"
+      const auto x = o->act_array.find('x');
+      try {
+        if (x == std::string::npos) throw std::invalid_argument("no x");
+        o->sweep.act_array_rows = std::stoi(o->act_array.substr(0, x));
+        o->sweep.act_array_cols = std::stoi(o->act_array.substr(x + 1));
+      } catch (const std::exception&) {
+        throw SramError("--act-array '" + o->act_array + "': expected ROWSxCOLS, e.g. 8x8");
+      }
+      if (o->sweep.act_array_rows < 1 || o->sweep.act_array_cols < 1)
+        throw SramError("--act-array '" + o->act_array + "': rows and columns must be >= 1");
+    }
     const size_t available = data.samples.size() > o->first ? data.samples.size() - o->first : 0;
     const size_t n = o->limit ? std::min(o->limit, available) : available;
     const Inputs inputs = load_inputs(model, data, o->first, n, o->input.input_encoding(model.input(), data),
@@ -156,8 +172,11 @@ void add_eval_command(CLI::App* sram) {
                 r.geometry.width, static_cast<unsigned long long>(r.weight_bytes), r.chip_seeds.size(),
                 static_cast<unsigned long long>(r.chip_seeds.empty() ? 0 : r.chip_seeds.front()), 100 * r.clean_top1);
     if (r.act_geometry)
-      std::printf("activation buffer %llu x %d bits (every array layer's input read through it)\n",
-                  static_cast<unsigned long long>(r.act_geometry->words), r.act_geometry->width);
+      std::printf("activation buffer %llu x %d bits (%s)\n", static_cast<unsigned long long>(r.act_geometry->words),
+                  r.act_geometry->width,
+                  o->sweep.act_array_rows ? ("the " + o->act_array + " array's: every array layer's im2col rows read "
+                                             "through it").c_str()
+                                          : "every array layer's input read through it");
     std::printf("  %-9s %-10s %-11s %-9s %-9s %-9s %s\n", "voltage", "BER", "top-1 mean", "std", "min", "max",
                 "flipped bits (mean)");
     for (const PointStats& s : r.points) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 namespace vosa::sram {
@@ -38,12 +39,20 @@ std::vector<std::vector<uint8_t>> run_all(const engine::Engine& engine, const In
   std::atomic<size_t> next{0};
   std::exception_ptr error;
   std::mutex error_mutex;
+  // The array's activation buffer: the engine's model of it recomputes every
+  // array layer from its lowered GEMMs (sram.hpp, ArrayActivationBuffer).
+  std::optional<ArrayActivationBuffer> array_buffer;
+  engine::AccumulatorObserver through_array;
+  if (act && act->array_rows > 0) {
+    array_buffer.emplace(act->geometry, act->faults, act->array_rows);
+    through_array = array_buffer->observer(model, act->array_cols, lowering::DepthwiseMapping::kAuto);
+  }
   auto worker = [&]() {
     engine::Workspace ws;
     try {
       for (size_t i = next++; i < n; i = next++) {
-        if (!act) {
-          out[i] = engine.run(inputs.tensors[i], ws);
+        if (!act || array_buffer) {
+          out[i] = engine.run(inputs.tensors[i], ws, through_array);
           continue;
         }
         engine.begin(inputs.tensors[i], ws);
@@ -105,7 +114,16 @@ SweepResult sweep(const tflite::Model& model, const Inputs& inputs, const std::v
   r.geometry = o.words ? Geometry{o.words, o.width} : geometry_for_model(model, o.width);
   const WeightLayout layout = weight_layout(model, r.geometry);
   r.weight_bytes = layout.total_bytes();
-  if (o.activations) r.act_geometry = activation_geometry_for_model(model, o.act_width);
+  if (o.act_array_rows > 0) {
+    if (!o.activations) throw SramError("--act-array needs --activations");
+    if (o.act_array_cols < 1 || o.act_depth < 1)
+      throw SramError("--act-array RxC needs positive rows, columns and --act-depth (the array's act_depth)");
+    r.act_geometry = Geometry{o.act_depth, o.act_array_rows * 8};
+    r.act_array_rows = o.act_array_rows;
+    r.act_array_cols = o.act_array_cols;
+  } else if (o.activations) {
+    r.act_geometry = activation_geometry_for_model(model, o.act_width);
+  }
   double max_ber = 0;
   for (const SweepPoint& p : points) {
     check_ber(p.ber, p.voltage ? "BER at " + std::to_string(*p.voltage) + " V" : "--bers");
@@ -148,7 +166,7 @@ SweepResult sweep(const tflite::Model& model, const Inputs& inputs, const std::v
       const engine::Engine e(faulty, kernels);
       std::optional<ActivationFaults> act;
       if (r.act_geometry) {
-        act = ActivationFaults{*r.act_geometry, act_map.at_ber(s.point.ber)};
+        act = ActivationFaults{*r.act_geometry, act_map.at_ber(s.point.ber), o.act_array_rows, o.act_array_cols};
         s.act_faulty_cells.push_back(act->faults.size());
       }
       s.top1.push_back(top1_accuracy(e, inputs, o.jobs, act ? &*act : nullptr));
@@ -164,7 +182,10 @@ nlohmann::json to_json(const SweepResult& r) {
   j["clean_top1"] = r.clean_top1;
   j["weight_buffer"] = {{"words", r.geometry.words}, {"width", r.geometry.width}, {"weight_bytes", r.weight_bytes}};
   if (r.act_geometry)
-    j["activation_buffer"] = {{"words", r.act_geometry->words}, {"width", r.act_geometry->width}};
+    j["activation_buffer"] = {{"words", r.act_geometry->words}, {"width", r.act_geometry->width},
+                              {"layout", r.act_array_rows ? "array " + std::to_string(r.act_array_rows) + "x" +
+                                                                std::to_string(r.act_array_cols) + " (im2col rows)"
+                                                          : std::string("nhwc")}};
   j["chip_seeds"] = r.chip_seeds;
   j["points"] = nlohmann::json::array();
   for (const PointStats& s : r.points) {

@@ -30,6 +30,11 @@ Inputs load_inputs(const tflite::Model& model, const engine::Dataset& data, size
 struct ActivationFaults {
   Geometry geometry;
   std::vector<Fault> faults;
+  // 0: the NHWC buffer above. Else the activation buffer of a buffered
+  // array_rows x array_cols array (ArrayActivationBuffer: the lowered
+  // GEMMs' A rows, geometry act_depth x rows*8; depthwise layers mapped as
+  // the layer bench's default, DepthwiseMapping::kAuto).
+  int array_rows = 0, array_cols = 0;
 };
 
 // Every output tensor (raw bytes) of `engine` on `inputs`, on `jobs` threads;
@@ -63,6 +68,8 @@ struct SweepOptions {
   int jobs = 1;
   bool activations = false;        // also read array-layer inputs through a faulty activation buffer
   int act_width = 64;              // activation buffer word width (bits); depth: the largest layer input
+  int act_array_rows = 0, act_array_cols = 0;  // > 0: the array's activation buffer instead (ActivationFaults)
+  std::uint64_t act_depth = 0;                 // its depth (words), with act_array_rows
   std::vector<std::string> maps;  // evaluate these fault-map files instead of generated chips
   std::string save_maps;          // write each generated chip's map into this folder
 };
@@ -71,6 +78,7 @@ struct SweepResult {
   double clean_top1 = 0;
   Geometry geometry;
   std::optional<Geometry> act_geometry;
+  int act_array_rows = 0, act_array_cols = 0;  // the array's activation buffer (0: NHWC)
   std::uint64_t weight_bytes = 0;
   std::vector<PointStats> points;
   std::vector<std::uint64_t> chip_seeds;
