@@ -86,6 +86,16 @@ void require_file(const std::string& path, const std::string& what, const std::s
     throw ExploreError(what + " " + path + " does not exist" + (made_by.empty() ? "" : " (make it with " + made_by + ")"));
 }
 
+std::vector<double> island_levels(const std::string& list, const ArrayConfig& config, const EnergyModel& energy) {
+  std::vector<double> levels;
+  for (const auto& v : vosa::split_list(list)) levels.push_back(std::stod(v));
+  if (levels.empty()) levels = config.islands.voltages;
+  if (levels.empty())
+    for (const auto& c : energy.corners()) levels.push_back(c.voltage);
+  std::sort(levels.begin(), levels.end());
+  return levels;
+}
+
 std::vector<std::string> level_delay_sources(const ErrorModel& errmodel, const std::string& errmodel_path,
                                              const EnergyModel& energy, const std::string& energy_path,
                                              const std::vector<double>& levels, double period_ns) {
@@ -189,13 +199,7 @@ void run(const Options& o) {
   const EnergyModel energy = EnergyModel::load(o.energy, o.razor_cost, geometry, o.operating_corner);
   const ErrorModel errmodel = ErrorModel::load(o.errmodel);
 
-  // Levels: --levels, else the config's island voltages, else every energy corner.
-  std::vector<double> levels;
-  for (const auto& v : split(o.levels)) levels.push_back(std::stod(v));
-  if (levels.empty()) levels = config.islands.voltages;
-  if (levels.empty())
-    for (const auto& c : energy.corners()) levels.push_back(c.voltage);
-  std::sort(levels.begin(), levels.end());
+  const std::vector<double> levels = island_levels(o.levels, config, energy);
   const std::vector<std::string> level_source =
       level_delay_sources(errmodel, o.errmodel, energy, o.energy, levels, o.period_ns);
 

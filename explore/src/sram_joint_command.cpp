@@ -66,12 +66,7 @@ void run(const Options& o) {
   const EnergyModel energy = EnergyModel::load(o.energy, o.razor_cost, geometry, o.operating_corner);
   const ErrorModel errmodel = ErrorModel::load(o.errmodel);
   const sram::BerCurve curve = sram::load_ber_curve(o.ber_curve);
-  std::vector<double> levels;
-  for (const auto& v : split_list(o.levels)) levels.push_back(std::stod(v));
-  if (levels.empty()) levels = config.islands.voltages;
-  if (levels.empty())
-    for (const auto& c : energy.corners()) levels.push_back(c.voltage);
-  std::sort(levels.begin(), levels.end());
+  const std::vector<double> levels = island_levels(o.levels, config, energy);
   const std::vector<std::string> level_source =
       level_delay_sources(errmodel, o.errmodel, energy, o.energy, levels, o.period_ns);
   std::vector<double> sram_voltages;

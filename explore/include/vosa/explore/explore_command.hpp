@@ -2,6 +2,7 @@
 // error-injecting inference, and its report (docs/explore.md).
 #pragma once
 
+#include "vosa/config.hpp"
 #include "vosa/engine.hpp"
 #include "vosa/error_model.hpp"
 #include "vosa/explore/energy.hpp"
@@ -23,6 +24,9 @@ inject::Settings to_inject_settings(const Setting& s, const std::string& errmode
                                     const std::vector<std::size_t>& ops);
 // Throws ExploreError unless `path` is a file: "<what> <path> does not exist (make it with <made_by>)".
 void require_file(const std::string& path, const std::string& what, const std::string& made_by);
+// The island levels, ascending: the comma list (--levels), else the
+// config's islands.voltages, else every corner of the energy file.
+std::vector<double> island_levels(const std::string& list, const ArrayConfig& config, const EnergyModel& energy);
 // The delay source of the error model's point at each level; throws naming
 // the file when a level has no point or errors and energy are of different corners.
 std::vector<std::string> level_delay_sources(const ErrorModel& errmodel, const std::string& errmodel_path,
