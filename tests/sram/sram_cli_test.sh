@@ -67,8 +67,19 @@ grep -qx '# buffer=weights' "$tmp/amaps/chip1.csv" || fail "weight map header"
 "$VOSA" sram faultmap --model "$MODEL" --buffer activations --seed 1 --max-ber 0.01 -o "$tmp/act1.csv" > /dev/null 2>&1 \
   || fail "faultmap --buffer activations"
 cmp -s "$tmp/act1.csv" "$tmp/amaps/chip1_activations.csv" || fail "faultmap --buffer activations differs from eval's chip 1"
-python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['activation_buffer']=={'words': 2048, 'width': 64}, r; assert r['points'][0]['activation_faulty_cells_per_chip'][0] > 0" \
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['activation_buffer']=={'words': 2048, 'width': 64, 'layout': 'nhwc'}, r; assert r['points'][0]['activation_faulty_cells_per_chip'][0] > 0" \
   "$tmp/a.json" || fail "eval --activations JSON"
+# The array's activation buffer (im2col rows of an 8x8 array, 64 words: docs/sram.md).
+"$VOSA" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 4 --chips 1 --bers 0.01 --activations \
+  --act-array 8x8 --act-depth 64 -j 2 --json "$tmp/arr.json" > "$tmp/out" 2>&1 || fail "eval --act-array: $(cat "$tmp/out")"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['activation_buffer']=={'words': 64, 'width': 64, 'layout': 'array 8x8 (im2col rows)'}, r" \
+  "$tmp/arr.json" || fail "eval --act-array JSON"
+expect_error "expected ROWSxCOLS" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 0.01 \
+  --activations --act-array 8by8 --act-depth 64
+expect_error "needs positive rows, columns and --act-depth" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels \
+  -n 2 --bers 0.01 --activations --act-array 8x8
+expect_error "--act-array needs --activations" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 \
+  --bers 0.01 --act-array 8x8 --act-depth 64
 expect_error "does not combine with --maps" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 0.01 \
   --activations --maps "$tmp/maps/chip1.csv"
 expect_error "outside \[0, 1\]" sram eval -m "$MODEL" -d "$IMAGES" --input-encoding pixels -n 2 --bers 1.5 --json "$tmp/bad.json"
