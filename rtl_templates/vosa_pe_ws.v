@@ -45,6 +45,10 @@
 // modelling bits that arrived too late to toggle. The PE's array coordinates
 // are ROW + row0_i, COL + col0_i: a tile passes its origin as ports, not
 // parameters, so that every tile stays one Verilated class.
+// {{#CARRY_SAVE}}
+// The carry word psum_c_q takes vosa_inject_carry_mask(row, col) the same way
+// (the C side draws one mask for the pair per capture).
+// {{/CARRY_SAVE}}
 module vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
   parameter integer ROW        = 0,
@@ -100,6 +104,9 @@ module vosa_pe #(
   // code different (no sharing, 208 MB of C++ for 256x256).
 `systemc_header
 extern "C" long long vosa_inject_mask(int row, int col);
+// {{#CARRY_SAVE}}
+extern "C" long long vosa_inject_carry_mask(int row, int col);
+// {{/CARRY_SAVE}}
 `verilog
 `endif
 
@@ -274,7 +281,11 @@ extern "C" long long vosa_inject_mask(int row, int col);
       // {{/REUSE}}
 `endif
       // {{#CARRY_SAVE}}
+`ifdef VOSA_INJECT_ERRORS
+      psum_c_q <= psum_c_d ^ ACC_BITS'($c64("vosa_inject_carry_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
+`else
       psum_c_q <= psum_c_d;
+`endif
       // {{/CARRY_SAVE}}
     end
   end

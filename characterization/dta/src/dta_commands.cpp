@@ -64,9 +64,10 @@ OperandTrace make_operands(const std::string& spec, const TraceHeader& shape, st
       throw std::runtime_error("--operands " + spec + ": bad seed '" + s + "'");
     }
   };
-  if (shape.carry_save && kind != "layer")
+  if (shape.carry_save && kind != "layer" && kind != "trace")
     throw std::runtime_error("--operands " + spec + ": the carry-save PE needs the carry word the PE above passes down, "
-                             "which only a column stream gives: use --operands layer:SEED (docs/dta.md \"Carry-save PE\")");
+                             "which only a column stream gives: use --operands layer:SEED or a carry-save trace "
+                             "(docs/dta.md \"Carry-save PE\")");
   if (kind == "uniform") return make_uniform_random_trace(shape, cycles, seed(arg));
   if (kind == "layer") {
     TraceHeader h = shape;
@@ -83,6 +84,12 @@ OperandTrace make_operands(const std::string& spec, const TraceHeader& shape, st
           std::to_string(t.header.acc_bits) + (t.header.is_signed ? " signed" : " unsigned") +
           ", the PE needs " + std::to_string(shape.act_bits) + "/" + std::to_string(shape.weight_bits) +
           "/" + std::to_string(shape.acc_bits) + (shape.is_signed ? " signed" : " unsigned"));
+    if (t.header.carry_save != shape.carry_save)
+      throw std::runtime_error(
+          "trace " + arg + (t.header.carry_save
+                                ? " is a carry-save column's stream (sum and carry words), the PE is carry-propagate"
+                                : " has no carry word (trace version 1), the PE is carry-save: write the trace from "
+                                  "the carry-save array (make layers CONFIG=... TRACE_DIR=..., docs/trace.md)"));
     if (cycles && t.records.size() > cycles) t.records.resize(cycles);
     return t;
   }
@@ -412,7 +419,7 @@ void add_dta_command(CLI::App& app) {
             [&](const dta::RunOptions& r) { return dta::run_pe_trace_parallel(circuit, binding, trace, r, threads); },
             opt->pdk, opt->voltage, opt->delay_source);
       if (row_first >= 0) points.back()["pe_rows"] = {row_first, row_last};
-      if (binding.carry_save()) points.back()["carry_word"] = dta::carry_word_to_json(s.carry, binding.acc_bits, s.samples);
+      if (binding.carry_save()) points.back()["carry_word"] = dta::carry_word_to_json(s.carry, binding.acc_bits, s.samples, opt->patterns);
       if (binding.razor()) points.back()["razor"] = dta::razor_to_json(s.razor, binding, s.samples, ro.sim.shadow_delay_ns);
       if (!opt->icarus_kit.empty())
         write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured, err);

@@ -265,6 +265,8 @@ void CarryWordStats::merge(const CarryWordStats& o) {
   if (bit_errors.size() < o.bit_errors.size()) bit_errors.resize(o.bit_errors.size(), 0);
   for (size_t j = 0; j < o.bit_errors.size(); ++j) bit_errors[j] += o.bit_errors[j];
   for (const auto& [v, n] : o.pair_error_values) pair_error_values[v] += n;
+  either_cycles_with_error += o.either_cycles_with_error;
+  for (const auto& [m, n] : o.joint_patterns) joint_patterns[m] += n;
 }
 
 namespace {
@@ -285,6 +287,11 @@ void record_carry(CarryWordStats& s, const PeBinding& b, const OperandTrace& tra
   if (diff) {
     ++s.cycles_with_error;
     for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
+  }
+  const std::uint64_t sum_diff = sum_captured ^ sum_settled;
+  if (diff || sum_diff) {
+    ++s.either_cycles_with_error;
+    ++s.joint_patterns[{sum_diff, diff}];
   }
   const std::int64_t got = wrap_to_bits(static_cast<std::int64_t>(sum_captured + captured), b.acc_bits, is_signed);
   const std::int64_t want = wrap_to_bits(static_cast<std::int64_t>(sum_settled + settled), b.acc_bits, is_signed);
@@ -552,8 +559,19 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
           {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}};
 }
 
-nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples) {
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples, int top_patterns) {
   using nlohmann::json;
+  // The most frequent joint patterns of the two words (the rest are drawn from
+  // the words' per-bit rates by the reader, as a point's own patterns).
+  std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t>> joint(c.joint_patterns.begin(),
+                                                                                        c.joint_patterns.end());
+  std::stable_sort(joint.begin(), joint.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  json joint_json = json::array();
+  for (size_t i = 0; i < joint.size() && static_cast<int>(i) < top_patterns; ++i)
+    joint_json.push_back({{"mask", joint[i].first.first},
+                          {"carry_mask", joint[i].first.second},
+                          {"count", joint[i].second},
+                          {"p", samples ? static_cast<double>(joint[i].second) / samples : 0.0}});
   json bits = json::array();
   for (int j = 0; j < acc_bits; ++j) bits.push_back(bit_to_json(j, c.bit_errors.empty() ? 0 : c.bit_errors[j], samples));
   json values = json::array();
@@ -566,7 +584,11 @@ nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::ui
           {"partial_sum",
            {{"cycles_with_error", c.pair_cycles_with_error},
             {"p_any_error", rate(c.pair_cycles_with_error)},
-            {"error_values", values}}}};
+            {"error_values", values}}},
+          {"either_word",
+           {{"cycles_with_error", c.either_cycles_with_error},
+            {"p_any_error", rate(c.either_cycles_with_error)},
+            {"error_patterns", joint_json}}}};
 }
 
 nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns) {

@@ -84,6 +84,10 @@ struct CarryWordStats {
   std::vector<std::uint64_t> bit_errors;
   std::uint64_t pair_cycles_with_error = 0;           // sum + carry differs from the settled pair's
   std::map<std::int64_t, std::uint64_t> pair_error_values;
+  // Cycles with a wrong bit in either word, and their joint (sum mask, carry
+  // mask) patterns: what the injector draws a carry-save PE's errors from.
+  std::uint64_t either_cycles_with_error = 0;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> joint_patterns;
   void merge(const CarryWordStats& o);
 };
 
@@ -186,7 +190,7 @@ bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOption
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
                              const std::string& delay_source, int top_patterns = 16);
 // The carry-word object of a carry-save PE's point.
-nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples);
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples, int top_patterns = 16);
 // The Razor object of a point (docs/errmodel.md "razor").
 nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns);
 
