@@ -619,12 +619,6 @@ Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
     const RazorSetting lr = l.razor ? l.razor->resolve(shape_.acc_bits, where + " razor") : razor;
     layer_plans_.emplace_back(l.op, make_plan(l.voltages, lr, where));
   }
-  // The generator has no Razor flops for a carry-save PE yet (docs/arith.md).
-  bool razor_anywhere = default_plan_.razor.mask != 0;
-  for (const auto& lp : layer_plans_) razor_anywhere |= lp.second.razor.mask != 0;
-  if (shape_.carry_save && razor_anywhere)
-    throw InjectError(path + ": Razor bits with carry-save partial sums: the generator has no Razor carry-save PE "
-                             "(docs/arith.md); give --razor-top-k 0");
 }
 
 const PointSampler& Injector::sampler_for(double voltage, const std::string& where) {
