@@ -548,7 +548,7 @@ void add_trace_command(CLI::App& app) {
     std::string out, file, layer;
     std::uint64_t count = 100000, seed = 1;
     int act_bits = 8, weight_bits = 8, acc_bits = 19, rows = 8, cols = 8, pe_row = 0, pe_col = 0, show = 8;
-    bool is_unsigned = false;
+    bool is_unsigned = false, carry_save = false;
   };
   auto opt = std::make_shared<Options>();
   auto shape_options = [opt](CLI::App* c) {
@@ -568,6 +568,7 @@ void add_trace_command(CLI::App& app) {
     h.is_signed = !opt->is_unsigned;
     h.pe_row = opt->pe_row;
     h.pe_col = opt->pe_col;
+    h.carry_save = opt->carry_save;
     return h;
   };
   auto* random = cmd->add_subcommand("random", "uniform random operands");
@@ -579,6 +580,9 @@ void add_trace_command(CLI::App& app) {
   layer->add_option("--cols", opt->cols, "array columns");
   layer->add_option("--pe-row", opt->pe_row, "PE row");
   layer->add_option("--pe-col", opt->pe_col, "PE column");
+  layer->add_flag("--carry-save", opt->carry_save,
+                  "carry-save partial sums: each record also holds the carry word the rows above pass down "
+                  "(trace version 2, docs/trace.md)");
   layer->callback([opt, shape]() {
     write_trace(opt->out, make_random_layer_trace(shape(), opt->rows, opt->cols, opt->count, opt->seed));
   });
@@ -590,7 +594,9 @@ void add_trace_command(CLI::App& app) {
     std::cout << header_to_json(t.header, 2) << "\n";
     for (size_t i = 0; i < t.records.size() && static_cast<int>(i) < opt->show; ++i)
       std::cout << i << ": a=" << t.records[i].activation << " w=" << t.records[i].weight
-                << " psum_in=" << t.records[i].psum_in << "\n";
+                << " psum_in=" << t.records[i].psum_in
+                << (t.header.carry_save ? " psum_c_in=" + std::to_string(t.records[i].psum_c_in) : std::string())
+                << "\n";
   });
 }
 

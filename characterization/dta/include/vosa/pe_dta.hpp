@@ -40,6 +40,9 @@ struct PeBinding {
   int act_drop = 0, weight_drop = 0;  // precision mode: the multiplier sees reduced operands
   // Razor: per output bit its shadow flop (clocked by clk_shadow_i), -1 if unprotected.
   std::vector<int> shadow_flops;
+  // Carry-save Razor PE: the carry word's shadow flop of each protected bit
+  // (-1: unprotected, or a constant carry bit synthesis removed).
+  std::vector<int> carry_shadow_flops;
   std::string razor_policy;
   bool razor() const { return !razor_policy.empty(); }
   bool carry_save() const { return !psum_c_nets.empty(); }
@@ -152,10 +155,19 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
                   std::uint64_t captured, std::uint64_t settled, const std::int32_t* settle_ps,
                   std::uint64_t& acc_state, const RunOptions& opt);
 
+// A carry-save PE's carry register in one capture, for record_razor.
+struct CarryCapture {
+  std::uint64_t captured = 0, settled = 0, shadow = 0;
+};
+
 // Adds what Razor made of record n: `shadow` is what the shadow flops sampled
-// at the delayed edge after the record's capture (protected bits only).
+// at the delayed edge after the record's capture (protected bits only). A
+// carry-save PE passes its carry word too: a protected bit wrong in either
+// word counts (late, flagged, ...), correction restores both words, TE-Drop
+// passes the incoming pair, and after_razor is the error of the pair's value.
 void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
-                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed);
+                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed,
+                  const CarryCapture* carry = nullptr);
 
 // Simulates records [begin, end) (each one cycle; record begin-1, if any,
 // primes the input registers). Single-threaded.
