@@ -19,6 +19,8 @@
 #      both registers' errors and the partial sum's are reported; a per-PE
 #      stream (uniform, a trace without the carry word) is refused; joint
 #      sum/carry patterns (either_word).
+#      Icarus with the same stimulus (carry word on psum_c_i) captures the
+#      same sum and carry words in every cycle.
 #   6. a version-2 trace with the carry word gives the same as layer:SEED.
 #   7. carry-save PE with Razor: shadow flops on both words.
 # usage: dta_pe_variants_test.sh VOSA_BINARY WORK_DIR
@@ -156,6 +158,25 @@ assert e["error_patterns"] and all(q["mask"] or q["carry_mask"] for q in e["erro
 assert sum(q["count"] for q in e["error_patterns"]) <= e["cycles_with_error"]
 print(f"carry-save 2.8 ns: either word wrong in {e['cycles_with_error']} cycles, top joint pattern "
       f"{e['error_patterns'][0]}")
+PY
+
+# Icarus cross-check of the carry-save PE: the same stimulus (with the carry
+# word on psum_c_i) through the SDF-annotated netlist; both registers agree.
+dta csave --period-ns 2.8 --cycles 2000 --delay-mode modpath --setup zero --input-delay-ns 0.292 \
+  --operands layer:2 --pe-rows 7 --icarus-kit kit --out xcheck.json
+(cd csave && iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+python3 - <<'PY'
+import json
+k = "csave/kit/"
+read = lambda f: open(k + f).read().split()
+v, i, cv, ci = read("captured_vosa.txt"), read("captured_icarus.txt"), read("captured_carry_vosa.txt"), read("captured_carry_icarus.txt")
+assert len(v) == len(i) == len(cv) == len(ci) == 2001, (len(v), len(i), len(cv), len(ci))
+ds, dc = sum(a != b for a, b in zip(v, i)), sum(a != b for a, b in zip(cv, ci))
+p = json.load(open("csave/xcheck.json"))["points"][0]
+print(f"carry-save Icarus cross-check: {len(v)} cycles, psum_o differs in {ds}, psum_c_o in {dc} "
+      f"(sum word wrong in {p['cycles_with_error']} cycles, carry word in {p['carry_word']['cycles_with_error']})")
+assert ds == 0 and dc == 0, "vosa dta and Icarus disagree on the carry-save PE"
+assert p["cycles_with_error"] > 20 and p["carry_word"]["cycles_with_error"] > 20
 PY
 
 # 6. A real-layer-style stream from a version-2 trace (docs/trace.md): the

@@ -427,6 +427,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     set_bits(b.psum_nets, in.psum);
     set_bits(b.psum_c_nets, in.psum_c);
     if (opt.input_log && log) opt.input_log->push_back({in.a, in.w, in.psum});
+    if (opt.carry_input_log && log) opt.carry_input_log->push_back(in.psum_c);
   };
   for (const auto& [n, v] : b.constants) sim.set_input(n, v);
   // Prime the input registers with the first record of this chunk.
@@ -444,6 +445,13 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   std::uint64_t acc_state = 0;  // OS: the value the accumulator really holds
   for (int j = 0; j < b.acc_bits; ++j) acc_state |= std::uint64_t{sim.captured(b.output_flops[j])} << j;
   if (opt.captured_log) opt.captured_log->push_back(acc_state);
+  auto carry_word = [&]() {
+    std::uint64_t w = 0;
+    for (size_t j = 0; j < b.carry_flops.size(); ++j)
+      if (b.carry_flops[j] >= 0) w |= std::uint64_t{sim.captured(b.carry_flops[j])} << j;
+    return w;
+  };
+  if (opt.carry_log) opt.carry_log->push_back(carry_word());
 
   std::vector<std::int32_t> settle(b.acc_bits);
   // Razor: record n's shadow sample is taken in the window of record n + 1.
@@ -510,6 +518,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     }
     record_cycle(s, b, trace, n, captured, settled, settle.data(), acc_state, opt);
     if (opt.captured_log) opt.captured_log->push_back(captured);
+    if (opt.carry_log) opt.carry_log->push_back(carry_word());
   }
   if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge
     apply(record_operands(b, trace, end), false);

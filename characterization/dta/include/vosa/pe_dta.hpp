@@ -131,6 +131,10 @@ struct RunOptions {
   std::vector<std::uint64_t>* captured_log = nullptr;  // per cycle output value (optional)
   // Per simulated cycle (priming cycles included): a_i, w_i, psum_i as applied.
   std::vector<std::array<std::int64_t, 3>>* input_log = nullptr;
+  // Carry-save PE, with captured_log / input_log: the carry register per
+  // captured_log entry and the incoming carry word per input_log entry.
+  std::vector<std::uint64_t>* carry_log = nullptr;
+  std::vector<std::int64_t>* carry_input_log = nullptr;
   // Razor PE: per captured_log entry, err_o for that value (main differs from
   // the shadow sampled at the delayed edge after it).
   std::vector<std::uint8_t>* err_log = nullptr;
