@@ -755,13 +755,14 @@ TEST(Inject, CarrySavePairsMatchPerCaptureSimulation) {
   const Injector injector(ErrorModel::load(fixture), big, settings);
   const PointSampler& sampler = *injector.default_plan().island.at(0);
   EXPECT_NEAR(sampler.p_max(), 0.048, 1e-12);
+  const std::uint64_t big_word = (std::uint64_t{1} << big.acc_bits) - 1;
   Rng draws(5);
   int carry_only = 0, carry_any = 0;
   const int n = 200000;
   for (int i = 0; i < n; ++i) {
     const std::uint64_t mask = sampler.sample_mask(draws);
     ASSERT_NE(mask, 0u);
-    carry_only += (mask & word) == 0;
+    carry_only += (mask & big_word) == 0;
     carry_any += (mask >> big.acc_bits) != 0;
   }
   EXPECT_NEAR(carry_only / static_cast<double>(n), 80.0 / 480, 0.01);
