@@ -200,6 +200,12 @@ fi
 grep -q "has no carry word (trace version 1)" bad.err || { cat bad.err; echo "FAIL: error does not name the carry word"; exit 1; }
 [ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
 
+if dta csave --period-ns 4 --cycles 100 --operands layer:2 --engine parallel --out bad.json 2> bad.err; then
+  echo "FAIL: --engine parallel was accepted for the carry-save PE"; exit 1
+fi
+grep -q "engine parallel does not drive the carry-save PE's psum_c_i" bad.err || { cat bad.err; echo "FAIL: unclear parallel-engine refusal"; exit 1; }
+[ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
 # 7. Carry-save with Razor: the shadow flops of both words.
 dta csave_razor --period-ns 4,3.2 --cycles 3000 --operands layer:2 --out r.json
 python3 - <<'PY'
