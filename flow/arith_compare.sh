@@ -60,11 +60,19 @@ def summarize_errors(path):
     pts = sorted(m["points"], key=lambda q: q["voltage"])
     out = {"operand_source": m.get("operand_source"), "points": []}
     for q in pts:
-        n_err = q["cycles_with_error"]
-        abs_sum = sum(abs(v["value"]) * v["count"] for v in q.get("error_values", []))
-        failing = sorted((b for b in q["bits"] if b["errors"] > 0), key=lambda b: -b["p_error"])
+        n_err, p_any, values, bits = q["cycles_with_error"], q["p_any_error"], q.get("error_values", []), q["bits"]
+        if "carry_word" in q:
+            # A carry-save PE: an error in either word; the value is the pair's
+            # (sum + carry), the bits those wrong in either word (docs/errmodel.md).
+            c = q["carry_word"]
+            p_any = c["either_word"]["p_any_error"]
+            n_err, values = c["partial_sum"]["cycles_with_error"], c["partial_sum"]["error_values"]
+            bits = [dict(b, errors=b["errors"] + cb["errors"], p_error=b["p_error"] + cb["p_error"])
+                    for b, cb in zip(q["bits"], c["bits"])]
+        abs_sum = sum(abs(v["value"]) * v["count"] for v in values)
+        failing = sorted((b for b in bits if b["errors"] > 0), key=lambda b: -b["p_error"])
         out["points"].append({"voltage": q["voltage"], "delay_source": q["delay_source"],
-                              "samples": q["samples"], "p_any_error": q["p_any_error"],
+                              "samples": q["samples"], "p_any_error": p_any,
                               "mean_abs_error": abs_sum / n_err if n_err else 0.0,
                               "failing_bits": [b["bit"] for b in failing[:4]]})
     erring = [q for q in out["points"] if q["p_any_error"] > 0]
@@ -183,7 +191,8 @@ if err_rows:
         "each variant at its own clock (its critical path at the sign-off corner)"
     lines += ["", "Timing errors on a real layer stream (%s), %s, per simulated voltage; P(any error) levels interpolated "
               "log-linearly between simulated voltages, a range where the upper point had no error in "
-              "its simulated cycles, '-' when not reached; mean abs error in units of the accumulator LSB:" % (src, clock), "",
+              "its simulated cycles, '-' when not reached; mean abs error in units of the accumulator LSB (a carry-save PE: "
+              "an error in either word, bits wrong in either, the error of the pair's value sum + carry):" % (src, clock), "",
               "| PDK | variant | first error V | V at P=1e-6 | V at P=1e-4 | V at P=1e-2 | bits failing first | mean abs error there | P(any) per voltage (cycles each) | delay sources |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in err_rows:

@@ -16,12 +16,14 @@
 #   flow/explore_trace.sh VOSA CONFIG MODEL_FILE DATA INPUT_ENCODING OUT_DIR [ROWS [RECORDS]]
 set -euo pipefail
 VOSA="$1"; CONFIG="$2"; MODEL_FILE="$3"; DATA="$4"; ENCODING="$5"; OUT="$6"; ROWS="${7:-bottom}"; RECORDS="${8:-100000}"
-read -r rows cols < <(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['rows'], c['cols'])" "$CONFIG")
+read -r rows cols psum < <(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['rows'], c['cols'], c.get('arithmetic', {}).get('psum', 'carry_propagate'))" "$CONFIG")
+# A carry-save array's PE also receives the carry word the rows above pass down (docs/trace.md).
+carry_save=(); [ "$psum" = carry_save ] && carry_save=(--trace-carry-save)
 pe="$((rows - 1)),0"
 [ "$ROWS" = all ] && pe="all,0"
 rm -rf "$OUT" && mkdir -p "$OUT"
 "$VOSA" infer -m "$MODEL_FILE" -d "$DATA" --input-encoding "$ENCODING" -n 1 -q \
-  --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" --trace-records "$RECORDS" > "$OUT/infer.log"
+  --trace-dir "$OUT" --trace-pe "$pe" --trace-array "${rows}x${cols}" --trace-records "$RECORDS" "${carry_save[@]}" > "$OUT/infer.log"
 # "  trace: PATH (N records)" of the bottom row: the first of the longest.
 # sed -n 1p, not head -1: head closing the pipe early fails the pipeline under pipefail (SIGPIPE).
 traces=$(sed -n 's/^  trace: \(.*_pe'"$((rows - 1))"'_0.vtrace\) (\([0-9]*\) records)$/\2 \1/p' "$OUT/infer.log" | sort -s -k1,1nr)

@@ -245,10 +245,17 @@ module vosa_array #(
         .sum_o(sum)
       );
 
+      // Held while the array stalls (Razor correction, voltage change), like
+      // the PEs and the de-skew registers, so the stalled cycle leaves no trace.
       always @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
           sum_q <= {ACC_BITS{1'b0}};
+        // {{#STALL}}
+        end else if (!stall_i) begin
+        // {{/STALL}}
+        // {{^STALL}}
         end else begin
+        // {{/STALL}}
           sum_q <= sum;
         end
       end

@@ -20,6 +20,11 @@
 // the main register is restored from the shadow. Policy "drop" (TE-Drop): in
 // the error cycle psum_o carries the incoming partial sum instead, dropping
 // this PE's contribution.
+// {{#CARRY_SAVE}}
+// Carry-save: the same bits of the carry word psum_c_q have shadows too; a
+// mismatch in either word flags the error, correction restores both words,
+// TE-Drop passes on the incoming pair.
+// {{/CARRY_SAVE}}
 // {{/RAZOR}}
 // {{#PREC}}
 // Precision modes: mode_q (the mode of the vector now in this PE, passed
@@ -45,6 +50,10 @@
 // modelling bits that arrived too late to toggle. The PE's array coordinates
 // are ROW + row0_i, COL + col0_i: a tile passes its origin as ports, not
 // parameters, so that every tile stays one Verilated class.
+// {{#CARRY_SAVE}}
+// The carry word psum_c_q takes vosa_inject_carry_mask(row, col) the same way
+// (the C side draws one mask for the pair per capture).
+// {{/CARRY_SAVE}}
 module vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
   parameter integer ROW        = 0,
@@ -100,6 +109,9 @@ module vosa_pe #(
   // code different (no sharing, 208 MB of C++ for 256x256).
 `systemc_header
 extern "C" long long vosa_inject_mask(int row, int col);
+// {{#CARRY_SAVE}}
+extern "C" long long vosa_inject_carry_mask(int row, int col);
+// {{/CARRY_SAVE}}
 `verilog
 `endif
 
@@ -193,24 +205,45 @@ extern "C" long long vosa_inject_mask(int row, int col);
   // RTL simulation clk_shadow_i is clk_i: the shadow sees the settled psum_d.
   wire [ACC_BITS-1:0] shadow;
   wire [ACC_BITS-1:0] mismatch;
+  // {{#CARRY_SAVE}}
+  wire [ACC_BITS-1:0] shadow_c;
+  // {{/CARRY_SAVE}}
   genvar j;
   generate
     for (j = 0; j < ACC_BITS; j = j + 1) begin : g_bit
       if (RAZOR_MASK[j]) begin : g_razor
         reg shadow_q;
+        // {{#CARRY_SAVE}}
+        reg shadow_c_q;
+        // {{/CARRY_SAVE}}
         always @(posedge clk_shadow_i or negedge rst_ni) begin
           if (!rst_ni) begin
             shadow_q <= 1'b0;
+            // {{#CARRY_SAVE}}
+            shadow_c_q <= 1'b0;
+            // {{/CARRY_SAVE}}
           end else if (!stall_i) begin
             // Gated like the main register: a stalled PE's inputs are not
             // the next value, so the shadow must not sample them.
             shadow_q <= psum_d[j];
+            // {{#CARRY_SAVE}}
+            shadow_c_q <= psum_c_d[j];
+            // {{/CARRY_SAVE}}
           end
         end
         assign shadow[j]   = shadow_q;
+        // {{^CARRY_SAVE}}
         assign mismatch[j] = shadow_q ^ psum_q[j];
+        // {{/CARRY_SAVE}}
+        // {{#CARRY_SAVE}}
+        assign shadow_c[j] = shadow_c_q;
+        assign mismatch[j] = (shadow_q ^ psum_q[j]) | (shadow_c_q ^ psum_c_q[j]);
+        // {{/CARRY_SAVE}}
       end else begin : g_plain
         assign shadow[j]   = psum_q[j];
+        // {{#CARRY_SAVE}}
+        assign shadow_c[j] = psum_c_q[j];
+        // {{/CARRY_SAVE}}
         assign mismatch[j] = 1'b0;
       end
     end
@@ -239,6 +272,9 @@ extern "C" long long vosa_inject_mask(int row, int col);
       // The array holds; a PE that saw a Razor error restores its late bits.
       if (err) begin
         psum_q <= shadow;
+        // {{#CARRY_SAVE}}
+        psum_c_q <= shadow_c;
+        // {{/CARRY_SAVE}}
       end
       // {{/RAZOR_CORRECT}}
     // {{/STALL}}
@@ -274,7 +310,11 @@ extern "C" long long vosa_inject_mask(int row, int col);
       // {{/REUSE}}
 `endif
       // {{#CARRY_SAVE}}
+`ifdef VOSA_INJECT_ERRORS
+      psum_c_q <= psum_c_d ^ ACC_BITS'($c64("vosa_inject_carry_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
+`else
       psum_c_q <= psum_c_d;
+`endif
       // {{/CARRY_SAVE}}
     end
   end
@@ -283,14 +323,27 @@ extern "C" long long vosa_inject_mask(int row, int col);
   // TE-Drop: remember the incoming partial sum so an erroneous cycle can
   // pass it on unchanged.
   reg [ACC_BITS-1:0] psum_in_q;
+  // {{#CARRY_SAVE}}
+  reg [ACC_BITS-1:0] psum_c_in_q;
+  // {{/CARRY_SAVE}}
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       psum_in_q <= {ACC_BITS{1'b0}};
+      // {{#CARRY_SAVE}}
+      psum_c_in_q <= {ACC_BITS{1'b0}};
+      // {{/CARRY_SAVE}}
     end else if (!stall_i) begin
       psum_in_q <= psum_i;
+      // {{#CARRY_SAVE}}
+      psum_c_in_q <= psum_c_i;
+      // {{/CARRY_SAVE}}
     end
   end
   assign psum_o = err ? psum_in_q : psum_q;
+  // {{#CARRY_SAVE}}
+  assign psum_c_o = err ? psum_c_in_q : psum_c_q;
+  wire unused_shadow_c = ^shadow_c;
+  // {{/CARRY_SAVE}}
   wire unused_shadow = ^shadow;
   // {{/RAZOR_DROP}}
 
@@ -308,6 +361,8 @@ extern "C" long long vosa_inject_mask(int row, int col);
   assign psum_o = psum_q;
   // {{/RAZOR_DROP}}
   // {{#CARRY_SAVE}}
+  // {{^RAZOR_DROP}}
   assign psum_c_o = psum_c_q;
+  // {{/RAZOR_DROP}}
   // {{/CARRY_SAVE}}
 endmodule

@@ -163,15 +163,12 @@ ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   a.multiplier = in.choice("multiplier", kMultiplierNames, a.multiplier);
   a.psum = in.choice("psum", kPsumNames, a.psum);
   if (a.psum == PsumKind::CarrySave) {
-    // The sum and carry words travel down weight-stationary columns only; the
-    // Razor shadow and the injector act on one output register (psum_q).
+    // The sum and carry words travel down weight-stationary columns only.
+    // Razor shadows the same bits of both words (rtl_templates/vosa_pe_ws.v).
     const std::string value = in.doc.at("psum").dump();
     if (c.dataflow != Dataflow::WeightStationary)
       in.fail("psum", value, "\"carry_save\" needs dataflow \"weight_stationary\" (an "
                              "output-stationary PE accumulates in place)");
-    if (c.razor.enabled || c.islands.enabled)
-      in.fail("psum", value, "\"carry_save\" is not implemented with 'razor' or 'islands' "
-                             "(the shadow registers would have to cover the sum and the carry word)");
   }
   return a;
 }

@@ -451,6 +451,11 @@ std::string render_params_header(const ArrayConfig& c) {
       << "constexpr int kWeightBufferDepth = " << c.buffers.weight_depth << ";\n"
       << "constexpr int kActBufferDepth = " << c.buffers.act_depth << ";\n";
   }
+  if (c.arithmetic.psum == PsumKind::CarrySave) {
+    // Only with carry-save partial sums, like the modes above.
+    s << "// Carry-save partial sums: each PE registers a sum and a carry word (docs/arith.md).\n"
+      << "#define VOSA_HAS_CARRY_SAVE 1\n";
+  }
   if (c.reuse) {
     // Only with reuse, like the modes above.
     s << "// Computation reuse: the array multiplies activation deltas of kPeActBits bits.\n"

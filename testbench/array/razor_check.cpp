@@ -39,10 +39,25 @@ struct Injector {
     if (!columns.empty() && !columns.count(col)) return 0;
     if (std::uniform_real_distribution<double>(0.0, 1.0)(rng) >= rate) return 0;
     const int bit = bits[std::uniform_int_distribution<std::size_t>(0, bits.size() - 1)(rng)];
-    const std::uint64_t mask = 1ULL << bit;
+    std::uint64_t mask = 1ULL << bit;
+    // A carry-save PE: the flip hits the sum or the carry word (pair mask).
+    if (driver->params().carry_save && (rng() & 1)) mask <<= driver->params().acc_bits;
     log[{driver->edge_index(), row, col}] = mask;
     return mask;
   }
+  // One word of a carry-save PE's capture: the pair's flip is drawn once per
+  // edge and PE, by whichever of the two calls comes first.
+  std::uint64_t draw_word(int row, int col, bool carry) {
+    if (!driver->params().carry_save) return carry ? 0 : draw(row, col);
+    const int acc = driver->params().acc_bits;
+    auto& [edge, pair] = pending[{row, col}];
+    if (edge != driver->edge_index() + 1) {
+      edge = driver->edge_index() + 1;
+      pair = draw(row, col);
+    }
+    return carry ? pair >> acc : pair & ((1ULL << acc) - 1);
+  }
+  std::map<std::pair<int, int>, std::pair<std::uint64_t, std::uint64_t>> pending;  // (row, col) -> (edge + 1, pair)
 };
 
 Injector g_injector;
@@ -51,7 +66,11 @@ Injector g_injector;
 
 // Called by every PE at every capture of its output register (see vosa_pe.v).
 extern "C" long long vosa_inject_mask(int row, int col) {
-  return static_cast<long long>(g_injector.draw(row, col));
+  return static_cast<long long>(g_injector.draw_word(row, col, false));
+}
+// The carry word of a carry-save PE (VOSA_HAS_CARRY_SAVE).
+extern "C" long long vosa_inject_carry_mask(int row, int col) {
+  return static_cast<long long>(g_injector.draw_word(row, col, true));
 }
 
 namespace {
@@ -61,6 +80,12 @@ int g_failures = 0;
 void expect(bool ok, const std::string& what) {
   std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
   if (!ok) ++g_failures;
+}
+
+// The logged masks a Razor flop detects: the protected bits of either word.
+std::uint64_t protected_log_bits() {
+  const std::uint64_t m = vosa_params::kRazorMask;
+  return g_injector.driver->params().carry_save ? m | (m << g_injector.driver->params().acc_bits) : m;
 }
 
 std::uint64_t distinct_edges(const std::set<int>& columns_filter, std::uint64_t mask_filter) {
@@ -117,7 +142,7 @@ void run_injected_gemm(Driver& drv, std::mt19937_64& rng, const std::string& nam
                            " outputs differ from the exact product)");
   if (expect_exact_product) expect(differ == 0, name + ": the GEMM is bit-exact despite the flips");
   if (vosa_params::kRazor) {
-    const std::uint64_t detected = distinct_edges({}, vosa_params::kRazorMask);
+    const std::uint64_t detected = distinct_edges({}, protected_log_bits());
     const std::uint64_t stalls = drv.read_reg(kRegRazorStalls);
     expect(stalls == (vosa_params::kRazorCorrect ? detected : 0),
            name + ": Razor stall cycles counted = " + std::to_string(stalls) + " (cycles with a detected error: " +
@@ -127,7 +152,7 @@ void run_injected_gemm(Driver& drv, std::mt19937_64& rng, const std::string& nam
     std::uint64_t counted = 0, want = 0;
     for (int i = 0; i < p.islands; ++i) {
       counted += drv.read_reg(kRegErrCount + static_cast<unsigned>(i));
-      want += distinct_edges(island_columns(i, p.cols), vosa_params::kRazorMask);
+      want += distinct_edges(island_columns(i, p.cols), protected_log_bits());
     }
     expect(counted == want, name + ": per-island Razor error counters sum to " + std::to_string(counted) +
                                 " (expected " + std::to_string(want) + ")");

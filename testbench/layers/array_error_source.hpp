@@ -12,6 +12,11 @@
 // injector's own samplers (vosa::inject::PointSampler), so the Verilated array
 // and `vosa infer --errmodel` draw from one distribution. Every mask it
 // returns is logged for vosa::replay_injected_gemm.
+// A carry-save array (ArrayParams::carry_save) captures two words per PE:
+// one pair mask is drawn per capture (sum word low, carry word high, from
+// the error model's joint statistics of the two words) and handed out in
+// halves by vosa_inject_mask (sum) and vosa_inject_carry_mask (carry),
+// whichever the model calls first drawing it; the log holds the pair mask.
 #pragma once
 
 #include "vosa/array_driver.hpp"
@@ -35,6 +40,8 @@ class ArrayErrorSource {
       throw std::runtime_error("island map has " + std::to_string(island_of_column_.size()) + " columns, the array " +
                                std::to_string(p_.cols));
     countdown_.assign(static_cast<std::size_t>(p_.rows) * p_.cols, 0);
+    pair_edge_.assign(countdown_.size(), 0);
+    pair_mask_.assign(countdown_.size(), 0);
   }
 
   // The sampler of each island's (voltage, period) point for the layer about
@@ -56,7 +63,20 @@ class ArrayErrorSource {
   std::uint64_t captures() const { return captures_; }
   std::uint64_t hits() const { return hits_; }
 
-  // One PE capture at active edge `edge`.
+  // One word of a carry-save PE's capture at `edge` (carry: the carry word):
+  // the pair's mask is drawn once per edge and PE.
+  std::uint64_t draw_word(std::uint64_t edge, int row, int col, bool carry) {
+    if (!p_.carry_save) return carry ? 0 : draw(edge, row, col);
+    const std::size_t i = static_cast<std::size_t>(row) * p_.cols + col;
+    if (pair_edge_[i] != edge + 1) {
+      pair_edge_[i] = edge + 1;
+      pair_mask_[i] = draw(edge, row, col);
+    }
+    const std::uint64_t word = p_.acc_bits >= 64 ? ~0ULL : (1ULL << p_.acc_bits) - 1;
+    return carry ? (pair_mask_[i] >> p_.acc_bits) & word : pair_mask_[i] & word;
+  }
+
+  // One PE capture at active edge `edge` (carry-save: the pair mask).
   std::uint64_t draw(std::uint64_t edge, int row, int col) {
     ++captures_;
     const std::size_t i = static_cast<std::size_t>(row) * p_.cols + col;
@@ -69,7 +89,8 @@ class ArrayErrorSource {
     redraw(row, col);
     const inject::CaptureOperands ops = operands_at(edge, row, col);
     if (rng_.uniform() >= pt->accept(ops)) return 0;
-    const std::uint64_t acc_mask = p_.acc_bits >= 64 ? ~0ULL : (1ULL << p_.acc_bits) - 1;
+    const int mask_bits = p_.carry_save ? 2 * p_.acc_bits : p_.acc_bits;
+    const std::uint64_t acc_mask = mask_bits >= 64 ? ~0ULL : (1ULL << mask_bits) - 1;
     const std::uint64_t mask = pt->sample_mask(rng_, pt->has_classes() ? pt->class_of(ops) : -1, row) & acc_mask;
     if (!mask) return 0;
     ++hits_;
@@ -140,6 +161,7 @@ class ArrayErrorSource {
   inject::Rng rng_;
   std::vector<const inject::PointSampler*> points_;
   std::vector<std::uint64_t> countdown_;
+  std::vector<std::uint64_t> pair_edge_, pair_mask_;  // carry-save: edge + 1 and pair mask of each PE's last draw
   const std::vector<std::int32_t>* a_ = nullptr;
   const std::vector<std::int32_t>* b_ = nullptr;
   int m_ = 0, k_ = 0, n_ = 0;

@@ -125,7 +125,12 @@ const vosa::ArrayDriver<Vvosa_top>* g_driver = nullptr;
 // built with VOSA_INJECT_ERRORS (see rtl_templates/vosa_pe_ws.v).
 extern "C" long long vosa_inject_mask(int row, int col) {
   if (!g_errors || !g_driver) return 0;
-  return static_cast<long long>(g_errors->draw(g_driver->edge_index(), row, col));
+  return static_cast<long long>(g_errors->draw_word(g_driver->edge_index(), row, col, false));
+}
+// The carry word's half of a carry-save PE's pair mask (VOSA_HAS_CARRY_SAVE).
+extern "C" long long vosa_inject_carry_mask(int row, int col) {
+  if (!g_errors || !g_driver) return 0;
+  return static_cast<long long>(g_errors->draw_word(g_driver->edge_index(), row, col, true));
 }
 
 namespace {
@@ -301,6 +306,34 @@ bool engine_agrees(const vosa::engine::Engine& eng, const vosa::engine::Dataset&
   return ok;
 }
 
+// The errors the Verilated array took in one GEMM (gemm index `gemm` of the
+// layer), as the engine injector's hits: a log entry (edge, row, col) is PE
+// row `row` processing the activation row accepted at edge - row - col - 1
+// (vosa/injection_replay.hpp); tiles run N outer, K inner. Captures outside
+// the GEMM's rows and columns (fill, drain, unused columns) reach no output.
+void collect_logged_hits(const vosa::ArrayParams& ap, const vosa::lowering::Gemm& g, int gemm,
+                         const std::vector<uint64_t>& accept_edges, const vosa::InjectionLog& log,
+                         std::vector<vosa::inject::Hit>& hits) {
+  const int k_tiles = (g.k + ap.rows - 1) / ap.rows;
+  for (const auto& [key, mask] : log) {
+    const auto [edge, row, col] = key;
+    const uint64_t lag = static_cast<uint64_t>(row + col + 1);
+    if (edge < lag) continue;
+    const auto it = std::lower_bound(accept_edges.begin(), accept_edges.end(), edge - lag);
+    if (it == accept_edges.end() || *it != edge - lag) continue;
+    const size_t idx = static_cast<size_t>(it - accept_edges.begin());
+    const int tile = static_cast<int>(idx / static_cast<size_t>(g.m));
+    vosa::inject::Hit h;
+    h.gemm = gemm;
+    h.m = static_cast<int>(idx % static_cast<size_t>(g.m));
+    h.k_tile = tile % k_tiles;
+    h.column = (tile / k_tiles) * ap.cols + col;
+    h.row = row;
+    h.mask = mask;
+    if (h.column < g.n) hits.push_back(h);
+  }
+}
+
 // Mode index of each array layer, checked against the design's modes.
 std::map<size_t, int> layer_mode_indices(const vosa::tflite::Model& model, const Options& o) {
 #ifdef VOSA_HAS_PRECISION_MODES
@@ -468,6 +501,7 @@ int run(Options o) {
     }
     inject::ArrayShape shape;
     shape.rows = ap.rows, shape.cols = ap.cols, shape.acc_bits = ap.acc_bits, shape.is_signed = ap.is_signed;
+    shape.carry_save = ap.carry_save;
     shape.islands = std::max(1, ap.islands);
     shape.island_of_column.assign(vosa_params::kIslandOfColumn, vosa_params::kIslandOfColumn + ap.cols);
     shape.razor.mask = razor.protected_mask;
@@ -519,6 +553,7 @@ int run(Options o) {
   std::map<size_t, std::vector<int64_t>> corrections;
   std::map<size_t, LayerStats> stats;
   uint64_t total_mismatches = 0, agree = 0, correct_array = 0, correct_engine = 0, replay_mismatches = 0;
+  uint64_t engine_hit_mismatches = 0;  // layers where the engine's apply_hits differs from the array
   std::vector<char> array_correct;
   double array_seconds = 0;
   uint64_t array_macs = 0;
@@ -553,6 +588,7 @@ int run(Options o) {
       const auto gemms = lowering::lower_layer_for_array(*clean, clean->operators.at(p.index), p.geometry, input,
                                                          ap.rows, ap.cols, o.depthwise);
       std::vector<std::vector<int64_t>> results;
+      std::vector<inject::Hit> logged_hits;  // the Verilated array's injected errors, as the engine's hits
       for (const auto& g : gemms) {
         const std::vector<int32_t> a(g.a.begin(), g.a.end());
         std::vector<int32_t> b(g.b.begin(), g.b.end());
@@ -571,6 +607,8 @@ int run(Options o) {
             std::printf("MISMATCH input %zu operator %zu: the array's outputs differ from the replay of %zu injected "
                         "errors\n", s, p.index, g_errors->log().size());
           }
+          collect_logged_hits(ap, g, static_cast<int>(&g - gemms.data()), drv.accept_edges_, g_errors->log(),
+                              logged_hits);
           g_errors->set_gemm(nullptr, nullptr, 0, 0, 0, nullptr, 0);
         }
         if (!o.trace_dir.empty() && s == 0 && &g == &gemms.back()) {  // the whole layer, once
@@ -595,11 +633,28 @@ int run(Options o) {
           const size_t written = write_layer_trace(
               name, traced, ap.rows, ap.cols, ap.acc_bits, o.trace_row, o.trace_col, o.trace_records,
               p.precision.full() ? source : source + mode_note, o.trace_fed_operands ? p.precision.act_drop : 0,
-              o.trace_fed_operands ? p.precision.weight_drop : 0);
+              o.trace_fed_operands ? p.precision.weight_drop : 0, ap.carry_save);
           std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
         }
       }
       const std::vector<int32_t> from_array = lowering::assemble_accumulators(p.geometry, gemms, results, corr);
+      if (g_errors) {
+        // The engine's injector, given the same errors, must compute what the array did, bit for bit.
+        std::vector<int32_t> engine_faulty = acc;
+        const inject::LayerOperands operands(*model, p, input, ap.cols);
+        if (operands.gemms() != static_cast<int>(gemms.size())) {
+          ++engine_hit_mismatches;
+          std::printf("MISMATCH input %zu operator %zu: the engine lowers %d GEMMs, the array ran %zu\n", s, p.index,
+                      operands.gemms(), gemms.size());
+        } else {
+          inject::apply_hits(operands, injector->shape(), injector->plan(p.index).razor, logged_hits, engine_faulty);
+          if (engine_faulty != from_array) {
+            ++engine_hit_mismatches;
+            std::printf("MISMATCH input %zu operator %zu: the engine's injector, given the array's %zu errors, "
+                        "computes other accumulators\n", s, p.index, logged_hits.size());
+          }
+        }
+      }
       LayerStats& st = stats[p.index];
       st.name = tflite::to_string(p.op->type);
       if (p.geometry.depthwise) {
@@ -683,11 +738,13 @@ int run(Options o) {
                 static_cast<unsigned long long>(g_errors->captures()), static_cast<unsigned long long>(g_errors->hits()),
                 g_errors->captures() ? static_cast<double>(g_errors->hits()) / g_errors->captures() : 0.0,
                 static_cast<unsigned long long>(replay_mismatches));
+    std::printf("injection: %llu layer runs where the engine's injector, given the array's errors, differs from "
+                "the array\n", static_cast<unsigned long long>(engine_hit_mismatches));
     std::printf("summary: %zu layers x %zu input(s) with timing errors; top-1 array %llu/%zu, error-free engine "
                 "%llu/%zu\n",
                 stats.size(), count, static_cast<unsigned long long>(correct_array), count,
                 static_cast<unsigned long long>(correct_engine), count);
-    return replay_mismatches == 0 && engine_agrees(eng, data, o, *injector, stats, array_correct) ? 0 : 1;
+    return replay_mismatches == 0 && engine_hit_mismatches == 0 && engine_agrees(eng, data, o, *injector, stats, array_correct) ? 0 : 1;
   }
   if (!sram_masks.empty()) {
     uint64_t changed = 0, outputs = 0;

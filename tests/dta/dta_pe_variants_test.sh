@@ -17,7 +17,12 @@
 #      column above produces (carry-save recurrence of the random layer's rows;
 #      the functional check of both words aborts the run if they were not);
 #      both registers' errors and the partial sum's are reported; a per-PE
-#      stream (uniform, trace) is refused naming layer:SEED.
+#      stream (uniform, a trace without the carry word) is refused; joint
+#      sum/carry patterns (either_word).
+#      Icarus with the same stimulus (carry word on psum_c_i) captures the
+#      same sum and carry words in every cycle.
+#   6. a version-2 trace with the carry word gives the same as layer:SEED.
+#   7. carry-save PE with Razor: shadow flops on both words.
 # usage: dta_pe_variants_test.sh VOSA_BINARY WORK_DIR
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -31,6 +36,10 @@ sed 's/"correct"/"drop"/' "$ROOT/testbench/gatelevel/razor_pe_top8.json" > razor
 "$ROOT/flow/dta_osu018_pe.sh" "$VOSA" drop razor_drop.json > /dev/null
 "$ROOT/flow/dta_osu018_pe.sh" "$VOSA" prec "$ROOT/flow/configs/precision_8x8.json" > /dev/null
 "$ROOT/flow/dta_osu018_pe.sh" "$VOSA" csave "$ROOT/flow/configs/arith/pe8_carry_save_kogge_stone.json" > /dev/null
+# The carry-save PE with Razor on its top 8 bits (both words shadowed).
+python3 -c "import json,sys; c=json.load(open(sys.argv[1])); c['razor']={'top_k': 8, 'shadow_delay': 0.08}; json.dump(c, open('csave_razor.json', 'w'))" \
+  "$ROOT/flow/configs/arith/pe8_carry_save_kogge_stone.json"
+"$ROOT/flow/dta_osu018_pe.sh" "$VOSA" csave_razor csave_razor.json > /dev/null
 dta() { (cd "$1" && shift && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf \
   --manifest design/manifest.json -q "$@"); }
 
@@ -137,4 +146,78 @@ if dta csave --period-ns 4 --cycles 100 --operands uniform:1 --out bad.json 2> b
 fi
 grep -q "use --operands layer:SEED" bad.err || { cat bad.err; echo "FAIL: error does not name layer:SEED"; exit 1; }
 [ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+python3 - <<'PY'
+import json
+late = json.load(open("csave/csave.json"))["points"][1]
+e = late["carry_word"]["either_word"]
+# Either word wrong: at least each word's own count, at most their sum; the
+# joint patterns are (sum mask, carry mask) pairs of those cycles.
+assert max(late["cycles_with_error"], late["carry_word"]["cycles_with_error"]) <= e["cycles_with_error"] \
+    <= late["cycles_with_error"] + late["carry_word"]["cycles_with_error"], e
+assert e["error_patterns"] and all(q["mask"] or q["carry_mask"] for q in e["error_patterns"])
+assert sum(q["count"] for q in e["error_patterns"]) <= e["cycles_with_error"]
+print(f"carry-save 2.8 ns: either word wrong in {e['cycles_with_error']} cycles, top joint pattern "
+      f"{e['error_patterns'][0]}")
+PY
+
+# Icarus cross-check of the carry-save PE: the same stimulus (with the carry
+# word on psum_c_i) through the SDF-annotated netlist; both registers agree.
+dta csave --period-ns 2.8 --cycles 2000 --delay-mode modpath --setup zero --input-delay-ns 0.292 \
+  --operands layer:2 --pe-rows 7 --icarus-kit kit --out xcheck.json
+(cd csave && iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+python3 - <<'PY'
+import json
+k = "csave/kit/"
+read = lambda f: open(k + f).read().split()
+v, i, cv, ci = read("captured_vosa.txt"), read("captured_icarus.txt"), read("captured_carry_vosa.txt"), read("captured_carry_icarus.txt")
+assert len(v) == len(i) == len(cv) == len(ci) == 2001, (len(v), len(i), len(cv), len(ci))
+ds, dc = sum(a != b for a, b in zip(v, i)), sum(a != b for a, b in zip(cv, ci))
+p = json.load(open("csave/xcheck.json"))["points"][0]
+print(f"carry-save Icarus cross-check: {len(v)} cycles, psum_o differs in {ds}, psum_c_o in {dc} "
+      f"(sum word wrong in {p['cycles_with_error']} cycles, carry word in {p['carry_word']['cycles_with_error']})")
+assert ds == 0 and dc == 0, "vosa dta and Icarus disagree on the carry-save PE"
+assert p["cycles_with_error"] > 20 and p["carry_word"]["cycles_with_error"] > 20
+PY
+
+# 6. A real-layer-style stream from a version-2 trace (docs/trace.md): the
+# records carry the carry word, and the result equals that of --operands
+# layer:2 (the same random layer, seed and PE row, written to a file).
+"$VOSA" trace layer --out csave/layer.vtrace --count 3000 --rows 8 --cols 8 --pe-row 7 --seed 2 --carry-save
+dta csave --period-ns 2.8 --operands trace:layer.vtrace --out from_trace.json
+python3 - <<'PY'
+import json
+t = json.load(open("csave/from_trace.json"))["points"][0]
+l = json.load(open("csave/csave.json"))["points"][1]
+for k in ("samples", "cycles_with_error"):
+    assert t[k] == l[k], (k, t[k], l[k])
+assert t["carry_word"] == l["carry_word"], "the trace's carry words are the layer stream's"
+print(f"carry-save from a version-2 trace: {t['cycles_with_error']} erring cycles, as from layer:2")
+PY
+"$VOSA" trace layer --out csave/plain.vtrace --count 100 --rows 8 --cols 8 --pe-row 7 --seed 2
+if dta csave --period-ns 4 --operands trace:plain.vtrace --out bad.json 2> bad.err; then
+  echo "FAIL: a trace without the carry word was accepted for the carry-save PE"; exit 1
+fi
+grep -q "has no carry word (trace version 1)" bad.err || { cat bad.err; echo "FAIL: error does not name the carry word"; exit 1; }
+[ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+if dta csave --period-ns 4 --cycles 100 --operands layer:2 --engine parallel --out bad.json 2> bad.err; then
+  echo "FAIL: --engine parallel was accepted for the carry-save PE"; exit 1
+fi
+grep -q "engine parallel does not drive the carry-save PE's psum_c_i" bad.err || { cat bad.err; echo "FAIL: unclear parallel-engine refusal"; exit 1; }
+[ ! -e csave/bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
+
+# 7. Carry-save with Razor: the shadow flops of both words.
+dta csave_razor --period-ns 4,3.2 --cycles 3000 --operands layer:2 --out r.json
+python3 - <<'PY'
+import json
+safe, late = json.load(open("csave_razor/r.json"))["points"]
+assert safe["razor"]["flagged_cycles"] == 0 and safe["razor"]["after_razor"]["cycles_with_error"] == 0, safe["razor"]
+r, c = late["razor"], late["carry_word"]
+print(f"carry-save Razor top 8 at 3.2 ns: pair wrong in {c['partial_sum']['cycles_with_error']} cycles, "
+      f"{r['flagged_cycles']} flagged, {r['corrected']} corrected, {r['miscorrected']} miscorrected, "
+      f"{r['undetected']} undetected, after Razor {r['after_razor']['cycles_with_error']}")
+assert r["corrected"] > 100 and r["false_flags"] == 0, r
+# Razor corrects most erring cycles (the rest: unprotected low bits wrong).
+assert r["after_razor"]["cycles_with_error"] < c["either_word"]["cycles_with_error"] / 2, (r, c)
+PY
 echo "all PE-variant DTA checks passed"

@@ -77,7 +77,8 @@ TEST(Trace, RandomLayerPsumIsTheColumnPrefixSum) {
 // The carry-save column (docs/dta.md "The PE as generated"): the sum and carry
 // words the rows above pass down stand for the same partial sum, the carry
 // word is a real carry (bit 0 clear, not just psum split at random), and such
-// a stream cannot be written (the format has no carry word).
+// a stream round-trips through a version-2 trace while other streams stay
+// version 1 (docs/trace.md).
 TEST(Trace, CarrySaveLayerWordsAddUpToThePartialSum) {
   TraceHeader shape;
   shape.pe_row = 7;
@@ -94,7 +95,25 @@ TEST(Trace, CarrySaveLayerWordsAddUpToThePartialSum) {
     carries += c.psum_c_in != 0;
   }
   EXPECT_GT(carries, 150);
-  EXPECT_THROW(write_trace(temp_path("csa.vtrace"), csa), TraceError);
+  const std::string path = temp_path("csa.vtrace");
+  write_trace(path, csa);
+  const OperandTrace back = read_trace(path);
+  EXPECT_TRUE(back.header.carry_save);
+  ASSERT_EQ(back.records.size(), csa.records.size());
+  for (size_t i = 0; i < csa.records.size(); ++i) {
+    EXPECT_EQ(back.records[i].psum_in, csa.records[i].psum_in) << "record " << i;
+    EXPECT_EQ(back.records[i].psum_c_in, csa.records[i].psum_c_in) << "record " << i;
+  }
+  EXPECT_NE(header_to_json(back.header).find("\"version\":2"), std::string::npos);
+  // 24-byte records: a file cut by 8 bytes is truncated, not read as shorter records.
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 8);
+  EXPECT_THROW(read_trace(path), TraceError);
+  // A stream without the carry word keeps the version-1 layout.
+  const std::string plain_path = temp_path("plain.vtrace");
+  write_trace(plain_path, plain);
+  const OperandTrace plain_back = read_trace(plain_path);
+  EXPECT_FALSE(plain_back.header.carry_save);
+  EXPECT_NE(header_to_json(plain_back.header).find("\"version\":1"), std::string::npos);
 }
 
 TEST(Trace, WrapToBits) {

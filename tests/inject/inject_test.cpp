@@ -149,8 +149,31 @@ std::int64_t field(std::uint64_t bits, int acc_bits) {
                                         : static_cast<std::int64_t>(bits);
 }
 
+// One capture of a carry-save PE written out bit by bit (one full adder per
+// bit, the carry out of the MSB dropped), with the pair mask f (sum word low,
+// carry word high) and Razor on the same bits of both words.
+void slow_carry_save_capture(std::uint64_t& sum, std::uint64_t& carry, std::uint64_t product, std::uint64_t f,
+                             const RazorSetting& razor, int acc_bits) {
+  const std::uint64_t word = (std::uint64_t{1} << acc_bits) - 1;
+  std::uint64_t ns = 0, nc = 0;
+  for (int b = 0; b < acc_bits; ++b) {
+    const int x1 = (sum >> b) & 1, x2 = (carry >> b) & 1, x3 = (product >> b) & 1;
+    ns |= static_cast<std::uint64_t>(x1 ^ x2 ^ x3) << b;
+    if (b + 1 < acc_bits) nc |= static_cast<std::uint64_t>((x1 + x2 + x3) >= 2) << (b + 1);
+  }
+  std::uint64_t fs = f & word, fc = f >> acc_bits;
+  if ((fs | fc) & razor.mask) {
+    if (razor.policy == RazorPolicy::Drop) return;  // the incoming pair passes on
+    fs &= ~razor.mask;
+    fc &= ~razor.mask;
+  }
+  sum = ns ^ fs;
+  carry = nc ^ fc;
+}
+
 // Independent model: every GEMM materialized by lowering::lower_layer, every
-// register capture of every column simulated, hits looked up by coordinates.
+// register capture of every column simulated, hits looked up by coordinates
+// (a carry-save array: both words, slow_carry_save_capture).
 std::vector<int32_t> slow_faulty_accumulators(const tflite::Model& model, const engine::PreparedOp& p,
                                               const int8_t* input, const ArrayShape& shape,
                                               const RazorSetting& razor, const std::vector<Hit>& hits) {
@@ -165,7 +188,7 @@ std::vector<int32_t> slow_faulty_accumulators(const tflite::Model& model, const 
     for (int j = 0; j < g.n; ++j)
       for (int kt = 0; kt * shape.rows < g.k; ++kt)
         for (int m = 0; m < g.m; ++m) {
-          std::uint64_t s = 0;
+          std::uint64_t s = 0, carry = 0;
           for (int r = 0; r < shape.rows; ++r) {
             const int k = kt * shape.rows + r;
             const std::int64_t prod = k < g.k ? static_cast<std::int64_t>(g.a[static_cast<size_t>(m) * g.k + k]) *
@@ -174,12 +197,14 @@ std::vector<int32_t> slow_faulty_accumulators(const tflite::Model& model, const 
             const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
             const auto it = flips.find({gi, j, kt, m, r});
             const std::uint64_t f = it == flips.end() ? 0 : it->second;
-            if (f & razor.mask)
+            if (shape.carry_save)
+              slow_carry_save_capture(s, carry, static_cast<std::uint64_t>(prod) & acc_mask, f, razor, shape.acc_bits);
+            else if (f & razor.mask)
               s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
             else
               s = (sum ^ f) & acc_mask;
           }
-          c[static_cast<size_t>(m) * g.n + j] += field(s, shape.acc_bits);
+          c[static_cast<size_t>(m) * g.n + j] += field((s + carry) & acc_mask, shape.acc_bits);
         }
     results.push_back(std::move(c));
   }
@@ -684,4 +709,65 @@ TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
   } catch (const InjectError& e) {
     EXPECT_NE(std::string(e.what()).find("PE row 0"), std::string::npos) << e.what();
   }
+}
+
+// Carry-save arrays (ArrayShape::carry_save): hits are pair masks, the sum
+// word's flips in bits 0..acc_bits-1 and the carry word's above. The
+// injector's column chain equals a per-capture simulation of the sum and
+// carry words written out bit by bit here (full adders, the carry out of the
+// MSB dropped), with Razor protecting the same bits of both words; and the
+// injector draws its pair masks from the model's joint patterns
+// (tests/dnn/configs/errmodel_fixture_csave.json: some erring cycles have
+// only the carry word wrong).
+TEST(Inject, CarrySavePairsMatchPerCaptureSimulation) {
+  std::mt19937_64 rng(11);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 6, 5, 3, 7, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
+  ArrayShape shape = small_array(4, 3);
+  shape.carry_save = true;
+  const int W = shape.acc_bits;
+  const std::uint64_t word = (std::uint64_t{1} << W) - 1;
+  const LayerOperands ops(*model, p, input, shape.cols);
+  RazorSetting none, correct, drop;
+  correct.mask = drop.mask = std::uint64_t{3} << (W - 2);
+  drop.policy = RazorPolicy::Drop;
+  for (const RazorSetting& razor : {none, correct, drop}) {
+    std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
+    for (Hit& h : hits)
+      if (rng() % 2) h.mask = ((h.mask << W) | (rng() % 2 ? h.mask : 0)) & ((word << W) | word);  // carry word too
+    std::vector<int32_t> fast = clean;
+    apply_hits(ops, shape, razor, hits, fast);
+    const std::vector<int32_t> slow = slow_faulty_accumulators(*model, p, input, shape, razor, hits);
+    ASSERT_EQ(fast, slow) << "razor mask " << razor.mask << " policy " << to_string(razor.policy);
+    EXPECT_NE(fast, clean);
+  }
+  // Pair masks from the joint patterns: the fixture's 0.9 V point has 480
+  // cycles with either word wrong, 80 of them with only the carry word wrong.
+  const std::string fixture = std::string(VOSA_SOURCE_DIR) + "/tests/dnn/configs/errmodel_fixture_csave.json";
+  ArrayShape big = small_array(8, 8);
+  big.carry_save = true;
+  Settings settings = uniform_settings({0.9});
+  settings.errmodel = fixture;
+  const Injector injector(ErrorModel::load(fixture), big, settings);
+  const PointSampler& sampler = *injector.default_plan().island.at(0);
+  EXPECT_NEAR(sampler.p_max(), 0.048, 1e-12);
+  const std::uint64_t big_word = (std::uint64_t{1} << big.acc_bits) - 1;
+  Rng draws(5);
+  int carry_only = 0, carry_any = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const std::uint64_t mask = sampler.sample_mask(draws);
+    ASSERT_NE(mask, 0u);
+    carry_only += (mask & big_word) == 0;
+    carry_any += (mask >> big.acc_bits) != 0;
+  }
+  EXPECT_NEAR(carry_only / static_cast<double>(n), 80.0 / 480, 0.01);
+  EXPECT_NEAR(carry_any / static_cast<double>(n), 110.0 / 480, 0.01);
+  // A carry-propagate config and this model (or the other way round) are refused.
+  ArrayShape plain = small_array(8, 8);
+  EXPECT_THROW(Injector(ErrorModel::load(fixture), plain, settings), InjectError);
 }

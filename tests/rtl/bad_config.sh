@@ -32,8 +32,6 @@ expect_error adder '{"rows": 4, "cols": 4, "arithmetic": {"adder": "ladner_fisch
 expect_error multiplier '{"rows": 4, "cols": 4, "arithmetic": {"multiplier": 3}}' "field 'arithmetic.multiplier' = 3 is invalid"
 expect_error arith_unknown '{"rows": 4, "cols": 4, "arithmetic": {"psums": "carry_save"}}' "unknown field 'arithmetic.psums'"
 expect_error csave_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "arithmetic": {"psum": "carry_save"}}' "field 'arithmetic.psum' = \"carry_save\" is invalid: \"carry_save\" needs dataflow \"weight_stationary\""
-expect_error csave_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
-expect_error csave_islands '{"rows": 4, "cols": 4, "islands": {"count": 2}, "arithmetic": {"psum": "carry_save"}}' "\"carry_save\" is not implemented with 'razor' or 'islands'"
 # Tiles (docs/rtl.md, "Tiles").
 expect_error tile_divides '{"rows": 8, "cols": 8, "tile": {"rows": 3, "cols": 4}}' "field 'tile.rows' = 3 is invalid: must divide the array's rows (8)"
 expect_error tile_big '{"rows": 8, "cols": 8, "tile": {"rows": 4, "cols": 16}}' "field 'tile.cols' = 16 is invalid: allowed range is 1..8"

@@ -40,8 +40,22 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
   }
   if (nl.find_port("psum_c_i")) {  // carry-save partial sums: the carry word in and its register
     b.psum_c_nets = port_nets(c, nl, "psum_c_i");
-    for (int net : port_nets(c, nl, "psum_c_o")) {
-      const int f = c.flop_driving(net);
+    const std::vector<int> carry_out = port_nets(c, nl, "psum_c_o");
+    for (size_t j = 0; j < carry_out.size(); ++j) {
+      int net = carry_out[j];
+      int f = c.flop_driving(net);
+      // TE-Drop muxes psum_c_o between psum_c_q and psum_c_in_q: the register is psum_c_q.
+      if (f < 0 && !op.razor_policy.empty()) {
+        const int q = nl.find_net("psum_c_q[" + std::to_string(j) + "]");
+        if (q < 0 && j == 0) {  // the constant carry bit: its flop is gone, its name too
+          b.carry_flops.push_back(-1);
+          continue;
+        }
+        if (q >= 0) {
+          net = c.net_alias[q];
+          f = c.flop_driving(net);
+        }
+      }
       // Synthesis removes the flop of a constant carry bit (bit 0 is always 0).
       if (f < 0 && std::find(c.constant_nets.begin(), c.constant_nets.end(), net) != c.constant_nets.end()) {
         b.carry_flops.push_back(-1);
@@ -113,9 +127,26 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
                        "].g_razor.shadow_q (Razor bit " + std::to_string(j) + " of the manifest)");
       b.shadow_flops[j] = f;
     }
-    if (static_cast<int>(op.razor_bits.size()) != shadows)
+    int carry_shadows = 0;
+    if (b.carry_save()) {  // the same bits of the carry word (g_bit[j].g_razor.shadow_c_q)
+      b.carry_shadow_flops.assign(b.output_flops.size(), -1);
+      for (int j : op.razor_bits) {
+        const int q = nl.find_net("g_bit[" + std::to_string(j) + "].g_razor.shadow_c_q");
+        const int f = q < 0 ? -1 : c.flop_driving(c.net_alias[q]);
+        if (f >= 0 && c.flops[f].shadow) {
+          b.carry_shadow_flops[j] = f;
+          ++carry_shadows;
+        } else if (j < static_cast<int>(b.carry_flops.size()) && b.carry_flops[j] >= 0) {
+          throw DtaError(nl.path + ": no shadow flop on " + c.shadow_clock_port + " drives g_bit[" +
+                         std::to_string(j) + "].g_razor.shadow_c_q (Razor bit " + std::to_string(j) +
+                         " of the carry word)");
+        }
+      }
+    }
+    if (static_cast<int>(op.razor_bits.size()) + carry_shadows != shadows)
       throw DtaError(nl.path + ": " + std::to_string(shadows) + " shadow flops, but the manifest protects " +
-                     std::to_string(op.razor_bits.size()) + " bits");
+                     std::to_string(op.razor_bits.size()) + " bits" +
+                     (b.carry_save() ? " (and " + std::to_string(carry_shadows) + " carry-word bits)" : ""));
   }
 
   // Pipeline alignment: a port whose bits reach the output register's D
@@ -265,6 +296,8 @@ void CarryWordStats::merge(const CarryWordStats& o) {
   if (bit_errors.size() < o.bit_errors.size()) bit_errors.resize(o.bit_errors.size(), 0);
   for (size_t j = 0; j < o.bit_errors.size(); ++j) bit_errors[j] += o.bit_errors[j];
   for (const auto& [v, n] : o.pair_error_values) pair_error_values[v] += n;
+  either_cycles_with_error += o.either_cycles_with_error;
+  for (const auto& [m, n] : o.joint_patterns) joint_patterns[m] += n;
 }
 
 namespace {
@@ -285,6 +318,11 @@ void record_carry(CarryWordStats& s, const PeBinding& b, const OperandTrace& tra
   if (diff) {
     ++s.cycles_with_error;
     for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
+  }
+  const std::uint64_t sum_diff = sum_captured ^ sum_settled;
+  if (diff || sum_diff) {
+    ++s.either_cycles_with_error;
+    ++s.joint_patterns[{sum_diff, diff}];
   }
   const std::int64_t got = wrap_to_bits(static_cast<std::int64_t>(sum_captured + captured), b.acc_bits, is_signed);
   const std::int64_t want = wrap_to_bits(static_cast<std::int64_t>(sum_settled + settled), b.acc_bits, is_signed);
@@ -317,7 +355,8 @@ void RazorStats::merge(const RazorStats& o) {
 }
 
 void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
-                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed) {
+                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed,
+                  const CarryCapture* carry) {
   if (s.late.empty()) {
     s.late.assign(b.acc_bits, 0);
     s.missed.assign(b.acc_bits, 0);
@@ -326,9 +365,13 @@ void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, 
   std::uint64_t protect = 0;
   for (int j = 0; j < b.acc_bits; ++j)
     if (b.shadow_flops[j] >= 0) protect |= std::uint64_t{1} << j;
-  const std::uint64_t late = (captured ^ settled) & protect;
-  const std::uint64_t shadow_wrong = (shadow ^ settled) & protect;
-  const bool flagged = ((captured ^ shadow) & protect) != 0;
+  // A carry-save PE: a protected bit position is late (missed, flagged) when
+  // it is in either word.
+  const CarryCapture none;
+  const CarryCapture& cw = carry ? *carry : none;
+  const std::uint64_t late = ((captured ^ settled) | (cw.captured ^ cw.settled)) & protect;
+  const std::uint64_t shadow_wrong = ((shadow ^ settled) | (cw.shadow ^ cw.settled)) & protect;
+  const bool flagged = (((captured ^ shadow) | (cw.captured ^ cw.shadow)) & protect) != 0;
   for (int j = 0; j < b.acc_bits; ++j) {
     s.late[j] += (late >> j) & 1;
     s.missed[j] += (late & shadow_wrong) >> j & 1;
@@ -343,10 +386,23 @@ void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, 
   }
   // What the PE passes on: correct restores the protected bits from the
   // shadow in the stall cycle; drop (TE-Drop) passes the incoming partial sum.
-  std::uint64_t out = captured;
-  if (flagged)
-    out = b.razor_policy == "drop" ? static_cast<std::uint64_t>(trace.records[n].psum_in) & ((std::uint64_t{1} << b.acc_bits) - 1)
-                                   : (captured & ~protect) | (shadow & protect);
+  const std::uint64_t word = (std::uint64_t{1} << b.acc_bits) - 1;
+  std::uint64_t out = captured, carry_out = cw.captured;
+  if (flagged) {
+    const bool drop = b.razor_policy == "drop";
+    out = drop ? static_cast<std::uint64_t>(trace.records[n].psum_in) & word : (captured & ~protect) | (shadow & protect);
+    carry_out = drop ? static_cast<std::uint64_t>(trace.records[n].psum_c_in) & word
+                     : (cw.captured & ~protect) | (cw.shadow & protect);
+  }
+  if (carry) {  // the pair: its bits (either word wrong) and the error of its value
+    const std::uint64_t pair_diff = (out ^ settled) | (carry_out ^ cw.settled);
+    if (!pair_diff) return;
+    ++s.residual_cycles;
+    for (int j = 0; j < b.acc_bits; ++j) s.residual_bit_errors[j] += (pair_diff >> j) & 1;
+    ++s.residual_values[wrap_to_bits(static_cast<std::int64_t>((out + carry_out) & word), b.acc_bits, is_signed) -
+                        wrap_to_bits(static_cast<std::int64_t>((settled + cw.settled) & word), b.acc_bits, is_signed)];
+    return;
+  }
   const std::uint64_t diff = out ^ settled;
   if (!diff) return;
   ++s.residual_cycles;
@@ -371,6 +427,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     set_bits(b.psum_nets, in.psum);
     set_bits(b.psum_c_nets, in.psum_c);
     if (opt.input_log && log) opt.input_log->push_back({in.a, in.w, in.psum});
+    if (opt.carry_input_log && log) opt.carry_input_log->push_back(in.psum_c);
   };
   for (const auto& [n, v] : b.constants) sim.set_input(n, v);
   // Prime the input registers with the first record of this chunk.
@@ -388,6 +445,13 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   std::uint64_t acc_state = 0;  // OS: the value the accumulator really holds
   for (int j = 0; j < b.acc_bits; ++j) acc_state |= std::uint64_t{sim.captured(b.output_flops[j])} << j;
   if (opt.captured_log) opt.captured_log->push_back(acc_state);
+  auto carry_word = [&]() {
+    std::uint64_t w = 0;
+    for (size_t j = 0; j < b.carry_flops.size(); ++j)
+      if (b.carry_flops[j] >= 0) w |= std::uint64_t{sim.captured(b.carry_flops[j])} << j;
+    return w;
+  };
+  if (opt.carry_log) opt.carry_log->push_back(carry_word());
 
   std::vector<std::int32_t> settle(b.acc_bits);
   // Razor: record n's shadow sample is taken in the window of record n + 1.
@@ -397,13 +461,26 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       if (b.shadow_flops[j] >= 0) w |= std::uint64_t{sim.captured(b.shadow_flops[j])} << j;
     return w;
   };
+  auto carry_shadow_word = [&]() {
+    std::uint64_t w = 0;
+    for (size_t j = 0; j < b.carry_shadow_flops.size(); ++j)
+      if (b.carry_shadow_flops[j] >= 0) w |= std::uint64_t{sim.captured(b.carry_shadow_flops[j])} << j;
+    return w;
+  };
   std::uint64_t razor_captured = 0, razor_settled = 0;
+  dta::CarryCapture razor_carry;  // carry-save: the carry register of the record Razor judges next
   std::uint64_t protect = 0;
   for (int j = 0; j < b.acc_bits && b.razor(); ++j)
     if (b.shadow_flops[j] >= 0) protect |= std::uint64_t{1} << j;
   std::uint64_t logged = acc_state;  // the last captured_log entry, whose err_o the next edge decides
   auto log_err = [&]() {
-    if (opt.err_log && b.razor()) opt.err_log->push_back(((logged ^ shadow_word()) & protect) != 0);
+    if (opt.err_log && b.razor())
+      opt.err_log->push_back((((logged ^ shadow_word()) | (razor_carry.captured ^ carry_shadow_word())) & protect) != 0);
+  };
+  auto judge_razor = [&](std::size_t record) {
+    razor_carry.shadow = carry_shadow_word();
+    record_razor(s.razor, b, trace, record, razor_captured, razor_settled, shadow_word(), opt.is_signed,
+                 b.carry_save() ? &razor_carry : nullptr);
   };
   if (opt.count_activity) {
     s.net_toggles.assign(c.net_names.size(), 0);
@@ -424,8 +501,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       settled |= std::uint64_t{sim.settled(f)} << j;
       settle[j] = sim.settle_time_ps(f);
     }
-    if (b.razor() && n > begin)
-      record_razor(s.razor, b, trace, n - 1, razor_captured, razor_settled, shadow_word(), opt.is_signed);
+    if (b.razor() && n > begin) judge_razor(n - 1);
     log_err();
     razor_captured = logged = captured;
     razor_settled = settled;
@@ -437,14 +513,17 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
         carry_settled |= std::uint64_t{sim.settled(b.carry_flops[j])} << j;
       }
       record_carry(s.carry, b, trace, n, captured, settled, carry_captured, carry_settled, opt.is_signed);
+      razor_carry.captured = carry_captured;
+      razor_carry.settled = carry_settled;
     }
     record_cycle(s, b, trace, n, captured, settled, settle.data(), acc_state, opt);
     if (opt.captured_log) opt.captured_log->push_back(captured);
+    if (opt.carry_log) opt.carry_log->push_back(carry_word());
   }
   if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge
     apply(record_operands(b, trace, end), false);
     sim.step();
-    record_razor(s.razor, b, trace, end - 1, razor_captured, razor_settled, shadow_word(), opt.is_signed);
+    judge_razor(end - 1);
     log_err();
   }
   s.events = sim.events_processed();
@@ -552,8 +631,19 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
           {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}};
 }
 
-nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples) {
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples, int top_patterns) {
   using nlohmann::json;
+  // The most frequent joint patterns of the two words (the rest are drawn from
+  // the words' per-bit rates by the reader, as a point's own patterns).
+  std::vector<std::pair<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t>> joint(c.joint_patterns.begin(),
+                                                                                        c.joint_patterns.end());
+  std::stable_sort(joint.begin(), joint.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+  json joint_json = json::array();
+  for (size_t i = 0; i < joint.size() && static_cast<int>(i) < top_patterns; ++i)
+    joint_json.push_back({{"mask", joint[i].first.first},
+                          {"carry_mask", joint[i].first.second},
+                          {"count", joint[i].second},
+                          {"p", samples ? static_cast<double>(joint[i].second) / samples : 0.0}});
   json bits = json::array();
   for (int j = 0; j < acc_bits; ++j) bits.push_back(bit_to_json(j, c.bit_errors.empty() ? 0 : c.bit_errors[j], samples));
   json values = json::array();
@@ -566,7 +656,11 @@ nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::ui
           {"partial_sum",
            {{"cycles_with_error", c.pair_cycles_with_error},
             {"p_any_error", rate(c.pair_cycles_with_error)},
-            {"error_values", values}}}};
+            {"error_values", values}}},
+          {"either_word",
+           {{"cycles_with_error", c.either_cycles_with_error},
+            {"p_any_error", rate(c.either_cycles_with_error)},
+            {"error_patterns", joint_json}}}};
 }
 
 nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns) {

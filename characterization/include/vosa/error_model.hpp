@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -248,6 +249,45 @@ struct ErrorModelPoint {
   std::vector<Value> error_values;  // captured - correct, over all erroneous cycles
   std::vector<Pattern> patterns;    // most frequent joint error masks
   std::vector<ClassStats> classes;  // by operand_class(); empty when the file has none
+  // A carry-save PE's second register (the point's `carry_word`,
+  // docs/errmodel.md): the carry word's bits, and the cycles with a wrong bit
+  // in either word with their joint (sum mask, carry mask) patterns.
+  struct CarryWord {
+    struct JointPattern {
+      std::uint64_t mask = 0, carry_mask = 0, count = 0;
+    };
+    std::uint64_t cycles_with_error = 0;
+    std::vector<Bit> bits;
+    bool has_joint = false;  // files of vosa before the joint patterns lack either_word
+    std::uint64_t either_cycles_with_error = 0;
+    std::vector<JointPattern> joint_patterns;
+  };
+  std::optional<CarryWord> carry_word;
+
+  // The pair's error statistics as one 2 * acc_bits wide register: bit j <
+  // acc_bits is sum-word bit j, bit acc_bits + j carry-word bit j (the
+  // injector's pair mask). Operand classes are the sum word's only, so the
+  // result has none. Throws naming the point when it has no joint statistics.
+  ErrorModelPoint pair_point(int acc_bits) const {
+    if (!carry_word || !carry_word->has_joint)
+      throw ErrorModelError("error model point " + std::to_string(voltage) + " V, " + std::to_string(period_ns) +
+                            " ns has no carry_word.either_word (not a carry-save PE's model, or written by an older "
+                            "vosa dta: characterize the PE again)");
+    if (2 * acc_bits > 64)
+      throw ErrorModelError("a carry-save pair of two " + std::to_string(acc_bits) +
+                            "-bit words does not fit a 64-bit error mask");
+    ErrorModelPoint p = *this;
+    p.classes.clear();
+    p.carry_word.reset();
+    p.cycles_with_error = carry_word->either_cycles_with_error;
+    for (Bit b : carry_word->bits) {
+      b.bit += acc_bits;
+      p.bits.push_back(b);
+    }
+    p.patterns.clear();
+    for (const auto& j : carry_word->joint_patterns) p.patterns.push_back({j.mask | (j.carry_mask << acc_bits), j.count});
+    return p;
+  }
 
   double p_error(int bit) const {
     for (const auto& b : bits)
@@ -424,6 +464,23 @@ class ErrorModel {
           }
           field = "points";
         }
+        if (p.contains("carry_word")) {
+          field = "points[].carry_word";
+          const auto& c = p.at("carry_word");
+          ErrorModelPoint::CarryWord cw;
+          cw.cycles_with_error = c.at("cycles_with_error").get<std::uint64_t>();
+          cw.bits = read_bits(c.at("bits"), pt.samples);
+          if (c.contains("either_word")) {
+            const auto& e = c.at("either_word");
+            cw.has_joint = true;
+            cw.either_cycles_with_error = e.at("cycles_with_error").get<std::uint64_t>();
+            for (const auto& q : e.at("error_patterns"))
+              cw.joint_patterns.push_back({q.at("mask").get<std::uint64_t>(), q.at("carry_mask").get<std::uint64_t>(),
+                                           q.at("count").get<std::uint64_t>()});
+          }
+          pt.carry_word = std::move(cw);
+          field = "points";
+        }
         m.points.push_back(std::move(pt));
       }
     } catch (const nlohmann::json::exception& e) {
@@ -458,6 +515,10 @@ class ErrorModel {
 
   using Tolerance = ErrorModelTolerance;
 
+  // The model is of a carry-save PE (its points have a carry_word).
+  bool carry_save() const {
+    return std::any_of(points.begin(), points.end(), [](const ErrorModelPoint& p) { return p.carry_word.has_value(); });
+  }
   bool has_positions() const {
     return std::any_of(points.begin(), points.end(), [](const ErrorModelPoint& p) { return p.positioned(); });
   }

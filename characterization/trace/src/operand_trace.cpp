@@ -13,8 +13,14 @@ namespace vosa {
 namespace {
 
 constexpr char kMagic[8] = {'V', 'O', 'S', 'A', 'T', 'R', 'C', '1'};
+// Version 1: 16-byte records. Version 2 (only for a carry-save PE's stream,
+// header "carry_save": true): 24-byte records, the incoming carry word after
+// psum_in. Other streams are still written as version 1.
 constexpr int kVersion = 1;
+constexpr int kCarrySaveVersion = 2;
 constexpr size_t kRecordBytes = 16;
+constexpr size_t kCarrySaveRecordBytes = 24;
+size_t record_bytes(const TraceHeader& h) { return h.carry_save ? kCarrySaveRecordBytes : kRecordBytes; }
 // Room left in the header for the final count, which a streaming writer only
 // knows at close(); JSON allows the trailing spaces.
 constexpr size_t kCountSlack = 24;
@@ -41,7 +47,7 @@ void check_shape(const TraceHeader& h, const std::string& what) {
 
 nlohmann::json header_json(const TraceHeader& h) {
   nlohmann::json j = {{"format", "vosa-operand-trace"},
-                      {"version", kVersion},
+                      {"version", h.carry_save ? kCarrySaveVersion : kVersion},
                       {"act_bits", h.act_bits},
                       {"weight_bits", h.weight_bits},
                       {"acc_bits", h.acc_bits},
@@ -51,6 +57,7 @@ nlohmann::json header_json(const TraceHeader& h) {
                       {"pe", {{"row", h.pe_row}, {"col", h.pe_col}}}};
   if (!h.layer.empty()) j["layer"] = h.layer;
   if (!h.notes.empty()) j["notes"] = h.notes;
+  if (h.carry_save) j["carry_save"] = true;
   return j;
 }
 
@@ -69,11 +76,15 @@ TraceHeader parse_header(const std::string& text, const std::string& path) {
     if (field("format") != "vosa-operand-trace")
       throw TraceError(path + ": header field 'format' is " + field("format").dump() +
                        ", expected \"vosa-operand-trace\"");
-    if (field("version") != kVersion)
+    if (field("version") != kVersion && field("version") != kCarrySaveVersion)
       throw TraceError(path + ": trace version " + field("version").dump() +
-                       " is not supported (this reader knows version " +
-                       std::to_string(kVersion) + ")");
+                       " is not supported (this reader knows versions " + std::to_string(kVersion) + " and " +
+                       std::to_string(kCarrySaveVersion) + ")");
     TraceHeader h;
+    h.carry_save = j.value("carry_save", false);
+    if (h.carry_save != (field("version") == kCarrySaveVersion))
+      throw TraceError(path + ": trace version " + field("version").dump() + " with \"carry_save\": " +
+                       (h.carry_save ? "true" : "false") + " (version 2 is the carry-save format, version 1 the other)");
     h.act_bits = field("act_bits").get<int>();
     h.weight_bits = field("weight_bits").get<int>();
     h.acc_bits = field("acc_bits").get<int>();
@@ -140,6 +151,7 @@ void check_record(const TraceHeader& h, const OperandRecord& r, std::uint64_t in
   check("activation", r.activation, h.act_bits);
   check("weight", r.weight, h.weight_bits);
   check("psum_in", r.psum_in, h.acc_bits);
+  if (h.carry_save) check("psum_c_in", r.psum_c_in, h.acc_bits);
 }
 
 std::string header_to_json(const TraceHeader& h, int indent) { return header_json(h).dump(indent); }
@@ -149,8 +161,6 @@ std::string header_to_json(const TraceHeader& h, int indent) { return header_jso
 OperandTraceWriter::OperandTraceWriter(const std::string& path, TraceHeader header)
     : path_(path), partial_path_(path + ".partial"), header_(std::move(header)) {
   check_shape(header_, path_);
-  if (header_.carry_save)
-    throw TraceError(path_ + ": a carry-save stream (sum and carry words) cannot be written: the trace format has no carry word");
   header_.count = 0;
   const std::string json = header_json(header_).dump();
   header_len_ = static_cast<std::uint32_t>(json.size() + kCountSlack);
@@ -174,11 +184,12 @@ OperandTraceWriter::~OperandTraceWriter() {
 
 void OperandTraceWriter::append(const OperandRecord& r) {
   check_record(header_, r, header_.count, path_);
-  char buf[kRecordBytes];
+  char buf[kCarrySaveRecordBytes];
   put_le(buf, static_cast<std::uint32_t>(r.activation), 4);
   put_le(buf + 4, static_cast<std::uint32_t>(r.weight), 4);
   put_le(buf + 8, static_cast<std::uint64_t>(r.psum_in), 8);
-  out_.write(buf, kRecordBytes);
+  put_le(buf + 16, static_cast<std::uint64_t>(r.psum_c_in), 8);
+  out_.write(buf, static_cast<std::streamsize>(record_bytes(header_)));
   ++header_.count;
 }
 
@@ -220,21 +231,23 @@ OperandTrace read_trace(const std::string& path) {
   std::uint64_t offset = 0;
   OperandTrace t;
   t.header = read_prefix(in, path, offset);
-  const std::uint64_t expected = offset + t.header.count * kRecordBytes;
+  const size_t bytes = record_bytes(t.header);
+  const std::uint64_t expected = offset + t.header.count * bytes;
   if (size != expected)
     throw TraceError(path + ": file is " + std::to_string(size) + " bytes but the header's count " +
                      std::to_string(t.header.count) + " needs " + std::to_string(expected) +
                      " (truncated or corrupt)");
-  std::vector<unsigned char> data(t.header.count * kRecordBytes);
+  std::vector<unsigned char> data(t.header.count * bytes);
   if (!in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size())))
     throw TraceError(path + ": read failed");
   t.records.resize(t.header.count);
   for (std::uint64_t i = 0; i < t.header.count; ++i) {
-    const unsigned char* p = data.data() + i * kRecordBytes;
+    const unsigned char* p = data.data() + i * bytes;
     OperandRecord& r = t.records[i];
     r.activation = static_cast<std::int32_t>(static_cast<std::uint32_t>(get_le(p, 4)));
     r.weight = static_cast<std::int32_t>(static_cast<std::uint32_t>(get_le(p + 4, 4)));
     r.psum_in = static_cast<std::int64_t>(get_le(p + 8, 8));
+    if (t.header.carry_save) r.psum_c_in = static_cast<std::int64_t>(get_le(p + 16, 8));
     check_record(t.header, r, i, path);
   }
   return t;

@@ -108,7 +108,8 @@ void write_traces(const Engine& engine, const Dataset& data, const InferOptions&
     for (int r = all_rows ? 0 : row; r <= (all_rows ? rows - 1 : row); ++r) {
       const std::string name = opt.trace_dir + "/op" + std::to_string(p.index) + "_" + tflite::to_string(p.op->type) +
                                "_pe" + std::to_string(r) + "_" + std::to_string(col) + ".vtrace";
-      const size_t n = write_layer_trace(name, gemms, rows, cols, acc_bits, r, col, opt.trace_records, source);
+      const size_t n =
+          write_layer_trace(name, gemms, rows, cols, acc_bits, r, col, opt.trace_records, source, 0, 0, opt.trace_carry_save);
       std::cout << "  trace: " << name << " (" << n << " records)\n";
     }
   });
@@ -276,6 +277,7 @@ void add_infer_command(CLI::App& app) {
     std::string trace_pe;
     std::string trace_array = "16x16";
     size_t trace_records = 100000;
+    bool trace_carry_save = false;
     std::string outputs_csv;
     std::string save_inputs;
     std::string precision;
@@ -319,6 +321,9 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--trace-records", opt->trace_records,
                   "records per trace at most (default 100000); a longer layer is sampled from every tile pass "
                   "(docs/dnn.md)");
+  cmd->add_flag("--trace-carry-save", opt->trace_carry_save,
+                "for --trace-dir: the array's partial sums are carry-save pairs (arithmetic.psum carry_save): each "
+                "record also holds the carry word the rows above pass down (trace version 2, docs/trace.md)");
   // Error injection (docs/inject.md).
   cmd->add_option("--config", faults->config, "array generator config (rows, cols, acc_bits, islands, razor) for --errmodel");
   auto* em = cmd->add_option("--errmodel", faults->errmodel, "inject PE timing errors drawn from this errmodel.json");

@@ -1,6 +1,8 @@
 // Drawing and applying PE timing errors to one array layer (see inject.hpp).
 #include "vosa/inject.hpp"
 
+#include "vosa/carry_save.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -443,6 +445,9 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   if (hits.empty()) return st;
   const int rows = shape.rows, cols = shape.cols, m_count = ops.m();
   const std::uint64_t acc_mask = shape.acc_bits >= 64 ? ~0ULL : (std::uint64_t{1} << shape.acc_bits) - 1;
+  // Carry-save: masks are pair masks (sum word low, carry word high).
+  const std::uint64_t hit_bits = shape.mask_bits() >= 64 ? ~0ULL : (std::uint64_t{1} << shape.mask_bits()) - 1;
+  const std::uint64_t protect = shape.protected_mask(razor.mask);
   // First tile index of each GEMM, for (tile, cycle) keys of Razor stalls.
   std::vector<std::uint64_t> tile_base(static_cast<std::size_t>(ops.gemms()) + 1, 0);
   for (int g = 0; g < ops.gemms(); ++g)
@@ -483,12 +488,13 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
            hits[e].k_tile == first.k_tile && hits[e].m == first.m;
          ++e) {
       const Hit& x = hits[e];
-      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~acc_mask) || x.m < 0 || x.m >= m_count)
+      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~hit_bits) || x.m < 0 || x.m >= m_count)
         throw InjectError("hit at row " + std::to_string(x.row) + ", m " + std::to_string(x.m) + " with mask " +
                           std::to_string(x.mask) + " does not fit the " + std::to_string(rows) + "-row, " +
-                          std::to_string(shape.acc_bits) + "-bit array and the layer");
+                          std::to_string(shape.acc_bits) + "-bit " + (shape.carry_save ? "carry-save " : "") +
+                          "array and the layer");
       flip[static_cast<std::size_t>(x.row)] |= x.mask;
-      if (x.mask & razor.mask) {
+      if (x.mask & protect) {
         ++st.razor_detected;
         const int c = x.column % cols;
         const std::uint64_t tile = tile_base[static_cast<std::size_t>(x.gemm)] +
@@ -502,13 +508,26 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         word |= m;
       }
       // A fully corrected hit leaves the chain as it was.
-      if (!(razor.policy == RazorPolicy::Correct && (x.mask & razor.mask) && !(x.mask & ~razor.mask))) changes = true;
+      if (!(razor.policy == RazorPolicy::Correct && (x.mask & protect) && !(x.mask & ~protect))) changes = true;
     }
     if (changes) {
       const int g = first.gemm, j = first.column;
       ops.chain_products(g, first.m, j, first.k_tile * rows, rows, prod.data());
       std::uint64_t s = 0, clean = 0;
-      for (int r = 0; r < rows; ++r) {
+      if (shape.carry_save) {
+        // The column's sum and carry words, PE by PE (vosa/carry_save.hpp);
+        // the column adder at the bottom adds them (it takes no errors).
+        CarrySaveWords w, clean_words;
+        for (int r = 0; r < rows; ++r) {
+          const auto pr = static_cast<std::uint64_t>(prod[static_cast<std::size_t>(r)]);
+          clean_words = carry_save_add(clean_words.sum, clean_words.carry, pr, shape.acc_bits);
+          w = carry_save_capture(w, pr, shape.acc_bits, flip[static_cast<std::size_t>(r)], razor.mask,
+                                 razor.policy == RazorPolicy::Correct);
+        }
+        s = carry_save_value(w, shape.acc_bits);
+        clean = carry_save_value(clean_words, shape.acc_bits);
+      }
+      for (int r = 0; r < rows && !shape.carry_save; ++r) {
         const auto pr = static_cast<std::uint64_t>(prod[static_cast<std::size_t>(r)]);
         clean = (clean + pr) & acc_mask;
         const std::uint64_t sum = (s + pr) & acc_mask;
@@ -555,6 +574,12 @@ Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
                       ": characterize this config's PE (make characterize CONFIG=...)");
   if (model_.is_signed != shape_.is_signed)
     throw InjectError(path + ": the error model's PE and the array config differ in signedness");
+  if (model_.carry_save() != shape_.carry_save)
+    throw InjectError(path + (shape_.carry_save ? ": the array config has carry-save partial sums (arithmetic.psum), "
+                                                  "the error model is of a carry-propagate PE (no carry_word)"
+                                                : ": the error model is of a carry-save PE (carry_word), the array "
+                                                  "config has carry-propagate partial sums") +
+                      ": characterize this config's PE (make characterize CONFIG=...)");
   if (static_cast<int>(shape_.island_of_column.size()) != shape_.cols)
     throw InjectError("array shape: island_of_column needs one entry per column");
   std::set<double> periods;
@@ -612,6 +637,19 @@ const PointSampler& Injector::sampler_for(double voltage, const std::string& whe
   for (const auto& s : samplers_)
     if (s->point().voltage == best->voltage && s->point().period_ns == best->period_ns) return *s;
   // A model with PE positions: every row band of that point, each row its own.
+  if (shape_.carry_save) {
+    // A carry-save PE errs in either word: the bands' pair statistics.
+    std::vector<ErrorModelPoint> pairs;
+    try {
+      for (const ErrorModelPoint* p : model_.bands_at(*best)) pairs.push_back(p->pair_point(shape_.acc_bits));
+    } catch (const ErrorModelError& e) {
+      throw InjectError(settings_.errmodel + ": " + e.what());
+    }
+    std::vector<const ErrorModelPoint*> bands;
+    for (const auto& p : pairs) bands.push_back(&p);
+    samplers_.push_back(std::make_shared<PointSampler>(bands, shape_.mask_bits(), shape_.rows));
+    return *samplers_.back();
+  }
   samplers_.push_back(std::make_shared<PointSampler>(model_.bands_at(*best), shape_.acc_bits, shape_.rows));
   return *samplers_.back();
 }
@@ -1091,7 +1129,7 @@ LayerStats Injector::corrupt_thinned(const LayerOperands& ops, const engine::Pre
   const LayerPlan& plan = this->plan(layer.index);
   const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
   std::vector<const ThinnedSampler*> by_island;
-  for (const auto& s : plan.island) by_island.push_back(&thinned_for(*s, plan.razor.mask));
+  for (const auto& s : plan.island) by_island.push_back(&thinned_for(*s, shape_.protected_mask(plan.razor.mask)));
   const auto sampler_of = [&](int c) -> const ThinnedSampler& {
     return *by_island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
   };
@@ -1174,7 +1212,9 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
                              std::vector<int32_t>& accumulators, Rng& rng) const {
   const LayerOperands ops(model, layer, input, shape_.cols);
   const LayerPlan& plan = this->plan(layer.index);
-  if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop))
+  // Sampled injection models one register's flips; carry-save pairs run exact.
+  if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop) &&
+      !shape_.carry_save)
     return corrupt_sampled(ops, layer, accumulators, rng);
   LayerStats st;
   if (mode_ == InjectionMode::kThinned && plan.razor.mask && plan.razor.policy == RazorPolicy::Correct) {
@@ -1200,8 +1240,11 @@ void Injector::set_mode(InjectionMode mode) {
     if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct) return;
     for (const auto& s : plan.island) {
       bool have = false;
-      for (const auto& t : thinned_) have |= &t->base() == s.get() && t->razor() == plan.razor.mask;
-      if (!have) thinned_.push_back(std::make_shared<const ThinnedSampler>(*s, plan.razor.mask, shape_.acc_bits));
+      for (const auto& t : thinned_)
+        have |= &t->base() == s.get() && t->razor() == shape_.protected_mask(plan.razor.mask);
+      if (!have)
+        thinned_.push_back(std::make_shared<const ThinnedSampler>(*s, shape_.protected_mask(plan.razor.mask),
+                                                                  shape_.mask_bits()));
     }
   };
   add(default_plan_);

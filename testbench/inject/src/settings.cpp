@@ -23,6 +23,10 @@ ArrayShape ArrayShape::from_config(const ArrayConfig& c, const std::string& sour
   s.cols = c.cols;
   s.acc_bits = c.acc_bits;
   s.is_signed = c.is_signed;
+  s.carry_save = c.arithmetic.psum == PsumKind::CarrySave;
+  if (s.carry_save && 2 * c.acc_bits > 64)
+    throw InjectError(source + ": a carry-save array's error masks cover both words: acc_bits " +
+                      std::to_string(c.acc_bits) + " above 32");
   s.island_of_column.assign(static_cast<std::size_t>(c.cols), 0);
   // Razor without islands gets one implicit island in the config too.
   if (!c.islands.groups.empty()) {

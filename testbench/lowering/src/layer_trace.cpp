@@ -1,5 +1,6 @@
 #include "vosa/layer_trace.hpp"
 
+#include "vosa/carry_save.hpp"
 #include "vosa/operand_trace.hpp"
 #include "vosa/precision.hpp"
 
@@ -20,7 +21,7 @@ struct TilePass {
 
 size_t write_layer_trace(const std::string& path, const std::vector<lowering::Gemm>& gemms, int rows, int cols,
                          int acc_bits, int pe_row, int pe_col, size_t max_records, const std::string& source,
-                         int act_drop, int weight_drop) {
+                         int act_drop, int weight_drop, bool carry_save) {
   if (pe_row < 0 || pe_row >= rows || pe_col < 0 || pe_col >= cols)
     throw std::invalid_argument("PE " + std::to_string(pe_row) + "," + std::to_string(pe_col) + " is outside the " +
                                 std::to_string(rows) + "x" + std::to_string(cols) + " array");
@@ -49,11 +50,15 @@ size_t write_layer_trace(const std::string& path, const std::vector<lowering::Ge
   h.source = source;
   h.pe_row = pe_row;
   h.pe_col = pe_col;
+  h.carry_save = carry_save;
   h.layer = std::to_string(gemms.size()) + " GEMM(s), the first " + std::to_string(g0.m) + "x" +
             std::to_string(g0.k) + "x" + std::to_string(g0.n) + ", " + std::to_string(P) + " tile passes on a " +
             std::to_string(rows) + "x" + std::to_string(cols) + " weight-stationary array";
   h.notes = "GEMMs in order, N tiles outer, K tiles inner, one activation row per record; weight loads and pipeline "
             "fill/drain are not recorded; psum_in is 0 at row 0 of every K tile; " +
+            (carry_save ? std::string("carry-save column: psum_in/psum_c_in are the sum and carry words of the rows "
+                                      "above (vosa::carry_save_add); ")
+                        : std::string("")) +
             (act_drop || weight_drop ? "operands as fed to the array, psum_in of rows that reduce them (" +
                                            std::to_string(act_drop) + " activation, " + std::to_string(weight_drop) +
                                            " weight low bits dropped, vosa dta --mode); "
@@ -80,12 +85,17 @@ size_t write_layer_trace(const std::string& path, const std::vector<lowering::Ge
     }
     for (int m = m_begin; m < m_end; ++m) {
       int64_t psum = 0;
-      for (int r = 0; r < pe_row; ++r)
-        psum += reduce_operand(a_at(m, k0 + r), act_drop) * reduce_operand(b_at(k0 + r, n), weight_drop);
+      CarrySaveWords words;  // the carry-save column's pair, as the rows above pass it down
+      for (int r = 0; r < pe_row; ++r) {
+        const int64_t product = reduce_operand(a_at(m, k0 + r), act_drop) * reduce_operand(b_at(k0 + r, n), weight_drop);
+        psum += product;
+        if (carry_save) words = carry_save_add(words.sum, words.carry, static_cast<uint64_t>(product), acc_bits);
+      }
       OperandRecord rec;
       rec.activation = a_at(m, k0 + pe_row);
       rec.weight = b_at(k0 + pe_row, n);
-      rec.psum_in = wrap_to_bits(psum, acc_bits, true);
+      rec.psum_in = wrap_to_bits(carry_save ? static_cast<int64_t>(words.sum) : psum, acc_bits, true);
+      rec.psum_c_in = wrap_to_bits(static_cast<int64_t>(words.carry), acc_bits, true);
       w.append(rec);
       ++written;
     }

@@ -40,6 +40,9 @@ struct PeBinding {
   int act_drop = 0, weight_drop = 0;  // precision mode: the multiplier sees reduced operands
   // Razor: per output bit its shadow flop (clocked by clk_shadow_i), -1 if unprotected.
   std::vector<int> shadow_flops;
+  // Carry-save Razor PE: the carry word's shadow flop of each protected bit
+  // (-1: unprotected, or a constant carry bit synthesis removed).
+  std::vector<int> carry_shadow_flops;
   std::string razor_policy;
   bool razor() const { return !razor_policy.empty(); }
   bool carry_save() const { return !psum_c_nets.empty(); }
@@ -84,6 +87,10 @@ struct CarryWordStats {
   std::vector<std::uint64_t> bit_errors;
   std::uint64_t pair_cycles_with_error = 0;           // sum + carry differs from the settled pair's
   std::map<std::int64_t, std::uint64_t> pair_error_values;
+  // Cycles with a wrong bit in either word, and their joint (sum mask, carry
+  // mask) patterns: what the injector draws a carry-save PE's errors from.
+  std::uint64_t either_cycles_with_error = 0;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> joint_patterns;
   void merge(const CarryWordStats& o);
 };
 
@@ -124,6 +131,10 @@ struct RunOptions {
   std::vector<std::uint64_t>* captured_log = nullptr;  // per cycle output value (optional)
   // Per simulated cycle (priming cycles included): a_i, w_i, psum_i as applied.
   std::vector<std::array<std::int64_t, 3>>* input_log = nullptr;
+  // Carry-save PE, with captured_log / input_log: the carry register per
+  // captured_log entry and the incoming carry word per input_log entry.
+  std::vector<std::uint64_t>* carry_log = nullptr;
+  std::vector<std::int64_t>* carry_input_log = nullptr;
   // Razor PE: per captured_log entry, err_o for that value (main differs from
   // the shadow sampled at the delayed edge after it).
   std::vector<std::uint8_t>* err_log = nullptr;
@@ -148,10 +159,19 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
                   std::uint64_t captured, std::uint64_t settled, const std::int32_t* settle_ps,
                   std::uint64_t& acc_state, const RunOptions& opt);
 
+// A carry-save PE's carry register in one capture, for record_razor.
+struct CarryCapture {
+  std::uint64_t captured = 0, settled = 0, shadow = 0;
+};
+
 // Adds what Razor made of record n: `shadow` is what the shadow flops sampled
-// at the delayed edge after the record's capture (protected bits only).
+// at the delayed edge after the record's capture (protected bits only). A
+// carry-save PE passes its carry word too: a protected bit wrong in either
+// word counts (late, flagged, ...), correction restores both words, TE-Drop
+// passes the incoming pair, and after_razor is the error of the pair's value.
 void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
-                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed);
+                  std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed,
+                  const CarryCapture* carry = nullptr);
 
 // Simulates records [begin, end) (each one cycle; record begin-1, if any,
 // primes the input registers). Single-threaded.
@@ -186,7 +206,7 @@ bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOption
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
                              const std::string& delay_source, int top_patterns = 16);
 // The carry-word object of a carry-save PE's point.
-nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples);
+nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples, int top_patterns = 16);
 // The Razor object of a point (docs/errmodel.md "razor").
 nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint64_t samples, double shadow_delay_ns);
 

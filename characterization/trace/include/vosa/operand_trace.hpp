@@ -1,7 +1,8 @@
 // Operand traces (*.vtrace): the stream of operands one PE sees, one record
 // per clock cycle. Format (little-endian), documented in docs/trace.md:
 //   8 bytes "VOSATRC1", uint32 header_len, header_len bytes of JSON header,
-//   then `count` records of 16 bytes: int32 activation, int32 weight, int64 psum_in.
+//   then `count` records of 16 bytes: int32 activation, int32 weight, int64 psum_in
+//   (version 2, a carry-save PE's stream: 24 bytes, int64 psum_c_in after psum_in).
 #pragma once
 
 #include <cstdint>
@@ -28,8 +29,8 @@ struct TraceHeader {
   int pe_row = 0, pe_col = 0;
   std::string layer;  // optional
   std::string notes;  // optional
-  // In memory only (the file format has no carry word): the records hold the
-  // carry-save PE's incoming sum (psum_in) and carry (psum_c_in) words.
+  // A carry-save PE's stream: the records hold the incoming sum (psum_in) and
+  // carry (psum_c_in) words; written as format version 2 (docs/trace.md).
   bool carry_save = false;
 };
 

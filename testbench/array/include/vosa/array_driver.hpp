@@ -26,6 +26,11 @@ struct ArrayParams {
   bool is_signed = vosa_params::kSigned;
   bool weight_stationary = vosa_params::kWeightStationary;
   int islands = vosa_params::kIslands;
+#ifdef VOSA_HAS_CARRY_SAVE
+  bool carry_save = true;  // sum and carry words down each column (vosa/carry_save.hpp)
+#else
+  bool carry_save = false;
+#endif
 
   std::int64_t act_min() const { return is_signed ? -(1LL << (act_bits - 1)) : 0; }
   std::int64_t act_max() const { return is_signed ? (1LL << (act_bits - 1)) - 1 : (1LL << act_bits) - 1; }

@@ -9,11 +9,15 @@
 // the protected bits (the unprotected part of the flip stays), TE-Drop keeps
 // the incoming sum (the PE's product of that cycle is dropped). The tiles'
 // column outputs, read as acc_bits-wide integers, are summed exactly.
+// A carry-save array (ArrayParams::carry_save): the column carries a sum and a
+// carry word, each PE captures vosa::carry_save_capture of its pair with the
+// logged pair mask, and the column adder adds them (vosa/carry_save.hpp).
 // Header-only; needs the array's geometry (ArrayParams) and the accept edges
 // the driver recorded for the GEMM.
 #pragma once
 
 #include "vosa/array_driver.hpp"
+#include "vosa/carry_save.hpp"
 #include "vosa/port_bits.hpp"
 
 #include <cstdint>
@@ -45,6 +49,7 @@ inline std::vector<std::int64_t> replay_injected_gemm(const ArrayParams& p, cons
         const std::uint64_t t = accept_edges.at(next++);
         for (int col = 0; col < p.cols && n0 + col < n; ++col) {
           std::uint64_t s = 0;
+          CarrySaveWords words;
           for (int r = 0; r < p.rows; ++r) {
             const int kk = k0 + r;
             const std::int64_t prod = kk < k ? static_cast<std::int64_t>(a[static_cast<std::size_t>(mi) * k + kk]) *
@@ -54,7 +59,11 @@ inline std::vector<std::int64_t> replay_injected_gemm(const ArrayParams& p, cons
             // Row r captures activation row mi of this tile at edge t + r + col + 1.
             const auto it = log.find({t + static_cast<std::uint64_t>(r + col + 1), r, col});
             const std::uint64_t flip = it == log.end() ? 0 : it->second;
-            if (flip & razor.protected_mask) {
+            if (p.carry_save) {
+              words = carry_save_capture(words, static_cast<std::uint64_t>(prod), p.acc_bits, flip,
+                                         razor.protected_mask, razor.correct);
+              s = carry_save_value(words, p.acc_bits);
+            } else if (flip & razor.protected_mask) {
               s = razor.correct ? (sum ^ (flip & ~razor.protected_mask)) & acc_mask : s;
             } else {
               s = (sum ^ flip) & acc_mask;

@@ -78,6 +78,16 @@ struct ArrayShape {
   int islands = 1;
   std::vector<int> island_of_column;  // cols entries in 0..islands-1
   RazorSetting razor;                 // the config's Razor bits and policy (mask 0: none)
+  // Carry-save partial sums (arithmetic.psum carry_save): each PE registers
+  // a sum and a carry word; an error mask is then a pair mask, bits 0..acc_bits-1
+  // the sum word's and acc_bits..2*acc_bits-1 the carry word's (docs/inject.md).
+  bool carry_save = false;
+  int mask_bits() const { return carry_save ? 2 * acc_bits : acc_bits; }
+  // Razor bits protect the same bits of both words (the shadow flops of a
+  // carry-save PE cover sum and carry register alike).
+  std::uint64_t protected_mask(std::uint64_t razor_bits) const {
+    return carry_save ? razor_bits | (razor_bits << acc_bits) : razor_bits;
+  }
 
   // Throws InjectError naming `source` for configs the int8 engine cannot
   // run on (output-stationary, widths other than signed 8 x 8).

@@ -30,9 +30,12 @@ namespace vosa {
 // fed these operands and reduce them (vosa::reduce_operand) before the
 // multiplier, so psum_in sums the reduced products of the rows above while the
 // records keep the operands as fed.
+// carry_save: the array's partial sums are carry-save pairs (config
+// arithmetic.psum carry_save): each record holds the sum and carry words the
+// rows above pass down (vosa::carry_save_add), a version-2 trace.
 size_t write_layer_trace(const std::string& path, const std::vector<lowering::Gemm>& gemms, int rows, int cols,
                          int acc_bits, int pe_row, int pe_col, size_t max_records, const std::string& source,
-                         int act_drop = 0, int weight_drop = 0);
+                         int act_drop = 0, int weight_drop = 0, bool carry_save = false);
 // The same for one GEMM.
 size_t write_layer_trace(const std::string& path, const lowering::Gemm& gemm, int rows, int cols, int acc_bits,
                          int pe_row, int pe_col, size_t max_records, const std::string& source);

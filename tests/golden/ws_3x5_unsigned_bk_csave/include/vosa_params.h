@@ -24,4 +24,6 @@ constexpr const char* kConfigHash = "853e982e8dcd4170";
 constexpr int kIslandOfColumn[5] = {0, 0, 0, 0, 0};
 constexpr bool kHasLevelVoltages = false;
 constexpr double kLevelVoltages[1] = {0};
+// Carry-save partial sums: each PE registers a sum and a carry word (docs/arith.md).
+#define VOSA_HAS_CARRY_SAVE 1
 }  // namespace vosa_params

@@ -16,6 +16,8 @@
 // modelling bits that arrived too late to toggle. The PE's array coordinates
 // are ROW + row0_i, COL + col0_i: a tile passes its origin as ports, not
 // parameters, so that every tile stays one Verilated class.
+// The carry word psum_c_q takes vosa_inject_carry_mask(row, col) the same way
+// (the C side draws one mask for the pair per capture).
 module vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
   parameter integer ROW        = 0,
@@ -49,6 +51,7 @@ module vosa_pe #(
   // code different (no sharing, 208 MB of C++ for 256x256).
 `systemc_header
 extern "C" long long vosa_inject_mask(int row, int col);
+extern "C" long long vosa_inject_carry_mask(int row, int col);
 `verilog
 `endif
 
@@ -94,7 +97,11 @@ extern "C" long long vosa_inject_mask(int row, int col);
 `else
       psum_q <= psum_d;
 `endif
+`ifdef VOSA_INJECT_ERRORS
+      psum_c_q <= psum_c_d ^ ACC_BITS'($c64("vosa_inject_carry_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
+`else
       psum_c_q <= psum_c_d;
+`endif
     end
   end
 
