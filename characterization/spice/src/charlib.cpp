@@ -1022,7 +1022,8 @@ std::string run_ngspice(const std::string& deck, const fs::path& dir, const std:
   const int rc = std::system(cmd.c_str());
   const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
   if (rc != 0) {
-    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
+    // The shell's own message (a deck's "section ... not found" is not it).
+    if (text.find("ngspice: not found") != std::string::npos || text.find("ngspice: command not found") != std::string::npos)
       throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
     throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
   }

@@ -115,6 +115,19 @@ const liberty::Table* shipped_power(const liberty::Cell& cell, const std::string
   return nullptr;
 }
 
+// (x1, x2) is a point of the table's own grid. Constraint tables are 3x3 and
+// their grids differ between corners (ss_n40C_1v28: slews 0.01, 2.5, 5 against
+// the ladder top's 0.01, 0.5, 1.5), where interpolating a shipped table would
+// invent the reference: constraints are compared on shared grid points only.
+bool on_grid(const liberty::Table& t, double x1, double x2) {
+  auto has = [](const std::vector<double>& axis, double x) {
+    for (double a : axis)
+      if (std::abs(a - x) <= 1e-9 * std::max(1.0, std::abs(x))) return true;
+    return false;
+  };
+  return has(t.index_1, x1) && (t.index_2.empty() || has(t.index_2, x2));
+}
+
 // Simulated setup/hold and output internal power against a shipped corner.
 // Constraints: differences SPICE - shipped in library time units (values sit
 // near zero, where relative errors mean nothing). Power: relative errors of
@@ -144,7 +157,9 @@ void add_constraint_power_errors(const std::string& cell_name, const CellMeasure
     const auto& ax1 = m.axes_1.at(key);
     const auto& ax2 = m.axes_2.at(key);
     for (size_t r = 0; r < ax1.size(); ++r)
-      for (size_t c = 0; c < ax2.size(); ++c) out.errors.push_back(values[r][c] - arc.tables.at(type).lookup(ax1[r], ax2[c]));
+      for (size_t c = 0; c < ax2.size(); ++c)
+        if (on_grid(arc.tables.at(type), ax1[r], ax2[c]))
+          out.errors.push_back(values[r][c] - arc.tables.at(type).lookup(ax1[r], ax2[c]));
   }
   for (const auto& [power_key, arc_key] : m.energy_grid) {
     const size_t slash = power_key.find('/');
@@ -194,7 +209,8 @@ void add_predicted_constraint_power_errors(const std::string& cell_name, const C
     for (size_t r = 0; r < tt.values.size(); ++r)
       for (size_t c = 0; c < tt.values[r].size(); ++c) {
         const double x1 = tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
-        out.errors.push_back(constraint_change_apply(change, tt.values[r][c], x1, x2, factor) - sa.tables.at(type).lookup(x1, x2));
+        if (on_grid(sa.tables.at(type), x1, x2))
+          out.errors.push_back(constraint_change_apply(change, tt.values[r][c], x1, x2, factor) - sa.tables.at(type).lookup(x1, x2));
       }
   }
   for (const auto& [power_key, arc_key] : m.energy_grid) {
@@ -292,8 +308,9 @@ void add_compare_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "charlib-compare",
       "Characterize cells with ngspice at shipped corners and compare entry by entry with the shipped\n"
-      "liberty: relative error of delay, transition, input capacitance and leakage; on the --top corner's\n"
-      "ladder also of the voltage ratio delay(V)/delay(top) that overscaling depends on (docs/charlib.md).");
+      "liberty: relative error of delay, transition, input capacitance, leakage and internal power, setup/hold\n"
+      "differences; on the --top corner's ladder also the spice-ratio predictions: the voltage ratio\n"
+      "delay(V)/delay(top) that overscaling depends on, setup/hold and internal power (docs/charlib.md).");
   cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
   cmd->add_option("--corners", opt->corners, "shipped corners to compare (comma-separated)")->delimiter(',')->required();
   cmd->add_option("--top", opt->top, "ladder top for the ratio (its ladder's corners share its grid)")->required();
@@ -466,7 +483,7 @@ void add_compare_command(CLI::App& app) {
            << pct(c["ratio_vs_top_by_table"]["cell_fall"], "mean_signed");
       md << " |\n";
     }
-    md << "\nFlip-flop setup/hold (SPICE - shipped, library time units as ps; simulated by bisection) and output "
+    md << "\nFlip-flop setup/hold (SPICE - shipped, library time units as ps; simulated by bisection; on grid points both tables share) and output "
           "internal power (relative error of the internal energy per output cycle, rise + fall, and of the supply "
           "energy per edge); spice-ratio columns: the prediction from "
        << opt->top << " against the shipped value at V.\n\n"
@@ -608,7 +625,8 @@ void add_charlib_commands(CLI::App& app) {
       "charlib",
       "Characterize standard cells with ngspice at any process corner, temperature and supply the PDK's\n"
       "SPICE models cover (corner names like tt_025C_1v10, ss_n40C_0v95, ff_100C_1v50): NLDM delay and\n"
-      "transition tables on the shipped liberty's grid, input capacitance, leakage, flip-flop clock-to-Q.\n"
+      "transition tables on the shipped liberty's grid, input capacitance, leakage, output internal power,\n"
+      "flip-flop clock-to-Q, setup and hold (bisection, 10 % clock-to-Q pushout).\n"
       "Writes <out-dir>/<corner>.lib (only those cells) and <corner>.json (run statistics). See docs/charlib.md.");
   cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file (needs a 'spice' field)")->required();
   cmd->add_option("-c,--corners", opt->corners, "corners (comma-separated)")->delimiter(',')->required();
