@@ -222,8 +222,8 @@ constexpr double kMissing = -1e30;
 // tstop/kStepsPerRun): the run time goes with it, and linear interpolation
 // between steps sets the measurement resolution.
 constexpr double kStepsPerRun = 300;
-// Bisection steps per setup/hold value: the bracket (1.5 windows) / 2^12,
-// under 0.5 ps at tt 1.8 V.
+// Bisection steps per setup/hold value: the bracket (1.5 windows for setup,
+// one for hold) / 2^12, 0.2-3 ps at tt 1.8 V.
 constexpr int kConstraintSteps = 12;
 // Clock-to-Q runs: D changes this fraction of a window into the clock's high
 // phase (window w, high phase w).
