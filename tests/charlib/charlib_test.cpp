@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -51,6 +52,23 @@ vosa::pdk::PdkConfig sky130() {
 double first_entry(const vosa::liberty::Library& lib, const std::string& cell, const std::string& pin,
                    const std::string& table) {
   return lib.cell(cell).find_pin(pin)->timing.at(0).tables.at(table).values.at(0).at(0);
+}
+
+// The arc of `pin` with `timing_type` (setup_rising, hold_rising), by index.
+size_t arc_index(const vosa::liberty::Library& lib, const std::string& cell, const std::string& pin,
+                 const std::string& timing_type) {
+  const auto& arcs = lib.cell(cell).find_pin(pin)->timing;
+  for (size_t a = 0; a < arcs.size(); ++a)
+    if (arcs[a].timing_type == timing_type) return a;
+  throw std::runtime_error(cell + " pin " + pin + " has no " + timing_type + " arc");
+}
+
+// Entry (0, 0) of an output's internal power table for `related`.
+double power_entry(const vosa::liberty::Library& lib, const std::string& cell, const std::string& pin,
+                   const std::string& related, bool rise) {
+  for (const auto& ip : lib.cell(cell).find_pin(pin)->internal_power)
+    if (ip.related_pin == related) return (rise ? *ip.rise_power : *ip.fall_power).values.at(0).at(0);
+  throw std::runtime_error(cell + " pin " + pin + " has no internal power for " + related);
 }
 
 }  // namespace
@@ -106,9 +124,9 @@ TEST(CharlibErrors, BadInputIsNamedAndLeavesNoLiberty) {
 }
 
 // Two cells, one grid point each (a minute of ngspice): ngspice at the shipped tt corner lands near the
-// shipped tables (schematic netlists: faster, within a factor of two), the
-// rerun comes from the cache, and spice-ratio at 1.2 V is slower than 1.8 V
-// by the measured ratio.
+// shipped tables (schematic netlists: faster, within a factor of two), setup,
+// hold and internal power included; the rerun comes from the cache, and
+// spice-ratio at 1.2 V is slower than 1.8 V by the measured ratio.
 TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
   const auto pdk = sky130();
   const fs::path dir = temp_dir("run");
@@ -130,6 +148,28 @@ TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
       EXPECT_GT(spice, 0.3 * ref) << cell << " " << table;
       EXPECT_LT(spice, 1.5 * ref) << cell << " " << table;
     }
+  // Setup and hold of D, simulated by bisection (fastest clock and D
+  // slews): the shipped sign and magnitude (SPICE 0.3-1.5x, like the
+  // delays), written into the liberty's setup_rising / hold_rising groups.
+  for (const char* type : {"setup_rising", "hold_rising"})
+    for (const char* table : {"rise_constraint", "fall_constraint"}) {
+      const size_t a = arc_index(shipped, kFlop, "D", type);
+      const double ref = shipped.cell(kFlop).find_pin("D")->timing.at(a).tables.at(table).values[0][0];
+      const double spice = lib.cell(kFlop).find_pin("D")->timing.at(a).tables.at(table).values[0][0];
+      EXPECT_GT(spice / ref, 0.3) << type << " " << table << ": " << spice << " vs shipped " << ref;
+      EXPECT_LT(spice / ref, 1.5) << type << " " << table << ": " << spice << " vs shipped " << ref;
+      EXPECT_NEAR(spice, r.cells.at(kFlop).tables.at("D/" + std::to_string(a) + "/" + table)[0][0], 1e-6);
+    }
+  // Output internal power per cycle (rise + fall; the split between the two
+  // edges is a convention) within 0.5-1.5x of the shipped tables: the
+  // inverter's output and the flop's clock-to-Q.
+  for (const auto& [cell, pin, related] : {std::tuple<std::string, std::string, std::string>{kInv, "Y", "A"},
+                                           {kFlop, "Q", "CLK"}}) {
+    const double spice = power_entry(lib, cell, pin, related, true) + power_entry(lib, cell, pin, related, false);
+    const double ref = power_entry(shipped, cell, pin, related, true) + power_entry(shipped, cell, pin, related, false);
+    EXPECT_GT(spice, 0.5 * ref) << cell << " internal power per cycle " << spice << " vs shipped " << ref;
+    EXPECT_LT(spice, 1.5 * ref) << cell << " internal power per cycle " << spice << " vs shipped " << ref;
+  }
   const double cap = lib.cell(kInv).find_pin("A")->capacitance, ref_cap = shipped.cell(kInv).find_pin("A")->capacitance;
   EXPECT_NEAR(cap, ref_cap, 0.3 * ref_cap);
   // The one-point grid replaced the 7x7 index.
@@ -152,6 +192,16 @@ TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
                                 (r.cells.at(kInv).tables.at("Y/0/cell_rise")[0][0] + k);
   EXPECT_GT(measured_ratio, 1.5);  // 1.2 V is much slower than 1.8 V
   EXPECT_NEAR(t_low.values[0][0], (first_entry(shipped, kInv, "Y", "cell_rise") + k) * measured_ratio - k, 1e-6);
+  // Setup at 1.2 V: the shipped 1.8 V value plus the SPICE change, times the
+  // flop's shipped / SPICE clock-to-Q; later than at 1.8 V.
+  const size_t setup = arc_index(shipped, kFlop, "D", "setup_rising");
+  const std::string key = "D/" + std::to_string(setup) + "/rise_constraint";
+  const double factor = vosa::spice::clock_to_q_factor(shipped.cell(kFlop), r.cells.at(kFlop));
+  EXPECT_GT(factor, 1.0);  // the schematic flop is faster than the shipped one
+  const double shipped_setup = shipped.cell(kFlop).find_pin("D")->timing.at(setup).tables.at("rise_constraint").values[0][0];
+  const double low_setup = lib_low.cell(kFlop).find_pin("D")->timing.at(setup).tables.at("rise_constraint").values[0][0];
+  EXPECT_NEAR(low_setup, shipped_setup + factor * (rr.cells.at(kFlop).tables.at(key)[0][0] - r.cells.at(kFlop).tables.at(key)[0][0]), 1e-6);
+  EXPECT_GT(low_setup, shipped_setup);
   std::ifstream in(dir / "tt_1v20.lib");
   std::string banner;
   std::getline(in, banner);

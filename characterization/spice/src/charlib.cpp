@@ -42,7 +42,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kCacheVersion = "charlib-1";
+constexpr const char* kCacheVersion = "charlib-2";
 
 std::string num(double v) {
   char buf[40];
@@ -194,7 +194,8 @@ Conventions read_conventions(const liberty::Library& lib) {
 
 // One transient run (or an operating point, for leakage).
 struct Probe {
-  enum class Kind { kCombinational, kClockToQ, kLeakage } kind = Kind::kCombinational;
+  // kSetup / kHold: one bisection of the data-to-clock offset (below).
+  enum class Kind { kCombinational, kClockToQ, kLeakage, kSetup, kHold } kind = Kind::kCombinational;
   std::string related, output;              // switching input (clock for flops) and measured output
   std::map<std::string, int> inputs;        // every other input's constant value
   bool positive = true;                     // output follows the related pin (flops: Q, not QN)
@@ -205,18 +206,39 @@ struct Probe {
   size_t row = 0, col = 0;
   bool capacitance = false;                 // also integrate the related pin's charge
   int leakage_line = 0;                     // kLeakage: the reference group's line
+  // kSetup / kHold: D's edge (rise_constraint: D rises), its slew (`slew`
+  // is the clock's) and the clock-to-Q pushout that counts as a failure.
+  bool d_rise = true;
+  double d_slew = 0.0;
+  double pushout = 0.1;
+  std::string constraint;  // rise_constraint or fall_constraint
+  double settle_ns = 0.0;  // expected clock-to-Q (sets the time step)
 };
+
+bool is_constraint(const Probe& p) { return p.kind == Probe::Kind::kSetup || p.kind == Probe::Kind::kHold; }
 
 constexpr double kMissing = -1e30;
 // Time steps per transient run at most (ngspice's maximum step is
 // tstop/kStepsPerRun): the run time goes with it, and linear interpolation
 // between steps sets the measurement resolution.
 constexpr double kStepsPerRun = 300;
+// Bisection steps per setup/hold value: the bracket (1.5 windows for setup,
+// one for hold) / 2^12, 0.2-3 ps at tt 1.8 V.
+constexpr int kConstraintSteps = 12;
+// Clock-to-Q runs: D changes this fraction of a window into the clock's high
+// phase (window w, high phase w).
+constexpr double kFlopDataChange = 0.85;
 
 struct ProbeResult {
   double rise_delay = kMissing, fall_delay = kMissing, rise_slew = kMissing, fall_slew = kMissing;  // ns
   double charge_rise = 0, charge_fall = 0;                                  // coulomb
+  // Supply charge (coulomb, delivered) over the related pin's rising-edge
+  // window (flip-flops: the edge that makes Q follow D=1) and falling one.
+  double supply_a = 0, supply_b = 0;
   double leakage_w = 0;
+  // kSetup / kHold: clock-to-Q with D far from the edge, and the bisection's
+  // final bracket [lo, hi] (s): hi is the smallest passing offset.
+  double constraint_ref = kMissing, constraint_lo = 0, constraint_hi = 0;
 };
 
 std::vector<size_t> reduced_axis(size_t n, int points) {
@@ -270,6 +292,84 @@ double slowdown_guess(double v, double v_ref) {
   const double vth = 0.55, alpha = 1.5;
   if (v <= vth + 0.05) return 100.0;
   return std::max(1.0, voltage::alpha_power_shape(v, vth, alpha) / voltage::alpha_power_shape(v_ref, vth, alpha));
+}
+
+// Full-swing ramp time (ns) of a liberty slew value.
+double ramp_ns(double slew, const Conventions& c) {
+  return slew * c.time_ns * c.slew_derate / (c.slew_hi_rise - c.slew_lo_rise);
+}
+
+// Setup and hold of the flip-flop's data pin against its clock: one probe
+// per (clock slew, D slew) point of the reference's setup_rising /
+// hold_rising tables and D edge, watching the first output that follows
+// the state, at the lightest load. Constraints of other pins (scan,
+// recovery/removal of resets) stay scaled.
+void plan_constraints(const liberty::Library& ref, const liberty::Cell& cell, const std::string& clock,
+                      const std::string& data, const std::map<std::string, int>& flop_inputs, const Conventions& conv,
+                      double slow, int grid_points, CellPlan& plan) {
+  const liberty::Pin* q = nullptr;
+  const liberty::TimingArc* ctoq = nullptr;
+  for (const auto& pin : cell.pins)
+    for (const auto& arc : pin.timing)
+      if (!q && pin.direction == "output" && arc.timing_type == "rising_edge" && arc.related_pin == clock &&
+          (pin.function == cell.state->state_var || pin.function == cell.state->state_var_n))
+        q = &pin, ctoq = &arc;
+  const liberty::Pin* d = cell.find_pin(data);
+  if (!q || !d) return;
+  // The pushout that counts as a failure: the reference's own criterion
+  // (violation_delay_degrade_pct; sky130: 10 %), else 10 %.
+  const liberty::Group* pin_group = nullptr;
+  for (const auto* g : ref.root.groups_of_type("cell"))
+    if (g->name() == cell.name) pin_group = g->find_group("pin", data);
+  const auto timing_groups = pin_group ? pin_group->groups_of_type("timing") : std::vector<const liberty::Group*>{};
+  for (size_t a = 0; a < d->timing.size(); ++a) {
+    const liberty::TimingArc& arc = d->timing[a];
+    const bool setup = arc.timing_type == "setup_rising", hold = arc.timing_type == "hold_rising";
+    if ((!setup && !hold) || arc.related_pin != clock) continue;
+    double pushout = 0.1;
+    if (a < timing_groups.size())
+      if (const auto* attr = timing_groups[a]->find_attribute("violation_delay_degrade_pct"))
+        pushout = attr->number(ref.path) / 100.0;
+    const std::string key = data + "/" + std::to_string(a);
+    for (const char* type : {"rise_constraint", "fall_constraint"}) {
+      auto t = arc.tables.find(type);
+      if (t == arc.tables.end()) continue;
+      const liberty::Table& grid = t->second;  // index_1: clock slew, index_2: D slew
+      std::vector<double> ax1, ax2;
+      for (size_t r : reduced_axis(grid.index_1.size(), grid_points)) ax1.push_back(grid.index_1.at(r));
+      for (size_t c : reduced_axis(std::max<size_t>(1, grid.index_2.size()), grid_points))
+        ax2.push_back(grid.index_2.empty() ? grid.index_1.front() : grid.index_2.at(c));
+      plan.axes_1[key] = ax1;
+      plan.axes_2[key] = ax2;
+      for (size_t r = 0; r < ax1.size(); ++r)
+        for (size_t c = 0; c < ax2.size(); ++c) {
+          Probe p;
+          p.kind = setup ? Probe::Kind::kSetup : Probe::Kind::kHold;
+          p.related = clock;
+          p.data_pin = data;
+          p.output = q->name;
+          p.inputs = flop_inputs;
+          p.positive = q->function == cell.state->state_var;
+          p.slew = ax1[r];
+          p.d_slew = ax2[c];
+          p.load = ctoq->tables.begin()->second.index_2.empty() ? 0.0 : ctoq->tables.begin()->second.index_2.front();
+          p.d_rise = std::string(type) == "rise_constraint";
+          p.constraint = type;
+          p.pushout = pushout;
+          p.key = key;
+          p.row = r;
+          p.col = c;
+          double settle = 0.0;
+          for (const auto& [tt, table] : ctoq->tables)
+            if (is_measured_table(tt)) settle = std::max(settle, table.lookup(p.slew, p.load));
+          // Room for both ramps beside the clock-to-Q time (the hold
+          // pulse must fit between the two edges, see make_deck).
+          p.settle_ns = settle * conv.time_ns * slow;
+          p.window_ns = 2.0 * p.settle_ns + 1.5 * (ramp_ns(p.d_slew, conv) + ramp_ns(p.slew, conv)) + 0.01;
+          plan.probes.push_back(p);
+        }
+    }
+  }
 }
 
 CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, const Conventions& conv,
@@ -423,6 +523,7 @@ CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, co
           }
     }
   }
+  if (cell->state) plan_constraints(ref, *cell, clock, data, flop_inputs, conv, slow, grid_points, plan);
   // Leakage per state of the reference's leakage_power groups (combinational cells).
   if (!cell->state) {
     const liberty::Group* cg = nullptr;
@@ -505,7 +606,71 @@ std::string threshold_shift_lines(const DeckContext& ctx) {
   return d.str();
 }
 
-// The deck for `probes` of one cell. Probe i echoes "R i ..." or "L i ...".
+// The bracket [lo, hi] (s) a setup or hold bisection starts from, in a
+// probe's window w: D w after the edge (fails) to w (setup) or w/2 (hold)
+// on the safe side of it.
+std::pair<double, double> constraint_bracket(const Probe& p, double w) {
+  return {-w / 2, p.kind == Probe::Kind::kSetup ? w : w / 2};
+}
+
+// One setup or hold value by bisection, inside ngspice's control language.
+// The clock edges at w (Q takes the opposite of the value to capture) and
+// t1 = w + period (the edge under test). Setup: D moves to the captured
+// value x before t1's crossing; hold: D holds the captured value (from half
+// a window after the first edge) until x after it. A run passes when Q
+// crosses to the captured value within (1 + pushout) x the clock-to-Q time
+// with D far from the edge, and is still there at the end. The smallest
+// passing x, to (bracket / 2^kConstraintSteps), is echoed as
+// "C <id> <reference clock-to-Q> <hi> <lo>"; a failing reference leaves -1.
+std::string constraint_lines(const DeckContext& ctx, const Probe& p, size_t id, double w, double w_planned) {
+  const Conventions& c = ctx.conv;
+  const double vdd = ctx.vdd;
+  const bool setup = p.kind == Probe::Kind::kSetup;
+  const double rc = ramp_ns(p.slew, c) * 1e-9, rd = ramp_ns(p.d_slew, c) * 1e-9;
+  const double period = 2 * w + 2 * rc, t1 = w + period, tclk = t1 + rc * c.in_rise;
+  const double tstop = t1 + rc + w;
+  // The value the edge under test captures, and D's crossing fraction of
+  // its ramp towards it (setup) or away from it (hold's second edge).
+  const bool captured = setup ? p.d_rise : !p.d_rise;
+  const double towards = captured ? c.in_rise : 1 - c.in_fall, away = captured ? 1 - c.in_fall : c.in_rise;
+  const double v_from = captured ? 0.0 : vdd, v_to = captured ? vdd : 0.0;
+  const bool q_rises = captured == p.positive;
+  const std::string out = "v(out_" + lower(p.output) + ")", clk = "v(in_" + lower(p.related) + ")";
+  const double hold_start = w + rc + w / 2;
+  const auto [lo, hi] = constraint_bracket(p, w);
+  std::ostringstream d;
+  d << "alter @v_" << lower(p.related) << "[pulse] = [ 0 " << num(vdd) << " " << num(w) << " " << num(rc) << " "
+    << num(rc) << " " << num(w) << " " << num(period) << " ]\n";
+  // D's pulse for offset x: setup moves its delay, hold its width.
+  const std::string d_alter =
+      setup ? "let d_td = " + num(tclk - rd * towards) + " - x\nalter @v_" + lower(p.data_pin) + "[pulse] = [ " +
+                  num(v_from) + " " + num(v_to) + " $&d_td " + num(rd) + " " + num(rd) + " " + num(10 * period) + " " +
+                  num(20 * period) + " ]\n"
+            : "let d_pw = " + num(tclk - hold_start - rd - rd * away) + " + x\nalter @v_" + lower(p.data_pin) +
+                  "[pulse] = [ " + num(v_from) + " " + num(v_to) + " " + num(hold_start) + " " + num(rd) + " " +
+                  num(rd) + " $&d_pw " + num(20 * period) + " ]\n";
+  const std::string thr = num((q_rises ? c.out_rise : c.out_fall) * vdd);
+  // One run at offset x: clock-to-Q into d_c, Q's final value into d_q.
+  // The pass/fail test compares clock-to-Q times within 10 %: the time step
+  // follows the clock-to-Q time, not the (ramp-dominated) run length.
+  const double max_step = std::min(tstop / kStepsPerRun, p.settle_ns * 1e-9 * (w / w_planned) / 20);
+  const std::string run = d_alter + "tran " + num(max_step) + " " + num(tstop) + " 0 " + num(max_step) +
+                          "\nlet m_c = -1\nlet m_q = -1\nmeas tran m_c trig " + clk + " val=" +
+                          num(c.in_rise * vdd) + " td=" + num(t1 - w / 4) + " rise=1 targ " + out + " val=" + thr +
+                          " td=" + num(t1 - w / 4) + (q_rises ? " rise=1" : " fall=1") + "\nmeas tran m_q find " + out +
+                          " at=" + num(t1 + rc + 0.9 * w) + "\nset c_v = \"$&m_c\"\nset q_v = \"$&m_q\"\ndestroy all\nlet d_c = $c_v\n" +
+                          "let d_q = $q_v\n";
+  const std::string q_ok = q_rises ? "d_q gt " + num(0.5 * vdd) : "d_q lt " + num(0.5 * vdd);
+  d << "let lo = " << num(lo) << "\nlet hi = " << num(hi) << "\nlet x = hi\n" << run;
+  d << "let d_ref = -1\nif d_c gt 0 & " << q_ok << "\n  let d_ref = d_c\n  let k = 0\n  while k lt "
+    << kConstraintSteps << "\n    let x = (lo + hi) / 2\n" << run;
+  d << "    if d_c gt 0 & d_c lt " << num(1 + p.pushout) << " * d_ref & " << q_ok
+    << "\n      let hi = x\n    else\n      let lo = x\n    end\n    let k = k + 1\n  end\nend\n";
+  d << "echo \"C " << id << " $&d_ref $&hi $&lo\"\n";
+  return d.str();
+}
+
+// The deck for `probes` of one cell. Probe i echoes "R i ...", "C i ..." or "L i ...".
 std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::vector<Probe>& probes,
                       const std::vector<size_t>& ids, const std::vector<double>& windows) {
   const Conventions& c = ctx.conv;
@@ -547,9 +712,12 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
       d << "op\necho \"L " << id << " $&vsup#branch\"\ndestroy all\n";
       continue;
     }
-    // Full-swing ramp time of a liberty slew value.
-    const double ramp = p.slew * c.time_ns * 1e-9 * c.slew_derate / (c.slew_hi_rise - c.slew_lo_rise);
+    const double ramp = ramp_ns(p.slew, c) * 1e-9;  // the related pin's full swing
     const double w = windows[k] * 1e-9;
+    if (is_constraint(p)) {
+      d << constraint_lines(ctx, p, id, w, p.window_ns * 1e-9);
+      continue;
+    }
     const std::string in = "v(in_" + lower(p.related) + ")", out = "v(out_" + lower(p.output) + ")";
     const double td = 10e-12;
     double tstop = 0.0;
@@ -568,13 +736,14 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
     } else {
       // Clock edges at t_k = w + k * period: edge 0 captures D=0 (the state
       // ngspice's operating point leaves is arbitrary), edge 1 captures D=1,
-      // edge 2 D=0. D changes in the middle of the clock's high phase.
+      // edge 2 D=0. D changes late in the clock's high phase, after Q has
+      // settled (its supply energy is integrated up to that moment).
       const double period = 2 * w + 2 * ramp;
       const double d_ramp = std::min(ramp, w / 8);
       const double t1 = w + period, t2 = w + 2 * period;
       d << "alter @v_" << lower(p.related) << "[pulse] = [ 0 " << num(vdd) << " " << num(w) << " " << num(ramp) << " "
         << num(ramp) << " " << num(w) << " " << num(period) << " ]\n";
-      d << "alter @v_" << lower(p.data_pin) << "[pulse] = [ 0 " << num(vdd) << " " << num(w + ramp + w / 2) << " "
+      d << "alter @v_" << lower(p.data_pin) << "[pulse] = [ 0 " << num(vdd) << " " << num(w + ramp + kFlopDataChange * w) << " "
         << num(d_ramp) << " " << num(d_ramp) << " " << num(period - d_ramp) << " " << num(2 * period) << " ]\n";
       tstop = t2 + ramp + w;
       auto edge = [&](double t) {
@@ -587,7 +756,7 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
       cap_window = {t1 - w / 4, t1 + ramp + w, t1 + 2 * ramp + 2 * w};
     }
     d << "tran " << num(tstop / kStepsPerRun) << " " << num(tstop) << "\n";
-    d << "let m_dr = -1000\nlet m_df = -1000\nlet m_sr = -1000\nlet m_sf = -1000\nlet m_qr = 0\nlet m_qf = 0\n";
+    d << "let m_dr = -1000\nlet m_df = -1000\nlet m_sr = -1000\nlet m_sf = -1000\nlet m_qr = 0\nlet m_qf = 0\nlet m_ea = 0\nlet m_eb = 0\n";
     d << "meas tran m_dr " << trig_rise << " targ " << out << " val=" << num(c.out_rise * vdd) << targ_after
       << " rise=1\n";
     d << "meas tran m_df " << trig_fall << " targ " << out << " val=" << num(c.out_fall * vdd) << targ_after
@@ -596,12 +765,23 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
       << " val=" << num(c.slew_hi_rise * vdd) << targ_after << " rise=1\n";
     d << "meas tran m_sf trig " << out << " val=" << num(c.slew_hi_fall * vdd) << targ_after << " fall=1 targ " << out
       << " val=" << num(c.slew_lo_fall * vdd) << targ_after << " fall=1\n";
+    // Supply charge per edge (internal power): the related pin's rising
+    // window, then its falling one (flip-flops: the edges where Q follows
+    // D=1 and D=0, up to the moment D next changes).
+    const std::vector<double> supply_window =
+        p.kind == Probe::Kind::kCombinational ? cap_window
+                                              : std::vector<double>{cap_window[0], cap_window[0] + w / 4 + ramp + kFlopDataChange * w,
+                                                                    cap_window[0] + 2 * w + 2 * ramp,
+                                                                    cap_window[0] + 2 * w + 2 * ramp + w / 4 + ramp + kFlopDataChange * w};
+    d << "meas tran m_ea integ i(vsup) from=" << num(supply_window[0]) << " to=" << num(supply_window[1]) << "\n";
+    d << "meas tran m_eb integ i(vsup) from=" << num(supply_window[supply_window.size() == 4 ? 2 : 1])
+      << " to=" << num(supply_window.back()) << "\n";
     if (p.capacitance) {
       const std::string i = "i(v_" + lower(p.related) + ")";
       d << "meas tran m_qr integ " << i << " from=" << num(cap_window[0]) << " to=" << num(cap_window[1]) << "\n";
       d << "meas tran m_qf integ " << i << " from=" << num(cap_window[1]) << " to=" << num(cap_window[2]) << "\n";
     }
-    d << "echo \"R " << id << " $&m_dr $&m_df $&m_sr $&m_sf $&m_qr $&m_qf\"\ndestroy all\n";
+    d << "echo \"R " << id << " $&m_dr $&m_df $&m_sr $&m_sf $&m_qr $&m_qf $&m_ea $&m_eb\"\ndestroy all\n";
   }
   d << "quit\n.endc\n.end\n";
   return d.str();
@@ -618,7 +798,9 @@ std::map<size_t, ProbeResult> parse_results(const std::string& text) {
     if (!(w >> tag >> id)) continue;
     if (tag == "R") {
       ProbeResult r;
-      if (!(w >> r.rise_delay >> r.fall_delay >> r.rise_slew >> r.fall_slew >> r.charge_rise >> r.charge_fall)) continue;
+      if (!(w >> r.rise_delay >> r.fall_delay >> r.rise_slew >> r.fall_slew >> r.charge_rise >> r.charge_fall >>
+            r.supply_a >> r.supply_b))
+        continue;
       // -1000 s: the measurement found no crossing (delays themselves may be
       // negative: a slow input and a light load).
       auto ns = [](double s) { return s < -1.0 ? kMissing : s * 1e9; };
@@ -627,6 +809,9 @@ std::map<size_t, ProbeResult> parse_results(const std::string& text) {
       r.rise_slew = ns(r.rise_slew);
       r.fall_slew = ns(r.fall_slew);
       out[id] = r;
+    } else if (tag == "C") {
+      ProbeResult r;
+      if (w >> r.constraint_ref >> r.constraint_hi >> r.constraint_lo) out[id] = r;
     } else if (tag == "L") {
       ProbeResult r;
       if (w >> r.leakage_w) out[id] = r;
@@ -645,6 +830,8 @@ json measurements_to_json(const CellMeasurements& m) {
   json leak = json::object();
   for (const auto& [line, v] : m.leakage) leak[std::to_string(line)] = v;
   j["leakage"] = leak;
+  j["supply_energy"] = m.supply_energy;
+  j["energy_grid"] = m.energy_grid;
   j["simulations"] = m.simulations;
   return j;
 }
@@ -657,6 +844,8 @@ CellMeasurements measurements_from_json(const json& j) {
   m.rise_capacitance = j.at("rise_capacitance").get<decltype(m.rise_capacitance)>();
   m.fall_capacitance = j.at("fall_capacitance").get<decltype(m.fall_capacitance)>();
   for (const auto& [line, v] : j.at("leakage").items()) m.leakage[std::stoi(line)] = v.get<double>();
+  m.supply_energy = j.at("supply_energy").get<decltype(m.supply_energy)>();
+  m.energy_grid = j.at("energy_grid").get<decltype(m.energy_grid)>();
   m.simulations = j.at("simulations").get<int>();
   return m;
 }
@@ -668,9 +857,15 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
   CellMeasurements m;
   m.axes_1 = plan.axes_1;
   m.axes_2 = plan.axes_2;
-  for (const auto& [key, a1] : plan.axes_1)
-    for (const char* type : {"cell_rise", "cell_fall", "rise_transition", "fall_transition"})
-      m.tables[key + "/" + type] = std::vector<std::vector<double>>(a1.size(), std::vector<double>(plan.axes_2.at(key).size(), kMissing));
+  for (const auto& p : plan.probes) {
+    if (p.key.empty()) continue;
+    const std::vector<std::string> types =
+        is_constraint(p) ? std::vector<std::string>{p.constraint}
+                         : std::vector<std::string>{"cell_rise", "cell_fall", "rise_transition", "fall_transition"};
+    for (const auto& type : types)
+      m.tables.emplace(p.key + "/" + type, std::vector<std::vector<double>>(plan.axes_1.at(p.key).size(),
+                                                                          std::vector<double>(plan.axes_2.at(p.key).size(), kMissing)));
+  }
   std::vector<size_t> pending(plan.probes.size());
   for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   std::vector<double> windows;
@@ -695,6 +890,20 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
         m.leakage[p.leakage_line] = -r.leakage_w * ctx.vdd * 1e9 / ctx.conv.power_nw;
         continue;
       }
+      if (is_constraint(p)) {
+        // The bisection must have passed its reference, passed somewhere
+        // below the bracket's top and failed somewhere above its bottom;
+        // else the window was too short for this flop at this corner.
+        const auto [lo, hi] = constraint_bracket(p, windows[id] * 1e-9);
+        const double step = (hi - lo) / std::pow(2.0, kConstraintSteps);
+        if (!(r.constraint_ref > 0) || r.constraint_hi > hi - step / 2 || r.constraint_lo < lo + step / 2) {
+          again.push_back(id);
+          windows[id] *= 4;
+          continue;
+        }
+        m.tables[p.key + "/" + p.constraint][p.row][p.col] = r.constraint_hi * 1e9 / ctx.conv.time_ns;
+        continue;
+      }
       if (r.rise_delay == kMissing || r.fall_delay == kMissing || !(r.rise_slew > 0) || !(r.fall_slew > 0)) {
         again.push_back(id);
         windows[id] *= 4;
@@ -704,6 +913,19 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
         double& cell = m.tables[p.key + "/" + type][p.row][p.col];
         cell = std::max(cell, ns / ctx.conv.time_ns);  // non-unate: the worse vector
       };
+      // Supply energy per output edge (library energy units: capacitance
+      // unit x V^2); the writer takes the load's share off.
+      const double to_energy = ctx.vdd / (ctx.conv.cap_pf * 1e-12);
+      const double e_rise = -(p.positive ? r.supply_a : r.supply_b) * to_energy;
+      const double e_fall = -(p.positive ? r.supply_b : r.supply_a) * to_energy;
+      const std::string power_key = p.output + "/" + p.related;
+      m.energy_grid.emplace(power_key, p.key);
+      for (const auto& [type, e] : {std::pair<const char*, double>{"rise_power", e_rise}, {"fall_power", e_fall}}) {
+        auto& table = m.supply_energy[power_key + "/" + type];
+        if (table.empty())
+          table.assign(plan.axes_1.at(p.key).size(), std::vector<double>(plan.axes_2.at(p.key).size(), kMissing));
+        table[p.row][p.col] = std::max(table[p.row][p.col], e);  // non-unate, XOR's two arcs: the larger
+      }
       put("cell_rise", r.rise_delay);
       put("cell_fall", r.fall_delay);
       put("rise_transition", r.rise_slew);
@@ -718,8 +940,12 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
   }
   if (!pending.empty()) {
     const Probe& p = plan.probes[pending.front()];
-    const std::string edge = p.kind == Probe::Kind::kClockToQ ? "flip-flop " + p.output + " does not capture D"
-                                                              : "output " + p.output + " never crosses its threshold";
+    const std::string edge =
+        p.kind == Probe::Kind::kClockToQ ? "flip-flop " + p.output + " does not capture D"
+        : is_constraint(p) ? "flip-flop " + p.output + " does not capture D even with D far from the clock edge (" +
+                                 (p.kind == Probe::Kind::kSetup ? "setup" : "hold") + " bisection, D slew " +
+                                 num(p.d_slew) + ")"
+                           : "output " + p.output + " never crosses its threshold";
     throw CharlibError("cell " + plan.cell + " stops working at " + corner + ": " + edge + " after " + p.related +
                        " switches (slew " + num(p.slew) + ", load " + num(p.load) + ", waited " +
                        num(windows[pending.front()]) + " ns); " + std::to_string(pending.size()) +
@@ -796,7 +1022,8 @@ std::string run_ngspice(const std::string& deck, const fs::path& dir, const std:
   const int rc = std::system(cmd.c_str());
   const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
   if (rc != 0) {
-    if (text.find("not found") != std::string::npos && text.find("ngspice") != std::string::npos)
+    // The shell's own message (a deck's "section ... not found" is not it).
+    if (text.find("ngspice: not found") != std::string::npos || text.find("ngspice: command not found") != std::string::npos)
       throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
     throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
   }

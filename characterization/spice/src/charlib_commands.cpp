@@ -100,6 +100,156 @@ struct ErrorStats {
   }
 };
 
+bool is_constraint_table(const std::string& type) { return type.find("_constraint") != std::string::npos; }
+
+// The shipped output internal power table of (output, related pin, rise_power|fall_power).
+const liberty::Table* shipped_power(const liberty::Cell& cell, const std::string& output, const std::string& related,
+                                    const std::string& type) {
+  const liberty::Pin* pin = cell.find_pin(output);
+  if (!pin) return nullptr;
+  for (const auto& ip : pin->internal_power)
+    if (ip.related_pin == related && !ip.one_table) {
+      const auto& t = type == "rise_power" ? ip.rise_power : ip.fall_power;
+      if (t && !t->index_2.empty()) return &*t;
+    }
+  return nullptr;
+}
+
+// (x1, x2) is a point of the table's own grid. Constraint tables are 3x3 and
+// their grids differ between corners (ss_n40C_1v28: slews 0.01, 2.5, 5 against
+// the ladder top's 0.01, 0.5, 1.5), where interpolating a shipped table would
+// invent the reference: constraints are compared on shared grid points only.
+bool on_grid(const liberty::Table& t, double x1, double x2) {
+  auto has = [](const std::vector<double>& axis, double x) {
+    for (double a : axis)
+      if (std::abs(a - x) <= 1e-9 * std::max(1.0, std::abs(x))) return true;
+    return false;
+  };
+  return has(t.index_1, x1) && (t.index_2.empty() || has(t.index_2, x2));
+}
+
+// Simulated setup/hold and output internal power against a shipped corner.
+// Constraints: differences SPICE - shipped in library time units (values sit
+// near zero, where relative errors mean nothing). Power: relative errors of
+// the supply energy per edge (internal + the load's 1/2 C V^2, always
+// positive), of internal power where both are positive, and of the internal
+// energy per output cycle (rise + fall: the split between the two edges of
+// the charge coupled through the input's gate capacitance is a convention).
+struct FlopPowerStats {
+  ErrorStats setup, hold, supply_energy, internal, per_cycle;
+  json to_json() const {
+    return {{"setup_minus_shipped", setup.to_json()}, {"hold_minus_shipped", hold.to_json()},
+            {"supply_energy", supply_energy.to_json()}, {"internal_power", internal.to_json()},
+            {"internal_power_per_cycle", per_cycle.to_json()}};
+  }
+};
+
+void add_constraint_power_errors(const std::string& cell_name, const CellMeasurements& m, const liberty::Library& shipped,
+                                 double volts, FlopPowerStats& st) {
+  const liberty::Cell& sc = shipped.cell(cell_name);
+  for (const auto& [tkey, values] : m.tables) {
+    const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+    const std::string type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+    if (!is_constraint_table(type)) continue;
+    const liberty::TimingArc& arc = sc.find_pin(tkey.substr(0, s1))->timing.at(std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1)));
+    if (!arc.tables.count(type)) continue;
+    ErrorStats& out = arc.timing_type.rfind("setup", 0) == 0 ? st.setup : st.hold;
+    const auto& ax1 = m.axes_1.at(key);
+    const auto& ax2 = m.axes_2.at(key);
+    for (size_t r = 0; r < ax1.size(); ++r)
+      for (size_t c = 0; c < ax2.size(); ++c)
+        if (on_grid(arc.tables.at(type), ax1[r], ax2[c]))
+          out.errors.push_back(values[r][c] - arc.tables.at(type).lookup(ax1[r], ax2[c]));
+  }
+  for (const auto& [power_key, arc_key] : m.energy_grid) {
+    const size_t slash = power_key.find('/');
+    const std::string output = power_key.substr(0, slash), related = power_key.substr(slash + 1);
+    const liberty::Table* rise = shipped_power(sc, output, related, "rise_power");
+    const liberty::Table* fall = shipped_power(sc, output, related, "fall_power");
+    if (!rise || !fall) continue;
+    const auto& er = m.supply_energy.at(power_key + "/rise_power");
+    const auto& ef = m.supply_energy.at(power_key + "/fall_power");
+    const auto& ax1 = m.axes_1.at(arc_key);
+    const auto& ax2 = m.axes_2.at(arc_key);
+    for (size_t r = 0; r < ax1.size(); ++r)
+      for (size_t c = 0; c < ax2.size(); ++c) {
+        const double half_cv2 = 0.5 * ax2[c] * volts * volts;
+        const double sr = rise->lookup(ax1[r], ax2[c]), sf = fall->lookup(ax1[r], ax2[c]);
+        st.supply_energy.add(er[r][c], sr + half_cv2);
+        st.supply_energy.add(ef[r][c], sf + half_cv2);
+        st.internal.add(internal_energy(er[r][c], ax2[c], volts), sr);
+        st.internal.add(internal_energy(ef[r][c], ax2[c], volts), sf);
+        st.per_cycle.add(er[r][c] + ef[r][c] - 2 * half_cv2, sr + sf);
+      }
+  }
+}
+
+// The spice-ratio predictions of setup/hold and output internal power at a
+// ladder corner (from the top's shipped values, as the writer makes them)
+// against the shipped values there: the same statistics as above.
+void add_predicted_constraint_power_errors(const std::string& cell_name, const CellMeasurements& m,
+                                           const CellMeasurements& m_top, const liberty::Library& top_lib,
+                                           double v_top, const liberty::Library& shipped, double volts,
+                                           FlopPowerStats& st) {
+  const liberty::Cell& sc = shipped.cell(cell_name);
+  const liberty::Cell& tc = top_lib.cell(cell_name);
+  const double factor = clock_to_q_factor(tc, m_top);
+  for (const auto& [tkey, values] : m.tables) {
+    const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+    const std::string type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+    if (!is_constraint_table(type)) continue;
+    const std::string pin = tkey.substr(0, s1);
+    const size_t a = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
+    const liberty::TimingArc& sa = sc.find_pin(pin)->timing.at(a);
+    const liberty::TimingArc& ta = tc.find_pin(pin)->timing.at(a);
+    if (!sa.tables.count(type) || !ta.tables.count(type)) continue;
+    const liberty::Table change = constraint_change_table(values, m_top.tables.at(tkey), m.axes_1.at(key), m.axes_2.at(key));
+    const liberty::Table& tt = ta.tables.at(type);
+    ErrorStats& out = sa.timing_type.rfind("setup", 0) == 0 ? st.setup : st.hold;
+    for (size_t r = 0; r < tt.values.size(); ++r)
+      for (size_t c = 0; c < tt.values[r].size(); ++c) {
+        const double x1 = tt.index_1[r], x2 = tt.index_2.empty() ? 0.0 : tt.index_2[c];
+        if (on_grid(sa.tables.at(type), x1, x2))
+          out.errors.push_back(constraint_change_apply(change, tt.values[r][c], x1, x2, factor) - sa.tables.at(type).lookup(x1, x2));
+      }
+  }
+  for (const auto& [power_key, arc_key] : m.energy_grid) {
+    const size_t slash = power_key.find('/');
+    const std::string output = power_key.substr(0, slash), related = power_key.substr(slash + 1);
+    bool shipped_both = true;
+    for (const char* type : {"rise_power", "fall_power"})
+      shipped_both = shipped_both && shipped_power(tc, output, related, type) && shipped_power(sc, output, related, type);
+    if (!shipped_both) continue;
+    std::map<std::string, std::pair<const liberty::Table*, liberty::Table>> by_type;
+    for (const char* type : {"rise_power", "fall_power"}) {
+      const liberty::Table* top = shipped_power(tc, output, related, type);
+      const liberty::Table* at_v = shipped_power(sc, output, related, type);
+      const std::string k = power_key + "/" + type;
+      const liberty::Table ratio = spice_ratio_table(m.supply_energy.at(k), m_top.supply_energy.at(k), m.axes_1.at(arc_key),
+                                                     m.axes_2.at(arc_key), 0.0);
+      liberty::Table predicted = *top;
+      for (size_t r = 0; r < top->values.size(); ++r)
+        for (size_t c = 0; c < top->values[r].size(); ++c) {
+          const double x1 = top->index_1[r], x2 = top->index_2[c];
+          const double supply = (top->values[r][c] + 0.5 * x2 * v_top * v_top) * ratio.lookup(x1, x2);
+          predicted.values[r][c] = internal_energy(supply, x2, volts);
+          const double shipped_v = at_v->lookup(x1, x2);
+          st.supply_energy.add(supply, shipped_v + 0.5 * x2 * volts * volts);
+          st.internal.add(predicted.values[r][c], shipped_v);
+        }
+      by_type[type] = {at_v, predicted};
+    }
+    const liberty::Table& pr = by_type.at("rise_power").second;
+    const liberty::Table& pf = by_type.at("fall_power").second;
+    for (size_t r = 0; r < pr.values.size(); ++r)
+      for (size_t c = 0; c < pr.values[r].size(); ++c) {
+        const double x1 = pr.index_1[r], x2 = pr.index_2[c];
+        st.per_cycle.add(pr.values[r][c] + pf.values[r][c],
+                         by_type.at("rise_power").first->lookup(x1, x2) + by_type.at("fall_power").first->lookup(x1, x2));
+      }
+  }
+}
+
 // spice-ratio end to end at a ladder corner: the top's shipped tables times
 // the SPICE ratio V/top (interpolated from the measured grid) against the
 // shipped tables at V, at every entry of the top's grid.
@@ -115,7 +265,7 @@ void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
       const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
       const liberty::TimingArc& sa = shipped.cell(cell_name).find_pin(pin)->timing.at(arc);
       const liberty::TimingArc& ta = top_lib.cell(cell_name).find_pin(pin)->timing.at(arc);
-      if (!sa.tables.count(type) || !ta.tables.count(type)) continue;
+      if (!sa.tables.count(type) || !ta.tables.count(type) || is_constraint_table(type)) continue;
       const bool is_delay = type.rfind("cell_", 0) == 0;
       const double k = is_delay ? offset : 0.0;
       const liberty::Table r_table = spice_ratio_table(values, spice_top.at(cell_name).tables.at(tkey),
@@ -131,6 +281,14 @@ void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
           if (by_table) (*by_table)[type].add(predicted, at_v);
         }
     }
+}
+
+// A difference statistic in library time units (ns) as picoseconds.
+std::string ps(const json& s, const char* field) {
+  if (!s.contains(field)) return "-";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(1) << 1000.0 * s.at(field).get<double>() << " ps";
+  return o.str();
 }
 
 std::string pct(const json& s, const char* field) {
@@ -150,8 +308,9 @@ void add_compare_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "charlib-compare",
       "Characterize cells with ngspice at shipped corners and compare entry by entry with the shipped\n"
-      "liberty: relative error of delay, transition, input capacitance and leakage; on the --top corner's\n"
-      "ladder also of the voltage ratio delay(V)/delay(top) that overscaling depends on (docs/charlib.md).");
+      "liberty: relative error of delay, transition, input capacitance, leakage and internal power, setup/hold\n"
+      "differences; on the --top corner's ladder also the spice-ratio predictions: the voltage ratio\n"
+      "delay(V)/delay(top) that overscaling depends on, setup/hold and internal power (docs/charlib.md).");
   cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file")->required();
   cmd->add_option("--corners", opt->corners, "shipped corners to compare (comma-separated)")->delimiter(',')->required();
   cmd->add_option("--top", opt->top, "ladder top for the ratio (its ladder's corners share its grid)")->required();
@@ -178,7 +337,7 @@ void add_compare_command(CLI::App& app) {
                    {"threshold_shift_" + top.process, threshold_shift_for(p, top.process, base)},
                    {"diffusion_length_um", base.diffusion_length_um},
                    {"corners", json::array()}};
-    ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay;
+    ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay, ladder_setup, ladder_hold, ladder_power;
     for (const auto& name : opt->corners) {
       const pdk::CornerRequest req = pdk::resolve_corner(p, name);
       if (!req.characterized) throw CharlibError("corner " + name + " is not shipped: nothing to compare with");
@@ -190,9 +349,15 @@ void add_compare_command(CLI::App& app) {
       const liberty::Library& grid_lib = on_ladder ? top_lib : shipped;
       ErrorStats delay, trans, cap, leak, ratio, ratio_trans;
       std::map<std::string, ErrorStats> ratio_by_table;
-      if (on_ladder && name != opt->top)
+      FlopPowerStats flop_power, flop_power_ratio;
+      if (on_ladder && name != opt->top) {
         add_ratio_errors(spice, spice_top, top_lib, shipped, offset, ratio, ratio_trans, &ratio_by_table);
+        for (const auto& [cell_name, m] : spice)
+          add_predicted_constraint_power_errors(cell_name, m, spice_top.at(cell_name), top_lib, top.voltage, shipped,
+                                                req.voltage, flop_power_ratio);
+      }
       for (const auto& [cell_name, m] : spice) {
+        add_constraint_power_errors(cell_name, m, shipped, req.voltage, flop_power);
         const liberty::Cell& sc = shipped.cell(cell_name);
         for (const auto& [tkey, values] : m.tables) {
           // "<pin>/<arc>/<type>"
@@ -200,7 +365,7 @@ void add_compare_command(CLI::App& app) {
           const std::string pin = tkey.substr(0, s1), type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
           const size_t arc = std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1));
           const liberty::TimingArc& sa = sc.find_pin(pin)->timing.at(arc);
-          if (!sa.tables.count(type)) continue;
+          if (!sa.tables.count(type) || is_constraint_table(type)) continue;
           const bool is_delay = type.rfind("cell_", 0) == 0;
           const auto& ax1 = m.axes_1.at(key);
           const auto& ax2 = m.axes_2.at(key);
@@ -231,8 +396,12 @@ void add_compare_command(CLI::App& app) {
       json c = {{"corner", name}, {"voltage", req.voltage}, {"process", req.process},
                 {"temperature_c", req.temperature_c}, {"grid_from", o.reference_corner},
                 {"delay", delay.to_json()}, {"transition", trans.to_json()}, {"input_capacitance", cap.to_json()},
-                {"leakage", leak.to_json()}};
+                {"leakage", leak.to_json()}, {"constraints_and_power", flop_power.to_json()}};
       if (on_ladder && name != opt->top) {
+        c["constraints_and_power_spice_ratio_vs_top"] = flop_power_ratio.to_json();
+        for (double e : flop_power_ratio.setup.errors) ladder_setup.errors.push_back(e);
+        for (double e : flop_power_ratio.hold.errors) ladder_hold.errors.push_back(e);
+        for (double e : flop_power_ratio.per_cycle.errors) ladder_power.errors.push_back(e);
         c["delay_ratio_vs_top"] = ratio.to_json();
         c["transition_ratio_vs_top"] = ratio_trans.to_json();
         for (const auto& [type, stats] : ratio_by_table) c["ratio_vs_top_by_table"][type] = stats.to_json();
@@ -281,7 +450,10 @@ void add_compare_command(CLI::App& app) {
     report["ladder"] = {{"name", top.ladder},
                         {"delay_ratio_vs_top", ladder_ratio.to_json()},
                         {"transition_ratio_vs_top", ladder_ratio_trans.to_json()},
-                        {"delay", ladder_delay.to_json()}};
+                        {"delay", ladder_delay.to_json()},
+                        {"spice_ratio_setup_minus_shipped", ladder_setup.to_json()},
+                        {"spice_ratio_hold_minus_shipped", ladder_hold.to_json()},
+                        {"spice_ratio_internal_power_per_cycle", ladder_power.to_json()}};
     pdk::write_file_atomically(opt->out, report.dump(2) + "\n");
 
     std::ostringstream md;
@@ -310,6 +482,29 @@ void add_compare_command(CLI::App& app) {
         md << pct(c["ratio_vs_top_by_table"]["cell_rise"], "mean_signed") << " / "
            << pct(c["ratio_vs_top_by_table"]["cell_fall"], "mean_signed");
       md << " |\n";
+    }
+    md << "\nFlip-flop setup/hold (SPICE - shipped, library time units as ps; simulated by bisection; on grid points both tables share) and output "
+          "internal power (relative error of the internal energy per output cycle, rise + fall, and of the supply "
+          "energy per edge); spice-ratio columns: the prediction from "
+       << opt->top << " against the shipped value at V.\n\n"
+       << "| corner | setup median / max | hold median / max | power per cycle median / max | supply energy median "
+          "| spice-ratio setup median / max | spice-ratio hold median / max | spice-ratio power per cycle median / max |\n"
+       << "|---|---|---|---|---|---|---|---|\n";
+    for (const auto& c : report["corners"]) {
+      const json& f = c["constraints_and_power"];
+      const json none = json::object();
+      const json& r = c.contains("constraints_and_power_spice_ratio_vs_top") ? c["constraints_and_power_spice_ratio_vs_top"] : none;
+      auto pair = [](const std::string& a, const std::string& b) { return a == "-" ? std::string("") : a + " / " + b; };
+      const json& rs = r.contains("setup_minus_shipped") ? r["setup_minus_shipped"] : none;
+      const json& rh = r.contains("hold_minus_shipped") ? r["hold_minus_shipped"] : none;
+      const json& rp = r.contains("internal_power_per_cycle") ? r["internal_power_per_cycle"] : none;
+      md << "| " << c["corner"].get<std::string>() << " | "
+         << pair(ps(f["setup_minus_shipped"], "median_abs"), ps(f["setup_minus_shipped"], "max_abs")) << " | "
+         << pair(ps(f["hold_minus_shipped"], "median_abs"), ps(f["hold_minus_shipped"], "max_abs")) << " | "
+         << pair(pct(f["internal_power_per_cycle"], "median_abs"), pct(f["internal_power_per_cycle"], "max_abs")) << " | "
+         << pct(f["supply_energy"], "median_abs") << " | " << pair(ps(rs, "median_abs"), ps(rs, "max_abs")) << " | "
+         << pair(ps(rh, "median_abs"), ps(rh, "max_abs")) << " | " << pair(pct(rp, "median_abs"), pct(rp, "max_abs"))
+         << " |\n";
     }
     const json& lr = report["ladder"]["delay_ratio_vs_top"];
     md << "\nLadder " << top.ladder << ", all corners below the top: delay ratio error median "
@@ -430,7 +625,8 @@ void add_charlib_commands(CLI::App& app) {
       "charlib",
       "Characterize standard cells with ngspice at any process corner, temperature and supply the PDK's\n"
       "SPICE models cover (corner names like tt_025C_1v10, ss_n40C_0v95, ff_100C_1v50): NLDM delay and\n"
-      "transition tables on the shipped liberty's grid, input capacitance, leakage, flip-flop clock-to-Q.\n"
+      "transition tables on the shipped liberty's grid, input capacitance, leakage, output internal power,\n"
+      "flip-flop clock-to-Q, setup and hold (bisection, 10 % clock-to-Q pushout).\n"
       "Writes <out-dir>/<corner>.lib (only those cells) and <corner>.json (run statistics). See docs/charlib.md.");
   cmd->add_option("-p,--pdk", opt->pdk, "PDK name or config file (needs a 'spice' field)")->required();
   cmd->add_option("-c,--corners", opt->corners, "corners (comma-separated)")->delimiter(',')->required();

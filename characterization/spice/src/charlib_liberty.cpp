@@ -4,9 +4,11 @@
 //   spice-ratio: the reference's shipped values times SPICE(corner) /
 //                SPICE(reference), entry by entry (layout parasitics and model
 //                differences the schematic netlists miss cancel in the ratio).
-// Tables SPICE does not measure (setup/hold, reset arcs, internal power) are
-// the reference's, scaled: timing by the cell's median SPICE delay ratio
-// (corner / reference), power by (V / V_reference)^2; the banner says so.
+// Setup/hold of a flop's data pin and outputs' internal power are simulated
+// too. Tables SPICE does not measure (recovery/removal, pulse widths, reset
+// arcs, input pins' internal power) are the reference's, scaled: timing by
+// the cell's median SPICE delay ratio (corner / reference), power by
+// (V / V_reference)^2; the banner says so.
 #include "vosa/charlib.hpp"
 
 #include "vosa/hash.hpp"
@@ -74,6 +76,40 @@ liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
       if (std::isnan(x)) x = fill;
   if (valid_ratios) *valid_ratios = valid;
   return t;
+}
+
+liberty::Table constraint_change_table(const std::vector<std::vector<double>>& values,
+                                       const std::vector<std::vector<double>>& ref_values,
+                                       const std::vector<double>& axis_1, const std::vector<double>& axis_2) {
+  liberty::Table t;
+  t.index_1 = axis_1;
+  t.index_2 = axis_2;
+  t.values = values;
+  for (size_t r = 0; r < values.size(); ++r)
+    for (size_t c = 0; c < values[r].size(); ++c) t.values[r][c] = values[r][c] - ref_values.at(r).at(c);
+  return t;
+}
+
+double constraint_change_apply(const liberty::Table& change, double shipped, double x1, double x2, double factor) {
+  return shipped + factor * change.lookup(x1, x2);
+}
+
+double clock_to_q_factor(const liberty::Cell& shipped, const CellMeasurements& at_reference) {
+  std::vector<double> ratios;
+  for (const auto& [tkey, values] : at_reference.tables) {
+    const size_t s1 = tkey.find('/'), s2 = tkey.rfind('/');
+    const std::string type = tkey.substr(s2 + 1), key = tkey.substr(0, s2);
+    if (type != "cell_rise" && type != "cell_fall") continue;
+    const liberty::Pin* pin = shipped.find_pin(tkey.substr(0, s1));
+    const liberty::TimingArc& arc = pin->timing.at(std::stoul(tkey.substr(s1 + 1, s2 - s1 - 1)));
+    if (arc.timing_type != "rising_edge" || !arc.tables.count(type)) continue;
+    const auto& ax1 = at_reference.axes_1.at(key);
+    const auto& ax2 = at_reference.axes_2.at(key);
+    for (size_t r = 0; r < ax1.size(); ++r)
+      for (size_t c = 0; c < ax2.size(); ++c)
+        if (values[r][c] > 0) ratios.push_back(arc.tables.at(type).lookup(ax1[r], ax2[c]) / values[r][c]);
+  }
+  return median(ratios);
 }
 
 double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1, double x2, double offset_per_slew) {
@@ -149,6 +185,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
       return measured_ref > 0 && measured > 0 ? shipped * measured / measured_ref : shipped;
     };
 
+    const double flop_factor = mr ? clock_to_q_factor(cell, *mr) : 1.0;
     // Timing tables; the cell's median delay ratio scales the rest.
     std::vector<double> delay_ratios;
     struct Pending { const liberty::Group* table; bool power; };
@@ -171,6 +208,17 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
           const liberty::Table& shipped = pin->timing.at(a).tables.at(tg.type);
           const auto& ax1 = m.axes_1.at(key);
           const auto& ax2 = m.axes_2.at(key);
+          const bool constraint = tg.type.find("_constraint") != std::string::npos;
+          if (ratio && constraint) {
+            const liberty::Table change = constraint_change_table(tk->second, mr->tables.at(key + "/" + tg.type), ax1, ax2);
+            std::vector<std::vector<double>> rows = shipped.values;
+            for (size_t r = 0; r < rows.size(); ++r)
+              for (size_t c = 0; c < rows[r].size(); ++c)
+                rows[r][c] = constraint_change_apply(change, rows[r][c], shipped.index_1.empty() ? 0.0 : shipped.index_1[r],
+                                                     shipped.index_2.empty() ? 0.0 : shipped.index_2[c], flop_factor);
+            edits.push_back({values->line, "values", voltage::format_values(rows)});
+            continue;
+          }
           if (ratio) {
             // The SPICE ratio on the measured grid, interpolated onto the
             // shipped grid (the ratio is smooth where the tables are not).
@@ -202,9 +250,54 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
           }
         }
       }
-      for (const auto* ip : pg.groups_of_type("internal_power"))
-        for (const liberty::Group& t : ip->groups)
-          if (t.find_attribute("values")) scaled.push_back({&t, true});
+      for (const auto* ip : pg.groups_of_type("internal_power")) {
+        const auto related = ip->attribute_value("related_pin");
+        const auto grid = related ? m.energy_grid.find(pg.name() + "/" + *related) : m.energy_grid.end();
+        for (const liberty::Group& t : ip->groups) {
+          const liberty::Attribute* values = t.find_attribute("values");
+          if (!values) continue;
+          const auto e = grid == m.energy_grid.end() ? m.supply_energy.end()
+                                                     : m.supply_energy.find(grid->first + "/" + t.type);
+          const liberty::Table* shipped = nullptr;
+          for (const auto& ipw : pin->internal_power)
+            if (ipw.line == ip->line) {
+              const auto& table = t.type == "rise_power" ? ipw.rise_power : ipw.fall_power;
+              if (table && !ipw.one_table) shipped = &*table;
+            }
+          // Simulated: an output's power over (input slew, load) with its
+          // related pin's arc measured; the rest (input pins' own power,
+          // reset arcs) stays scaled.
+          if (e == m.supply_energy.end() || !shipped || shipped->index_2.empty()) {
+            scaled.push_back({&t, true});
+            continue;
+          }
+          const auto& ax1 = m.axes_1.at(grid->second);
+          const auto& ax2 = m.axes_2.at(grid->second);
+          if (ratio) {
+            // The supply energy's ratio (always positive), applied to the
+            // shipped supply energy: internal + the load's 1/2 C V^2.
+            const liberty::Table r_table =
+                spice_ratio_table(e->second, mr->supply_energy.at(e->first), ax1, ax2, 0.0);
+            std::vector<std::vector<double>> rows = shipped->values;
+            for (size_t r = 0; r < rows.size(); ++r)
+              for (size_t c = 0; c < rows[r].size(); ++c) {
+                const double x1 = shipped->index_1[r], x2 = shipped->index_2[c];
+                const double supply_ref = rows[r][c] + 0.5 * x2 * ref_corner.voltage * ref_corner.voltage;
+                rows[r][c] = internal_energy(supply_ref * r_table.lookup(x1, x2), x2, request.voltage);
+              }
+            edits.push_back({values->line, "values", voltage::format_values(rows)});
+            continue;
+          }
+          std::vector<std::vector<double>> rows(ax1.size(), std::vector<double>(ax2.size()));
+          for (size_t r = 0; r < ax1.size(); ++r)
+            for (size_t c = 0; c < ax2.size(); ++c) rows[r][c] = internal_energy(e->second[r][c], ax2[c], request.voltage);
+          edits.push_back({values->line, "values", voltage::format_values(rows)});
+          if (ax1.size() != shipped->index_1.size() || ax2.size() != shipped->index_2.size()) {
+            if (const auto* i1 = t.find_attribute("index_1")) edits.push_back({i1->line, "index_1", "index_1 (" + number_list(ax1) + ");"});
+            if (const auto* i2 = t.find_attribute("index_2")) edits.push_back({i2->line, "index_2", "index_2 (" + number_list(ax2) + ");"});
+          }
+        }
+      }
       // Input capacitance.
       auto rc = m.rise_capacitance.find(pg.name());
       auto fc = m.fall_capacitance.find(pg.name());
@@ -277,8 +370,16 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
                    : "Tables, capacitances and leakage: SPICE values (schematic netlists, no layout parasitics).")
          << calibration_note(result.threshold_shift, opt.diffusion_length_um)
          << "\n   Structure and grid from " << ref_name
-         << "; setup/hold and other non-simulated timing scaled by each cell's median SPICE delay ratio; "
-            "internal power (and leakage of flip-flops) scaled by (V/"
+         << ".\n   Flip-flop setup/hold (D against the clock): bisection on the data-to-clock offset, a failure being "
+            "a clock-to-Q pushout over the reference's violation_delay_degrade_pct (else 10 %) or Q not capturing D"
+         << (ratio ? "; spice-ratio adds the SPICE change from " + ref_name +
+                         " times the cell's shipped/SPICE clock-to-Q to the shipped values"
+                   : std::string())
+         << ".\n   Output internal power: supply energy per output edge minus the load's 1/2 C V^2"
+         << (ratio ? " (spice-ratio: the supply energy's SPICE ratio)" : "")
+         << ".\n   Not simulated: other constraints (recovery/removal, minimum pulse width) and timing arcs "
+            "(reset-to-Q) scaled by each cell's median SPICE delay ratio; input pins' internal power, reset-arc "
+            "power and flip-flop leakage scaled by (V/"
          << voltage::format_number(ref_corner.voltage) << ")^2. */\n";
   pdk::write_file_atomically(out, banner.str() + header + cells_text + text.substr(last_cell_end));
   result.liberty = out;

@@ -43,11 +43,17 @@ struct CharlibOptions {
 
 // One cell's measured numbers at one corner, on the reference tables' grid.
 struct CellMeasurements {
-  // "<pin>/<arc index>/<table type>" -> values[index_1][index_2]
+  // "<pin>/<arc index>/<table type>" -> values[index_1][index_2]; flip-flop
+  // setup/hold: "<D>/<arc>/<rise|fall>_constraint" over (clock slew, D slew)
   std::map<std::string, std::vector<std::vector<double>>> tables;
   std::map<std::string, std::vector<double>> axes_1, axes_2;  // same keys: the grid used
   std::map<std::string, double> rise_capacitance, fall_capacitance;  // pin -> library units
   std::map<int, double> leakage;  // leakage_power group line in the reference -> library units
+  // Energy the supply delivers per output edge (library energy units), load's
+  // charge included: "<output>/<related pin>/<rise_power|fall_power>" ->
+  // values on the grid of the arc energy_grid["<output>/<related pin>"] names.
+  std::map<std::string, std::vector<std::vector<double>>> supply_energy;
+  std::map<std::string, std::string> energy_grid;
   int simulations = 0;
   bool cached = false;
 };
@@ -99,6 +105,27 @@ liberty::Table spice_ratio_table(const std::vector<std::vector<double>>& values,
                                  std::vector<double>* valid_ratios = nullptr);
 // The spice-ratio value of a shipped entry at (x1, x2).
 double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1, double x2, double offset_per_slew);
+
+// spice-ratio for setup/hold, whose values sit near zero or below it, where a
+// ratio means nothing: the shipped reference value plus the SPICE change
+// from the reference corner, times `factor` (the cell's shipped / SPICE
+// clock-to-Q at the reference: the parasitics the schematic lacks slow the
+// flop's internal paths alike). `change` holds SPICE(corner) -
+// SPICE(reference) on the measured grid.
+liberty::Table constraint_change_table(const std::vector<std::vector<double>>& values,
+                                       const std::vector<std::vector<double>>& ref_values,
+                                       const std::vector<double>& axis_1, const std::vector<double>& axis_2);
+double constraint_change_apply(const liberty::Table& change, double shipped, double x1, double x2, double factor);
+// Median of shipped / SPICE clock-to-Q over the flop's measured rising_edge
+// delay entries at the reference corner (1 for a cell without them).
+double clock_to_q_factor(const liberty::Cell& shipped, const CellMeasurements& at_reference);
+
+// Internal power (library energy units) from the supply energy of an edge:
+// the load's 1/2 C V^2 (the share a tool counts as switching power) taken off,
+// as the shipped sky130 tables do.
+inline double internal_energy(double supply_energy, double load, double volts) {
+  return supply_energy - 0.5 * load * volts * volts;
+}
 
 // Points per table axis the flow's spice-ratio liberty files measure.
 inline constexpr int kFlowRatioGridPoints = 3;
