@@ -46,6 +46,25 @@ void expect_message(const std::function<void()>& f, const std::string& needle) {
   }
 }
 
+// a_i -> a 700 ps inverter -> a flip-flop (clock-to-Q 100 ps).
+dta::Circuit slow_inverter_circuit() {
+  const char* netlist = R"v(module c(clk_i, a_i, q_o);
+  input clk_i;
+  input a_i;
+  output q_o;
+  wire n1;
+  INVX1 u1 (.A(a_i), .Y(n1));
+  DFFPOSX1 r (.CLK(clk_i), .D(n1), .Q(q_o));
+endmodule
+)v";
+  const char* sdf = R"s((DELAYFILE (DESIGN "c") (TIMESCALE 1ps)
+ (CELL (CELLTYPE "INVX1") (INSTANCE u1) (DELAY (ABSOLUTE (IOPATH A Y (700) (700)))))
+ (CELL (CELLTYPE "DFFPOSX1") (INSTANCE r) (DELAY (ABSOLUTE (IOPATH (posedge CLK) Q (100) (100))))))
+)s";
+  const auto lib = liberty::load_library(test::osu018_liberty());
+  return dta::build_circuit(parse_netlist(netlist, "c.v"), lib, parse_sdf(sdf, "c.sdf"));
+}
+
 }  // namespace
 
 TEST(Readers, NetlistAndSdf) {
@@ -179,21 +198,7 @@ endmodule
 
 // A transition still in flight at the clock edge lands in the next cycle.
 TEST(Simulator, LateTransitionsCarryOverIntoTheNextCycle) {
-  const char* netlist = R"v(module c(clk_i, a_i, q_o);
-  input clk_i;
-  input a_i;
-  output q_o;
-  wire n1;
-  INVX1 u1 (.A(a_i), .Y(n1));
-  DFFPOSX1 r (.CLK(clk_i), .D(n1), .Q(q_o));
-endmodule
-)v";
-  const char* sdf = R"s((DELAYFILE (DESIGN "c") (TIMESCALE 1ps)
- (CELL (CELLTYPE "INVX1") (INSTANCE u1) (DELAY (ABSOLUTE (IOPATH A Y (700) (700)))))
- (CELL (CELLTYPE "DFFPOSX1") (INSTANCE r) (DELAY (ABSOLUTE (IOPATH (posedge CLK) Q (100) (100))))))
-)s";
-  const auto lib = liberty::load_library(test::osu018_liberty());
-  const dta::Circuit c = dta::build_circuit(parse_netlist(netlist, "c.v"), lib, parse_sdf(sdf, "c.sdf"));
+  const dta::Circuit c = slow_inverter_circuit();
   dta::SimOptions o;
   o.period_ns = 0.5;  // shorter than the 700 ps inverter
   dta::TimingSimulator sim(c, o);
@@ -203,4 +208,28 @@ endmodule
   EXPECT_EQ(sim.settle_time_ps(0), 700);
   sim.step();                     // input steady; the fall lands at 200 ps of this cycle
   EXPECT_FALSE(sim.captured(0));
+}
+
+// A new input change meets an output transition still in flight from the
+// cycle before: transport keeps the earlier transition (a 300 ps low pulse
+// that lands in the next cycle), inertial cancels it (the pulse is shorter
+// than the 700 ps delay).
+TEST(Simulator, ACarriedTransitionMeetsANewChange) {
+  const dta::Circuit c = slow_inverter_circuit();
+  auto captures = [&](dta::DelayMode mode) {
+    dta::SimOptions o;
+    o.period_ns = 0.5;
+    o.delay_mode = mode;
+    dta::TimingSimulator sim(c, o);
+    std::string seen;
+    for (bool a : {true, false, false}) {  // a rises, falls one cycle later, stays
+      for (int n : c.primary_inputs) sim.set_input(n, a);
+      sim.step();
+      seen += sim.captured(0) ? '1' : '0';
+    }
+    return seen;
+  };
+  // Transport: n1 falls at 700 ps (200 ps into cycle 2), rises at 1200 ps (200 ps into cycle 3).
+  EXPECT_EQ(captures(dta::DelayMode::kTransport), "101");
+  EXPECT_EQ(captures(dta::DelayMode::kInertial), "111");
 }

@@ -37,14 +37,13 @@
 #include "vosa/pe_dta.hpp"
 
 #include "lane_words.hpp"
+#include "run_slices.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cmath>
-#include <exception>
 #include <memory>
-#include <thread>
 
 namespace vosa::dta {
 
@@ -739,21 +738,11 @@ PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const Ope
   for (int t = 0; t <= threads; ++t) bound[t] = steps * t / threads;
   for (int t = 1; t < threads; ++t) engines.emplace_back(new FilterEngine(c, b, trace, opt));
   std::vector<PointStats> parts(threads);
-  std::vector<std::exception_ptr> errors(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t]() {
-      try {
-        parts[t].init(b.acc_bits, total.period_ps);
-        if (t > 0) engines[t]->start_at(bound[t]);
-        engines[t]->walk(bound[t + 1], parts[t]);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  for (auto& err : errors)
-    if (err) std::rethrow_exception(err);
+  run_slices(threads, [&](int t) {
+    parts[t].init(b.acc_bits, total.period_ps);
+    if (t > 0) engines[t]->start_at(bound[t]);
+    engines[t]->walk(bound[t + 1], parts[t]);
+  });
   // A slice whose guessed start differs from where the walk before it really
   // ended (a flip-flop read by logic captured a wrong value there) is walked
   // again, in order, by the walk before it.

@@ -23,12 +23,11 @@
 #include "vosa/pe_dta.hpp"
 
 #include "lane_words.hpp"
+#include "run_slices.hpp"
 
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <exception>
-#include <thread>
 
 namespace vosa::dta {
 
@@ -672,22 +671,12 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
     return total;
   }
   std::vector<PointStats> parts(threads);
-  std::vector<std::exception_ptr> errors(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t]() {
-      try {
-        Engine e(c, b, trace, opt);
-        parts[t].init(b.acc_bits, total.period_ps);
-        std::uint64_t acc_state = 0;
-        simulate(e, steps * t / threads, steps * (t + 1) / threads, parts[t], acc_state);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  for (auto& err : errors)
-    if (err) std::rethrow_exception(err);
+  run_slices(threads, [&](int t) {
+    Engine e(c, b, trace, opt);
+    parts[t].init(b.acc_bits, total.period_ps);
+    std::uint64_t acc_state = 0;
+    simulate(e, steps * t / threads, steps * (t + 1) / threads, parts[t], acc_state);
+  });
   for (const auto& p : parts) total.merge(p);
   return total;
 }

@@ -4,9 +4,10 @@
 #include "vosa/error_model.hpp"
 #include "vosa/precision.hpp"
 
+#include "run_slices.hpp"
+
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
 namespace vosa::dta {
 
@@ -538,19 +539,7 @@ PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const Ope
   if (threads == 1 || opt.captured_log || b.dataflow == Dataflow::kOutputStationary)
     return run_pe_trace(c, b, trace, 0, n, opt);
   std::vector<PointStats> parts(threads);
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(threads);
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t]() {
-      try {
-        parts[t] = run_pe_trace(c, b, trace, n * t / threads, n * (t + 1) / threads, opt);
-      } catch (...) {
-        errors[t] = std::current_exception();
-      }
-    });
-  for (auto& th : pool) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  run_slices(threads, [&](int t) { parts[t] = run_pe_trace(c, b, trace, n * t / threads, n * (t + 1) / threads, opt); });
   PointStats total = parts[0];
   for (int t = 1; t < threads; ++t) total.merge(parts[t]);
   return total;

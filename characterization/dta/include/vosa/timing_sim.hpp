@@ -15,6 +15,7 @@
 #include "vosa/netlist.hpp"
 #include "vosa/sdf.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -164,14 +165,15 @@ class TimingSimulator {
   std::vector<std::uint8_t> next_input_;   // per net (PIs only meaningful)
   // Events of this window, one contiguous run per net (the driver writes a
   // net's events in one go, so they stay together and in time order).
-  std::vector<Event> arena_;
+  std::vector<Event> arena_;  // its size is the capacity; arena_used_ events are in use
+  std::size_t arena_used_ = 0;
+  // Room for n more events after the used ones (pointers into the arena move when it grows).
+  Event* arena_room(std::size_t n) {
+    if (arena_used_ + n > arena_.size()) arena_.resize(std::max(2 * arena_.size(), arena_used_ + n));
+    return arena_.data() + arena_used_;
+  }
   std::vector<std::uint32_t> wave_begin_, wave_count_;  // per net
   std::vector<int> touched_;               // nets with events this window
-  struct In {
-    std::int32_t time;
-    std::uint8_t pin, value;
-  };
-  std::vector<In> ins_;                    // scratch: merged input events of one gate
   std::vector<int> carry_;                 // gates with events pending past the window
   std::vector<std::uint8_t> active_;       // per gate: has input events or pending output
   void mark_fanout(int net) {
