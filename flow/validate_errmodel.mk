@@ -12,6 +12,7 @@
 #                            the models are fitted on, the held-out layers (operator indices)
 #   VALIDATE_ROWS="0 3 7"    PE rows of the ground truth (default: the top row, rows/2-1, the bottom row)
 #   VALIDATE_RECORDS=24000   trace records per layer and PE (a longer layer is sampled from every tile pass)
+#   VALIDATE_INPUTS=4        inputs per stream: the ground truth on inputs 0..3, kind per-layer fitted on 4..7
 #   VALIDATE_SEEDS=100 VALIDATE_PATTERNS=4096
 #   VALIDATE_TOLERANCE=0.25 VALIDATE_BIT_FACTOR=1.5   agreement (docs/errmodel.md)
 VALIDATE_PDK       := $(if $(filter command line environment,$(origin PDK)),$(PDK),sky130hd)
@@ -19,6 +20,7 @@ VALIDATE_VOLTAGES  ?= 1.60,1.44,1.28
 VALIDATE_CASES     ?= resnet8:op5:op9,op2,op1 dscnn:op4:op2,op8 dscnn:op5:op3 mobilenetv2:op13:op9,op20 mobilenetv2:op12:op15
 VALIDATE_ROWS      ?=
 VALIDATE_RECORDS   ?= 24000
+VALIDATE_INPUTS    ?= 4
 VALIDATE_SEEDS     ?= 100
 VALIDATE_PATTERNS  ?= 4096
 VALIDATE_TOLERANCE ?= 0.25
@@ -33,7 +35,7 @@ validate-errmodel: rtl
 	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(VALIDATE_DIR) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) \
 	  VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) CASES="$(VALIDATE_CASES)" ROWS="$(VALIDATE_ROWS)" \
 	  NET_resnet8="$(call validate_net,resnet8)" NET_dscnn="$(call validate_net,dscnn)" \
-	  NET_mobilenetv2="$(call validate_net,mobilenetv2)" RECORDS=$(VALIDATE_RECORDS) SEEDS=$(VALIDATE_SEEDS) THREADS=$(JOBS) \
+	  NET_mobilenetv2="$(call validate_net,mobilenetv2)" RECORDS=$(VALIDATE_RECORDS) INPUTS=$(VALIDATE_INPUTS) SEEDS=$(VALIDATE_SEEDS) THREADS=$(JOBS) \
 	  PATTERNS=$(VALIDATE_PATTERNS) TOLERANCE=$(VALIDATE_TOLERANCE) BIT_FACTOR=$(VALIDATE_BIT_FACTOR) flow/validate_errmodel.sh
 
 help-validate-errmodel:

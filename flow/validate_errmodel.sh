@@ -5,12 +5,16 @@
 # NET_<net>="model|data|encoding"; a network may have several words, e.g. a
 # conv and a depthwise training layer):
 #   1. whole-layer operand traces (vosa infer --trace-dir --trace-pe all,0
-#      --trace-records RECORDS: every row of column 0, every tile pass
-#      sampled, docs/dnn.md) of every array layer, first input;
+#      --trace-sample K --trace-records RECORDS/INPUTS: every row of column 0,
+#      every tile pass sampled, docs/dnn.md) of every array layer, inputs
+#      0..INPUTS-1 concatenated (traces/: ground truth, training layers) and
+#      inputs INPUTS..2*INPUTS-1 (traces_fit/: kind "per-layer");
 #   2. models at every voltage: uniform random operands (what `make
 #      characterize` writes by default; once for all networks); TRAIN's
 #      stream of the bottom-row PE (one position for every PE: kind "layer");
 #      TRAIN's stream of every row, one band per row (kind "layer-rows");
+#      each held-out layer's own stream of the checked PE row from the other
+#      inputs (traces_fit/; kind "per-layer", what make explore uses);
 #      each also per operand class ("+classes");
 #   3. ground truth: vosa dta --error-log on each TEST layer's stream of each
 #      PE row of ROWS at each voltage; the same run's statistics are kind
@@ -20,9 +24,10 @@
 #      voltage; report.{json,md} with each miss's cause and one summary line
 #      per model kind.
 # Environment: VOSA BUILD FLOW_DIR PDK DESIGN_DIR VOLTAGES CASES NET_* ROWS
-#   RECORDS SEEDS PATTERNS TOLERANCE BIT_FACTOR THREADS
+#   RECORDS INPUTS SEEDS PATTERNS TOLERANCE BIT_FACTOR THREADS
 set -euo pipefail
 P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
+INPUTS=${INPUTS:-4}
 OUT="$P/validate-errmodel"
 mkdir -p "$OUT/dta"
 log() { echo "validate-errmodel: $(date -u +%H:%M:%S) $*"; }
@@ -60,7 +65,7 @@ done
 trace_of() {  # net layer row [traces folder]
   local t dir=${4:-traces}
   t=$(ls "$OUT/$1/$dir/$2"_*_pe"$3"_0.vtrace 2>/dev/null | head -1)
-  [ -n "$t" ] || { echo "validate-errmodel: error: no trace for layer '$2' of $1 in $OUT/$1/$dir (see infer.log)" >&2; exit 1; }
+  [ -n "$t" ] || { echo "validate-errmodel: error: no trace for layer '$2' of $1 in $OUT/$1/$dir (see $OUT/$1/$dir/input*.log)" >&2; exit 1; }
   echo "$t"
 }
 traced=" "
@@ -74,15 +79,16 @@ for case in $CASES; do
   N="$OUT/$net"
   if [[ "$traced" != *" $net "* ]]; then
     traced+="$net "
-    rm -rf "$N" && mkdir -p "$N/traces" "$N/dta"
-    log "$net: traces of every row of column 0 of a ${rows}x${cols} array ($(basename "$model_file"), ${RECORDS} records per layer at most)"
-    # traces/: the first input (ground truth and the training layers); traces_fit/: the second
-    # input, whose stream of each held-out layer fits kind "per-layer" (disjoint from the checked one).
-    mkdir -p "$N/traces_fit"
-    "$VOSA" infer -m "$model_file" -d "$data" --input-encoding "$encoding" -n 1 -q \
-      --trace-dir "$N/traces" --trace-pe "all,0" --trace-array "${rows}x${cols}" --trace-records "$RECORDS" > "$N/traces/infer.log"
-    "$VOSA" infer -m "$model_file" -d "$data" --input-encoding "$encoding" -n 1 -q --trace-sample 1 \
-      --trace-dir "$N/traces_fit" --trace-pe "all,0" --trace-array "${rows}x${cols}" --trace-records "$RECORDS" > "$N/traces_fit/infer.log"
+    rm -rf "$N" && mkdir -p "$N/dta"
+    log "$net: traces of every row of column 0 of a ${rows}x${cols} array ($(basename "$model_file"), inputs 0..$((2 * INPUTS - 1)), ${RECORDS} records per layer and $INPUTS inputs at most)"
+    # traces/: inputs 0..INPUTS-1 (ground truth and the training layers); traces_fit/: inputs
+    # INPUTS..2*INPUTS-1, whose streams of each held-out layer fit kind "per-layer" (disjoint
+    # from the checked ones). Each input's whole-layer sample has RECORDS/INPUTS records; the
+    # inputs' streams are concatenated in input order (flow/trace_inputs.sh).
+    for part in traces:0 traces_fit:$INPUTS; do
+      "$(dirname "$0")/trace_inputs.sh" "$VOSA" "$model_file" "$data" "$encoding" "${rows}x${cols}" "all,0" "$RECORDS" \
+        "${part#*:}" "$INPUTS" "$N/${part%%:*}" > "$N/${part%%:*}.log"
+    done
     # Only the layers some word of CASES uses are kept (MobileNetV2 has 53 array layers).
     keep=" " keep_fit=" "
     for c in $CASES; do
@@ -125,7 +131,7 @@ PY
       fit_trace=$(trace_of "$net" "$layer" "$r" traces_fit)
       logs=() self_parts=() own_parts=()
       for corner in $corners; do
-        log "$net: $corner: gate-level ground truth on $layer, PE row $r; per-layer model from the second input"
+        log "$net: $corner: gate-level ground truth on $layer, PE row $r; per-layer model from the other inputs"
         dta "$corner" "$N/dta/${layer}_row${r}_$corner.json" "trace:$test_trace" --patterns "$PATTERNS" \
           --error-log "$N/dta/${layer}_row${r}_$corner.errors.csv"
         logs+=("$N/dta/${layer}_row${r}_$corner.errors.csv")

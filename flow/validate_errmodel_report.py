@@ -63,8 +63,8 @@ for c in cases:
                 elif m["label"].startswith("self") or (own is not None and not own["pass"]):
                     v["cause"] = f"model form ({what}): fitted on this stream itself it misses too"
                 elif m["label"].startswith("per-layer"):
-                    v["cause"] = (f"input transfer ({what}): {layer}'s stream of the second input "
-                                  "differs from the first's")
+                    v["cause"] = (f"input transfer ({what}): {layer}'s stream of the fitted inputs "
+                                  "differs from the checked inputs'")
                 elif m["label"] in ("layer", "layer+classes") and rows_kind is not None and rate and \
                         "P(any error)" not in [k["check"] for k in rows_kind["checks"] if not k["pass"]]:
                     v["cause"] = f"position ({what}): the bottom row's model at row {row}; the per-row model has the rate"
