@@ -81,7 +81,7 @@ explore: setup
 	if [ "$(EXPLORE_OPERANDS)" = per-layer ]; then \
 	  layer_models=$$char_dir/errmodel-layers/$(MODEL_NAME); \
 	  env $$char_knobs VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$$char_dir PDK=$(EXPLORE_PDK) \
-	    DESIGN_DIR=$(call config_dir,$(EXPLORE_PE_CFG))/design DTA_DELAY_MODE=$(DTA_DELAY_MODE) DTA_SETUP=$(DTA_SETUP) \
+	    DESIGN_DIR=$$(dirname $$pe_dir)/design DTA_DELAY_MODE=$(DTA_DELAY_MODE) DTA_SETUP=$(DTA_SETUP) \
 	    DTA_THREADS=$(DTA_THREADS) flow/explore_layers.sh $$pe_dir/traces/$(MODEL_NAME) $$layer_models \
 	    $(EXPLORE_LAYER_RECORDS) || exit 1; \
 	fi; \

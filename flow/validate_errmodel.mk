@@ -42,23 +42,26 @@ help-validate-errmodel:
 	@echo "  make validate-errmodel  error models vs gate-level simulation on held-out layers of ResNet-8, DS-CNN,"
 	@echo "                     MobileNetV2 (validate-errmodel/report.md); knobs: VALIDATE_VOLTAGES= VALIDATE_CASES= VALIDATE_ROWS="
 	@echo "  make validate-network  ResNet-8 top-1 with injected errors: engine vs the Verilated array (make layers), per-layer"
-	@echo "                     models, at NETWORK_VOLTAGES (1.60 1.44), NETWORK_N=200 inputs (validate-network/report.md)"
+	@echo "                     models, at NETWORK_VOLTAGES (1.72 1.60), NETWORK_N=200 inputs (validate-network/report.md)"
 
 # Whole network (docs/errmodel.md, "Whole network"): ResNet-8 top-1 with errors
 # injected by the engine against the Verilated array with its per-PE error
 # source (make layers SETTINGS=), per-layer error models (as make explore's
-# default) of CONFIG's PE, every layer at each of NETWORK_VOLTAGES (default the
-# first-failure corner 1.60 V and the heavy 1.44 V, both in VALIDATE_VOLTAGES'
-# flow folder); flow/validate_network.sh writes validate-network/report.{json,md}.
-#   NETWORK_VOLTAGES="1.60 1.44"   NETWORK_N=200 (inputs)
-NETWORK_VOLTAGES ?= 1.60 1.44
+# default) of CONFIG's PE, every layer at each of NETWORK_VOLTAGES (default
+# 1.72 V, the first-failure level of explore's 40 mV grid below the error-free
+# sign-off 1.76 V, interpolated, and the heavy 1.60 V, the first ladder corner
+# below sign-off) in their own flow folder; flow/validate_network.sh writes
+# validate-network/report.{json,md} there.
+#   NETWORK_VOLTAGES="1.72 1.60"   NETWORK_N=200 (inputs)
+NETWORK_VOLTAGES ?= 1.72 1.60
 NETWORK_N        ?= 200
-NETWORK_DIR       = $(VALIDATE_DIR)/validate-network
+NETWORK_FLOW_DIR  = $(call flow_dir,$(CONFIG),$(VALIDATE_PDK),,$(NETWORK_VOLTAGES),$(PERIOD_NS))
+NETWORK_DIR       = $(NETWORK_FLOW_DIR)/validate-network
 
 .PHONY: validate-network
 validate-network: rtl
-	@$(MAKE) --no-print-directory sdf PDK=$(VALIDATE_PDK) VOLTAGES=$(call commas,$(VALIDATE_VOLTAGES)) CORNERS=
-	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(VALIDATE_DIR) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) CONFIG_FILE=$(CONFIG) \
+	@$(MAKE) --no-print-directory sdf PDK=$(VALIDATE_PDK) VOLTAGES=$(call commas,$(NETWORK_VOLTAGES)) CORNERS=
+	@VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$(NETWORK_FLOW_DIR) PDK=$(VALIDATE_PDK) DESIGN_DIR=$(DESIGN_DIR) CONFIG_FILE=$(CONFIG) \
 	  VOLTAGES="$(call spaces,$(NETWORK_VOLTAGES))" MODEL_FILE=$(DNN_MODEL_resnet8) DATA=$(DNN_DATA_resnet8) \
 	  ENCODING=$(DNN_ENCODING_resnet8) RECORDS=$(EXPLORE_LAYER_RECORDS) INPUTS=$(EXPLORE_LAYER_INPUTS) \
 	  DTA_DELAY_MODE=$(DTA_DELAY_MODE) DTA_SETUP=$(DTA_SETUP) DTA_THREADS=$(DTA_THREADS) OUT=$(NETWORK_DIR) \
