@@ -22,13 +22,14 @@ corner_of() { "$VOSA" pdk corners --pdk "$PDK" --voltages "$1"; }
 case "$step" in
 models)
   corners=$(for v in $VOLTAGES; do corner_of "$v"; done | paste -sd,)
-  trace=$(flow/explore_trace.sh "$VOSA" "$CONFIG_FILE" "$MODEL_FILE" "$DATA" "$ENCODING" "$OUT/traces" all "$RECORDS" "$INPUTS")
+  here=$(dirname "$0")
+  trace=$("$here/explore_trace.sh" "$VOSA" "$CONFIG_FILE" "$MODEL_FILE" "$DATA" "$ENCODING" "$OUT/traces" all "$RECORDS" "$INPUTS")
   rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rows'])" "$CONFIG_FILE")
   # The settings' own errmodel: the longest conv layer's bottom row (every layer has its own; this one
   # only fills the settings' required field and layers without a model).
   env CORNERS="$corners" VOLTAGES= ERRMODEL_DIR="$OUT/errmodel" OPERANDS="trace:${trace//\{row\}/$((rows - 1))}" \
-    DTA_CYCLES="$RECORDS" DTA_PATTERNS=4096 DTA_ENERGY=0 DTA_MODE= DTA_PERIODS_NS= flow/characterize.sh > "$OUT/characterize.log"
-  env CORNERS="$corners" VOLTAGES= flow/explore_layers.sh "$OUT/traces" "$OUT/errmodel-layers" "$RECORDS"
+    DTA_CYCLES="$RECORDS" DTA_PATTERNS=4096 DTA_ENERGY=0 DTA_MODE= DTA_PERIODS_NS= "$here/characterize.sh" > "$OUT/characterize.log"
+  env CORNERS="$corners" VOLTAGES= "$here/explore_layers.sh" "$OUT/traces" "$OUT/errmodel-layers" "$RECORDS"
   python3 - "$OUT" "$VOLTAGES" <<'PY'
 import glob, json, os, re, sys
 out, voltages = sys.argv[1], sys.argv[2].split()
