@@ -376,14 +376,16 @@ void run(const Options& o) {
   }
   // Error-free only where every model a layer uses is.
   Baseline error_free;
+  std::string decided;  // the model that sets the level
   for (std::size_t i = 0; i < used_models.size(); ++i) {
     const ErrorModel& m = *used_models[i].first;
     const Baseline b = error_free_baseline(m, levels, o.period_ns);
     if (i == 0 || (error_free.available && (!b.available || b.voltage > error_free.voltage))) {
       error_free = b;
-      if (&m != &errmodel) error_free.source += " (layer op " + std::to_string(ops[i]) + "'s own model)";
+      decided = &m != &errmodel ? "layer op " + std::to_string(ops[i]) + "'s own model" : o.errmodel;
     }
   }
+  if (!o.layer_errmodels.empty()) error_free.source += " (the highest over the layers' models: " + decided + ")";
 
   ExploreOptions eo;
   eo.budget_pct = o.budget;
