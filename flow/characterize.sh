@@ -13,10 +13,11 @@
 #   DTA_ENERGY=1     also the energy per cycle from the simulated activity, with
 #                    each corner's own liberty (points[].energy, docs/dta.md)
 #   DTA_MODE         precision mode held on the PE's mode_i (vosa dta --mode)
+#   ERRMODEL_DIR     where errmodel.json and its parts go (default FLOW_DIR/errmodel)
 # A corner is re-simulated only when its inputs or the options change.
 set -euo pipefail
 P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
-OUT="$P/errmodel"
+OUT="${ERRMODEL_DIR:-$P/errmodel}"
 mkdir -p "$OUT/corners"
 log() { echo "characterize: $*"; }
 

@@ -37,7 +37,7 @@ DNN_MODELS    := resnet8 dscnn mobilenetv2
 MODEL_FILE     = $(or $(DNN_MODEL_$(MODEL)),$(MODEL))
 # A target that runs MODEL says so at once when MODEL is neither a known name
 # nor a file, or has no data set, instead of a confusing vosa usage error.
-ifneq ($(filter infer layers explore validate-errmodel bench-infer sram-eval,$(MAKECMDGOALS)),)
+ifneq ($(filter infer layers explore validate-errmodel validate-network bench-infer sram-eval,$(MAKECMDGOALS)),)
 ifeq ($(DNN_MODEL_$(MODEL))$(wildcard $(MODEL)),)
 $(error MODEL=$(MODEL) is neither a known model ($(DNN_MODELS)) nor a .tflite file)
 endif

@@ -5,11 +5,15 @@
 #   BUDGET=   top-1 loss budget in percentage points (default 0.5)
 #   N=        inputs (default 100)   REPEATS= fault draws per input (default 1)
 #   EXPLORE_VOLTAGES=  levels to characterize (default: 1.60,1.64,1.68,1.72,1.76)
-#   EXPLORE_OPERANDS=trace|trace-rows|uniform  operand stream of the error model: a real
-#                      layer of MODEL with operand classes and 4096 joint patterns
-#                      (default; flow/explore_trace.sh), the same layer per PE row
-#                      (one band per row, docs/errmodel.md "PE positions"; rows x the
-#                      characterization time), or uniform random operands
+#   EXPLORE_OPERANDS=per-layer|trace|trace-rows|uniform  operand stream of the error model:
+#                      every array layer's own stream, one band per PE row (default;
+#                      flow/explore_layers.sh: layers x rows x the characterization
+#                      time), a real layer of MODEL with operand classes and 4096 joint
+#                      patterns for every layer (flow/explore_trace.sh), the same layer
+#                      per PE row (one band per row, docs/errmodel.md "PE positions"),
+#                      or uniform random operands
+#   EXPLORE_LAYER_RECORDS=24000 EXPLORE_LAYER_INPUTS=4  per-layer: trace records (= simulated
+#                      cycles) per layer and row, over the first 4 inputs
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
 #   OPERATING_CORNER=  the silicon's process/temperature (tt_025C); default: the sign-off corner's
 #   LAUNCHER=slurm EXPLORE_WORKERS= EXPLORE_WORKER_THREADS=  as Slurm job steps (docs/slurm.md)
@@ -24,7 +28,9 @@ EXPLORE_PE_CFG   = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_NAME)_pe.json
 # not overwrite the sign-off clock's report.
 EXPLORE_OUT      = $(call config_dir,$(EXPLORE_CFG))/$(EXPLORE_PDK)/explore/$(MODEL_NAME)$(if $(OPERATING_CORNER),-$(OPERATING_CORNER))$(if $(strip $(PERIOD_NS)),-t$(strip $(PERIOD_NS))ns)
 EXPLORE_VOLTAGES ?= 1.60,1.64,1.68,1.72,1.76
-EXPLORE_OPERANDS ?= trace
+EXPLORE_OPERANDS ?= per-layer
+EXPLORE_LAYER_RECORDS ?= 24000
+EXPLORE_LAYER_INPUTS ?= 4
 BUDGET           ?= 0.5
 REPEATS          ?= 1
 EXPLORE_ARGS     ?=
@@ -41,7 +47,7 @@ EXPLORE_PARALLEL  = $(if $(filter slurm,$(LAUNCHER)),,$(if $(filter-out 0,$(EXPL
 
 # The last step: vosa explore, or (make explore-sram) the joint search of the
 # island voltages and the weight SRAM supply (docs/sram.md "Joint exploration").
-EXPLORE_CMD = $(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$char_dir/errmodel/errmodel.json \
+EXPLORE_CMD = $(VOSA) explore --config $(EXPLORE_CFG) --errmodel $$char_dir/errmodel/errmodel.json $${layer_models:+--layer-errmodels $$layer_models} \
 	  --energy $$char_dir/power/energy_simulated.json $(if $(OPERATING_CORNER),--operating-corner $(OPERATING_CORNER)) --razor-cost $(BUILD)/razor_cost/razor_cost.json \
 	  --sta $$pe_dir/sta/bit_timing.json \
 	  -m $(MODEL_FILE) -d $(DATA) --input-encoding $(INPUT_ENCODING) --model-name $(MODEL_NAME) \
@@ -65,8 +71,13 @@ EXPLORE_SRAM_CMD = mkdir -p $(EXPLORE_OUT)-sram && $(VOSA) explore-sram --config
 
 .PHONY: explore explore-sram help-explore
 
+# explore-sram takes one error model for every layer: its default stream is a
+# real layer of MODEL (trace), not per-layer models.
 explore-sram:
-	@$(MAKE) --no-print-directory explore EXPLORE_TOOL=sram
+	@if [ "$(origin EXPLORE_OPERANDS)" != file ] && [ "$(EXPLORE_OPERANDS)" = per-layer ]; then \
+	  echo "explore-sram: EXPLORE_OPERANDS=per-layer is not supported (one error model for every layer: trace, trace-rows or uniform)" >&2; exit 2; fi
+	@$(MAKE) --no-print-directory explore EXPLORE_TOOL=sram \
+	  EXPLORE_OPERANDS=$(if $(filter command line environment,$(origin EXPLORE_OPERANDS)),$(EXPLORE_OPERANDS),trace)
 
 explore: setup
 	@mkdir -p $(dir $(EXPLORE_PE_CFG))
@@ -80,7 +91,12 @@ explore: setup
 	  trace=$$(flow/explore_trace.sh $(VOSA) $(EXPLORE_PE_CFG) $(MODEL_FILE) $(DATA) $(INPUT_ENCODING) \
 	    $$pe_dir/traces/$(MODEL_NAME) $(if $(filter trace-rows,$(EXPLORE_OPERANDS)),all,bottom)) || exit 1; \
 	  operands=trace:$$trace; patterns=4096; \
-	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is trace, trace-rows or uniform" >&2; exit 2; fi; \
+	elif [ "$(EXPLORE_OPERANDS)" = per-layer ]; then \
+	  trace=$$(flow/explore_trace.sh $(VOSA) $(EXPLORE_PE_CFG) $(MODEL_FILE) $(DATA) $(INPUT_ENCODING) \
+	    $$pe_dir/traces/$(MODEL_NAME) all $(EXPLORE_LAYER_RECORDS) $(EXPLORE_LAYER_INPUTS)) || exit 1; \
+	  rows=$$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['rows'])" $(EXPLORE_PE_CFG)); \
+	  operands=trace:$${trace//\{row\}/$$((rows - 1))}; patterns=4096; \
+	elif [ "$(EXPLORE_OPERANDS)" != uniform ]; then echo "EXPLORE_OPERANDS is per-layer, trace, trace-rows or uniform" >&2; exit 2; fi; \
 	char_dir=$$pe_dir; char_knobs="VOLTAGES=$(call commas,$(EXPLORE_VOLTAGES)) CORNERS="; \
 	if [ -n "$(OPERATING_CORNER)" ]; then \
 	  oc_corners=$$($(VOSA) pdk corners --pdk $(EXPLORE_PDK) --ladder $(OPERATING_CORNER) \
@@ -93,6 +109,14 @@ explore: setup
 	fi; \
 	$(MAKE) --no-print-directory sta power characterize CONFIG=$(EXPLORE_PE_CFG) PDK=$(EXPLORE_PDK) \
 	  $$char_knobs BUILD=$(BUILD) OPERANDS=$$operands DTA_PATTERNS=$$patterns DTA_ENERGY=1 || exit 1; \
+	layer_models=; \
+	if [ "$(EXPLORE_OPERANDS)" = per-layer ]; then \
+	  layer_models=$$char_dir/errmodel-layers/$(MODEL_NAME); \
+	  env $$char_knobs VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$$char_dir PDK=$(EXPLORE_PDK) \
+	    DESIGN_DIR=$$(dirname $$pe_dir)/design DTA_DELAY_MODE=$(DTA_DELAY_MODE) DTA_SETUP=$(DTA_SETUP) \
+	    DTA_THREADS=$(DTA_THREADS) flow/explore_layers.sh $$pe_dir/traces/$(MODEL_NAME) $$layer_models \
+	    $(EXPLORE_LAYER_RECORDS) || exit 1; \
+	fi; \
 	$(VOSA) energy-table --errmodel $$char_dir/errmodel/errmodel.json --energy $$char_dir/power/energy.json \
 	  --out $$char_dir/power/energy_simulated.json || exit 1; \
 	flow/razor_cost_has.py $(BUILD)/razor_cost/razor_cost.json $(EXPLORE_PDK) $(EXPLORE_CFG) || \

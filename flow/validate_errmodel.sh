@@ -5,12 +5,16 @@
 # NET_<net>="model|data|encoding"; a network may have several words, e.g. a
 # conv and a depthwise training layer):
 #   1. whole-layer operand traces (vosa infer --trace-dir --trace-pe all,0
-#      --trace-records RECORDS: every row of column 0, every tile pass
-#      sampled, docs/dnn.md) of every array layer, first input;
+#      --trace-sample K --trace-records RECORDS/INPUTS: every row of column 0,
+#      every tile pass sampled, docs/dnn.md) of every array layer, inputs
+#      0..INPUTS-1 concatenated (traces/: ground truth, training layers) and
+#      inputs INPUTS..2*INPUTS-1 (traces_fit/: kind "per-layer");
 #   2. models at every voltage: uniform random operands (what `make
 #      characterize` writes by default; once for all networks); TRAIN's
 #      stream of the bottom-row PE (one position for every PE: kind "layer");
 #      TRAIN's stream of every row, one band per row (kind "layer-rows");
+#      each held-out layer's own stream of the checked PE row from the other
+#      inputs (traces_fit/; kind "per-layer", what make explore uses);
 #      each also per operand class ("+classes");
 #   3. ground truth: vosa dta --error-log on each TEST layer's stream of each
 #      PE row of ROWS at each voltage; the same run's statistics are kind
@@ -20,9 +24,10 @@
 #      voltage; report.{json,md} with each miss's cause and one summary line
 #      per model kind.
 # Environment: VOSA BUILD FLOW_DIR PDK DESIGN_DIR VOLTAGES CASES NET_* ROWS
-#   RECORDS SEEDS PATTERNS TOLERANCE BIT_FACTOR THREADS
+#   RECORDS INPUTS SEEDS PATTERNS TOLERANCE BIT_FACTOR THREADS
 set -euo pipefail
 P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
+INPUTS=${INPUTS:-4}
 OUT="$P/validate-errmodel"
 mkdir -p "$OUT/dta"
 log() { echo "validate-errmodel: $(date -u +%H:%M:%S) $*"; }
@@ -57,10 +62,10 @@ for corner in $corners; do
 done
 "$VOSA" errmodel-merge "${uniform_parts[@]}" --out "$OUT/model_uniform.json"
 
-trace_of() {  # net layer row
-  local t
-  t=$(ls "$OUT/$1/traces/$2"_*_pe"$3"_0.vtrace 2>/dev/null | head -1)
-  [ -n "$t" ] || { echo "validate-errmodel: error: no trace for layer '$2' of $1 in $OUT/$1/traces (see infer.log)" >&2; exit 1; }
+trace_of() {  # net layer row [traces folder]
+  local t dir=${4:-traces}
+  t=$(ls "$OUT/$1/$dir/$2"_*_pe"$3"_0.vtrace 2>/dev/null | head -1)
+  [ -n "$t" ] || { echo "validate-errmodel: error: no trace for layer '$2' of $1 in $OUT/$1/$dir (see $OUT/$1/$dir/input*.log)" >&2; exit 1; }
   echo "$t"
 }
 traced=" "
@@ -74,19 +79,29 @@ for case in $CASES; do
   N="$OUT/$net"
   if [[ "$traced" != *" $net "* ]]; then
     traced+="$net "
-    rm -rf "$N" && mkdir -p "$N/traces" "$N/dta"
-    log "$net: traces of every row of column 0 of a ${rows}x${cols} array ($(basename "$model_file"), ${RECORDS} records per layer at most)"
-    "$VOSA" infer -m "$model_file" -d "$data" --input-encoding "$encoding" -n 1 -q \
-      --trace-dir "$N/traces" --trace-pe "all,0" --trace-array "${rows}x${cols}" --trace-records "$RECORDS" > "$N/traces/infer.log"
+    rm -rf "$N" && mkdir -p "$N/dta"
+    log "$net: traces of every row of column 0 of a ${rows}x${cols} array ($(basename "$model_file"), inputs 0..$((2 * INPUTS - 1)), ${RECORDS} records per layer and $INPUTS inputs at most)"
+    # traces/: inputs 0..INPUTS-1 (ground truth and the training layers); traces_fit/: inputs
+    # INPUTS..2*INPUTS-1, whose streams of each held-out layer fit kind "per-layer" (disjoint
+    # from the checked ones). Each input's whole-layer sample has RECORDS/INPUTS records; the
+    # inputs' streams are concatenated in input order (flow/trace_inputs.sh).
+    for part in traces:0 traces_fit:$INPUTS; do
+      "$(dirname "$0")/trace_inputs.sh" "$VOSA" "$model_file" "$data" "$encoding" "${rows}x${cols}" "all,0" "$RECORDS" \
+        "${part#*:}" "$INPUTS" "$N/${part%%:*}" > "$N/${part%%:*}.log"
+    done
     # Only the layers some word of CASES uses are kept (MobileNetV2 has 53 array layers).
-    keep=" "
+    keep=" " keep_fit=" "
     for c in $CASES; do
       IFS=: read -r n t ts <<<"$c"
-      [ "$n" = "$net" ] && keep+="$t ${ts//,/ } "
+      [ "$n" = "$net" ] && keep+="$t ${ts//,/ } " && keep_fit+="${ts//,/ } "
     done
     for t in "$N"/traces/*.vtrace; do
       layer=$(basename "$t" | cut -d_ -f1)
       [[ "$keep" == *" $layer "* ]] || rm -f "$t"
+    done
+    for t in "$N"/traces_fit/*.vtrace; do
+      layer=$(basename "$t" | cut -d_ -f1)
+      [[ "$keep_fit" == *" $layer "* ]] || rm -f "$t"
     done
   fi
 
@@ -113,17 +128,22 @@ PY
   for layer in ${tests//,/ }; do
     for r in $check_rows; do
       test_trace=$(trace_of "$net" "$layer" "$r")
-      logs=() self_parts=()
+      fit_trace=$(trace_of "$net" "$layer" "$r" traces_fit)
+      logs=() self_parts=() own_parts=()
       for corner in $corners; do
-        log "$net: $corner: gate-level ground truth on $layer, PE row $r"
+        log "$net: $corner: gate-level ground truth on $layer, PE row $r; per-layer model from the other inputs"
         dta "$corner" "$N/dta/${layer}_row${r}_$corner.json" "trace:$test_trace" --patterns "$PATTERNS" \
           --error-log "$N/dta/${layer}_row${r}_$corner.errors.csv"
         logs+=("$N/dta/${layer}_row${r}_$corner.errors.csv")
         self_parts+=("$N/dta/${layer}_row${r}_$corner.json")
+        dta "$corner" "$N/dta/${layer}_row${r}_fit_$corner.json" "trace:$fit_trace" --patterns "$PATTERNS" --pe-rows "$r"
+        own_parts+=("$N/dta/${layer}_row${r}_fit_$corner.json")
       done
       "$VOSA" errmodel-merge "${self_parts[@]}" --out "$N/model_self_${layer}_row$r.json"
+      "$VOSA" errmodel-merge "${own_parts[@]}" --out "$N/model_per-layer_${layer}_row$r.json"
       "$VOSA" errmodel-validate --model "uniform=$OUT/model_uniform.json" --model "layer=$N/model_${train}_layer.json" \
-        --model "layer-rows=$N/model_${train}_layer-rows.json" --model "self=$N/model_self_${layer}_row$r.json" \
+        --model "layer-rows=$N/model_${train}_layer-rows.json" --model "per-layer=$N/model_per-layer_${layer}_row$r.json" \
+        --model "self=$N/model_self_${layer}_row$r.json" \
         --trace "$test_trace" --voltage "$VOLTAGES" --dta-errors "$(IFS=,; echo "${logs[*]}")" --period-ns "$period" \
         --seeds "$SEEDS" --tolerance "$TOLERANCE" --bit-factor "$BIT_FACTOR" \
         --out-json "$N/report_${layer}_row$r.json" --out-md "$N/report_${layer}_row$r.md" > "$N/report_${layer}_row$r.log"
@@ -132,129 +152,7 @@ PY
   done
 done
 
-python3 - "$OUT" "$(( $(date +%s) - start ))" "${reports[@]}" <<'PY'
-import glob, json, os, struct, sys
-out, seconds, cases = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-
-def psum_bits(net, layer, row):
-    """Median and 90th percentile of the bit width of |psum_in + a*w| (the value the PE's
-    register captures) over a trace (docs/trace.md format)."""
-    data = open(glob.glob(f"{out}/{net}/traces/{layer}_*_pe{row}_0.vtrace")[0], "rb").read()
-    n = struct.unpack_from("<I", data, 8)[0]
-    count = json.loads(data[12:12 + n])["count"]
-    w = sorted(abs(p + a * b).bit_length() for a, b, p in struct.iter_unpack("<iiq", data[12 + n:12 + n + 16 * count]))
-    return {"median": w[len(w) // 2], "p90": w[int(len(w) * 0.9)]} if w else {"median": 0, "p90": 0}
-# The kinds the flows use by default (docs/errmodel.md, "Fidelity"): the injector always
-# uses a file's operand classes; make characterize fits on uniform operands, make explore
-# on a layer's stream of the bottom-row PE (flow/explore_trace.sh; EXPLORE_OPERANDS=trace-rows:
-# one band per row, kind layer-rows+classes).
-DEFAULT = {"layer+classes": "make explore", "uniform+classes": "make characterize"}
-MIN_EVENTS = 20  # below this many erroneous simulator cycles a comparison is noise-bound
-def ratio(stat):
-    d = stat["dta"]["value"]
-    return stat["model"]["mean"] / d if d else float("nan")
-verdicts, sections = [], []
-for c in cases:
-    net, train, layer, row = c.split(":")
-    rep = json.load(open(f"{out}/{net}/report_{layer}_row{row}.json"))
-    for r in rep["runs"]:
-        by_label = {m["label"]: m["comparison"] for m in r["models"]}
-        for m in r["models"]:
-            cmp = m["comparison"]
-            v = {"network": net, "train_layer": train, "test_layer": layer, "pe_row": int(row),
-                 "voltage": r["voltage"], "model": m["label"], "pass": cmp["pass"],
-                 "sim_p_any": cmp["p_any_error"]["dta"]["value"],
-                 "sim_errors": round(cmp["p_any_error"]["dta"]["value"] * rep["cycles"]),
-                 "sim_mean_abs_error": cmp["mean_abs_error"]["dta"]["value"],
-                 "model_p_any": cmp["p_any_error"]["model"]["mean"],
-                 "p_any_ratio": ratio(cmp["p_any_error"]),
-                 "mean_abs_error_ratio": ratio(cmp["mean_abs_error"]),
-                 "failed": [k["check"] for k in cmp["checks"] if not k["pass"]]}
-            # The cause of a miss: too few events to decide; the model's form (it misses
-            # even when fitted on this very stream: kind self with the same classes use);
-            # the position (the bottom row's model at another row, where the per-row
-            # model agrees); or the transfer from the training layer.
-            if not v["pass"]:
-                own = by_label.get("self+classes" if m["per_class"] else "self")
-                rows_kind = by_label.get("layer-rows+classes" if m["per_class"] else "layer-rows")
-                rate = "P(any error)" in v["failed"]
-                per_err = v["mean_abs_error_ratio"] / v["p_any_ratio"] if v["p_any_ratio"] else float("nan")
-                what = ((f"rate {v['p_any_ratio']:.2f}x" if v["sim_errors"] else
-                         f"rate {v['model_p_any']:.2g} where the simulator saw no error") if rate else
-                        f"error per erroneous cycle {per_err:.2f}x" if "mean abs error" in v["failed"] else
-                        "per-bit rates" if any(f.startswith("bit") for f in v["failed"]) else "max |error|")
-                if v["sim_errors"] < MIN_EVENTS and not rate:
-                    v["cause"] = f"too few events: {v['sim_errors']} erroneous simulator cycles"
-                elif m["label"].startswith("uniform"):
-                    v["cause"] = f"operand stream ({what}): uniform operands are not this layer's transitions"
-                elif m["label"].startswith("self") or (own is not None and not own["pass"]):
-                    v["cause"] = f"model form ({what}): fitted on this stream itself it misses too"
-                elif m["label"] in ("layer", "layer+classes") and rows_kind is not None and rate and \
-                        "P(any error)" not in [k["check"] for k in rows_kind["checks"] if not k["pass"]]:
-                    v["cause"] = f"position ({what}): the bottom row's model at row {row}; the per-row model has the rate"
-                else:
-                    v["cause"] = f"layer transfer ({what}): {train}'s statistics differ from {layer}'s"
-            verdicts.append(v)
-    sections.append(open(f"{out}/{net}/report_{layer}_row{row}.md").read().replace(
-        "# Error-model fidelity", f"# {net}: held-out layer {layer}, PE row {row} (models fitted on {train})", 1))
-kinds = []
-for v in verdicts:
-    if v["model"] not in kinds:
-        kinds.append(v["model"])
-summary, causes = [], []
-for k in kinds:
-    vs = [v for v in verdicts if v["model"] == k]
-    summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs)} cases within tolerance"
-                   + (f" (default of {DEFAULT[k]})" if k in DEFAULT else "")
-                   + (" (diagnostic: fitted on the held-out stream)" if k.startswith("self") else ""))
-    count = {}
-    for v in vs:
-        if not v["pass"]:
-            kind = v["cause"].split(" (")[0].split(":")[0]
-            count[kind] = count.get(kind, 0) + 1
-    causes.append(f"misses of {k}: " + (", ".join(f"{n} {c}" for c, n in count.items()) or "none"))
-streams = {}
-for c in cases:
-    net, train, layer, row = c.split(":")
-    for l in (train, layer):
-        streams.setdefault(f"{net} {l} row {row}", psum_bits(net, l, row))
-# P(any error) of each row band of the per-row models (the training layers' rows).
-bands = {}
-for c in cases:
-    net, train = c.split(":")[:2]
-    if f"{net} {train}" in bands:
-        continue
-    m = json.load(open(f"{out}/{net}/model_{train}_layer-rows.json"))
-    for p in m["points"]:
-        bands.setdefault(f"{net} {train}", {}).setdefault(str(p["voltage"]), []).append(round(p["p_any_error"], 4))
-report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes,
-          "psum_bits": streams, "row_band_p_any": bands}
-tmp = f"{out}/report.json.partial"
-json.dump(report, open(tmp, "w"), indent=1)
-os.replace(tmp, f"{out}/report.json")
-md = ["# Error-model fidelity on held-out layers\n",
-      "A case is (network, held-out layer, PE row, voltage). Default model kinds: "
-      + ", ".join(f"`{k}` ({v})" for k, v in DEFAULT.items()) + f". Wall time {seconds} s.\n",
-      "| network | held-out layer | PE row | V | simulator P(any), erroneous cycles, mean abs err | model | P(any) ratio "
-      "| mean abs err ratio | within tolerance | failed checks | cause |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-md += [f"| {v['network']} | {v['test_layer']} | {v['pe_row']} | {v['voltage']} | {v['sim_p_any']:.4g}, "
-       f"{v['sim_errors']}, {v['sim_mean_abs_error']:.4g} | {v['model']} | {v['p_any_ratio']:.2f} | "
-       f"{v['mean_abs_error_ratio']:.2f} | {'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} | "
-       f"{v.get('cause', '')} |" for v in verdicts]
-md += ["", "Bit width of |psum_in + a*w| per stream (median, 90th percentile):", "",
-       "| stream | median | p90 |", "|---|---|---|"]
-md += [f"| {k} | {v['median']} | {v['p90']} |" for k, v in streams.items()]
-md += ["", "P(any error) of the per-row models (`layer-rows`), row 0 first:", "",
-       "| training stream | V | P(any) by PE row |", "|---|---|---|"]
-md += [f"| {k} | {v} | {', '.join(map(str, ps))} |" for k, by_v in bands.items() for v, ps in by_v.items()]
-md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary] + [""] + [c + "  " for c in causes]
-tmp = f"{out}/report.md.partial"
-open(tmp, "w").write("\n".join(md) + "\n")
-os.replace(tmp, f"{out}/report.md")
-for v in verdicts:
-    print(f"validate-errmodel: {v['network']} {v['test_layer']} row {v['pe_row']} {v['voltage']} V {v['model']}: "
-          f"within tolerance: {'yes' if v['pass'] else 'no'}" + (f" ({v['cause']})" if not v["pass"] else ""))
-for s in summary + causes:
-    print(s)
-PY
+printf "%s\n" "${reports[@]}" > "$OUT/cases.txt"
+echo "$(( $(date +%s) - start ))" > "$OUT/seconds.txt"
+python3 "$(dirname "$0")/validate_errmodel_report.py" "$OUT"
 log "wrote $OUT/report.json and $OUT/report.md"

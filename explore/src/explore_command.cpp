@@ -27,6 +27,7 @@ namespace {
 
 struct Options {
   std::string config, errmodel, energy, razor_cost, sta, model, data, out, model_name;
+  std::string layer_errmodels;  // folder of op<N>.json: each array layer's own error model
   std::string encoding = "auto", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
   std::string bound = "point", solver = "exact", curve_top_k = "4,8";
   std::string operating_corner;  // ladder of the silicon's process/temperature; "" = the files' own corners
@@ -65,7 +66,8 @@ inject::RazorSpec razor_spec(const Setting& s) {
 }  // namespace
 
 inject::Settings to_inject_settings(const Setting& s, const std::string& errmodel, double period_ns,
-                                    const std::vector<std::size_t>& ops) {
+                                    const std::vector<std::size_t>& ops,
+                                    const std::vector<std::string>& layer_errmodels) {
   inject::Settings out;
   out.errmodel = errmodel;
   out.period_ns = period_ns;
@@ -75,6 +77,7 @@ inject::Settings to_inject_settings(const Setting& s, const std::string& errmode
     inject::LayerSetting ls;
     ls.op = ops[l];
     ls.voltages = s.voltage[l];
+    if (!layer_errmodels.empty()) ls.errmodel = layer_errmodels.at(l);
     out.layers.push_back(ls);
   }
   return out;
@@ -200,8 +203,11 @@ void run(const Options& o) {
   const ErrorModel errmodel = ErrorModel::load(o.errmodel);
 
   const std::vector<double> levels = island_levels(o.levels, config, energy);
-  const std::vector<std::string> level_source =
-      level_delay_sources(errmodel, o.errmodel, energy, o.energy, levels, o.period_ns);
+  // Every level in every model used, at the energy file's corner; the delay source of each level.
+  const auto check_levels = [&](const ErrorModel& m, const std::string& path) {
+    return level_delay_sources(m, path, energy, o.energy, levels, o.period_ns);
+  };
+  const std::vector<std::string> level_source = check_levels(errmodel, o.errmodel);
 
   // Model, data, the array layers.
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
@@ -219,6 +225,34 @@ void run(const Options& o) {
       ops.push_back(p.index);
       layer_names.push_back("op " + std::to_string(p.index) + " " + tflite::to_string(p.op->type));
     }
+  // Per-layer error models (--layer-errmodels DIR: DIR/op<N>.json), checked like --errmodel.
+  std::vector<std::string> layer_errmodel(ops.size());
+  std::vector<ErrorModel> layer_models(ops.size());
+  if (!o.layer_errmodels.empty()) {
+    if (!std::filesystem::is_directory(o.layer_errmodels))
+      throw ExploreError("--layer-errmodels " + o.layer_errmodels + " is not a directory");
+    for (std::size_t l = 0; l < ops.size(); ++l) {
+      const std::string path = o.layer_errmodels + "/op" + std::to_string(ops[l]) + ".json";
+      if (!std::filesystem::is_regular_file(path)) continue;
+      layer_errmodel[l] = path;
+      layer_models[l] = ErrorModel::load(path);
+      if (check_levels(layer_models[l], path) != level_source)
+        throw ExploreError(path + ": its levels' delay sources differ from " + o.errmodel + "'s");
+    }
+  }
+  // The models the layers use (a layer without its own: --errmodel), each with the
+  // layer's PE captures: Razor bits are ranked by their capture-weighted rates.
+  const inject::ArrayShape shape = inject::ArrayShape::from_config(config, o.config);
+  std::vector<std::pair<const ErrorModel*, double>> used_models;
+  {
+    std::size_t l = 0;
+    for (const auto& p : engine.ops())
+      if (lowering::is_array_layer(p.op->type)) {
+        used_models.emplace_back(layer_errmodel[l].empty() ? &errmodel : &layer_models[l],
+                                 double(inject::layer_captures(p.geometry, shape)));
+        ++l;
+      }
+  }
   const std::size_t samples = o.limit ? std::min(o.limit, data.samples.size()) : data.samples.size();
   std::cerr << "explore: " << o.model << ": " << ops.size() << " array layers; clean run of " << samples
             << " inputs" << (o.workers ? " in " + std::to_string(o.workers) + " worker processes" : std::string())
@@ -270,7 +304,7 @@ void run(const Options& o) {
   const inject::InjectionMode coarse_mode = inject::parse_injection_mode(o.coarse_injection);
   const inject::InjectionMode full_mode = inject::parse_injection_mode(o.injection);
   const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
-    const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops);
+    const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops, layer_errmodel);
     inject::Injector injector = inject::make_injector(settings, config, o.config);
     injector.set_mode(full_mode);
     // The same seed for every setting: common random numbers make settings
@@ -358,7 +392,18 @@ void run(const Options& o) {
     }
     dvfs = dvfs_baseline(bit_timing, o.sta, energy.signoff_corner(), levels, o.period_ns > 0 ? o.period_ns : errmodel.points.front().period_ns);
   }
-  const Baseline error_free = error_free_baseline(errmodel, levels, o.period_ns);
+  // Error-free only where every model a layer uses is.
+  Baseline error_free;
+  std::string decided;  // the model that sets the level
+  for (std::size_t i = 0; i < used_models.size(); ++i) {
+    const ErrorModel& m = *used_models[i].first;
+    const Baseline b = error_free_baseline(m, levels, o.period_ns);
+    if (i == 0 || (error_free.available && (!b.available || b.voltage > error_free.voltage))) {
+      error_free = b;
+      decided = &m != &errmodel ? "layer op " + std::to_string(ops[i]) + "'s own model" : o.errmodel;
+    }
+  }
+  if (!o.layer_errmodels.empty()) error_free.source += " (the highest over the layers' models: " + decided + ")";
 
   ExploreOptions eo;
   eo.budget_pct = o.budget;
@@ -370,22 +415,28 @@ void run(const Options& o) {
   ex.layer_cycles();
 
   // Bits that can fail at some level, and their ranking per voltage.
-  const auto point_at = [&](double v) -> const ErrorModelPoint& {
-    for (const auto& p : errmodel.points)
+  const auto point_in = [&](const ErrorModel& m, double v) -> const ErrorModelPoint& {
+    for (const auto& p : m.points)
       if (std::abs(p.voltage - v) < 5e-3 && (o.period_ns <= 0 || std::abs(p.period_ns - o.period_ns) < 1e-6)) return p;
     throw ExploreError(o.errmodel + ": no point at " + std::to_string(v) + " V");
   };
-  // A model with PE positions: each bit's rate averaged over the array's rows.
+  const auto point_at = [&](double v) -> const ErrorModelPoint& { return point_in(errmodel, v); };
+  // Each bit's rate averaged over the array's rows (a model with PE positions)
+  // and over the layers' models, weighted by their PE captures.
   const auto rank = [&](double v) {
     std::vector<double> p(geometry.acc_bits, 0.0);
-    double rows = 0;
-    for (const ErrorModelPoint* band : errmodel.bands_at(point_at(v))) {
-      const double w = band->positioned() ? band->row_last - band->row_first + 1 : 1;
-      rows += w;
-      for (const auto& b : band->bits)
-        if (b.bit < geometry.acc_bits) p[b.bit] += w * b.p_error;
+    double weight = 0;
+    for (const auto& [m, captures] : used_models) {
+      double rows = 0;
+      for (const ErrorModelPoint* band : m->bands_at(point_in(*m, v))) rows += band->positioned() ? band->row_last - band->row_first + 1 : 1;
+      for (const ErrorModelPoint* band : m->bands_at(point_in(*m, v))) {
+        const double w = captures * (band->positioned() ? band->row_last - band->row_first + 1 : 1) / rows;
+        weight += w;
+        for (const auto& b : band->bits)
+          if (b.bit < geometry.acc_bits) p[b.bit] += w * b.p_error;
+      }
     }
-    for (double& x : p) x /= rows;
+    for (double& x : p) x /= weight;
     return rank_bits_by_error_magnitude(p);
   };
   std::uint64_t failing = 0;
@@ -435,6 +486,14 @@ void run(const Options& o) {
               {"config", o.config},
               {"errmodel", o.errmodel},
               {"errmodel_operands", errmodel.operand_source},
+              {"layer_errmodels", [&] {
+                 nlohmann::json j = nlohmann::json::object();
+                 for (std::size_t l = 0; l < ops.size(); ++l)
+                   if (!layer_errmodel[l].empty())
+                     j[std::to_string(ops[l])] = {{"errmodel", layer_errmodel[l]},
+                                                  {"operands", layer_models[l].operand_source}};
+                 return j;
+               }()},
               {"period_ns", point_at(levels.back()).period_ns},
               {"budget_pct", o.budget},
               {"operating_corner", energy.describe().at("operating_corner")},
@@ -443,9 +502,16 @@ void run(const Options& o) {
   // The chosen schedules name a copy of the model they were chosen with:
   // `make characterize` rewrites its errmodel.json for the next run.
   std::filesystem::copy_file(o.errmodel, partial + "/errmodel.json");
+  std::vector<std::string> copied(ops.size());
+  for (std::size_t l = 0; l < ops.size(); ++l)
+    if (!layer_errmodel[l].empty()) {
+      std::filesystem::create_directories(partial + "/errmodels");
+      copied[l] = partial + "/errmodels/op" + std::to_string(ops[l]) + ".json";
+      std::filesystem::copy_file(layer_errmodel[l], copied[l]);
+    }
   for (const auto& s : selections) {
     // Relative to the schedule ("../errmodel.json"): the folder can be moved or shared.
-    inject::save_settings(to_inject_settings(s.setting, partial + "/errmodel.json", point_at(levels.back()).period_ns, ops),
+    inject::save_settings(to_inject_settings(s.setting, partial + "/errmodel.json", point_at(levels.back()).period_ns, ops, copied),
                           partial + "/chosen/" + s.algorithm + ".settings.json", inject::ErrmodelPath::kRelativeToFile);
     write_json(partial + "/chosen/" + s.algorithm + ".config.json", chosen_config(config_json, s.setting, levels));
   }
@@ -477,6 +543,9 @@ void add_explore_command(CLI::App& app) {
       "report.md with SVG plots and the chosen schedules. See docs/explore.md.");
   cmd->add_option("--config", o->config, "array generator config (rows, cols, islands)")->required();
   cmd->add_option("--errmodel", o->errmodel, "errmodel.json of the PE (make characterize)")->required();
+  cmd->add_option("--layer-errmodels", o->layer_errmodels,
+                  "per-layer error models: DIR/op<N>.json is array layer N's own (its stream characterized, "
+                  "make explore's default, docs/explore.md); a layer without one uses --errmodel");
   cmd->add_option("--energy", o->energy, "power/energy.json of the PE (make power)")->required();
   cmd->add_option("--razor-cost", o->razor_cost, "razor_cost.json (make razor-cost)")->required();
   cmd->add_option("--sta", o->sta,

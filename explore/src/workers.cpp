@@ -134,8 +134,7 @@ inject::FaultyEvalResult WorkerPool::evaluate(const inject::Settings& settings, 
                                               std::size_t begin, std::size_t end) {
   const auto start = std::chrono::steady_clock::now();
   end = std::min(end, job_.samples);
-  inject::Settings sent = settings;
-  sent.errmodel = std::filesystem::absolute(settings.errmodel).string();
+  const inject::Settings sent = inject::with_absolute_errmodels(settings);
   // Each worker's part of [begin, end), in its own input numbering.
   std::vector<std::pair<std::size_t, std::size_t>> parts(workers_.size(), {0, 0});
   for (std::size_t k = 0; k < workers_.size(); ++k) {

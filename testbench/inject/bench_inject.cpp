@@ -48,7 +48,7 @@ void run(benchmark::State& state, bool one_layer) {
   const double clean_v = 1.0, error_v = 1.0 + rate;
   settings.voltages.assign(static_cast<std::size_t>(s.shape.islands), one_layer ? clean_v : error_v);
   if (one_layer)
-    settings.layers.push_back({s.late_op, std::vector<double>(static_cast<std::size_t>(s.shape.islands), error_v), std::nullopt});
+    settings.layers.push_back({s.late_op, std::vector<double>(static_cast<std::size_t>(s.shape.islands), error_v), std::nullopt, ""});
   Injector injector(bench_model(s.shape.acc_bits), s.shape, settings);
   const InjectionMode mode = state.range(1) ? InjectionMode::kSampled : InjectionMode::kExact;
   injector.set_mode(mode);

@@ -40,6 +40,30 @@ grep -q '"count": 468' "$tmp/show.txt" || fail "trace count: $(cat "$tmp/show.tx
 grep -q 'sampled: 13 consecutive cycles of every tile pass' "$tmp/show.txt" || fail "trace sampling rule: $(cat "$tmp/show.txt")"
 grep -q '"acc_bits": 20' "$tmp/show.txt" || fail "trace acc_bits"
 
+# --trace-sample K traces input K; flow/trace_inputs.sh concatenates inputs in order, records and
+# counts those of the single-input traces (what validate-errmodel and explore's per-layer models use).
+KWS="$DATA/dnn/kws_dscnn_speechcommands/data/kws01"
+second=$(sed -n 2p "$KWS/y_labels.csv" | cut -d, -f1)
+for k in 0 1; do
+  "$VOSA" infer -m "$MODEL" -d "$KWS" -n 1 -q --trace-sample $k --trace-dir "$tmp/s$k" --trace-pe 3,5 \
+    --trace-records 250 > "$tmp/s$k.log" 2>&1 || fail "--trace-sample $k: $(cat "$tmp/s$k.log")"
+done
+"$VOSA" trace show "$tmp/s1/op1_DEPTHWISE_CONV_2D_pe3_5.vtrace" -n 0 | grep -q "input .*$second" ||
+  fail "--trace-sample 1 does not name the second input ($second)"
+"$(dirname "$0")/../../flow/trace_inputs.sh" "$VOSA" "$MODEL" "$KWS" auto 16x16 3,5 500 0 2 "$tmp/cat" > "$tmp/cat.log" ||
+  fail "trace_inputs.sh: $(cat "$tmp/cat.log")"
+python3 - "$tmp" <<'PY' || fail "trace_inputs.sh: not the concatenation of the single-input traces"
+import struct, json, sys
+t = sys.argv[1]
+def read(p):
+    d = open(p, "rb").read(); n = struct.unpack_from("<I", d, 8)[0]
+    return json.loads(d[12:12 + n]), d[12 + n:]
+name = "op1_DEPTHWISE_CONV_2D_pe3_5.vtrace"
+(h0, r0), (h1, r1), (hc, rc) = read(f"{t}/s0/{name}"), read(f"{t}/s1/{name}"), read(f"{t}/cat/{name}")
+assert hc["count"] == h0["count"] + h1["count"] and rc == r0 + r1, (hc["count"], h0["count"], h1["count"])
+PY
+grep -q "trace: $tmp/cat/op1_DEPTHWISE_CONV_2D_pe3_5.vtrace" "$tmp/cat.log" || fail "trace_inputs.sh listing: $(cat "$tmp/cat.log")"
+
 expect_error() {  # expect_error PATTERN ARGS...
   local pattern="$1"; shift
   local msg
@@ -52,6 +76,8 @@ head -c 20000 "$MODEL" > "$tmp/cut.tflite"
 expect_error "$tmp/cut.tflite: corrupt or truncated" -m "$tmp/cut.tflite" -d "$tmp"
 expect_error "UINT8" -m "$DATA/dnn/mobilenetv2_imagenet/model/mobilenet_v2_1.0_224_quant.tflite" -d "$tmp"
 expect_error "no label list" -m "$MODEL" -d "$tmp"
+expect_error "--trace-sample 1000: the data set has only 1000 sample(s)" -m "$MODEL" -d "$KWS" -n 1 \
+  --trace-sample 1000 --trace-dir "$tmp/none" --trace-pe 0,0
 
 # Input encoding (issue 11, point 2). ResNet-8's int8 input has zero point
 # -128, so its .bin files could be the int8 tensor or uint8 pixels: without

@@ -30,5 +30,24 @@ for p in m["points"]:
     assert [(int(r["mask"]), int(r["count"])) for r in q] == [(e["mask"], e["count"]) for e in p["error_patterns"]]
     for r in q:
         assert sum(1 << int(x) for x in r["bits"].split()) == int(r["mask"]), r
+assert all(r["pe_rows"] == "" for r in bits + values + patterns), "a point without pe_rows stands for every row"
 print(f"errmodel-csv: {len(bits)} bit rows, {len(values)} value rows, {len(patterns)} pattern rows, consistent")
+# Row bands (schema 2): each point's band in column pe_rows, FIRST-LAST.
+for p in m["points"]:
+    p["pe_rows"] = [0, 0]
+m["points"] += [dict(p, pe_rows=[1, 7]) for p in m["points"]]
+m["schema_version"] = 2
+json.dump(m, open(f"{w}/bands.json", "w"))
+PY
+"$VOSA" errmodel-csv "$WORK/bands.json" --out "$WORK/bands.csv"
+python3 - "$WORK" <<'PY'
+import csv, json, sys
+w = sys.argv[1]
+m = json.load(open(f"{w}/bands.json"))
+rows = list(csv.DictReader(open(f"{w}/bands.csv")))
+for band in ("0-0", "1-7"):
+    got = sum(r["pe_rows"] == band for r in rows)
+    want = sum(len(p["bits"]) for p in m["points"] if "-".join(map(str, p["pe_rows"])) == band)
+    assert got == want, (band, got, want)
+print(f"errmodel-csv: pe_rows column names each band ({len(rows)} rows)")
 PY

@@ -96,7 +96,7 @@ TEST(InjectScale, CheckpointsJumpsAndEarlyStopAreExact) {
   };
   // (1) Only a late layer errs: starts from a checkpoint, every input changes.
   Settings late = settings(2.0);
-  late.layers.push_back({array_ops[7], {1.0}, std::nullopt});
+  late.layers.push_back({array_ops[7], {1.0}, std::nullopt, ""});
   // (2) Every layer errs rarely: most runs stay clean through some layers
   //     (jumps) and some never leave the clean state (early stop).
   // (3) Every layer errs often, Razor corrects every bit: the clean state all

@@ -107,7 +107,7 @@ ArrayShape small_array(int rows, int cols, int islands = 1) {
 // An error model with one point per (voltage, p_any): bits 0..acc_bits-1
 // with p_error spread over the top bits, two recorded patterns and the rest
 // of the error mass unrecorded.
-ErrorModel synthetic_model(int acc_bits, const std::vector<std::pair<double, double>>& points) {
+nlohmann::json synthetic_model_json(int acc_bits, const std::vector<std::pair<double, double>>& points) {
   nlohmann::json j;
   j["schema_version"] = 1;
   j["pdk"] = "synthetic";
@@ -133,7 +133,11 @@ ErrorModel synthetic_model(int acc_bits, const std::vector<std::pair<double, dou
     }
     j["points"].push_back(pt);
   }
-  return ErrorModel::from_json(j, "synthetic errmodel");
+  return j;
+}
+
+ErrorModel synthetic_model(int acc_bits, const std::vector<std::pair<double, double>>& points) {
+  return ErrorModel::from_json(synthetic_model_json(acc_bits, points), "synthetic errmodel");
 }
 
 Settings uniform_settings(std::vector<double> voltages, std::optional<RazorSpec> razor = std::nullopt) {
@@ -540,6 +544,61 @@ TEST(Inject, SettingsValidation) {
   }
   EXPECT_EQ(load_settings((dir / "rel.json").string()).errmodel, (dir / "sub/em.json").string());
   EXPECT_THROW(load_settings((dir / "missing.json").string()), InjectError);
+  std::filesystem::remove_all(dir);
+}
+
+// Per-layer error models: a layer's own errmodel (LayerSetting::errmodel) sets
+// its rates; the other layers keep the settings' model; paths round-trip
+// relative to the settings file; a bad layer model is refused naming its file.
+TEST(Inject, LayerOwnErrorModel) {
+  const ArrayShape shape = small_array(4, 4, 1);
+  const ErrorModel em = synthetic_model(shape.acc_bits, {{1.44, 0.2}, {1.6, 0.01}});
+  const auto dir = std::filesystem::temp_directory_path() / "vosa_inject_layer_model_test";
+  std::filesystem::create_directories(dir / "layers");
+  std::ofstream(dir / "layers" / "op3.json") << synthetic_model_json(shape.acc_bits, {{1.44, 0.6}, {1.6, 0.3}}).dump();
+  std::ofstream(dir / "layers" / "short.json") << synthetic_model_json(shape.acc_bits, {{1.44, 0.6}}).dump();
+  std::ofstream(dir / "layers" / "wide.json") << synthetic_model_json(shape.acc_bits + 1, {{1.6, 0.3}}).dump();
+  Settings s = uniform_settings({1.6});
+  s.errmodel = (dir / "em.json").string();
+  LayerSetting own;
+  own.op = 3;
+  own.voltages = {1.6};
+  own.errmodel = (dir / "layers" / "op3.json").string();
+  s.layers.push_back(own);
+  const Injector inj(em, shape, s);
+  EXPECT_DOUBLE_EQ(inj.plan(3).p_max, 0.3);  // the layer's own model
+  EXPECT_DOUBLE_EQ(inj.plan(5).p_max, 0.01);  // the settings' model
+  // Saved relative to the settings file, loaded back absolute.
+  save_settings(s, (dir / "chosen.json").string(), ErrmodelPath::kRelativeToFile);
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(dir / "chosen.json")).at("layers").at(0).at("errmodel"),
+            "layers/op3.json");
+  EXPECT_EQ(load_settings((dir / "chosen.json").string()).layers.at(0).errmodel, own.errmodel);
+  EXPECT_EQ(with_absolute_errmodels(s).layers.at(0).errmodel, own.errmodel);
+  auto error_of = [&](const std::string& path) -> std::string {
+    Settings bad = s;
+    bad.layers.at(0).errmodel = path;
+    try {
+      Injector i(em, shape, bad);
+    } catch (const InjectError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  std::string e = error_of((dir / "layers" / "short.json").string());
+  EXPECT_NE(e.find("short.json at 10"), std::string::npos) << e;
+  EXPECT_NE(e.find("settings layer op 3"), std::string::npos) << e;
+  e = error_of((dir / "layers" / "wide.json").string());
+  EXPECT_NE(e.find("wide.json: the error model is of a PE with acc_bits"), std::string::npos) << e;
+  e = error_of((dir / "layers" / "missing.json").string());
+  EXPECT_NE(e.find("missing.json"), std::string::npos) << e;
+  std::string parse;
+  try {
+    settings_from_json(nlohmann::json::parse(R"({"errmodel": "e", "voltages": [1.6], "layers": [{"op": 1, "errmodel": 3}]})"),
+                       "bad.json");
+  } catch (const InjectError& x) {
+    parse = x.what();
+  }
+  EXPECT_NE(parse.find("layers[0].errmodel"), std::string::npos) << parse;
   std::filesystem::remove_all(dir);
 }
 

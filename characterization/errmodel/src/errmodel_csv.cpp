@@ -36,12 +36,14 @@ std::string table(const ErrorModel& m, const std::string& row_header,
                   const std::function<void(const ErrorModelPoint&, std::ostream&, const std::string&)>& rows) {
   std::ostringstream csv;
   csv.precision(9);
-  csv << "voltage,period_ns,corner,delay_source,samples,cycles_with_error,p_any_error," << row_header << "\n";
+  csv << "voltage,period_ns,corner,delay_source,samples,cycles_with_error,p_any_error,pe_rows," << row_header << "\n";
   for (const auto& p : m.points) {
     std::ostringstream prefix;
     prefix.precision(9);
+    // pe_rows: the point's band of PE rows, FIRST-LAST (docs/errmodel.md "PE positions"); empty: every row.
     prefix << p.voltage << "," << p.period_ns << "," << p.corner << "," << p.delay_source << "," << p.samples << ","
-           << p.cycles_with_error << "," << p.p_any_error() << ",";
+           << p.cycles_with_error << "," << p.p_any_error() << ","
+           << (p.positioned() ? std::to_string(p.row_first) + "-" + std::to_string(p.row_last) : std::string()) << ",";
     rows(p, csv, prefix.str());
   }
   return csv.str();

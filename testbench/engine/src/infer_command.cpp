@@ -80,7 +80,7 @@ InferResult evaluate(const Engine& engine, const Dataset& data, const InferOptio
 
 namespace {
 
-// Operand traces of every array layer for the first sample (docs/dnn.md).
+// Operand traces of every array layer for one sample, --trace-sample (docs/dnn.md).
 template <typename Options>
 void write_traces(const Engine& engine, const Dataset& data, const InferOptions& io, const Options& opt) {
   int row = -1, col = -1, rows = 0, cols = 0;
@@ -98,7 +98,10 @@ void write_traces(const Engine& engine, const Dataset& data, const InferOptions&
   while ((int64_t{1} << (acc_bits - 1)) <= int64_t{rows} * 128 * 128) ++acc_bits;
   std::filesystem::create_directories(opt.trace_dir);
   const tflite::Model& model = engine.model();
-  const Sample& sample = data.samples.at(0);
+  if (opt.trace_sample >= data.samples.size())
+    throw std::runtime_error("--trace-sample " + std::to_string(opt.trace_sample) + ": the data set has only " +
+                             std::to_string(data.samples.size()) + " sample(s) (index from 0)");
+  const Sample& sample = data.samples.at(opt.trace_sample);
   const std::vector<uint8_t> x = load_input(sample, model.input(), io.encoding, io.resize);
   Workspace ws;
   engine.run(x, ws, [&](const PreparedOp& p, const int8_t* input, std::vector<int32_t>&) {
@@ -278,6 +281,7 @@ void add_infer_command(CLI::App& app) {
     std::string trace_array = "16x16";
     size_t trace_records = 100000;
     bool trace_carry_save = false;
+    size_t trace_sample = 0;
     std::string outputs_csv;
     std::string save_inputs;
     std::string precision;
@@ -314,8 +318,11 @@ void add_infer_command(CLI::App& app) {
                   "also write the input tensors the engine gets (JPEGs decoded and resized) to this new directory "
                   "as .bin files with y_labels.csv, e.g. to feed scripts/tflite_runner.js the same tensors");
   cmd->add_option("--trace-dir", opt->trace_dir,
-                  "also write, for the first sample, one operand trace (*.vtrace) per conv/depthwise/FC layer: "
+                  "also write, for the first sample (--trace-sample), one operand trace (*.vtrace) per conv/depthwise/FC layer: "
                   "what PE --trace-pe of a --trace-array weight-stationary array sees");
+  cmd->add_option("--trace-sample", opt->trace_sample,
+                  "which sample of DATA --trace-dir traces (index from 0, independent of --limit), e.g. 1 for a model "
+                  "fitted on another input than the one it is checked on");
   cmd->add_option("--trace-pe", opt->trace_pe, "PE position ROW,COL for --trace-dir (all,COL: one trace per row)");
   cmd->add_option("--trace-array", opt->trace_array, "array shape ROWSxCOLS for --trace-dir (default 16x16)");
   cmd->add_option("--trace-records", opt->trace_records,

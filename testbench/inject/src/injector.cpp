@@ -565,21 +565,25 @@ LayerStats apply_hits(const LayerOperands& ops, const ArrayShape& shape, const R
 
 // ---------------------------------------------------------------- Injector
 
-Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
-    : model_(std::move(model)), shape_(std::move(shape)), settings_(std::move(settings)) {
-  const std::string& path = settings_.errmodel;
-  if (model_.acc_bits != shape_.acc_bits)
-    throw InjectError(path + ": the error model is of a PE with acc_bits " + std::to_string(model_.acc_bits) +
+void Injector::check_model_fits(const ErrorModel& model, const std::string& path) const {
+  if (model.acc_bits != shape_.acc_bits)
+    throw InjectError(path + ": the error model is of a PE with acc_bits " + std::to_string(model.acc_bits) +
                       " (design.acc_bits), the array config has acc_bits " + std::to_string(shape_.acc_bits) +
                       ": characterize this config's PE (make characterize CONFIG=...)");
-  if (model_.is_signed != shape_.is_signed)
+  if (model.is_signed != shape_.is_signed)
     throw InjectError(path + ": the error model's PE and the array config differ in signedness");
-  if (model_.carry_save() != shape_.carry_save)
+  if (model.carry_save() != shape_.carry_save)
     throw InjectError(path + (shape_.carry_save ? ": the array config has carry-save partial sums (arithmetic.psum), "
                                                   "the error model is of a carry-propagate PE (no carry_word)"
                                                 : ": the error model is of a carry-save PE (carry_word), the array "
                                                   "config has carry-propagate partial sums") +
                       ": characterize this config's PE (make characterize CONFIG=...)");
+}
+
+Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
+    : model_(std::move(model)), shape_(std::move(shape)), settings_(std::move(settings)) {
+  const std::string& path = settings_.errmodel;
+  check_model_fits(model_, path);
   if (static_cast<int>(shape_.island_of_column.size()) != shape_.cols)
     throw InjectError("array shape: island_of_column needs one entry per column");
   std::set<double> periods;
@@ -598,14 +602,15 @@ Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
                         " ns): give period_ns (--period-ns)");
     period_ns_ = *periods.begin();
   }
-  auto make_plan = [&](const std::vector<double>& voltages, const RazorSetting& razor, const std::string& where) {
+  auto make_plan = [&](const std::vector<double>& voltages, const RazorSetting& razor, const std::string& where,
+                       const std::string& errmodel) {
     if (static_cast<int>(voltages.size()) != shape_.islands)
       throw InjectError(where + ": " + std::to_string(voltages.size()) + " voltage(s) for " +
                         std::to_string(shape_.islands) + " island(s) of the array config");
     LayerPlan plan;
     plan.razor = razor;
     for (double v : voltages) {
-      const PointSampler& s = sampler_for(v, where);
+      const PointSampler& s = sampler_for(errmodel, v, where);
       for (const auto& owned : samplers_)
         if (owned.get() == &s) plan.island.push_back(owned);
       plan.p_max = std::max(plan.p_max, s.p_max());
@@ -613,44 +618,63 @@ Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
     return plan;
   };
   const RazorSetting razor = settings_.razor ? settings_.razor->resolve(shape_.acc_bits, "settings 'razor'") : shape_.razor;
-  default_plan_ = make_plan(settings_.voltages, razor, "settings 'voltages'");
+  default_plan_ = make_plan(settings_.voltages, razor, "settings 'voltages'", "");
   for (const LayerSetting& l : settings_.layers) {
     const std::string where = "settings layer op " + std::to_string(l.op);
     const RazorSetting lr = l.razor ? l.razor->resolve(shape_.acc_bits, where + " razor") : razor;
-    layer_plans_.emplace_back(l.op, make_plan(l.voltages, lr, where));
+    layer_plans_.emplace_back(l.op, make_plan(l.voltages, lr, where, l.errmodel));
   }
 }
 
-const PointSampler& Injector::sampler_for(double voltage, const std::string& where) {
+const ErrorModel& Injector::model_at(const std::string& errmodel) {
+  if (errmodel.empty() || errmodel == settings_.errmodel) return model_;
+  for (const auto& [path, model] : layer_models_)
+    if (path == errmodel) return *model;
+  auto model = std::make_unique<ErrorModel>();
+  try {
+    *model = ErrorModel::load(errmodel);
+  } catch (const ErrorModelError& e) {
+    throw InjectError(e.what());
+  }
+  check_model_fits(*model, errmodel);
+  layer_models_.emplace_back(errmodel, std::move(model));
+  return *layer_models_.back().second;
+}
+
+const PointSampler& Injector::sampler_for(const std::string& errmodel, double voltage, const std::string& where) {
+  const ErrorModel& model = model_at(errmodel);
+  const std::string& path = errmodel.empty() ? settings_.errmodel : errmodel;
   const ErrorModelPoint* best = nullptr;
   std::vector<double> available;
-  for (const auto& p : model_.points) {
+  for (const auto& p : model.points) {
     if (std::abs(p.period_ns - period_ns_) > 1e-3 * period_ns_) continue;
     available.push_back(p.voltage);
     if (!best || std::abs(p.voltage - voltage) < std::abs(best->voltage - voltage)) best = &p;
   }
   constexpr double kVoltageTolerance = 0.005;  // V: the model's points are the characterized corners
   if (!best || std::abs(best->voltage - voltage) > kVoltageTolerance)
-    throw InjectError(where + ": " + std::to_string(voltage) + " V is not a point of " + settings_.errmodel +
-                      " at " + std::to_string(period_ns_) + " ns (within 5 mV); available voltages: " +
+    throw InjectError(where + ": " + std::to_string(voltage) + " V is not a point of " + path + " at " +
+                      std::to_string(period_ns_) + " ns (within 5 mV); available voltages: " +
                       list_voltages(available));
-  for (const auto& s : samplers_)
-    if (s->point().voltage == best->voltage && s->point().period_ns == best->period_ns) return *s;
+  // One sampler per point of each model (a point's bands share one).
+  for (std::size_t i = 0; i < samplers_.size(); ++i)
+    if (sampler_points_[i] == best) return *samplers_[i];
   // A model with PE positions: every row band of that point, each row its own.
   if (shape_.carry_save) {
     // A carry-save PE errs in either word: the bands' pair statistics.
     std::vector<ErrorModelPoint> pairs;
     try {
-      for (const ErrorModelPoint* p : model_.bands_at(*best)) pairs.push_back(p->pair_point(shape_.acc_bits));
+      for (const ErrorModelPoint* p : model.bands_at(*best)) pairs.push_back(p->pair_point(shape_.acc_bits));
     } catch (const ErrorModelError& e) {
-      throw InjectError(settings_.errmodel + ": " + e.what());
+      throw InjectError(path + ": " + e.what());
     }
     std::vector<const ErrorModelPoint*> bands;
     for (const auto& p : pairs) bands.push_back(&p);
     samplers_.push_back(std::make_shared<PointSampler>(bands, shape_.mask_bits(), shape_.rows));
-    return *samplers_.back();
+  } else {
+    samplers_.push_back(std::make_shared<PointSampler>(model.bands_at(*best), shape_.acc_bits, shape_.rows));
   }
-  samplers_.push_back(std::make_shared<PointSampler>(model_.bands_at(*best), shape_.acc_bits, shape_.rows));
+  sampler_points_.push_back(best);
   return *samplers_.back();
 }
 

@@ -152,14 +152,20 @@ Settings settings_from_json(const nlohmann::json& doc, const std::string& source
         throw InjectError(where + ": needs 'op' (operator index >= 0)");
       for (const auto& [key, value] : l.items()) {
         (void)value;
-        if (key != "op" && key != "voltages" && key != "razor")
-          throw InjectError(where + ": unknown field '" + key + "' (allowed: op, voltages, razor)");
+        if (key != "op" && key != "voltages" && key != "razor" && key != "errmodel")
+          throw InjectError(where + ": unknown field '" + key + "' (allowed: op, voltages, razor, errmodel)");
       }
       LayerSetting ls;
       ls.op = l.at("op").get<std::size_t>();
       if (!seen.insert(ls.op).second) throw InjectError(where + ": operator " + std::to_string(ls.op) + " given twice");
       ls.voltages = l.contains("voltages") ? parse_voltages(l.at("voltages"), where + ".voltages") : s.voltages;
       if (l.contains("razor")) ls.razor = parse_razor(l.at("razor"), where + ".razor");
+      if (l.contains("errmodel")) {
+        if (!l.at("errmodel").is_string() || l.at("errmodel").get<std::string>().empty())
+          throw InjectError(where + ".errmodel: expected the path of the layer's errmodel.json, got " +
+                            l.at("errmodel").dump());
+        ls.errmodel = l.at("errmodel").get<std::string>();
+      }
       s.layers.push_back(std::move(ls));
     }
   }
@@ -176,6 +182,7 @@ nlohmann::json to_json(const Settings& s) {
   for (const LayerSetting& l : s.layers) {
     nlohmann::json lj{{"op", l.op}, {"voltages", l.voltages}};
     if (l.razor) lj["razor"] = razor_json(*l.razor);
+    if (!l.errmodel.empty()) lj["errmodel"] = l.errmodel;
     layers.push_back(std::move(lj));
   }
   j["layers"] = std::move(layers);
@@ -192,9 +199,22 @@ Settings load_settings(const std::string& path) {
     throw InjectError(path + ": not valid JSON: " + e.what());
   }
   Settings s = settings_from_json(doc, path);
-  const std::filesystem::path model(s.errmodel);
-  if (model.is_relative()) s.errmodel = (std::filesystem::path(path).parent_path() / model).lexically_normal().string();
+  const auto resolve = [&](std::string& errmodel) {
+    const std::filesystem::path model(errmodel);
+    if (model.is_relative()) errmodel = (std::filesystem::path(path).parent_path() / model).lexically_normal().string();
+  };
+  resolve(s.errmodel);
+  for (LayerSetting& l : s.layers)
+    if (!l.errmodel.empty()) resolve(l.errmodel);
   return s;
+}
+
+Settings with_absolute_errmodels(Settings settings) {
+  const auto absolute = [](std::string& p) { p = std::filesystem::absolute(p).lexically_normal().string(); };
+  absolute(settings.errmodel);
+  for (LayerSetting& l : settings.layers)
+    if (!l.errmodel.empty()) absolute(l.errmodel);
+  return settings;
 }
 
 void save_settings(const Settings& settings, const std::string& path, ErrmodelPath style) {
@@ -202,12 +222,17 @@ void save_settings(const Settings& settings, const std::string& path, ErrmodelPa
   {
     // Readers resolve a relative path against the file's folder, writers'
     // paths are relative to the working directory.
-    Settings copy = settings;
-    copy.errmodel = std::filesystem::absolute(copy.errmodel).lexically_normal().string();
-    if (style == ErrmodelPath::kRelativeToFile)
-      copy.errmodel = std::filesystem::path(copy.errmodel)
-                          .lexically_relative(std::filesystem::absolute(path).parent_path().lexically_normal())
-                          .string();
+    Settings copy = with_absolute_errmodels(settings);
+    const auto relative = [&](std::string& p) {
+      p = std::filesystem::path(p)
+              .lexically_relative(std::filesystem::absolute(path).parent_path().lexically_normal())
+              .string();
+    };
+    if (style == ErrmodelPath::kRelativeToFile) {
+      relative(copy.errmodel);
+      for (LayerSetting& l : copy.layers)
+        if (!l.errmodel.empty()) relative(l.errmodel);
+    }
     std::ofstream out(partial);
     out << to_json(copy).dump(2) << "\n";
     if (!out) throw InjectError("cannot write " + partial);

@@ -19,9 +19,11 @@ namespace vosa::explore {
 void add_explore_command(CLI::App& app);
 
 // An explore setting as the injector's settings: ops are the array layers'
-// operator indices, in the setting's layer order.
+// operator indices, in the setting's layer order. layer_errmodels: per array
+// layer (ops order) its own error model, "" (or no list) for `errmodel`.
 inject::Settings to_inject_settings(const Setting& s, const std::string& errmodel, double period_ns,
-                                    const std::vector<std::size_t>& ops);
+                                    const std::vector<std::size_t>& ops,
+                                    const std::vector<std::string>& layer_errmodels = {});
 // Throws ExploreError unless `path` is a file: "<what> <path> does not exist (make it with <made_by>)".
 void require_file(const std::string& path, const std::string& what, const std::string& made_by);
 // The island levels, ascending: the comma list (--levels), else the

@@ -107,6 +107,7 @@ struct LayerSetting {
   std::size_t op = 0;                // operator index in the model
   std::vector<double> voltages;      // one per island
   std::optional<RazorSpec> razor;    // absent: the settings' (or the config's)
+  std::string errmodel;              // the layer's own error model (per-layer models); empty: the settings'
 };
 
 // The "schedule" (docs/inject.md): what voltage each island runs at in each
@@ -124,6 +125,9 @@ struct Settings {
 Settings settings_from_json(const nlohmann::json& doc, const std::string& source);
 nlohmann::json to_json(const Settings& settings);
 Settings load_settings(const std::string& path);
+// The settings with every error-model path (the settings' and the layers')
+// made absolute against the working directory.
+Settings with_absolute_errmodels(Settings settings);
 // How save_settings records the error model's path: absolute (the file can
 // move alone), or relative to the settings file's folder (the settings and
 // the model can move together, e.g. an explore output folder).
@@ -398,7 +402,11 @@ class Injector {
                              std::vector<int32_t>& accumulators, Rng& rng) const;
 
  private:
-  const PointSampler& sampler_for(double voltage, const std::string& where);
+  // The sampler of the point at `voltage` of error model `errmodel` (empty:
+  // the settings' errmodel; a layer's own model is loaded on first use).
+  const PointSampler& sampler_for(const std::string& errmodel, double voltage, const std::string& where);
+  const ErrorModel& model_at(const std::string& errmodel);
+  void check_model_fits(const ErrorModel& model, const std::string& path) const;
   const ThinnedSampler& thinned_for(const PointSampler& sampler, std::uint64_t razor) const;
   // kThinned on one layer with Razor correct.
   LayerStats corrupt_thinned(const LayerOperands& operands, const engine::PreparedOp& layer,
@@ -408,7 +416,9 @@ class Injector {
   ArrayShape shape_;
   Settings settings_;
   double period_ns_ = 0;
+  std::vector<std::pair<std::string, std::unique_ptr<ErrorModel>>> layer_models_;  // LayerSetting::errmodel, by path
   std::vector<std::shared_ptr<PointSampler>> samplers_;  // one per point used
+  std::vector<const ErrorModelPoint*> sampler_points_;   // the point of each sampler (its model's)
   LayerPlan default_plan_;
   std::vector<std::pair<std::size_t, LayerPlan>> layer_plans_;
   InjectionMode mode_ = InjectionMode::kExact;
