@@ -95,6 +95,18 @@ assert r["corrected"] > 100 and r["after_razor"]["cycles_with_error"] < late["cy
 assert sum(b["errors"] for b in late["bits"][:11]) == sum(b["errors"] for b in r["after_razor"]["bits"][:11]), \
     "Razor must not touch unprotected bits"
 PY
+# The stall cycles are in the energy: simulated activity of the stalled
+# windows (the stall mux switching) and the energy of a MAC above the cycle's.
+dta razor --period-ns 3.6 --cycles 3000 --operands uniform:7 --energy --out energy.json
+python3 - <<'PY'
+import json
+p = json.load(open("razor/energy.json"))["points"][0]
+e, r = p["energy"], p["razor"]
+print(f"3.6 ns --energy: {e['stall_cycles']} stall cycles (event run {r['stall_cycles']}), "
+      f"{e['energy_per_cycle_pj']:.3f} pJ/cycle, {e['energy_per_mac_pj']:.3f} pJ/MAC")
+assert e["stall_cycles"] > 20 and r["stall_cycles"] > 20, (e, r["stall_cycles"])
+assert e["energy_per_mac_pj"] > e["energy_per_cycle_pj"] * (1 + 0.5 * e["stall_cycles"] / p["samples"]), e
+PY
 if dta razor --period-ns 3.6 --cycles 100 --shadow-delay 0.01 --out bad.json 2> bad.err; then
   echo "FAIL: a shadow delay shorter than the shadow flop's setup was accepted"; exit 1
 fi
