@@ -508,6 +508,9 @@ TEST(Inject, AfterRazorMissesFromTheCharacterization) {
   fewer.top_k = shape.acc_bits - 1;
   const Injector other(ErrorModel::from_json(with_razor(1.0)), shape, uniform_settings({1.0}, fewer));
   EXPECT_FALSE(other.default_plan().after_razor);
+  EXPECT_EQ(never.razor_error_source(), "after-razor");
+  EXPECT_EQ(other.razor_error_source(), "ideal");
+  EXPECT_EQ(Injector(ErrorModel::from_json(with_razor(1.0)), shape, uniform_settings({1.0})).razor_error_source(), "");
   nlohmann::json bad = with_razor(0.0);
   bad["points"][0]["razor"]["protected_bits"][0]["missed"] = 2000;
   try {

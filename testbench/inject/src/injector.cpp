@@ -729,6 +729,17 @@ bool Injector::error_free() const {
   return true;
 }
 
+std::string Injector::razor_error_source() const {
+  bool after = false, ideal = false;
+  const auto visit = [&](const LayerPlan& plan) {
+    if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct) return;
+    (plan.after_razor ? after : ideal) = true;
+  };
+  visit(default_plan_);
+  for (const auto& [index, plan] : layer_plans_) visit(plan);
+  return after && ideal ? "mixed" : after ? "after-razor" : ideal ? "ideal" : "";
+}
+
 void Injector::set_classes(double voltage, OperandClasses classes) {
   bool found = false;
   for (const auto& s : samplers_)

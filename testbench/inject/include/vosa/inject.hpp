@@ -397,6 +397,10 @@ class Injector {
   const LayerPlan& default_plan() const { return default_plan_; }
   // No layer can err: faulty runs equal the clean run.
   bool error_free() const;
+  // What Razor (policy correct) leaves of detected errors, over every plan:
+  // "after-razor" (the characterized shadow misses, LayerPlan::after_razor),
+  // "ideal" (every protected bit restored), "mixed"; "" without such Razor.
+  std::string razor_error_source() const;
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
   // kThinned builds its thinned samplers here (after set_classes).
