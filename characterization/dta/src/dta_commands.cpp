@@ -273,7 +273,8 @@ void add_dta_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--shadow-delay", opt->shadow_delay,
                   "Razor PE: delay of clk_shadow_i after clk_i as a fraction of the period (default: the\n"
-                  "manifest's razor.shadow_delay)")
+                  "manifest's razor.shadow_delay). With policy correct stall_i is tied to err_o, so a flagged\n"
+                  "cycle stalls the PE for the restore as in the array (docs/dta.md \"The PE as generated\")")
       ->check(CLI::Range(0.0, 0.5));
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
   auto energy = dta::add_dta_energy_options(cmd);
