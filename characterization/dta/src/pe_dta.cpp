@@ -579,8 +579,10 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   }
   if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge
     step(record_operands(b, trace, end), false);
-    judge_razor(end - 1, stall_edge());
+    const StallCapture st = stall_edge();
+    judge_razor(end - 1, st);
     log_err();
+    s.razor.stall_cycles += st.stalled;  // its held window is not simulated
   }
   s.events = sim.events_processed();
   return s;
