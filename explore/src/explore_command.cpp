@@ -362,8 +362,11 @@ void run(const Options& o) {
     }
     // What the reported numbers were measured with (thinned only changes
     // layers whose Razor corrects).
+    e.razor_errors = injector.razor_error_source();
+    // After-Razor plans are drawn hit by hit whatever the mode (exact).
     e.injection = e.coarse_sampled ? "sampled"
-                  : full_mode == inject::InjectionMode::kThinned && s.razor_mask && s.policy == RazorPolicy::kCorrect
+                  : full_mode == inject::InjectionMode::kThinned && s.razor_mask && s.policy == RazorPolicy::kCorrect &&
+                            e.razor_errors != "after-razor"
                       ? "thinned"
                       : "exact";
     add_layer_cycles(engine, injector, r, e);

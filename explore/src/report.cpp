@@ -69,6 +69,7 @@ nlohmann::json point_json(const Point& p) {
           {"coarse", p.eval.coarse},
           {"coarse_injection", p.eval.coarse ? (p.eval.coarse_sampled ? "sampled" : "exact") : ""},
           {"injection", p.eval.injection},
+          {"razor_errors", p.eval.razor_errors},
           {"repeats", L.repeats},
           {"accuracy", {{"clean_pct", L.clean_accuracy_pct}, {"faulty_pct", L.faulty_accuracy_pct}}},
           {"loss_pct", L.loss_pct},
@@ -219,7 +220,8 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << fmt(p.eval.loss.ci_low_pct) << ", " << fmt(p.eval.loss.ci_high_pct) << "] | "
       << (s.algorithm == "rathore" ? "-" : fmt(s.predicted_loss_pct) + " %") << " | **"
       << fmt(p.energy.saving_pct, 1) << " %** | " << bits_text(s.setting.razor_mask) << " ("
-      << to_string(s.setting.policy) << ") | " << s.backoffs << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
+      << to_string(s.setting.policy) << (p.eval.razor_errors.empty() ? "" : ", " + p.eval.razor_errors + " errors")
+      << ") | " << s.backoffs << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
       << " |\n";
   }
   if (!ctx.baselines.empty()) {

@@ -2,8 +2,10 @@
 # `vosa dta` on the PE as the generator instantiates it (docs/dta.md "The PE as
 # generated"), osu018:
 #   1. Razor PE (policy correct, bits 11..18, shadow_delay 0.08): the shadow
-#      clock is driven; Icarus with the same stimulus and clk_shadow_i = clk_i
-#      delayed captures the same psum_o and the same err_o in every cycle;
+#      clock is driven and stall_i is err_o (a flagged cycle stalls the PE for
+#      the restore, its inputs held); Icarus with the same stimulus, clk_shadow_i
+#      = clk_i delayed and stall_i = err_o captures the same psum_o and the same
+#      err_o in every cycle, stall cycles included;
 #   2. Razor at production settings: nothing flagged at the sign-off period; at
 #      a short period Razor corrects (after_razor has fewer erring cycles than
 #      the main register), counts add up; a too-short --shadow-delay is refused;
@@ -53,13 +55,18 @@ import json
 k = "razor/kit/"
 v, i = open(k + "captured_vosa.txt").read().split(), open(k + "captured_icarus.txt").read().split()
 ev, ei = open(k + "err_vosa.txt").read().split(), open(k + "err_icarus.txt").read().split()
-assert len(v) == len(i) == len(ev) == len(ei) == 5001, (len(v), len(i), len(ev), len(ei))
-dv = sum(a != b for a, b in zip(v, i)); de = sum(a != b for a, b in zip(ev, ei))
 r = json.load(open("razor/xcheck.json"))["points"][0]["razor"]
-print(f"Razor cross-check: {len(v)} cycles, psum_o differs in {dv}, err_o differs in {de}; "
+# stall_i is err_o (policy correct): every flagged cycle is one held edge, whose
+# window repeats the inputs (the stimulus has one more cycle per stall).
+assert r["stall_driven"] and r["stall_cycles"] == r["flagged_cycles"] > 20, r
+assert len(v) == len(i) == len(ev) == len(ei) == 5001 + r["stall_cycles"], (len(v), len(i), len(ev), len(ei))
+dv = sum(a != b for a, b in zip(v, i)); de = sum(a != b for a, b in zip(ev, ei))
+print(f"Razor cross-check: {len(v)} cycles ({r['stall_cycles']} stalled), psum_o differs in {dv}, err_o differs in {de}; "
       f"err_o in {ev.count('1')} cycles (vosa) / {ei.count('1')} (Icarus)")
 assert dv == 0 and de == 0, "vosa dta and Icarus disagree on the Razor PE"
-assert ev.count("1") == r["flagged_cycles"] > 20, (ev.count("1"), r["flagged_cycles"])
+assert ev.count("1") == r["flagged_cycles"], (ev.count("1"), r["flagged_cycles"])
+# After a stall edge psum_o is the restore: a flagged cycle with right shadows passes nothing wrong on.
+assert r["stall_capture_errors"] == 0 and r["after_razor"]["cycles_with_error"] <= r["miscorrected"] + r["undetected"], r
 PY
 
 # 2. Production settings (transport, setup from the SDF, inputs at the output
@@ -87,6 +94,18 @@ print(f"3.6 ns: {late['cycles_with_error']} erring cycles, {r['flagged_cycles']}
 assert r["corrected"] > 100 and r["after_razor"]["cycles_with_error"] < late["cycles_with_error"] / 2, r
 assert sum(b["errors"] for b in late["bits"][:11]) == sum(b["errors"] for b in r["after_razor"]["bits"][:11]), \
     "Razor must not touch unprotected bits"
+PY
+# The stall cycles are in the energy: simulated activity of the stalled
+# windows (the stall mux switching) and the energy of a MAC above the cycle's.
+dta razor --period-ns 3.6 --cycles 3000 --operands uniform:7 --energy --out energy.json
+python3 - <<'PY'
+import json
+p = json.load(open("razor/energy.json"))["points"][0]
+e, r = p["energy"], p["razor"]
+print(f"3.6 ns --energy: {e['stall_cycles']} stall cycles (event run {r['stall_cycles']}), "
+      f"{e['energy_per_cycle_pj']:.3f} pJ/cycle, {e['energy_per_mac_pj']:.3f} pJ/MAC")
+assert e["stall_cycles"] > 20 and r["stall_cycles"] > 20, (e, r["stall_cycles"])
+assert e["energy_per_mac_pj"] > e["energy_per_cycle_pj"] * (1 + 0.5 * e["stall_cycles"] / p["samples"]), e
 PY
 if dta razor --period-ns 3.6 --cycles 100 --shadow-delay 0.01 --out bad.json 2> bad.err; then
   echo "FAIL: a shadow delay shorter than the shadow flop's setup was accepted"; exit 1

@@ -422,6 +422,7 @@ TEST(ExploreReport, PointsJsonSchemaAndParetoFront) {
     EXPECT_LE(p.at("loss_ci95_pct")[0].get<double>(), p.at("loss_pct").get<double>());
     EXPECT_TRUE(p.at("energy_pj").contains("total"));
     EXPECT_TRUE(p.contains("saving_pct"));
+    EXPECT_TRUE(p.at("razor_errors").is_string());  // which Razor errors the loss was measured with
   }
   EXPECT_EQ(j.at("chosen")[0].at("algorithm"), "xtpu");
   // No point of the front is dominated by any point.

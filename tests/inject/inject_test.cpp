@@ -453,6 +453,75 @@ TEST(Inject, ZeroRateAndFullRazorCorrectAreBitExact) {
   }
 }
 
+// After-Razor errors (docs/inject.md): a model characterized as a Razor PE
+// (the point's razor object) with the injection's bits and policy correct
+// draws the shadow's misses. Shadow never wrong: bit-exact like the ideal
+// correction. Shadow always wrong too: nothing detected, no stall, errors pass.
+// Other bits: the ideal correction. A razor object with more missed than late
+// captures is refused by name.
+TEST(Inject, AfterRazorMissesFromTheCharacterization) {
+  std::mt19937_64 rng(9);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 8, 8, 6, 5, 1, rng);
+  const engine::Engine engine(model);
+  const auto x = random_input(*model, rng);
+  engine::Workspace ws;
+  const std::vector<uint8_t> clean = engine.run(x, ws);
+  const ArrayShape shape = small_array(4, 4);
+  auto with_razor = [&](double miss_share) {
+    nlohmann::json j = synthetic_model_json(shape.acc_bits, {{1.0, 0.3}});
+    nlohmann::json bits = nlohmann::json::array();
+    for (int b = 0; b < shape.acc_bits; ++b)
+      bits.push_back({{"bit", b}, {"late", 1000}, {"missed", static_cast<int>(1000 * miss_share)}});
+    j["points"][0]["razor"] = {{"policy", "correct"}, {"protected_bits", bits}, {"flagged_cycles", 10},
+                               {"miscorrected", 1}, {"undetected", 1}, {"stall_cycles", 10},
+                               {"after_razor", {{"cycles_with_error", 2}}}};
+    return j;
+  };
+  RazorSpec all_bits;
+  all_bits.top_k = shape.acc_bits;
+  auto run = [&](const Injector& inj, LayerStats& st) {
+    Rng r(42);
+    return engine.run(x, ws, [&](const engine::PreparedOp& p, const int8_t* in, std::vector<int32_t>& acc) {
+      st += inj.corrupt(*model, p, in, acc, r);
+    });
+  };
+  LayerStats s0, s1, s2;
+  const Injector never(ErrorModel::from_json(with_razor(0.0)), shape, uniform_settings({1.0}, all_bits));
+  EXPECT_TRUE(never.default_plan().after_razor);
+  EXPECT_EQ(run(never, s0), clean);
+  EXPECT_GT(s0.hits, 0u);
+  EXPECT_EQ(s0.razor_detected, s0.hits);
+  const Injector always(ErrorModel::from_json(with_razor(1.0)), shape, uniform_settings({1.0}, all_bits));
+  EXPECT_TRUE(always.default_plan().after_razor);
+  EXPECT_NE(run(always, s1), clean);
+  EXPECT_GT(s1.hits, s1.captures / 5);
+  EXPECT_EQ(s1.razor_detected, 0u);
+  EXPECT_EQ(s1.cycles, layer_cycles(engine.ops()[0].geometry, shape));
+  EXPECT_GT(s1.corrupted_outputs, 0u);
+  // Thinned mode draws after-Razor plans exactly (hit by hit): the same stream.
+  Injector always_thinned(ErrorModel::from_json(with_razor(1.0)), shape, uniform_settings({1.0}, all_bits));
+  always_thinned.set_mode(InjectionMode::kThinned);
+  LayerStats s1t;
+  EXPECT_EQ(run(always_thinned, s1t), run(always, s2));
+  EXPECT_EQ(s1t.hits, s1.hits);
+  RazorSpec fewer = all_bits;
+  fewer.top_k = shape.acc_bits - 1;
+  const Injector other(ErrorModel::from_json(with_razor(1.0)), shape, uniform_settings({1.0}, fewer));
+  EXPECT_FALSE(other.default_plan().after_razor);
+  EXPECT_EQ(never.razor_error_source(), "after-razor");
+  EXPECT_EQ(other.razor_error_source(), "ideal");
+  EXPECT_EQ(Injector(ErrorModel::from_json(with_razor(1.0)), shape, uniform_settings({1.0})).razor_error_source(), "");
+  nlohmann::json bad = with_razor(0.0);
+  bad["points"][0]["razor"]["protected_bits"][0]["missed"] = 2000;
+  try {
+    ErrorModel::from_json(bad, "bad.json");
+    ADD_FAILURE() << "more missed than late captures was accepted";
+  } catch (const ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("points[].razor.protected_bits: bit 0 has more missed than late"), std::string::npos)
+        << e.what();
+  }
+}
+
 // Cycles of the weight-stationary schedule: per (N tile, K tile) rows to load
 // weights, M + rows + cols - 1 to stream, fill and drain.
 TEST(Inject, LayerCyclesFollowTheSchedule) {

@@ -58,6 +58,15 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
     const int a = find(lhs), b = find(rhs);
     if (a != b) parent[a] = b;
   }
+  for (const auto& [in, out] : options.port_ties) {
+    const NetlistPort* pi = nl.find_port(in);
+    const NetlistPort* po = nl.find_port(out);
+    if (!pi || pi->direction != "input" || pi->width() != 1 || !po || po->direction != "output" || po->width() != 1)
+      throw DtaError(nl.path + ": cannot drive input port '" + in + "' from output port '" + out +
+                     "': both must exist as one-bit input and output ports");
+    const int a = find(nl.find_net(pi->bit_name(0))), b = find(nl.find_net(po->bit_name(0)));
+    if (a != b) parent[a] = b;
+  }
   c.net_alias.resize(num_nets);
   for (int i = 0; i < num_nets; ++i) c.net_alias[i] = find(i);
 
@@ -362,6 +371,8 @@ Circuit build_circuit(const Netlist& nl, const liberty::Library& lib, const Sdf&
   // Primary inputs and constants are sources too.
   for (const auto& p : nl.ports) {
     if (p.direction != "input" || p.name == options.clock_port || p.name == c.shadow_clock_port) continue;
+    if (std::any_of(options.port_ties.begin(), options.port_ties.end(), [&](const auto& t) { return t.first == p.name; }))
+      continue;  // driven by an output port (BuildOptions::port_ties)
     for (int b = 0; b < p.width(); ++b) {
       const int n = c.net_alias[nl.find_net(p.bit_name(b))];
       c.primary_inputs.push_back(n);

@@ -151,6 +151,9 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
       tb << "  wire [" << p.width() - 1 << ":0] " << p.name << ";\n";
     if (p.name == "clk_shadow_i") {  // the Razor shadow clock: clk_i delayed (transport)
       tb << "  reg clk_shadow_i = 1'b1;\n  always @(clk_i) clk_shadow_i <= #(" << sim.shadow_delay_ns << ") clk_i;\n";
+    } else if (p.name == "stall_i" && b.stall_net >= 0) {  // as vosa dta ties it (the stimulus repeats held cycles)
+      tb << "  wire stall_i;\n";
+      ctrl << "  assign stall_i = err_o;\n";
     } else if (p.direction == "input" && p.name != "clk_i" && p.name != "rst_ni" && p.name != "a_i" &&
                p.name != "w_i" && p.name != "psum_i" && p.name != "psum_c_i") {
       std::string v(p.width(), '0');  // control inputs held as vosa dta holds them (bit 0 last)
@@ -162,6 +165,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
          << p.width() << "'b" << v << ";\n";
     }
   }
+  tb << ctrl.str();
   tb << "  " << nl.module << " dut (";
   bool first = true;
   for (const auto& p : nl.ports) {
@@ -269,7 +273,8 @@ void add_dta_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--shadow-delay", opt->shadow_delay,
                   "Razor PE: delay of clk_shadow_i after clk_i as a fraction of the period (default: the\n"
-                  "manifest's razor.shadow_delay)")
+                  "manifest's razor.shadow_delay). With policy correct stall_i is tied to err_o, so a flagged\n"
+                  "cycle stalls the PE for the restore as in the array (docs/dta.md \"The PE as generated\")")
       ->check(CLI::Range(0.0, 0.5));
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
   auto energy = dta::add_dta_energy_options(cmd);
@@ -289,9 +294,6 @@ void add_dta_command(CLI::App& app) {
     if (!sdf.design.empty() && sdf.design != nl.module)
       throw std::runtime_error(opt->sdf + ": SDF is for design '" + sdf.design + "', the netlist " +
                                opt->netlist + " is module '" + nl.module + "'");
-    dta::BuildOptions bo;
-    bo.resolution_ps = opt->resolution_ps;
-    const dta::Circuit circuit = dta::build_circuit(nl, lib, sdf, bo);
 
     json manifest;
     std::string dataflow = opt->dataflow;
@@ -350,6 +352,15 @@ void add_dta_command(CLI::App& app) {
     }
     if (op.razor_policy.empty() && opt->shadow_delay >= 0)
       throw std::runtime_error("--shadow-delay: the design has no Razor bits (manifest config.razor)");
+    dta::BuildOptions bo;
+    bo.resolution_ps = opt->resolution_ps;
+    // Razor correct: a detected error stalls the array for the restore cycle;
+    // the PE's stall_i is its own err_o (the array's OR of every err_o, as
+    // make razor-gate's testbench drives it), so the stall mux and the held
+    // cycle are simulated (docs/dta.md "The PE as generated").
+    if (op.razor_policy == "correct" && nl.find_port("stall_i") && nl.find_port("err_o"))
+      bo.port_ties.emplace_back("stall_i", "err_o");
+    const dta::Circuit circuit = dta::build_circuit(nl, lib, sdf, bo);
     const dta::PeBinding binding = dta::bind_pe(
         circuit, nl, dataflow == "weight_stationary" ? dta::Dataflow::kWeightStationary : dta::Dataflow::kOutputStationary, op);
 

@@ -78,6 +78,13 @@ nlohmann::json dta_energy_point(DtaEnergyOptions& opt, const Netlist& nl, const 
   const EnergyBreakdown f = opt.model->energy_per_cycle(functional, period_ns, PowerConvention::kVosa);
   j["functional_energy_per_cycle_pj"] = f.total_pj();
   j["glitch_share"] = 1.0 - f.total_pj() / j["energy_per_cycle_pj"].get<double>();
+  // Razor correct with stall_i driven: a stalled edge is a cycle of energy
+  // with no MAC, so the energy of a MAC is the cycle's times (MACs + stalls) / MACs.
+  if (s.razor.stall_cycles && s.samples) {
+    j["stall_cycles"] = s.razor.stall_cycles;
+    j["energy_per_mac_pj"] = j["energy_per_cycle_pj"].get<double>() *
+                             static_cast<double>(s.samples + s.razor.stall_cycles) / static_cast<double>(s.samples);
+  }
   return j;
 }
 

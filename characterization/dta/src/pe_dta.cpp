@@ -13,6 +13,10 @@ namespace vosa::dta {
 
 namespace {
 
+// A stall_i tied to err_o falls once the restore removed the mismatch; a
+// longer run means the netlist never clears its error flag.
+constexpr int kMaxStallRun = 4;
+
 std::vector<int> port_nets(const Circuit& c, const Netlist& nl, const std::string& name) {
   const NetlistPort* p = nl.find_port(name);
   if (!p) throw DtaError(nl.path + ": PE netlist has no port '" + name + "'");
@@ -76,9 +80,10 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
   b.acc_bits = static_cast<int>(b.output_flops.size());
 
   // Control inputs held for steady computation; anything else is unexpected.
-  // stall_i (the islands PE's hold enable) is held inactive as in every cycle
-  // the array computes, so the characterized netlist, stall mux included, is
-  // the one the array instantiates.
+  // stall_i (the hold enable) is held inactive as in every cycle the array
+  // computes, so the characterized netlist, stall mux included, is the one the
+  // array instantiates; with Razor policy correct the caller ties it to err_o
+  // (BuildOptions::port_ties) and it is no primary input.
   const std::map<std::string, bool> controls = {{"rst_ni", true}, {"w_shift_i", true},
                                                 {"valid_i", true}, {"first_i", false},
                                                 {"drain_i", false}, {"stall_i", false}};
@@ -96,6 +101,13 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
         throw DtaError(nl.path + ": --mode " + std::to_string(op.mode) + " does not fit mode_i (" +
                        std::to_string(nets.size()) + " bits)");
       for (size_t k = 0; k < nets.size(); ++k) b.constants.emplace_back(nets[k], (op.mode >> k) & 1);
+      continue;
+    }
+    if (p.name == "stall_i" && std::find(c.primary_inputs.begin(), c.primary_inputs.end(),
+                                         port_nets(c, nl, p.name)[0]) == c.primary_inputs.end()) {
+      if (op.razor_policy != "correct")
+        throw DtaError(nl.path + ": stall_i is driven by err_o, but the PE's Razor policy is not correct");
+      b.stall_net = port_nets(c, nl, p.name)[0];
       continue;
     }
     const auto it = controls.find(p.name);
@@ -341,6 +353,8 @@ void RazorStats::merge(const RazorStats& o) {
   miscorrected += o.miscorrected;
   undetected += o.undetected;
   false_flags += o.false_flags;
+  stall_cycles += o.stall_cycles;
+  stall_capture_errors += o.stall_capture_errors;
   residual_cycles += o.residual_cycles;
   if (late.size() < o.late.size()) {
     late.resize(o.late.size(), 0);
@@ -357,7 +371,7 @@ void RazorStats::merge(const RazorStats& o) {
 
 void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
                   std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed,
-                  const CarryCapture* carry) {
+                  const CarryCapture* carry, const StallCapture* stall) {
   if (s.late.empty()) {
     s.late.assign(b.acc_bits, 0);
     s.missed.assign(b.acc_bits, 0);
@@ -389,7 +403,12 @@ void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, 
   // shadow in the stall cycle; drop (TE-Drop) passes the incoming partial sum.
   const std::uint64_t word = (std::uint64_t{1} << b.acc_bits) - 1;
   std::uint64_t out = captured, carry_out = cw.captured;
-  if (flagged) {
+  if (stall) {  // simulated: what the registers hold after the stall edge, if there was one
+    if (stall->stalled) {
+      out = stall->sum;
+      carry_out = stall->carry;
+    }
+  } else if (flagged) {
     const bool drop = b.razor_policy == "drop";
     out = drop ? static_cast<std::uint64_t>(trace.records[n].psum_in) & word : (captured & ~protect) | (shadow & protect);
     carry_out = drop ? static_cast<std::uint64_t>(trace.records[n].psum_c_in) & word
@@ -478,23 +497,62 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     if (opt.err_log && b.razor())
       opt.err_log->push_back((((logged ^ shadow_word()) | (razor_carry.captured ^ carry_shadow_word())) & protect) != 0);
   };
-  auto judge_razor = [&](std::size_t record) {
+  auto judge_razor = [&](std::size_t record, const StallCapture& stall) {
     razor_carry.shadow = carry_shadow_word();
     record_razor(s.razor, b, trace, record, razor_captured, razor_settled, shadow_word(), opt.is_signed,
-                 b.carry_save() ? &razor_carry : nullptr);
+                 b.carry_save() ? &razor_carry : nullptr, b.stall_net >= 0 ? &stall : nullptr);
   };
   if (opt.count_activity) {
     s.net_toggles.assign(c.net_names.size(), 0);
     s.net_high.assign(c.net_names.size(), 0);
     s.net_functional.assign(c.net_names.size(), 0);
   }
-  for (std::size_t n = begin; n < end; ++n) {
-    apply(record_operands(b, trace, n));
+  auto step = [&](const CycleOperands& in, bool log) {
+    apply(in, log);
     sim.step();
     if (opt.count_activity) {
       sim.add_activity(s.net_toggles.data(), s.net_high.data(), s.net_functional.data());
       ++s.activity_cycles;
     }
+  };
+  // stall_i tied to err_o: was the edge that closed the last window a stall
+  // (the array held; the PE restored its flagged bits from the shadows)?
+  auto stall_edge = [&]() {
+    StallCapture st;
+    st.stalled = b.stall_net >= 0 && sim.edge_value(b.stall_net);
+    if (!st.stalled) return st;
+    for (int j = 0; j < b.acc_bits; ++j) st.sum |= std::uint64_t{sim.captured(b.output_flops[j])} << j;
+    st.carry = carry_word();
+    return st;
+  };
+  // A stall edge holds the neighbours' registers too: the PE's inputs repeat
+  // until an edge that is no stall captures the record (the one in flight).
+  auto hold_while_stalled = [&](StallCapture st, std::size_t n, bool log) {
+    for (int run = 0; st.stalled; ++run) {
+      if (run == kMaxStallRun)
+        throw DtaError("record " + std::to_string(n) + ": the PE stalled " + std::to_string(run) +
+                       " edges in a row (stall_i = err_o never fell)");
+      ++s.razor.stall_cycles;
+      std::uint64_t settled = 0, carry_settled = 0;
+      for (int j = 0; j < b.acc_bits; ++j) settled |= std::uint64_t{sim.settled(b.output_flops[j])} << j;
+      for (size_t j = 0; j < b.carry_flops.size(); ++j)
+        if (b.carry_flops[j] >= 0) carry_settled |= std::uint64_t{sim.settled(b.carry_flops[j])} << j;
+      if (st.sum != settled || (b.carry_save() && st.carry != carry_settled)) ++s.razor.stall_capture_errors;
+      logged = st.sum;
+      razor_carry.captured = st.carry;
+      if (opt.captured_log) opt.captured_log->push_back(st.sum);
+      if (opt.carry_log) opt.carry_log->push_back(st.carry);
+      step(record_operands(b, trace, n), log);
+      st = stall_edge();
+      log_err();
+    }
+  };
+  for (std::size_t n = begin; n < end; ++n) {
+    step(record_operands(b, trace, n), true);
+    const StallCapture st = stall_edge();
+    if (b.razor() && n > begin) judge_razor(n - 1, st);
+    log_err();
+    hold_while_stalled(st, n, true);
     std::uint64_t captured = 0, settled = 0;
     for (int j = 0; j < b.acc_bits; ++j) {
       const int f = b.output_flops[j];
@@ -502,8 +560,6 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       settled |= std::uint64_t{sim.settled(f)} << j;
       settle[j] = sim.settle_time_ps(f);
     }
-    if (b.razor() && n > begin) judge_razor(n - 1);
-    log_err();
     razor_captured = logged = captured;
     razor_settled = settled;
     if (b.carry_save()) {
@@ -522,10 +578,11 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     if (opt.carry_log) opt.carry_log->push_back(carry_word());
   }
   if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge
-    apply(record_operands(b, trace, end), false);
-    sim.step();
-    judge_razor(end - 1);
+    step(record_operands(b, trace, end), false);
+    const StallCapture st = stall_edge();
+    judge_razor(end - 1, st);
     log_err();
+    s.razor.stall_cycles += st.stalled;  // its held window is not simulated
   }
   s.events = sim.events_processed();
   return s;
@@ -671,6 +728,9 @@ nlohmann::json razor_to_json(const RazorStats& r, const PeBinding& b, std::uint6
           {"miscorrected", r.miscorrected},
           {"undetected", r.undetected},
           {"false_flags", r.false_flags},
+          {"stall_driven", b.stall_net >= 0},
+          {"stall_cycles", r.stall_cycles},
+          {"stall_capture_errors", r.stall_capture_errors},
           {"protected_bits", bits},
           {"after_razor",
            {{"cycles_with_error", r.residual_cycles},

@@ -353,6 +353,19 @@ void TimingSimulator::capture_shadows() {
   }
   for (int g : shadow_cone_) process_gate(g);
   for (int g : shadow_cone_) active_[g] = 0;
+  // The settled values downstream of the shadows (the error flag, and through
+  // a stall_i tied to it the hold/correction muxes) follow their new Q.
+  for (int f : shadow_flops_) {
+    const FlipFlop& ff = c_.flops[f];
+    if (ff.q_net >= 0) zero_delay_[ff.q_net] = state_[f];
+    if (ff.qn_net >= 0) zero_delay_[ff.qn_net] = !state_[f];
+  }
+  for (int g : shadow_cone_) {
+    const Gate& G = c_.gates[g];
+    std::uint32_t bits = 0;
+    for (int k = 0; k < G.num_inputs; ++k) bits |= std::uint32_t{zero_delay_[G.in_net[k]]} << k;
+    zero_delay_[G.out_net] = (G.truth_table >> bits) & 1;
+  }
   // The first pass listed some nets and gates again: keep each once.
   auto dedupe = [&](std::vector<int>& v, auto keep) {
     std::size_t k = 0;

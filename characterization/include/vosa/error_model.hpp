@@ -263,6 +263,34 @@ struct ErrorModelPoint {
     std::vector<JointPattern> joint_patterns;
   };
   std::optional<CarryWord> carry_word;
+  // A Razor PE's characterization (the point's `razor`, written by vosa dta
+  // with the shadow clock driven): which bits it protected under which
+  // policy, and per protected bit how often the main register was late and
+  // how often the shadow was wrong too (missed: Razor restores a wrong value
+  // or flags nothing). The injector draws those misses when its Razor bits and
+  // policy are the characterized ones (docs/inject.md "After-Razor errors").
+  struct Razor {
+    std::string policy;
+    std::uint64_t protected_mask = 0;
+    std::vector<int> bits;                     // protected, ascending
+    std::vector<std::uint64_t> late, missed;   // per entry of bits
+    std::uint64_t flagged = 0, miscorrected = 0, undetected = 0, stall_cycles = 0;
+    std::uint64_t after_cycles_with_error = 0;  // after_razor.cycles_with_error
+    // P(the shadow is wrong too | bit j's main capture is late); 0 when j was
+    // never late or is not protected.
+    double miss_given_late(int j) const {
+      for (std::size_t i = 0; i < bits.size(); ++i)
+        if (bits[i] == j) return late[i] ? static_cast<double>(missed[i]) / static_cast<double>(late[i]) : 0.0;
+      return 0.0;
+    }
+  };
+  std::optional<Razor> razor;
+  // The injection's Razor bits and policy are the ones this point was
+  // characterized with (policy correct: the misses apply).
+  bool razor_characterized(std::uint64_t protected_mask, bool policy_correct) const {
+    return razor && policy_correct && razor->policy == "correct" && razor->protected_mask == protected_mask &&
+           protected_mask != 0;
+  }
 
   // The pair's error statistics as one 2 * acc_bits wide register: bit j <
   // acc_bits is sum-word bit j, bit acc_bits + j carry-word bit j (the
@@ -479,6 +507,32 @@ class ErrorModel {
                                            q.at("count").get<std::uint64_t>()});
           }
           pt.carry_word = std::move(cw);
+          field = "points";
+        }
+        if (p.contains("razor")) {
+          field = "points[].razor";
+          const auto& r = p.at("razor");
+          ErrorModelPoint::Razor rz;
+          rz.policy = r.at("policy").get<std::string>();
+          for (const auto& b : r.at("protected_bits")) {
+            const int bit = b.at("bit").get<int>();
+            if (bit < 0 || bit >= 64 || bit >= m.acc_bits)
+              throw ErrorModelError(path + ": points[].razor.protected_bits: bit " + std::to_string(bit) +
+                                    " is outside the " + std::to_string(m.acc_bits) + "-bit register");
+            rz.bits.push_back(bit);
+            rz.late.push_back(b.at("late").get<std::uint64_t>());
+            rz.missed.push_back(b.at("missed").get<std::uint64_t>());
+            if (rz.missed.back() > rz.late.back())
+              throw ErrorModelError(path + ": points[].razor.protected_bits: bit " + std::to_string(bit) +
+                                    " has more missed than late captures");
+            rz.protected_mask |= std::uint64_t{1} << bit;
+          }
+          rz.flagged = r.at("flagged_cycles").get<std::uint64_t>();
+          rz.miscorrected = r.at("miscorrected").get<std::uint64_t>();
+          rz.undetected = r.at("undetected").get<std::uint64_t>();
+          rz.stall_cycles = r.value("stall_cycles", std::uint64_t{0});
+          rz.after_cycles_with_error = r.at("after_razor").at("cycles_with_error").get<std::uint64_t>();
+          pt.razor = std::move(rz);
           field = "points";
         }
         m.points.push_back(std::move(pt));

@@ -182,7 +182,9 @@ void run_with_faults(const Engine& engine, const Dataset& data, const InferOptio
     std::cout << "errors: " << injector.settings().errmodel << " at " << injector.period_ns() << " ns ("
               << (plan.island.empty() ? "" : plan.island.front()->point().delay_source) << "), island voltages "
               << volts << (injector.settings().layers.empty() ? "" : " (plus per-layer settings)") << "; Razor "
-              << (bits.empty() ? "none" : "bits " + bits + " " + to_string(plan.razor.policy)) << "; array "
+              << (bits.empty() ? "none" : "bits " + bits + " " + to_string(plan.razor.policy))
+              << (injector.razor_error_source().empty() ? "" : " (" + injector.razor_error_source() + " errors)")
+              << "; array "
               << injector.shape().rows << "x" << injector.shape().cols << ", acc_bits " << injector.shape().acc_bits
               << ", " << injector.shape().islands << " island(s); seed " << f.seed << ", " << f.repeats
               << " repeat(s)\n";

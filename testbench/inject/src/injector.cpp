@@ -204,6 +204,20 @@ void PointSampler::set_classes(OperandClasses classes) {
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const { return sample_mask(rng, -1); }
 
+bool PointSampler::razor_characterized(std::uint64_t protected_mask) const {
+  return std::all_of(bands_.begin(), bands_.end(),
+                     [&](const Band& b) { return b.point.razor_characterized(protected_mask, true); });
+}
+
+std::uint64_t PointSampler::draw_razor_missed(std::uint64_t late, Rng& rng, int row) const {
+  const ErrorModelPoint& point = band_of(row).point;
+  if (!point.razor) return 0;
+  std::uint64_t missed = 0;
+  for (int j = 0; late >> j; ++j)
+    if (((late >> j) & 1) && rng.uniform() < point.razor->miss_given_late(j)) missed |= std::uint64_t{1} << j;
+  return missed;
+}
+
 // ---------------------------------------------------------------- ThinnedSampler
 
 ThinnedSampler::ThinnedSampler(const PointSampler& sampler, std::uint64_t razor, int acc_bits)
@@ -458,7 +472,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   const std::uint64_t tile_cycles = static_cast<std::uint64_t>(m_count + rows + cols);
   std::vector<std::uint64_t> razor_cycles;
   const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
-  std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows));
+  std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows)), missed(static_cast<std::size_t>(rows));
   std::vector<std::int64_t> prod(static_cast<std::size_t>(rows));
   // Error of each output of the current GEMM column, summed over K tiles.
   std::vector<std::int64_t> column_delta(static_cast<std::size_t>(m_count), 0);
@@ -482,6 +496,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
     const Hit& first = hits[h];
     // One column chain: every hit of (gemm, column, k tile, m).
     std::fill(flip.begin(), flip.end(), 0);
+    std::fill(missed.begin(), missed.end(), 0);
     bool changes = false;
     std::size_t e = h;
     for (; e < hits.size() && hits[e].gemm == first.gemm && hits[e].column == first.column &&
@@ -494,7 +509,8 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
                           std::to_string(shape.acc_bits) + "-bit " + (shape.carry_save ? "carry-save " : "") +
                           "array and the layer");
       flip[static_cast<std::size_t>(x.row)] |= x.mask;
-      if (x.mask & protect) {
+      missed[static_cast<std::size_t>(x.row)] |= x.razor_missed & x.mask & protect;
+      if (x.mask & protect & ~x.razor_missed) {  // some late protected bit with a right shadow: flagged
         ++st.razor_detected;
         const int c = x.column % cols;
         const std::uint64_t tile = tile_base[static_cast<std::size_t>(x.gemm)] +
@@ -508,7 +524,8 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         word |= m;
       }
       // A fully corrected hit leaves the chain as it was.
-      if (!(razor.policy == RazorPolicy::Correct && (x.mask & protect) && !(x.mask & ~protect))) changes = true;
+      if (!(razor.policy == RazorPolicy::Correct && (x.mask & protect) && !(x.mask & ~protect) && !x.razor_missed))
+        changes = true;
     }
     if (changes) {
       const int g = first.gemm, j = first.column;
@@ -531,9 +548,9 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         const auto pr = static_cast<std::uint64_t>(prod[static_cast<std::size_t>(r)]);
         clean = (clean + pr) & acc_mask;
         const std::uint64_t sum = (s + pr) & acc_mask;
-        const std::uint64_t f = flip[static_cast<std::size_t>(r)];
-        if (f & razor.mask)
-          s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
+        const std::uint64_t f = flip[static_cast<std::size_t>(r)], u = missed[static_cast<std::size_t>(r)];
+        if ((f & razor.mask) && (f & razor.mask) != u)  // detected: the restore leaves the missed bits wrong
+          s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask) ^ u) & acc_mask : s;
         else
           s = (sum ^ f) & acc_mask;
       }
@@ -615,6 +632,12 @@ Injector::Injector(ErrorModel model, ArrayShape shape, Settings settings)
         if (owned.get() == &s) plan.island.push_back(owned);
       plan.p_max = std::max(plan.p_max, s.p_max());
     }
+    // A Razor characterization with the same bits and policy correct: its
+    // shadow misses are drawn (the carry-save pair keeps the ideal correction).
+    plan.after_razor = razor.mask && razor.policy == RazorPolicy::Correct && !shape_.carry_save &&
+                       std::all_of(plan.island.begin(), plan.island.end(), [&](const auto& s) {
+                         return s->razor_characterized(shape_.protected_mask(razor.mask));
+                       });
     return plan;
   };
   const RazorSetting razor = settings_.razor ? settings_.razor->resolve(shape_.acc_bits, "settings 'razor'") : shape_.razor;
@@ -706,6 +729,17 @@ bool Injector::error_free() const {
   return true;
 }
 
+std::string Injector::razor_error_source() const {
+  bool after = false, ideal = false;
+  const auto visit = [&](const LayerPlan& plan) {
+    if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct) return;
+    (plan.after_razor ? after : ideal) = true;
+  };
+  visit(default_plan_);
+  for (const auto& [index, plan] : layer_plans_) visit(plan);
+  return after && ideal ? "mixed" : after ? "after-razor" : ideal ? "ideal" : "";
+}
+
 void Injector::set_classes(double voltage, OperandClasses classes) {
   bool found = false;
   for (const auto& s : samplers_)
@@ -733,9 +767,15 @@ namespace {
 
 // The hit walk of draw_hits_into for PointSampler (exact) and ThinnedSampler
 // (kThinned) alike: sampler_of(c) is array column c's sampler.
+std::uint64_t razor_missed_of(const PointSampler& s, std::uint64_t late, Rng& rng, int row) {
+  return s.draw_razor_missed(late, rng, row);
+}
+std::uint64_t razor_missed_of(const ThinnedSampler&, std::uint64_t, Rng&, int) { return 0; }
+
+// razor_misses: the protected bits whose shadow misses are drawn (LayerPlan::after_razor), 0: none.
 template <class SamplerOf>
 void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf sampler_of, Rng& rng,
-                    std::vector<Hit>& hits) {
+                    std::vector<Hit>& hits, std::uint64_t razor_misses = 0) {
   const int m_count = ops.m();
   double expected = 0;
   for (int g = 0; g < ops.gemms(); ++g)
@@ -784,6 +824,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
           cls = c0;
         }
         hit.mask = sampler.sample_mask(rng, cls, hit.row);
+        if (hit.mask & razor_misses) hit.razor_missed = razor_missed_of(sampler, hit.mask & razor_misses, rng, hit.row);
         hits.push_back(hit);
       }
     }
@@ -799,7 +840,8 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
   const auto sampler_of = [&](int c) -> const PointSampler& {
     return *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
   };
-  draw_hits_with(ops, shape_.rows, shape_.cols, sampler_of, rng, hits);
+  draw_hits_with(ops, shape_.rows, shape_.cols, sampler_of, rng, hits,
+                 plan.after_razor ? shape_.protected_mask(plan.razor.mask) : 0);
 }
 
 const char* to_string(InjectionMode mode) {
@@ -1237,11 +1279,13 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
   const LayerOperands ops(model, layer, input, shape_.cols);
   const LayerPlan& plan = this->plan(layer.index);
   // Sampled injection models one register's flips; carry-save pairs run exact.
+  // After-Razor errors (plan.after_razor) are drawn hit by hit: exact.
   if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop) &&
-      !shape_.carry_save)
+      !shape_.carry_save && !plan.after_razor)
     return corrupt_sampled(ops, layer, accumulators, rng);
   LayerStats st;
-  if (mode_ == InjectionMode::kThinned && plan.razor.mask && plan.razor.policy == RazorPolicy::Correct) {
+  if (mode_ == InjectionMode::kThinned && plan.razor.mask && plan.razor.policy == RazorPolicy::Correct &&
+      !plan.after_razor) {
     st = corrupt_thinned(ops, layer, accumulators, rng);
   } else {
     // Hits come in chain order; one buffer per thread saves the allocation per layer.
@@ -1261,7 +1305,7 @@ void Injector::set_mode(InjectionMode mode) {
   thinned_.clear();
   if (mode != InjectionMode::kThinned) return;
   const auto add = [&](const LayerPlan& plan) {
-    if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct) return;
+    if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct || plan.after_razor) return;
     for (const auto& s : plan.island) {
       bool have = false;
       for (const auto& t : thinned_)

@@ -45,6 +45,9 @@ struct PeBinding {
   std::vector<int> carry_shadow_flops;
   std::string razor_policy;
   bool razor() const { return !razor_policy.empty(); }
+  // Razor policy correct: stall_i tied to the PE's own err_o (BuildOptions::
+  // port_ties), so a detected error stalls the PE as in the array; its net.
+  int stall_net = -1;
   bool carry_save() const { return !psum_c_nets.empty(); }
 };
 
@@ -72,6 +75,9 @@ struct RazorStats {
   std::uint64_t miscorrected = 0;  // flagged, some protected shadow bit wrong
   std::uint64_t undetected = 0;    // a protected bit wrong in main and shadow alike, not flagged
   std::uint64_t false_flags = 0;   // flagged without a wrong protected main bit
+  // stall_i driven (policy correct): edges at which the PE held, and of those
+  // the ones whose output register did not capture the settled (restored) value.
+  std::uint64_t stall_cycles = 0, stall_capture_errors = 0;
   std::vector<std::uint64_t> late, missed;  // per bit: main wrong; main and shadow wrong
   // The partial sum the PE passes on after Razor acted (policy), against the settled one.
   std::uint64_t residual_cycles = 0;
@@ -164,14 +170,22 @@ struct CarryCapture {
   std::uint64_t captured = 0, settled = 0, shadow = 0;
 };
 
+// What the registers captured at a stall edge (stall_i driven).
+struct StallCapture {
+  bool stalled = false;  // the edge after the record's judgement held the PE
+  std::uint64_t sum = 0, carry = 0;
+};
+
 // Adds what Razor made of record n: `shadow` is what the shadow flops sampled
-// at the delayed edge after the record's capture (protected bits only). A
+// at the delayed edge after the record's capture (protected bits only). With
+// `stall` (stall_i driven), what the PE passes on is what its registers hold
+// after that edge: the restore if it stalled, the capture if it did not. A
 // carry-save PE passes its carry word too: a protected bit wrong in either
 // word counts (late, flagged, ...), correction restores both words, TE-Drop
 // passes the incoming pair, and after_razor is the error of the pair's value.
 void record_razor(RazorStats& s, const PeBinding& b, const OperandTrace& trace, std::size_t n,
                   std::uint64_t captured, std::uint64_t settled, std::uint64_t shadow, bool is_signed,
-                  const CarryCapture* carry = nullptr);
+                  const CarryCapture* carry = nullptr, const StallCapture* stall = nullptr);
 
 // Simulates records [begin, end) (each one cycle; record begin-1, if any,
 // primes the input registers). Single-threaded.

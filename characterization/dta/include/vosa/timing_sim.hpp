@@ -102,6 +102,10 @@ struct BuildOptions {
   // used when the netlist has it.
   std::string shadow_clock_port = "clk_shadow_i";
   double resolution_ps = 1.0;  // delays are rounded to this grid (Icarus: timescale precision)
+  // Input ports driven by an output port of the same netlist (input, output),
+  // both one bit: the Razor PE's stall_i from its own err_o, as the array's
+  // stall is the OR of the PEs' err_o. The input is then no primary input.
+  std::vector<std::pair<std::string, std::string>> port_ties;
 };
 
 // Errors name the instance, cell, pin and file that do not match.
@@ -139,6 +143,11 @@ class TimingSimulator {
   std::int32_t period_ps() const { return period_ps_; }
   // Net value at the end of the last window (committed transitions).
   bool net_value(int net) const { return value_[net]; }
+  // After step(): the net's value at the closing edge (its last transition in
+  // the window, shadow updates included).
+  bool edge_value(int net) const {
+    return wave_count_[net] ? arena_[wave_begin_[net] + wave_count_[net] - 1].value : value_[net];
+  }
   std::uint64_t events_processed() const { return events_; }
   // After step(): adds every net's committed transitions of this cycle to
   // toggles[net], its value at the end of the cycle to high[net], and 1 to

@@ -62,6 +62,9 @@ struct Evaluation {
   bool coarse = false;           // measured on the coarse inputs only (clearly over budget there)
   bool coarse_sampled = false;   // ... with the sampled injection (testbench/inject InjectionMode::kSampled)
   std::string injection = "exact";  // what the numbers were measured with: exact, thinned or sampled
+  // Razor correct: what it leaves of detected errors (Injector::razor_error_source):
+  // after-razor (the model's characterized shadow misses), ideal, mixed; "" without.
+  std::string razor_errors;
 };
 
 using Evaluator = std::function<Evaluation(const Setting&)>;

@@ -193,6 +193,12 @@ class PointSampler {
   // An error mask, given that the capture has at least one wrong bit
   // (vosa::ErrorMaskSampler, the one mask sampler of the error model).
   std::uint64_t sample_mask(Rng& rng) const;
+  // Every band was characterized as a Razor PE with policy correct and
+  // exactly these protected bits (ErrorModelPoint::razor_characterized).
+  bool razor_characterized(std::uint64_t protected_mask) const;
+  // Of the protected bits a capture got wrong (`late`), the ones whose shadow
+  // is wrong too: each with the row band's P(missed | late).
+  std::uint64_t draw_razor_missed(std::uint64_t late, Rng& rng, int row = -1) const;
 
  private:
   struct Band {
@@ -297,6 +303,11 @@ class LayerOperands {
 struct Hit {
   int gemm = 0, column = 0, k_tile = 0, m = 0, row = 0;
   std::uint64_t mask = 0;
+  // Policy correct with a Razor characterization (docs/inject.md "After-Razor
+  // errors"): the protected bits of mask whose shadow was wrong too; Razor
+  // leaves them wrong, and a capture whose late protected bits are all missed
+  // is not detected.
+  std::uint64_t razor_missed = 0;
 };
 
 struct LayerStats {
@@ -364,6 +375,9 @@ class Injector {
     std::vector<std::shared_ptr<const PointSampler>> island;  // per island
     RazorSetting razor;
     double p_max = 0;  // over islands
+    // Policy correct and every island's point characterized with these Razor
+    // bits: hits carry the shadow's misses (Hit::razor_missed), drawn exactly.
+    bool after_razor = false;
   };
 
   // Validates everything that does not need the DNN: island counts, voltages
@@ -383,6 +397,10 @@ class Injector {
   const LayerPlan& default_plan() const { return default_plan_; }
   // No layer can err: faulty runs equal the clean run.
   bool error_free() const;
+  // What Razor (policy correct) leaves of detected errors, over every plan:
+  // "after-razor" (the characterized shadow misses, LayerPlan::after_razor),
+  // "ideal" (every protected bit restored), "mixed"; "" without such Razor.
+  std::string razor_error_source() const;
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
   // kThinned builds its thinned samplers here (after set_classes).
