@@ -270,7 +270,7 @@ void add_fuse_train_command(CLI::App* sram) {
 
 void add_fuse_eval_command(CLI::App* sram) {
   struct Options {
-    std::string transform, bers = "0.01", json;
+    std::string transform, transformed, bers = "0.01", json;
     SweepOptions sweep;
   };
   auto o = std::make_shared<Options>();
@@ -282,7 +282,12 @@ void add_fuse_eval_command(CLI::App* sram) {
       "refuses chips or inputs the transform was trained on (docs/sram.md).");
   cmd->option_defaults()->always_capture_default();
   d->add(cmd);
-  cmd->add_option("--transform", o->transform, "transform JSON from vosa sram fuse-train")->required();
+  auto* transform = cmd->add_option("--transform", o->transform, "transform JSON from vosa sram fuse-train");
+  auto* transformed = cmd->add_option(
+      "--transformed", o->transformed,
+      "or: a data folder of the same inputs already transformed (by an input-dependent generator, e.g.\n"
+      "scripts/neuralfuse_relaxed.py), holding transform.json with its training record and cost");
+  transform->excludes(transformed);
   cmd->add_option("--bers", o->bers, "bit-error rates");
   cmd->add_option("--chips", o->sweep.chips, "evaluation chips")->check(CLI::Range(1, 100000));
   cmd->add_option("--seed", o->sweep.seed, "seed of the first evaluation chip");
@@ -290,9 +295,21 @@ void add_fuse_eval_command(CLI::App* sram) {
   cmd->add_option("--json", o->json, "also write the results to this JSON file");
   cmd->callback([o, d]() {
     const tflite::Model model = tflite::load_tflite(d->model);
-    const InputTransform t = read_transform(o->transform);
+    if (o->transform.empty() == o->transformed.empty()) throw SramError("give --transform T.json or --transformed DIR");
+    const std::string meta_path =
+        o->transform.empty() ? (std::filesystem::path(o->transformed) / "transform.json").string() : o->transform;
     nlohmann::json meta;
-    std::ifstream(o->transform) >> meta;
+    {
+      std::ifstream in(meta_path);
+      if (!in) throw SramError(meta_path + ": cannot open");
+      try {
+        in >> meta;
+      } catch (const nlohmann::json::exception& e) {
+        throw SramError(meta_path + ": not JSON (" + e.what() + ")");
+      }
+    }
+    if (!meta.contains("trained") || !meta["trained"].is_object())
+      throw SramError(meta_path + ": no 'trained' record (training data and chips)");
     const nlohmann::json& tr = meta.at("trained");
     // Disjoint chips and inputs: evaluating on training material would overstate the recovery.
     const std::uint64_t t0 = tr.at("train_seed"), t1 = t0 + tr.at("train_chips").get<std::uint64_t>();
@@ -311,23 +328,44 @@ void add_fuse_eval_command(CLI::App* sram) {
     }
     o->sweep.width = tr.value("width", 64);
     const Inputs inputs = d->load(model);
+    // The transformed inputs and the transform's operations per inference.
+    Inputs transformed_inputs;
+    std::int64_t transform_ops = 0;
+    if (!o->transform.empty()) {
+      const InputTransform t = read_transform(o->transform);
+      transformed_inputs = t.apply(inputs);
+      transform_ops = t.ops_per_inference();
+    } else {
+      if (!meta.contains("ops_per_inference") || !meta["ops_per_inference"].is_number_integer())
+        throw SramError(meta_path + ": no integer 'ops_per_inference' (the transform's cost)");
+      transform_ops = meta["ops_per_inference"].get<std::int64_t>();
+      DataOptions td = *d;
+      td.data = o->transformed;
+      td.first = 0;
+      td.limit = inputs.tensors.size();
+      transformed_inputs = td.load(model);
+      if (transformed_inputs.labels != inputs.labels)
+        throw SramError(o->transformed + ": its labels differ from those of " + d->data +
+                        " (from #" + std::to_string(d->first) + "): not the same inputs transformed");
+    }
     std::vector<SweepPoint> points;
     for (double b : parse_number_list(o->bers, "--bers")) {
       check_ber(b, "--bers");
       points.push_back({b, std::nullopt});
     }
     const SweepResult plain = sweep(model, inputs, points, o->sweep, nullptr, d->input.kernel_path());
-    const SweepResult fused = sweep(model, t.apply(inputs), points, o->sweep, nullptr, d->input.kernel_path());
-    const double overhead = static_cast<double>(t.ops_per_inference()) /
+    const SweepResult fused = sweep(model, transformed_inputs, points, o->sweep, nullptr, d->input.kernel_path());
+    const double overhead = static_cast<double>(transform_ops) /
                             static_cast<double>(engine::Engine(std::make_shared<tflite::Model>(model)).macs_per_inference());
     std::printf("vosa sram fuse-eval: %s with %s, %zu inputs from %s (from #%zu), chips %llu..%llu\n"
                 "clean top-1 %.2f %% without the transform, %.2f %% with it; transform cost %.4f %% of the model's MACs\n",
-                d->model.c_str(), o->transform.c_str(), inputs.tensors.size(), d->data.c_str(), d->first,
+                d->model.c_str(), meta_path.c_str(), inputs.tensors.size(), d->data.c_str(), d->first,
                 static_cast<unsigned long long>(e0), static_cast<unsigned long long>(e1 - 1), 100 * plain.clean_top1,
                 100 * fused.clean_top1, 100 * overhead);
     std::printf("  %-10s %-22s %-22s %s\n", "BER", "top-1 without (std)", "top-1 with (std)", "recovered");
     nlohmann::json j;
-    j["transform"] = o->transform;
+    j["transform"] = meta_path;
+    j["transform_ops_per_inference"] = transform_ops;
     j["inputs"] = inputs.tensors.size();
     j["clean_top1"] = plain.clean_top1;
     j["clean_top1_with_transform"] = fused.clean_top1;
