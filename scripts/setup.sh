@@ -18,6 +18,7 @@ PACKAGES=(
   python3
   ngspice
   slurm-wlm munge
+  python3-torch
 )
 
 BUILD_DIR="${VOSA_BUILD_DIR:-build}"

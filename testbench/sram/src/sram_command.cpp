@@ -19,11 +19,11 @@
 namespace vosa::sram {
 namespace {
 
-void write_json(const nlohmann::json& j, const std::string& path) {
+void write_json(const nlohmann::json& j, const std::string& path, int indent = 2) {
   const std::string partial = path + ".partial";
   {
     std::ofstream out(partial);
-    out << j.dump(2) << "\n";
+    out << j.dump(indent) << "\n";
     if (!out) throw SramError("cannot write " + path);
   }
   std::filesystem::rename(partial, path);
@@ -270,7 +270,7 @@ void add_fuse_train_command(CLI::App* sram) {
 
 void add_fuse_eval_command(CLI::App* sram) {
   struct Options {
-    std::string transform, bers = "0.01", json;
+    std::string transform, transformed, bers = "0.01", json;
     SweepOptions sweep;
   };
   auto o = std::make_shared<Options>();
@@ -282,7 +282,12 @@ void add_fuse_eval_command(CLI::App* sram) {
       "refuses chips or inputs the transform was trained on (docs/sram.md).");
   cmd->option_defaults()->always_capture_default();
   d->add(cmd);
-  cmd->add_option("--transform", o->transform, "transform JSON from vosa sram fuse-train")->required();
+  auto* transform = cmd->add_option("--transform", o->transform, "transform JSON from vosa sram fuse-train");
+  auto* transformed = cmd->add_option(
+      "--transformed", o->transformed,
+      "or: a data folder of the same inputs already transformed (by an input-dependent generator, e.g.\n"
+      "scripts/neuralfuse_relaxed.py), holding transform.json with its training record and cost");
+  transform->excludes(transformed);
   cmd->add_option("--bers", o->bers, "bit-error rates");
   cmd->add_option("--chips", o->sweep.chips, "evaluation chips")->check(CLI::Range(1, 100000));
   cmd->add_option("--seed", o->sweep.seed, "seed of the first evaluation chip");
@@ -290,9 +295,21 @@ void add_fuse_eval_command(CLI::App* sram) {
   cmd->add_option("--json", o->json, "also write the results to this JSON file");
   cmd->callback([o, d]() {
     const tflite::Model model = tflite::load_tflite(d->model);
-    const InputTransform t = read_transform(o->transform);
+    if (o->transform.empty() == o->transformed.empty()) throw SramError("give --transform T.json or --transformed DIR");
+    const std::string meta_path =
+        o->transform.empty() ? (std::filesystem::path(o->transformed) / "transform.json").string() : o->transform;
     nlohmann::json meta;
-    std::ifstream(o->transform) >> meta;
+    {
+      std::ifstream in(meta_path);
+      if (!in) throw SramError(meta_path + ": cannot open");
+      try {
+        in >> meta;
+      } catch (const nlohmann::json::exception& e) {
+        throw SramError(meta_path + ": not JSON (" + e.what() + ")");
+      }
+    }
+    if (!meta.contains("trained") || !meta["trained"].is_object())
+      throw SramError(meta_path + ": no 'trained' record (training data and chips)");
     const nlohmann::json& tr = meta.at("trained");
     // Disjoint chips and inputs: evaluating on training material would overstate the recovery.
     const std::uint64_t t0 = tr.at("train_seed"), t1 = t0 + tr.at("train_chips").get<std::uint64_t>();
@@ -311,23 +328,44 @@ void add_fuse_eval_command(CLI::App* sram) {
     }
     o->sweep.width = tr.value("width", 64);
     const Inputs inputs = d->load(model);
+    // The transformed inputs and the transform's operations per inference.
+    Inputs transformed_inputs;
+    std::int64_t transform_ops = 0;
+    if (!o->transform.empty()) {
+      const InputTransform t = read_transform(o->transform);
+      transformed_inputs = t.apply(inputs);
+      transform_ops = t.ops_per_inference();
+    } else {
+      if (!meta.contains("ops_per_inference") || !meta["ops_per_inference"].is_number_integer())
+        throw SramError(meta_path + ": no integer 'ops_per_inference' (the transform's cost)");
+      transform_ops = meta["ops_per_inference"].get<std::int64_t>();
+      DataOptions td = *d;
+      td.data = o->transformed;
+      td.first = 0;
+      td.limit = inputs.tensors.size();
+      transformed_inputs = td.load(model);
+      if (transformed_inputs.labels != inputs.labels)
+        throw SramError(o->transformed + ": its labels differ from those of " + d->data +
+                        " (from #" + std::to_string(d->first) + "): not the same inputs transformed");
+    }
     std::vector<SweepPoint> points;
     for (double b : parse_number_list(o->bers, "--bers")) {
       check_ber(b, "--bers");
       points.push_back({b, std::nullopt});
     }
     const SweepResult plain = sweep(model, inputs, points, o->sweep, nullptr, d->input.kernel_path());
-    const SweepResult fused = sweep(model, t.apply(inputs), points, o->sweep, nullptr, d->input.kernel_path());
-    const double overhead = static_cast<double>(t.ops_per_inference()) /
+    const SweepResult fused = sweep(model, transformed_inputs, points, o->sweep, nullptr, d->input.kernel_path());
+    const double overhead = static_cast<double>(transform_ops) /
                             static_cast<double>(engine::Engine(std::make_shared<tflite::Model>(model)).macs_per_inference());
     std::printf("vosa sram fuse-eval: %s with %s, %zu inputs from %s (from #%zu), chips %llu..%llu\n"
                 "clean top-1 %.2f %% without the transform, %.2f %% with it; transform cost %.4f %% of the model's MACs\n",
-                d->model.c_str(), o->transform.c_str(), inputs.tensors.size(), d->data.c_str(), d->first,
+                d->model.c_str(), meta_path.c_str(), inputs.tensors.size(), d->data.c_str(), d->first,
                 static_cast<unsigned long long>(e0), static_cast<unsigned long long>(e1 - 1), 100 * plain.clean_top1,
                 100 * fused.clean_top1, 100 * overhead);
     std::printf("  %-10s %-22s %-22s %s\n", "BER", "top-1 without (std)", "top-1 with (std)", "recovered");
     nlohmann::json j;
-    j["transform"] = o->transform;
+    j["transform"] = meta_path;
+    j["transform_ops_per_inference"] = transform_ops;
     j["inputs"] = inputs.tensors.size();
     j["clean_top1"] = plain.clean_top1;
     j["clean_top1_with_transform"] = fused.clean_top1;
@@ -343,6 +381,126 @@ void add_fuse_eval_command(CLI::App* sram) {
       j["recovered"].push_back({{"ber", points[i].ber}, {"fraction", recovered}});
     }
     if (!o->json.empty()) write_json(j, o->json);
+  });
+}
+
+// A constant tensor's values as numbers (int8, uint8, int32 little-endian).
+nlohmann::json constant_values(const tflite::Tensor& t, const std::string& what) {
+  nlohmann::json v = nlohmann::json::array();
+  switch (t.type) {
+    case tflite::TensorType::kInt8:
+      for (uint8_t b : t.data) v.push_back(static_cast<int8_t>(b));
+      break;
+    case tflite::TensorType::kUInt8:
+      for (uint8_t b : t.data) v.push_back(b);
+      break;
+    case tflite::TensorType::kInt32:
+      for (size_t i = 0; i + 4 <= t.data.size(); i += 4)
+        v.push_back(static_cast<int32_t>(static_cast<uint32_t>(t.data[i]) | static_cast<uint32_t>(t.data[i + 1]) << 8 |
+                                         static_cast<uint32_t>(t.data[i + 2]) << 16 |
+                                         static_cast<uint32_t>(t.data[i + 3]) << 24));
+      break;
+    default:
+      throw SramError(what + ": constant of type " + tflite::to_string(t.type) +
+                      " cannot be exported (int8, uint8 and int32 only)");
+  }
+  return v;
+}
+
+// The model as a float replica needs it (graph, quantization, constants) and,
+// per chip, the weight bytes that its faulty cells change.
+nlohmann::json export_model(const tflite::Model& model) {
+  nlohmann::json j;
+  j["schema"] = "vosa-sram-export";
+  j["version"] = 1;
+  j["model"] = model.path;
+  j["inputs"] = model.inputs;
+  j["outputs"] = model.outputs;
+  for (size_t i = 0; i < model.tensors.size(); ++i) {
+    const tflite::Tensor& t = model.tensors[i];
+    nlohmann::json x = {{"index", i}, {"name", t.name}, {"shape", t.shape}, {"type", tflite::to_string(t.type)},
+                        {"scale", t.scale}, {"zero_point", t.zero_point},
+                        {"quantized_dimension", t.quantized_dimension}};
+    if (t.is_constant()) x["data"] = constant_values(t, model.path + ": tensor " + std::to_string(i) + " '" + t.name + "'");
+    j["tensors"].push_back(x);
+  }
+  for (const tflite::Operator& op : model.operators) {
+    j["operators"].push_back({{"type", tflite::to_string(op.type)}, {"inputs", op.inputs}, {"outputs", op.outputs},
+                              {"padding", op.padding == tflite::Padding::kSame ? "SAME" : "VALID"},
+                              {"stride", {op.stride_h, op.stride_w}}, {"dilation", {op.dilation_h, op.dilation_w}},
+                              {"filter", {op.filter_h, op.filter_w}}, {"depth_multiplier", op.depth_multiplier},
+                              {"activation", tflite::to_string(op.activation)}, {"softmax_beta", op.softmax_beta},
+                              {"keep_dims", op.keep_dims}});
+  }
+  return j;
+}
+
+void add_export_command(CLI::App* sram) {
+  struct Options {
+    std::string model, bers, maps, out;
+    int chips = 0, width = 64;
+    std::uint64_t seed = 1;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = sram->add_subcommand(
+      "export",
+      "Write a model's graph, quantization parameters and int8 constants as JSON, and for each chip (--chips from\n"
+      "--seed at --bers, drawn as `vosa sram eval` draws them, or --maps files) every weight byte its faulty\n"
+      "weight-buffer cells change: the input of a float replica (scripts/neuralfuse_relaxed.py, docs/sram.md)");
+  cmd->option_defaults()->always_capture_default();
+  cmd->add_option("-m,--model", o->model, "model (.tflite, int8)")->required();
+  cmd->add_option("--chips", o->chips, "chips to export (seeds --seed, --seed + 1, ...)")->check(CLI::Range(0, 100000));
+  cmd->add_option("--seed", o->seed, "seed of the first chip");
+  cmd->add_option("--bers", o->bers, "bit-error rates, as given to `vosa sram eval --bers` (a chip is drawn up to the largest)");
+  auto* maps = cmd->add_option("--maps", o->maps, "or: these fault-map CSVs (comma-separated)");
+  maps->excludes("--chips");
+  cmd->add_option("--width", o->width, "weight buffer word width (bits, multiple of 8)");
+  cmd->add_option("-o,--out", o->out, "JSON to write")->required();
+  cmd->callback([o]() {
+    const tflite::Model model = tflite::load_tflite(o->model);
+    const Geometry g = geometry_for_model(model, o->width);
+    const WeightLayout layout = weight_layout(model, g);
+    std::vector<double> bers;
+    if (!o->bers.empty()) bers = parse_number_list(o->bers, "--bers");
+    for (double b : bers) check_ber(b, "--bers");
+    const std::vector<std::string> map_files = vosa::split_list(o->maps);
+    if ((o->chips > 0 || !map_files.empty()) && bers.empty()) throw SramError("chips need --bers B1,B2,...");
+    const double max_ber = bers.empty() ? 0 : *std::max_element(bers.begin(), bers.end());
+    nlohmann::json j = export_model(model);
+    j["weight_buffer"] = {{"words", g.words}, {"width", g.width}};
+    for (const WeightRegion& r : layout.regions)
+      j["weight_buffer"]["regions"].push_back({{"op", r.op}, {"tensor", r.tensor}, {"offset", r.offset}, {"bytes", r.bytes}});
+    j["chips"] = nlohmann::json::array();
+    const int chips = map_files.empty() ? o->chips : static_cast<int>(map_files.size());
+    for (int c = 0; c < chips; ++c) {
+      const FaultMap map = map_files.empty()
+                               ? generate_fault_map(g, o->seed + static_cast<std::uint64_t>(c), max_ber)
+                               : read_fault_map(map_files[static_cast<size_t>(c)]);
+      if (map.geometry.words != g.words || map.geometry.width != g.width)
+        throw SramError(map_files.at(static_cast<size_t>(c)) + ": fault map of a " + std::to_string(map.geometry.words) +
+                        " x " + std::to_string(map.geometry.width) + " buffer, the weight buffer is " +
+                        std::to_string(g.words) + " x " + std::to_string(g.width));
+      nlohmann::json chip = {{"seed", map.seed}, {"max_ber", map.max_ber}};
+      if (!map_files.empty()) chip["map"] = map_files[static_cast<size_t>(c)];
+      for (double b : bers) {
+        const std::vector<Fault> active = map.at_ber(b);
+        std::uint64_t flipped = 0;
+        const tflite::Model faulty = apply_weight_faults(model, layout, active, &flipped);
+        nlohmann::json changed = nlohmann::json::array();  // [tensor, element, value as read]
+        for (const WeightRegion& r : layout.regions) {
+          const auto& clean = model.tensor(r.tensor).data;
+          const auto& read = faulty.tensor(r.tensor).data;
+          for (size_t k = 0; k < clean.size(); ++k)
+            if (clean[k] != read[k]) changed.push_back({r.tensor, k, static_cast<int8_t>(read[k])});
+        }
+        chip["points"].push_back({{"ber", b}, {"faulty_cells", active.size()}, {"flipped_bits", flipped},
+                                  {"changed", changed}});
+      }
+      j["chips"].push_back(chip);
+    }
+    write_json(j, o->out, -1);  // compact: the constants are long lists
+    std::cout << o->out << ": " << model.tensors.size() << " tensors, " << model.operators.size() << " operators, "
+              << chips << " chip(s)\n";
   });
 }
 
@@ -408,6 +566,7 @@ void add_sram_command(CLI::App& app) {
   add_eval_command(sram);
   add_fuse_train_command(sram);
   add_fuse_eval_command(sram);
+  add_export_command(sram);
 }
 
 }  // namespace vosa::sram
