@@ -923,7 +923,10 @@ std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rn
 
 // class_share[|w|][c]: the fraction of a layer's activation changes
 // |a(m) - a(m-1)| (2048 sampled) that put a capture with weight w in
-// operand class c (the classes' other factor, the weight, is known per column).
+// operand class c (the classes' other factor, the weight, is known per
+// column): the sampled injector's depthwise class mix, one draw per layer
+// where per-column samples (sampled_column_class_captures) would cost more
+// than the layer's errors.
 std::vector<std::array<double, kOperandClasses>> sampled_class_shares(const LayerOperands& ops, Rng& rng) {
   constexpr int kChangeSamples = 2048;
   const int m_count = ops.m();
@@ -1006,11 +1009,13 @@ struct SampledChanges {
   }
   std::array<double, kOperandClasses> column_class_captures(const LayerOperands& ops, int g, int j,
                                                             std::uint64_t per_output) const {
-    std::array<double, kOperandClasses> captures_in{};
+    std::array<int, kOperandClasses> sampled_in{};  // integer counts: no floating-point chain per sample
     const auto cw = ops.column_weights(g, j);
     for (const auto& [k, change] : k_and_change)
-      captures_in[static_cast<std::size_t>(operand_class(0, change, cw.data[static_cast<std::ptrdiff_t>(k) * cw.stride]))] +=
-          double(cw.count) / kSamples;
+      ++sampled_in[static_cast<std::size_t>(operand_class(0, change, cw.data[static_cast<std::ptrdiff_t>(k) * cw.stride]))];
+    std::array<double, kOperandClasses> captures_in{};
+    for (int c = 0; c < kOperandClasses; ++c)
+      captures_in[static_cast<std::size_t>(c)] = sampled_in[static_cast<std::size_t>(c)] * (double(cw.count) / kSamples);
     captures_in[0] += static_cast<double>(per_output) - cw.count;
     return captures_in;
   }
@@ -1027,12 +1032,15 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   if (plan.p_max <= 0) return st;
   const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
   const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
-  // Activation changes |a(m) - a(m-1)| of the layer, sampled (the operand
-  // classes' other factor is the weight, known per column).
+  // Activation changes |a(m) - a(m-1)| of the layer, sampled, against each
+  // column's weights: the columns' class mixes.
   bool any_classes = false;
   for (const auto& s : plan.island) any_classes |= s->has_classes();
+  SampledChanges changes;
+  if (any_classes && !layer.geometry.depthwise) changes = SampledChanges(ops, rng);
   const std::vector<std::array<double, kOperandClasses>> class_share =
-      any_classes ? sampled_class_shares(ops, rng) : std::vector<std::array<double, kOperandClasses>>{};
+      any_classes && layer.geometry.depthwise ? sampled_class_shares(ops, rng)
+                                              : std::vector<std::array<double, kOperandClasses>>{};
   // Per error point (islands at one voltage share it) and class (index 0:
   // the whole point): a pool of single-error values from the sampler's fixed
   // mask sample, each flipped bit's direction (the partial sum's bit) a fair
@@ -1083,18 +1091,32 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
     }
   }
   // One output's errors: their count h >= 1 and summed value, into acc.
+  // Where an error's value is read, per class (index 0: the whole point;
+  // packed null: wide values), one per pool.
+  struct PoolView {
+    std::array<const ClassPool*, kOperandClasses + 1> pool{};
+    std::array<const std::int32_t*, kOperandClasses + 1> packed{};
+    std::array<std::uint64_t, kOperandClasses + 1> size{};
+  };
+  std::vector<PoolView> views(pools.size());
+  for (std::size_t i = 0; i < pools.size(); ++i)
+    for (std::size_t c = 0; c < pools[i].size(); ++c) {
+      views[i].pool[c] = &pools[i][c];
+      views[i].packed[c] = pools[i][c].packed.empty() ? nullptr : pools[i][c].packed.data();
+      views[i].size[c] = pools[i][c].size();
+    }
+  // The fields an output's draws read come first: the dense pass reads every
+  // column for every row.
   struct Column {
-    std::size_t island = 0, pool = 0, channel = 0;
-    bool classes = false;
-    std::array<double, kOperandClasses> weight_of_class{};
+    std::optional<BinomialTable> errors;  // dense columns up to kNormalErrorsAbove: the count, 0 included
+    const PoolView* view = nullptr;
+    std::size_t channel = 0;
     // An error is in the first class c with (32 random bits) < class_below[c]:
     // the cumulative share of the column's errors through class c, times 2^32.
-    std::array<std::uint64_t, kOperandClasses> class_below{};
-    double p = 0, p_none = 1, p_hit = 0, mean_errors = 0, mean_square = 0, detected = 0;
-    std::optional<BinomialTable> errors;  // dense columns up to kNormalErrorsAbove: the count, 0 included
-    std::array<const ClassPool*, kOperandClasses + 1> pool_of_class{};  // index 0: the whole point
-    std::array<const std::int32_t*, kOperandClasses + 1> packed{};      // their values (null: wide)
-    std::array<std::uint64_t, kOperandClasses + 1> pool_size{};
+    std::array<std::uint64_t, kOperandClasses - 1> class_below{};
+    bool classes = false;
+    double p_hit = 0, mean_square = 0, detected = 0, p = 0, p_none = 1, mean_errors = 0;
+    std::array<double, kOperandClasses> weight_of_class{};
   };
   StandardNormal normal(rng);
   // The layer's counts stay in locals on the hot path (each detected error
@@ -1113,8 +1135,9 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       cls = 1;
       for (int c = 0; c < kOperandClasses - 1; ++c) cls += low >= col.class_below[static_cast<std::size_t>(c)];
     }
-    const std::uint64_t slot = (r >> 32) * col.pool_size[cls] >> 32;
-    return col.packed[cls] ? std::int64_t{col.packed[cls][slot]} : col.pool_of_class[cls]->wide[slot];
+    const PoolView& view = *col.view;
+    const std::uint64_t slot = (r >> 32) * view.size[cls] >> 32;
+    return view.packed[cls] ? std::int64_t{view.packed[cls][slot]} : view.pool[cls]->wide[slot];
   };
   // An output's h >= 1 errors into acc.
   const auto apply_errors = [&](const Column& col, std::uint64_t h, int m) __attribute__((always_inline)) {
@@ -1150,24 +1173,22 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
     dense.clear();
     for (int j = 0; j < ops.n(g); ++j) {
       Column col;
-      col.island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
+      const auto island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
       col.channel = static_cast<std::size_t>(ops.out_channel(g, j));
-      const PointSampler& sampler = *plan.island[col.island];
+      const PointSampler& sampler = *plan.island[island];
       if (sampler.p_max() <= 0) continue;
       // The column's mean error rate per capture and its errors' class mix.
-      col.pool = pool_of_island[col.island];
-      const auto& pool = pools[col.pool];
-      for (std::size_t c = 0; c < pool.size(); ++c) {
-        col.pool_of_class[c] = &pool[c];
-        col.packed[c] = pool[c].packed.empty() ? nullptr : pool[c].packed.data();
-        col.pool_size[c] = pool[c].size();
-      }
+      const auto& pool = pools[pool_of_island[island]];
+      col.view = &views[pool_of_island[island]];
       double p = sampler.point().p_any_error();
       col.mean_square = pool[0].mean_square;
       col.detected = pool[0].detected;
       col.classes = sampler.has_classes();
       if (col.classes) {
-        const auto captures_in = column_class_captures(ops, g, j, class_share, per_output);
+        // Conv/FC: the column's own weights at the sampled changes' k (as
+        // corrupt_thinned); depthwise: the layer's changes against its weights.
+        const auto captures_in = layer.geometry.depthwise ? column_class_captures(ops, g, j, class_share, per_output)
+                                                          : changes.column_class_captures(ops, g, j, per_output);
         p = col.mean_square = col.detected = 0;
         for (int c = 0; c < kOperandClasses; ++c) {
           const double w = captures_in[static_cast<std::size_t>(c)] * sampler.accept_class(c) * sampler.p_max();
@@ -1180,7 +1201,7 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
           col.mean_square /= p;
           col.detected /= p;
           double through = 0;
-          for (int c = 0; c < kOperandClasses; ++c) {
+          for (int c = 0; c < kOperandClasses - 1; ++c) {
             through += col.weight_of_class[static_cast<std::size_t>(c)];
             col.class_below[static_cast<std::size_t>(c)] =
                 static_cast<std::uint64_t>(std::ldexp(std::min(1.0, through / p), 32));
