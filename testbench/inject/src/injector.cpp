@@ -997,19 +997,24 @@ std::array<double, kOperandClasses> sampled_column_class_captures(const LayerOpe
 // it keeps the link between a channel's changes and its weights).
 struct SampledChanges {
   static constexpr int kSamples = 256;
-  std::vector<std::pair<int, int>> k_and_change;
+  std::vector<std::pair<int, int>> k_and_change;  // the non-zero changes only
+  int unchanged = 0;                              // samples with no change: class 0 for any weight
   SampledChanges() = default;
   SampledChanges(const LayerOperands& ops, Rng& rng) {
     for (int t = 0; t < kSamples; ++t) {
       const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.m()));
       const int k = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.k(0)));
       const auto [a, prev] = ops.a_and_previous(0, m, k);
-      k_and_change.emplace_back(k, std::abs(a - prev));
+      if (a == prev)
+        ++unchanged;
+      else
+        k_and_change.emplace_back(k, std::abs(a - prev));
     }
   }
   std::array<double, kOperandClasses> column_class_captures(const LayerOperands& ops, int g, int j,
                                                             std::uint64_t per_output) const {
     std::array<int, kOperandClasses> sampled_in{};  // integer counts: no floating-point chain per sample
+    sampled_in[0] = unchanged;
     const auto cw = ops.column_weights(g, j);
     for (const auto& [k, change] : k_and_change)
       ++sampled_in[static_cast<std::size_t>(operand_class(0, change, cw.data[static_cast<std::ptrdiff_t>(k) * cw.stride]))];
