@@ -1010,6 +1010,7 @@ struct SampledChanges {
       else
         k_and_change.emplace_back(k, std::abs(a - prev));
     }
+    std::sort(k_and_change.begin(), k_and_change.end());  // a column's weights read in order
   }
   std::array<double, kOperandClasses> column_class_captures(const LayerOperands& ops, int g, int j,
                                                             std::uint64_t per_output) const {
