@@ -878,7 +878,7 @@ class BinomialTable {
     while (!small.empty() && !large.empty()) {
       const std::uint32_t s = small.back(), l = large.back();
       small.pop_back();
-      slots_[s] = {static_cast<std::uint64_t>(std::ldexp(scaled[s], 32)), l};
+      slots_[s] = {static_cast<std::uint64_t>(std::ldexp(std::max(0.0, scaled[s]), 32)), l};  // rounding can leave -1e-16
       scaled[l] -= 1 - scaled[s];
       if (scaled[l] < 1) {
         large.pop_back();
