@@ -75,7 +75,9 @@ constexpr int kOperandClasses = 5;
 inline int operand_class(std::int64_t prev_act, std::int64_t act, std::int64_t weight) {
   const std::uint64_t da = static_cast<std::uint64_t>(act > prev_act ? act - prev_act : prev_act - act);
   const std::uint64_t d = da * static_cast<std::uint64_t>(weight < 0 ? -weight : weight);
-  return d == 0 ? 0 : d < (1u << 7) ? 1 : d < (1u << 9) ? 2 : d < (1u << 11) ? 3 : 4;
+  // Classes 0 (d = 0), 1 (1-127), 2 (128-511), 3 (512-2047), 4 (2048+), counted
+  // without branches (the injector classifies random operands in its hot loops).
+  return (d != 0) + (d >= (1u << 7)) + (d >= (1u << 9)) + (d >= (1u << 11));
 }
 inline const char* operand_class_name(int cls) {
   static constexpr std::array<const char*, kOperandClasses> names = {

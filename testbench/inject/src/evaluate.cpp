@@ -248,12 +248,14 @@ FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats,
   struct State {
     engine::Workspace ws;
     std::vector<LayerStats> layers;
+    std::uint64_t rejoined = 0;
   };
   std::mutex merge_mutex;
   parallel_for<State>(n, options_.jobs, [&](State& state, std::size_t s) {
     if (s == n) {  // merge this worker's counts
       std::lock_guard<std::mutex> lock(merge_mutex);
       for (std::size_t l = 0; l < state.layers.size(); ++l) r.layers[l] += state.layers[l];
+      r.rejoined_clean += state.rejoined;
       return;
     }
     const std::size_t i = subset[s];
@@ -270,7 +272,21 @@ FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats,
       }
       return checkpoint_ops_[static_cast<std::size_t>(c)];
     };
+    // Whether the live tensors equal checkpoint c's clean values (the same layout restore reads).
+    const auto matches_checkpoint = [&](int c) {
+      const std::vector<uint8_t>& bytes = saved_[i][static_cast<std::size_t>(c)];
+      std::size_t at = 0;
+      for (int t : checkpoint_tensors_[static_cast<std::size_t>(c)]) {
+        const auto& v = state.ws.values[static_cast<std::size_t>(t)];
+        const std::size_t size = model.tensors[static_cast<std::size_t>(t)].num_elements();
+        if (v.size() != size || !std::equal(v.begin(), v.end(), bytes.begin() + static_cast<std::ptrdiff_t>(at)))
+          return false;
+        at += size;
+      }
+      return true;
+    };
     int correct = 0;
+    std::uint64_t rejoined = 0;
     for (int rep = 0; rep < repeats; ++rep) {
       std::uint64_t changed = 0;  // accumulators changed by this run's layers so far
       const engine::AccumulatorObserver observer = [&](const engine::PreparedOp& p, const int8_t* input,
@@ -295,6 +311,15 @@ FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats,
       }
       int prediction = -1;
       while (op < ops.size()) {
+        if (changed != 0) {
+          // Exact early agreement: at a checkpoint whose live activations all
+          // equal the clean run's, the errors so far left no trace.
+          const int c = checkpoint_in(op, op, true);
+          if (c >= 0 && matches_checkpoint(c)) {
+            changed = 0;
+            ++rejoined;
+          }
+        }
         if (changed == 0) {
           // Still the clean state: skip to where an error can next change it.
           const std::size_t e = next_err[op];
@@ -322,6 +347,7 @@ FaultyEvalResult FaultEvaluator::evaluate(const Injector& injector, int repeats,
       correct += prediction == labels_[i];
     }
     r.faulty_correct[s] = static_cast<double>(correct) / repeats;
+    state.rejoined += rejoined;
   });
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double clean = 0, faulty = 0;

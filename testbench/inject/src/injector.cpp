@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -886,35 +887,69 @@ class StandardNormal {
 // Above this mean, the number of errors of an output is drawn from a normal.
 constexpr double kNormalErrorsAbove = 20;
 
-// P(H <= h | H >= 1) for H ~ Binomial(n, p), h = 1, 2, ... until it reaches
-// 1 - 1e-12 (or n): the inverse-CDF table of a column whose mean is at most
-// kNormalErrorsAbove.
-std::vector<double> binomial_at_least_one_cdf(std::uint64_t n, double p, double p_none) {
-  std::vector<double> cdf;
-  double term = p_none * static_cast<double>(n) * p / (1 - p) / (1 - p_none), cumulative = 0;
-  for (std::uint64_t h = 1; h <= n; ++h) {
-    cumulative += term;
-    cdf.push_back(cumulative);
-    if (cumulative >= 1 - 1e-12) break;
-    term *= static_cast<double>(n - h) / static_cast<double>(h + 1) * p / (1 - p);
+// H ~ Binomial(n, p), h = 0, 1, ... until P(H <= h) reaches 1 - 1e-12 (or n;
+// the last h takes the rest), drawn from one random word by Walker's alias
+// method (no search, whose unpredictable exit cost more than the rest): the
+// error count of an output of a dense column whose mean is at most
+// kNormalErrorsAbove, 0 included, so no separate draw decides whether it errs.
+class BinomialTable {
+ public:
+  BinomialTable(std::uint64_t n, double p, double p_none) {
+    // Scratch of the construction, one per thread (a table per dense column, layer and input).
+    thread_local std::vector<double> scaled;
+    thread_local std::vector<std::uint32_t> small, large;
+    scaled.clear();
+    small.clear();
+    large.clear();
+    double term = p_none, cumulative = 0;
+    for (std::uint64_t h = 0; h <= n; ++h) {
+      scaled.push_back(term);
+      cumulative += term;
+      if (cumulative >= 1 - 1e-12) break;
+      term *= static_cast<double>(n - h) / static_cast<double>(h + 1) * p / (1 - p);
+    }
+    scaled.back() += std::max(0.0, 1 - cumulative);
+    // Vose's construction: slot h keeps h with probability keep / 2^32, else takes its alias.
+    const std::size_t size = scaled.size();
+    slots_.resize(size);
+    for (std::size_t h = 0; h < size; ++h) {
+      slots_[h] = {std::uint64_t{1} << 32, h};
+      scaled[h] *= static_cast<double>(size);
+      (scaled[h] < 1 ? small : large).push_back(static_cast<std::uint32_t>(h));
+    }
+    while (!small.empty() && !large.empty()) {
+      const std::uint32_t s = small.back(), l = large.back();
+      small.pop_back();
+      slots_[s] = {static_cast<std::uint64_t>(std::ldexp(std::max(0.0, scaled[s]), 32)), l};  // rounding can leave -1e-16
+      scaled[l] -= 1 - scaled[s];
+      if (scaled[l] < 1) {
+        large.pop_back();
+        small.push_back(l);
+      }
+    }
   }
-  return cdf;
-}
+  std::uint64_t draw(std::uint64_t random) const {
+    const Slot& slot = slots_[static_cast<std::size_t>(((random >> 32) * slots_.size()) >> 32)];
+    const std::uint64_t take_alias = (random & 0xffffffffu) >= slot.keep;  // no branch: it is unpredictable
+    const std::uint64_t own = static_cast<std::uint64_t>(&slot - slots_.data());
+    return own + take_alias * (slot.alias - own);
+  }
 
-// H ~ Binomial(n, p) conditioned on H >= 1: inverse CDF up to a mean of
-// kNormalErrorsAbove (from `cdf` when given), a normal approximation beyond.
-std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, const std::vector<double>& cdf,
-                                    Rng& rng, StandardNormal& normal) {
+ private:
+  struct Slot {
+    std::uint64_t keep, alias;
+  };
+  std::vector<Slot> slots_;
+};
+
+// H ~ Binomial(n, p) conditioned on H >= 1 (the outputs of a sparse column
+// found by geometric gaps): inverse CDF up to a mean of kNormalErrorsAbove,
+// a normal approximation beyond.
+std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, Rng& rng, StandardNormal& normal) {
   const double mean = static_cast<double>(n) * p;
   if (mean > kNormalErrorsAbove) {
     const double h = std::round(mean + std::sqrt(mean * (1 - p)) * normal());
     return static_cast<std::uint64_t>(std::clamp(h, 1.0, static_cast<double>(n)));
-  }
-  if (!cdf.empty()) {
-    const double u = rng.uniform();
-    std::size_t i = 0;
-    while (i + 1 < cdf.size() && u >= cdf[i]) ++i;
-    return i + 1;
   }
   // P(H = h) / P(H >= 1), h = 1, 2, ...
   const double u = rng.uniform() * (1 - p_none);
@@ -930,7 +965,10 @@ std::uint64_t binomial_at_least_one(std::uint64_t n, double p, double p_none, co
 
 // class_share[|w|][c]: the fraction of a layer's activation changes
 // |a(m) - a(m-1)| (2048 sampled) that put a capture with weight w in
-// operand class c (the classes' other factor, the weight, is known per column).
+// operand class c (the classes' other factor, the weight, is known per
+// column): the sampled injector's depthwise class mix, one draw per layer
+// where per-column samples (sampled_column_class_captures) would cost more
+// than the layer's errors.
 std::vector<std::array<double, kOperandClasses>> sampled_class_shares(const LayerOperands& ops, Rng& rng) {
   constexpr int kChangeSamples = 2048;
   const int m_count = ops.m();
@@ -1001,23 +1039,31 @@ std::array<double, kOperandClasses> sampled_column_class_captures(const LayerOpe
 // it keeps the link between a channel's changes and its weights).
 struct SampledChanges {
   static constexpr int kSamples = 256;
-  std::vector<std::pair<int, int>> k_and_change;
+  std::vector<std::pair<int, int>> k_and_change;  // the non-zero changes only
+  int unchanged = 0;                              // samples with no change: class 0 for any weight
   SampledChanges() = default;
   SampledChanges(const LayerOperands& ops, Rng& rng) {
     for (int t = 0; t < kSamples; ++t) {
       const int m = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.m()));
       const int k = static_cast<int>(rng.next() % static_cast<std::uint64_t>(ops.k(0)));
       const auto [a, prev] = ops.a_and_previous(0, m, k);
-      k_and_change.emplace_back(k, std::abs(a - prev));
+      if (a == prev)
+        ++unchanged;
+      else
+        k_and_change.emplace_back(k, std::abs(a - prev));
     }
+    std::sort(k_and_change.begin(), k_and_change.end());  // a column's weights read in order
   }
   std::array<double, kOperandClasses> column_class_captures(const LayerOperands& ops, int g, int j,
                                                             std::uint64_t per_output) const {
-    std::array<double, kOperandClasses> captures_in{};
+    std::array<int, kOperandClasses> sampled_in{};  // integer counts: no floating-point chain per sample
+    sampled_in[0] = unchanged;
     const auto cw = ops.column_weights(g, j);
     for (const auto& [k, change] : k_and_change)
-      captures_in[static_cast<std::size_t>(operand_class(0, change, cw.data[static_cast<std::ptrdiff_t>(k) * cw.stride]))] +=
-          double(cw.count) / kSamples;
+      ++sampled_in[static_cast<std::size_t>(operand_class(0, change, cw.data[static_cast<std::ptrdiff_t>(k) * cw.stride]))];
+    std::array<double, kOperandClasses> captures_in{};
+    for (int c = 0; c < kOperandClasses; ++c)
+      captures_in[static_cast<std::size_t>(c)] = sampled_in[static_cast<std::size_t>(c)] * (double(cw.count) / kSamples);
     captures_in[0] += static_cast<double>(per_output) - cw.count;
     return captures_in;
   }
@@ -1034,12 +1080,15 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   if (plan.p_max <= 0) return st;
   const int rows = shape_.rows, cols = shape_.cols, m_count = ops.m();
   const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
-  // Activation changes |a(m) - a(m-1)| of the layer, sampled (the operand
-  // classes' other factor is the weight, known per column).
+  // Activation changes |a(m) - a(m-1)| of the layer, sampled, against each
+  // column's weights: the columns' class mixes.
   bool any_classes = false;
   for (const auto& s : plan.island) any_classes |= s->has_classes();
+  SampledChanges changes;
+  if (any_classes && !layer.geometry.depthwise) changes = SampledChanges(ops, rng);
   const std::vector<std::array<double, kOperandClasses>> class_share =
-      any_classes ? sampled_class_shares(ops, rng) : std::vector<std::array<double, kOperandClasses>>{};
+      any_classes && layer.geometry.depthwise ? sampled_class_shares(ops, rng)
+                                              : std::vector<std::array<double, kOperandClasses>>{};
   // Per error point (islands at one voltage share it) and class (index 0:
   // the whole point): a pool of single-error values from the sampler's fixed
   // mask sample, each flipped bit's direction (the partial sum's bit) a fair
@@ -1053,7 +1102,6 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
     std::vector<std::int64_t> wide;  // acc_bits > 30: value * 2 + detected in 64 bits
     double mean_square = 0, detected = 0;
     std::size_t size() const { return packed.empty() ? wide.size() : packed.size(); }
-    std::int64_t at(std::size_t i) const { return packed.empty() ? wide[i] : packed[i]; }
   };
   std::vector<std::array<ClassPool, kOperandClasses + 1>> pools;
   std::vector<std::size_t> pool_of_island(plan.island.size());
@@ -1091,47 +1139,80 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
     }
   }
   // One output's errors: their count h >= 1 and summed value, into acc.
+  // Where an error's value is read, per class (index 0: the whole point;
+  // packed null: wide values), one per pool.
+  struct PoolView {
+    std::array<const ClassPool*, kOperandClasses + 1> pool{};
+    std::array<const std::int32_t*, kOperandClasses + 1> packed{};
+    std::array<std::uint64_t, kOperandClasses + 1> size{};
+  };
+  std::vector<PoolView> views(pools.size());
+  for (std::size_t i = 0; i < pools.size(); ++i)
+    for (std::size_t c = 0; c < pools[i].size(); ++c) {
+      views[i].pool[c] = &pools[i][c];
+      views[i].packed[c] = pools[i][c].packed.empty() ? nullptr : pools[i][c].packed.data();
+      views[i].size[c] = pools[i][c].size();
+    }
+  // The fields an output's draws read come first: the dense pass reads every
+  // column for every row.
   struct Column {
-    std::size_t island = 0, pool = 0, channel = 0;
+    std::optional<BinomialTable> errors;  // dense columns up to kNormalErrorsAbove: the count, 0 included
+    const PoolView* view = nullptr;
+    std::size_t channel = 0;
+    // An error is in the first class c with (32 random bits) < class_below[c]:
+    // the cumulative share of the column's errors through class c, times 2^32.
+    std::array<std::uint64_t, kOperandClasses - 1> class_below{};
     bool classes = false;
+    double p_hit = 0, mean_square = 0, detected = 0, p = 0, p_none = 1, mean_errors = 0;
     std::array<double, kOperandClasses> weight_of_class{};
-    double p = 0, p_none = 1, p_hit = 0, mean_errors = 0, mean_square = 0, detected = 0;
-    std::vector<double> errors_cdf;  // dense columns: binomial_at_least_one_cdf
   };
   StandardNormal normal(rng);
-  const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
-    const std::uint64_t h = binomial_at_least_one(per_output, col.p, col.p_none, col.errors_cdf, rng, normal);
-    st.hits += h;
+  // The layer's counts stay in locals on the hot path (each detected error
+  // counts one Razor error cycle here).
+  std::uint64_t hits = 0, detected_hits = 0, corrupted = 0;
+  // One error's value * 2 + detected from one random word: its class (in
+  // proportion to the class's share of the column's errors) from the low
+  // half, its pool entry from the high half (index by the high bits times
+  // the size: a division costs more than the rest).
+  const auto error_value = [&](const Column& col, std::uint64_t r) __attribute__((always_inline)) {
+    std::size_t cls = 0;  // index into pool_of_class: 0 the whole point, c + 1 class c
+    if (col.classes) {
+      // The thresholds are ascending: the class is how many lie at or below
+      // the low half (counted without branches: the class is unpredictable).
+      const std::uint64_t low = r & 0xffffffffu;
+      cls = 1;
+      for (int c = 0; c < kOperandClasses - 1; ++c) cls += low >= col.class_below[static_cast<std::size_t>(c)];
+    }
+    const PoolView& view = *col.view;
+    const std::uint64_t slot = (r >> 32) * view.size[cls] >> 32;
+    return view.packed[cls] ? std::int64_t{view.packed[cls][slot]} : view.pool[cls]->wide[slot];
+  };
+  // An output's h >= 1 errors into acc.
+  const auto apply_errors = [&](const Column& col, std::uint64_t h, int m) __attribute__((always_inline)) {
+    hits += h;
     std::int64_t delta = 0;
     if (h <= 8) {
       for (std::uint64_t e = 0; e < h; ++e) {
-        int cls = -1;  // class in proportion to its share of the column's errors
-        if (col.classes) {
-          double x = rng.uniform() * col.mean_errors;
-          for (cls = 0; cls < kOperandClasses - 1; ++cls)
-            if ((x -= col.weight_of_class[static_cast<std::size_t>(cls)]) < 0) break;
-        }
-        const ClassPool& pool = pools[col.pool][static_cast<std::size_t>(cls + 1)];
-        // Index by the high bits times the size (a division costs more than the rest).
-        const std::int64_t v = pool.at(static_cast<std::size_t>(((rng.next() >> 32) * pool.size()) >> 32));
-        st.razor_detected += v & 1;
-        st.razor_error_cycles += v & 1;
+        const std::int64_t v = error_value(col, rng.next());
+        detected_hits += static_cast<std::uint64_t>(v & 1);
         delta += v >> 1;  // arithmetic shift: the value
       }
     } else {
       // Many errors: their sum is near normal, mean 0 (fair-coin directions),
       // variance h times the mean square error value.
       const auto d = static_cast<std::uint64_t>(std::llround(col.detected * static_cast<double>(h)));
-      st.razor_detected += d;
-      st.razor_error_cycles += d;
+      detected_hits += d;
       delta = std::llround(std::sqrt(static_cast<double>(h) * col.mean_square) * normal());
     }
     if (!delta) return;
-    ++st.corrupted_outputs;
+    ++corrupted;
     std::int32_t& a = acc[static_cast<std::size_t>(m) * out_c + col.channel];
     a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + delta,
                                                            std::numeric_limits<std::int32_t>::min(),
                                                            std::numeric_limits<std::int32_t>::max()));
+  };
+  const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
+    apply_errors(col, binomial_at_least_one(per_output, col.p, col.p_none, rng, normal), m);
   };
   std::vector<Column> dense;
   for (int g = 0; g < ops.gemms(); ++g) {
@@ -1140,19 +1221,22 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
     dense.clear();
     for (int j = 0; j < ops.n(g); ++j) {
       Column col;
-      col.island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
+      const auto island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
       col.channel = static_cast<std::size_t>(ops.out_channel(g, j));
-      const PointSampler& sampler = *plan.island[col.island];
+      const PointSampler& sampler = *plan.island[island];
       if (sampler.p_max() <= 0) continue;
       // The column's mean error rate per capture and its errors' class mix.
-      col.pool = pool_of_island[col.island];
-      const auto& pool = pools[col.pool];
+      const auto& pool = pools[pool_of_island[island]];
+      col.view = &views[pool_of_island[island]];
       double p = sampler.point().p_any_error();
       col.mean_square = pool[0].mean_square;
       col.detected = pool[0].detected;
       col.classes = sampler.has_classes();
       if (col.classes) {
-        const auto captures_in = column_class_captures(ops, g, j, class_share, per_output);
+        // Conv/FC: the column's own weights at the sampled changes' k (as
+        // corrupt_thinned); depthwise: the layer's changes against its weights.
+        const auto captures_in = layer.geometry.depthwise ? column_class_captures(ops, g, j, class_share, per_output)
+                                                          : changes.column_class_captures(ops, g, j, per_output);
         p = col.mean_square = col.detected = 0;
         for (int c = 0; c < kOperandClasses; ++c) {
           const double w = captures_in[static_cast<std::size_t>(c)] * sampler.accept_class(c) * sampler.p_max();
@@ -1164,6 +1248,12 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
         if (p > 0) {
           col.mean_square /= p;
           col.detected /= p;
+          double through = 0;
+          for (int c = 0; c < kOperandClasses - 1; ++c) {
+            through += col.weight_of_class[static_cast<std::size_t>(c)];
+            col.class_below[static_cast<std::size_t>(c)] =
+                static_cast<std::uint64_t>(std::ldexp(std::min(1.0, through / p), 32));
+          }
         }
         p /= static_cast<double>(per_output);
       }
@@ -1173,7 +1263,7 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       col.p_none = std::exp(static_cast<double>(per_output) * std::log1p(-col.p));
       col.p_hit = 1 - col.p_none;
       if (col.p_hit > 0.25) {  // most outputs err: visited row by row below (contiguous accumulators)
-        if (col.mean_errors <= kNormalErrorsAbove) col.errors_cdf = binomial_at_least_one_cdf(per_output, col.p, col.p_none);
+        if (col.mean_errors <= kNormalErrorsAbove) col.errors.emplace(per_output, col.p, col.p_none);
         dense.push_back(std::move(col));
         continue;
       }
@@ -1183,9 +1273,17 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       for (double pos = gap(); pos < m_count; pos += 1 + gap()) apply_output(col, per_output, static_cast<int>(pos));
     }
     for (int m = 0; m < m_count && !dense.empty(); ++m)
-      for (const Column& col : dense)
-        if (rng.uniform() < col.p_hit) apply_output(col, per_output, m);
+      for (const Column& col : dense) {
+        if (col.errors) {
+          if (const std::uint64_t h = col.errors->draw(rng.next())) apply_errors(col, h, m);
+        } else if (rng.uniform() < col.p_hit) {
+          apply_output(col, per_output, m);
+        }
+      }
   }
+  st.hits = hits;
+  st.razor_detected = st.razor_error_cycles = detected_hits;
+  st.corrupted_outputs = corrupted;
   if (plan.razor.policy == RazorPolicy::Correct) st.cycles += st.razor_error_cycles;
   return st;
 }

@@ -463,6 +463,9 @@ struct FaultyEvalResult {
   std::uint64_t razor_error_cycles() const;
   std::uint64_t cycles() const;
   double seconds = 0;  // wall time of the faulty runs
+  // How often a run's changed state became the clean one again at a
+  // checkpoint (every live activation equal to the clean run's there).
+  std::uint64_t rejoined_clean = 0;
 };
 
 // Loads the inputs once and runs the clean pass once; evaluate() then runs
@@ -474,8 +477,11 @@ struct FaultyEvalResult {
 // checkpoint at or before the first layer that can err, and while no layer
 // has changed an accumulator its state is the clean one: it jumps ahead to
 // the next checkpoint before the next layer that can err, and stops with the
-// clean prediction when no later layer can err. All of this is exact: the
-// results equal those of a run through every operator (tested).
+// clean prediction when no later layer can err. A changed state that reaches a
+// checkpoint with every live activation equal to the clean run's (the errors
+// absorbed by requantization and clamping) is the clean state again: the same
+// jumps and early stop apply from there. All of this is exact: the results
+// equal those of a run through every operator (tested).
 class FaultEvaluator {
  public:
   static constexpr std::size_t kDefaultCheckpointBytes = std::size_t{1} << 30;
