@@ -264,6 +264,9 @@ struct CellPlan {
   std::map<std::string, std::vector<double>> axes_1, axes_2;  // per "<pin>/<arc>" key
 };
 
+// Side-input vectors simulated per unate arc at most (the worst is kept).
+constexpr size_t kMaxSideVectors = 4;
+
 // Values of `others` (bit i = others[i]) under which `expr` depends on `pin`,
 // with the direction of that dependence.
 struct Sensitization {
@@ -449,25 +452,30 @@ CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, co
         vectors = sensitize(liberty::BoolExpr::parse(out.function), arc.related_pin, others);
         if (vectors.empty())
           throw CharlibError("cell " + cell_name + ": output " + out.name + " does not depend on " + arc.related_pin);
-        // Unate arcs: the first sensitizing vector of the arc's polarity (an
+        // Unate arcs: every sensitizing vector of the arc's polarity (an
         // XOR's pin has a positive_unate and a negative_unate arc, each with
-        // its own side input); non-unate: the first of each direction (the
-        // tables take the worse of the two).
+        // its own side inputs), up to kMaxSideVectors; non-unate: the first
+        // of each direction. The tables keep the worst vector per entry, as
+        // the shipped sky130 files say they do (default_arc_mode
+        // "worst_edges", one arc per pin without `when`): a21oi's B1 rises
+        // slowest with one of A1/A2's parallel pMOS on, not both.
+        std::vector<Sensitization> picked;
         if (arc.timing_sense == "positive_unate" || arc.timing_sense == "negative_unate") {
           const bool want = arc.timing_sense == "positive_unate";
-          auto it = std::find_if(vectors.begin(), vectors.end(), [&](const Sensitization& v) { return v.positive == want; });
-          if (it == vectors.end())
+          for (const auto& s : vectors)
+            if (s.positive == want && picked.size() < kMaxSideVectors) picked.push_back(s);
+          if (picked.empty())
             throw CharlibError("cell " + cell_name + ": no input makes output " + out.name + " " + arc.timing_sense +
                                " in " + arc.related_pin);
-          std::rotate(vectors.begin(), it, it + 1);
+        } else {
+          picked.push_back(vectors.front());
+          for (const auto& s : vectors)
+            if (s.positive != picked.front().positive) {
+              picked.push_back(s);
+              break;
+            }
+          if (arc.timing_sense != "non_unate") picked.resize(1);
         }
-        std::vector<Sensitization> picked{vectors.front()};
-        for (const auto& s : vectors)
-          if (s.positive != picked.front().positive) {
-            picked.push_back(s);
-            break;
-          }
-        if (arc.timing_sense != "non_unate") picked.resize(1);
         vectors = picked;
         base.kind = Probe::Kind::kCombinational;
       } else if (arc.timing_type == "rising_edge" && cell->state && arc.related_pin == clock) {
