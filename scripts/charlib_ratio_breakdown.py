@@ -10,6 +10,11 @@ and load index of the shipped 7x7 grid; per cell with its structure from the cel
 multi-stage cells.
 
   scripts/charlib_ratio_breakdown.py <entries.csv> [<cell netlist .spice or .spice.gz>]
+  scripts/charlib_ratio_breakdown.py --interpolation <entries.csv of a --grid-points 0 run>
+
+--interpolation: the error of interpolating the SPICE delay ratio itself (no shipped values
+involved) from the 3x3 subset of a full 7x7 measurement (indices 0, 3, 6) onto all 49 points,
+linear against log-log in slew and load, per corner.
 
 The netlist defaults to $VOSA_DATA_DIR/pdks/sky130_fd_sc_hd/sky130_fd_sc_hd.spice.gz.
 """
@@ -53,7 +58,49 @@ def cell_structure(netlist_text, cell):
     return (min(p_widths) if p_widths else None), len(diffusion & gates)
 
 
+def interpolation_error(entries):
+    """Per corner: |interpolated / measured SPICE ratio - 1| for linear and log-log axes."""
+    import bisect
+    import math
+    with open(entries, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["type"].startswith("cell_")]
+    tables = collections.defaultdict(dict)
+    for r in rows:
+        tables[(r["corner"], r["cell"], r["pin"], r["arc"], r["type"])][(float(r["slew"]), float(r["load"]))] = r
+    k = 0.5 / 0.6  # sky130's ramp offset per slew (ramp_offset_per_slew): delays from the ramp's start
+
+    def interp(xs, ys, x, log):
+        f = math.log if log else (lambda v: v)
+        i = max(0, min(len(xs) - 2, bisect.bisect_right(xs, x) - 1))
+        t = (f(x) - f(xs[i])) / (f(xs[i + 1]) - f(xs[i]))
+        return ys[i] + (ys[i + 1] - ys[i]) * t
+
+    for log in (False, True):
+        errors = collections.defaultdict(list)
+        for key, t in tables.items():
+            slews = sorted(set(p[0] for p in t))
+            loads = sorted(set(p[1] for p in t))
+            if len(slews) < 7 or len(loads) < 7 or any(r["measured"] != "1" for r in t.values()):
+                continue
+            ratio = lambda s, l: ((float(t[(s, l)]["spice_v"]) + k * s) / (float(t[(s, l)]["spice_top"]) + k * s))
+            sx, lx = [slews[i] for i in (0, 3, 6)], [loads[i] for i in (0, 3, 6)]
+            grid = [[ratio(s, l) for l in lx] for s in sx]
+            for (s, l) in t:
+                column = [interp(lx, grid[i], l, log) for i in range(3)]
+                errors[key[0]].append(interp(sx, column, s, log) / ratio(s, l) - 1)
+        if not errors:
+            sys.exit("charlib_ratio_breakdown: %s has no fully measured 7x7 delay tables (run --grid-points 0)" % entries)
+        for corner in sorted(errors):
+            print("%-8s %s %s" % ("log-log" if log else "linear", corner, stats(errors[corner])))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--interpolation":
+        try:
+            interpolation_error(sys.argv[2])
+        except (OSError, KeyError) as e:
+            sys.exit("charlib_ratio_breakdown: %s" % e)
+        return
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     entries = sys.argv[1]
