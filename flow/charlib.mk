@@ -66,5 +66,5 @@ calibrate-charlib: setup
 
 help-charlib:
 	@echo "  make charlib     ngspice characterization of the PE's cells (or CELLS=) at CORNERS= -> build/<config>-<hash>/<pdk>/charlib/"
-	@echo "  make validate-charlib  SPICE vs the shipped sky130hd corners (report.md: delay, transition, cap, leakage, voltage ratio, setup/hold, internal power)"
+	@echo "  make validate-charlib  SPICE vs the shipped sky130hd corners (report.md: delay, transition, cap, leakage, voltage ratio, setup/hold, internal power; entries.csv: every ratio entry)"
 	@echo "  make calibrate-charlib fit the device threshold shifts (spice.threshold_shift) on CALIBRATE_CORNERS (docs/charlib.md)"
