@@ -4,7 +4,8 @@
 #       the cells of CONFIG's PE netlist (or CELLS=a,b) at those corners ->
 #       build/<config>-<hash>/<pdk>/charlib/<corner>.lib + <corner>.json
 #   make validate-charlib    SPICE vs the shipped sky130hd corners ->
-#       build/<config>-<hash>/sky130hd/charlib/validation/report.{json,md}
+#       build/<config>-<hash>/sky130hd/charlib/validation/report.{json,md}, entries.csv
+#       (every spice-ratio entry: cell, arc, slew, load, shipped, SPICE, error)
 #   make calibrate-charlib   fit spice.threshold_shift on CALIBRATE_CORNERS ->
 #       build/<config>-<hash>/sky130hd/charlib/calibration/calibration.json
 # Knobs: CELLS=  CHARLIB_SOURCE=spice|spice-ratio  CHARLIB_GRID=<points per axis, 0 = full>
@@ -53,7 +54,8 @@ validate-charlib: synth
 	@mkdir -p $(CHARLIB_DIR)/validation
 	$(VOSA) charlib-compare --pdk $(PDK) $(charlib_cells) --corners $(VALIDATE_CORNERS) --top $(VALIDATE_TOP) \
 	  --grid-points $(VALIDATE_GRID) -j $(CHARLIB_JOBS) --cache-dir $(CHARLIB_CACHE) $(CHARLIB_CALIBRATION) \
-	  -o $(CHARLIB_DIR)/validation/report.json 2>&1 | tee $(CHARLIB_DIR)/validation/compare.log
+	  -o $(CHARLIB_DIR)/validation/report.json --entries $(CHARLIB_DIR)/validation/entries.csv \
+	  2>&1 | tee $(CHARLIB_DIR)/validation/compare.log
 
 calibrate-charlib: PDK = sky130hd
 calibrate-charlib: setup
@@ -64,5 +66,5 @@ calibrate-charlib: setup
 
 help-charlib:
 	@echo "  make charlib     ngspice characterization of the PE's cells (or CELLS=) at CORNERS= -> build/<config>-<hash>/<pdk>/charlib/"
-	@echo "  make validate-charlib  SPICE vs the shipped sky130hd corners (report.md: delay, transition, cap, leakage, voltage ratio, setup/hold, internal power)"
+	@echo "  make validate-charlib  SPICE vs the shipped sky130hd corners (report.md: delay, transition, cap, leakage, voltage ratio, setup/hold, internal power; entries.csv: every ratio entry)"
 	@echo "  make calibrate-charlib fit the device threshold shifts (spice.threshold_shift) on CALIBRATE_CORNERS (docs/charlib.md)"

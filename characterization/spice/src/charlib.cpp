@@ -222,6 +222,12 @@ constexpr double kMissing = -1e30;
 // tstop/kStepsPerRun): the run time goes with it, and linear interpolation
 // between steps sets the measurement resolution.
 constexpr double kStepsPerRun = 300;
+// A combinational run counts only when the output has come within this
+// fraction of the supply of its rail before the related pin switches back
+// (and at the end): else the second edge starts from a half-swung output
+// and measures garbage (xor2_1 at ss_n40C_1v40: output at 80 % when the
+// input fell, fall transition 0.37 ns against 0.12 ns at 1.28 V).
+constexpr double kSettleFraction = 0.1;
 // Bisection steps per setup/hold value: the bracket (1.5 windows for setup,
 // one for hold) / 2^12, 0.2-3 ps at tt 1.8 V.
 constexpr int kConstraintSteps = 12;
@@ -236,6 +242,9 @@ struct ProbeResult {
   // window (flip-flops: the edge that makes Q follow D=1) and falling one.
   double supply_a = 0, supply_b = 0;
   double leakage_w = 0;
+  // Combinational: the output voltage (V) just before the related pin's
+  // second ramp and at the end of the run (negative: not measured).
+  double out_mid = -1, out_end = -1;
   // kSetup / kHold: clock-to-Q with D far from the edge, and the bisection's
   // final bracket [lo, hi] (s): hi is the smallest passing offset.
   double constraint_ref = kMissing, constraint_lo = 0, constraint_hi = 0;
@@ -263,6 +272,9 @@ struct CellPlan {
   std::vector<Probe> probes;
   std::map<std::string, std::vector<double>> axes_1, axes_2;  // per "<pin>/<arc>" key
 };
+
+// Side-input vectors simulated per unate arc at most (the worst is kept).
+constexpr size_t kMaxSideVectors = 4;
 
 // Values of `others` (bit i = others[i]) under which `expr` depends on `pin`,
 // with the direction of that dependence.
@@ -449,25 +461,30 @@ CellPlan plan_cell(const liberty::Library& ref, const std::string& cell_name, co
         vectors = sensitize(liberty::BoolExpr::parse(out.function), arc.related_pin, others);
         if (vectors.empty())
           throw CharlibError("cell " + cell_name + ": output " + out.name + " does not depend on " + arc.related_pin);
-        // Unate arcs: the first sensitizing vector of the arc's polarity (an
+        // Unate arcs: every sensitizing vector of the arc's polarity (an
         // XOR's pin has a positive_unate and a negative_unate arc, each with
-        // its own side input); non-unate: the first of each direction (the
-        // tables take the worse of the two).
+        // its own side inputs), up to kMaxSideVectors; non-unate: the first
+        // of each direction. The tables keep the worst vector per entry, as
+        // the shipped sky130 files say they do (default_arc_mode
+        // "worst_edges", one arc per pin without `when`): a21oi's B1 rises
+        // slowest with one of A1/A2's parallel pMOS on, not both.
+        std::vector<Sensitization> picked;
         if (arc.timing_sense == "positive_unate" || arc.timing_sense == "negative_unate") {
           const bool want = arc.timing_sense == "positive_unate";
-          auto it = std::find_if(vectors.begin(), vectors.end(), [&](const Sensitization& v) { return v.positive == want; });
-          if (it == vectors.end())
+          for (const auto& s : vectors)
+            if (s.positive == want && picked.size() < kMaxSideVectors) picked.push_back(s);
+          if (picked.empty())
             throw CharlibError("cell " + cell_name + ": no input makes output " + out.name + " " + arc.timing_sense +
                                " in " + arc.related_pin);
-          std::rotate(vectors.begin(), it, it + 1);
+        } else {
+          picked.push_back(vectors.front());
+          for (const auto& s : vectors)
+            if (s.positive != picked.front().positive) {
+              picked.push_back(s);
+              break;
+            }
+          if (arc.timing_sense != "non_unate") picked.resize(1);
         }
-        std::vector<Sensitization> picked{vectors.front()};
-        for (const auto& s : vectors)
-          if (s.positive != picked.front().positive) {
-            picked.push_back(s);
-            break;
-          }
-        if (arc.timing_sense != "non_unate") picked.resize(1);
         vectors = picked;
         base.kind = Probe::Kind::kCombinational;
       } else if (arc.timing_type == "rising_edge" && cell->state && arc.related_pin == clock) {
@@ -756,7 +773,11 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
       cap_window = {t1 - w / 4, t1 + ramp + w, t1 + 2 * ramp + 2 * w};
     }
     d << "tran " << num(tstop / kStepsPerRun) << " " << num(tstop) << "\n";
-    d << "let m_dr = -1000\nlet m_df = -1000\nlet m_sr = -1000\nlet m_sf = -1000\nlet m_qr = 0\nlet m_qf = 0\nlet m_ea = 0\nlet m_eb = 0\n";
+    d << "let m_dr = -1000\nlet m_df = -1000\nlet m_sr = -1000\nlet m_sf = -1000\nlet m_qr = 0\nlet m_qf = 0\nlet m_ea = 0\nlet m_eb = 0\n"
+      << "let m_vm = -1\nlet m_ve = -1\n";
+    if (p.kind == Probe::Kind::kCombinational)
+      d << "meas tran m_vm find " << out << " at=" << num(td + ramp + w) << "\nmeas tran m_ve find " << out
+        << " at=" << num(tstop * 0.999) << "\n";
     d << "meas tran m_dr " << trig_rise << " targ " << out << " val=" << num(c.out_rise * vdd) << targ_after
       << " rise=1\n";
     d << "meas tran m_df " << trig_fall << " targ " << out << " val=" << num(c.out_fall * vdd) << targ_after
@@ -781,7 +802,7 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
       d << "meas tran m_qr integ " << i << " from=" << num(cap_window[0]) << " to=" << num(cap_window[1]) << "\n";
       d << "meas tran m_qf integ " << i << " from=" << num(cap_window[1]) << " to=" << num(cap_window[2]) << "\n";
     }
-    d << "echo \"R " << id << " $&m_dr $&m_df $&m_sr $&m_sf $&m_qr $&m_qf $&m_ea $&m_eb\"\ndestroy all\n";
+    d << "echo \"R " << id << " $&m_dr $&m_df $&m_sr $&m_sf $&m_qr $&m_qf $&m_ea $&m_eb $&m_vm $&m_ve\"\ndestroy all\n";
   }
   d << "quit\n.endc\n.end\n";
   return d.str();
@@ -799,7 +820,7 @@ std::map<size_t, ProbeResult> parse_results(const std::string& text) {
     if (tag == "R") {
       ProbeResult r;
       if (!(w >> r.rise_delay >> r.fall_delay >> r.rise_slew >> r.fall_slew >> r.charge_rise >> r.charge_fall >>
-            r.supply_a >> r.supply_b))
+            r.supply_a >> r.supply_b >> r.out_mid >> r.out_end))
         continue;
       // -1000 s: the measurement found no crossing (delays themselves may be
       // negative: a slow input and a light load).
@@ -871,6 +892,7 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
   std::vector<double> windows;
   for (const auto& p : plan.probes) windows.push_back(p.window_ns);
   const std::string what = "cell " + plan.cell + " at " + corner;
+  std::set<size_t> unsettled;  // crossed its thresholds but never came near the rail
   for (int pass = 0; pass < 4 && !pending.empty(); ++pass) {
     std::vector<double> w;
     for (size_t id : pending) w.push_back(windows[id]);
@@ -909,6 +931,18 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
         windows[id] *= 4;
         continue;
       }
+      if (p.kind == Probe::Kind::kCombinational) {
+        // The output rises with the related pin's first ramp when positive.
+        const double mid_rail = p.positive ? ctx.vdd : 0.0, end_rail = ctx.vdd - mid_rail;
+        if (std::abs(r.out_mid - mid_rail) > kSettleFraction * ctx.vdd ||
+            std::abs(r.out_end - end_rail) > kSettleFraction * ctx.vdd) {
+          unsettled.insert(id);
+          again.push_back(id);
+          windows[id] *= 4;
+          continue;
+        }
+        unsettled.erase(id);
+      }
       auto put = [&](const char* type, double ns) {
         double& cell = m.tables[p.key + "/" + type][p.row][p.col];
         cell = std::max(cell, ns / ctx.conv.time_ns);  // non-unate: the worse vector
@@ -945,7 +979,9 @@ CellMeasurements run_cell(const DeckContext& ctx, const CellPlan& plan, const fs
         : is_constraint(p) ? "flip-flop " + p.output + " does not capture D even with D far from the clock edge (" +
                                  (p.kind == Probe::Kind::kSetup ? "setup" : "hold") + " bisection, D slew " +
                                  num(p.d_slew) + ")"
-                           : "output " + p.output + " never crosses its threshold";
+        : unsettled.count(pending.front())
+            ? "output " + p.output + " never comes within " + num(100 * kSettleFraction) + " % of its rail"
+            : "output " + p.output + " never crosses its threshold";
     throw CharlibError("cell " + plan.cell + " stops working at " + corner + ": " + edge + " after " + p.related +
                        " switches (slew " + num(p.slew) + ", load " + num(p.load) + ", waited " +
                        num(windows[pending.front()]) + " ns); " + std::to_string(pending.size()) +

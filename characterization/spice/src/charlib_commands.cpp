@@ -231,7 +231,7 @@ void add_predicted_constraint_power_errors(const std::string& cell_name, const C
       for (size_t r = 0; r < top->values.size(); ++r)
         for (size_t c = 0; c < top->values[r].size(); ++c) {
           const double x1 = top->index_1[r], x2 = top->index_2[c];
-          const double supply = (top->values[r][c] + 0.5 * x2 * v_top * v_top) * ratio.lookup(x1, x2);
+          const double supply = (top->values[r][c] + 0.5 * x2 * v_top * v_top) * spice_ratio_lookup(ratio, x1, x2);
           predicted.values[r][c] = internal_energy(supply, x2, volts);
           const double shipped_v = at_v->lookup(x1, x2);
           st.supply_energy.add(supply, shipped_v + 0.5 * x2 * volts * volts);
@@ -256,7 +256,8 @@ void add_predicted_constraint_power_errors(const std::string& cell_name, const C
 void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
                       const std::map<std::string, CellMeasurements>& spice_top, const liberty::Library& top_lib,
                       const liberty::Library& shipped, double offset, ErrorStats& delay, ErrorStats& transition,
-                      std::map<std::string, ErrorStats>* by_table = nullptr) {
+                      std::map<std::string, ErrorStats>* by_table = nullptr, std::ostream* entries = nullptr,
+                      const std::string& corner = "") {
   for (const auto& [cell_name, m] : spice)
     for (const auto& [tkey, values] : m.tables) {
       // "<pin>/<arc>/<type>"
@@ -277,6 +278,18 @@ void add_ratio_errors(const std::map<std::string, CellMeasurements>& spice,
           const double predicted = spice_ratio_apply(r_table, tt.values[r][c], x1, x2, k);
           const double at_v = sa.tables.at(type).lookup(x1, x2);
           (is_delay ? delay : transition).add(predicted, at_v);
+          if (entries) {
+            // One row per entry (--entries): where the ratio error sits.
+            liberty::Table sv, st;
+            sv.index_1 = st.index_1 = m.axes_1.at(key);
+            sv.index_2 = st.index_2 = m.axes_2.at(key);
+            sv.values = values;
+            st.values = spice_top.at(cell_name).tables.at(tkey);
+            *entries << corner << ',' << cell_name << ',' << pin << ',' << arc << ',' << type << ',' << x1 << ',' << x2
+                     << ',' << (on_grid(sv, x1, x2) ? 1 : 0) << ',' << tt.values[r][c] << ',' << at_v << ','
+                     << st.lookup(x1, x2) << ',' << sv.lookup(x1, x2) << ',' << predicted << ','
+                     << (at_v > 0 && predicted > 0 ? predicted / at_v - 1.0 : std::nan("")) << '\n';
+          }
           // cell_rise / rise_transition: the pull-up network; *_fall: the pull-down.
           if (by_table) (*by_table)[type].add(predicted, at_v);
         }
@@ -300,7 +313,7 @@ std::string pct(const json& s, const char* field) {
 
 void add_compare_command(CLI::App& app) {
   struct Options {
-    std::string pdk, top, out;
+    std::string pdk, top, out, entries;
     std::vector<std::string> corners, fallback;
     SimulationOptions sim;
   };
@@ -318,9 +331,14 @@ void add_compare_command(CLI::App& app) {
   cmd->add_option("--fallback-corners", opt->fallback,
                   "voltages off the top's ladder (ss_n40C_1v10): the alpha-power fallback against spice-ratio")
       ->delimiter(',');
+  cmd->add_option("--entries", opt->entries,
+                  "CSV of every spice-ratio entry (corner, cell, arc, slew, load, shipped, SPICE, predicted, error)");
   add_simulation_options(cmd, opt->sim);
   cmd->callback([opt]() {
     const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
+    std::ostringstream entries;
+    entries << "corner,cell,pin,arc,type,slew,load,measured,shipped_top,shipped_v,spice_top,spice_v,predicted,error\n";
+    entries << std::setprecision(6);
     CharlibOptions base = charlib_options(opt->sim);
     const pdk::CornerRequest top = pdk::resolve_corner(p, opt->top);
     if (!top.characterized || top.ladder.empty()) throw CharlibError("--top " + opt->top + " is not a shipped ladder corner");
@@ -351,7 +369,8 @@ void add_compare_command(CLI::App& app) {
       std::map<std::string, ErrorStats> ratio_by_table;
       FlopPowerStats flop_power, flop_power_ratio;
       if (on_ladder && name != opt->top) {
-        add_ratio_errors(spice, spice_top, top_lib, shipped, offset, ratio, ratio_trans, &ratio_by_table);
+        add_ratio_errors(spice, spice_top, top_lib, shipped, offset, ratio, ratio_trans, &ratio_by_table,
+                         opt->entries.empty() ? nullptr : &entries, name);
         for (const auto& [cell_name, m] : spice)
           add_predicted_constraint_power_errors(cell_name, m, spice_top.at(cell_name), top_lib, top.voltage, shipped,
                                                 req.voltage, flop_power_ratio);
@@ -455,6 +474,7 @@ void add_compare_command(CLI::App& app) {
                         {"spice_ratio_hold_minus_shipped", ladder_hold.to_json()},
                         {"spice_ratio_internal_power_per_cycle", ladder_power.to_json()}};
     pdk::write_file_atomically(opt->out, report.dump(2) + "\n");
+    if (!opt->entries.empty()) pdk::write_file_atomically(opt->entries, entries.str());
 
     std::ostringstream md;
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"

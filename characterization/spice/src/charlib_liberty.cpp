@@ -112,9 +112,24 @@ double clock_to_q_factor(const liberty::Cell& shipped, const CellMeasurements& a
   return median(ratios);
 }
 
+double spice_ratio_lookup(const liberty::Table& ratio, double x1, double x2) {
+  auto positive = [](const std::vector<double>& axis) {
+    return !axis.empty() && std::all_of(axis.begin(), axis.end(), [](double x) { return x > 0; });
+  };
+  const bool log_1 = positive(ratio.index_1) && x1 > 0, log_2 = positive(ratio.index_2) && x2 > 0;
+  if (!log_1 && !log_2) return ratio.lookup(x1, x2);
+  liberty::Table in_log = ratio;
+  auto to_log = [](std::vector<double>& axis) {
+    for (double& x : axis) x = std::log(x);
+  };
+  if (log_1) to_log(in_log.index_1), x1 = std::log(x1);
+  if (log_2) to_log(in_log.index_2), x2 = std::log(x2);
+  return in_log.lookup(x1, x2);
+}
+
 double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1, double x2, double offset_per_slew) {
   const double k = offset_per_slew * x1;
-  return (shipped + k) * ratio.lookup(x1, x2) - k;
+  return (shipped + k) * spice_ratio_lookup(ratio, x1, x2) - k;
 }
 
 // The banner's line on the calibration the simulations used (docs/charlib.md).
@@ -283,7 +298,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
               for (size_t c = 0; c < rows[r].size(); ++c) {
                 const double x1 = shipped->index_1[r], x2 = shipped->index_2[c];
                 const double supply_ref = rows[r][c] + 0.5 * x2 * ref_corner.voltage * ref_corner.voltage;
-                rows[r][c] = internal_energy(supply_ref * r_table.lookup(x1, x2), x2, request.voltage);
+                rows[r][c] = internal_energy(supply_ref * spice_ratio_lookup(r_table, x1, x2), x2, request.voltage);
               }
             edits.push_back({values->line, "values", voltage::format_values(rows)});
             continue;
