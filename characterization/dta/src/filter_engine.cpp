@@ -147,6 +147,19 @@ inline void select_lanes(std::int32_t* out, const std::int32_t* mask, std::int32
   for (int l = 0; l < kLanes; ++l) out[l] = (out[l] & ~mask[l]) | (value & mask[l]);
 }
 
+// bound[fall] = min(bound[fall], bound[rise]) where `rises` (the final value is 1), the other way
+// round elsewhere.
+inline void toward_final(std::int32_t* bound, const std::int32_t* rises) {
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16& fall = *reinterpret_cast<Lanes16*>(bound + c);
+    Lanes16& rise = *reinterpret_cast<Lanes16*>(bound + kLanes + c);
+    const Lanes16 one = *reinterpret_cast<const Lanes16*>(rises + c);
+    const Lanes16 low = fall < rise ? fall : rise;
+    fall = (low & one) | (fall & ~one);
+    rise = (low & ~one) | (rise & one);
+  }
+}
+
 // latest = max(latest, both edges' bounds of a net).
 inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
   for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
@@ -649,6 +662,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
       }
       gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
     }
+    // A net's transitions alternate and the last one reaches its zero-delay
+    // value, so every transition away from that value is followed by one
+    // towards it: the bound of the edge away is at most the other's.
+    kLaneMasks.expand(value_[g.out_net], mask);
+    toward_final(out, mask);
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
     if (const Word held = still & ~all_still & live) {
