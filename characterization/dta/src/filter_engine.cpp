@@ -85,6 +85,13 @@ void reachable(std::uint64_t tt, int n, const Word* x, const Word* s, Word& can0
 // loop form below stays scalar under GCC 12.
 using Lanes16 = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
 
+// m = lanes c..c+15 of a word as a mask (-1 where the bit is set). (An out
+// parameter: a vector return value would differ between the clones' ABIs.)
+inline void lane_mask(Word w, int c, Lanes16& m) {
+  const Lanes16 bit = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+  m = ((Lanes16{} + static_cast<std::int32_t>((w >> c) & 0xffff)) & bit) != 0;
+}
+
 // Latest-transition bound of one gate output edge in 64 lanes: the max over
 // its terms of (input edge bound + arc delay), 16 lanes at a time held in
 // registers. Inlined into FilterEngine::bound_gates, which is compiled for
@@ -112,8 +119,8 @@ inline void gate_bound(std::int32_t* out, const std::int32_t* const* in, const s
   }
 }
 
-// settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `mask`.
-inline void settle_by(std::int32_t* settled, const std::int32_t* mask, const std::int32_t* const* bound, int n) {
+// settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `at`.
+inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound, int n) {
   for (int c = 0; c < kLanes; c += 16) {
     Lanes16 last = Lanes16{} + kNever;
     for (int k = 0; k < n; ++k) {
@@ -123,37 +130,31 @@ inline void settle_by(std::int32_t* settled, const std::int32_t* mask, const std
       last = last > edge ? last : edge;
     }
     Lanes16& now = *reinterpret_cast<Lanes16*>(settled + c);
-    const Lanes16 in = *reinterpret_cast<const Lanes16*>(mask + c);
+    Lanes16 in;
+    lane_mask(at, c, in);
     const Lanes16 t = now < last ? now : last;
     now = (t & in) | (now & ~in);
   }
 }
 
-// Lane mask of a word as 64 ints (-1 where the bit is set), 8 lanes per table entry.
-struct LaneMasks {
-  std::int32_t byte[256][8];
-  LaneMasks() {
-    for (int v = 0; v < 256; ++v)
-      for (int i = 0; i < 8; ++i) byte[v][i] = ((v >> i) & 1) ? -1 : 0;
+// out = value in the lanes of `w`.
+inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16& o = *reinterpret_cast<Lanes16*>(out + c);
+    Lanes16 m;
+    lane_mask(w, c, m);
+    o = (o & ~m) | (value & m);
   }
-  void expand(Word w, std::int32_t* m) const {
-    for (int b = 0; b < 8; ++b) std::copy(byte[(w >> (8 * b)) & 0xff], byte[(w >> (8 * b)) & 0xff] + 8, m + 8 * b);
-  }
-};
-const LaneMasks kLaneMasks;
-
-// out = mask ? value : out, lane by lane.
-inline void select_lanes(std::int32_t* out, const std::int32_t* mask, std::int32_t value) {
-  for (int l = 0; l < kLanes; ++l) out[l] = (out[l] & ~mask[l]) | (value & mask[l]);
 }
 
 // bound[fall] = min(bound[fall], bound[rise]) where `rises` (the final value is 1), the other way
 // round elsewhere.
-inline void toward_final(std::int32_t* bound, const std::int32_t* rises) {
+inline void toward_final(std::int32_t* bound, Word rises) {
   for (int c = 0; c < kLanes; c += 16) {
     Lanes16& fall = *reinterpret_cast<Lanes16*>(bound + c);
     Lanes16& rise = *reinterpret_cast<Lanes16*>(bound + kLanes + c);
-    const Lanes16 one = *reinterpret_cast<const Lanes16*>(rises + c);
+    Lanes16 one;
+    lane_mask(rises, c, one);
     const Lanes16 low = fall < rise ? fall : rise;
     fall = (low & one) | (fall & ~one);
     rise = (low & ~one) | (rise & one);
@@ -339,6 +340,12 @@ class FilterEngine {
       for (int i = c.fanout_begin[out]; i < c.fanout_begin[out + 1] && !d; ++i) d = decides_[c.fanout_gates[i]];
       decides_[g] = d;
     }
+    constant_.assign(c.gates.size(), 0);
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const int n = c.gates[g].num_inputs;
+      const std::uint64_t full = n >= 6 ? ~0ull : ((1ull << (1 << n)) - 1), tt = c.gates[g].truth_table & full;
+      constant_[g] = tt == 0 || tt == full;
+    }
     refines_.assign(c.gates.size(), 0);
     for (size_t g = 0; g < c.gates.size(); ++g) {
       const int out = c.gates[g].out_net;
@@ -460,6 +467,7 @@ class FilterEngine {
   std::vector<std::array<std::int32_t, 2>> worst_;  // per gate: latest output transition in any cycle, per edge
   std::vector<std::uint8_t> decides_;               // per gate: its per-lane bound can decide a lane
   std::vector<std::uint8_t> refines_;               // per gate: its static bound exceeds its required time
+  std::vector<std::uint8_t> constant_;              // per gate: its function ignores its inputs
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -564,17 +572,14 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 
   // Still lanes and latest-transition bounds, sources first.
   std::vector<std::int32_t> latest(kLanes, kNever);
-  std::int32_t mask[kLanes];
   auto source = [&](int net, Word moved, std::int32_t rise, std::int32_t fall) {
     still_[net] = ~moved;
     std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
     std::int32_t* br = bf + kLanes;
     std::fill(bf, bf + 2 * kLanes, kNever);
     if (!moved) return;
-    kLaneMasks.expand(moved & value_[net], mask);
-    select_lanes(br, mask, rise);
-    kLaneMasks.expand(moved & ~value_[net], mask);
-    select_lanes(bf, mask, fall);
+    select_lanes(br, moved & value_[net], rise);
+    select_lanes(bf, moved & ~value_[net], fall);
     track_latest(latest.data(), bf);
   };
   for (int n : c_.constant_nets) source(n, 0, 0, 0);
@@ -604,7 +609,7 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_gates(std::int32_t* latest,
                                                                                              Word live) {
   const std::int32_t* in[12];
-  std::int32_t delay[12], settled[kLanes], mask[kLanes];
+  std::int32_t delay[12], settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
@@ -622,13 +627,16 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
     if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
       still_[g.out_net] = all_still;
       std::fill(out, out + 2 * kLanes, kNever);
-      kLaneMasks.expand(~all_still, mask);
-      select_lanes(out, mask, worst_[gi][0]);
-      select_lanes(out + kLanes, mask, worst_[gi][1]);
+      select_lanes(out, ~all_still, worst_[gi][0]);
+      select_lanes(out + kLanes, ~all_still, worst_[gi][1]);
       continue;
     }
-    Word can0, can1;
-    reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
+    // Where no input is still, a function that is not constant can take both
+    // values: only lanes with some still input need the truth table.
+    Word some_still = 0;
+    for (int k = 0; k < g.num_inputs; ++k) some_still |= s[k];
+    Word can0 = ~Word{0}, can1 = ~Word{0};
+    if ((some_still & ~all_still & live) || constant_[gi]) reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
     const Word still = all_still | ~(can0 & can1);
     still_[g.out_net] = still;
     // Once inputs have taken final values that fix the function, the output
@@ -650,8 +658,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
         int m = 0;
         for (int i = 0; i < g.num_inputs; ++i)
           if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-        kLaneMasks.expand(at, mask);
-        settle_by(settled, mask, by, m);
+        settle_by(settled, at, by, m);
       }
     }
     for (int o = 0; o < 2; ++o) {
@@ -665,14 +672,12 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
     // A net's transitions alternate and the last one reaches its zero-delay
     // value, so every transition away from that value is followed by one
     // towards it: the bound of the edge away is at most the other's.
-    kLaneMasks.expand(value_[g.out_net], mask);
-    toward_final(out, mask);
+    toward_final(out, value_[g.out_net]);
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
     if (const Word held = still & ~all_still & live) {
-      kLaneMasks.expand(held, mask);
-      select_lanes(out, mask, kNever);
-      select_lanes(out + kLanes, mask, kNever);
+      select_lanes(out, held, kNever);
+      select_lanes(out + kLanes, held, kNever);
     }
     track_latest(latest, out);
   }
