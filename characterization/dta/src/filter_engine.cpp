@@ -55,32 +55,6 @@ constexpr int kLanes = 64;
 // the delays of any path are added to it.
 constexpr std::int32_t kNever = -(1 << 30);
 
-// Lanes in which some assignment of the moving inputs (s = 0) makes the
-// function 0 (can0) or 1 (can1), the still inputs (s = 1) holding x.
-void reachable(std::uint64_t tt, int n, const Word* x, const Word* s, Word& can0, Word& can1) {
-  const std::uint64_t full = n >= 6 ? ~0ull : ((1ull << (1 << n)) - 1);
-  if ((tt & full) == 0) {
-    can0 = ~Word{0};
-    can1 = 0;
-    return;
-  }
-  if ((tt & full) == full) {
-    can0 = 0;
-    can1 = ~Word{0};
-    return;
-  }
-  const int half = 1 << (n - 1);
-  const std::uint64_t low_mask = half >= 64 ? ~0ull : ((1ull << half) - 1);
-  const std::uint64_t lo = tt & low_mask, hi = (tt >> half) & low_mask;
-  if (lo == hi) return reachable(lo, n - 1, x, s, can0, can1);
-  Word a0, a1, b0, b1;
-  reachable(lo, n - 1, x, s, a0, a1);
-  reachable(hi, n - 1, x, s, b0, b1);
-  const Word xs = x[n - 1], st = s[n - 1];
-  can0 = (st & ((xs & b0) | (~xs & a0))) | (~st & (a0 | b0));
-  can1 = (st & ((xs & b1) | (~xs & a1))) | (~st & (a1 | b1));
-}
-
 // 16 lanes in GCC's generic vectors (lowered to the target's registers): the
 // loop form below stays scalar under GCC 12.
 using Lanes16 = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
@@ -505,6 +479,7 @@ class FilterEngine {
 
   void compute_block(std::size_t first, int lanes);
   void bound_gates(std::int32_t* latest, Word live);
+  void bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
   bool take_lane(std::size_t step, int l, PointStats& s);
 };
 
@@ -573,14 +548,7 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   // Still lanes and latest-transition bounds, sources first.
   std::vector<std::int32_t> latest(kLanes, kNever);
   auto source = [&](int net, Word moved, std::int32_t rise, std::int32_t fall) {
-    still_[net] = ~moved;
-    std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
-    std::int32_t* br = bf + kLanes;
-    std::fill(bf, bf + 2 * kLanes, kNever);
-    if (!moved) return;
-    select_lanes(br, moved & value_[net], rise);
-    select_lanes(bf, moved & ~value_[net], fall);
-    track_latest(latest.data(), bf);
+    bound_source(latest.data(), net, moved, rise, fall);
   };
   for (int n : c_.constant_nets) source(n, 0, 0, 0);
   for (size_t i = 0; i < inputs_.size(); ++i)
@@ -601,6 +569,23 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
       check_bound(ok.data(), &bound_[(static_cast<size_t>(c_.flops[f].d_net) * 2 + e) * kLanes], flops_[f].deadline[e]);
   fast_ = 0;
   for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
+}
+
+// A source that changes in the lanes of `moved` moves once, at its launch
+// time (rise or fall, towards its new value).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_source(
+    std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  still_[net] = ~moved;
+  std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
+  std::int32_t* br = bf + kLanes;
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16 up, down;
+    lane_mask(moved & value_[net], c, up);
+    lane_mask(moved & ~value_[net], c, down);
+    *reinterpret_cast<Lanes16*>(br + c) = (rise & up) | (kNever & ~up);
+    *reinterpret_cast<Lanes16*>(bf + c) = (fall & down) | (kNever & ~down);
+  }
+  if (moved) track_latest(latest, bf);
 }
 
 // Still lanes and bounds of every gate output, in topological order (the
@@ -631,13 +616,16 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
       select_lanes(out + kLanes, ~all_still, worst_[gi][1]);
       continue;
     }
-    // Where no input is still, a function that is not constant can take both
-    // values: only lanes with some still input need the truth table.
-    Word some_still = 0;
-    for (int k = 0; k < g.num_inputs; ++k) some_still |= s[k];
-    Word can0 = ~Word{0}, can1 = ~Word{0};
-    if ((some_still & ~all_still & live) || constant_[gi]) reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
-    const Word still = all_still | ~(can0 & can1);
+    // The output is fixed where the still inputs' values contain a
+    // controlling partial assignment (controls_ lists the minimal ones).
+    Word fixed = constant_[gi] ? ~Word{0} : 0;
+    for (const Control& k : controls_[gi]) {
+      Word m = ~Word{0};
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) m &= s[i] & (((k.value >> i) & 1) ? x[i] : ~x[i]);
+      fixed |= m;
+    }
+    const Word still = all_still | fixed;
     still_[g.out_net] = still;
     // Once inputs have taken final values that fix the function, the output
     // only completes what was scheduled before (docs/dta.md): the other inputs
