@@ -561,12 +561,25 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   }
   bound_gates(latest.data(), live);
   // A lane passes when nothing is in flight at the next edge and every
-  // flip-flop's D is final by its deadline.
+  // flip-flop captures its D's final value: the flip-flop takes the value of
+  // the last D transition that met the deadline of its edge (TimingSimulator::
+  // captured_value), and D's last transition, the one towards its final value,
+  // is bounded by that edge's bound (an asynchronously forced one: both edges).
   std::vector<std::int32_t> ok(kLanes);
   for (int l = 0; l < kLanes; ++l) ok[l] = latest[l] < period_;
-  for (size_t f = 0; f < nf; ++f)
-    for (int e = 0; e < 2 && flops_[f].can_be_late; ++e)
-      check_bound(ok.data(), &bound_[(static_cast<size_t>(c_.flops[f].d_net) * 2 + e) * kLanes], flops_[f].deadline[e]);
+  for (size_t f = 0; f < nf; ++f) {
+    if (!flops_[f].can_be_late) continue;
+    const int d = c_.flops[f].d_net;
+    const std::int32_t* fall = &bound_[static_cast<size_t>(d) * 2 * kLanes];
+    const std::int32_t* rise = fall + kLanes;
+    if (flops_[f].forced >= 0) {
+      check_bound(ok.data(), fall, flops_[f].deadline[0]);
+      check_bound(ok.data(), rise, flops_[f].deadline[1]);
+      continue;
+    }
+    for (int l = 0; l < kLanes; ++l)
+      ok[l] &= ((value_[d] >> l) & 1) ? rise[l] <= flops_[f].deadline[1] : fall[l] <= flops_[f].deadline[0];
+  }
   fast_ = 0;
   for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
 }
