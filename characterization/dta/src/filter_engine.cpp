@@ -24,10 +24,12 @@
 //     edges: there every input edge counts with the input's largest delay;
 //   - once inputs have taken final values that fix the function (a
 //     controlling partial assignment: an AND's 0, two equal majority inputs),
-//     the other inputs count only up to those inputs' latest transition.
+//     the other inputs count only up to those inputs' latest transition;
+//   - transitions alternate and the last one reaches the zero-delay value, so
+//     the bound of the edge away from it is at most the bound towards it.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
-// whose flip-flop inputs are all bounded by their capture deadline captures
-// the zero-delay values. Every other cycle is simulated by TimingSimulator,
+// whose flip-flop inputs' edges towards their final values are all bounded by
+// their capture deadlines captures the zero-delay values. Every other cycle is simulated by TimingSimulator,
 // which is loaded with the quiet state the cycle starts from; it keeps
 // simulating until a cycle ends quiet again. The captured values become the
 // flip-flop state in cycle order, so an accumulator that captured a wrong
