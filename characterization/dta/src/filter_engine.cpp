@@ -29,13 +29,13 @@
 //     the bound of the edge away from it is at most the bound towards it.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
 // whose flip-flop inputs' edges towards their final values are all bounded by
-// their capture deadlines captures the zero-delay values. Every other cycle is simulated by TimingSimulator,
-// which is loaded with the quiet state the cycle starts from; it keeps
-// simulating until a cycle ends quiet again. The captured values become the
-// flip-flop state in cycle order, so an accumulator that captured a wrong
-// value carries it on exactly as in the event engine; the zero-delay values
-// of later cycles assume correct captures and are recomputed after a wrong
-// one (the block ends there).
+// their capture deadlines captures the zero-delay values. Every other cycle is
+// simulated by TimingSimulator, which is loaded with the quiet state the cycle
+// starts from; it keeps simulating until a cycle ends quiet again. The
+// captured values become the flip-flop state in cycle order, so an
+// accumulator that captured a wrong value carries it on exactly as in the
+// event engine; the zero-delay values of later cycles assume correct captures
+// and are recomputed after a wrong one (the block ends there).
 #include "vosa/pe_dta.hpp"
 
 #include "lane_words.hpp"
