@@ -24,16 +24,18 @@
 //     edges: there every input edge counts with the input's largest delay;
 //   - once inputs have taken final values that fix the function (a
 //     controlling partial assignment: an AND's 0, two equal majority inputs),
-//     the other inputs count only up to those inputs' latest transition.
+//     the other inputs count only up to those inputs' latest transition;
+//   - transitions alternate and the last one reaches the zero-delay value, so
+//     the bound of the edge away from it is at most the bound towards it.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
-// whose flip-flop inputs are all bounded by their capture deadline captures
-// the zero-delay values. Every other cycle is simulated by TimingSimulator,
-// which is loaded with the quiet state the cycle starts from; it keeps
-// simulating until a cycle ends quiet again. The captured values become the
-// flip-flop state in cycle order, so an accumulator that captured a wrong
-// value carries it on exactly as in the event engine; the zero-delay values
-// of later cycles assume correct captures and are recomputed after a wrong
-// one (the block ends there).
+// whose flip-flop inputs' edges towards their final values are all bounded by
+// their capture deadlines captures the zero-delay values. Every other cycle is
+// simulated by TimingSimulator, which is loaded with the quiet state the cycle
+// starts from; it keeps simulating until a cycle ends quiet again. The
+// captured values become the flip-flop state in cycle order, so an
+// accumulator that captured a wrong value carries it on exactly as in the
+// event engine; the zero-delay values of later cycles assume correct captures
+// and are recomputed after a wrong one (the block ends there).
 #include "vosa/pe_dta.hpp"
 
 #include "lane_words.hpp"
@@ -55,105 +57,93 @@ constexpr int kLanes = 64;
 // the delays of any path are added to it.
 constexpr std::int32_t kNever = -(1 << 30);
 
-// Lanes in which some assignment of the moving inputs (s = 0) makes the
-// function 0 (can0) or 1 (can1), the still inputs (s = 1) holding x.
-void reachable(std::uint64_t tt, int n, const Word* x, const Word* s, Word& can0, Word& can1) {
-  const std::uint64_t full = n >= 6 ? ~0ull : ((1ull << (1 << n)) - 1);
-  if ((tt & full) == 0) {
-    can0 = ~Word{0};
-    can1 = 0;
-    return;
-  }
-  if ((tt & full) == full) {
-    can0 = 0;
-    can1 = ~Word{0};
-    return;
-  }
-  const int half = 1 << (n - 1);
-  const std::uint64_t low_mask = half >= 64 ? ~0ull : ((1ull << half) - 1);
-  const std::uint64_t lo = tt & low_mask, hi = (tt >> half) & low_mask;
-  if (lo == hi) return reachable(lo, n - 1, x, s, can0, can1);
-  Word a0, a1, b0, b1;
-  reachable(lo, n - 1, x, s, a0, a1);
-  reachable(hi, n - 1, x, s, b0, b1);
-  const Word xs = x[n - 1], st = s[n - 1];
-  can0 = (st & ((xs & b0) | (~xs & a0))) | (~st & (a0 | b0));
-  can1 = (st & ((xs & b1) | (~xs & a1))) | (~st & (a1 | b1));
+// 16 lanes in GCC's generic vectors (lowered to the target's registers): the
+// loop form below stays scalar under GCC 12.
+using Lanes16 = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
+
+// m = lanes c..c+15 of a word as a mask (-1 where the bit is set). (An out
+// parameter: a vector return value would differ between the clones' ABIs.)
+inline void lane_mask(Word w, int c, Lanes16& m) {
+  const Lanes16 bit = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+  m = ((Lanes16{} + static_cast<std::int32_t>((w >> c) & 0xffff)) & bit) != 0;
 }
 
 // Latest-transition bound of one gate output edge in 64 lanes: the max over
-// its terms of (input edge bound + arc delay). Plain int loops the compiler
-// vectorizes (AVX2 where the CPU has it, SSE2 otherwise).
+// its terms of (input edge bound + arc delay), 16 lanes at a time held in
+// registers. Inlined into FilterEngine::bound_gates, which is compiled for
+// AVX-512, AVX2 and plain x86-64 and picked at run time.
 // An input edge's bound counts only up to `settled` (when a controlling
-// input took its final value; INT32_MAX: none).
-__attribute__((target_clones("avx2", "default"))) void gate_bound(std::int32_t* out, const std::int32_t* const* in,
-                                                                   const std::int32_t* delay, int n,
-                                                                   const std::int32_t* settled) {
-  for (int l = 0; l < kLanes; ++l) out[l] = kNever;
-  for (int k = 0; k < n; ++k) {
-    const std::int32_t* b = in[k];
-    const std::int32_t d = delay[k];
-    for (int l = 0; l < kLanes; ++l) out[l] = std::max(out[l], std::min(b[l], settled[l]) + d);
+// input took its final value; nullptr: none did).
+inline void gate_bound(std::int32_t* out, const std::int32_t* const* in, const std::int32_t* delay, int n,
+                       const std::int32_t* settled) {
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16 bound = Lanes16{} + kNever;
+    if (settled) {
+      const Lanes16 until = *reinterpret_cast<const Lanes16*>(settled + c);
+      for (int k = 0; k < n; ++k) {
+        const Lanes16 b = *reinterpret_cast<const Lanes16*>(in[k] + c);
+        const Lanes16 t = (b < until ? b : until) + delay[k];
+        bound = bound > t ? bound : t;
+      }
+    } else {
+      for (int k = 0; k < n; ++k) {
+        const Lanes16 t = *reinterpret_cast<const Lanes16*>(in[k] + c) + delay[k];
+        bound = bound > t ? bound : t;
+      }
+    }
+    *reinterpret_cast<Lanes16*>(out + c) = bound;
   }
 }
 
-// settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `mask`.
-__attribute__((target_clones("avx2", "default"))) void settle_by(std::int32_t* settled, const std::int32_t* mask,
-                                                                  const std::int32_t* const* bound, int n) {
-  std::int32_t last[kLanes];
-  for (int l = 0; l < kLanes; ++l) last[l] = kNever;
-  for (int k = 0; k < n; ++k)
-    for (int l = 0; l < kLanes; ++l) last[l] = std::max(last[l], std::max(bound[k][l], bound[k][kLanes + l]));
-  for (int l = 0; l < kLanes; ++l) {
-    const std::int32_t t = std::min(settled[l], last[l]);
-    settled[l] = (t & mask[l]) | (settled[l] & ~mask[l]);
+// settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `at`.
+inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound, int n) {
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16 last = Lanes16{} + kNever;
+    for (int k = 0; k < n; ++k) {
+      const Lanes16 fall = *reinterpret_cast<const Lanes16*>(bound[k] + c);
+      const Lanes16 rise = *reinterpret_cast<const Lanes16*>(bound[k] + kLanes + c);
+      const Lanes16 edge = fall > rise ? fall : rise;
+      last = last > edge ? last : edge;
+    }
+    Lanes16& now = *reinterpret_cast<Lanes16*>(settled + c);
+    Lanes16 in;
+    lane_mask(at, c, in);
+    const Lanes16 t = now < last ? now : last;
+    now = (t & in) | (now & ~in);
   }
 }
 
-// Lane mask of a word as 64 ints (-1 where the bit is set), 8 lanes per table entry.
-struct LaneMasks {
-  std::int32_t byte[256][8];
-  LaneMasks() {
-    for (int v = 0; v < 256; ++v)
-      for (int i = 0; i < 8; ++i) byte[v][i] = ((v >> i) & 1) ? -1 : 0;
+// out = value in the lanes of `w`.
+inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16& o = *reinterpret_cast<Lanes16*>(out + c);
+    Lanes16 m;
+    lane_mask(w, c, m);
+    o = (o & ~m) | (value & m);
   }
-  void expand(Word w, std::int32_t* m) const {
-    for (int b = 0; b < 8; ++b) std::copy(byte[(w >> (8 * b)) & 0xff], byte[(w >> (8 * b)) & 0xff] + 8, m + 8 * b);
-  }
-};
-const LaneMasks kLaneMasks;
-
-// out = mask ? value : out, lane by lane.
-__attribute__((target_clones("avx2", "default"))) void select_lanes(std::int32_t* out, const std::int32_t* mask,
-                                                                     std::int32_t value) {
-  for (int l = 0; l < kLanes; ++l) out[l] = (out[l] & ~mask[l]) | (value & mask[l]);
 }
 
-// The largest bound of both edges over all lanes.
-__attribute__((target_clones("avx2", "default"))) std::int32_t latest_of(const std::int32_t* bound) {
-  std::int32_t m = kNever;
-  for (int l = 0; l < 2 * kLanes; ++l) m = std::max(m, bound[l]);
-  return m;
-}
-
-// Where the plain bound (both edges) is within `required`, it stays.
-__attribute__((target_clones("avx2", "default"))) void keep_where_required(std::int32_t* out, const std::int32_t* plain,
-                                                                            std::int32_t required) {
-  for (int l = 0; l < kLanes; ++l) {
-    const bool keep = std::max(plain[l], plain[kLanes + l]) <= required;
-    out[l] = keep ? plain[l] : out[l];
-    out[kLanes + l] = keep ? plain[kLanes + l] : out[kLanes + l];
+// bound[fall] = min(bound[fall], bound[rise]) where `rises` (the final value is 1), the other way
+// round elsewhere.
+inline void toward_final(std::int32_t* bound, Word rises) {
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16& fall = *reinterpret_cast<Lanes16*>(bound + c);
+    Lanes16& rise = *reinterpret_cast<Lanes16*>(bound + kLanes + c);
+    Lanes16 one;
+    lane_mask(rises, c, one);
+    const Lanes16 low = fall < rise ? fall : rise;
+    fall = (low & one) | (fall & ~one);
+    rise = (low & ~one) | (rise & one);
   }
 }
 
 // latest = max(latest, both edges' bounds of a net).
-__attribute__((target_clones("avx2", "default"))) void track_latest(std::int32_t* latest, const std::int32_t* bound) {
+inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
   for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
 }
 
 // Per lane: 1 while every bound checked so far is <= its limit.
-__attribute__((target_clones("avx2", "default"))) void check_bound(std::int32_t* ok, const std::int32_t* bound,
-                                                                    std::int32_t limit) {
+inline void check_bound(std::int32_t* ok, const std::int32_t* bound, std::int32_t limit) {
   for (int l = 0; l < kLanes; ++l) ok[l] &= bound[l] <= limit;
 }
 
@@ -326,6 +316,17 @@ class FilterEngine {
       for (int i = c.fanout_begin[out]; i < c.fanout_begin[out + 1] && !d; ++i) d = decides_[c.fanout_gates[i]];
       decides_[g] = d;
     }
+    constant_.assign(c.gates.size(), 0);
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const int n = c.gates[g].num_inputs;
+      const std::uint64_t full = n >= 6 ? ~0ull : ((1ull << (1 << n)) - 1), tt = c.gates[g].truth_table & full;
+      constant_[g] = tt == 0 || tt == full;
+    }
+    refines_.assign(c.gates.size(), 0);
+    for (size_t g = 0; g < c.gates.size(); ++g) {
+      const int out = c.gates[g].out_net;
+      refines_[g] = std::max(worst[out][0], worst[out][1]) > required_[out];
+    }
     for (size_t f = 0; f < c.flops.size(); ++f)
       for (int e = 0; e < 2; ++e) flops_[f].can_be_late |= worst[c.flops[f].d_net][e] > flops_[f].deadline[e];
     for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
@@ -441,6 +442,8 @@ class FilterEngine {
   std::vector<std::int32_t> required_;  // per net
   std::vector<std::array<std::int32_t, 2>> worst_;  // per gate: latest output transition in any cycle, per edge
   std::vector<std::uint8_t> decides_;               // per gate: its per-lane bound can decide a lane
+  std::vector<std::uint8_t> refines_;               // per gate: its static bound exceeds its required time
+  std::vector<std::uint8_t> constant_;              // per gate: its function ignores its inputs
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -452,6 +455,8 @@ class FilterEngine {
   std::vector<Word> st_;                    // per flop, its speculated state in each lane
   // States of the last K+2 steps (the warm-up a slice starting here needs).
   std::vector<std::vector<std::uint8_t>> history_, start_history_;
+  std::vector<std::uint8_t> captured_;  // take_lane's scratch
+  std::vector<std::int32_t> settle_;
   std::size_t start_ = 0;
   int reach_ = 0;  // K: launches up to K edges back can still move a net
   // Latest transition per net, edge (0 falling, 1 rising) and lane:
@@ -475,6 +480,8 @@ class FilterEngine {
   }
 
   void compute_block(std::size_t first, int lanes);
+  void bound_gates(std::int32_t* latest, Word live);
+  void bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
   bool take_lane(std::size_t step, int l, PointStats& s);
 };
 
@@ -542,18 +549,8 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 
   // Still lanes and latest-transition bounds, sources first.
   std::vector<std::int32_t> latest(kLanes, kNever);
-  std::int32_t mask[kLanes];
   auto source = [&](int net, Word moved, std::int32_t rise, std::int32_t fall) {
-    still_[net] = ~moved;
-    std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
-    std::int32_t* br = bf + kLanes;
-    std::fill(bf, bf + 2 * kLanes, kNever);
-    if (!moved) return;
-    kLaneMasks.expand(moved & value_[net], mask);
-    select_lanes(br, mask, rise);
-    kLaneMasks.expand(moved & ~value_[net], mask);
-    select_lanes(bf, mask, fall);
-    track_latest(latest.data(), bf);
+    bound_source(latest.data(), net, moved, rise, fall);
   };
   for (int n : c_.constant_nets) source(n, 0, 0, 0);
   for (size_t i = 0; i < inputs_.size(); ++i)
@@ -564,8 +561,55 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     if (ff.q_net >= 0) source(ff.q_net, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
     if (ff.qn_net >= 0) source(ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
   }
+  bound_gates(latest.data(), live);
+  // A lane passes when nothing is in flight at the next edge and every
+  // flip-flop captures its D's final value: the flip-flop takes the value of
+  // the last D transition that met the deadline of its edge (TimingSimulator::
+  // captured_value), and D's last transition, the one towards its final value,
+  // is bounded by that edge's bound (an asynchronously forced one: both edges).
+  std::vector<std::int32_t> ok(kLanes);
+  for (int l = 0; l < kLanes; ++l) ok[l] = latest[l] < period_;
+  for (size_t f = 0; f < nf; ++f) {
+    if (!flops_[f].can_be_late) continue;
+    const int d = c_.flops[f].d_net;
+    const std::int32_t* fall = &bound_[static_cast<size_t>(d) * 2 * kLanes];
+    const std::int32_t* rise = fall + kLanes;
+    if (flops_[f].forced >= 0) {
+      check_bound(ok.data(), fall, flops_[f].deadline[0]);
+      check_bound(ok.data(), rise, flops_[f].deadline[1]);
+      continue;
+    }
+    for (int l = 0; l < kLanes; ++l)
+      ok[l] &= ((value_[d] >> l) & 1) ? rise[l] <= flops_[f].deadline[1] : fall[l] <= flops_[f].deadline[0];
+  }
+  fast_ = 0;
+  for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
+}
+
+// A source that changes in the lanes of `moved` moves once, at its launch
+// time (rise or fall, towards its new value).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_source(
+    std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  still_[net] = ~moved;
+  std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
+  std::int32_t* br = bf + kLanes;
+  for (int c = 0; c < kLanes; c += 16) {
+    Lanes16 up, down;
+    lane_mask(moved & value_[net], c, up);
+    lane_mask(moved & ~value_[net], c, down);
+    *reinterpret_cast<Lanes16*>(br + c) = (rise & up) | (kNever & ~up);
+    *reinterpret_cast<Lanes16*>(bf + c) = (fall & down) | (kNever & ~down);
+  }
+  if (moved) track_latest(latest, bf);
+}
+
+// Still lanes and bounds of every gate output, in topological order (the
+// sources are set). The hot loop of the filter engine: one function with the
+// lane helpers inlined, compiled for AVX-512, AVX2 and plain x86-64.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_gates(std::int32_t* latest,
+                                                                                             Word live) {
   const std::int32_t* in[12];
-  std::int32_t delay[12], settled[kLanes], plain[2 * kLanes];
+  std::int32_t delay[12], settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
@@ -583,69 +627,63 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
       still_[g.out_net] = all_still;
       std::fill(out, out + 2 * kLanes, kNever);
-      kLaneMasks.expand(~all_still, mask);
-      select_lanes(out, mask, worst_[gi][0]);
-      select_lanes(out + kLanes, mask, worst_[gi][1]);
+      select_lanes(out, ~all_still, worst_[gi][0]);
+      select_lanes(out + kLanes, ~all_still, worst_[gi][1]);
       continue;
     }
-    Word can0, can1;
-    reachable(g.truth_table, g.num_inputs, x, s, can0, can1);
-    const Word still = all_still | ~(can0 & can1);
+    // The output is fixed where the still inputs' values contain a
+    // controlling partial assignment (controls_ lists the minimal ones).
+    Word fixed = constant_[gi] ? ~Word{0} : 0;
+    for (const Control& k : controls_[gi]) {
+      Word m = ~Word{0};
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) m &= s[i] & (((k.value >> i) & 1) ? x[i] : ~x[i]);
+      fixed |= m;
+    }
+    const Word still = all_still | fixed;
     still_[g.out_net] = still;
-    auto bound_gate = [&]() {
-      for (int o = 0; o < 2; ++o) {
-        const auto& terms = terms_[gi][o];
-        for (size_t t = 0; t < terms.size(); ++t) {
-          in[t] = &bound_[terms[t].at];
-          delay[t] = terms[t].delay;
-        }
-        gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), settled);
-      }
-    };
-    std::fill(settled, settled + kLanes, INT32_MAX);
-    bound_gate();
     // Once inputs have taken final values that fix the function, the output
     // only completes what was scheduled before (docs/dta.md): the other inputs
-    // count up to those inputs' latest transition. Only worth it where the
-    // plain bound could make a lane fail downstream (any larger bound is
-    // still a bound).
-    if (latest_of(out) > required_[g.out_net]) {
-      std::copy(out, out + 2 * kLanes, plain);
+    // count up to those inputs' latest transition. Only for the gates whose
+    // static bound can exceed their required time (elsewhere any bound within
+    // it will do); lane by lane, so a lane's bound never depends on the
+    // others (the same results for any --threads).
+    bool any_settled = false;
+    if (refines_[gi]) {
       for (const Control& k : controls_[gi]) {
         Word at = live & ~still;
         for (int i = 0; i < g.num_inputs; ++i)
           if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
         if (!at) continue;
+        if (!any_settled) std::fill(settled, settled + kLanes, INT32_MAX);
+        any_settled = true;
         const std::int32_t* by[6];
         int m = 0;
         for (int i = 0; i < g.num_inputs; ++i)
           if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-        kLaneMasks.expand(at, mask);
-        settle_by(settled, mask, by, m);
+        settle_by(settled, at, by, m);
       }
-      bound_gate();
-      // Lane by lane, so that a lane's bound never depends on the others
-      // (the same results for any --threads).
-      keep_where_required(out, plain, required_[g.out_net]);
     }
+    for (int o = 0; o < 2; ++o) {
+      const auto& terms = terms_[gi][o];
+      for (size_t t = 0; t < terms.size(); ++t) {
+        in[t] = &bound_[terms[t].at];
+        delay[t] = terms[t].delay;
+      }
+      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
+    }
+    // A net's transitions alternate and the last one reaches its zero-delay
+    // value, so every transition away from that value is followed by one
+    // towards it: the bound of the edge away is at most the other's.
+    toward_final(out, value_[g.out_net]);
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
     if (const Word held = still & ~all_still & live) {
-      kLaneMasks.expand(held, mask);
-      select_lanes(out, mask, kNever);
-      select_lanes(out + kLanes, mask, kNever);
+      select_lanes(out, held, kNever);
+      select_lanes(out + kLanes, held, kNever);
     }
-    track_latest(latest.data(), out);
+    track_latest(latest, out);
   }
-  // A lane passes when nothing is in flight at the next edge and every
-  // flip-flop's D is final by its deadline.
-  std::vector<std::int32_t> ok(kLanes);
-  for (int l = 0; l < kLanes; ++l) ok[l] = latest[l] < period_;
-  for (size_t f = 0; f < nf; ++f)
-    for (int e = 0; e < 2 && flops_[f].can_be_late; ++e)
-      check_bound(ok.data(), &bound_[(static_cast<size_t>(c_.flops[f].d_net) * 2 + e) * kLanes], flops_[f].deadline[e]);
-  fast_ = 0;
-  for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
 }
 
 // Records step `step`, lane l of the block (-1: simulated without one); false
@@ -653,9 +691,11 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 // assumed (the block ends after this lane).
 bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
   const size_t nf = c_.flops.size();
-  std::vector<std::uint8_t> captured(nf);
+  std::vector<std::uint8_t>& captured = captured_;
+  captured.resize(nf);
   std::uint64_t out_captured = 0, out_settled = 0;
-  std::vector<std::int32_t> settle(b_.acc_bits, 0);
+  std::vector<std::int32_t>& settle = settle_;
+  settle.assign(b_.acc_bits, 0);
   bool speculation_holds = true;
   if (l >= 0 && quiet_ && ((fast_ >> l) & 1)) {
     for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
@@ -699,8 +739,12 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
   prev_state_.swap(state_);
   state_ = captured;
   next_ = step + 1;
-  history_.push_back(state_);
-  if (history_.size() > static_cast<size_t>(reach_) + 2) history_.erase(history_.begin());
+  if (history_.size() < static_cast<size_t>(reach_) + 2) {
+    history_.push_back(state_);
+  } else {  // drop the oldest, reusing its storage
+    std::rotate(history_.begin(), history_.begin() + 1, history_.end());
+    history_.back() = state_;
+  }
   return speculation_holds;
 }
 
