@@ -3,15 +3,9 @@
 # (non-zero exit, message naming the file) for a missing model, a truncated
 # model and an unsupported model.
 set -uo pipefail
-VOSA="$1"
-DATA="${VOSA_DATA_DIR:-$(dirname "$0")/../../../shared}"
+source "$(dirname "$0")/../cli_prologue.sh"
 MODEL="$DATA/dnn/kws_dscnn_speechcommands/model/kws_ref_model.tflite"
-for p in "$MODEL" "$DATA/dnn/kws_dscnn_speechcommands/data/kws01"; do
-  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need "$MODEL" "$DATA/dnn/kws_dscnn_speechcommands/data/kws01"
 
 out=$("$VOSA" infer -m "$MODEL" -d "$DATA/dnn/kws_dscnn_speechcommands/data/kws01" -n 50 -j 1 2>&1) || fail "run: $out"
 echo "$out"

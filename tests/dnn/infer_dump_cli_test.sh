@@ -3,17 +3,11 @@
 # per-tensor CSV, the output CSV, the TFLite-vs-Arm NN comparison, --isolate,
 # and clear errors for bad input.
 set -uo pipefail
-VOSA="$1"
+source "$(dirname "$0")/../cli_prologue.sh"
 SCRIPTS="$(dirname "$0")/../../scripts"
-DATA="${VOSA_DATA_DIR:-$(dirname "$0")/../../../shared}"
 MODEL="$DATA/dnn/kws_dscnn_speechcommands/model/kws_ref_model.tflite"
 SET="$DATA/dnn/kws_dscnn_speechcommands/data/kws01"
-for p in "$MODEL" "$SET"; do
-  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need "$MODEL" "$SET"
 
 # Two samples, 13 operators with one output each: 26 lines file,op,tensor,name,values.
 "$VOSA" infer-dump -m "$MODEL" -d "$SET" -n 2 -o "$tmp/tflite.csv" --outputs "$tmp/out.csv" > "$tmp/log" 2>&1 \

@@ -4,18 +4,11 @@
 # bit-exact, and named errors (non-zero exit) for a bad q, a bad stride, a
 # model that is not a feature-frame model and a data set of images.
 set -uo pipefail
-VOSA="$1"
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${VOSA_DATA_DIR:-$SRC/../shared}"
+source "$(dirname "$0")/../cli_prologue.sh"
 MODEL="$DATA/dnn/kws_dscnn_speechcommands/model/kws_ref_model.tflite"
 CLIPS="$DATA/dnn/kws_dscnn_speechcommands/data/kws01"
 RESNET="$DATA/dnn/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite"
-for p in "$MODEL" "$CLIPS" "$RESNET"; do
-  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need "$MODEL" "$CLIPS" "$RESNET"
 
 out=$("$VOSA" reuse -m "$MODEL" -d "$CLIPS" --clips 3 --stride 4 --q 8 --verify 2>&1) || fail "q=8 run: $out"
 echo "$out"

@@ -5,18 +5,11 @@
 # the same faulty weights, the same clean top-1, the same faulty accuracy.
 # The replica half needs Debian's python3-torch; without it that half is skipped (exit 77).
 set -uo pipefail
-VOSA="$1"
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${VOSA_DATA_DIR:-$SRC/../shared}"
+source "$(dirname "$0")/../cli_prologue.sh"
 PY=/usr/bin/python3  # Debian's, where python3-torch is installed
 MODEL="$DATA/dnn/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite"
 IMAGES="$DATA/dnn/ic_resnet8_cifar10/data/ic01"
-for p in "$MODEL" "$IMAGES"; do
-  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need "$MODEL" "$IMAGES"
 N=100
 
 "$VOSA" sram faultmap --model "$MODEL" --seed 7 --max-ber 0.01 -o "$tmp/chip7.csv" > /dev/null 2>&1 || fail "faultmap"

@@ -4,17 +4,10 @@
 # --json, and clear errors (non-zero exit, message naming the problem, no
 # output file left behind).
 set -uo pipefail
-VOSA="$1"
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-DATA="${VOSA_DATA_DIR:-$SRC/../shared}"
+source "$(dirname "$0")/../cli_prologue.sh"
 MODEL="$DATA/dnn/ic_resnet8_cifar10/model/pretrainedResnet_quant.tflite"
 IMAGES="$DATA/dnn/ic_resnet8_cifar10/data/ic01"
-for p in "$MODEL" "$IMAGES"; do
-  [ -e "$p" ] || { echo "FAIL: missing test data: $p (set VOSA_DATA_DIR)"; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+need "$MODEL" "$IMAGES"
 
 cat > "$tmp/curve.json" <<JSON
 {"schema": "vosa-sram-ber", "source": "test", "nominal_v": 1.0,
