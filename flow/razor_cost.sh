@@ -85,12 +85,13 @@ for pdk in "$@"; do
     flow "$name" "$pdk" power "$period"
     razor_sta "$C/$name/$pdk/synth/pe_netlist.v" vosa_pe "$pdk" "$period" "$C/$name/$pdk/razor_sta"
     # The same PE priced from its own simulated activity: every transition of
-    # the SDF-timed netlist, the Razor PEs' shadow flops clocked as generated.
+    # the SDF-timed netlist, the Razor PEs' shadow flops clocked as generated,
+    # stall_i held 0 (--razor-stall held): explore prices the stall cycles itself.
     netlist=$C/$name/$pdk/synth/pe_netlist.v
     "$VOSA" dta --netlist "$netlist" --sdf "$C/$name/$pdk/sdf/$signoff.sdf" \
       --liberty "$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --netlist "$netlist" --cache-dir "$C/pdk")" \
       --manifest "$C/$name/design/manifest.json" --pdk "$pdk" --corner "$signoff" --period-ns "$period" \
-      --operands "$RAZOR_COST_OPERANDS" --cycles "$RAZOR_COST_DTA_CYCLES" --energy \
+      --operands "$RAZOR_COST_OPERANDS" --cycles "$RAZOR_COST_DTA_CYCLES" --energy --razor-stall held \
       --out "$C/$name/$pdk/dta_energy.json" > "$C/$name/$pdk/dta_energy.log" 2>&1 ||
       { tail -5 "$C/$name/$pdk/dta_energy.log" >&2; echo "error: razor-cost: vosa dta --energy on $name ($pdk) failed:" \
           "$C/$name/$pdk/dta_energy.log" >&2; exit 1; }

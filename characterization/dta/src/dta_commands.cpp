@@ -204,7 +204,7 @@ void add_dta_command(CLI::App& app) {
   struct Options {
     std::string netlist, liberty, sdf, manifest, pdk = "unknown", corner, delay_source = "liberty-corner";
     std::string periods = "10", operands = "uniform:1", out, delay_mode = "transport", setup_mode = "sdf";
-    std::string icarus_kit, dataflow, error_log, engine, pe_rows;
+    std::string icarus_kit, dataflow, error_log, engine, pe_rows, razor_stall = "tied";
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 1000000;  // p_error >= 1e-4 to within 20 % (95 % CI), docs/dta.md
     int threads = 0, patterns = 16, mode = -1;
@@ -276,6 +276,11 @@ void add_dta_command(CLI::App& app) {
                   "manifest's razor.shadow_delay). With policy correct stall_i is tied to err_o, so a flagged\n"
                   "cycle stalls the PE for the restore as in the array (docs/dta.md \"The PE as generated\")")
       ->check(CLI::Range(0.0, 0.5));
+  cmd->add_option("--razor-stall", opt->razor_stall,
+                  "Razor policy correct: tied (default; stall_i = err_o, the stall simulated) or held (stall_i\n"
+                  "held 0: the PE's per-cycle activity without stalls, what make razor-cost prices; explore\n"
+                  "prices the stall cycles separately)")
+      ->check(CLI::IsMember({"tied", "held"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "print nothing on success");
   auto energy = dta::add_dta_energy_options(cmd);
   cmd->callback([opt, voltage_opt, source_opt, input_delay_opt, energy]() {
@@ -358,7 +363,8 @@ void add_dta_command(CLI::App& app) {
     // the PE's stall_i is its own err_o (the array's OR of every err_o, as
     // make razor-gate's testbench drives it), so the stall mux and the held
     // cycle are simulated (docs/dta.md "The PE as generated").
-    if (op.razor_policy == "correct" && nl.find_port("stall_i") && nl.find_port("err_o"))
+    if (opt->razor_stall == "tied" && op.razor_policy == "correct" && nl.find_port("stall_i") &&
+        nl.find_port("err_o"))
       bo.port_ties.emplace_back("stall_i", "err_o");
     const dta::Circuit circuit = dta::build_circuit(nl, lib, sdf, bo);
     const dta::PeBinding binding = dta::bind_pe(
