@@ -36,7 +36,7 @@ for threads in 1 2; do
   { time "$VOSA" dta "${common[@]}" --delay-mode transport --engine parallel --threads $threads \
       --out parallel_$threads.json > parallel_$threads.log; } 2> parallel_$threads.cpu
 done
-iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v
+iverilog -gspecify -Tmax -o kit/sim kit/tb.v kit/netlist.v cells_1ps.v
 start=$(date +%s.%N)
 { time vvp -n kit/sim > kit/vvp.log 2>&1; } 2> icarus.cpu
 end=$(date +%s.%N)
@@ -126,7 +126,7 @@ for case in sky130hd:generator/examples/default.json osu018:flow/configs/pe_int1
   if [ "$pdk" = osu018 ]; then
     "$VOSA" dta "${args[@]}" --setup zero --input-delay-ns 0.01 --delay-mode modpath --icarus-kit "$P/kit" \
       --out "$P/modpath.json" > /dev/null
-    iverilog -gspecify -Tmax -o "$P/kit/sim" "$P/kit/tb.v" "$P/synth/pe_netlist.v" "$WORK/cells_1ps.v"
+    iverilog -gspecify -Tmax -o "$P/kit/sim" "$P/kit/tb.v" "$P/kit/netlist.v" "$WORK/cells_1ps.v"
     { time vvp -n "$P/kit/sim" > "$P/kit/vvp.log" 2>&1; } 2> "$P/icarus.cpu"
     ok=$(paste -d' ' "$P/kit/captured_vosa.txt" "$P/kit/captured_icarus.txt" | awk '$1==$2 {n++} END {print n+0}')
     echo "| $pdk $name | $T | Icarus 11 (SDF; $ok of $(wc -l < "$P/kit/captured_vosa.txt") cycles agree with vosa modpath) | 1 | $(python3 -c "print(int($CYCLES / $(cpu "$P/icarus.cpu")))") | - |"

@@ -20,6 +20,14 @@
 // the main register is restored from the shadow. Policy "drop" (TE-Drop): in
 // the error cycle psum_o carries the incoming partial sum instead, dropping
 // this PE's contribution.
+// {{#RAZOR_CORRECT}}
+// With policy correct the shadow samples psum_d on every shadow edge, with no
+// enable: stall_i is err_o (ORed over the array), which moves within the
+// cycle, so an enable from it would be sampled by the delayed shadow edge
+// while it switches (docs/razor.md "Stall and shadow"). After a stalled edge
+// the shadow holds the value in flight, not psum_q's, so stalled_q (the
+// last edge was a stall) masks err_o for that cycle.
+// {{/RAZOR_CORRECT}}
 // {{#CARRY_SAVE}}
 // Carry-save: the same bits of the carry word psum_c_q have shadows too; a
 // mismatch in either word flags the error, correction restores both words,
@@ -222,9 +230,14 @@ extern "C" long long vosa_inject_carry_mask(int row, int col);
             // {{#CARRY_SAVE}}
             shadow_c_q <= 1'b0;
             // {{/CARRY_SAVE}}
+          // {{#RAZOR_CORRECT}}
+          end else begin
+          // {{/RAZOR_CORRECT}}
+          // {{#RAZOR_DROP}}
           end else if (!stall_i) begin
             // Gated like the main register: a stalled PE's inputs are not
             // the next value, so the shadow must not sample them.
+          // {{/RAZOR_DROP}}
             shadow_q <= psum_d[j];
             // {{#CARRY_SAVE}}
             shadow_c_q <= psum_c_d[j];
@@ -248,7 +261,22 @@ extern "C" long long vosa_inject_carry_mask(int row, int col);
       end
     end
   endgenerate
+  // {{#RAZOR_CORRECT}}
+  // The last clk_i edge was a stall: psum_q held or was restored, the shadow
+  // took the value in flight; the two differ without a late bit.
+  reg stalled_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      stalled_q <= 1'b0;
+    end else begin
+      stalled_q <= stall_i;
+    end
+  end
+  wire err = |mismatch && !stalled_q;
+  // {{/RAZOR_CORRECT}}
+  // {{#RAZOR_DROP}}
   wire err = |mismatch;
+  // {{/RAZOR_DROP}}
   assign err_o = err;
   // {{/RAZOR}}
 

@@ -27,7 +27,7 @@ common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/m
 # $setup checks only warn), so vosa captures at T too (--setup zero).
 "$VOSA" dta "${common[@]}" --period-ns 3.5 --cycles 20000 --delay-mode modpath --setup zero \
   --input-delay-ns 0.01 --operands uniform:7 --icarus-kit kit --out xcheck.json
-iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v
+iverilog -gspecify -Tmax -o kit/sim kit/tb.v kit/netlist.v cells_1ps.v
 vvp -n kit/sim > kit/vvp.log 2>&1
 python3 - <<'PY'
 import json
@@ -91,7 +91,7 @@ JSON
 (cd os && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/manifest.json -q \
    --period-ns 3.5 --cycles 5000 --delay-mode modpath --setup zero --input-delay-ns 0.01 --operands uniform:5 \
    --icarus-kit kit --out os.json &&
- iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+ iverilog -gspecify -Tmax -o kit/sim kit/tb.v kit/netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
 python3 - <<'PY'
 import json
 vosa = open("os/kit/captured_vosa.txt").read().split()

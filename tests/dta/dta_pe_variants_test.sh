@@ -5,7 +5,8 @@
 #      clock is driven and stall_i is err_o (a flagged cycle stalls the PE for
 #      the restore, its inputs held); Icarus with the same stimulus, clk_shadow_i
 #      = clk_i delayed and stall_i = err_o captures the same psum_o and the same
-#      err_o in every cycle, stall cycles included;
+#      err_o in every cycle, stall cycles included; the same at shadow_delay
+#      0.25 (the shadow samples data still switching), every flag one stall;
 #   2. Razor at production settings: nothing flagged at the sign-off period; at
 #      a short period Razor corrects (after_razor has fewer erring cycles than
 #      the main register), counts add up; a too-short --shadow-delay is refused;
@@ -49,7 +50,7 @@ dta() { (cd "$1" && shift && "$VOSA" dta --netlist pe_netlist.v --liberty "$LIB"
 # --setup zero; inputs 0.292 ns after the edge as in make razor-gate).
 dta razor --period-ns 3.6 --cycles 5000 --delay-mode modpath --setup zero --input-delay-ns 0.292 \
   --operands uniform:7 --icarus-kit kit --out xcheck.json
-(cd razor && iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+(cd razor && iverilog -gspecify -Tmax -o kit/sim kit/tb.v kit/netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
 python3 - <<'PY'
 import json
 k = "razor/kit/"
@@ -67,6 +68,34 @@ assert dv == 0 and de == 0, "vosa dta and Icarus disagree on the Razor PE"
 assert ev.count("1") == r["flagged_cycles"], (ev.count("1"), r["flagged_cycles"])
 # After a stall edge psum_o is the restore: a flagged cycle with right shadows passes nothing wrong on.
 assert r["stall_capture_errors"] == 0 and r["after_razor"]["cycles_with_error"] <= r["miscorrected"] + r["undetected"], r
+PY
+# The kit's netlist.v and icarus.sdf carry every delay vosa simulates (Icarus 11
+# drops INTERCONNECTs and the SDF of the shadow flops' escaped names otherwise).
+! grep -q "SDF WARNING" razor/kit/vvp.log || { grep "SDF WARNING" razor/kit/vvp.log | head -3; echo "FAIL: SDF not fully annotated"; exit 1; }
+
+# 1b. The config default shadow_delay 0.25: the shadow edge (0.9 ns) comes after the
+# new data and after err_o's glitch, so the shadow samples while its D is still
+# switching. Icarus must agree in every window all the same, and each flag must
+# stall exactly once: the shadow has no enable from stall_i (which moves within
+# the cycle) and err_o is masked after a stalled edge (docs/razor.md "Stall and
+# shadow"). Before, the PE stalled about twice per flag, up to 5 edges in a row.
+dta razor --period-ns 3.6 --cycles 2000 --delay-mode modpath --setup zero --input-delay-ns 0.292 \
+  --operands uniform:7 --shadow-delay 0.25 --icarus-kit kit25 --out xcheck25.json
+(cd razor && iverilog -gspecify -Tmax -o kit25/sim kit25/tb.v kit25/netlist.v cells_1ps.v && vvp -n kit25/sim > kit25/vvp.log 2>&1)
+python3 - <<'PY'
+import itertools, json
+k = "razor/kit25/"
+v, i = open(k + "captured_vosa.txt").read().split(), open(k + "captured_icarus.txt").read().split()
+ev, ei = open(k + "err_vosa.txt").read().split(), open(k + "err_icarus.txt").read().split()
+r = json.load(open("razor/xcheck25.json"))["points"][0]["razor"]
+dv = sum(a != b for a, b in zip(v, i)); de = sum(a != b for a, b in zip(ev, ei))
+runs = [len(list(g)) for x, g in itertools.groupby(ei) if x == "1"]
+print(f"Razor cross-check, shadow_delay 0.25: {len(v)} cycles ({r['stall_cycles']} stalled, {r['flagged_cycles']} flagged, "
+      f"{r['false_flags']} false), psum_o differs in {dv}, err_o differs in {de}; longest err_o run (Icarus) {max(runs)}")
+assert len(v) == len(i) == len(ev) == len(ei) and dv == 0 and de == 0, "vosa dta and Icarus disagree at shadow_delay 0.25"
+# (the last record's shadow edge can add one stall of its own)
+counts = {x: r[x] for x in ("flagged_cycles", "stall_cycles", "false_flags")}
+assert r["flagged_cycles"] > 500 and 0 <= r["stall_cycles"] - r["flagged_cycles"] <= 1 and max(runs) == 1, (counts, max(runs))
 PY
 
 # 2. Production settings (transport, setup from the SDF, inputs at the output
@@ -183,7 +212,7 @@ PY
 # word on psum_c_i) through the SDF-annotated netlist; both registers agree.
 dta csave --period-ns 2.8 --cycles 2000 --delay-mode modpath --setup zero --input-delay-ns 0.292 \
   --operands layer:2 --pe-rows 7 --icarus-kit kit --out xcheck.json
-(cd csave && iverilog -gspecify -Tmax -o kit/sim kit/tb.v pe_netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
+(cd csave && iverilog -gspecify -Tmax -o kit/sim kit/tb.v kit/netlist.v cells_1ps.v && vvp -n kit/sim > kit/vvp.log 2>&1)
 python3 - <<'PY'
 import json
 k = "csave/kit/"
@@ -235,7 +264,9 @@ r, c = late["razor"], late["carry_word"]
 print(f"carry-save Razor top 8 at 3.2 ns: pair wrong in {c['partial_sum']['cycles_with_error']} cycles, "
       f"{r['flagged_cycles']} flagged, {r['corrected']} corrected, {r['miscorrected']} miscorrected, "
       f"{r['undetected']} undetected, after Razor {r['after_razor']['cycles_with_error']}")
-assert r["corrected"] > 100 and r["false_flags"] == 0, r
+# A false flag here is a late glitch: the carry bit's D is right at T, still
+# switching (away and back) in the window, and the shadow samples it.
+assert r["corrected"] > 100 and r["false_flags"] <= 0.01 * r["flagged_cycles"], r
 # Razor corrects most erring cycles (the rest: unprotected low bits wrong).
 assert r["after_razor"]["cycles_with_error"] < c["either_word"]["cycles_with_error"] / 2, (r, c)
 PY

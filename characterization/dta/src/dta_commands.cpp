@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -102,16 +104,86 @@ std::string binary(std::uint64_t v, int bits) {
   return s;
 }
 
+// Icarus 11 drops two things vosa dta simulates: INTERCONNECT delays (OpenSTA
+// writes non-zero ones from the input ports, and from stall_i when it is tied),
+// and the SDF of instances whose escaped name holds a '.' (it splits the name
+// there: the Razor shadow flops g_bit[j].g_razor.shadow_q_reg). The kit so gets
+// its own netlist.v (those instances renamed) and icarus.sdf: every IOPATH of the
+// SDF with the wire delay into its input pin added and, as vosa applies them,
+// each rounded to the resolution grid, the slowest of each triplet.
+void write_icarus_netlist_and_sdf(const std::string& dir, const Netlist& nl, const Sdf& sdf, double resolution_ps) {
+  std::map<std::string, std::string> renamed;
+  for (const auto& inst : nl.instances) {
+    if (inst.name.find('.') == std::string::npos) continue;
+    std::string m = inst.name;
+    for (char& ch : m)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') ch = '_';
+    renamed[inst.name] = m;
+  }
+  std::string text = slurp(nl.path, "netlist");
+  for (const auto& [from, to] : renamed) {
+    const std::string esc = "\\" + from + " ";
+    for (size_t at = text.find(esc); at != std::string::npos; at = text.find(esc, at + to.size()))
+      text.replace(at, esc.size(), to + " ");
+  }
+  write_atomically(dir + "/netlist.v", text);
+
+  auto ps = [&](const SdfTriplet& t) { return std::llround(t.slowest() * 1000.0 / resolution_ps) * resolution_ps; };
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> wire;  // (instance, pin) -> rise, fall ps
+  for (const auto& ic : sdf.interconnects) {
+    const auto slash = ic.to.rfind('/');
+    if (slash == std::string::npos) continue;
+    auto& w = wire[{ic.to.substr(0, slash), ic.to.substr(slash + 1)}];
+    w = {std::max<double>(w.first, ps(ic.rise)), std::max<double>(w.second, ps(ic.fall))};
+  }
+  auto escape = [](const std::string& id) {
+    std::string e;
+    for (char ch : id) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') e += '\\';
+      e += ch;
+    }
+    return e;
+  };
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(4);
+  o << "(DELAYFILE\n (SDFVERSION \"3.0\")\n (DESIGN \"" << sdf.design << "\")\n (DIVIDER /)\n (TIMESCALE 1ns)\n";
+  for (const auto& cell : sdf.cells) {
+    if (cell.iopaths.empty()) continue;
+    const auto r = renamed.find(cell.instance);
+    o << " (CELL\n  (CELLTYPE \"" << cell.cell_type << "\")\n  (INSTANCE "
+      << (r != renamed.end() ? r->second : escape(cell.instance)) << ")\n  (DELAY\n   (ABSOLUTE\n";
+    for (const auto& p : cell.iopaths) {
+      const auto w = wire.find({cell.instance, p.input_pin});
+      const double wr = w != wire.end() ? w->second.first : 0, wf = w != wire.end() ? w->second.second : 0;
+      auto value = [&](const SdfTriplet& t, double add) {
+        std::ostringstream v;
+        v << std::fixed << std::setprecision(4);
+        if (!t.empty()) v << (ps(t) + add) / 1000.0 << "::" << (ps(t) + add) / 1000.0;
+        return "(" + v.str() + ")";
+      };
+      const std::string in = p.input_edge.empty() ? p.input_pin : "(" + p.input_edge + " " + p.input_pin + ")";
+      const std::string path = "(IOPATH " + in + " " + p.output_pin + " " + value(p.rise, wr) + " " + value(p.fall, wf) + ")";
+      o << "    " << (p.cond.empty() ? path : "(COND " + p.cond + " " + path + ")") << "\n";
+    }
+    o << "   )\n  )\n )\n";
+  }
+  o << ")\n";
+  write_atomically(dir + "/icarus.sdf", o.str());
+}
+
 // Icarus cross-check kit: stimulus, the values vosa captured, and a testbench
-// that replays the stimulus on the netlist with the SDF back-annotated.
+// that replays the stimulus on the kit's netlist.v with icarus.sdf back-annotated
+// (above). The stimulus can hold one window more than is sampled: a Razor PE's
+// last record gets one more edge for its shadow sample.
 // A carry-save PE (b.carry_save()) also gets its incoming carry word in the
 // stimulus (after psum) and its carry register compared (captured_carry_*.txt).
 void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Netlist& nl,
-                      const std::string& sdf_path, const dta::SimOptions& sim,
+                      const Sdf& sdf, double resolution_ps, const dta::SimOptions& sim,
                       const std::vector<std::array<std::int64_t, 3>>& inputs,
                       const std::vector<std::uint64_t>& captured, const std::vector<std::uint8_t>& err,
                       const std::vector<std::int64_t>& carry_inputs, const std::vector<std::uint64_t>& carries) {
   fs::create_directories(dir);
+  write_icarus_netlist_and_sdf(dir, nl, sdf, resolution_ps);
   const bool csa = b.carry_save();
   std::ostringstream stim, cap, errs, cap_carry;
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -138,6 +210,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
      << "  localparam real T = " << sim.period_ns << ";\n"
      << "  localparam real IN_DELAY = " << sim.input_delay_ns << ";\n"
      << "  localparam integer N = " << inputs.size() << ";\n"
+     << "  localparam integer SAMPLES = " << captured.size() << ";\n"
      << "  reg [" << width - 1 << ":0] stim [0:N-1];\n"
      << "  reg clk_i = 1'b1, rst_ni = 1'b0;\n"
      << "  reg [" << b.act_bits - 1 << ":0] a_i = 0;\n"
@@ -173,7 +246,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
     first = false;
   }
   tb << ");\n"
-     << "  initial $sdf_annotate(\"" << fs::absolute(sdf_path).string() << "\", dut);\n"
+     << "  initial $sdf_annotate(\"" << fs::absolute(dir).string() << "/icarus.sdf\", dut);\n"
      << "  always begin #(T/2) clk_i = 1'b0; #(T/2) clk_i = 1'b1; end\n"
      << "  integer k, fd" << (b.razor() ? ", fe" : "") << (csa ? ", fc" : "") << ";\n"
      << "  initial begin\n"
@@ -190,7 +263,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
      << (b.razor() ? "    fe = $fopen(\"" + fs::absolute(dir).string() + "/err_icarus.txt\", \"w\");\n" : "")
      << (csa ? "    fc = $fopen(\"" + fs::absolute(dir).string() + "/captured_carry_icarus.txt\", \"w\");\n" : "")
      << "    #(4*T - 0.001);\n"
-     << "    repeat (N) begin $fdisplay(fd, \"%b\", psum_o); "
+     << "    repeat (SAMPLES) begin $fdisplay(fd, \"%b\", psum_o); "
      << (b.razor() ? "$fdisplay(fe, \"%0d\", err_o); " : "") << (csa ? "$fdisplay(fc, \"%b\", psum_c_o); " : "")
      << "#(T); end\n"
      << "    $fclose(fd);\n"
@@ -457,7 +530,7 @@ void add_dta_command(CLI::App& app) {
       if (binding.carry_save()) points.back()["carry_word"] = dta::carry_word_to_json(s.carry, binding.acc_bits, s.samples, opt->patterns);
       if (binding.razor()) points.back()["razor"] = dta::razor_to_json(s.razor, binding, s.samples, ro.sim.shadow_delay_ns);
       if (!opt->icarus_kit.empty())
-        write_icarus_kit(opt->icarus_kit, binding, nl, opt->sdf, ro.sim, inputs, captured, err, carry_inputs, carries);
+        write_icarus_kit(opt->icarus_kit, binding, nl, sdf, opt->resolution_ps, ro.sim, inputs, captured, err, carry_inputs, carries);
       if (opt->quiet) continue;
       std::cout << "vosa dta: T=" << period << " ns: " << s.samples << " cycles in " << secs << " s ("
                 << static_cast<std::uint64_t>(s.samples / std::max(secs, 1e-9)) << " vector-pairs/s), "

@@ -115,6 +115,9 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
       throw DtaError(nl.path + ": PE input port '" + p.name + "' has no known role");
     for (int n : port_nets(c, nl, p.name)) b.constants.emplace_back(n, it->second);
   }
+  // The simulated error flag (the err log's source): with policy correct the
+  // PE masks it in the cycle after a stalled edge (docs/razor.md).
+  if (!op.razor_policy.empty()) b.err_net = port_nets(c, nl, "err_o")[0];
   if (op.mode >= 0 && !nl.find_port("mode_i"))
     throw DtaError(nl.path + ": --mode " + std::to_string(op.mode) + " given, but the PE has no precision modes (no port mode_i)");
   b.act_drop = op.act_drop;
@@ -489,13 +492,8 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
   };
   std::uint64_t razor_captured = 0, razor_settled = 0;
   dta::CarryCapture razor_carry;  // carry-save: the carry register of the record Razor judges next
-  std::uint64_t protect = 0;
-  for (int j = 0; j < b.acc_bits && b.razor(); ++j)
-    if (b.shadow_flops[j] >= 0) protect |= std::uint64_t{1} << j;
-  std::uint64_t logged = acc_state;  // the last captured_log entry, whose err_o the next edge decides
   auto log_err = [&]() {
-    if (opt.err_log && b.razor())
-      opt.err_log->push_back((((logged ^ shadow_word()) | (razor_carry.captured ^ carry_shadow_word())) & protect) != 0);
+    if (opt.err_log && b.razor()) opt.err_log->push_back(sim.edge_value(b.err_net));
   };
   auto judge_razor = [&](std::size_t record, const StallCapture& stall) {
     razor_carry.shadow = carry_shadow_word();
@@ -538,8 +536,6 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       for (size_t j = 0; j < b.carry_flops.size(); ++j)
         if (b.carry_flops[j] >= 0) carry_settled |= std::uint64_t{sim.settled(b.carry_flops[j])} << j;
       if (st.sum != settled || (b.carry_save() && st.carry != carry_settled)) ++s.razor.stall_capture_errors;
-      logged = st.sum;
-      razor_carry.captured = st.carry;
       if (opt.captured_log) opt.captured_log->push_back(st.sum);
       if (opt.carry_log) opt.carry_log->push_back(st.carry);
       step(record_operands(b, trace, n), log);
@@ -560,7 +556,7 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
       settled |= std::uint64_t{sim.settled(f)} << j;
       settle[j] = sim.settle_time_ps(f);
     }
-    razor_captured = logged = captured;
+    razor_captured = captured;
     razor_settled = settled;
     if (b.carry_save()) {
       std::uint64_t carry_captured = 0, carry_settled = 0;
@@ -577,8 +573,8 @@ PointStats run_pe_trace(const Circuit& c, const PeBinding& b, const OperandTrace
     if (opt.captured_log) opt.captured_log->push_back(captured);
     if (opt.carry_log) opt.carry_log->push_back(carry_word());
   }
-  if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge
-    step(record_operands(b, trace, end), false);
+  if (b.razor() && end > begin) {  // the last record's shadow sample: one more edge (logged: the kit replays it)
+    step(record_operands(b, trace, end), true);
     const StallCapture st = stall_edge();
     judge_razor(end - 1, st);
     log_err();

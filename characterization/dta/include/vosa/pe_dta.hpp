@@ -48,6 +48,7 @@ struct PeBinding {
   // Razor policy correct: stall_i tied to the PE's own err_o (BuildOptions::
   // port_ties), so a detected error stalls the PE as in the array; its net.
   int stall_net = -1;
+  int err_net = -1;  // the Razor PE's err_o
   bool carry_save() const { return !psum_c_nets.empty(); }
 };
 

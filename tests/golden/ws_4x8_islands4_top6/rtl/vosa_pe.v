@@ -13,6 +13,12 @@
 // the main register is restored from the shadow. Policy "drop" (TE-Drop): in
 // the error cycle psum_o carries the incoming partial sum instead, dropping
 // this PE's contribution.
+// With policy correct the shadow samples psum_d on every shadow edge, with no
+// enable: stall_i is err_o (ORed over the array), which moves within the
+// cycle, so an enable from it would be sampled by the delayed shadow edge
+// while it switches (docs/razor.md "Stall and shadow"). After a stalled edge
+// the shadow holds the value in flight, not psum_q's, so stalled_q (the
+// last edge was a stall) masks err_o for that cycle.
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
 // XORs in the mask returned by the C function vosa_inject_mask(row, col),
 // modelling bits that arrived too late to toggle. The PE's array coordinates
@@ -87,9 +93,7 @@ extern "C" long long vosa_inject_mask(int row, int col);
         always @(posedge clk_shadow_i or negedge rst_ni) begin
           if (!rst_ni) begin
             shadow_q <= 1'b0;
-          end else if (!stall_i) begin
-            // Gated like the main register: a stalled PE's inputs are not
-            // the next value, so the shadow must not sample them.
+          end else begin
             shadow_q <= psum_d[j];
           end
         end
@@ -101,7 +105,17 @@ extern "C" long long vosa_inject_mask(int row, int col);
       end
     end
   endgenerate
-  wire err = |mismatch;
+  // The last clk_i edge was a stall: psum_q held or was restored, the shadow
+  // took the value in flight; the two differ without a late bit.
+  reg stalled_q;
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      stalled_q <= 1'b0;
+    end else begin
+      stalled_q <= stall_i;
+    end
+  end
+  wire err = |mismatch && !stalled_q;
   assign err_o = err;
 
   always @(posedge clk_i or negedge rst_ni) begin
