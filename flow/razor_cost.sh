@@ -86,7 +86,9 @@ for pdk in "$@"; do
     razor_sta "$C/$name/$pdk/synth/pe_netlist.v" vosa_pe "$pdk" "$period" "$C/$name/$pdk/razor_sta"
     # The same PE priced from its own simulated activity: every transition of
     # the SDF-timed netlist, the Razor PEs' shadow flops clocked as generated,
-    # stall_i held 0 (--razor-stall held): explore prices the stall cycles itself.
+    # stall_i held 0 (--razor-stall held): explore prices the stall cycles itself,
+    # and at shadow_delay 0.25 the shadows race new data on osu018 (hold), so the
+    # tied PE would false-flag and stall almost every other cycle (docs/dta.md).
     netlist=$C/$name/$pdk/synth/pe_netlist.v
     "$VOSA" dta --netlist "$netlist" --sdf "$C/$name/$pdk/sdf/$signoff.sdf" \
       --liberty "$("$VOSA" pdk liberty --pdk "$pdk" --corner "$signoff" --netlist "$netlist" --cache-dir "$C/pdk")" \

@@ -329,7 +329,8 @@ void add_dta_command(CLI::App& app) {
                   "parallel engines (same results for any count), 1 for the event engine (whose slices restart settled)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", opt->out, "error model JSON to write")->required();
-  cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,stimulus.mem,captured_vosa.txt} for an Icarus cross-check");
+  cmd->add_option("--icarus-kit", opt->icarus_kit, "also write DIR/{tb.v,netlist.v,icarus.sdf,stimulus.mem,captured_vosa.txt} for an Icarus cross-check\n"
+                  "(compile tb.v netlist.v with the cell models)");
   cmd->add_option("--patterns", opt->patterns,
                   "joint error patterns to keep per point and per operand class, most frequent first (default 16;\n"
                   "more keep the error magnitudes when many bits fail, docs/errmodel.md \"Fidelity\")")
