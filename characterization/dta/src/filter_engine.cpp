@@ -336,6 +336,7 @@ class FilterEngine {
     state_.assign(c.flops.size(), 0);
     prev_state_.assign(c.flops.size(), 0);
     spec_.assign(c.flops.size(), 0);
+    seed_.assign(c.gates.size(), kNever);
     sim_.reset(false);
     steps_ = trace.records.size() + 1;  // step 0 primes the input registers
   }
@@ -391,20 +392,28 @@ class FilterEngine {
   // Continues the walk up to step `to`, recording every record into `s`.
   void walk(std::size_t to, PointStats& s) {
     while (next_ < to) {
-      if (!quiet_) {  // transitions in flight: no bound resolves this cycle, and no block is needed
-        const auto t0 = std::chrono::steady_clock::now();
-        while (next_ < to && !quiet_) take_lane(next_, -1, s);
-        s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        continue;
-      }
       const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - next_));
       const auto t0 = std::chrono::steady_clock::now();
       compute_block(next_, lanes);
-      const auto t1 = std::chrono::steady_clock::now();
-      s.bound_seconds += std::chrono::duration<double>(t1 - t0).count();
-      for (int l = 0; l < lanes; ++l)
-        if (!take_lane(first_ + l, l, s)) break;  // a flip-flop feeding logic captured a wrong value
-      s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      s.bound_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (int l = 0; l < lanes; ++l) {
+        // A cycle that starts with transitions in flight and passes the
+        // quiet-start bound is bounded again with them (probe_in_flight): the
+        // choice depends on the cycle alone, not on where its block starts
+        // (the same results for any --threads).
+        const auto t1 = std::chrono::steady_clock::now();
+        bool in_flight = false;
+        if (!quiet_ && ((fast_ >> l) & 1)) {
+          load_in_flight();
+          in_flight = probe_in_flight(first_ + l);
+          if (in_flight)  // its bounds, for the settle times
+            for (size_t n = 0; n < carried_.size(); ++n)
+              for (int e = 0; e < 2; ++e) bound_[(n * 2 + e) * kLanes + l] = carried_[n][e];
+        }
+        const bool holds = take_lane(first_ + l, l, s, in_flight);
+        s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        if (!holds) break;  // a flip-flop feeding logic captured a wrong value
+      }
     }
     s.events += sim_.events_processed() - events_seen_;
     events_seen_ = sim_.events_processed();
@@ -463,6 +472,13 @@ class FilterEngine {
   // bound_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
   std::vector<std::int32_t> bound_;
   Word fast_ = 0;
+  // Transitions in flight at the block's first edge: per gate its latest one
+  // (kNever: none), and the gates that have one; per net, whether one can reach it.
+  std::vector<std::int32_t> seed_;
+  std::vector<int> seeded_;
+  // probe_in_flight's per-net value, stillness and bounds (falling, rising).
+  std::vector<std::uint8_t> probe_value_, probe_still_;
+  std::vector<std::array<std::int32_t, 2>> carried_;
 
   CycleOperands operands(long step) const {
     if (step < 0) return {};
@@ -482,7 +498,9 @@ class FilterEngine {
   void compute_block(std::size_t first, int lanes);
   void bound_gates(std::int32_t* latest, Word live);
   void bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
-  bool take_lane(std::size_t step, int l, PointStats& s);
+  bool take_lane(std::size_t step, int l, PointStats& s, bool in_flight = false);
+  void load_in_flight();
+  bool probe_in_flight(std::size_t step);
 };
 
 void FilterEngine::compute_block(std::size_t first, int lanes) {
@@ -686,10 +704,104 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
   }
 }
 
+// The transitions in flight at the edge before step next_ (the simulator has
+// just stepped up to it) into seed_.
+void FilterEngine::load_in_flight() {
+  for (int g : seeded_) seed_[g] = kNever;
+  seeded_.clear();
+  sim_.for_each_in_flight([&](int g, std::int32_t t) {
+    if (seed_[g] == kNever) seeded_.push_back(g);
+    seed_[g] = std::max(seed_[g], t);
+  });
+}
+
+// One cycle (`step`) that starts with transitions in flight (seed_), bounded
+// alone, in scalars: the same rules as the block's bound (docs/dta.md), with
+// each gate's in-flight transitions as one more term of its output bound (a
+// transition in flight is an event the gate scheduled before the edge; what
+// it schedules in the cycle follows the same rules as from a quiet start) and
+// a gate still only where none is in flight (a gate with none whose inputs
+// are all still holds the value of its inputs). The controlling refinement
+// applies at every gate. True when the cycle ends quiet and every flip-flop
+// captures its D's final value; carried_ then holds the bounds (the settle
+// times reported for it).
+bool FilterEngine::probe_in_flight(std::size_t step) {
+  const int nets = static_cast<int>(c_.net_names.size());
+  std::vector<std::uint8_t>& v = probe_value_;
+  std::vector<std::uint8_t>& still = probe_still_;
+  std::vector<std::array<std::int32_t, 2>>& bound = carried_;
+  v.assign(nets, 0);
+  still.assign(nets, 1);
+  bound.assign(nets, {kNever, kNever});
+  auto source = [&](int net, bool value, bool moved, std::int32_t rise, std::int32_t fall) {
+    v[net] = value;
+    still[net] = !moved;
+    if (moved) bound[net][value] = value ? rise : fall;
+  };
+  for (size_t i = 0; i < c_.constant_nets.size(); ++i) v[c_.constant_nets[i]] = c_.constant_values[i];
+  const CycleOperands now = operands(static_cast<long>(step)), before = operands(static_cast<long>(step) - 1);
+  for (const Input& in : inputs_) {
+    const bool x = input_bit(in, now);
+    source(in.net, x, x != input_bit(in, before), input_delay_, input_delay_);
+  }
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const bool q = state_[f], moved = state_[f] != prev_state_[f];
+    if (ff.q_net >= 0) source(ff.q_net, q, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
+    if (ff.qn_net >= 0) source(ff.qn_net, !q, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
+  }
+  std::int32_t latest = kNever;
+  for (const auto& b : bound) latest = std::max({latest, b[0], b[1]});
+  for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
+    const Gate& g = c_.gates[gi];
+    const int out = g.out_net;
+    std::uint32_t x = 0, held = 0;
+    for (int k = 0; k < g.num_inputs; ++k) {
+      x |= std::uint32_t{v[g.in_net[k]]} << k;
+      held |= std::uint32_t{still[g.in_net[k]]} << k;
+    }
+    v[out] = (g.truth_table >> x) & 1;
+    const std::int32_t seed = seed_[gi];
+    bool fixed = constant_[gi] || held == (1u << g.num_inputs) - 1;
+    for (const Control& k : controls_[gi]) fixed |= (k.care & held) == k.care && (x & k.care) == k.value;
+    still[out] = fixed && seed == kNever;
+    if (still[out]) continue;
+    // Inputs whose final values fix the function: the others count up to
+    // those inputs' latest transition.
+    std::int32_t until = INT32_MAX;
+    for (const Control& k : controls_[gi]) {
+      if ((x & k.care) != k.value) continue;
+      std::int32_t last = kNever;
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) last = std::max({last, bound[g.in_net[i]][0], bound[g.in_net[i]][1]});
+      until = std::min(until, last);
+    }
+    std::array<std::int32_t, 2>& edge = bound[out];
+    for (int o = 0; o < 2; ++o) {
+      edge[o] = seed;
+      for (const Term& term : terms_[gi][o])
+        edge[o] = std::max(edge[o], std::min(bound[term.at / (2 * kLanes)][(term.at / kLanes) % 2], until) + term.delay);
+    }
+    // Transitions alternate and the last one reaches the final value.
+    if (v[out]) edge[0] = std::min(edge[0], edge[1]);
+    else edge[1] = std::min(edge[1], edge[0]);
+    latest = std::max({latest, edge[0], edge[1]});
+    if (latest >= period_) return false;  // transitions still in flight at the next edge
+  }
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const int d = c_.flops[f].d_net;
+    const std::int32_t fall = bound[d][0], rise = bound[d][1];
+    if (flops_[f].forced >= 0 ? fall > flops_[f].deadline[0] || rise > flops_[f].deadline[1]
+                              : v[d] ? rise > flops_[f].deadline[1] : fall > flops_[f].deadline[0])
+      return false;
+  }
+  return true;
+}
+
 // Records step `step`, lane l of the block (-1: simulated without one); false
 // when a flip-flop read by logic captured something else than the block
 // assumed (the block ends after this lane).
-bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
+bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_flight) {
   const size_t nf = c_.flops.size();
   std::vector<std::uint8_t>& captured = captured_;
   captured.resize(nf);
@@ -697,7 +809,7 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
   std::vector<std::int32_t>& settle = settle_;
   settle.assign(b_.acc_bits, 0);
   bool speculation_holds = true;
-  if (l >= 0 && quiet_ && ((fast_ >> l) & 1)) {
+  if (l >= 0 && (quiet_ || in_flight) && ((fast_ >> l) & 1)) {
     for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
     for (int j = 0; j < b_.acc_bits; ++j) {
       const int f = b_.output_flops[j];
@@ -708,6 +820,7 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
     }
     out_settled = out_captured;
     synced_ = false;
+    quiet_ = true;  // every bound is before the edge
     s.filtered += step > 0;  // step 0 primes the registers: not a sample
   } else {
     if (!synced_) {  // resume event simulation from the quiet edge before this step
