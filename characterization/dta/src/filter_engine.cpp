@@ -45,7 +45,9 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 namespace vosa::dta {
 
@@ -57,93 +59,156 @@ constexpr int kLanes = 64;
 // the delays of any path are added to it.
 constexpr std::int32_t kNever = -(1 << 30);
 
-// 16 lanes in GCC's generic vectors (lowered to the target's registers): the
-// loop form below stays scalar under GCC 12.
-using Lanes16 = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
+// The instruction sets the lane loops are compiled for.
+enum class Isa { kAvx512, kAvx2, kPortable };
+const char* isa_name(Isa isa) { return isa == Isa::kAvx512 ? "avx512f" : isa == Isa::kAvx2 ? "avx2" : "x86-64"; }
+// The best one this CPU runs, or the one $VOSA_FILTER_ISA names (x86-64: the
+// portable loops on any CPU, e.g. to test them; the results are the same).
+Isa pick_isa() {
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2");
+  const char* env = std::getenv("VOSA_FILTER_ISA");
+  if (!env || !*env) return avx512 ? Isa::kAvx512 : avx2 ? Isa::kAvx2 : Isa::kPortable;
+  const std::string want = env;
+  if (want == "x86-64") return Isa::kPortable;
+  if (want == "avx2" || want == "avx512f") {
+    if (!(want == "avx2" ? avx2 : avx512)) throw DtaError("VOSA_FILTER_ISA=" + want + ": this CPU does not have " + want);
+    return want == "avx2" ? Isa::kAvx2 : Isa::kAvx512;
+  }
+  throw DtaError("VOSA_FILTER_ISA='" + want + "': expected avx512f, avx2 or x86-64");
+}
 
-// m = lanes c..c+15 of a word as a mask (-1 where the bit is set). (An out
-// parameter: a vector return value would differ between the clones' ABIs.)
-inline void lane_mask(Word w, int c, Lanes16& m) {
-  const Lanes16 bit = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
-  m = ((Lanes16{} + static_cast<std::int32_t>((w >> c) & 0xffff)) & bit) != 0;
+// W lanes in GCC's generic vectors (the loop form stays scalar under GCC 12):
+// 16 for AVX-512, 8 for AVX2, 4 for plain x86-64 (SSE2). A vector wider than
+// the target's registers is lowered through the stack (the AVX2 pass with 16
+// lanes took twice the portable one's time).
+template <int W>
+struct LanesOf;
+template <>
+struct LanesOf<16> {
+  using type = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
+};
+template <>
+struct LanesOf<8> {
+  using type = std::int32_t __attribute__((vector_size(32), aligned(4), may_alias));
+};
+template <>
+struct LanesOf<4> {
+  using type = std::int32_t __attribute__((vector_size(16), aligned(4), may_alias));
+};
+template <int W>
+using Lanes = typename LanesOf<W>::type;
+
+// bit = {1, 2, 4, ..., 2^(W-1)}.
+template <int W>
+__attribute__((always_inline)) inline void lane_bits(Lanes<W>& bit);
+template <>
+__attribute__((always_inline)) inline void lane_bits<16>(Lanes<16>& bit) {
+  bit = Lanes<16>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+}
+template <>
+__attribute__((always_inline)) inline void lane_bits<8>(Lanes<8>& bit) {
+  bit = Lanes<8>{1, 2, 4, 8, 16, 32, 64, 128};
+}
+template <>
+__attribute__((always_inline)) inline void lane_bits<4>(Lanes<4>& bit) {
+  bit = Lanes<4>{1, 2, 4, 8};
+}
+
+// m = lanes c..c+W-1 of a word as a mask (-1 where the bit is set). (An out
+// parameter: a vector return value would differ between the variants' ABIs.)
+template <int W>
+__attribute__((always_inline)) inline void lane_mask(Word w, int c, Lanes<W>& m) {
+  Lanes<W> bit;
+  lane_bits<W>(bit);
+  m = ((Lanes<W>{} + static_cast<std::int32_t>((w >> c) & ((Word{1} << W) - 1))) & bit) != 0;
 }
 
 // Latest-transition bound of one gate output edge in 64 lanes: the max over
-// its terms of (input edge bound + arc delay), 16 lanes at a time held in
-// registers. Inlined into FilterEngine::bound_gates, which is compiled for
-// AVX-512, AVX2 and plain x86-64 and picked at run time.
+// its terms of (input edge bound + arc delay), W lanes at a time held in
+// registers. Inlined into FilterEngine::bound_gates_body, which is compiled
+// for AVX-512, AVX2 and plain x86-64 and picked at run time.
 // An input edge's bound counts only up to `settled` (when a controlling
 // input took its final value; nullptr: none did).
-inline void gate_bound(std::int32_t* out, const std::int32_t* const* in, const std::int32_t* delay, int n,
-                       const std::int32_t* settled) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16 bound = Lanes16{} + kNever;
+template <int W>
+__attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const std::int32_t* const* in,
+                                                      const std::int32_t* delay, int n, const std::int32_t* settled) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V bound = V{} + kNever;
     if (settled) {
-      const Lanes16 until = *reinterpret_cast<const Lanes16*>(settled + c);
+      const V until = *reinterpret_cast<const V*>(settled + c);
       for (int k = 0; k < n; ++k) {
-        const Lanes16 b = *reinterpret_cast<const Lanes16*>(in[k] + c);
-        const Lanes16 t = (b < until ? b : until) + delay[k];
+        const V b = *reinterpret_cast<const V*>(in[k] + c);
+        const V t = (b < until ? b : until) + delay[k];
         bound = bound > t ? bound : t;
       }
     } else {
       for (int k = 0; k < n; ++k) {
-        const Lanes16 t = *reinterpret_cast<const Lanes16*>(in[k] + c) + delay[k];
+        const V t = *reinterpret_cast<const V*>(in[k] + c) + delay[k];
         bound = bound > t ? bound : t;
       }
     }
-    *reinterpret_cast<Lanes16*>(out + c) = bound;
+    *reinterpret_cast<V*>(out + c) = bound;
   }
 }
 
 // settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `at`.
-inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound, int n) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16 last = Lanes16{} + kNever;
+template <int W>
+__attribute__((always_inline)) inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound,
+                                                     int n) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V last = V{} + kNever;
     for (int k = 0; k < n; ++k) {
-      const Lanes16 fall = *reinterpret_cast<const Lanes16*>(bound[k] + c);
-      const Lanes16 rise = *reinterpret_cast<const Lanes16*>(bound[k] + kLanes + c);
-      const Lanes16 edge = fall > rise ? fall : rise;
+      const V fall = *reinterpret_cast<const V*>(bound[k] + c);
+      const V rise = *reinterpret_cast<const V*>(bound[k] + kLanes + c);
+      const V edge = fall > rise ? fall : rise;
       last = last > edge ? last : edge;
     }
-    Lanes16& now = *reinterpret_cast<Lanes16*>(settled + c);
-    Lanes16 in;
-    lane_mask(at, c, in);
-    const Lanes16 t = now < last ? now : last;
+    V& now = *reinterpret_cast<V*>(settled + c);
+    V in;
+    lane_mask<W>(at, c, in);
+    const V t = now < last ? now : last;
     now = (t & in) | (now & ~in);
   }
 }
 
 // out = value in the lanes of `w`.
-inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16& o = *reinterpret_cast<Lanes16*>(out + c);
-    Lanes16 m;
-    lane_mask(w, c, m);
+template <int W>
+__attribute__((always_inline)) inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V& o = *reinterpret_cast<V*>(out + c);
+    V m;
+    lane_mask<W>(w, c, m);
     o = (o & ~m) | (value & m);
   }
 }
 
 // bound[fall] = min(bound[fall], bound[rise]) where `rises` (the final value is 1), the other way
 // round elsewhere.
-inline void toward_final(std::int32_t* bound, Word rises) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16& fall = *reinterpret_cast<Lanes16*>(bound + c);
-    Lanes16& rise = *reinterpret_cast<Lanes16*>(bound + kLanes + c);
-    Lanes16 one;
-    lane_mask(rises, c, one);
-    const Lanes16 low = fall < rise ? fall : rise;
+template <int W>
+__attribute__((always_inline)) inline void toward_final(std::int32_t* bound, Word rises) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V& fall = *reinterpret_cast<V*>(bound + c);
+    V& rise = *reinterpret_cast<V*>(bound + kLanes + c);
+    V one;
+    lane_mask<W>(rises, c, one);
+    const V low = fall < rise ? fall : rise;
     fall = (low & one) | (fall & ~one);
     rise = (low & ~one) | (rise & one);
   }
 }
 
 // latest = max(latest, both edges' bounds of a net).
-inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
+__attribute__((always_inline)) inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
   for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
 }
 
 // Per lane: 1 while every bound checked so far is <= its limit.
-inline void check_bound(std::int32_t* ok, const std::int32_t* bound, std::int32_t limit) {
+__attribute__((always_inline)) inline void check_bound(std::int32_t* ok, const std::int32_t* bound, std::int32_t limit) {
   for (int l = 0; l < kLanes; ++l) ok[l] &= bound[l] <= limit;
 }
 
@@ -496,8 +561,22 @@ class FilterEngine {
   }
 
   void compute_block(std::size_t first, int lanes);
+  // The lane loops of the bound, one body compiled for each Isa (isa_ picks).
   void bound_gates(std::int32_t* latest, Word live);
   void bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  template <int W>
+  void bound_gates_body(std::int32_t* latest, Word live);
+  template <int W>
+  void bound_source_body(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  __attribute__((target("avx512f"))) void bound_gates_avx512(std::int32_t* latest, Word live);
+  __attribute__((target("avx2"))) void bound_gates_avx2(std::int32_t* latest, Word live);
+  void bound_gates_portable(std::int32_t* latest, Word live);
+  __attribute__((target("avx512f"))) void bound_source_avx512(std::int32_t* latest, int net, Word moved,
+                                                              std::int32_t rise, std::int32_t fall);
+  __attribute__((target("avx2"))) void bound_source_avx2(std::int32_t* latest, int net, Word moved, std::int32_t rise,
+                                                         std::int32_t fall);
+  void bound_source_portable(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  Isa isa_ = pick_isa();
   bool take_lane(std::size_t step, int l, PointStats& s, bool in_flight = false);
   void load_in_flight();
   bool probe_in_flight(std::size_t step);
@@ -606,17 +685,18 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 
 // A source that changes in the lanes of `moved` moves once, at its launch
 // time (rise or fall, towards its new value).
-__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_source(
-    std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+template <int W>
+__attribute__((always_inline)) inline void FilterEngine::bound_source_body(std::int32_t* latest, int net, Word moved,
+                                                                           std::int32_t rise, std::int32_t fall) {
   still_[net] = ~moved;
   std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
   std::int32_t* br = bf + kLanes;
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16 up, down;
-    lane_mask(moved & value_[net], c, up);
-    lane_mask(moved & ~value_[net], c, down);
-    *reinterpret_cast<Lanes16*>(br + c) = (rise & up) | (kNever & ~up);
-    *reinterpret_cast<Lanes16*>(bf + c) = (fall & down) | (kNever & ~down);
+  for (int c = 0; c < kLanes; c += W) {
+    Lanes<W> up, down;
+    lane_mask<W>(moved & value_[net], c, up);
+    lane_mask<W>(moved & ~value_[net], c, down);
+    *reinterpret_cast<Lanes<W>*>(br + c) = (rise & up) | (kNever & ~up);
+    *reinterpret_cast<Lanes<W>*>(bf + c) = (fall & down) | (kNever & ~down);
   }
   if (moved) track_latest(latest, bf);
 }
@@ -624,8 +704,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
 // Still lanes and bounds of every gate output, in topological order (the
 // sources are set). The hot loop of the filter engine: one function with the
 // lane helpers inlined, compiled for AVX-512, AVX2 and plain x86-64.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_gates(std::int32_t* latest,
-                                                                                             Word live) {
+template <int W>
+__attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::int32_t* latest, Word live) {
   const std::int32_t* in[12];
   std::int32_t delay[12], settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
@@ -645,8 +725,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
     if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
       still_[g.out_net] = all_still;
       std::fill(out, out + 2 * kLanes, kNever);
-      select_lanes(out, ~all_still, worst_[gi][0]);
-      select_lanes(out + kLanes, ~all_still, worst_[gi][1]);
+      select_lanes<W>(out, ~all_still, worst_[gi][0]);
+      select_lanes<W>(out + kLanes, ~all_still, worst_[gi][1]);
       continue;
     }
     // The output is fixed where the still inputs' values contain a
@@ -679,7 +759,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
         int m = 0;
         for (int i = 0; i < g.num_inputs; ++i)
           if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-        settle_by(settled, at, by, m);
+        settle_by<W>(settled, at, by, m);
       }
     }
     for (int o = 0; o < 2; ++o) {
@@ -688,17 +768,17 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
         in[t] = &bound_[terms[t].at];
         delay[t] = terms[t].delay;
       }
-      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
+      gate_bound<W>(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
     }
     // A net's transitions alternate and the last one reaches its zero-delay
     // value, so every transition away from that value is followed by one
     // towards it: the bound of the edge away is at most the other's.
-    toward_final(out, value_[g.out_net]);
+    toward_final<W>(out, value_[g.out_net]);
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
     if (const Word held = still & ~all_still & live) {
-      select_lanes(out, held, kNever);
-      select_lanes(out + kLanes, held, kNever);
+      select_lanes<W>(out, held, kNever);
+      select_lanes<W>(out + kLanes, held, kNever);
     }
     track_latest(latest, out);
   }
@@ -798,6 +878,34 @@ bool FilterEngine::probe_in_flight(std::size_t step) {
   return true;
 }
 
+void FilterEngine::bound_gates_avx512(std::int32_t* latest, Word live) { bound_gates_body<16>(latest, live); }
+void FilterEngine::bound_gates_avx2(std::int32_t* latest, Word live) { bound_gates_body<8>(latest, live); }
+void FilterEngine::bound_gates_portable(std::int32_t* latest, Word live) { bound_gates_body<4>(latest, live); }
+void FilterEngine::bound_gates(std::int32_t* latest, Word live) {
+  switch (isa_) {
+    case Isa::kAvx512: return bound_gates_avx512(latest, live);
+    case Isa::kAvx2: return bound_gates_avx2(latest, live);
+    case Isa::kPortable: return bound_gates_portable(latest, live);
+  }
+}
+void FilterEngine::bound_source_avx512(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  bound_source_body<16>(latest, net, moved, rise, fall);
+}
+void FilterEngine::bound_source_avx2(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  bound_source_body<8>(latest, net, moved, rise, fall);
+}
+void FilterEngine::bound_source_portable(std::int32_t* latest, int net, Word moved, std::int32_t rise,
+                                         std::int32_t fall) {
+  bound_source_body<4>(latest, net, moved, rise, fall);
+}
+void FilterEngine::bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  switch (isa_) {
+    case Isa::kAvx512: return bound_source_avx512(latest, net, moved, rise, fall);
+    case Isa::kAvx2: return bound_source_avx2(latest, net, moved, rise, fall);
+    case Isa::kPortable: return bound_source_portable(latest, net, moved, rise, fall);
+  }
+}
+
 // Records step `step`, lane l of the block (-1: simulated without one); false
 // when a flip-flop read by logic captured something else than the block
 // assumed (the block ends after this lane).
@@ -862,6 +970,8 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
 }
 
 }  // namespace
+
+std::string filter_engine_isa() { return isa_name(pick_isa()); }
 
 bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt) {
   if (b.razor() || b.carry_save() || opt.count_activity) return false;
