@@ -460,13 +460,13 @@ class FilterEngine {
       const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - next_));
       const auto t0 = std::chrono::steady_clock::now();
       compute_block(next_, lanes);
-      s.bound_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto t1 = std::chrono::steady_clock::now();
+      s.bound_seconds += std::chrono::duration<double>(t1 - t0).count();
       for (int l = 0; l < lanes; ++l) {
         // A cycle that starts with transitions in flight and passes the
         // quiet-start bound is bounded again with them (probe_in_flight): the
         // choice depends on the cycle alone, not on where its block starts
         // (the same results for any --threads).
-        const auto t1 = std::chrono::steady_clock::now();
         bool in_flight = false;
         if (!quiet_ && ((fast_ >> l) & 1)) {
           load_in_flight();
@@ -475,10 +475,9 @@ class FilterEngine {
             for (size_t n = 0; n < carried_.size(); ++n)
               for (int e = 0; e < 2; ++e) bound_[(n * 2 + e) * kLanes + l] = carried_[n][e];
         }
-        const bool holds = take_lane(first_ + l, l, s, in_flight);
-        s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-        if (!holds) break;  // a flip-flop feeding logic captured a wrong value
+        if (!take_lane(first_ + l, l, s, in_flight)) break;  // a flip-flop feeding logic captured a wrong value
       }
+      s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
     s.events += sim_.events_processed() - events_seen_;
     events_seen_ = sim_.events_processed();
