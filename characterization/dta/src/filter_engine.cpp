@@ -29,9 +29,12 @@
 //     the bound of the edge away from it is at most the bound towards it.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
 // whose flip-flop inputs' edges towards their final values are all bounded by
-// their capture deadlines captures the zero-delay values. Every other cycle is
-// simulated by TimingSimulator, which is loaded with the quiet state the cycle
-// starts from; it keeps simulating until a cycle ends quiet again. The
+// their capture deadlines captures the zero-delay values. A cycle that starts
+// with transitions in flight (the one before was simulated) and passes that
+// bound is bounded once more with the simulator's pending events as extra
+// terms (probe_in_flight). Every other cycle is simulated by TimingSimulator,
+// which is loaded with the quiet state the cycle starts from when that is
+// quiet; it keeps simulating until a cycle is resolved again. The
 // captured values become the flip-flop state in cycle order, so an
 // accumulator that captured a wrong value carries it on exactly as in the
 // event engine; the zero-delay values of later cycles assume correct captures
