@@ -11,6 +11,8 @@
 # classes; for the parallel engine also the settle-time histograms and latest
 # arrivals; the filter engine reports a bound there in the cycles it did not
 # simulate, which must not be earlier than the event engine's latest arrival).
+# The filter engine's model must also be the same with 1 and 2 threads and
+# with its portable lane loops (VOSA_FILTER_ISA=x86-64) as with the CPU's best.
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
 #   OPERANDS default: uniform:1 layer:2 (trace:FILE.vtrace also works)
 set -euo pipefail
@@ -42,6 +44,13 @@ print(','.join(f'{c * f:.3f}' for f in (1.0, 0.97, 0.8, 0.6, 0.4)))" "$P/sta/cri
           --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
           --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter1.json" -q
         cmp -s "$base.filter.json" "$base.filter1.json" || { echo "FAIL $tag filter: --threads 1 and 2 differ"; status=1; }
+        # and not on the instruction set of its lane loops: the portable (x86-64) ones forced
+        VOSA_FILTER_ISA=x86-64 "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
+          --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
+          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter_x86.json" \
+          > "$base.filter_x86.log"
+        grep -q "s in the bounds (x86-64)" "$base.filter_x86.log" || { echo "FAIL $tag filter: VOSA_FILTER_ISA=x86-64 not taken"; status=1; }
+        cmp -s "$base.filter.json" "$base.filter_x86.json" || { echo "FAIL $tag filter: the x86-64 lane loops differ"; status=1; }
       fi
     done
     for engine in ${DTA_ENGINES:-parallel filter}; do

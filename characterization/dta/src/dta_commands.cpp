@@ -315,7 +315,9 @@ void add_dta_command(CLI::App& app) {
                   "their zero-delay values, the event engine simulates the others (every delay mode; Razor,\n"
                   "carry-save and --energy runs use the event engine); event: event-driven, every cycle;\n"
                   "parallel: 64 cycles per pass, transport only, slower. All three capture the same value in\n"
-                  "every cycle (docs/dta.md \"Engines\"); filter and parallel give the same results for any --threads")
+                  "every cycle (docs/dta.md \"Engines\"); filter and parallel give the same results for any --threads.\n"
+                  "VOSA_FILTER_ISA=avx512f|avx2|x86-64 forces the instruction set of the filter's bound loops\n"
+                  "(default: the best the CPU has; the log line names it; same results)")
       ->check(CLI::IsMember({"filter", "parallel", "event"}));
   cmd->add_option("--setup", opt->setup_mode, "capture at T - setup from the SDF (sdf) or at T (zero)")
       ->check(CLI::IsMember({"sdf", "zero"}));
@@ -547,7 +549,8 @@ void add_dta_command(CLI::App& app) {
         std::ostringstream share;
         share << std::fixed << std::setprecision(1) << 100.0 * static_cast<double>(s.filtered) / std::max<std::uint64_t>(1, s.samples);
         share << " % of cycles resolved by the settle bound, the rest simulated; " << std::setprecision(2)
-              << s.bound_seconds << " s in the bounds, " << s.simulate_seconds << " s in event simulation and statistics";
+              << s.bound_seconds << " s in the bounds (" << dta::filter_engine_isa() << "), " << s.simulate_seconds
+              << " s in event simulation and statistics";
         std::cout << "; " << share.str();
       }
       std::cout << ")\n";

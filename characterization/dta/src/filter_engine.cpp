@@ -29,9 +29,12 @@
 //     the bound of the edge away from it is at most the bound towards it.
 // A cycle whose bounds are all before the clock edge (so it ends quiet) and
 // whose flip-flop inputs' edges towards their final values are all bounded by
-// their capture deadlines captures the zero-delay values. Every other cycle is
-// simulated by TimingSimulator, which is loaded with the quiet state the cycle
-// starts from; it keeps simulating until a cycle ends quiet again. The
+// their capture deadlines captures the zero-delay values. A cycle that starts
+// with transitions in flight (the one before was simulated) and passes that
+// bound is bounded once more with the simulator's pending events as extra
+// terms (probe_in_flight). Every other cycle is simulated by TimingSimulator,
+// which is loaded with the quiet state the cycle starts from when that is
+// quiet; it keeps simulating until a cycle is resolved again. The
 // captured values become the flip-flop state in cycle order, so an
 // accumulator that captured a wrong value carries it on exactly as in the
 // event engine; the zero-delay values of later cycles assume correct captures
@@ -45,7 +48,9 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
+#include <string>
 
 namespace vosa::dta {
 
@@ -57,93 +62,156 @@ constexpr int kLanes = 64;
 // the delays of any path are added to it.
 constexpr std::int32_t kNever = -(1 << 30);
 
-// 16 lanes in GCC's generic vectors (lowered to the target's registers): the
-// loop form below stays scalar under GCC 12.
-using Lanes16 = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
+// The instruction sets the lane loops are compiled for.
+enum class Isa { kAvx512, kAvx2, kPortable };
+const char* isa_name(Isa isa) { return isa == Isa::kAvx512 ? "avx512f" : isa == Isa::kAvx2 ? "avx2" : "x86-64"; }
+// The best one this CPU runs, or the one $VOSA_FILTER_ISA names (x86-64: the
+// portable loops on any CPU, e.g. to test them; the results are the same).
+Isa pick_isa() {
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2");
+  const char* env = std::getenv("VOSA_FILTER_ISA");
+  if (!env || !*env) return avx512 ? Isa::kAvx512 : avx2 ? Isa::kAvx2 : Isa::kPortable;
+  const std::string want = env;
+  if (want == "x86-64") return Isa::kPortable;
+  if (want == "avx2" || want == "avx512f") {
+    if (!(want == "avx2" ? avx2 : avx512)) throw DtaError("VOSA_FILTER_ISA=" + want + ": this CPU does not have " + want);
+    return want == "avx2" ? Isa::kAvx2 : Isa::kAvx512;
+  }
+  throw DtaError("VOSA_FILTER_ISA='" + want + "': expected avx512f, avx2 or x86-64");
+}
 
-// m = lanes c..c+15 of a word as a mask (-1 where the bit is set). (An out
-// parameter: a vector return value would differ between the clones' ABIs.)
-inline void lane_mask(Word w, int c, Lanes16& m) {
-  const Lanes16 bit = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
-  m = ((Lanes16{} + static_cast<std::int32_t>((w >> c) & 0xffff)) & bit) != 0;
+// W lanes in GCC's generic vectors (the loop form stays scalar under GCC 12):
+// 16 for AVX-512, 8 for AVX2, 4 for plain x86-64 (SSE2). A vector wider than
+// the target's registers is lowered through the stack (the AVX2 pass with 16
+// lanes took twice the portable one's time).
+template <int W>
+struct LanesOf;
+template <>
+struct LanesOf<16> {
+  using type = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
+};
+template <>
+struct LanesOf<8> {
+  using type = std::int32_t __attribute__((vector_size(32), aligned(4), may_alias));
+};
+template <>
+struct LanesOf<4> {
+  using type = std::int32_t __attribute__((vector_size(16), aligned(4), may_alias));
+};
+template <int W>
+using Lanes = typename LanesOf<W>::type;
+
+// bit = {1, 2, 4, ..., 2^(W-1)}.
+template <int W>
+__attribute__((always_inline)) inline void lane_bits(Lanes<W>& bit);
+template <>
+__attribute__((always_inline)) inline void lane_bits<16>(Lanes<16>& bit) {
+  bit = Lanes<16>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
+}
+template <>
+__attribute__((always_inline)) inline void lane_bits<8>(Lanes<8>& bit) {
+  bit = Lanes<8>{1, 2, 4, 8, 16, 32, 64, 128};
+}
+template <>
+__attribute__((always_inline)) inline void lane_bits<4>(Lanes<4>& bit) {
+  bit = Lanes<4>{1, 2, 4, 8};
+}
+
+// m = lanes c..c+W-1 of a word as a mask (-1 where the bit is set). (An out
+// parameter: a vector return value would differ between the variants' ABIs.)
+template <int W>
+__attribute__((always_inline)) inline void lane_mask(Word w, int c, Lanes<W>& m) {
+  Lanes<W> bit;
+  lane_bits<W>(bit);
+  m = ((Lanes<W>{} + static_cast<std::int32_t>((w >> c) & ((Word{1} << W) - 1))) & bit) != 0;
 }
 
 // Latest-transition bound of one gate output edge in 64 lanes: the max over
-// its terms of (input edge bound + arc delay), 16 lanes at a time held in
-// registers. Inlined into FilterEngine::bound_gates, which is compiled for
-// AVX-512, AVX2 and plain x86-64 and picked at run time.
+// its terms of (input edge bound + arc delay), W lanes at a time held in
+// registers. Inlined into FilterEngine::bound_gates_body, which is compiled
+// for AVX-512, AVX2 and plain x86-64 and picked at run time.
 // An input edge's bound counts only up to `settled` (when a controlling
 // input took its final value; nullptr: none did).
-inline void gate_bound(std::int32_t* out, const std::int32_t* const* in, const std::int32_t* delay, int n,
-                       const std::int32_t* settled) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16 bound = Lanes16{} + kNever;
+template <int W>
+__attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const std::int32_t* const* in,
+                                                      const std::int32_t* delay, int n, const std::int32_t* settled) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V bound = V{} + kNever;
     if (settled) {
-      const Lanes16 until = *reinterpret_cast<const Lanes16*>(settled + c);
+      const V until = *reinterpret_cast<const V*>(settled + c);
       for (int k = 0; k < n; ++k) {
-        const Lanes16 b = *reinterpret_cast<const Lanes16*>(in[k] + c);
-        const Lanes16 t = (b < until ? b : until) + delay[k];
+        const V b = *reinterpret_cast<const V*>(in[k] + c);
+        const V t = (b < until ? b : until) + delay[k];
         bound = bound > t ? bound : t;
       }
     } else {
       for (int k = 0; k < n; ++k) {
-        const Lanes16 t = *reinterpret_cast<const Lanes16*>(in[k] + c) + delay[k];
+        const V t = *reinterpret_cast<const V*>(in[k] + c) + delay[k];
         bound = bound > t ? bound : t;
       }
     }
-    *reinterpret_cast<Lanes16*>(out + c) = bound;
+    *reinterpret_cast<V*>(out + c) = bound;
   }
 }
 
 // settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `at`.
-inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound, int n) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16 last = Lanes16{} + kNever;
+template <int W>
+__attribute__((always_inline)) inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound,
+                                                     int n) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V last = V{} + kNever;
     for (int k = 0; k < n; ++k) {
-      const Lanes16 fall = *reinterpret_cast<const Lanes16*>(bound[k] + c);
-      const Lanes16 rise = *reinterpret_cast<const Lanes16*>(bound[k] + kLanes + c);
-      const Lanes16 edge = fall > rise ? fall : rise;
+      const V fall = *reinterpret_cast<const V*>(bound[k] + c);
+      const V rise = *reinterpret_cast<const V*>(bound[k] + kLanes + c);
+      const V edge = fall > rise ? fall : rise;
       last = last > edge ? last : edge;
     }
-    Lanes16& now = *reinterpret_cast<Lanes16*>(settled + c);
-    Lanes16 in;
-    lane_mask(at, c, in);
-    const Lanes16 t = now < last ? now : last;
+    V& now = *reinterpret_cast<V*>(settled + c);
+    V in;
+    lane_mask<W>(at, c, in);
+    const V t = now < last ? now : last;
     now = (t & in) | (now & ~in);
   }
 }
 
 // out = value in the lanes of `w`.
-inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16& o = *reinterpret_cast<Lanes16*>(out + c);
-    Lanes16 m;
-    lane_mask(w, c, m);
+template <int W>
+__attribute__((always_inline)) inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V& o = *reinterpret_cast<V*>(out + c);
+    V m;
+    lane_mask<W>(w, c, m);
     o = (o & ~m) | (value & m);
   }
 }
 
 // bound[fall] = min(bound[fall], bound[rise]) where `rises` (the final value is 1), the other way
 // round elsewhere.
-inline void toward_final(std::int32_t* bound, Word rises) {
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16& fall = *reinterpret_cast<Lanes16*>(bound + c);
-    Lanes16& rise = *reinterpret_cast<Lanes16*>(bound + kLanes + c);
-    Lanes16 one;
-    lane_mask(rises, c, one);
-    const Lanes16 low = fall < rise ? fall : rise;
+template <int W>
+__attribute__((always_inline)) inline void toward_final(std::int32_t* bound, Word rises) {
+  using V = Lanes<W>;
+  for (int c = 0; c < kLanes; c += W) {
+    V& fall = *reinterpret_cast<V*>(bound + c);
+    V& rise = *reinterpret_cast<V*>(bound + kLanes + c);
+    V one;
+    lane_mask<W>(rises, c, one);
+    const V low = fall < rise ? fall : rise;
     fall = (low & one) | (fall & ~one);
     rise = (low & ~one) | (rise & one);
   }
 }
 
 // latest = max(latest, both edges' bounds of a net).
-inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
+__attribute__((always_inline)) inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
   for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
 }
 
 // Per lane: 1 while every bound checked so far is <= its limit.
-inline void check_bound(std::int32_t* ok, const std::int32_t* bound, std::int32_t limit) {
+__attribute__((always_inline)) inline void check_bound(std::int32_t* ok, const std::int32_t* bound, std::int32_t limit) {
   for (int l = 0; l < kLanes; ++l) ok[l] &= bound[l] <= limit;
 }
 
@@ -336,6 +404,7 @@ class FilterEngine {
     state_.assign(c.flops.size(), 0);
     prev_state_.assign(c.flops.size(), 0);
     spec_.assign(c.flops.size(), 0);
+    seed_.assign(c.gates.size(), kNever);
     sim_.reset(false);
     steps_ = trace.records.size() + 1;  // step 0 primes the input registers
   }
@@ -391,19 +460,26 @@ class FilterEngine {
   // Continues the walk up to step `to`, recording every record into `s`.
   void walk(std::size_t to, PointStats& s) {
     while (next_ < to) {
-      if (!quiet_) {  // transitions in flight: no bound resolves this cycle, and no block is needed
-        const auto t0 = std::chrono::steady_clock::now();
-        while (next_ < to && !quiet_) take_lane(next_, -1, s);
-        s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        continue;
-      }
       const int lanes = static_cast<int>(std::min<std::size_t>(kLanes, to - next_));
       const auto t0 = std::chrono::steady_clock::now();
       compute_block(next_, lanes);
       const auto t1 = std::chrono::steady_clock::now();
       s.bound_seconds += std::chrono::duration<double>(t1 - t0).count();
-      for (int l = 0; l < lanes; ++l)
-        if (!take_lane(first_ + l, l, s)) break;  // a flip-flop feeding logic captured a wrong value
+      for (int l = 0; l < lanes; ++l) {
+        // A cycle that starts with transitions in flight and passes the
+        // quiet-start bound is bounded again with them (probe_in_flight): the
+        // choice depends on the cycle alone, not on where its block starts
+        // (the same results for any --threads).
+        bool in_flight = false;
+        if (!quiet_ && ((fast_ >> l) & 1)) {
+          load_in_flight();
+          in_flight = probe_in_flight(first_ + l);
+          if (in_flight)  // its bounds, for the settle times
+            for (size_t n = 0; n < carried_.size(); ++n)
+              for (int e = 0; e < 2; ++e) bound_[(n * 2 + e) * kLanes + l] = carried_[n][e];
+        }
+        if (!take_lane(first_ + l, l, s, in_flight)) break;  // a flip-flop feeding logic captured a wrong value
+      }
       s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
     s.events += sim_.events_processed() - events_seen_;
@@ -463,6 +539,13 @@ class FilterEngine {
   // bound_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
   std::vector<std::int32_t> bound_;
   Word fast_ = 0;
+  // Transitions in flight at the block's first edge: per gate its latest one
+  // (kNever: none), and the gates that have one; per net, whether one can reach it.
+  std::vector<std::int32_t> seed_;
+  std::vector<int> seeded_;
+  // probe_in_flight's per-net value, stillness and bounds (falling, rising).
+  std::vector<std::uint8_t> probe_value_, probe_still_;
+  std::vector<std::array<std::int32_t, 2>> carried_;
 
   CycleOperands operands(long step) const {
     if (step < 0) return {};
@@ -480,9 +563,25 @@ class FilterEngine {
   }
 
   void compute_block(std::size_t first, int lanes);
+  // The lane loops of the bound, one body compiled for each Isa (isa_ picks).
   void bound_gates(std::int32_t* latest, Word live);
   void bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
-  bool take_lane(std::size_t step, int l, PointStats& s);
+  template <int W>
+  void bound_gates_body(std::int32_t* latest, Word live);
+  template <int W>
+  void bound_source_body(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  __attribute__((target("avx512f"))) void bound_gates_avx512(std::int32_t* latest, Word live);
+  __attribute__((target("avx2"))) void bound_gates_avx2(std::int32_t* latest, Word live);
+  void bound_gates_portable(std::int32_t* latest, Word live);
+  __attribute__((target("avx512f"))) void bound_source_avx512(std::int32_t* latest, int net, Word moved,
+                                                              std::int32_t rise, std::int32_t fall);
+  __attribute__((target("avx2"))) void bound_source_avx2(std::int32_t* latest, int net, Word moved, std::int32_t rise,
+                                                         std::int32_t fall);
+  void bound_source_portable(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  Isa isa_ = pick_isa();
+  bool take_lane(std::size_t step, int l, PointStats& s, bool in_flight = false);
+  void load_in_flight();
+  bool probe_in_flight(std::size_t step);
 };
 
 void FilterEngine::compute_block(std::size_t first, int lanes) {
@@ -588,17 +687,18 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 
 // A source that changes in the lanes of `moved` moves once, at its launch
 // time (rise or fall, towards its new value).
-__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_source(
-    std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+template <int W>
+__attribute__((always_inline)) inline void FilterEngine::bound_source_body(std::int32_t* latest, int net, Word moved,
+                                                                           std::int32_t rise, std::int32_t fall) {
   still_[net] = ~moved;
   std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
   std::int32_t* br = bf + kLanes;
-  for (int c = 0; c < kLanes; c += 16) {
-    Lanes16 up, down;
-    lane_mask(moved & value_[net], c, up);
-    lane_mask(moved & ~value_[net], c, down);
-    *reinterpret_cast<Lanes16*>(br + c) = (rise & up) | (kNever & ~up);
-    *reinterpret_cast<Lanes16*>(bf + c) = (fall & down) | (kNever & ~down);
+  for (int c = 0; c < kLanes; c += W) {
+    Lanes<W> up, down;
+    lane_mask<W>(moved & value_[net], c, up);
+    lane_mask<W>(moved & ~value_[net], c, down);
+    *reinterpret_cast<Lanes<W>*>(br + c) = (rise & up) | (kNever & ~up);
+    *reinterpret_cast<Lanes<W>*>(bf + c) = (fall & down) | (kNever & ~down);
   }
   if (moved) track_latest(latest, bf);
 }
@@ -606,8 +706,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
 // Still lanes and bounds of every gate output, in topological order (the
 // sources are set). The hot loop of the filter engine: one function with the
 // lane helpers inlined, compiled for AVX-512, AVX2 and plain x86-64.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::bound_gates(std::int32_t* latest,
-                                                                                             Word live) {
+template <int W>
+__attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::int32_t* latest, Word live) {
   const std::int32_t* in[12];
   std::int32_t delay[12], settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
@@ -627,8 +727,8 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
     if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
       still_[g.out_net] = all_still;
       std::fill(out, out + 2 * kLanes, kNever);
-      select_lanes(out, ~all_still, worst_[gi][0]);
-      select_lanes(out + kLanes, ~all_still, worst_[gi][1]);
+      select_lanes<W>(out, ~all_still, worst_[gi][0]);
+      select_lanes<W>(out + kLanes, ~all_still, worst_[gi][1]);
       continue;
     }
     // The output is fixed where the still inputs' values contain a
@@ -661,7 +761,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
         int m = 0;
         for (int i = 0; i < g.num_inputs; ++i)
           if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-        settle_by(settled, at, by, m);
+        settle_by<W>(settled, at, by, m);
       }
     }
     for (int o = 0; o < 2; ++o) {
@@ -670,26 +770,148 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void FilterEngine::
         in[t] = &bound_[terms[t].at];
         delay[t] = terms[t].delay;
       }
-      gate_bound(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
+      gate_bound<W>(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
     }
     // A net's transitions alternate and the last one reaches its zero-delay
     // value, so every transition away from that value is followed by one
     // towards it: the bound of the edge away is at most the other's.
-    toward_final(out, value_[g.out_net]);
+    toward_final<W>(out, value_[g.out_net]);
     // Lanes held by a still controlling input: no transition at all. (Lanes
     // with every input still are already below zero.)
     if (const Word held = still & ~all_still & live) {
-      select_lanes(out, held, kNever);
-      select_lanes(out + kLanes, held, kNever);
+      select_lanes<W>(out, held, kNever);
+      select_lanes<W>(out + kLanes, held, kNever);
     }
     track_latest(latest, out);
+  }
+}
+
+// The transitions in flight at the edge before step next_ (the simulator has
+// just stepped up to it) into seed_.
+void FilterEngine::load_in_flight() {
+  for (int g : seeded_) seed_[g] = kNever;
+  seeded_.clear();
+  sim_.for_each_in_flight([&](int g, std::int32_t t) {
+    if (seed_[g] == kNever) seeded_.push_back(g);
+    seed_[g] = std::max(seed_[g], t);
+  });
+}
+
+// One cycle (`step`) that starts with transitions in flight (seed_), bounded
+// alone, in scalars: the same rules as the block's bound (docs/dta.md), with
+// each gate's in-flight transitions as one more term of its output bound (a
+// transition in flight is an event the gate scheduled before the edge; what
+// it schedules in the cycle follows the same rules as from a quiet start) and
+// a gate still only where none is in flight (a gate with none whose inputs
+// are all still holds the value of its inputs). The controlling refinement
+// applies at every gate. True when the cycle ends quiet and every flip-flop
+// captures its D's final value; carried_ then holds the bounds (the settle
+// times reported for it).
+bool FilterEngine::probe_in_flight(std::size_t step) {
+  const int nets = static_cast<int>(c_.net_names.size());
+  std::vector<std::uint8_t>& v = probe_value_;
+  std::vector<std::uint8_t>& still = probe_still_;
+  std::vector<std::array<std::int32_t, 2>>& bound = carried_;
+  v.assign(nets, 0);
+  still.assign(nets, 1);
+  bound.assign(nets, {kNever, kNever});
+  auto source = [&](int net, bool value, bool moved, std::int32_t rise, std::int32_t fall) {
+    v[net] = value;
+    still[net] = !moved;
+    if (moved) bound[net][value] = value ? rise : fall;
+  };
+  for (size_t i = 0; i < c_.constant_nets.size(); ++i) v[c_.constant_nets[i]] = c_.constant_values[i];
+  const CycleOperands now = operands(static_cast<long>(step)), before = operands(static_cast<long>(step) - 1);
+  for (const Input& in : inputs_) {
+    const bool x = input_bit(in, now);
+    source(in.net, x, x != input_bit(in, before), input_delay_, input_delay_);
+  }
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const bool q = state_[f], moved = state_[f] != prev_state_[f];
+    if (ff.q_net >= 0) source(ff.q_net, q, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
+    if (ff.qn_net >= 0) source(ff.qn_net, !q, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
+  }
+  std::int32_t latest = kNever;
+  for (const auto& b : bound) latest = std::max({latest, b[0], b[1]});
+  for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
+    const Gate& g = c_.gates[gi];
+    const int out = g.out_net;
+    std::uint32_t x = 0, held = 0;
+    for (int k = 0; k < g.num_inputs; ++k) {
+      x |= std::uint32_t{v[g.in_net[k]]} << k;
+      held |= std::uint32_t{still[g.in_net[k]]} << k;
+    }
+    v[out] = (g.truth_table >> x) & 1;
+    const std::int32_t seed = seed_[gi];
+    bool fixed = constant_[gi] || held == (1u << g.num_inputs) - 1;
+    for (const Control& k : controls_[gi]) fixed |= (k.care & held) == k.care && (x & k.care) == k.value;
+    still[out] = fixed && seed == kNever;
+    if (still[out]) continue;
+    // Inputs whose final values fix the function: the others count up to
+    // those inputs' latest transition.
+    std::int32_t until = INT32_MAX;
+    for (const Control& k : controls_[gi]) {
+      if ((x & k.care) != k.value) continue;
+      std::int32_t last = kNever;
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) last = std::max({last, bound[g.in_net[i]][0], bound[g.in_net[i]][1]});
+      until = std::min(until, last);
+    }
+    std::array<std::int32_t, 2>& edge = bound[out];
+    for (int o = 0; o < 2; ++o) {
+      edge[o] = seed;
+      for (const Term& term : terms_[gi][o])
+        edge[o] = std::max(edge[o], std::min(bound[term.at / (2 * kLanes)][(term.at / kLanes) % 2], until) + term.delay);
+    }
+    // Transitions alternate and the last one reaches the final value.
+    if (v[out]) edge[0] = std::min(edge[0], edge[1]);
+    else edge[1] = std::min(edge[1], edge[0]);
+    latest = std::max({latest, edge[0], edge[1]});
+    if (latest >= period_) return false;  // transitions still in flight at the next edge
+  }
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const int d = c_.flops[f].d_net;
+    const std::int32_t fall = bound[d][0], rise = bound[d][1];
+    if (flops_[f].forced >= 0 ? fall > flops_[f].deadline[0] || rise > flops_[f].deadline[1]
+                              : v[d] ? rise > flops_[f].deadline[1] : fall > flops_[f].deadline[0])
+      return false;
+  }
+  return true;
+}
+
+void FilterEngine::bound_gates_avx512(std::int32_t* latest, Word live) { bound_gates_body<16>(latest, live); }
+void FilterEngine::bound_gates_avx2(std::int32_t* latest, Word live) { bound_gates_body<8>(latest, live); }
+void FilterEngine::bound_gates_portable(std::int32_t* latest, Word live) { bound_gates_body<4>(latest, live); }
+void FilterEngine::bound_gates(std::int32_t* latest, Word live) {
+  switch (isa_) {
+    case Isa::kAvx512: return bound_gates_avx512(latest, live);
+    case Isa::kAvx2: return bound_gates_avx2(latest, live);
+    case Isa::kPortable: return bound_gates_portable(latest, live);
+  }
+}
+void FilterEngine::bound_source_avx512(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  bound_source_body<16>(latest, net, moved, rise, fall);
+}
+void FilterEngine::bound_source_avx2(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  bound_source_body<8>(latest, net, moved, rise, fall);
+}
+void FilterEngine::bound_source_portable(std::int32_t* latest, int net, Word moved, std::int32_t rise,
+                                         std::int32_t fall) {
+  bound_source_body<4>(latest, net, moved, rise, fall);
+}
+void FilterEngine::bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
+  switch (isa_) {
+    case Isa::kAvx512: return bound_source_avx512(latest, net, moved, rise, fall);
+    case Isa::kAvx2: return bound_source_avx2(latest, net, moved, rise, fall);
+    case Isa::kPortable: return bound_source_portable(latest, net, moved, rise, fall);
   }
 }
 
 // Records step `step`, lane l of the block (-1: simulated without one); false
 // when a flip-flop read by logic captured something else than the block
 // assumed (the block ends after this lane).
-bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
+bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_flight) {
   const size_t nf = c_.flops.size();
   std::vector<std::uint8_t>& captured = captured_;
   captured.resize(nf);
@@ -697,7 +919,7 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
   std::vector<std::int32_t>& settle = settle_;
   settle.assign(b_.acc_bits, 0);
   bool speculation_holds = true;
-  if (l >= 0 && quiet_ && ((fast_ >> l) & 1)) {
+  if (l >= 0 && (quiet_ || in_flight) && ((fast_ >> l) & 1)) {
     for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
     for (int j = 0; j < b_.acc_bits; ++j) {
       const int f = b_.output_flops[j];
@@ -708,6 +930,7 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
     }
     out_settled = out_captured;
     synced_ = false;
+    quiet_ = true;  // every bound is before the edge
     s.filtered += step > 0;  // step 0 primes the registers: not a sample
   } else {
     if (!synced_) {  // resume event simulation from the quiet edge before this step
@@ -749,6 +972,8 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s) {
 }
 
 }  // namespace
+
+std::string filter_engine_isa() { return isa_name(pick_isa()); }
 
 bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt) {
   if (b.razor() || b.carry_save() || opt.count_activity) return false;

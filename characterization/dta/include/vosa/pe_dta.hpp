@@ -216,6 +216,10 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
 PointStats run_pe_trace_filtered(const Circuit& c, const PeBinding& b, const OperandTrace& trace,
                                  const RunOptions& opt, int threads);
 bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt);
+// The instruction set the filter engine's lane loops run with: avx512f, avx2
+// or x86-64 (the best the CPU has; $VOSA_FILTER_ISA forces one, x86-64 the
+// portable loops). A named error for an unknown or unsupported one.
+std::string filter_engine_isa();
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,

@@ -165,6 +165,17 @@ class TimingSimulator {
   void set_state(int f, bool value) { state_[f] = value; }
   // After step(): no transition is still in flight past the closing edge.
   bool quiet() const { return carry_.empty(); }
+  // After step(): f(gate, t) for every gate with output events still in flight
+  // past the closing edge, t its latest one in the next window's frame (ps
+  // from the next edge). (`--engine filter` bounds the next cycle from them.)
+  template <class F>
+  void for_each_in_flight(F f) const {
+    for (int g : carry_) {
+      std::int32_t last = INT32_MIN;
+      for (const Event& e : pending_[g]) last = std::max(last, e.time);
+      if (!pending_[g].empty()) f(g, last - period_ps_);
+    }
+  }
 
  private:
   const Circuit& c_;
