@@ -213,7 +213,8 @@ TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
 // at ss the config's shifts make the hvt pMOS pull-up faster (+50 mV) and
 // the nMOS pull-down slower (+10 mV) than the uncalibrated models; the
 // estimated diffusion areas add junction capacitance (slower at a light
-// load). One grid point of inv_1 at ss_n40C_1v28, three ngspice runs.
+// load), and so does an output wire capacitance. One grid point of inv_1 at
+// ss_n40C_1v28, four ngspice runs.
 TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   const auto pdk = sky130();
   ASSERT_TRUE(pdk.spice->threshold_shift.count("ss"));
@@ -245,6 +246,13 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   const auto with_junctions = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
   EXPECT_GT(with_junctions.at("Y/0/cell_rise")[0][0], 1.05 * plain.at("Y/0/cell_rise")[0][0]);
   EXPECT_GT(with_junctions.at("Y/0/cell_fall")[0][0], 1.05 * plain.at("Y/0/cell_fall")[0][0]);
+  // --output-wire-cap: 2 fF of wiring beside the 0.5 fF load is in the deck
+  // (slower both ways) and does not reach the cached plain result.
+  opt.diffusion_length_um = 0.0;
+  opt.output_wire_pf = 0.002;
+  const auto with_wire = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
+  EXPECT_GT(with_wire.at("Y/0/cell_rise")[0][0], 1.5 * plain.at("Y/0/cell_rise")[0][0]);
+  EXPECT_GT(with_wire.at("Y/0/cell_fall")[0][0], 1.5 * plain.at("Y/0/cell_fall")[0][0]);
 }
 
 // A config whose calibration names an unknown process is refused by field.
