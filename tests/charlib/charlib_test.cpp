@@ -361,3 +361,29 @@ TEST(CharlibRatio, RatioIsInterpolatedOnLogAxes) {
   r.values = {{1.0, 2.0}, {1.0, 2.0}, {1.0, 2.0}};
   EXPECT_NEAR(vosa::spice::spice_ratio_lookup(r, 0.1, 0.05), 1.5, 1e-9);
 }
+
+// The settle rerun (docs/charlib.md, "Unsettled output"): with the first
+// window cut to 0.3x, inv_1's output at tt_025C_1v80 has crossed its
+// thresholds but is not within 10 % of its rail when the related input turns
+// back (0.2x: no crossing, 0.4x: settled); the run is repeated with a 4x
+// window and gives the delays and transitions of the normal window. With
+// the check disabled the simulation count stays at the normal run's (checked
+// by hand, 2026-12-01). One grid point at tt (fast ngspice runs).
+TEST(CharlibRun, UnsettledOutputRunsAgainWithALongerWindow) {
+  const auto pdk = sky130();
+  const auto tt = vosa::pdk::resolve_corner(pdk, "tt_025C_1v80");
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {kInv};
+  opt.quiet = true;
+  const auto normal = vosa::spice::measure_cells(pdk, tt, opt).at(kInv);
+  opt.first_window_scale = 0.3;
+  const auto shortened = vosa::spice::measure_cells(pdk, tt, opt).at(kInv);
+  EXPECT_GT(shortened.simulations, normal.simulations);
+  for (const char* type : {"cell_rise", "cell_fall", "rise_transition", "fall_transition"}) {
+    const double a = normal.tables.at(std::string("Y/0/") + type)[0][0];
+    const double b = shortened.tables.at(std::string("Y/0/") + type)[0][0];
+    EXPECT_NEAR(b, a, 0.05 * a) << type;
+  }
+}

@@ -1142,6 +1142,7 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
     if (it == subckts.text.end())
       throw CharlibError("unknown cell '" + cell + "': no .subckt in " + subckts.file.string());
     plans.push_back(plan_cell(ref, cell, conv, request.voltage, pdk.corners.at(ref_name).voltage, options.grid_points));
+    for (auto& p : plans.back().probes) p.window_ns *= options.first_window_scale;
     DeckContext ctx = base;
     ctx.subckt = with_diffusion_geometry(it->second, options.diffusion_length_um, netlist_scale_um(*pdk.spice));
     ctx.ports = subckts.ports.at(lower(cell));
