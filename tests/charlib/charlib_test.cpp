@@ -213,7 +213,8 @@ TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
 // at ss the config's shifts make the hvt pMOS pull-up faster (+50 mV) and
 // the nMOS pull-down slower (+10 mV) than the uncalibrated models; the
 // estimated diffusion areas add junction capacitance (slower at a light
-// load). One grid point of inv_1 at ss_n40C_1v28, three ngspice runs.
+// load), and so does an output wire capacitance. One grid point of inv_1 at
+// ss_n40C_1v28, four ngspice runs.
 TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   const auto pdk = sky130();
   ASSERT_TRUE(pdk.spice->threshold_shift.count("ss"));
@@ -245,6 +246,13 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   const auto with_junctions = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
   EXPECT_GT(with_junctions.at("Y/0/cell_rise")[0][0], 1.05 * plain.at("Y/0/cell_rise")[0][0]);
   EXPECT_GT(with_junctions.at("Y/0/cell_fall")[0][0], 1.05 * plain.at("Y/0/cell_fall")[0][0]);
+  // --output-wire-cap: 2 fF of wiring beside the 0.5 fF load is in the deck
+  // (slower both ways) and does not reach the cached plain result.
+  opt.diffusion_length_um = 0.0;
+  opt.output_wire_pf = 0.002;
+  const auto with_wire = vosa::spice::measure_cells(pdk, ss, opt).at(kInv).tables;
+  EXPECT_GT(with_wire.at("Y/0/cell_rise")[0][0], 1.5 * plain.at("Y/0/cell_rise")[0][0]);
+  EXPECT_GT(with_wire.at("Y/0/cell_fall")[0][0], 1.5 * plain.at("Y/0/cell_fall")[0][0]);
 }
 
 // A config whose calibration names an unknown process is refused by field.
@@ -352,4 +360,30 @@ TEST(CharlibRatio, RatioIsInterpolatedOnLogAxes) {
   r.index_2 = {0.0, 0.1};
   r.values = {{1.0, 2.0}, {1.0, 2.0}, {1.0, 2.0}};
   EXPECT_NEAR(vosa::spice::spice_ratio_lookup(r, 0.1, 0.05), 1.5, 1e-9);
+}
+
+// The settle rerun (docs/charlib.md, "Unsettled output"): with the first
+// window cut to 0.3x, inv_1's output at tt_025C_1v80 has crossed its
+// thresholds but is not within 10 % of its rail when the related input turns
+// back (0.2x: no crossing, 0.4x: settled); the run is repeated with a 4x
+// window and gives the delays and transitions of the normal window. With
+// the check disabled the simulation count stays at the normal run's (checked
+// by hand, 2026-12-01). One grid point at tt (fast ngspice runs).
+TEST(CharlibRun, UnsettledOutputRunsAgainWithALongerWindow) {
+  const auto pdk = sky130();
+  const auto tt = vosa::pdk::resolve_corner(pdk, "tt_025C_1v80");
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = {kInv};
+  opt.quiet = true;
+  const auto normal = vosa::spice::measure_cells(pdk, tt, opt).at(kInv);
+  opt.first_window_scale = 0.3;
+  const auto shortened = vosa::spice::measure_cells(pdk, tt, opt).at(kInv);
+  EXPECT_GT(shortened.simulations, normal.simulations);
+  for (const char* type : {"cell_rise", "cell_fall", "rise_transition", "fall_transition"}) {
+    const double a = normal.tables.at(std::string("Y/0/") + type)[0][0];
+    const double b = shortened.tables.at(std::string("Y/0/") + type)[0][0];
+    EXPECT_NEAR(b, a, 0.05 * a) << type;
+  }
 }

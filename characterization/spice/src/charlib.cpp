@@ -579,6 +579,7 @@ struct DeckContext {
   double vdd = 0, temperature = 0;
   Conventions conv;
   double min_load_pf = 0.0005;
+  double output_wire_pf = 0.0;
   std::map<std::string, double> threshold_shift;  // device model -> delvto (V)
 };
 
@@ -705,6 +706,9 @@ std::string make_deck(const DeckContext& ctx, const CellPlan& plan, const std::v
   d << " " << lower(plan.cell) << "\n";
   for (const auto& out : plan.outputs)
     d << "c_" << lower(out) << " out_" << lower(out) << " 0 " << num(ctx.min_load_pf * 1e-12) << "\n";
+  if (ctx.output_wire_pf > 0)
+    for (const auto& out : plan.outputs)
+      d << "cwire_" << lower(out) << " out_" << lower(out) << " 0 " << num(ctx.output_wire_pf * 1e-12) << "\n";
   d << ".control\nset noaskquit\n";
   d << threshold_shift_lines(ctx);
   bool gmin_lowered = false;  // leakage probes come last in a plan
@@ -1118,6 +1122,7 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   base.vdd = request.voltage;
   base.temperature = request.temperature_c;
   base.conv = conv;
+  base.output_wire_pf = options.output_wire_pf;
   for (const auto& [model, shift] : threshold_shift_for(pdk, request.process, options)) base.threshold_shift[lower(model)] = shift;
   if (!base.threshold_shift.empty() && pdk.spice->device_in_subckt.empty())
     throw CharlibError("PDK " + pdk.name + ": threshold shifts need spice.device_in_subckt in " + pdk.path.string());
@@ -1137,6 +1142,7 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
     if (it == subckts.text.end())
       throw CharlibError("unknown cell '" + cell + "': no .subckt in " + subckts.file.string());
     plans.push_back(plan_cell(ref, cell, conv, request.voltage, pdk.corners.at(ref_name).voltage, options.grid_points));
+    for (auto& p : plans.back().probes) p.window_ns *= options.first_window_scale;
     DeckContext ctx = base;
     ctx.subckt = with_diffusion_geometry(it->second, options.diffusion_length_um, netlist_scale_um(*pdk.spice));
     ctx.ports = subckts.ports.at(lower(cell));

@@ -35,7 +35,7 @@ struct SimulationOptions {
   std::vector<std::string> cells, threshold_shift;
   bool uncalibrated = false;
   int workers = 2, grid_points = 0;
-  double diffusion_length_um = 0.0;
+  double diffusion_length_um = 0.0, output_wire_pf = 0.0;
 };
 
 void add_simulation_options(CLI::App* cmd, SimulationOptions& o) {
@@ -52,6 +52,9 @@ void add_simulation_options(CLI::App* cmd, SimulationOptions& o) {
   cmd->add_option("--diffusion-length", o.diffusion_length_um,
                   "um: estimated drain/source areas (W x length) and perimeters for netlists without AD/AS/PD/PS")
       ->check(CLI::Range(0.0, 5.0));
+  cmd->add_option("--output-wire-cap", o.output_wire_pf,
+                  "pF on every output besides the table's load (output wiring the schematic netlist lacks)")
+      ->check(CLI::Range(0.0, 0.1));
 }
 
 CharlibOptions charlib_options(const SimulationOptions& o) {
@@ -61,6 +64,7 @@ CharlibOptions charlib_options(const SimulationOptions& o) {
   c.workers = o.workers;
   c.grid_points = o.grid_points;
   c.diffusion_length_um = o.diffusion_length_um;
+  c.output_wire_pf = o.output_wire_pf;
   if (o.uncalibrated && !o.threshold_shift.empty()) throw CharlibError("give --threshold-shift or --uncalibrated, not both");
   if (o.uncalibrated) c.threshold_shift.emplace();
   for (const auto& item : o.threshold_shift) {
@@ -354,6 +358,7 @@ void add_compare_command(CLI::App& app) {
     json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
                    {"threshold_shift_" + top.process, threshold_shift_for(p, top.process, base)},
                    {"diffusion_length_um", base.diffusion_length_um},
+                   {"output_wire_pf", base.output_wire_pf},
                    {"corners", json::array()}};
     ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay, ladder_setup, ladder_hold, ladder_power;
     for (const auto& name : opt->corners) {
@@ -480,6 +485,7 @@ void add_compare_command(CLI::App& app) {
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
        << "Threshold shifts (" << top.process << "): " << report["threshold_shift_" + top.process].dump()
        << (opt->sim.diffusion_length_um > 0 ? "; diffusion length " + std::to_string(opt->sim.diffusion_length_um) + " um" : "")
+       << (opt->sim.output_wire_pf > 0 ? "; output wire " + std::to_string(opt->sim.output_wire_pf) + " pF" : "")
        << ".\n"
        << "Cells: " << base.cells.size() << " (" << (opt->sim.netlist.empty() ? "--cells" : opt->sim.netlist) << "); grid: "
        << (opt->sim.grid_points ? std::to_string(opt->sim.grid_points) + " points per axis" : std::string("full")) << ".\n"
@@ -674,6 +680,7 @@ void add_charlib_commands(CLI::App& app) {
                       {"reference_corner", r.reference_corner},
                       {"threshold_shift", r.threshold_shift},
                       {"diffusion_length_um", o.diffusion_length_um},
+                      {"output_wire_pf", o.output_wire_pf},
                       {"cells", o.cells},
                       {"grid_points", o.grid_points},
                       {"simulations", r.simulations},

@@ -133,7 +133,8 @@ double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1,
 }
 
 // The banner's line on the calibration the simulations used (docs/charlib.md).
-std::string calibration_note(const std::map<std::string, double>& shift, double diffusion_length_um) {
+std::string calibration_note(const std::map<std::string, double>& shift, double diffusion_length_um,
+                             double output_wire_pf) {
   std::string note;
   if (!shift.empty()) {
     note = "\n   Calibrated (spice.threshold_shift): device thresholds shifted by";
@@ -143,6 +144,8 @@ std::string calibration_note(const std::map<std::string, double>& shift, double 
   if (diffusion_length_um > 0)
     note += "\n   Drain/source areas estimated from a " + voltage::format_number(diffusion_length_um) +
             " um diffusion beside each gate.";
+  if (output_wire_pf > 0)
+    note += "\n   Every output carries " + voltage::format_number(output_wire_pf) + " pF of wiring besides its load.";
   return note;
 }
 
@@ -383,7 +386,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
                          (opt.grid_points ? std::to_string(opt.grid_points) + " points per axis" : std::string("the full grid")) +
                          " and interpolated onto the shipped grid."
                    : "Tables, capacitances and leakage: SPICE values (schematic netlists, no layout parasitics).")
-         << calibration_note(result.threshold_shift, opt.diffusion_length_um)
+         << calibration_note(result.threshold_shift, opt.diffusion_length_um, opt.output_wire_pf)
          << "\n   Structure and grid from " << ref_name
          << ".\n   Flip-flop setup/hold (D against the clock): bisection on the data-to-clock offset, a failure being "
             "a clock-to-Q pushout over the reference's violation_delay_degrade_pct (else 10 %) or Q not capturing D"

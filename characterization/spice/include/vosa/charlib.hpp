@@ -38,6 +38,12 @@ struct CharlibOptions {
   // PD = PS = 2 (W + length)): the junction capacitance and leakage a
   // schematic netlist lacks. 0: the netlist as it is.
   double diffusion_length_um = 0.0;
+  // >0: a capacitor of this many pF on every output besides the table's
+  // load: the output wiring a schematic netlist lacks (docs/charlib.md).
+  double output_wire_pf = 0.0;
+  // Tests: the first window of every measurement times this, so that the
+  // reruns for outputs that did not settle are exercised cheaply.
+  double first_window_scale = 1.0;
   bool quiet = false;
 };
 
