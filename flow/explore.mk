@@ -133,7 +133,7 @@ explore: setup
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
 	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>[-<corner>][-t<PERIOD_NS>ns]/ (points.json, report.md, chosen/)"
-	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="
+	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_BANDS= EXPLORE_ARGS="
 	@echo "                   OPERATING_CORNER=tt_025C (errors and energy on typical silicon; clock and DVFS point at sign-off)"
 	@echo "  make explore-sram island voltages and the weight SRAM supply together under BUDGET (timing errors + SRAM"
 	@echo "                   fault maps of EXPLORE_SRAM_CHIPS chips) -> build/.../explore/<model>...-sram/joint.json, joint.log"

@@ -8,7 +8,9 @@ drawn from the models of kinds self+classes and per-layer+classes in two forms:
        error_values (the model keeps the error's size, not which bits differ);
 and judges them with errmodel-validate's checks (P(any) and mean |error| within the tolerance or
 the simulator's 95 % interval, per-bit rates within the bit factor for bits with >= 20 errors,
-median max |error| within 2x), SEEDS seeds each. Prints each miss and one line per kind and form.
+median max |error| within 2x), SEEDS seeds each. Prints each miss and one line per kind and form,
+and how many erroneous cycles have every wrong bit among the bits that changed from the previous
+cycle's correct value (what a "late bit keeps its previous value" form would need).
     scripts/errmodel_form_check.py build/<config>-<hash>/<pdk>-v<voltages>/validate-errmodel [SEEDS] [TOLERANCE] [BIT_FACTOR]"""
 import bisect, glob, json, math, random, struct, sys
 
@@ -93,6 +95,7 @@ def failed_checks(gt, inj, bits):
 
 
 totals = {}
+confined = []  # (case, erroneous cycles whose wrong bits all changed from the previous correct value, erroneous cycles)
 for case in open(f"{out}/cases.txt").read().split():
     net, _, layer, row = case.split(":")
     h, recs = trace(net, layer, row)
@@ -111,6 +114,10 @@ for case in open(f"{out}/cases.txt").read().split():
                 _, k, _, cap = line.split(",")
                 captured[int(k)] = wrap(int(cap), bits)
         gt = stats(correct, captured, bits)
+        full = (1 << bits) - 1
+        wrong = [(n, (v ^ c) & full) for n, (v, c) in enumerate(zip(correct, captured)) if v != c]
+        changed = lambda n: ((correct[n - 1] if n else 0) ^ correct[n]) & full
+        confined.append((f"{net} {layer} row {row} {voltage} V", sum(1 for n, d in wrong if d & ~changed(n) == 0), len(wrong)))
         for kind in ("self", "per-layer"):
             model = self_model if kind == "self" else json.load(open(f"{out}/{net}/model_per-layer_{layer}_row{row}.json"))
             pt = next(p for p in model["points"] if abs(p["voltage"] - voltage) < 1e-6)
@@ -137,3 +144,7 @@ for case in open(f"{out}/cases.txt").read().split():
                           flush=True)
 for key, (ok, total) in totals.items():
     print(f"{key}: {ok} of {total} cases within tolerance")
+fractions = [(k / n, case) for case, k, n in confined if n >= MIN_ERRORS]
+print(f"erroneous cycles whose wrong bits all changed from the previous cycle's correct value: "
+      f"{sum(k for _, k, _ in confined)} of {sum(n for _, _, n in confined)}; per case (>= {MIN_ERRORS} errors) "
+      f"{min(fractions)[0]:.2f} ({min(fractions)[1]}) to {max(fractions)[0]:.2f} ({max(fractions)[1]})")
