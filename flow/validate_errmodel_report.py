@@ -5,9 +5,6 @@ seconds.txt: the run's wall time) and writes OUT/report.{json,md} with every cas
 cause of every miss and one summary line per model kind. Rerunnable on its own:
     flow/validate_errmodel_report.py build/<config>-<hash>/<pdk>-v<voltages>/validate-errmodel"""
 import glob, json, os, struct, sys
-out = sys.argv[1]
-cases = open(f"{out}/cases.txt").read().split()
-seconds = int(open(f"{out}/seconds.txt").read())
 
 def psum_bits(net, layer, row):
     """Median and 90th percentile of the bit width of |psum_in + a*w| (the value the PE's
@@ -82,132 +79,141 @@ def input_noise(failed, f, c):
         else:
             out[check] = (0.0, INF) if min(f["k"], c["k"]) < MIN_EVENTS else (f["max"] / max(c["max"], 1),) * 2
     return out
-verdicts, sections = [], []
-for c in cases:
-    net, train, layer, row = c.split(":")
-    rep = json.load(open(f"{out}/{net}/report_{layer}_row{row}.json"))
-    for r in rep["runs"]:
-        by_label = {m["label"]: m["comparison"] for m in r["models"]}
-        for m in r["models"]:
-            cmp = m["comparison"]
-            v = {"network": net, "train_layer": train, "test_layer": layer, "pe_row": int(row),
-                 "voltage": r["voltage"], "model": m["label"], "pass": cmp["pass"],
-                 "sim_p_any": cmp["p_any_error"]["dta"]["value"],
-                 "sim_errors": round(cmp["p_any_error"]["dta"]["value"] * rep["cycles"]),
-                 "sim_mean_abs_error": cmp["mean_abs_error"]["dta"]["value"],
-                 "model_p_any": cmp["p_any_error"]["model"]["mean"],
-                 "p_any_ratio": ratio(cmp["p_any_error"]),
-                 "mean_abs_error_ratio": ratio(cmp["mean_abs_error"]),
-                 "failed": [k["check"] for k in cmp["checks"] if not k["pass"]]}
-            # The cause of a miss: too few events to decide; the model's form (it misses
-            # even when fitted on this very stream: kind self with the same classes use);
-            # the position (the bottom row's model at another row, where the per-row
-            # model agrees); or the transfer from the training layer.
-            if m["label"].startswith("per-layer"):
-                # The two simulated streams behind this case: the fitting inputs' (the model's
-                # own data) and the checked inputs' (the ground truth, kind self's data).
-                f = stream_point(f"{out}/{net}/model_per-layer_{layer}_row{row}.json", r["voltage"])
-                c = stream_point(f"{out}/{net}/model_self_{layer}_row{row}.json", r["voltage"])
-                lo, hi = count_ratio_ci(f["k"], f["n"], c["k"], c["n"])
-                v["streams_rate_ratio"] = {"fitted_errors": f["k"], "fitted_cycles": f["n"], "ci95": [lo, hi],
-                                           "resolves_tolerance": lo > 0 and hi / lo <= (1 + TOL) / (1 - TOL)}
+def main(folder):
+    global out
+    out = folder
+    cases = open(f"{out}/cases.txt").read().split()
+    seconds = int(open(f"{out}/seconds.txt").read())
+    verdicts, sections = [], []
+    for c in cases:
+        net, train, layer, row = c.split(":")
+        rep = json.load(open(f"{out}/{net}/report_{layer}_row{row}.json"))
+        for r in rep["runs"]:
+            by_label = {m["label"]: m["comparison"] for m in r["models"]}
+            for m in r["models"]:
+                cmp = m["comparison"]
+                v = {"network": net, "train_layer": train, "test_layer": layer, "pe_row": int(row),
+                     "voltage": r["voltage"], "model": m["label"], "pass": cmp["pass"],
+                     "sim_p_any": cmp["p_any_error"]["dta"]["value"],
+                     "sim_errors": round(cmp["p_any_error"]["dta"]["value"] * rep["cycles"]),
+                     "sim_mean_abs_error": cmp["mean_abs_error"]["dta"]["value"],
+                     "model_p_any": cmp["p_any_error"]["model"]["mean"],
+                     "p_any_ratio": ratio(cmp["p_any_error"]),
+                     "mean_abs_error_ratio": ratio(cmp["mean_abs_error"]),
+                     "failed": [k["check"] for k in cmp["checks"] if not k["pass"]]}
+                # The cause of a miss: too few events to decide; the model's form (it misses
+                # even when fitted on this very stream: kind self with the same classes use);
+                # the position (the bottom row's model at another row, where the per-row
+                # model agrees); or the transfer from the training layer.
+                if m["label"].startswith("per-layer"):
+                    # The two simulated streams behind this case: the fitting inputs' (the model's
+                    # own data) and the checked inputs' (the ground truth, kind self's data).
+                    f = stream_point(f"{out}/{net}/model_per-layer_{layer}_row{row}.json", r["voltage"])
+                    c = stream_point(f"{out}/{net}/model_self_{layer}_row{row}.json", r["voltage"])
+                    lo, hi = count_ratio_ci(f["k"], f["n"], c["k"], c["n"])
+                    v["streams_rate_ratio"] = {"fitted_errors": f["k"], "fitted_cycles": f["n"], "ci95": [lo, hi],
+                                               "resolves_tolerance": lo > 0 and hi / lo <= (1 + TOL) / (1 - TOL)}
+                    if not v["pass"]:
+                        cis = input_noise(v["failed"], f, c)
+                        v["streams_ratio_ci95"] = {k: list(x) for k, x in cis.items()}
+                        v["sampling_noise"] = all(x[0] <= 1 <= x[-1] for x in cis.values())
                 if not v["pass"]:
-                    cis = input_noise(v["failed"], f, c)
-                    v["streams_ratio_ci95"] = {k: list(x) for k, x in cis.items()}
-                    v["sampling_noise"] = all(x[0] <= 1 <= x[-1] for x in cis.values())
+                    own = by_label.get("self+classes" if m["per_class"] else "self")
+                    rows_kind = by_label.get("layer-rows+classes" if m["per_class"] else "layer-rows")
+                    rate = "P(any error)" in v["failed"]
+                    per_err = v["mean_abs_error_ratio"] / v["p_any_ratio"] if v["p_any_ratio"] else float("nan")
+                    what = ((f"rate {v['p_any_ratio']:.2f}x" if v["sim_errors"] else
+                             f"rate {v['model_p_any']:.2g} where the simulator saw no error") if rate else
+                            f"error per erroneous cycle {per_err:.2f}x" if "mean abs error" in v["failed"] else
+                            "per-bit rates" if any(f.startswith("bit") for f in v["failed"]) else "max |error|")
+                    if v["sim_errors"] < MIN_EVENTS and not rate:
+                        v["cause"] = f"too few events: {v['sim_errors']} erroneous simulator cycles"
+                    elif m["label"].startswith("uniform"):
+                        v["cause"] = f"operand stream ({what}): uniform operands are not this layer's transitions"
+                    elif m["label"].startswith("self") or (own is not None and not own["pass"]):
+                        v["cause"] = f"model form ({what}): fitted on this stream itself it misses too"
+                    elif v.get("sampling_noise"):
+                        fmt = lambda x: "inf" if x == INF else f"{x:.2f}"
+                        v["cause"] = (f"sampling noise ({what}): {layer}'s fitted and checked streams do not differ at 95 % ("
+                                      + "; ".join(f"{k}: fitted/checked {fmt(x[0])}-{fmt(x[-1])}"
+                                                  for k, x in v["streams_ratio_ci95"].items()) + ")")
+                    elif m["label"].startswith("per-layer"):
+                        v["cause"] = (f"input transfer ({what}): {layer}'s stream of the fitted inputs "
+                                      "differs from the checked inputs'")
+                    elif m["label"] in ("layer", "layer+classes") and rows_kind is not None and rate and \
+                            "P(any error)" not in [k["check"] for k in rows_kind["checks"] if not k["pass"]]:
+                        v["cause"] = f"position ({what}): the bottom row's model at row {row}; the per-row model has the rate"
+                    else:
+                        v["cause"] = f"layer transfer ({what}): {train}'s statistics differ from {layer}'s"
+                verdicts.append(v)
+        sections.append(open(f"{out}/{net}/report_{layer}_row{row}.md").read().replace(
+            "# Error-model fidelity", f"# {net}: held-out layer {layer}, PE row {row} (models fitted on {train})", 1))
+    kinds = []
+    for v in verdicts:
+        if v["model"] not in kinds:
+            kinds.append(v["model"])
+    summary, causes = [], []
+    for k in kinds:
+        vs = [v for v in verdicts if v["model"] == k]
+        summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs)} cases within tolerance"
+                       + (f" (default of {DEFAULT[k]})" if k in DEFAULT else "")
+                       + (" (diagnostic: fitted on the held-out stream)" if k.startswith("self") else ""))
+        noise = sum(1 for v in vs if v.get("cause", "").startswith("sampling noise"))
+        if k.startswith("per-layer"):
+            summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs) - noise} cases the check decides within "
+                           f"tolerance ({noise} misses inside the check's sampling noise set aside; "
+                           f"{sum(1 for v in vs if not v['streams_rate_ratio']['resolves_tolerance'])} of {len(vs)} cases "
+                           "where the two streams' rate-ratio interval is wider than the tolerance band)")
+        count = {}
+        for v in vs:
             if not v["pass"]:
-                own = by_label.get("self+classes" if m["per_class"] else "self")
-                rows_kind = by_label.get("layer-rows+classes" if m["per_class"] else "layer-rows")
-                rate = "P(any error)" in v["failed"]
-                per_err = v["mean_abs_error_ratio"] / v["p_any_ratio"] if v["p_any_ratio"] else float("nan")
-                what = ((f"rate {v['p_any_ratio']:.2f}x" if v["sim_errors"] else
-                         f"rate {v['model_p_any']:.2g} where the simulator saw no error") if rate else
-                        f"error per erroneous cycle {per_err:.2f}x" if "mean abs error" in v["failed"] else
-                        "per-bit rates" if any(f.startswith("bit") for f in v["failed"]) else "max |error|")
-                if v["sim_errors"] < MIN_EVENTS and not rate:
-                    v["cause"] = f"too few events: {v['sim_errors']} erroneous simulator cycles"
-                elif m["label"].startswith("uniform"):
-                    v["cause"] = f"operand stream ({what}): uniform operands are not this layer's transitions"
-                elif m["label"].startswith("self") or (own is not None and not own["pass"]):
-                    v["cause"] = f"model form ({what}): fitted on this stream itself it misses too"
-                elif v.get("sampling_noise"):
-                    fmt = lambda x: "inf" if x == INF else f"{x:.2f}"
-                    v["cause"] = (f"sampling noise ({what}): {layer}'s fitted and checked streams do not differ at 95 % ("
-                                  + "; ".join(f"{k}: fitted/checked {fmt(x[0])}-{fmt(x[-1])}"
-                                              for k, x in v["streams_ratio_ci95"].items()) + ")")
-                elif m["label"].startswith("per-layer"):
-                    v["cause"] = (f"input transfer ({what}): {layer}'s stream of the fitted inputs "
-                                  "differs from the checked inputs'")
-                elif m["label"] in ("layer", "layer+classes") and rows_kind is not None and rate and \
-                        "P(any error)" not in [k["check"] for k in rows_kind["checks"] if not k["pass"]]:
-                    v["cause"] = f"position ({what}): the bottom row's model at row {row}; the per-row model has the rate"
-                else:
-                    v["cause"] = f"layer transfer ({what}): {train}'s statistics differ from {layer}'s"
-            verdicts.append(v)
-    sections.append(open(f"{out}/{net}/report_{layer}_row{row}.md").read().replace(
-        "# Error-model fidelity", f"# {net}: held-out layer {layer}, PE row {row} (models fitted on {train})", 1))
-kinds = []
-for v in verdicts:
-    if v["model"] not in kinds:
-        kinds.append(v["model"])
-summary, causes = [], []
-for k in kinds:
-    vs = [v for v in verdicts if v["model"] == k]
-    summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs)} cases within tolerance"
-                   + (f" (default of {DEFAULT[k]})" if k in DEFAULT else "")
-                   + (" (diagnostic: fitted on the held-out stream)" if k.startswith("self") else ""))
-    noise = sum(1 for v in vs if v.get("cause", "").startswith("sampling noise"))
-    if k.startswith("per-layer"):
-        summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs) - noise} cases the check decides within "
-                       f"tolerance ({noise} misses inside the check's sampling noise set aside; "
-                       f"{sum(1 for v in vs if not v['streams_rate_ratio']['resolves_tolerance'])} of {len(vs)} cases "
-                       "where the two streams' rate-ratio interval is wider than the tolerance band)")
-    count = {}
-    for v in vs:
-        if not v["pass"]:
-            kind = v["cause"].split(" (")[0].split(":")[0]
-            count[kind] = count.get(kind, 0) + 1
-    causes.append(f"misses of {k}: " + (", ".join(f"{n} {c}" for c, n in count.items()) or "none"))
-streams = {}
-for c in cases:
-    net, train, layer, row = c.split(":")
-    for l in (train, layer):
-        streams.setdefault(f"{net} {l} row {row}", psum_bits(net, l, row))
-# P(any error) of each row band of the per-row models (the training layers' rows).
-bands = {}
-for c in cases:
-    net, train = c.split(":")[:2]
-    if f"{net} {train}" in bands:
-        continue
-    m = json.load(open(f"{out}/{net}/model_{train}_layer-rows.json"))
-    for p in m["points"]:
-        bands.setdefault(f"{net} {train}", {}).setdefault(str(p["voltage"]), []).append(round(p["p_any_error"], 4))
-report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes,
-          "psum_bits": streams, "row_band_p_any": bands}
-tmp = f"{out}/report.json.partial"
-json.dump(report, open(tmp, "w"), indent=1)
-os.replace(tmp, f"{out}/report.json")
-md = ["# Error-model fidelity on held-out layers\n",
-      "A case is (network, held-out layer, PE row, voltage). Default model kinds: "
-      + ", ".join(f"`{k}` ({v})" for k, v in DEFAULT.items()) + f". Wall time {seconds} s.\n",
-      "| network | held-out layer | PE row | V | simulator P(any), erroneous cycles, mean abs err | model | P(any) ratio "
-      "| mean abs err ratio | within tolerance | failed checks | cause |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-md += [f"| {v['network']} | {v['test_layer']} | {v['pe_row']} | {v['voltage']} | {v['sim_p_any']:.4g}, "
-       f"{v['sim_errors']}, {v['sim_mean_abs_error']:.4g} | {v['model']} | {v['p_any_ratio']:.2f} | "
-       f"{v['mean_abs_error_ratio']:.2f} | {'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} | "
-       f"{v.get('cause', '')} |" for v in verdicts]
-md += ["", "Bit width of |psum_in + a*w| per stream (median, 90th percentile):", "",
-       "| stream | median | p90 |", "|---|---|---|"]
-md += [f"| {k} | {v['median']} | {v['p90']} |" for k, v in streams.items()]
-md += ["", "P(any error) of the per-row models (`layer-rows`), row 0 first:", "",
-       "| training stream | V | P(any) by PE row |", "|---|---|---|"]
-md += [f"| {k} | {v} | {', '.join(map(str, ps))} |" for k, by_v in bands.items() for v, ps in by_v.items()]
-md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary] + [""] + [c + "  " for c in causes]
-tmp = f"{out}/report.md.partial"
-open(tmp, "w").write("\n".join(md) + "\n")
-os.replace(tmp, f"{out}/report.md")
-for v in verdicts:
-    print(f"validate-errmodel: {v['network']} {v['test_layer']} row {v['pe_row']} {v['voltage']} V {v['model']}: "
-          f"within tolerance: {'yes' if v['pass'] else 'no'}" + (f" ({v['cause']})" if not v["pass"] else ""))
-for s in summary + causes:
-    print(s)
+                kind = v["cause"].split(" (")[0].split(":")[0]
+                count[kind] = count.get(kind, 0) + 1
+        causes.append(f"misses of {k}: " + (", ".join(f"{n} {c}" for c, n in count.items()) or "none"))
+    streams = {}
+    for c in cases:
+        net, train, layer, row = c.split(":")
+        for l in (train, layer):
+            streams.setdefault(f"{net} {l} row {row}", psum_bits(net, l, row))
+    # P(any error) of each row band of the per-row models (the training layers' rows).
+    bands = {}
+    for c in cases:
+        net, train = c.split(":")[:2]
+        if f"{net} {train}" in bands:
+            continue
+        m = json.load(open(f"{out}/{net}/model_{train}_layer-rows.json"))
+        for p in m["points"]:
+            bands.setdefault(f"{net} {train}", {}).setdefault(str(p["voltage"]), []).append(round(p["p_any_error"], 4))
+    report = {"default_kinds": DEFAULT, "seconds": seconds, "verdicts": verdicts, "summary": summary, "causes": causes,
+              "psum_bits": streams, "row_band_p_any": bands}
+    tmp = f"{out}/report.json.partial"
+    json.dump(report, open(tmp, "w"), indent=1)
+    os.replace(tmp, f"{out}/report.json")
+    md = ["# Error-model fidelity on held-out layers\n",
+          "A case is (network, held-out layer, PE row, voltage). Default model kinds: "
+          + ", ".join(f"`{k}` ({v})" for k, v in DEFAULT.items()) + f". Wall time {seconds} s.\n",
+          "| network | held-out layer | PE row | V | simulator P(any), erroneous cycles, mean abs err | model | P(any) ratio "
+          "| mean abs err ratio | within tolerance | failed checks | cause |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    md += [f"| {v['network']} | {v['test_layer']} | {v['pe_row']} | {v['voltage']} | {v['sim_p_any']:.4g}, "
+           f"{v['sim_errors']}, {v['sim_mean_abs_error']:.4g} | {v['model']} | {v['p_any_ratio']:.2f} | "
+           f"{v['mean_abs_error_ratio']:.2f} | {'yes' if v['pass'] else 'no'} | {', '.join(v['failed'])} | "
+           f"{v.get('cause', '')} |" for v in verdicts]
+    md += ["", "Bit width of |psum_in + a*w| per stream (median, 90th percentile):", "",
+           "| stream | median | p90 |", "|---|---|---|"]
+    md += [f"| {k} | {v['median']} | {v['p90']} |" for k, v in streams.items()]
+    md += ["", "P(any error) of the per-row models (`layer-rows`), row 0 first:", "",
+           "| training stream | V | P(any) by PE row |", "|---|---|---|"]
+    md += [f"| {k} | {v} | {', '.join(map(str, ps))} |" for k, by_v in bands.items() for v, ps in by_v.items()]
+    md += [""] + sections + ["## Summary\n"] + [s + "  " for s in summary] + [""] + [c + "  " for c in causes]
+    tmp = f"{out}/report.md.partial"
+    open(tmp, "w").write("\n".join(md) + "\n")
+    os.replace(tmp, f"{out}/report.md")
+    for v in verdicts:
+        print(f"validate-errmodel: {v['network']} {v['test_layer']} row {v['pe_row']} {v['voltage']} V {v['model']}: "
+              f"within tolerance: {'yes' if v['pass'] else 'no'}" + (f" ({v['cause']})" if not v["pass"] else ""))
+    for s in summary + causes:
+        print(s)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
