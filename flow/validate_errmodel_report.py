@@ -160,7 +160,7 @@ def main(folder):
                        + (" (diagnostic: fitted on the held-out stream)" if k.startswith("self") else ""))
         noise = sum(1 for v in vs if v.get("cause", "").startswith("sampling noise"))
         if k.startswith("per-layer"):
-            summary.append(f"model {k}: {sum(v['pass'] for v in vs)} of {len(vs) - noise} cases the check decides within "
+            summary.append(f"model {k}, cases the check decides: {sum(v['pass'] for v in vs)} of {len(vs) - noise} within "
                            f"tolerance ({noise} misses inside the check's sampling noise set aside; "
                            f"{sum(1 for v in vs if not v['streams_rate_ratio']['resolves_tolerance'])} of {len(vs)} cases "
                            "where the two streams' rate-ratio interval is wider than the tolerance band)")
