@@ -2,7 +2,8 @@
 """Report of `make validate-errmodel` (docs/errmodel.md, "Fidelity"): reads the per-(layer, row)
 reports flow/validate_errmodel.sh wrote under OUT (cases.txt: net:train:layer:row per line,
 seconds.txt: the run's wall time) and writes OUT/report.{json,md} with every case's verdict, the
-cause of every miss and one summary line per model kind. Rerunnable on its own:
+cause of every miss (for kind per-layer also whether it lies inside the check's own sampling
+noise: input_noise()) and one summary line per model kind. Rerunnable on its own:
     flow/validate_errmodel_report.py build/<config>-<hash>/<pdk>-v<voltages>/validate-errmodel"""
 import glob, json, os, struct, sys
 
