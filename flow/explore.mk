@@ -14,6 +14,9 @@
 #                      or uniform random operands
 #   EXPLORE_LAYER_RECORDS=24000 EXPLORE_LAYER_INPUTS=4  per-layer: trace records (= simulated
 #                      cycles) per layer and row, over the first 4 inputs
+#   EXPLORE_BANDS=rows|data  per-layer: one band per PE row (default), or bands chosen from
+#                      the data (vosa errmodel-bands: adjacent rows whose rates agree
+#                      within their intervals pooled, docs/errmodel.md "PE positions")
 #   EXPLORE_ARGS=      more vosa explore options (--bound upper, --solver greedy, ...)
 #   OPERATING_CORNER=  the silicon's process/temperature (tt_025C); default: the sign-off corner's
 #   LAUNCHER=slurm EXPLORE_WORKERS= EXPLORE_WORKER_THREADS=  as Slurm job steps (docs/slurm.md)
@@ -31,6 +34,7 @@ EXPLORE_VOLTAGES ?= 1.60,1.64,1.68,1.72,1.76
 EXPLORE_OPERANDS ?= per-layer
 EXPLORE_LAYER_RECORDS ?= 24000
 EXPLORE_LAYER_INPUTS ?= 4
+EXPLORE_BANDS    ?= rows
 BUDGET           ?= 0.5
 REPEATS          ?= 1
 EXPLORE_ARGS     ?=
@@ -114,7 +118,7 @@ explore: setup
 	  layer_models=$$char_dir/errmodel-layers/$(MODEL_NAME); \
 	  env $$char_knobs VOSA=$(VOSA) BUILD=$(BUILD) FLOW_DIR=$$char_dir PDK=$(EXPLORE_PDK) \
 	    DESIGN_DIR=$$(dirname $$pe_dir)/design DTA_DELAY_MODE=$(DTA_DELAY_MODE) DTA_SETUP=$(DTA_SETUP) \
-	    DTA_THREADS=$(DTA_THREADS) flow/explore_layers.sh $$pe_dir/traces/$(MODEL_NAME) $$layer_models \
+	    DTA_THREADS=$(DTA_THREADS) BANDS=$(EXPLORE_BANDS) flow/explore_layers.sh $$pe_dir/traces/$(MODEL_NAME) $$layer_models \
 	    $(EXPLORE_LAYER_RECORDS) || exit 1; \
 	fi; \
 	$(VOSA) energy-table --errmodel $$char_dir/errmodel/errmodel.json --energy $$char_dir/power/energy.json \
@@ -129,7 +133,7 @@ explore: setup
 help-explore:
 	@echo "  make explore     X-TPU / Rathore / ThUnderVolt voltage and Razor-bit selection on MODEL under BUDGET"
 	@echo "                   -> build/<config>-<hash>/<pdk>/explore/<model>[-<corner>][-t<PERIOD_NS>ns]/ (points.json, report.md, chosen/)"
-	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_ARGS="
+	@echo "                   knobs: CONFIG= PDK= MODEL= DATA= BUDGET= N= REPEATS= EXPLORE_VOLTAGES= EXPLORE_OPERANDS= EXPLORE_BANDS= EXPLORE_ARGS="
 	@echo "                   OPERATING_CORNER=tt_025C (errors and energy on typical silicon; clock and DVFS point at sign-off)"
 	@echo "  make explore-sram island voltages and the weight SRAM supply together under BUDGET (timing errors + SRAM"
 	@echo "                   fault maps of EXPLORE_SRAM_CHIPS chips) -> build/.../explore/<model>...-sram/joint.json, joint.log"

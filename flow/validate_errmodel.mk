@@ -40,7 +40,7 @@ validate-errmodel: rtl
 
 help-validate-errmodel:
 	@echo "  make validate-errmodel  error models vs gate-level simulation on held-out layers of ResNet-8, DS-CNN,"
-	@echo "                     MobileNetV2 (validate-errmodel/report.md); knobs: VALIDATE_VOLTAGES= VALIDATE_CASES= VALIDATE_ROWS="
+	@echo "                     MobileNetV2 (validate-errmodel/report.md); knobs: VALIDATE_VOLTAGES= VALIDATE_CASES= VALIDATE_ROWS= VALIDATE_INPUTS="
 	@echo "  make validate-network  ResNet-8 top-1 with injected errors: engine vs the Verilated array (make layers), per-layer"
 	@echo "                     models, at NETWORK_VOLTAGES (1.72 1.60), NETWORK_N=200 inputs (validate-network/report.md)"
 

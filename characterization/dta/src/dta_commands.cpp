@@ -716,6 +716,7 @@ void add_trace_command(CLI::App& app) {
 
 void add_errmodel_csv_command(CLI::App& app);       // characterization/errmodel
 void add_errmodel_validate_command(CLI::App& app);  // characterization/errmodel
+void add_errmodel_bands_command(CLI::App& app);     // characterization/errmodel
 
 void add_dta_commands(CLI::App& app) {
   add_dta_command(app);
@@ -725,6 +726,7 @@ void add_dta_commands(CLI::App& app) {
   add_errmodel_merge_command(app);
   add_errmodel_csv_command(app);
   add_errmodel_validate_command(app);
+  add_errmodel_bands_command(app);
 }
 
 }  // namespace vosa

@@ -47,15 +47,20 @@ class ErrorModelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// 95 % Wilson score interval of k successes in n trials (the `ci95` of the
-// file; valid at k = 0), clamped so it always contains k / n.
-inline std::pair<double, double> wilson95(std::uint64_t k, std::uint64_t n) {
+// Wilson score interval of k successes in n trials at two-sided critical
+// value z (valid at k = 0), clamped so it always contains k / n.
+inline std::pair<double, double> wilson_interval(std::uint64_t k, std::uint64_t n, double z) {
   if (n == 0) return {0.0, 1.0};
-  const double z = 1.959963984540054, p = static_cast<double>(k) / n, nn = static_cast<double>(n);
+  const double p = static_cast<double>(k) / n, nn = static_cast<double>(n);
   const double denom = 1 + z * z / nn;
   const double centre = (p + z * z / (2 * nn)) / denom;
   const double half = z * std::sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / denom;
   return {std::min(p, std::max(0.0, centre - half)), std::max(p, std::min(1.0, centre + half))};
+}
+
+// The 95 % interval (the `ci95` of the file).
+inline std::pair<double, double> wilson95(std::uint64_t k, std::uint64_t n) {
+  return wilson_interval(k, n, 1.959963984540054);
 }
 
 // Operand classes of a PE-cycle, scheme "product-change-v1". Timing errors
