@@ -324,7 +324,11 @@ void run(const Options& o) {
       // the coarse (sampled) injection; every reported full run is exact
       // (or thinned: exact in distribution, docs/inject.md).
       const bool last = stage == stages.back();
-      if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled) {
+      // TE-Drop of every failing bit in every erring layer: the sampled mode
+      // draws exactly what the measured one does (Injector::drops_only_everywhere),
+      // so the stages below screen it at the same cost without repeating it.
+      if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled &&
+          !injector.drops_only_everywhere()) {
         // First stage sampled; a loss above budget that is not yet clearly
         // over is screened again on the first --coarse inputs (at most all).
         bool rejected = false;
@@ -364,9 +368,11 @@ void run(const Options& o) {
     // layers whose Razor corrects).
     e.razor_errors = injector.razor_error_source();
     // After-Razor plans are drawn hit by hit whatever the mode (exact).
+    // TE-Drop layers of every failing bit are thinned too (Injector::drops_thinned).
     e.injection = e.coarse_sampled ? "sampled"
-                  : full_mode == inject::InjectionMode::kThinned && s.razor_mask && s.policy == RazorPolicy::kCorrect &&
-                            e.razor_errors != "after-razor"
+                  : full_mode == inject::InjectionMode::kThinned &&
+                            ((s.razor_mask && s.policy == RazorPolicy::kCorrect && e.razor_errors != "after-razor") ||
+                             injector.drops_thinned())
                       ? "thinned"
                       : "exact";
     add_layer_cycles(engine, injector, r, e);
@@ -590,7 +596,8 @@ void add_explore_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--injection", o->injection,
                   "injection of the measured stages: thinned (default; with Razor correct only the errors it "
-                  "leaves are drawn, exact in distribution, Razor stall counts expected values: docs/inject.md) "
+                  "leaves are drawn, and TE-Drop of every failing bit walks only the drops of non-zero products; "
+                  "exact in distribution, Razor counts expected values: docs/inject.md) "
                   "or exact (every error drawn)")
       ->check(CLI::IsMember({"exact", "thinned"}))
       ->capture_default_str();

@@ -224,6 +224,17 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << ") | " << s.backoffs << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
       << " |\n";
   }
+  // The issue-17 goal is a paired 95 % CI of at most +-1 point: say each
+  // chosen point's half-width and on how many inputs it was measured.
+  r << "\nThe losses are paired: each input's clean minus faulty top-1 correctness (mean over the repeats), "
+       "95 % Student-t interval over the inputs. Half-width of each chosen point's interval:";
+  for (const auto& s : selections)
+    if (s.point_id >= 0) {
+      const PairedLoss& L = pts[s.point_id].eval.loss;
+      r << " " << s.algorithm << " +-" << fmt((L.ci_high_pct - L.ci_low_pct) / 2) << " points (" << L.samples
+        << " inputs);";
+    }
+  r << "\n";
   if (!ctx.baselines.empty()) {
     r << "\nSaving of each chosen point against each baseline:\n\n| algorithm |";
     for (const auto& b : ctx.baselines) r << " vs " << b.name << " |";

@@ -164,10 +164,12 @@ TEST(InjectScale, SubsetGivesTheSameResultsPerInput) {
 namespace {
 
 // mode kThinned runs both with Razor (policy correct) on the top 4 bits and
-// also compares the per-layer Razor counts (expected values) with the exact draws.
+// also compares the per-layer Razor counts (expected values) with the exact
+// draws; with tedrop, both with TE-Drop on the model's 8 failing bits (every
+// error drops its product: Injector::corrupt_dropped) instead.
 void compare_modes(const std::string& model_path, const std::string& data_path, const std::string& config,
                    const std::string& encoding, size_t inputs, const std::vector<double>& rates, int repeats,
-                   InjectionMode mode = InjectionMode::kSampled) {
+                   InjectionMode mode = InjectionMode::kSampled, bool tedrop = false) {
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(model_path));
   const engine::Engine engine(model);
   const engine::Dataset data = engine::load_dataset(data_path);
@@ -183,8 +185,10 @@ void compare_modes(const std::string& model_path, const std::string& data_path, 
     s.errmodel = "synthetic";
     s.voltages.assign(static_cast<size_t>(shape.islands), 1.0 + static_cast<double>(r));
     if (mode == InjectionMode::kThinned) s.razor = RazorSpec{4, {}, RazorPolicy::Correct};
+    if (tedrop) s.razor = RazorSpec{8, {}, RazorPolicy::Drop};
     Injector exact(em, shape, s), sampled(em, shape, s);
     sampled.set_mode(mode);
+    EXPECT_EQ(sampled.drops_only_everywhere(), tedrop) << "rate " << rates[r];
     const FaultyEvalResult a = ev.evaluate(exact, repeats, 3), b = ev.evaluate(sampled, repeats, 4);
     const double n = double(a.samples) * repeats;
     const double pa = a.faulty_top1, pb = b.faulty_top1;
@@ -199,7 +203,7 @@ void compare_modes(const std::string& model_path, const std::string& data_path, 
       const double tol = 0.15 * std::max(fa, fb) + 4 * std::sqrt(std::max(fa, 1.0 / outputs) / outputs);
       EXPECT_NEAR(fa, fb, tol) << "rate " << rates[r] << " op " << a.layers[l].op;
       std::printf("  op %zu changed %.5f / %.5f\n", a.layers[l].op, fa, fb);
-      if (mode != InjectionMode::kThinned) {
+      if (mode != InjectionMode::kThinned || tedrop) {
         // The sampled errors per layer (the per-output counts, from the dense
         // columns' alias tables at high rates) against the exact draws.
         const double x = double(a.layers[l].hits), y = double(b.layers[l].hits);
@@ -249,6 +253,29 @@ TEST(InjectThinned, AgreesWithExactOnMobilenetV2) {
   compare_modes(test::data_path(test::kMobilenetModel), test::data_path(test::kMobilenetData),
                 std::string(VOSA_SOURCE_DIR) + "/generator/examples/explore_16x16.json", "auto", 24, {3e-6, 3e-5, 3e-4}, 1,
                 InjectionMode::kThinned);
+}
+
+// TE-Drop of every failing bit (ThUnderVolt's setting), thinned and sampled
+// (both Injector::corrupt_dropped: only the drops of non-zero products,
+// minus the dropped products, no chain walk) against the exact injector's
+// walk of every error down its column: same checks, hits included (the
+// depthwise tiles not walked: expected counts).
+TEST(InjectThinned, TeDropAgreesWithExactOnResnet8) {
+  compare_modes(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json", "pixels", 200, {1e-4, 1e-3, 1e-2}, 1,
+                InjectionMode::kThinned, true);
+}
+
+TEST(InjectThinned, TeDropAgreesWithExactOnMobilenetV2) {
+  compare_modes(test::data_path(test::kMobilenetModel), test::data_path(test::kMobilenetData),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/explore_16x16.json", "auto", 24, {3e-5, 3e-4, 3e-3}, 1,
+                InjectionMode::kThinned, true);
+}
+
+TEST(InjectSampled, TeDropIsTheThinnedDrawOnResnet8) {
+  compare_modes(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
+                std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json", "pixels", 100, {1e-3}, 1,
+                InjectionMode::kSampled, true);
 }
 
 // restricted_to(keep) is draw() & keep given that it is not 0: its

@@ -360,8 +360,9 @@ void add_infer_command(CLI::App& app) {
   cmd->add_option("--seed", faults->seed, "seed of the error draws (default 1)");
   cmd->add_option("--injection", faults->injection,
                   "exact (every erring capture down its column), thinned (with Razor correct only the errors it "
-                  "leaves: the same distribution, expected Razor counts) or sampled (per-output error counts and "
-                  "sums: cost grows with the outputs, not the errors; an approximation, docs/inject.md)")
+                  "leaves, and TE-Drop of every failing bit only the drops of non-zero products: the same "
+                  "distribution, expected Razor counts) or sampled (per-output error counts and sums: cost grows "
+                  "with the outputs, not the errors; an approximation, docs/inject.md; TE-Drop as thinned)")
       ->check(CLI::IsMember({"exact", "thinned", "sampled"}))
       ->capture_default_str();
   cmd->add_option("--repeats", faults->repeats, "independent error draws per input (default 1)")

@@ -452,6 +452,58 @@ std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const Array
 
 namespace {
 
+// Distinct (tile, cycle of the tile's stream) pairs with a detected error:
+// the Razor error cycles. PE (r, c) handles row m of its tile at cycle m + r + c.
+class RazorCycles {
+ public:
+  RazorCycles(const LayerOperands& ops, int rows, int cols)
+      : rows_(rows), cols_(cols), tile_cycles_(static_cast<std::uint64_t>(ops.m() + rows + cols)),
+        tile_base_(static_cast<std::size_t>(ops.gemms()) + 1, 0) {
+    for (int g = 0; g < ops.gemms(); ++g)
+      tile_base_[static_cast<std::size_t>(g) + 1] =
+          tile_base_[static_cast<std::size_t>(g)] +
+          static_cast<std::uint64_t>(ceil_div(ops.n(g), cols)) * ceil_div(ops.k(g), rows);
+  }
+  // Counts the cycle of a detected hit once; returns whether it was new.
+  bool add(const LayerOperands& ops, const Hit& x) {
+    const std::uint64_t tile = tile_base_[static_cast<std::size_t>(x.gemm)] +
+                               static_cast<std::uint64_t>(x.column / cols_) * ceil_div(ops.k(x.gemm), rows_) +
+                               static_cast<std::uint64_t>(x.k_tile);
+    const std::uint64_t bit = tile * tile_cycles_ + static_cast<std::uint64_t>(x.m + x.row + x.column % cols_);
+    if (bits_.empty()) bits_.assign((tile_base_.back() * tile_cycles_ + 63) / 64, 0);
+    std::uint64_t& word = bits_[bit / 64];
+    const std::uint64_t m = std::uint64_t{1} << (bit % 64);
+    const bool added = (word & m) == 0;
+    word |= m;
+    return added;
+  }
+
+ private:
+  int rows_, cols_;
+  std::uint64_t tile_cycles_;
+  std::vector<std::uint64_t> tile_base_;  // first tile index of each GEMM
+  std::vector<std::uint64_t> bits_;       // one bit per (tile, cycle), allocated on the first detection
+};
+
+// Adds a column's summed errors to its accumulators (the engine's int32
+// accumulator: the K tiles are summed exactly outside the array; saturating,
+// out of reach for realistic acc_bits and K), counting the changed ones.
+void flush_column_deltas(const LayerOperands& ops, int g, int j, std::vector<std::int64_t>& column_delta,
+                         std::vector<int>& touched, std::vector<int32_t>& acc, std::uint64_t& corrupted) {
+  const std::size_t out_c = acc.size() / static_cast<std::size_t>(ops.m());
+  for (int m : touched) {
+    std::int64_t& d = column_delta[static_cast<std::size_t>(m)];
+    if (!d) continue;
+    ++corrupted;
+    std::int32_t& a = acc.at(static_cast<std::size_t>(m) * out_c + static_cast<std::size_t>(ops.out_channel(g, j)));
+    a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + d,
+                                                           std::numeric_limits<std::int32_t>::min(),
+                                                           std::numeric_limits<std::int32_t>::max()));
+    d = 0;
+  }
+  touched.clear();
+}
+
 // apply_hits for hits already in chain order (gemm, column, k tile, m, row).
 LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
                               const std::vector<Hit>& hits, std::vector<int32_t>& acc) {
@@ -463,36 +515,12 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   // Carry-save: masks are pair masks (sum word low, carry word high).
   const std::uint64_t hit_bits = shape.mask_bits() >= 64 ? ~0ULL : (std::uint64_t{1} << shape.mask_bits()) - 1;
   const std::uint64_t protect = shape.protected_mask(razor.mask);
-  // First tile index of each GEMM, for (tile, cycle) keys of Razor stalls.
-  std::vector<std::uint64_t> tile_base(static_cast<std::size_t>(ops.gemms()) + 1, 0);
-  for (int g = 0; g < ops.gemms(); ++g)
-    tile_base[static_cast<std::size_t>(g) + 1] =
-        tile_base[static_cast<std::size_t>(g)] +
-        static_cast<std::uint64_t>(ceil_div(ops.n(g), cols)) * ceil_div(ops.k(g), rows);
-  // One bit per (tile, cycle of the tile's stream): cycles with a detected error.
-  const std::uint64_t tile_cycles = static_cast<std::uint64_t>(m_count + rows + cols);
-  std::vector<std::uint64_t> razor_cycles;
-  const std::size_t out_c = acc.size() / static_cast<std::size_t>(m_count);
+  RazorCycles razor_cycles(ops, rows, cols);
   std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows)), missed(static_cast<std::size_t>(rows));
   std::vector<std::int64_t> prod(static_cast<std::size_t>(rows));
   // Error of each output of the current GEMM column, summed over K tiles.
   std::vector<std::int64_t> column_delta(static_cast<std::size_t>(m_count), 0);
   std::vector<int> touched;
-  auto flush_column = [&](int g, int j) {
-    for (int m : touched) {
-      std::int64_t& d = column_delta[static_cast<std::size_t>(m)];
-      if (!d) continue;
-      // Tiles are summed exactly outside the array; the engine's accumulator
-      // is int32 (saturating: out of reach for realistic acc_bits and K).
-      ++st.corrupted_outputs;
-      std::int32_t& a = acc.at(static_cast<std::size_t>(m) * out_c + static_cast<std::size_t>(ops.out_channel(g, j)));
-      a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + d,
-                                                             std::numeric_limits<std::int32_t>::min(),
-                                                             std::numeric_limits<std::int32_t>::max()));
-      d = 0;
-    }
-    touched.clear();
-  };
   for (std::size_t h = 0; h < hits.size();) {
     const Hit& first = hits[h];
     // One column chain: every hit of (gemm, column, k tile, m).
@@ -513,16 +541,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
       missed[static_cast<std::size_t>(x.row)] |= x.razor_missed & x.mask & protect;
       if (x.mask & protect & ~x.razor_missed) {  // some late protected bit with a right shadow: flagged
         ++st.razor_detected;
-        const int c = x.column % cols;
-        const std::uint64_t tile = tile_base[static_cast<std::size_t>(x.gemm)] +
-                                   static_cast<std::uint64_t>(x.column / cols) * ceil_div(ops.k(x.gemm), rows) +
-                                   static_cast<std::uint64_t>(x.k_tile);
-        const std::uint64_t bit = tile * tile_cycles + static_cast<std::uint64_t>(x.m + x.row + c);
-        if (razor_cycles.empty()) razor_cycles.assign((tile_base.back() * tile_cycles + 63) / 64, 0);
-        std::uint64_t& word = razor_cycles[bit / 64];
-        const std::uint64_t m = std::uint64_t{1} << (bit % 64);
-        st.razor_error_cycles += (word & m) == 0;
-        word |= m;
+        st.razor_error_cycles += razor_cycles.add(ops, x);
       }
       // A fully corrected hit leaves the chain as it was.
       if (!(razor.policy == RazorPolicy::Correct && (x.mask & protect) && !(x.mask & ~protect) && !x.razor_missed))
@@ -565,7 +584,35 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
     }
     h = e;
     if (h == hits.size() || hits[h].gemm != first.gemm || hits[h].column != first.column)
-      flush_column(first.gemm, first.column);
+      flush_column_deltas(ops, first.gemm, first.column, column_delta, touched, acc, st.corrupted_outputs);
+  }
+  return st;
+}
+
+// Policy drop when every error has a protected bit wrong (Injector::drops_only):
+// each hit drops its product a * w and nothing else, and no subset of a
+// chain's products wraps the register (rows * 2^14 < 2^(acc_bits - 1)), so
+// the output changes by minus the dropped products: no chain walk.
+LayerStats apply_dropped_hits(const LayerOperands& ops, const ArrayShape& shape, const std::vector<Hit>& hits,
+                              std::vector<int32_t>& acc) {
+  LayerStats st;
+  st.hits = st.razor_detected = hits.size();
+  RazorCycles razor_cycles(ops, shape.rows, shape.cols);
+  std::vector<std::int64_t> column_delta(static_cast<std::size_t>(ops.m()), 0);
+  std::vector<int> touched;
+  for (std::size_t h = 0; h < hits.size(); ++h) {
+    const Hit& x = hits[h];
+    st.razor_error_cycles += razor_cycles.add(ops, x);
+    const int kk = x.k_tile * shape.rows + x.row;
+    if (kk < ops.k(x.gemm)) {
+      if (const int w = ops.b(x.gemm, kk, x.column)) {
+        std::int64_t& d = column_delta[static_cast<std::size_t>(x.m)];
+        if (!d) touched.push_back(x.m);  // (a later hit may bring it back to 0: flush checks)
+        d -= static_cast<std::int64_t>(ops.a(x.gemm, x.m, kk)) * w;
+      }
+    }
+    if (h + 1 == hits.size() || hits[h + 1].gemm != x.gemm || hits[h + 1].column != x.column)
+      flush_column_deltas(ops, x.gemm, x.column, column_delta, touched, acc, st.corrupted_outputs);
   }
   return st;
 }
@@ -773,16 +820,60 @@ std::uint64_t razor_missed_of(const PointSampler& s, std::uint64_t late, Rng& rn
 }
 std::uint64_t razor_missed_of(const ThinnedSampler&, std::uint64_t, Rng&, int) { return 0; }
 
+// A PointSampler for TE-Drop when every error has a protected bit wrong
+// (Injector::drops_only): the same rates; the mask is not drawn, since any
+// protected bit drops the product (apply_dropped_hits reads no mask).
+class DropSampler {
+ public:
+  DropSampler(const PointSampler& base, std::uint64_t protect) : base_(base), protect_(protect) {}
+  double p_max() const { return base_.p_max(); }
+  bool thins() const { return base_.thins(); }
+  bool has_classes() const { return base_.has_classes(); }
+  bool has_file_classes() const { return base_.has_file_classes(); }
+  int class_of(const CaptureOperands& operands) const { return base_.class_of(operands); }
+  double accept_class(int cls, int row) const { return base_.accept_class(cls, row); }
+  std::uint64_t sample_mask(Rng&, int, int) const { return protect_; }
+
+ private:
+  const PointSampler& base_;
+  std::uint64_t protect_;
+};
+std::uint64_t razor_missed_of(const DropSampler&, std::uint64_t, Rng&, int) { return 0; }
+
+// accept[r * kOperandClasses + c]: the sampler's acceptance of a class-c
+// candidate in PE row r; accept_cap[r * kOperandClasses + c]: the largest
+// acceptance of classes 0..c in that row (what a weight whose class with the
+// largest activation change is c can reach).
+template <class Sampler>
+void accept_table(const Sampler& sampler, int rows, std::vector<double>& accept, std::vector<double>& accept_cap) {
+  accept.resize(static_cast<std::size_t>(rows) * kOperandClasses);
+  accept_cap.resize(accept.size());
+  for (int r = 0; r < rows; ++r) {
+    double cap = 0;
+    for (int c = 0; c < kOperandClasses; ++c) {
+      const std::size_t at = static_cast<std::size_t>(r) * kOperandClasses + static_cast<std::size_t>(c);
+      accept[at] = sampler.accept_class(c, r);
+      accept_cap[at] = cap = std::max(cap, accept[at]);
+    }
+  }
+}
+
 // razor_misses: the protected bits whose shadow misses are drawn (LayerPlan::after_razor), 0: none.
+// skip_zero_weights (TE-Drop, where dropping a zero product changes nothing):
+// the K tiles outside a column's own weights are not walked, and their
+// expected hits are added to *skipped_hits.
 template <class SamplerOf>
 void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf sampler_of, Rng& rng,
-                    std::vector<Hit>& hits, std::uint64_t razor_misses = 0) {
+                    std::vector<Hit>& hits, std::uint64_t razor_misses = 0, bool skip_zero_weights = false,
+                    double* skipped_hits = nullptr) {
   const int m_count = ops.m();
   double expected = 0;
   for (int g = 0; g < ops.gemms(); ++g)
     for (int j = 0; j < ops.n(g); ++j)
       expected += sampler_of(j % cols).p_max() * static_cast<double>(ceil_div(ops.k(g), rows)) * m_count * rows;
   hits.reserve(static_cast<std::size_t>(expected * 1.05) + 16);
+  std::vector<double> accept, accept_cap;  // [row * kOperandClasses + class], of sampler table_of
+  const void* table_of = nullptr;
   // One GEMM column at a time, in the canonical order (gemm, column, k tile,
   // m, row) apply_hits wants, so it need not sort. Geometric gaps between
   // candidates (each capture a candidate with p); restarting them at each
@@ -796,29 +887,85 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
       const double p = sampler.p_max();
       if (p <= 0) continue;
       const bool file_classes = sampler.has_file_classes();
-      const double log_q = p < 1 ? std::log1p(-p) : 0;
-      auto gap = [&]() -> double { return p >= 1 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q); };
+      // With the file's classes: each row's acceptance by class, and the
+      // largest acceptance any activation change (|a - prev| <= 255) can
+      // reach with a weight of class cap c (operand_class(0, 255, w)): a
+      // candidate whose uniform is above it is rejected before the
+      // activations are decoded. Same draws, same decisions.
+      if (file_classes && sampler.thins() && table_of != &sampler) {
+        accept_table(sampler, rows, accept, accept_cap);
+        table_of = &sampler;
+      }
+      // With the file's classes a zero weight is class 0 whatever the
+      // activations: the K tiles outside the column's own weights
+      // (depthwise: all but its taps' one or two tiles) are walked at the
+      // largest class-0 rate of any row, the others at p. Exact: each
+      // capture is still a candidate with its segment's rate and kept with
+      // its own rate over that.
+      int kt_first = 0, kt_last = k_tiles - 1;
+      double zero_scale = 1;  // class-0 candidate rate / p
+      if (skip_zero_weights || (file_classes && sampler.thins())) {
+        const auto cw = ops.column_weights(g, j);
+        kt_first = cw.first_k / rows;
+        kt_last = (cw.first_k + cw.count - 1) / rows;
+        zero_scale = 0;
+        double zero_per_row_m = 0;  // expected hits of one row m of a zero tile
+        for (int r = 0; r < rows; ++r) {
+          const double a0 = file_classes ? accept[static_cast<std::size_t>(r) * kOperandClasses] : sampler.accept_class(-1, r);
+          zero_scale = std::max(zero_scale, a0);
+          zero_per_row_m += p * a0;
+        }
+        if (skip_zero_weights) {
+          *skipped_hits += zero_per_row_m * m_count * (kt_first + (k_tiles - 1 - kt_last));
+          zero_scale = 0;
+        }
+      }
+      const std::uint64_t tile = static_cast<std::uint64_t>(m_count) * rows;
+      for (const auto& [begin, end, scale] :
+           {std::make_tuple(std::uint64_t{0}, kt_first * tile, zero_scale),
+            std::make_tuple(kt_first * tile, (kt_last + 1) * tile, 1.0),
+            std::make_tuple((kt_last + 1) * tile, total, zero_scale)}) {
+      const double rate = p * scale;
+      if (begin >= end || rate <= 0) continue;
+      const double log_q = rate < 1 ? std::log1p(-rate) : 0;
+      auto gap = [&]() -> double { return rate >= 1 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q); };
       // Index ((k_tile * M) + m) * rows + row.
-      for (double pos = gap(); pos < static_cast<double>(total); pos += 1 + gap()) {
+      for (double pos = static_cast<double>(begin) + gap(); pos < static_cast<double>(end); pos += 1 + gap()) {
         const auto index = static_cast<std::uint64_t>(pos);
         Hit hit;
         hit.gemm = g;
         hit.column = j;
-        hit.row = static_cast<int>(index % static_cast<std::uint64_t>(rows));
-        const std::uint64_t q = index / static_cast<std::uint64_t>(rows);
-        hit.m = static_cast<int>(q % static_cast<std::uint64_t>(m_count));
-        hit.k_tile = static_cast<int>(q / static_cast<std::uint64_t>(m_count));
+        if (total <= std::numeric_limits<std::uint32_t>::max()) {  // 32-bit divisions: the walk's dearest steps
+          const auto i32 = static_cast<std::uint32_t>(index), q = i32 / static_cast<std::uint32_t>(rows);
+          hit.row = static_cast<int>(i32 - q * static_cast<std::uint32_t>(rows));
+          hit.k_tile = static_cast<int>(q / static_cast<std::uint32_t>(m_count));
+          hit.m = static_cast<int>(q - static_cast<std::uint32_t>(hit.k_tile) * static_cast<std::uint32_t>(m_count));
+        } else {
+          hit.row = static_cast<int>(index % static_cast<std::uint64_t>(rows));
+          const std::uint64_t q = index / static_cast<std::uint64_t>(rows);
+          hit.m = static_cast<int>(q % static_cast<std::uint64_t>(m_count));
+          hit.k_tile = static_cast<int>(q / static_cast<std::uint64_t>(m_count));
+        }
         int cls = -1;
-        if (sampler.thins()) {  // operand classes, or row bands of different rates
+        if (file_classes && sampler.thins()) {
+          const int kk = hit.k_tile * rows + hit.row;
+          const int weight = kk < k ? ops.b(g, kk, j) : 0;
+          const std::size_t at = static_cast<std::size_t>(hit.row) * kOperandClasses;
+          const double u = rng.uniform() * scale;
+          if (u >= accept_cap[at + static_cast<std::size_t>(operand_class(0, 255, weight))]) continue;
+          int activation = 0, prev_activation = 0;
+          if (weight != 0) std::tie(activation, prev_activation) = ops.a_and_previous(g, hit.m, kk);
+          const int c0 = operand_class(prev_activation, activation, weight);
+          if (u >= accept[at + static_cast<std::size_t>(c0)]) continue;
+          cls = c0;
+        } else if (sampler.thins()) {  // a caller's classes, or row bands of different rates
           const int kk = hit.k_tile * rows + hit.row;
           CaptureOperands o;
           o.row = hit.row;
           o.col = c;
           if (kk < k) {
             o.weight = ops.b(g, kk, j);
-            // The file's classes of a zero weight (depthwise off-diagonal,
-            // pruned) do not depend on the activations: skip their decode.
-            if (o.weight != 0 || !file_classes) std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk);
+            std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk);
           }
           const int c0 = sampler.has_classes() ? sampler.class_of(o) : -1;
           if (rng.uniform() >= sampler.accept_class(c0, hit.row)) continue;
@@ -827,6 +974,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
         hit.mask = sampler.sample_mask(rng, cls, hit.row);
         if (hit.mask & razor_misses) hit.razor_missed = razor_missed_of(sampler, hit.mask & razor_misses, rng, hit.row);
         hits.push_back(hit);
+      }
       }
     }
   }
@@ -1069,6 +1217,36 @@ struct SampledChanges {
   }
 };
 }  // namespace
+
+namespace {
+// Rounded up or down at random (unbiased: a layer expecting 0.2 per input sums right over inputs).
+std::uint64_t round_randomly(double x, Rng& rng) {
+  const double whole = std::floor(x);
+  return static_cast<std::uint64_t>(whole) + (rng.uniform() < x - whole ? 1 : 0);
+}
+}  // namespace
+
+LayerStats Injector::corrupt_dropped(const LayerOperands& ops, const engine::PreparedOp& layer,
+                                     std::vector<int32_t>& acc, Rng& rng) const {
+  const LayerPlan& plan = this->plan(layer.index);
+  std::vector<DropSampler> by_island;
+  for (const auto& s : plan.island) by_island.emplace_back(*s, shape_.protected_mask(plan.razor.mask));
+  const auto sampler_of = [&](int c) -> const DropSampler& {
+    return by_island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+  };
+  thread_local std::vector<Hit> hits;
+  hits.clear();
+  double skipped = 0;
+  draw_hits_with(ops, shape_.rows, shape_.cols, sampler_of, rng, hits, 0, true, &skipped);
+  LayerStats st = apply_dropped_hits(ops, shape_, hits, acc);
+  // The drops of zero products in the tiles not walked: expected counts
+  // (each its own Razor error cycle; TE-Drop does not stall).
+  const std::uint64_t not_walked = round_randomly(skipped, rng);
+  st.hits += not_walked;
+  st.razor_detected += not_walked;
+  st.razor_error_cycles += not_walked;
+  return st;
+}
 
 LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::PreparedOp& layer,
                                      std::vector<int32_t>& acc, Rng& rng) const {
@@ -1361,11 +1539,7 @@ LayerStats Injector::corrupt_thinned(const LayerOperands& ops, const engine::Pre
       error_cycles += per_tile * k_tiles;
     }
   }
-  // Rounded up or down at random (unbiased: a layer expecting 0.2 per input sums right over inputs).
-  const auto count = [&rng](double x) {
-    const double whole = std::floor(x);
-    return static_cast<std::uint64_t>(whole) + (rng.uniform() < x - whole ? 1 : 0);
-  };
+  const auto count = [&rng](double x) { return round_randomly(x, rng); };
   st.hits += count(corrected_only);
   st.razor_detected = count(detected);
   st.razor_error_cycles = count(error_cycles);
@@ -1378,6 +1552,14 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
   const LayerPlan& plan = this->plan(layer.index);
   // Sampled injection models one register's flips; carry-save pairs run exact.
   // After-Razor errors (plan.after_razor) are drawn hit by hit: exact.
+  // TE-Drop of every failing bit: the drops, exact in distribution.
+  if (mode_ != InjectionMode::kExact && plan.drops_only) {
+    LayerStats st = corrupt_dropped(ops, layer, accumulators, rng);
+    st.op = layer.index;
+    st.captures = layer_captures(layer.geometry, shape_);
+    st.cycles = layer_cycles(layer.geometry, shape_);
+    return st;
+  }
   if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop) &&
       !shape_.carry_save && !plan.after_razor)
     return corrupt_sampled(ops, layer, accumulators, rng);
@@ -1401,6 +1583,24 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
 void Injector::set_mode(InjectionMode mode) {
   mode_ = mode;
   thinned_.clear();
+  // TE-Drop plans whose every error has a protected bit wrong (no error is
+  // left to flip bits, each drops its product): no caller classes (a zero
+  // weight's class must be 0), and no subset of a chain's products can wrap
+  // the register (|a * w| <= 2^14), so a drop changes the output by minus
+  // its product.
+  const bool no_wrap = shape_.is_signed && !shape_.carry_save && shape_.acc_bits < 62 &&
+                       static_cast<std::int64_t>(shape_.rows) * (std::int64_t{1} << 14) <
+                           (std::int64_t{1} << (shape_.acc_bits - 1));
+  const auto mark_drops = [&](LayerPlan& plan) {
+    plan.drops_only = mode != InjectionMode::kExact && no_wrap && plan.razor.mask &&
+                      plan.razor.policy == RazorPolicy::Drop &&
+                      std::all_of(plan.island.begin(), plan.island.end(), [&](const auto& s) {
+                        return (!s->has_classes() || s->has_file_classes()) &&
+                               ThinnedSampler(*s, shape_.protected_mask(plan.razor.mask), shape_.mask_bits()).p_max() == 0;
+                      });
+  };
+  mark_drops(default_plan_);
+  for (auto& [index, plan] : layer_plans_) mark_drops(plan);
   if (mode != InjectionMode::kThinned) return;
   const auto add = [&](const LayerPlan& plan) {
     if (!plan.razor.mask || plan.razor.policy != RazorPolicy::Correct || plan.after_razor) return;
@@ -1415,6 +1615,21 @@ void Injector::set_mode(InjectionMode mode) {
   };
   add(default_plan_);
   for (const auto& [index, plan] : layer_plans_) add(plan);
+}
+
+bool Injector::drops_thinned() const {
+  if (default_plan_.drops_only) return true;
+  for (const auto& [index, plan] : layer_plans_)
+    if (plan.drops_only) return true;
+  return false;
+}
+
+bool Injector::drops_only_everywhere() const {
+  const auto drops = [](const LayerPlan& plan) { return plan.p_max <= 0 || plan.drops_only; };
+  if (!drops(default_plan_)) return false;
+  for (const auto& [index, plan] : layer_plans_)
+    if (!drops(plan)) return false;
+  return drops_thinned();
 }
 
 const ThinnedSampler& Injector::thinned_for(const PointSampler& sampler, std::uint64_t razor) const {

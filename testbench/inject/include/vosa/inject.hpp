@@ -355,13 +355,18 @@ LayerStats apply_hits(const LayerOperands& operands, const ArrayShape& shape, co
 //             same variance. Cost grows with the outputs, not the hits. An
 //             approximation (docs/inject.md "Sampled injection": compared
 //             with kExact by tests/inject); TE-Drop layers stay exact.
-//   kThinned  kExact for layers without Razor correct; with it, only the
+//   kThinned  kExact for layers without Razor correct or TE-Drop; with Razor
+//             correct, only the
 //             errors with an unprotected bit wrong are drawn (ThinnedSampler)
 //             and walked: the accumulators have exactly kExact's
 //             distribution, at a cost that grows with the uncorrected
 //             errors only. The Razor counts (hits of protected bits only,
 //             razor_detected, razor_error_cycles) are their expected values
-//             from the layer's sampled operand classes, not draws.
+//             from the layer's sampled operand classes, not draws. TE-Drop
+//             layers whose every error has a protected bit wrong (all
+//             failing bits dropped, ThUnderVolt's setting) go through
+//             corrupt_dropped in kThinned and kSampled alike: exact in
+//             distribution, cost growing with the drops of non-zero products.
 enum class InjectionMode { kExact, kSampled, kThinned };
 const char* to_string(InjectionMode mode);
 InjectionMode parse_injection_mode(const std::string& name);  // exact | sampled | thinned
@@ -378,6 +383,10 @@ class Injector {
     // Policy correct and every island's point characterized with these Razor
     // bits: hits carry the shadow's misses (Hit::razor_missed), drawn exactly.
     bool after_razor = false;
+    // TE-Drop whose every error has a protected bit wrong (each hit drops its
+    // product and nothing else): with kThinned or kSampled drawn by
+    // corrupt_dropped, exact in distribution (set by set_mode).
+    bool drops_only = false;
   };
 
   // Validates everything that does not need the DNN: island counts, voltages
@@ -403,8 +412,14 @@ class Injector {
   std::string razor_error_source() const;
   // Lets the fidelity work attach operand classes to the sampler of a voltage.
   void set_classes(double voltage, OperandClasses classes);
-  // kThinned builds its thinned samplers here (after set_classes).
+  // kThinned builds its thinned samplers here (after set_classes); kThinned
+  // and kSampled mark the TE-Drop plans they draw by corrupt_dropped.
   void set_mode(InjectionMode mode);
+  // Some layer is drawn by corrupt_dropped (LayerPlan::drops_only).
+  bool drops_thinned() const;
+  // Every layer that can err is (kThinned and kSampled then draw the same
+  // errors from the same stream: a sampled screening would only repeat it).
+  bool drops_only_everywhere() const;
   InjectionMode mode() const { return mode_; }
 
   // Draws the erring captures of one layer, in chain order.
@@ -426,6 +441,14 @@ class Injector {
   const ErrorModel& model_at(const std::string& errmodel);
   void check_model_fits(const ErrorModel& model, const std::string& path) const;
   const ThinnedSampler& thinned_for(const PointSampler& sampler, std::uint64_t razor) const;
+  // kThinned or kSampled on one TE-Drop layer with LayerPlan::drops_only:
+  // only the drops of non-zero products are walked (not the K tiles outside
+  // a column's own weights), no mask is drawn, and each output changes by
+  // minus its dropped products (no chain walk: no subset of a chain's
+  // products wraps the register). The accumulators have exactly kExact's
+  // distribution; the hits of the tiles not walked are their expected count.
+  LayerStats corrupt_dropped(const LayerOperands& operands, const engine::PreparedOp& layer,
+                             std::vector<int32_t>& accumulators, Rng& rng) const;
   // kThinned on one layer with Razor correct.
   LayerStats corrupt_thinned(const LayerOperands& operands, const engine::PreparedOp& layer,
                              std::vector<int32_t>& accumulators, Rng& rng) const;
