@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <tuple>
 
 using namespace vosa;
 
@@ -86,6 +87,26 @@ void check_model(const std::string& model_path, const std::string& data, engine:
         ASSERT_EQ(lowering::assemble_accumulators(p.geometry, gemms, results, correction), r.accumulators.at(p.index))
             << model_path << " operator " << p.index << " spatial " << plan.patch_h << "x" << plan.patch_w << " on "
             << rows << "x" << cols;
+      }
+      // The array's depthwise mode (lane passes, docs/rtl.md): what the mode
+      // computes per pass (reference_lanes), summed, on arrays whose groups
+      // fit a kernel row, split it, or leave a short last group.
+      for (const auto& [rows, cols, group] : std::vector<std::tuple<int, int, int>>{
+               {16, 16, 3}, {3, 11, 3}, {5, 4, 2}, {6, 20, 4}, {4, 3, 1}}) {
+        ASSERT_TRUE(lowering::lanes_supported(p.geometry));
+        const auto passes = lowering::lower_depthwise_lanes(*model, *p.op, p.geometry, f.inputs.at(p.index).data(),
+                                                            rows, cols, group);
+        std::vector<std::vector<int64_t>> results;
+        int64_t cycles = 0;
+        for (const auto& pass : passes) {
+          results.push_back(lowering::reference_lanes(pass));
+          cycles += lowering::ws_gemm_cycles(pass.m, rows, cols, rows, cols);
+        }
+        ASSERT_EQ(lowering::assemble_lane_accumulators(p.geometry, passes, results, correction),
+                  r.accumulators.at(p.index))
+            << model_path << " operator " << p.index << " depthwise mode on " << rows << "x" << cols << ", group "
+            << group;
+        EXPECT_EQ(lowering::lanes_cycles(p.geometry, rows, cols, group), cycles);
       }
     }
   }

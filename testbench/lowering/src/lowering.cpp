@@ -498,8 +498,8 @@ std::vector<LanePass> lower_depthwise_lanes(const ConvGeometry& g, const int8_t*
       p.group_rows = group_rows;
       p.rows = rows;
       p.cols = cols;
-      p.lane_values.assign(static_cast<size_t>(p.m) * cols * lanes, 0);
-      p.b.assign(static_cast<size_t>(rows) * cols, 0);
+      p.lane_values.resize(static_cast<size_t>(p.m) * cols * lanes);  // zero: idle lanes
+      p.b.resize(static_cast<size_t>(rows) * cols);
       p.out_index.assign(static_cast<size_t>(p.m) * cols, -1);
       for (int j = 0; j < cols && c0 + j < g.out_c; ++j) {
         const int oc = c0 + j;
