@@ -704,6 +704,11 @@ int run(Options o) {
       st.name = tflite::to_string(p.op->type);
       if (in_mode) {
         st.mapping = "mode";
+        // The cycle model (what plans and reports count) must be the array's.
+        const int64_t model_cycles = lowering::lanes_cycles(p.geometry, ap.rows, ap.cols, kDwGroupRows);
+        if (static_cast<uint64_t>(model_cycles) != drv.cycles() - c0)
+          std::printf("NOTE input %zu operator %zu: depthwise mode took %llu cycles, lanes_cycles counts %lld\n", s,
+                      p.index, static_cast<unsigned long long>(drv.cycles() - c0), static_cast<long long>(model_cycles));
       } else if (p.geometry.depthwise) {
         const auto plan = lowering::plan_depthwise(p.geometry, ap.rows, ap.cols, o.depthwise);
         st.mapping = plan.mapping == lowering::DepthwiseMapping::kChannels
