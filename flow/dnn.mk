@@ -16,8 +16,8 @@
 #   ISLAND_VOLTAGES=V[,V...]    for every layer (commas or spaces); then compare with the engine's
 #                               injector on the same inputs (docs/dnn.md)
 #   DEPTHWISE=auto|channels|spatial|mode  make layers: how depthwise layers map onto the array
-#                               (default auto: the array's depthwise mode when CONFIG has "depthwise",
-#                               else the fewer cycles; docs/dnn.md, "Depthwise mapping")
+#                               (default: the array's depthwise mode when CONFIG has "depthwise", else
+#                               auto, the GEMM mapping of fewer cycles; docs/dnn.md, "Depthwise mapping")
 #   LAYERS="OP OP"              make layers: only these operators on the array, the rest in
 #                               the engine (for large arrays, e.g. 256x256)
 #   SRAM_MAP=map.csv SRAM_BER=B make layers: a CONFIG with "buffers" reads its weights through

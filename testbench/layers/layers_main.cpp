@@ -23,7 +23,7 @@
 // Exit status 0 only when every accumulator of every layer matched.
 //
 // A design with the depthwise mode (config "depthwise", docs/rtl.md) runs
-// depthwise layers in that mode (--depthwise auto or mode; lanes from
+// depthwise layers in that mode (by default or --depthwise mode; lanes from
 // vosa::lowering::lower_depthwise_lanes, ArrayDriver::depthwise_pass), except
 // with --errmodel/--settings: the engine's injector maps a depthwise MAC to
 // a PE by the GEMM mappings only, so injected runs keep those.
@@ -560,9 +560,9 @@ int run(Options o) {
                 razor.protected_mask ? (razor.correct ? "correct" : "TE-Drop") : "(none)");
   }
   // Depthwise layers in the array's depthwise mode: asked for, or by default
-  // when the design has it (not with timing errors, see the top).
-  const bool use_depthwise_mode =
-      kHasDepthwiseMode && !injector && (o.depthwise_mode || !o.depthwise_given || o.depthwise == lowering::DepthwiseMapping::kAuto);
+  // when the design has it (not with timing errors, see the top); an explicit
+  // --depthwise auto|channels|spatial runs the GEMM mappings on it, to compare.
+  const bool use_depthwise_mode = kHasDepthwiseMode && !injector && (o.depthwise_mode || !o.depthwise_given);
   // Before each array layer: the schedule's island voltages for it, in the
   // error source and in the island controller.
   auto enter_layer = [&](size_t op) {
