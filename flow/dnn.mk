@@ -15,8 +15,9 @@
 #   ERRMODEL=errmodel.json      from this error model at these island voltages
 #   ISLAND_VOLTAGES=V[,V...]    for every layer (commas or spaces); then compare with the engine's
 #                               injector on the same inputs (docs/dnn.md)
-#   DEPTHWISE=auto|channels|spatial  make layers: how depthwise layers map onto the array
-#                               (default auto: the fewer cycles; docs/dnn.md, "Depthwise mapping")
+#   DEPTHWISE=auto|channels|spatial|mode  make layers: how depthwise layers map onto the array
+#                               (default: the array's depthwise mode when CONFIG has "depthwise", else
+#                               auto, the GEMM mapping of fewer cycles; docs/dnn.md, "Depthwise mapping")
 #   LAYERS="OP OP"              make layers: only these operators on the array, the rest in
 #                               the engine (for large arrays, e.g. 256x256)
 #   SRAM_MAP=map.csv SRAM_BER=B make layers: a CONFIG with "buffers" reads its weights through
@@ -119,7 +120,8 @@ help-dnn:
 	@echo "  make infer       accuracy of MODEL on its data set with the bit-exact int8 engine (vosa infer)"
 	@echo "  make layers      every conv/FC layer of MODEL through CONFIG's array in Verilator, bit-exact"
 	@echo "                   (SETTINGS=schedule.json or ERRMODEL= ISLAND_VOLTAGES=: with injected timing errors)"
-	@echo "                   (DEPTHWISE=auto|channels|spatial: how depthwise layers map onto the array; a CONFIG"
+	@echo "                   (DEPTHWISE=auto|channels|spatial|mode: how depthwise layers map onto the array, mode:"
+	@echo "                   the depthwise mode of a CONFIG with \"depthwise\", e.g. testbench/layers/configs/ws_16x16_dw3.json; a CONFIG"
 	@echo "                   with a \"tile\" builds one tile, e.g. testbench/layers/configs/ws_256x256.json; LAYERS=\"62 64\":"
 	@echo "                   only those operators on the array)"
 	@echo "                   (SRAM_MAP=map.csv SRAM_BER=B: a CONFIG with \"buffers\" reads its weights through this"

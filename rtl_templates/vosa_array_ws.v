@@ -19,6 +19,19 @@
 // While stall_i is high every register of the array holds (Razor correction
 // or a voltage change); col_err_o[c] flags a Razor error in column c.
 // {{/STALL}}
+// {{#DW}}
+// Depthwise mode (docs/rtl.md, "Depthwise mode"): while dw_mode_i is high,
+// PE (r, c) takes its activation from lane r / DW_GROUP of column c on
+// a_dw_i (lane l of column c at bits (c*DW_LANES + l)*A_BITS) instead of
+// from its left neighbour: each column computes its own channel, each
+// group of DW_GROUP rows one kernel row's taps of it. A lane's value is
+// broadcast to its group, so at vector t row r0 + i of a group starting at
+// row r0 meets the value its lane carried for vector t + i: a sliding
+// window along the image row at one output per cycle. The lanes are not
+// skewed inside the array: whoever feeds lane l of column c presents the
+// value for vector t at the cycle row l*DW_GROUP's activation of vector t
+// would have entered column c, c + l*DW_GROUP cycles after the vector.
+// {{/DW}}
 module vosa_array #(
   parameter integer ROWS     = {{ROWS}},
   parameter integer COLS     = {{COLS}},
@@ -37,6 +50,10 @@ module vosa_array #(
   // {{#RAZOR}}
   parameter [ACC_BITS-1:0] RAZOR_MASK = {{RAZOR_MASK}},
   // {{/RAZOR}}
+  // {{#DW}}
+  parameter integer DW_GROUP = {{DW_GROUP}},
+  parameter integer DW_LANES = {{DW_LANES}},
+  // {{/DW}}
   parameter integer SIGNED   = {{SIGNED}}
 ) (
   input  wire                     clk_i,
@@ -54,6 +71,10 @@ module vosa_array #(
   input  wire                     w_shift_i,
   input  wire [COLS*W_BITS-1:0]   w_row_i,
   input  wire [ROWS*A_BITS-1:0]   a_col_i,
+  // {{#DW}}
+  input  wire                     dw_mode_i,
+  input  wire [COLS*DW_LANES*A_BITS-1:0] a_dw_i,
+  // {{/DW}}
   output wire [COLS*ACC_BITS-1:0] psum_row_o
 );
 
@@ -175,6 +196,10 @@ module vosa_array #(
     // {{^TILED}}
     for (r = 0; r < ROWS; r = r + 1) begin : g_row
       for (c = 0; c < COLS; c = c + 1) begin : g_col
+        // {{#DW}}
+        // The PE's activation: its lane in depthwise mode, else its left neighbour's.
+        wire [A_BITS-1:0] a_pe = dw_mode_i ? a_dw_i[(c*DW_LANES + r/DW_GROUP)*A_BITS +: A_BITS] : a_h[r][c];
+        // {{/DW}}
         vosa_pe #(
 `ifdef VOSA_INJECT_ERRORS
           .ROW       (r),
@@ -213,7 +238,12 @@ module vosa_array #(
           .w_shift_i(w_shift_i),
           .w_i      (w_v[r][c]),
           .w_o      (w_v[r+1][c]),
+          // {{^DW}}
           .a_i      (a_h[r][c]),
+          // {{/DW}}
+          // {{#DW}}
+          .a_i      (a_pe),
+          // {{/DW}}
           .a_o      (a_h[r][c+1]),
           .psum_i   (psum_v[r][c]),
           // {{#CARRY_SAVE}}

@@ -37,6 +37,19 @@
 //     array adds to the previous inference's outputs (docs/reuse.md,
 //     "Hardware"). A vector whose operands are all unchanged need not be sent.
 // {{/REUSE}}
+// {{#DW}}
+//   Depthwise mode (docs/rtl.md, "Depthwise mode"): while dw_mode_i is
+//     high, PE (r, c) multiplies lane r / DW_GROUP of column c of a_dw_i
+//     (DW_LANES lanes per column; lane l of column c at bits
+//     (c*DW_LANES + l)*A_BITS) instead of the row stream a_vec_i (keep it
+//     zero). Vectors are still accepted with in_valid_i and their results
+//     leave LATENCY cycles later, but the lanes are not skewed or gated by
+//     the top: lane l of column c carries vector t's value c + l*DW_GROUP
+//     cycles after vector t is accepted (zero when no vector is due), and
+//     row r0 + i of lane l's group (r0 = l*DW_GROUP) multiplies the value
+//     its lane carries for vector t + i. Change dw_mode_i only while busy_o
+//     is low.
+// {{/DW}}
 // {{#STALL}}
 //   Stalls: a weight row or vector is accepted only in a cycle where
 //     in_ready_o is high; while it is low the whole array holds (a Razor
@@ -89,6 +102,10 @@ module vosa_top #(
   parameter integer ISLANDS    = {{ISLANDS}},
   parameter integer LEVEL_BITS = {{LEVEL_BITS}},
   // {{/STALL}}
+  // {{#DW}}
+  parameter integer DW_GROUP = {{DW_GROUP}},
+  parameter integer DW_LANES = {{DW_LANES}},
+  // {{/DW}}
   parameter integer SIGNED   = {{SIGNED}}
 ) (
   input  wire                     clk_i,
@@ -115,6 +132,10 @@ module vosa_top #(
   // {{#REUSE}}
   input  wire [ROWS*A_BITS-1:0]   a_prev_vec_i,
   // {{/REUSE}}
+  // {{#DW}}
+  input  wire                     dw_mode_i,
+  input  wire [COLS*DW_LANES*A_BITS-1:0] a_dw_i,
+  // {{/DW}}
   // {{#STALL}}
   output wire                     in_ready_o,
   // {{/STALL}}
@@ -319,6 +340,10 @@ module vosa_top #(
     .A_KEEP  (A_KEEP),
     .W_KEEP  (W_KEEP),
     // {{/PREC}}
+    // {{#DW}}
+    .DW_GROUP(DW_GROUP),
+    .DW_LANES(DW_LANES),
+    // {{/DW}}
     .SIGNED  (SIGNED)
   ) u_array (
     .clk_i     (clk_i),
@@ -341,6 +366,10 @@ module vosa_top #(
     .w_row_i   (wbuf_rdata),
     // {{/BUFFERS}}
     .a_col_i   (a_gated),
+    // {{#DW}}
+    .dw_mode_i (dw_mode_i),
+    .a_dw_i    (a_dw_i),
+    // {{/DW}}
     .psum_row_o(out_vec_o)
   );
   // {{#STALL}}

@@ -154,7 +154,8 @@ struct FieldReader {
 const std::set<std::string> kKnownFields = {"rows",     "cols",   "act_bits", "weight_bits",
                                             "acc_bits", "signed", "dataflow", "clock_period_ns",
                                             "razor",    "islands", "arithmetic", "precision_modes",
-                                            "tile",     "buffers",  "reuse",  "reuse_adder_isolation"};
+                                            "tile",     "buffers",  "reuse",  "reuse_adder_isolation",
+                                            "depthwise"};
 
 ArithmeticConfig parse_arithmetic(const FieldReader& in, const ArrayConfig& c) {
   in.only_known({"adder", "multiplier", "psum"});
@@ -345,6 +346,24 @@ BufferConfig parse_buffers(const FieldReader& in, const ArrayConfig& c) {
   return b;
 }
 
+// depthwise: {"group_rows": G}, the depthwise mode (docs/rtl.md, "Depthwise
+// mode"): a per-column activation lane for every G rows. The lanes feed the
+// PEs of the plain weight-stationary array (and carry-save columns, whose
+// activation path is the same); the other options' activation paths (tile
+// ports, buffers, deltas, stalls that would have to hold the lanes) do not
+// know them.
+DepthwiseModeConfig parse_depthwise(const FieldReader& in, const ArrayConfig& c) {
+  in.only_known({"group_rows"});
+  DepthwiseModeConfig d;
+  d.group_rows = in.integer("group_rows", 1, c.rows, 0, true);
+  if (c.dataflow != Dataflow::WeightStationary || c.has_stall() || c.has_precision_modes() || c.tile.enabled() ||
+      c.buffers.enabled() || c.reuse)
+    throw ConfigError(in.source + ": field 'depthwise' = " + in.doc.dump() +
+                      " is invalid: the depthwise mode is implemented for the weight_stationary dataflow without "
+                      "razor, islands, precision_modes, tile, buffers or reuse");
+  return d;
+}
+
 }  // namespace
 
 ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
@@ -421,6 +440,7 @@ ArrayConfig parse_config(const nlohmann::json& doc, const std::string& source) {
       in.fail("reuse", value, "computation reuse is implemented for the plain weight-stationary PE only (no razor, "
                               "islands, precision_modes, tile, buffers or carry_save partial sums)");
   }
+  if (doc.contains("depthwise")) c.depthwise = parse_depthwise(in.child("depthwise"), c);
   return c;
 }
 
@@ -473,6 +493,7 @@ nlohmann::json to_json(const ArrayConfig& c) {
     j["buffers"] = {{"weight_depth", c.buffers.weight_depth}, {"act_depth", c.buffers.act_depth}};
   if (c.reuse) j["reuse"] = true;
   if (c.reuse && !c.reuse_adder_isolation) j["reuse_adder_isolation"] = false;
+  if (c.depthwise.enabled()) j["depthwise"] = {{"group_rows", c.depthwise.group_rows}};
   return j;
 }
 

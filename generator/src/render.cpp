@@ -201,6 +201,9 @@ std::map<std::string, std::string> template_vars(const ArrayConfig& c) {
       {"WBUF_DEPTH", std::to_string(c.buffers.weight_depth)},
       {"ABUF_DEPTH", std::to_string(c.buffers.act_depth)},
       {"REUSE", c.reuse ? "1" : ""},
+      {"DW", c.depthwise.enabled() ? "1" : ""},
+      {"DW_GROUP", std::to_string(c.depthwise.group_rows)},
+      {"DW_LANES", std::to_string(c.depthwise.lanes(c.rows))},
       {"REUSE_ISOLATE_ADDER", c.reuse && c.reuse_adder_isolation ? "1" : ""},
       // The activation operand inside the array (the delta with reuse).
       {"PE_ACT_BITS", std::to_string(c.pe_act_bits())},
@@ -461,6 +464,13 @@ std::string render_params_header(const ArrayConfig& c) {
     s << "// Computation reuse: the array multiplies activation deltas of kPeActBits bits.\n"
       << "#define VOSA_HAS_REUSE 1\n"
       << "constexpr int kPeActBits = " << c.pe_act_bits() << ";\n";
+  }
+  if (c.depthwise.enabled()) {
+    // Only with the depthwise mode, like the modes above.
+    s << "// Depthwise mode: one activation lane per column for every kDwGroupRows rows (docs/rtl.md).\n"
+      << "#define VOSA_HAS_DEPTHWISE_MODE 1\n"
+      << "constexpr int kDwGroupRows = " << c.depthwise.group_rows << ";\n"
+      << "constexpr int kDwLanes = " << c.depthwise.lanes(c.rows) << ";\n";
   }
   s
     << "}  // namespace vosa_params\n";

@@ -174,6 +174,42 @@ void check_precision_modes(Driver& drv, Tally& tally, std::mt19937_64& rng) {
 }
 #endif
 
+#ifdef VOSA_HAS_DEPTHWISE_MODE
+// Depthwise mode (docs/rtl.md): random lane values and weight tiles, extreme
+// values included, against the mode's definition: row l * G + i of column c
+// multiplies lane l of column c at vector t + i.
+void check_depthwise_mode(Driver& drv, Tally& tally, std::mt19937_64& rng) {
+  const auto& p = drv.params();
+  const int lanes = vosa::kDwLanes, group = vosa::kDwGroupRows;
+  for (int m : {1, 2, group + 1, 3 * (p.rows + p.cols) + 1}) {
+    auto lane = random_matrix(rng, static_cast<std::size_t>(m) * p.cols * lanes, p.act_min(), p.act_max());
+    auto b = random_matrix(rng, static_cast<std::size_t>(p.rows) * p.cols, p.weight_min(), p.weight_max());
+    lane[0] = static_cast<std::int32_t>(p.act_min());
+    b[0] = static_cast<std::int32_t>(p.weight_min());
+    const auto got = drv.depthwise_pass(lane, b, m);
+    ++tally.gemms;
+    tally.macs += static_cast<std::uint64_t>(m) * p.rows * p.cols;
+    for (int t = 0; t < m; ++t)
+      for (int c = 0; c < p.cols; ++c) {
+        std::int64_t want = 0;
+        for (int r = 0; r < p.rows; ++r) {
+          const int l = r / group, i = r % group;
+          if (t + i < m)
+            want += static_cast<std::int64_t>(b[static_cast<std::size_t>(r) * p.cols + c]) *
+                    lane[(static_cast<std::size_t>(t + i) * p.cols + c) * lanes + l];
+        }
+        if (got[static_cast<std::size_t>(t) * p.cols + c] != want) {
+          ++tally.failures;
+          std::printf("FAIL depthwise mode (%d vectors): C[%d][%d] = %lld, expected %lld\n", m, t, c,
+                      static_cast<long long>(got[static_cast<std::size_t>(t) * p.cols + c]),
+                      static_cast<long long>(want));
+          return;
+        }
+      }
+  }
+}
+#endif
+
 int run_checks(std::uint64_t seed, int random_count) {
   auto top = std::make_unique<Vvosa_top>();
   Driver drv(*top);
@@ -257,6 +293,15 @@ int run_checks(std::uint64_t seed, int random_count) {
   }
 #ifdef VOSA_HAS_PRECISION_MODES
   check_precision_modes(drv, tally, rng);
+#endif
+#ifdef VOSA_HAS_DEPTHWISE_MODE
+  check_depthwise_mode(drv, tally, rng);
+  // Back in weight-stationary mode: the row stream feeds the PEs again.
+  {
+    const auto a = random_matrix(rng, static_cast<std::size_t>(5) * p.rows, p.act_min(), p.act_max());
+    const auto b = random_matrix(rng, static_cast<std::size_t>(p.rows) * p.cols, p.weight_min(), p.weight_max());
+    check(drv, tally, "after depthwise mode", a, b, 5, p.rows, p.cols);
+  }
 #endif
 
   std::printf(

@@ -16,11 +16,17 @@
 //               [--settings SCHEDULE.json | --errmodel F --voltages V[,V...] [--period-ns P]]
 //               [--seed S] [--repeats R]
 //               [--mode M] [--layer-mode OP=M ...]   (precision modes, docs/precision.md)
-//               [--depthwise auto|channels|spatial]  (depthwise mapping, docs/dnn.md)
+//               [--depthwise auto|channels|spatial|mode]  (depthwise mapping, docs/dnn.md)
 //               [--layers OP[,OP...]]   (only these operators on the array; the rest in the engine)
 //               [--sram-faults MAP.csv --sram-ber B]   (buffered design, built with SRAM_FAULTS=1)
 //               [--sram-act-faults MAP.csv --sram-ber B]   (the same, activation buffer)
 // Exit status 0 only when every accumulator of every layer matched.
+//
+// A design with the depthwise mode (config "depthwise", docs/rtl.md) runs
+// depthwise layers in that mode (by default or --depthwise mode; lanes from
+// vosa::lowering::lower_depthwise_lanes, ArrayDriver::depthwise_pass), except
+// with --errmodel/--settings: the engine's injector maps a depthwise MAC to
+// a PE by the GEMM mappings only, so injected runs keep those.
 //
 // With --sram-faults (a design generated with "buffers", the RTL built with
 // +define+VOSA_SRAM_FAULTS: run_layers.sh SRAM_FAULTS=1) the weight buffer's
@@ -110,6 +116,7 @@ struct Options {
   // whichever takes fewer cycles (vosa::lowering::plan_depthwise).
   vosa::lowering::DepthwiseMapping depthwise = vosa::lowering::DepthwiseMapping::kAuto;
   bool depthwise_given = false;
+  bool depthwise_mode = false;  // --depthwise mode: the array's depthwise mode (needs config "depthwise")
   std::vector<size_t> only_ops;  // --layers: run just these operators on the array (large arrays)
   std::string sram_faults;       // fault map of the weight buffer (buffered designs)
   std::string sram_act_faults;   // fault map of the activation buffer (buffered designs)
@@ -140,7 +147,7 @@ namespace {
                "vosa_layers: %s\n"
                "usage: vosa_layers --model M --data D [-n N] [--input-encoding auto|raw|pixels] [--resize bilinear|crop]\n"
                "                   [--trace-dir DIR --trace-pe ROW,COL [--trace-records N] [--trace-fed-operands]]\n"
-               "                   [--depthwise auto|channels|spatial] [--layers OP[,OP...]]\n"
+               "                   [--depthwise auto|channels|spatial|mode] [--layers OP[,OP...]]\n"
                "                   [--sram-faults MAP.csv | --sram-act-faults MAP.csv] --sram-ber B   (buffered design,\n"
                "                   SRAM_FAULTS=1 build)\n",
                why);
@@ -188,10 +195,16 @@ Options parse(int argc, char** argv) {
         o.only_ops.push_back(static_cast<size_t>(v));
       }
     } else if (arg == "--depthwise") {
-      try {
-        o.depthwise = vosa::lowering::depthwise_mapping_from_string(value());
-      } catch (const std::invalid_argument& e) {
-        usage(e.what());
+      const std::string v = value();
+      if (v == "mode") {
+        if (!vosa::kHasDepthwiseMode) usage("--depthwise mode needs a design generated with \"depthwise\" (docs/rtl.md)");
+        o.depthwise_mode = true;
+      } else {
+        try {
+          o.depthwise = vosa::lowering::depthwise_mapping_from_string(v);
+        } catch (const std::invalid_argument& e) {
+          usage((std::string(e.what()) + " (or mode)").c_str());
+        }
       }
       o.depthwise_given = true;
     }
@@ -209,6 +222,9 @@ Options parse(int argc, char** argv) {
   if (!o.errmodel.empty() && o.voltages.empty()) usage("--errmodel needs --voltages V[,V...] (one per island)");
   if (!o.errmodel.empty() && !o.settings.empty()) usage("give --settings or --errmodel, not both");
   if (o.repeats < 1) usage("--repeats is at least 1");
+  if (o.depthwise_mode && (!o.errmodel.empty() || !o.settings.empty()))
+    usage("--depthwise mode is checked without timing errors: the engine's injector does not map depthwise MACs "
+          "onto the depthwise mode's PEs yet");
   const bool sram = !o.sram_faults.empty() || !o.sram_act_faults.empty();
   if (sram != (o.sram_ber >= 0)) usage("--sram-faults / --sram-act-faults MAP.csv and --sram-ber B go together");
   if (!o.sram_faults.empty() && !o.sram_act_faults.empty())
@@ -449,6 +465,25 @@ std::unique_ptr<vosa::sram::ArrayActivationBuffer> prepare_sram_act_faults(const
 #endif
 }
 
+// A depthwise layer in the array's depthwise mode: its lane passes
+// (vosa::lowering::lower_depthwise_lanes) streamed through
+// ArrayDriver::depthwise_pass, summed into the layer's accumulators.
+std::vector<int32_t> run_depthwise_mode(vosa::ArrayDriver<Vvosa_top>& drv, const vosa::tflite::Model& model,
+                                        const vosa::engine::PreparedOp& p, const int8_t* input,
+                                        const std::vector<int64_t>& correction, int& passes, int& vectors) {
+  using namespace vosa;
+  const ArrayParams& ap = drv.params();
+  const auto lane_passes = lowering::lower_depthwise_lanes(model, model.operators.at(p.index), p.geometry, input,
+                                                           ap.rows, ap.cols, kDwGroupRows);
+  std::vector<std::vector<int64_t>> results;
+  for (const auto& pass : lane_passes)
+    results.push_back(drv.depthwise_pass(std::vector<int32_t>(pass.lane_values.begin(), pass.lane_values.end()),
+                                         std::vector<int32_t>(pass.b.begin(), pass.b.end()), pass.m));
+  passes = static_cast<int>(lane_passes.size());
+  vectors = lane_passes.front().m;
+  return lowering::assemble_lane_accumulators(p.geometry, lane_passes, results, correction);
+}
+
 int run(Options o) {
   using namespace vosa;
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(o.model));
@@ -524,6 +559,10 @@ int run(Options o) {
                 static_cast<unsigned long long>(razor.protected_mask),
                 razor.protected_mask ? (razor.correct ? "correct" : "TE-Drop") : "(none)");
   }
+  // Depthwise layers in the array's depthwise mode: asked for, or by default
+  // when the design has it (not with timing errors, see the top); an explicit
+  // --depthwise auto|channels|spatial runs the GEMM mappings on it, to compare.
+  const bool use_depthwise_mode = kHasDepthwiseMode && !injector && (o.depthwise_mode || !o.depthwise_given);
   // Before each array layer: the schedule's island voltages for it, in the
   // error source and in the island controller.
   auto enter_layer = [&](size_t op) {
@@ -585,8 +624,13 @@ int run(Options o) {
       auto& corr = corrections[p.index];
       if (corr.empty())
         corr = lowering::correction_of(*model, *p.op, p.geometry, p.precision.act_drop, p.precision.weight_drop);
-      const auto gemms = lowering::lower_layer_for_array(*clean, clean->operators.at(p.index), p.geometry, input,
-                                                         ap.rows, ap.cols, o.depthwise);
+      const bool in_mode = use_depthwise_mode && lowering::lanes_supported(p.geometry);
+      const auto gemms = in_mode ? std::vector<lowering::Gemm>()
+                                 : lowering::lower_layer_for_array(*clean, clean->operators.at(p.index), p.geometry,
+                                                                   input, ap.rows, ap.cols, o.depthwise);
+      int mode_passes = 0, mode_vectors = 0;
+      const std::vector<int32_t> from_mode =
+          in_mode ? run_depthwise_mode(drv, *clean, p, input, corr, mode_passes, mode_vectors) : std::vector<int32_t>();
       std::vector<std::vector<int64_t>> results;
       std::vector<inject::Hit> logged_hits;  // the Verilated array's injected errors, as the engine's hits
       for (const auto& g : gemms) {
@@ -637,7 +681,8 @@ int run(Options o) {
           std::printf("  trace: %s (%zu records)\n", name.c_str(), written);
         }
       }
-      const std::vector<int32_t> from_array = lowering::assemble_accumulators(p.geometry, gemms, results, corr);
+      const std::vector<int32_t> from_array =
+          in_mode ? from_mode : lowering::assemble_accumulators(p.geometry, gemms, results, corr);
       if (g_errors) {
         // The engine's injector, given the same errors, must compute what the array did, bit for bit.
         std::vector<int32_t> engine_faulty = acc;
@@ -657,16 +702,23 @@ int run(Options o) {
       }
       LayerStats& st = stats[p.index];
       st.name = tflite::to_string(p.op->type);
-      if (p.geometry.depthwise) {
+      if (in_mode) {
+        st.mapping = "mode";
+        // The cycle model (what plans and reports count) must be the array's.
+        const int64_t model_cycles = lowering::lanes_cycles(p.geometry, ap.rows, ap.cols, kDwGroupRows);
+        if (static_cast<uint64_t>(model_cycles) != drv.cycles() - c0)
+          std::printf("NOTE input %zu operator %zu: depthwise mode took %llu cycles, lanes_cycles counts %lld\n", s,
+                      p.index, static_cast<unsigned long long>(drv.cycles() - c0), static_cast<long long>(model_cycles));
+      } else if (p.geometry.depthwise) {
         const auto plan = lowering::plan_depthwise(p.geometry, ap.rows, ap.cols, o.depthwise);
         st.mapping = plan.mapping == lowering::DepthwiseMapping::kChannels
                          ? "channels"
                          : "spatial " + std::to_string(plan.patch_h) + "x" + std::to_string(plan.patch_w);
       }
-      st.m = gemms.front().m;
-      st.k = gemms.front().k;
+      st.m = in_mode ? mode_vectors : gemms.front().m;
+      st.k = in_mode ? ap.rows : gemms.front().k;
       st.n = p.geometry.out_c;
-      st.gemms = static_cast<int>(gemms.size());
+      st.gemms = in_mode ? mode_passes : static_cast<int>(gemms.size());
       st.macs += static_cast<uint64_t>(p.geometry.macs());
       st.cycles += drv.cycles() - c0;
       uint64_t bad = 0;

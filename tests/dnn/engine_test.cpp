@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
+#include <tuple>
 
 using namespace vosa;
 
@@ -87,6 +89,26 @@ void check_model(const std::string& model_path, const std::string& data, engine:
             << model_path << " operator " << p.index << " spatial " << plan.patch_h << "x" << plan.patch_w << " on "
             << rows << "x" << cols;
       }
+      // The array's depthwise mode (lane passes, docs/rtl.md): what the mode
+      // computes per pass (reference_lanes), summed, on arrays whose groups
+      // fit a kernel row, split it, or leave a short last group.
+      for (const auto& [rows, cols, group] : std::vector<std::tuple<int, int, int>>{
+               {16, 16, 3}, {3, 11, 3}, {5, 4, 2}, {6, 20, 4}, {4, 3, 1}}) {
+        ASSERT_TRUE(lowering::lanes_supported(p.geometry));
+        const auto passes = lowering::lower_depthwise_lanes(*model, *p.op, p.geometry, f.inputs.at(p.index).data(),
+                                                            rows, cols, group);
+        std::vector<std::vector<int64_t>> results;
+        int64_t cycles = 0;
+        for (const auto& pass : passes) {
+          results.push_back(lowering::reference_lanes(pass));
+          cycles += lowering::ws_gemm_cycles(pass.m, rows, cols, rows, cols);
+        }
+        ASSERT_EQ(lowering::assemble_lane_accumulators(p.geometry, passes, results, correction),
+                  r.accumulators.at(p.index))
+            << model_path << " operator " << p.index << " depthwise mode on " << rows << "x" << cols << ", group "
+            << group;
+        EXPECT_EQ(lowering::lanes_cycles(p.geometry, rows, cols, group), cycles);
+      }
     }
   }
 }
@@ -146,6 +168,60 @@ TEST(Engine, DepthwiseLoweringIsBlockDiagonal) {
       if (k / 9 != j) {
         ASSERT_EQ(g.b[static_cast<size_t>(k) * g.n + j], 0) << k << "," << j;
       }
+}
+
+// The depthwise mode's lane lowering on shapes no model here has: a depth
+// multiplier, a 5x4 kernel, stride 3 x 2, uneven padding, two images, a
+// dilation along y, and on arrays whose lanes split kernel rows or leave a
+// short last group: the passes sum to the direct depthwise convolution
+// (padded taps = the pad value, correction zero); a dilation along x is
+// refused.
+TEST(Engine, DepthwiseModeLanesComputeTheConvolution) {
+  lowering::ConvGeometry g;
+  g.depthwise = true;
+  g.batch = 2;
+  g.in_h = 9, g.in_w = 11, g.in_c = 3;
+  g.depth_multiplier = 2, g.out_c = 6;
+  g.kernel_h = 5, g.kernel_w = 4;
+  g.stride_h = 2, g.stride_w = 3;
+  g.dilation_h = 2;
+  g.pad_top = 3, g.pad_left = 2;
+  g.out_h = 3, g.out_w = 4;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> value(-128, 127);
+  std::vector<int8_t> input(static_cast<size_t>(g.batch) * g.in_h * g.in_w * g.in_c), weights(g.taps() * g.out_c);
+  for (auto& v : input) v = static_cast<int8_t>(value(rng));
+  for (auto& v : weights) v = static_cast<int8_t>(value(rng));
+  const int8_t pad = -7;
+  std::vector<int32_t> want(static_cast<size_t>(g.rows()) * g.out_c, 0);
+  for (int b = 0; b < g.batch; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy)
+      for (int ox = 0; ox < g.out_w; ++ox)
+        for (int oc = 0; oc < g.out_c; ++oc) {
+          int32_t sum = 0;
+          for (int ky = 0; ky < g.kernel_h; ++ky)
+            for (int kx = 0; kx < g.kernel_w; ++kx) {
+              const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h, ix = ox * g.stride_w - g.pad_left + kx;
+              const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+              const int x = inside ? input[((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c +
+                                           oc / g.depth_multiplier]
+                                   : pad;
+              sum += x * weights[static_cast<size_t>(ky * g.kernel_w + kx) * g.out_c + oc];
+            }
+          want[((static_cast<size_t>(b) * g.out_h + oy) * g.out_w + ox) * g.out_c + oc] = sum;
+        }
+  const std::vector<int64_t> no_correction(static_cast<size_t>(g.out_c), 0);
+  for (const auto& [rows, cols, group] :
+       std::vector<std::tuple<int, int, int>>{{16, 16, 3}, {3, 11, 3}, {5, 4, 2}, {7, 5, 4}, {1, 1, 1}}) {
+    const auto passes = lowering::lower_depthwise_lanes(g, input.data(), weights.data(), pad, rows, cols, group);
+    std::vector<std::vector<int64_t>> results;
+    for (const auto& pass : passes) results.push_back(lowering::reference_lanes(pass));
+    EXPECT_EQ(lowering::assemble_lane_accumulators(g, passes, results, no_correction), want)
+        << rows << "x" << cols << ", group " << group;
+  }
+  g.dilation_w = 2;
+  EXPECT_FALSE(lowering::lanes_supported(g));
+  EXPECT_THROW(lowering::lower_depthwise_lanes(g, input.data(), weights.data(), pad, 16, 16, 3), std::invalid_argument);
 }
 
 // The cycle count plan_depthwise minimises is the one the array driver

@@ -44,6 +44,23 @@ for mapping in channels spatial; do
   grep "^depthwise layers:" "$WORK/dscnn_$mapping.log"
 done
 
+# A design with the depthwise mode (config "depthwise", tests/dnn/configs/ws_6x20.json):
+# the runs above took it for DS-CNN's depthwise layers (auto); MobileNetV2's stride-2
+# and 7x7 stride-1 depthwise layers in it too, every accumulator against the engine.
+if grep -q '"depthwise"' "$CONFIG"; then
+  [ "$(grep -c "DEPTHWISE_CONV_2D.*bit-exact *mode" "$WORK/dscnn.log")" = 4 ] \
+    || fail "DS-CNN: 4 depthwise layers in the depthwise mode"
+  MNV2="$DATA/dnn/mobilenetv2_imagenet"
+  [ -e "$MNV2/model/tf2_mobilenet_v2_1.0_224_ptq.tflite" ] || fail "missing test data: $MNV2 (set VOSA_DATA_DIR)"
+  run --model "$MNV2/model/tf2_mobilenet_v2_1.0_224_ptq.tflite" --data "$MNV2/data/ILSVRC2012_VAL_SET" -n 1 \
+    --layers 49,52 --depthwise mode > "$WORK/mnv2_mode.log" 2>&1 || { cat "$WORK/mnv2_mode.log"; fail "MobileNetV2 depthwise mode"; }
+  cat "$WORK/mnv2_mode.log"
+  [ "$(grep -c "DEPTHWISE_CONV_2D.*bit-exact *mode" "$WORK/mnv2_mode.log")" = 2 ] \
+    || fail "MobileNetV2: operators 49 and 52 bit-exact in the depthwise mode"
+  grep -q "summary: 2 layers x 1 input(s), 0 accumulator mismatches; outputs identical for 1/1" "$WORK/mnv2_mode.log" \
+    || fail "MobileNetV2 depthwise mode summary"
+fi
+
 if run --model "$KWS/model/kws_ref_model.tflite" --data "$KWS/data/kws01" -n 1 --corrupt-first-weight \
   > "$WORK/corrupt.log" 2>&1; then
   cat "$WORK/corrupt.log"; fail "a corrupted weight went unnoticed"

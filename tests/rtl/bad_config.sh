@@ -59,6 +59,11 @@ expect_error prec_not_full '{"rows": 4, "cols": 4, "precision_modes": [6, 4]}' "
 expect_error prec_empty '{"rows": 4, "cols": 4, "precision_modes": []}' "field 'precision_modes' = [] is invalid: must be a list of operand widths"
 expect_error prec_type '{"rows": 4, "cols": 4, "precision_modes": [8, "4"]}' "field 'precision_modes' = [8,\"4\"] is invalid: must be a list"
 expect_error prec_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "precision_modes": [8, 4]}' "precision modes are implemented for the weight_stationary dataflow only"
+# The depthwise mode (docs/rtl.md, "Depthwise mode").
+expect_error dw_group_big '{"rows": 4, "cols": 4, "depthwise": {"group_rows": 5}}' "field 'depthwise.group_rows' = 5 is invalid: allowed range is 1..4"
+expect_error dw_unknown '{"rows": 4, "cols": 4, "depthwise": {"rows": 3}}' "unknown field 'depthwise.rows'"
+expect_error dw_razor '{"rows": 4, "cols": 4, "razor": {"top_k": 2}, "depthwise": {"group_rows": 2}}' "field 'depthwise' = {\"group_rows\":2} is invalid: the depthwise mode is implemented for the weight_stationary dataflow without razor"
+expect_error dw_os '{"rows": 4, "cols": 4, "dataflow": "output_stationary", "depthwise": {"group_rows": 2}}' "the depthwise mode is implemented for the weight_stationary dataflow"
 out="$("$VOSA" generate --config "$WORK/does_not_exist.json" --out "$WORK/o" 2>&1)"
 if [ $? -eq 0 ] || [[ "$out" != *"does_not_exist.json: cannot open"* ]]; then
   echo "FAIL missing file: '$out'"; fails=$((fails+1)); else echo "ok   missing file: $out"; fi

@@ -11,6 +11,7 @@
 # BUFFERS='{"weight_depth": 8, "act_depth": 5}': weight/activation buffers (docs/sram.md);
 #   then also linted with the simulation-only fault masks (-DVOSA_SRAM_FAULTS).
 # REUSE=1: with "reuse": true, the zero-delta gated PE (docs/reuse.md, "Hardware").
+# DEPTHWISE='{"group_rows": 2}': with the depthwise mode's lanes (docs/rtl.md, "Depthwise mode").
 set -euo pipefail
 VOSA="$1"; DATAFLOW="$2"; WORK="$3"; shift 3
 mkdir -p "$WORK"
@@ -24,7 +25,7 @@ for size in "$@"; do
     [ -n "${PRECISION:-}" ] && precision=", \"precision_modes\": [$width, $((width / 2)), 1]"
     printf '{"rows": %d, "cols": %d, "act_bits": %d, "weight_bits": %d, "dataflow": "%s"%s%s}\n' \
       "$rows" "$cols" "$width" "$width" "$DATAFLOW" "${ARITHMETIC:+, \"arithmetic\": $ARITHMETIC}" \
-      "$precision${TILE:+, \"tile\": $TILE}${BUFFERS:+, \"buffers\": $BUFFERS}${REUSE:+, \"reuse\": true}" \
+      "$precision${TILE:+, \"tile\": $TILE}${BUFFERS:+, \"buffers\": $BUFFERS}${REUSE:+, \"reuse\": true}${DEPTHWISE:+, \"depthwise\": $DEPTHWISE}" \
       > "$WORK/$name.json"
     "$VOSA" generate --quiet --config "$WORK/$name.json" --out "$dir"
     if ! verilator --lint-only -Wall --top-module vosa_top "$dir"/rtl/*.v > "$dir/lint.log" 2>&1; then

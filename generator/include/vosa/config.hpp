@@ -78,6 +78,17 @@ struct BufferConfig {
   bool enabled() const { return weight_depth > 0; }
 };
 
+// Depthwise mode (docs/rtl.md, "Depthwise mode"): a run-time mode in which
+// PE (r, c) takes its activation from lane r / group_rows of column c
+// instead of its left neighbour, so each column computes its own channel.
+// 0 = no mode (the array and its golden files as without it).
+struct DepthwiseModeConfig {
+  int group_rows = 0;
+  bool enabled() const { return group_rows > 0; }
+  // Lanes per column: one per group of group_rows rows (the last may be short).
+  int lanes(int rows) const { return enabled() ? (rows + group_rows - 1) / group_rows : 0; }
+};
+
 struct ArrayConfig {
   int rows = 0;
   int cols = 0;
@@ -92,6 +103,7 @@ struct ArrayConfig {
   ArithmeticConfig arithmetic;
   TileConfig tile;
   BufferConfig buffers;
+  DepthwiseModeConfig depthwise;
   // Precision modes (docs/precision.md): operand widths the PEs can compute
   // at, selected at run time by a MODE register; empty = no modes (full width
   // only). Validated: descending, each 1..max(act_bits, weight_bits), the

@@ -419,4 +419,165 @@ std::vector<int64_t> reference_gemm(const Gemm& gm) {
   return c;
 }
 
+// --- Depthwise mode (see lowering.hpp).
+
+namespace {
+
+// A run of taps kx = phase + stride_w * j, j = j0 .. j0 + len - 1, of kernel row ky.
+struct TapRun {
+  int ky = 0, phase = 0, j0 = 0, len = 0;
+};
+
+std::vector<TapRun> tap_runs(const ConvGeometry& g, int group_rows) {
+  std::vector<TapRun> runs;
+  for (int ky = 0; ky < g.kernel_h; ++ky)
+    for (int phase = 0; phase < std::min(g.stride_w, g.kernel_w); ++phase) {
+      const int taps = (g.kernel_w - phase + g.stride_w - 1) / g.stride_w;
+      for (int j0 = 0; j0 < taps; j0 += group_rows) runs.push_back({ky, phase, j0, std::min(group_rows, taps - j0)});
+    }
+  return runs;
+}
+
+// The runs of each pass, by lane (len 0: an idle lane). Greedy: each lane
+// takes the first remaining run that fits its rows (the last lane may be short).
+std::vector<std::vector<TapRun>> lane_passes(const ConvGeometry& g, int rows, int group_rows) {
+  if (rows < 1 || group_rows < 1 || group_rows > rows)
+    throw std::invalid_argument("depthwise mode: group_rows must be 1..rows");
+  if (!lanes_supported(g)) throw std::invalid_argument("depthwise mode: the layer's dilation along x is not 1");
+  const int lanes = (rows + group_rows - 1) / group_rows;
+  std::vector<TapRun> left = tap_runs(g, group_rows);
+  std::vector<std::vector<TapRun>> passes;
+  while (!left.empty()) {
+    std::vector<TapRun> pass(static_cast<size_t>(lanes));
+    for (int l = 0; l < lanes; ++l) {
+      const int capacity = std::min(group_rows, rows - l * group_rows);
+      for (auto it = left.begin(); it != left.end(); ++it)
+        if (it->len <= capacity) {
+          pass[static_cast<size_t>(l)] = *it;
+          left.erase(it);
+          break;
+        }
+    }
+    passes.push_back(std::move(pass));
+  }
+  return passes;
+}
+
+// Vectors per output row of a pass: out_w plus the longest run's len - 1.
+int vectors_per_row(const ConvGeometry& g, const std::vector<TapRun>& pass) {
+  int longest = 1;
+  for (const TapRun& run : pass) longest = std::max(longest, run.len);
+  return g.out_w + longest - 1;
+}
+
+}  // namespace
+
+bool lanes_supported(const ConvGeometry& g) { return g.depthwise && g.dilation_w == 1; }
+
+int64_t lanes_cycles(const ConvGeometry& g, int rows, int cols, int group_rows) {
+  int64_t cycles = 0;
+  const int64_t blocks = ceil_div64(g.out_c, cols);
+  for (const auto& pass : lane_passes(g, rows, group_rows)) {
+    const int64_t m = static_cast<int64_t>(g.batch) * g.out_h * vectors_per_row(g, pass);
+    cycles += blocks * ws_gemm_cycles(m, rows, cols, rows, cols);
+  }
+  return cycles;
+}
+
+std::vector<LanePass> lower_depthwise_lanes(const ConvGeometry& g, const int8_t* input, const int8_t* weights,
+                                            int8_t pad, int rows, int cols, int group_rows) {
+  const auto plan = lane_passes(g, rows, group_rows);
+  const int lanes = (rows + group_rows - 1) / group_rows;
+  std::vector<LanePass> passes;
+  for (const auto& runs : plan) {
+    const int per_row = vectors_per_row(g, runs);
+    for (int c0 = 0; c0 < g.out_c; c0 += cols) {
+      LanePass p;
+      p.m = g.batch * g.out_h * per_row;
+      p.lanes = lanes;
+      p.group_rows = group_rows;
+      p.rows = rows;
+      p.cols = cols;
+      p.lane_values.resize(static_cast<size_t>(p.m) * cols * lanes);  // zero: idle lanes
+      p.b.resize(static_cast<size_t>(rows) * cols);
+      p.out_index.assign(static_cast<size_t>(p.m) * cols, -1);
+      for (int j = 0; j < cols && c0 + j < g.out_c; ++j) {
+        const int oc = c0 + j;
+        const int ic = oc / g.depth_multiplier;
+        for (int l = 0; l < lanes; ++l) {
+          const TapRun& run = runs[static_cast<size_t>(l)];
+          for (int i = 0; i < run.len; ++i) {
+            const int kx = run.phase + g.stride_w * (run.j0 + i);
+            p.b[static_cast<size_t>(l * group_rows + i) * cols + j] =
+                weights[(static_cast<size_t>(run.ky) * g.kernel_w + kx) * g.out_c + oc];
+          }
+        }
+        for (int t = 0; t < p.m; ++t) {
+          const int x = t % per_row, oy = (t / per_row) % g.out_h, b = t / (per_row * g.out_h);
+          if (x < g.out_w)
+            p.out_index[static_cast<size_t>(t) * cols + j] =
+                static_cast<int32_t>(((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + x) * g.out_c + oc);
+          for (int l = 0; l < lanes; ++l) {
+            const TapRun& run = runs[static_cast<size_t>(l)];
+            if (run.len == 0) continue;  // an idle lane stays zero
+            const int iy = oy * g.stride_h - g.pad_top + run.ky * g.dilation_h;
+            const int ix = g.stride_w * (x + run.j0) + run.phase - g.pad_left;
+            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
+            p.lane_values[(static_cast<size_t>(t) * cols + j) * lanes + l] =
+                inside ? input[((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ic] : pad;
+          }
+        }
+      }
+      passes.push_back(std::move(p));
+    }
+  }
+  return passes;
+}
+
+std::vector<LanePass> lower_depthwise_lanes(const Model& model, const Operator& op, const ConvGeometry& g,
+                                            const int8_t* input, int rows, int cols, int group_rows) {
+  const int8_t pad = static_cast<int8_t>(model.tensor(op.inputs[0]).zero_point0());
+  return lower_depthwise_lanes(g, input, int8_data(model.tensor(op.inputs[1])), pad, rows, cols, group_rows);
+}
+
+std::vector<int64_t> reference_lanes(const LanePass& p) {
+  std::vector<int64_t> c(static_cast<size_t>(p.m) * p.cols, 0);
+  for (int t = 0; t < p.m; ++t)
+    for (int j = 0; j < p.cols; ++j) {
+      int64_t sum = 0;
+      for (int r = 0; r < p.rows; ++r) {
+        const int l = r / p.group_rows, i = r % p.group_rows;
+        if (t + i >= p.m) continue;
+        sum += static_cast<int64_t>(p.b[static_cast<size_t>(r) * p.cols + j]) *
+               p.lane_values[(static_cast<size_t>(t + i) * p.cols + j) * p.lanes + l];
+      }
+      c[static_cast<size_t>(t) * p.cols + j] = sum;
+    }
+  return c;
+}
+
+std::vector<int32_t> assemble_lane_accumulators(const ConvGeometry& g, const std::vector<LanePass>& passes,
+                                                const std::vector<std::vector<int64_t>>& results,
+                                                const std::vector<int64_t>& correction) {
+  if (results.size() != passes.size()) throw std::invalid_argument("assemble_lane_accumulators: one result per pass");
+  std::vector<int64_t> sum(static_cast<size_t>(g.rows()) * g.out_c, 0);
+  for (size_t i = 0; i < passes.size(); ++i) {
+    const LanePass& p = passes[i];
+    if (results[i].size() != p.out_index.size())
+      throw std::invalid_argument("assemble_lane_accumulators: result " + std::to_string(i) + " has the wrong size");
+    for (size_t at = 0; at < p.out_index.size(); ++at)
+      if (p.out_index[at] >= 0) sum[static_cast<size_t>(p.out_index[at])] += results[i][at];
+  }
+  std::vector<int32_t> acc(sum.size());
+  for (size_t index = 0; index < sum.size(); ++index) {
+    const size_t oc = index % static_cast<size_t>(g.out_c);
+    const int64_t v = sum[index] + correction[oc];
+    if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+      throw std::runtime_error("accumulator leaves int32 at row " + std::to_string(index / g.out_c) + ", channel " +
+                               std::to_string(oc));
+    acc[index] = static_cast<int32_t>(v);
+  }
+  return acc;
+}
+
 }  // namespace vosa::lowering

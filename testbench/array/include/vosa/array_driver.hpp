@@ -40,6 +40,18 @@ struct ArrayParams {
   }
 };
 
+// Whether the array has the depthwise mode (config "depthwise", docs/rtl.md
+// "Depthwise mode"): activation lanes per column, kDwLanes of them.
+#ifdef VOSA_HAS_DEPTHWISE_MODE
+constexpr bool kHasDepthwiseMode = true;
+constexpr int kDwLanes = vosa_params::kDwLanes;
+constexpr int kDwGroupRows = vosa_params::kDwGroupRows;
+#else
+constexpr bool kHasDepthwiseMode = false;
+constexpr int kDwLanes = 0;
+constexpr int kDwGroupRows = 0;
+#endif
+
 // Whether the top has the register interface reg_*: the island controller's
 // (Razor, islands) and/or the MODE registers of precision modes.
 #ifdef VOSA_HAS_PRECISION_MODES
@@ -161,6 +173,55 @@ class ArrayDriver {
     return c;
   }
 
+  // Depthwise mode: loads the rows x cols weight tile b (row-major), then
+  // streams m vectors in depthwise mode; lane l of column c carries
+  // lane_values[(t * cols + c) * kDwLanes + l] for vector t, presented
+  // c + l * kDwGroupRows cycles after vector t is accepted (the skew the
+  // array leaves to its feeder). Returns the m x cols results:
+  // C[t][c] = sum over rows r = l * kDwGroupRows + i of b[r][c] times lane l
+  // of column c at vector t + i (zero beyond the last vector).
+  std::vector<std::int64_t> depthwise_pass(const std::vector<std::int32_t>& lane_values,
+                                           const std::vector<std::int32_t>& b, int m) {
+    std::vector<std::int64_t> c(static_cast<std::size_t>(m) * p_.cols, 0);
+    if constexpr (kHasDepthwiseMode) {
+      if (m < 1 || lane_values.size() != static_cast<std::size_t>(m) * p_.cols * kDwLanes ||
+          b.size() != static_cast<std::size_t>(p_.rows) * p_.cols)
+        throw std::invalid_argument("depthwise_pass: need m >= 1, m x cols x lanes lane values, rows x cols weights");
+      check_range(lane_values, p_.act_min(), p_.act_max(), "lane activation");
+      check_range(b, p_.weight_min(), p_.weight_max(), "weight");
+      load_weight_tile(b, p_.rows, p_.cols, 0, 0);
+      for (int r = 0; r < p_.rows; ++r) set_bits(top_.a_vec_i, r * p_.act_bits, p_.act_bits, 0);
+      top_.dw_mode_i = 1;
+      int received = 0;
+      const long long timeout = m + 4LL * (p_.rows + p_.cols) + 16;
+      for (long long t = 0; received < m; ++t) {
+        if (t > timeout) throw std::runtime_error("array produced too few results");
+        for (int cc = 0; cc < p_.cols; ++cc)
+          for (int l = 0; l < kDwLanes; ++l) {
+            const long long v = t - cc - static_cast<long long>(l) * kDwGroupRows;
+            const std::int64_t x =
+                v >= 0 && v < m ? lane_values[(static_cast<std::size_t>(v) * p_.cols + cc) * kDwLanes + l] : 0;
+            set_bits(top_.a_dw_i, (cc * kDwLanes + l) * p_.act_bits, p_.act_bits, static_cast<std::uint64_t>(x));
+          }
+        top_.in_valid_i = t < m;
+        if (t < m) accept_edges_.push_back(edge_index());
+        tick();
+        if (top_.out_valid_o) {
+          for (int cc = 0; cc < p_.cols; ++cc)
+            c[static_cast<std::size_t>(received) * p_.cols + cc] = output_element(cc);
+          ++received;
+        }
+      }
+      top_.in_valid_i = 0;
+      top_.dw_mode_i = 0;
+    } else {
+      (void)lane_values;
+      (void)b;
+      throw std::logic_error("depthwise_pass: the array has no depthwise mode (config \"depthwise\")");
+    }
+    return c;
+  }
+
   // --- Weight-stationary primitives (public so tests can interrupt a stream).
 
   // Buffered designs: the weight buffer address of the next tile's row 0.
@@ -248,6 +309,7 @@ class ArrayDriver {
     } else if constexpr (vosa_params::kWeightStationary) {
       top_.w_valid_i = 0;
       top_.in_valid_i = 0;
+      if constexpr (kHasDepthwiseMode) top_.dw_mode_i = 0;
     } else {
       top_.in_valid_i = 0;
       top_.in_last_i = 0;

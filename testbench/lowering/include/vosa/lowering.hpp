@@ -128,6 +128,52 @@ std::vector<Gemm> lower_layer(const tflite::Model& model, const tflite::Operator
 std::vector<Gemm> lower_layer_for_array(const tflite::Model& model, const tflite::Operator& op, const ConvGeometry& g,
                                         const int8_t* input, int rows, int cols, DepthwiseMapping mapping);
 
+// --- The array's depthwise mode (config "depthwise", docs/rtl.md "Depthwise
+// mode"): PE (r, c) multiplies lane r / group_rows of column c, a lane's
+// value is broadcast to its group of rows, and row r0 + i of a group meets
+// the value its lane carries for vector t + i. So one column computes one
+// channel and one group one run of kernel taps along x that read one input
+// row: taps kx = phase + stride_w * j (j = j0 .. j0 + len - 1) read the
+// input's phase-`phase` columns (ix = stride_w * u + phase - pad_left) at
+// u = x + j, a stride-1 sliding window over u. One vector per output x of
+// an output row, plus len - 1 vectors whose results are discarded so the
+// window never straddles two output rows. A layer whose taps do not fit
+// the lanes at once runs in several passes whose results add up.
+
+// One weight tile and the vectors streamed through it in depthwise mode.
+struct LanePass {
+  int m = 0;                       // vectors
+  int lanes = 0, group_rows = 0;   // of the array
+  int rows = 0, cols = 0;
+  std::vector<int8_t> lane_values; // m x (cols * lanes): [t][c * lanes + l]
+  std::vector<int8_t> b;           // rows x cols weight tile
+  std::vector<int32_t> out_index;  // m x cols: accumulator (position x out_c + channel) or -1 (discarded)
+};
+
+// Whether the depthwise mode computes this layer (dilation 1 along x).
+bool lanes_supported(const ConvGeometry& g);
+
+// Cycles vosa::ArrayDriver takes for the layer in depthwise mode: per pass,
+// rows cycles of weight loading, its vectors and the rows + cols latency.
+int64_t lanes_cycles(const ConvGeometry& g, int rows, int cols, int group_rows);
+
+std::vector<LanePass> lower_depthwise_lanes(const ConvGeometry& g, const int8_t* input, const int8_t* weights,
+                                            int8_t pad, int rows, int cols, int group_rows);
+std::vector<LanePass> lower_depthwise_lanes(const tflite::Model& model, const tflite::Operator& op,
+                                            const ConvGeometry& g, const int8_t* input, int rows, int cols,
+                                            int group_rows);
+
+// What the array computes for one pass (m x cols; lanes beyond the last
+// vector read as zero): C[t][c] = sum over rows r = l * group_rows + i of
+// b[r][c] * lane l of column c at vector t + i.
+std::vector<int64_t> reference_lanes(const LanePass& pass);
+
+// The layer's accumulators from the passes' results (summed per output) plus
+// the correction; throws if a value leaves int32.
+std::vector<int32_t> assemble_lane_accumulators(const ConvGeometry& g, const std::vector<LanePass>& passes,
+                                                const std::vector<std::vector<int64_t>>& results,
+                                                const std::vector<int64_t>& correction);
+
 // Turns the GEMM results (one m x n int64 matrix per Gemm) plus the
 // correction into the layer's accumulators acc[m][c] (m x out_c, row-major),
 // exactly TFLite's int32 accumulators. Throws if a value leaves int32.
