@@ -12,7 +12,8 @@
 # arrivals; the filter engine reports a bound there in the cycles it did not
 # simulate, which must not be earlier than the event engine's latest arrival).
 # The filter engine's model must also be the same with 1 and 2 threads and
-# with its portable lane loops (VOSA_FILTER_ISA=x86-64) as with the CPU's best.
+# with its portable and AVX2 lane loops (VOSA_FILTER_ISA=x86-64, avx2 where the
+# CPU has it) as with the CPU's best.
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
 #   OPERANDS default: uniform:1 layer:2 (trace:FILE.vtrace also works)
 set -euo pipefail
@@ -34,7 +35,7 @@ print(','.join(f'{c * f:.3f}' for f in (1.0, 0.97, 0.8, 0.6, 0.4)))" "$P/sta/cri
     tag="$pdk $name ${operands##*/}"
     base="$P/agree_$(echo "${operands##*/}" | tr ':/' '__')"
     for engine in event ${DTA_ENGINES:-parallel filter}; do
-      threads=1; [ $engine = parallel ] && threads=2
+      threads=2; [ $engine = event ] && threads=1
       "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
         --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
         --operands "$operands" --cycles "$CYCLES" --engine $engine --threads $threads \
@@ -44,13 +45,17 @@ print(','.join(f'{c * f:.3f}' for f in (1.0, 0.97, 0.8, 0.6, 0.4)))" "$P/sta/cri
           --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
           --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter1.json" -q
         cmp -s "$base.filter.json" "$base.filter1.json" || { echo "FAIL $tag filter: --threads 1 and 2 differ"; status=1; }
-        # and not on the instruction set of its lane loops: the portable (x86-64) ones forced
-        VOSA_FILTER_ISA=x86-64 "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
-          --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter_x86.json" \
-          > "$base.filter_x86.log"
-        grep -q "s in the bounds (x86-64)" "$base.filter_x86.log" || { echo "FAIL $tag filter: VOSA_FILTER_ISA=x86-64 not taken"; status=1; }
-        cmp -s "$base.filter.json" "$base.filter_x86.json" || { echo "FAIL $tag filter: the x86-64 lane loops differ"; status=1; }
+        # and not on the instruction set of its lane loops: the portable (x86-64) ones and,
+        # where the CPU has them, the AVX2 ones forced (the default is the CPU's best)
+        isas=x86-64; grep -qw avx2 /proc/cpuinfo && isas="x86-64 avx2"
+        for isa in $isas; do
+          VOSA_FILTER_ISA=$isa "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
+            --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
+            --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter_$isa.json" \
+            > "$base.filter_$isa.log"
+          grep -q "s in the bounds ($isa)" "$base.filter_$isa.log" || { echo "FAIL $tag filter: VOSA_FILTER_ISA=$isa not taken"; status=1; }
+          cmp -s "$base.filter.json" "$base.filter_$isa.json" || { echo "FAIL $tag filter: the $isa lane loops differ"; status=1; }
+        done
       fi
     done
     for engine in ${DTA_ENGINES:-parallel filter}; do

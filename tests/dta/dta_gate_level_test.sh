@@ -3,7 +3,7 @@
 #   1. cross-check: Icarus (iverilog -gspecify -Tmax, $sdf_annotate, osu018 cell
 #      models) and vosa dta (modpath delay mode, capture at the edge) capture the
 #      same output-register value in every one of 20,000 cycles at a clock where
-#      several bits fail;
+#      several bits fail (and 3,000 at 3.501 ns, a half period off the 1 ps grid);
 #   2. physics: no error at the sign-off period, error rate grows as the period
 #      shrinks, MSBs fail before LSBs, all-zero operands never fail;
 #   3. output-stationary PE: the accumulator keeps the value it really captured,
@@ -41,6 +41,24 @@ print(f"cross-check: {len(vosa)} cycles, {len(vosa) - diff} agree, {diff} differ
       f"{pt['cycles_with_error']} cycles with a timing error in bits {failing_bits}")
 assert len(failing_bits) >= 3, "the cross-check must run where several bits fail"
 assert diff == 0, "vosa dta and Icarus disagree"
+PY
+# The same at a period whose half is not on the 1 ps grid (3.501 ns): the kit's
+# testbench keeps every time in integer ps, so Icarus' clock does not drift
+# against the stimulus (with real half periods it gained 1 ps per cycle and agreed
+# in 9 of 2,001 cycles on the 16-bit PE at 5.237 ns).
+"$VOSA" dta "${common[@]}" --period-ns 3.501 --cycles 3000 --delay-mode modpath --setup zero \
+  --input-delay-ns 0.01 --operands uniform:8 --icarus-kit kit_odd --out xcheck_odd.json
+iverilog -gspecify -Tmax -o kit_odd/sim kit_odd/tb.v kit_odd/netlist.v cells_1ps.v
+vvp -n kit_odd/sim > kit_odd/vvp.log 2>&1
+python3 - <<'PY'
+import json
+vosa = open("kit_odd/captured_vosa.txt").read().split()
+icarus = open("kit_odd/captured_icarus.txt").read().split()
+assert len(vosa) == len(icarus) == 3001, (len(vosa), len(icarus))
+diff = sum(a != b for a, b in zip(vosa, icarus))
+errs = json.load(open("xcheck_odd.json"))["points"][0]["cycles_with_error"]
+print(f"cross-check at 3.501 ns: {len(vosa) - diff} of {len(vosa)} agree; {errs} cycles with a timing error")
+assert errs > 0 and diff == 0, "vosa dta and Icarus disagree at a period of odd picoseconds"
 PY
 
 # 2. Physics.
