@@ -25,41 +25,34 @@ common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/m
 
 # 1. Icarus cross-check. Icarus's flip-flop models capture D at the edge (their
 # $setup checks only warn), so vosa captures at T too (--setup zero).
-"$VOSA" dta "${common[@]}" --period-ns 3.5 --cycles 20000 --delay-mode modpath --setup zero \
-  --input-delay-ns 0.01 --operands uniform:7 --icarus-kit kit --out xcheck.json
-iverilog -gspecify -Tmax -o kit/sim kit/tb.v kit/netlist.v cells_1ps.v
-vvp -n kit/sim > kit/vvp.log 2>&1
-python3 - <<'PY'
-import json
-vosa = open("kit/captured_vosa.txt").read().split()
-icarus = open("kit/captured_icarus.txt").read().split()
-assert len(vosa) == len(icarus) == 20001, (len(vosa), len(icarus))
+# xcheck KIT PERIOD_NS CYCLES SEED: vosa dta (modpath) and Icarus on the same stimulus
+# must capture the same value in every cycle, with at least 3 bits failing.
+xcheck() {
+  "$VOSA" dta "${common[@]}" --period-ns "$2" --cycles "$3" --delay-mode modpath --setup zero \
+    --input-delay-ns 0.01 --operands "uniform:$4" --icarus-kit "$1" --out "$1.json"
+  iverilog -gspecify -Tmax -o "$1/sim" "$1/tb.v" "$1/netlist.v" cells_1ps.v
+  vvp -n "$1/sim" > "$1/vvp.log" 2>&1
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+kit, period, cycles = sys.argv[1], sys.argv[2], int(sys.argv[3])
+vosa = open(f"{kit}/captured_vosa.txt").read().split()
+icarus = open(f"{kit}/captured_icarus.txt").read().split()
+assert len(vosa) == len(icarus) == cycles + 1, (len(vosa), len(icarus))
 diff = sum(a != b for a, b in zip(vosa, icarus))
-pt = json.load(open("xcheck.json"))["points"][0]
+pt = json.load(open(f"{kit}.json"))["points"][0]
 failing_bits = [b["bit"] for b in pt["bits"] if b["errors"] > 0]
-print(f"cross-check: {len(vosa)} cycles, {len(vosa) - diff} agree, {diff} differ; "
+print(f"cross-check at {period} ns: {len(vosa)} cycles, {len(vosa) - diff} agree, {diff} differ; "
       f"{pt['cycles_with_error']} cycles with a timing error in bits {failing_bits}")
 assert len(failing_bits) >= 3, "the cross-check must run where several bits fail"
 assert diff == 0, "vosa dta and Icarus disagree"
 PY
+}
+xcheck kit 3.5 20000 7
 # The same at a period whose half is not on the 1 ps grid (3.501 ns): the kit's
 # testbench keeps every time in integer ps, so Icarus' clock does not drift
 # against the stimulus (with real half periods it gained 1 ps per cycle and agreed
-# in 9 of 2,001 cycles on the 16-bit PE at 5.237 ns).
-"$VOSA" dta "${common[@]}" --period-ns 3.501 --cycles 3000 --delay-mode modpath --setup zero \
-  --input-delay-ns 0.01 --operands uniform:8 --icarus-kit kit_odd --out xcheck_odd.json
-iverilog -gspecify -Tmax -o kit_odd/sim kit_odd/tb.v kit_odd/netlist.v cells_1ps.v
-vvp -n kit_odd/sim > kit_odd/vvp.log 2>&1
-python3 - <<'PY'
-import json
-vosa = open("kit_odd/captured_vosa.txt").read().split()
-icarus = open("kit_odd/captured_icarus.txt").read().split()
-assert len(vosa) == len(icarus) == 3001, (len(vosa), len(icarus))
-diff = sum(a != b for a, b in zip(vosa, icarus))
-errs = json.load(open("xcheck_odd.json"))["points"][0]["cycles_with_error"]
-print(f"cross-check at 3.501 ns: {len(vosa) - diff} of {len(vosa)} agree; {errs} cycles with a timing error")
-assert errs > 0 and diff == 0, "vosa dta and Icarus disagree at a period of odd picoseconds"
-PY
+# in 11 of 3,001 cycles here).
+xcheck kit_odd 3.501 3000 8
 
 # 2. Physics.
 "$VOSA" dta "${common[@]}" --period-ns 10,4,3.5,3 --cycles 4000 --operands uniform:3 --out sweep.json

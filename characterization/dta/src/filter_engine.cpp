@@ -588,15 +588,15 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   first_ = first;
   const Word live = lanes == kLanes ? ~Word{0} : ((Word{1} << lanes) - 1);
   // Input words of this block's steps and of the steps before them.
+  // (Step s-1's inputs are lane l-1's, so each step's operands are read once.)
   std::vector<Word> in_now(inputs_.size(), 0), in_before(inputs_.size(), 0);
   for (int l = 0; l < lanes; ++l) {
-    const long step = static_cast<long>(first) + l;
-    const CycleOperands now = operands(step), before = operands(step - 1);
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      in_now[i] |= Word{input_bit(inputs_[i], now)} << l;
-      in_before[i] |= Word{input_bit(inputs_[i], before)} << l;
-    }
+    const CycleOperands now = operands(static_cast<long>(first) + l);
+    for (size_t i = 0; i < inputs_.size(); ++i) in_now[i] |= Word{input_bit(inputs_[i], now)} << l;
   }
+  const CycleOperands before_first = operands(static_cast<long>(first) - 1);
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    in_before[i] = ((in_now[i] << 1) | Word{input_bit(inputs_[i], before_first)}) & live;
   // Flip-flop states: lane 0 is known; lane l > 0 holds what lane l-1
   // captures if every capture is right (the zero-delay value of its D).
   // Iterated to a fixed point (a register fed by a register settles in a few
