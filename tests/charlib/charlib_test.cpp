@@ -230,6 +230,7 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   opt.grid_points = 1;
   opt.cells = {kInv};
   opt.quiet = true;
+  opt.cell_threshold_shift.emplace();  // the per-model shifts alone (--no-cell-calibration)
   const auto ss = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v28");
   EXPECT_EQ(vosa::spice::threshold_shift_for(pdk, "ss", opt), pdk.spice->threshold_shift.at("ss"));
   EXPECT_TRUE(vosa::spice::threshold_shift_for(pdk, "tt", opt).empty());
@@ -285,6 +286,7 @@ TEST(CharlibErrors, CellThatStopsWorkingIsNamed) {
   opt.grid_points = 1;
   opt.cells = {kInv};
   opt.quiet = true;
+  opt.cell_threshold_shift.emplace();  // the per-model shifts, as measured (docs/charlib.md, "Errors")
   const std::string msg = error_of(
       [&] { vosa::spice::characterize(pdk, vosa::pdk::resolve_corner(pdk, "ss_n40C_0v60"), opt, "spice", out); });
   EXPECT_NE(msg.find("cell " + kInv + " stops working at ss_n40C_0v60"), std::string::npos) << msg;
@@ -467,6 +469,12 @@ TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
   msg = error_of([&] { vosa::spice::cell_threshold_shift_for(pdk, "ss", opt); });
   EXPECT_NE(msg.find("fitted for PDK osu018"), std::string::npos) << msg;
 
+  // sky130hd's own: the committed ss file reads, matches its PDK, and the
+  // flow's spice-ratio grid is the config's.
+  const auto shipped = vosa::spice::cell_threshold_shift_for(pdk, "ss", vosa::spice::CharlibOptions{});
+  EXPECT_TRUE(shipped.count(kInv)) << "pdk_configs/sky130hd_cell_calibration_ss.json";
+  EXPECT_TRUE(vosa::spice::cell_threshold_shift_for(pdk, "tt", vosa::spice::CharlibOptions{}).empty());
+  EXPECT_EQ(pdk.spice->ratio_grid_points, 5);
   // The config's fields, by name.
   std::string config;
   {

@@ -375,10 +375,14 @@ void add_compare_command(CLI::App& app) {
 
     json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
                    {"threshold_shift_" + top.process, threshold_shift_for(p, top.process, base)},
-                   {"cell_threshold_shift_" + top.process, cell_threshold_shift_for(p, top.process, base)},
+                   {"cell_threshold_shift_" + top.process, json::object()},
                    {"diffusion_length_um", base.diffusion_length_um},
                    {"output_wire_pf", base.output_wire_pf},
                    {"corners", json::array()}};
+    // The per-cell shifts of the cells compared (a calibration file may name more).
+    for (const auto& [cell, shifts] : cell_threshold_shift_for(p, top.process, base))
+      if (std::find(base.cells.begin(), base.cells.end(), cell) != base.cells.end())
+        report["cell_threshold_shift_" + top.process][cell] = shifts;
     ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay, ladder_setup, ladder_hold, ladder_power;
     for (const auto& name : opt->corners) {
       const pdk::CornerRequest req = pdk::resolve_corner(p, name);

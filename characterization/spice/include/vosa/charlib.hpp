@@ -182,7 +182,7 @@ inline double internal_energy(double supply_energy, double load, double volts) {
 
 // Points per table axis the flow's spice-ratio liberty files measure when
 // the PDK config sets no spice.ratio_grid_points (docs/charlib.md, "Grid").
-inline constexpr int kFlowRatioGridPoints = 3;
+inline constexpr int kFlowRatioGridPoints = 5;
 
 // The flow's liberty for a corner whose delay_source is spice or spice-ratio
 // (`cells` plus the config's driver, load and buffer cells):
