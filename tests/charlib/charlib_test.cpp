@@ -472,7 +472,7 @@ TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
   // sky130hd's own: the committed ss file reads, matches its PDK, and the
   // flow's spice-ratio grid is the config's.
   const auto shipped = vosa::spice::cell_threshold_shift_for(pdk, "ss", vosa::spice::CharlibOptions{});
-  EXPECT_TRUE(shipped.count(kInv)) << "pdk_configs/sky130hd_cell_calibration_ss.json";
+  EXPECT_TRUE(shipped.count(kInv)) << "pdk_configs/calibration/sky130hd_cells_ss.json";
   EXPECT_TRUE(vosa::spice::cell_threshold_shift_for(pdk, "tt", vosa::spice::CharlibOptions{}).empty());
   EXPECT_EQ(pdk.spice->ratio_grid_points, 5);
   // The config's fields, by name.
