@@ -852,6 +852,7 @@ void add_charlib_commands(CLI::App& app) {
                       {"delay_source", r.delay_source},
                       {"reference_corner", r.reference_corner},
                       {"threshold_shift", r.threshold_shift},
+                      {"cell_threshold_shift", r.cell_threshold_shift},
                       {"diffusion_length_um", o.diffusion_length_um},
                       {"output_wire_pf", o.output_wire_pf},
                       {"cells", o.cells},
