@@ -13,7 +13,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include <unistd.h>
 
@@ -227,6 +230,7 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   opt.grid_points = 1;
   opt.cells = {kInv};
   opt.quiet = true;
+  opt.cell_threshold_shift.emplace();  // the per-model shifts alone (--no-cell-calibration)
   const auto ss = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v28");
   EXPECT_EQ(vosa::spice::threshold_shift_for(pdk, "ss", opt), pdk.spice->threshold_shift.at("ss"));
   EXPECT_TRUE(vosa::spice::threshold_shift_for(pdk, "tt", opt).empty());
@@ -282,6 +286,7 @@ TEST(CharlibErrors, CellThatStopsWorkingIsNamed) {
   opt.grid_points = 1;
   opt.cells = {kInv};
   opt.quiet = true;
+  opt.cell_threshold_shift.emplace();  // the per-model shifts, as measured (docs/charlib.md, "Errors")
   const std::string msg = error_of(
       [&] { vosa::spice::characterize(pdk, vosa::pdk::resolve_corner(pdk, "ss_n40C_0v60"), opt, "spice", out); });
   EXPECT_NE(msg.find("cell " + kInv + " stops working at ss_n40C_0v60"), std::string::npos) << msg;
@@ -386,4 +391,114 @@ TEST(CharlibRun, UnsettledOutputRunsAgainWithALongerWindow) {
     const double b = shortened.tables.at(std::string("Y/0/") + type)[0][0];
     EXPECT_NEAR(b, a, 0.05 * a) << type;
   }
+}
+
+// The per-cell calibration file (charlib-calibrate --per-cell): a written
+// file reads back; a missing or malformed one is a named error that names the
+// file and the field; the config's spice.cell_calibration and ratio grid are
+// checked by field; a per-cell shift reaches only its cell's deck.
+TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
+  const fs::path dir = temp_dir("cellcal");
+  vosa::spice::CellCalibration c;
+  c.pdk = "sky130hd";
+  c.process = "ss";
+  c.top = "ss_n40C_1v76";
+  c.corners = {"ss_n40C_1v40"};
+  c.models = {"sky130_fd_pr__pfet_01v8_hvt"};
+  c.grid_points = 3;
+  c.shifts[kInv] = {{"sky130_fd_pr__nfet_01v8", 0.01}, {"sky130_fd_pr__pfet_01v8_hvt", 0.09}};
+  c.objective_start[kInv] = 0.2;
+  c.objective[kInv] = 0.1;
+  c.evaluations[kInv] = 3;
+  const fs::path good = dir / "good.json";
+  vosa::spice::write_cell_calibration(c, good);
+  const auto back = vosa::spice::read_cell_calibration(good);
+  EXPECT_EQ(back.shifts, c.shifts);
+  EXPECT_EQ(back.top, c.top);
+  EXPECT_EQ(back.corners, c.corners);
+  EXPECT_EQ(back.evaluations, c.evaluations);
+  EXPECT_DOUBLE_EQ(back.objective.at(kInv), 0.1);
+
+  std::string text;
+  {
+    std::ifstream in(good);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // (a replacement of the good text, the field the error must name)
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"\"version\": 1", "\"version\": 2", "'version'"},
+      {"\"format\": \"vosa-charlib-cell-calibration\"", "\"format\": \"other\"", "'format'"},
+      {"\"sky130_fd_pr__pfet_01v8_hvt\": 0.09", "\"sky130_fd_pr__pfet_01v8_hvt\": 0.9",
+       "'cells." + kInv + ".threshold_shift.sky130_fd_pr__pfet_01v8_hvt'"},
+      {"\"sky130_fd_pr__pfet_01v8_hvt\": 0.09", "\"sky130_fd_pr__pfet_01v8_hvt\": \"x\"",
+       "'cells." + kInv + ".threshold_shift.sky130_fd_pr__pfet_01v8_hvt'"},
+      {"\"top\": \"ss_n40C_1v76\"", "\"top\": 3", "'top'"},
+      {"\"grid_points\": 3", "\"grid_points\": \"3\"", "'grid_points'"},
+  };
+  for (const auto& [from, to, field] : cases) {
+    std::string bad = text;
+    const size_t at = bad.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    bad.replace(at, from.size(), to);
+    const fs::path f = dir / "bad.json";
+    std::ofstream(f) << bad;
+    const std::string msg = error_of([&] { vosa::spice::read_cell_calibration(f); });
+    EXPECT_NE(msg.find(f.string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find(field), std::string::npos) << field << ": " << msg;
+  }
+  std::ofstream(dir / "truncated.json") << text.substr(0, text.size() / 2);
+  std::string msg = error_of([&] { vosa::spice::read_cell_calibration(dir / "truncated.json"); });
+  EXPECT_NE(msg.find("is not JSON"), std::string::npos) << msg;
+  msg = error_of([&] { vosa::spice::read_cell_calibration(dir / "missing.json"); });
+  EXPECT_NE(msg.find("missing.json: does not exist"), std::string::npos) << msg;
+
+  // Which shifts a corner takes: the file's for its process, none for
+  // --uncalibrated or explicit shifts; a file of another PDK is refused.
+  const auto pdk = vosa::pdk::load_pdk("sky130hd");
+  vosa::spice::CharlibOptions opt;
+  opt.cell_calibration_file = good;
+  EXPECT_EQ(vosa::spice::cell_threshold_shift_for(pdk, "ss", opt), c.shifts);
+  EXPECT_TRUE(vosa::spice::cell_threshold_shift_for(pdk, "tt", opt).empty());
+  auto explicit_shift = opt;
+  explicit_shift.threshold_shift.emplace();
+  EXPECT_TRUE(vosa::spice::cell_threshold_shift_for(pdk, "ss", explicit_shift).empty());
+  auto other = c;
+  other.pdk = "osu018";
+  vosa::spice::write_cell_calibration(other, dir / "other.json");
+  opt.cell_calibration_file = dir / "other.json";
+  msg = error_of([&] { vosa::spice::cell_threshold_shift_for(pdk, "ss", opt); });
+  EXPECT_NE(msg.find("fitted for PDK osu018"), std::string::npos) << msg;
+
+  // sky130hd's own: the committed ss file reads, matches its PDK, and the
+  // flow's spice-ratio grid is the config's.
+  const auto shipped = vosa::spice::cell_threshold_shift_for(pdk, "ss", vosa::spice::CharlibOptions{});
+  EXPECT_TRUE(shipped.count(kInv)) << "pdk_configs/calibration/sky130hd_cells_ss.json";
+  EXPECT_TRUE(vosa::spice::cell_threshold_shift_for(pdk, "tt", vosa::spice::CharlibOptions{}).empty());
+  EXPECT_EQ(pdk.spice->ratio_grid_points, 5);
+  // The config's fields, by name.
+  std::string config;
+  {
+    std::ifstream in(pdk.path);
+    config.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string anchor = "\"delay_source\": \"spice-ratio\"";
+  const size_t at = config.find(anchor);
+  ASSERT_NE(at, std::string::npos);
+  for (const auto& [insert, field] : std::vector<std::pair<std::string, std::string>>{
+           {"\"cell_calibration\": {\"xx\": \"a.json\"},", "spice.cell_calibration.xx"},
+           {"\"cell_calibration\": {\"ss\": 3},", "spice.cell_calibration.ss"},
+           {"\"ratio_grid_points\": 1,", "spice.ratio_grid_points"}}) {
+    std::string bad = config;
+    bad.insert(at, insert + "\n    ");
+    std::ofstream(dir / "badpdk.json") << bad;
+    msg = error_of([&] { vosa::pdk::load_pdk((dir / "badpdk.json").string()); });
+    EXPECT_NE(msg.find(field), std::string::npos) << field << ": " << msg;
+  }
+  // A calibration file named by the config that is bad is named on use.
+  std::string bad = config;
+  bad.insert(at, "\"cell_calibration\": {\"ss\": \"truncated.json\"},\n    ");
+  std::ofstream(dir / "badfile_pdk.json") << bad;
+  const auto with_bad = vosa::pdk::load_pdk((dir / "badfile_pdk.json").string());
+  msg = error_of([&] { vosa::spice::cell_threshold_shift_for(with_bad, "ss", vosa::spice::CharlibOptions{}); });
+  EXPECT_NE(msg.find((dir / "truncated.json").string()), std::string::npos) << msg;
 }

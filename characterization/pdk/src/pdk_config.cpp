@@ -335,6 +335,25 @@ PdkConfig load_pdk_config(const fs::path& path) {
       }
       if (!sp.contains("device_in_subckt")) r.fail("spice.threshold_shift", "needs spice.device_in_subckt");
     }
+    if (sp.contains("cell_calibration")) {
+      const json& files = sp.at("cell_calibration");
+      if (!files.is_object()) r.fail("spice.cell_calibration", "must map processes to calibration files");
+      for (const auto& [process, file] : files.items()) {
+        if (!c.sections.count(process)) r.fail("spice.cell_calibration." + process, "is no process of spice.sections");
+        if (!file.is_string() || file.get<std::string>().empty())
+          r.fail("spice.cell_calibration." + process, "must be a file name (relative to the config's folder)");
+        fs::path f = file.get<std::string>();
+        if (f.is_relative()) f = path.parent_path() / f;
+        c.cell_calibration[process] = f.lexically_normal().string();
+      }
+      if (!sp.contains("device_in_subckt")) r.fail("spice.cell_calibration", "needs spice.device_in_subckt");
+    }
+    if (sp.contains("ratio_grid_points")) {
+      const json& g = sp.at("ratio_grid_points");
+      if (!g.is_number_integer() || g.get<int>() < 0 || g.get<int>() == 1 || g.get<int>() > 64)
+        r.fail("spice.ratio_grid_points", "must be 0 (the full grid) or 2..64 points per axis");
+      c.ratio_grid_points = g.get<int>();
+    }
     if (sp.contains("device_in_subckt")) {
       c.device_in_subckt = r.string(sp, "device_in_subckt", "spice.");
       if (c.device_in_subckt.find("{model}") == std::string::npos)

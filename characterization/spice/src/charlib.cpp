@@ -1088,6 +1088,106 @@ std::map<std::string, double> threshold_shift_for(const pdk::PdkConfig& pdk, con
   return it == pdk.spice->threshold_shift.end() ? std::map<std::string, double>{} : it->second;
 }
 
+CellCalibration read_cell_calibration(const fs::path& file) {
+  auto fail = [&](const std::string& field, const std::string& what) -> void {
+    throw CharlibError("per-cell calibration " + file.string() + ": " + (field.empty() ? "" : "field '" + field + "' ") +
+                       what + " (docs/charlib.md, \"Per-cell calibration\")");
+  };
+  if (!fs::exists(file)) fail("", "does not exist");
+  json j;
+  try {
+    j = json::parse(pdk::read_text_file(file));
+  } catch (const json::exception& e) {
+    fail("", std::string("is not JSON: ") + e.what());
+  }
+  if (!j.is_object()) fail("", "must be a JSON object");
+  if (j.value("format", std::string()) != kCellCalibrationFormat)
+    fail("format", std::string("must be \"") + kCellCalibrationFormat + "\"");
+  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kCellCalibrationVersion)
+    fail("version", "must be " + std::to_string(kCellCalibrationVersion) + " (the version this vosa reads)");
+  CellCalibration c;
+  auto str = [&](const char* field) {
+    if (!j.contains(field) || !j[field].is_string() || j[field].get<std::string>().empty()) fail(field, "must be a non-empty string");
+    return j[field].get<std::string>();
+  };
+  auto strings = [&](const char* field) {
+    if (!j.contains(field) || !j[field].is_array()) fail(field, "must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& v : j[field]) {
+      if (!v.is_string()) fail(field, "must be an array of strings");
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  };
+  c.pdk = str("pdk");
+  c.process = str("process");
+  c.top = str("top");
+  c.corners = strings("corners");
+  c.models = strings("models");
+  if (!j.contains("grid_points") || !j["grid_points"].is_number_integer()) fail("grid_points", "must be an integer");
+  c.grid_points = j["grid_points"].get<int>();
+  if (!j.contains("cells") || !j["cells"].is_object() || j["cells"].empty())
+    fail("cells", "must map cell names to {\"threshold_shift\": {model: volts}, ...}");
+  for (const auto& [cell, entry] : j["cells"].items()) {
+    const std::string field = "cells." + cell;
+    if (!entry.is_object() || !entry.contains("threshold_shift") || !entry["threshold_shift"].is_object())
+      fail(field + ".threshold_shift", "must map device models to volts");
+    auto& shifts = c.shifts[cell];
+    for (const auto& [model, v] : entry["threshold_shift"].items()) {
+      if (!v.is_number() || !(std::abs(v.get<double>()) <= 0.3))
+        fail(field + ".threshold_shift." + model, "must be a number of volts within +-0.3");
+      shifts[model] = v.get<double>();
+    }
+    for (const char* k : {"objective_start", "objective"})
+      if (entry.contains(k)) {
+        if (!entry[k].is_number()) fail(field + "." + k, "must be a number");
+        (std::string(k) == "objective" ? c.objective : c.objective_start)[cell] = entry[k].get<double>();
+      }
+    if (entry.contains("evaluations")) {
+      if (!entry["evaluations"].is_number_integer()) fail(field + ".evaluations", "must be an integer");
+      c.evaluations[cell] = entry["evaluations"].get<int>();
+    }
+  }
+  return c;
+}
+
+void write_cell_calibration(const CellCalibration& c, const fs::path& file) {
+  json cells = json::object();
+  for (const auto& [cell, shifts] : c.shifts) {
+    json e = {{"threshold_shift", shifts}};
+    if (c.objective_start.count(cell)) e["objective_start"] = c.objective_start.at(cell);
+    if (c.objective.count(cell)) e["objective"] = c.objective.at(cell);
+    if (c.evaluations.count(cell)) e["evaluations"] = c.evaluations.at(cell);
+    cells[cell] = e;
+  }
+  const json j = {{"format", kCellCalibrationFormat}, {"version", kCellCalibrationVersion},
+                  {"pdk", c.pdk}, {"process", c.process}, {"top", c.top}, {"corners", c.corners},
+                  {"models", c.models}, {"grid_points", c.grid_points}, {"cells", cells}};
+  pdk::write_file_atomically(file, j.dump(2) + "\n");
+}
+
+std::map<std::string, std::map<std::string, double>> cell_threshold_shift_for(const pdk::PdkConfig& pdk,
+                                                                               const std::string& process,
+                                                                               const CharlibOptions& options) {
+  if (options.cell_threshold_shift) return *options.cell_threshold_shift;
+  if (options.threshold_shift || !pdk.spice) return {};
+  if (!options.cell_calibration_file.empty()) {
+    const CellCalibration c = read_cell_calibration(options.cell_calibration_file);
+    if (c.pdk != pdk.name)
+      throw CharlibError("per-cell calibration " + options.cell_calibration_file.string() + " was fitted for PDK " +
+                         c.pdk + ", not " + pdk.name);
+    return c.process == process ? c.shifts : std::map<std::string, std::map<std::string, double>>{};
+  }
+  auto it = pdk.spice->cell_calibration.find(process);
+  if (it == pdk.spice->cell_calibration.end()) return {};
+  const CellCalibration c = read_cell_calibration(it->second);
+  if (c.pdk != pdk.name || c.process != process)
+    throw CharlibError("per-cell calibration " + it->second + " (spice.cell_calibration." + process + " in " +
+                       pdk.path.string() + ") was fitted for PDK " + c.pdk + ", process " + c.process + ", not " +
+                       pdk.name + ", " + process);
+  return c.shifts;
+}
+
 std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request) {
   if (request.characterized) return request.name;
   std::string best;
@@ -1124,10 +1224,18 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   base.conv = conv;
   base.output_wire_pf = options.output_wire_pf;
   for (const auto& [model, shift] : threshold_shift_for(pdk, request.process, options)) base.threshold_shift[lower(model)] = shift;
-  if (!base.threshold_shift.empty() && pdk.spice->device_in_subckt.empty())
+  // Per-cell calibration: these cells simulate their own shifts instead.
+  std::map<std::string, std::map<std::string, double>> per_cell;
+  for (const auto& [cell, shifts] : cell_threshold_shift_for(pdk, request.process, options))
+    for (const auto& [model, shift] : shifts) per_cell[lower(cell)][lower(model)] = shift;
+  if ((!base.threshold_shift.empty() || !per_cell.empty()) && pdk.spice->device_in_subckt.empty())
     throw CharlibError("PDK " + pdk.name + ": threshold shifts need spice.device_in_subckt in " + pdk.path.string());
   const SubcktLibrary& subckts = cell_netlists(pdk);
-  for (const auto& [model, shift] : base.threshold_shift) {
+  std::set<std::string> shifted_models;
+  for (const auto& [model, shift] : base.threshold_shift) shifted_models.insert(model);
+  for (const auto& [cell, shifts] : per_cell)
+    for (const auto& [model, shift] : shifts) shifted_models.insert(model);
+  for (const auto& model : shifted_models) {
     bool used = false;
     for (const auto& [name, text] : subckts.text) used = used || lower(text).find(" " + model + " ") != std::string::npos;
     if (!used)
@@ -1144,6 +1252,7 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
     plans.push_back(plan_cell(ref, cell, conv, request.voltage, pdk.corners.at(ref_name).voltage, options.grid_points));
     for (auto& p : plans.back().probes) p.window_ns *= options.first_window_scale;
     DeckContext ctx = base;
+    if (auto pc = per_cell.find(lower(cell)); pc != per_cell.end()) ctx.threshold_shift = pc->second;
     ctx.subckt = with_diffusion_geometry(it->second, options.diffusion_length_um, netlist_scale_um(*pdk.spice));
     ctx.ports = subckts.ports.at(lower(cell));
     for (const auto& port : ctx.ports) node_of(port, plans.back(), *pdk.spice, cell);  // every port known

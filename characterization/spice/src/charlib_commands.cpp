@@ -13,6 +13,8 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 
 namespace vosa::spice {
@@ -33,7 +35,8 @@ std::vector<std::string> cells_of(const std::vector<std::string>& cells, const s
 struct SimulationOptions {
   std::string netlist, cache_dir;
   std::vector<std::string> cells, threshold_shift;
-  bool uncalibrated = false;
+  std::string cell_calibration;
+  bool uncalibrated = false, no_cell_calibration = false;
   int workers = 2, grid_points = 0;
   double diffusion_length_um = 0.0, output_wire_pf = 0.0;
 };
@@ -48,7 +51,13 @@ void add_simulation_options(CLI::App* cmd, SimulationOptions& o) {
   cmd->add_option("--threshold-shift", o.threshold_shift,
                   "MODEL=VOLTS,...: device threshold shifts (delvto) instead of the config's spice.threshold_shift")
       ->delimiter(',');
-  cmd->add_flag("--uncalibrated", o.uncalibrated, "no threshold shifts (ignore spice.threshold_shift)");
+  cmd->add_flag("--uncalibrated", o.uncalibrated,
+                "no threshold shifts (ignore spice.threshold_shift and spice.cell_calibration)");
+  cmd->add_option("--cell-calibration", o.cell_calibration,
+                  "per-cell threshold shifts (a charlib-calibrate --per-cell file) instead of spice.cell_calibration, "
+                  "for corners of its process");
+  cmd->add_flag("--no-cell-calibration", o.no_cell_calibration,
+                "only the per-model spice.threshold_shift (ignore spice.cell_calibration)");
   cmd->add_option("--diffusion-length", o.diffusion_length_um,
                   "um: estimated drain/source areas (W x length) and perimeters for netlists without AD/AS/PD/PS")
       ->check(CLI::Range(0.0, 5.0));
@@ -66,7 +75,16 @@ CharlibOptions charlib_options(const SimulationOptions& o) {
   c.diffusion_length_um = o.diffusion_length_um;
   c.output_wire_pf = o.output_wire_pf;
   if (o.uncalibrated && !o.threshold_shift.empty()) throw CharlibError("give --threshold-shift or --uncalibrated, not both");
-  if (o.uncalibrated) c.threshold_shift.emplace();
+  if (int(o.uncalibrated) + int(o.no_cell_calibration) + int(!o.cell_calibration.empty()) > 1)
+    throw CharlibError("give at most one of --uncalibrated, --no-cell-calibration, --cell-calibration");
+  if (!o.cell_calibration.empty() && !o.threshold_shift.empty())
+    throw CharlibError("give --threshold-shift or --cell-calibration, not both");
+  if (o.uncalibrated) c.threshold_shift.emplace(), c.cell_threshold_shift.emplace();
+  if (o.no_cell_calibration) c.cell_threshold_shift.emplace();
+  if (!o.cell_calibration.empty()) {
+    c.cell_calibration_file = o.cell_calibration;
+    read_cell_calibration(c.cell_calibration_file);  // a bad file fails before any simulation
+  }
   for (const auto& item : o.threshold_shift) {
     const size_t eq = item.find('=');
     double volts = 0.0;
@@ -357,9 +375,14 @@ void add_compare_command(CLI::App& app) {
 
     json report = {{"pdk", p.name}, {"top", opt->top}, {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
                    {"threshold_shift_" + top.process, threshold_shift_for(p, top.process, base)},
+                   {"cell_threshold_shift_" + top.process, json::object()},
                    {"diffusion_length_um", base.diffusion_length_um},
                    {"output_wire_pf", base.output_wire_pf},
                    {"corners", json::array()}};
+    // The per-cell shifts of the cells compared (a calibration file may name more).
+    for (const auto& [cell, shifts] : cell_threshold_shift_for(p, top.process, base))
+      if (std::find(base.cells.begin(), base.cells.end(), cell) != base.cells.end())
+        report["cell_threshold_shift_" + top.process][cell] = shifts;
     ErrorStats ladder_ratio, ladder_ratio_trans, ladder_delay, ladder_setup, ladder_hold, ladder_power;
     for (const auto& name : opt->corners) {
       const pdk::CornerRequest req = pdk::resolve_corner(p, name);
@@ -484,6 +507,10 @@ void add_compare_command(CLI::App& app) {
     std::ostringstream md;
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
        << "Threshold shifts (" << top.process << "): " << report["threshold_shift_" + top.process].dump()
+       << (report["cell_threshold_shift_" + top.process].empty()
+               ? std::string()
+               : "; per-cell calibration for " + std::to_string(report["cell_threshold_shift_" + top.process].size()) +
+                     " cells (report.json: cell_threshold_shift_" + top.process + ")")
        << (opt->sim.diffusion_length_um > 0 ? "; diffusion length " + std::to_string(opt->sim.diffusion_length_um) + " um" : "")
        << (opt->sim.output_wire_pf > 0 ? "; output wire " + std::to_string(opt->sim.output_wire_pf) + " pF" : "")
        << ".\n"
@@ -550,6 +577,132 @@ void add_compare_command(CLI::App& app) {
   });
 }
 
+// The calibration's objective for a set of cells: median |delay ratio error|
+// + median |transition ratio error| of the spice-ratio prediction from the
+// top over the calibration corners (every entry of the top's grid).
+double ratio_objective(const std::vector<std::map<std::string, CellMeasurements>>& at_corners,
+                       const std::map<std::string, CellMeasurements>& spice_top, const liberty::Library& top_lib,
+                       const std::vector<const liberty::Library*>& shipped, double offset, json* delay_json = nullptr,
+                       json* transition_json = nullptr) {
+  ErrorStats delay, transition;
+  for (size_t i = 0; i < at_corners.size(); ++i)
+    add_ratio_errors(at_corners[i], spice_top, top_lib, *shipped[i], offset, delay, transition);
+  const json d = delay.to_json(), t = transition.to_json();
+  if (delay_json) *delay_json = d;
+  if (transition_json) *transition_json = t;
+  return d.value("median_abs", 1.0) + t.value("median_abs", 1.0);
+}
+
+// `charlib-calibrate --per-cell`: the coordinate descent of the global fit,
+// once per cell, every cell starting from the config's per-model shifts. The
+// cells advance together, one trial each per round, so that every round is
+// one measure_cells call per corner and the workers stay busy.
+void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, const pdk::CornerRequest& top,
+                        const liberty::Library& top_lib, double offset,
+                        const std::vector<std::pair<pdk::CornerRequest, liberty::Library>>& corners,
+                        const std::vector<std::string>& corner_names, const std::vector<std::string>& models,
+                        const std::vector<double>& steps, int max_evaluations, int grid_points, const fs::path& out) {
+  using Shift = std::map<std::string, double>;
+  struct Fit {
+    Shift best;
+    double best_f = 0, start_f = 0;
+    size_t step = 0, model = 0, dir = 0;
+    bool improved = false, done = false;
+    int evaluations = 0;
+    std::set<Shift> seen;
+  };
+  std::map<std::string, Fit> fits;
+  const Shift global = threshold_shift_for(p, top.process, base);
+  for (const auto& cell : base.cells) {
+    Fit& f = fits[cell];
+    f.best = global;
+    for (const auto& m : models) f.best.emplace(m, 0.0);
+  }
+  // The next untried trial of a cell's descent (none: converged or out of evaluations).
+  auto next_trial = [&](Fit& f) -> std::optional<Shift> {
+    while (!f.done) {
+      if (f.step >= steps.size() || (max_evaluations > 0 && f.evaluations >= max_evaluations)) {
+        f.done = true;
+        break;
+      }
+      Shift trial = f.best;
+      const std::string& model = models[f.model];
+      trial[model] = std::round((trial[model] + (f.dir == 0 ? 1.0 : -1.0) * steps[f.step]) * 1000.0) / 1000.0;
+      if (++f.dir == 2) {
+        f.dir = 0;
+        if (++f.model == models.size()) {
+          f.model = 0;
+          if (!f.improved) ++f.step;
+          f.improved = false;
+        }
+      }
+      if (std::abs(trial[model]) > 0.3 || f.seen.count(trial)) continue;
+      return trial;
+    }
+    return std::nullopt;
+  };
+  std::vector<const liberty::Library*> shipped;
+  for (const auto& c : corners) shipped.push_back(&c.second);
+  bool first = true;
+  for (int round = 0;; ++round) {
+    std::map<std::string, Shift> trials;
+    for (auto& [cell, f] : fits) {
+      if (first) {
+        trials[cell] = f.best;
+        continue;
+      }
+      if (auto t = next_trial(f)) trials[cell] = *t;
+    }
+    if (trials.empty()) break;
+    CharlibOptions o = base;
+    o.cells.clear();
+    for (const auto& [cell, t] : trials) o.cells.push_back(cell);
+    o.cell_threshold_shift = trials;
+    o.reference_corner = top.name;
+    o.quiet = true;
+    const auto spice_top = measure_cells(p, top, o);
+    std::vector<std::map<std::string, CellMeasurements>> at_corners;
+    for (const auto& c : corners) at_corners.push_back(measure_cells(p, c.first, o));
+    for (const auto& [cell, t] : trials) {
+      std::vector<std::map<std::string, CellMeasurements>> mine;
+      for (const auto& m : at_corners) mine.push_back({{cell, m.at(cell)}});
+      json d, tr;
+      const double value = ratio_objective(mine, {{cell, spice_top.at(cell)}}, top_lib, shipped, offset, &d, &tr);
+      Fit& f = fits[cell];
+      ++f.evaluations;
+      f.seen.insert(t);
+      if (first) {
+        f.best_f = f.start_f = value;
+      } else if (value < f.best_f - 1e-6) {
+        f.best_f = value, f.best = t, f.improved = true;
+      }
+      std::cerr << "charlib-calibrate --per-cell: round " << round << ", " << cell << ":";
+      for (const auto& [model, v] : t) std::cerr << " " << model << "=" << v;
+      std::cerr << ": delay ratio median " << pct(d, "median_abs") << ", transition " << pct(tr, "median_abs")
+                << (value <= f.best_f + 1e-12 && f.best == t ? " (best)" : "") << "\n";
+    }
+    first = false;
+  }
+  CellCalibration c;
+  c.pdk = p.name;
+  c.process = top.process;
+  c.top = top.name;
+  c.corners = corner_names;
+  c.models = models;
+  c.grid_points = grid_points;
+  for (const auto& [cell, f] : fits) {
+    c.shifts[cell] = f.best;
+    c.objective_start[cell] = f.start_f;
+    c.objective[cell] = f.best_f;
+    c.evaluations[cell] = f.evaluations;
+    std::cout << "charlib-calibrate --per-cell: " << cell << " " << json(f.best).dump() << " (delay + transition ratio median "
+              << std::fixed << std::setprecision(1) << 100.0 * f.start_f << " % -> " << 100.0 * f.best_f << " %, "
+              << f.evaluations << " evaluations)\n";
+  }
+  write_cell_calibration(c, out);
+  std::cout << "charlib-calibrate --per-cell: " << c.shifts.size() << " cells -> " << out.string() << "\n";
+}
+
 // `vosa charlib-calibrate`: per-device threshold shifts (delvto) that make
 // the SPICE voltage ratio match a shipped ladder at calibration corners, by
 // coordinate descent over each model's shift (steps 40, 20, 10 mV).
@@ -557,6 +710,9 @@ void add_calibrate_command(CLI::App& app) {
   struct Options {
     std::string pdk, top, out;
     std::vector<std::string> corners, models;
+    std::vector<double> steps{0.04, 0.02, 0.01};
+    bool per_cell = false;
+    int max_evaluations = 0;
     SimulationOptions sim;
   };
   auto opt = std::make_shared<Options>();
@@ -571,11 +727,22 @@ void add_calibrate_command(CLI::App& app) {
       ->required();
   cmd->add_option("--top", opt->top, "ladder top, the ratio's denominator")->required();
   cmd->add_option("--models", opt->models, "device models to shift (comma-separated)")->delimiter(',')->required();
-  cmd->add_option("-o,--out", opt->out, "result JSON")->required();
+  cmd->add_option("-o,--out", opt->out, "result JSON (--per-cell: the per-cell calibration file)")->required();
+  cmd->add_flag("--per-cell", opt->per_cell,
+                "fit each cell's own shifts, starting from the config's spice.threshold_shift, and write a per-cell "
+                "calibration file (spice.cell_calibration, --cell-calibration)");
+  cmd->add_option("--steps", opt->steps, "coordinate-descent steps in V (comma-separated, largest first)")
+      ->delimiter(',')
+      ->check(CLI::Range(0.001, 0.3));
+  cmd->add_option("--max-evaluations", opt->max_evaluations,
+                  "evaluations per fit (per cell with --per-cell; 0: until the smallest step stops improving)")
+      ->check(CLI::Range(0, 1000));
   add_simulation_options(cmd, opt->sim);
   cmd->callback([opt]() {
-    if (opt->sim.uncalibrated || !opt->sim.threshold_shift.empty())
-      throw CharlibError("charlib-calibrate fits the threshold shifts: --threshold-shift and --uncalibrated do not apply");
+    if (opt->sim.uncalibrated || !opt->sim.threshold_shift.empty() || !opt->sim.cell_calibration.empty() ||
+        opt->sim.no_cell_calibration)
+      throw CharlibError("charlib-calibrate fits the threshold shifts: --threshold-shift, --uncalibrated, "
+                         "--cell-calibration and --no-cell-calibration do not apply");
     const pdk::PdkConfig p = pdk::load_pdk(opt->pdk);
     CharlibOptions base = charlib_options(opt->sim);
     const pdk::CornerRequest top = pdk::resolve_corner(p, opt->top);
@@ -590,6 +757,11 @@ void add_calibrate_command(CLI::App& app) {
       corners.emplace_back(pdk::resolve_corner(p, name),
                            liberty::load_library(pdk::prepare_liberty(p, name, base.cache_dir).string()));
     }
+    if (opt->per_cell) {
+      calibrate_per_cell(p, base, top, top_lib, offset, corners, opt->corners, opt->models, opt->steps,
+                         opt->max_evaluations, opt->sim.grid_points, opt->out);
+      return;
+    }
     json evaluations = json::array();
     std::map<std::map<std::string, double>, double> seen;
     // Objective: median |delay ratio error| + median |transition ratio error|.
@@ -600,11 +772,11 @@ void add_calibrate_command(CLI::App& app) {
       o.reference_corner = opt->top;
       o.quiet = true;
       const auto spice_top = measure_cells(p, top, o);
-      ErrorStats delay, transition;
-      for (const auto& [req, shipped] : corners)
-        add_ratio_errors(measure_cells(p, req, o), spice_top, top_lib, shipped, offset, delay, transition);
-      const json d = delay.to_json(), t = transition.to_json();
-      const double f = d.value("median_abs", 1.0) + t.value("median_abs", 1.0);
+      std::vector<std::map<std::string, CellMeasurements>> at_corners;
+      std::vector<const liberty::Library*> shipped;
+      for (const auto& [req, lib] : corners) at_corners.push_back(measure_cells(p, req, o)), shipped.push_back(&lib);
+      json d, t;
+      const double f = ratio_objective(at_corners, spice_top, top_lib, shipped, offset, &d, &t);
       evaluations.push_back({{"threshold_shift", shift}, {"delay_ratio", d}, {"transition_ratio", t}, {"objective", f}});
       std::cerr << "charlib-calibrate:";
       for (const auto& [model, v] : shift) std::cerr << " " << model << "=" << v;
@@ -615,11 +787,12 @@ void add_calibrate_command(CLI::App& app) {
     std::map<std::string, double> best;
     for (const auto& model : opt->models) best[model] = 0.0;
     double best_f = objective(best);
-    for (double step : {0.04, 0.02, 0.01}) {
+    for (double step : opt->steps) {
       for (bool improved = true; improved;) {
         improved = false;
         for (const auto& model : opt->models)
           for (double dir : {1.0, -1.0}) {
+            if (opt->max_evaluations > 0 && static_cast<int>(evaluations.size()) >= opt->max_evaluations) break;
             std::map<std::string, double> trial = best;
             trial[model] = std::round((trial[model] + dir * step) * 1000.0) / 1000.0;
             if (std::abs(trial[model]) > 0.3) continue;
@@ -679,6 +852,7 @@ void add_charlib_commands(CLI::App& app) {
                       {"delay_source", r.delay_source},
                       {"reference_corner", r.reference_corner},
                       {"threshold_shift", r.threshold_shift},
+                      {"cell_threshold_shift", r.cell_threshold_shift},
                       {"diffusion_length_um", o.diffusion_length_um},
                       {"output_wire_pf", o.output_wire_pf},
                       {"cells", o.cells},

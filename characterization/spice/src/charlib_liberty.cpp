@@ -133,13 +133,21 @@ double spice_ratio_apply(const liberty::Table& ratio, double shipped, double x1,
 }
 
 // The banner's line on the calibration the simulations used (docs/charlib.md).
-std::string calibration_note(const std::map<std::string, double>& shift, double diffusion_length_um,
-                             double output_wire_pf) {
+std::string calibration_note(const std::map<std::string, double>& shift,
+                             const std::map<std::string, std::map<std::string, double>>& per_cell,
+                             double diffusion_length_um, double output_wire_pf) {
   std::string note;
   if (!shift.empty()) {
     note = "\n   Calibrated (spice.threshold_shift): device thresholds shifted by";
     for (const auto& [model, volts] : shift) note += " " + model + " " + voltage::format_number(volts) + " V";
     note += ".";
+  }
+  if (!per_cell.empty()) {
+    note += "\n   Per-cell calibration (spice.cell_calibration or --cell-calibration), these cells instead:";
+    for (const auto& [cell, shifts] : per_cell) {
+      note += "\n     " + cell + ":";
+      for (const auto& [model, volts] : shifts) note += " " + model + " " + voltage::format_number(volts) + " V";
+    }
   }
   if (diffusion_length_um > 0)
     note += "\n   Drain/source areas estimated from a " + voltage::format_number(diffusion_length_um) +
@@ -163,7 +171,13 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
   const std::string ref_name = opt.reference_corner.empty() ? reference_corner_for(pdk, request) : opt.reference_corner;
   opt.reference_corner = ref_name;
   result.reference_corner = ref_name;
-  if (pdk.spice) result.threshold_shift = threshold_shift_for(pdk, request.process, opt);
+  if (pdk.spice) {
+    result.threshold_shift = threshold_shift_for(pdk, request.process, opt);
+    // Only the cells characterized here, and read once for both corners.
+    for (const auto& [cell, shifts] : cell_threshold_shift_for(pdk, request.process, opt))
+      if (std::binary_search(opt.cells.begin(), opt.cells.end(), cell)) result.cell_threshold_shift[cell] = shifts;
+    opt.cell_threshold_shift = result.cell_threshold_shift;
+  }
   const pdk::Corner& ref_corner = pdk.corner(ref_name);
   const bool ratio = delay_source == pdk::kSourceSpiceRatio;
   if (ratio && (ref_corner.process != request.process || std::abs(ref_corner.temperature_c - request.temperature_c) > 1e-9))
@@ -386,7 +400,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
                          (opt.grid_points ? std::to_string(opt.grid_points) + " points per axis" : std::string("the full grid")) +
                          " and interpolated onto the shipped grid."
                    : "Tables, capacitances and leakage: SPICE values (schematic netlists, no layout parasitics).")
-         << calibration_note(result.threshold_shift, opt.diffusion_length_um, opt.output_wire_pf)
+         << calibration_note(result.threshold_shift, result.cell_threshold_shift, opt.diffusion_length_um, opt.output_wire_pf)
          << "\n   Structure and grid from " << ref_name
          << ".\n   Flip-flop setup/hold (D against the clock): bisection on the data-to-clock offset, a failure being "
             "a clock-to-Q pushout over the reference's violation_delay_degrade_pct (else 10 %) or Q not capturing D"
@@ -416,19 +430,26 @@ fs::path prepare_spice_liberty(const pdk::PdkConfig& pdk, const std::string& cor
   for (const auto& c : {pdk.driver.cell, pdk.load.cell, pdk.buffer.cell}) sorted.push_back(c);
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  std::string list;
-  for (const auto& c : sorted) list += c + "\n";
-  const fs::path out = fs::absolute(cache_dir / pdk.name / "spice" / "lib" /
-                                    (corner_name + "." + fnv1a64_hex(list).substr(0, 12) + "." + request.delay_source + ".lib"));
-  std::error_code ec;
-  if (fs::exists(out) && fs::last_write_time(out, ec) >= fs::last_write_time(pdk.path, ec)) return out;
   CharlibOptions opt;
   opt.cells = sorted;
   opt.cache_dir = cache_dir;
   opt.workers = workers;
-  // spice-ratio: the ratio is smooth over the grid, 3x3 of 7x7 points keeps
-  // the flow's first run at a new corner short (validate-charlib measures it).
-  if (request.delay_source == pdk::kSourceSpiceRatio) opt.grid_points = kFlowRatioGridPoints;
+  // spice-ratio: the ratio is smooth over the grid, so it is measured on
+  // spice.ratio_grid_points per axis (default kFlowRatioGridPoints) and
+  // interpolated (docs/charlib.md, "Grid": error and cost of 3, 5 and 7).
+  if (request.delay_source == pdk::kSourceSpiceRatio)
+    opt.grid_points = pdk.spice->ratio_grid_points >= 0 ? pdk.spice->ratio_grid_points : kFlowRatioGridPoints;
+  // The file name holds what the tables depend on besides the config: the
+  // cells, the grid and the per-cell calibration's shifts.
+  std::string key;
+  for (const auto& c : sorted) key += c + "\n";
+  key += "grid " + std::to_string(opt.grid_points) + "\n";
+  for (const auto& [cell, shifts] : cell_threshold_shift_for(pdk, request.process, opt))
+    for (const auto& [model, volts] : shifts) key += cell + " " + model + " " + voltage::format_number(volts) + "\n";
+  const fs::path out = fs::absolute(cache_dir / pdk.name / "spice" / "lib" /
+                                    (corner_name + "." + fnv1a64_hex(key).substr(0, 12) + "." + request.delay_source + ".lib"));
+  std::error_code ec;
+  if (fs::exists(out) && fs::last_write_time(out, ec) >= fs::last_write_time(pdk.path, ec)) return out;
   return characterize(pdk, request, opt, request.delay_source, out).liberty;
 }
 

@@ -72,6 +72,13 @@ struct SpiceConfig {
   // transistor inside each model's subckt ("m{model}" for sky130).
   std::map<std::string, std::map<std::string, double>> threshold_shift;
   std::string device_in_subckt;
+  // Per-cell calibration (docs/charlib.md): process -> file written by
+  // `vosa charlib-calibrate --per-cell` (absolute, resolved against the
+  // config's folder), whose cells take their own shifts instead.
+  std::map<std::string, std::string> cell_calibration;
+  // Points per table axis the flow's spice-ratio files measure (0: the full
+  // grid; unset, -1: kFlowRatioGridPoints).
+  int ratio_grid_points = -1;
 };
 
 struct PdkConfig {

@@ -33,6 +33,14 @@ struct CharlibOptions {
   // Device model -> threshold shift in V (delvto); unset: the PDK config's
   // spice.threshold_shift for the corner's process (calibrated), empty: none.
   std::optional<std::map<std::string, double>> threshold_shift;
+  // Per-cell calibration, cell -> {device model -> delvto (V)}: replaces the
+  // threshold shifts above for the cells it names. Unset: the PDK config's
+  // spice.cell_calibration file for the corner's process (when threshold_shift
+  // is unset too), empty: none (docs/charlib.md, "Per-cell calibration").
+  std::optional<std::map<std::string, std::map<std::string, double>>> cell_threshold_shift;
+  // A per-cell calibration file to use instead of the config's (for corners
+  // of the file's process; --cell-calibration). Ignored when either map above is set.
+  std::filesystem::path cell_calibration_file;
   // >0: give every transistor without them drain/source areas and perimeters
   // of a diffusion this long (um) beside its gate (AD = AS = W x length,
   // PD = PS = 2 (W + length)): the junction capacitance and leakage a
@@ -64,10 +72,43 @@ struct CellMeasurements {
   bool cached = false;
 };
 
+// A per-cell calibration file (`vosa charlib-calibrate --per-cell`): the
+// threshold shifts fitted cell by cell so that SPICE's voltage ratio matches
+// a shipped ladder at the calibration corners. JSON, "format"
+// kCellCalibrationFormat, "version" kCellCalibrationVersion.
+inline constexpr const char* kCellCalibrationFormat = "vosa-charlib-cell-calibration";
+inline constexpr int kCellCalibrationVersion = 1;
+struct CellCalibration {
+  std::string pdk, process, top;           // the ladder top: every fitted ratio's denominator
+  std::vector<std::string> corners;        // the calibration corners (everything else is held out)
+  std::vector<std::string> models;         // the device models fitted
+  int grid_points = 0;                     // grid the fit measured (0: full)
+  // cell -> device model -> V; plus each cell's objective before (the start,
+  // the config's per-model shifts) and after the fit, and its evaluations.
+  std::map<std::string, std::map<std::string, double>> shifts;
+  std::map<std::string, double> objective_start, objective;
+  std::map<std::string, int> evaluations;
+};
+// Reads and checks a calibration file; a missing file, bad JSON, wrong
+// format/version or a bad field is a CharlibError naming the file and field.
+CellCalibration read_cell_calibration(const std::filesystem::path& file);
+// Writes it (atomically) in the form read_cell_calibration reads.
+void write_cell_calibration(const CellCalibration& calibration, const std::filesystem::path& file);
+// The per-cell shifts a characterization at `process` simulates:
+// options.cell_threshold_shift if set; else none when options.threshold_shift
+// is set (explicit shifts or --uncalibrated); else options.cell_calibration_file
+// when its process is `process`; else the file named by the PDK config's
+// spice.cell_calibration for the process; else none. A file fitted for
+// another PDK is an error.
+std::map<std::string, std::map<std::string, double>> cell_threshold_shift_for(const pdk::PdkConfig& pdk,
+                                                                               const std::string& process,
+                                                                               const CharlibOptions& options);
+
 struct CharlibResult {
   std::filesystem::path liberty;
   std::string corner, delay_source, reference_corner;
   std::map<std::string, double> threshold_shift;  // the calibration simulated (empty: none)
+  std::map<std::string, std::map<std::string, double>> cell_threshold_shift;  // per-cell calibration simulated
   std::map<std::string, CellMeasurements> cells;
   int simulations = 0, cached_cells = 0;
   double seconds = 0.0;
@@ -139,8 +180,9 @@ inline double internal_energy(double supply_energy, double load, double volts) {
   return supply_energy - 0.5 * load * volts * volts;
 }
 
-// Points per table axis the flow's spice-ratio liberty files measure.
-inline constexpr int kFlowRatioGridPoints = 3;
+// Points per table axis the flow's spice-ratio liberty files measure when
+// the PDK config sets no spice.ratio_grid_points (docs/charlib.md, "Grid").
+inline constexpr int kFlowRatioGridPoints = 5;
 
 // The flow's liberty for a corner whose delay_source is spice or spice-ratio
 // (`cells` plus the config's driver, load and buffer cells):
