@@ -6,6 +6,10 @@ drawn from the models of kinds self+classes and per-layer+classes in two forms:
        class's joint patterns (what vosa errmodel-validate, the engine injector and the DPI source do);
   add: the same failing cycles, captured = correct + a signed error value drawn from the point's
        error_values (the model keeps the error's size, not which bits differ);
+  match: as xor, but a pattern is drawn with the correct value's bits it was measured on (schema 3,
+       `correct_bits`) and kept only when they are the injected value's bits at its positions
+       (rejection, 64 tries, then the last drawn mask): what ErrorMaskSampler::draw(u01, correct)
+       does; skipped for models without correct_bits;
 and judges them with errmodel-validate's checks (P(any) and mean |error| within the tolerance or
 the simulator's 95 % interval, per-bit rates within the bit factor for bits with >= 20 errors,
 median max |error| within 2x), SEEDS seeds each. Prints each miss and one line per kind and form,
@@ -124,7 +128,23 @@ for case in open(f"{out}/cases.txt").read().split():
             by_class = {c["class"]: c for c in pt["classes"]["by_class"]}
             masks = {k: sampler(c["error_patterns"], "mask") for k, c in by_class.items() if c["error_patterns"]}
             values = sampler(pt["error_values"], "value") if pt["error_values"] else None
-            for form in ("xor", "add"):
+            joint = {}  # class -> sampler over (mask, correct bits) entries
+            for k, c in by_class.items():
+                entries = [{"count": r["count"], "mc": (q["mask"], r["value"])}
+                           for q in c["error_patterns"] for r in q.get("correct_bits", [])]
+                if entries:
+                    joint[k] = sampler(entries, "mc")
+
+            def matched(k, v, rng):
+                last = None
+                for _ in range(64):
+                    m, ref = joint[k](rng.random())
+                    last = m
+                    if v & m == ref:
+                        return m
+                return last
+            forms = ("xor", "add", "match") if joint else ("xor", "add")
+            for form in forms:
                 inj = []
                 for seed in range(SEEDS):
                     rng, cap = random.Random(seed), list(correct)
@@ -132,8 +152,12 @@ for case in open(f"{out}/cases.txt").read().split():
                         c = by_class.get(classes[n])
                         if c is None or c["class"] not in masks or rng.random() >= c["p_any_error"]:
                             continue
-                        cap[n] = wrap(v ^ masks[c["class"]](rng.random()), bits) if form == "xor" else \
-                            wrap(v + values(rng.random()), bits)
+                        if form == "xor":
+                            cap[n] = wrap(v ^ masks[c["class"]](rng.random()), bits)
+                        elif form == "match":
+                            cap[n] = wrap(v ^ matched(c["class"], v & ((1 << bits) - 1), rng), bits)
+                        else:
+                            cap[n] = wrap(v + values(rng.random()), bits)
                     inj.append(stats(correct, cap, bits))
                 fails = failed_checks(gt, inj, bits)
                 key = f"{kind}+classes, form {form}"

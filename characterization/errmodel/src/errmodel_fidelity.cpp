@@ -129,7 +129,8 @@ StreamStats inject_stats(const OperandTrace& trace, const ErrorModelPoint& pt, b
     if (u(rng) < p) {
       const ErrorMaskSampler& masks =
           use_classes && cls >= 0 && cls < kOperandClasses ? class_masks[static_cast<std::size_t>(cls)] : point_masks;
-      mask = masks.draw(uniform01_of(rng));
+      // Drawn to fit the correct value's bits where the file has them (schema 3).
+      mask = masks.draw(uniform01_of(rng), correct[n]);
     }
     s.add(cls, correct[n], correct[n] ^ mask);
   }
