@@ -95,7 +95,7 @@ class ArrayErrorSource {
     const std::uint64_t acc_mask = mask_bits >= 64 ? ~0ULL : (1ULL << mask_bits) - 1;
     const int cls = pt->has_classes() ? pt->class_of(ops) : -1;
     const std::uint64_t mask =
-        (!p_.carry_save && pt->keeps_correct_bits() ? pt->sample_mask(rng_, cls, row, correct & acc_mask)
+        (!p_.carry_save && pt->keeps_correct_bits() ? pt->sample_mask(rng_, cls, row, correct & acc_mask, acc_mask)
                                                     : pt->sample_mask(rng_, cls, row)) &
         acc_mask;
     if (!mask) return 0;

@@ -223,40 +223,38 @@ class ErrorMaskSampler {
     return std::any_of(pattern_correct_.begin(), pattern_correct_.end(),
                        [](const CorrectTable& t) { return t.total > 0; });
   }
-  // The mask for a cycle known to fail whose correct register value is
-  // `correct` (docs/errmodel.md "The injection's form"), to be XORed into it.
-  // A recorded pattern with correct bits is a joint (mask, correct & mask)
-  // measurement: XORed into a value with those same bits it reproduces the
-  // measured captured bits, so the signed error the pattern stood for.
-  // Drawn by rejection: (mask, bits) with its count among the erroneous
-  // cycles, kept when bits == correct & mask, i.e. P(mask | correct) is
-  // proportional to count(mask, correct & mask); a pattern without correct
-  // bits (older files, a projection that lost them) and the unrecorded rest
-  // (independent bits) are always kept. Fallback after kMaxCompatibleTries
-  // rejections (no recorded pattern fits this value's bits often enough):
-  // the last drawn mask, XORed as draw() would (the schema-2 form).
-  static constexpr int kMaxCompatibleTries = 64;
+  // The mask to XOR into a cycle known to fail whose correct register value
+  // (acc_mask wide) is `correct` (docs/errmodel.md "Drawn to fit the correct
+  // value"). The pattern is drawn with its count, as draw() does, so every
+  // bit fails as often as with draw(). A recorded pattern with correct bits
+  // (schema 3) is a joint (mask, correct & mask) measurement: when the
+  // injected value has one of the pattern's recorded correct bits at its
+  // positions, the XOR reproduces the signed error measured with them; when
+  // it has none of them, the correct bits r are drawn with their counts and
+  // the cycle gets the signed error measured with (mask, r),
+  // (mask & ~r) - r, added modulo 2^acc_bits (returned as the XOR mask that
+  // turns correct into that value; a carry or borrow may reach bits outside
+  // the pattern). Patterns without correct bits (older files) and the
+  // unrecorded rest (independent bits) are XORed as drawn.
   template <class U01>
-  std::uint64_t draw(U01&& u01, std::uint64_t correct) const {
+  std::uint64_t draw(U01&& u01, std::uint64_t correct, std::uint64_t acc_mask) const {
     if (empty()) return 0;
-    std::uint64_t last = fallback_;
-    for (int t = 0; t < kMaxCompatibleTries; ++t) {
-      const double x = u01() * total_;
-      const std::size_t i = pattern_of(x);
-      if (i >= pattern_masks_.size()) return draw_rest(u01);
-      const CorrectTable& c = pattern_correct_[i];
-      if (c.total == 0) return pattern_masks_[i];
-      last = pattern_masks_[i];
-      // The pattern's correct bits, drawn with their counts: x's position
-      // inside the pattern's share picks them (no further random number).
-      const double lo = i ? std::min(pattern_cumulative_[i - 1], total_) : 0.0;
-      const double share = (std::min(pattern_cumulative_[i], total_) - lo);
-      const double y = share > 0 ? (x - lo) / share * static_cast<double>(c.total) : 0.0;
-      const std::size_t k = static_cast<std::size_t>(
-          std::upper_bound(c.cumulative.begin(), c.cumulative.end(), y) - c.cumulative.begin());
-      if (c.values[std::min(k, c.values.size() - 1)] == (correct & pattern_masks_[i])) return pattern_masks_[i];
-    }
-    return last;
+    const double x = u01() * total_;
+    const std::size_t i = pattern_of(x);
+    if (i >= pattern_masks_.size()) return draw_rest(u01);
+    const std::uint64_t m = pattern_masks_[i];
+    const CorrectTable& c = pattern_correct_[i];
+    if (c.total == 0 || std::find(c.values.begin(), c.values.end(), correct & m) != c.values.end()) return m;
+    // x's position inside the pattern's share picks the correct bits (no further random number).
+    const double lo = i ? std::min(pattern_cumulative_[i - 1], total_) : 0.0;
+    const double share = std::min(pattern_cumulative_[i], total_) - lo;
+    const double y = share > 0 ? (x - lo) / share * static_cast<double>(c.total) : 0.0;
+    const std::size_t k = std::min(
+        c.values.size() - 1,
+        static_cast<std::size_t>(std::upper_bound(c.cumulative.begin(), c.cumulative.end(), y) - c.cumulative.begin()));
+    const std::uint64_t r = c.values[k];
+    const std::uint64_t captured = (correct + (m & ~r) - r) & acc_mask;
+    return (captured ^ correct) & acc_mask;
   }
 
  private:

@@ -209,13 +209,14 @@ void PointSampler::set_classes(OperandClasses classes) {
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const { return sample_mask(rng, -1); }
 
-std::uint64_t PointSampler::sample_mask(Rng& rng, int cls, int row, std::uint64_t correct) const {
+std::uint64_t PointSampler::sample_mask(Rng& rng, int cls, int row, std::uint64_t correct,
+                                        std::uint64_t acc_mask) const {
   const Band& band = band_of(row);
   const auto u01 = [&rng] { return rng.uniform(); };
   if (!classes_ && cls >= 0 && static_cast<std::size_t>(cls) < band.class_masks.size() &&
       band.class_masks[static_cast<std::size_t>(cls)])
-    return band.class_masks[static_cast<std::size_t>(cls)]->draw(u01, correct);
-  return band.masks.draw(u01, correct);
+    return band.class_masks[static_cast<std::size_t>(cls)]->draw(u01, correct, acc_mask);
+  return band.masks.draw(u01, correct, acc_mask);
 }
 
 bool PointSampler::razor_characterized(std::uint64_t protected_mask) const {
@@ -600,7 +601,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         if (redraw && hit_at[static_cast<std::size_t>(r)]) {
           const Hit& x = *hit_at[static_cast<std::size_t>(r)];
           const PointSampler* sp = redraw->sampler_of(x.column);
-          if (sp && sp->keeps_correct_bits()) f = sp->sample_mask(*redraw->rng, x.cls, r, sum) & acc_mask;
+          if (sp && sp->keeps_correct_bits()) f = sp->sample_mask(*redraw->rng, x.cls, r, sum, acc_mask);
         }
         if ((f & razor.mask) && (f & razor.mask) != u)  // detected: the restore leaves the missed bits wrong
           s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask) ^ u) & acc_mask : s;

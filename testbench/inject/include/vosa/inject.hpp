@@ -193,11 +193,12 @@ class PointSampler {
   // An error mask, given that the capture has at least one wrong bit
   // (vosa::ErrorMaskSampler, the one mask sampler of the error model).
   std::uint64_t sample_mask(Rng& rng) const;
-  // The same for a capture whose correct value is `correct`: a pattern that
-  // fits its bits (ErrorMaskSampler::draw(u01, correct), docs/errmodel.md
-  // "The injection's form"); as sample_mask(rng, cls, row) for models
-  // without correct bits.
-  std::uint64_t sample_mask(Rng& rng, int cls, int row, std::uint64_t correct) const;
+  // The same for a capture whose correct value (acc_mask wide) is `correct`:
+  // the XOR mask that gives it the signed error its pattern was measured
+  // with (ErrorMaskSampler::draw(u01, correct, acc_mask), docs/errmodel.md
+  // "Drawn to fit the correct value"); as sample_mask(rng, cls, row) for
+  // models without correct bits.
+  std::uint64_t sample_mask(Rng& rng, int cls, int row, std::uint64_t correct, std::uint64_t acc_mask) const;
   // Some band's patterns carry the correct value's bits (schema 3).
   bool keeps_correct_bits() const { return keeps_correct_bits_; }
   // Every band was characterized as a Razor PE with policy correct and
