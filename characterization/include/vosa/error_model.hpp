@@ -332,6 +332,10 @@ struct ErrorModelPoint {
     std::uint64_t count = 0;
   };
   struct Pattern {
+    // A constructor rather than an aggregate: {mask, count} stays valid (and
+    // -Wextra quiet) for callers that have no correct bits.
+    Pattern(std::uint64_t m = 0, std::uint64_t n = 0, std::vector<std::pair<std::uint64_t, std::uint64_t>> c = {})
+        : mask(m), count(n), correct_bits(std::move(c)) {}
     std::uint64_t mask = 0;
     std::uint64_t count = 0;
     // Schema 3: the correct (settled) value's bits at the mask's positions,
