@@ -6,6 +6,11 @@ drawn from the models of kinds self+classes and per-layer+classes in two forms:
        class's joint patterns (what vosa errmodel-validate, the engine injector and the DPI source do);
   add: the same failing cycles, captured = correct + a signed error value drawn from the point's
        error_values (the model keeps the error's size, not which bits differ);
+  match: as xor (the mask drawn with its count), and when the model has the correct value's bits
+       each pattern was measured on (schema 3, `correct_bits`) and the injected value has none of
+       them at the pattern's positions, correct bits r drawn with their counts and the signed error
+       of (mask, r), (mask & ~r) - r, added modulo 2^acc_bits instead: what
+       ErrorMaskSampler::draw(u01, correct, acc_mask) does; skipped for models without correct_bits;
 and judges them with errmodel-validate's checks (P(any) and mean |error| within the tolerance or
 the simulator's 95 % interval, per-bit rates within the bit factor for bits with >= 20 errors,
 median max |error| within 2x), SEEDS seeds each. Prints each miss and one line per kind and form,
@@ -124,7 +129,26 @@ for case in open(f"{out}/cases.txt").read().split():
             by_class = {c["class"]: c for c in pt["classes"]["by_class"]}
             masks = {k: sampler(c["error_patterns"], "mask") for k, c in by_class.items() if c["error_patterns"]}
             values = sampler(pt["error_values"], "value") if pt["error_values"] else None
-            for form in ("xor", "add"):
+            joint = {}  # class -> (patterns as (mask, {correct bits: count}), sampler of a pattern by count)
+            for k, c in by_class.items():
+                pats = [(q["mask"], {r["value"]: r["count"] for r in q.get("correct_bits", [])})
+                        for q in c["error_patterns"]]
+                if any(refs for _, refs in pats):
+                    joint[k] = (pats, sampler([{"count": q["count"], "i": i} for i, q in enumerate(c["error_patterns"])], "i"))
+
+            def matched(k, v, rng):  # the captured value for correct value v (acc_bits wide)
+                pats, pick = joint[k]
+                m, refs = pats[pick(rng.random())]
+                if not refs or v & m in refs:
+                    return v ^ m
+                x, r = rng.random() * sum(refs.values()), 0
+                for r, n in refs.items():
+                    x -= n
+                    if x < 0:
+                        break
+                return (v + (m & ~r) - r) & ((1 << bits) - 1)
+            forms = ("xor", "add", "match") if joint else ("xor", "add")
+            for form in forms:
                 inj = []
                 for seed in range(SEEDS):
                     rng, cap = random.Random(seed), list(correct)
@@ -132,8 +156,12 @@ for case in open(f"{out}/cases.txt").read().split():
                         c = by_class.get(classes[n])
                         if c is None or c["class"] not in masks or rng.random() >= c["p_any_error"]:
                             continue
-                        cap[n] = wrap(v ^ masks[c["class"]](rng.random()), bits) if form == "xor" else \
-                            wrap(v + values(rng.random()), bits)
+                        if form == "xor" or (form == "match" and c["class"] not in joint):
+                            cap[n] = wrap(v ^ masks[c["class"]](rng.random()), bits)
+                        elif form == "match":
+                            cap[n] = wrap(matched(c["class"], v & ((1 << bits) - 1), rng), bits)
+                        else:
+                            cap[n] = wrap(v + values(rng.random()), bits)
                     inj.append(stats(correct, cap, bits))
                 fails = failed_checks(gt, inj, bits)
                 key = f"{kind}+classes, form {form}"

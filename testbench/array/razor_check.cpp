@@ -65,7 +65,8 @@ Injector g_injector;
 }  // namespace
 
 // Called by every PE at every capture of its output register (see vosa_pe.v).
-extern "C" long long vosa_inject_mask(int row, int col) {
+// d (the error-free captured value) is not used: this check draws its own masks.
+extern "C" long long vosa_inject_mask(int row, int col, unsigned long long /*d*/) {
   return static_cast<long long>(g_injector.draw_word(row, col, false));
 }
 // The carry word of a carry-save PE (VOSA_HAS_CARRY_SAVE).

@@ -65,8 +65,10 @@ class ArrayErrorSource {
 
   // One word of a carry-save PE's capture at `edge` (carry: the carry word):
   // the pair's mask is drawn once per edge and PE.
-  std::uint64_t draw_word(std::uint64_t edge, int row, int col, bool carry) {
-    if (!p_.carry_save) return carry ? 0 : draw(edge, row, col);
+  // correct: the value the sum word captures without error (carry-propagate
+  // PE: the mask is drawn to fit its bits when the model has them).
+  std::uint64_t draw_word(std::uint64_t edge, int row, int col, bool carry, std::uint64_t correct = 0) {
+    if (!p_.carry_save) return carry ? 0 : draw(edge, row, col, correct);
     const std::size_t i = static_cast<std::size_t>(row) * p_.cols + col;
     if (pair_edge_[i] != edge + 1) {
       pair_edge_[i] = edge + 1;
@@ -77,7 +79,7 @@ class ArrayErrorSource {
   }
 
   // One PE capture at active edge `edge` (carry-save: the pair mask).
-  std::uint64_t draw(std::uint64_t edge, int row, int col) {
+  std::uint64_t draw(std::uint64_t edge, int row, int col, std::uint64_t correct = 0) {
     ++captures_;
     const std::size_t i = static_cast<std::size_t>(row) * p_.cols + col;
     if (countdown_[i] > 1) {
@@ -91,7 +93,11 @@ class ArrayErrorSource {
     if (rng_.uniform() >= pt->accept(ops)) return 0;
     const int mask_bits = p_.carry_save ? 2 * p_.acc_bits : p_.acc_bits;
     const std::uint64_t acc_mask = mask_bits >= 64 ? ~0ULL : (1ULL << mask_bits) - 1;
-    const std::uint64_t mask = pt->sample_mask(rng_, pt->has_classes() ? pt->class_of(ops) : -1, row) & acc_mask;
+    const int cls = pt->has_classes() ? pt->class_of(ops) : -1;
+    const std::uint64_t mask =
+        (!p_.carry_save && pt->keeps_correct_bits() ? pt->sample_mask(rng_, cls, row, correct & acc_mask, acc_mask)
+                                                    : pt->sample_mask(rng_, cls, row)) &
+        acc_mask;
     if (!mask) return 0;
     ++hits_;
     log_[{edge, row, col}] = mask;

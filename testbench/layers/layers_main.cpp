@@ -130,9 +130,11 @@ const vosa::ArrayDriver<Vvosa_top>* g_driver = nullptr;
 
 // Called by every PE at every capture of its output register when the RTL is
 // built with VOSA_INJECT_ERRORS (see rtl_templates/vosa_pe_ws.v).
-extern "C" long long vosa_inject_mask(int row, int col) {
+// d: the value the register captures without error (the mask is drawn to
+// fit its bits when the model has them, docs/errmodel.md).
+extern "C" long long vosa_inject_mask(int row, int col, unsigned long long d) {
   if (!g_errors || !g_driver) return 0;
-  return static_cast<long long>(g_errors->draw_word(g_driver->edge_index(), row, col, false));
+  return static_cast<long long>(g_errors->draw_word(g_driver->edge_index(), row, col, false, d));
 }
 // The carry word's half of a carry-save PE's pair mask (VOSA_HAS_CARRY_SAVE).
 extern "C" long long vosa_inject_carry_mask(int row, int col) {

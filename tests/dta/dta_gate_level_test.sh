@@ -122,7 +122,7 @@ grep -q "narrow.vtrace has act_bits=4" bad.err || { cat bad.err; echo "FAIL: err
 [ ! -e bad.json ] || { echo "FAIL: bad.json written"; exit 1; }
 
 # 5. PE positions (docs/errmodel.md): bands of rows from each row's own stream,
-# merged into one schema-2 model; a bad band or overlapping bands are refused.
+# merged into one schema-3 model; a bad band or overlapping bands are refused.
 "$VOSA" trace layer --out row0.vtrace --count 1500 --pe-row 0 --seed 4
 "$VOSA" trace layer --out row7.vtrace --count 1500 --pe-row 7 --seed 4
 "$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row7.vtrace --pe-rows 1-7 --out band17.json
@@ -131,7 +131,15 @@ grep -q "narrow.vtrace has act_bits=4" bad.err || { cat bad.err; echo "FAIL: err
 python3 - <<'PY'
 import json
 m = json.load(open("bands.json"))
-assert m["schema_version"] == 2, m["schema_version"]
+assert m["schema_version"] == 3, m["schema_version"]
+# Schema 3: every joint pattern carries the correct value's bits at its positions, counts summing
+# to the pattern's (docs/errmodel.md "correct_bits").
+pats = [q for p in m["points"] for q in p["error_patterns"]] + \
+       [q for p in m["points"] for c in p["classes"]["by_class"] for q in c["error_patterns"]]
+assert pats, "no joint patterns to check"
+for q in pats:
+    assert q["correct_bits"] and sum(r["count"] for r in q["correct_bits"]) == q["count"], q
+    assert all(r["value"] & ~q["mask"] == 0 for r in q["correct_bits"]), q
 bands = [(p["pe_rows"], p["p_any_error"]) for p in m["points"]]
 print("row bands (pe_rows, P(any)):", bands)
 assert [b[0] for b in bands] == [[0, 0], [1, 7]], bands

@@ -229,3 +229,111 @@ TEST(Fidelity, ErrorLogParsing) {
   EXPECT_THROW(vosa::fidelity::read_error_log((dir / "missing.csv").string(), 10.89), std::runtime_error);
   std::filesystem::remove_all(dir);
 }
+
+namespace {
+
+// An 8-bit PE whose correct value alternates 8 (0b1000) and 6 (0b0110). The
+// gate level (the log below) errs in every cycle: at 8 a late carry leaves
+// 0b0100 (mask 0b1100, error -4), at 6 it leaves 0b0101 (mask 0b0011, error
+// -1). XORed into the other value each mask has the opposite sign
+// (8 ^ 0b0011 = 11: +3; 6 ^ 0b1100 = 10: +4).
+vosa::OperandTrace eight_six_trace() {
+  vosa::OperandTrace t = ones_trace();
+  for (std::size_t n = 0; n < t.records.size(); ++n) t.records[n] = vosa::OperandRecord{1, n % 2 ? 6 : 8, 0};
+  return t;
+}
+
+// The model of that stream. schema 3: each pattern with the correct bits it
+// was measured on; schema 2: the same patterns without them (XOR as before).
+json eight_six_model(int schema) {
+  const std::uint64_t n = 1000, half = 500;
+  json a = {{"mask", 12}, {"count", half}}, b = {{"mask", 3}, {"count", half}};
+  if (schema >= 3) {
+    a["correct_bits"] = json::array({{{"value", 8}, {"count", half}}});
+    b["correct_bits"] = json::array({{{"value", 2}, {"count", half}}});
+  }
+  json point = {{"voltage", 1.6}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"}, {"samples", n},
+                {"cycles_with_error", n}, {"bits", bit_entries(8, {{0, half}, {1, half}, {2, half}, {3, half}}, n)},
+                {"error_values", json::array({{{"value", -4}, {"count", half}}, {{"value", -1}, {"count", half}}})},
+                {"error_patterns", json::array({a, b})}};
+  return {{"schema_version", schema}, {"pdk", "test"}, {"design", {{"acc_bits", 8}, {"signed", true}}},
+          {"netlist_hash", "00"}, {"operand_source", "synthetic"}, {"points", json::array({point})}};
+}
+
+}  // namespace
+
+// The injection's form (docs/errmodel.md "Drawn to fit the correct value"):
+// with the correct bits of schema 3 a drawn pattern gives the signed error it
+// was measured with, also in a value whose bits at its positions differ; the
+// XOR of the mask alone (schema 2 files, still read) gets the sign wrong.
+TEST(Fidelity, CorrectBitsKeepTheSignedErrorWhereXorLosesIt) {
+  const auto trace = eight_six_trace();
+  std::vector<vosa::fidelity::LoggedError> log;
+  for (std::uint64_t c = 0; c < trace.records.size(); ++c)
+    log.push_back(c % 2 ? vosa::fidelity::LoggedError{c, 6, 5} : vosa::fidelity::LoggedError{c, 8, 4});
+  const auto dta = vosa::fidelity::dta_stats(trace, log, "log.csv");
+  ASSERT_EQ(dta.cycles_with_error, 1000u);
+  EXPECT_DOUBLE_EQ(dta.mean_abs_error(), 2.5);
+
+  const vosa::ErrorModel matched = vosa::ErrorModel::from_json(eight_six_model(3));
+  const vosa::ErrorModel xored = vosa::ErrorModel::from_json(eight_six_model(2));
+  EXPECT_EQ(matched.schema_version, 3);
+  ASSERT_EQ(matched.points[0].patterns[0].correct_bits.size(), 1u);
+  EXPECT_TRUE(matched.points[0].mask_sampler().keeps_correct_bits());
+  EXPECT_FALSE(xored.points[0].mask_sampler().keeps_correct_bits());
+
+  // The sampler: each pattern drawn with its count (as without a value), and
+  // the captured value carries that pattern's measured signed error.
+  const vosa::ErrorMaskSampler masks = matched.points[0].mask_sampler();
+  const vosa::ErrorMaskSampler plain = xored.points[0].mask_sampler();
+  const auto signed8 = [](std::uint64_t v) { return static_cast<int>(static_cast<std::int8_t>(v & 0xff)); };
+  std::mt19937_64 rng(7);
+  std::map<int, int> errors_at_8, errors_at_6, xor_at_6;
+  for (int i = 0; i < 4000; ++i) {
+    for (std::uint64_t c : {std::uint64_t{8}, std::uint64_t{6}}) {
+      const std::uint64_t m = masks.draw(vosa::uniform01_of(rng), c, 0xff);
+      ASSERT_NE(m, 0u);
+      (c == 8 ? errors_at_8 : errors_at_6)[signed8(c ^ m) - static_cast<int>(c)]++;
+    }
+    const std::uint64_t x = plain.draw(vosa::uniform01_of(rng), 6, 0xff);  // schema 2: the mask as drawn
+    ASSERT_TRUE(x == 12u || x == 3u) << x;
+    xor_at_6[signed8(6 ^ x) - 6]++;
+  }
+  // At 8 pattern 12 fits (XOR: -4), pattern 3 does not (its error -1 added); at 6 the other way round.
+  EXPECT_EQ(errors_at_8.size(), 2u);
+  EXPECT_EQ(errors_at_6.size(), 2u);
+  for (const auto* e : {&errors_at_8, &errors_at_6}) {
+    EXPECT_NEAR(e->count(-4) ? e->at(-4) / 4000.0 : 0.0, 0.5, 0.04);
+    EXPECT_NEAR(e->count(-1) ? e->at(-1) / 4000.0 : 0.0, 0.5, 0.04);
+  }
+  // XOR of the same masks into 6: +4 instead of -4 half the time.
+  EXPECT_NEAR(xor_at_6.count(4) ? xor_at_6.at(4) / 4000.0 : 0.0, 0.5, 0.04);
+  EXPECT_EQ(xor_at_6.count(-4), 0u);
+
+  // errmodel-validate's injection: the gate level's mean |error| (2.5) with
+  // the correct bits; 3 with XOR (|+3| and |+4| where -1 and -4 belong).
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    const auto s = vosa::fidelity::inject_stats(trace, matched.points[0], false, seed);
+    EXPECT_EQ(s.cycles_with_error, 1000u);
+    EXPECT_NEAR(s.mean_abs_error(), 2.5, 0.15);
+    EXPECT_EQ(s.max_abs_error, 4u);
+    const auto x = vosa::fidelity::inject_stats(trace, xored.points[0], false, seed);
+    EXPECT_EQ(x.cycles_with_error, 1000u);
+    EXPECT_NEAR(x.mean_abs_error(), 3.0, 0.15);
+  }
+
+  // A schema-3 file is checked: correct bits outside the mask, or counts that
+  // do not add up to the pattern's, are refused naming the field.
+  json bad = eight_six_model(3);
+  bad["points"][0]["error_patterns"][0]["correct_bits"][0]["value"] = 9;
+  try {
+    vosa::ErrorModel::from_json(bad, "m.json");
+    FAIL() << "correct bits outside the mask accepted";
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("correct_bits"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("m.json"), std::string::npos) << e.what();
+  }
+  bad = eight_six_model(3);
+  bad["points"][0]["error_patterns"][1]["correct_bits"][0]["count"] = 499;
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad, "m.json"), vosa::ErrorModelError);
+}

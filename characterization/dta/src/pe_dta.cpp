@@ -214,11 +214,15 @@ void PointStats::merge(const PointStats& o) {
   }
   for (const auto& [v, n] : o.error_values) error_values[v] += n;
   for (const auto& [m, n] : o.patterns) patterns[m] += n;
+  for (const auto& [m, refs] : o.pattern_correct)
+    for (const auto& [r, n] : refs) pattern_correct[m][r] += n;
   for (size_t k = 0; k < classes.size(); ++k) {
     classes[k].samples += o.classes[k].samples;
     classes[k].cycles_with_error += o.classes[k].cycles_with_error;
     for (int j = 0; j < acc_bits; ++j) classes[k].bit_errors[j] += o.classes[k].bit_errors[j];
     for (const auto& [m, n] : o.classes[k].patterns) classes[k].patterns[m] += n;
+    for (const auto& [m, refs] : o.classes[k].pattern_correct)
+      for (const auto& [r, n] : refs) classes[k].pattern_correct[m][r] += n;
   }
   error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
   razor.merge(o.razor);
@@ -298,6 +302,8 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
     }
     ++s.patterns[diff];
     ++cls.patterns[diff];
+    ++s.pattern_correct[diff][settled & diff];
+    ++cls.pattern_correct[diff][settled & diff];
     if (opt.record_error_cycles) s.error_cycles.push_back({n, settled, captured});
     const std::int64_t cv = wrap_to_bits(static_cast<std::int64_t>(captured), b.acc_bits, opt.is_signed);
     const std::int64_t sv = wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, opt.is_signed);
@@ -600,9 +606,11 @@ PointStats run_pe_trace_parallel(const Circuit& c, const PeBinding& b, const Ope
 
 namespace {
 
-// The `top` most frequent joint error masks, most frequent first.
-nlohmann::json patterns_to_json(const std::unordered_map<std::uint64_t, std::uint64_t>& counts, int acc_bits,
-                                std::uint64_t samples, int top) {
+// The `top` most frequent joint error masks, most frequent first, each with
+// the settled value's bits at its positions (`correct_bits`, most frequent
+// first; schema 3).
+nlohmann::json patterns_to_json(const std::unordered_map<std::uint64_t, std::uint64_t>& counts,
+                                const PatternCorrectBits& correct, int acc_bits, std::uint64_t samples, int top) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> pats(counts.begin(), counts.end());
   std::sort(pats.begin(), pats.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
@@ -612,10 +620,20 @@ nlohmann::json patterns_to_json(const std::unordered_map<std::uint64_t, std::uin
     nlohmann::json bl = nlohmann::json::array();
     for (int j = 0; j < acc_bits; ++j)
       if ((pats[i].first >> j) & 1) bl.push_back(j);
+    nlohmann::json refs = nlohmann::json::array();
+    const auto it = correct.find(pats[i].first);
+    if (it != correct.end()) {
+      std::vector<std::pair<std::uint64_t, std::uint64_t>> r(it->second.begin(), it->second.end());
+      std::sort(r.begin(), r.end(), [](const auto& a, const auto& b) {
+        return a.second != b.second ? a.second > b.second : a.first < b.first;
+      });
+      for (const auto& [v, n] : r) refs.push_back({{"value", v}, {"count", n}});
+    }
     patterns.push_back({{"mask", pats[i].first},
                         {"bits", bl},
                         {"count", pats[i].second},
-                        {"p", samples ? static_cast<double>(pats[i].second) / samples : 0.0}});
+                        {"p", samples ? static_cast<double>(pats[i].second) / samples : 0.0},
+                        {"correct_bits", refs}});
   }
   return patterns;
 }
@@ -644,7 +662,7 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
   }
   json values = json::array();
   for (const auto& [v, n] : s.error_values) values.push_back({{"value", v}, {"count", n}});
-  const json patterns = patterns_to_json(s.patterns, s.acc_bits, s.samples, top_patterns);
+  const json patterns = patterns_to_json(s.patterns, s.pattern_correct, s.acc_bits, s.samples, top_patterns);
   // The same statistics per operand class (docs/errmodel.md, "classes").
   json by_class = json::array();
   for (size_t k = 0; k < s.classes.size(); ++k) {
@@ -657,7 +675,7 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
                         {"cycles_with_error", c.cycles_with_error},
                         {"p_any_error", c.samples ? static_cast<double>(c.cycles_with_error) / c.samples : 0.0},
                         {"bits", cbits},
-                        {"error_patterns", patterns_to_json(c.patterns, s.acc_bits, c.samples, top_patterns)}});
+                        {"error_patterns", patterns_to_json(c.patterns, c.pattern_correct, s.acc_bits, c.samples, top_patterns)}});
   }
   return {{"voltage", voltage},
           {"corner", corner},

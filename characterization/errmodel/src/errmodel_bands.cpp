@@ -143,10 +143,24 @@ json merge_counted(const std::vector<const json*>& lists, const char* key, std::
     for (const auto& e : *l) {
       const std::int64_t k = e.at(key).get<std::int64_t>();
       auto it = merged.find(k);
-      if (it == merged.end())
+      if (it == merged.end()) {
         merged[k] = e;
-      else
-        it->second["count"] = count_of(it->second, "count") + count_of(e, "count");
+        continue;
+      }
+      it->second["count"] = count_of(it->second, "count") + count_of(e, "count");
+      // A joint pattern's correct bits (schema 3) pooled alike; kept only when every list has them.
+      if (it->second.contains("correct_bits") && e.contains("correct_bits")) {
+        std::map<std::uint64_t, std::uint64_t> c;
+        for (const json* side : std::initializer_list<const json*>{&it->second.at("correct_bits"), &e.at("correct_bits")})
+          for (const auto& r : *side) c[r.at("value").get<std::uint64_t>()] += count_of(r, "count");
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> sorted(c.begin(), c.end());
+        std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        json refs = json::array();
+        for (const auto& [v, n] : sorted) refs.push_back({{"value", v}, {"count", n}});
+        it->second["correct_bits"] = refs;
+      } else {
+        it->second.erase("correct_bits");
+      }
     }
   std::vector<json> out;
   for (auto& [k, e] : merged) {

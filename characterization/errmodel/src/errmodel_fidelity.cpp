@@ -122,6 +122,8 @@ StreamStats inject_stats(const OperandTrace& trace, const ErrorModelPoint& pt, b
   for (int k = 0; k < kOperandClasses; ++k) class_masks.push_back(pt.mask_sampler(k));
   const ErrorMaskSampler point_masks = pt.mask_sampler();
   StreamStats s(trace.header.acc_bits, trace.header.is_signed);
+  const std::uint64_t acc_mask =
+      trace.header.acc_bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << trace.header.acc_bits) - 1;
   for (size_t n = 0; n < correct.size(); ++n) {
     const int cls = classes[n];
     const double p = use_classes ? pt.p_any_error(cls) : pt.p_any_error();
@@ -129,7 +131,8 @@ StreamStats inject_stats(const OperandTrace& trace, const ErrorModelPoint& pt, b
     if (u(rng) < p) {
       const ErrorMaskSampler& masks =
           use_classes && cls >= 0 && cls < kOperandClasses ? class_masks[static_cast<std::size_t>(cls)] : point_masks;
-      mask = masks.draw(uniform01_of(rng));
+      // Drawn to fit the correct value's bits where the file has them (schema 3).
+      mask = masks.draw(uniform01_of(rng), correct[n], acc_mask);
     }
     s.add(cls, correct[n], correct[n] ^ mask);
   }

@@ -32,6 +32,7 @@
 #include <optional>
 #include <random>
 #include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,7 +40,10 @@
 namespace vosa {
 
 // 2: points may carry `pe_rows` (schema 1 files, which never do, still load).
-constexpr int kErrorModelSchemaVersion = 2;
+// 3: joint patterns may carry `correct_bits`, the correct value's bits at the
+//    pattern's positions in the cycles it was measured on (files of 1 and 2,
+//    without them, still load and are injected by XOR as before).
+constexpr int kErrorModelSchemaVersion = 3;
 constexpr int kErrorModelOldestSchemaVersion = 1;
 
 class ErrorModelError : public std::runtime_error {
@@ -113,6 +117,7 @@ class ErrorMaskSampler {
       recorded += p.count;
       pattern_masks_.push_back(p.mask);
       pattern_cumulative_.push_back(cumulative);
+      pattern_correct_.push_back(correct_table(p));
     }
     const std::uint64_t rest = cycles_with_error - std::min(cycles_with_error, recorded);
     std::vector<std::pair<int, double>> rate;  // (bit, rate among the unrecorded erroneous cycles)
@@ -157,6 +162,24 @@ class ErrorMaskSampler {
         r.total_ += w;
         r.pattern_masks_.push_back(pattern_masks_[i] & keep);
         r.pattern_cumulative_.push_back(r.total_);
+        // The correct bits projected like the mask (counts of equal projections summed).
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> projected;
+        const CorrectTable& c = pattern_correct_[i];
+        for (std::size_t k = 0; k < c.values.size(); ++k) projected.emplace_back(c.values[k] & keep, c.counts[k]);
+        std::sort(projected.begin(), projected.end());
+        CorrectTable t;
+        for (const auto& [v, n] : projected) {
+          if (!t.values.empty() && t.values.back() == v) {
+            t.counts.back() += n;
+          } else {
+            t.values.push_back(v);
+            t.counts.push_back(n);
+          }
+          t.total += n;
+        }
+        std::uint64_t upto = 0;
+        for (std::uint64_t n : t.counts) t.cumulative.push_back(static_cast<double>(upto += n));
+        r.pattern_correct_.push_back(std::move(t));
       }
     }
     const double rest = total_ - previous;  // the unrecorded cycles
@@ -165,6 +188,7 @@ class ErrorMaskSampler {
         r.total_ += rest;
         r.pattern_masks_.push_back(fallback_ & keep);
         r.pattern_cumulative_.push_back(r.total_);
+        r.pattern_correct_.emplace_back();
       }
     } else if (rest > 0) {
       double none_below = 1.0, first = 0.0;
@@ -190,8 +214,81 @@ class ErrorMaskSampler {
   std::uint64_t draw(U01&& u01) const {
     if (empty()) return 0;
     const double x = u01() * total_;
-    for (std::size_t i = 0; i < pattern_cumulative_.size(); ++i)
-      if (x < pattern_cumulative_[i]) return pattern_masks_[i];
+    const std::size_t i = pattern_of(x);
+    return i < pattern_masks_.size() ? pattern_masks_[i] : draw_rest(u01);
+  }
+  // The recorded patterns carry the correct value's bits they were measured
+  // on (schema 3, `correct_bits`).
+  bool keeps_correct_bits() const {
+    return std::any_of(pattern_correct_.begin(), pattern_correct_.end(),
+                       [](const CorrectTable& t) { return t.total > 0; });
+  }
+  // The mask to XOR into a cycle known to fail whose correct register value
+  // (acc_mask wide) is `correct` (docs/errmodel.md "Drawn to fit the correct
+  // value"). The pattern is drawn with its count, as draw() does, so every
+  // bit fails as often as with draw(). A recorded pattern with correct bits
+  // (schema 3) is a joint (mask, correct & mask) measurement: when the
+  // injected value has one of the pattern's recorded correct bits at its
+  // positions, the XOR reproduces the signed error measured with them; when
+  // it has none of them, the correct bits r are drawn with their counts and
+  // the cycle gets the signed error measured with (mask, r),
+  // (mask & ~r) - r, added modulo 2^acc_bits (returned as the XOR mask that
+  // turns correct into that value; a carry or borrow may reach bits outside
+  // the pattern). Patterns without correct bits (older files) and the
+  // unrecorded rest (independent bits) are XORed as drawn.
+  template <class U01>
+  std::uint64_t draw(U01&& u01, std::uint64_t correct, std::uint64_t acc_mask) const {
+    if (empty()) return 0;
+    const double x = u01() * total_;
+    const std::size_t i = pattern_of(x);
+    if (i >= pattern_masks_.size()) return draw_rest(u01);
+    const std::uint64_t m = pattern_masks_[i];
+    const CorrectTable& c = pattern_correct_[i];
+    if (c.total == 0 || std::find(c.values.begin(), c.values.end(), correct & m) != c.values.end()) return m;
+    // x's position inside the pattern's share picks the correct bits (no further random number).
+    const double lo = i ? std::min(pattern_cumulative_[i - 1], total_) : 0.0;
+    const double share = std::min(pattern_cumulative_[i], total_) - lo;
+    const double y = share > 0 ? (x - lo) / share * static_cast<double>(c.total) : 0.0;
+    const std::size_t k = std::min(
+        c.values.size() - 1,
+        static_cast<std::size_t>(std::upper_bound(c.cumulative.begin(), c.cumulative.end(), y) - c.cumulative.begin()));
+    const std::uint64_t r = c.values[k];
+    const std::uint64_t captured = (correct + (m & ~r) - r) & acc_mask;
+    return (captured ^ correct) & acc_mask;
+  }
+
+ private:
+  struct CorrectTable {
+    std::vector<std::uint64_t> values, counts;
+    std::vector<double> cumulative;
+    std::uint64_t total = 0;
+  };
+  template <class P>
+  static CorrectTable correct_table(const P& p) {
+    CorrectTable t;
+    if constexpr (has_correct_bits<P>::value) {
+      for (const auto& [v, n] : p.correct_bits) {
+        t.values.push_back(v);
+        t.counts.push_back(n);
+        t.total += n;
+        t.cumulative.push_back(static_cast<double>(t.total));
+      }
+    }
+    return t;
+  }
+  template <class P, class = void>
+  struct has_correct_bits : std::false_type {};
+  template <class P>
+  struct has_correct_bits<P, std::void_t<decltype(std::declval<P>().correct_bits)>> : std::true_type {};
+  std::size_t pattern_of(double x) const {
+    return static_cast<std::size_t>(std::upper_bound(pattern_cumulative_.begin(), pattern_cumulative_.end(), x) -
+                                    pattern_cumulative_.begin());
+  }
+
+ public:
+  // The unrecorded cycles: independent bits given at least one.
+  template <class U01>
+  std::uint64_t draw_rest(U01&& u01) const {
     // A file whose per-bit counts leave nothing outside its patterns (or
     // written without counts): the most frequent pattern, else the most
     // frequent bit.
@@ -211,6 +308,7 @@ class ErrorMaskSampler {
   double total_ = 0;
   std::vector<std::uint64_t> pattern_masks_;
   std::vector<double> pattern_cumulative_;  // cumulative counts; the rest up to total_ is unrecorded
+  std::vector<CorrectTable> pattern_correct_;  // per pattern; total 0: no correct bits recorded
   std::vector<int> bit_index_;              // ascending, bits with a rate > 0 among the unrecorded cycles
   std::vector<double> bit_q_;
   std::vector<double> first_bit_cumulative_;
@@ -234,8 +332,16 @@ struct ErrorModelPoint {
     std::uint64_t count = 0;
   };
   struct Pattern {
+    // A constructor rather than an aggregate: {mask, count} stays valid (and
+    // -Wextra quiet) for callers that have no correct bits.
+    Pattern(std::uint64_t m = 0, std::uint64_t n = 0, std::vector<std::pair<std::uint64_t, std::uint64_t>> c = {})
+        : mask(m), count(n), correct_bits(std::move(c)) {}
     std::uint64_t mask = 0;
     std::uint64_t count = 0;
+    // Schema 3: the correct (settled) value's bits at the mask's positions,
+    // (correct & mask, cycles), over the cycles of this pattern; empty when
+    // the file does not have them.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> correct_bits;
   };
   // Statistics of the PE-cycles of one operand class (same meaning as the
   // point's own fields, restricted to that class).
@@ -320,7 +426,7 @@ struct ErrorModelPoint {
       p.bits.push_back(b);
     }
     p.patterns.clear();
-    for (const auto& j : carry_word->joint_patterns) p.patterns.push_back({j.mask | (j.carry_mask << acc_bits), j.count});
+    for (const auto& j : carry_word->joint_patterns) p.patterns.push_back({j.mask | (j.carry_mask << acc_bits), j.count, {}});
     return p;
   }
 
@@ -477,7 +583,7 @@ class ErrorModel {
         pt.bits = read_bits(p.at("bits"), pt.samples);
         for (const auto& v : p.at("error_values"))
           pt.error_values.push_back({v.at("value").get<std::int64_t>(), v.at("count").get<std::uint64_t>()});
-        pt.patterns = read_patterns(p.at("error_patterns"));
+        pt.patterns = read_patterns(p.at("error_patterns"), path);
         if (p.contains("classes")) {
           field = "points[].classes";
           const auto& c = p.at("classes");
@@ -495,7 +601,7 @@ class ErrorModel {
             cs.samples = k.at("samples").get<std::uint64_t>();
             cs.cycles_with_error = k.at("cycles_with_error").get<std::uint64_t>();
             cs.bits = read_bits(k.at("bits"), cs.samples);
-            cs.patterns = read_patterns(k.at("error_patterns"));
+            cs.patterns = read_patterns(k.at("error_patterns"), path);
           }
           field = "points";
         }
@@ -568,9 +674,27 @@ class ErrorModel {
     }
     return out;
   }
-  static std::vector<ErrorModelPoint::Pattern> read_patterns(const nlohmann::json& pats) {
+  static std::vector<ErrorModelPoint::Pattern> read_patterns(const nlohmann::json& pats,
+                                                             const std::string& path = "error model") {
     std::vector<ErrorModelPoint::Pattern> out;
-    for (const auto& q : pats) out.push_back({q.at("mask").get<std::uint64_t>(), q.at("count").get<std::uint64_t>()});
+    for (const auto& q : pats) {
+      ErrorModelPoint::Pattern p{q.at("mask").get<std::uint64_t>(), q.at("count").get<std::uint64_t>(), {}};
+      if (q.contains("correct_bits")) {
+        std::uint64_t sum = 0;
+        for (const auto& r : q.at("correct_bits")) {
+          const std::uint64_t v = r.at("value").get<std::uint64_t>(), n = r.at("count").get<std::uint64_t>();
+          if (v & ~p.mask)
+            throw ErrorModelError(path + ": error_patterns[].correct_bits: value " + std::to_string(v) +
+                                  " has bits outside the pattern's mask " + std::to_string(p.mask));
+          p.correct_bits.emplace_back(v, n);
+          sum += n;
+        }
+        if (!p.correct_bits.empty() && sum != p.count)
+          throw ErrorModelError(path + ": error_patterns[].correct_bits of mask " + std::to_string(p.mask) + " count " +
+                                std::to_string(sum) + " cycles, the pattern " + std::to_string(p.count));
+      }
+      out.push_back(std::move(p));
+    }
     return out;
   }
 

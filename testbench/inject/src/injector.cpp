@@ -126,6 +126,10 @@ PointSampler::PointSampler(const std::vector<const ErrorModelPoint*>& bands, int
         rows_differ_ |= b.point.p_any_error(k) != bands_.front().point.p_any_error(k);
     }
   }
+  for (const Band& b : bands_) {
+    keeps_correct_bits_ |= b.masks.keeps_correct_bits();
+    for (const auto& c : b.class_masks) keeps_correct_bits_ |= c && c->keeps_correct_bits();
+  }
   p_max_ = compute_p_max();
   // 1024 masks per class (and of the whole point) of the last row's band, a
   // fixed stream: the sampled injector's variance and Razor-detection rates.
@@ -204,6 +208,16 @@ void PointSampler::set_classes(OperandClasses classes) {
 }
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const { return sample_mask(rng, -1); }
+
+std::uint64_t PointSampler::sample_mask(Rng& rng, int cls, int row, std::uint64_t correct,
+                                        std::uint64_t acc_mask) const {
+  const Band& band = band_of(row);
+  const auto u01 = [&rng] { return rng.uniform(); };
+  if (!classes_ && cls >= 0 && static_cast<std::size_t>(cls) < band.class_masks.size() &&
+      band.class_masks[static_cast<std::size_t>(cls)])
+    return band.class_masks[static_cast<std::size_t>(cls)]->draw(u01, correct, acc_mask);
+  return band.masks.draw(u01, correct, acc_mask);
+}
 
 bool PointSampler::razor_characterized(std::uint64_t protected_mask) const {
   return std::all_of(bands_.begin(), bands_.end(),
@@ -505,8 +519,18 @@ void flush_column_deltas(const LayerOperands& ops, int g, int j, std::vector<std
 }
 
 // apply_hits for hits already in chain order (gemm, column, k tile, m, row).
+// With `redraw` (a schema-3 model, no Razor, carry-propagate partial sums):
+// each hit's mask is drawn again from its column's sampler once the
+// capture's correct value (the partial sum the PE computes from what the PE
+// above passed on) is known, so that it fits that value's bits
+// (docs/errmodel.md "The injection's form").
+struct Redraw {
+  std::function<const PointSampler*(int column)> sampler_of;
+  Rng* rng = nullptr;
+};
 LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
-                              const std::vector<Hit>& hits, std::vector<int32_t>& acc) {
+                              const std::vector<Hit>& hits, std::vector<int32_t>& acc,
+                              const Redraw* redraw = nullptr) {
   LayerStats st;
   st.hits = hits.size();
   if (hits.empty()) return st;
@@ -517,6 +541,8 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   const std::uint64_t protect = shape.protected_mask(razor.mask);
   RazorCycles razor_cycles(ops, rows, cols);
   std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows)), missed(static_cast<std::size_t>(rows));
+  std::vector<const Hit*> hit_at(static_cast<std::size_t>(rows), nullptr);
+  if (redraw && (shape.carry_save || razor.mask)) redraw = nullptr;
   std::vector<std::int64_t> prod(static_cast<std::size_t>(rows));
   // Error of each output of the current GEMM column, summed over K tiles.
   std::vector<std::int64_t> column_delta(static_cast<std::size_t>(m_count), 0);
@@ -526,6 +552,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
     // One column chain: every hit of (gemm, column, k tile, m).
     std::fill(flip.begin(), flip.end(), 0);
     std::fill(missed.begin(), missed.end(), 0);
+    if (redraw) std::fill(hit_at.begin(), hit_at.end(), nullptr);
     bool changes = false;
     std::size_t e = h;
     for (; e < hits.size() && hits[e].gemm == first.gemm && hits[e].column == first.column &&
@@ -538,6 +565,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
                           std::to_string(shape.acc_bits) + "-bit " + (shape.carry_save ? "carry-save " : "") +
                           "array and the layer");
       flip[static_cast<std::size_t>(x.row)] |= x.mask;
+      if (redraw) hit_at[static_cast<std::size_t>(x.row)] = &x;
       missed[static_cast<std::size_t>(x.row)] |= x.razor_missed & x.mask & protect;
       if (x.mask & protect & ~x.razor_missed) {  // some late protected bit with a right shadow: flagged
         ++st.razor_detected;
@@ -568,7 +596,13 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         const auto pr = static_cast<std::uint64_t>(prod[static_cast<std::size_t>(r)]);
         clean = (clean + pr) & acc_mask;
         const std::uint64_t sum = (s + pr) & acc_mask;
-        const std::uint64_t f = flip[static_cast<std::size_t>(r)], u = missed[static_cast<std::size_t>(r)];
+        std::uint64_t f = flip[static_cast<std::size_t>(r)];
+        const std::uint64_t u = missed[static_cast<std::size_t>(r)];
+        if (redraw && hit_at[static_cast<std::size_t>(r)]) {
+          const Hit& x = *hit_at[static_cast<std::size_t>(r)];
+          const PointSampler* sp = redraw->sampler_of(x.column);
+          if (sp && sp->keeps_correct_bits()) f = sp->sample_mask(*redraw->rng, x.cls, r, sum, acc_mask);
+        }
         if ((f & razor.mask) && (f & razor.mask) != u)  // detected: the restore leaves the missed bits wrong
           s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask) ^ u) & acc_mask : s;
         else
@@ -972,6 +1006,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
           cls = c0;
         }
         hit.mask = sampler.sample_mask(rng, cls, hit.row);
+        hit.cls = cls;
         if (hit.mask & razor_misses) hit.razor_missed = razor_missed_of(sampler, hit.mask & razor_misses, rng, hit.row);
         hits.push_back(hit);
       }
@@ -1571,7 +1606,16 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
     // Hits come in chain order; one buffer per thread saves the allocation per layer.
     thread_local std::vector<Hit> hits;
     draw_hits_into(ops, layer.index, rng, hits);
-    st = apply_ordered_hits(ops, shape_, plan.razor, hits, accumulators);
+    bool correct_bits = false;
+    for (const auto& s : plan.island) correct_bits |= s->keeps_correct_bits();
+    Redraw redraw;
+    if (correct_bits && !plan.after_razor) {
+      redraw.sampler_of = [&](int c) -> const PointSampler* {
+        return plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])].get();
+      };
+      redraw.rng = &rng;
+    }
+    st = apply_ordered_hits(ops, shape_, plan.razor, hits, accumulators, redraw.rng ? &redraw : nullptr);
   }
   st.op = layer.index;
   st.captures = layer_captures(layer.geometry, shape_);

@@ -54,11 +54,17 @@ struct PeBinding {
 
 PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const PeOperatingPoint& op = {});
 
+// mask -> (settled & mask) -> erroneous cycles.
+using PatternCorrectBits = std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::uint64_t>>;
+
 // The statistics of one operand class (vosa::operand_class, error_model.hpp).
 struct ClassCounts {
   std::uint64_t samples = 0, cycles_with_error = 0;
   std::vector<std::uint64_t> bit_errors;
   std::unordered_map<std::uint64_t, std::uint64_t> patterns;
+  // Per joint mask, the settled (correct) value's bits at the mask's
+  // positions and their counts (schema 3, docs/errmodel.md "correct_bits").
+  PatternCorrectBits pattern_correct;
 };
 
 // One cycle in which the output register captured a wrong value.
@@ -111,6 +117,7 @@ struct PointStats {
   std::vector<std::vector<std::uint64_t>> settle_hist;  // kSettleBins bins of T/10, last one open
   std::map<std::int64_t, std::uint64_t> error_values;
   std::unordered_map<std::uint64_t, std::uint64_t> patterns;
+  PatternCorrectBits pattern_correct;  // per mask, the settled value's bits there (ClassCounts')
   std::uint64_t cycles_with_error = 0;
   std::uint64_t settled_mismatches = 0;  // netlist vs arithmetic (must stay 0)
   std::uint64_t events = 0;

@@ -57,7 +57,9 @@ StreamStats dta_stats(const OperandTrace& trace, const std::vector<LoggedError>&
 
 // Injection from a model point into the same cycles, one seed: a cycle fails
 // with p_any_error (p_any_error(class) when use_classes) and its mask comes
-// from sample_mask_given_error (of the class).
+// from the class's ErrorMaskSampler, drawn to fit the cycle's correct value
+// (ErrorMaskSampler::draw(u01, correct): a schema-3 file's patterns with
+// their correct bits; XOR of an unconditioned mask for older files).
 StreamStats inject_stats(const OperandTrace& trace, const ErrorModelPoint& pt, bool use_classes, std::uint64_t seed);
 
 // Agreement (docs/errmodel.md, "Fidelity", says why these values): a model

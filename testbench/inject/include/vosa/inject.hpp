@@ -193,6 +193,14 @@ class PointSampler {
   // An error mask, given that the capture has at least one wrong bit
   // (vosa::ErrorMaskSampler, the one mask sampler of the error model).
   std::uint64_t sample_mask(Rng& rng) const;
+  // The same for a capture whose correct value (acc_mask wide) is `correct`:
+  // the XOR mask that gives it the signed error its pattern was measured
+  // with (ErrorMaskSampler::draw(u01, correct, acc_mask), docs/errmodel.md
+  // "Drawn to fit the correct value"); as sample_mask(rng, cls, row) for
+  // models without correct bits.
+  std::uint64_t sample_mask(Rng& rng, int cls, int row, std::uint64_t correct, std::uint64_t acc_mask) const;
+  // Some band's patterns carry the correct value's bits (schema 3).
+  bool keeps_correct_bits() const { return keeps_correct_bits_; }
   // Every band was characterized as a Razor PE with policy correct and
   // exactly these protected bits (ErrorModelPoint::razor_characterized).
   bool razor_characterized(std::uint64_t protected_mask) const;
@@ -216,6 +224,7 @@ class PointSampler {
   double p_max_ = 0;
   std::optional<OperandClasses> classes_;  // set_classes: the caller's
   std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1], the last band's
+  bool keeps_correct_bits_ = false;
   friend class ThinnedSampler;
 };
 
@@ -308,6 +317,10 @@ struct Hit {
   // leaves them wrong, and a capture whose late protected bits are all missed
   // is not detected.
   std::uint64_t razor_missed = 0;
+  // The operand class the mask was drawn for (-1: the whole point's masks):
+  // with a schema-3 model the mask is drawn again once the capture's correct
+  // value is known (PointSampler::sample_mask with `correct`).
+  int cls = -1;
 };
 
 struct LayerStats {

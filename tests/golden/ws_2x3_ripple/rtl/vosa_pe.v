@@ -8,8 +8,10 @@
 // shift chain (w_shift_i) and then held; the activation is registered and
 // passed on to the right.
 // Simulation only: with VOSA_INJECT_ERRORS defined, every capture of psum_q
-// XORs in the mask returned by the C function vosa_inject_mask(row, col),
-// modelling bits that arrived too late to toggle. The PE's array coordinates
+// XORs in the mask returned by the C function vosa_inject_mask(row, col, d),
+// modelling bits that arrived too late to toggle; d is the value the register
+// captures without error, so that the mask can fit its bits (a schema-3 error
+// model, docs/errmodel.md "The injection's form"). The PE's array coordinates
 // are ROW + row0_i, COL + col0_i: a tile passes its origin as ports, not
 // parameters, so that every tile stays one Verilated class.
 module vosa_pe #(
@@ -42,7 +44,7 @@ module vosa_pe #(
   // the temporaries of every DPI call site, which made each tile instance's
   // code different (no sharing, 208 MB of C++ for 256x256).
 `systemc_header
-extern "C" long long vosa_inject_mask(int row, int col);
+extern "C" long long vosa_inject_mask(int row, int col, unsigned long long d);
 `verilog
 `endif
 
@@ -84,7 +86,7 @@ extern "C" long long vosa_inject_mask(int row, int col);
         w_q <= w_i;
       end
 `ifdef VOSA_INJECT_ERRORS
-      psum_q <= psum_d ^ ACC_BITS'($c64("vosa_inject_mask(", ROW + row0_i, ", ", COL + col0_i, ")"));
+      psum_q <= psum_d ^ ACC_BITS'($c64("vosa_inject_mask(", ROW + row0_i, ", ", COL + col0_i, ", ", psum_d, ")"));
 `else
       psum_q <= psum_d;
 `endif
