@@ -607,7 +607,7 @@ TEST(CoarseToFine, SensitivityScreenedVerifyInFull) {
 }
 
 // The array's depthwise mode (config "depthwise"): explore's per-layer array
-// cycles (add_layer_cycles, what the energy multiplies) and the injector's
+// cycles (add_layer_cycles, what the energy multiplies; 8x8, lanes of 3 rows) and the injector's
 // counts are the mode's for DS-CNN's depthwise layers (lanes_cycles), the
 // GEMM mapping's on the same array without the mode; other layers unchanged.
 TEST(ExploreDepthwiseMode, CyclesAreTheModesOnAConfigWithIt) {
@@ -624,11 +624,14 @@ TEST(ExploreDepthwiseMode, CyclesAreTheModesOnAConfigWithIt) {
   s.errmodel = fixture;
   s.voltages = {1.0};  // the fixture's error-free point: only the counts matter here
   std::map<bool, std::vector<double>> cycles;
+  inj::ArrayShape gemm_shape;  // the array without the mode
   for (bool mode : {false, true}) {
-    json c = {{"rows", 16}, {"cols", 16}, {"acc_bits", 19}};
+    json c = {{"rows", 8}, {"cols", 8}, {"acc_bits", 19}};
     if (mode) c["depthwise"] = {{"group_rows", 3}};
     const vosa::ArrayConfig config = vosa::parse_config(c, "dw config");
     const inj::Injector injector = inj::make_injector(s, config, "dw config");
+    if (!mode) gemm_shape = injector.shape();
+    EXPECT_EQ(injector.shape().depthwise_group_rows, mode ? 3 : 0);
     const inj::FaultyEvalResult r = evaluator.evaluate(injector, 1, 1);
     Evaluation e;
     add_layer_cycles(engine, injector, r, e);
@@ -636,9 +639,8 @@ TEST(ExploreDepthwiseMode, CyclesAreTheModesOnAConfigWithIt) {
     for (const auto& p : engine.ops()) {
       if (!vosa::lowering::is_array_layer(p.op->type)) continue;
       const bool in_mode = mode && p.geometry.depthwise;
-      const double expect = in_mode ? double(vosa::lowering::lanes_cycles(p.geometry, 16, 16, 3))
-                                    : double(inj::layer_cycles(p.geometry, inj::ArrayShape::from_config(
-                                                                                 vosa::parse_config(json{{"rows", 16}, {"cols", 16}, {"acc_bits", 19}}, "x"), "x")));
+      const double expect = in_mode ? double(vosa::lowering::lanes_cycles(p.geometry, 8, 8, 3))
+                                    : double(inj::layer_cycles(p.geometry, gemm_shape));
       EXPECT_EQ(e.layer_array_cycles.at(l), expect) << "op " << p.index << (in_mode ? " (mode)" : "");
       EXPECT_EQ(e.layer_stall_cycles.at(l), 0.0);
       EXPECT_EQ(double(r.layers.at(l).cycles), expect * 2) << "op " << p.index;  // 2 inputs

@@ -448,8 +448,11 @@ TEST(InjectDepthwiseMode, DrawsFollowTheModesPes) {
   const std::vector<Hit> hits = inj.draw_hits(ops, p.index, r);
   ASSERT_GT(hits.size(), 100u);
   for (const Hit& h : hits) ASSERT_LT(h.column % shape.cols, 4) << "a hit in the error-free island's columns";
-  // Rate: hits over island 0's captures (half of the columns) within 4 sigma of p.
-  const double n = static_cast<double>(layer_captures(p.geometry, shape)) / 2;
+  // Rate: hits over island 0's captures (columns 0-3 of both blocks of channels) within 4 sigma of p.
+  double n = 0;
+  for (int g = 0; g < ops.gemms(); ++g)
+    for (int j = 0; j < ops.n(g); ++j) n += j < 4 ? double(ops.vectors(g)) * shape.rows : 0.0;
+  EXPECT_EQ(n, static_cast<double>(layer_captures(p.geometry, shape)) * 8 / 12);  // 8 of the 12 channels
   EXPECT_NEAR(static_cast<double>(hits.size()), 0.05 * n, 4 * std::sqrt(0.05 * 0.95 * n));
   std::vector<int32_t> acc = engine::reference_accumulators(*model, p, input);
   const std::vector<int32_t> clean = acc;
