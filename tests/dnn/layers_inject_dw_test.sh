@@ -30,17 +30,7 @@ hits="$(sed -n 's/^injection: [0-9]* PE captures, \([0-9]*\) errors injected.*/\
 [ "$(grep -cE "DEPTHWISE_CONV_2D .* [1-9][0-9]* differ from error-free" "$WORK/inject.log")" -gt 0 ] \
   || fail "no depthwise layer's accumulators changed"
 # Row bands: rows 0..3 error-free, rows 4..7 at 0.9 V's rate (4 %).
-python3 - "$FIXTURE" "$CONFIG" "$WORK/errmodel_rows.json" <<'PY'
-import copy, json, sys
-m, rows = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["rows"]
-clean = next(p for p in m["points"] if p["voltage"] == 1.0)
-faulty = next(p for p in m["points"] if p["voltage"] == 0.9)
-top, bottom = copy.deepcopy(clean), copy.deepcopy(faulty)
-top["voltage"] = bottom["voltage"] = 0.9
-top["pe_rows"], bottom["pe_rows"] = [0, rows // 2 - 1], [rows // 2, rows - 1]
-m["schema_version"], m["points"] = 2, [top, bottom]
-json.dump(m, open(sys.argv[3], "w"))
-PY
+python3 "$ROOT/tests/dnn/row_band_errmodel.py" "$FIXTURE" "$CONFIG" "$WORK/errmodel_rows.json" || fail "row-band model"
 run --model "$KWS/model/kws_ref_model.tflite" --data "$KWS/data/kws01" -n 1 --errmodel "$WORK/errmodel_rows.json" \
   --voltages 0.9 --seed 3 > "$WORK/rows.log" 2>&1 || { cat "$WORK/rows.log"; fail "row-band model in the depthwise mode"; }
 check "$WORK/rows.log"

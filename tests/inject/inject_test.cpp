@@ -175,6 +175,15 @@ void slow_carry_save_capture(std::uint64_t& sum, std::uint64_t& carry, std::uint
   carry = nc ^ fc;
 }
 
+// One register capture of a carry-propagate PE with flip mask f (Razor as
+// docs/inject.md: correct restores the protected bits, drop keeps s).
+std::uint64_t capture(std::uint64_t s, std::int64_t prod, std::uint64_t f, const RazorSetting& razor,
+                      std::uint64_t acc_mask) {
+  const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
+  if (f & razor.mask) return razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
+  return (sum ^ f) & acc_mask;
+}
+
 // Independent model: every GEMM materialized by lowering::lower_layer, every
 // register capture of every column simulated, hits looked up by coordinates
 // (a carry-save array: both words, slow_carry_save_capture).
@@ -198,15 +207,12 @@ std::vector<int32_t> slow_faulty_accumulators(const tflite::Model& model, const 
             const std::int64_t prod = k < g.k ? static_cast<std::int64_t>(g.a[static_cast<size_t>(m) * g.k + k]) *
                                                     g.b[static_cast<size_t>(k) * g.n + j]
                                               : 0;
-            const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
             const auto it = flips.find({gi, j, kt, m, r});
             const std::uint64_t f = it == flips.end() ? 0 : it->second;
             if (shape.carry_save)
               slow_carry_save_capture(s, carry, static_cast<std::uint64_t>(prod) & acc_mask, f, razor, shape.acc_bits);
-            else if (f & razor.mask)
-              s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
             else
-              s = (sum ^ f) & acc_mask;
+              s = capture(s, prod, f, razor, acc_mask);
           }
           c[static_cast<size_t>(m) * g.n + j] += field((s + carry) & acc_mask, shape.acc_bits);
         }
@@ -244,6 +250,68 @@ std::vector<Hit> random_hits(const LayerOperands& ops, const ArrayShape& shape, 
   return hits;
 }
 
+// No Razor, Razor correct and Razor drop on the two top bits.
+std::vector<RazorSetting> razor_cases(int acc_bits) {
+  RazorSetting none, correct, drop;
+  correct.mask = drop.mask = std::uint64_t{3} << (acc_bits - 2);
+  drop.policy = RazorPolicy::Drop;
+  return {none, correct, drop};
+}
+
+// Random hits applied by apply_hits against `slow` (razor, hits ->
+// accumulators) for each razor_cases setting, with the counts: changed
+// outputs, hits, Razor detections and distinct (tile, cycle) pairs with one
+// (PE (r, c) handles row m at cycle m + r + c of its tile).
+template <class Slow>
+void check_random_hits(const LayerOperands& ops, const ArrayShape& shape, const std::vector<int32_t>& clean,
+                       std::mt19937_64& rng, const std::string& where, Slow slow) {
+  for (const RazorSetting& razor : razor_cases(shape.acc_bits)) {
+    const std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
+    std::vector<int32_t> fast = clean;
+    const LayerStats st = apply_hits(ops, shape, razor, hits, fast);
+    ASSERT_EQ(fast, slow(razor, hits)) << where << " razor mask " << razor.mask << " policy " << to_string(razor.policy);
+    std::uint64_t differ = 0;
+    for (size_t i = 0; i < clean.size(); ++i) differ += fast[i] != clean[i];
+    EXPECT_EQ(st.corrupted_outputs, differ) << where;
+    EXPECT_GT(differ, 0u) << where;
+    EXPECT_EQ(st.hits, hits.size()) << where;
+    std::set<std::tuple<int, int, int, int>> cycles;
+    std::uint64_t detected = 0;
+    for (const Hit& h : hits)
+      if (h.mask & razor.mask) {
+        ++detected;
+        cycles.insert({h.gemm, h.column / shape.cols, h.k_tile, h.m + h.row + h.column % shape.cols});
+      }
+    EXPECT_EQ(st.razor_detected, detected) << where;
+    EXPECT_EQ(st.razor_error_cycles, cycles.size()) << where;
+    if (razor.mask) {
+      EXPECT_GT(cycles.size(), 0u) << where;
+    }
+  }
+}
+
+// A model with one point at 1.0 V whose row bands (first, last PE row) err
+// at `rate` with one recorded pattern, the single bit `bit`.
+ErrorModel row_band_model(int acc_bits, const std::vector<std::tuple<int, int, double, int>>& bands) {
+  nlohmann::json j = {{"schema_version", 2}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
+                      {"design", {{"acc_bits", acc_bits}, {"signed", true}}}};
+  j["points"] = nlohmann::json::array();
+  const std::uint64_t samples = 100000;
+  for (const auto& [first, last, rate, bit] : bands) {
+    const auto e = static_cast<std::uint64_t>(rate * samples);
+    nlohmann::json bits = nlohmann::json::array();
+    for (int k = 0; k < acc_bits; ++k)
+      bits.push_back({{"bit", k}, {"errors", k == bit ? e : 0}, {"p_error", k == bit ? rate : 0.0}, {"ci95", {0.0, 1.0}}});
+    j["points"].push_back({{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                           {"samples", samples}, {"cycles_with_error", e}, {"bits", bits},
+                           {"error_values", nlohmann::json::array()},
+                           {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << bit}, {"count", e}}})
+                                                : nlohmann::json::array()},
+                           {"pe_rows", {first, last}}});
+  }
+  return ErrorModel::from_json(j, "row model");
+}
+
 }  // namespace
 
 // (b) The injector's hit application equals the per-capture simulation of
@@ -269,36 +337,9 @@ TEST(Inject, HitsMatchPerCaptureSimulation) {
     const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
     const ArrayShape shape = small_array(cs.rows, cs.cols);
     const LayerOperands ops(*model, p, input, shape.cols);
-    RazorSetting none, correct, drop;
-    correct.mask = drop.mask = std::uint64_t{3} << (shape.acc_bits - 2);
-    drop.policy = RazorPolicy::Drop;
-    for (const RazorSetting& razor : {none, correct, drop}) {
-      const std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
-      std::vector<int32_t> fast = clean;
-      const LayerStats st = apply_hits(ops, shape, razor, hits, fast);
-      const std::vector<int32_t> slow = slow_faulty_accumulators(*model, p, input, shape, razor, hits);
-      ASSERT_EQ(fast, slow) << tflite::to_string(cs.type) << " razor mask " << razor.mask << " policy "
-                            << to_string(razor.policy);
-      std::uint64_t differ = 0;
-      for (size_t i = 0; i < clean.size(); ++i) differ += fast[i] != clean[i];
-      EXPECT_EQ(st.corrupted_outputs, differ);
-      EXPECT_GT(differ, 0u);
-      EXPECT_EQ(st.hits, hits.size());
-      // Razor: detected hits, and distinct (tile, cycle) pairs with one
-      // (PE (r, c) handles row m at cycle m + r + c of its tile).
-      std::set<std::tuple<int, int, int, int>> cycles;
-      std::uint64_t detected = 0;
-      for (const Hit& h : hits)
-        if (h.mask & razor.mask) {
-          ++detected;
-          cycles.insert({h.gemm, h.column / shape.cols, h.k_tile, h.m + h.row + h.column % shape.cols});
-        }
-      EXPECT_EQ(st.razor_detected, detected);
-      EXPECT_EQ(st.razor_error_cycles, cycles.size());
-      if (razor.mask) {
-        EXPECT_GT(cycles.size(), 0u);
-      }
-    }
+    check_random_hits(ops, shape, clean, rng, tflite::to_string(cs.type), [&](const RazorSetting& razor, const std::vector<Hit>& hits) {
+      return slow_faulty_accumulators(*model, p, input, shape, razor, hits);
+    });
     // The lowered capture count: every output value x K tiles x rows.
     std::uint64_t captures = 0;
     for (int g = 0; g < ops.gemms(); ++g)
@@ -339,13 +380,8 @@ std::vector<int32_t> slow_mode_accumulators(const tflite::Model& model, const en
           const std::int64_t lane =
               t + i < pass.m ? pass.lane_values[(static_cast<size_t>(t + i) * pass.cols + j) * pass.lanes + l] : 0;
           const std::int64_t prod = lane * pass.b[static_cast<size_t>(r) * pass.cols + j];
-          const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
           const auto it = flips.find({gi, j, t, r});
-          const std::uint64_t f = it == flips.end() ? 0 : it->second;
-          if (f & razor.mask)
-            s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
-          else
-            s = (sum ^ f) & acc_mask;
+          s = capture(s, prod, it == flips.end() ? 0 : it->second, razor, acc_mask);
         }
         c[static_cast<size_t>(t) * pass.cols + j] = field(s, shape.acc_bits);
       }
@@ -411,21 +447,9 @@ TEST(InjectDepthwiseMode, HitsMatchPerCaptureSimulationOfTheLanes) {
         << where;
     // Without errors the mode's passes give the engine's accumulators.
     EXPECT_EQ(slow_mode_accumulators(*model, p, input, shape, RazorSetting{}, {}), clean) << where;
-    RazorSetting none, correct, drop;
-    correct.mask = drop.mask = std::uint64_t{3} << (shape.acc_bits - 2);
-    drop.policy = RazorPolicy::Drop;
-    for (const RazorSetting& razor : {none, correct, drop}) {
-      const std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
-      std::vector<int32_t> fast = clean;
-      const LayerStats st = apply_hits(ops, shape, razor, hits, fast);
-      ASSERT_EQ(fast, slow_mode_accumulators(*model, p, input, shape, razor, hits))
-          << where << " razor mask " << razor.mask << " policy " << to_string(razor.policy);
-      std::uint64_t differ = 0;
-      for (size_t i = 0; i < clean.size(); ++i) differ += fast[i] != clean[i];
-      EXPECT_EQ(st.corrupted_outputs, differ) << where;
-      EXPECT_GT(differ, 0u) << where;
-      EXPECT_EQ(st.hits, hits.size());
-    }
+    check_random_hits(ops, shape, clean, rng, where, [&](const RazorSetting& razor, const std::vector<Hit>& hits) {
+      return slow_mode_accumulators(*model, p, input, shape, razor, hits);
+    });
   }
 }
 
@@ -471,23 +495,8 @@ TEST(InjectDepthwiseMode, DrawsFollowTheModesPes) {
   }
   // Row bands (docs/errmodel.md "PE positions"): rows 0-2 error-free, rows 3-7
   // at 5 %: the mode's hits land on rows 3-7 only, with that band's mask.
-  nlohmann::json j = {{"schema_version", 2}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
-                      {"design", {{"acc_bits", shape.acc_bits}, {"signed", true}}}};
-  j["points"] = nlohmann::json::array();
-  const std::uint64_t samples = 100000;
-  for (const auto& [first, last, rate, bit] : {std::make_tuple(0, 2, 0.0, 0), std::make_tuple(3, 7, 0.05, 4)}) {
-    const auto e = static_cast<std::uint64_t>(rate * samples);
-    nlohmann::json bits = nlohmann::json::array();
-    for (int k = 0; k < shape.acc_bits; ++k)
-      bits.push_back({{"bit", k}, {"errors", k == bit ? e : 0}, {"p_error", k == bit ? rate : 0.0}, {"ci95", {0.0, 1.0}}});
-    j["points"].push_back({{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
-                           {"samples", samples}, {"cycles_with_error", e}, {"bits", bits},
-                           {"error_values", nlohmann::json::array()},
-                           {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << bit}, {"count", e}}})
-                                                : nlohmann::json::array()},
-                           {"pe_rows", {first, last}}});
-  }
-  const Injector banded(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0, 1.0}));
+  const Injector banded(row_band_model(shape.acc_bits, {{0, 2, 0.0, 0}, {3, 7, 0.05, 4}}), shape,
+                       uniform_settings({1.0, 1.0}));
   Rng rb(4);
   const std::vector<Hit> band_hits = banded.draw_hits(ops, p.index, rb);
   ASSERT_GT(band_hits.size(), 100u);
@@ -1004,24 +1013,9 @@ TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
   const ArrayShape shape = small_array(8, 8);
   const std::vector<std::pair<int, int>> bands = {{0, 1}, {2, 5}, {6, 7}};
   const std::vector<double> rate = {0.0, 0.01, 0.05};
-  nlohmann::json j = {{"schema_version", 2}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
-                      {"design", {{"acc_bits", shape.acc_bits}, {"signed", true}}}};
-  j["points"] = nlohmann::json::array();
-  const std::uint64_t samples = 100000;
-  for (std::size_t b = 0; b < bands.size(); ++b) {
-    const auto e = static_cast<std::uint64_t>(rate[b] * samples);
-    nlohmann::json bits = nlohmann::json::array();
-    for (int k = 0; k < shape.acc_bits; ++k)
-      bits.push_back({{"bit", k}, {"errors", k == int(b) ? e : 0}, {"p_error", k == int(b) ? rate[b] : 0.0},
-                      {"ci95", {0.0, 1.0}}});
-    j["points"].push_back({{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
-                           {"samples", samples}, {"cycles_with_error", e}, {"bits", bits},
-                           {"error_values", nlohmann::json::array()},
-                           {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << b}, {"count", e}}})
-                                                : nlohmann::json::array()},
-                           {"pe_rows", {bands[b].first, bands[b].second}}});
-  }
-  const Injector inj(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0}));
+  std::vector<std::tuple<int, int, double, int>> band_list;  // band b errs in bit b
+  for (std::size_t b = 0; b < bands.size(); ++b) band_list.emplace_back(bands[b].first, bands[b].second, rate[b], int(b));
+  const Injector inj(row_band_model(shape.acc_bits, band_list), shape, uniform_settings({1.0}));
   const PointSampler& sampler = *inj.default_plan().island.at(0);
   EXPECT_DOUBLE_EQ(sampler.p_max(), 0.05);
   EXPECT_TRUE(sampler.thins());
@@ -1047,9 +1041,9 @@ TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
     EXPECT_NEAR(hits[b], n * rate[b], 4 * std::sqrt(n * rate[b] * (1 - rate[b])) + 1e-9) << "band " << b;
   }
   // A row no band covers is refused, naming the row.
-  j["points"].erase(0);
+  band_list.erase(band_list.begin());
   try {
-    const Injector bad(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0}));
+    const Injector bad(row_band_model(shape.acc_bits, band_list), shape, uniform_settings({1.0}));
     ADD_FAILURE() << "rows 0-1 have no band";
   } catch (const InjectError& e) {
     EXPECT_NE(std::string(e.what()).find("PE row 0"), std::string::npos) << e.what();
