@@ -17,6 +17,10 @@
 //     else                          s = sum ^ flip
 //   and the K tiles' acc_bits-wide outputs are summed exactly (plus the
 //   per-channel correction), as testbench/array/razor_check.cpp's model_gemm.
+// On an array with the depthwise mode (ArrayShape::depthwise_group_rows) the
+// depthwise layers the mode computes run in it: a "GEMM" is a weight tile of
+// the mode (pass x block of channels), each capture the PE's of the mode
+// (LayerOperands below), the cycles lowering::lanes_cycles.
 // Hits are found by geometric skipping over the capture index space (no
 // per-MAC random draw), so rare errors cost almost nothing.
 #pragma once
