@@ -11,7 +11,8 @@
 // for the rate and the mask). Probabilities, classes and masks come from the engine
 // injector's own samplers (vosa::inject::PointSampler), so the Verilated array
 // and `vosa infer --errmodel` draw from one distribution. Every mask it
-// returns is logged for vosa::replay_injected_gemm.
+// returns is logged for vosa::replay_injected_gemm. In the depthwise mode
+// (set_lanes) a PE's operands are the pass's lanes and weight tile.
 // A carry-save array (ArrayParams::carry_save) captures two words per PE:
 // one pair mask is drawn per capture (sum word low, carry word high, from
 // the error model's joint statistics of the two words) and handed out in
@@ -56,7 +57,15 @@ class ArrayErrorSource {
   // driver's accept edges (filled while it runs).
   void set_gemm(const std::vector<std::int32_t>* a, const std::vector<std::int32_t>* b, int m, int k, int n,
                 const std::vector<std::uint64_t>* accept_edges, std::size_t accept_base) {
-    a_ = a, b_ = b, m_ = m, k_ = k, n_ = n, accept_ = accept_edges, accept_base_ = accept_base;
+    a_ = a, b_ = b, m_ = m, k_ = k, n_ = n, accept_ = accept_edges, accept_base_ = accept_base, lanes_ = nullptr;
+  }
+
+  // Or a pass of the array's depthwise mode (null: none): PE (r, c) then
+  // holds lane r / G of column c at vector t + r % G of the pass and the
+  // tile's weight b[r][c] (vosa::lowering::LanePass, ArrayDriver::depthwise_pass).
+  void set_lanes(const lowering::LanePass* pass, const std::vector<std::uint64_t>* accept_edges) {
+    lanes_ = pass, a_ = nullptr, b_ = nullptr, accept_ = accept_edges, accept_base_ = 0;
+    if (pass) m_ = pass->m, k_ = pass->rows, n_ = pass->cols;
   }
 
   InjectionLog& log() { return log_; }
@@ -128,7 +137,7 @@ class ArrayErrorSource {
   // Activation the PE (row, col) holds at `edge`: row mi of the tile whose
   // accept edge is edge - row - col - 1; bubbles hold 0.
   std::int64_t activation_at(std::uint64_t edge, int row, int col, int* tile_out) const {
-    if (!a_ || !accept_ || edge < static_cast<std::uint64_t>(row + col + 1)) return 0;
+    if ((!a_ && !lanes_) || !accept_ || edge < static_cast<std::uint64_t>(row + col + 1)) return 0;
     const std::uint64_t t = edge - static_cast<std::uint64_t>(row + col + 1);
     const auto begin = accept_->begin() + static_cast<std::ptrdiff_t>(accept_base_);
     const auto it = std::lower_bound(begin, accept_->end(), t);
@@ -136,6 +145,11 @@ class ArrayErrorSource {
     const std::size_t idx = static_cast<std::size_t>(it - begin);
     const int mi = static_cast<int>(idx % static_cast<std::size_t>(m_));
     const int tile = static_cast<int>(idx / static_cast<std::size_t>(m_));
+    if (lanes_) {  // depthwise mode: one tile, the row's lane at vector mi + row % G
+      if (tile_out) *tile_out = tile;
+      const int t = mi + row % lanes_->group_rows, l = row / lanes_->group_rows;
+      return t < lanes_->m ? lanes_->lane_values[(static_cast<std::size_t>(t) * lanes_->cols + col) * lanes_->lanes + l] : 0;
+    }
     const int k_tiles = (k_ + p_.rows - 1) / p_.rows;
     const int kk = (tile % k_tiles) * p_.rows + row;
     if (tile_out) *tile_out = tile;
@@ -148,7 +162,9 @@ class ArrayErrorSource {
     std::int64_t prev = edge > 0 ? activation_at(edge - 1, row, col, &prev_tile) : 0;
     if (prev_tile != tile) prev = 0;  // a weight load or bubble separates the tiles
     std::int64_t weight = 0;
-    if (tile >= 0) {
+    if (tile >= 0 && lanes_) {
+      weight = lanes_->b[static_cast<std::size_t>(row) * lanes_->cols + col];
+    } else if (tile >= 0) {
       const int k_tiles = (k_ + p_.rows - 1) / p_.rows;
       const int kk = (tile % k_tiles) * p_.rows + row, nn = (tile / k_tiles) * p_.cols + col;
       if (kk < k_ && nn < n_) weight = (*b_)[static_cast<std::size_t>(kk) * n_ + nn];
@@ -170,6 +186,7 @@ class ArrayErrorSource {
   std::vector<std::uint64_t> pair_edge_, pair_mask_;  // carry-save: edge + 1 and pair mask of each PE's last draw
   const std::vector<std::int32_t>* a_ = nullptr;
   const std::vector<std::int32_t>* b_ = nullptr;
+  const lowering::LanePass* lanes_ = nullptr;
   int m_ = 0, k_ = 0, n_ = 0;
   const std::vector<std::uint64_t>* accept_ = nullptr;
   std::size_t accept_base_ = 0;

@@ -24,9 +24,9 @@
 //
 // A design with the depthwise mode (config "depthwise", docs/rtl.md) runs
 // depthwise layers in that mode (by default or --depthwise mode; lanes from
-// vosa::lowering::lower_depthwise_lanes, ArrayDriver::depthwise_pass), except
-// with --errmodel/--settings: the engine's injector maps a depthwise MAC to
-// a PE by the GEMM mappings only, so injected runs keep those.
+// vosa::lowering::lower_depthwise_lanes, ArrayDriver::depthwise_pass), with
+// --errmodel/--settings too: the engine's injector then maps each of their
+// MACs onto the mode's PE (inject::ArrayShape::depthwise_group_rows).
 //
 // With --sram-faults (a design generated with "buffers", the RTL built with
 // +define+VOSA_SRAM_FAULTS: run_layers.sh SRAM_FAULTS=1) the weight buffer's
@@ -224,9 +224,6 @@ Options parse(int argc, char** argv) {
   if (!o.errmodel.empty() && o.voltages.empty()) usage("--errmodel needs --voltages V[,V...] (one per island)");
   if (!o.errmodel.empty() && !o.settings.empty()) usage("give --settings or --errmodel, not both");
   if (o.repeats < 1) usage("--repeats is at least 1");
-  if (o.depthwise_mode && (!o.errmodel.empty() || !o.settings.empty()))
-    usage("--depthwise mode is checked without timing errors: the engine's injector does not map depthwise MACs "
-          "onto the depthwise mode's PEs yet");
   const bool sram = !o.sram_faults.empty() || !o.sram_act_faults.empty();
   if (sram != (o.sram_ber >= 0)) usage("--sram-faults / --sram-act-faults MAP.csv and --sram-ber B go together");
   if (!o.sram_faults.empty() && !o.sram_act_faults.empty())
@@ -469,18 +466,50 @@ std::unique_ptr<vosa::sram::ArrayActivationBuffer> prepare_sram_act_faults(const
 
 // A depthwise layer in the array's depthwise mode: its lane passes
 // (vosa::lowering::lower_depthwise_lanes) streamed through
-// ArrayDriver::depthwise_pass, summed into the layer's accumulators.
+// ArrayDriver::depthwise_pass, summed into the layer's accumulators. With
+// injected errors, each pass's logged errors become the engine injector's
+// hits (pass i = GEMM i of inject::LayerOperands in the mode, one K tile):
+// a log entry (edge, row, col) is PE row `row` of column `col` at the vector
+// accepted at edge - row - col - 1, as in the GEMMs (collect_logged_hits).
 std::vector<int32_t> run_depthwise_mode(vosa::ArrayDriver<Vvosa_top>& drv, const vosa::tflite::Model& model,
                                         const vosa::engine::PreparedOp& p, const int8_t* input,
-                                        const std::vector<int64_t>& correction, int& passes, int& vectors) {
+                                        const std::vector<int64_t>& correction, int& passes, int& vectors,
+                                        std::vector<vosa::inject::Hit>& logged_hits) {
   using namespace vosa;
   const ArrayParams& ap = drv.params();
   const auto lane_passes = lowering::lower_depthwise_lanes(model, model.operators.at(p.index), p.geometry, input,
                                                            ap.rows, ap.cols, kDwGroupRows);
   std::vector<std::vector<int64_t>> results;
-  for (const auto& pass : lane_passes)
+  const int blocks = (p.geometry.out_c + ap.cols - 1) / ap.cols;
+  for (const auto& pass : lane_passes) {
+    if (g_errors) {
+      drv.accept_edges_.clear();
+      g_errors->log().clear();
+      g_errors->set_lanes(&pass, &drv.accept_edges_);
+    }
     results.push_back(drv.depthwise_pass(std::vector<int32_t>(pass.lane_values.begin(), pass.lane_values.end()),
                                          std::vector<int32_t>(pass.b.begin(), pass.b.end()), pass.m));
+    if (g_errors) {
+      const int gemm = static_cast<int>(&pass - lane_passes.data());
+      const int width = std::min(ap.cols, p.geometry.out_c - (gemm % blocks) * ap.cols);
+      for (const auto& [key, mask] : g_errors->log()) {
+        const auto [edge, row, col] = key;
+        const uint64_t lag = static_cast<uint64_t>(row + col + 1);
+        if (edge < lag || col >= width) continue;  // fill, drain, unused columns: no output
+        const auto it = std::lower_bound(drv.accept_edges_.begin(), drv.accept_edges_.end(), edge - lag);
+        if (it == drv.accept_edges_.end() || *it != edge - lag) continue;
+        inject::Hit h;
+        h.gemm = gemm;
+        h.column = col;
+        h.k_tile = 0;
+        h.m = static_cast<int>(it - drv.accept_edges_.begin());
+        h.row = row;
+        h.mask = mask;
+        logged_hits.push_back(h);
+      }
+      g_errors->set_lanes(nullptr, nullptr);
+    }
+  }
   passes = static_cast<int>(lane_passes.size());
   vectors = lane_passes.front().m;
   return lowering::assemble_lane_accumulators(p.geometry, lane_passes, results, correction);
@@ -520,6 +549,10 @@ int run(Options o) {
                              " is outside the " + std::to_string(ap.rows) + "x" + std::to_string(ap.cols) + " array");
   if (!o.trace_dir.empty()) std::filesystem::create_directories(o.trace_dir);
   const RazorSemantics razor{vosa_params::kRazorMask, vosa_params::kRazorCorrect};
+  // Depthwise layers in the array's depthwise mode: asked for, or by default
+  // when the design has it; an explicit --depthwise auto|channels|spatial
+  // runs the GEMM mappings on it, to compare.
+  const bool use_depthwise_mode = kHasDepthwiseMode && (o.depthwise_mode || !o.depthwise_given);
   std::unique_ptr<inject::Injector> injector;
   std::vector<inject::LayerSetting> schedule;  // per layer voltages (settings' layers)
   std::vector<double> default_voltages;
@@ -543,15 +576,19 @@ int run(Options o) {
     shape.island_of_column.assign(vosa_params::kIslandOfColumn, vosa_params::kIslandOfColumn + ap.cols);
     shape.razor.mask = razor.protected_mask;
     shape.razor.policy = razor.correct ? RazorPolicy::Correct : RazorPolicy::Drop;
+    // Depthwise layers run in the array's depthwise mode (below): the engine's
+    // injector maps their MACs onto the mode's PEs.
+    if (use_depthwise_mode) shape.depthwise_group_rows = kDwGroupRows;
     injector = std::make_unique<inject::Injector>(ErrorModel::load(settings.errmodel), shape, settings);
     injector->check_model(*model);
     schedule = settings.layers;
     default_voltages = settings.voltages;
-    // The engine's injector models depthwise layers as block-diagonal
-    // channel groups; the array must compute them the same way.
+    // Off the depthwise mode, the engine's injector models depthwise layers
+    // as block-diagonal channel groups; the array must compute them the same way.
     if (o.depthwise == lowering::DepthwiseMapping::kSpatial && o.depthwise_given)
       throw std::runtime_error("--depthwise spatial cannot be checked with timing errors: the engine's injector "
-                               "models depthwise layers as channel groups (use --depthwise channels or auto)");
+                               "models depthwise layers as channel groups or the depthwise mode (use --depthwise "
+                               "channels, auto or mode)");
     o.depthwise = lowering::DepthwiseMapping::kChannels;
     g_errors = std::make_unique<ArrayErrorSource>(ap, shape.island_of_column, o.seed);
     g_driver = &drv;
@@ -561,10 +598,6 @@ int run(Options o) {
                 static_cast<unsigned long long>(razor.protected_mask),
                 razor.protected_mask ? (razor.correct ? "correct" : "TE-Drop") : "(none)");
   }
-  // Depthwise layers in the array's depthwise mode: asked for, or by default
-  // when the design has it (not with timing errors, see the top); an explicit
-  // --depthwise auto|channels|spatial runs the GEMM mappings on it, to compare.
-  const bool use_depthwise_mode = kHasDepthwiseMode && !injector && (o.depthwise_mode || !o.depthwise_given);
   // Before each array layer: the schedule's island voltages for it, in the
   // error source and in the island controller.
   auto enter_layer = [&](size_t op) {
@@ -631,10 +664,11 @@ int run(Options o) {
                                  : lowering::lower_layer_for_array(*clean, clean->operators.at(p.index), p.geometry,
                                                                    input, ap.rows, ap.cols, o.depthwise);
       int mode_passes = 0, mode_vectors = 0;
-      const std::vector<int32_t> from_mode =
-          in_mode ? run_depthwise_mode(drv, *clean, p, input, corr, mode_passes, mode_vectors) : std::vector<int32_t>();
-      std::vector<std::vector<int64_t>> results;
       std::vector<inject::Hit> logged_hits;  // the Verilated array's injected errors, as the engine's hits
+      const std::vector<int32_t> from_mode =
+          in_mode ? run_depthwise_mode(drv, *clean, p, input, corr, mode_passes, mode_vectors, logged_hits)
+                  : std::vector<int32_t>();
+      std::vector<std::vector<int64_t>> results;
       for (const auto& g : gemms) {
         const std::vector<int32_t> a(g.a.begin(), g.a.end());
         std::vector<int32_t> b(g.b.begin(), g.b.end());
@@ -688,11 +722,13 @@ int run(Options o) {
       if (g_errors) {
         // The engine's injector, given the same errors, must compute what the array did, bit for bit.
         std::vector<int32_t> engine_faulty = acc;
-        const inject::LayerOperands operands(*model, p, input, ap.cols);
-        if (operands.gemms() != static_cast<int>(gemms.size())) {
+        const inject::LayerOperands operands(*model, p, input, injector->shape());
+        const size_t ran = in_mode ? static_cast<size_t>(mode_passes) : gemms.size();
+        if (operands.gemms() != static_cast<int>(ran) || operands.depthwise_mode() != in_mode) {
           ++engine_hit_mismatches;
-          std::printf("MISMATCH input %zu operator %zu: the engine lowers %d GEMMs, the array ran %zu\n", s, p.index,
-                      operands.gemms(), gemms.size());
+          std::printf("MISMATCH input %zu operator %zu: the engine lowers %d GEMMs%s, the array ran %zu%s\n", s,
+                      p.index, operands.gemms(), operands.depthwise_mode() ? " in the depthwise mode" : "", ran,
+                      in_mode ? " passes in the depthwise mode" : "");
         } else {
           inject::apply_hits(operands, injector->shape(), injector->plan(p.index).razor, logged_hits, engine_faulty);
           if (engine_faulty != from_array) {

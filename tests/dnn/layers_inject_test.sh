@@ -54,17 +54,7 @@ if [ "$FIXTURE" != "$ROOT/tests/dnn/configs/errmodel_fixture.json" ]; then echo 
 # the rows error-free and the lower half at 0.9 V's rate (4 % of captures): the Verilated
 # array's error source and the engine's injector both draw by PE row, so they agree
 # layer by layer, and about half of the captures can err.
-python3 - "$FIXTURE" "$CONFIG" "$WORK/errmodel_rows.json" <<'PY'
-import copy, json, sys
-m, rows = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["rows"]
-clean = next(p for p in m["points"] if p["voltage"] == 1.0)
-faulty = next(p for p in m["points"] if p["voltage"] == 0.9)
-top, bottom = copy.deepcopy(clean), copy.deepcopy(faulty)
-top["voltage"] = bottom["voltage"] = 0.9
-top["pe_rows"], bottom["pe_rows"] = [0, rows // 2 - 1], [rows // 2, rows - 1]
-m["schema_version"], m["points"] = 2, [top, bottom]
-json.dump(m, open(sys.argv[3], "w"))
-PY
+python3 "$ROOT/tests/dnn/row_band_errmodel.py" "$FIXTURE" "$CONFIG" "$WORK/errmodel_rows.json" || fail "row-band model"
 INJECT=1 "$ROOT/testbench/layers/run_layers.sh" "$WORK/design" "$WORK/obj" "$BUILD" \
   --model "$RESNET/model/pretrainedResnet_quant.tflite" --data "$RESNET/data/ic01" --input-encoding pixels -n 1 \
   --errmodel "$WORK/errmodel_rows.json" --voltages 0.9 --seed 3 > "$WORK/rows.log" 2>&1 \

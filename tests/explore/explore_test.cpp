@@ -1,7 +1,9 @@
 // vosa explore: energy model against hand arithmetic, the selection
 // algorithms on synthetic evaluators whose optimum is known, points.json.
+#include "../dnn/data_dir.hpp"
 #include "vosa/bit_timing.hpp"
 #include "vosa/explore/energy.hpp"
+#include "vosa/explore/explore_command.hpp"
 #include "vosa/explore/report.hpp"
 #include "vosa/explore/selection.hpp"
 
@@ -602,4 +604,60 @@ TEST(CoarseToFine, SensitivityScreenedVerifyInFull) {
   for (const Point& p : ex.points())
     EXPECT_EQ(p.eval.loss.samples, p.phase == "sensitivity" ? 20u : 100u) << p.phase << " " << p.label;
   EXPECT_EQ(ex.points()[sel.point_id].eval.loss.samples, 100u);
+}
+
+// The array's depthwise mode (config "depthwise"): explore's per-layer array
+// cycles (add_layer_cycles, what the energy multiplies; 8x8, lanes of 3 rows) and the injector's
+// counts are the mode's for DS-CNN's depthwise layers (lanes_cycles), the
+// GEMM mapping's on the same array without the mode; other layers unchanged.
+TEST(ExploreDepthwiseMode, CyclesAreTheModesOnAConfigWithIt) {
+  namespace inj = vosa::inject;
+  auto model = std::make_shared<vosa::tflite::Model>(vosa::tflite::load_tflite(vosa::test::data_path(vosa::test::kDscnnModel)));
+  const vosa::engine::Engine engine(model);
+  const vosa::engine::Dataset data = vosa::engine::load_dataset(vosa::test::data_path(vosa::test::kDscnnData));
+  vosa::engine::InferOptions options;
+  options.limit = 2;
+  options.jobs = 1;
+  const inj::FaultEvaluator evaluator(engine, data, options);
+  const std::string fixture = std::string(VOSA_SOURCE_DIR) + "/tests/dnn/configs/errmodel_fixture.json";
+  inj::Settings s;
+  s.errmodel = fixture;
+  s.voltages = {1.0};  // the fixture's error-free point: only the counts matter here
+  std::map<bool, std::vector<double>> cycles;
+  inj::ArrayShape gemm_shape;  // the array without the mode
+  for (bool mode : {false, true}) {
+    json c = {{"rows", 8}, {"cols", 8}, {"acc_bits", 19}};
+    if (mode) c["depthwise"] = {{"group_rows", 3}};
+    const vosa::ArrayConfig config = vosa::parse_config(c, "dw config");
+    const inj::Injector injector = inj::make_injector(s, config, "dw config");
+    if (!mode) gemm_shape = injector.shape();
+    EXPECT_EQ(injector.shape().depthwise_group_rows, mode ? 3 : 0);
+    const inj::FaultyEvalResult r = evaluator.evaluate(injector, 1, 1);
+    Evaluation e;
+    add_layer_cycles(engine, injector, r, e);
+    size_t l = 0;
+    for (const auto& p : engine.ops()) {
+      if (!vosa::lowering::is_array_layer(p.op->type)) continue;
+      const bool in_mode = mode && p.geometry.depthwise;
+      const double expect = in_mode ? double(vosa::lowering::lanes_cycles(p.geometry, 8, 8, 3))
+                                    : double(inj::layer_cycles(p.geometry, gemm_shape));
+      EXPECT_EQ(e.layer_array_cycles.at(l), expect) << "op " << p.index << (in_mode ? " (mode)" : "");
+      EXPECT_EQ(e.layer_stall_cycles.at(l), 0.0);
+      EXPECT_EQ(double(r.layers.at(l).cycles), expect * 2) << "op " << p.index;  // 2 inputs
+      ++l;
+    }
+    cycles[mode] = e.layer_array_cycles;
+  }
+  size_t l = 0, dw = 0;
+  for (const auto& p : engine.ops()) {
+    if (!vosa::lowering::is_array_layer(p.op->type)) continue;
+    if (p.geometry.depthwise) {
+      ++dw;
+      EXPECT_LT(cycles[true][l], cycles[false][l]) << "op " << p.index;
+    } else {
+      EXPECT_EQ(cycles[true][l], cycles[false][l]) << "op " << p.index;
+    }
+    ++l;
+  }
+  EXPECT_EQ(dw, 4u);
 }

@@ -175,6 +175,15 @@ void slow_carry_save_capture(std::uint64_t& sum, std::uint64_t& carry, std::uint
   carry = nc ^ fc;
 }
 
+// One register capture of a carry-propagate PE with flip mask f (Razor as
+// docs/inject.md: correct restores the protected bits, drop keeps s).
+std::uint64_t capture(std::uint64_t s, std::int64_t prod, std::uint64_t f, const RazorSetting& razor,
+                      std::uint64_t acc_mask) {
+  const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
+  if (f & razor.mask) return razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
+  return (sum ^ f) & acc_mask;
+}
+
 // Independent model: every GEMM materialized by lowering::lower_layer, every
 // register capture of every column simulated, hits looked up by coordinates
 // (a carry-save array: both words, slow_carry_save_capture).
@@ -198,15 +207,12 @@ std::vector<int32_t> slow_faulty_accumulators(const tflite::Model& model, const 
             const std::int64_t prod = k < g.k ? static_cast<std::int64_t>(g.a[static_cast<size_t>(m) * g.k + k]) *
                                                     g.b[static_cast<size_t>(k) * g.n + j]
                                               : 0;
-            const std::uint64_t sum = (s + static_cast<std::uint64_t>(prod)) & acc_mask;
             const auto it = flips.find({gi, j, kt, m, r});
             const std::uint64_t f = it == flips.end() ? 0 : it->second;
             if (shape.carry_save)
               slow_carry_save_capture(s, carry, static_cast<std::uint64_t>(prod) & acc_mask, f, razor, shape.acc_bits);
-            else if (f & razor.mask)
-              s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask)) & acc_mask : s;
             else
-              s = (sum ^ f) & acc_mask;
+              s = capture(s, prod, f, razor, acc_mask);
           }
           c[static_cast<size_t>(m) * g.n + j] += field((s + carry) & acc_mask, shape.acc_bits);
         }
@@ -225,7 +231,7 @@ std::vector<Hit> random_hits(const LayerOperands& ops, const ArrayShape& shape, 
     h.gemm = any(rng) % ops.gemms();
     h.column = any(rng) % ops.n(h.gemm);
     h.k_tile = any(rng) % ((ops.k(h.gemm) + shape.rows - 1) / shape.rows);
-    h.m = any(rng) % ops.m();
+    h.m = any(rng) % ops.vectors(h.gemm);
     h.row = any(rng) % shape.rows;
     // Single bits (low and high) and multi-bit masks.
     switch (any(rng) % 3) {
@@ -242,6 +248,68 @@ std::vector<Hit> random_hits(const LayerOperands& ops, const ArrayShape& shape, 
     }
   }
   return hits;
+}
+
+// No Razor, Razor correct and Razor drop on the two top bits.
+std::vector<RazorSetting> razor_cases(int acc_bits) {
+  RazorSetting none, correct, drop;
+  correct.mask = drop.mask = std::uint64_t{3} << (acc_bits - 2);
+  drop.policy = RazorPolicy::Drop;
+  return {none, correct, drop};
+}
+
+// Random hits applied by apply_hits against `slow` (razor, hits ->
+// accumulators) for each razor_cases setting, with the counts: changed
+// outputs, hits, Razor detections and distinct (tile, cycle) pairs with one
+// (PE (r, c) handles row m at cycle m + r + c of its tile).
+template <class Slow>
+void check_random_hits(const LayerOperands& ops, const ArrayShape& shape, const std::vector<int32_t>& clean,
+                       std::mt19937_64& rng, const std::string& where, Slow slow) {
+  for (const RazorSetting& razor : razor_cases(shape.acc_bits)) {
+    const std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
+    std::vector<int32_t> fast = clean;
+    const LayerStats st = apply_hits(ops, shape, razor, hits, fast);
+    ASSERT_EQ(fast, slow(razor, hits)) << where << " razor mask " << razor.mask << " policy " << to_string(razor.policy);
+    std::uint64_t differ = 0;
+    for (size_t i = 0; i < clean.size(); ++i) differ += fast[i] != clean[i];
+    EXPECT_EQ(st.corrupted_outputs, differ) << where;
+    EXPECT_GT(differ, 0u) << where;
+    EXPECT_EQ(st.hits, hits.size()) << where;
+    std::set<std::tuple<int, int, int, int>> cycles;
+    std::uint64_t detected = 0;
+    for (const Hit& h : hits)
+      if (h.mask & razor.mask) {
+        ++detected;
+        cycles.insert({h.gemm, h.column / shape.cols, h.k_tile, h.m + h.row + h.column % shape.cols});
+      }
+    EXPECT_EQ(st.razor_detected, detected) << where;
+    EXPECT_EQ(st.razor_error_cycles, cycles.size()) << where;
+    if (razor.mask) {
+      EXPECT_GT(cycles.size(), 0u) << where;
+    }
+  }
+}
+
+// A model with one point at 1.0 V whose row bands (first, last PE row) err
+// at `rate` with one recorded pattern, the single bit `bit`.
+ErrorModel row_band_model(int acc_bits, const std::vector<std::tuple<int, int, double, int>>& bands) {
+  nlohmann::json j = {{"schema_version", 2}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
+                      {"design", {{"acc_bits", acc_bits}, {"signed", true}}}};
+  j["points"] = nlohmann::json::array();
+  const std::uint64_t samples = 100000;
+  for (const auto& [first, last, rate, bit] : bands) {
+    const auto e = static_cast<std::uint64_t>(rate * samples);
+    nlohmann::json bits = nlohmann::json::array();
+    for (int k = 0; k < acc_bits; ++k)
+      bits.push_back({{"bit", k}, {"errors", k == bit ? e : 0}, {"p_error", k == bit ? rate : 0.0}, {"ci95", {0.0, 1.0}}});
+    j["points"].push_back({{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
+                           {"samples", samples}, {"cycles_with_error", e}, {"bits", bits},
+                           {"error_values", nlohmann::json::array()},
+                           {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << bit}, {"count", e}}})
+                                                : nlohmann::json::array()},
+                           {"pe_rows", {first, last}}});
+  }
+  return ErrorModel::from_json(j, "row model");
 }
 
 }  // namespace
@@ -269,36 +337,9 @@ TEST(Inject, HitsMatchPerCaptureSimulation) {
     const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
     const ArrayShape shape = small_array(cs.rows, cs.cols);
     const LayerOperands ops(*model, p, input, shape.cols);
-    RazorSetting none, correct, drop;
-    correct.mask = drop.mask = std::uint64_t{3} << (shape.acc_bits - 2);
-    drop.policy = RazorPolicy::Drop;
-    for (const RazorSetting& razor : {none, correct, drop}) {
-      const std::vector<Hit> hits = random_hits(ops, shape, rng, 150);
-      std::vector<int32_t> fast = clean;
-      const LayerStats st = apply_hits(ops, shape, razor, hits, fast);
-      const std::vector<int32_t> slow = slow_faulty_accumulators(*model, p, input, shape, razor, hits);
-      ASSERT_EQ(fast, slow) << tflite::to_string(cs.type) << " razor mask " << razor.mask << " policy "
-                            << to_string(razor.policy);
-      std::uint64_t differ = 0;
-      for (size_t i = 0; i < clean.size(); ++i) differ += fast[i] != clean[i];
-      EXPECT_EQ(st.corrupted_outputs, differ);
-      EXPECT_GT(differ, 0u);
-      EXPECT_EQ(st.hits, hits.size());
-      // Razor: detected hits, and distinct (tile, cycle) pairs with one
-      // (PE (r, c) handles row m at cycle m + r + c of its tile).
-      std::set<std::tuple<int, int, int, int>> cycles;
-      std::uint64_t detected = 0;
-      for (const Hit& h : hits)
-        if (h.mask & razor.mask) {
-          ++detected;
-          cycles.insert({h.gemm, h.column / shape.cols, h.k_tile, h.m + h.row + h.column % shape.cols});
-        }
-      EXPECT_EQ(st.razor_detected, detected);
-      EXPECT_EQ(st.razor_error_cycles, cycles.size());
-      if (razor.mask) {
-        EXPECT_GT(cycles.size(), 0u);
-      }
-    }
+    check_random_hits(ops, shape, clean, rng, tflite::to_string(cs.type), [&](const RazorSetting& razor, const std::vector<Hit>& hits) {
+      return slow_faulty_accumulators(*model, p, input, shape, razor, hits);
+    });
     // The lowered capture count: every output value x K tiles x rows.
     std::uint64_t captures = 0;
     for (int g = 0; g < ops.gemms(); ++g)
@@ -306,6 +347,191 @@ TEST(Inject, HitsMatchPerCaptureSimulation) {
                   shape.rows;
     EXPECT_EQ(layer_captures(p.geometry, shape), captures);
   }
+}
+
+namespace {
+
+// Independent model of the array's depthwise mode (docs/rtl.md): every pass
+// of lowering::lower_depthwise_lanes, every capture of every column simulated
+// from the pass's lanes and weight tile (PE (r, j) at vector t multiplies
+// b[r][j] by lane r / G of column j at vector t + r % G), hits looked up by
+// (pass, column, vector, row), the passes' results summed per accumulator
+// (lowering::assemble_lane_accumulators).
+std::vector<int32_t> slow_mode_accumulators(const tflite::Model& model, const engine::PreparedOp& p,
+                                            const int8_t* input, const ArrayShape& shape, const RazorSetting& razor,
+                                            const std::vector<Hit>& hits) {
+  std::map<std::tuple<int, int, int, int>, std::uint64_t> flips;
+  for (const Hit& h : hits) {
+    EXPECT_EQ(h.k_tile, 0);
+    flips[{h.gemm, h.column, h.m, h.row}] |= h.mask;
+  }
+  const auto passes = lowering::lower_depthwise_lanes(model, *p.op, p.geometry, input, shape.rows, shape.cols,
+                                                      shape.depthwise_group_rows);
+  const std::uint64_t acc_mask = (std::uint64_t{1} << shape.acc_bits) - 1;
+  std::vector<std::vector<int64_t>> results;
+  for (int gi = 0; gi < static_cast<int>(passes.size()); ++gi) {
+    const lowering::LanePass& pass = passes[static_cast<size_t>(gi)];
+    std::vector<int64_t> c(static_cast<size_t>(pass.m) * pass.cols, 0);
+    for (int j = 0; j < pass.cols; ++j)
+      for (int t = 0; t < pass.m; ++t) {
+        std::uint64_t s = 0;
+        for (int r = 0; r < pass.rows; ++r) {
+          const int l = r / pass.group_rows, i = r % pass.group_rows;
+          const std::int64_t lane =
+              t + i < pass.m ? pass.lane_values[(static_cast<size_t>(t + i) * pass.cols + j) * pass.lanes + l] : 0;
+          const std::int64_t prod = lane * pass.b[static_cast<size_t>(r) * pass.cols + j];
+          const auto it = flips.find({gi, j, t, r});
+          s = capture(s, prod, it == flips.end() ? 0 : it->second, razor, acc_mask);
+        }
+        c[static_cast<size_t>(t) * pass.cols + j] = field(s, shape.acc_bits);
+      }
+    results.push_back(std::move(c));
+  }
+  return lowering::assemble_lane_accumulators(p.geometry, passes, results,
+                                              lowering::correction_of(model, *p.op, p.geometry));
+}
+
+}  // namespace
+
+// The array's depthwise mode (ArrayShape::depthwise_group_rows): the
+// injector's operands, hit application and draws against the independent
+// per-capture simulation of the mode's passes above: one pass (16 rows,
+// stride 1), several passes of different lengths (3 rows, stride 2: runs of
+// 2 and 1 taps), an idle lane (8 rows: lanes of 3, 3 and 2 rows), a partial
+// last block of channels; no Razor, Razor correct, Razor drop.
+TEST(InjectDepthwiseMode, HitsMatchPerCaptureSimulationOfTheLanes) {
+  std::mt19937_64 rng(17);
+  struct Case {
+    int h, w, c, stride, rows, cols, group_rows;
+  };
+  const Case cases[] = {{7, 9, 20, 1, 16, 16, 3}, {9, 8, 13, 2, 3, 11, 3}, {6, 7, 10, 1, 8, 8, 3},
+                        {8, 8, 5, 2, 8, 4, 3}};
+  for (const Case& cs : cases) {
+    auto model = one_layer_model(tflite::OpType::kDepthwiseConv2D, cs.h, cs.w, cs.c, cs.c, cs.stride, rng);
+    const engine::Engine engine(model);
+    const engine::PreparedOp& p = engine.ops().at(0);
+    const auto x = random_input(*model, rng);
+    const auto* input = reinterpret_cast<const int8_t*>(x.data());
+    const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
+    ArrayShape shape = small_array(cs.rows, cs.cols);
+    shape.depthwise_group_rows = cs.group_rows;
+    const std::string where = std::to_string(cs.rows) + "x" + std::to_string(cs.cols) + " stride " +
+                              std::to_string(cs.stride);
+    const LayerOperands ops(*model, p, input, shape);
+    ASSERT_TRUE(ops.depthwise_mode()) << where;
+    const auto passes = lowering::lower_depthwise_lanes(*model, *p.op, p.geometry, input, cs.rows, cs.cols,
+                                                        cs.group_rows);
+    ASSERT_EQ(ops.gemms(), static_cast<int>(passes.size())) << where;
+    // The operands are the passes' own, element by element.
+    std::uint64_t captures = 0;
+    for (int g = 0; g < ops.gemms(); ++g) {
+      const lowering::LanePass& pass = passes[static_cast<size_t>(g)];
+      ASSERT_EQ(ops.vectors(g), pass.m) << where;
+      captures += static_cast<std::uint64_t>(ops.n(g)) * pass.m * cs.rows;
+      for (int j = 0; j < ops.n(g); ++j)
+        for (int r = 0; r < cs.rows; ++r) {
+          ASSERT_EQ(ops.b(g, r, j), pass.b[static_cast<size_t>(r) * cs.cols + j]) << where;
+          for (int t = 0; t < pass.m; ++t) {
+            const int i = r % cs.group_rows, l = r / cs.group_rows;
+            const int lane = t + i < pass.m
+                                 ? pass.lane_values[(static_cast<size_t>(t + i) * cs.cols + j) * pass.lanes + l]
+                                 : 0;
+            ASSERT_EQ(ops.a(g, t, r, j), lane) << where << " pass " << g << " t " << t << " row " << r;
+            ASSERT_EQ(ops.output_index(g, t, j), pass.out_index[static_cast<size_t>(t) * cs.cols + j]) << where;
+          }
+        }
+    }
+    EXPECT_EQ(layer_captures(p.geometry, shape), captures) << where;
+    EXPECT_EQ(layer_cycles(p.geometry, shape),
+              static_cast<std::uint64_t>(lowering::lanes_cycles(p.geometry, cs.rows, cs.cols, cs.group_rows)))
+        << where;
+    // Without errors the mode's passes give the engine's accumulators.
+    EXPECT_EQ(slow_mode_accumulators(*model, p, input, shape, RazorSetting{}, {}), clean) << where;
+    check_random_hits(ops, shape, clean, rng, where, [&](const RazorSetting& razor, const std::vector<Hit>& hits) {
+      return slow_mode_accumulators(*model, p, input, shape, razor, hits);
+    });
+  }
+}
+
+// Drawn in the mode: each MAC's error from the PE that computes it there, so
+// the island of its column and the row band of its row; corrupt() equals
+// the per-capture simulation of its own draws; the rate per capture is p.
+TEST(InjectDepthwiseMode, DrawsFollowTheModesPes) {
+  std::mt19937_64 rng(23);
+  auto model = one_layer_model(tflite::OpType::kDepthwiseConv2D, 10, 12, 12, 12, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  // Two islands of 4 columns; island 1 error-free.
+  ArrayShape shape = small_array(8, 8, 2);
+  shape.depthwise_group_rows = 3;
+  const Injector inj(synthetic_model(shape.acc_bits, {{1.0, 0.05}, {1.2, 0.0}}), shape, uniform_settings({1.0, 1.2}));
+  const LayerOperands ops(*model, p, input, shape);
+  Rng r(9);
+  const std::vector<Hit> hits = inj.draw_hits(ops, p.index, r);
+  ASSERT_GT(hits.size(), 100u);
+  for (const Hit& h : hits) ASSERT_LT(h.column % shape.cols, 4) << "a hit in the error-free island's columns";
+  // Rate: hits over island 0's captures (columns 0-3 of both blocks of channels) within 4 sigma of p.
+  double n = 0;
+  for (int g = 0; g < ops.gemms(); ++g)
+    for (int j = 0; j < ops.n(g); ++j) n += j < 4 ? double(ops.vectors(g)) * shape.rows : 0.0;
+  EXPECT_EQ(n, static_cast<double>(layer_captures(p.geometry, shape)) * 8 / 12);  // 8 of the 12 channels
+  EXPECT_NEAR(static_cast<double>(hits.size()), 0.05 * n, 4 * std::sqrt(0.05 * 0.95 * n));
+  std::vector<int32_t> acc = engine::reference_accumulators(*model, p, input);
+  const std::vector<int32_t> clean = acc;
+  apply_hits(ops, shape, RazorSetting{}, hits, acc);
+  EXPECT_EQ(acc, slow_mode_accumulators(*model, p, input, shape, RazorSetting{}, hits));
+  for (InjectionMode mode : {InjectionMode::kExact, InjectionMode::kThinned, InjectionMode::kSampled}) {
+    Injector with_mode(synthetic_model(shape.acc_bits, {{1.0, 0.05}, {1.2, 0.0}}), shape, uniform_settings({1.0, 1.2}));
+    with_mode.set_mode(mode);
+    std::vector<int32_t> via_corrupt = clean;
+    Rng same(9);
+    const LayerStats st = with_mode.corrupt(*model, p, input, via_corrupt, same);
+    EXPECT_EQ(via_corrupt, acc) << to_string(mode) << ": the mode's layers run exact";
+    EXPECT_EQ(st.hits, hits.size());
+    EXPECT_EQ(st.captures, layer_captures(p.geometry, shape));
+    EXPECT_EQ(st.cycles, layer_cycles(p.geometry, shape));
+  }
+  // Row bands (docs/errmodel.md "PE positions"): rows 0-2 error-free, rows 3-7
+  // at 5 %: the mode's hits land on rows 3-7 only, with that band's mask.
+  const Injector banded(row_band_model(shape.acc_bits, {{0, 2, 0.0, 0}, {3, 7, 0.05, 4}}), shape,
+                       uniform_settings({1.0, 1.0}));
+  Rng rb(4);
+  const std::vector<Hit> band_hits = banded.draw_hits(ops, p.index, rb);
+  ASSERT_GT(band_hits.size(), 100u);
+  for (const Hit& h : band_hits) {
+    ASSERT_GE(h.row, 3);
+    ASSERT_EQ(h.mask, 1u << 4);
+  }
+  const double band_n = static_cast<double>(layer_captures(p.geometry, shape)) * 5 / 8;
+  EXPECT_NEAR(static_cast<double>(band_hits.size()), 0.05 * band_n, 4 * std::sqrt(0.05 * 0.95 * band_n));
+}
+
+// A config with the depthwise mode: ArrayShape takes group_rows, and a layer
+// the mode computes counts the mode's cycles (lanes_cycles), not the GEMM
+// mapping's; a dilated layer (which the mode does not take) keeps the GEMM's.
+TEST(InjectDepthwiseMode, ConfigGivesTheModesCycles) {
+  const ArrayConfig cfg = parse_config(nlohmann::json{{"rows", 16}, {"cols", 16}, {"depthwise", {{"group_rows", 3}}}},
+                                       "dw config");
+  const ArrayShape shape = ArrayShape::from_config(cfg, "dw config");
+  EXPECT_EQ(shape.depthwise_group_rows, 3);
+  ArrayShape gemm_shape = shape;
+  gemm_shape.depthwise_group_rows = 0;
+  lowering::ConvGeometry g;  // MobileNetV2's 112x112x32 depthwise layer
+  g.depthwise = true;
+  g.in_h = g.in_w = g.out_h = g.out_w = 112;
+  g.in_c = g.out_c = 32;
+  g.kernel_h = g.kernel_w = 3;
+  g.pad_top = g.pad_left = 1;
+  const auto mode = static_cast<std::uint64_t>(lowering::lanes_cycles(g, 16, 16, 3));
+  EXPECT_EQ(layer_cycles(g, shape), mode);
+  EXPECT_NE(layer_cycles(g, gemm_shape), mode);
+  EXPECT_LT(layer_cycles(g, shape), layer_cycles(g, gemm_shape));
+  // 2 blocks x (16 + 112 x 114 + 32) cycles: one pass of 3 lanes.
+  EXPECT_EQ(mode, 2u * (16u + 112u * 114u + 32u));
+  g.dilation_w = 2;
+  EXPECT_EQ(layer_cycles(g, shape), layer_cycles(g, gemm_shape));
 }
 
 // (b) continued: hits drawn by the injector (not hand-made) at a high rate
@@ -787,24 +1013,9 @@ TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
   const ArrayShape shape = small_array(8, 8);
   const std::vector<std::pair<int, int>> bands = {{0, 1}, {2, 5}, {6, 7}};
   const std::vector<double> rate = {0.0, 0.01, 0.05};
-  nlohmann::json j = {{"schema_version", 2}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
-                      {"design", {{"acc_bits", shape.acc_bits}, {"signed", true}}}};
-  j["points"] = nlohmann::json::array();
-  const std::uint64_t samples = 100000;
-  for (std::size_t b = 0; b < bands.size(); ++b) {
-    const auto e = static_cast<std::uint64_t>(rate[b] * samples);
-    nlohmann::json bits = nlohmann::json::array();
-    for (int k = 0; k < shape.acc_bits; ++k)
-      bits.push_back({{"bit", k}, {"errors", k == int(b) ? e : 0}, {"p_error", k == int(b) ? rate[b] : 0.0},
-                      {"ci95", {0.0, 1.0}}});
-    j["points"].push_back({{"voltage", 1.0}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"},
-                           {"samples", samples}, {"cycles_with_error", e}, {"bits", bits},
-                           {"error_values", nlohmann::json::array()},
-                           {"error_patterns", e ? nlohmann::json::array({{{"mask", 1u << b}, {"count", e}}})
-                                                : nlohmann::json::array()},
-                           {"pe_rows", {bands[b].first, bands[b].second}}});
-  }
-  const Injector inj(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0}));
+  std::vector<std::tuple<int, int, double, int>> band_list;  // band b errs in bit b
+  for (std::size_t b = 0; b < bands.size(); ++b) band_list.emplace_back(bands[b].first, bands[b].second, rate[b], int(b));
+  const Injector inj(row_band_model(shape.acc_bits, band_list), shape, uniform_settings({1.0}));
   const PointSampler& sampler = *inj.default_plan().island.at(0);
   EXPECT_DOUBLE_EQ(sampler.p_max(), 0.05);
   EXPECT_TRUE(sampler.thins());
@@ -830,9 +1041,9 @@ TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
     EXPECT_NEAR(hits[b], n * rate[b], 4 * std::sqrt(n * rate[b] * (1 - rate[b])) + 1e-9) << "band " << b;
   }
   // A row no band covers is refused, naming the row.
-  j["points"].erase(0);
+  band_list.erase(band_list.begin());
   try {
-    const Injector bad(ErrorModel::from_json(j, "row model"), shape, uniform_settings({1.0}));
+    const Injector bad(row_band_model(shape.acc_bits, band_list), shape, uniform_settings({1.0}));
     ADD_FAILURE() << "rows 0-1 have no band";
   } catch (const InjectError& e) {
     EXPECT_NE(std::string(e.what()).find("PE row 0"), std::string::npos) << e.what();

@@ -296,15 +296,60 @@ LayerOperands::LayerOperands(const tflite::Model& model, const engine::PreparedO
       cols_(cols),
       gemms_(layer.geometry.depthwise ? ceil_div(layer.geometry.out_c, cols) : 1) {}
 
+LayerOperands::LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
+                             const ArrayShape& shape)
+    : LayerOperands(model, layer, input, shape.cols) {
+  if (!shape.depthwise_mode(geometry_)) return;
+  plan_ = lowering::lane_plan(geometry_, shape.rows, shape.depthwise_group_rows);
+  for (const auto& pass : plan_) per_row_.push_back(lowering::lane_vectors_per_row(geometry_, pass));
+  rows_ = shape.rows;
+  group_rows_ = shape.depthwise_group_rows;
+  blocks_ = ceil_div(geometry_.out_c, cols_);
+  gemms_ = static_cast<int>(plan_.size()) * blocks_;
+}
+
+int LayerOperands::vectors(int gemm) const {
+  if (plan_.empty()) return m();
+  return geometry_.batch * geometry_.out_h * per_row_[static_cast<std::size_t>(gemm / blocks_)];
+}
+
+int LayerOperands::max_vectors() const {
+  int most = 0;
+  for (int g = 0; g < gemms_; ++g) most = std::max(most, vectors(g));
+  return most;
+}
+
 int LayerOperands::n(int gemm) const {
+  if (!plan_.empty()) return std::min(cols_, geometry_.out_c - (gemm % blocks_) * cols_);
   return geometry_.depthwise ? std::min(cols_, geometry_.out_c - gemm * cols_) : geometry_.out_c;
 }
 
 int LayerOperands::k(int gemm) const {
+  if (!plan_.empty()) return rows_;
   return geometry_.depthwise ? n(gemm) * geometry_.taps() : geometry_.reduction();
 }
 
-int LayerOperands::out_channel(int gemm, int j) const { return geometry_.depthwise ? gemm * cols_ + j : j; }
+int LayerOperands::out_channel(int gemm, int j) const {
+  if (!plan_.empty()) return (gemm % blocks_) * cols_ + j;
+  return geometry_.depthwise ? gemm * cols_ + j : j;
+}
+
+std::int64_t LayerOperands::output_index(int gemm, int m, int j) const {
+  if (!plan_.empty())
+    return lowering::lane_output_index(geometry_, per_row_[static_cast<std::size_t>(gemm / blocks_)], m,
+                                       out_channel(gemm, j));
+  return static_cast<std::int64_t>(m) * geometry_.out_c + out_channel(gemm, j);
+}
+
+int LayerOperands::lane_value(int gemm, int lane, int t, int j) const {
+  const std::size_t pass = static_cast<std::size_t>(gemm / blocks_);
+  const lowering::LaneRun& run = plan_[pass][static_cast<std::size_t>(lane)];
+  // An idle lane, a vector beyond the pass's last (the lanes read zero there).
+  if (run.len == 0 || t < 0 || t >= vectors(gemm)) return 0;
+  const std::int64_t at =
+      lowering::lane_input_index(geometry_, run, per_row_[pass], t, out_channel(gemm, j) / geometry_.depth_multiplier);
+  return at >= 0 ? input_[at] : pad_;
+}
 
 LayerOperands::Tap LayerOperands::tap_of(int gemm, int k) const {
   const lowering::ConvGeometry& g = geometry_;
@@ -329,15 +374,25 @@ int LayerOperands::input_at(const Tap& t, int m) const {
   return input_[((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + t.channel];
 }
 
-int LayerOperands::a(int gemm, int m, int k) const { return input_at(tap_of(gemm, k), m); }
+int LayerOperands::a(int gemm, int m, int k, int j) const {
+  // Depthwise mode: row k meets its lane's value for vector m + k % group_rows.
+  if (!plan_.empty()) return lane_value(gemm, k / group_rows_, m + k % group_rows_, j);
+  return input_at(tap_of(gemm, k), m);
+}
 
-std::pair<int, int> LayerOperands::a_and_previous(int gemm, int m, int k) const {
+std::pair<int, int> LayerOperands::a_and_previous(int gemm, int m, int k, int j) const {
+  if (!plan_.empty()) return {a(gemm, m, k, j), m > 0 ? a(gemm, m - 1, k, j) : 0};
   const Tap t = tap_of(gemm, k);
   return {input_at(t, m), m > 0 ? input_at(t, m - 1) : 0};
 }
 
 int LayerOperands::b(int gemm, int k, int j) const {
   const lowering::ConvGeometry& g = geometry_;
+  if (!plan_.empty()) {
+    const lowering::LaneRun& run = plan_[static_cast<std::size_t>(gemm / blocks_)][static_cast<std::size_t>(k / group_rows_)];
+    const int i = k % group_rows_;
+    return i < run.len && j < n(gemm) ? weights_[lowering::lane_weight_index(g, run, i, out_channel(gemm, j))] : 0;
+  }
   if (!g.depthwise) return weights_[static_cast<std::size_t>(j) * g.reduction() + k];
   if (k / g.taps() != j) return 0;  // block-diagonal
   return weights_[static_cast<std::size_t>(k % g.taps()) * g.out_c + gemm * cols_ + j];
@@ -345,12 +400,23 @@ int LayerOperands::b(int gemm, int k, int j) const {
 
 LayerOperands::ColumnWeights LayerOperands::column_weights(int gemm, int j) const {
   const lowering::ConvGeometry& g = geometry_;
+  // Depthwise mode: the tile's rows are not strided in the filter tensor; no
+  // data pointer (the injector runs such layers exact, which reads only the extent).
+  if (!plan_.empty()) return {nullptr, rows_, 0, 0};
   if (!g.depthwise) return {weights_ + static_cast<std::size_t>(j) * g.reduction(), g.reduction(), 1, 0};
   return {weights_ + gemm * cols_ + j, g.taps(), g.out_c, j * g.taps()};
 }
 
 void LayerOperands::chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const {
   const lowering::ConvGeometry& g = geometry_;
+  if (!plan_.empty()) {
+    for (int i = 0; i < count; ++i) {
+      const int kk = k0 + i;
+      const int w = kk < rows_ ? b(gemm, kk, j) : 0;
+      out[i] = w ? static_cast<std::int64_t>(a(gemm, m, kk, j)) * w : 0;
+    }
+    return;
+  }
   const int k_end = std::min(k0 + count, k(gemm));
   const int per_image = g.out_h * g.out_w;
   const int b = m / per_image, oy = (m % per_image) / g.out_w, ox = m % g.out_w;
@@ -442,6 +508,9 @@ void for_each_gemm(const lowering::ConvGeometry& g, int cols, F f) {
 }  // namespace
 
 std::uint64_t layer_cycles(const lowering::ConvGeometry& geometry, const ArrayShape& shape) {
+  if (shape.depthwise_mode(geometry))
+    return static_cast<std::uint64_t>(
+        lowering::lanes_cycles(geometry, shape.rows, shape.cols, shape.depthwise_group_rows));
   std::uint64_t total = 0;
   const std::uint64_t per_tile = tile_cycles(shape, geometry.rows());
   for_each_gemm(geometry, shape.cols, [&](int n, int k) {
@@ -456,6 +525,13 @@ std::uint64_t tile_cycles(const ArrayShape& shape, int streamed_rows) {
 
 std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const ArrayShape& shape) {
   std::uint64_t total = 0;
+  if (shape.depthwise_mode(geometry)) {
+    // Per pass: every used column's rows capture each of the pass's vectors.
+    for (const auto& pass : lowering::lane_plan(geometry, shape.rows, shape.depthwise_group_rows))
+      total += static_cast<std::uint64_t>(geometry.batch) * geometry.out_h * lowering::lane_vectors_per_row(geometry, pass) *
+               static_cast<std::uint64_t>(geometry.out_c) * shape.rows;
+    return total;
+  }
   for_each_gemm(geometry, shape.cols, [&](int n, int k) {
     total += static_cast<std::uint64_t>(n) * ceil_div(k, shape.rows) * geometry.rows() * shape.rows;
   });
@@ -471,7 +547,7 @@ namespace {
 class RazorCycles {
  public:
   RazorCycles(const LayerOperands& ops, int rows, int cols)
-      : rows_(rows), cols_(cols), tile_cycles_(static_cast<std::uint64_t>(ops.m() + rows + cols)),
+      : rows_(rows), cols_(cols), tile_cycles_(static_cast<std::uint64_t>(ops.max_vectors() + rows + cols)),
         tile_base_(static_cast<std::size_t>(ops.gemms()) + 1, 0) {
     for (int g = 0; g < ops.gemms(); ++g)
       tile_base_[static_cast<std::size_t>(g) + 1] =
@@ -502,20 +578,38 @@ class RazorCycles {
 // Adds a column's summed errors to its accumulators (the engine's int32
 // accumulator: the K tiles are summed exactly outside the array; saturating,
 // out of reach for realistic acc_bits and K), counting the changed ones.
+// Depthwise mode: several passes add to one accumulator, so the changed ones
+// are counted at the end against their values before (`before`: index and
+// value at its first change; count_changed).
+using BeforeValues = std::vector<std::pair<std::int64_t, std::int32_t>>;
 void flush_column_deltas(const LayerOperands& ops, int g, int j, std::vector<std::int64_t>& column_delta,
-                         std::vector<int>& touched, std::vector<int32_t>& acc, std::uint64_t& corrupted) {
-  const std::size_t out_c = acc.size() / static_cast<std::size_t>(ops.m());
+                         std::vector<int>& touched, std::vector<int32_t>& acc, std::uint64_t& corrupted,
+                         BeforeValues* before = nullptr) {
   for (int m : touched) {
     std::int64_t& d = column_delta[static_cast<std::size_t>(m)];
-    if (!d) continue;
-    ++corrupted;
-    std::int32_t& a = acc.at(static_cast<std::size_t>(m) * out_c + static_cast<std::size_t>(ops.out_channel(g, j)));
+    const std::int64_t at = ops.output_index(g, m, j);
+    if (!d || at < 0) {  // (a discarded vector of the depthwise mode reaches no accumulator)
+      d = 0;
+      continue;
+    }
+    std::int32_t& a = acc.at(static_cast<std::size_t>(at));
+    if (before) before->emplace_back(at, a);
+    else ++corrupted;
     a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + d,
                                                            std::numeric_limits<std::int32_t>::min(),
                                                            std::numeric_limits<std::int32_t>::max()));
     d = 0;
   }
   touched.clear();
+}
+
+std::uint64_t count_changed(BeforeValues& before, const std::vector<int32_t>& acc) {
+  std::stable_sort(before.begin(), before.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::uint64_t changed = 0;
+  for (std::size_t i = 0; i < before.size(); ++i)
+    if ((i == 0 || before[i].first != before[i - 1].first) && acc[static_cast<std::size_t>(before[i].first)] != before[i].second)
+      ++changed;
+  return changed;
 }
 
 // apply_hits for hits already in chain order (gemm, column, k tile, m, row).
@@ -534,7 +628,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   LayerStats st;
   st.hits = hits.size();
   if (hits.empty()) return st;
-  const int rows = shape.rows, cols = shape.cols, m_count = ops.m();
+  const int rows = shape.rows, cols = shape.cols;
   const std::uint64_t acc_mask = shape.acc_bits >= 64 ? ~0ULL : (std::uint64_t{1} << shape.acc_bits) - 1;
   // Carry-save: masks are pair masks (sum word low, carry word high).
   const std::uint64_t hit_bits = shape.mask_bits() >= 64 ? ~0ULL : (std::uint64_t{1} << shape.mask_bits()) - 1;
@@ -545,8 +639,10 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   if (redraw && (shape.carry_save || razor.mask)) redraw = nullptr;
   std::vector<std::int64_t> prod(static_cast<std::size_t>(rows));
   // Error of each output of the current GEMM column, summed over K tiles.
-  std::vector<std::int64_t> column_delta(static_cast<std::size_t>(m_count), 0);
+  std::vector<std::int64_t> column_delta(static_cast<std::size_t>(ops.max_vectors()), 0);
   std::vector<int> touched;
+  BeforeValues before;
+  BeforeValues* mode_before = ops.depthwise_mode() ? &before : nullptr;
   for (std::size_t h = 0; h < hits.size();) {
     const Hit& first = hits[h];
     // One column chain: every hit of (gemm, column, k tile, m).
@@ -559,7 +655,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
            hits[e].k_tile == first.k_tile && hits[e].m == first.m;
          ++e) {
       const Hit& x = hits[e];
-      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~hit_bits) || x.m < 0 || x.m >= m_count)
+      if (x.row < 0 || x.row >= rows || x.mask == 0 || (x.mask & ~hit_bits) || x.m < 0 || x.m >= ops.vectors(x.gemm))
         throw InjectError("hit at row " + std::to_string(x.row) + ", m " + std::to_string(x.m) + " with mask " +
                           std::to_string(x.mask) + " does not fit the " + std::to_string(rows) + "-row, " +
                           std::to_string(shape.acc_bits) + "-bit " + (shape.carry_save ? "carry-save " : "") +
@@ -618,8 +714,9 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
     }
     h = e;
     if (h == hits.size() || hits[h].gemm != first.gemm || hits[h].column != first.column)
-      flush_column_deltas(ops, first.gemm, first.column, column_delta, touched, acc, st.corrupted_outputs);
+      flush_column_deltas(ops, first.gemm, first.column, column_delta, touched, acc, st.corrupted_outputs, mode_before);
   }
+  if (mode_before) st.corrupted_outputs = count_changed(before, acc);
   return st;
 }
 
@@ -632,8 +729,10 @@ LayerStats apply_dropped_hits(const LayerOperands& ops, const ArrayShape& shape,
   LayerStats st;
   st.hits = st.razor_detected = hits.size();
   RazorCycles razor_cycles(ops, shape.rows, shape.cols);
-  std::vector<std::int64_t> column_delta(static_cast<std::size_t>(ops.m()), 0);
+  std::vector<std::int64_t> column_delta(static_cast<std::size_t>(ops.max_vectors()), 0);
   std::vector<int> touched;
+  BeforeValues before;
+  BeforeValues* mode_before = ops.depthwise_mode() ? &before : nullptr;
   for (std::size_t h = 0; h < hits.size(); ++h) {
     const Hit& x = hits[h];
     st.razor_error_cycles += razor_cycles.add(ops, x);
@@ -642,12 +741,13 @@ LayerStats apply_dropped_hits(const LayerOperands& ops, const ArrayShape& shape,
       if (const int w = ops.b(x.gemm, kk, x.column)) {
         std::int64_t& d = column_delta[static_cast<std::size_t>(x.m)];
         if (!d) touched.push_back(x.m);  // (a later hit may bring it back to 0: flush checks)
-        d -= static_cast<std::int64_t>(ops.a(x.gemm, x.m, kk)) * w;
+        d -= static_cast<std::int64_t>(ops.a(x.gemm, x.m, kk, x.column)) * w;
       }
     }
     if (h + 1 == hits.size() || hits[h + 1].gemm != x.gemm || hits[h + 1].column != x.column)
-      flush_column_deltas(ops, x.gemm, x.column, column_delta, touched, acc, st.corrupted_outputs);
+      flush_column_deltas(ops, x.gemm, x.column, column_delta, touched, acc, st.corrupted_outputs, mode_before);
   }
+  if (mode_before) st.corrupted_outputs = count_changed(before, acc);
   return st;
 }
 
@@ -900,11 +1000,10 @@ template <class SamplerOf>
 void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf sampler_of, Rng& rng,
                     std::vector<Hit>& hits, std::uint64_t razor_misses = 0, bool skip_zero_weights = false,
                     double* skipped_hits = nullptr) {
-  const int m_count = ops.m();
   double expected = 0;
   for (int g = 0; g < ops.gemms(); ++g)
     for (int j = 0; j < ops.n(g); ++j)
-      expected += sampler_of(j % cols).p_max() * static_cast<double>(ceil_div(ops.k(g), rows)) * m_count * rows;
+      expected += sampler_of(j % cols).p_max() * static_cast<double>(ceil_div(ops.k(g), rows)) * ops.vectors(g) * rows;
   hits.reserve(static_cast<std::size_t>(expected * 1.05) + 16);
   std::vector<double> accept, accept_cap;  // [row * kOperandClasses + class], of sampler table_of
   const void* table_of = nullptr;
@@ -913,7 +1012,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
   // candidates (each capture a candidate with p); restarting them at each
   // column is exact (the geometric distribution is memoryless).
   for (int g = 0; g < ops.gemms(); ++g) {
-    const int k = ops.k(g), k_tiles = ceil_div(k, rows);
+    const int k = ops.k(g), k_tiles = ceil_div(k, rows), m_count = ops.vectors(g);
     const std::uint64_t total = static_cast<std::uint64_t>(k_tiles) * m_count * rows;
     for (int j = 0; j < ops.n(g); ++j) {
       const int c = j % cols;
@@ -988,7 +1087,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
           const double u = rng.uniform() * scale;
           if (u >= accept_cap[at + static_cast<std::size_t>(operand_class(0, 255, weight))]) continue;
           int activation = 0, prev_activation = 0;
-          if (weight != 0) std::tie(activation, prev_activation) = ops.a_and_previous(g, hit.m, kk);
+          if (weight != 0) std::tie(activation, prev_activation) = ops.a_and_previous(g, hit.m, kk, j);
           const int c0 = operand_class(prev_activation, activation, weight);
           if (u >= accept[at + static_cast<std::size_t>(c0)]) continue;
           cls = c0;
@@ -999,7 +1098,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
           o.col = c;
           if (kk < k) {
             o.weight = ops.b(g, kk, j);
-            std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk);
+            std::tie(o.activation, o.prev_activation) = ops.a_and_previous(g, hit.m, kk, j);
           }
           const int c0 = sampler.has_classes() ? sampler.class_of(o) : -1;
           if (rng.uniform() >= sampler.accept_class(c0, hit.row)) continue;
@@ -1583,12 +1682,14 @@ LayerStats Injector::corrupt_thinned(const LayerOperands& ops, const engine::Pre
 
 LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                              std::vector<int32_t>& accumulators, Rng& rng) const {
-  const LayerOperands ops(model, layer, input, shape_.cols);
+  const LayerOperands ops(model, layer, input, shape_);
   const LayerPlan& plan = this->plan(layer.index);
   // Sampled injection models one register's flips; carry-save pairs run exact.
   // After-Razor errors (plan.after_razor) are drawn hit by hit: exact.
   // TE-Drop of every failing bit: the drops, exact in distribution.
-  if (mode_ != InjectionMode::kExact && plan.drops_only) {
+  // A layer in the array's depthwise mode runs exact in every mode (the
+  // thinned, dropped and sampled paths read the GEMM mappings' weight layout).
+  if (mode_ != InjectionMode::kExact && plan.drops_only && !ops.depthwise_mode()) {
     LayerStats st = corrupt_dropped(ops, layer, accumulators, rng);
     st.op = layer.index;
     st.captures = layer_captures(layer.geometry, shape_);
@@ -1596,11 +1697,11 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
     return st;
   }
   if (mode_ == InjectionMode::kSampled && !(plan.razor.mask && plan.razor.policy == RazorPolicy::Drop) &&
-      !shape_.carry_save && !plan.after_razor)
+      !shape_.carry_save && !plan.after_razor && !ops.depthwise_mode())
     return corrupt_sampled(ops, layer, accumulators, rng);
   LayerStats st;
   if (mode_ == InjectionMode::kThinned && plan.razor.mask && plan.razor.policy == RazorPolicy::Correct &&
-      !plan.after_razor) {
+      !plan.after_razor && !ops.depthwise_mode()) {
     st = corrupt_thinned(ops, layer, accumulators, rng);
   } else {
     // Hits come in chain order; one buffer per thread saves the allocation per layer.

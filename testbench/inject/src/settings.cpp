@@ -38,6 +38,7 @@ ArrayShape ArrayShape::from_config(const ArrayConfig& c, const std::string& sour
     for (int b : c.razor.bits) s.razor.mask |= std::uint64_t{1} << b;
     s.razor.policy = c.razor.policy;
   }
+  s.depthwise_group_rows = c.depthwise.group_rows;
   return s;
 }
 

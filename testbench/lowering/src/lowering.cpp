@@ -423,13 +423,8 @@ std::vector<int64_t> reference_gemm(const Gemm& gm) {
 
 namespace {
 
-// A run of taps kx = phase + stride_w * j, j = j0 .. j0 + len - 1, of kernel row ky.
-struct TapRun {
-  int ky = 0, phase = 0, j0 = 0, len = 0;
-};
-
-std::vector<TapRun> tap_runs(const ConvGeometry& g, int group_rows) {
-  std::vector<TapRun> runs;
+std::vector<LaneRun> tap_runs(const ConvGeometry& g, int group_rows) {
+  std::vector<LaneRun> runs;
   for (int ky = 0; ky < g.kernel_h; ++ky)
     for (int phase = 0; phase < std::min(g.stride_w, g.kernel_w); ++phase) {
       const int taps = (g.kernel_w - phase + g.stride_w - 1) / g.stride_w;
@@ -438,17 +433,19 @@ std::vector<TapRun> tap_runs(const ConvGeometry& g, int group_rows) {
   return runs;
 }
 
+}  // namespace
+
 // The runs of each pass, by lane (len 0: an idle lane). Greedy: each lane
 // takes the first remaining run that fits its rows (the last lane may be short).
-std::vector<std::vector<TapRun>> lane_passes(const ConvGeometry& g, int rows, int group_rows) {
+std::vector<std::vector<LaneRun>> lane_plan(const ConvGeometry& g, int rows, int group_rows) {
   if (rows < 1 || group_rows < 1 || group_rows > rows)
     throw std::invalid_argument("depthwise mode: group_rows must be 1..rows");
   if (!lanes_supported(g)) throw std::invalid_argument("depthwise mode: the layer's dilation along x is not 1");
   const int lanes = (rows + group_rows - 1) / group_rows;
-  std::vector<TapRun> left = tap_runs(g, group_rows);
-  std::vector<std::vector<TapRun>> passes;
+  std::vector<LaneRun> left = tap_runs(g, group_rows);
+  std::vector<std::vector<LaneRun>> passes;
   while (!left.empty()) {
-    std::vector<TapRun> pass(static_cast<size_t>(lanes));
+    std::vector<LaneRun> pass(static_cast<size_t>(lanes));
     for (int l = 0; l < lanes; ++l) {
       const int capacity = std::min(group_rows, rows - l * group_rows);
       for (auto it = left.begin(); it != left.end(); ++it)
@@ -463,22 +460,33 @@ std::vector<std::vector<TapRun>> lane_passes(const ConvGeometry& g, int rows, in
   return passes;
 }
 
-// Vectors per output row of a pass: out_w plus the longest run's len - 1.
-int vectors_per_row(const ConvGeometry& g, const std::vector<TapRun>& pass) {
+int lane_vectors_per_row(const ConvGeometry& g, const std::vector<LaneRun>& pass) {
   int longest = 1;
-  for (const TapRun& run : pass) longest = std::max(longest, run.len);
+  for (const LaneRun& run : pass) longest = std::max(longest, run.len);
   return g.out_w + longest - 1;
 }
 
-}  // namespace
+int64_t lane_input_index(const ConvGeometry& g, const LaneRun& run, int per_row, int t, int ic) {
+  const int x = t % per_row, oy = (t / per_row) % g.out_h, b = t / (per_row * g.out_h);
+  const int iy = oy * g.stride_h - g.pad_top + run.ky * g.dilation_h;
+  const int ix = g.stride_w * (x + run.j0) + run.phase - g.pad_left;
+  if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return -1;
+  return ((static_cast<int64_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ic;
+}
+
+int64_t lane_output_index(const ConvGeometry& g, int per_row, int t, int oc) {
+  const int x = t % per_row, oy = (t / per_row) % g.out_h, b = t / (per_row * g.out_h);
+  if (x >= g.out_w) return -1;
+  return ((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + x) * g.out_c + oc;
+}
 
 bool lanes_supported(const ConvGeometry& g) { return g.depthwise && g.dilation_w == 1; }
 
 int64_t lanes_cycles(const ConvGeometry& g, int rows, int cols, int group_rows) {
   int64_t cycles = 0;
   const int64_t blocks = ceil_div64(g.out_c, cols);
-  for (const auto& pass : lane_passes(g, rows, group_rows)) {
-    const int64_t m = static_cast<int64_t>(g.batch) * g.out_h * vectors_per_row(g, pass);
+  for (const auto& pass : lane_plan(g, rows, group_rows)) {
+    const int64_t m = static_cast<int64_t>(g.batch) * g.out_h * lane_vectors_per_row(g, pass);
     cycles += blocks * ws_gemm_cycles(m, rows, cols, rows, cols);
   }
   return cycles;
@@ -486,11 +494,11 @@ int64_t lanes_cycles(const ConvGeometry& g, int rows, int cols, int group_rows) 
 
 std::vector<LanePass> lower_depthwise_lanes(const ConvGeometry& g, const int8_t* input, const int8_t* weights,
                                             int8_t pad, int rows, int cols, int group_rows) {
-  const auto plan = lane_passes(g, rows, group_rows);
+  const auto plan = lane_plan(g, rows, group_rows);
   const int lanes = (rows + group_rows - 1) / group_rows;
   std::vector<LanePass> passes;
   for (const auto& runs : plan) {
-    const int per_row = vectors_per_row(g, runs);
+    const int per_row = lane_vectors_per_row(g, runs);
     for (int c0 = 0; c0 < g.out_c; c0 += cols) {
       LanePass p;
       p.m = g.batch * g.out_h * per_row;
@@ -505,26 +513,17 @@ std::vector<LanePass> lower_depthwise_lanes(const ConvGeometry& g, const int8_t*
         const int oc = c0 + j;
         const int ic = oc / g.depth_multiplier;
         for (int l = 0; l < lanes; ++l) {
-          const TapRun& run = runs[static_cast<size_t>(l)];
-          for (int i = 0; i < run.len; ++i) {
-            const int kx = run.phase + g.stride_w * (run.j0 + i);
-            p.b[static_cast<size_t>(l * group_rows + i) * cols + j] =
-                weights[(static_cast<size_t>(run.ky) * g.kernel_w + kx) * g.out_c + oc];
-          }
+          const LaneRun& run = runs[static_cast<size_t>(l)];
+          for (int i = 0; i < run.len; ++i)
+            p.b[static_cast<size_t>(l * group_rows + i) * cols + j] = weights[lane_weight_index(g, run, i, oc)];
         }
         for (int t = 0; t < p.m; ++t) {
-          const int x = t % per_row, oy = (t / per_row) % g.out_h, b = t / (per_row * g.out_h);
-          if (x < g.out_w)
-            p.out_index[static_cast<size_t>(t) * cols + j] =
-                static_cast<int32_t>(((static_cast<int64_t>(b) * g.out_h + oy) * g.out_w + x) * g.out_c + oc);
+          p.out_index[static_cast<size_t>(t) * cols + j] = static_cast<int32_t>(lane_output_index(g, per_row, t, oc));
           for (int l = 0; l < lanes; ++l) {
-            const TapRun& run = runs[static_cast<size_t>(l)];
+            const LaneRun& run = runs[static_cast<size_t>(l)];
             if (run.len == 0) continue;  // an idle lane stays zero
-            const int iy = oy * g.stride_h - g.pad_top + run.ky * g.dilation_h;
-            const int ix = g.stride_w * (x + run.j0) + run.phase - g.pad_left;
-            const bool inside = iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w;
-            p.lane_values[(static_cast<size_t>(t) * cols + j) * lanes + l] =
-                inside ? input[((static_cast<size_t>(b) * g.in_h + iy) * g.in_w + ix) * g.in_c + ic] : pad;
+            const int64_t at = lane_input_index(g, run, per_row, t, ic);
+            p.lane_values[(static_cast<size_t>(t) * cols + j) * lanes + l] = at >= 0 ? input[at] : pad;
           }
         }
       }

@@ -17,6 +17,10 @@
 //     else                          s = sum ^ flip
 //   and the K tiles' acc_bits-wide outputs are summed exactly (plus the
 //   per-channel correction), as testbench/array/razor_check.cpp's model_gemm.
+// On an array with the depthwise mode (ArrayShape::depthwise_group_rows) the
+// depthwise layers the mode computes run in it: a "GEMM" is a weight tile of
+// the mode (pass x block of channels), each capture the PE's of the mode
+// (LayerOperands below), the cycles lowering::lanes_cycles.
 // Hits are found by geometric skipping over the capture index space (no
 // per-MAC random draw), so rare errors cost almost nothing.
 #pragma once
@@ -83,6 +87,14 @@ struct ArrayShape {
   // the sum word's and acc_bits..2*acc_bits-1 the carry word's (docs/inject.md).
   bool carry_save = false;
   int mask_bits() const { return carry_save ? 2 * acc_bits : acc_bits; }
+  // The array's depthwise mode (config "depthwise", docs/rtl.md): rows per
+  // activation lane, 0 without the mode. Depthwise layers the mode computes
+  // (lowering::lanes_supported) then run in it, as `make layers` runs them:
+  // their MACs, errors and cycles are the mode's (docs/inject.md).
+  int depthwise_group_rows = 0;
+  bool depthwise_mode(const lowering::ConvGeometry& g) const {
+    return depthwise_group_rows > 0 && lowering::lanes_supported(g);
+  }
   // Razor bits protect the same bits of both words (the shadow flops of a
   // carry-save PE cover sum and carry register alike).
   std::uint64_t protected_mask(std::uint64_t razor_bits) const {
@@ -268,17 +280,37 @@ class ThinnedSampler {
 
 // Lowered A and B of one array layer, element by element, without building
 // the matrices (same values as lowering::lower_layer with group = cols).
+//
+// In the array's depthwise mode (ArrayShape::depthwise_mode) a "GEMM" is one
+// weight tile of the mode: pass p of lowering::lane_plan for block b of
+// `cols` channels (gemm = p * blocks + b), one K tile of `rows` rows, its
+// vectors(gemm) vectors streamed; PE (r, j) multiplies the tile's weight of
+// row r by lane r / group_rows of column j at vector m + r % group_rows, so
+// the activation depends on the column (a(gemm, m, k, j)). Discarded vectors
+// have no accumulator (output_index -1). Same values as
+// lowering::lower_depthwise_lanes / reference_lanes.
 class LayerOperands {
  public:
   LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input, int cols);
+  // The layer as it runs on `shape`: in the depthwise mode when the shape has
+  // it and the layer is a depthwise layer the mode computes.
+  LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
+                const ArrayShape& shape);
+  bool depthwise_mode() const { return !plan_.empty(); }
   int gemms() const { return gemms_; }
-  int m() const { return geometry_.rows(); }
+  int m() const { return geometry_.rows(); }  // the layer's output positions
+  // Vectors (activation rows) GEMM `gemm` streams: m(), or a mode pass's.
+  int vectors(int gemm) const;
+  int max_vectors() const;
   int k(int gemm) const;
   int n(int gemm) const;
   int out_channel(int gemm, int j) const;
-  int a(int gemm, int m, int k) const;  // k < k(gemm)
-  // a(gemm, m, k) and a(gemm, m - 1, k) (0 for m = 0) with one decode.
-  std::pair<int, int> a_and_previous(int gemm, int m, int k) const;
+  // The accumulator (position x out_c + channel) that result (m, j) of GEMM
+  // `gemm` adds to; -1: none (a discarded vector of the depthwise mode).
+  std::int64_t output_index(int gemm, int m, int j) const;
+  int a(int gemm, int m, int k, int j = 0) const;  // k < k(gemm); j: the column (depthwise mode only)
+  // a(gemm, m, k, j) and a(gemm, m - 1, k, j) (0 for m = 0) with one decode.
+  std::pair<int, int> a_and_previous(int gemm, int m, int k, int j = 0) const;
   int b(int gemm, int k, int j) const;
   // Column j's weights that can be non-zero: count of them, stride apart,
   // at reduction index first_k + i (conv/FC: all K; depthwise: its taps).
@@ -298,6 +330,8 @@ class LayerOperands {
   };
   Tap tap_of(int gemm, int k) const;
   int input_at(const Tap& tap, int m) const;  // A[m][k] for k's tap (the pad value outside)
+  // Depthwise mode: the value lane `lane` of column j carries for vector t of GEMM `gemm`.
+  int lane_value(int gemm, int lane, int t, int j) const;
 
   const lowering::ConvGeometry& geometry_;
   const int8_t* input_;
@@ -305,6 +339,10 @@ class LayerOperands {
   int8_t pad_;
   int cols_;
   int gemms_;
+  // Depthwise mode (empty without): the passes' lane runs, their vectors per output row.
+  std::vector<std::vector<lowering::LaneRun>> plan_;
+  std::vector<int> per_row_;
+  int rows_ = 0, group_rows_ = 0, blocks_ = 0;
 };
 
 // One erring register capture: PE row `row` of GEMM column `column` while it
@@ -340,11 +378,14 @@ LayerStats layer_stats_from_json(const nlohmann::json& j, const std::string& whe
 
 // Array cycles of one layer without stalls: per (N tile, K tile), `rows` to
 // load weights plus M + rows + cols - 1 to stream, fill and drain
-// (vosa_top_ws: results LATENCY = rows + cols cycles after the input).
+// (vosa_top_ws: results LATENCY = rows + cols cycles after the input). A
+// layer in the depthwise mode (ArrayShape::depthwise_mode): the mode's
+// passes, lowering::lanes_cycles.
 std::uint64_t layer_cycles(const lowering::ConvGeometry& geometry, const ArrayShape& shape);
 // Cycles of one (N tile, K tile) that streams `streamed_rows` GEMM rows.
 std::uint64_t tile_cycles(const ArrayShape& shape, int streamed_rows);
-// PE register captures of one layer that feed an output.
+// PE register captures of one layer that feed an output (depthwise mode:
+// every capture of its passes' used columns, the discarded vectors' included).
 std::uint64_t layer_captures(const lowering::ConvGeometry& geometry, const ArrayShape& shape);
 
 // Applies hits (in any order) to a layer's accumulators (m x out_c) with the

@@ -153,6 +153,30 @@ struct LanePass {
 // Whether the depthwise mode computes this layer (dilation 1 along x).
 bool lanes_supported(const ConvGeometry& g);
 
+// A run of taps kx = phase + stride_w * j, j = j0 .. j0 + len - 1, of kernel
+// row ky, on one lane (len 0: an idle lane, zero weights and values).
+struct LaneRun {
+  int ky = 0, phase = 0, j0 = 0, len = 0;
+};
+// The lane runs of each pass (plan[pass][lane]), as lower_depthwise_lanes
+// lays them; each pass is then streamed once per block of `cols` channels.
+std::vector<std::vector<LaneRun>> lane_plan(const ConvGeometry& g, int rows, int group_rows);
+// Vectors per output row of a pass: out_w plus its longest run's len - 1.
+int lane_vectors_per_row(const ConvGeometry& g, const std::vector<LaneRun>& pass);
+// Where a lane's value for vector t of a pass (per_row vectors per output
+// row) is read: the index into the layer's input tensor of input channel ic,
+// or -1 for a padded tap (the value is then the input's zero point).
+int64_t lane_input_index(const ConvGeometry& g, const LaneRun& run, int per_row, int t, int ic);
+// The accumulator (position x out_c + oc) vector t of a pass computes for
+// output channel oc, or -1 for a discarded vector (x >= out_w).
+int64_t lane_output_index(const ConvGeometry& g, int per_row, int t, int oc);
+// Row i of a run (i < run.len): its index into the depthwise filter tensor
+// (TFLite [1][kh][kw][out_c]) for output channel oc.
+inline size_t lane_weight_index(const ConvGeometry& g, const LaneRun& run, int i, int oc) {
+  const int kx = run.phase + g.stride_w * (run.j0 + i);
+  return (static_cast<size_t>(run.ky) * g.kernel_w + kx) * g.out_c + static_cast<size_t>(oc);
+}
+
 // Cycles vosa::ArrayDriver takes for the layer in depthwise mode: per pass,
 // rows cycles of weight loading, its vectors and the rows + cols latency.
 int64_t lanes_cycles(const ConvGeometry& g, int rows, int cols, int group_rows);
