@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -127,6 +128,20 @@ TEST(ExplorePairedLoss, HandComputed) {
   EXPECT_THROW(paired_loss({1, 0}, {{1}}), ExploreError);
 }
 
+// What a synthetic evaluator returns: a loss with a +-0.1 interval, the
+// layers' cycles, no stalls.
+Evaluation synthetic_evaluation(double loss_pct, std::vector<double> cycles, std::size_t samples) {
+  Evaluation e;
+  e.loss.samples = samples;
+  e.loss.repeats = 1;
+  e.loss.loss_pct = loss_pct;
+  e.loss.ci_low_pct = loss_pct - 0.1;
+  e.loss.ci_high_pct = loss_pct + 0.1;
+  e.layer_stall_cycles.assign(cycles.size(), 0.0);
+  e.layer_array_cycles = std::move(cycles);
+  return e;
+}
+
 // Additive synthetic evaluator: each (layer, island) below sign-off adds a
 // known loss; optional interaction penalty when many units are lowered.
 struct Synthetic {
@@ -155,15 +170,7 @@ struct Synthetic {
   Evaluator evaluator() {
     return [this](const Setting& s) {
       ++calls;
-      Evaluation e;
-      e.loss.samples = 100;
-      e.loss.repeats = 1;
-      e.loss.loss_pct = measured(s);
-      e.loss.ci_low_pct = e.loss.loss_pct - 0.1;
-      e.loss.ci_high_pct = e.loss.loss_pct + 0.1;
-      e.layer_array_cycles = {100, 200, 50};
-      e.layer_stall_cycles = {0, 0, 0};
-      return e;
+      return synthetic_evaluation(measured(s), {100, 200, 50}, 100);
     };
   }
 };
@@ -645,16 +652,9 @@ struct ManyUnits {
   Evaluator evaluator() {
     return [this](const Setting& s) {
       ++calls;
-      Evaluation e;
-      e.loss.samples = 1000;
-      e.loss.repeats = 1;
-      e.loss.loss_pct = measured(s);
-      e.loss.ci_low_pct = e.loss.loss_pct - 0.1;
-      e.loss.ci_high_pct = e.loss.loss_pct + 0.1;
-      e.layer_array_cycles.assign(layers, 100.0);
-      for (int l = 0; l < layers; ++l) e.layer_array_cycles[l] += 10 * l;  // distinct exposure per layer
-      e.layer_stall_cycles.assign(layers, 0.0);
-      return e;
+      std::vector<double> cycles(layers);
+      for (int l = 0; l < layers; ++l) cycles[l] = 100.0 + 10 * l;  // distinct exposure per layer
+      return synthetic_evaluation(measured(s), cycles, 1000);
     };
   }
 };
@@ -773,6 +773,29 @@ struct Outcomes {
   }
 };
 
+// An evaluator of 4 layers whose per-input outcomes come from `lost_of`,
+// measured in stages with the rejection bound z; counts its calls.
+Evaluator staged_evaluator(std::function<std::vector<std::uint8_t>(const Setting&)> lost_of, double budget, double z,
+                           int* calls = nullptr) {
+  return [=](const Setting& s) {
+    if (calls) ++*calls;
+    Outcomes o;
+    o.lost = lost_of(s);
+    StagePlan plan;
+    plan.inputs = o.lost.size();
+    plan.budget_pct = budget;
+    plan.reject_z = z;
+    const StagedMeasurement mm = measure_in_stages(plan, std::vector<std::uint8_t>(o.lost.size(), 1), o.runner());
+    Evaluation e;
+    e.loss = mm.loss;
+    e.coarse = mm.coarse;
+    e.reject_z = mm.reject_z;
+    e.layer_array_cycles.assign(4, 100.0);
+    e.layer_stall_cycles.assign(4, 0.0);
+    return e;
+  };
+}
+
 PairedLoss full_loss(const std::vector<std::uint8_t>& lost) {
   std::vector<double> faulty;
   for (auto x : lost) faulty.push_back(x ? 0.0 : 1.0);
@@ -855,7 +878,6 @@ TEST(CoarseToFine, CandidateBoundRejectsMoreButNeverAcceptsOverBudget) {
 TEST(ExploreBackoff, CandidateRejectionNeverAcceptsAScheduleOverBudget) {
   const EnergyModel m = small_energy(0);
   const std::size_t n = 400;
-  const std::vector<std::uint8_t> clean(n, 1);
   int weak_rejections = 0, accepted = 0;
   for (int trial = 0; trial < 12; ++trial) {
     ManyUnits syn;
@@ -869,32 +891,13 @@ TEST(ExploreBackoff, CandidateRejectionNeverAcceptsAScheduleOverBudget) {
       for (std::size_t i = 0; i < n; ++i) lost[i] = uniform01(h, i) < rate;
       return lost;
     };
-    const auto staged = [&](double z) {
-      return Evaluator([&, z](const Setting& s) {
-        Outcomes o;
-        o.lost = outcomes(s);
-        StagePlan plan;
-        plan.inputs = n;
-        plan.coarse = 100;
-        plan.budget_pct = 1.0;
-        plan.reject_z = z;
-        const StagedMeasurement mm = measure_in_stages(plan, clean, o.runner());
-        Evaluation e;
-        e.loss = mm.loss;
-        e.coarse = mm.coarse;
-        e.reject_z = mm.reject_z;
-        e.layer_array_cycles.assign(4, 100.0);
-        e.layer_stall_cycles.assign(4, 0.0);
-        return e;
-      });
-    };
     ExploreOptions eo;
     eo.budget_pct = 1.0;
     eo.backoff = trial % 2 ? Backoff::kOne : Backoff::kBisect;
     syn.per_step = 0.3 + 0.1 * (trial % 4);
-    Explorer ex(staged(kCoarseRejectZ), m, syn.layers, syn.levels, eo);
+    Explorer ex(staged_evaluator(outcomes, 1.0, kCoarseRejectZ), m, syn.layers, syn.levels, eo);
     ex.set_quiet(true);
-    ex.set_candidates(staged(kCandidateRejectZ));
+    ex.set_candidates(staged_evaluator(outcomes, 1.0, kCandidateRejectZ));
     const Selection sel = trial % 3 ? select_xtpu(ex) : select_thundervolt(ex, 0xF0000);
     for (const Point& p : ex.points()) weak_rejections += p.eval.coarse && p.eval.reject_z == kCandidateRejectZ;
     if (!sel.fits) continue;
@@ -908,32 +911,15 @@ TEST(ExploreBackoff, CandidateRejectionNeverAcceptsAScheduleOverBudget) {
   EXPECT_GT(weak_rejections, 0) << "the trials must exercise the weaker bound";
 
   // Cached apart: a candidate stopped at 100 inputs, then the same setting in full.
-  Outcomes o;
-  o.lost = std::vector<std::uint8_t>(n, 0);
-  for (int i = 20; i < 25; ++i) o.lost[i] = 1;  // 5 % on the first 100, 1.25 % on all 400
+  std::vector<std::uint8_t> lost(n, 0);
+  for (int i = 20; i < 25; ++i) lost[i] = 1;  // 5 % on the first 100, 1.25 % on all 400
+  const auto same = [lost](const Setting&) { return lost; };
   int full_calls = 0, candidate_calls = 0;
-  const auto eval_with = [&](double z, int& calls) {
-    return Evaluator([&, z](const Setting&) {
-      ++calls;
-      StagePlan plan;
-      plan.inputs = n;
-      plan.budget_pct = 0.5;
-      plan.reject_z = z;
-      const StagedMeasurement mm = measure_in_stages(plan, clean, o.runner());
-      Evaluation e;
-      e.loss = mm.loss;
-      e.coarse = mm.coarse;
-      e.reject_z = mm.reject_z;
-      e.layer_array_cycles.assign(4, 100.0);
-      e.layer_stall_cycles.assign(4, 0.0);
-      return e;
-    });
-  };
   ExploreOptions eo;
   eo.budget_pct = 0.5;
-  Explorer ex(eval_with(kCoarseRejectZ, full_calls), m, 4, {0.8, 0.9, 1.0}, eo);
+  Explorer ex(staged_evaluator(same, 0.5, kCoarseRejectZ, &full_calls), m, 4, {0.8, 0.9, 1.0}, eo);
   ex.set_quiet(true);
-  ex.set_candidates(eval_with(kCandidateRejectZ, candidate_calls));
+  ex.set_candidates(staged_evaluator(same, 0.5, kCandidateRejectZ, &candidate_calls));
   const Setting s = Setting::uniform(4, 2, 0.9);
   const Point& c = ex.evaluate(s, "xtpu", "backoff");
   EXPECT_TRUE(c.eval.coarse);
