@@ -4,6 +4,7 @@
 #include "vosa/error_model.hpp"
 #include "vosa/explore/report.hpp"
 #include "vosa/explore/selection.hpp"
+#include "vosa/explore/stages.hpp"
 #include "vosa/explore/workers.hpp"
 #include "vosa/infer.hpp"
 #include "vosa/inject.hpp"
@@ -38,6 +39,8 @@ struct Options {
   int workers = 0;           // 0: evaluate in this process with `jobs` threads
   std::string worker_launch;  // command prefix of each worker, e.g. "srun -n1 -N1 --exact"
   size_t coarse = 100, screen = 0;
+  double candidate_reject_z = kCandidateRejectZ;  // verify/back-off points at the intermediate stages
+  std::string backoff = "bisect";
   std::string coarse_injection = "sampled";
   std::string injection = "thinned";  // the measured stages: exact or thinned (exact in distribution)
   std::uint64_t seed = 1;
@@ -286,10 +289,6 @@ void run(const Options& o) {
     evaluator.emplace(engine, data, io);
     clean.assign(evaluator->clean_correct().begin(), evaluator->clean_correct().end());
   }
-  // Clean correctness of the first n inputs: the stages are prefixes.
-  const auto clean_prefix = [&](std::size_t n) {
-    return std::vector<std::uint8_t>(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(n));
-  };
   // Inputs [begin, end) of one setting, here or in the workers.
   const auto run_inputs = [&](const inject::Settings& settings, const inject::Injector& injector, std::size_t begin,
                               std::size_t end) {
@@ -300,70 +299,42 @@ void run(const Options& o) {
   };
 
   // Evaluates a setting on the first `inputs` inputs in stages (10, --coarse,
-  // all), stopping at a stage where the loss is clearly over budget.
+  // all), stopping at a stage where the loss is clearly over budget (lower
+  // bound mean - reject_z standard errors above it; explore/stages.hpp).
   const inject::InjectionMode coarse_mode = inject::parse_injection_mode(o.coarse_injection);
   const inject::InjectionMode full_mode = inject::parse_injection_mode(o.injection);
-  const auto evaluate_on = [&](const Setting& s, std::size_t inputs) {
+  const auto evaluate_on = [&](const Setting& s, std::size_t inputs, double reject_z) {
     const inject::Settings settings = to_inject_settings(s, o.errmodel, o.period_ns, ops, layer_errmodel);
     inject::Injector injector = inject::make_injector(settings, config, o.config);
     injector.set_mode(full_mode);
     // The same seed for every setting: common random numbers make settings
     // comparable. Each input's draws depend only on (seed, input, repeat,
     // layer), so the stages together give exactly the run on all inputs.
-    Evaluation e;
-    const std::size_t n = std::min(inputs, clean.size());
-    std::vector<std::size_t> stages;
-    if (o.coarse > 0)
-      for (std::size_t k : {std::min<std::size_t>(10, o.coarse), o.coarse})
-        if (k < n && (stages.empty() || k > stages.back())) stages.push_back(k);
-    stages.push_back(n);
-    inject::FaultyEvalResult r;
-    std::size_t done = 0;
-    for (std::size_t stage : stages) {
-      // Only a stage that can reject the point without going further uses
-      // the coarse (sampled) injection; every reported full run is exact
-      // (or thinned: exact in distribution, docs/inject.md).
-      const bool last = stage == stages.back();
-      // TE-Drop of every failing bit in every erring layer: the sampled mode
-      // draws exactly what the measured one does (Injector::drops_only_everywhere),
-      // so the stages below screen it at the same cost without repeating it.
-      if (!last && done == 0 && coarse_mode == inject::InjectionMode::kSampled &&
-          !injector.drops_only_everywhere()) {
-        // First stage sampled; a loss above budget that is not yet clearly
-        // over is screened again on the first --coarse inputs (at most all).
-        bool rejected = false;
-        for (std::size_t screen_n : {stage, std::min(o.coarse, n)}) {
-          injector.set_mode(inject::InjectionMode::kSampled);
-          const inject::FaultyEvalResult screen = run_inputs(settings, injector, 0, screen_n);
+    StagePlan plan;
+    plan.inputs = inputs;
+    plan.coarse = o.coarse;
+    plan.budget_pct = o.budget;
+    plan.reject_z = reject_z;
+    // Only a stage that can reject the point without going further uses the
+    // coarse (sampled) injection; every reported full run is exact (or
+    // thinned: exact in distribution, docs/inject.md). TE-Drop of every
+    // failing bit in every erring layer: the sampled mode draws exactly what
+    // the measured one does (Injector::drops_only_everywhere), so the stages
+    // screen it at the same cost without repeating it.
+    plan.sampled_screen = coarse_mode == inject::InjectionMode::kSampled && !injector.drops_only_everywhere();
+    const StagedMeasurement m =
+        measure_in_stages(plan, clean, [&](std::size_t begin, std::size_t end, bool sampled) {
+          injector.set_mode(sampled ? inject::InjectionMode::kSampled : full_mode);
+          inject::FaultyEvalResult r = run_inputs(settings, injector, begin, end);
           injector.set_mode(full_mode);
-          const PairedLoss sl =
-              paired_loss(clean_prefix(screen_n), screen.faulty_correct, static_cast<std::size_t>(screen.repeats));
-          if (clearly_over_budget(sl, o.budget)) {
-            r = screen;
-            e.loss = sl;
-            e.coarse = true;
-            e.coarse_sampled = true;
-            done = screen_n;
-            rejected = true;
-            break;
-          }
-          if (sl.loss_pct <= o.budget || screen_n >= std::min(o.coarse, n)) break;
-        }
-        if (rejected) break;
-      }
-      const inject::FaultyEvalResult more = run_inputs(settings, injector, done, stage);
-      if (done == 0) {
-        r = more;
-      } else {
-        r.faulty_correct.insert(r.faulty_correct.end(), more.faulty_correct.begin(), more.faulty_correct.end());
-        for (std::size_t l = 0; l < r.layers.size(); ++l) r.layers[l] += more.layers.at(l);
-        r.samples += more.samples;
-      }
-      done = stage;
-      e.loss = paired_loss(clean_prefix(done), r.faulty_correct, static_cast<std::size_t>(r.repeats));
-      e.coarse = done < n;
-      if (done < n && clearly_over_budget(e.loss, o.budget)) break;
-    }
+          return r;
+        });
+    const inject::FaultyEvalResult& r = m.runs;
+    Evaluation e;
+    e.loss = m.loss;
+    e.coarse = m.coarse;
+    e.coarse_sampled = m.coarse_sampled;
+    e.reject_z = m.reject_z;
     // What the reported numbers were measured with (thinned only changes
     // layers whose Razor corrects).
     e.razor_errors = injector.razor_error_source();
@@ -378,8 +349,10 @@ void run(const Options& o) {
     add_layer_cycles(engine, injector, r, e);
     return e;
   };
-  const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, clean.size()); };
-  const Evaluator screening = [&](const Setting& s) { return evaluate_on(s, o.screen); };
+  const Evaluator evaluate = [&](const Setting& s) { return evaluate_on(s, clean.size(), kCoarseRejectZ); };
+  const Evaluator screening = [&](const Setting& s) { return evaluate_on(s, o.screen, kCoarseRejectZ); };
+  // Verify and back-off candidates (X-TPU, ThUnderVolt): the weaker rejection.
+  const Evaluator candidates = [&](const Setting& s) { return evaluate_on(s, clean.size(), o.candidate_reject_z); };
 
   // The three baselines of every saving (docs/explore.md "Baselines").
   Baseline nominal;
@@ -419,8 +392,10 @@ void run(const Options& o) {
   eo.verify_bound = o.bound == "upper" ? Bound::kUpper : Bound::kPoint;
   eo.exact_solver = o.solver == "exact";
   eo.max_backoff = o.max_backoff;
+  eo.backoff = o.backoff == "one" ? Backoff::kOne : Backoff::kBisect;
   Explorer ex(evaluate, energy, static_cast<int>(ops.size()), levels, eo);
   if (o.screen > 0 && o.screen < clean.size()) ex.set_screening(screening);
+  if (o.candidate_reject_z != kCoarseRejectZ) ex.set_candidates(candidates);
   ex.layer_cycles();
 
   // Bits that can fail at some level, and their ranking per voltage.
@@ -489,6 +464,9 @@ void run(const Options& o) {
               {"coarse_inputs", o.coarse},
               {"screen_inputs", o.screen},
               {"coarse_injection", o.coarse_injection},
+              {"coarse_reject_z", kCoarseRejectZ},
+              {"candidate_reject_z", o.candidate_reject_z},
+              {"backoff", o.backoff},
               {"injection", o.injection},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
@@ -586,7 +564,8 @@ void add_explore_command(CLI::App& app) {
       ->check(CLI::Range(1, 256));
   cmd->add_option("--coarse", o->coarse,
                   "coarse-to-fine: evaluate each setting on the first N inputs, and on the rest only unless its "
-                  "loss there is clearly over budget (lower 99.9 % bound > budget); 0 = every input always "
+                  "loss there is clearly over budget (lower 99.9 % bound > budget; 95 % for xtpu/thundervolt "
+                  "verify and back-off points, --candidate-reject-z); 0 = every input always "
                   "(default 100; a first stage of 10 inputs comes before it)");
   cmd->add_option("--coarse-injection", o->coarse_injection,
                   "injection of the screening before the exact stages: sampled (rate-independent, docs/inject.md: "
@@ -612,7 +591,20 @@ void add_explore_command(CLI::App& app) {
   cmd->add_option("--curve-top-k", o->curve_top_k, "Razor top-k curves of the accuracy plot (default 4,8)");
   cmd->add_option("--tedrop-top-k", o->tedrop_top_k,
                   "ThUnderVolt: protect the top k bits (default: every bit that fails at some level)");
-  cmd->add_option("--max-backoff", o->max_backoff, "verification rounds before giving up (default 64)");
+  cmd->add_option("--max-backoff", o->max_backoff,
+                  "longest back-off order: units taken back one level each before giving up (default 64)");
+  cmd->add_option("--backoff", o->backoff,
+                  "xtpu/thundervolt back-off while the verified schedule is over budget, along the back-off order "
+                  "(worst offender one level up per step): bisect (default: steps 1, 2, 4, ... until one fits, then "
+                  "bisection between the last that did not and it) or one (one step per evaluation)")
+      ->check(CLI::IsMember({"bisect", "one"}))
+      ->capture_default_str();
+  cmd->add_option("--candidate-reject-z", o->candidate_reject_z,
+                  "xtpu/thundervolt verify and back-off points stop at a coarse stage when mean - Z standard errors "
+                  "of their loss exceed the budget (default 1.96, two-sided 95 %; 3.29 = the 99.9 % of every other "
+                  "point); the schedule accepted is always measured on all inputs")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   cmd->add_option("--workers", o->workers,
                   "evaluate in N worker processes, each with a block of the inputs and -j threads (default 0: in "
                   "this process); same results for any N (docs/slurm.md)")

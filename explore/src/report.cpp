@@ -68,6 +68,7 @@ nlohmann::json point_json(const Point& p) {
           {"samples", L.samples},
           {"coarse", p.eval.coarse},
           {"coarse_injection", p.eval.coarse ? (p.eval.coarse_sampled ? "sampled" : "exact") : ""},
+          {"coarse_reject_z", p.eval.coarse ? nlohmann::json(p.eval.reject_z) : nlohmann::json()},
           {"injection", p.eval.injection},
           {"razor_errors", p.eval.razor_errors},
           {"repeats", L.repeats},
@@ -146,6 +147,7 @@ nlohmann::json points_json(const Explorer& ex, const std::vector<Selection>& sel
   for (const auto& s : selections) {
     nlohmann::json c = {{"algorithm", s.algorithm}, {"fits", s.fits},         {"point", s.point_id},
                         {"schedule", setting_json(s.setting)}, {"backoffs", s.backoffs},
+                        {"backoff_evaluations", s.backoff_evaluations},
                         {"predicted_loss_pct", s.predicted_loss_pct}, {"note", s.note}};
     if (!s.sensitivity.empty()) c["sensitivity_pct"] = s.sensitivity;
     j["chosen"].push_back(c);
@@ -167,14 +169,23 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
     << " ns for every voltage. Silicon (errors and energy): " << m.value("operating_corner", std::string("?"))
     << ". Inputs: " << m.value("samples", 0) << " of `" << m.value("data", std::string(""))
     << "`, " << m.value("repeats", 0) << " fault repeats per input, seed " << m.value("seed", 0) << ".\n\n";
-  int coarse_points = 0;
-  for (const auto& p : pts) coarse_points += p.eval.coarse;
-  if (m.value("coarse_inputs", 0) > 0 && m.value("coarse_inputs", 0) < m.value("samples", 0))
+  int coarse_points = 0, candidate_points = 0;
+  for (const auto& p : pts) {
+    coarse_points += p.eval.coarse;
+    candidate_points += p.eval.coarse && p.eval.reject_z != kCoarseRejectZ;
+  }
+  if (m.value("coarse_inputs", 0) > 0 && m.value("coarse_inputs", 0) < m.value("samples", 0)) {
     r << "Coarse-to-fine over inputs: every setting was evaluated on the first 10, then the first "
       << m.value("coarse_inputs", 0) << " inputs, then all; " << coarse_points << " of " << pts.size()
-      << " points were clearly over budget at a stage (loss - 3.29 standard errors > budget) and stopped there "
-         "(`samples` and `coarse` in points.json; `coarse_injection` sampled: rejected at the first stage by the "
-         "sampled injection, docs/inject.md).\n\n";
+      << " points were clearly over budget at a stage (loss - " << fmt(kCoarseRejectZ)
+      << " standard errors > budget) and stopped there (`samples` and `coarse` in points.json; `coarse_injection` "
+         "sampled: rejected at the first stage by the sampled injection, docs/inject.md)";
+    if (candidate_points > 0)
+      r << "; of them " << candidate_points << " verify or back-off points by the weaker bound of the candidates (loss - "
+        << fmt(m.value("candidate_reject_z", 0.0)) << " standard errors > budget, `coarse_reject_z`): a wrong "
+        << "rejection there only costs saving, the schedule accepted is measured on all inputs";
+    r << ".\n\n";
+  }
   std::map<std::string, int> by_injection;
   for (const auto& p : pts) ++by_injection[p.eval.injection];
   r << "Injection (`injection` in points.json, docs/inject.md):";
@@ -221,7 +232,10 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << (s.algorithm == "rathore" ? "-" : fmt(s.predicted_loss_pct) + " %") << " | **"
       << fmt(p.energy.saving_pct, 1) << " %** | " << bits_text(s.setting.razor_mask) << " ("
       << to_string(s.setting.policy) << (p.eval.razor_errors.empty() ? "" : ", " + p.eval.razor_errors + " errors")
-      << ") | " << s.backoffs << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
+      << ") | " << (s.algorithm == "rathore" ? std::string("-")
+                                                : std::to_string(s.backoffs) + " (" + std::to_string(s.backoff_evaluations) +
+                                                      " evaluated)")
+      << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
       << " |\n";
   }
   // The issue-17 goal is a paired 95 % CI of at most +-1 point: say each

@@ -12,6 +12,7 @@
 namespace vosa::explore {
 
 const char* to_string(Bound b) { return b == Bound::kUpper ? "upper-ci95" : "point"; }
+const char* to_string(Backoff b) { return b == Backoff::kOne ? "one" : "bisect"; }
 
 Explorer::Explorer(Evaluator evaluator, const EnergyModel& energy, int layers, std::vector<double> levels,
                    ExploreOptions options)
@@ -43,15 +44,21 @@ void Explorer::set_phase(const std::string& what, int expected_points) {
 const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, const std::string& phase,
                                 const std::string& label) {
   const bool screen = screening_ && phase == "sensitivity";
+  const bool candidate = !screen && candidates_ && (phase == "verify" || phase == "backoff");
   const std::string key = (screen ? "screen:" : "") + s.key();
   if (auto it = cache_.find(key); it != cache_.end()) {
     // Same setting, asked for by another phase: recorded once, priced once.
     return points_[it->second];
   }
+  // A candidate stopped at a coarse stage by the weaker bound answers only
+  // candidates (a full point stopped by the 99.9 % bound answers them too).
+  const std::string candidate_key = "candidate:" + s.key();
+  if (candidate)
+    if (auto it = cache_.find(candidate_key); it != cache_.end()) return points_[it->second];
   if (static_cast<int>(s.voltage.size()) != layers_) throw ExploreError("setting has the wrong number of layers");
   const auto t0 = std::chrono::steady_clock::now();
   Point p;
-  p.eval = screen ? screening_(s) : evaluator_(s);
+  p.eval = screen ? screening_(s) : candidate ? candidates_(s) : evaluator_(s);
   p.eval.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (static_cast<int>(p.eval.layer_array_cycles.size()) != layers_ ||
       static_cast<int>(p.eval.layer_stall_cycles.size()) != layers_)
@@ -64,7 +71,7 @@ const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, 
   p.label = label;
   p.setting = s;
   p.energy = energy_.inference(s, p.eval.layer_array_cycles, p.eval.layer_stall_cycles);
-  cache_[key] = p.id;
+  cache_[candidate && p.eval.coarse ? candidate_key : key] = p.id;
   points_.push_back(std::move(p));
 
   ++phase_done_;
@@ -241,46 +248,98 @@ Selection assign_levels(Explorer& ex, const std::string& algorithm, const std::v
   return sel;
 }
 
-void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& base, Selection& sel) {
+std::vector<std::vector<int>> backoff_order(Explorer& ex, const std::vector<Unit>& units, const Selection& sel,
+                                            bool* exhausted) {
   const int K = static_cast<int>(ex.levels().size());
   const auto& cycles = ex.layer_cycles();
-  const std::string& algorithm = sel.algorithm;
-  ex.set_phase(algorithm + " verify", 1);
-  for (int round = 0;; ++round) {
-    const Setting s = levels_setting(ex, units, sel.unit_level, base);
-    const Point& p = ex.evaluate(s, algorithm, round == 0 ? "verify" : "backoff",
-                                 round == 0 ? "chosen schedule" : "back-off " + std::to_string(round));
-    sel.setting = s;
-    sel.point_id = p.id;
-    sel.fits = ex.fits(p);
-    if (sel.fits) break;
+  std::vector<std::vector<int>> order{sel.unit_level};
+  if (exhausted) *exhausted = false;
+  while (static_cast<int>(order.size()) - 1 < ex.options().max_backoff) {
+    const std::vector<int>& level = order.back();
     // Worst offender: the largest measured loss alone at its level, then the
     // lowest level, then the most PE-cycles (most exposure to errors).
+    const auto key = [&](size_t x) {
+      return std::make_tuple(sel.sensitivity[x][level[x]], -level[x],
+                             cycles[units[x].layer] * double(units[x].islands.size()));
+    };
     int worst = -1;
-    for (size_t u = 0; u < units.size(); ++u) {
-      if (sel.unit_level[u] == K - 1) continue;
-      if (worst < 0) {
-        worst = static_cast<int>(u);
-        continue;
-      }
-      const auto key = [&](size_t x) {
-        return std::make_tuple(sel.sensitivity[x][sel.unit_level[x]], -sel.unit_level[x],
-                               cycles[units[x].layer] * double(units[x].islands.size()));
-      };
-      if (key(u) > key(worst)) worst = static_cast<int>(u);
-    }
+    for (size_t u = 0; u < units.size(); ++u)
+      if (level[u] != K - 1 && (worst < 0 || key(u) > key(worst))) worst = static_cast<int>(u);
     if (worst < 0) {
-      sel.note = "every unit back at sign-off and the loss still exceeds the budget";
+      if (exhausted) *exhausted = true;
       break;
     }
-    if (round >= ex.options().max_backoff) {
-      sel.note = "gave up after " + std::to_string(round) + " back-off rounds";
-      break;
-    }
-    ++sel.unit_level[worst];
-    ++sel.backoffs;
-    ex.set_phase(algorithm + " back-off", 1);
+    std::vector<int> next = level;
+    ++next[worst];
+    order.push_back(std::move(next));
   }
+  // The order may end with every unit at sign-off exactly at the limit.
+  if (exhausted && !*exhausted) {
+    bool all = true;
+    for (int l : order.back()) all = all && l == K - 1;
+    *exhausted = all;
+  }
+  return order;
+}
+
+void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& base, Selection& sel) {
+  const std::string& algorithm = sel.algorithm;
+  bool exhausted = false;
+  const std::vector<std::vector<int>> order = backoff_order(ex, units, sel, &exhausted);
+  const int last = static_cast<int>(order.size()) - 1;
+  sel.backoff_evaluations = 0;
+  // Schedule j of the order, evaluated (or cached); whether it fits.
+  std::vector<int> point_of(order.size(), -1);
+  const auto fits_at = [&](int j) {
+    const std::size_t known = ex.points().size();
+    const Point& p = ex.evaluate(levels_setting(ex, units, order[j], base), algorithm, j == 0 ? "verify" : "backoff",
+                                 j == 0 ? "chosen schedule" : "back-off " + std::to_string(j));
+    point_of[j] = p.id;
+    if (j > 0 && ex.points().size() > known) ++sel.backoff_evaluations;  // not a point measured before
+    return ex.fits(p);
+  };
+  const auto accept = [&](int j) {
+    sel.unit_level = order[j];
+    sel.setting = levels_setting(ex, units, order[j], base);
+    sel.point_id = point_of[j];
+    sel.fits = ex.fits(ex.points()[point_of[j]]);
+    sel.backoffs = j;
+    if (!sel.fits)
+      sel.note = exhausted ? "every unit back at sign-off and the loss still exceeds the budget"
+                           : "gave up after " + std::to_string(j) + " back-off rounds";
+  };
+  ex.set_phase(algorithm + " verify", 1);
+  if (fits_at(0) || last == 0) return accept(0);
+  if (ex.options().backoff == Backoff::kOne) {
+    ex.set_phase(algorithm + " back-off", last);
+    int j = 1;
+    while (!fits_at(j) && j < last) ++j;
+    return accept(j);
+  }
+  // Galloping: steps 1, 2, 4, ... (the last of the order at most) until one
+  // fits; then bisection between the last that did not (lo) and it (hi).
+  // With a loss that falls along the order this is the first schedule that
+  // fits, the one kOne finds, in about 2 log2(j) evaluations instead of j.
+  int expected = 0;
+  for (int s = 1; s < last; s *= 2) ++expected;
+  ex.set_phase(algorithm + " back-off", 2 * expected + 1);
+  int lo = 0, hi = -1;
+  for (int j = 1;; j = std::min(2 * j, last)) {
+    if (fits_at(j)) {
+      hi = j;
+      break;
+    }
+    lo = j;
+    if (j == last) return accept(last);
+  }
+  while (hi - lo > 1) {
+    const int mid = lo + (hi - lo) / 2;
+    if (fits_at(mid))
+      hi = mid;
+    else
+      lo = mid;
+  }
+  accept(hi);
 }
 
 std::vector<Unit> xtpu_units(const Explorer& ex) {

@@ -6,6 +6,7 @@
 #include "vosa/explore/explore_command.hpp"
 #include "vosa/explore/report.hpp"
 #include "vosa/explore/selection.hpp"
+#include "vosa/explore/stages.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -128,6 +130,20 @@ TEST(ExplorePairedLoss, HandComputed) {
   EXPECT_THROW(paired_loss({1, 0}, {{1}}), ExploreError);
 }
 
+// What a synthetic evaluator returns: a loss with a +-0.1 interval, the
+// layers' cycles, no stalls.
+Evaluation synthetic_evaluation(double loss_pct, std::vector<double> cycles, std::size_t samples) {
+  Evaluation e;
+  e.loss.samples = samples;
+  e.loss.repeats = 1;
+  e.loss.loss_pct = loss_pct;
+  e.loss.ci_low_pct = loss_pct - 0.1;
+  e.loss.ci_high_pct = loss_pct + 0.1;
+  e.layer_stall_cycles.assign(cycles.size(), 0.0);
+  e.layer_array_cycles = std::move(cycles);
+  return e;
+}
+
 // Additive synthetic evaluator: each (layer, island) below sign-off adds a
 // known loss; optional interaction penalty when many units are lowered.
 struct Synthetic {
@@ -156,15 +172,7 @@ struct Synthetic {
   Evaluator evaluator() {
     return [this](const Setting& s) {
       ++calls;
-      Evaluation e;
-      e.loss.samples = 100;
-      e.loss.repeats = 1;
-      e.loss.loss_pct = measured(s);
-      e.loss.ci_low_pct = e.loss.loss_pct - 0.1;
-      e.loss.ci_high_pct = e.loss.loss_pct + 0.1;
-      e.layer_array_cycles = {100, 200, 50};
-      e.layer_stall_cycles = {0, 0, 0};
-      return e;
+      return synthetic_evaluation(measured(s), {100, 200, 50}, 100);
     };
   }
 };
@@ -660,4 +668,325 @@ TEST(ExploreDepthwiseMode, CyclesAreTheModesOnAConfigWithIt) {
     ++l;
   }
   EXPECT_EQ(dw, 4u);
+}
+
+// --- Verify and back-off at scale (docs/explore.md "Verify and back-off") ---
+
+namespace {
+
+// A uniform number in [0, 1) from two integers (splitmix64): fixed per input,
+// so settings share their random numbers like the injector's common seed.
+double uniform01(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E5Full;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return double(z >> 11) / double(1ull << 53);
+}
+
+// Many layers, each (layer, island) alone costing little, but beyond 4 levels
+// below sign-off in all every one adds `per_step` points: the additive
+// prediction is far off and the loss falls monotonically along any back-off
+// order.
+struct ManyUnits {
+  int layers = 12, islands = 2;
+  std::vector<double> levels{0.8, 0.9, 1.0};
+  double alone_09 = 0.02, alone_08 = 0.04, per_step = 0.25;
+  double noise = 0;  // > 0: a setting-dependent term in [-noise/2, noise/2): no longer monotone
+  int calls = 0;
+  int steps_below(const Setting& s) const {
+    int n = 0;
+    for (const auto& l : s.voltage)
+      for (double v : l) n += v < 0.85 ? 2 : v < 0.95 ? 1 : 0;
+    return n;
+  }
+  double measured(const Setting& s) const {
+    double alone = 0;
+    for (const auto& l : s.voltage)
+      for (double v : l) alone += v < 0.85 ? alone_08 : v < 0.95 ? alone_09 : 0;
+    const double extra = noise > 0 ? noise * (uniform01(std::hash<std::string>()(s.key()), 7) - 0.5) : 0;
+    return (steps_below(s) > 4 ? alone + per_step * steps_below(s) : alone) + extra;
+  }
+  Evaluator evaluator() {
+    return [this](const Setting& s) {
+      ++calls;
+      std::vector<double> cycles(layers);
+      for (int l = 0; l < layers; ++l) cycles[l] = 100.0 + 10 * l;  // distinct exposure per layer
+      return synthetic_evaluation(measured(s), cycles, 1000);
+    };
+  }
+};
+
+Selection run_backoff(ManyUnits& syn, Backoff how, bool thundervolt, std::vector<Point>* points = nullptr) {
+  static const EnergyModel m = small_energy(0);
+  ExploreOptions o;
+  o.budget_pct = 1.0;
+  o.backoff = how;
+  Explorer ex(syn.evaluator(), m, syn.layers, syn.levels, o);
+  ex.set_quiet(true);
+  Selection sel = thundervolt ? select_thundervolt(ex, 0xF0000) : select_xtpu(ex);
+  if (points) *points = ex.points();
+  // The accepted point is the selection's setting, measured, and fits.
+  if (sel.point_id >= 0) {
+    EXPECT_TRUE(ex.points()[sel.point_id].setting == sel.setting);
+    EXPECT_EQ(ex.fits(ex.points()[sel.point_id]), sel.fits);
+  }
+  int backoff_points = 0;
+  for (const Point& p : ex.points()) backoff_points += p.phase == "backoff";
+  EXPECT_EQ(backoff_points, sel.backoff_evaluations);
+  return sel;
+}
+
+}  // namespace
+
+// On a loss that falls along the back-off order, galloping + bisection accepts
+// exactly the schedule of one step per evaluation, with far fewer evaluations.
+TEST(ExploreBackoff, BisectFindsTheOneAtATimeScheduleWithFewerEvaluations) {
+  for (bool thundervolt : {false, true}) {
+    ManyUnits a, b;
+    const Selection one = run_backoff(a, Backoff::kOne, thundervolt);
+    const Selection bis = run_backoff(b, Backoff::kBisect, thundervolt);
+    ASSERT_TRUE(one.fits) << thundervolt;
+    ASSERT_TRUE(bis.fits) << thundervolt;
+    EXPECT_TRUE(one.setting == bis.setting) << thundervolt;
+    EXPECT_EQ(one.unit_level, bis.unit_level) << thundervolt;
+    EXPECT_EQ(one.backoffs, bis.backoffs) << thundervolt;
+    EXPECT_GE(one.backoffs, 15) << "the fixture must need many back-offs";
+    EXPECT_EQ(one.backoff_evaluations, one.backoffs);
+    // Galloping to the first fit past j, then bisection: at most 2 ceil(log2 j) + 2.
+    EXPECT_LE(bis.backoff_evaluations, 2 * int(std::ceil(std::log2(bis.backoffs))) + 2) << thundervolt;
+    EXPECT_LT(bis.backoff_evaluations * 2, one.backoff_evaluations) << thundervolt;
+    EXPECT_LT(b.calls, a.calls);
+  }
+}
+
+// The back-off order depends on the sensitivities only: one step per entry,
+// the worst offender (largest loss alone at its level) first.
+TEST(ExploreBackoff, OrderRaisesOneUnitOneLevelPerStep) {
+  ManyUnits syn;
+  const EnergyModel m = small_energy(0);
+  ExploreOptions o;
+  o.max_backoff = 5;
+  Explorer ex(syn.evaluator(), m, syn.layers, syn.levels, o);
+  ex.set_quiet(true);
+  Selection sel;
+  sel.unit_level = {0, 1, 2};
+  sel.sensitivity = {{0.5, 0.1, 0}, {0.9, 0.3, 0}, {-1, 0.2, 0}};
+  const std::vector<Unit> units{{0, {0}}, {1, {0}}, {2, {1}}};
+  bool exhausted = true;
+  const auto order = backoff_order(ex, units, sel, &exhausted);
+  ASSERT_EQ(order.size(), 4u);  // three steps take every unit to sign-off
+  EXPECT_TRUE(exhausted);
+  EXPECT_EQ(order[1], (std::vector<int>{1, 1, 2}));  // unit 0 at 0.5 beats unit 1 at 0.3
+  EXPECT_EQ(order[2], (std::vector<int>{1, 2, 2}));  // 0.3 beats 0.1
+  EXPECT_EQ(order[3], (std::vector<int>{2, 2, 2}));
+  o.max_backoff = 2;
+  Explorer ex2(syn.evaluator(), m, syn.layers, syn.levels, o);
+  ex2.set_quiet(true);
+  EXPECT_EQ(backoff_order(ex2, units, sel, &exhausted).size(), 3u);
+  EXPECT_FALSE(exhausted);
+}
+
+// With a loss that does not fall monotonically, bisection still accepts only a
+// schedule that fits, with the one before it in the order measured over budget.
+TEST(ExploreBackoff, BisectOnANoisyLossAcceptsAFittingScheduleAfterOneThatFails) {
+  for (int seed = 0; seed < 8; ++seed) {
+    ManyUnits syn;
+    syn.noise = 0.8;
+    syn.per_step = 0.05 + 0.02 * seed;
+    std::vector<Point> points;
+    const Selection sel = run_backoff(syn, Backoff::kBisect, seed % 2 == 1, &points);
+    ASSERT_TRUE(sel.fits) << seed;
+    ASSERT_GT(sel.backoffs, 0) << seed;
+    EXPECT_LE(syn.measured(sel.setting), 1.0 + 1e-12) << seed;
+    // The step before the accepted one was evaluated and did not fit.
+    const std::string before = sel.backoffs == 1 ? "chosen schedule" : "back-off " + std::to_string(sel.backoffs - 1);
+    int found = 0;
+    for (const Point& p : points)
+      if ((p.phase == "verify" || p.phase == "backoff") && p.label == before) {
+        ++found;
+        EXPECT_GT(p.eval.loss.loss_pct, 1.0) << seed;
+      }
+    EXPECT_EQ(found, 1) << seed << " " << before;
+  }
+}
+
+namespace {
+
+// Per-input outcomes of a setting: input i is lost with probability rate(i)
+// (one uniform number per input, shared by every setting); the sampled
+// screening draws the same outcomes.
+struct Outcomes {
+  std::vector<std::uint8_t> lost;  // per input
+  std::size_t inputs_run = 0;      // cost: input runs over every call
+  StageRun runner() {
+    return [this](std::size_t begin, std::size_t end, bool) {
+      vosa::inject::FaultyEvalResult r;
+      r.repeats = 1;
+      r.samples = end - begin;
+      for (std::size_t i = begin; i < end; ++i) r.faulty_correct.push_back(lost.at(i) ? 0.0 : 1.0);
+      inputs_run += end - begin;
+      return r;
+    };
+  }
+};
+
+// An evaluator of 4 layers whose per-input outcomes come from `lost_of`,
+// measured in stages with the rejection bound z; counts its calls.
+Evaluator staged_evaluator(std::function<std::vector<std::uint8_t>(const Setting&)> lost_of, double budget, double z,
+                           int* calls = nullptr) {
+  return [=](const Setting& s) {
+    if (calls) ++*calls;
+    Outcomes o;
+    o.lost = lost_of(s);
+    StagePlan plan;
+    plan.inputs = o.lost.size();
+    plan.budget_pct = budget;
+    plan.reject_z = z;
+    const StagedMeasurement mm = measure_in_stages(plan, std::vector<std::uint8_t>(o.lost.size(), 1), o.runner());
+    Evaluation e;
+    e.loss = mm.loss;
+    e.coarse = mm.coarse;
+    e.reject_z = mm.reject_z;
+    e.layer_array_cycles.assign(4, 100.0);
+    e.layer_stall_cycles.assign(4, 0.0);
+    return e;
+  };
+}
+
+PairedLoss full_loss(const std::vector<std::uint8_t>& lost) {
+  std::vector<double> faulty;
+  for (auto x : lost) faulty.push_back(x ? 0.0 : 1.0);
+  return paired_loss(std::vector<std::uint8_t>(lost.size(), 1), faulty, 1);
+}
+
+}  // namespace
+
+// The weaker (95 %) rejection of the verify and back-off candidates: it can
+// reject a schedule that would fit on all inputs (costing saving), but a
+// measurement it does not stop is the run on all inputs, so nothing over
+// budget is ever accepted; and it rejects everything the 99.9 % bound does,
+// never at more input runs.
+TEST(CoarseToFine, CandidateBoundRejectsMoreButNeverAcceptsOverBudget) {
+  const std::size_t n = 1000;
+  const std::vector<std::uint8_t> clean(n, 1);
+  StagePlan plan;
+  plan.inputs = n;
+  plan.coarse = 100;
+  plan.budget_pct = 0.5;
+  // 5 of the first 100 lost (none of the first 10), none after: 0.5 % on all
+  // inputs fits, but 5 % +- 2.2 on 100 is over budget at 95 %, not at 99.9 %.
+  Outcomes early;
+  early.lost = std::vector<std::uint8_t>(n, 0);
+  for (int i = 20; i < 25; ++i) early.lost[i] = 1;
+  plan.reject_z = kCoarseRejectZ;
+  const StagedMeasurement strict = measure_in_stages(plan, clean, early.runner());
+  EXPECT_FALSE(strict.coarse);
+  EXPECT_EQ(strict.loss.samples, n);
+  EXPECT_NEAR(strict.loss.loss_pct, 0.5, 1e-9);
+  plan.reject_z = kCandidateRejectZ;
+  early.inputs_run = 0;
+  const StagedMeasurement weak = measure_in_stages(plan, clean, early.runner());
+  EXPECT_TRUE(weak.coarse);
+  EXPECT_EQ(weak.loss.samples, 100u);
+  EXPECT_DOUBLE_EQ(weak.reject_z, kCandidateRejectZ);
+  EXPECT_LE(early.inputs_run, 100u + 10u + 100u);  // sampled 10 and 100, or measured 100
+
+  // Randomized: losses of every size and where in the inputs they fall.
+  int weak_only = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Outcomes o;
+    o.lost = std::vector<std::uint8_t>(n, 0);
+    const double base = 0.03 * uniform01(trial, 1), front = 0.15 * uniform01(trial, 2);
+    const std::size_t front_n = std::size_t(200 * uniform01(trial, 3));
+    for (std::size_t i = 0; i < n; ++i) o.lost[i] = uniform01(trial * 7919 + 11, i) < (i < front_n ? front : base);
+    const PairedLoss all = full_loss(o.lost);
+    for (bool sampled : {false, true}) {
+      plan.sampled_screen = sampled;
+      std::size_t cost[2];
+      bool coarse[2];
+      for (int k = 0; k < 2; ++k) {
+        plan.reject_z = k == 0 ? kCoarseRejectZ : kCandidateRejectZ;
+        o.inputs_run = 0;
+        const StagedMeasurement mm = measure_in_stages(plan, clean, o.runner());
+        cost[k] = o.inputs_run;
+        coarse[k] = mm.coarse;
+        if (mm.coarse) {
+          // Stopped: over budget by the bound it was stopped with (never "fits").
+          EXPECT_GT(mm.loss.loss_pct - plan.reject_z * mm.loss.std_error_pct, plan.budget_pct) << trial;
+          EXPECT_LT(mm.loss.samples, n);
+        } else {
+          // Not stopped: exactly the measurement on all inputs.
+          EXPECT_EQ(mm.loss.samples, n) << trial;
+          EXPECT_DOUBLE_EQ(mm.loss.loss_pct, all.loss_pct) << trial;
+          EXPECT_DOUBLE_EQ(mm.loss.ci_high_pct, all.ci_high_pct) << trial;
+        }
+      }
+      EXPECT_TRUE(!coarse[0] || coarse[1]) << "99.9 % rejects, 95 % must too: " << trial;
+      EXPECT_LE(cost[1], cost[0]) << trial;
+      weak_only += coarse[1] && !coarse[0];
+    }
+  }
+  EXPECT_GT(weak_only, 0) << "the trials must exercise the weaker bound";
+}
+
+// In the explorer: candidates stopped by the weaker bound are cached apart
+// (a full evaluation of the same setting runs again), and a selection built on
+// them accepts only schedules whose measurement on all inputs fits.
+TEST(ExploreBackoff, CandidateRejectionNeverAcceptsAScheduleOverBudget) {
+  const EnergyModel m = small_energy(0);
+  const std::size_t n = 400;
+  int weak_rejections = 0, accepted = 0;
+  for (int trial = 0; trial < 12; ++trial) {
+    ManyUnits syn;
+    syn.layers = 4;
+    // The loss rate of a setting from the synthetic model; per-input outcomes
+    // drawn with a setting-dependent stream (noisy, not monotone).
+    const auto outcomes = [&, trial](const Setting& s) {
+      const double rate = std::min(0.9, syn.measured(s) / 100.0);
+      const std::uint64_t h = std::hash<std::string>()(s.key()) ^ std::uint64_t(trial);
+      std::vector<std::uint8_t> lost(n);
+      for (std::size_t i = 0; i < n; ++i) lost[i] = uniform01(h, i) < rate;
+      return lost;
+    };
+    ExploreOptions eo;
+    eo.budget_pct = 1.0;
+    eo.backoff = trial % 2 ? Backoff::kOne : Backoff::kBisect;
+    syn.per_step = 0.3 + 0.1 * (trial % 4);
+    Explorer ex(staged_evaluator(outcomes, 1.0, kCoarseRejectZ), m, syn.layers, syn.levels, eo);
+    ex.set_quiet(true);
+    ex.set_candidates(staged_evaluator(outcomes, 1.0, kCandidateRejectZ));
+    const Selection sel = trial % 3 ? select_xtpu(ex) : select_thundervolt(ex, 0xF0000);
+    for (const Point& p : ex.points()) weak_rejections += p.eval.coarse && p.eval.reject_z == kCandidateRejectZ;
+    if (!sel.fits) continue;
+    ++accepted;
+    const Point& p = ex.points()[sel.point_id];
+    EXPECT_FALSE(p.eval.coarse) << trial;
+    EXPECT_EQ(p.eval.loss.samples, n) << trial;
+    EXPECT_LE(full_loss(outcomes(sel.setting)).loss_pct, 1.0 + 1e-12) << trial;
+  }
+  EXPECT_GT(accepted, 6);
+  EXPECT_GT(weak_rejections, 0) << "the trials must exercise the weaker bound";
+
+  // Cached apart: a candidate stopped at 100 inputs, then the same setting in full.
+  std::vector<std::uint8_t> lost(n, 0);
+  for (int i = 20; i < 25; ++i) lost[i] = 1;  // 5 % on the first 100, 1.25 % on all 400
+  const auto same = [lost](const Setting&) { return lost; };
+  int full_calls = 0, candidate_calls = 0;
+  ExploreOptions eo;
+  eo.budget_pct = 0.5;
+  Explorer ex(staged_evaluator(same, 0.5, kCoarseRejectZ, &full_calls), m, 4, {0.8, 0.9, 1.0}, eo);
+  ex.set_quiet(true);
+  ex.set_candidates(staged_evaluator(same, 0.5, kCandidateRejectZ, &candidate_calls));
+  const Setting s = Setting::uniform(4, 2, 0.9);
+  const Point& c = ex.evaluate(s, "xtpu", "backoff");
+  EXPECT_TRUE(c.eval.coarse);
+  EXPECT_EQ(c.eval.loss.samples, 100u);
+  EXPECT_EQ(ex.evaluate(s, "xtpu", "verify").id, c.id);  // candidates share it
+  const Point& f = ex.evaluate(s, "sweep", "uniform");
+  EXPECT_FALSE(f.eval.coarse);
+  EXPECT_EQ(f.eval.loss.samples, n);
+  EXPECT_EQ(ex.evaluate(Setting::uniform(4, 2, 0.9), "xtpu", "backoff").id, f.id);  // a full point serves candidates
+  EXPECT_EQ(candidate_calls, 1);
+  EXPECT_EQ(full_calls, 1);
 }

@@ -42,6 +42,12 @@ struct PairedLoss {
 // lower bound mean - z * standard error still exceeds the budget (z = 3.29:
 // two-sided 99.9 %) is over budget without measuring the rest.
 constexpr double kCoarseRejectZ = 3.29;
+// The verify and back-off candidates of X-TPU and ThUnderVolt are rejected at
+// the intermediate stages by a weaker bound: mean - 1.96 standard errors
+// (two-sided 95 %). A wrong rejection only costs saving (the back-off goes one
+// schedule further), never a schedule over budget: the schedule accepted is
+// the one measured on all inputs (docs/explore.md "At scale").
+constexpr double kCandidateRejectZ = 1.96;
 bool clearly_over_budget(const PairedLoss& loss, double budget_pct, double z = kCoarseRejectZ);
 // clean[i] in {0,1}; faulty[r][i] in {0,1} for repeat r. Throws on mismatched sizes.
 PairedLoss paired_loss(const std::vector<std::uint8_t>& clean,
@@ -60,6 +66,7 @@ struct Evaluation {
   std::uint64_t error_hits = 0;  // injected PE-cycle errors over the whole run (all repeats)
   double seconds = 0;            // wall time of this evaluation
   bool coarse = false;           // measured on the coarse inputs only (clearly over budget there)
+  double reject_z = 0;           // coarse: the z of the lower bound that stopped it (kCoarseRejectZ, kCandidateRejectZ)
   bool coarse_sampled = false;   // ... with the sampled injection (testbench/inject InjectionMode::kSampled)
   std::string injection = "exact";  // what the numbers were measured with: exact, thinned or sampled
   // Razor correct: what it leaves of detected errors (Injector::razor_error_source):

@@ -30,11 +30,19 @@ struct Point {
 enum class Bound { kPoint, kUpper };  // which loss the budget is checked against
 const char* to_string(Bound b);
 
+// How verify_levels walks the back-off order (docs/explore.md, "Verify and back-off").
+enum class Backoff {
+  kOne,     // one step per evaluation, until a schedule fits
+  kBisect,  // steps 1, 2, 4, ... until one fits, then bisection below it
+};
+const char* to_string(Backoff b);
+
 struct ExploreOptions {
   double budget_pct = 0.5;   // top-1 loss budget, percentage points
   Bound verify_bound = Bound::kPoint;
   bool exact_solver = true;  // knapsack (true) or greedy (false) for xtpu/thundervolt
-  int max_backoff = 64;      // verification rounds before giving up
+  int max_backoff = 64;      // longest back-off order (steps) before giving up
+  Backoff backoff = Backoff::kBisect;
 };
 
 class Explorer {
@@ -54,6 +62,8 @@ class Explorer {
   const std::vector<double>& layer_cycles();
 
   // Evaluates (or returns the cached point), records it under algorithm/phase.
+  // Phase "sensitivity" goes to the screening evaluator, "verify" and
+  // "backoff" to the candidates' one (when set), every other to the full one.
   const Point& evaluate(const Setting& s, const std::string& algorithm, const std::string& phase,
                         const std::string& label = "");
   bool fits(const Point& p) const;  // loss (point estimate or upper CI bound) <= budget
@@ -70,10 +80,17 @@ class Explorer {
   // Rathore) to the full one. Cached apart: a setting screened first is
   // evaluated again in full when a choice needs it.
   void set_screening(Evaluator screening) { screening_ = std::move(screening); }
+  // The verify and back-off candidates of assign_levels go to this evaluator:
+  // all inputs, but rejected at the coarse stages by a weaker bound (95 %,
+  // kCandidateRejectZ). A point it stops there is cached apart (a full
+  // evaluation of the same setting does not take it); one it measures in
+  // full serves every phase.
+  void set_candidates(Evaluator candidates) { candidates_ = std::move(candidates); }
 
  private:
   Evaluator evaluator_;
   Evaluator screening_;
+  Evaluator candidates_;
   const EnergyModel& energy_;
   int layers_;
   std::vector<double> levels_;
@@ -99,7 +116,8 @@ struct Selection {
   Setting setting;            // the chosen schedule (all sign-off if nothing fits)
   int point_id = -1;          // its verified point
   double predicted_loss_pct = 0;
-  int backoffs = 0;
+  int backoffs = 0;             // steps along the back-off order to the accepted schedule
+  int backoff_evaluations = 0;  // back-off schedules evaluated to find it (not counting points measured before)
   std::vector<int> unit_level;             // per unit, index into levels (xtpu/thundervolt)
   std::vector<std::vector<double>> sensitivity;  // [unit][level] measured loss; -1 = not measured
   std::string note;
@@ -116,9 +134,18 @@ std::vector<std::vector<double>> unit_savings(Explorer& ex, const std::vector<Un
 // `base` with every unit at its level (index into ex.levels()), the rest at sign-off.
 Setting levels_setting(const Explorer& ex, const std::vector<Unit>& units, const std::vector<int>& level,
                        const Setting& base);
-// Step 3: evaluates sel.unit_level on ex and, while it does not fit, raises
-// the worst offender (by sel.sensitivity) one level; fills setting, point_id,
-// fits, backoffs and note.
+// The back-off order from sel.unit_level: schedule j + 1 is schedule j with its
+// worst offender (the largest sel.sensitivity at its level, then the lowest
+// level, then the most PE-cycles) one level up. It depends on the
+// sensitivities only, not on measured losses. Ends at ex.options().max_backoff
+// steps or where every unit is at sign-off (then *exhausted is set).
+std::vector<std::vector<int>> backoff_order(Explorer& ex, const std::vector<Unit>& units, const Selection& sel,
+                                            bool* exhausted = nullptr);
+// Step 3: evaluates sel.unit_level on ex and, while it does not fit, walks the
+// back-off order (ex.options().backoff: one step per evaluation, or galloping
+// and bisection, the same schedule when the loss falls along the order); fills
+// unit_level, setting, point_id, fits, backoffs, backoff_evaluations and note.
+// The schedule accepted is a point that fits, measured on all inputs.
 void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& base, Selection& sel);
 // X-TPU's units: one per (layer, island).
 std::vector<Unit> xtpu_units(const Explorer& ex);
