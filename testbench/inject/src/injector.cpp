@@ -619,7 +619,7 @@ std::uint64_t count_changed(BeforeValues& before, const std::vector<int32_t>& ac
 // above passed on) is known, so that it fits that value's bits
 // (docs/errmodel.md "The injection's form").
 struct Redraw {
-  std::function<const PointSampler*(int column)> sampler_of;
+  std::function<const PointSampler*(int array_column)> sampler_of;
   Rng* rng = nullptr;
 };
 LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape, const RazorSetting& razor,
@@ -696,7 +696,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         const std::uint64_t u = missed[static_cast<std::size_t>(r)];
         if (redraw && hit_at[static_cast<std::size_t>(r)]) {
           const Hit& x = *hit_at[static_cast<std::size_t>(r)];
-          const PointSampler* sp = redraw->sampler_of(x.column);
+          const PointSampler* sp = redraw->sampler_of(x.column % cols);
           if (sp && sp->keeps_correct_bits()) f = sp->sample_mask(*redraw->rng, x.cls, r, sum, acc_mask);
         }
         if ((f & razor.mask) && (f & razor.mask) != u)  // detected: the restore leaves the missed bits wrong
