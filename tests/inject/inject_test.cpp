@@ -567,6 +567,77 @@ TEST(Inject, DrawnHitsMatchPerCaptureSimulation) {
   }
 }
 
+// Schema 3 (correct bits, docs/errmodel.md "Drawn to fit the correct
+// value") in the engine's exact path, on a layer with more channels than
+// array columns and two islands: each hit's mask is drawn again with the
+// sampler of its ARRAY column (a GEMM column past the array's once read past
+// island_of_column and crashed explore). Island 1's point records each
+// pattern with the correct bits it was measured on, so every error there is
+// a measured signed one whatever the partial sum (-2^(acc_bits-2) or +5; the
+// redraw picks the pattern anew by its count); island 0's point records none,
+// so its hits are XORed as drawn.
+TEST(Inject, CorrectBitsRedrawUsesTheArrayColumnsIsland) {
+  std::mt19937_64 rng(21);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 6, 6, 8, 16, 1, rng);  // 16 channels on 4 columns
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const ArrayShape shape = small_array(4, 4, 2);  // columns 0-1 island 0, 2-3 island 1
+  const int acc = shape.acc_bits;
+  const std::uint64_t high = std::uint64_t{1} << (acc - 2), n = 1000000, errors = 100000;
+  nlohmann::json j = synthetic_model_json(acc, {{1.0, 0.1}, {1.2, 0.1}});
+  j["schema_version"] = 3;
+  for (auto& pt : j["points"]) {
+    const bool keeps = pt["voltage"].get<double>() == 1.0;
+    pt["samples"] = n;
+    pt["cycles_with_error"] = errors;
+    nlohmann::json a = {{"mask", high}, {"count", errors / 2}}, b = {{"mask", 5}, {"count", errors / 2}};
+    if (keeps) {
+      a["correct_bits"] = nlohmann::json::array({{{"value", high}, {"count", errors / 2}}});  // error -high
+      b["correct_bits"] = nlohmann::json::array({{{"value", 0}, {"count", errors / 2}}});     // error +5
+    }
+    pt["error_patterns"] = nlohmann::json::array({a, b});
+  }
+  const Injector inj(ErrorModel::from_json(j, "synthetic errmodel"), shape, uniform_settings({1.2, 1.0}));
+  ASSERT_FALSE(inj.plan(p.index).island[0]->keeps_correct_bits());
+  ASSERT_TRUE(inj.plan(p.index).island[1]->keeps_correct_bits());
+  const LayerOperands ops(*model, p, input, shape.cols);
+  Rng r(5);
+  const std::vector<Hit> hits = inj.draw_hits(ops, p.index, r);
+  ASSERT_GT(hits.size(), 100u);
+  const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
+  std::vector<int32_t> xored = clean, via_corrupt = clean;
+  apply_hits(ops, shape, inj.plan(p.index).razor, hits, xored);
+  Rng same(5);
+  inj.corrupt(*model, p, input, via_corrupt, same);
+  const std::size_t out_c = 16;
+  std::map<std::size_t, int> hits_of;  // island 1's outputs: how many errors each got
+  for (const Hit& h : hits)
+    if (shape.island_of_column[static_cast<std::size_t>(h.column % shape.cols)] == 1)
+      ++hits_of[static_cast<std::size_t>(h.m) * out_c + static_cast<std::size_t>(h.column)];
+  const std::int64_t wrap = std::int64_t{1} << acc;
+  int island1_outputs = 0;
+  for (std::size_t i = 0; i < clean.size(); ++i) {
+    const std::size_t channel = i % out_c;
+    if (shape.island_of_column[channel % static_cast<std::size_t>(shape.cols)] == 0) {
+      EXPECT_EQ(via_corrupt[i], xored[i]) << "output " << i << ": island 0 keeps its drawn masks";
+      continue;
+    }
+    // h errors, each -high or +5: the change is -a * high + (h - a) * 5 for some a (mod 2^acc_bits).
+    const int h = hits_of.count(i) ? hits_of[i] : 0;
+    const std::int64_t got = static_cast<std::int64_t>(via_corrupt[i]) - clean[i];
+    bool measured = false;
+    for (int a = 0; a <= h && !measured; ++a) {
+      const std::int64_t want = -a * static_cast<std::int64_t>(high) + (h - a) * 5;
+      measured = ((got - want) % wrap + wrap) % wrap == 0;
+    }
+    EXPECT_TRUE(measured) << "output " << i << ": change " << got << " from " << h << " errors";
+    island1_outputs += h > 0;
+  }
+  EXPECT_GT(island1_outputs, 20);
+}
+
 // (c) Hit rate per island within 4 sigma of p_any; p_any = 1 hits every capture;
 // masks follow the recorded patterns' frequencies.
 TEST(Inject, HitRateMatchesErrorModel) {
