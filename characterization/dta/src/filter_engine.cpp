@@ -405,6 +405,7 @@ class FilterEngine {
     prev_state_.assign(c.flops.size(), 0);
     spec_.assign(c.flops.size(), 0);
     seed_.assign(c.gates.size(), kNever);
+    cut_.assign(nets, TimingSimulator::kNoCut);
     sim_.reset(false);
     steps_ = trace.records.size() + 1;  // step 0 primes the input registers
   }
@@ -539,6 +540,12 @@ class FilterEngine {
   // bound_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
   std::vector<std::int32_t> bound_;
   Word fast_ = 0;
+  // Lanes whose bound ends before the next edge (nothing in flight there, if
+  // the cycle starts quiet): a failing one needs only its late flip-flops'
+  // fan-in simulated (take_lane, TimingSimulator::step_cut).
+  Word ends_quiet_ = 0;
+  std::vector<std::int32_t> cut_;  // per net, step_cut's limit
+  std::vector<int> late_;          // flip-flops the bound leaves undecided in a lane
   // Transitions in flight at the block's first edge: per gate its latest one
   // (kNever: none), and the gates that have one; per net, whether one can reach it.
   std::vector<std::int32_t> seed_;
@@ -681,8 +688,11 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
     for (int l = 0; l < kLanes; ++l)
       ok[l] &= ((value_[d] >> l) & 1) ? rise[l] <= flops_[f].deadline[1] : fall[l] <= flops_[f].deadline[0];
   }
-  fast_ = 0;
-  for (int l = 0; l < lanes; ++l) fast_ |= Word(ok[l] != 0) << l;
+  fast_ = ends_quiet_ = 0;
+  for (int l = 0; l < lanes; ++l) {
+    fast_ |= Word(ok[l] != 0) << l;
+    ends_quiet_ |= Word(latest[l] < period_) << l;
+  }
 }
 
 // A source that changes in the lanes of `moved` moves once, at its launch
@@ -932,6 +942,49 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
     synced_ = false;
     quiet_ = true;  // every bound is before the edge
     s.filtered += step > 0;  // step 0 primes the registers: not a sample
+  } else if (l >= 0 && quiet_ && !in_flight && ((ends_quiet_ >> l) & 1)) {
+    // The cycle starts and ends quiet: every flip-flop whose D's edge towards
+    // its final value is bounded within its deadline captures that value; the
+    // others (late_) are simulated exactly up to their deadlines, over their
+    // fan-in only (TimingSimulator::step_cut).
+    late_.clear();
+    for (size_t f = 0; f < nf; ++f) {
+      const Flop& x = flops_[f];
+      if (!x.can_be_late || x.forced >= 0) continue;  // a forced one captures its forced value
+      const int d = c_.flops[f].d_net;
+      const std::int32_t* b = &bound_[static_cast<size_t>(d) * 2 * kLanes + l];
+      if (((value_[d] >> l) & 1) ? b[kLanes] > x.deadline[1] : b[0] > x.deadline[0]) late_.push_back(static_cast<int>(f));
+    }
+    if (!late_.empty()) {
+      if (!synced_) {
+        apply(operands(static_cast<long>(step) - 1));
+        sim_.load_quiet(prev_state_, state_);
+      }
+      std::fill(cut_.begin(), cut_.end(), TimingSimulator::kNoCut);
+      for (int f : late_) {
+        const int d = c_.flops[f].d_net;
+        cut_[d] = std::max({cut_[d], flops_[f].deadline[0], flops_[f].deadline[1]});
+      }
+      sim_.cut_fan_in(cut_);
+      apply(operands(static_cast<long>(step)));
+      sim_.step_cut(cut_);
+      synced_ = false;  // only the cone was simulated: the next simulated cycle reloads
+    }
+    for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
+    for (int f : late_) {
+      captured[f] = sim_.captured(f);
+      if (flops_[f].state && captured[f] != ((spec_[f] >> l) & 1)) speculation_holds = false;
+    }
+    for (int j = 0; j < b_.acc_bits; ++j) {
+      const int f = b_.output_flops[j];
+      out_captured |= std::uint64_t{captured[f]} << j;
+      out_settled |= std::uint64_t{(spec_[f] >> l) & 1} << j;
+      // Not simulated past the deadlines: report the bound (as resolved cycles do).
+      const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
+      settle[j] = std::max({0, b[0], b[kLanes]});
+    }
+    quiet_ = true;  // every bound is before the edge
+    s.cone_simulated += step > 0;
   } else {
     if (!synced_) {  // resume event simulation from the quiet edge before this step
       apply(operands(static_cast<long>(step) - 1));

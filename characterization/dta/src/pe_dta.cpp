@@ -204,6 +204,7 @@ void PointStats::merge(const PointStats& o) {
   events += o.events;
   event_times += o.event_times;
   filtered += o.filtered;
+  cone_simulated += o.cone_simulated;
   bound_seconds += o.bound_seconds;
   simulate_seconds += o.simulate_seconds;
   for (int j = 0; j < acc_bits; ++j) {

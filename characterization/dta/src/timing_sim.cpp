@@ -35,6 +35,24 @@ TimingSimulator::TimingSimulator(const Circuit& circuit, const SimOptions& optio
   settled_.assign(c_.flops.size(), 0);
   settle_ps_.assign(c_.flops.size(), 0);
   zero_delay_.assign(nets, 0);
+  // How soon an input transition can move a gate's output (step_cut): in
+  // transport mode the output transition it schedules comes after the delay
+  // of the arc or input taken (never negative, as process_gate computes it),
+  // and it pre-empts only transitions at or after that time. Inertial and
+  // modpath can act on the output right after the input's own time.
+  min_delay_.assign(c_.gates.size(), 0);
+  if (options.delay_mode == DelayMode::kTransport)
+    for (size_t g = 0; g < c_.gates.size(); ++g) {
+      const Gate& G = c_.gates[g];
+      std::int32_t d = INT32_MAX;
+      for (int k = 0; k < G.num_inputs; ++k) {
+        d = std::min({d, std::max(0, G.rise_ps[k]), std::max(0, G.fall_ps[k])});
+        for (int e = 0; e < 2; ++e)
+          for (int o = 0; o < 2; ++o)
+            if (G.arc_ps[k][e][o] >= 0) d = std::min(d, G.arc_ps[k][e][o]);
+      }
+      min_delay_[g] = G.num_inputs ? d : 0;
+    }
   listed_.assign(std::max(nets, c_.gates.size()), 0);
   // Shadow flops (Razor): their delayed edge must fall inside the window and
   // after their setup time, so that they sample the previous computation's D.
@@ -131,16 +149,25 @@ std::uint8_t TimingSimulator::captured_value(const FlipFlop& ff) const {
   return v;
 }
 
-void TimingSimulator::process_gate(int gi) {
+template <bool Cut>
+void TimingSimulator::process_gate(int gi, std::int32_t in_limit, std::int32_t out_limit) {
   const Gate& g = c_.gates[gi];
   std::vector<Event>& pend = pending_[gi];
   const Event* cur[6];
   const Event* end[6];
+  std::uint32_t counts[6];
   int pin[6];
   int moving = 0;
   std::uint32_t total = 0;
+  // Output transitions from here on carry over (Cut: are dropped).
+  const std::int32_t window_end = Cut ? std::min(period_ps_, out_limit + 1) : period_ps_;
   for (int k = 0; k < g.num_inputs; ++k) {
-    const std::uint32_t count = wave_count_[g.in_net[k]];
+    std::uint32_t count = wave_count_[g.in_net[k]];
+    if (Cut) {  // input transitions after in_limit can only act after out_limit
+      const Event* w = arena_.data() + wave_begin_[g.in_net[k]];
+      while (count && w[count - 1].time > in_limit) --count;
+    }
+    counts[k] = count;
     if (!count) continue;
     total += count;
     pin[moving++] = k;
@@ -160,7 +187,7 @@ void TimingSimulator::process_gate(int gi) {
     if (nv == gate_out_[gi]) return;
     const std::int32_t arc = g.arc_ps[k][e.value][nv];
     const std::int32_t te = e.time + (arc >= 0 ? arc : std::max(0, nv ? g.rise_ps[k] : g.fall_ps[k]));
-    if (te >= period_ps_) {  // carries over into the next cycle
+    if (te >= window_end) {  // carries over into the next cycle
       pend.push_back({te, nv});
       carry_.push_back(gi);
       return;
@@ -183,7 +210,7 @@ void TimingSimulator::process_gate(int gi) {
   for (int m = 0; m < moving; ++m) {
     const int n = g.in_net[pin[m]];
     cur[m] = arena_.data() + wave_begin_[n];
-    end[m] = cur[m] + wave_count_[n];
+    end[m] = cur[m] + counts[pin[m]];
   }
   const std::uint64_t tt = g.truth_table;
   std::uint32_t bits = gate_inputs_[gi];
@@ -261,7 +288,7 @@ void TimingSimulator::process_gate(int gi) {
         if (nv != now) q[tail++] = {te, nv};
       }
     }
-    while (head < tail && q[head].time < period_ps_) ++head;  // the rest carries over into the next cycle
+    while (head < tail && q[head].time < window_end) ++head;  // the rest carries over into the next cycle
     pend.assign(q + head, q + tail);
     produced = head;
     if (head) committed = q[head - 1].value;
@@ -292,7 +319,7 @@ void TimingSimulator::process_gate(int gi) {
       while (pos != pend.begin() && (pos - 1)->time > te) --pos;
       pend.insert(pos, Event{te, nv});
     }
-    commit_until(period_ps_, false);  // the rest carries over into the next cycle
+    commit_until(window_end, false);  // the rest carries over into the next cycle
   }
   events_ += groups;
   arena_used_ = out_at + produced;
@@ -351,7 +378,7 @@ void TimingSimulator::capture_shadows() {
     pending_[g] = cone_pending_[i];
     wave_count_[c_.gates[g].out_net] = 0;
   }
-  for (int g : shadow_cone_) process_gate(g);
+  for (int g : shadow_cone_) process_gate<false>(g);
   for (int g : shadow_cone_) active_[g] = 0;
   // The settled values downstream of the shadows (the error flag, and through
   // a stall_i tied to it the hold/correction muxes) follow their new Q.
@@ -425,7 +452,7 @@ void TimingSimulator::step() {
   for (int g = 0; g < num_gates; ++g)
     if (active_[g]) {
       active_[g] = 0;
-      process_gate(g);
+      process_gate<false>(g);
     }
   if (!shadow_flops_.empty()) capture_shadows();
 
@@ -449,6 +476,54 @@ void TimingSimulator::step() {
     if (drv >= 0 && !pending_[drv].empty()) last = std::max(last, pending_[drv].back().time);
     settle_ps_[f] = last;
   }
+}
+
+void TimingSimulator::cut_fan_in(std::vector<std::int32_t>& cut) const {
+  for (int g = static_cast<int>(c_.gates.size()) - 1; g >= 0; --g) {
+    const Gate& G = c_.gates[g];
+    if (cut[G.out_net] == kNoCut) continue;
+    const std::int32_t limit = cut[G.out_net] - min_delay_[g];
+    for (int k = 0; k < G.num_inputs; ++k) cut[G.in_net[k]] = std::max(cut[G.in_net[k]], limit);
+  }
+}
+
+// step() from a quiet edge, restricted to the transitions that can reach a
+// cut net by its cut: a gate's output transitions up to cut[out] follow from
+// its input transitions up to cut[out] - min_delay (a later one schedules and
+// pre-empts only after cut[out]), and those inputs have cuts at least that late.
+void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut) {
+  if (!shadow_flops_.empty()) throw DtaError("step_cut: not for a netlist with shadow flip-flops (internal error)");
+  if (!carry_.empty()) throw DtaError("step_cut: the cycle does not start quiet (internal error)");
+  for (int n : touched_) {
+    value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
+    wave_count_[n] = 0;
+  }
+  touched_.clear();
+  arena_used_ = 0;
+  auto launch = [&](int net, std::uint8_t v, std::int32_t t) {
+    if (net < 0 || value_[net] == v || t > cut[net]) return;
+    wave_begin_[net] = static_cast<std::uint32_t>(arena_used_);
+    wave_count_[net] = 1;
+    *arena_room(1) = {t, v};
+    ++arena_used_;
+    touched_.push_back(net);
+    mark_fanout(net);
+  };
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const std::uint8_t q = state_[f];
+    launch(ff.q_net, q, q ? ff.clk_to_q_rise_ps : ff.clk_to_q_fall_ps);
+    launch(ff.qn_net, !q, q ? ff.clk_to_q_fall_ps : ff.clk_to_q_rise_ps);
+  }
+  for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
+  const int num_gates = static_cast<int>(c_.gates.size());
+  for (int g = 0; g < num_gates; ++g)
+    if (active_[g]) {
+      active_[g] = 0;
+      const std::int32_t out = cut[c_.gates[g].out_net];
+      if (out != kNoCut) process_gate<true>(g, out - min_delay_[g], out);
+    }
+  for (size_t f = 0; f < c_.flops.size(); ++f) state_[f] = captured_value(c_.flops[f]);
 }
 
 }  // namespace vosa::dta

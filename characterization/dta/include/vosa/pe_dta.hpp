@@ -123,6 +123,7 @@ struct PointStats {
   std::uint64_t events = 0;
   std::uint64_t event_times = 0;  // parallel engine: distinct (gate, time) ops over all lanes
   std::uint64_t filtered = 0;     // filter engine: cycles its settle bound resolved without event simulation
+  std::uint64_t cone_simulated = 0;  // filter engine: cycles simulated only in the fan-in of their late flip-flops
   double bound_seconds = 0, simulate_seconds = 0;  // filter engine: CPU time in the bounds and in event simulation
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
