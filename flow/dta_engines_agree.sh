@@ -11,7 +11,8 @@
 # classes; for the parallel engine also the settle-time histograms and latest
 # arrivals; the filter engine reports a bound there in the cycles it did not
 # simulate, which must not be earlier than the event engine's latest arrival).
-# The filter engine's model must also be the same with 1 and 2 threads and
+# DTA_PERIODS (default "1.0 0.97 0.8 0.6 0.4") overrides the fractions of the
+# critical path. The filter engine's model must also be the same with 1 and 2 threads and
 # with its portable and AVX2 lane loops (VOSA_FILTER_ISA=x86-64, avx2 where the
 # CPU has it) as with the CPU's best.
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
@@ -30,7 +31,7 @@ status=0
 for case in $CASES; do
   signoff_case "$case" sdf
   periods=$(python3 -c "import sys; c = float(open(sys.argv[1]).readline()); \
-print(','.join(f'{c * f:.3f}' for f in (1.0, 0.97, 0.8, 0.6, 0.4)))" "$P/sta/critical_path.txt")
+print(','.join(f'{c * float(f):.3f}' for f in sys.argv[2].split()))" "$P/sta/critical_path.txt" "${DTA_PERIODS:-1.0 0.97 0.8 0.6 0.4}")
   for operands in "${OPERAND_LIST[@]}"; do
     tag="$pdk $name ${operands##*/}"
     base="$P/agree_$(echo "${operands##*/}" | tr ':/' '__')"
@@ -78,11 +79,14 @@ if engine == "filter":  # settle statistics: a bound where not simulated, never 
 same = logs[0] == logs[1] and models[0] == models[1] and not late
 counts = [p["cycles_with_error"] for p in models[0]["points"]]
 samples = sum(p["samples"] for p in models[0]["points"])
-rate = re.findall(r"([0-9.]+) % of cycles resolved", open(f"{base}.{engine}.log").read())
+log = open(f"{base}.{engine}.log").read()
+rate = re.findall(r"([0-9.]+) % of cycles resolved", log)
+cone = re.findall(r"([0-9.]+) % simulated in the fan-in", log)
 print(f"{'ok  ' if same else 'FAIL'} {tag} {engine}: {samples} cycles at T = "
       f"{', '.join(str(p['period_ns']) for p in models[0]['points'])} ns, erring cycles {counts}: "
       f"{'identical' if same else 'DIFFERENT'} error logs and statistics"
-      + (f" (cycles resolved by the bound: {', '.join(r + ' %' for r in rate)})" if rate else "")
+      + (f" (cycles resolved by the bound: {', '.join(r + ' %' for r in rate)};"
+         f" simulated in the late flip-flops' fan-in only: {', '.join(r + ' %' for r in cone)})" if rate else "")
       + (f"; settle bound earlier than simulated: {late}" if late else ""))
 sys.exit(0 if same else 1)
 PY

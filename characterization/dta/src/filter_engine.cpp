@@ -406,6 +406,7 @@ class FilterEngine {
     spec_.assign(c.flops.size(), 0);
     seed_.assign(c.gates.size(), kNever);
     cut_.assign(nets, TimingSimulator::kNoCut);
+    from_.assign(nets, INT32_MAX);
     sim_.reset(false);
     steps_ = trace.records.size() + 1;  // step 0 primes the input registers
   }
@@ -544,7 +545,8 @@ class FilterEngine {
   // the cycle starts quiet): a failing one needs only its late flip-flops'
   // fan-in simulated (take_lane, TimingSimulator::step_cut).
   Word ends_quiet_ = 0;
-  std::vector<std::int32_t> cut_;  // per net, step_cut's limit
+  std::vector<std::int32_t> cut_, from_;  // per net, step_cut's limit and the start of the part that matters
+  std::vector<std::pair<int, std::uint8_t>> frozen_;  // step_cut's frozen nets
   std::vector<int> late_;          // flip-flops the bound leaves undecided in a lane
   // Transitions in flight at the block's first edge: per gate its latest one
   // (kNever: none), and the gates that have one; per net, whether one can reach it.
@@ -589,7 +591,55 @@ class FilterEngine {
   bool take_lane(std::size_t step, int l, PointStats& s, bool in_flight = false);
   void load_in_flight();
   bool probe_in_flight(std::size_t step);
+  void restrict_to(int l);
 };
+
+// What step_cut must simulate of lane l for the flip-flops in late_: the
+// part of each net's waveform that can decide their captures, [from_, cut_].
+// A late flip-flop takes the last D transition that meets the deadline of its
+// edge, so D matters between the two deadlines (and its value at the first).
+// A gate's output up to cut follows from its input transitions up to cut -
+// its fastest delay. In transport mode, its output at any time T is the
+// function of its inputs at some time in [T - slowest delay, T - fastest
+// delay] (the last input change whose transition is due by T pre-empts every
+// earlier one due later), so a net whose bound in the lane (its latest
+// transition) is at or before `from` holds its final value there: it is
+// frozen at that value, and its own fan-in is not needed for it (docs/dta.md).
+void FilterEngine::restrict_to(int l) {
+  std::fill(cut_.begin(), cut_.end(), TimingSimulator::kNoCut);
+  std::fill(from_.begin(), from_.end(), INT32_MAX);
+  frozen_.clear();
+  for (int f : late_) {
+    const int d = c_.flops[f].d_net;
+    const std::int32_t* deadline = flops_[f].deadline;
+    cut_[d] = std::max({cut_[d], deadline[0], deadline[1]});
+    from_[d] = std::min({from_[d], deadline[0], deadline[1]});
+  }
+  const bool transport = sim_.delay_mode() == DelayMode::kTransport;
+  auto freeze = [&](int net) {
+    if (!transport || cut_[net] == TimingSimulator::kNoCut) return false;
+    const std::int32_t* b = &bound_[static_cast<size_t>(net) * 2 * kLanes + l];
+    if (std::max(b[0], b[kLanes]) > from_[net]) return false;
+    frozen_.push_back({net, static_cast<std::uint8_t>((value_[net] >> l) & 1)});
+    cut_[net] = TimingSimulator::kNoCut;
+    return true;
+  };
+  for (int g = static_cast<int>(c_.gates.size()) - 1; g >= 0; --g) {
+    const Gate& G = c_.gates[g];
+    if (cut_[G.out_net] == TimingSimulator::kNoCut || freeze(G.out_net)) continue;
+    const std::int32_t cut = cut_[G.out_net] - sim_.min_delay_ps(g), from = from_[G.out_net] - sim_.max_delay_ps(g);
+    for (int k = 0; k < G.num_inputs; ++k) {
+      const int in = G.in_net[k];
+      cut_[in] = std::max(cut_[in], cut);
+      from_[in] = std::min(from_[in], from);
+    }
+  }
+  for (int n : c_.constant_nets) freeze(n);
+  for (const Input& in : inputs_) freeze(in.net);
+  for (const FlipFlop& ff : c_.flops)
+    for (int n : {ff.q_net, ff.qn_net})
+      if (n >= 0) freeze(n);
+}
 
 void FilterEngine::compute_block(std::size_t first, int lanes) {
   first_ = first;
@@ -960,14 +1010,9 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
         apply(operands(static_cast<long>(step) - 1));
         sim_.load_quiet(prev_state_, state_);
       }
-      std::fill(cut_.begin(), cut_.end(), TimingSimulator::kNoCut);
-      for (int f : late_) {
-        const int d = c_.flops[f].d_net;
-        cut_[d] = std::max({cut_[d], flops_[f].deadline[0], flops_[f].deadline[1]});
-      }
-      sim_.cut_fan_in(cut_);
+      restrict_to(l);
       apply(operands(static_cast<long>(step)));
-      sim_.step_cut(cut_);
+      sim_.step_cut(cut_, frozen_);
       synced_ = false;  // only the cone was simulated: the next simulated cycle reloads
     }
     for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;

@@ -41,6 +41,15 @@ TimingSimulator::TimingSimulator(const Circuit& circuit, const SimOptions& optio
   // and it pre-empts only transitions at or after that time. Inertial and
   // modpath can act on the output right after the input's own time.
   min_delay_.assign(c_.gates.size(), 0);
+  max_delay_.assign(c_.gates.size(), 0);
+  for (size_t g = 0; g < c_.gates.size(); ++g) {
+    const Gate& G = c_.gates[g];
+    for (int k = 0; k < G.num_inputs; ++k) {
+      max_delay_[g] = std::max({max_delay_[g], G.rise_ps[k], G.fall_ps[k]});
+      for (int e = 0; e < 2; ++e)
+        for (int o = 0; o < 2; ++o) max_delay_[g] = std::max(max_delay_[g], G.arc_ps[k][e][o]);
+    }
+  }
   if (options.delay_mode == DelayMode::kTransport)
     for (size_t g = 0; g < c_.gates.size(); ++g) {
       const Gate& G = c_.gates[g];
@@ -478,20 +487,12 @@ void TimingSimulator::step() {
   }
 }
 
-void TimingSimulator::cut_fan_in(std::vector<std::int32_t>& cut) const {
-  for (int g = static_cast<int>(c_.gates.size()) - 1; g >= 0; --g) {
-    const Gate& G = c_.gates[g];
-    if (cut[G.out_net] == kNoCut) continue;
-    const std::int32_t limit = cut[G.out_net] - min_delay_[g];
-    for (int k = 0; k < G.num_inputs; ++k) cut[G.in_net[k]] = std::max(cut[G.in_net[k]], limit);
-  }
-}
-
 // step() from a quiet edge, restricted to the transitions that can reach a
 // cut net by its cut: a gate's output transitions up to cut[out] follow from
 // its input transitions up to cut[out] - min_delay (a later one schedules and
 // pre-empts only after cut[out]), and those inputs have cuts at least that late.
-void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut) {
+void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut,
+                               const std::vector<std::pair<int, std::uint8_t>>& frozen) {
   if (!shadow_flops_.empty()) throw DtaError("step_cut: not for a netlist with shadow flip-flops (internal error)");
   if (!carry_.empty()) throw DtaError("step_cut: the cycle does not start quiet (internal error)");
   for (int n : touched_) {
@@ -500,6 +501,16 @@ void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut) {
   }
   touched_.clear();
   arena_used_ = 0;
+  for (const auto& [net, v] : frozen) value_[net] = v;
+  const int num_gates = static_cast<int>(c_.gates.size());
+  for (int g = 0; g < num_gates; ++g) {  // the simulated gates' state at the edge, frozen inputs included
+    const Gate& G = c_.gates[g];
+    if (cut[G.out_net] == kNoCut) continue;
+    std::uint32_t bits = 0;
+    for (int k = 0; k < G.num_inputs; ++k) bits |= std::uint32_t{value_[G.in_net[k]]} << k;
+    gate_inputs_[g] = bits;
+    gate_out_[g] = value_[G.out_net] = (G.truth_table >> bits) & 1;
+  }
   auto launch = [&](int net, std::uint8_t v, std::int32_t t) {
     if (net < 0 || value_[net] == v || t > cut[net]) return;
     wave_begin_[net] = static_cast<std::uint32_t>(arena_used_);
@@ -516,7 +527,6 @@ void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut) {
     launch(ff.qn_net, !q, q ? ff.clk_to_q_fall_ps : ff.clk_to_q_rise_ps);
   }
   for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
-  const int num_gates = static_cast<int>(c_.gates.size());
   for (int g = 0; g < num_gates; ++g)
     if (active_[g]) {
       active_[g] = 0;

@@ -163,21 +163,25 @@ class TimingSimulator {
   // (`vosa dta --engine filter` resumes event simulation after cycles it did not need to simulate.)
   void load_quiet(const std::vector<std::uint8_t>& settled_for, const std::vector<std::uint8_t>& state);
   // One cycle from a quiet edge (as step()), simulated exactly only as far as
-  // needed for the nets with cut[net] != kNoCut: every transition of such a
-  // net at or before cut[net] is the one step() gives it, later ones are not
-  // made, and nets that feed none of them are not simulated (docs/dta.md, "The
-  // filter engine", cone-restricted cycles). cut must be closed over fan-in:
-  // cut[in] >= cut[out] - min_delay_ps(gate) for every input of a gate whose
-  // output has a cut (cut_fan_in() makes it so). After it, captured(f) is
-  // right for the flip-flops whose D has a cut >= both capture deadlines;
-  // nothing else (settled(), settle_time_ps(), the nets, quiet()) is, and the
-  // next cycle must start from load_quiet().
+  // needed for the nets with cut[net] != kNoCut (docs/dta.md, "The filter
+  // engine", cone-restricted cycles): every transition of such a net at or
+  // before cut[net] is the one step() gives it, later ones are not made, and
+  // gates whose output has no cut are not simulated. `frozen` nets hold the
+  // given value all cycle, without transitions, and the simulated gates start
+  // from the values their inputs then give (transport mode: a net that makes
+  // its last transition before the part of its waveform that matters can be
+  // frozen at its final value, see the filter engine). The caller makes cut
+  // closed over fan-in: cut[in] >= cut[out] - min_delay_ps(gate) for every
+  // input of a gate whose output has a cut, unless the input is frozen.
+  // After it, captured(f) is right for the flip-flops whose D has a cut >=
+  // both capture deadlines; nothing else (settled(), settle_time_ps(), the
+  // nets, quiet()) is, and the next cycle must start from load_quiet().
   static constexpr std::int32_t kNoCut = INT32_MIN;
-  void step_cut(const std::vector<std::int32_t>& cut);
-  // Fills in cut[] for the fan-in of the nets already given one (see step_cut).
-  void cut_fan_in(std::vector<std::int32_t>& cut) const;
-  // The earliest an input transition of gate g can move its output after it.
+  void step_cut(const std::vector<std::int32_t>& cut, const std::vector<std::pair<int, std::uint8_t>>& frozen);
+  // The earliest and the latest an input transition of gate g can move its output after it.
   std::int32_t min_delay_ps(int g) const { return min_delay_[g]; }
+  std::int32_t max_delay_ps(int g) const { return max_delay_[g]; }
+  DelayMode delay_mode() const { return opt_.delay_mode; }
   // Overrides what flip-flop f captured (launched at the next step()).
   void set_state(int f, bool value) { state_[f] = value; }
   // After step(): no transition is still in flight past the closing edge.
@@ -237,7 +241,7 @@ class TimingSimulator {
   // transitions after out_limit are dropped (step_cut).
   template <bool Cut>
   void process_gate(int g, std::int32_t in_limit = 0, std::int32_t out_limit = 0);
-  std::vector<std::int32_t> min_delay_;    // per gate (transport: the fastest arc; else 0)
+  std::vector<std::int32_t> min_delay_, max_delay_;  // per gate (transport: the fastest arc; else 0), the slowest
   void capture_shadows();
   void settle_zero_delay();
   std::uint8_t captured_value(const FlipFlop& ff) const;
