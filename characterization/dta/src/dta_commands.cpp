@@ -554,7 +554,7 @@ void add_dta_command(CLI::App& app) {
         std::ostringstream share;
         share << std::fixed << std::setprecision(1) << 100.0 * static_cast<double>(s.filtered) / std::max<std::uint64_t>(1, s.samples);
         share << " % of cycles resolved by the settle bound, " << 100.0 * static_cast<double>(s.cone_simulated) / std::max<std::uint64_t>(1, s.samples)
-              << " % simulated in the fan-in of their late flip-flops and in-flight nets only, the rest in full; " << std::setprecision(2)
+              << " % simulated in the fan-in of their late flip-flops only, the rest in full; " << std::setprecision(2)
               << s.bound_seconds << " s in the bounds (" << dta::filter_engine_isa() << "), " << s.simulate_seconds
               << " s in event simulation and statistics";
         std::cout << "; " << share.str();

@@ -407,7 +407,6 @@ class FilterEngine {
     seed_.assign(c.gates.size(), kNever);
     cut_.assign(nets, TimingSimulator::kNoCut);
     from_.assign(nets, INT32_MAX);
-    final_.assign(nets, 0);
     sim_.reset(false);
     steps_ = trace.records.size() + 1;  // step 0 primes the input registers
   }
@@ -548,7 +547,6 @@ class FilterEngine {
   Word ends_quiet_ = 0;
   std::vector<std::int32_t> cut_, from_;  // per net, step_cut's limit and the start of the part that matters
   std::vector<std::pair<int, std::uint8_t>> frozen_;  // step_cut's frozen nets
-  std::vector<std::uint8_t> final_;                   // settle_cut's final values
   std::vector<int> late_;          // flip-flops the bound leaves undecided in a lane
   // Transitions in flight at the block's first edge: per gate its latest one
   // (kNever: none), and the gates that have one; per net, whether one can reach it.
@@ -593,7 +591,7 @@ class FilterEngine {
   bool take_lane(std::size_t step, int l, PointStats& s, bool in_flight = false);
   void load_in_flight();
   bool probe_in_flight(std::size_t step);
-  void restrict_to(int l, bool in_flight_at_end);
+  void restrict_to(int l);
 };
 
 // What step_cut must simulate of lane l for the flip-flops in late_: the
@@ -607,7 +605,7 @@ class FilterEngine {
 // earlier one due later), so a net whose bound in the lane (its latest
 // transition) is at or before `from` holds its final value there: it is
 // frozen at that value, and its own fan-in is not needed for it (docs/dta.md).
-void FilterEngine::restrict_to(int l, bool in_flight_at_end) {
+void FilterEngine::restrict_to(int l) {
   std::fill(cut_.begin(), cut_.end(), TimingSimulator::kNoCut);
   std::fill(from_.begin(), from_.end(), INT32_MAX);
   frozen_.clear();
@@ -616,15 +614,6 @@ void FilterEngine::restrict_to(int l, bool in_flight_at_end) {
     const std::int32_t* deadline = flops_[f].deadline;
     cut_[d] = std::max({cut_[d], deadline[0], deadline[1]});
     from_[d] = std::min({from_[d], deadline[0], deadline[1]});
-  }
-  if (in_flight_at_end) {  // nets that can still move at the edge: their value there and every later transition
-    const int nets = static_cast<int>(c_.net_names.size());
-    for (int n = 0; n < nets; ++n) {
-      const std::int32_t* b = &bound_[static_cast<size_t>(n) * 2 * kLanes + l];
-      if (std::max(b[0], b[kLanes]) < period_) continue;
-      cut_[n] = TimingSimulator::kToEnd;
-      from_[n] = std::min(from_[n], period_ - 1);
-    }
   }
   const bool transport = sim_.delay_mode() == DelayMode::kTransport;
   auto freeze = [&](int net) {
@@ -1003,15 +992,11 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
     synced_ = false;
     quiet_ = true;  // every bound is before the edge
     s.filtered += step > 0;  // step 0 primes the registers: not a sample
-  } else if (l >= 0 && quiet_ && !in_flight) {
-    // The cycle starts quiet, so its bound holds: every flip-flop whose D's
-    // edge towards its final value is bounded within its deadline captures
-    // that value, and every net whose bound is before the next edge is at its
-    // final value there with nothing in flight. Only the others are simulated:
-    // the late flip-flops' D up to their deadlines and the nets still moving
-    // at the edge, over the fan-in that can decide them (restrict_to,
-    // TimingSimulator::step_cut), and the simulator is left as step() would
-    // leave it (settle_cut).
+  } else if (l >= 0 && quiet_ && !in_flight && ((ends_quiet_ >> l) & 1)) {
+    // The cycle starts and ends quiet: every flip-flop whose D's edge towards
+    // its final value is bounded within its deadline captures that value; the
+    // others (late_) are simulated exactly up to their deadlines, over their
+    // fan-in only (TimingSimulator::step_cut).
     late_.clear();
     for (size_t f = 0; f < nf; ++f) {
       const Flop& x = flops_[f];
@@ -1020,15 +1005,15 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
       const std::int32_t* b = &bound_[static_cast<size_t>(d) * 2 * kLanes + l];
       if (((value_[d] >> l) & 1) ? b[kLanes] > x.deadline[1] : b[0] > x.deadline[0]) late_.push_back(static_cast<int>(f));
     }
-    const bool ends_quiet = (ends_quiet_ >> l) & 1;
-    if (!late_.empty() || !ends_quiet) {
+    if (!late_.empty()) {
       if (!synced_) {
         apply(operands(static_cast<long>(step) - 1));
         sim_.load_quiet(prev_state_, state_);
       }
-      restrict_to(l, !ends_quiet);
+      restrict_to(l);
       apply(operands(static_cast<long>(step)));
       sim_.step_cut(cut_, frozen_);
+      synced_ = false;  // only the cone was simulated: the next simulated cycle reloads
     }
     for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
     for (int f : late_) {
@@ -1043,13 +1028,7 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
       const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
       settle[j] = std::max({0, b[0], b[kLanes]});
     }
-    const bool ran = !late_.empty() || !ends_quiet;
-    if (ran) {
-      for (std::size_t n = 0; n < final_.size(); ++n) final_[n] = (value_[n] >> l) & 1;
-      sim_.settle_cut(cut_, final_, captured);
-    }
-    synced_ = ran;
-    quiet_ = ran ? sim_.quiet() : true;  // (the bound's "in flight" may be pessimistic)
+    quiet_ = true;  // every bound is before the edge
     s.cone_simulated += step > 0;
   } else {
     if (!synced_) {  // resume event simulation from the quiet edge before this step

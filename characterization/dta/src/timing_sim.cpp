@@ -536,36 +536,4 @@ void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut,
   for (size_t f = 0; f < c_.flops.size(); ++f) state_[f] = captured_value(c_.flops[f]);
 }
 
-void TimingSimulator::settle_cut(const std::vector<std::int32_t>& cut, const std::vector<std::uint8_t>& final_value,
-                                 const std::vector<std::uint8_t>& state) {
-  const std::size_t nets = value_.size();
-  // Simulated in full: cut at kToEnd, or less by the delays of a path (a cut
-  // derived from a capture deadline is near the period).
-  auto whole = [&](int n) { return cut[n] > kToEnd / 2; };
-  std::size_t k = 0;
-  for (int n : touched_) {  // transitions kept only where simulated in full
-    if (whole(n)) touched_[k++] = n;
-    else wave_count_[n] = 0;
-  }
-  touched_.resize(k);
-  for (std::size_t n = 0; n < nets; ++n)
-    if (!whole(static_cast<int>(n))) value_[n] = final_value[n];
-  // Gates not simulated in full: nothing pending, the output at its final
-  // value, the inputs as they are at the edge (a net simulated in full: its last transition).
-  for (std::size_t g = 0; g < c_.gates.size(); ++g) {
-    const Gate& G = c_.gates[g];
-    if (whole(G.out_net)) continue;
-    pending_[g].clear();
-    gate_out_[g] = final_value[G.out_net];
-    std::uint32_t bits = 0;
-    for (int i = 0; i < G.num_inputs; ++i) bits |= std::uint32_t{edge_value(G.in_net[i])} << i;
-    gate_inputs_[g] = bits;
-  }
-  k = 0;
-  for (int g : carry_)
-    if (!pending_[g].empty()) carry_[k++] = g;
-  carry_.resize(k);
-  state_ = state;
-}
-
 }  // namespace vosa::dta

@@ -176,17 +176,8 @@ class TimingSimulator {
   // After it, captured(f) is right for the flip-flops whose D has a cut >=
   // both capture deadlines; nothing else (settled(), settle_time_ps(), the
   // nets, quiet()) is, and the next cycle must start from load_quiet().
-  // A cut of kToEnd: every transition of the net, also those still in flight at the next edge.
-  static constexpr std::int32_t kNoCut = INT32_MIN, kToEnd = INT32_MAX / 4;
+  static constexpr std::int32_t kNoCut = INT32_MIN;
   void step_cut(const std::vector<std::int32_t>& cut, const std::vector<std::pair<int, std::uint8_t>>& frozen);
-  // After step_cut: the state step() would have left, given that every net
-  // without a cut derived from kToEnd holds final_value[net] at the edge with
-  // nothing in flight (the caller's bound says so), the nets with one were
-  // simulated exactly from some time before the edge on, and the flip-flops
-  // captured `state`. Then the next cycle
-  // continues with step() (or step_cut() if nothing is in flight).
-  void settle_cut(const std::vector<std::int32_t>& cut, const std::vector<std::uint8_t>& final_value,
-                  const std::vector<std::uint8_t>& state);
   // The earliest and the latest an input transition of gate g can move its output after it.
   std::int32_t min_delay_ps(int g) const { return min_delay_[g]; }
   std::int32_t max_delay_ps(int g) const { return max_delay_[g]; }
