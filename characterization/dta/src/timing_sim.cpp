@@ -417,23 +417,11 @@ void TimingSimulator::capture_shadows() {
   dedupe(carry_, [&](int g) { return !pending_[g].empty(); });
 }
 
-void TimingSimulator::step() {
-  for (int n : touched_) {
-    value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
-    wave_count_[n] = 0;
-  }
-  touched_.clear();
-  arena_used_ = 0;
-  // Events still pending from the last cycle move into this window's frame.
-  for (int g : carry_) {
-    for (Event& e : pending_[g]) e.time -= period_ps_;
-    active_[g] = 1;
-  }
-  carry_.clear();
-
-  // Launch: flip-flops after clock-to-Q, primary inputs after the input delay.
+// Launch: flip-flops after clock-to-Q, primary inputs after the input delay
+// (with a cut: only where the net has one at or after the launch, step_cut).
+void TimingSimulator::launch_sources(const std::vector<std::int32_t>* cut) {
   auto launch = [&](int net, std::uint8_t v, std::int32_t t) {
-    if (net < 0 || value_[net] == v) return;
+    if (net < 0 || value_[net] == v || (cut && t > (*cut)[net])) return;
     wave_begin_[net] = static_cast<std::uint32_t>(arena_used_);
     wave_count_[net] = 1;
     *arena_room(1) = {t, v};
@@ -449,6 +437,23 @@ void TimingSimulator::step() {
     launch(ff.qn_net, !q, q ? ff.clk_to_q_fall_ps : ff.clk_to_q_rise_ps);
   }
   for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
+}
+
+void TimingSimulator::step() {
+  for (int n : touched_) {
+    value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
+    wave_count_[n] = 0;
+  }
+  touched_.clear();
+  arena_used_ = 0;
+  // Events still pending from the last cycle move into this window's frame.
+  for (int g : carry_) {
+    for (Event& e : pending_[g]) e.time -= period_ps_;
+    active_[g] = 1;
+  }
+  carry_.clear();
+
+  launch_sources(nullptr);
 
   settle_zero_delay();
   for (size_t i = 0; i < shadow_cone_.size(); ++i) {  // the cone's state before this window
@@ -511,22 +516,7 @@ void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut,
     gate_inputs_[g] = bits;
     gate_out_[g] = value_[G.out_net] = (G.truth_table >> bits) & 1;
   }
-  auto launch = [&](int net, std::uint8_t v, std::int32_t t) {
-    if (net < 0 || value_[net] == v || t > cut[net]) return;
-    wave_begin_[net] = static_cast<std::uint32_t>(arena_used_);
-    wave_count_[net] = 1;
-    *arena_room(1) = {t, v};
-    ++arena_used_;
-    touched_.push_back(net);
-    mark_fanout(net);
-  };
-  for (size_t f = 0; f < c_.flops.size(); ++f) {
-    const FlipFlop& ff = c_.flops[f];
-    const std::uint8_t q = state_[f];
-    launch(ff.q_net, q, q ? ff.clk_to_q_rise_ps : ff.clk_to_q_fall_ps);
-    launch(ff.qn_net, !q, q ? ff.clk_to_q_fall_ps : ff.clk_to_q_rise_ps);
-  }
-  for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
+  launch_sources(&cut);
   for (int g = 0; g < num_gates; ++g)
     if (active_[g]) {
       active_[g] = 0;
