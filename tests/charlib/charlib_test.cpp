@@ -44,6 +44,16 @@ const fs::path& cache() {
   return dir;
 }
 
+// Options for a quick run: these cells, one grid point, the shared cache.
+vosa::spice::CharlibOptions one_point(std::vector<std::string> cells) {
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = cache();
+  opt.grid_points = 1;
+  opt.cells = std::move(cells);
+  opt.quiet = true;
+  return opt;
+}
+
 vosa::pdk::PdkConfig sky130() {
   const auto pdk = vosa::pdk::load_pdk("sky130hd");
   const fs::path data = std::getenv("VOSA_DATA_DIR") ? fs::path(std::getenv("VOSA_DATA_DIR")) : fs::path("../shared");
@@ -134,11 +144,7 @@ TEST(CharlibErrors, BadInputIsNamedAndLeavesNoLiberty) {
 TEST(CharlibRun, InverterAndFlipFlopAgainstTheShippedCorner) {
   const auto pdk = sky130();
   const fs::path dir = temp_dir("run");
-  vosa::spice::CharlibOptions opt;
-  opt.cache_dir = cache();
-  opt.grid_points = 1;
-  opt.cells = {kInv, kFlop};
-  opt.quiet = true;
+  vosa::spice::CharlibOptions opt = one_point({kInv, kFlop});
   const auto nominal = vosa::pdk::resolve_corner(pdk, "tt_025C_1v80");
   const auto r = vosa::spice::characterize(pdk, nominal, opt, "spice", dir / "tt_1v80.lib");
   EXPECT_EQ(r.reference_corner, "tt_025C_1v80");
@@ -265,15 +271,11 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
 // through the stacks (which charge the internal node) and X3 (nMOS, not
 // shifted here): a faster X8 speeds the rise and barely moves the fall. inv_1 has
 // no internal gate, so the key changes nothing there; an unknown qualifier
-// is named (docs/charlib.md, "Why maj3_1 cannot be fitted").
+// is named (docs/charlib.md, "Ninth session").
 TEST(CharlibCalibration, InternalGateShiftMovesOnlyTheLaterStage) {
   const auto pdk = sky130();
   const std::string maj = "sky130_fd_sc_hd__maj3_1", pfet = "sky130_fd_pr__pfet_01v8_hvt";
-  vosa::spice::CharlibOptions opt;
-  opt.cache_dir = cache();
-  opt.grid_points = 1;
-  opt.cells = {kInv, maj};
-  opt.quiet = true;
+  vosa::spice::CharlibOptions opt = one_point({kInv, maj});
   const auto ss = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v28");
   opt.threshold_shift = std::map<std::string, double>{{"sky130_fd_pr__nfet_01v8", 0.01}, {pfet, 0.05}};
   const auto base = vosa::spice::measure_cells(pdk, ss, opt);

@@ -605,7 +605,8 @@ std::string pulse_constant(double level) {
 // "<model>@internal-gate" (kInternalGateSuffix) overrides "<model>" for the
 // transistors whose gate is an internal net of the cell (a later stage: the
 // output inverter of maj3, and2, buf...), so that a cell's stages can take
-// shifts of their own (docs/charlib.md, "Why maj3_1 cannot be fitted").
+// shifts of their own (docs/charlib.md, "Ninth session": why maj3_1 cannot
+// be fitted by one shift).
 std::string threshold_shift_lines(const DeckContext& ctx) {
   if (ctx.threshold_shift.empty()) return "";
   std::set<std::string> ports;
