@@ -16,6 +16,15 @@ multi-stage cells.
 involved) from the 3x3 subset of a full 7x7 measurement (indices 0, 3, 6) onto all 49 points,
 linear against log-log in slew and load, per corner.
 
+  scripts/charlib_ratio_breakdown.py --table <cell> <entries.csv>
+  scripts/charlib_ratio_breakdown.py --per-cell <label>=<entries.csv>[,<entries.csv>...] ...
+
+--table: one cell's mean signed delay ratio error per (slew, load) of cell_rise and cell_fall, per
+corner (where on the table a cell's error sits: drive-limited entries at heavy loads, or flat).
+--per-cell: median / p90 / max |error| per cell and corner, and per corner over all cells, for
+each labelled set of entries CSVs side by side (e.g. global=<csv>,<csv> percell=<csv>,<csv>: the
+held-out check of a per-cell calibration, docs/charlib.md).
+
 The netlist defaults to $VOSA_DATA_DIR/pdks/sky130_fd_sc_hd/sky130_fd_sc_hd.spice.gz.
 """
 import collections
@@ -94,7 +103,80 @@ def interpolation_error(entries):
             print("%-8s %s %s" % ("log-log" if log else "linear", corner, stats(errors[corner])))
 
 
+def read_delay_rows(files):
+    rows = []
+    for name in files:
+        with open(name, newline="") as f:
+            rows += [r for r in csv.DictReader(f) if r["type"] in ("cell_rise", "cell_fall")]
+    return rows
+
+
+def table_of(cell, entries):
+    """Mean signed error per (slew, load) of one cell's delay tables, per corner."""
+    rows = [r for r in read_delay_rows([entries]) if r["cell"] in (cell, "sky130_fd_sc_hd__" + cell)]
+    if not rows:
+        sys.exit("charlib_ratio_breakdown: %s has no delay entries of cell %s" % (entries, cell))
+    for corner in sorted(set(r["corner"] for r in rows)):
+        for t in ("cell_rise", "cell_fall"):
+            d = [r for r in rows if r["corner"] == corner and r["type"] == t]
+            if not d:
+                continue
+            slews = sorted(set(float(r["slew"]) for r in d))
+            loads = sorted(set(float(r["load"]) for r in d))
+            e = [float(r["error"]) for r in d]
+            print("%s %s %s: mean %+.1f %%, median |error| %.1f %%; rows slew (ns), columns load (pF)" % (
+                corner, cell, t, 100 * statistics.mean(e), 100 * sorted(abs(x) for x in e)[len(e) // 2]))
+            print("  %8s " % "" + " ".join("%7.4f" % l for l in loads))
+            for sl in slews:
+                cells = []
+                for l in loads:
+                    v = [float(r["error"]) for r in d if float(r["slew"]) == sl and float(r["load"]) == l]
+                    cells.append("%+6.1f%%" % (100 * statistics.mean(v)) if v else "      -")
+                print("  %8.3f " % sl + " ".join(cells))
+
+
+def per_cell_sets(sets):
+    """Median / p90 / max per cell and corner for labelled sets of entries CSVs."""
+    data = []
+    for arg in sets:
+        label, _, files = arg.partition("=")
+        if not files:
+            sys.exit("charlib_ratio_breakdown: --per-cell takes <label>=<entries.csv>[,...], not %s" % arg)
+        by = collections.defaultdict(list)
+        for r in read_delay_rows(files.split(",")):
+            by[(r["corner"], r["cell"])].append(float(r["error"]))
+        data.append((label, by))
+
+    def short(errors):
+        a = sorted(abs(e) for e in errors)
+        if not a:
+            return "-"
+        return "%.1f / %.1f / %.1f %%" % (100 * a[len(a) // 2], 100 * a[min(len(a) - 1, len(a) * 9 // 10)], 100 * a[-1])
+
+    corners = sorted(set(k[0] for _, by in data for k in by))
+    cells = sorted(set(k[1] for _, by in data for k in by))
+    print("delay ratio error median / p90 / max per cell and corner: " + " | ".join(l for l, _ in data))
+    for cell in cells:
+        print(cell)
+        for corner in corners:
+            print("  %-14s" % corner, " | ".join(short(by.get((corner, cell), [])) for _, by in data))
+    print("all cells")
+    for corner in corners:
+        print("  %-14s" % corner, " | ".join(
+            short([e for (c, _), v in by.items() if c == corner for e in v]) + " (%d)" % sum(
+                len(v) for (c, _), v in by.items() if c == corner) for _, by in data))
+
+
 def main():
+    try:
+        if len(sys.argv) == 4 and sys.argv[1] == "--table":
+            table_of(sys.argv[2], sys.argv[3])
+            return
+        if len(sys.argv) >= 3 and sys.argv[1] == "--per-cell":
+            per_cell_sets(sys.argv[2:])
+            return
+    except (OSError, KeyError, ValueError) as e:
+        sys.exit("charlib_ratio_breakdown: %s" % e)
     if len(sys.argv) == 3 and sys.argv[1] == "--interpolation":
         try:
             interpolation_error(sys.argv[2])

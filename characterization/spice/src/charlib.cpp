@@ -601,9 +601,16 @@ std::string pulse_constant(double level) {
 
 // `alter` lines that add each device's calibrated threshold shift (ngspice's
 // BSIM delvto) to every transistor of the cell: the cell's X instances of a
-// shifted model, reached through the model subckt's inner device.
+// shifted model, reached through the model subckt's inner device. A key
+// "<model>@internal-gate" (kInternalGateSuffix) overrides "<model>" for the
+// transistors whose gate is an internal net of the cell (a later stage: the
+// output inverter of maj3, and2, buf...), so that a cell's stages can take
+// shifts of their own (docs/charlib.md, "Ninth session": why maj3_1 cannot
+// be fitted by one shift).
 std::string threshold_shift_lines(const DeckContext& ctx) {
   if (ctx.threshold_shift.empty()) return "";
+  std::set<std::string> ports;
+  for (const auto& p : ctx.ports) ports.insert(lower(p));
   std::ostringstream d;
   std::istringstream in(ctx.subckt);
   std::string line;
@@ -611,9 +618,16 @@ std::string threshold_shift_lines(const DeckContext& ctx) {
     std::istringstream words(line);
     std::string inst, w;
     if (!(words >> inst) || std::tolower(static_cast<unsigned char>(inst[0])) != 'x') continue;
+    std::vector<std::string> nodes;
     while (words >> w) {
-      auto it = ctx.threshold_shift.find(lower(w));
-      if (it == ctx.threshold_shift.end()) continue;
+      // X<name> drain gate source bulk model: the gate is the second node.
+      auto it = ctx.threshold_shift.end();
+      if (nodes.size() >= 2 && !ports.count(nodes[1])) it = ctx.threshold_shift.find(lower(w) + kInternalGateSuffix);
+      if (it == ctx.threshold_shift.end()) it = ctx.threshold_shift.find(lower(w));
+      if (it == ctx.threshold_shift.end()) {
+        nodes.push_back(lower(w));
+        continue;
+      }
       if (it->second == 0.0) break;
       std::string device = ctx.spice->device_in_subckt;
       device.replace(device.find("{model}"), 7, lower(w));
@@ -1235,7 +1249,14 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   for (const auto& [model, shift] : base.threshold_shift) shifted_models.insert(model);
   for (const auto& [cell, shifts] : per_cell)
     for (const auto& [model, shift] : shifts) shifted_models.insert(model);
-  for (const auto& model : shifted_models) {
+  for (auto model : shifted_models) {
+    // "<model>@internal-gate": that model's transistors driven by an internal net.
+    if (const auto at = model.find('@'); at != std::string::npos) {
+      if (model.substr(at) != kInternalGateSuffix)
+        throw CharlibError("threshold shift for '" + model + "': the only qualifier after a device model is '" +
+                           kInternalGateSuffix + "' (transistors whose gate is an internal net)");
+      model.resize(at);
+    }
     bool used = false;
     for (const auto& [name, text] : subckts.text) used = used || lower(text).find(" " + model + " ") != std::string::npos;
     if (!used)

@@ -617,6 +617,11 @@ void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, con
     Fit& f = fits[cell];
     f.best = global;
     for (const auto& m : models) f.best.emplace(m, 0.0);
+    // "<model>@internal-gate" starts where its model starts, so that the
+    // start is the per-model calibration (and the same decks).
+    for (const auto& m : models)
+      if (const auto at = m.find('@'); at != std::string::npos && f.best.count(m.substr(0, at)) && !global.count(m))
+        f.best[m] = f.best.at(m.substr(0, at));
   }
   // The next untried trial of a cell's descent (none: converged or out of evaluations).
   auto next_trial = [&](Fit& f) -> std::optional<Shift> {

@@ -24,6 +24,12 @@ class CharlibError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A threshold-shift key "<device model>@internal-gate" applies to the
+// transistors of that model whose gate is an internal net of the cell (its
+// later stages); "<device model>" alone to the others, and to those too when
+// no such key is given.
+inline constexpr const char* kInternalGateSuffix = "@internal-gate";
+
 struct CharlibOptions {
   std::vector<std::string> cells;  // cells to characterize (sorted, unique)
   std::filesystem::path cache_dir;  // PDK cache: models, decks, results under <cache>/<pdk>/spice/
