@@ -704,6 +704,59 @@ TEST(Inject, OperandClassesThinTheHits) {
   EXPECT_NEAR(static_cast<double>(hits), n * 0.05, 4 * std::sqrt(n * 0.05 * 0.95));
 }
 
+// Sampled injection's dense pass draws a block of outputs together (every
+// count first, then the erring outputs' errors as one run, each output taking
+// the difference of the running sum across its part): each output must keep
+// its own column's count and errors. Two islands with different rates on a
+// 4x4 array, both dense (56 captures per output: 0.1 and 0.01 per capture,
+// some outputs beyond the summed 8 errors): per island the fraction of changed
+// accumulators, and the hits, against the exact injector over 60 draws.
+TEST(InjectSampled, DenseBlocksKeepEachColumnsErrors) {
+  std::mt19937_64 rng(11);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 12, 12, 6, 8, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
+  const ArrayShape shape = small_array(4, 4, 2);  // columns 0-1: island 0, 2-3: island 1
+  ASSERT_EQ(p.geometry.reduction(), 54);          // 14 K tiles x 4 rows = 56 captures per output
+  const ErrorModel em = synthetic_model(shape.acc_bits, {{1.0, 0.1}, {1.1, 0.01}});
+  const Injector exact(em, shape, uniform_settings({1.0, 1.1}));
+  Injector sampled(em, shape, uniform_settings({1.0, 1.1}));
+  sampled.set_mode(InjectionMode::kSampled);
+  constexpr int kDraws = 60;
+  const int out_c = p.geometry.out_c, m = p.geometry.rows();
+  struct Counts {
+    std::array<double, 2> changed{};  // per island
+    double hits = 0;
+  };
+  const auto run = [&](const Injector& inj, std::uint64_t seed) {
+    Counts c;
+    for (int d = 0; d < kDraws; ++d) {
+      std::vector<int32_t> acc = clean;
+      Rng r(seed + static_cast<std::uint64_t>(d));
+      c.hits += static_cast<double>(inj.corrupt(*model, p, input, acc, r).hits);
+      for (int i = 0; i < m; ++i)
+        for (int ch = 0; ch < out_c; ++ch) {
+          const std::size_t at = static_cast<std::size_t>(i) * out_c + ch;
+          c.changed[static_cast<std::size_t>(shape.island_of_column[static_cast<std::size_t>(ch % shape.cols)])] +=
+              acc[at] != clean[at];
+        }
+    }
+    return c;
+  };
+  const Counts a = run(exact, 100), b = run(sampled, 900);
+  const double per_island = double(m) * out_c / 2 * kDraws;
+  for (std::size_t island = 0; island < 2; ++island) {
+    const double fa = a.changed[island] / per_island, fb = b.changed[island] / per_island;
+    std::printf("island %zu: changed exact %.4f sampled %.4f\n", island, fa, fb);
+    EXPECT_NEAR(fa, fb, 0.03 * std::max(fa, fb) + 4 * std::sqrt(fa * (1 - fa) / per_island) + 1e-9) << island;
+  }
+  EXPECT_GT(a.changed[0], 1.5 * a.changed[1]);  // the islands differ (the test can see a mix-up)
+  EXPECT_NEAR(a.hits, b.hits, 0.03 * a.hits + 4 * std::sqrt(a.hits));
+}
+
 // (a) Zero error probability: bit-exact with the clean engine, captures counted.
 // (e) Razor correct on every bit at a high rate: bit-exact too, with hits,
 // detected errors and stall cycles counted. Drop on every bit is not exact.

@@ -518,8 +518,15 @@ void Engine::run_array_layer(const PreparedOp& p, Workspace& ws, const Accumulat
     return;
   }
   const int stride = fast_layer_accumulators(p, input, ws);
-  if (observer) {
-    std::vector<int32_t> acc(static_cast<size_t>(g.rows()) * g.out_c);
+  if (observer && stride == g.out_c) {
+    // Rows already packed m x out_c: the observer works in place.
+    observer(p, raw_input, ws.acc);
+    check_replacement(p, ws.acc);
+  } else if (observer) {
+    // Padded GEMM rows: through a buffer the workspace keeps (no allocation
+    // and page faults per layer).
+    std::vector<int32_t>& acc = ws.observed;
+    acc.resize(static_cast<size_t>(g.rows()) * g.out_c);
     for (int r = 0; r < g.rows(); ++r)
       std::copy_n(ws.acc.begin() + static_cast<std::ptrdiff_t>(r) * stride, g.out_c,
                   acc.begin() + static_cast<std::ptrdiff_t>(r) * g.out_c);

@@ -1174,9 +1174,15 @@ constexpr double kNormalErrorsAbove = 20;
 // method (no search, whose unpredictable exit cost more than the rest): the
 // error count of an output of a dense column whose mean is at most
 // kNormalErrorsAbove, 0 included, so no separate draw decides whether it errs.
-class BinomialTable {
- public:
-  BinomialTable(std::uint64_t n, double p, double p_none) {
+// The tables of a GEMM's dense columns live in one arena (no allocation per
+// column); a slot is 8 bytes, so a wide layer's tables stay near the core.
+struct AliasSlot {
+  std::uint32_t keep, alias;  // keep h with probability keep / 2^32 (alias == h: always h)
+};
+struct BinomialTable {
+  std::uint32_t first = 0, size = 0;  // slots [first, first + size) of the arena
+
+  static BinomialTable build(std::uint64_t n, double p, double p_none, std::vector<AliasSlot>& arena) {
     // Scratch of the construction, one per thread (a table per dense column, layer and input).
     thread_local std::vector<double> scaled;
     thread_local std::vector<std::uint32_t> small, large;
@@ -1191,37 +1197,36 @@ class BinomialTable {
       term *= static_cast<double>(n - h) / static_cast<double>(h + 1) * p / (1 - p);
     }
     scaled.back() += std::max(0.0, 1 - cumulative);
-    // Vose's construction: slot h keeps h with probability keep / 2^32, else takes its alias.
-    const std::size_t size = scaled.size();
-    slots_.resize(size);
-    for (std::size_t h = 0; h < size; ++h) {
-      slots_[h] = {std::uint64_t{1} << 32, h};
-      scaled[h] *= static_cast<double>(size);
+    // Vose's construction.
+    BinomialTable t;
+    t.first = static_cast<std::uint32_t>(arena.size());
+    t.size = static_cast<std::uint32_t>(scaled.size());
+    arena.resize(arena.size() + scaled.size());
+    AliasSlot* slots = arena.data() + t.first;
+    for (std::size_t h = 0; h < scaled.size(); ++h) {
+      slots[h] = {0xffffffffu, static_cast<std::uint32_t>(h)};
+      scaled[h] *= static_cast<double>(t.size);
       (scaled[h] < 1 ? small : large).push_back(static_cast<std::uint32_t>(h));
     }
     while (!small.empty() && !large.empty()) {
-      const std::uint32_t s = small.back(), l = large.back();
+      const std::uint32_t sm = small.back(), l = large.back();
       small.pop_back();
-      slots_[s] = {static_cast<std::uint64_t>(std::ldexp(std::max(0.0, scaled[s]), 32)), l};  // rounding can leave -1e-16
-      scaled[l] -= 1 - scaled[s];
+      // scaled < 1: below 2^32 (rounding can leave -1e-16)
+      slots[sm] = {static_cast<std::uint32_t>(std::ldexp(std::max(0.0, scaled[sm]), 32)), l};
+      scaled[l] -= 1 - scaled[sm];
       if (scaled[l] < 1) {
         large.pop_back();
         small.push_back(l);
       }
     }
+    return t;
   }
-  std::uint64_t draw(std::uint64_t random) const {
-    const Slot& slot = slots_[static_cast<std::size_t>(((random >> 32) * slots_.size()) >> 32)];
+  std::uint64_t draw(const AliasSlot* arena, std::uint64_t random) const {
+    const std::uint64_t own = ((random >> 32) * size) >> 32;
+    const AliasSlot& slot = arena[first + own];
     const std::uint64_t take_alias = (random & 0xffffffffu) >= slot.keep;  // no branch: it is unpredictable
-    const std::uint64_t own = static_cast<std::uint64_t>(&slot - slots_.data());
     return own + take_alias * (slot.alias - own);
   }
-
- private:
-  struct Slot {
-    std::uint64_t keep, alias;
-  };
-  std::vector<Slot> slots_;
 };
 
 // H ~ Binomial(n, p) conditioned on H >= 1 (the outputs of a sparse column
@@ -1353,6 +1358,32 @@ struct SampledChanges {
 }  // namespace
 
 namespace {
+// Up to this many errors of one output are summed one by one (sampled
+// injection); beyond, their sum is drawn from a normal.
+constexpr std::uint64_t kSummedErrors = 8;
+
+// Buffers of corrupt_sampled's dense pass over a block of outputs.
+struct DenseScratch {
+  static constexpr std::size_t kOutputs = 4096;  // outputs per block (at least one row)
+  struct Output {
+    std::uint32_t row, column;  // row m, index of the dense column
+    std::uint32_t first_error;  // listed outputs: the first of its errors
+    std::uint32_t count;        // its errors
+  };
+  std::vector<Output> listed, many;
+  std::vector<std::uint32_t> owner;  // per error: its listed output
+  std::vector<std::int64_t> running;  // running[t]: the summed values of errors < t
+  void reserve(std::size_t outputs) {
+    if (listed.size() >= outputs) return;
+    listed.resize(outputs);
+    many.resize(outputs);
+    owner.resize(outputs * kSummedErrors + kSummedErrors);
+    running.resize(outputs * kSummedErrors + 1);
+  }
+};
+}  // namespace
+
+namespace {
 // Rounded up or down at random (unbiased: a layer expecting 0.2 per input sums right over inputs).
 std::uint64_t round_randomly(double x, Rng& rng) {
   const double whole = std::floor(x);
@@ -1468,13 +1499,16 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   // The fields an output's draws read come first: the dense pass reads every
   // column for every row.
   struct Column {
-    std::optional<BinomialTable> errors;  // dense columns up to kNormalErrorsAbove: the count, 0 included
+    BinomialTable errors;  // dense columns up to kNormalErrorsAbove: the count, 0 included (size 0: none)
     const PoolView* view = nullptr;
     std::size_t channel = 0;
-    // An error is in the first class c with (32 random bits) < class_below[c]:
-    // the cumulative share of the column's errors through class c, times 2^32.
+    // An error is in class class_base + (how many of class_below lie at or
+    // below 32 random bits): class_below[c] is the cumulative share of the
+    // column's errors through class c, times 2^32, and class_base 1 (index 0:
+    // the whole point's pool, for a sampler without classes: class_base 0
+    // and every class_below above any 32-bit value).
     std::array<std::uint64_t, kOperandClasses - 1> class_below{};
-    bool classes = false;
+    std::uint64_t class_base = 0;
     double p_hit = 0, mean_square = 0, detected = 0, p = 0, p_none = 1, mean_errors = 0;
     std::array<double, kOperandClasses> weight_of_class{};
   };
@@ -1485,25 +1519,26 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
   // One error's value * 2 + detected from one random word: its class (in
   // proportion to the class's share of the column's errors) from the low
   // half, its pool entry from the high half (index by the high bits times
-  // the size: a division costs more than the rest).
-  const auto error_value = [&](const Column& col, std::uint64_t r) __attribute__((always_inline)) {
-    std::size_t cls = 0;  // index into pool_of_class: 0 the whole point, c + 1 class c
-    if (col.classes) {
-      // The thresholds are ascending: the class is how many lie at or below
-      // the low half (counted without branches: the class is unpredictable).
-      const std::uint64_t low = r & 0xffffffffu;
-      cls = 1;
-      for (int c = 0; c < kOperandClasses - 1; ++c) cls += low >= col.class_below[static_cast<std::size_t>(c)];
-    }
+  // the size: a division costs more than the rest). No branch: the class is
+  // unpredictable.
+  const auto error_value = [](const Column& col, std::uint64_t r) __attribute__((always_inline)) {
+    const std::uint64_t low = r & 0xffffffffu;
+    std::size_t cls = col.class_base;  // index into the view: 0 the whole point, c + 1 class c
+    for (int c = 0; c < kOperandClasses - 1; ++c) cls += low >= col.class_below[static_cast<std::size_t>(c)];
     const PoolView& view = *col.view;
     const std::uint64_t slot = (r >> 32) * view.size[cls] >> 32;
     return view.packed[cls] ? std::int64_t{view.packed[cls][slot]} : view.pool[cls]->wide[slot];
+  };
+  const auto add_to = [&](std::int32_t& a, std::int64_t delta) __attribute__((always_inline)) {
+    a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + delta,
+                                                           std::numeric_limits<std::int32_t>::min(),
+                                                           std::numeric_limits<std::int32_t>::max()));
   };
   // An output's h >= 1 errors into acc.
   const auto apply_errors = [&](const Column& col, std::uint64_t h, int m) __attribute__((always_inline)) {
     hits += h;
     std::int64_t delta = 0;
-    if (h <= 8) {
+    if (h <= kSummedErrors) {
       for (std::uint64_t e = 0; e < h; ++e) {
         const std::int64_t v = error_value(col, rng.next());
         detected_hits += static_cast<std::uint64_t>(v & 1);
@@ -1518,19 +1553,21 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
     }
     if (!delta) return;
     ++corrupted;
-    std::int32_t& a = acc[static_cast<std::size_t>(m) * out_c + col.channel];
-    a = static_cast<std::int32_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(a) + delta,
-                                                           std::numeric_limits<std::int32_t>::min(),
-                                                           std::numeric_limits<std::int32_t>::max()));
+    add_to(acc[static_cast<std::size_t>(m) * out_c + col.channel], delta);
   };
   const auto apply_output = [&](const Column& col, std::uint64_t per_output, int m) {
     apply_errors(col, binomial_at_least_one(per_output, col.p, col.p_none, rng, normal), m);
   };
-  std::vector<Column> dense;
+  // Scratch of the dense pass, one per thread (reused by every layer).
+  thread_local std::vector<AliasSlot> arena;
+  thread_local std::vector<Column> tabled, untabled;  // dense columns with / without a count table
+  thread_local DenseScratch scratch;
   for (int g = 0; g < ops.gemms(); ++g) {
     const int k = ops.k(g), k_tiles = ceil_div(k, rows);
     const std::uint64_t per_output = static_cast<std::uint64_t>(k_tiles) * rows;
-    dense.clear();
+    tabled.clear();
+    untabled.clear();
+    arena.clear();
     for (int j = 0; j < ops.n(g); ++j) {
       Column col;
       const auto island = static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(j % cols)]);
@@ -1543,8 +1580,9 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       double p = sampler.point().p_any_error();
       col.mean_square = pool[0].mean_square;
       col.detected = pool[0].detected;
-      col.classes = sampler.has_classes();
-      if (col.classes) {
+      col.class_below.fill(std::numeric_limits<std::uint64_t>::max());
+      if (sampler.has_classes()) {
+        col.class_base = 1;
         // Conv/FC: the column's own weights at the sampled changes' k (as
         // corrupt_thinned); depthwise: the layer's changes against its weights.
         const auto captures_in = layer.geometry.depthwise ? column_class_captures(ops, g, j, class_share, per_output)
@@ -1575,8 +1613,12 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       col.p_none = std::exp(static_cast<double>(per_output) * std::log1p(-col.p));
       col.p_hit = 1 - col.p_none;
       if (col.p_hit > 0.25) {  // most outputs err: visited row by row below (contiguous accumulators)
-        if (col.mean_errors <= kNormalErrorsAbove) col.errors.emplace(per_output, col.p, col.p_none);
-        dense.push_back(std::move(col));
+        if (col.mean_errors <= kNormalErrorsAbove) {
+          col.errors = BinomialTable::build(per_output, col.p, col.p_none, arena);
+          tabled.push_back(col);
+        } else {
+          untabled.push_back(col);
+        }
         continue;
       }
       // Outputs of this column with at least one error: geometric gaps over m.
@@ -1584,14 +1626,75 @@ LayerStats Injector::corrupt_sampled(const LayerOperands& ops, const engine::Pre
       const auto gap = [&]() { return std::floor(std::log(rng.uniform_open()) / log_q); };
       for (double pos = gap(); pos < m_count; pos += 1 + gap()) apply_output(col, per_output, static_cast<int>(pos));
     }
-    for (int m = 0; m < m_count && !dense.empty(); ++m)
-      for (const Column& col : dense) {
-        if (col.errors) {
-          if (const std::uint64_t h = col.errors->draw(rng.next())) apply_errors(col, h, m);
-        } else if (rng.uniform() < col.p_hit) {
-          apply_output(col, per_output, m);
+    // Dense columns with a count table, in blocks of rows, without a branch
+    // on any draw (whether an output errs and how often were the cost of a
+    // draw-by-draw loop: mispredicted): (1) every output's count from its
+    // column's table, the outputs with 1..kSummedErrors errors listed, those
+    // with more apart; (2) the listed outputs' errors, one random word each,
+    // in order (error t belongs to the output whose run of counts covers t),
+    // their values summed as a running total; (3) each listed output adds the
+    // difference of the running total across its run; (4) the outputs with
+    // more errors: as apply_errors.
+    if (!tabled.empty()) {
+      const std::size_t width = tabled.size();
+      const int block_rows = static_cast<int>(std::max<std::size_t>(1, DenseScratch::kOutputs / width));
+      scratch.reserve(static_cast<std::size_t>(block_rows) * width);
+      const AliasSlot* slots = arena.data();
+      const Column* columns = tabled.data();
+      for (int m0 = 0; m0 < m_count; m0 += block_rows) {
+        const int m1 = std::min(m_count, m0 + block_rows);
+        Rng local = rng;  // the stream in registers
+        std::size_t listed = 0, many = 0;
+        std::uint32_t errors = 0;
+        std::uint64_t counted = 0;
+        for (int m = m0; m < m1; ++m)
+          for (std::size_t d = 0; d < width; ++d) {
+            const std::uint64_t h = columns[d].errors.draw(slots, local.next());
+            counted += h;
+            const auto row = static_cast<std::uint32_t>(m), column = static_cast<std::uint32_t>(d);
+            scratch.listed[listed] = {row, column, errors, static_cast<std::uint32_t>(h)};
+            scratch.many[many] = {row, column, 0, static_cast<std::uint32_t>(h)};
+            const bool summed = h - 1 < kSummedErrors;  // 1 <= h <= kSummedErrors
+            // Error runs: write the output's index over the next
+            // kSummedErrors errors (the next listed output overwrites past h).
+            for (std::uint32_t e = 0; e < kSummedErrors; ++e) scratch.owner[errors + e] = static_cast<std::uint32_t>(listed);
+            errors += summed ? static_cast<std::uint32_t>(h) : 0;
+            listed += summed;
+            many += h > kSummedErrors;
+          }
+        hits += counted;
+        // (2) the running total of the listed outputs' error values.
+        std::int64_t total = 0;
+        std::uint64_t detected = 0;
+        scratch.running[0] = 0;
+        for (std::uint32_t t = 0; t < errors; ++t) {
+          const std::int64_t v = error_value(columns[scratch.listed[scratch.owner[t]].column], local.next());
+          detected += static_cast<std::uint64_t>(v & 1);
+          total += v >> 1;  // arithmetic shift: the value
+          scratch.running[t + 1] = total;
+        }
+        detected_hits += detected;
+        rng = local;
+        // (3) into the accumulators.
+        std::uint64_t changed = 0;
+        for (std::size_t i = 0; i < listed; ++i) {
+          const DenseScratch::Output& o = scratch.listed[i];
+          const std::int64_t delta = scratch.running[o.first_error + o.count] - scratch.running[o.first_error];
+          changed += delta != 0;
+          add_to(acc[static_cast<std::size_t>(o.row) * out_c + columns[o.column].channel], delta);
+        }
+        corrupted += changed;
+        // (4) the outputs with more errors.
+        for (std::size_t i = 0; i < many; ++i) {
+          const DenseScratch::Output& o = scratch.many[i];
+          hits -= o.count;  // apply_errors counts them
+          apply_errors(columns[o.column], o.count, static_cast<int>(o.row));
         }
       }
+    }
+    for (int m = 0; m < m_count && !untabled.empty(); ++m)
+      for (const Column& col : untabled)
+        if (rng.uniform() < col.p_hit) apply_output(col, per_output, m);
   }
   st.hits = hits;
   st.razor_detected = st.razor_error_cycles = detected_hits;

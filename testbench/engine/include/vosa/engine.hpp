@@ -133,6 +133,7 @@ struct Workspace {
   std::vector<int16_t> a16;
   std::vector<int32_t> acc;
   std::vector<int8_t> reduced_input;  // a reduced-precision layer's input activations
+  std::vector<int32_t> observed;      // an observer's accumulators when ws.acc's rows are padded
 };
 
 // Called after each array layer with its input activations and its int32
