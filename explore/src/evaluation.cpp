@@ -100,6 +100,18 @@ PairedLoss paired_loss(const std::vector<std::uint8_t>& clean, const std::vector
   return r;
 }
 
+double normal_tail(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+
+double normal_upper_quantile(double alpha) {
+  if (!(alpha > 0 && alpha < 1)) throw ExploreError("normal quantile: alpha " + std::to_string(alpha) + " is not in (0, 1)");
+  double lo = -40, hi = 40;  // normal_tail falls from 1 to 0 over it
+  for (int i = 0; i < 200 && hi - lo > 1e-12; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (normal_tail(mid) > alpha ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 bool clearly_over_budget(const PairedLoss& loss, double budget_pct, double z) {
   return loss.samples > 1 && loss.loss_pct - z * loss.std_error_pct > budget_pct;
 }

@@ -335,6 +335,7 @@ void run(const Options& o) {
     e.coarse = m.coarse;
     e.coarse_sampled = m.coarse_sampled;
     e.reject_z = m.reject_z;
+    e.look_z = m.look_z;
     // What the reported numbers were measured with (thinned only changes
     // layers whose Razor corrects).
     e.razor_errors = injector.razor_error_source();
@@ -563,10 +564,11 @@ void add_explore_command(CLI::App& app) {
                   "worker threads (inputs evaluated in parallel; results identical for any count)")
       ->check(CLI::Range(1, 256));
   cmd->add_option("--coarse", o->coarse,
-                  "coarse-to-fine: evaluate each setting on the first N inputs, and on the rest only unless its "
-                  "loss there is clearly over budget (lower 99.9 % bound > budget; 95 % for xtpu/thundervolt "
-                  "verify and back-off points, --candidate-reject-z); 0 = every input always "
-                  "(default 100; a first stage of 10 inputs comes before it)");
+                  "coarse-to-fine: evaluate each setting on the first 10, the first N inputs, then in chunks to "
+                  "0.2, 0.4, 0.7 and all of them, stopping where its loss is clearly over budget (mean - z "
+                  "standard errors > budget, z from an error-spending rule: at most 0.05 % of wrongly stopped "
+                  "settings over all looks; 2.5 % for xtpu/thundervolt verify and back-off points, "
+                  "--candidate-reject-z); 0 = every input always (default 100)");
   cmd->add_option("--coarse-injection", o->coarse_injection,
                   "injection of the screening before the exact stages: sampled (rate-independent, docs/inject.md: "
                   "the first 10 inputs, and the first --coarse ones (at most all) when their loss is above budget "
@@ -600,10 +602,11 @@ void add_explore_command(CLI::App& app) {
       ->check(CLI::IsMember({"bisect", "one"}))
       ->capture_default_str();
   cmd->add_option("--candidate-reject-z", o->candidate_reject_z,
-                  "xtpu/thundervolt verify and back-off points stop at a coarse stage when mean - Z standard errors "
-                  "of their loss exceed the budget (default 1.96, two-sided 95 %; 3.29 = the 99.9 % of every other "
-                  "point); the schedule accepted is always measured on all inputs")
-      ->check(CLI::Range(0.0, 10.0))
+                  "error budget of stopping xtpu/thundervolt verify and back-off points early: a point whose true "
+                  "loss is the budget is stopped before all inputs with probability at most P(Z > Z) (default "
+                  "1.96: 2.5 %; 3.29 = the 0.05 % of every other point), spent over its stages "
+                  "(docs/explore.md); the schedule accepted is always measured on all inputs")
+      ->check(CLI::Range(0.5, 10.0))
       ->capture_default_str();
   cmd->add_option("--workers", o->workers,
                   "evaluate in N worker processes, each with a block of the inputs and -j threads (default 0: in "

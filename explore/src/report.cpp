@@ -69,6 +69,7 @@ nlohmann::json point_json(const Point& p) {
           {"coarse", p.eval.coarse},
           {"coarse_injection", p.eval.coarse ? (p.eval.coarse_sampled ? "sampled" : "exact") : ""},
           {"coarse_reject_z", p.eval.coarse ? nlohmann::json(p.eval.reject_z) : nlohmann::json()},
+          {"coarse_look_z", p.eval.coarse ? nlohmann::json(p.eval.look_z) : nlohmann::json()},
           {"injection", p.eval.injection},
           {"razor_errors", p.eval.razor_errors},
           {"repeats", L.repeats},
@@ -176,13 +177,17 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
   }
   if (m.value("coarse_inputs", 0) > 0 && m.value("coarse_inputs", 0) < m.value("samples", 0)) {
     r << "Coarse-to-fine over inputs: every setting was evaluated on the first 10, then the first "
-      << m.value("coarse_inputs", 0) << " inputs, then all; " << coarse_points << " of " << pts.size()
-      << " points were clearly over budget at a stage (loss - " << fmt(kCoarseRejectZ)
-      << " standard errors > budget) and stopped there (`samples` and `coarse` in points.json; `coarse_injection` "
-         "sampled: rejected at the first stage by the sampled injection, docs/inject.md)";
+      << m.value("coarse_inputs", 0) << " inputs, then in chunks (0.2, 0.4, 0.7 of them) to all; " << coarse_points
+      << " of " << pts.size()
+      << " points were clearly over budget at a stage (loss - z standard errors > budget, z of the stage from "
+         "the error-spending rule of docs/explore.md, `coarse_look_z`: at most "
+      << fmt(100 * normal_tail(kCoarseRejectZ))
+      << " % of the settings at the budget are stopped) and stopped there (`samples` and `coarse` in points.json; "
+         "`coarse_injection` sampled: rejected at the first stage by the sampled injection, docs/inject.md)";
     if (candidate_points > 0)
-      r << "; of them " << candidate_points << " verify or back-off points by the weaker bound of the candidates (loss - "
-        << fmt(m.value("candidate_reject_z", 0.0)) << " standard errors > budget, `coarse_reject_z`): a wrong "
+      r << "; of them " << candidate_points << " verify or back-off points by the candidates' larger error budget (at most "
+        << fmt(100 * normal_tail(m.value("candidate_reject_z", kCandidateRejectZ)))
+        << " %, `coarse_reject_z` " << fmt(m.value("candidate_reject_z", 0.0)) << "): a wrong "
         << "rejection there only costs saving, the schedule accepted is measured on all inputs";
     r << ".\n\n";
   }

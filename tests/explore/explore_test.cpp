@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <tuple>
 
@@ -848,6 +849,7 @@ Evaluator staged_evaluator(std::function<std::vector<std::uint8_t>(const Setting
     e.loss = mm.loss;
     e.coarse = mm.coarse;
     e.reject_z = mm.reject_z;
+    e.look_z = mm.look_z;
     e.layer_array_cycles.assign(4, 100.0);
     e.layer_stall_cycles.assign(4, 0.0);
     return e;
@@ -862,11 +864,11 @@ PairedLoss full_loss(const std::vector<std::uint8_t>& lost) {
 
 }  // namespace
 
-// The weaker (95 %) rejection of the verify and back-off candidates: it can
-// reject a schedule that would fit on all inputs (costing saving), but a
-// measurement it does not stop is the run on all inputs, so nothing over
-// budget is ever accepted; and it rejects everything the 99.9 % bound does,
-// never at more input runs.
+// The candidates' larger error budget (2.5 % against 0.05 %): it can reject a
+// schedule that would fit on all inputs (costing saving), but a measurement it
+// does not stop is the run on all inputs, so nothing over budget is ever
+// accepted; and it rejects everything the 0.05 % rule does, never at more
+// input runs.
 TEST(CoarseToFine, CandidateBoundRejectsMoreButNeverAcceptsOverBudget) {
   const std::size_t n = 1000;
   const std::vector<std::uint8_t> clean(n, 1);
@@ -874,22 +876,24 @@ TEST(CoarseToFine, CandidateBoundRejectsMoreButNeverAcceptsOverBudget) {
   plan.inputs = n;
   plan.coarse = 100;
   plan.budget_pct = 0.5;
-  // 5 of the first 100 lost (none of the first 10), none after: 0.5 % on all
-  // inputs fits, but 5 % +- 2.2 on 100 is over budget at 95 %, not at 99.9 %.
+  EXPECT_EQ(input_stages(n, 100), (std::vector<std::size_t>{10, 100, 200, 400, 700, 1000}));
+  // 12 of the first 100 lost (none of the first 10), none after: 12 % +- 3.3
+  // on 100 is over budget under 2.5 %, not under 0.05 %.
   Outcomes early;
   early.lost = std::vector<std::uint8_t>(n, 0);
-  for (int i = 20; i < 25; ++i) early.lost[i] = 1;
+  for (int i = 20; i < 32; ++i) early.lost[i] = 1;
   plan.reject_z = kCoarseRejectZ;
   const StagedMeasurement strict = measure_in_stages(plan, clean, early.runner());
   EXPECT_FALSE(strict.coarse);
   EXPECT_EQ(strict.loss.samples, n);
-  EXPECT_NEAR(strict.loss.loss_pct, 0.5, 1e-9);
+  EXPECT_NEAR(strict.loss.loss_pct, 1.2, 1e-9);
   plan.reject_z = kCandidateRejectZ;
   early.inputs_run = 0;
   const StagedMeasurement weak = measure_in_stages(plan, clean, early.runner());
   EXPECT_TRUE(weak.coarse);
   EXPECT_EQ(weak.loss.samples, 100u);
   EXPECT_DOUBLE_EQ(weak.reject_z, kCandidateRejectZ);
+  EXPECT_GT(weak.look_z, 2.5);  // the look's share of 2.5 %, not 1.96
   EXPECT_LE(early.inputs_run, 100u + 10u + 100u);  // sampled 10 and 100, or measured 100
 
   // Randomized: losses of every size and where in the inputs they fall.
@@ -913,7 +917,8 @@ TEST(CoarseToFine, CandidateBoundRejectsMoreButNeverAcceptsOverBudget) {
         coarse[k] = mm.coarse;
         if (mm.coarse) {
           // Stopped: over budget by the bound it was stopped with (never "fits").
-          EXPECT_GT(mm.loss.loss_pct - plan.reject_z * mm.loss.std_error_pct, plan.budget_pct) << trial;
+          EXPECT_GT(mm.loss.loss_pct - mm.look_z * mm.loss.std_error_pct, plan.budget_pct) << trial;
+          EXPECT_GE(mm.look_z, plan.reject_z) << trial;
           EXPECT_LT(mm.loss.samples, n);
         } else {
           // Not stopped: exactly the measurement on all inputs.
@@ -922,12 +927,107 @@ TEST(CoarseToFine, CandidateBoundRejectsMoreButNeverAcceptsOverBudget) {
           EXPECT_DOUBLE_EQ(mm.loss.ci_high_pct, all.ci_high_pct) << trial;
         }
       }
-      EXPECT_TRUE(!coarse[0] || coarse[1]) << "99.9 % rejects, 95 % must too: " << trial;
+      EXPECT_TRUE(!coarse[0] || coarse[1]) << "0.05 % rejects, 2.5 % must too: " << trial;
       EXPECT_LE(cost[1], cost[0]) << trial;
       weak_only += coarse[1] && !coarse[0];
     }
   }
   EXPECT_GT(weak_only, 0) << "the trials must exercise the weaker bound";
+}
+
+// The sequential stopping rule beyond --coarse: a candidate clearly over
+// budget (4 % on 1000 inputs, budget 0.5 %) is not decided on its first 100
+// inputs but is stopped at a chunk (400 inputs) instead of running all 1000.
+TEST(CoarseToFine, SequentialChunksStopAClearlyOverCandidateBeforeAllInputs) {
+  const std::size_t n = 1000;
+  const std::vector<std::uint8_t> clean(n, 1);
+  Outcomes o;
+  o.lost = std::vector<std::uint8_t>(n, 0);
+  for (std::size_t i = 12; i < n; i += 25) o.lost[i] = 1;  // 4 %, none in the first 10
+  StagePlan plan;
+  plan.inputs = n;
+  plan.budget_pct = 0.5;
+  plan.reject_z = kCandidateRejectZ;
+  for (bool sampled : {false, true}) {
+    plan.sampled_screen = sampled;
+    o.inputs_run = 0;
+    const StagedMeasurement m = measure_in_stages(plan, clean, o.runner());
+    ASSERT_TRUE(m.coarse) << sampled;
+    EXPECT_GT(m.loss.samples, 100u) << sampled;
+    EXPECT_LT(m.loss.samples, n) << sampled;
+    EXPECT_NEAR(m.loss.loss_pct, 4.0, 1e-9) << sampled;
+    EXPECT_LE(o.inputs_run, n / 2) << sampled;  // a full run costs n input runs
+  }
+  // The same outcomes with the chunks off (stages 10 and all): all 1000 run.
+  plan.coarse = 0;
+  o.inputs_run = 0;
+  EXPECT_FALSE(measure_in_stages(plan, clean, o.runner()).coarse);
+  EXPECT_EQ(o.inputs_run, n);
+}
+
+// The error-spending rule: the looks' shares add up to at most alpha, and a
+// setting whose true loss is at the budget is stopped before all its inputs in
+// at most about alpha of the runs (a rule that used z = 1.96 at each of the
+// five looks stops more than alpha).
+TEST(CoarseToFine, ErrorSpendingKeepsWrongStopsWithinAlpha) {
+  EXPECT_NEAR(normal_upper_quantile(0.025), 1.95996, 1e-4);
+  EXPECT_NEAR(normal_upper_quantile(0.0005), 3.2905, 1e-3);
+  const std::size_t n = 1000;
+  StagePlan plan;
+  plan.inputs = n;
+  plan.budget_pct = 5.0;
+  plan.reject_z = kCandidateRejectZ;
+  const double alpha = normal_tail(kCandidateRejectZ);
+  for (bool sampled : {false, true}) {
+    plan.sampled_screen = sampled;
+    const LookThresholds t = look_thresholds(plan, input_stages(n, 100));
+    ASSERT_EQ(t.measured.size(), 5u);
+    double spent = sampled ? 2 * normal_tail(t.sampled) : 0.0;
+    for (double z : t.measured) {
+      EXPECT_GT(z, kCandidateRejectZ);
+      spent += normal_tail(z);
+    }
+    EXPECT_LE(spent, alpha * (1 + 1e-9)) << sampled;
+    std::cout << (sampled ? "with" : "without") << " screening:";
+    if (sampled)
+      std::cout << " sampled looks z = " << t.sampled << ";";
+    std::cout << " measured looks z =";
+    for (double z : t.measured) std::cout << " " << z;
+    StagePlan strict = plan;
+    strict.reject_z = kCoarseRejectZ;
+    std::cout << "; every other point:";
+    for (double z : look_thresholds(strict, input_stages(n, 100)).measured) std::cout << " " << z;
+    std::cout << "\n";
+    EXPECT_GT(spent, 0.5 * alpha) << sampled;  // the budget is used, not thrown away
+  }
+  // Monte Carlo: each input lost with probability 5 % (the budget).
+  plan.sampled_screen = false;
+  const std::vector<std::uint8_t> clean(n, 1);
+  const int trials = 8000;
+  int stopped = 0, stopped_flat = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    Outcomes o;
+    o.lost.resize(n);
+    for (std::size_t i = 0; i < n; ++i) o.lost[i] = uniform01(std::uint64_t(trial) * 104729 + 3, i) < 0.05;
+    stopped += measure_in_stages(plan, clean, o.runner()).coarse;
+    // The rule without spending: 1.96 at every look.
+    std::size_t done = 0;
+    for (std::size_t k : input_stages(n, 100)) {
+      if (k == n) break;
+      done = k;
+      const PairedLoss l = full_loss(std::vector<std::uint8_t>(o.lost.begin(), o.lost.begin() + std::ptrdiff_t(done)));
+      if (clearly_over_budget(l, plan.budget_pct, kCandidateRejectZ)) {
+        ++stopped_flat;
+        break;
+      }
+    }
+  }
+  const double rate = double(stopped) / trials, flat = double(stopped_flat) / trials;
+  EXPECT_LE(rate, alpha + 3 * std::sqrt(alpha * (1 - alpha) / trials)) << rate;
+  std::cout << "stopped at the budget: " << rate << " with spending, " << flat << " with 1.96 at each look\n";
+  const double sd = 3 * std::sqrt(alpha * (1 - alpha) / trials);
+  EXPECT_GT(flat, alpha + sd) << flat;  // the Monte Carlo can see a broken rule
+  EXPECT_LT(rate, flat);
 }
 
 // In the explorer: candidates stopped by the weaker bound are cached apart
@@ -970,7 +1070,7 @@ TEST(ExploreBackoff, CandidateRejectionNeverAcceptsAScheduleOverBudget) {
 
   // Cached apart: a candidate stopped at 100 inputs, then the same setting in full.
   std::vector<std::uint8_t> lost(n, 0);
-  for (int i = 20; i < 25; ++i) lost[i] = 1;  // 5 % on the first 100, 1.25 % on all 400
+  for (int i = 20; i < 32; ++i) lost[i] = 1;  // 12 % on the first 100, 3 % on all 400
   const auto same = [lost](const Setting&) { return lost; };
   int full_calls = 0, candidate_calls = 0;
   ExploreOptions eo;

@@ -39,16 +39,21 @@ struct PairedLoss {
   double std_error_pct = 0;                // standard error of the mean
 };
 // Coarse-to-fine over the inputs: a loss measured on the first inputs whose
-// lower bound mean - z * standard error still exceeds the budget (z = 3.29:
-// two-sided 99.9 %) is over budget without measuring the rest.
+// lower bound mean - z * standard error still exceeds the budget is over
+// budget without measuring the rest. The error budget of these stops, as a z:
+// P(Z > 3.29) = 0.05 % one-sided, spent over a setting's looks (explore/stages.hpp).
 constexpr double kCoarseRejectZ = 3.29;
-// The verify and back-off candidates of X-TPU and ThUnderVolt are rejected at
-// the intermediate stages by a weaker bound: mean - 1.96 standard errors
-// (two-sided 95 %). A wrong rejection only costs saving (the back-off goes one
-// schedule further), never a schedule over budget: the schedule accepted is
-// the one measured on all inputs (docs/explore.md "At scale").
+// The verify and back-off candidates of X-TPU and ThUnderVolt are rejected by
+// a larger error budget: P(Z > 1.96) = 2.5 %. A wrong rejection only costs
+// saving (the back-off goes further), never a schedule over budget: the
+// schedule accepted is the one measured on all inputs (docs/explore.md "At scale").
 constexpr double kCandidateRejectZ = 1.96;
 bool clearly_over_budget(const PairedLoss& loss, double budget_pct, double z = kCoarseRejectZ);
+// P(Z > z) for a standard normal Z: the one-sided error of a bound z.
+double normal_tail(double z);
+// The z with P(Z > z) = alpha (0 < alpha < 1), to 1e-10.
+double normal_upper_quantile(double alpha);
+
 // clean[i] in {0,1}; faulty[r][i] in {0,1} for repeat r. Throws on mismatched sizes.
 PairedLoss paired_loss(const std::vector<std::uint8_t>& clean,
                        const std::vector<std::vector<std::uint8_t>>& faulty);
@@ -66,7 +71,8 @@ struct Evaluation {
   std::uint64_t error_hits = 0;  // injected PE-cycle errors over the whole run (all repeats)
   double seconds = 0;            // wall time of this evaluation
   bool coarse = false;           // measured on the coarse inputs only (clearly over budget there)
-  double reject_z = 0;           // coarse: the z of the lower bound that stopped it (kCoarseRejectZ, kCandidateRejectZ)
+  double reject_z = 0;           // coarse: the error budget it was stopped under, as a z (kCoarseRejectZ, kCandidateRejectZ)
+  double look_z = 0;             // coarse: the threshold of the look that stopped it (explore/stages.hpp look_thresholds)
   bool coarse_sampled = false;   // ... with the sampled injection (testbench/inject InjectionMode::kSampled)
   std::string injection = "exact";  // what the numbers were measured with: exact, thinned or sampled
   // Razor correct: what it leaves of detected errors (Injector::razor_error_source):
