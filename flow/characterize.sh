@@ -100,5 +100,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 "$VOSA" errmodel-merge "${parts[@]}" --out "$OUT/errmodel.json"
 "$VOSA" errmodel-csv "$OUT/errmodel.json" --out "$OUT/errmodel.csv" --values "$OUT/errmodel_values.csv" \
-  --patterns "$OUT/errmodel_patterns.csv"
-log "wrote $OUT/errmodel.json and $OUT/errmodel{,_values,_patterns}.csv"
+  --patterns "$OUT/errmodel_patterns.csv" --correct-bits "$OUT/errmodel_correct_bits.csv"
+log "wrote $OUT/errmodel.json and $OUT/errmodel{,_values,_patterns,_correct_bits}.csv"

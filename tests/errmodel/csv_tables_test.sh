@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # `vosa errmodel-csv`: the per-bit table carries P(any error) and the error
 # counts; --values gives the whole error-value distribution (its counts add up
-# to cycles_with_error at every point); --patterns the joint masks.
+# to cycles_with_error at every point); --patterns the joint masks;
+# --correct-bits each mask's correct bits (schema 3) with the signed error
+# they give, and no rows for a file without them.
 #   csv_tables_test.sh VOSA ERRMODEL_JSON
 set -euo pipefail
 VOSA="$1"; MODEL="$2"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-"$VOSA" errmodel-csv "$MODEL" --out "$WORK/bits.csv" --values "$WORK/values.csv" --patterns "$WORK/patterns.csv"
+"$VOSA" errmodel-csv "$MODEL" --out "$WORK/bits.csv" --values "$WORK/values.csv" --patterns "$WORK/patterns.csv" \
+  --correct-bits "$WORK/correct_old.csv"
 python3 - "$MODEL" "$WORK" <<'PY'
 import csv, json, sys
 m = json.load(open(sys.argv[1])); w = sys.argv[2]
@@ -50,4 +53,59 @@ for band in ("0-0", "1-7"):
     want = sum(len(p["bits"]) for p in m["points"] if "-".join(map(str, p["pe_rows"])) == band)
     assert got == want, (band, got, want)
 print(f"errmodel-csv: pe_rows column names each band ({len(rows)} rows)")
+PY
+# Correct bits (schema 3): a copy of the model whose patterns carry the
+# correct value's bits at their positions (every subset of the mask in turn,
+# counts adding up to the pattern's); the table has one row per (mask,
+# correct bits) and the signed error captured - correct computed here from
+# two's-complement values of a register holding exactly those bits.
+python3 - "$MODEL" "$WORK" <<'PY'
+import csv, json, sys
+m = json.load(open(sys.argv[1])); w = sys.argv[2]
+old = list(csv.DictReader(open(f"{w}/correct_old.csv")))
+assert old == [], "a file without correct_bits gives no rows"
+assert open(f"{w}/correct_old.csv").readline().strip().endswith("mask,correct_bits,count,p_given_mask,error")
+for p in m["points"]:
+    for q in p["error_patterns"]:
+        subsets, s = [], q["mask"]
+        while True:  # every subset of the mask, the mask itself first
+            subsets.append(s)
+            if s == 0: break
+            s = (s - 1) & q["mask"]
+        n, refs = q["count"], []
+        for i, r in enumerate(subsets):
+            k = n if i == len(subsets) - 1 else n // 2
+            if k: refs.append({"value": r, "count": k})
+            n -= k
+        q["correct_bits"] = refs
+m["schema_version"] = 3
+json.dump(m, open(f"{w}/schema3.json", "w"))
+PY
+"$VOSA" errmodel-csv "$WORK/schema3.json" --out "$WORK/bits3.csv" --patterns "$WORK/patterns3.csv" \
+  --correct-bits "$WORK/correct3.csv"
+cmp "$WORK/bits.csv" "$WORK/bits3.csv"  # the other tables do not change
+cmp "$WORK/patterns.csv" "$WORK/patterns3.csv"
+python3 - "$WORK" <<'PY'
+import csv, json, sys
+w = sys.argv[1]
+m = json.load(open(f"{w}/schema3.json"))
+n = m["design"]["acc_bits"]
+def value(x):  # the register's bits as the signed number it holds
+    x &= (1 << n) - 1
+    return x - (1 << n) if m["design"]["signed"] and x >> (n - 1) else x
+rows = list(csv.DictReader(open(f"{w}/correct3.csv")))
+want, sign_rows = [], 0
+for p in m["points"]:
+    for q in p["error_patterns"]:
+        for r in q["correct_bits"]:
+            want.append((p["voltage"], q["mask"], r["value"], r["count"], r["count"] / q["count"],
+                         value(r["value"] ^ q["mask"]) - value(r["value"])))
+            sign_rows += bool(q["mask"] >> (n - 1) & 1)
+got = [(float(r["voltage"]), int(r["mask"]), int(r["correct_bits"]), int(r["count"]), float(r["p_given_mask"]),
+        int(r["error"])) for r in rows]
+assert len(got) == len(want), (len(got), len(want))
+for g, e in zip(got, want):
+    assert g[:4] == e[:4] and abs(g[4] - e[4]) < 1e-9 and g[5] == e[5], (g, e)
+assert sign_rows > 0 and any(g[5] < 0 for g in got) and any(g[5] > 0 for g in got), "both signs, the sign bit too"
+print(f"errmodel-csv: {len(rows)} correct-bits rows ({sign_rows} with the sign bit), signed errors match")
 PY

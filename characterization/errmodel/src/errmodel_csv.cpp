@@ -1,6 +1,7 @@
 // `vosa errmodel-csv`: flat tables of an error model, for spreadsheets and
 // pandas: one row per (point, bit) with the point's P(any error), and on
-// request the signed error-value distribution and the joint error patterns.
+// request the signed error-value distribution, the joint error patterns and
+// the correct bits each pattern was measured with (schema 3).
 #include "vosa/error_model.hpp"
 
 #include <CLI/CLI.hpp>
@@ -49,11 +50,26 @@ std::string table(const ErrorModel& m, const std::string& row_header,
   return csv.str();
 }
 
+// captured - correct of a cycle whose correct value has bits `r` at the
+// positions of `mask` and that captures correct XOR mask: each flipped bit j
+// adds +2^j when it was 0 and -2^j when it was 1, the sign bit of a signed
+// acc_bits-wide register the opposite (the signed error vosa dta counts in
+// error_values; it does not depend on the value's other bits).
+std::int64_t signed_error(std::uint64_t mask, std::uint64_t r, int acc_bits, bool is_signed) {
+  std::int64_t e = 0;
+  for (int j = 0; j < acc_bits && j < 63; ++j) {  // 63: the weight must fit an int64
+    if (!((mask >> j) & 1)) continue;
+    const std::int64_t w = (is_signed && j == acc_bits - 1) ? -(std::int64_t{1} << j) : (std::int64_t{1} << j);
+    e += ((r >> j) & 1) ? -w : w;
+  }
+  return e;
+}
+
 }  // namespace
 
 void add_errmodel_csv_command(CLI::App& app) {
   struct Options {
-    std::string model, out, values, patterns;
+    std::string model, out, values, patterns, correct_bits;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -63,11 +79,16 @@ void add_errmodel_csv_command(CLI::App& app) {
       "  --out:      one row per bit:    bit,errors,p_error,ci95_low,ci95_high,mean_settle_ns\n"
       "  --values:   one row per signed error value (captured - correct): value,count,p_given_error,p\n"
       "  --patterns: one row per joint error mask (most frequent first): mask,bits,count,p\n"
+      "  --correct-bits: one row per (joint error mask, the correct value's bits at its positions)\n"
+      "              (schema 3; no rows for an older file): mask,correct_bits,count,p_given_mask,error\n"
       "(docs/errmodel.md, \"CSV\").");
   cmd->add_option("model", opt->model, "errmodel.json")->required();
   cmd->add_option("--out", opt->out, "per-bit CSV file (default: standard output)");
   cmd->add_option("--values", opt->values, "also write the error-value distribution to this CSV file");
   cmd->add_option("--patterns", opt->patterns, "also write the joint error patterns to this CSV file");
+  cmd->add_option("--correct-bits", opt->correct_bits,
+                  "also write each joint pattern's correct bits (schema 3) and the signed error they give to this "
+                  "CSV file");
   cmd->callback([opt]() {
     const ErrorModel m = ErrorModel::load(opt->model);
     const std::string bits = table(m, "bit,errors,p_error,ci95_low,ci95_high,mean_settle_ns",
@@ -93,8 +114,19 @@ void add_errmodel_csv_command(CLI::App& app) {
                                                << (p.samples ? double(q.count) / p.samples : 0.0) << "\n";
                                          }
                                        });
+    // correct_bits: correct & mask; error: captured - correct of such a cycle (the signed error the
+    // sampler reproduces, docs/errmodel.md "Drawn to fit the correct value").
+    const std::string correct = table(m, "mask,correct_bits,count,p_given_mask,error",
+                                      [&m](const ErrorModelPoint& p, std::ostream& csv, const std::string& prefix) {
+                                        for (const auto& q : p.patterns)
+                                          for (const auto& [r, n] : q.correct_bits)
+                                            csv << prefix << q.mask << "," << r << "," << n << ","
+                                                << (q.count ? double(n) / q.count : 0.0) << ","
+                                                << signed_error(q.mask, r, m.acc_bits, m.is_signed) << "\n";
+                                      });
     if (!opt->values.empty()) write_csv(opt->values, values);
     if (!opt->patterns.empty()) write_csv(opt->patterns, patterns);
+    if (!opt->correct_bits.empty()) write_csv(opt->correct_bits, correct);
     write_csv(opt->out, bits);
   });
 }
