@@ -979,16 +979,26 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
   std::vector<std::int32_t>& settle = settle_;
   settle.assign(b_.acc_bits, 0);
   bool speculation_holds = true;
-  if (l >= 0 && (quiet_ || in_flight) && ((fast_ >> l) & 1)) {
-    for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
+  // Resume event simulation from the quiet edge before this step.
+  const auto resync = [&] {
+    if (synced_) return;
+    apply(operands(static_cast<long>(step) - 1));
+    sim_.load_quiet(prev_state_, state_);
+  };
+  // Lane l's outputs where the settle time is bounded, not simulated: the
+  // captured bits as given, the settled ones as the bound says, the bound's time.
+  const auto report_bound = [&] {
     for (int j = 0; j < b_.acc_bits; ++j) {
       const int f = b_.output_flops[j];
       out_captured |= std::uint64_t{captured[f]} << j;
-      // The settle time is bounded, not simulated: report the bound.
+      out_settled |= std::uint64_t{(spec_[f] >> l) & 1} << j;
       const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
       settle[j] = std::max({0, b[0], b[kLanes]});
     }
-    out_settled = out_captured;
+  };
+  if (l >= 0 && (quiet_ || in_flight) && ((fast_ >> l) & 1)) {
+    for (size_t f = 0; f < nf; ++f) captured[f] = (spec_[f] >> l) & 1;
+    report_bound();
     synced_ = false;
     quiet_ = true;  // every bound is before the edge
     s.filtered += step > 0;  // step 0 primes the registers: not a sample
@@ -1006,10 +1016,7 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
       if (((value_[d] >> l) & 1) ? b[kLanes] > x.deadline[1] : b[0] > x.deadline[0]) late_.push_back(static_cast<int>(f));
     }
     if (!late_.empty()) {
-      if (!synced_) {
-        apply(operands(static_cast<long>(step) - 1));
-        sim_.load_quiet(prev_state_, state_);
-      }
+      resync();
       restrict_to(l);
       apply(operands(static_cast<long>(step)));
       sim_.step_cut(cut_, frozen_);
@@ -1020,21 +1027,11 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
       captured[f] = sim_.captured(f);
       if (flops_[f].state && captured[f] != ((spec_[f] >> l) & 1)) speculation_holds = false;
     }
-    for (int j = 0; j < b_.acc_bits; ++j) {
-      const int f = b_.output_flops[j];
-      out_captured |= std::uint64_t{captured[f]} << j;
-      out_settled |= std::uint64_t{(spec_[f] >> l) & 1} << j;
-      // Not simulated past the deadlines: report the bound (as resolved cycles do).
-      const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
-      settle[j] = std::max({0, b[0], b[kLanes]});
-    }
+    report_bound();  // not simulated past the deadlines: the bound, as resolved cycles
     quiet_ = true;  // every bound is before the edge
     s.cone_simulated += step > 0;
   } else {
-    if (!synced_) {  // resume event simulation from the quiet edge before this step
-      apply(operands(static_cast<long>(step) - 1));
-      sim_.load_quiet(prev_state_, state_);
-    }
+    resync();
     apply(operands(static_cast<long>(step)));
     sim_.step();
     for (size_t f = 0; f < nf; ++f) {

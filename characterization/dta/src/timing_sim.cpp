@@ -439,13 +439,18 @@ void TimingSimulator::launch_sources(const std::vector<std::int32_t>* cut) {
   for (int n : c_.primary_inputs) launch(n, next_input_[n], input_delay_ps_);
 }
 
-void TimingSimulator::step() {
+// The last cycle's waveforms collapse to their final values; the arena is free.
+void TimingSimulator::take_final_values() {
   for (int n : touched_) {
     value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
     wave_count_[n] = 0;
   }
   touched_.clear();
   arena_used_ = 0;
+}
+
+void TimingSimulator::step() {
+  take_final_values();
   // Events still pending from the last cycle move into this window's frame.
   for (int g : carry_) {
     for (Event& e : pending_[g]) e.time -= period_ps_;
@@ -500,12 +505,7 @@ void TimingSimulator::step_cut(const std::vector<std::int32_t>& cut,
                                const std::vector<std::pair<int, std::uint8_t>>& frozen) {
   if (!shadow_flops_.empty()) throw DtaError("step_cut: not for a netlist with shadow flip-flops (internal error)");
   if (!carry_.empty()) throw DtaError("step_cut: the cycle does not start quiet (internal error)");
-  for (int n : touched_) {
-    value_[n] = arena_[wave_begin_[n] + wave_count_[n] - 1].value;
-    wave_count_[n] = 0;
-  }
-  touched_.clear();
-  arena_used_ = 0;
+  take_final_values();
   for (const auto& [net, v] : frozen) value_[net] = v;
   const int num_gates = static_cast<int>(c_.gates.size());
   for (int g = 0; g < num_gates; ++g) {  // the simulated gates' state at the edge, frozen inputs included

@@ -244,6 +244,7 @@ class TimingSimulator {
   std::vector<std::int32_t> min_delay_, max_delay_;  // per gate (transport: the fastest arc; else 0), the slowest
   void capture_shadows();
   void launch_sources(const std::vector<std::int32_t>* cut);
+  void take_final_values();
   void settle_zero_delay();
   std::uint8_t captured_value(const FlipFlop& ff) const;
   // How long before its clock edge a D transition of `edge` must arrive.
