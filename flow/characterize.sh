@@ -14,7 +14,8 @@
 #                    each corner's own liberty (points[].energy, docs/dta.md)
 #   DTA_MODE         precision mode held on the PE's mode_i (vosa dta --mode)
 #   ERRMODEL_DIR     where errmodel.json and its parts go (default FLOW_DIR/errmodel)
-# A corner is re-simulated only when its inputs or the options change.
+# A corner is re-simulated only when its inputs, the vosa binary or the options
+# change.
 set -euo pipefail
 P="${FLOW_DIR:-$BUILD/$CONFIG_NAME/$PDK}"
 OUT="${ERRMODEL_DIR:-$P/errmodel}"
@@ -40,11 +41,13 @@ if [[ "$OPERANDS" == *"{row}"* ]]; then
 fi
 
 # A part (corner, or corner.rowN) is current when it is newer than its
-# corner's SDF and the netlist and was made with these options (the stamp is
-# written only on success).
+# corner's SDF, the netlist and the vosa binary (a rebuilt simulator may
+# simulate differently) and was made with these options (the stamp is written
+# only on success).
 current() {
   local name=$1 corner=$2 part="$OUT/corners/$1.json"
   [ -f "$part" ] && [ "$part" -nt "$P/sdf/$corner.sdf" ] && [ "$part" -nt "$netlist" ] && \
+    { [ ! -f "$VOSA" ] || [ "$part" -nt "$VOSA" ]; } && \
     [ "$(cat "$OUT/corners/$name.options" 2>/dev/null)" = "$options" ]
 }
 part_name() { if [ "$2" = all ]; then echo "$1"; else echo "$1.row$2"; fi; }

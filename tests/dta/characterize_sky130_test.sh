@@ -3,7 +3,8 @@
 # own rules, flow/stages.make, write netlist and SDF; flow/characterize.sh runs
 # vosa dta per corner and merges): no error at the sign-off corner, the error
 # rate rises as the voltage falls, MSBs fail first, every bit has a confidence
-# interval, and the example consumer loads the model and samples errors;
+# interval, and the example consumer loads the model and samples errors; a
+# rerun simulates only when the inputs or the vosa binary changed;
 # OPERANDS with {row} characterizes one band per PE row.
 # usage: characterize_sky130_test.sh VOSA_BINARY ERRMODEL_EXAMPLE WORK_DIR
 set -euo pipefail
@@ -51,6 +52,21 @@ csv="$WORK/default/sky130hd/errmodel/errmodel.csv"
 [ "$(wc -l < "$csv")" -eq $((1 + 3 * 19)) ] || { echo "FAIL: $csv has the wrong row count"; exit 1; }
 "$EXAMPLE" "$MODEL" 1.6 10.89 200000 | tee "$WORK/example.log"
 grep -q "corrupted by bit masks" "$WORK/example.log"
+
+# A rerun with the same inputs simulates nothing; a vosa binary newer than the
+# corner results (here a fresh copy of it) re-simulates every corner.
+rerun() {
+  VOSA="$1" BUILD="$WORK" CONFIG_NAME=default PDK=sky130hd DESIGN_DIR="$WORK/default/design" \
+    CORNERS="$CORNERS" VOLTAGES= DTA_PERIODS_NS= OPERANDS=uniform:2 DTA_CYCLES=3000 \
+    DTA_DELAY_MODE=transport DTA_SETUP=sdf DTA_THREADS=1 "$ROOT/flow/characterize.sh"
+}
+rerun "$VOSA" > "$WORK/characterize_again.log"
+[ "$(grep -c ' up to date' "$WORK/characterize_again.log")" -eq 3 ] || { echo "FAIL: unchanged inputs re-simulated"; cat "$WORK/characterize_again.log"; exit 1; }
+cp "$VOSA" "$WORK/vosa_rebuilt"
+rerun "$WORK/vosa_rebuilt" > "$WORK/characterize_rebuilt.log"
+if grep -q ' up to date' "$WORK/characterize_rebuilt.log"; then
+  echo "FAIL: corner results older than the vosa binary were kept"; cat "$WORK/characterize_rebuilt.log"; exit 1
+fi
 
 # Per PE row (OPERANDS=trace:...{row}...): one band per row of the 8x8 array at one
 # corner, each from that row's own random-layer stream, merged into one model.
