@@ -34,6 +34,12 @@ if [ "${1:-}" != "--deps" ] && [ -z "${VOSA_SETUP_FULL:-}" ] && [ -f "$STAMP" ] 
   exit 0
 fi
 
+# Two makes in one checkout (say `make test` and `make explore`) run this
+# together: one at a time, so that apt, the build and the stamp do not race.
+mkdir -p "$BUILD_DIR"
+exec 9> "$BUILD_DIR/.setup.lock"
+flock 9
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -57,7 +63,7 @@ if [ "${1:-}" = "--deps" ]; then exit 0; fi
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-touch "$STAMP.new"
+touch "$STAMP.new.$$"
 if [ "${V:-0}" != 0 ]; then
   cmake --build "$BUILD_DIR" -j "$JOBS"
 else
@@ -68,4 +74,4 @@ fi
 # TFLite for the golden-model tests; without it they fail naming what is missing.
 scripts/tflite_runtime.sh "$BUILD_DIR/tflite-runtime" > /dev/null \
   || echo "setup: warning: the TFLite runtime is not installed; the tflite_golden tests will fail"
-mv "$STAMP.new" "$STAMP"
+mv "$STAMP.new.$$" "$STAMP"
