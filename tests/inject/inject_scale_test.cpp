@@ -169,7 +169,8 @@ namespace {
 // error drops its product: Injector::corrupt_dropped) instead.
 void compare_modes(const std::string& model_path, const std::string& data_path, const std::string& config,
                    const std::string& encoding, size_t inputs, const std::vector<double>& rates, int repeats,
-                   InjectionMode mode = InjectionMode::kSampled, bool tedrop = false) {
+                   InjectionMode mode = InjectionMode::kSampled, bool tedrop = false,
+                   DropWalk walk = DropWalk::kAuto) {
   auto model = std::make_shared<tflite::Model>(tflite::load_tflite(model_path));
   const engine::Engine engine(model);
   const engine::Dataset data = engine::load_dataset(data_path);
@@ -188,6 +189,7 @@ void compare_modes(const std::string& model_path, const std::string& data_path, 
     if (tedrop) s.razor = RazorSpec{8, {}, RazorPolicy::Drop};
     Injector exact(em, shape, s), sampled(em, shape, s);
     sampled.set_mode(mode);
+    sampled.set_drop_walk(walk);
     EXPECT_EQ(sampled.drops_only_everywhere(), tedrop) << "rate " << rates[r];
     const FaultyEvalResult a = ev.evaluate(exact, repeats, 3), b = ev.evaluate(sampled, repeats, 4);
     const double n = double(a.samples) * repeats;
@@ -259,11 +261,13 @@ TEST(InjectThinned, AgreesWithExactOnMobilenetV2) {
 // (both Injector::corrupt_dropped: only the drops of non-zero products,
 // minus the dropped products, no chain walk) against the exact injector's
 // walk of every error down its column: same checks, hits included (the
-// depthwise tiles not walked: expected counts).
+// depthwise tiles and, by class, the zero weights not walked: expected
+// counts). ResNet-8 thinned walks every conv/FC layer by class, sampled by
+// candidates; MobileNetV2 lets kAuto choose per layer.
 TEST(InjectThinned, TeDropAgreesWithExactOnResnet8) {
   compare_modes(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
                 std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json", "pixels", 200, {1e-4, 1e-3, 1e-2}, 1,
-                InjectionMode::kThinned, true);
+                InjectionMode::kThinned, true, DropWalk::kByClass);
 }
 
 TEST(InjectThinned, TeDropAgreesWithExactOnMobilenetV2) {
@@ -275,7 +279,7 @@ TEST(InjectThinned, TeDropAgreesWithExactOnMobilenetV2) {
 TEST(InjectSampled, TeDropIsTheThinnedDrawOnResnet8) {
   compare_modes(test::data_path(test::kResnet8Model), test::data_path(test::kResnet8Data),
                 std::string(VOSA_SOURCE_DIR) + "/generator/examples/default.json", "pixels", 100, {1e-3}, 1,
-                InjectionMode::kSampled, true);
+                InjectionMode::kSampled, true, DropWalk::kCandidates);
 }
 
 // restricted_to(keep) is draw() & keep given that it is not 0: its

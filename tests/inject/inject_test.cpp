@@ -3,6 +3,7 @@
 // rates, bit-exactness without errors and with full Razor correction,
 // reproducibility across thread counts, and the settings file's validation.
 #include "vosa/inject.hpp"
+#include "vosa/synthetic_errmodel.hpp"
 
 #include "vosa/lowering.hpp"
 
@@ -1233,4 +1234,95 @@ TEST(Inject, CarrySavePairsMatchPerCaptureSimulation) {
   // A carry-propagate config and this model (or the other way round) are refused.
   ArrayShape plain = small_array(8, 8);
   EXPECT_THROW(Injector(ErrorModel::load(fixture), plain, settings), InjectError);
+}
+
+// TE-Drop of every failing bit, thinned (Injector::corrupt_dropped), walked
+// by class (DropWalk::kByClass: the activation changes sorted once per
+// reduction index, each operand class's captures walked at its own rate) and
+// by candidates (DropWalk::kCandidates: at the largest class rate, thinned by
+// class): on a conv and an FC layer whose captures fall in every operand
+// class (small weights, activations from a few values so that many changes
+// are 0), with class rates 2-20x apart, each class's drops over 400 seeds
+// and the sum of their dropped products match the expectation summed over
+// every capture (5 sigma), for both walks; and one corrupt() equals the
+// column semantics (apply_hits) of the drops the same stream draws.
+TEST(InjectThinned, TeDropWalkByClassDrawsEachClassAtItsRate) {
+  std::mt19937_64 rng(11);
+  const std::array<double, kOperandClasses> class_rate = {0.05, 0.1, 0.25, 0.5, 1.0};
+  const double rate = 0.02;
+  const ErrorModel em = synthetic_class_model(small_array(8, 8).acc_bits, {rate}, class_rate);
+  struct Case {
+    tflite::OpType type;
+    int h, w, c, out_c;
+  };
+  for (const Case& cs : {Case{tflite::OpType::kConv2D, 12, 12, 12, 10}, Case{tflite::OpType::kFullyConnected, 2, 3, 30, 40}}) {
+    auto model = one_layer_model(cs.type, cs.h, cs.w, cs.c, cs.out_c, 1, rng);
+    // Small weights (zeros included), so that |w| reaches every class cap
+    // (FC: change = |a|, so wider).
+    const int w_max = cs.type == tflite::OpType::kFullyConnected ? 48 : 16;
+    std::uniform_int_distribution<int> small(-w_max, w_max);
+    for (auto& b : model->tensors[1].data) b = static_cast<uint8_t>(static_cast<int8_t>(small(rng)));
+    const engine::Engine engine(model);
+    const engine::PreparedOp& p = engine.ops().at(0);
+    const int8_t values[] = {-128, -120, -100, -60, 0, 0, 0, 5, 40, 127};
+    std::vector<int8_t> x(model->input().num_elements());
+    std::uniform_int_distribution<int> pick(0, 9);
+    for (auto& v : x) v = values[pick(rng)];
+    const ArrayShape shape = small_array(8, 8);
+    const LayerOperands ops(*model, p, x.data(), shape.cols);
+    // Expected drops and dropped products per class, over every capture of a non-zero weight.
+    std::array<double, kOperandClasses> expect{}, expect_sum{}, var_sum{}, present{};
+    for (int j = 0; j < ops.n(0); ++j)
+      for (int kk = 0; kk < ops.k(0); ++kk) {
+        const int w = ops.b(0, kk, j);
+        if (!w) continue;
+        for (int m = 0; m < ops.m(); ++m) {
+          const auto [a, prev] = ops.a_and_previous(0, m, kk, j);
+          const int c = operand_class(prev, a, w);
+          const double pc = rate * class_rate[static_cast<std::size_t>(c)], prod = double(a) * w;
+          expect[c] += pc;
+          expect_sum[c] += pc * prod;
+          var_sum[c] += pc * (1 - pc) * prod * prod;
+          present[c] += 1;
+        }
+      }
+    for (int c = 0; c < kOperandClasses; ++c) ASSERT_GT(present[c], 100) << "class " << c << " has too few captures";
+    Injector inj(em, shape, uniform_settings({1.0}, RazorSpec{8, {}, RazorPolicy::Drop}));
+    inj.set_mode(InjectionMode::kThinned);
+    ASSERT_TRUE(inj.drops_only_everywhere());
+    const int seeds = 400;
+    for (const DropWalk walk : {DropWalk::kByClass, DropWalk::kCandidates}) {
+      inj.set_drop_walk(walk);
+      const char* name = walk == DropWalk::kByClass ? "by class" : "candidates";
+      std::array<double, kOperandClasses> count{}, sum{};
+      for (int s = 0; s < seeds; ++s) {
+        Rng r(derive_seed(5, static_cast<std::uint64_t>(s), 0, 0));
+        for (const Hit& h : inj.draw_drops(ops, p.index, r)) {
+          const int kk = h.k_tile * shape.rows + h.row;
+          const int w = kk < ops.k(h.gemm) ? ops.b(h.gemm, kk, h.column) : 0;
+          if (!w) continue;  // the candidate walk draws zero weights' drops too: they change nothing
+          const auto [a, prev] = ops.a_and_previous(h.gemm, h.m, kk, h.column);
+          ASSERT_EQ(h.cls, operand_class(prev, a, w)) << name;
+          count[h.cls] += 1;
+          sum[h.cls] += double(a) * w;
+        }
+      }
+      for (int c = 0; c < kOperandClasses; ++c) {
+        const double e = seeds * expect[c], es = seeds * expect_sum[c], sd = std::sqrt(seeds * var_sum[c]);
+        std::printf("%s, %s, class %d: drops %.0f expected %.1f, products %.0f expected %.0f +- %.0f\n",
+                    tflite::to_string(cs.type), name, c, count[c], e, sum[c], es, sd);
+        EXPECT_NEAR(count[c], e, 5 * std::sqrt(e) + 1) << name << " class " << c;
+        EXPECT_NEAR(sum[c], es, 5 * sd + 1) << name << " class " << c;
+      }
+      // corrupt() applies exactly the drops its stream draws (products from the sort).
+      std::vector<int32_t> acc = engine::reference_accumulators(*model, p, x.data()), replay = acc;
+      Rng r1(99), r2(99);
+      const LayerStats st = inj.corrupt(*model, p, x.data(), acc, r1);
+      const LayerStats ref = apply_hits(ops, shape, inj.default_plan().razor,
+                                        inj.draw_drops(ops, p.index, r2), replay);
+      EXPECT_EQ(acc, replay) << name;
+      EXPECT_EQ(st.corrupted_outputs, ref.corrupted_outputs) << name;
+      EXPECT_GT(ref.corrupted_outputs, 0u) << name;
+    }
+  }
 }

@@ -120,7 +120,8 @@ void write_traces(const Engine& engine, const Dataset& data, const InferOptions&
 
 // Error injection flags of `vosa infer` (docs/inject.md).
 struct FaultOptions {
-  std::string config, errmodel, voltages, settings, razor_bits, razor_policy, json, injection = "exact";
+  std::string config, errmodel, voltages, settings, razor_bits, razor_policy, json, injection = "exact",
+              drop_walk = "auto";
   double period_ns = 0;
   int razor_top_k = -1;
   std::uint64_t seed = 1;
@@ -167,6 +168,7 @@ void run_with_faults(const Engine& engine, const Dataset& data, const InferOptio
   const ArrayConfig config = load_config(f.config);
   inject::Injector injector = inject::make_injector(fault_settings(f, config), config, f.config);
   injector.set_mode(inject::parse_injection_mode(f.injection));
+  injector.set_drop_walk(inject::parse_drop_walk(f.drop_walk));
   injector.check_model(engine.model());
   const inject::FaultEvaluator evaluator(engine, data, io);
   const inject::FaultyEvalResult r = evaluator.evaluate(injector, f.repeats, f.seed);
@@ -364,6 +366,12 @@ void add_infer_command(CLI::App& app) {
                   "distribution, expected Razor counts) or sampled (per-output error counts and sums: cost grows "
                   "with the outputs, not the errors; an approximation, docs/inject.md; TE-Drop as thinned)")
       ->check(CLI::IsMember({"exact", "thinned", "sampled"}))
+      ->capture_default_str();
+  cmd->add_option("--drop-walk", faults->drop_walk,
+                  "how thinned/sampled TE-Drop layers find their drops: by-class (conv/FC: each operand class's "
+                  "captures walked at its own rate), candidates (at the largest class rate, thinned by class) or "
+                  "auto (the cheaper per layer); the same distribution, docs/inject.md")
+      ->check(CLI::IsMember({"auto", "candidates", "by-class"}))
       ->capture_default_str();
   cmd->add_option("--repeats", faults->repeats, "independent error draws per input (default 1)")
       ->check(CLI::Range(1, 1000000));

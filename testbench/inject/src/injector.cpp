@@ -407,6 +407,22 @@ LayerOperands::ColumnWeights LayerOperands::column_weights(int gemm, int j) cons
   return {weights_ + gemm * cols_ + j, g.taps(), g.out_c, j * g.taps()};
 }
 
+void LayerOperands::activations(int gemm, int k, std::int8_t* out) const {
+  const lowering::ConvGeometry& g = geometry_;
+  const Tap t = tap_of(gemm, k);
+  std::size_t m = 0;
+  for (int b = 0; b < g.batch; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const int iy = oy * g.stride_h - g.pad_top + t.ky * g.dilation_h;
+      const bool row_in = iy >= 0 && iy < g.in_h;
+      const int8_t* row = input_ + ((static_cast<std::size_t>(b) * g.in_h + (row_in ? iy : 0)) * g.in_w) * g.in_c + t.channel;
+      for (int ox = 0; ox < g.out_w; ++ox, ++m) {
+        const int ix = ox * g.stride_w - g.pad_left + t.kx * g.dilation_w;
+        out[m] = row_in && ix >= 0 && ix < g.in_w ? row[static_cast<std::size_t>(ix) * g.in_c] : pad_;
+      }
+    }
+}
+
 void LayerOperands::chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const {
   const lowering::ConvGeometry& g = geometry_;
   if (!plan_.empty()) {
@@ -724,8 +740,9 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
 // each hit drops its product a * w and nothing else, and no subset of a
 // chain's products wraps the register (rows * 2^14 < 2^(acc_bits - 1)), so
 // the output changes by minus the dropped products: no chain walk.
+// products: each hit's a * w when the walk knows it (DropWalk::kByClass), else decoded here.
 LayerStats apply_dropped_hits(const LayerOperands& ops, const ArrayShape& shape, const std::vector<Hit>& hits,
-                              std::vector<int32_t>& acc) {
+                              std::vector<int32_t>& acc, const std::vector<std::int32_t>* products = nullptr) {
   LayerStats st;
   st.hits = st.razor_detected = hits.size();
   RazorCycles razor_cycles(ops, shape.rows, shape.cols);
@@ -737,7 +754,13 @@ LayerStats apply_dropped_hits(const LayerOperands& ops, const ArrayShape& shape,
     const Hit& x = hits[h];
     st.razor_error_cycles += razor_cycles.add(ops, x);
     const int kk = x.k_tile * shape.rows + x.row;
-    if (kk < ops.k(x.gemm)) {
+    if (products) {
+      if (const std::int32_t product = (*products)[h]) {
+        std::int64_t& d = column_delta[static_cast<std::size_t>(x.m)];
+        if (!d) touched.push_back(x.m);
+        d -= product;
+      }
+    } else if (kk < ops.k(x.gemm)) {
       if (const int w = ops.b(x.gemm, kk, x.column)) {
         std::int64_t& d = column_delta[static_cast<std::size_t>(x.m)];
         if (!d) touched.push_back(x.m);  // (a later hit may bring it back to 0: flush checks)
@@ -1114,6 +1137,156 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
   }
 }
 
+// DropWalk::kByClass. The operand class of capture (m, k) of column j is
+// that of d = |a(m, k) - a(m - 1, k)| x |w(k, j)|, and the class boundaries
+// of d (1, 128, 512, 2048) are, for a given |w|, boundaries of the activation
+// change: class c <=> change in [ceil(lo_c / |w|), ceil(lo_{c+1} / |w|)). The
+// changes of a conv/FC layer do not depend on the column, so they are counted
+// and sorted once per reduction index k (counting sort, largest first): then
+// the captures of weight (k, j) in class c are one run of that order, of known
+// length, and each class is walked at its own rate (geometric gaps over the
+// concatenation of its runs along the column). No candidate is rejected
+// unless the row bands differ (then thinned to the row's rate), and the
+// activation of a drop is read from the sort, not decoded.
+struct SortedChanges {
+  static constexpr int kLevels = 257;  // changes 0..255, and 256: none
+  int m = 0, k = 0;
+  std::vector<std::uint32_t> at_least;  // [k * kLevels + t]: positions m with change >= t
+  std::vector<std::uint32_t> position;  // [k * m + i]: the m of the i-th largest change
+  std::vector<std::int8_t> activation;  // [k * m + i]: a(m, k) there
+  std::vector<std::int8_t> a;
+  std::vector<std::uint8_t> change;
+
+  void build(const LayerOperands& ops) {
+    m = ops.m();
+    k = ops.k(0);
+    const std::size_t mm = static_cast<std::size_t>(m);
+    at_least.resize(static_cast<std::size_t>(k) * kLevels);
+    position.resize(static_cast<std::size_t>(k) * mm);
+    activation.resize(position.size());
+    a.resize(mm);
+    change.resize(mm);
+    for (int kk = 0; kk < k; ++kk) {
+      ops.activations(0, kk, a.data());
+      std::uint32_t count[256] = {};
+      int prev = 0;  // a_and_previous: 0 before the first row
+      for (std::size_t i = 0; i < mm; ++i) {
+        const int d = a[i] > prev ? a[i] - prev : prev - a[i];
+        change[i] = static_cast<std::uint8_t>(d);
+        ++count[d];
+        prev = a[i];
+      }
+      std::uint32_t* ge = &at_least[static_cast<std::size_t>(kk) * kLevels];
+      ge[256] = 0;
+      for (int t = 255; t >= 0; --t) ge[t] = ge[t + 1] + count[t];
+      std::uint32_t slot[256];
+      for (int t = 0; t < 256; ++t) slot[t] = ge[t + 1];
+      std::uint32_t* pos = &position[static_cast<std::size_t>(kk) * mm];
+      std::int8_t* act = &activation[static_cast<std::size_t>(kk) * mm];
+      for (std::size_t i = 0; i < mm; ++i) {
+        const std::uint32_t at = slot[change[i]]++;
+        pos[at] = static_cast<std::uint32_t>(i);
+        act[at] = a[i];
+      }
+    }
+  }
+};
+
+// kChangeAtLeast[|w|][c]: the smallest activation change whose product step
+// with |w| is of class c or above (operand_class's boundaries 1, 128, 512,
+// 2048), 256 for none; [c = kOperandClasses]: 256.
+struct ChangeThresholds {
+  std::array<std::array<std::uint16_t, kOperandClasses + 1>, 129> at{};
+  ChangeThresholds() {
+    constexpr int lo[kOperandClasses] = {0, 1, 128, 512, 2048};
+    for (int w = 1; w <= 128; ++w) {
+      for (int c = 0; c < kOperandClasses; ++c) at[w][c] = static_cast<std::uint16_t>(std::min(256, (lo[c] + w - 1) / w));
+      at[w][kOperandClasses] = 256;
+    }
+  }
+};
+
+template <class SamplerOf>
+void draw_drops_by_class(const LayerOperands& ops, const SortedChanges& sorted, int rows, int cols,
+                         SamplerOf sampler_of, Rng& rng, std::vector<Hit>& hits,
+                         std::vector<std::int32_t>& products, double& not_drawn) {
+  static const ChangeThresholds thresholds;
+  const int m_count = ops.m(), k = ops.k(0), k_tiles = ceil_div(k, rows);
+  const std::size_t mm = static_cast<std::size_t>(m_count);
+  // Per sampler: rate[c] = the largest p(row, c) over rows, and (row bands
+  // of different rates) keep[row][c] = p(row, c) / rate[c].
+  const void* table_of = nullptr;
+  std::array<double, kOperandClasses> rate{}, log_q{};
+  std::vector<double> p_row(static_cast<std::size_t>(rows) * kOperandClasses), keep(p_row.size());
+  bool rows_differ = false;
+  for (int j = 0; j < ops.n(0); ++j) {
+    const auto& sampler = sampler_of(j % cols);
+    if (sampler.p_max() <= 0) continue;
+    if (table_of != &sampler) {
+      table_of = &sampler;
+      rate.fill(0);
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < kOperandClasses; ++c) {
+          const double p = sampler.accept_class(c, r) * sampler.p_max();
+          p_row[static_cast<std::size_t>(r) * kOperandClasses + static_cast<std::size_t>(c)] = p;
+          rate[static_cast<std::size_t>(c)] = std::max(rate[static_cast<std::size_t>(c)], p);
+        }
+      rows_differ = false;
+      for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < kOperandClasses; ++c) {
+          const std::size_t at = static_cast<std::size_t>(r) * kOperandClasses + static_cast<std::size_t>(c);
+          keep[at] = rate[static_cast<std::size_t>(c)] > 0 ? p_row[at] / rate[static_cast<std::size_t>(c)] : 0;
+          rows_differ |= keep[at] < 1 && rate[static_cast<std::size_t>(c)] > 0;
+        }
+      for (int c = 0; c < kOperandClasses; ++c)
+        log_q[static_cast<std::size_t>(c)] = rate[static_cast<std::size_t>(c)] < 1 ? std::log1p(-rate[static_cast<std::size_t>(c)]) : 0;
+    }
+    const auto gap = [&](int c) -> double {
+      return rate[static_cast<std::size_t>(c)] >= 1 ? 0.0 : std::floor(std::log(rng.uniform_open()) / log_q[static_cast<std::size_t>(c)]);
+    };
+    // Position of the next drop in each class's concatenated runs, and where
+    // the current weight's run starts in it.
+    double next[kOperandClasses], base[kOperandClasses] = {};
+    int classes[kOperandClasses], n_classes = 0;
+    for (int c = 0; c < kOperandClasses; ++c)
+      if (rate[static_cast<std::size_t>(c)] > 0) {
+        classes[n_classes++] = c;
+        next[c] = gap(c);
+      }
+    const auto cw = ops.column_weights(0, j);
+    for (int kk = 0; kk < k_tiles * rows; ++kk) {
+      const int r = kk % rows;
+      const int w = kk < k ? cw.data[static_cast<std::ptrdiff_t>(kk) * cw.stride] : 0;
+      if (!w) {  // class 0, and dropping a zero product changes nothing
+        not_drawn += static_cast<double>(m_count) * p_row[static_cast<std::size_t>(r) * kOperandClasses];
+        continue;
+      }
+      const auto& at = thresholds.at[static_cast<std::size_t>(w < 0 ? -w : w)];
+      const std::uint32_t* ge = &sorted.at_least[static_cast<std::size_t>(kk) * SortedChanges::kLevels];
+      for (int i = 0; i < n_classes; ++i) {
+        const int c = classes[i];
+        const std::uint32_t lo = ge[at[static_cast<std::size_t>(c) + 1]], hi = ge[at[static_cast<std::size_t>(c)]];
+        const double end = base[c] + static_cast<double>(hi - lo);
+        for (; next[c] < end; next[c] += 1 + gap(c)) {
+          if (rows_differ && rng.uniform() >= keep[static_cast<std::size_t>(r) * kOperandClasses + static_cast<std::size_t>(c)])
+            continue;
+          const std::size_t i_sorted = static_cast<std::size_t>(kk) * mm + lo + static_cast<std::size_t>(next[c] - base[c]);
+          Hit hit;
+          hit.column = j;
+          hit.k_tile = kk / rows;
+          hit.row = r;
+          hit.m = static_cast<int>(sorted.position[i_sorted]);
+          hit.mask = sampler.sample_mask(rng, c, r);
+          hit.cls = c;
+          hits.push_back(hit);
+          products.push_back(static_cast<std::int32_t>(sorted.activation[i_sorted]) * w);
+        }
+        base[c] = end;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng, std::vector<Hit>& hits) const {
@@ -1141,6 +1314,13 @@ InjectionMode parse_injection_mode(const std::string& name) {
   if (name == "sampled") return InjectionMode::kSampled;
   if (name == "thinned") return InjectionMode::kThinned;
   throw InjectError("unknown injection mode '" + name + "' (allowed: exact, sampled, thinned)");
+}
+
+DropWalk parse_drop_walk(const std::string& name) {
+  if (name == "auto") return DropWalk::kAuto;
+  if (name == "candidates") return DropWalk::kCandidates;
+  if (name == "by-class") return DropWalk::kByClass;
+  throw InjectError("unknown TE-Drop walk '" + name + "' (allowed: auto, candidates, by-class)");
 }
 
 namespace {
@@ -1391,22 +1571,62 @@ std::uint64_t round_randomly(double x, Rng& rng) {
 }
 }  // namespace
 
+void Injector::draw_drops_into(const LayerOperands& ops, std::size_t op, Rng& rng, std::vector<Hit>& hits,
+                               std::vector<std::int32_t>* products, double* not_drawn) const {
+  const LayerPlan& plan = this->plan(op);
+  hits.clear();
+  if (products) products->clear();
+  double skipped = 0;
+  if (plan.p_max > 0) {
+    std::vector<DropSampler> by_island;
+    for (const auto& s : plan.island) by_island.emplace_back(*s, shape_.protected_mask(plan.razor.mask));
+    const auto sampler_of = [&](int c) -> const DropSampler& {
+      return by_island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+    };
+    const int rows = shape_.rows, m_count = ops.m();
+    bool by_class = drop_walk_ != DropWalk::kCandidates && products && !ops.depthwise_mode() &&
+                    !ops.geometry().depthwise && ops.gemms() == 1 &&
+                    static_cast<std::uint64_t>(m_count) * static_cast<std::uint64_t>(ops.k(0)) <= (std::uint64_t{1} << 26) &&
+                    std::all_of(by_island.begin(), by_island.end(), [](const DropSampler& s) { return s.has_file_classes(); });
+    if (by_class && drop_walk_ == DropWalk::kAuto) {
+      // Rough costs (ns, measured on MobileNetV2, docs/PERFORMANCE.md): a
+      // candidate of the walk about 20; the sort about 4 per (m, k) and 1
+      // per (k, change level); the run lengths about 2 per (k, j, class).
+      const double k = ops.k(0), n = ops.n(0), m = m_count;
+      double candidates = 0;
+      for (int j = 0; j < ops.n(0); ++j) candidates += sampler_of(j % shape_.cols).p_max();
+      candidates *= m * ceil_div(ops.k(0), rows) * rows;
+      by_class = 4 * m * k + SortedChanges::kLevels * k + 2 * kOperandClasses * k * n < 20 * candidates;
+    }
+    if (by_class) {
+      thread_local SortedChanges sorted;
+      sorted.build(ops);
+      draw_drops_by_class(ops, sorted, rows, shape_.cols, sampler_of, rng, hits, *products, skipped);
+    } else {
+      draw_hits_with(ops, rows, shape_.cols, sampler_of, rng, hits, 0, true, &skipped);
+    }
+  }
+  if (not_drawn) *not_drawn = skipped;
+}
+
+std::vector<Hit> Injector::draw_drops(const LayerOperands& ops, std::size_t op, Rng& rng) const {
+  std::vector<Hit> hits;
+  std::vector<std::int32_t> products;
+  draw_drops_into(ops, op, rng, hits, &products, nullptr);
+  return hits;
+}
+
 LayerStats Injector::corrupt_dropped(const LayerOperands& ops, const engine::PreparedOp& layer,
                                      std::vector<int32_t>& acc, Rng& rng) const {
-  const LayerPlan& plan = this->plan(layer.index);
-  std::vector<DropSampler> by_island;
-  for (const auto& s : plan.island) by_island.emplace_back(*s, shape_.protected_mask(plan.razor.mask));
-  const auto sampler_of = [&](int c) -> const DropSampler& {
-    return by_island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
-  };
   thread_local std::vector<Hit> hits;
-  hits.clear();
-  double skipped = 0;
-  draw_hits_with(ops, shape_.rows, shape_.cols, sampler_of, rng, hits, 0, true, &skipped);
-  LayerStats st = apply_dropped_hits(ops, shape_, hits, acc);
-  // The drops of zero products in the tiles not walked: expected counts
-  // (each its own Razor error cycle; TE-Drop does not stall).
-  const std::uint64_t not_walked = round_randomly(skipped, rng);
+  thread_local std::vector<std::int32_t> products;
+  double not_drawn = 0;
+  draw_drops_into(ops, layer.index, rng, hits, &products, &not_drawn);
+  LayerStats st = apply_dropped_hits(ops, shape_, hits, acc, products.empty() ? nullptr : &products);
+  // The drops of zero products not drawn (the tiles outside a column's
+  // weights, with kByClass every zero weight): expected counts (each its own
+  // Razor error cycle; TE-Drop does not stall).
+  const std::uint64_t not_walked = round_randomly(not_drawn, rng);
   st.hits += not_walked;
   st.razor_detected += not_walked;
   st.razor_error_cycles += not_walked;

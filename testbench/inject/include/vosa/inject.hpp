@@ -297,6 +297,7 @@ class LayerOperands {
   LayerOperands(const tflite::Model& model, const engine::PreparedOp& layer, const int8_t* input,
                 const ArrayShape& shape);
   bool depthwise_mode() const { return !plan_.empty(); }
+  const lowering::ConvGeometry& geometry() const { return geometry_; }
   int gemms() const { return gemms_; }
   int m() const { return geometry_.rows(); }  // the layer's output positions
   // Vectors (activation rows) GEMM `gemm` streams: m(), or a mode pass's.
@@ -319,6 +320,9 @@ class LayerOperands {
     int count, stride, first_k;
   };
   ColumnWeights column_weights(int gemm, int j) const;
+  // out[m] = a(gemm, m, k) for every m < m(): one reduction index's
+  // activations, decoded incrementally (GEMM mappings, not the depthwise mode).
+  void activations(int gemm, int k, std::int8_t* out) const;
   // out[r] = A[m][k0 + r] * B[k0 + r][j] for r < count (0 beyond K): one
   // column chain's products, decoded incrementally.
   void chain_products(int gemm, int m, int j, int k0, int count, std::int64_t* out) const;
@@ -422,6 +426,19 @@ LayerStats apply_hits(const LayerOperands& operands, const ArrayShape& shape, co
 //             corrupt_dropped in kThinned and kSampled alike: exact in
 //             distribution, cost growing with the drops of non-zero products.
 enum class InjectionMode { kExact, kSampled, kThinned };
+
+// How corrupt_dropped finds the drops of a conv/FC layer (same distribution;
+// docs/inject.md "Thinned TE-Drop"):
+//   kCandidates  geometric gaps over the captures at the largest class rate,
+//                each candidate kept with its class's share (the exact walk);
+//   kByClass     the layer's activation changes |a(m) - a(m-1)| counted and
+//                sorted once per reduction index k, so that the captures of
+//                weight (k, j) in each operand class are a known run of
+//                positions m: each class's captures walked at its own rate,
+//                every candidate a drop;
+//   kAuto        per layer, the one an estimate of both costs says is cheaper.
+enum class DropWalk { kAuto, kCandidates, kByClass };
+DropWalk parse_drop_walk(const std::string& name);  // auto | candidates | by-class
 const char* to_string(InjectionMode mode);
 InjectionMode parse_injection_mode(const std::string& name);  // exact | sampled | thinned
 
@@ -475,6 +492,14 @@ class Injector {
   // errors from the same stream: a sampled screening would only repeat it).
   bool drops_only_everywhere() const;
   InjectionMode mode() const { return mode_; }
+  // How TE-Drop layers (LayerPlan::drops_only) are walked; kAuto by default.
+  void set_drop_walk(DropWalk walk) { drop_walk_ = walk; }
+  DropWalk drop_walk() const { return drop_walk_; }
+  // The drops corrupt_dropped draws for one layer with LayerPlan::drops_only,
+  // grouped by (gemm, column), each with its operand class (Hit::cls); the
+  // captures of zero weights (whose drop changes nothing) may be left out:
+  // corrupt_dropped adds their expected count. For tests.
+  std::vector<Hit> draw_drops(const LayerOperands& operands, std::size_t op, Rng& rng) const;
 
   // Draws the erring captures of one layer, in chain order.
   std::vector<Hit> draw_hits(const LayerOperands& operands, std::size_t op, Rng& rng) const;
@@ -503,6 +528,10 @@ class Injector {
   // distribution; the hits of the tiles not walked are their expected count.
   LayerStats corrupt_dropped(const LayerOperands& operands, const engine::PreparedOp& layer,
                              std::vector<int32_t>& accumulators, Rng& rng) const;
+  // corrupt_dropped's draw: the drops (and with kByClass each one's product
+  // a * w in *products), the expected hits not drawn in *not_drawn.
+  void draw_drops_into(const LayerOperands& operands, std::size_t op, Rng& rng, std::vector<Hit>& hits,
+                       std::vector<std::int32_t>* products, double* not_drawn) const;
   // kThinned on one layer with Razor correct.
   LayerStats corrupt_thinned(const LayerOperands& operands, const engine::PreparedOp& layer,
                              std::vector<int32_t>& accumulators, Rng& rng) const;
@@ -517,6 +546,7 @@ class Injector {
   LayerPlan default_plan_;
   std::vector<std::pair<std::size_t, LayerPlan>> layer_plans_;
   InjectionMode mode_ = InjectionMode::kExact;
+  DropWalk drop_walk_ = DropWalk::kAuto;
   std::vector<std::shared_ptr<const ThinnedSampler>> thinned_;  // kThinned: per (sampler, Razor mask) used
 };
 

@@ -9,14 +9,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 namespace vosa::inject {
 
-inline ErrorModel synthetic_class_model(int acc_bits, const std::vector<double>& rates) {
+// class_rate: p(error | class) relative to the point's rate (default: the
+// sky130hd uniform-operand model's structure above).
+inline ErrorModel synthetic_class_model(int acc_bits, const std::vector<double>& rates,
+                                        const std::array<double, kOperandClasses>& class_rate = {0.0, 0.6, 0.65, 0.95, 1.0}) {
   const std::uint64_t samples = 10000000000ULL;  // large: every bit keeps a count at small rates
-  const double class_rate[kOperandClasses] = {0.0, 0.6, 0.65, 0.95, 1.0};    // relative p(error | class)
   const double class_share[kOperandClasses] = {0.01, 0.04, 0.09, 0.22, 0.64};  // of the characterized cycles
   nlohmann::json j = {{"schema_version", 1}, {"pdk", "synthetic"}, {"design", {{"acc_bits", acc_bits}, {"signed", true}}},
                       {"netlist_hash", "0"}, {"operand_source", "synthetic"}};
