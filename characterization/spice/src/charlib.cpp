@@ -1180,6 +1180,59 @@ void write_cell_calibration(const CellCalibration& c, const fs::path& file) {
   pdk::write_file_atomically(file, j.dump(2) + "\n");
 }
 
+CellCalibration merge_cell_calibrations(const std::vector<fs::path>& files, const std::vector<std::string>& cells,
+                                        bool replace) {
+  if (files.empty()) throw CharlibError("charlib-merge-calibration: no per-cell calibration files to merge");
+  const std::set<std::string> wanted(cells.begin(), cells.end());
+  CellCalibration out;
+  std::map<std::string, fs::path> from;  // cell -> the file its entry came from
+  std::set<std::string> models;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const CellCalibration c = read_cell_calibration(files[i]);
+    if (i == 0) {
+      out.pdk = c.pdk, out.process = c.process, out.top = c.top, out.corners = c.corners, out.grid_points = c.grid_points;
+    } else {
+      auto check = [&](const char* field, const std::string& a, const std::string& b) {
+        if (a != b)
+          throw CharlibError("charlib-merge-calibration: " + files[i].string() + " has " + field + " " + b + ", " +
+                             files[0].string() + " " + a + " (files fitted against different shipped corners or "
+                             "models do not merge)");
+      };
+      auto joined = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+        return "[" + s + "]";
+      };
+      check("pdk", out.pdk, c.pdk);
+      check("process", out.process, c.process);
+      check("top", out.top, c.top);
+      check("corners", joined(out.corners), joined(c.corners));
+      check("grid_points", std::to_string(out.grid_points), std::to_string(c.grid_points));
+    }
+    bool took = false;
+    for (const auto& [cell, shift] : c.shifts) {
+      if (!wanted.empty() && !wanted.count(cell)) continue;
+      if (auto it = out.shifts.find(cell); it != out.shifts.end() && it->second != shift && !replace)
+        throw CharlibError("charlib-merge-calibration: cell " + cell + " has different threshold shifts in " +
+                           from.at(cell).string() + " and " + files[i].string() +
+                           " (keep one with --cells, or --replace to take the later file's)");
+      out.shifts[cell] = shift;
+      from[cell] = files[i];
+      out.objective_start.erase(cell), out.objective.erase(cell), out.evaluations.erase(cell);
+      if (c.objective_start.count(cell)) out.objective_start[cell] = c.objective_start.at(cell);
+      if (c.objective.count(cell)) out.objective[cell] = c.objective.at(cell);
+      if (c.evaluations.count(cell)) out.evaluations[cell] = c.evaluations.at(cell);
+      took = true;
+    }
+    if (took) models.insert(c.models.begin(), c.models.end());
+  }
+  for (const auto& cell : wanted)
+    if (!out.shifts.count(cell)) throw CharlibError("charlib-merge-calibration: --cells " + cell + " is in none of the files");
+  if (out.shifts.empty()) throw CharlibError("charlib-merge-calibration: no cells to write");
+  out.models.assign(models.begin(), models.end());
+  return out;
+}
+
 std::map<std::string, std::map<std::string, double>> cell_threshold_shift_for(const pdk::PdkConfig& pdk,
                                                                                const std::string& process,
                                                                                const CharlibOptions& options) {

@@ -816,6 +816,33 @@ void add_calibrate_command(CLI::App& app) {
   });
 }
 
+// `vosa charlib-merge-calibration`: several per-cell calibration files (fits
+// of different cell sets) into one, for spice.cell_calibration.
+void add_merge_calibration_command(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> files, cells;
+    std::string out;
+    bool replace = false;
+  };
+  auto opt = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "charlib-merge-calibration",
+      "Merge per-cell calibration files (charlib-calibrate --per-cell) into one. The files must have the same\n"
+      "pdk, process, top, corners and grid_points; a cell with different shifts in two files is an error\n"
+      "unless --replace (the later file wins). Nothing is written on an error (docs/charlib.md).");
+  cmd->add_option("files", opt->files, "per-cell calibration files, in order")->required();
+  cmd->add_option("-o,--out", opt->out, "merged per-cell calibration file")->required();
+  cmd->add_option("--cells", opt->cells, "take only these cells from the files (comma-separated)")->delimiter(',');
+  cmd->add_flag("--replace", opt->replace, "a cell in several files takes the last file's shifts");
+  cmd->callback([opt]() {
+    std::vector<fs::path> files(opt->files.begin(), opt->files.end());
+    const CellCalibration c = merge_cell_calibrations(files, opt->cells, opt->replace);
+    write_cell_calibration(c, opt->out);
+    std::cout << "charlib-merge-calibration: " << c.shifts.size() << " cells from " << files.size() << " files -> "
+              << opt->out << "\n";
+  });
+}
+
 }  // namespace
 
 void add_charlib_commands(CLI::App& app) {
@@ -875,6 +902,7 @@ void add_charlib_commands(CLI::App& app) {
   });
   add_compare_command(app);
   add_calibrate_command(app);
+  add_merge_calibration_command(app);
 }
 
 }  // namespace vosa::spice

@@ -100,6 +100,15 @@ struct CellCalibration {
 CellCalibration read_cell_calibration(const std::filesystem::path& file);
 // Writes it (atomically) in the form read_cell_calibration reads.
 void write_cell_calibration(const CellCalibration& calibration, const std::filesystem::path& file);
+// Merges per-cell calibration files (`vosa charlib-merge-calibration`): every
+// cell of every file, or only `cells` when given. The files must agree on
+// pdk, process, top, corners and grid_points (a mismatch is a CharlibError
+// naming both files and the field); "models" becomes the union. A cell in
+// more than one file with different shifts is a CharlibError naming it and
+// both files, unless `replace`: then the later file's entry wins. A cell of
+// `cells` in no file is an error. Writes nothing; see write_cell_calibration.
+CellCalibration merge_cell_calibrations(const std::vector<std::filesystem::path>& files,
+                                        const std::vector<std::string>& cells = {}, bool replace = false);
 // The per-cell shifts a characterization at `process` simulates:
 // options.cell_threshold_shift if set; else none when options.threshold_shift
 // is set (explicit shifts or --uncalibrated); else options.cell_calibration_file
