@@ -86,11 +86,13 @@ samples = sum(p["samples"] for p in models[0]["points"])
 log = open(f"{base}.{engine}.log").read()
 rate = re.findall(r"([0-9.]+) % of cycles resolved", log)
 cone = re.findall(r"([0-9.]+) % simulated in the fan-in", log)
+lane = re.findall(r"([0-9]+) of ([0-9]+) gates bounded lane by lane", log)
 print(f"{'ok  ' if same else 'FAIL'} {tag} {engine}: {samples} cycles at T = "
       f"{', '.join(str(p['period_ns']) for p in models[0]['points'])} ns, erring cycles {counts}: "
       f"{'identical' if same else 'DIFFERENT'} error logs and statistics"
       + (f" (cycles resolved by the bound: {', '.join(r + ' %' for r in rate)};"
-         f" simulated in the late flip-flops' fan-in only: {', '.join(r + ' %' for r in cone)})" if rate else "")
+         f" simulated in the late flip-flops' fan-in only: {', '.join(r + ' %' for r in cone)};"
+         f" gates bounded lane by lane: {', '.join(a for a, _ in lane)} of {lane[0][1] if lane else '?'})" if rate else "")
       + (f"; settle bound earlier than simulated: {late}" if late else ""))
 sys.exit(0 if same else 1)
 PY
