@@ -44,8 +44,11 @@ DTA_CHECK_ENGINES  ?= parallel filter
 DTA_CHECK_PERIODS  ?= 1.0 0.97 0.8 0.6 0.4
 dta-sta-bound: setup
 	flow/dta_sta_bound.sh $(VOSA) $(BUILD)/dta-sta-bound $(DTA_CHECK_CYCLES) "$(DTA_CHECK_CASES)" "event parallel filter" $(DTA_CHECK_OPERANDS)
+# Each case also on make bench-dta's setup (DTA_CHECK_ARGS; empty: the SDF setup only).
+DTA_CHECK_ARGS     ?= --setup zero --input-delay-ns 0.01
 dta-exactness: setup
 	DTA_ENGINES="$(DTA_CHECK_ENGINES)" DTA_PERIODS="$(DTA_CHECK_PERIODS)" flow/dta_engines_agree.sh $(VOSA) $(BUILD)/dta-exactness $(DTA_CHECK_CYCLES) "$(DTA_CHECK_CASES)" $(DTA_CHECK_OPERANDS)
+	$(if $(strip $(DTA_CHECK_ARGS)),DTA_ARGS="$(DTA_CHECK_ARGS)" DTA_ENGINES="$(DTA_CHECK_ENGINES)" DTA_PERIODS="$(DTA_CHECK_PERIODS)" flow/dta_engines_agree.sh $(VOSA) $(BUILD)/dta-exactness $(DTA_CHECK_CYCLES) "$(DTA_CHECK_CASES)" $(DTA_CHECK_OPERANDS))
 
 # Energy from the simulated activity vs OpenSTA report_power on the same
 # per-net activity, sky130hd and osu018 (docs/dta.md "Energy"; the test
@@ -65,5 +68,6 @@ help-characterize:
 	@echo "  make dta-sta-bound no timing error and no bit later than STA at the critical-path period (DTA_CHECK_CYCLES=1000000)"
 	@echo "  make dta-exactness the parallel and filter engines capture the event engine's value in every cycle (DTA_CHECK_CYCLES=1000000 per period,"
 	@echo "                     DTA_CHECK_CASES=\"PDK:CONFIG ...\" DTA_CHECK_ENGINES=\"parallel filter\","
-	@echo "                     DTA_CHECK_PERIODS=\"1.0 0.97 0.8 0.6 0.4\": fractions of the critical path)"
+	@echo "                     DTA_CHECK_PERIODS=\"1.0 0.97 0.8 0.6 0.4\": fractions of the critical path;"
+	@echo "                     each case again with DTA_CHECK_ARGS=\"--setup zero --input-delay-ns 0.01\", make bench-dta's setup)"
 	@echo "  make energy-check  energy from simulated activity vs OpenSTA report_power on the same activity (sky130hd, osu018)"

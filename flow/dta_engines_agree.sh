@@ -12,7 +12,9 @@
 # arrivals; the filter engine reports a bound there in the cycles it did not
 # simulate, which must not be earlier than the event engine's latest arrival).
 # DTA_PERIODS (default "1.0 0.97 0.8 0.6 0.4") overrides the fractions of the
-# critical path. The filter engine's model must also be the same with 1 and 2 threads and
+# critical path. DTA_ARGS adds options to every run, e.g. make bench-dta's
+# setup "--setup zero --input-delay-ns 0.01" (make dta-exactness runs both), or
+# "--delay-mode inertial"; its runs' files are named after it. The filter engine's model must also be the same with 1 and 2 threads and
 # with its portable and AVX2 lane loops (VOSA_FILTER_ISA=x86-64, avx2 where the
 # CPU has it) as with the CPU's best.
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
@@ -24,6 +26,8 @@ CYCLES=$3
 CASES=$4
 shift 4
 OPERAND_LIST=("$@")
+read -r -a EXTRA <<< "${DTA_ARGS:-}"
+suffix=$(echo "${DTA_ARGS:-}" | tr -cs 'A-Za-z0-9.' '_' | sed 's/^_*//; s/_*$//')
 ROOT=$(realpath "$(dirname "$0")/..")
 # shellcheck source=flow/signoff_case.sh
 . "$ROOT/flow/signoff_case.sh"
@@ -33,18 +37,18 @@ for case in $CASES; do
   periods=$(python3 -c "import sys; c = float(open(sys.argv[1]).readline()); \
 print(','.join(f'{c * float(f):.3f}' for f in sys.argv[2].split()))" "$P/sta/critical_path.txt" "${DTA_PERIODS:-1.0 0.97 0.8 0.6 0.4}")
   for operands in "${OPERAND_LIST[@]}"; do
-    tag="$pdk $name ${operands##*/}"
-    base="$P/agree_$(echo "${operands##*/}" | tr ':/' '__')"
+    tag="$pdk $name ${operands##*/}${DTA_ARGS:+ ($DTA_ARGS)}"
+    base="$P/agree_$(echo "${operands##*/}" | tr ':/' '__')${suffix:+_$suffix}"
     for engine in event ${DTA_ENGINES:-parallel filter}; do
       threads=2; [ $engine = event ] && threads=1
       "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
         --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-        --operands "$operands" --cycles "$CYCLES" --engine $engine --threads $threads \
+        --operands "$operands" --cycles "$CYCLES" --engine $engine --threads $threads "${EXTRA[@]}" \
         --out "$base.$engine.json" --error-log "$base.$engine.csv" > "$base.$engine.log"
       if [ $engine = filter ]; then  # its settle bounds too must not depend on --threads
         "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
           --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter1.json" -q
+          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter1.json" -q
         cmp -s "$base.filter.json" "$base.filter1.json" || { echo "FAIL $tag filter: --threads 1 and 2 differ"; status=1; }
         # and not on the instruction set of its lane loops: the portable (x86-64) ones and,
         # where the CPU has them, the AVX2 ones forced (the default is the CPU's best)
@@ -52,7 +56,7 @@ print(','.join(f'{c * float(f):.3f}' for f in sys.argv[2].split()))" "$P/sta/cri
         for isa in $isas; do
           VOSA_FILTER_ISA=$isa "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
             --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-            --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 --out "$base.filter_$isa.json" \
+            --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter_$isa.json" \
             > "$base.filter_$isa.log"
           grep -q "s in the bounds ($isa)" "$base.filter_$isa.log" || { echo "FAIL $tag filter: VOSA_FILTER_ISA=$isa not taken"; status=1; }
           cmp -s "$base.filter.json" "$base.filter_$isa.json" || { echo "FAIL $tag filter: the $isa lane loops differ"; status=1; }
@@ -82,11 +86,13 @@ samples = sum(p["samples"] for p in models[0]["points"])
 log = open(f"{base}.{engine}.log").read()
 rate = re.findall(r"([0-9.]+) % of cycles resolved", log)
 cone = re.findall(r"([0-9.]+) % simulated in the fan-in", log)
+lane = re.findall(r"([0-9]+) of ([0-9]+) gates bounded lane by lane", log)
 print(f"{'ok  ' if same else 'FAIL'} {tag} {engine}: {samples} cycles at T = "
       f"{', '.join(str(p['period_ns']) for p in models[0]['points'])} ns, erring cycles {counts}: "
       f"{'identical' if same else 'DIFFERENT'} error logs and statistics"
       + (f" (cycles resolved by the bound: {', '.join(r + ' %' for r in rate)};"
-         f" simulated in the late flip-flops' fan-in only: {', '.join(r + ' %' for r in cone)})" if rate else "")
+         f" simulated in the late flip-flops' fan-in only: {', '.join(r + ' %' for r in cone)};"
+         f" gates bounded lane by lane: {', '.join(a for a, _ in lane)} of {lane[0][1] if lane else '?'})" if rate else "")
       + (f"; settle bound earlier than simulated: {late}" if late else ""))
 sys.exit(0 if same else 1)
 PY

@@ -556,7 +556,8 @@ void add_dta_command(CLI::App& app) {
         share << " % of cycles resolved by the settle bound, " << 100.0 * static_cast<double>(s.cone_simulated) / std::max<std::uint64_t>(1, s.samples)
               << " % simulated in the fan-in of their late flip-flops only, the rest in full; " << std::setprecision(2)
               << s.bound_seconds << " s in the bounds (" << dta::filter_engine_isa() << "), " << s.simulate_seconds
-              << " s in event simulation and statistics";
+              << " s in event simulation and statistics; " << s.lane_gates << " of " << s.gates
+              << " gates bounded lane by lane, the others by their static bound";
         std::cout << "; " << share.str();
       }
       std::cout << ")\n";

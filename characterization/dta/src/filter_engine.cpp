@@ -127,32 +127,57 @@ __attribute__((always_inline)) inline void lane_mask(Word w, int c, Lanes<W>& m)
   m = ((Lanes<W>{} + static_cast<std::int32_t>((w >> c) & ((Word{1} << W) - 1))) & bit) != 0;
 }
 
-// Latest-transition bound of one gate output edge in 64 lanes: the max over
-// its terms of (input edge bound + arc delay), W lanes at a time held in
-// registers. Inlined into FilterEngine::bound_gates_body, which is compiled
-// for AVX-512, AVX2 and plain x86-64 and picked at run time.
-// An input edge's bound counts only up to `settled` (when a controlling
-// input took its final value; nullptr: none did).
-template <int W>
-__attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const std::int32_t* const* in,
-                                                      const std::int32_t* delay, int n, const std::int32_t* settled) {
+// Latest-transition bounds of one gate output in 64 lanes, W lanes at a time
+// held in registers: per edge o the max over its terms of (input edge bound
+// + arc delay); then towards the final value (the edge away from it bounded
+// by the edge towards it, `one`: lanes whose final value is 1), none in the
+// lanes `held` (a still controlling input), and latest = max(latest, both).
+// One pass, each W-lane chunk loaded and stored once. Inlined into
+// FilterEngine::bound_gates_body, which is compiled for AVX-512, AVX2 and
+// plain x86-64 and picked at run time. An input edge's bound counts only up
+// to `settled` (when a controlling input took its final value; nullptr: none did).
+struct GateTerms {
+  const std::int32_t* in[12];
+  std::int32_t delay[12];
+  int n = 0;
+};
+template <int W, bool Settled>
+__attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const GateTerms* terms,
+                                                      const std::int32_t* settled, Word one, Word held,
+                                                      std::int32_t* latest) {
   using V = Lanes<W>;
   for (int c = 0; c < kLanes; c += W) {
-    V bound = V{} + kNever;
-    if (settled) {
-      const V until = *reinterpret_cast<const V*>(settled + c);
-      for (int k = 0; k < n; ++k) {
-        const V b = *reinterpret_cast<const V*>(in[k] + c);
-        const V t = (b < until ? b : until) + delay[k];
-        bound = bound > t ? bound : t;
+    V edge[2];
+    for (int o = 0; o < 2; ++o) {
+      const GateTerms& t = terms[o];
+      V bound = V{} + kNever;
+      if (Settled) {
+        const V until = *reinterpret_cast<const V*>(settled + c);
+        for (int k = 0; k < t.n; ++k) {
+          const V b = *reinterpret_cast<const V*>(t.in[k] + c);
+          const V x = (b < until ? b : until) + t.delay[k];
+          bound = bound > x ? bound : x;
+        }
+      } else {
+        for (int k = 0; k < t.n; ++k) {
+          const V x = *reinterpret_cast<const V*>(t.in[k] + c) + t.delay[k];
+          bound = bound > x ? bound : x;
+        }
       }
-    } else {
-      for (int k = 0; k < n; ++k) {
-        const V t = *reinterpret_cast<const V*>(in[k] + c) + delay[k];
-        bound = bound > t ? bound : t;
-      }
+      edge[o] = bound;
     }
-    *reinterpret_cast<V*>(out + c) = bound;
+    V m, h;
+    lane_mask<W>(one, c, m);
+    lane_mask<W>(held, c, h);
+    const V low = edge[0] < edge[1] ? edge[0] : edge[1];
+    V fall = (low & m) | (edge[0] & ~m), rise = (low & ~m) | (edge[1] & m);
+    fall = (kNever & h) | (fall & ~h);
+    rise = (kNever & h) | (rise & ~h);
+    *reinterpret_cast<V*>(out + c) = fall;
+    *reinterpret_cast<V*>(out + kLanes + c) = rise;
+    V& lat = *reinterpret_cast<V*>(latest + c);
+    const V top = fall > rise ? fall : rise;
+    lat = lat > top ? lat : top;
   }
 }
 
@@ -189,19 +214,16 @@ __attribute__((always_inline)) inline void select_lanes(std::int32_t* out, Word 
   }
 }
 
-// bound[fall] = min(bound[fall], bound[rise]) where `rises` (the final value is 1), the other way
-// round elsewhere.
+// out = (fall, rise) in the lanes of `moves`, none (kNever) in the others.
 template <int W>
-__attribute__((always_inline)) inline void toward_final(std::int32_t* bound, Word rises) {
+__attribute__((always_inline)) inline void static_bound(std::int32_t* out, Word moves, std::int32_t fall,
+                                                        std::int32_t rise) {
   using V = Lanes<W>;
   for (int c = 0; c < kLanes; c += W) {
-    V& fall = *reinterpret_cast<V*>(bound + c);
-    V& rise = *reinterpret_cast<V*>(bound + kLanes + c);
-    V one;
-    lane_mask<W>(rises, c, one);
-    const V low = fall < rise ? fall : rise;
-    fall = (low & one) | (fall & ~one);
-    rise = (low & ~one) | (rise & one);
+    V m;
+    lane_mask<W>(moves, c, m);
+    *reinterpret_cast<V*>(out + c) = (fall & m) | (kNever & ~m);
+    *reinterpret_cast<V*>(out + kLanes + c) = (rise & m) | (kNever & ~m);
   }
 }
 
@@ -484,6 +506,8 @@ class FilterEngine {
       }
       s.simulate_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
+    s.gates = static_cast<int>(c_.gates.size());
+    s.lane_gates = static_cast<int>(std::count(refines_.begin(), refines_.end(), 1));
     s.events += sim_.events_processed() - events_seen_;
     events_seen_ = sim_.events_processed();
   }
@@ -768,8 +792,7 @@ __attribute__((always_inline)) inline void FilterEngine::bound_source_body(std::
 // lane helpers inlined, compiled for AVX-512, AVX2 and plain x86-64.
 template <int W>
 __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::int32_t* latest, Word live) {
-  const std::int32_t* in[12];
-  std::int32_t delay[12], settled[kLanes];
+  std::int32_t settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
@@ -786,9 +809,7 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
     }
     if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
       still_[g.out_net] = all_still;
-      std::fill(out, out + 2 * kLanes, kNever);
-      select_lanes<W>(out, ~all_still, worst_[gi][0]);
-      select_lanes<W>(out + kLanes, ~all_still, worst_[gi][1]);
+      static_bound<W>(out, ~all_still, worst_[gi][0], worst_[gi][1]);
       continue;
     }
     // The output is fixed where the still inputs' values contain a
@@ -802,14 +823,20 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
     }
     const Word still = all_still | fixed;
     still_[g.out_net] = still;
+    if (!refines_[gi]) {
+      // Its static bound is within its required time in any cycle, so it
+      // decides no lane (docs/dta.md, rule 6): the static bound where it can
+      // move, none where it is still (the exact stillness, which the gates
+      // after it read).
+      static_bound<W>(out, ~still, worst_[gi][0], worst_[gi][1]);
+      continue;
+    }
     // Once inputs have taken final values that fix the function, the output
     // only completes what was scheduled before (docs/dta.md): the other inputs
-    // count up to those inputs' latest transition. Only for the gates whose
-    // static bound can exceed their required time (elsewhere any bound within
-    // it will do); lane by lane, so a lane's bound never depends on the
-    // others (the same results for any --threads).
+    // count up to those inputs' latest transition. Lane by lane, so a lane's
+    // bound never depends on the others (the same results for any --threads).
     bool any_settled = false;
-    if (refines_[gi]) {
+    {
       for (const Control& k : controls_[gi]) {
         Word at = live & ~still;
         for (int i = 0; i < g.num_inputs; ++i)
@@ -824,25 +851,23 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
         settle_by<W>(settled, at, by, m);
       }
     }
-    for (int o = 0; o < 2; ++o) {
-      const auto& terms = terms_[gi][o];
-      for (size_t t = 0; t < terms.size(); ++t) {
-        in[t] = &bound_[terms[t].at];
-        delay[t] = terms[t].delay;
-      }
-      gate_bound<W>(out + o * kLanes, in, delay, static_cast<int>(terms.size()), any_settled ? settled : nullptr);
-    }
     // A net's transitions alternate and the last one reaches its zero-delay
     // value, so every transition away from that value is followed by one
-    // towards it: the bound of the edge away is at most the other's.
-    toward_final<W>(out, value_[g.out_net]);
-    // Lanes held by a still controlling input: no transition at all. (Lanes
-    // with every input still are already below zero.)
-    if (const Word held = still & ~all_still & live) {
-      select_lanes<W>(out, held, kNever);
-      select_lanes<W>(out + kLanes, held, kNever);
+    // towards it: the bound of the edge away is at most the other's. Lanes
+    // held by a still controlling input: no transition at all. (Lanes with
+    // every input still are already below zero.)
+    GateTerms t[2];
+    for (int o = 0; o < 2; ++o) {
+      const auto& terms = terms_[gi][o];
+      t[o].n = static_cast<int>(terms.size());
+      for (int k = 0; k < t[o].n; ++k) {
+        t[o].in[k] = &bound_[terms[k].at];
+        t[o].delay[k] = terms[k].delay;
+      }
     }
-    track_latest(latest, out);
+    const Word held = still & ~all_still & live;
+    if (any_settled) gate_bound<W, true>(out, t, settled, value_[g.out_net], held, latest);
+    else gate_bound<W, false>(out, t, nullptr, value_[g.out_net], held, latest);
   }
 }
 

@@ -207,6 +207,8 @@ void PointStats::merge(const PointStats& o) {
   cone_simulated += o.cone_simulated;
   bound_seconds += o.bound_seconds;
   simulate_seconds += o.simulate_seconds;
+  lane_gates = std::max(lane_gates, o.lane_gates);
+  gates = std::max(gates, o.gates);
   for (int j = 0; j < acc_bits; ++j) {
     bit_errors[j] += o.bit_errors[j];
     settle_sum_ps[j] += o.settle_sum_ps[j];

@@ -125,6 +125,7 @@ struct PointStats {
   std::uint64_t filtered = 0;     // filter engine: cycles its settle bound resolved without event simulation
   std::uint64_t cone_simulated = 0;  // filter engine: cycles simulated only in the fan-in of their late flip-flops
   double bound_seconds = 0, simulate_seconds = 0;  // filter engine: CPU time in the bounds and in event simulation
+  int lane_gates = 0, gates = 0;  // filter engine: gates bounded lane by lane, of all (the others take a static bound)
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   // Only with RunOptions::count_activity: per net, transitions (glitches
