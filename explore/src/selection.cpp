@@ -102,11 +102,6 @@ const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, 
   return points_.back();
 }
 
-const Point* Explorer::measured(const Setting& s) const {
-  const auto it = cache_.find(s.key());
-  return it == cache_.end() ? nullptr : &points_[it->second];
-}
-
 double Explorer::saving_bound_pct(const Setting& s) {
   const std::vector<double>& cycles = layer_cycles();
   return energy_.inference(s, cycles, std::vector<double>(cycles.size(), 0.0)).saving_pct;

@@ -76,9 +76,6 @@ class Explorer {
   double checked_loss(const Point& p) const;
 
   const std::vector<Point>& points() const { return points_; }
-  // The point of s measured on all inputs, if any (nullptr: not measured yet,
-  // or only screened or stopped early as a candidate).
-  const Point* measured(const Setting& s) const;
   // The saving s can reach at most: the energy model on the clean run's
   // cycles without stalls (a measurement adds only its Razor stalls).
   double saving_bound_pct(const Setting& s);
