@@ -246,7 +246,7 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << " |\n";
   }
   if (m.contains("backoff"))
-    r << "\nBack-off search (xtpu/thundervolt, docs/explore.md \"Verify and back-off\"): `"
+    r << "\nBack-off search (xtpu/thundervolt, docs/explore.md \"At scale\"): `"
       << m.value("backoff", std::string("?")) << "`"
       << (m.value("backoff", std::string()) == "bisect"
               ? ", saving tolerance " + fmt(m.value("backoff_saving_tolerance_pct", 0.0)) +

@@ -364,7 +364,7 @@ void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& 
   // the tolerance in saving, never the budget: hi was measured and fits).
   const double tolerance = ex.options().backoff_saving_tolerance_pct;
   const auto settled = [&] {
-    if (tolerance <= 0) return false;
+    if (tolerance <= 0 || ex.options().backoff != Backoff::kBisect) return false;  // gallop: the old search
     double best_left = -std::numeric_limits<double>::infinity();
     for (int j = lo + 1; j < hi; ++j)
       best_left = std::max(best_left, ex.saving_bound_pct(levels_setting(ex, units, order[j], base)));

@@ -800,6 +800,12 @@ TEST(ExploreBackoff, SavingToleranceStopsEarlyNeverOverBudgetAndCostsAtMostTheTo
       fewer = fewer || sel.backoff_evaluations < exact.backoff_evaluations;
     }
     EXPECT_TRUE(fewer) << "some tolerance must save an evaluation on this fixture (" << thundervolt << ")";
+    // Galloping is the search before the tolerance: it ignores it.
+    ManyUnits g0, g10;
+    const Selection gal0 = run_backoff(g0, Backoff::kGallop, thundervolt);
+    const Selection gal10 = run_backoff(g10, Backoff::kGallop, thundervolt, nullptr, 10.0);
+    EXPECT_EQ(gal0.backoffs, gal10.backoffs);
+    EXPECT_EQ(gal0.backoff_evaluations, gal10.backoff_evaluations);
   }
   for (int seed = 0; seed < 8; ++seed) {
     ManyUnits syn;
