@@ -41,6 +41,8 @@ struct Options {
   size_t coarse = 100, screen = 0;
   double candidate_reject_z = kCandidateRejectZ;  // verify/back-off points at the intermediate stages
   std::string backoff = "bisect";
+  double backoff_saving_tolerance = 0.5;  // percentage points of saving the bisection may leave
+  std::string curve_rejection = "candidate";  // the uniform sweeps: candidate (weaker) or full rejection
   std::string coarse_injection = "sampled";
   std::string injection = "thinned";  // the measured stages: exact or thinned (exact in distribution)
   std::uint64_t seed = 1;
@@ -393,10 +395,12 @@ void run(const Options& o) {
   eo.verify_bound = o.bound == "upper" ? Bound::kUpper : Bound::kPoint;
   eo.exact_solver = o.solver == "exact";
   eo.max_backoff = o.max_backoff;
-  eo.backoff = o.backoff == "one" ? Backoff::kOne : Backoff::kBisect;
+  eo.backoff = o.backoff == "one" ? Backoff::kOne : o.backoff == "gallop" ? Backoff::kGallop : Backoff::kBisect;
+  eo.backoff_saving_tolerance_pct = o.backoff_saving_tolerance;
   Explorer ex(evaluate, energy, static_cast<int>(ops.size()), levels, eo);
   if (o.screen > 0 && o.screen < clean.size()) ex.set_screening(screening);
   if (o.candidate_reject_z != kCoarseRejectZ) ex.set_candidates(candidates);
+  ex.set_curves_as_candidates(o.curve_rejection == "candidate");
   ex.layer_cycles();
 
   // Bits that can fail at some level, and their ranking per voltage.
@@ -468,6 +472,8 @@ void run(const Options& o) {
               {"coarse_reject_z", kCoarseRejectZ},
               {"candidate_reject_z", o.candidate_reject_z},
               {"backoff", o.backoff},
+              {"backoff_saving_tolerance_pct", o.backoff_saving_tolerance},
+              {"curve_rejection", o.curve_rejection},
               {"injection", o.injection},
               {"seed", o.seed},
               {"pdk", energy.pdk()},
@@ -597,9 +603,22 @@ void add_explore_command(CLI::App& app) {
                   "longest back-off order: units taken back one level each before giving up (default 64)");
   cmd->add_option("--backoff", o->backoff,
                   "xtpu/thundervolt back-off while the verified schedule is over budget, along the back-off order "
-                  "(worst offender one level up per step): bisect (default: steps 1, 2, 4, ... until one fits, then "
-                  "bisection between the last that did not and it) or one (one step per evaluation)")
-      ->check(CLI::IsMember({"bisect", "one"}))
+                  "(worst offender one level up per step): bisect (default: the end of the order first, then "
+                  "bisection between the last that did not fit and the first that did), gallop (steps 1, 2, 4, ... "
+                  "until one fits, then bisection) or one (one step per evaluation)")
+      ->check(CLI::IsMember({"bisect", "gallop", "one"}))
+      ->capture_default_str();
+  cmd->add_option("--backoff-saving-tolerance", o->backoff_saving_tolerance,
+                  "bisect: stop once no schedule left between the last that did not fit and the first that did can "
+                  "save more than that one plus this many percentage points (their saving is known before they "
+                  "are measured; 0 = the first schedule of the order that fits)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--curve-rejection", o->curve_rejection,
+                  "the uniform sweeps of the accuracy plot (no choice rests on them): candidate (default: stopped "
+                  "early under --candidate-reject-z, like verify and back-off points: measured until it is clear "
+                  "on which side of the budget a point lies) or full (the 0.05 % bound of every decision point)")
+      ->check(CLI::IsMember({"candidate", "full"}))
       ->capture_default_str();
   cmd->add_option("--candidate-reject-z", o->candidate_reject_z,
                   "error budget of stopping xtpu/thundervolt verify and back-off points early: a point whose true "

@@ -185,10 +185,12 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << " % of the settings at the budget are stopped) and stopped there (`samples` and `coarse` in points.json; "
          "`coarse_injection` sampled: rejected at the first stage by the sampled injection, docs/inject.md)";
     if (candidate_points > 0)
-      r << "; of them " << candidate_points << " verify or back-off points by the candidates' larger error budget (at most "
+      r << "; of them " << candidate_points
+        << " verify, back-off or sweep (accuracy-against-voltage curve) points by the candidates' larger error budget (at most "
         << fmt(100 * normal_tail(m.value("candidate_reject_z", kCandidateRejectZ)))
         << " %, `coarse_reject_z` " << fmt(m.value("candidate_reject_z", 0.0)) << "): a wrong "
-        << "rejection there only costs saving, the schedule accepted is measured on all inputs";
+        << "rejection there only costs saving (or, on a curve, marks a point over budget that is not), the schedule "
+           "accepted is measured on all inputs";
     r << ".\n\n";
   }
   std::map<std::string, int> by_injection;
@@ -243,6 +245,15 @@ void write_report(const std::string& dir, const Explorer& ex, const std::vector<
       << " | " << p.id << (s.note.empty() ? "" : " " + s.note)
       << " |\n";
   }
+  if (m.contains("backoff"))
+    r << "\nBack-off search (xtpu/thundervolt, docs/explore.md \"At scale\"): `"
+      << m.value("backoff", std::string("?")) << "`"
+      << (m.value("backoff", std::string()) == "bisect"
+              ? ", saving tolerance " + fmt(m.value("backoff_saving_tolerance_pct", 0.0)) +
+                    " percentage points (an accepted schedule may save up to that much less than the first "
+                    "schedule of the order that fits; it is measured on all inputs and fits)"
+              : std::string())
+      << ".\n";
   // The issue-17 goal is a paired 95 % CI of at most +-1 point: say each
   // chosen point's half-width and on how many inputs it was measured.
   r << "\nThe losses are paired: each input's clean minus faulty top-1 correctness (mean over the repeats), "

@@ -12,7 +12,14 @@
 namespace vosa::explore {
 
 const char* to_string(Bound b) { return b == Bound::kUpper ? "upper-ci95" : "point"; }
-const char* to_string(Backoff b) { return b == Backoff::kOne ? "one" : "bisect"; }
+const char* to_string(Backoff b) {
+  switch (b) {
+    case Backoff::kOne: return "one";
+    case Backoff::kBisect: return "bisect";
+    case Backoff::kGallop: return "gallop";
+  }
+  return "bisect";
+}
 
 Explorer::Explorer(Evaluator evaluator, const EnergyModel& energy, int layers, std::vector<double> levels,
                    ExploreOptions options)
@@ -20,6 +27,8 @@ Explorer::Explorer(Evaluator evaluator, const EnergyModel& energy, int layers, s
       options_(options) {
   if (!(options_.budget_pct > 0)) throw ExploreError("budget must be > 0 (percentage points of top-1)");
   if (layers_ <= 0) throw ExploreError("the model has no array layers");
+  if (!(options_.backoff_saving_tolerance_pct >= 0))
+    throw ExploreError("the back-off saving tolerance must be >= 0 percentage points");
   if (levels_.empty()) throw ExploreError("no voltage levels");
   std::sort(levels_.begin(), levels_.end());
   levels_.erase(std::unique(levels_.begin(), levels_.end()), levels_.end());
@@ -44,7 +53,8 @@ void Explorer::set_phase(const std::string& what, int expected_points) {
 const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, const std::string& phase,
                                 const std::string& label) {
   const bool screen = screening_ && phase == "sensitivity";
-  const bool candidate = !screen && candidates_ && (phase == "verify" || phase == "backoff");
+  const bool curve = curves_as_candidates_ && algorithm == "sweep";
+  const bool candidate = !screen && candidates_ && (phase == "verify" || phase == "backoff" || curve);
   const std::string key = (screen ? "screen:" : "") + s.key();
   if (auto it = cache_.find(key); it != cache_.end()) {
     // Same setting, asked for by another phase: recorded once, priced once.
@@ -90,6 +100,11 @@ const Point& Explorer::evaluate(const Setting& s, const std::string& algorithm, 
       std::cerr << line << "\n";
   }
   return points_.back();
+}
+
+double Explorer::saving_bound_pct(const Setting& s) {
+  const std::vector<double>& cycles = layer_cycles();
+  return energy_.inference(s, cycles, std::vector<double>(cycles.size(), 0.0)).saving_pct;
 }
 
 double Explorer::checked_loss(const Point& p) const {
@@ -316,23 +331,46 @@ void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& 
     while (!fits_at(j) && j < last) ++j;
     return accept(j);
   }
-  // Galloping: steps 1, 2, 4, ... (the last of the order at most) until one
-  // fits; then bisection between the last that did not (lo) and it (hi).
-  // With a loss that falls along the order this is the first schedule that
-  // fits, the one kOne finds, in about 2 log2(j) evaluations instead of j.
   int expected = 0;
   for (int s = 1; s < last; s *= 2) ++expected;
-  ex.set_phase(algorithm + " back-off", 2 * expected + 1);
   int lo = 0, hi = -1;
-  for (int j = 1;; j = std::min(2 * j, last)) {
-    if (fits_at(j)) {
-      hi = j;
-      break;
+  if (ex.options().backoff == Backoff::kGallop) {
+    // Galloping: steps 1, 2, 4, ... (the last of the order at most) until one
+    // fits; then bisection between the last that did not (lo) and it (hi).
+    // With a loss that falls along the order this is the first schedule that
+    // fits, the one kOne finds, in about 2 log2(j) evaluations instead of j.
+    ex.set_phase(algorithm + " back-off", 2 * expected + 1);
+    for (int j = 1;; j = std::min(2 * j, last)) {
+      if (fits_at(j)) {
+        hi = j;
+        break;
+      }
+      lo = j;
+      if (j == last) return accept(last);
     }
-    lo = j;
-    if (j == last) return accept(last);
+  } else {
+    // The end of the order first: typically every unit back at sign-off,
+    // error-free and often measured already (the baseline, a sweep point), so
+    // it costs little or nothing; if it does not fit, nothing before it is
+    // expected to. Then bisection over the whole order, about log2(last)
+    // evaluations wherever the first fit lies (galloping needs 2 log2(j)).
+    ex.set_phase(algorithm + " back-off", expected + 1);
+    if (!fits_at(last)) return accept(last);
+    hi = last;
   }
-  while (hi - lo > 1) {
+  // Bisection. The saving only falls along the order (each step raises one
+  // unit), so no schedule left in (lo, hi) saves more than the bound of lo + 1:
+  // once that is within the tolerance of what hi measured, stop (costs at most
+  // the tolerance in saving, never the budget: hi was measured and fits).
+  const double tolerance = ex.options().backoff_saving_tolerance_pct;
+  const auto settled = [&] {
+    if (tolerance <= 0 || ex.options().backoff != Backoff::kBisect) return false;  // gallop: the old search
+    double best_left = -std::numeric_limits<double>::infinity();
+    for (int j = lo + 1; j < hi; ++j)
+      best_left = std::max(best_left, ex.saving_bound_pct(levels_setting(ex, units, order[j], base)));
+    return best_left <= ex.points()[point_of[hi]].energy.saving_pct + tolerance;
+  };
+  while (hi - lo > 1 && !settled()) {
     const int mid = lo + (hi - lo) / 2;
     if (fits_at(mid))
       hi = mid;

@@ -34,6 +34,9 @@ expect "make power" $(args "" "" "$T/missing_energy.json")
 expect "make razor-cost" $(args "" "" "" "$T/missing_razor.json")
 expect "unknown 'foo'" $(args) --algorithms xtpu,foo
 expect "energy.json: not valid JSON" $(args)
+expect "backoff-saving-tolerance" $(args) --backoff-saving-tolerance -1
+expect "curve-rejection" $(args) --curve-rejection some
+expect "backoff" $(args) --backoff halve
 # A user's non-empty folder as --out is refused before any work, and kept.
 mkdir -p "$T/mine" && echo keep > "$T/mine/notes.txt"
 if out=$("$VOSA" explore $(args | sed "s|$T/out|$T/mine|") 2>&1); then

@@ -718,11 +718,13 @@ struct ManyUnits {
   }
 };
 
-Selection run_backoff(ManyUnits& syn, Backoff how, bool thundervolt, std::vector<Point>* points = nullptr) {
+Selection run_backoff(ManyUnits& syn, Backoff how, bool thundervolt, std::vector<Point>* points = nullptr,
+                      double tolerance = 0) {
   static const EnergyModel m = small_energy(0);
   ExploreOptions o;
   o.budget_pct = 1.0;
   o.backoff = how;
+  o.backoff_saving_tolerance_pct = tolerance;
   Explorer ex(syn.evaluator(), m, syn.layers, syn.levels, o);
   ex.set_quiet(true);
   Selection sel = thundervolt ? select_thundervolt(ex, 0xF0000) : select_xtpu(ex);
@@ -740,25 +742,90 @@ Selection run_backoff(ManyUnits& syn, Backoff how, bool thundervolt, std::vector
 
 }  // namespace
 
-// On a loss that falls along the back-off order, galloping + bisection accepts
-// exactly the schedule of one step per evaluation, with far fewer evaluations.
+// On a loss that falls along the back-off order, bisection (the end of the
+// order first) and galloping + bisection accept exactly the schedule of one
+// step per evaluation, with far fewer evaluations; the fixture needs almost
+// the whole order (the first fit near its end), the case bisection is built
+// for: it evaluates fewer than galloping.
 TEST(ExploreBackoff, BisectFindsTheOneAtATimeScheduleWithFewerEvaluations) {
   for (bool thundervolt : {false, true}) {
-    ManyUnits a, b;
+    ManyUnits a, b, c;
     const Selection one = run_backoff(a, Backoff::kOne, thundervolt);
     const Selection bis = run_backoff(b, Backoff::kBisect, thundervolt);
+    const Selection gal = run_backoff(c, Backoff::kGallop, thundervolt);
     ASSERT_TRUE(one.fits) << thundervolt;
     ASSERT_TRUE(bis.fits) << thundervolt;
-    EXPECT_TRUE(one.setting == bis.setting) << thundervolt;
-    EXPECT_EQ(one.unit_level, bis.unit_level) << thundervolt;
-    EXPECT_EQ(one.backoffs, bis.backoffs) << thundervolt;
+    ASSERT_TRUE(gal.fits) << thundervolt;
+    for (const Selection* s : {&bis, &gal}) {
+      EXPECT_TRUE(one.setting == s->setting) << thundervolt;
+      EXPECT_EQ(one.unit_level, s->unit_level) << thundervolt;
+      EXPECT_EQ(one.backoffs, s->backoffs) << thundervolt;
+      EXPECT_LT(s->backoff_evaluations * 2, one.backoff_evaluations) << thundervolt;
+    }
     EXPECT_GE(one.backoffs, 15) << "the fixture must need many back-offs";
     EXPECT_EQ(one.backoff_evaluations, one.backoffs);
     // Galloping to the first fit past j, then bisection: at most 2 ceil(log2 j) + 2.
-    EXPECT_LE(bis.backoff_evaluations, 2 * int(std::ceil(std::log2(bis.backoffs))) + 2) << thundervolt;
-    EXPECT_LT(bis.backoff_evaluations * 2, one.backoff_evaluations) << thundervolt;
-    EXPECT_LT(b.calls, a.calls);
+    EXPECT_LE(gal.backoff_evaluations, 2 * int(std::ceil(std::log2(gal.backoffs))) + 2) << thundervolt;
+    // The end of the order, then bisection over it: at most ceil(log2 last) + 1.
+    const int last = thundervolt ? a.layers * 2 : a.layers * a.islands * 2;  // every unit 2 levels below sign-off at most
+    EXPECT_LE(bis.backoff_evaluations, int(std::ceil(std::log2(last))) + 1) << thundervolt;
+    EXPECT_LT(bis.backoff_evaluations, gal.backoff_evaluations) << thundervolt;
+    EXPECT_LT(b.calls, c.calls) << thundervolt;
+    EXPECT_LT(c.calls, a.calls) << thundervolt;
   }
+}
+
+// The saving tolerance: the bisection stops once no schedule left can save
+// more than the fitting one plus the tolerance. It never accepts a schedule
+// over budget (on a monotone and on a noisy loss), the schedule it accepts
+// saves at most the tolerance less than the first that fits (monotone loss),
+// and it evaluates fewer schedules than without a tolerance.
+TEST(ExploreBackoff, SavingToleranceStopsEarlyNeverOverBudgetAndCostsAtMostTheTolerance) {
+  for (bool thundervolt : {false, true}) {
+    ManyUnits exact_syn;
+    std::vector<Point> exact_points;
+    const Selection exact = run_backoff(exact_syn, Backoff::kBisect, thundervolt, &exact_points);
+    ASSERT_TRUE(exact.fits);
+    const double exact_saving = exact_points[exact.point_id].energy.saving_pct;
+    bool fewer = false;
+    for (double tolerance : {0.2, 1.0, 3.0, 10.0}) {
+      ManyUnits syn;
+      std::vector<Point> points;
+      const Selection sel = run_backoff(syn, Backoff::kBisect, thundervolt, &points, tolerance);
+      ASSERT_TRUE(sel.fits) << tolerance;
+      EXPECT_LE(syn.measured(sel.setting), 1.0 + 1e-12) << tolerance;
+      EXPECT_GE(sel.backoffs, exact.backoffs) << tolerance;  // the first fit or one after it
+      EXPECT_GE(points[sel.point_id].energy.saving_pct, exact_saving - tolerance - 1e-9) << tolerance;
+      EXPECT_LE(sel.backoff_evaluations, exact.backoff_evaluations) << tolerance;
+      fewer = fewer || sel.backoff_evaluations < exact.backoff_evaluations;
+    }
+    EXPECT_TRUE(fewer) << "some tolerance must save an evaluation on this fixture (" << thundervolt << ")";
+    // Galloping is the search before the tolerance: it ignores it.
+    ManyUnits g0, g10;
+    const Selection gal0 = run_backoff(g0, Backoff::kGallop, thundervolt);
+    const Selection gal10 = run_backoff(g10, Backoff::kGallop, thundervolt, nullptr, 10.0);
+    EXPECT_EQ(gal0.backoffs, gal10.backoffs);
+    EXPECT_EQ(gal0.backoff_evaluations, gal10.backoff_evaluations);
+  }
+  for (int seed = 0; seed < 8; ++seed) {
+    ManyUnits syn;
+    syn.noise = 0.8;
+    syn.per_step = 0.05 + 0.02 * seed;
+    std::vector<Point> points;
+    const Selection sel = run_backoff(syn, Backoff::kBisect, seed % 2 == 1, &points, 1.0 + seed);
+    ASSERT_TRUE(sel.fits) << seed;
+    EXPECT_LE(syn.measured(sel.setting), 1.0 + 1e-12) << seed;
+    EXPECT_FALSE(points[sel.point_id].eval.coarse) << seed;
+  }
+}
+
+// A tolerance cannot be negative.
+TEST(ExploreBackoff, NegativeSavingToleranceIsRefused) {
+  ManyUnits syn;
+  const EnergyModel m = small_energy(0);
+  ExploreOptions o;
+  o.backoff_saving_tolerance_pct = -0.1;
+  EXPECT_THROW(Explorer(syn.evaluator(), m, syn.layers, syn.levels, o), ExploreError);
 }
 
 // The back-off order depends on the sensitivities only: one step per entry,
@@ -1089,4 +1156,23 @@ TEST(ExploreBackoff, CandidateRejectionNeverAcceptsAScheduleOverBudget) {
   EXPECT_EQ(ex.evaluate(Setting::uniform(4, 2, 0.9), "xtpu", "backoff").id, f.id);  // a full point serves candidates
   EXPECT_EQ(candidate_calls, 1);
   EXPECT_EQ(full_calls, 1);
+
+  // Curves as candidates: a sweep point goes to the candidates' evaluator and,
+  // stopped early there, does not answer a decision point (Rathore's) of the
+  // same setting, which is measured again under the full bound.
+  int curve_full_calls = 0, curve_candidate_calls = 0;
+  Explorer cx(staged_evaluator(same, 0.5, kCoarseRejectZ, &curve_full_calls), m, 4, {0.8, 0.9, 1.0}, eo);
+  cx.set_quiet(true);
+  cx.set_candidates(staged_evaluator(same, 0.5, kCandidateRejectZ, &curve_candidate_calls));
+  cx.set_curves_as_candidates(true);
+  const Point& curve = cx.evaluate(s, "sweep", "unprotected");
+  EXPECT_TRUE(curve.eval.coarse);
+  EXPECT_EQ(curve.eval.reject_z, kCandidateRejectZ);
+  EXPECT_EQ(curve_candidate_calls, 1);
+  EXPECT_EQ(curve_full_calls, 0);
+  const Point& decision = cx.evaluate(s, "rathore", "sweep");
+  EXPECT_NE(decision.id, cx.points()[0].id);
+  EXPECT_FALSE(decision.eval.coarse);
+  EXPECT_EQ(decision.eval.loss.samples, n);
+  EXPECT_EQ(curve_full_calls, 1);
 }

@@ -33,7 +33,8 @@ const char* to_string(Bound b);
 // How verify_levels walks the back-off order (docs/explore.md, "Verify and back-off").
 enum class Backoff {
   kOne,     // one step per evaluation, until a schedule fits
-  kBisect,  // steps 1, 2, 4, ... until one fits, then bisection below it
+  kBisect,  // the end of the order first, then bisection between the last that did not fit and the first that did
+  kGallop,  // steps 1, 2, 4, ... until one fits, then bisection below it (the search before kBisect)
 };
 const char* to_string(Backoff b);
 
@@ -43,6 +44,11 @@ struct ExploreOptions {
   bool exact_solver = true;  // knapsack (true) or greedy (false) for xtpu/thundervolt
   int max_backoff = 64;      // longest back-off order (steps) before giving up
   Backoff backoff = Backoff::kBisect;
+  // kBisect stops once no schedule left between the last that did not fit and
+  // the first that did can save more than the latter plus this many
+  // percentage points (their saving is known before they are measured:
+  // energy model, no stalls). 0: the first schedule that fits, as kOne.
+  double backoff_saving_tolerance_pct = 0;
 };
 
 class Explorer {
@@ -70,6 +76,9 @@ class Explorer {
   double checked_loss(const Point& p) const;
 
   const std::vector<Point>& points() const { return points_; }
+  // The saving s can reach at most: the energy model on the clean run's
+  // cycles without stalls (a measurement adds only its Razor stalls).
+  double saving_bound_pct(const Setting& s);
   // Progress on stderr: "explore: <what> i/n points, ETA ..."; total is a
   // running estimate set by each phase.
   void set_phase(const std::string& what, int expected_points);
@@ -86,6 +95,11 @@ class Explorer {
   // evaluation of the same setting does not take it); one it measures in
   // full serves every phase.
   void set_candidates(Evaluator candidates) { candidates_ = std::move(candidates); }
+  // The uniform sweeps (algorithm "sweep": the accuracy-against-voltage
+  // curves, which no choice rests on) go to the candidates' evaluator too: a
+  // curve point is measured until it is clear on which side of the budget it
+  // lies (docs/explore.md "At scale"). Off by default.
+  void set_curves_as_candidates(bool on) { curves_as_candidates_ = on; }
 
  private:
   Evaluator evaluator_;
@@ -102,6 +116,7 @@ class Explorer {
   int phase_total_ = 0, phase_done_ = 0;
   double phase_seconds_ = 0;
   bool quiet_ = false;
+  bool curves_as_candidates_ = false;
 };
 
 // A unit of voltage assignment: one (layer, islands) group that shares a level.
@@ -142,10 +157,12 @@ Setting levels_setting(const Explorer& ex, const std::vector<Unit>& units, const
 std::vector<std::vector<int>> backoff_order(Explorer& ex, const std::vector<Unit>& units, const Selection& sel,
                                             bool* exhausted = nullptr);
 // Step 3: evaluates sel.unit_level on ex and, while it does not fit, walks the
-// back-off order (ex.options().backoff: one step per evaluation, or galloping
-// and bisection, the same schedule when the loss falls along the order); fills
-// unit_level, setting, point_id, fits, backoffs, backoff_evaluations and note.
-// The schedule accepted is a point that fits, measured on all inputs.
+// back-off order (ex.options().backoff: one step per evaluation; the end of
+// the order first and then bisection; or galloping and bisection: the same
+// schedule when the loss falls along the order and the saving tolerance is
+// 0); fills unit_level, setting, point_id, fits, backoffs,
+// backoff_evaluations and note. The schedule accepted is a point that fits,
+// measured on all inputs.
 void verify_levels(Explorer& ex, const std::vector<Unit>& units, const Setting& base, Selection& sel);
 // X-TPU's units: one per (layer, island).
 std::vector<Unit> xtpu_units(const Explorer& ex);
