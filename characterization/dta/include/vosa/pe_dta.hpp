@@ -57,6 +57,18 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
 // mask -> (settled & mask) -> erroneous cycles.
 using PatternCorrectBits = std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::uint64_t>>;
 
+// The erroneous cycles whose settled (correct) value is of one value class
+// (vosa::value_class, error_model.hpp; schema 4): per-bit errors, joint
+// masks and their correct bits.
+struct ValueCounts {
+  std::uint64_t cycles_with_error = 0;
+  std::vector<std::uint64_t> bit_errors;
+  std::unordered_map<std::uint64_t, std::uint64_t> patterns;
+  PatternCorrectBits pattern_correct;
+  void add(std::uint64_t diff, std::uint64_t settled, int acc_bits);
+  void merge(const ValueCounts& o);
+};
+
 // The statistics of one operand class (vosa::operand_class, error_model.hpp).
 struct ClassCounts {
   std::uint64_t samples = 0, cycles_with_error = 0;
@@ -65,6 +77,7 @@ struct ClassCounts {
   // Per joint mask, the settled (correct) value's bits at the mask's
   // positions and their counts (schema 3, docs/errmodel.md "correct_bits").
   PatternCorrectBits pattern_correct;
+  std::vector<ValueCounts> by_value;  // indexed by vosa::value_class (schema 4)
 };
 
 // One cycle in which the output register captured a wrong value.
@@ -126,6 +139,10 @@ struct PointStats {
   std::uint64_t cone_simulated = 0;  // filter engine: cycles simulated only in the fan-in of their late flip-flops
   double bound_seconds = 0, simulate_seconds = 0;  // filter engine: CPU time in the bounds and in event simulation
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
+  // Schema 4: the erroneous cycles by value class of the settled value,
+  // vosa::value_class(settled, acc_bits, value_low_bit).
+  int value_low_bit = 0;
+  std::vector<ValueCounts> by_value;
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   // Only with RunOptions::count_activity: per net, transitions (glitches
   // included), cycles ending at 1 and cycles ending at another value than
