@@ -7,6 +7,7 @@
 #   scripts/errmodel_refit_validate.sh VALIDATE_FOLDER OUT_DIR [CASE ...]
 # CASE is net:train:layer:row (default: every line of VALIDATE_FOLDER/cases.txt).
 # Environment: VOSA (build/vosa) PDK (sky130hd) SEEDS (40) PATTERNS (4096)
+#   MASK_FORM (value-classes+correct-bits: vosa dta --mask-form of the re-fitted models)
 #   VOLTAGES (1.60,1.44,1.28) JOBS (1: cases run in parallel).
 # Writes OUT_DIR/<net>/model_{per-layer,self}_<layer>_row<r>.json and
 # OUT_DIR/<net>/report_<layer>_row<r>.json (models "per-layer" and "self").
@@ -42,6 +43,7 @@ one() {
       "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$corner.sdf" \
         --manifest "$DESIGN/manifest.json" --pdk "$PDK" --corner "$corner" --period-ns "$period" \
         --operands "trace:$trace" --threads 1 -q --patterns "${PATTERNS:-4096}" $extra \
+        --mask-form "${MASK_FORM:-value-classes+correct-bits}" \
         --out "$O/dta/${layer}_row${r}_${kind}_$corner.json"
     done
     self_parts+=("$O/dta/${layer}_row${r}_self_$corner.json")

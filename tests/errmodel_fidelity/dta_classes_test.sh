@@ -19,7 +19,7 @@ common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/m
 
 "$VOSA" trace layer --out layer.vtrace --count 6000 --rows 8 --cols 8 --pe-row 7 --seed 5
 "$VOSA" dta "${common[@]}" --operands trace:layer.vtrace --threads 2 --patterns 4096 \
-  --error-log layer_errors.csv --out layer.json
+  --mask-form value-classes+correct-bits --error-log layer_errors.csv --out layer.json
 "$VOSA" dta "${common[@]}" --operands uniform:2 --cycles 6000 --out uniform.json
 python3 - <<'PY'
 import json
@@ -70,6 +70,10 @@ for c in by:
 for k in range(4):
     assert sum(c["value_classes"]["by_class"][k]["cycles_with_error"] for c in by) == want_cycles[k], k
 print("value classes:", want_cycles)
+# The default mask form (xor): neither correct bits nor value classes.
+u = json.load(open("uniform.json"))["points"][0]
+assert "value_classes" not in u and all("value_classes" not in c for c in u["classes"]["by_class"])
+assert all("correct_bits" not in q for q in u["error_patterns"]), "default form keeps correct bits"
 rates = {c["name"]: round(c["p_any_error"], 4) for c in by}
 print(f"classes: {rates}; {pt['cycles_with_error']} erroneous cycles of 6000, log agrees")
 PY

@@ -444,6 +444,29 @@ TEST(ValueClass, DrawFollowsTheCorrectValuesSign) {
   }
 }
 
+// The value-classes form without correct bits (vosa dta --mask-form
+// value-classes): the class's mask XORed, and still a draw that needs the
+// correct value (the injectors pass it when keeps_correct_bits()).
+TEST(ValueClass, WithoutCorrectBitsTheClassMaskIsXored) {
+  json m = signed_pattern_model(true);
+  auto strip = [](json& pats) {
+    for (auto& q : pats) q.erase("correct_bits");
+  };
+  strip(m["points"][0]["error_patterns"]);
+  for (auto& c : m["points"][0]["value_classes"]["by_class"]) strip(c["error_patterns"]);
+  const vosa::ErrorMaskSampler s = vosa::ErrorModel::from_json(m).points[0].mask_sampler();
+  EXPECT_TRUE(s.value_conditioned());
+  EXPECT_TRUE(s.keeps_correct_bits());
+  std::mt19937_64 rng(5);
+  std::map<std::uint64_t, int> neg, pos;
+  for (int i = 0; i < 2000; ++i) {
+    neg[s.draw(vosa::uniform01_of(rng), 0xfd, 0xff)]++;  // -3, neg_small: its bits differ from 0xf0's, XORed anyway
+    pos[s.draw(vosa::uniform01_of(rng), 0x01, 0xff)]++;  // 1, pos_small: 0x03 XORed (no signed error added)
+  }
+  EXPECT_EQ(neg, (std::map<std::uint64_t, int>{{0xf0, 2000}}));
+  EXPECT_EQ(pos, (std::map<std::uint64_t, int>{{0x03, 2000}}));
+}
+
 TEST(ValueClass, ReaderRefusesInconsistentValueClasses) {
   json bad_sum = signed_pattern_model(true);
   bad_sum["points"][0]["value_classes"]["by_class"][0]["cycles_with_error"] = 499;

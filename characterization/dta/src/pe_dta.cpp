@@ -744,6 +744,28 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
   return point;
 }
 
+void apply_mask_form(nlohmann::json& point, const std::string& form) {
+  const bool values = form == "value-classes" || form == "value-classes+correct-bits";
+  const bool correct = form == "correct-bits" || form == "value-classes+correct-bits";
+  if (!values && !correct && form != "xor") throw DtaError("unknown mask form '" + form + "'");
+  auto patterns = [&](nlohmann::json& pats) {
+    if (!correct)
+      for (auto& q : pats) q.erase("correct_bits");
+  };
+  auto stats = [&](nlohmann::json& o) {
+    if (o.contains("error_patterns")) patterns(o["error_patterns"]);
+    if (!o.contains("value_classes")) return;
+    if (!values) {
+      o.erase("value_classes");
+      return;
+    }
+    for (auto& c : o["value_classes"]["by_class"]) patterns(c["error_patterns"]);
+  };
+  stats(point);
+  if (point.contains("classes"))
+    for (auto& c : point["classes"]["by_class"]) stats(c);
+}
+
 nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples, int top_patterns) {
   using nlohmann::json;
   // The most frequent joint patterns of the two words (the rest are drawn from

@@ -256,13 +256,13 @@ class ErrorMaskSampler {
     const std::size_t i = pattern_of(x);
     return i < pattern_masks_.size() ? pattern_masks_[i] : draw_rest(u01);
   }
-  // The recorded patterns carry the correct value's bits they were measured
-  // on (schema 3, `correct_bits`).
+  // draw(u01, correct, acc_mask) depends on the correct value: the recorded
+  // patterns carry the correct value's bits they were measured on (schema 3,
+  // `correct_bits`) or the tables are split by value class (schema 4). The
+  // injectors pass the correct value exactly when this holds.
   bool keeps_correct_bits() const {
-    return std::any_of(pattern_correct_.begin(), pattern_correct_.end(),
-                       [](const CorrectTable& t) { return t.total > 0; }) ||
-           (by_value_ && std::any_of(by_value_->begin(), by_value_->end(),
-                                     [](const ErrorMaskSampler& v) { return v.keeps_correct_bits(); }));
+    return by_value_ || std::any_of(pattern_correct_.begin(), pattern_correct_.end(),
+                                    [](const CorrectTable& t) { return t.total > 0; });
   }
   // Schema 4: draw(u01, correct, acc_mask) draws from the sampler of
   // value_class(correct, acc_bits, low_bit) (per_class[k], k < kValueClasses),

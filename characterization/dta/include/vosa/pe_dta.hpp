@@ -246,6 +246,15 @@ bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOption
 // portable loops). A named error for an unknown or unsupported one.
 std::string filter_engine_isa();
 
+// What a written point's joint patterns keep (vosa dta --mask-form,
+// docs/errmodel.md "Value classes"): "xor" drops correct_bits and
+// value_classes, "correct-bits" drops value_classes, "value-classes" drops
+// correct_bits, "value-classes+correct-bits" keeps both. The default is the
+// form that passed the most fidelity cases (docs/errmodel.md "Value classes
+// against XOR and correct bits", 2026-12-01): xor.
+constexpr const char* kDefaultMaskForm = "xor";
+void apply_mask_form(nlohmann::json& point, const std::string& form);
+
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
                              const std::string& delay_source, int top_patterns = 16);
