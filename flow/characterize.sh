@@ -10,6 +10,7 @@
 #                    its name is one trace per PE row: one band per row (pe_rows,
 #                    docs/errmodel.md "PE positions"), FILE's {row} = 0..rows-1
 #   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS DTA_PATTERNS (default 16)
+#   DTA_MASK_FORM    vosa dta --mask-form (default: vosa dta's, xor; docs/errmodel.md "Value classes")
 #   DTA_ENERGY=1     also the energy per cycle from the simulated activity, with
 #                    each corner's own liberty (points[].energy, docs/dta.md)
 #   DTA_MODE         precision mode held on the PE's mode_i (vosa dta --mode)
@@ -31,7 +32,7 @@ signoff=$("$VOSA" pdk get --pdk "$PDK" signoff_corner)
 lib=$("$VOSA" pdk liberty --pdk "$PDK" --corner "$signoff" --cache-dir "$BUILD/pdk")
 netlist="$P/synth/pe_netlist.v"
 patterns=${DTA_PATTERNS:-16}
-options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns energy=${DTA_ENERGY:-0}${DTA_MODE:+ precision_mode=$DTA_MODE}"
+options="operands=$OPERANDS cycles=$DTA_CYCLES mode=$DTA_DELAY_MODE setup=$DTA_SETUP periods=$periods patterns=$patterns energy=${DTA_ENERGY:-0}${DTA_MODE:+ precision_mode=$DTA_MODE}${DTA_MASK_FORM:+ mask_form=$DTA_MASK_FORM}"
 
 # Per PE row: OPERANDS=trace:...{row}... (one band per row of the config's array).
 row_list=all
@@ -81,7 +82,8 @@ for corner in $corners; do
     dta=("$VOSA" dta --netlist "$netlist" --liberty "$lib" --sdf "$sdf" --manifest "$DESIGN_DIR/manifest.json"
       --pdk "$PDK" --corner "$corner" --period-ns "$periods" --operands "$operands" "${band[@]}"
       --cycles "$DTA_CYCLES" --delay-mode "$DTA_DELAY_MODE" --setup "$DTA_SETUP"
-      --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" ${DTA_MODE:+--mode "$DTA_MODE"} --out "$part")
+      --threads "$DTA_THREADS" --patterns "$patterns" "${energy[@]}" ${DTA_MODE:+--mode "$DTA_MODE"}
+      ${DTA_MASK_FORM:+--mask-form "$DTA_MASK_FORM"} --out "$part")
     printf '%s\t%s && echo %q > %q\n' "$OUT/corners/$name.log" "$(printf '%q ' "${dta[@]}")" "$options" "$stamp" >> "$tasks"
   done
 done

@@ -71,6 +71,9 @@ class ArrayErrorSource {
   InjectionLog& log() { return log_; }
   std::uint64_t captures() const { return captures_; }
   std::uint64_t hits() const { return hits_; }
+  // Hits whose mask was drawn to fit the captured value's correct bits (a
+  // carry-propagate PE and a model with correct_bits, schema 3 and 4).
+  std::uint64_t fitted_hits() const { return fitted_hits_; }
 
   // One word of a carry-save PE's capture at `edge` (carry: the carry word):
   // the pair's mask is drawn once per edge and PE.
@@ -103,12 +106,14 @@ class ArrayErrorSource {
     const int mask_bits = p_.carry_save ? 2 * p_.acc_bits : p_.acc_bits;
     const std::uint64_t acc_mask = mask_bits >= 64 ? ~0ULL : (1ULL << mask_bits) - 1;
     const int cls = pt->has_classes() ? pt->class_of(ops) : -1;
+    const bool fit = !p_.carry_save && pt->keeps_correct_bits();
     const std::uint64_t mask =
-        (!p_.carry_save && pt->keeps_correct_bits() ? pt->sample_mask(rng_, cls, row, correct & acc_mask, acc_mask)
+        (fit ? pt->sample_mask(rng_, cls, row, correct & acc_mask, acc_mask)
                                                     : pt->sample_mask(rng_, cls, row)) &
         acc_mask;
     if (!mask) return 0;
     ++hits_;
+    fitted_hits_ += fit;
     log_[{edge, row, col}] = mask;
     return mask;
   }
@@ -191,7 +196,7 @@ class ArrayErrorSource {
   const std::vector<std::uint64_t>* accept_ = nullptr;
   std::size_t accept_base_ = 0;
   InjectionLog log_;
-  std::uint64_t captures_ = 0, hits_ = 0;
+  std::uint64_t captures_ = 0, hits_ = 0, fitted_hits_ = 0;
 };
 
 }  // namespace vosa

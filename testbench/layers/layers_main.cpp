@@ -830,6 +830,8 @@ int run(Options o) {
                 static_cast<unsigned long long>(replay_mismatches));
     std::printf("injection: %llu layer runs where the engine's injector, given the array's errors, differs from "
                 "the array\n", static_cast<unsigned long long>(engine_hit_mismatches));
+    std::printf("injection: %llu errors drawn to fit the captured value's correct bits\n",
+                static_cast<unsigned long long>(g_errors->fitted_hits()));
     std::printf("summary: %zu layers x %zu input(s) with timing errors; top-1 array %llu/%zu, error-free engine "
                 "%llu/%zu\n",
                 stats.size(), count, static_cast<unsigned long long>(correct_array), count,

@@ -5,13 +5,18 @@
 # test, not the rates). Every GEMM must equal the replay of its injected errors
 # (vosa/injection_replay.hpp); with every bit Razor-protected (policy correct)
 # every accumulator must still be exact.
-#   layers_inject_test.sh VOSA CMAKE_BUILD_DIR CONFIG EXPECT WORK_DIR
+#   layers_inject_test.sh VOSA CMAKE_BUILD_DIR CONFIG EXPECT WORK_DIR [values]
+#   values: the fixture with correct bits and value classes (schema 4,
+#           tests/dnn/value_class_fixture.py) on a PE without Razor or carry-save:
+#           the error source draws each mask to fit the captured value's correct
+#           bits and class (docs/errmodel.md "Value classes"), the engine's exact
+#           injector likewise; both must still agree.
 #   EXPECT: exact    every accumulator equals the error-free engine's
 #           faulty   some accumulators differ (unprotected bits or TE-Drop)
 # Then the engine's injector (vosa/inject.hpp) runs the same inputs: the
 # fraction of accumulators the errors change must agree layer by layer.
 set -uo pipefail
-VOSA="$1"; BUILD="$2"; CONFIG="$3"; EXPECT="$4"; WORK="$5"
+VOSA="$1"; BUILD="$2"; CONFIG="$3"; EXPECT="$4"; WORK="$5"; FORM="${6:-}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DATA="${VOSA_DATA_DIR:-$ROOT/../shared}"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -25,6 +30,10 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 FIXTURE="$ROOT/tests/dnn/configs/errmodel_fixture.json"
 if python3 -c "import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get('arithmetic', {}).get('psum') == 'carry_save' else 1)" "$CONFIG"; then
   FIXTURE="$ROOT/tests/dnn/configs/errmodel_fixture_csave.json"
+fi
+if [ "$FORM" = values ]; then
+  python3 "$ROOT/tests/dnn/value_class_fixture.py" "$FIXTURE" "$WORK/errmodel_values.json" || fail "value-class fixture"
+  FIXTURE="$WORK/errmodel_values.json"
 fi
 # Rare errors (0.1 % of captures) in island 0, none in island 1, for the layer-by-layer agreement.
 VOLTAGES=0.95,1.0
@@ -40,6 +49,12 @@ grep -q "injection: 0 layer runs where the engine's injector, given the array's 
 grep -q "engine prediction: every layer agrees" "$WORK/inject.log" || fail "engine injector vs Verilator"
 hits="$(sed -n 's/^injection: [0-9]* PE captures, \([0-9]*\) errors injected.*/\1/p' "$WORK/inject.log")"
 [ -n "$hits" ] && [ "$hits" -gt 100 ] || fail "expected errors to be injected (got '${hits}')"
+fitted="$(sed -n "s/^injection: \([0-9]*\) errors drawn to fit the captured value's correct bits/\1/p" "$WORK/inject.log")"
+if [ "$FORM" = values ]; then
+  [ "$fitted" = "$hits" ] || fail "every error must be drawn to fit the correct bits ($fitted of $hits)"
+else
+  [ "$fitted" = 0 ] || fail "no correct bits in $FIXTURE, yet $fitted errors were drawn to fit them"
+fi
 differ="$(grep -cE ' [1-9][0-9]* differ from error-free' "$WORK/inject.log")"
 case "$EXPECT" in
   exact)  [ "$differ" -eq 0 ] || fail "$differ layer(s) differ although every bit is Razor-protected" ;;

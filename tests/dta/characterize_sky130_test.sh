@@ -32,7 +32,7 @@ MODEL="$WORK/default/sky130hd/errmodel/errmodel.json"
 python3 - "$MODEL" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert m["schema_version"] == 3 and m["pdk"] == "sky130hd" and m["netlist_hash"]
+assert m["schema_version"] == 4 and m["pdk"] == "sky130hd" and m["netlist_hash"]
 pts = {p["corner"]: p for p in m["points"]}
 assert [p["voltage"] for p in m["points"]] == [1.44, 1.6, 1.76], "points sorted by voltage"
 rate = {c: p["p_any_error"] for c, p in pts.items()}

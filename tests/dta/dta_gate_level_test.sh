@@ -125,13 +125,13 @@ grep -q "narrow.vtrace has act_bits=4" bad.err || { cat bad.err; echo "FAIL: err
 # merged into one schema-3 model; a bad band or overlapping bands are refused.
 "$VOSA" trace layer --out row0.vtrace --count 1500 --pe-row 0 --seed 4
 "$VOSA" trace layer --out row7.vtrace --count 1500 --pe-row 7 --seed 4
-"$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row7.vtrace --pe-rows 1-7 --out band17.json
-"$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row0.vtrace --pe-rows 0 --out band0.json
+"$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row7.vtrace --pe-rows 1-7 --mask-form value-classes+correct-bits --out band17.json
+"$VOSA" dta "${common[@]}" --period-ns 3.5 --operands trace:row0.vtrace --pe-rows 0 --mask-form value-classes+correct-bits --out band0.json
 "$VOSA" errmodel-merge band17.json band0.json --out bands.json
 python3 - <<'PY'
 import json
 m = json.load(open("bands.json"))
-assert m["schema_version"] == 3, m["schema_version"]
+assert m["schema_version"] == 4, m["schema_version"]
 # Schema 3: every joint pattern carries the correct value's bits at its positions, counts summing
 # to the pattern's (docs/errmodel.md "correct_bits").
 pats = [q for p in m["points"] for q in p["error_patterns"]] + \

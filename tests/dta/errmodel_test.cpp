@@ -58,7 +58,7 @@ TEST(ErrorModel, LoadsQueriesAndSamples) {
   EXPECT_NEAR(masks / 20000.0, 0.3, 0.02);
   EXPECT_NEAR(values / 20000.0, 0.3, 0.02);
   nlohmann::json bad = j;
-  bad["schema_version"] = 4;  // 1 to 3 load
+  bad["schema_version"] = 5;  // 1 to 4 load
   EXPECT_THROW(vosa::ErrorModel::from_json(bad), vosa::ErrorModelError);
   bad = j;
   bad.erase("netlist_hash");

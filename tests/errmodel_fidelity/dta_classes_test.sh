@@ -2,7 +2,8 @@
 # vosa dta's operand classes and error log on the default int8 PE synthesized
 # for osu018 (flow/dta_osu018_pe.sh), and errmodel-validate end to end:
 #   1. the per-class samples, erroneous cycles and bit errors sum to the point's totals;
-#   2. the error log has one row per erroneous cycle and the same bit errors;
+#   2. the error log has one row per erroneous cycle and the same bit errors, and
+#      its cycles by value class are the file's value_classes (schema 4);
 #   3. a model fitted on a stream agrees with the simulator on that stream
 #      (--require passes), a model from uniform operands does not, and a log
 #      of another stream is rejected.
@@ -18,7 +19,7 @@ common=(--netlist pe_netlist.v --liberty "$LIB" --sdf pe.sdf --manifest design/m
 
 "$VOSA" trace layer --out layer.vtrace --count 6000 --rows 8 --cols 8 --pe-row 7 --seed 5
 "$VOSA" dta "${common[@]}" --operands trace:layer.vtrace --threads 2 --patterns 4096 \
-  --error-log layer_errors.csv --out layer.json
+  --mask-form value-classes+correct-bits --error-log layer_errors.csv --out layer.json
 "$VOSA" dta "${common[@]}" --operands uniform:2 --cycles 6000 --out uniform.json
 python3 - <<'PY'
 import json
@@ -41,6 +42,38 @@ for r in rows:
     for j in range(len(bit_errors)):
         bit_errors[j] += (d >> j) & 1
 assert bit_errors == [b["errors"] for b in pt["bits"]]
+# Value classes (schema 4): the erroneous cycles by the settled value's sign
+# and magnitude, recounted from the log, per class and per operand class.
+acc = len(pt["bits"])
+vc = pt["value_classes"]
+assert vc["scheme"] == "sign-magnitude-v1" and vc["low_bit"] == acc - 6, vc["low_bit"]
+def value_class(v, low):
+    sign = v >> (acc - 1) & 1
+    mid = (v >> low) & ((1 << (acc - 1 - low)) - 1)
+    return 2 * sign + (mid != (((1 << (acc - 1 - low)) - 1) if sign else 0))
+want_cycles, want_masks = [0] * 4, [{} for _ in range(4)]
+for r in rows:
+    _, cycle, settled, captured = r.split(",")
+    k = value_class(int(settled), vc["low_bit"])
+    d = int(settled) ^ int(captured)
+    want_cycles[k] += 1
+    want_masks[k][d] = want_masks[k].get(d, 0) + 1
+assert [c["cycles_with_error"] for c in vc["by_class"]] == want_cycles, (vc["by_class"], want_cycles)
+assert sum(want_cycles[k] > 0 for k in range(4)) >= 2, want_cycles
+for k, c in enumerate(vc["by_class"]):
+    assert {q["mask"]: q["count"] for q in c["error_patterns"]} == want_masks[k], k
+    for q in c["error_patterns"]:
+        assert sum(r["count"] for r in q["correct_bits"]) == q["count"]
+for c in by:
+    cv = c["value_classes"]["by_class"]
+    assert sum(v["cycles_with_error"] for v in cv) == c["cycles_with_error"], c["class"]
+for k in range(4):
+    assert sum(c["value_classes"]["by_class"][k]["cycles_with_error"] for c in by) == want_cycles[k], k
+print("value classes:", want_cycles)
+# The default mask form (xor): neither correct bits nor value classes.
+u = json.load(open("uniform.json"))["points"][0]
+assert "value_classes" not in u and all("value_classes" not in c for c in u["classes"]["by_class"])
+assert all("correct_bits" not in q for q in u["error_patterns"]), "default form keeps correct bits"
 rates = {c["name"]: round(c["p_any_error"], 4) for c in by}
 print(f"classes: {rates}; {pt['cycles_with_error']} erroneous cycles of 6000, log agrees")
 PY

@@ -337,3 +337,150 @@ TEST(Fidelity, CorrectBitsKeepTheSignedErrorWhereXorLosesIt) {
   bad["points"][0]["error_patterns"][1]["correct_bits"][0]["count"] = 499;
   EXPECT_THROW(vosa::ErrorModel::from_json(bad, "m.json"), vosa::ErrorModelError);
 }
+
+namespace {
+
+// Schema 4: an 8-bit model whose error mask depends on the correct value's
+// sign, as the gate level's high bits do (docs/errmodel.md "Value classes"):
+// 500 erroneous cycles with a negative correct value, all mask 0xf0 (the
+// sign-extension bits), 500 with a small positive one, all mask 0x03. The
+// marginal table is 50/50; value_classes (low_bit 2) split it by sign.
+json signed_pattern_model(bool with_value_classes) {
+  const std::uint64_t n = 1000, half = 500;
+  auto pattern = [](std::uint64_t mask, std::uint64_t correct, std::uint64_t count) {
+    return json{{"mask", mask}, {"count", count}, {"correct_bits", json::array({{{"value", correct}, {"count", count}}})}};
+  };
+  json point = {{"voltage", 1.6}, {"period_ns", 10.0}, {"delay_source", "liberty-corner"}, {"samples", 4 * n},
+                {"cycles_with_error", n},
+                {"bits", bit_entries(8, {{0, half}, {1, half}, {4, half}, {5, half}, {6, half}, {7, half}}, 4 * n)},
+                {"error_values", json::array({{{"value", -128}, {"count", n}}})},
+                {"error_patterns", json::array({pattern(0xf0, 0xf0, half), pattern(0x03, 0, half)})}};
+  if (with_value_classes) {
+    json by = json::array();
+    by.push_back({{"class", 0}, {"cycles_with_error", half}, {"bits", bit_entries(8, {{0, half}, {1, half}}, half)},
+                  {"error_patterns", json::array({pattern(0x03, 0, half)})}});
+    by.push_back({{"class", 1}, {"cycles_with_error", 0}, {"bits", bit_entries(8, {}, 0)},
+                  {"error_patterns", json::array()}});
+    by.push_back({{"class", 2}, {"cycles_with_error", half},
+                  {"bits", bit_entries(8, {{4, half}, {5, half}, {6, half}, {7, half}}, half)},
+                  {"error_patterns", json::array({pattern(0xf0, 0xf0, half)})}});
+    by.push_back({{"class", 3}, {"cycles_with_error", 0}, {"bits", bit_entries(8, {}, 0)},
+                  {"error_patterns", json::array()}});
+    point["value_classes"] = {{"scheme", vosa::kValueClassScheme}, {"low_bit", 2}, {"by_class", by}};
+  }
+  return {{"schema_version", with_value_classes ? 4 : 3}, {"pdk", "test"},
+          {"design", {{"acc_bits", 8}, {"signed", true}}}, {"netlist_hash", "00"},
+          {"operand_source", "synthetic"}, {"points", json::array({point})}};
+}
+
+}  // namespace
+
+TEST(ValueClass, SignAndMagnitudeBoundaries) {
+  // 8 bits, low_bit 2: small is -4 <= v < 4.
+  EXPECT_EQ(vosa::value_class(0, 8, 2), 0);
+  EXPECT_EQ(vosa::value_class(3, 8, 2), 0);
+  EXPECT_EQ(vosa::value_class(4, 8, 2), 1);
+  EXPECT_EQ(vosa::value_class(0x7f, 8, 2), 1);
+  EXPECT_EQ(vosa::value_class(0xff, 8, 2), 2);  // -1
+  EXPECT_EQ(vosa::value_class(0xfc, 8, 2), 2);  // -4
+  EXPECT_EQ(vosa::value_class(0xfb, 8, 2), 3);  // -5
+  EXPECT_EQ(vosa::value_class(0x80, 8, 2), 3);  // -128
+  // 19 bits, the default low_bit 13.
+  EXPECT_EQ(vosa::value_class((1u << 13) - 1, 19, 19 - vosa::kValueClassTopBits), 0);
+  EXPECT_EQ(vosa::value_class(1u << 13, 19, 13), 1);
+  EXPECT_EQ(vosa::value_class((1u << 19) - (1u << 13), 19, 13), 2);  // -2^13
+  EXPECT_EQ(vosa::value_class((1u << 19) - (1u << 13) - 1, 19, 13), 3);
+}
+
+// The conditioning is what makes the draw follow the sign: with the value
+// classes a negative correct value only ever gets the high mask, a positive
+// one the low mask; the same file without them (schema 3) draws either for
+// both. draw(u01) without a value keeps the marginal 50/50.
+TEST(ValueClass, DrawFollowsTheCorrectValuesSign) {
+  const vosa::ErrorModel cond = vosa::ErrorModel::from_json(signed_pattern_model(true));
+  const vosa::ErrorModel plain = vosa::ErrorModel::from_json(signed_pattern_model(false));
+  EXPECT_EQ(cond.schema_version, 4);
+  const vosa::ErrorMaskSampler c = cond.points[0].mask_sampler();
+  const vosa::ErrorMaskSampler p = plain.points[0].mask_sampler();
+  EXPECT_TRUE(c.value_conditioned());
+  EXPECT_FALSE(p.value_conditioned());
+  EXPECT_TRUE(c.keeps_correct_bits());
+  std::mt19937_64 rng(11);
+  std::map<std::uint64_t, int> at_neg, at_pos, plain_neg, marginal, at_large;
+  const int n = 4000;
+  for (int i = 0; i < n; ++i) {
+    at_neg[c.draw(vosa::uniform01_of(rng), 0xfe, 0xff)]++;     // -2: neg_small
+    at_pos[c.draw(vosa::uniform01_of(rng), 0x00, 0xff)]++;     // 0: pos_small
+    plain_neg[p.draw(vosa::uniform01_of(rng), 0xfe, 0xff)]++;
+    marginal[c.draw(vosa::uniform01_of(rng))]++;
+    at_large[c.draw(vosa::uniform01_of(rng), 0x40, 0xff)]++;   // pos_large: never seen, the marginal table
+  }
+  // 0xfe has 0xf0 at the high mask's positions: the recorded correct bits, so the XOR is exact.
+  EXPECT_EQ(at_neg, (std::map<std::uint64_t, int>{{0xf0, n}}));
+  EXPECT_EQ(at_pos, (std::map<std::uint64_t, int>{{0x03, n}}));
+  EXPECT_NEAR(plain_neg[0xf0] / double(n), 0.5, 0.04);  // dropping the conditioning: half wrong
+  EXPECT_NEAR(marginal[0xf0] / double(n), 0.5, 0.04);
+  EXPECT_NEAR(marginal[0x03] / double(n), 0.5, 0.04);
+  EXPECT_EQ(at_large.size(), 2u);
+  // errmodel-validate's injection on a stream of alternating -2 and 0: the
+  // high bits fail only in the negative cycles with the value classes.
+  vosa::OperandTrace t = ones_trace();
+  for (std::size_t i = 0; i < t.records.size(); ++i)
+    t.records[i] = vosa::OperandRecord{1, i % 2 ? -2 : 0, 0};
+  for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    const auto s = vosa::fidelity::inject_stats(t, cond.points[0], false, seed);
+    const auto x = vosa::fidelity::inject_stats(t, plain.points[0], false, seed);
+    ASSERT_GT(s.cycles_with_error, 100u);
+    // With the value classes the masks are the gate level's: 0xf0 on -2, 0x03 on 0; bits 2
+    // and 3 never fail and bits 4-7 fail together. Without them the schema-3 form adds the
+    // measured error where the bits do not fit (-2 + 3 = 1: all 8 bits flip; 0 - 0xf0 = 16).
+    EXPECT_EQ(s.bit_errors[2], 0u);
+    EXPECT_EQ(s.bit_errors[3], 0u);
+    EXPECT_EQ(s.bit_errors[4], s.bit_errors[7]);
+    EXPECT_EQ(s.bit_errors[0], s.bit_errors[1]);
+    EXPECT_EQ(s.bit_errors[0] + s.bit_errors[7], s.cycles_with_error);
+    EXPECT_GT(x.bit_errors[2], 20u);
+    EXPECT_GT(x.bit_errors[3], 10u);
+  }
+}
+
+// The value-classes form without correct bits (vosa dta --mask-form
+// value-classes): the class's mask XORed, and still a draw that needs the
+// correct value (the injectors pass it when keeps_correct_bits()).
+TEST(ValueClass, WithoutCorrectBitsTheClassMaskIsXored) {
+  json m = signed_pattern_model(true);
+  auto strip = [](json& pats) {
+    for (auto& q : pats) q.erase("correct_bits");
+  };
+  strip(m["points"][0]["error_patterns"]);
+  for (auto& c : m["points"][0]["value_classes"]["by_class"]) strip(c["error_patterns"]);
+  const vosa::ErrorMaskSampler s = vosa::ErrorModel::from_json(m).points[0].mask_sampler();
+  EXPECT_TRUE(s.value_conditioned());
+  EXPECT_TRUE(s.keeps_correct_bits());
+  std::mt19937_64 rng(5);
+  std::map<std::uint64_t, int> neg, pos;
+  for (int i = 0; i < 2000; ++i) {
+    neg[s.draw(vosa::uniform01_of(rng), 0xfd, 0xff)]++;  // -3, neg_small: its bits differ from 0xf0's, XORed anyway
+    pos[s.draw(vosa::uniform01_of(rng), 0x01, 0xff)]++;  // 1, pos_small: 0x03 XORed (no signed error added)
+  }
+  EXPECT_EQ(neg, (std::map<std::uint64_t, int>{{0xf0, 2000}}));
+  EXPECT_EQ(pos, (std::map<std::uint64_t, int>{{0x03, 2000}}));
+}
+
+TEST(ValueClass, ReaderRefusesInconsistentValueClasses) {
+  json bad_sum = signed_pattern_model(true);
+  bad_sum["points"][0]["value_classes"]["by_class"][0]["cycles_with_error"] = 499;
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad_sum), vosa::ErrorModelError);
+  json bad_scheme = signed_pattern_model(true);
+  bad_scheme["points"][0]["value_classes"]["scheme"] = "sign-v0";
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad_scheme), vosa::ErrorModelError);
+  json bad_bit = signed_pattern_model(true);
+  bad_bit["points"][0]["value_classes"]["low_bit"] = 7;  // the sign bit of 8
+  EXPECT_THROW(vosa::ErrorModel::from_json(bad_bit), vosa::ErrorModelError);
+  try {
+    vosa::ErrorModel::from_json(bad_sum, "m.json");
+    FAIL();
+  } catch (const vosa::ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("value_classes"), std::string::npos) << e.what();
+  }
+}

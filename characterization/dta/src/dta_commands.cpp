@@ -286,6 +286,7 @@ void add_dta_command(CLI::App& app) {
     double voltage = 0.0, input_delay_ns = 0.0, resolution_ps = 1.0;
     std::uint64_t cycles = 1000000;  // p_error >= 1e-4 to within 20 % (95 % CI), docs/dta.md
     int threads = 0, patterns = 16, mode = -1;
+    std::string mask_form = dta::kDefaultMaskForm;
     double shadow_delay = -1.0;
     bool quiet = false;
   };
@@ -342,6 +343,13 @@ void add_dta_command(CLI::App& app) {
                   "joint error patterns to keep per point and per operand class, most frequent first (default 16;\n"
                   "more keep the error magnitudes when many bits fail, docs/errmodel.md \"Fidelity\")")
       ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--mask-form", opt->mask_form,
+                  std::string("what the joint patterns keep, so how an injector draws a failing cycle's mask\n"
+                              "(docs/errmodel.md \"Value classes\"): xor (the mask, XORed), correct-bits (each\n"
+                              "pattern's correct bits: the measured signed error), value-classes (patterns per\n"
+                              "class of the correct value, XORed), value-classes+correct-bits; default ") +
+                      dta::kDefaultMaskForm)
+      ->check(CLI::IsMember({"xor", "correct-bits", "value-classes", "value-classes+correct-bits"}));
   cmd->add_option("--error-log", opt->error_log,
                   "also write every cycle with a timing error as CSV: period_ns,cycle,settled,captured\n"
                   "(cycle = trace record; register contents as unsigned acc_bits-wide integers)");
@@ -526,6 +534,7 @@ void add_dta_command(CLI::App& app) {
                                  " cycles the settled netlist output differs from psum + a*w: the netlist, "
                                  "the liberty functions or the port binding are wrong");
       points.push_back(dta::point_to_json(s, opt->voltage, opt->corner, opt->delay_source, opt->patterns));
+      dta::apply_mask_form(points.back(), opt->mask_form);
       for (const auto& e : s.error_cycles)
         error_log << period << "," << e.cycle << "," << e.settled << "," << e.captured << "\n";
       if (outside_ladder) points.back()["outside_ladder"] = true;  // extrapolated voltage model

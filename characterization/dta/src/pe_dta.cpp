@@ -193,8 +193,30 @@ void PointStats::init(int bits, std::int32_t period) {
   settle_sum_ps.assign(bits, 0.0);
   settle_max_ps.assign(bits, 0);
   settle_hist.assign(bits, std::vector<std::uint64_t>(kSettleBins, 0));
+  value_low_bit = std::max(0, bits - kValueClassTopBits);
+  by_value.assign(kValueClasses, ValueCounts{});
+  for (auto& v : by_value) v.bit_errors.assign(bits, 0);
   classes.assign(kOperandClasses, ClassCounts{});
-  for (auto& c : classes) c.bit_errors.assign(bits, 0);
+  for (auto& c : classes) {
+    c.bit_errors.assign(bits, 0);
+    c.by_value = by_value;
+  }
+}
+
+void ValueCounts::add(std::uint64_t diff, std::uint64_t settled, int acc_bits) {
+  ++cycles_with_error;
+  for (int j = 0; j < acc_bits; ++j) bit_errors[j] += (diff >> j) & 1;
+  ++patterns[diff];
+  ++pattern_correct[diff][settled & diff];
+}
+
+void ValueCounts::merge(const ValueCounts& o) {
+  cycles_with_error += o.cycles_with_error;
+  if (bit_errors.size() < o.bit_errors.size()) bit_errors.resize(o.bit_errors.size(), 0);
+  for (std::size_t j = 0; j < o.bit_errors.size(); ++j) bit_errors[j] += o.bit_errors[j];
+  for (const auto& [m, n] : o.patterns) patterns[m] += n;
+  for (const auto& [m, refs] : o.pattern_correct)
+    for (const auto& [r, n] : refs) pattern_correct[m][r] += n;
 }
 
 void PointStats::merge(const PointStats& o) {
@@ -226,7 +248,10 @@ void PointStats::merge(const PointStats& o) {
     for (const auto& [m, n] : o.classes[k].patterns) classes[k].patterns[m] += n;
     for (const auto& [m, refs] : o.classes[k].pattern_correct)
       for (const auto& [r, n] : refs) classes[k].pattern_correct[m][r] += n;
+    for (std::size_t v = 0; v < classes[k].by_value.size() && v < o.classes[k].by_value.size(); ++v)
+      classes[k].by_value[v].merge(o.classes[k].by_value[v]);
   }
+  for (std::size_t v = 0; v < by_value.size() && v < o.by_value.size(); ++v) by_value[v].merge(o.by_value[v]);
   error_cycles.insert(error_cycles.end(), o.error_cycles.begin(), o.error_cycles.end());
   razor.merge(o.razor);
   carry.merge(o.carry);
@@ -307,6 +332,11 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
     ++cls.patterns[diff];
     ++s.pattern_correct[diff][settled & diff];
     ++cls.pattern_correct[diff][settled & diff];
+    if (b.acc_bits >= 2) {
+      const int vc = value_class(settled, b.acc_bits, s.value_low_bit);
+      s.by_value[vc].add(diff, settled, b.acc_bits);
+      cls.by_value[vc].add(diff, settled, b.acc_bits);
+    }
     if (opt.record_error_cycles) s.error_cycles.push_back({n, settled, captured});
     const std::int64_t cv = wrap_to_bits(static_cast<std::int64_t>(captured), b.acc_bits, opt.is_signed);
     const std::int64_t sv = wrap_to_bits(static_cast<std::int64_t>(settled), b.acc_bits, opt.is_signed);
@@ -649,6 +679,23 @@ nlohmann::json bit_to_json(int j, std::uint64_t errors, std::uint64_t samples) {
           {"ci95", {lo, hi}}};
 }
 
+// Schema 4: the patterns per value class of the settled value (docs/errmodel.md
+// "Value classes"); a bit's p_error is its rate among the class's erroneous cycles.
+nlohmann::json value_classes_to_json(const std::vector<ValueCounts>& by_value, int low_bit, int acc_bits, int top) {
+  nlohmann::json by_class = nlohmann::json::array();
+  for (std::size_t k = 0; k < by_value.size(); ++k) {
+    const ValueCounts& v = by_value[k];
+    nlohmann::json bits = nlohmann::json::array();
+    for (int j = 0; j < acc_bits; ++j) bits.push_back(bit_to_json(j, v.bit_errors[j], v.cycles_with_error));
+    by_class.push_back({{"class", k},
+                        {"name", value_class_name(static_cast<int>(k))},
+                        {"cycles_with_error", v.cycles_with_error},
+                        {"bits", bits},
+                        {"error_patterns", patterns_to_json(v.patterns, v.pattern_correct, acc_bits, v.cycles_with_error, top)}});
+  }
+  return {{"scheme", kValueClassScheme}, {"low_bit", low_bit}, {"by_class", by_class}};
+}
+
 }  // namespace
 
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
@@ -679,8 +726,10 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
                         {"p_any_error", c.samples ? static_cast<double>(c.cycles_with_error) / c.samples : 0.0},
                         {"bits", cbits},
                         {"error_patterns", patterns_to_json(c.patterns, c.pattern_correct, s.acc_bits, c.samples, top_patterns)}});
+    if (s.acc_bits >= 2 && c.by_value.size() == static_cast<std::size_t>(kValueClasses))
+      by_class.back()["value_classes"] = value_classes_to_json(c.by_value, s.value_low_bit, s.acc_bits, top_patterns);
   }
-  return {{"voltage", voltage},
+  json point = {{"voltage", voltage},
           {"corner", corner},
           {"period_ns", s.period_ps / 1000.0},
           {"delay_source", delay_source},
@@ -692,6 +741,31 @@ nlohmann::json point_to_json(const PointStats& s, double voltage, const std::str
           {"error_values", values},
           {"error_patterns", patterns},
           {"classes", {{"scheme", kOperandClassScheme}, {"by_class", by_class}}}};
+  if (s.acc_bits >= 2 && s.by_value.size() == static_cast<std::size_t>(kValueClasses))
+    point["value_classes"] = value_classes_to_json(s.by_value, s.value_low_bit, s.acc_bits, top_patterns);
+  return point;
+}
+
+void apply_mask_form(nlohmann::json& point, const std::string& form) {
+  const bool values = form == "value-classes" || form == "value-classes+correct-bits";
+  const bool correct = form == "correct-bits" || form == "value-classes+correct-bits";
+  if (!values && !correct && form != "xor") throw DtaError("unknown mask form '" + form + "'");
+  auto patterns = [&](nlohmann::json& pats) {
+    if (!correct)
+      for (auto& q : pats) q.erase("correct_bits");
+  };
+  auto stats = [&](nlohmann::json& o) {
+    if (o.contains("error_patterns")) patterns(o["error_patterns"]);
+    if (!o.contains("value_classes")) return;
+    if (!values) {
+      o.erase("value_classes");
+      return;
+    }
+    for (auto& c : o["value_classes"]["by_class"]) patterns(c["error_patterns"]);
+  };
+  stats(point);
+  if (point.contains("classes"))
+    for (auto& c : point["classes"]["by_class"]) stats(c);
 }
 
 nlohmann::json carry_word_to_json(const CarryWordStats& c, int acc_bits, std::uint64_t samples, int top_patterns) {

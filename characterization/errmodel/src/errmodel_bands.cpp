@@ -202,13 +202,32 @@ json merge_bits(const std::vector<const json*>& lists, std::uint64_t samples) {
   return out;
 }
 
+// Schema 4 `value_classes` of the rows' points (or operand classes), pooled
+// class by class into `into` (the first row's, overwritten).
+void pool_value_classes(json& into, const std::vector<const json*>& rows) {
+  json& by_class = into["by_class"];
+  for (std::size_t k = 0; k < by_class.size(); ++k) {
+    std::uint64_t ce = 0;
+    std::vector<const json*> vbits, vpatterns;
+    for (const json* q : rows) {
+      const json& qv = q->at("by_class").at(k);
+      ce += count_of(qv, "cycles_with_error");
+      vbits.push_back(&qv.at("bits"));
+      vpatterns.push_back(&qv.at("error_patterns"));
+    }
+    by_class[k]["cycles_with_error"] = ce;
+    by_class[k]["bits"] = merge_bits(vbits, ce);
+    by_class[k]["error_patterns"] = merge_counted(vpatterns, "mask", ce, true);
+  }
+}
+
 }  // namespace
 
 json pool(const json& model, const std::vector<std::pair<int, int>>& bands, const std::string& path) {
   static const std::set<std::string> copied = {"voltage", "period_ns", "corner", "sdf", "delay_source",
                                                "settle_hist_bin_ns", "pe_rows"};
   static const std::set<std::string> pooled = {"samples", "cycles_with_error", "p_any_error", "bits",
-                                               "error_values", "error_patterns", "classes"};
+                                               "error_values", "error_patterns", "classes", "value_classes"};
   std::map<std::pair<double, double>, std::map<int, const json*>> at;
   for (const auto& p : model.at("points")) {
     for (const auto& [key, value] : p.items())
@@ -243,6 +262,18 @@ json pool(const json& model, const std::vector<std::pair<int, int>>& bands, cons
       p["bits"] = merge_bits(bits, samples);
       p["error_values"] = merge_counted(values, "value", samples, false);
       p["error_patterns"] = merge_counted(patterns, "mask", samples, true);
+      // Value classes (schema 4) pooled alike; dropped unless every row has them.
+      const bool all_values = std::all_of(rows.begin(), rows.end(), [](const json* q) { return q->contains("value_classes"); });
+      auto pool_values = [&](json& into, auto&& of_row) {
+        if (!all_values) {
+          into.erase("value_classes");
+          return;
+        }
+        std::vector<const json*> vs;
+        for (const json* q : rows) vs.push_back(&of_row(*q));
+        pool_value_classes(into["value_classes"], vs);
+      };
+      pool_values(p, [](const json& q) -> const json& { return q.at("value_classes"); });
       if (p.contains("classes")) {
         json& by_class = p["classes"]["by_class"];
         for (std::size_t k = 0; k < by_class.size(); ++k) {
@@ -260,6 +291,10 @@ json pool(const json& model, const std::vector<std::pair<int, int>>& bands, cons
           by_class[k]["p_any_error"] = cs ? static_cast<double>(ce) / cs : 0.0;
           by_class[k]["bits"] = merge_bits(cbits, cs);
           by_class[k]["error_patterns"] = merge_counted(cpatterns, "mask", cs, true);
+          if (by_class[k].contains("value_classes"))
+            pool_values(by_class[k], [k](const json& q) -> const json& {
+              return q.at("classes").at("by_class").at(k).at("value_classes");
+            });
         }
       }
       out["points"].push_back(p);

@@ -14,6 +14,14 @@
 // pt.p_any_error(cls) and then the mask with pt.sample_mask_given_error(cls, rng);
 // without classes in the file both fall back to the whole-point statistics.
 //
+// Value classes (schema 4, optional per point and per operand class): the
+// error patterns again, split by the class of the correct value the cycle
+// should have captured (value_class(): its sign and whether it fits below
+// bit low_bit), because which high bits fail depends on it: a carry or
+// borrow across zero flips the sign-extension bits. draw(u01, correct,
+// acc_mask) draws from the correct value's class (docs/errmodel.md "Value
+// classes").
+//
 // PE positions (schema 2, optional per point): a point may hold the
 // statistics of one band of array rows (`pe_rows`: [first, last]), because a
 // PE's partial sums, and so its errors, grow with its row. An injector picks
@@ -29,6 +37,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -43,7 +52,10 @@ namespace vosa {
 // 3: joint patterns may carry `correct_bits`, the correct value's bits at the
 //    pattern's positions in the cycles it was measured on (files of 1 and 2,
 //    without them, still load and are injected by XOR as before).
-constexpr int kErrorModelSchemaVersion = 3;
+// 4: points and operand classes may carry `value_classes`, the patterns per
+//    class of the correct value (files of 1 to 3, without them, still load
+//    and draw one table for every value).
+constexpr int kErrorModelSchemaVersion = 4;
 constexpr int kErrorModelOldestSchemaVersion = 1;
 
 class ErrorModelError : public std::runtime_error {
@@ -92,6 +104,31 @@ inline const char* operand_class_name(int cls) {
   static constexpr std::array<const char*, kOperandClasses> names = {
       "dprod_0", "dprod_1_127", "dprod_128_511", "dprod_512_2047", "dprod_2048p"};
   return cls >= 0 && cls < kOperandClasses ? names[cls] : "unknown";
+}
+
+// Value classes of a PE-cycle's correct register value, scheme
+// "sign-magnitude-v1": the sign bit (acc_bits - 1) and whether bits low_bit
+// .. acc_bits - 2 all equal it (the value fits in low_bit + 1 signed bits):
+//   0 pos_small   0 <= v < 2^low_bit
+//   1 pos_large   v >= 2^low_bit
+//   2 neg_small   -2^low_bit <= v < 0
+//   3 neg_large   v < -2^low_bit
+// The gate-level error logs of docs/errmodel.md "Value classes" chose it: the
+// sign alone carries most of what the value tells about the error mask, and
+// the magnitude split at acc_bits - 6 (bit 13 of 19) the most of the rest.
+constexpr const char* kValueClassScheme = "sign-magnitude-v1";
+constexpr int kValueClasses = 4;
+constexpr int kValueClassTopBits = 6;  // the default low_bit is acc_bits - kValueClassTopBits
+inline int value_class(std::uint64_t correct, int acc_bits, int low_bit) {
+  const int sign = static_cast<int>((correct >> (acc_bits - 1)) & 1);
+  const int width = acc_bits - 1 - low_bit;  // bits low_bit .. acc_bits - 2
+  const std::uint64_t mid = width > 0 ? (correct >> low_bit) & ((std::uint64_t{1} << width) - 1) : 0;
+  const std::uint64_t ext = sign && width > 0 ? (std::uint64_t{1} << width) - 1 : 0;
+  return 2 * sign + (mid != ext);
+}
+inline const char* value_class_name(int cls) {
+  static constexpr std::array<const char*, kValueClasses> names = {"pos_small", "pos_large", "neg_small", "neg_large"};
+  return cls >= 0 && cls < kValueClasses ? names[cls] : "unknown";
 }
 
 // The error mask of a PE-cycle known to fail, from the statistics of one
@@ -203,6 +240,8 @@ class ErrorMaskSampler {
       // P(a kept bit fails | some bit fails) = (1 - prod_kept (1 - q)) / (1 - prod_all (1 - q)).
       r.total_ += rest * first / first_bit_cumulative_.back();
     }
+    // The value classes are not carried over: a restricted draw is the
+    // marginal one (Razor's path, which never draws with the correct value).
     r.fallback_ = !r.pattern_masks_.empty() ? r.pattern_masks_.front()
                   : !r.bit_index_.empty()   ? std::uint64_t{1} << r.bit_index_.front()
                                             : 0;
@@ -217,12 +256,26 @@ class ErrorMaskSampler {
     const std::size_t i = pattern_of(x);
     return i < pattern_masks_.size() ? pattern_masks_[i] : draw_rest(u01);
   }
-  // The recorded patterns carry the correct value's bits they were measured
-  // on (schema 3, `correct_bits`).
+  // draw(u01, correct, acc_mask) depends on the correct value: the recorded
+  // patterns carry the correct value's bits they were measured on (schema 3,
+  // `correct_bits`) or the tables are split by value class (schema 4). The
+  // injectors pass the correct value exactly when this holds.
   bool keeps_correct_bits() const {
-    return std::any_of(pattern_correct_.begin(), pattern_correct_.end(),
-                       [](const CorrectTable& t) { return t.total > 0; });
+    return by_value_ || std::any_of(pattern_correct_.begin(), pattern_correct_.end(),
+                                    [](const CorrectTable& t) { return t.total > 0; });
   }
+  // Schema 4: draw(u01, correct, acc_mask) draws from the sampler of
+  // value_class(correct, acc_bits, low_bit) (per_class[k], k < kValueClasses),
+  // this one's own tables when that class saw no erroneous cycle. draw(u01)
+  // (no correct value) keeps drawing the marginal tables.
+  void condition_on_value(int low_bit, std::vector<ErrorMaskSampler> per_class) {
+    if (per_class.size() != static_cast<std::size_t>(kValueClasses))
+      throw ErrorModelError("value-class samplers: " + std::to_string(per_class.size()) + " classes, expected " +
+                            std::to_string(kValueClasses));
+    value_low_bit_ = low_bit;
+    by_value_ = std::make_shared<const std::vector<ErrorMaskSampler>>(std::move(per_class));
+  }
+  bool value_conditioned() const { return by_value_ != nullptr; }
   // The mask to XOR into a cycle known to fail whose correct register value
   // (acc_mask wide) is `correct` (docs/errmodel.md "Drawn to fit the correct
   // value"). The pattern is drawn with its count, as draw() does, so every
@@ -239,6 +292,14 @@ class ErrorMaskSampler {
   template <class U01>
   std::uint64_t draw(U01&& u01, std::uint64_t correct, std::uint64_t acc_mask) const {
     if (empty()) return 0;
+    if (by_value_) {
+      int acc_bits = 0;
+      while (acc_bits < 64 && ((acc_mask >> acc_bits) & 1)) ++acc_bits;
+      if (acc_bits > value_low_bit_ + 1) {
+        const ErrorMaskSampler& v = (*by_value_)[value_class(correct, acc_bits, value_low_bit_)];
+        if (!v.empty()) return v.draw(u01, correct, acc_mask);
+      }
+    }
     const double x = u01() * total_;
     const std::size_t i = pattern_of(x);
     if (i >= pattern_masks_.size()) return draw_rest(u01);
@@ -313,6 +374,9 @@ class ErrorMaskSampler {
   std::vector<double> bit_q_;
   std::vector<double> first_bit_cumulative_;
   std::uint64_t fallback_ = 0;
+  // Schema 4: one sampler per value class (shared: samplers are copied per band and class).
+  std::shared_ptr<const std::vector<ErrorMaskSampler>> by_value_;
+  int value_low_bit_ = -1;
 };
 
 // A std uniform random bit generator as ErrorMaskSampler's u01.
@@ -343,6 +407,20 @@ struct ErrorModelPoint {
     // the file does not have them.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> correct_bits;
   };
+  // The erroneous cycles whose correct value is of one value class (schema
+  // 4): their count, per-bit error counts and joint patterns.
+  struct ValueClassStats {
+    std::uint64_t cycles_with_error = 0;
+    std::vector<Bit> bits;
+    std::vector<Pattern> patterns;
+  };
+  // `value_classes` of a point or an operand class: low_bit of
+  // value_class() and one entry per class (empty: the file has none).
+  struct ValueClasses {
+    int low_bit = -1;
+    std::vector<ValueClassStats> by_class;
+    bool empty() const { return by_class.empty(); }
+  };
   // Statistics of the PE-cycles of one operand class (same meaning as the
   // point's own fields, restricted to that class).
   struct ClassStats {
@@ -362,6 +440,8 @@ struct ErrorModelPoint {
   std::vector<Value> error_values;  // captured - correct, over all erroneous cycles
   std::vector<Pattern> patterns;    // most frequent joint error masks
   std::vector<ClassStats> classes;  // by operand_class(); empty when the file has none
+  ValueClasses value_classes;       // the point's patterns per value class (schema 4)
+  std::vector<ValueClasses> class_value_classes;  // the same per operand class (empty, or one per class)
   // A carry-save PE's second register (the point's `carry_word`,
   // docs/errmodel.md): the carry word's bits, and the cycles with a wrong bit
   // in either word with their joint (sum mask, carry mask) patterns.
@@ -419,6 +499,8 @@ struct ErrorModelPoint {
                             "-bit words does not fit a 64-bit error mask");
     ErrorModelPoint p = *this;
     p.classes.clear();
+    p.value_classes = {};
+    p.class_value_classes.clear();
     p.carry_word.reset();
     p.cycles_with_error = carry_word->either_cycles_with_error;
     for (Bit b : carry_word->bits) {
@@ -475,13 +557,24 @@ struct ErrorModelPoint {
   }
   // A non-zero error mask for a cycle known to fail (ErrorMaskSampler; build
   // one with mask_sampler() to draw many without rebuilding its tables).
-  ErrorMaskSampler mask_sampler() const { return ErrorMaskSampler(cycles_with_error, bits, patterns); }
+  ErrorMaskSampler mask_sampler() const {
+    return with_value_classes(ErrorMaskSampler(cycles_with_error, bits, patterns), value_classes);
+  }
   // The same restricted to the PE-cycles of operand class cls; the whole
   // point's when the file has no errors of that class.
   ErrorMaskSampler mask_sampler(int cls) const {
     const ClassStats* c = class_stats(cls);
     if (!c || c->cycles_with_error == 0) return mask_sampler();
-    return ErrorMaskSampler(c->cycles_with_error, c->bits, c->patterns);
+    return with_value_classes(ErrorMaskSampler(c->cycles_with_error, c->bits, c->patterns),
+                              cls < static_cast<int>(class_value_classes.size()) ? class_value_classes[cls]
+                                                                                  : ValueClasses{});
+  }
+  static ErrorMaskSampler with_value_classes(ErrorMaskSampler s, const ValueClasses& v) {
+    if (v.empty()) return s;
+    std::vector<ErrorMaskSampler> per;
+    for (const auto& c : v.by_class) per.emplace_back(c.cycles_with_error, c.bits, c.patterns);
+    s.condition_on_value(v.low_bit, std::move(per));
+    return s;
   }
   template <class Rng>
   std::uint64_t sample_mask_given_error(Rng& rng) const {
@@ -584,6 +677,11 @@ class ErrorModel {
         for (const auto& v : p.at("error_values"))
           pt.error_values.push_back({v.at("value").get<std::int64_t>(), v.at("count").get<std::uint64_t>()});
         pt.patterns = read_patterns(p.at("error_patterns"), path);
+        if (p.contains("value_classes")) {
+          field = "points[].value_classes";
+          pt.value_classes = read_value_classes(p.at("value_classes"), m.acc_bits, pt.cycles_with_error, path);
+          field = "points";
+        }
         if (p.contains("classes")) {
           field = "points[].classes";
           const auto& c = p.at("classes");
@@ -602,6 +700,12 @@ class ErrorModel {
             cs.cycles_with_error = k.at("cycles_with_error").get<std::uint64_t>();
             cs.bits = read_bits(k.at("bits"), cs.samples);
             cs.patterns = read_patterns(k.at("error_patterns"), path);
+            if (k.contains("value_classes")) {
+              field = "points[].classes.by_class[].value_classes";
+              pt.class_value_classes.resize(kOperandClasses);
+              pt.class_value_classes[id] = read_value_classes(k.at("value_classes"), m.acc_bits, cs.cycles_with_error, path);
+              field = "points[].classes";
+            }
           }
           field = "points";
         }
@@ -672,6 +776,36 @@ class ErrorModel {
       bit.mean_settle_ns = b.value("mean_settle_ns", 0.0);
       out.push_back(bit);
     }
+    return out;
+  }
+  // A `value_classes` object: the scheme, low_bit and one entry per class
+  // whose cycles sum to the enclosing statistics' cycles_with_error.
+  static ErrorModelPoint::ValueClasses read_value_classes(const nlohmann::json& v, int acc_bits,
+                                                          std::uint64_t cycles_with_error, const std::string& path) {
+    const std::string scheme = v.at("scheme").get<std::string>();
+    if (scheme != kValueClassScheme)
+      throw ErrorModelError(path + ": value class scheme '" + scheme + "' is not supported (this reader knows '" +
+                            kValueClassScheme + "')");
+    ErrorModelPoint::ValueClasses out;
+    out.low_bit = v.at("low_bit").get<int>();
+    if (out.low_bit < 0 || out.low_bit >= acc_bits - 1)
+      throw ErrorModelError(path + ": value_classes.low_bit " + std::to_string(out.low_bit) +
+                            " is not below the sign bit of the " + std::to_string(acc_bits) + "-bit register");
+    out.by_class.resize(kValueClasses);
+    std::uint64_t sum = 0;
+    for (const auto& k : v.at("by_class")) {
+      const int id = k.at("class").get<int>();
+      if (id < 0 || id >= kValueClasses)
+        throw ErrorModelError(path + ": value class " + std::to_string(id) + " is out of range");
+      auto& c = out.by_class[id];
+      c.cycles_with_error = k.at("cycles_with_error").get<std::uint64_t>();
+      c.bits = read_bits(k.at("bits"), c.cycles_with_error);
+      c.patterns = read_patterns(k.at("error_patterns"), path);
+      sum += c.cycles_with_error;
+    }
+    if (sum != cycles_with_error)
+      throw ErrorModelError(path + ": value_classes hold " + std::to_string(sum) + " erroneous cycles, their point or "
+                            "class " + std::to_string(cycles_with_error));
     return out;
   }
   static std::vector<ErrorModelPoint::Pattern> read_patterns(const nlohmann::json& pats,

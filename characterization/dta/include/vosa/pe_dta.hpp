@@ -57,6 +57,18 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
 // mask -> (settled & mask) -> erroneous cycles.
 using PatternCorrectBits = std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::uint64_t>>;
 
+// The erroneous cycles whose settled (correct) value is of one value class
+// (vosa::value_class, error_model.hpp; schema 4): per-bit errors, joint
+// masks and their correct bits.
+struct ValueCounts {
+  std::uint64_t cycles_with_error = 0;
+  std::vector<std::uint64_t> bit_errors;
+  std::unordered_map<std::uint64_t, std::uint64_t> patterns;
+  PatternCorrectBits pattern_correct;
+  void add(std::uint64_t diff, std::uint64_t settled, int acc_bits);
+  void merge(const ValueCounts& o);
+};
+
 // The statistics of one operand class (vosa::operand_class, error_model.hpp).
 struct ClassCounts {
   std::uint64_t samples = 0, cycles_with_error = 0;
@@ -65,6 +77,7 @@ struct ClassCounts {
   // Per joint mask, the settled (correct) value's bits at the mask's
   // positions and their counts (schema 3, docs/errmodel.md "correct_bits").
   PatternCorrectBits pattern_correct;
+  std::vector<ValueCounts> by_value;  // indexed by vosa::value_class (schema 4)
 };
 
 // One cycle in which the output register captured a wrong value.
@@ -127,6 +140,10 @@ struct PointStats {
   double bound_seconds = 0, simulate_seconds = 0;  // filter engine: CPU time in the bounds and in event simulation
   int lane_gates = 0, gates = 0;  // filter engine: gates bounded lane by lane, of all (the others take a static bound)
   std::vector<ClassCounts> classes;       // indexed by vosa::operand_class
+  // Schema 4: the erroneous cycles by value class of the settled value,
+  // vosa::value_class(settled, acc_bits, value_low_bit).
+  int value_low_bit = 0;
+  std::vector<ValueCounts> by_value;
   std::vector<ErrorCycle> error_cycles;   // only with RunOptions::record_error_cycles
   // Only with RunOptions::count_activity: per net, transitions (glitches
   // included), cycles ending at 1 and cycles ending at another value than
@@ -229,6 +246,15 @@ bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOption
 // or x86-64 (the best the CPU has; $VOSA_FILTER_ISA forces one, x86-64 the
 // portable loops). A named error for an unknown or unsupported one.
 std::string filter_engine_isa();
+
+// What a written point's joint patterns keep (vosa dta --mask-form,
+// docs/errmodel.md "Value classes"): "xor" drops correct_bits and
+// value_classes, "correct-bits" drops value_classes, "value-classes" drops
+// correct_bits, "value-classes+correct-bits" keeps both. The default is the
+// form that passed the most fidelity cases (docs/errmodel.md "Value classes
+// against XOR and correct bits", 2026-12-01): xor.
+constexpr const char* kDefaultMaskForm = "xor";
+void apply_mask_form(nlohmann::json& point, const std::string& form);
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
 nlohmann::json point_to_json(const PointStats& s, double voltage, const std::string& corner,
