@@ -42,6 +42,7 @@ struct Options {
   double candidate_reject_z = kCandidateRejectZ;  // verify/back-off points at the intermediate stages
   std::string backoff = "bisect";
   double backoff_saving_tolerance = 0.5;  // percentage points of saving the bisection may leave
+  double max_ci = 0;                      // > 0: a fitting point's paired 95 % CI at most +- this (points)
   std::string curve_rejection = "candidate";  // the uniform sweeps: candidate (weaker) or full rejection
   std::string coarse_injection = "sampled";
   std::string injection = "thinned";  // the measured stages: exact or thinned (exact in distribution)
@@ -397,6 +398,7 @@ void run(const Options& o) {
   eo.max_backoff = o.max_backoff;
   eo.backoff = o.backoff == "one" ? Backoff::kOne : o.backoff == "gallop" ? Backoff::kGallop : Backoff::kBisect;
   eo.backoff_saving_tolerance_pct = o.backoff_saving_tolerance;
+  eo.max_ci_half_width_pct = o.max_ci;
   Explorer ex(evaluate, energy, static_cast<int>(ops.size()), levels, eo);
   if (o.screen > 0 && o.screen < clean.size()) ex.set_screening(screening);
   if (o.candidate_reject_z != kCoarseRejectZ) ex.set_candidates(candidates);
@@ -473,6 +475,7 @@ void run(const Options& o) {
               {"candidate_reject_z", o.candidate_reject_z},
               {"backoff", o.backoff},
               {"backoff_saving_tolerance_pct", o.backoff_saving_tolerance},
+              {"max_ci_half_width_pct", o.max_ci},
               {"curve_rejection", o.curve_rejection},
               {"injection", o.injection},
               {"seed", o.seed},
@@ -612,6 +615,12 @@ void add_explore_command(CLI::App& app) {
                   "bisect: stop once no schedule left between the last that did not fit and the first that did can "
                   "save more than that one plus this many percentage points (their saving is known before they "
                   "are measured; 0 = the first schedule of the order that fits)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--max-ci", o->max_ci,
+                  "a point fits the budget only if its paired 95 % CI is at most this many percentage points either "
+                  "side of its mean: a schedule whose loss is not resolved that well on these inputs is backed off "
+                  "further (0 = any width; e.g. 1 for the +-1 point of a 1000-image run)")
       ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   cmd->add_option("--curve-rejection", o->curve_rejection,

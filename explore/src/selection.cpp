@@ -29,6 +29,8 @@ Explorer::Explorer(Evaluator evaluator, const EnergyModel& energy, int layers, s
   if (layers_ <= 0) throw ExploreError("the model has no array layers");
   if (!(options_.backoff_saving_tolerance_pct >= 0))
     throw ExploreError("the back-off saving tolerance must be >= 0 percentage points");
+  if (!(options_.max_ci_half_width_pct >= 0))
+    throw ExploreError("the largest CI half-width must be >= 0 percentage points (0 = any)");
   if (levels_.empty()) throw ExploreError("no voltage levels");
   std::sort(levels_.begin(), levels_.end());
   levels_.erase(std::unique(levels_.begin(), levels_.end()), levels_.end());
@@ -111,7 +113,11 @@ double Explorer::checked_loss(const Point& p) const {
   return options_.verify_bound == Bound::kUpper ? p.eval.loss.ci_high_pct : p.eval.loss.loss_pct;
 }
 
-bool Explorer::fits(const Point& p) const { return checked_loss(p) <= options_.budget_pct + 1e-12; }
+bool Explorer::fits(const Point& p) const {
+  const double half_width = (p.eval.loss.ci_high_pct - p.eval.loss.ci_low_pct) / 2;
+  const bool resolved = !(options_.max_ci_half_width_pct > 0) || half_width <= options_.max_ci_half_width_pct + 1e-12;
+  return checked_loss(p) <= options_.budget_pct + 1e-12 && resolved;
+}
 
 std::vector<int> choose_levels(const std::vector<std::vector<double>>& saving,
                                const std::vector<std::vector<double>>& loss, double budget, bool exact,

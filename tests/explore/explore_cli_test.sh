@@ -35,6 +35,7 @@ expect "make razor-cost" $(args "" "" "" "$T/missing_razor.json")
 expect "unknown 'foo'" $(args) --algorithms xtpu,foo
 expect "energy.json: not valid JSON" $(args)
 expect "backoff-saving-tolerance" $(args) --backoff-saving-tolerance -1
+expect "max-ci" $(args) --max-ci -1
 expect "curve-rejection" $(args) --curve-rejection some
 expect "backoff" $(args) --backoff halve
 # A user's non-empty folder as --out is refused before any work, and kept.

@@ -819,6 +819,44 @@ TEST(ExploreBackoff, SavingToleranceStopsEarlyNeverOverBudgetAndCostsAtMostTheTo
   }
 }
 
+// --max-ci: a schedule whose paired CI is wider than the limit does not fit,
+// however low its mean. On a loss whose CI widens with every unit below sign-off
+// (more erring units, more inputs whose prediction flips), the search backs off
+// past the first schedule whose mean fits, to one whose CI is within the limit;
+// without the limit it stops at the first whose mean fits.
+TEST(ExploreBackoff, MaxCiHalfWidthBacksOffToAResolvedSchedule) {
+  for (bool thundervolt : {false, true}) {
+    ManyUnits syn;
+    const EnergyModel m = small_energy(0);
+    const auto half_width = [&](const Setting& s) { return 0.1 + 0.15 * syn.steps_below(s); };
+    const Evaluator widening = [&](const Setting& s) {
+      Evaluation e = syn.evaluator()(s);
+      e.loss.ci_low_pct = e.loss.loss_pct - half_width(s);
+      e.loss.ci_high_pct = e.loss.loss_pct + half_width(s);
+      return e;
+    };
+    Selection sel[2];
+    for (int limited = 0; limited < 2; ++limited) {
+      ExploreOptions o;
+      o.budget_pct = 1.0;
+      o.max_ci_half_width_pct = limited ? 0.5 : 0;
+      Explorer ex(widening, m, syn.layers, syn.levels, o);
+      ex.set_quiet(true);
+      sel[limited] = thundervolt ? select_thundervolt(ex, 0xF0000) : select_xtpu(ex);
+      ASSERT_TRUE(sel[limited].fits) << thundervolt << limited;
+      EXPECT_LE(syn.measured(sel[limited].setting), 1.0 + 1e-12) << thundervolt << limited;
+    }
+    EXPECT_GT(half_width(sel[0].setting), 0.5) << "the fixture's first fit must be unresolved at 0.5 (" << thundervolt << ")";
+    EXPECT_LE(half_width(sel[1].setting), 0.5 + 1e-12) << thundervolt;
+    EXPECT_GT(sel[1].backoffs, sel[0].backoffs) << thundervolt;
+  }
+  ManyUnits syn;
+  const EnergyModel m = small_energy(0);
+  ExploreOptions o;
+  o.max_ci_half_width_pct = -1;
+  EXPECT_THROW(Explorer(syn.evaluator(), m, syn.layers, syn.levels, o), ExploreError);
+}
+
 // A tolerance cannot be negative.
 TEST(ExploreBackoff, NegativeSavingToleranceIsRefused) {
   ManyUnits syn;

@@ -49,6 +49,10 @@ struct ExploreOptions {
   // percentage points (their saving is known before they are measured:
   // energy model, no stalls). 0: the first schedule that fits, as kOne.
   double backoff_saving_tolerance_pct = 0;
+  // > 0: a point fits only if its paired 95 % CI is at most this many
+  // percentage points either side of its mean (a chosen schedule whose CI is
+  // wider is not resolved on these inputs; the search backs off further).
+  double max_ci_half_width_pct = 0;
 };
 
 class Explorer {
@@ -72,7 +76,7 @@ class Explorer {
   // "backoff" to the candidates' one (when set), every other to the full one.
   const Point& evaluate(const Setting& s, const std::string& algorithm, const std::string& phase,
                         const std::string& label = "");
-  bool fits(const Point& p) const;  // loss (point estimate or upper CI bound) <= budget
+  bool fits(const Point& p) const;  // loss (point estimate or upper CI bound) <= budget, CI narrow enough
   double checked_loss(const Point& p) const;
 
   const std::vector<Point>& points() const { return points_; }
