@@ -850,20 +850,17 @@ TEST(ExploreBackoff, MaxCiHalfWidthBacksOffToAResolvedSchedule) {
     EXPECT_LE(half_width(sel[1].setting), 0.5 + 1e-12) << thundervolt;
     EXPECT_GT(sel[1].backoffs, sel[0].backoffs) << thundervolt;
   }
-  ManyUnits syn;
-  const EnergyModel m = small_energy(0);
-  ExploreOptions o;
-  o.max_ci_half_width_pct = -1;
-  EXPECT_THROW(Explorer(syn.evaluator(), m, syn.layers, syn.levels, o), ExploreError);
 }
 
-// A tolerance cannot be negative.
-TEST(ExploreBackoff, NegativeSavingToleranceIsRefused) {
+// A saving tolerance or a CI half-width cannot be negative.
+TEST(ExploreBackoff, NegativeSavingToleranceOrCiWidthIsRefused) {
   ManyUnits syn;
   const EnergyModel m = small_energy(0);
-  ExploreOptions o;
-  o.backoff_saving_tolerance_pct = -0.1;
-  EXPECT_THROW(Explorer(syn.evaluator(), m, syn.layers, syn.levels, o), ExploreError);
+  for (int which = 0; which < 2; ++which) {
+    ExploreOptions o;
+    (which ? o.max_ci_half_width_pct : o.backoff_saving_tolerance_pct) = -0.1;
+    EXPECT_THROW(Explorer(syn.evaluator(), m, syn.layers, syn.levels, o), ExploreError) << which;
+  }
 }
 
 // The back-off order depends on the sensitivities only: one step per entry,
