@@ -243,11 +243,7 @@ void PointStats::merge(const PointStats& o) {
     for (const auto& [r, n] : refs) pattern_correct[m][r] += n;
   for (size_t k = 0; k < classes.size(); ++k) {
     classes[k].samples += o.classes[k].samples;
-    classes[k].cycles_with_error += o.classes[k].cycles_with_error;
-    for (int j = 0; j < acc_bits; ++j) classes[k].bit_errors[j] += o.classes[k].bit_errors[j];
-    for (const auto& [m, n] : o.classes[k].patterns) classes[k].patterns[m] += n;
-    for (const auto& [m, refs] : o.classes[k].pattern_correct)
-      for (const auto& [r, n] : refs) classes[k].pattern_correct[m][r] += n;
+    classes[k].merge(o.classes[k]);
     for (std::size_t v = 0; v < classes[k].by_value.size() && v < o.classes[k].by_value.size(); ++v)
       classes[k].by_value[v].merge(o.classes[k].by_value[v]);
   }
@@ -323,15 +319,10 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
   ++cls.samples;
   if (diff) {
     ++s.cycles_with_error;
-    ++cls.cycles_with_error;
-    for (int j = 0; j < b.acc_bits; ++j) {
-      s.bit_errors[j] += (diff >> j) & 1;
-      cls.bit_errors[j] += (diff >> j) & 1;
-    }
+    for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
     ++s.patterns[diff];
-    ++cls.patterns[diff];
     ++s.pattern_correct[diff][settled & diff];
-    ++cls.pattern_correct[diff][settled & diff];
+    cls.add(diff, settled, b.acc_bits);
     if (b.acc_bits >= 2) {
       const int vc = value_class(settled, b.acc_bits, s.value_low_bit);
       s.by_value[vc].add(diff, settled, b.acc_bits);

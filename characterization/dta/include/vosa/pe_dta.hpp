@@ -57,9 +57,9 @@ PeBinding bind_pe(const Circuit& c, const Netlist& nl, Dataflow dataflow, const 
 // mask -> (settled & mask) -> erroneous cycles.
 using PatternCorrectBits = std::unordered_map<std::uint64_t, std::unordered_map<std::uint64_t, std::uint64_t>>;
 
-// The erroneous cycles whose settled (correct) value is of one value class
-// (vosa::value_class, error_model.hpp; schema 4): per-bit errors, joint
-// masks and their correct bits.
+// Erroneous cycles: per-bit errors, joint masks and their correct bits; of
+// one value class of the settled (correct) value (vosa::value_class,
+// error_model.hpp; schema 4), or of one operand class (ClassCounts).
 struct ValueCounts {
   std::uint64_t cycles_with_error = 0;
   std::vector<std::uint64_t> bit_errors;
@@ -70,13 +70,10 @@ struct ValueCounts {
 };
 
 // The statistics of one operand class (vosa::operand_class, error_model.hpp).
-struct ClassCounts {
-  std::uint64_t samples = 0, cycles_with_error = 0;
-  std::vector<std::uint64_t> bit_errors;
-  std::unordered_map<std::uint64_t, std::uint64_t> patterns;
-  // Per joint mask, the settled (correct) value's bits at the mask's
-  // positions and their counts (schema 3, docs/errmodel.md "correct_bits").
-  PatternCorrectBits pattern_correct;
+// (pattern_correct: per joint mask, the settled value's bits at the mask's
+// positions and their counts; schema 3, docs/errmodel.md "correct_bits".)
+struct ClassCounts : ValueCounts {
+  std::uint64_t samples = 0;
   std::vector<ValueCounts> by_value;  // indexed by vosa::value_class (schema 4)
 };
 
