@@ -202,18 +202,6 @@ __attribute__((always_inline)) inline void settle_by(std::int32_t* settled, Word
   }
 }
 
-// out = value in the lanes of `w`.
-template <int W>
-__attribute__((always_inline)) inline void select_lanes(std::int32_t* out, Word w, std::int32_t value) {
-  using V = Lanes<W>;
-  for (int c = 0; c < kLanes; c += W) {
-    V& o = *reinterpret_cast<V*>(out + c);
-    V m;
-    lane_mask<W>(w, c, m);
-    o = (o & ~m) | (value & m);
-  }
-}
-
 // out = (fall, rise) in the lanes of `moves`, none (kNever) in the others.
 template <int W>
 __attribute__((always_inline)) inline void static_bound(std::int32_t* out, Word moves, std::int32_t fall,
@@ -836,20 +824,18 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
     // count up to those inputs' latest transition. Lane by lane, so a lane's
     // bound never depends on the others (the same results for any --threads).
     bool any_settled = false;
-    {
-      for (const Control& k : controls_[gi]) {
-        Word at = live & ~still;
-        for (int i = 0; i < g.num_inputs; ++i)
-          if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
-        if (!at) continue;
-        if (!any_settled) std::fill(settled, settled + kLanes, INT32_MAX);
-        any_settled = true;
-        const std::int32_t* by[6];
-        int m = 0;
-        for (int i = 0; i < g.num_inputs; ++i)
-          if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-        settle_by<W>(settled, at, by, m);
-      }
+    for (const Control& k : controls_[gi]) {
+      Word at = live & ~still;
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
+      if (!at) continue;
+      if (!any_settled) std::fill(settled, settled + kLanes, INT32_MAX);
+      any_settled = true;
+      const std::int32_t* by[6];
+      int m = 0;
+      for (int i = 0; i < g.num_inputs; ++i)
+        if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
+      settle_by<W>(settled, at, by, m);
     }
     // A net's transitions alternate and the last one reaches its zero-delay
     // value, so every transition away from that value is followed by one
