@@ -26,15 +26,12 @@
 namespace vosa::explore {
 namespace {
 
-struct Options {
-  std::string config, errmodel, energy, razor_cost, sta, model, data, out, model_name;
+struct Options : ArrayRunOptions {
+  std::string sta, out;
   std::string layer_errmodels;  // folder of op<N>.json: each array layer's own error model
-  std::string encoding = "auto", resize = "bilinear", levels, algorithms = "xtpu,rathore,thundervolt";
-  std::string bound = "point", solver = "exact", curve_top_k = "4,8";
-  std::string operating_corner;  // ladder of the silicon's process/temperature; "" = the files' own corners
-  double budget = 0.5, period_ns = 0;
-  size_t limit = 0;
-  int repeats = 2, jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::string resize = "bilinear", algorithms = "xtpu,rathore,thundervolt";
+  std::string solver = "exact", curve_top_k = "4,8";
+  int repeats = 2;
   int tedrop_top_k = -1, max_backoff = 64;
   int workers = 0;           // 0: evaluate in this process with `jobs` threads
   std::string worker_launch;  // command prefix of each worker, e.g. "srun -n1 -N1 --exact"
@@ -93,6 +90,45 @@ void require_file(const std::string& path, const std::string& what, const std::s
   if (path.empty()) throw ExploreError(what + " not given");
   if (!std::filesystem::is_regular_file(path))
     throw ExploreError(what + " " + path + " does not exist" + (made_by.empty() ? "" : " (make it with " + made_by + ")"));
+}
+
+void add_array_run_options(CLI::App& cmd, ArrayRunOptions& o) {
+  cmd.add_option("--config", o.config, "array generator config (rows, cols, islands)")->required();
+  cmd.add_option("--errmodel", o.errmodel, "errmodel.json of the PE (make characterize)")->required();
+  cmd.add_option("--energy", o.energy,
+                 "energy per PE-cycle per voltage of the PE (make power: power/energy.json, or "
+                 "energy_simulated.json from the PE's simulated activity)")
+      ->required();
+  cmd.add_option("--razor-cost", o.razor_cost, "razor_cost.json (make razor-cost)")->required();
+  cmd.add_option("-m,--model", o.model, "int8 .tflite model")->required();
+  cmd.add_option("-d,--data", o.data, "data directory")->required();
+  cmd.add_option("--model-name", o.model_name, "name in the report (default: the model file's stem)");
+  cmd.add_option("--budget", o.budget, "top-1 accuracy loss budget in percentage points (default 0.5)");
+  cmd.add_option("--bound", o.bound, "check the budget against the point estimate or the upper 95 % bound")
+      ->check(CLI::IsMember({"point", "upper"}));
+  cmd.add_option("--levels", o.levels, "island voltages V1,V2,... (default: the config's islands.voltages)");
+  cmd.add_option("--period-ns", o.period_ns, "error-model period (default: its only one)");
+  cmd.add_option("--operating-corner", o.operating_corner,
+                 "process/temperature the silicon runs at, as a ladder of the PDK (tt_025C): energies and error "
+                 "points must be its corners; the sign-off voltage is taken on it (default: the files' corners)");
+  cmd.add_option("-n,--limit", o.limit, "first N inputs only (0 = all)");
+  cmd.add_option("--seed", o.seed, "seed of the fault draws (default 1)");
+  cmd.add_option("-j,--jobs,--threads", o.jobs,
+                 "worker threads (inputs evaluated in parallel; results identical for any count)")
+      ->check(CLI::Range(1, 256));
+  cmd.add_option("--input-encoding", o.encoding, "auto, raw or pixels (see vosa infer)")
+      ->check(CLI::IsMember({"auto", "raw", "pixels"}))
+      ->capture_default_str();
+}
+
+void check_array_run_options(const ArrayRunOptions& o) {
+  if (!(o.budget > 0)) throw ExploreError("--budget must be > 0 (percentage points of top-1), got " + std::to_string(o.budget));
+  require_file(o.config, "--config", "");
+  require_file(o.model, "--model", "");
+  require_file(o.errmodel, "--errmodel", "make characterize");
+  require_file(o.energy, "--energy", "make power");
+  require_file(o.razor_cost, "--razor-cost", "make razor-cost");
+  if (!std::filesystem::is_directory(o.data)) throw ExploreError("--data " + o.data + " is not a directory");
 }
 
 std::vector<double> island_levels(const std::string& list, const ArrayConfig& config, const EnergyModel& energy) {
@@ -181,15 +217,9 @@ void require_replaceable_output(const std::string& out) {
 }
 
 void run(const Options& o) {
-  if (!(o.budget > 0)) throw ExploreError("--budget must be > 0 (percentage points of top-1), got " + std::to_string(o.budget));
+  check_array_run_options(o);
   if (o.repeats < 1) throw ExploreError("--repeats must be >= 1");
-  require_file(o.config, "--config", "");
-  require_file(o.model, "--model", "");
-  require_file(o.errmodel, "--errmodel", "make characterize");
-  require_file(o.energy, "--energy", "make power");
-  require_file(o.razor_cost, "--razor-cost", "make razor-cost");
   if (!o.sta.empty()) require_file(o.sta, "--sta", "make sta");
-  if (!std::filesystem::is_directory(o.data)) throw ExploreError("--data " + o.data + " is not a directory");
   require_replaceable_output(o.out);
   std::set<std::string> algos;
   for (const auto& a : split(o.algorithms)) {
@@ -538,40 +568,21 @@ void add_explore_command(CLI::App& app) {
       "Choose island voltages and Razor bits for a DNN under a top-1 accuracy budget (X-TPU, Rathore et al.,\n"
       "ThUnderVolt), with error-injecting inference and the flow's energy per PE-cycle; writes points.json,\n"
       "report.md with SVG plots and the chosen schedules. See docs/explore.md.");
-  cmd->add_option("--config", o->config, "array generator config (rows, cols, islands)")->required();
-  cmd->add_option("--errmodel", o->errmodel, "errmodel.json of the PE (make characterize)")->required();
+  add_array_run_options(*cmd, *o);
   cmd->add_option("--layer-errmodels", o->layer_errmodels,
                   "per-layer error models: DIR/op<N>.json is array layer N's own (its stream characterized, "
                   "make explore's default, docs/explore.md); a layer without one uses --errmodel");
-  cmd->add_option("--energy", o->energy, "power/energy.json of the PE (make power)")->required();
-  cmd->add_option("--razor-cost", o->razor_cost, "razor_cost.json (make razor-cost)")->required();
   cmd->add_option("--sta", o->sta,
                   "bit_timing.json (make sta) at the levels: places the DVFS baseline (lowest level where STA "
                   "passes at the sign-off corner); without it that baseline is reported unavailable");
-  cmd->add_option("-m,--model", o->model, "int8 .tflite model")->required();
-  cmd->add_option("-d,--data", o->data, "data directory")->required();
   cmd->add_option("-o,--out", o->out,
                   "output directory (replaced at the end of the run if it is an earlier explore output; a "
                   "non-empty folder of anything else is refused)")
       ->required();
-  cmd->add_option("--model-name", o->model_name, "name in the report (default: the model file's stem)");
-  cmd->add_option("--budget", o->budget, "top-1 accuracy loss budget in percentage points (default 0.5)");
-  cmd->add_option("--bound", o->bound, "check the budget against the point estimate or the upper 95 % bound")
-      ->check(CLI::IsMember({"point", "upper"}));
   cmd->add_option("--solver", o->solver, "xtpu/thundervolt choice: exact (knapsack) or greedy")
       ->check(CLI::IsMember({"exact", "greedy"}));
   cmd->add_option("--algorithms", o->algorithms, "comma list of xtpu, rathore, thundervolt (default all)");
-  cmd->add_option("--levels", o->levels, "island voltages V1,V2,... (default: the config's islands.voltages)");
-  cmd->add_option("--period-ns", o->period_ns, "error-model period (default: its only one)");
-  cmd->add_option("--operating-corner", o->operating_corner,
-                  "process/temperature the silicon runs at, as a ladder of the PDK (tt_025C): energies and error "
-                  "points must be its corners; the sign-off voltage is taken on it (default: the files' corners)");
-  cmd->add_option("-n,--limit", o->limit, "first N inputs only (0 = all)");
   cmd->add_option("--repeats", o->repeats, "fault draws per input (default 2)");
-  cmd->add_option("--seed", o->seed, "seed of the fault draws (default 1)");
-  cmd->add_option("-j,--jobs,--threads", o->jobs,
-                  "worker threads (inputs evaluated in parallel; results identical for any count)")
-      ->check(CLI::Range(1, 256));
   cmd->add_option("--coarse", o->coarse,
                   "coarse-to-fine: evaluate each setting on the first 10, the first N inputs, then in chunks to "
                   "0.2, 0.4, 0.7 and all of them, stopping where its loss is clearly over budget (mean - z "
@@ -595,9 +606,6 @@ void add_explore_command(CLI::App& app) {
                   "coarse-to-fine over settings: the sensitivity points of xtpu/thundervolt (each unit alone below "
                   "sign-off, used only to predict a schedule's loss) on the first N inputs; the points a choice "
                   "rests on (verify, back-off, sweeps, rathore) on all (default 0 = all inputs everywhere)");
-  cmd->add_option("--input-encoding", o->encoding, "auto, raw or pixels (see vosa infer)")
-      ->check(CLI::IsMember({"auto", "raw", "pixels"}))
-      ->capture_default_str();
   cmd->add_option("--resize", o->resize, "bilinear or crop (JPEG inputs)")->check(CLI::IsMember({"bilinear", "crop"}));
   cmd->add_option("--curve-top-k", o->curve_top_k, "Razor top-k curves of the accuracy plot (default 4,8)");
   cmd->add_option("--tedrop-top-k", o->tedrop_top_k,

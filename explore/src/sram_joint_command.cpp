@@ -29,15 +29,11 @@ namespace {
 // bit against this PDK's PE when no absolute figure is given.
 constexpr double kHorowitzBitPerMac = (20.0 / 64.0) / (0.2 + 0.1);
 
-struct Options {
-  std::string config, errmodel, energy, razor_cost, model, data, out, model_name, ber_curve;
-  std::string encoding = "auto", levels, sram_voltages, bound = "point", injection = "thinned";
-  std::string operating_corner;
-  double budget = 0.5, period_ns = 0, pj_per_bit = 0, bit_per_mac = kHorowitzBitPerMac;
-  size_t limit = 0;
+struct Options : ArrayRunOptions {
+  std::string out, ber_curve, sram_voltages, injection = "thinned";
+  double pj_per_bit = 0, bit_per_mac = kHorowitzBitPerMac;
   int repeats = 1, chips = 4, width = 64;
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::uint64_t seed = 1, chip_seed = 1;
+  std::uint64_t chip_seed = 1;
 };
 
 // The model read through one chip's weight SRAM at one supply, and its evaluator.
@@ -48,17 +44,11 @@ struct Chip {
 };
 
 void run(const Options& o) {
-  if (!(o.budget > 0)) throw ExploreError("--budget must be > 0 (percentage points of top-1)");
+  check_array_run_options(o);
   if (o.repeats < 1) throw ExploreError("--repeats must be >= 1");
   if (o.chips < 1) throw ExploreError("--chips must be >= 1");
   if (o.pj_per_bit < 0) throw ExploreError("--sram-pj-per-bit must be >= 0");
-  require_file(o.config, "--config", "");
-  require_file(o.model, "--model", "");
-  require_file(o.errmodel, "--errmodel", "make characterize");
-  require_file(o.energy, "--energy", "make power");
-  require_file(o.razor_cost, "--razor-cost", "make razor-cost");
   require_file(o.ber_curve, "--ber-curve", "make sram-ber");
-  if (!std::filesystem::is_directory(o.data)) throw ExploreError("--data " + o.data + " is not a directory");
   if (o.out.empty() || std::filesystem::is_directory(o.out)) throw ExploreError("--out must name a JSON file");
 
   const ArrayConfig config = load_config(o.config);
@@ -304,12 +294,7 @@ void add_explore_sram_command(CLI::App& app) {
       "Choose the array islands' voltages (X-TPU units) and the weight SRAM's supply together under one top-1\n"
       "budget: timing errors from the error model and the SRAM fault maps of several chips in the same runs;\n"
       "energy = the array's (explore's model) + the weight SRAM's accesses (C V^2). See docs/sram.md.");
-  cmd->add_option("--config", o->config, "array generator config (rows, cols, islands)")->required();
-  cmd->add_option("--errmodel", o->errmodel, "errmodel.json of the PE (make characterize)")->required();
-  cmd->add_option("--energy", o->energy, "energy per PE-cycle per voltage (energy_simulated.json)")->required();
-  cmd->add_option("--razor-cost", o->razor_cost, "razor_cost.json (make razor-cost)")->required();
-  cmd->add_option("-m,--model", o->model, "int8 .tflite model")->required();
-  cmd->add_option("-d,--data", o->data, "data directory")->required();
+  add_array_run_options(*cmd, *o);
   cmd->add_option("-o,--out", o->out, "result JSON (written whole, or not at all)")->required();
   cmd->add_option("--ber-curve", o->ber_curve, "SRAM BER(V) curve (make sram-ber; docs/sram.md)")->required();
   cmd->add_option("--sram-voltages", o->sram_voltages,
@@ -324,21 +309,9 @@ void add_explore_sram_command(CLI::App& app) {
   cmd->add_option("--sram-bit-per-mac", o->bit_per_mac,
                   "SRAM bit read / PE-cycle energy ratio when --sram-pj-per-bit is not given (default 1.042, "
                   "Horowitz ISSCC 2014, 45 nm)");
-  cmd->add_option("--model-name", o->model_name, "name in the result");
-  cmd->add_option("--budget", o->budget, "top-1 accuracy loss budget in percentage points (default 0.5)");
-  cmd->add_option("--bound", o->bound, "check the budget against the point estimate or the upper 95 % bound")
-      ->check(CLI::IsMember({"point", "upper"}));
-  cmd->add_option("--levels", o->levels, "island voltages V1,V2,... (default: the config's islands.voltages)");
-  cmd->add_option("--period-ns", o->period_ns, "error-model period (default: its only one)");
-  cmd->add_option("--operating-corner", o->operating_corner, "as vosa explore");
-  cmd->add_option("-n,--limit", o->limit, "first N inputs only (0 = all)");
   cmd->add_option("--repeats", o->repeats, "timing-error draws per input and chip (default 1)");
-  cmd->add_option("--seed", o->seed, "seed of the timing-error draws (default 1)");
-  cmd->add_option("-j,--jobs", o->jobs, "worker threads")->check(CLI::Range(1, 256));
   cmd->add_option("--injection", o->injection, "exact or thinned (as vosa explore)")
       ->check(CLI::IsMember({"exact", "thinned"}));
-  cmd->add_option("--input-encoding", o->encoding, "auto, raw or pixels (see vosa infer)")
-      ->check(CLI::IsMember({"auto", "raw", "pixels"}));
   cmd->callback([o]() { run(*o); });
 }
 

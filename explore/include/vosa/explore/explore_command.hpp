@@ -11,12 +11,31 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace vosa::explore {
 
 void add_explore_command(CLI::App& app);
+
+// What `vosa explore` and `vosa explore-sram` both take: the array, its error
+// and energy models, the network and its inputs, the budget and the draws.
+struct ArrayRunOptions {
+  std::string config, errmodel, energy, razor_cost, model, data, model_name;
+  std::string encoding = "auto", levels, bound = "point", operating_corner;
+  double budget = 0.5, period_ns = 0;
+  std::size_t limit = 0;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::uint64_t seed = 1;
+};
+// Adds those options to `cmd`; the output and each command's own options are the caller's.
+void add_array_run_options(CLI::App& cmd, ArrayRunOptions& o);
+// What both commands check before reading anything: a positive budget, the
+// files given exist (naming the make target that writes each), --data is a folder.
+void check_array_run_options(const ArrayRunOptions& o);
 
 // An explore setting as the injector's settings: ops are the array layers'
 // operator indices, in the setting's layer order. layer_errmodels: per array
