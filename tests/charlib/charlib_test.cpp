@@ -266,6 +266,39 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   EXPECT_GT(with_wire.at("Y/0/cell_fall")[0][0], 1.5 * plain.at("Y/0/cell_fall")[0][0]);
 }
 
+// measure_cells_at (the per-cell fit's round): two corners' decks on one
+// pool come back per corner in the order asked, the same as one corner at a
+// time (which then reads them from the cache): on an empty cache, inv_1 and
+// nand2_1 at ss_n40C_1v28 and the ladder top ss_n40C_1v76, four ngspice runs.
+TEST(CharlibRun, SeveralCornersOnOnePoolComeBackPerCorner) {
+  const auto pdk = sky130();
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = temp_dir("pool");
+  opt.grid_points = 1;
+  opt.workers = 2;
+  opt.cells = {kInv, "sky130_fd_sc_hd__nand2_1"};
+  opt.quiet = true;
+  const auto low = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v28");
+  const auto top = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v76");
+  int sims = 0;
+  const auto both = vosa::spice::measure_cells_at(pdk, {low, top}, opt, &sims);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_GE(sims, 4);
+  for (const auto& m : both) {
+    ASSERT_EQ(m.size(), 2u);
+    for (const auto& [cell, cm] : m) EXPECT_FALSE(cm.cached) << cell;
+  }
+  // The lower supply is the slower one: the corners are not swapped.
+  EXPECT_GT(both[0].at(kInv).tables.at("Y/0/cell_rise")[0][0], 1.3 * both[1].at(kInv).tables.at("Y/0/cell_rise")[0][0]);
+  for (size_t c = 0; c < 2; ++c) {
+    const auto one = vosa::spice::measure_cells(pdk, c == 0 ? low : top, opt);
+    for (const auto& [cell, cm] : one) {
+      EXPECT_TRUE(cm.cached) << cell;
+      EXPECT_EQ(cm.tables, both[c].at(cell).tables) << cell;
+    }
+  }
+}
+
 // "<model>@internal-gate" shifts only the transistors whose gate is an
 // internal net: in maj3_1 the output inverter (X8 pMOS, X3 nMOS), not the
 // first stage's pMOS stacks. The output's rise goes through X8, its fall

@@ -1368,8 +1368,16 @@ std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerReq
   return best.empty() ? pdk.nominal_corner : best;
 }
 
-std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
-                                                      const CharlibOptions& options, int* simulations) {
+namespace {
+// One corner's cells, planned and with their deck contexts, for the worker
+// pool of measure_cells_at.
+struct CornerJobs {
+  const pdk::CornerRequest* request = nullptr;
+  std::vector<CellPlan> plans;
+  std::vector<DeckContext> contexts;
+};
+
+CornerJobs plan_corner(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request, const CharlibOptions& options) {
   if (!pdk.spice)
     throw CharlibError("PDK " + pdk.name + " (" + pdk.path.string() + ") names no SPICE models (field 'spice')");
   auto section = pdk.spice->sections.find(request.process);
@@ -1417,8 +1425,10 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
                          " uses it");
   }
 
-  std::vector<CellPlan> plans;
-  std::vector<DeckContext> contexts;
+  CornerJobs jobs;
+  jobs.request = &request;
+  std::vector<CellPlan>& plans = jobs.plans;
+  std::vector<DeckContext>& contexts = jobs.contexts;
   for (const auto& cell : options.cells) {
     auto it = subckts.text.find(lower(cell));
     if (it == subckts.text.end())
@@ -1433,15 +1443,34 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
     contexts.push_back(ctx);
   }
 
-  std::map<std::string, CellMeasurements> out;
+  return jobs;
+}
+}  // namespace
+
+// Every (corner, cell) deck of all `requests` goes to one pool of workers, so
+// that a corner's slow decks do not leave a worker idle while the next
+// corner waits (charlib-calibrate --per-cell measures the top and the fit
+// corners of a round this way).
+std::vector<std::map<std::string, CellMeasurements>> measure_cells_at(const pdk::PdkConfig& pdk,
+                                                                      const std::vector<pdk::CornerRequest>& requests,
+                                                                      const CharlibOptions& options, int* simulations) {
+  std::vector<CornerJobs> corners;
+  for (const auto& request : requests) corners.push_back(plan_corner(pdk, request, options));
+  std::vector<std::pair<size_t, size_t>> jobs;  // (corner, cell)
+  for (size_t c = 0; c < corners.size(); ++c)
+    for (size_t i = 0; i < corners[c].plans.size(); ++i) jobs.emplace_back(c, i);
+  std::vector<std::map<std::string, CellMeasurements>> out(corners.size());
   std::mutex mutex;
   std::atomic<size_t> next{0};
   std::atomic<int> sims{0};
   std::string first_error;
   const fs::path root = fs::absolute(options.cache_dir / pdk.name / "spice");
   auto worker = [&]() {
-    for (size_t i = next++; i < plans.size(); i = next++) {
-      const CellPlan& plan = plans[i];
+    for (size_t j = next++; j < jobs.size(); j = next++) {
+      const auto [c, i] = jobs[j];
+      const pdk::CornerRequest& request = *corners[c].request;
+      const CellPlan& plan = corners[c].plans[i];
+      const std::vector<DeckContext>& contexts = corners[c].contexts;
       try {
         std::vector<size_t> all(plan.probes.size());
         std::vector<double> windows;
@@ -1469,11 +1498,11 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
           }
         }
         std::lock_guard<std::mutex> lock(mutex);
-        out[plan.cell] = std::move(m);
+        out[c][plan.cell] = std::move(m);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
         if (first_error.empty()) first_error = e.what();
-        next = plans.size();  // stop handing out work
+        next = jobs.size();  // stop handing out work
       }
     }
   };
@@ -1483,6 +1512,11 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   if (!first_error.empty()) throw CharlibError(first_error);
   if (simulations) *simulations = sims;
   return out;
+}
+
+std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
+                                                      const CharlibOptions& options, int* simulations) {
+  return measure_cells_at(pdk, {request}, options, simulations).front();
 }
 
 std::vector<std::string> netlist_cells(const fs::path& netlist) {

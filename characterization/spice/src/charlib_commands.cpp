@@ -597,10 +597,11 @@ double ratio_objective(const std::vector<std::map<std::string, CellMeasurements>
 // starting from the config's per-model shifts (or its entry in `start`). A
 // step that improves is repeated in the same direction until it stops
 // improving (a line search along that model's shift); a full sweep over the
-// models without improvement halves to the next step; the fit has converged
-// when a sweep at the smallest step finds nothing better. The cells advance
-// together, one trial each per round, so that every round is one
-// measure_cells call per corner and the workers stay busy.
+// models without improvement moves to the next step; the fit has converged
+// when a sweep at the smallest step finds nothing better (ShiftDescent). The
+// cells advance together, one trial each per round, and every round's decks
+// (every cell at the top and at the fit corners) go to one measure_cells_at
+// pool, so both workers stay busy until the round's last deck.
 void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, const pdk::CornerRequest& top,
                         const liberty::Library& top_lib, double offset,
                         const std::vector<std::pair<pdk::CornerRequest, liberty::Library>>& corners,
@@ -642,9 +643,14 @@ void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, con
     o.cell_threshold_shift = trials;
     o.reference_corner = top.name;
     o.quiet = true;
-    const auto spice_top = measure_cells(p, top, o);
-    std::vector<std::map<std::string, CellMeasurements>> at_corners;
-    for (const auto& c : corners) at_corners.push_back(measure_cells(p, c.first, o));
+    // The fit corners and the top in one pool of workers (the fit corners'
+    // slower decks first), not one corner after the other.
+    std::vector<pdk::CornerRequest> requests;
+    for (const auto& c : corners) requests.push_back(c.first);
+    requests.push_back(top);
+    std::vector<std::map<std::string, CellMeasurements>> at_corners = measure_cells_at(p, requests, o);
+    const auto spice_top = std::move(at_corners.back());
+    at_corners.pop_back();
     for (const auto& [cell, t] : trials) {
       std::vector<std::map<std::string, CellMeasurements>> mine;
       for (const auto& m : at_corners) mine.push_back({{cell, m.at(cell)}});

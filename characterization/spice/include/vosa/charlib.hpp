@@ -180,6 +180,12 @@ std::map<std::string, double> threshold_shift_for(const pdk::PdkConfig& pdk, con
 // Simulate `options.cells` at `request` (cached per cell, corner and deck hash).
 std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
                                                       const CharlibOptions& options, int* simulations = nullptr);
+// The same at several corners, every (corner, cell) deck on one pool of
+// options.workers: one map per request, in order.
+std::vector<std::map<std::string, CellMeasurements>> measure_cells_at(const pdk::PdkConfig& pdk,
+                                                                      const std::vector<pdk::CornerRequest>& requests,
+                                                                      const CharlibOptions& options,
+                                                                      int* simulations = nullptr);
 
 // Characterize and write a liberty with only options.cells to `out`
 // (atomically). delay_source spice: the SPICE numbers; spice-ratio: the
