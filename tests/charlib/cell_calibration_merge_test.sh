@@ -4,6 +4,7 @@
 # back, it gives the same cells and shifts; a cell with other shifts in the
 # second file, or a file fitted against another top, is a named error with a
 # non-zero exit and no output file; --replace takes the later file's cell.
+# Also charlib-calibrate --start's errors (before any simulation).
 # usage: cell_calibration_merge_test.sh <vosa binary> <committed per-cell file>
 set -eu
 vosa=$1
@@ -78,3 +79,23 @@ assert list(r["cells"]) == [first], list(r["cells"])
 assert r["cells"][first]["threshold_shift"] == c["cells"][first]["threshold_shift"], r["cells"][first]
 print("merge: split and merged back equal; conflict, other top, unknown cell, missing file named; --replace ok")
 PY
+
+# charlib-calibrate --start (docs/charlib.md, "Per-cell calibration"): only
+# with --per-cell, and a start file of another process is refused by name,
+# both before any simulation and without an output file.
+calibrate() {
+  "$vosa" charlib-calibrate --pdk sky130hd --cells sky130_fd_sc_hd__inv_1 --corners ss_n40C_1v40 \
+    --top ss_n40C_1v76 --models sky130_fd_pr__pfet_01v8_hvt --grid-points 2 -j 1 --cache-dir "$dir/cache" \
+    -o "$dir/fit.json" "$@" > "$dir/fit.log" 2>&1
+}
+if calibrate --start "$committed"; then echo "--start without --per-cell accepted"; exit 1; fi
+grep -F -- "--start applies to --per-cell only" "$dir/fit.log" > /dev/null || { cat "$dir/fit.log"; exit 1; }
+python3 -c "import json,sys; j=json.load(open(sys.argv[1])); j['process']='ff'; json.dump(j, open(sys.argv[2],'w'))" \
+  "$committed" "$dir/ff.json"
+if calibrate --per-cell --start "$dir/ff.json"; then echo "--start of another process accepted"; exit 1; fi
+grep -F -- "--start $dir/ff.json was fitted for PDK sky130hd, process ff, not sky130hd, ss" "$dir/fit.log" > /dev/null \
+  || { cat "$dir/fit.log"; exit 1; }
+[ ! -e "$dir/fit.json" ] || { echo "fit output written despite the error"; exit 1; }
+[ ! -d "$dir/cache/sky130hd/spice/cells" ] || { echo "a cell was simulated before the --start check"; exit 1; }
+echo "--start: refused without --per-cell and for another process, before any simulation"
+echo "1 passed, 0 failed"

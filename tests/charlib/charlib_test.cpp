@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -265,6 +266,39 @@ TEST(CharlibCalibration, ThresholdShiftAndDiffusionAreasChangeTheDelays) {
   EXPECT_GT(with_wire.at("Y/0/cell_fall")[0][0], 1.5 * plain.at("Y/0/cell_fall")[0][0]);
 }
 
+// measure_cells_at (the per-cell fit's round): two corners' decks on one
+// pool come back per corner in the order asked, the same as one corner at a
+// time (which then reads them from the cache): on an empty cache, inv_1 and
+// nand2_1 at ss_n40C_1v28 and the ladder top ss_n40C_1v76, four ngspice runs.
+TEST(CharlibRun, SeveralCornersOnOnePoolComeBackPerCorner) {
+  const auto pdk = sky130();
+  vosa::spice::CharlibOptions opt;
+  opt.cache_dir = temp_dir("pool");
+  opt.grid_points = 1;
+  opt.workers = 2;
+  opt.cells = {kInv, "sky130_fd_sc_hd__nand2_1"};
+  opt.quiet = true;
+  const auto low = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v28");
+  const auto top = vosa::pdk::resolve_corner(pdk, "ss_n40C_1v76");
+  int sims = 0;
+  const auto both = vosa::spice::measure_cells_at(pdk, {low, top}, opt, &sims);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_GE(sims, 4);
+  for (const auto& m : both) {
+    ASSERT_EQ(m.size(), 2u);
+    for (const auto& [cell, cm] : m) EXPECT_FALSE(cm.cached) << cell;
+  }
+  // The lower supply is the slower one: the corners are not swapped.
+  EXPECT_GT(both[0].at(kInv).tables.at("Y/0/cell_rise")[0][0], 1.3 * both[1].at(kInv).tables.at("Y/0/cell_rise")[0][0]);
+  for (size_t c = 0; c < 2; ++c) {
+    const auto one = vosa::spice::measure_cells(pdk, c == 0 ? low : top, opt);
+    for (const auto& [cell, cm] : one) {
+      EXPECT_TRUE(cm.cached) << cell;
+      EXPECT_EQ(cm.tables, both[c].at(cell).tables) << cell;
+    }
+  }
+}
+
 // "<model>@internal-gate" shifts only the transistors whose gate is an
 // internal net: in maj3_1 the output inverter (X8 pMOS, X3 nMOS), not the
 // first stage's pMOS stacks. The output's rise goes through X8, its fall
@@ -440,6 +474,59 @@ TEST(CharlibRun, UnsettledOutputRunsAgainWithALongerWindow) {
 // file reads back; a missing or malformed one is a named error that names the
 // file and the field; the config's spice.cell_calibration and ratio grid are
 // checked by field; a per-cell shift reaches only its cell's deck.
+// The per-cell fit's descent (charlib-calibrate --per-cell) on an objective
+// with a known minimum on its lattice: it reaches it, says it converged, and
+// goes on along a direction that improves instead of sweeping every model
+// again; a cap stops it unconverged; no shift set is tried twice, none beyond
+// +-0.3 V.
+TEST(CharlibCalibration, ShiftDescentConvergesOrSaysItStopped) {
+  using Shift = vosa::spice::ShiftDescent::Shift;
+  const std::vector<std::string> models = {"p", "p@internal-gate", "n", "n@internal-gate"};
+  // Minimum at p -0.03, p@internal-gate +0.13, n +0.09, n@internal-gate +0.01
+  // (the kind of point the tenth session's fits were heading to).
+  const Shift target = {{"p", -0.03}, {"p@internal-gate", 0.13}, {"n", 0.09}, {"n@internal-gate", 0.01}};
+  auto objective = [&](const Shift& s) {
+    double f = 0;
+    for (const auto& [m, v] : target) f += (s.at(m) - v) * (s.at(m) - v) * (m[0] == 'p' ? 3.0 : 1.0);
+    return f;
+  };
+  const Shift start = {{"p", 0.05}, {"p@internal-gate", 0.05}, {"n", 0.01}, {"n@internal-gate", 0.01}};
+  auto run = [&](int cap, std::set<Shift>* tried) {
+    vosa::spice::ShiftDescent d(start, models, {0.04, 0.02}, cap);
+    while (auto t = d.next()) {
+      EXPECT_TRUE(tried->insert(*t).second) << "a shift set tried twice";
+      for (const auto& [m, v] : *t) EXPECT_LE(std::abs(v), 0.3 + 1e-9) << m;
+      d.result(*t, objective(*t));
+    }
+    return d;
+  };
+  std::set<Shift> tried;
+  auto done = run(0, &tried);
+  EXPECT_TRUE(done.converged());
+  for (const auto& [m, v] : target) EXPECT_NEAR(done.best().at(m), v, 1e-9) << m;
+  EXPECT_DOUBLE_EQ(done.best_value(), 0.0);
+  EXPECT_DOUBLE_EQ(done.start_value(), objective(start));
+  // Six 0.04 V moves from the start, then a sweep at 0.04 V and one at
+  // 0.02 V that confirm (8 trials each): under 32 evaluations in all.
+  EXPECT_LT(done.evaluations(), 32);
+  EXPECT_EQ(done.evaluations(), static_cast<int>(tried.size()));
+  EXPECT_FALSE(done.next().has_value());
+
+  std::set<Shift> capped_tried;
+  const auto capped = run(5, &capped_tried);
+  EXPECT_FALSE(capped.converged());
+  EXPECT_EQ(capped.evaluations(), 5);
+  EXPECT_GT(capped.best_value(), 0.0);
+  EXPECT_LT(capped.best_value(), capped.start_value());
+
+  // Near the bound: the optimum at +0.5 V is out of reach, the fit stops at
+  // the last lattice point within +-0.3 V and still converges.
+  vosa::spice::ShiftDescent edge({{"p", 0.25}}, {"p"}, {0.04, 0.02}, 0);
+  while (auto t = edge.next()) edge.result(*t, std::abs(t->at("p") - 0.5));
+  EXPECT_TRUE(edge.converged());
+  EXPECT_NEAR(edge.best().at("p"), 0.29, 1e-9);
+}
+
 TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
   const fs::path dir = temp_dir("cellcal");
   vosa::spice::CellCalibration c;
@@ -453,6 +540,7 @@ TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
   c.objective_start[kInv] = 0.2;
   c.objective[kInv] = 0.1;
   c.evaluations[kInv] = 3;
+  c.converged[kInv] = false;
   const fs::path good = dir / "good.json";
   vosa::spice::write_cell_calibration(c, good);
   const auto back = vosa::spice::read_cell_calibration(good);
@@ -460,6 +548,7 @@ TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
   EXPECT_EQ(back.top, c.top);
   EXPECT_EQ(back.corners, c.corners);
   EXPECT_EQ(back.evaluations, c.evaluations);
+  EXPECT_EQ(back.converged, c.converged);
   EXPECT_DOUBLE_EQ(back.objective.at(kInv), 0.1);
 
   std::string text;
@@ -477,6 +566,7 @@ TEST(CharlibCellCalibration, FileReadsBackAndBadFilesAreNamed) {
        "'cells." + kInv + ".threshold_shift.sky130_fd_pr__pfet_01v8_hvt'"},
       {"\"top\": \"ss_n40C_1v76\"", "\"top\": 3", "'top'"},
       {"\"grid_points\": 3", "\"grid_points\": \"3\"", "'grid_points'"},
+      {"\"converged\": false", "\"converged\": \"no\"", "'cells." + kInv + ".converged'"},
   };
   for (const auto& [from, to, field] : cases) {
     std::string bad = text;

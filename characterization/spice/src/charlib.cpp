@@ -23,7 +23,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -33,6 +35,9 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -1057,6 +1062,46 @@ fs::path prepare_models(const pdk::PdkConfig& pdk, const fs::path& cache_dir) {
   return dest / sp.model_lib;
 }
 
+// Runs `ngspice -b deck.cir` in `dir` with stdout and stderr to `log`, one
+// OpenMP thread, and returns its exit status (-signal when killed). The child
+// gets SIGKILL when the thread that started it dies (PR_SET_PDEATHSIG), so
+// killing vosa does not leave its ngspice runs going.
+static int spawn_ngspice(const fs::path& dir, const fs::path& log) {
+  // Everything the child needs is built before fork (only async-signal-safe
+  // calls after it: the process has other threads).
+  const std::string dir_s = dir.string(), log_s = log.string();
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "OMP_NUM_THREADS=", 16) != 0) env_s.emplace_back(*e);
+  env_s.emplace_back("OMP_NUM_THREADS=1");
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char arg0[] = "ngspice", arg1[] = "-b", arg2[] = "deck.cir";
+  char* argv[] = {arg0, arg1, arg2, nullptr};
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) throw CharlibError("cannot start ngspice in " + dir_s + ": fork failed");
+  if (pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(126);
+    if (chdir(dir_s.c_str()) != 0) _exit(126);
+    const int fd = open(log_s.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) _exit(126);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(fd);
+    execvpe(argv[0], argv, envp.data());
+    static const char msg[] = "ngspice: not found\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw CharlibError("cannot wait for ngspice in " + dir_s);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 // Runs ngspice on `deck` in `dir`; returns stdout+stderr.
 std::string run_ngspice(const std::string& deck, const fs::path& dir, const std::string& what) {
   fs::create_directories(dir);
@@ -1072,15 +1117,13 @@ std::string run_ngspice(const std::string& deck, const fs::path& dir, const std:
   // the default, 0.05 s with one thread). ngspice takes the count from
   // .spiceinit (OMP_NUM_THREADS alone does not do it).
   std::ofstream(dir / ".spiceinit") << "set num_threads=1\n";
-  const std::string cmd = "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 ngspice -b deck.cir > ngspice.log 2>&1";
-  const int rc = std::system(cmd.c_str());
+  const int rc = spawn_ngspice(dir, log);
   const std::string text = fs::exists(log) ? pdk::read_text_file(log) : "";
-  if (rc != 0) {
-    // The shell's own message (a deck's "section ... not found" is not it).
-    if (text.find("ngspice: not found") != std::string::npos || text.find("ngspice: command not found") != std::string::npos)
-      throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
-    throw CharlibError(what + ": ngspice failed (exit " + std::to_string(rc) + "), see " + log.string());
-  }
+  if (rc == 127 && text.find("ngspice: not found") != std::string::npos)
+    throw CharlibError("ngspice is not installed (Debian package ngspice; scripts/setup.sh installs it)");
+  if (rc != 0)
+    throw CharlibError(what + ": ngspice failed (" + (rc < 0 ? "killed by signal " + std::to_string(-rc) : "exit " + std::to_string(rc)) +
+                       "), see " + log.string());
   const std::string l = lower(text);
   for (const char* bad : {"timestep too small", "singular matrix", "gmin stepping failed", "could not find"})
     if (l.find(bad) != std::string::npos)
@@ -1100,6 +1143,57 @@ std::map<std::string, double> threshold_shift_for(const pdk::PdkConfig& pdk, con
   if (!pdk.spice) return {};
   auto it = pdk.spice->threshold_shift.find(process);
   return it == pdk.spice->threshold_shift.end() ? std::map<std::string, double>{} : it->second;
+}
+
+ShiftDescent::ShiftDescent(Shift start, std::vector<std::string> models, std::vector<double> steps, int max_evaluations)
+    : best_(std::move(start)), models_(std::move(models)), steps_(std::move(steps)), max_evaluations_(max_evaluations) {
+  if (models_.empty() || steps_.empty()) throw CharlibError("ShiftDescent: no models or no steps to descend over");
+  for (const auto& m : models_) best_.emplace(m, 0.0);
+}
+
+void ShiftDescent::advance() {
+  if (++dir_ == 2) {
+    dir_ = 0;
+    if (++model_ == models_.size()) {
+      model_ = 0;
+      if (!improved_) ++step_;
+      improved_ = false;
+    }
+  }
+}
+
+std::optional<ShiftDescent::Shift> ShiftDescent::next() {
+  if (evaluations_ == 0) return best_;
+  while (!done_) {
+    if (step_ >= steps_.size()) {
+      done_ = converged_ = true;
+      break;
+    }
+    if (max_evaluations_ > 0 && evaluations_ >= max_evaluations_) {
+      done_ = true;
+      break;
+    }
+    Shift trial = best_;
+    double& v = trial[models_[model_]];
+    v = std::round((v + (dir_ == 0 ? 1.0 : -1.0) * steps_[step_]) * 1000.0) / 1000.0;
+    if (std::abs(v) > 0.3 || seen_.count(trial)) {
+      advance();
+      continue;
+    }
+    return trial;
+  }
+  return std::nullopt;
+}
+
+void ShiftDescent::result(const Shift& trial, double value) {
+  seen_.insert(trial);
+  if (evaluations_++ == 0) {
+    best_f_ = start_f_ = value;
+  } else if (value < best_f_ - 1e-6) {
+    best_f_ = value, best_ = trial, improved_ = true;  // the next trial goes on in this direction
+  } else {
+    advance();
+  }
 }
 
 CellCalibration read_cell_calibration(const fs::path& file) {
@@ -1161,6 +1255,10 @@ CellCalibration read_cell_calibration(const fs::path& file) {
       if (!entry["evaluations"].is_number_integer()) fail(field + ".evaluations", "must be an integer");
       c.evaluations[cell] = entry["evaluations"].get<int>();
     }
+    if (entry.contains("converged")) {
+      if (!entry["converged"].is_boolean()) fail(field + ".converged", "must be true or false");
+      c.converged[cell] = entry["converged"].get<bool>();
+    }
   }
   return c;
 }
@@ -1172,6 +1270,7 @@ void write_cell_calibration(const CellCalibration& c, const fs::path& file) {
     if (c.objective_start.count(cell)) e["objective_start"] = c.objective_start.at(cell);
     if (c.objective.count(cell)) e["objective"] = c.objective.at(cell);
     if (c.evaluations.count(cell)) e["evaluations"] = c.evaluations.at(cell);
+    if (c.converged.count(cell)) e["converged"] = c.converged.at(cell);
     cells[cell] = e;
   }
   const json j = {{"format", kCellCalibrationFormat}, {"version", kCellCalibrationVersion},
@@ -1218,10 +1317,11 @@ CellCalibration merge_cell_calibrations(const std::vector<fs::path>& files, cons
                            " (keep one with --cells, or --replace to take the later file's)");
       out.shifts[cell] = shift;
       from[cell] = files[i];
-      out.objective_start.erase(cell), out.objective.erase(cell), out.evaluations.erase(cell);
+      out.objective_start.erase(cell), out.objective.erase(cell), out.evaluations.erase(cell), out.converged.erase(cell);
       if (c.objective_start.count(cell)) out.objective_start[cell] = c.objective_start.at(cell);
       if (c.objective.count(cell)) out.objective[cell] = c.objective.at(cell);
       if (c.evaluations.count(cell)) out.evaluations[cell] = c.evaluations.at(cell);
+      if (c.converged.count(cell)) out.converged[cell] = c.converged.at(cell);
       took = true;
     }
     if (took) models.insert(c.models.begin(), c.models.end());
@@ -1268,8 +1368,16 @@ std::string reference_corner_for(const pdk::PdkConfig& pdk, const pdk::CornerReq
   return best.empty() ? pdk.nominal_corner : best;
 }
 
-std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
-                                                      const CharlibOptions& options, int* simulations) {
+namespace {
+// One corner's cells, planned and with their deck contexts, for the worker
+// pool of measure_cells_at.
+struct CornerJobs {
+  const pdk::CornerRequest* request = nullptr;
+  std::vector<CellPlan> plans;
+  std::vector<DeckContext> contexts;
+};
+
+CornerJobs plan_corner(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request, const CharlibOptions& options) {
   if (!pdk.spice)
     throw CharlibError("PDK " + pdk.name + " (" + pdk.path.string() + ") names no SPICE models (field 'spice')");
   auto section = pdk.spice->sections.find(request.process);
@@ -1317,8 +1425,10 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
                          " uses it");
   }
 
-  std::vector<CellPlan> plans;
-  std::vector<DeckContext> contexts;
+  CornerJobs jobs;
+  jobs.request = &request;
+  std::vector<CellPlan>& plans = jobs.plans;
+  std::vector<DeckContext>& contexts = jobs.contexts;
   for (const auto& cell : options.cells) {
     auto it = subckts.text.find(lower(cell));
     if (it == subckts.text.end())
@@ -1333,15 +1443,34 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
     contexts.push_back(ctx);
   }
 
-  std::map<std::string, CellMeasurements> out;
+  return jobs;
+}
+}  // namespace
+
+// Every (corner, cell) deck of all `requests` goes to one pool of workers, so
+// that a corner's slow decks do not leave a worker idle while the next
+// corner waits (charlib-calibrate --per-cell measures the top and the fit
+// corners of a round this way).
+std::vector<std::map<std::string, CellMeasurements>> measure_cells_at(const pdk::PdkConfig& pdk,
+                                                                      const std::vector<pdk::CornerRequest>& requests,
+                                                                      const CharlibOptions& options, int* simulations) {
+  std::vector<CornerJobs> corners;
+  for (const auto& request : requests) corners.push_back(plan_corner(pdk, request, options));
+  std::vector<std::pair<size_t, size_t>> jobs;  // (corner, cell)
+  for (size_t c = 0; c < corners.size(); ++c)
+    for (size_t i = 0; i < corners[c].plans.size(); ++i) jobs.emplace_back(c, i);
+  std::vector<std::map<std::string, CellMeasurements>> out(corners.size());
   std::mutex mutex;
   std::atomic<size_t> next{0};
   std::atomic<int> sims{0};
   std::string first_error;
   const fs::path root = fs::absolute(options.cache_dir / pdk.name / "spice");
   auto worker = [&]() {
-    for (size_t i = next++; i < plans.size(); i = next++) {
-      const CellPlan& plan = plans[i];
+    for (size_t j = next++; j < jobs.size(); j = next++) {
+      const auto [c, i] = jobs[j];
+      const pdk::CornerRequest& request = *corners[c].request;
+      const CellPlan& plan = corners[c].plans[i];
+      const std::vector<DeckContext>& contexts = corners[c].contexts;
       try {
         std::vector<size_t> all(plan.probes.size());
         std::vector<double> windows;
@@ -1369,11 +1498,11 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
           }
         }
         std::lock_guard<std::mutex> lock(mutex);
-        out[plan.cell] = std::move(m);
+        out[c][plan.cell] = std::move(m);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mutex);
         if (first_error.empty()) first_error = e.what();
-        next = plans.size();  // stop handing out work
+        next = jobs.size();  // stop handing out work
       }
     }
   };
@@ -1383,6 +1512,11 @@ std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk,
   if (!first_error.empty()) throw CharlibError(first_error);
   if (simulations) *simulations = sims;
   return out;
+}
+
+std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
+                                                      const CharlibOptions& options, int* simulations) {
+  return measure_cells_at(pdk, {request}, options, simulations).front();
 }
 
 std::vector<std::string> netlist_cells(const fs::path& netlist) {

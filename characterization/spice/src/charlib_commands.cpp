@@ -593,71 +593,49 @@ double ratio_objective(const std::vector<std::map<std::string, CellMeasurements>
   return d.value("median_abs", 1.0) + t.value("median_abs", 1.0);
 }
 
-// `charlib-calibrate --per-cell`: the coordinate descent of the global fit,
-// once per cell, every cell starting from the config's per-model shifts. The
-// cells advance together, one trial each per round, so that every round is
-// one measure_cells call per corner and the workers stay busy.
+// `charlib-calibrate --per-cell`: a coordinate descent per cell, every cell
+// starting from the config's per-model shifts (or its entry in `start`). A
+// step that improves is repeated in the same direction until it stops
+// improving (a line search along that model's shift); a full sweep over the
+// models without improvement moves to the next step; the fit has converged
+// when a sweep at the smallest step finds nothing better (ShiftDescent). The
+// cells advance together, one trial each per round, and every round's decks
+// (every cell at the top and at the fit corners) go to one measure_cells_at
+// pool, so both workers stay busy until the round's last deck.
 void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, const pdk::CornerRequest& top,
                         const liberty::Library& top_lib, double offset,
                         const std::vector<std::pair<pdk::CornerRequest, liberty::Library>>& corners,
                         const std::vector<std::string>& corner_names, const std::vector<std::string>& models,
-                        const std::vector<double>& steps, int max_evaluations, int grid_points, const fs::path& out) {
-  using Shift = std::map<std::string, double>;
-  struct Fit {
-    Shift best;
-    double best_f = 0, start_f = 0;
-    size_t step = 0, model = 0, dir = 0;
-    bool improved = false, done = false;
-    int evaluations = 0;
-    std::set<Shift> seen;
-  };
-  std::map<std::string, Fit> fits;
+                        const std::vector<double>& steps, int max_evaluations, int grid_points,
+                        const fs::path& start_file, const fs::path& out) {
+  using Shift = ShiftDescent::Shift;
+  std::map<std::string, Shift> start;
+  if (!start_file.empty()) {
+    const CellCalibration s = read_cell_calibration(start_file);
+    if (s.pdk != p.name || s.process != top.process)
+      throw CharlibError("--start " + start_file.string() + " was fitted for PDK " + s.pdk + ", process " + s.process +
+                         ", not " + p.name + ", " + top.process);
+    start = s.shifts;
+  }
+  std::map<std::string, ShiftDescent> fits;
   const Shift global = threshold_shift_for(p, top.process, base);
   for (const auto& cell : base.cells) {
-    Fit& f = fits[cell];
-    f.best = global;
-    for (const auto& m : models) f.best.emplace(m, 0.0);
+    Shift s = global;
+    if (auto it = start.find(cell); it != start.end())
+      for (const auto& [m, v] : it->second) s[m] = v;
     // "<model>@internal-gate" starts where its model starts, so that the
     // start is the per-model calibration (and the same decks).
     for (const auto& m : models)
-      if (const auto at = m.find('@'); at != std::string::npos && f.best.count(m.substr(0, at)) && !global.count(m))
-        f.best[m] = f.best.at(m.substr(0, at));
+      if (const auto at = m.find('@'); at != std::string::npos && s.count(m.substr(0, at)) && !s.count(m))
+        s[m] = s.at(m.substr(0, at));
+    fits.emplace(cell, ShiftDescent(s, models, steps, max_evaluations));
   }
-  // The next untried trial of a cell's descent (none: converged or out of evaluations).
-  auto next_trial = [&](Fit& f) -> std::optional<Shift> {
-    while (!f.done) {
-      if (f.step >= steps.size() || (max_evaluations > 0 && f.evaluations >= max_evaluations)) {
-        f.done = true;
-        break;
-      }
-      Shift trial = f.best;
-      const std::string& model = models[f.model];
-      trial[model] = std::round((trial[model] + (f.dir == 0 ? 1.0 : -1.0) * steps[f.step]) * 1000.0) / 1000.0;
-      if (++f.dir == 2) {
-        f.dir = 0;
-        if (++f.model == models.size()) {
-          f.model = 0;
-          if (!f.improved) ++f.step;
-          f.improved = false;
-        }
-      }
-      if (std::abs(trial[model]) > 0.3 || f.seen.count(trial)) continue;
-      return trial;
-    }
-    return std::nullopt;
-  };
   std::vector<const liberty::Library*> shipped;
   for (const auto& c : corners) shipped.push_back(&c.second);
-  bool first = true;
   for (int round = 0;; ++round) {
     std::map<std::string, Shift> trials;
-    for (auto& [cell, f] : fits) {
-      if (first) {
-        trials[cell] = f.best;
-        continue;
-      }
-      if (auto t = next_trial(f)) trials[cell] = *t;
-    }
+    for (auto& [cell, f] : fits)
+      if (auto t = f.next()) trials[cell] = *t;
     if (trials.empty()) break;
     CharlibOptions o = base;
     o.cells.clear();
@@ -665,28 +643,26 @@ void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, con
     o.cell_threshold_shift = trials;
     o.reference_corner = top.name;
     o.quiet = true;
-    const auto spice_top = measure_cells(p, top, o);
-    std::vector<std::map<std::string, CellMeasurements>> at_corners;
-    for (const auto& c : corners) at_corners.push_back(measure_cells(p, c.first, o));
+    // The fit corners and the top in one pool of workers (the fit corners'
+    // slower decks first), not one corner after the other.
+    std::vector<pdk::CornerRequest> requests;
+    for (const auto& c : corners) requests.push_back(c.first);
+    requests.push_back(top);
+    std::vector<std::map<std::string, CellMeasurements>> at_corners = measure_cells_at(p, requests, o);
+    const auto spice_top = std::move(at_corners.back());
+    at_corners.pop_back();
     for (const auto& [cell, t] : trials) {
       std::vector<std::map<std::string, CellMeasurements>> mine;
       for (const auto& m : at_corners) mine.push_back({{cell, m.at(cell)}});
       json d, tr;
       const double value = ratio_objective(mine, {{cell, spice_top.at(cell)}}, top_lib, shipped, offset, &d, &tr);
-      Fit& f = fits[cell];
-      ++f.evaluations;
-      f.seen.insert(t);
-      if (first) {
-        f.best_f = f.start_f = value;
-      } else if (value < f.best_f - 1e-6) {
-        f.best_f = value, f.best = t, f.improved = true;
-      }
+      ShiftDescent& f = fits.at(cell);
+      f.result(t, value);
       std::cerr << "charlib-calibrate --per-cell: round " << round << ", " << cell << ":";
       for (const auto& [model, v] : t) std::cerr << " " << model << "=" << v;
       std::cerr << ": delay ratio median " << pct(d, "median_abs") << ", transition " << pct(tr, "median_abs")
-                << (value <= f.best_f + 1e-12 && f.best == t ? " (best)" : "") << "\n";
+                << (f.best() == t ? " (best)" : "") << "\n";
     }
-    first = false;
   }
   CellCalibration c;
   c.pdk = p.name;
@@ -696,13 +672,15 @@ void calibrate_per_cell(const pdk::PdkConfig& p, const CharlibOptions& base, con
   c.models = models;
   c.grid_points = grid_points;
   for (const auto& [cell, f] : fits) {
-    c.shifts[cell] = f.best;
-    c.objective_start[cell] = f.start_f;
-    c.objective[cell] = f.best_f;
-    c.evaluations[cell] = f.evaluations;
-    std::cout << "charlib-calibrate --per-cell: " << cell << " " << json(f.best).dump() << " (delay + transition ratio median "
-              << std::fixed << std::setprecision(1) << 100.0 * f.start_f << " % -> " << 100.0 * f.best_f << " %, "
-              << f.evaluations << " evaluations)\n";
+    c.shifts[cell] = f.best();
+    c.objective_start[cell] = f.start_value();
+    c.objective[cell] = f.best_value();
+    c.evaluations[cell] = f.evaluations();
+    c.converged[cell] = f.converged();
+    std::cout << "charlib-calibrate --per-cell: " << cell << " " << json(f.best()).dump()
+              << " (delay + transition ratio median " << std::fixed << std::setprecision(1) << 100.0 * f.start_value()
+              << " % -> " << 100.0 * f.best_value() << " %, " << f.evaluations() << " evaluations, "
+              << (f.converged() ? "converged" : "not converged: stopped at --max-evaluations") << ")\n";
   }
   write_cell_calibration(c, out);
   std::cout << "charlib-calibrate --per-cell: " << c.shifts.size() << " cells -> " << out.string() << "\n";
@@ -718,6 +696,7 @@ void add_calibrate_command(CLI::App& app) {
     std::vector<double> steps{0.04, 0.02, 0.01};
     bool per_cell = false;
     int max_evaluations = 0;
+    std::string start;
     SimulationOptions sim;
   };
   auto opt = std::make_shared<Options>();
@@ -742,8 +721,12 @@ void add_calibrate_command(CLI::App& app) {
   cmd->add_option("--max-evaluations", opt->max_evaluations,
                   "evaluations per fit (per cell with --per-cell; 0: until the smallest step stops improving)")
       ->check(CLI::Range(0, 1000));
+  cmd->add_option("--start", opt->start,
+                  "--per-cell: start each cell the file names from its shifts there (e.g. to continue a fit that "
+                  "stopped at --max-evaluations); other cells start from the per-model shifts");
   add_simulation_options(cmd, opt->sim);
   cmd->callback([opt]() {
+    if (!opt->start.empty() && !opt->per_cell) throw CharlibError("--start applies to --per-cell only");
     if (opt->sim.uncalibrated || !opt->sim.threshold_shift.empty() || !opt->sim.cell_calibration.empty() ||
         opt->sim.no_cell_calibration)
       throw CharlibError("charlib-calibrate fits the threshold shifts: --threshold-shift, --uncalibrated, "
@@ -764,7 +747,7 @@ void add_calibrate_command(CLI::App& app) {
     }
     if (opt->per_cell) {
       calibrate_per_cell(p, base, top, top_lib, offset, corners, opt->corners, opt->models, opt->steps,
-                         opt->max_evaluations, opt->sim.grid_points, opt->out);
+                         opt->max_evaluations, opt->sim.grid_points, opt->start, opt->out);
       return;
     }
     json evaluations = json::array();

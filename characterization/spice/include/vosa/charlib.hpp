@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -94,6 +95,44 @@ struct CellCalibration {
   std::map<std::string, std::map<std::string, double>> shifts;
   std::map<std::string, double> objective_start, objective;
   std::map<std::string, int> evaluations;
+  // Whether a cell's descent converged (a full sweep at the smallest step
+  // found nothing better) or stopped at --max-evaluations; absent in files
+  // written before the field existed.
+  std::map<std::string, bool> converged;
+};
+// The coordinate descent of `charlib-calibrate --per-cell` over one cell's
+// threshold shifts: from `start`, each model's shift in turn is tried one
+// step up, then down; a step that improves is repeated in the same direction
+// until it stops improving (a line search along that model); a full sweep
+// over the models without improvement moves to the next (smaller) step. The
+// descent has converged when a sweep at the smallest step finds nothing
+// better; it stops unconverged at `max_evaluations` (counting the start; 0:
+// no cap). Shifts stay within +-0.3 V, on a 1 mV lattice, and no shift set is
+// tried twice. next() gives the trial to evaluate (the start first), result()
+// takes its objective; next() returns nothing when the descent is over.
+class ShiftDescent {
+ public:
+  using Shift = std::map<std::string, double>;
+  ShiftDescent(Shift start, std::vector<std::string> models, std::vector<double> steps, int max_evaluations);
+  std::optional<Shift> next();
+  void result(const Shift& trial, double value);
+  const Shift& best() const { return best_; }
+  double best_value() const { return best_f_; }
+  double start_value() const { return start_f_; }
+  int evaluations() const { return evaluations_; }
+  bool converged() const { return converged_; }
+
+ private:
+  void advance();
+  Shift best_;
+  std::vector<std::string> models_;
+  std::vector<double> steps_;
+  int max_evaluations_;
+  double best_f_ = 0, start_f_ = 0;
+  size_t step_ = 0, model_ = 0, dir_ = 0;
+  bool improved_ = false, done_ = false, converged_ = false;
+  int evaluations_ = 0;
+  std::set<Shift> seen_;
 };
 // Reads and checks a calibration file; a missing file, bad JSON, wrong
 // format/version or a bad field is a CharlibError naming the file and field.
@@ -141,6 +180,12 @@ std::map<std::string, double> threshold_shift_for(const pdk::PdkConfig& pdk, con
 // Simulate `options.cells` at `request` (cached per cell, corner and deck hash).
 std::map<std::string, CellMeasurements> measure_cells(const pdk::PdkConfig& pdk, const pdk::CornerRequest& request,
                                                       const CharlibOptions& options, int* simulations = nullptr);
+// The same at several corners, every (corner, cell) deck on one pool of
+// options.workers: one map per request, in order.
+std::vector<std::map<std::string, CellMeasurements>> measure_cells_at(const pdk::PdkConfig& pdk,
+                                                                      const std::vector<pdk::CornerRequest>& requests,
+                                                                      const CharlibOptions& options,
+                                                                      int* simulations = nullptr);
 
 // Characterize and write a liberty with only options.cells to `out`
 // (atomically). delay_source spice: the SPICE numbers; spice-ratio: the
