@@ -141,7 +141,7 @@ struct GateTerms {
   std::int32_t delay[12];
   int n = 0;
 };
-template <int W, bool Settled>
+template <int W, bool Settled, bool Held, bool Track>
 __attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const GateTerms* terms,
                                                       const std::int32_t* settled, Word one, Word held,
                                                       std::int32_t* latest) {
@@ -166,18 +166,23 @@ __attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const G
       }
       edge[o] = bound;
     }
-    V m, h;
+    V m;
     lane_mask<W>(one, c, m);
-    lane_mask<W>(held, c, h);
     const V low = edge[0] < edge[1] ? edge[0] : edge[1];
     V fall = (low & m) | (edge[0] & ~m), rise = (low & ~m) | (edge[1] & m);
-    fall = (kNever & h) | (fall & ~h);
-    rise = (kNever & h) | (rise & ~h);
+    if (Held) {
+      V h;
+      lane_mask<W>(held, c, h);
+      fall = (kNever & h) | (fall & ~h);
+      rise = (kNever & h) | (rise & ~h);
+    }
     *reinterpret_cast<V*>(out + c) = fall;
     *reinterpret_cast<V*>(out + kLanes + c) = rise;
-    V& lat = *reinterpret_cast<V*>(latest + c);
-    const V top = fall > rise ? fall : rise;
-    lat = lat > top ? lat : top;
+    if (Track) {
+      V& lat = *reinterpret_cast<V*>(latest + c);
+      const V top = fall > rise ? fall : rise;
+      lat = lat > top ? lat : top;
+    }
   }
 }
 
@@ -405,6 +410,10 @@ class FilterEngine {
       const int out = c.gates[g].out_net;
       refines_[g] = std::max(worst[out][0], worst[out][1]) > required_[out];
     }
+    // Only a gate whose output can be as late as the next edge can make a
+    // cycle end with transitions in flight.
+    tracks_.assign(c.gates.size(), 0);
+    for (size_t g = 0; g < c.gates.size(); ++g) tracks_[g] = std::max(worst_[g][0], worst_[g][1]) >= period_;
     for (size_t f = 0; f < c.flops.size(); ++f)
       for (int e = 0; e < 2; ++e) flops_[f].can_be_late |= worst[c.flops[f].d_net][e] > flops_[f].deadline[e];
     for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
@@ -534,6 +543,7 @@ class FilterEngine {
   std::vector<std::uint8_t> decides_;               // per gate: its per-lane bound can decide a lane
   std::vector<std::uint8_t> refines_;               // per gate: its static bound exceeds its required time
   std::vector<std::uint8_t> constant_;              // per gate: its function ignores its inputs
+  std::vector<std::uint8_t> tracks_;                // per gate: its static bound reaches the next edge
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -852,8 +862,20 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
       }
     }
     const Word held = still & ~all_still & live;
-    if (any_settled) gate_bound<W, true>(out, t, settled, value_[g.out_net], held, latest);
-    else gate_bound<W, false>(out, t, nullptr, value_[g.out_net], held, latest);
+    // (Dispatched on what applies: no held lanes, and a gate that can never
+    // be as late as the edge leaves `latest` as it is.)
+    const Word one = value_[g.out_net];
+    const int form = any_settled * 4 + (held != 0) * 2 + tracks_[gi];
+    switch (form) {
+      case 0: gate_bound<W, false, false, false>(out, t, nullptr, one, held, latest); break;
+      case 1: gate_bound<W, false, false, true>(out, t, nullptr, one, held, latest); break;
+      case 2: gate_bound<W, false, true, false>(out, t, nullptr, one, held, latest); break;
+      case 3: gate_bound<W, false, true, true>(out, t, nullptr, one, held, latest); break;
+      case 4: gate_bound<W, true, false, false>(out, t, settled, one, held, latest); break;
+      case 5: gate_bound<W, true, false, true>(out, t, settled, one, held, latest); break;
+      case 6: gate_bound<W, true, true, false>(out, t, settled, one, held, latest); break;
+      default: gate_bound<W, true, true, true>(out, t, settled, one, held, latest); break;
+    }
   }
 }
 
