@@ -6,7 +6,10 @@
 # bound resolves (nearly) every cycle, to deep overscaling, where it resolves
 # none and the event engine simulates them all. One thread; vector pairs per
 # CPU-second of simulation: user+system time of the run minus that of the
-# same command with one cycle (parsing). The filter engine runs 10x CYCLES.
+# same command with one cycle (parsing). The filter engine runs 10x CYCLES, and
+# again with up to 100x where that took under 2 CPU-s of simulation (the
+# parse, ~0.6 CPU-s on sky130hd, varies by ~0.1 s under load: a 0.1 s run
+# could not be told from it).
 # usage: flow/bench_dta_periods.sh VOSA WORK CYCLES
 set -euo pipefail
 VOSA=$(realpath "$1")
@@ -18,10 +21,10 @@ WORK=$(realpath "$WORK")
 export VOSA_DATA_DIR=${VOSA_DATA_DIR:-$ROOT/../shared}
 TIMEFORMAT="%U %S"
 cpu() { awk '{print $1 + $2}' "$1"; }
-echo "### Filter engine per clock period (uniform operands, transport, one thread; $CYCLES cycles per period for the event engine, $((10 * CYCLES)) for the filter engine)"
+echo "### Filter engine per clock period (uniform operands, transport, one thread; $CYCLES cycles per period for the event engine, $((10 * CYCLES)) to $((100 * CYCLES)) for the filter engine)"
 echo
-echo "| PE | T (ns) | % of critical path | erring cycles | resolved by the bound | event engine pairs per CPU-second | filter engine pairs per CPU-second | speed-up | filter time: bounds / event simulation and statistics |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| PE | T (ns) | % of critical path | erring cycles | resolved by the bound | event engine pairs per CPU-second | filter engine cycles | filter engine pairs per CPU-second | speed-up | filter time: bounds / event simulation and statistics |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for case in osu018:generator/examples/default.json sky130hd:generator/examples/default.json; do
   pdk=${case%%:*}; config="$ROOT/${case#*:}"; name=$(basename "$config" .json)
   signoff=$("$VOSA" pdk get --pdk "$pdk" signoff_corner)
@@ -37,23 +40,28 @@ for case in osu018:generator/examples/default.json sky130hd:generator/examples/d
   { time "$VOSA" dta "${args[@]}" --period-ns "$crit" --cycles 1 --out "$P/parse.json" -q; } 2> "$P/parse.cpu"
   for f in 1.0 0.97 0.9 0.8 0.6 0.4; do
     T=$(python3 -c "print(f'{$crit * $f:.3f}')")
-    for engine in event filter; do
-      n=$CYCLES; [ $engine = filter ] && n=$((10 * CYCLES))
-      { time "$VOSA" dta "${args[@]}" --period-ns "$T" --cycles "$n" --engine $engine \
-          --out "$P/$engine.$T.json" > "$P/$engine.$T.log"; } 2> "$P/$engine.$T.cpu"
-    done
-    python3 - "$P" "$T" "$f" "$pdk $name" "$CYCLES" "$(cpu "$P/parse.cpu")" "$(cpu "$P/event.$T.cpu")" "$(cpu "$P/filter.$T.cpu")" <<'PY'
+    run() {  # ENGINE CYCLES
+      { time "$VOSA" dta "${args[@]}" --period-ns "$T" --cycles "$2" --engine "$1" \
+          --out "$P/$1.$T.json" > "$P/$1.$T.log"; } 2> "$P/$1.$T.cpu"
+    }
+    run event "$CYCLES"
+    n=$((10 * CYCLES))
+    run filter $n
+    more=$(python3 -c "import math, sys; t = float(sys.argv[1]) - float(sys.argv[2]); \
+print(max(1, min(10, math.ceil(2 / max(t, 0.01)))))" "$(cpu "$P/filter.$T.cpu")" "$(cpu "$P/parse.cpu")")
+    if [ "$more" -gt 1 ]; then n=$((n * more)); run filter $n; fi
+    python3 - "$P" "$T" "$f" "$pdk $name" "$CYCLES" "$(cpu "$P/parse.cpu")" "$(cpu "$P/event.$T.cpu")" "$(cpu "$P/filter.$T.cpu")" "$n" <<'PY'
 import json, re, sys
-P, T, f, pe, cycles, parse, ev, fi = sys.argv[1:]
-cycles, parse, ev, fi = int(cycles), float(parse), float(ev), float(fi)
+P, T, f, pe, cycles, parse, ev, fi, nf = sys.argv[1:]
+cycles, parse, ev, fi, nf = int(cycles), float(parse), float(ev), float(fi), int(nf)
 log = open(f"{P}/filter.{T}.log").read()
 share = re.search(r"([0-9.]+) % of cycles resolved", log).group(1)
 split = re.search(r"([0-9.]+) s in the bounds[^,]*, ([0-9.]+) s in event", log).groups()
 m = json.load(open(f"{P}/filter.{T}.json"))["points"][0]
 rate_e = cycles / max(ev - parse, 0.01)
-rate_f = 10 * cycles / max(fi - parse, 0.01)
+rate_f = nf / max(fi - parse, 0.01)
 print(f"| {pe} | {T} | {100 * float(f):.0f} % | {m['cycles_with_error']} of {m['samples']} | {share} % "
-      f"| {rate_e:,.0f} | {rate_f:,.0f} | {rate_f / rate_e:.1f}x | {split[0]} s / {split[1]} s |")
+      f"| {rate_e:,.0f} | {nf:,} | {rate_f:,.0f} | {rate_f / rate_e:.1f}x | {split[0]} s / {split[1]} s |")
 PY
   done
 done

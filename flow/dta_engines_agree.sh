@@ -16,7 +16,8 @@
 # setup "--setup zero --input-delay-ns 0.01" (make dta-exactness runs both), or
 # "--delay-mode inertial"; its runs' files are named after it. The filter engine's model must also be the same with 1 and 2 threads and
 # with its portable and AVX2 lane loops (VOSA_FILTER_ISA=x86-64, avx2 where the
-# CPU has it) as with the CPU's best.
+# CPU has it) as with the CPU's best, and with 32-bit times (VOSA_FILTER_TIMES=32)
+# as with its default 16-bit ones.
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
 #   OPERANDS default: uniform:1 layer:2 (trace:FILE.vtrace also works)
 set -euo pipefail
@@ -61,6 +62,13 @@ print(','.join(f'{c * float(f):.3f}' for f in sys.argv[2].split()))" "$P/sta/cri
           grep -q "s in the bounds ($isa)" "$base.filter_$isa.log" || { echo "FAIL $tag filter: VOSA_FILTER_ISA=$isa not taken"; status=1; }
           cmp -s "$base.filter.json" "$base.filter_$isa.json" || { echo "FAIL $tag filter: the $isa lane loops differ"; status=1; }
         done
+        # and not on the width of its times (16-bit where they fit, the default; 32-bit forced)
+        VOSA_FILTER_TIMES=32 "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
+          --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
+          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter_wide.json" \
+          > "$base.filter_wide.log"
+        grep -q "s in the bounds ([a-z0-9-]*; 32-bit times)" "$base.filter_wide.log" || { echo "FAIL $tag filter: VOSA_FILTER_TIMES=32 not taken"; status=1; }
+        cmp -s "$base.filter.json" "$base.filter_wide.json" || { echo "FAIL $tag filter: 16- and 32-bit times differ"; status=1; }
       fi
     done
     for engine in ${DTA_ENGINES:-parallel filter}; do

@@ -49,6 +49,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -69,62 +70,84 @@ const char* isa_name(Isa isa) { return isa == Isa::kAvx512 ? "avx512f" : isa == 
 // portable loops on any CPU, e.g. to test them; the results are the same).
 Isa pick_isa() {
   __builtin_cpu_init();
-  const bool avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2");
+  // (AVX-512: F and BW, for the 16-bit lanes.)
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"),
+             avx2 = __builtin_cpu_supports("avx2");
   const char* env = std::getenv("VOSA_FILTER_ISA");
   if (!env || !*env) return avx512 ? Isa::kAvx512 : avx2 ? Isa::kAvx2 : Isa::kPortable;
   const std::string want = env;
   if (want == "x86-64") return Isa::kPortable;
   if (want == "avx2" || want == "avx512f") {
-    if (!(want == "avx2" ? avx2 : avx512)) throw DtaError("VOSA_FILTER_ISA=" + want + ": this CPU does not have " + want);
+    if (!(want == "avx2" ? avx2 : avx512)) throw DtaError("VOSA_FILTER_ISA=" + want + ": this CPU does not have " +
+                                                         (want == "avx2" ? want : "avx512f and avx512bw"));
     return want == "avx2" ? Isa::kAvx2 : Isa::kAvx512;
   }
   throw DtaError("VOSA_FILTER_ISA='" + want + "': expected avx512f, avx2 or x86-64");
 }
 
-// W lanes in GCC's generic vectors (the loop form stays scalar under GCC 12):
-// 16 for AVX-512, 8 for AVX2, 4 for plain x86-64 (SSE2). A vector wider than
-// the target's registers is lowered through the stack (the AVX2 pass with 16
-// lanes took twice the portable one's time).
-template <int W>
+// The lane loops work on times of type T: std::int32_t, or std::int16_t
+// (twice the lanes per register) when every time fits (FilterEngine::narrow_:
+// the longest path is below kNever16's magnitude, so "never" plus the delays
+// of any path stays negative and every real time is exact). A negative time
+// is "no transition" in both.
+constexpr std::int16_t kNever16 = -(1 << 14);
+template <typename T>
+constexpr T never_v = sizeof(T) == 2 ? T(kNever16) : T(kNever);
+// A 32-bit time as T (negative: none).
+template <typename T>
+inline T narrow_time(std::int32_t t) {
+  return t < 0 ? never_v<T> : static_cast<T>(t);
+}
+// $VOSA_FILTER_TIMES=32: 32-bit times even where 16-bit ones fit (e.g. to
+// test them; the results are the same). 16 or unset: 16-bit where they fit.
+bool wide_times_forced() {
+  const char* env = std::getenv("VOSA_FILTER_TIMES");
+  if (!env || !*env || std::string(env) == "16") return false;
+  if (std::string(env) == "32") return true;
+  throw DtaError(std::string("VOSA_FILTER_TIMES='") + env + "': expected 16 or 32");
+}
+// W lanes of T in GCC's generic vectors (the loop form stays scalar under
+// GCC 12): one register of 64 bytes for AVX-512, 32 for AVX2, 16 for plain
+// x86-64 (SSE2). A vector wider than the target's registers is lowered
+// through the stack (the AVX2 pass with 16 int32 lanes took twice the
+// portable one's time).
+template <typename T, int W>
 struct LanesOf;
-template <>
-struct LanesOf<16> {
-  using type = std::int32_t __attribute__((vector_size(64), aligned(4), may_alias));
-};
-template <>
-struct LanesOf<8> {
-  using type = std::int32_t __attribute__((vector_size(32), aligned(4), may_alias));
-};
-template <>
-struct LanesOf<4> {
-  using type = std::int32_t __attribute__((vector_size(16), aligned(4), may_alias));
-};
-template <int W>
-using Lanes = typename LanesOf<W>::type;
-
-// bit = {1, 2, 4, ..., 2^(W-1)}.
-template <int W>
-__attribute__((always_inline)) inline void lane_bits(Lanes<W>& bit);
-template <>
-__attribute__((always_inline)) inline void lane_bits<16>(Lanes<16>& bit) {
-  bit = Lanes<16>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
-}
-template <>
-__attribute__((always_inline)) inline void lane_bits<8>(Lanes<8>& bit) {
-  bit = Lanes<8>{1, 2, 4, 8, 16, 32, 64, 128};
-}
-template <>
-__attribute__((always_inline)) inline void lane_bits<4>(Lanes<4>& bit) {
-  bit = Lanes<4>{1, 2, 4, 8};
-}
+#define VOSA_LANES(T, W)                                                                  \
+  template <>                                                                             \
+  struct LanesOf<T, W> {                                                                  \
+    using type = T __attribute__((vector_size(W * sizeof(T)), aligned(sizeof(T)), may_alias)); \
+  };
+VOSA_LANES(std::int32_t, 16)
+VOSA_LANES(std::int32_t, 8)
+VOSA_LANES(std::int32_t, 4)
+VOSA_LANES(std::int16_t, 32)
+VOSA_LANES(std::int16_t, 16)
+VOSA_LANES(std::int16_t, 8)
+#undef VOSA_LANES
+template <typename T, int W>
+using Lanes = typename LanesOf<T, W>::type;
 
 // m = lanes c..c+W-1 of a word as a mask (-1 where the bit is set). (An out
 // parameter: a vector return value would differ between the variants' ABIs.)
-template <int W>
-__attribute__((always_inline)) inline void lane_mask(Word w, int c, Lanes<W>& m) {
-  Lanes<W> bit;
-  lane_bits<W>(bit);
-  m = ((Lanes<W>{} + static_cast<std::int32_t>((w >> c) & ((Word{1} << W) - 1))) & bit) != 0;
+// Each lane tests its own bit of the broadcast word (32 lanes of int16: of
+// its low or high 16 bits).
+template <typename T, int W>
+__attribute__((always_inline)) inline void lane_mask(Word w, int c, Lanes<T, W>& m) {
+  if constexpr (W == 32) {  // the low 16 bits in lanes 0..15, the high ones in 16..31
+    using V = Lanes<T, W>;
+    V bit, pick;
+    for (int i = 0; i < W; ++i) {
+      bit[i] = static_cast<T>(1u << (i % 16));
+      pick[i] = static_cast<T>(i < 16 ? i : W + i);
+    }
+    const V lo = V{} + static_cast<T>((w >> c) & 0xffff), hi = V{} + static_cast<T>((w >> (c + 16)) & 0xffff);
+    m = (__builtin_shuffle(lo, hi, pick) & bit) != 0;
+  } else {
+    Lanes<T, W> bit;
+    for (int i = 0; i < W; ++i) bit[i] = static_cast<T>(1u << i);
+    m = ((Lanes<T, W>{} + static_cast<T>((w >> c) & ((Word{1} << W) - 1))) & bit) != 0;
+  }
 }
 
 // Latest-transition bounds of one gate output in 64 lanes, W lanes at a time
@@ -133,61 +156,67 @@ __attribute__((always_inline)) inline void lane_mask(Word w, int c, Lanes<W>& m)
 // by the edge towards it, `one`: lanes whose final value is 1), none in the
 // lanes `held` (a still controlling input), and latest = max(latest, both).
 // One pass, each W-lane chunk loaded and stored once. Inlined into
-// FilterEngine::bound_gates_body, which is compiled for AVX-512, AVX2 and
+// FilterEngine::bound_pass_body, which is compiled for AVX-512, AVX2 and
 // plain x86-64 and picked at run time. An input edge's bound counts only up
 // to `settled` (when a controlling input took its final value; nullptr: none did).
+// The terms of edge o: input edge bounds base + at[k], delays delay[k].
+template <typename T>
 struct GateTerms {
-  const std::int32_t* in[12];
-  std::int32_t delay[12];
-  int n = 0;
+  const std::uint32_t* at;
+  const T* delay;
+  int n;
 };
-template <int W, bool Settled>
-__attribute__((always_inline)) inline void gate_bound(std::int32_t* out, const GateTerms* terms,
-                                                      const std::int32_t* settled, Word one, Word held,
-                                                      std::int32_t* latest) {
-  using V = Lanes<W>;
+template <typename T, int W, bool Settled, bool Held, bool Track>
+__attribute__((always_inline)) inline void gate_bound(T* out, const T* base, const GateTerms<T>* terms,
+                                                      const T* settled, Word one, Word held, T* latest) {
+  using V = Lanes<T, W>;
+  constexpr T never = never_v<T>;
   for (int c = 0; c < kLanes; c += W) {
     V edge[2];
     for (int o = 0; o < 2; ++o) {
-      const GateTerms& t = terms[o];
-      V bound = V{} + kNever;
+      const GateTerms<T>& t = terms[o];
+      V bound = V{} + never;
       if (Settled) {
         const V until = *reinterpret_cast<const V*>(settled + c);
         for (int k = 0; k < t.n; ++k) {
-          const V b = *reinterpret_cast<const V*>(t.in[k] + c);
+          const V b = *reinterpret_cast<const V*>(base + t.at[k] + c);
           const V x = (b < until ? b : until) + t.delay[k];
           bound = bound > x ? bound : x;
         }
       } else {
         for (int k = 0; k < t.n; ++k) {
-          const V x = *reinterpret_cast<const V*>(t.in[k] + c) + t.delay[k];
+          const V x = *reinterpret_cast<const V*>(base + t.at[k] + c) + t.delay[k];
           bound = bound > x ? bound : x;
         }
       }
       edge[o] = bound;
     }
-    V m, h;
-    lane_mask<W>(one, c, m);
-    lane_mask<W>(held, c, h);
+    V m;
+    lane_mask<T, W>(one, c, m);
     const V low = edge[0] < edge[1] ? edge[0] : edge[1];
     V fall = (low & m) | (edge[0] & ~m), rise = (low & ~m) | (edge[1] & m);
-    fall = (kNever & h) | (fall & ~h);
-    rise = (kNever & h) | (rise & ~h);
+    if (Held) {
+      V h;
+      lane_mask<T, W>(held, c, h);
+      fall = (never & h) | (fall & ~h);
+      rise = (never & h) | (rise & ~h);
+    }
     *reinterpret_cast<V*>(out + c) = fall;
     *reinterpret_cast<V*>(out + kLanes + c) = rise;
-    V& lat = *reinterpret_cast<V*>(latest + c);
-    const V top = fall > rise ? fall : rise;
-    lat = lat > top ? lat : top;
+    if (Track) {
+      V& lat = *reinterpret_cast<V*>(latest + c);
+      const V top = fall > rise ? fall : rise;
+      lat = lat > top ? lat : top;
+    }
   }
 }
 
 // settled = min(settled, latest transition of the n inputs `bound`) in the lanes of `at`.
-template <int W>
-__attribute__((always_inline)) inline void settle_by(std::int32_t* settled, Word at, const std::int32_t* const* bound,
-                                                     int n) {
-  using V = Lanes<W>;
+template <typename T, int W>
+__attribute__((always_inline)) inline void settle_by(T* settled, Word at, const T* const* bound, int n) {
+  using V = Lanes<T, W>;
   for (int c = 0; c < kLanes; c += W) {
-    V last = V{} + kNever;
+    V last = V{} + never_v<T>;
     for (int k = 0; k < n; ++k) {
       const V fall = *reinterpret_cast<const V*>(bound[k] + c);
       const V rise = *reinterpret_cast<const V*>(bound[k] + kLanes + c);
@@ -196,33 +225,29 @@ __attribute__((always_inline)) inline void settle_by(std::int32_t* settled, Word
     }
     V& now = *reinterpret_cast<V*>(settled + c);
     V in;
-    lane_mask<W>(at, c, in);
+    lane_mask<T, W>(at, c, in);
     const V t = now < last ? now : last;
     now = (t & in) | (now & ~in);
   }
 }
 
-// out = (fall, rise) in the lanes of `moves`, none (kNever) in the others.
-template <int W>
-__attribute__((always_inline)) inline void static_bound(std::int32_t* out, Word moves, std::int32_t fall,
-                                                        std::int32_t rise) {
-  using V = Lanes<W>;
+// out = (fall, rise) in the lanes of `moves`, none in the others.
+template <typename T, int W>
+__attribute__((always_inline)) inline void static_bound(T* out, Word moves, T fall, T rise) {
+  using V = Lanes<T, W>;
+  constexpr T never = never_v<T>;
   for (int c = 0; c < kLanes; c += W) {
     V m;
-    lane_mask<W>(moves, c, m);
-    *reinterpret_cast<V*>(out + c) = (fall & m) | (kNever & ~m);
-    *reinterpret_cast<V*>(out + kLanes + c) = (rise & m) | (kNever & ~m);
+    lane_mask<T, W>(moves, c, m);
+    *reinterpret_cast<V*>(out + c) = (fall & m) | (never & ~m);
+    *reinterpret_cast<V*>(out + kLanes + c) = (rise & m) | (never & ~m);
   }
 }
 
 // latest = max(latest, both edges' bounds of a net).
-__attribute__((always_inline)) inline void track_latest(std::int32_t* latest, const std::int32_t* bound) {
+template <typename T>
+__attribute__((always_inline)) inline void track_latest(T* latest, const T* bound) {
   for (int l = 0; l < kLanes; ++l) latest[l] = std::max(latest[l], std::max(bound[l], bound[kLanes + l]));
-}
-
-// Per lane: 1 while every bound checked so far is <= its limit.
-__attribute__((always_inline)) inline void check_bound(std::int32_t* ok, const std::int32_t* bound, std::int32_t limit) {
-  for (int l = 0; l < kLanes; ++l) ok[l] &= bound[l] <= limit;
 }
 
 class FilterEngine {
@@ -303,6 +328,17 @@ class FilterEngine {
           }
       }
     }
+    // The same terms in flat arrays, for the bound pass.
+    term_from_.push_back(0);
+    for (size_t g = 0; g < c.gates.size(); ++g)
+      for (int o = 0; o < 2; ++o) {
+        for (const Term& term : terms_[g][o]) {
+          term_at_.push_back(static_cast<std::uint32_t>(term.at));
+          term_delay32_.push_back(term.delay);
+          term_delay16_.push_back(static_cast<std::int16_t>(std::min<std::int32_t>(term.delay, INT16_MAX)));
+        }
+        term_from_.push_back(static_cast<int>(term_at_.size()));
+      }
     // Gates in the fan-in cones of the flip-flops read by logic, in order.
     std::vector<std::uint8_t> in_cone(nets, 0);
     for (size_t f = 0; f < c.flops.size(); ++f)
@@ -329,7 +365,15 @@ class FilterEngine {
           bool minimal = seen != 3;
           for (const Control& k : list)  // a smaller one already covers it
             if ((k.care & care) == k.care && (val & k.care) == k.value) minimal = false;
-          if (minimal) list.push_back({care, val});
+          if (minimal) {
+            Control k{care, val};
+            for (int i = 0; i < G.num_inputs; ++i)
+              if ((care >> i) & 1) {
+                k.in[k.n] = static_cast<std::uint8_t>(i);
+                k.zero[k.n++] = !((val >> i) & 1);
+              }
+            list.push_back(k);
+          }
           if (val == 0) break;
         }
       std::sort(list.begin(), list.end(), [](const Control& a, const Control& b) {
@@ -405,12 +449,23 @@ class FilterEngine {
       const int out = c.gates[g].out_net;
       refines_[g] = std::max(worst[out][0], worst[out][1]) > required_[out];
     }
+    // Only a gate whose output can be as late as the next edge can make a
+    // cycle end with transitions in flight.
+    tracks_.assign(c.gates.size(), 0);
+    for (size_t g = 0; g < c.gates.size(); ++g) tracks_[g] = std::max(worst_[g][0], worst_[g][1]) >= period_;
     for (size_t f = 0; f < c.flops.size(); ++f)
       for (int e = 0; e < 2; ++e) flops_[f].can_be_late |= worst[c.flops[f].d_net][e] > flops_[f].deadline[e];
     for (const auto& [n, v] : b.constants) sim_.set_input(n, v);
     value_.assign(nets, 0);
     still_.assign(nets, 0);
-    bound_.assign(static_cast<size_t>(nets) * 2 * kLanes, kNever);
+    // 16-bit times when the longest path (every real time is within it, and
+    // "never" plus the delays of any path stays negative) is below 2^14 ps and
+    // no launch is before the edge (every real time is >= 0).
+    bool nonnegative = input_delay_ >= 0;
+    for (const FlipFlop& ff : c.flops) nonnegative &= ff.clk_to_q_rise_ps >= 0 && ff.clk_to_q_fall_ps >= 0;
+    narrow_ = nonnegative && path < -std::int64_t{kNever16} && !wide_times_forced();
+    if (narrow_) bound16_.assign(static_cast<size_t>(nets) * 2 * kLanes, kNever16);
+    else bound32_.assign(static_cast<size_t>(nets) * 2 * kLanes, kNever);
     state_.assign(c.flops.size(), 0);
     prev_state_.assign(c.flops.size(), 0);
     spec_.assign(c.flops.size(), 0);
@@ -488,7 +543,11 @@ class FilterEngine {
           in_flight = probe_in_flight(first_ + l);
           if (in_flight)  // its bounds, for the settle times
             for (size_t n = 0; n < carried_.size(); ++n)
-              for (int e = 0; e < 2; ++e) bound_[(n * 2 + e) * kLanes + l] = carried_[n][e];
+              for (int e = 0; e < 2; ++e) {
+                const std::size_t i = (n * 2 + e) * kLanes + l;
+                if (narrow_) bound16_[i] = narrow_time<std::int16_t>(carried_[n][e]);
+                else bound32_[i] = carried_[n][e];
+              }
         }
         if (!take_lane(first_ + l, l, s, in_flight)) break;  // a flip-flop feeding logic captured a wrong value
       }
@@ -525,8 +584,21 @@ class FilterEngine {
     std::int32_t delay;
   };
   std::vector<std::array<std::vector<Term>, 2>> terms_;
+  // terms_ flattened: gate g's edge o has terms term_from_[2g+o]..term_from_[2g+o+1]
+  // (16-bit delays: used only when every time fits, see narrow_).
+  std::vector<int> term_from_;
+  std::vector<std::uint32_t> term_at_;
+  std::vector<std::int32_t> term_delay32_;
+  std::vector<std::int16_t> term_delay16_;
+  template <typename T>
+  const T* term_delay() const {
+    if constexpr (sizeof(T) == 2) return term_delay16_.data();
+    else return term_delay32_.data();
+  }
   struct Control {
     std::uint32_t care, value;  // inputs (bit k: input k) and the values that fix the function
+    int n = 0;                  // the inputs in care: in[0..n), and whether each fixes it at 0 (zero)
+    std::uint8_t in[6] = {}, zero[6] = {};
   };
   std::vector<std::vector<Control>> controls_;
   std::vector<std::int32_t> required_;  // per net
@@ -534,6 +606,7 @@ class FilterEngine {
   std::vector<std::uint8_t> decides_;               // per gate: its per-lane bound can decide a lane
   std::vector<std::uint8_t> refines_;               // per gate: its static bound exceeds its required time
   std::vector<std::uint8_t> constant_;              // per gate: its function ignores its inputs
+  std::vector<std::uint8_t> tracks_;                // per gate: its static bound reaches the next edge
   // Walk state: the flip-flops' real values at steps next_-1 and next_;
   // whether the edge before next_ is quiet and the simulator holds that state.
   std::vector<std::uint8_t> prev_state_, state_;
@@ -550,8 +623,11 @@ class FilterEngine {
   std::size_t start_ = 0;
   int reach_ = 0;  // K: launches up to K edges back can still move a net
   // Latest transition per net, edge (0 falling, 1 rising) and lane:
-  // bound_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
-  std::vector<std::int32_t> bound_;
+  // bound32_ or bound16_[(net * 2 + edge) * 64 + lane]; negative: no such transition.
+  std::vector<std::int32_t> bound32_;
+  std::vector<std::int16_t> bound16_;
+  bool narrow_ = false;  // 16-bit times: every time of the netlist fits (see never_v)
+  std::vector<Word> in_now_, in_before_, st_before_;  // compute_block's source words, for bound_pass
   Word fast_ = 0;
   // Lanes whose bound ends before the next edge (nothing in flight there, if
   // the cycle starts quiet): a failing one needs only its late flip-flops'
@@ -584,22 +660,32 @@ class FilterEngine {
   }
 
   void compute_block(std::size_t first, int lanes);
-  // The lane loops of the bound, one body compiled for each Isa (isa_ picks).
-  void bound_gates(std::int32_t* latest, Word live);
-  void bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
-  template <int W>
-  void bound_gates_body(std::int32_t* latest, Word live);
-  template <int W>
-  void bound_source_body(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
-  __attribute__((target("avx512f"))) void bound_gates_avx512(std::int32_t* latest, Word live);
-  __attribute__((target("avx2"))) void bound_gates_avx2(std::int32_t* latest, Word live);
-  void bound_gates_portable(std::int32_t* latest, Word live);
-  __attribute__((target("avx512f"))) void bound_source_avx512(std::int32_t* latest, int net, Word moved,
-                                                              std::int32_t rise, std::int32_t fall);
-  __attribute__((target("avx2"))) void bound_source_avx2(std::int32_t* latest, int net, Word moved, std::int32_t rise,
-                                                         std::int32_t fall);
-  void bound_source_portable(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  // The lane loops of the bound (sources, then gates), one body per time
+  // type compiled for each Isa (isa_ and narrow_ pick); `latest` holds 64 T.
+  void bound_pass(void* latest, Word live);
+  template <typename T, int W>
+  void bound_pass_body(T* latest, Word live);
+  template <typename T, int W>
+  void bound_source(T* latest, int net, Word moved, std::int32_t rise, std::int32_t fall);
+  __attribute__((target("avx512f,avx512bw"))) void bound_pass_avx512(std::int32_t* latest, Word live);
+  __attribute__((target("avx2"))) void bound_pass_avx2(std::int32_t* latest, Word live);
+  void bound_pass_portable(std::int32_t* latest, Word live);
+  __attribute__((target("avx512f,avx512bw"))) void bound_pass_avx512_16(std::int16_t* latest, Word live);
+  __attribute__((target("avx2"))) void bound_pass_avx2_16(std::int16_t* latest, Word live);
+  void bound_pass_portable_16(std::int16_t* latest, Word live);
   Isa isa_ = pick_isa();
+  // The bound's storage: bound16_ when narrow_, else bound32_ (bound_at reads
+  // either as 32-bit times).
+  template <typename T>
+  T* bound_data() {
+    if constexpr (sizeof(T) == 2) return bound16_.data();
+    else return bound32_.data();
+  }
+  std::int32_t bound_at(std::size_t i) const {
+    if (!narrow_) return bound32_[i];
+    const std::int32_t t = bound16_[i];
+    return t < 0 ? kNever : t;
+  }
   bool take_lane(std::size_t step, int l, PointStats& s, bool in_flight = false);
   void load_in_flight();
   bool probe_in_flight(std::size_t step);
@@ -630,8 +716,8 @@ void FilterEngine::restrict_to(int l) {
   const bool transport = sim_.delay_mode() == DelayMode::kTransport;
   auto freeze = [&](int net) {
     if (!transport || cut_[net] == TimingSimulator::kNoCut) return false;
-    const std::int32_t* b = &bound_[static_cast<size_t>(net) * 2 * kLanes + l];
-    if (std::max(b[0], b[kLanes]) > from_[net]) return false;
+    const std::size_t b = static_cast<size_t>(net) * 2 * kLanes + l;
+    if (std::max(bound_at(b), bound_at(b + kLanes)) > from_[net]) return false;
     frozen_.push_back({net, static_cast<std::uint8_t>((value_[net] >> l) & 1)});
     cut_[net] = TimingSimulator::kNoCut;
     return true;
@@ -658,7 +744,10 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   const Word live = lanes == kLanes ? ~Word{0} : ((Word{1} << lanes) - 1);
   // Input words of this block's steps and of the steps before them.
   // (Step s-1's inputs are lane l-1's, so each step's operands are read once.)
-  std::vector<Word> in_now(inputs_.size(), 0), in_before(inputs_.size(), 0);
+  std::vector<Word>& in_now = in_now_;
+  std::vector<Word>& in_before = in_before_;
+  in_now.assign(inputs_.size(), 0);
+  in_before.assign(inputs_.size(), 0);
   for (int l = 0; l < lanes; ++l) {
     const CycleOperands now = operands(static_cast<long>(first) + l);
     for (size_t i = 0; i < inputs_.size(); ++i) in_now[i] |= Word{input_bit(inputs_[i], now)} << l;
@@ -672,7 +761,8 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   // rounds, an accumulator in up to 64).
   const size_t nf = c_.flops.size();
   std::vector<Word>& st = st_;
-  std::vector<Word> st_before(nf);
+  std::vector<Word>& st_before = st_before_;
+  st_before.assign(nf, 0);
   st.resize(nf);
   for (size_t f = 0; f < nf; ++f) st[f] = state_[f] ? live : 0;
   auto load_sources = [&]() {
@@ -716,20 +806,11 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   for (size_t f = 0; f < nf; ++f) st_before[f] = ((st[f] << 1) | prev_state_[f]) & live;
 
   // Still lanes and latest-transition bounds, sources first.
-  std::vector<std::int32_t> latest(kLanes, kNever);
-  auto source = [&](int net, Word moved, std::int32_t rise, std::int32_t fall) {
-    bound_source(latest.data(), net, moved, rise, fall);
-  };
-  for (int n : c_.constant_nets) source(n, 0, 0, 0);
-  for (size_t i = 0; i < inputs_.size(); ++i)
-    source(inputs_[i].net, (in_now[i] ^ in_before[i]) & live, input_delay_, input_delay_);
-  for (size_t f = 0; f < nf; ++f) {
-    const FlipFlop& ff = c_.flops[f];
-    const Word moved = st[f] ^ st_before[f];
-    if (ff.q_net >= 0) source(ff.q_net, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
-    if (ff.qn_net >= 0) source(ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
-  }
-  bound_gates(latest.data(), live);
+  alignas(64) std::int32_t latest_words[kLanes];
+  bound_pass(latest_words, live);
+  const std::int16_t* latest16 = reinterpret_cast<const std::int16_t*>(latest_words);
+  std::int32_t latest[kLanes];  // (negative: none)
+  for (int l = 0; l < kLanes; ++l) latest[l] = narrow_ ? latest16[l] : latest_words[l];
   // A lane passes when nothing is in flight at the next edge and every
   // flip-flop captures its D's final value: the flip-flop takes the value of
   // the last D transition that met the deadline of its edge (TimingSimulator::
@@ -740,15 +821,14 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
   for (size_t f = 0; f < nf; ++f) {
     if (!flops_[f].can_be_late) continue;
     const int d = c_.flops[f].d_net;
-    const std::int32_t* fall = &bound_[static_cast<size_t>(d) * 2 * kLanes];
-    const std::int32_t* rise = fall + kLanes;
+    const std::size_t fall = static_cast<size_t>(d) * 2 * kLanes, rise = fall + kLanes;
+    const std::int32_t* deadline = flops_[f].deadline;
     if (flops_[f].forced >= 0) {
-      check_bound(ok.data(), fall, flops_[f].deadline[0]);
-      check_bound(ok.data(), rise, flops_[f].deadline[1]);
+      for (int l = 0; l < kLanes; ++l) ok[l] &= bound_at(fall + l) <= deadline[0] && bound_at(rise + l) <= deadline[1];
       continue;
     }
     for (int l = 0; l < kLanes; ++l)
-      ok[l] &= ((value_[d] >> l) & 1) ? rise[l] <= flops_[f].deadline[1] : fall[l] <= flops_[f].deadline[0];
+      ok[l] &= ((value_[d] >> l) & 1) ? bound_at(rise + l) <= deadline[1] : bound_at(fall + l) <= deadline[0];
   }
   fast_ = ends_quiet_ = 0;
   for (int l = 0; l < lanes; ++l) {
@@ -759,28 +839,42 @@ void FilterEngine::compute_block(std::size_t first, int lanes) {
 
 // A source that changes in the lanes of `moved` moves once, at its launch
 // time (rise or fall, towards its new value).
-template <int W>
-__attribute__((always_inline)) inline void FilterEngine::bound_source_body(std::int32_t* latest, int net, Word moved,
-                                                                           std::int32_t rise, std::int32_t fall) {
+template <typename T, int W>
+__attribute__((always_inline)) inline void FilterEngine::bound_source(T* latest, int net, Word moved, std::int32_t rise,
+                                                                      std::int32_t fall) {
+  using V = Lanes<T, W>;
+  constexpr T never = never_v<T>;
   still_[net] = ~moved;
-  std::int32_t* bf = &bound_[static_cast<size_t>(net) * 2 * kLanes];
-  std::int32_t* br = bf + kLanes;
+  T* bf = bound_data<T>() + static_cast<size_t>(net) * 2 * kLanes;
+  T* br = bf + kLanes;
+  const T r = narrow_time<T>(rise), f = narrow_time<T>(fall);
   for (int c = 0; c < kLanes; c += W) {
-    Lanes<W> up, down;
-    lane_mask<W>(moved & value_[net], c, up);
-    lane_mask<W>(moved & ~value_[net], c, down);
-    *reinterpret_cast<Lanes<W>*>(br + c) = (rise & up) | (kNever & ~up);
-    *reinterpret_cast<Lanes<W>*>(bf + c) = (fall & down) | (kNever & ~down);
+    V up, down;
+    lane_mask<T, W>(moved & value_[net], c, up);
+    lane_mask<T, W>(moved & ~value_[net], c, down);
+    *reinterpret_cast<V*>(br + c) = (r & up) | (never & ~up);
+    *reinterpret_cast<V*>(bf + c) = (f & down) | (never & ~down);
   }
   if (moved) track_latest(latest, bf);
 }
 
-// Still lanes and bounds of every gate output, in topological order (the
-// sources are set). The hot loop of the filter engine: one function with the
-// lane helpers inlined, compiled for AVX-512, AVX2 and plain x86-64.
-template <int W>
-__attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::int32_t* latest, Word live) {
-  std::int32_t settled[kLanes];
+// Still lanes and bounds of every source and gate output, in topological
+// order. The hot loop of the filter engine: one function with the lane helpers
+// inlined, compiled for AVX-512, AVX2 and plain x86-64, for 32- and 16-bit times.
+template <typename T, int W>
+__attribute__((always_inline)) inline void FilterEngine::bound_pass_body(T* latest, Word live) {
+  for (int l = 0; l < kLanes; ++l) latest[l] = never_v<T>;
+  for (int n : c_.constant_nets) bound_source<T, W>(latest, n, 0, 0, 0);
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    bound_source<T, W>(latest, inputs_[i].net, (in_now_[i] ^ in_before_[i]) & live, input_delay_, input_delay_);
+  for (size_t f = 0; f < c_.flops.size(); ++f) {
+    const FlipFlop& ff = c_.flops[f];
+    const Word moved = st_[f] ^ st_before_[f];
+    if (ff.q_net >= 0) bound_source<T, W>(latest, ff.q_net, moved, ff.clk_to_q_rise_ps, ff.clk_to_q_fall_ps);
+    if (ff.qn_net >= 0) bound_source<T, W>(latest, ff.qn_net, moved, ff.clk_to_q_fall_ps, ff.clk_to_q_rise_ps);
+  }
+  T* const bound = bound_data<T>();
+  alignas(64) T settled[kLanes];
   for (size_t gi = 0; gi < c_.gates.size(); ++gi) {
     const Gate& g = c_.gates[gi];
     Word x[6], s[6], all_still = ~Word{0};
@@ -789,15 +883,15 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
       s[k] = still_[g.in_net[k]];
       all_still &= s[k];
     }
-    std::int32_t* out = &bound_[static_cast<size_t>(g.out_net) * 2 * kLanes];
+    T* out = bound + static_cast<size_t>(g.out_net) * 2 * kLanes;
     if ((all_still & live) == live || g.num_inputs == 0) {
       still_[g.out_net] = ~Word{0};
-      std::fill(out, out + 2 * kLanes, kNever);
+      std::fill(out, out + 2 * kLanes, never_v<T>);
       continue;
     }
     if (!decides_[gi]) {  // within its required time in any cycle: the static bound will do
       still_[g.out_net] = all_still;
-      static_bound<W>(out, ~all_still, worst_[gi][0], worst_[gi][1]);
+      static_bound<T, W>(out, ~all_still, narrow_time<T>(worst_[gi][0]), narrow_time<T>(worst_[gi][1]));
       continue;
     }
     // The output is fixed where the still inputs' values contain a
@@ -805,8 +899,7 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
     Word fixed = constant_[gi] ? ~Word{0} : 0;
     for (const Control& k : controls_[gi]) {
       Word m = ~Word{0};
-      for (int i = 0; i < g.num_inputs; ++i)
-        if ((k.care >> i) & 1) m &= s[i] & (((k.value >> i) & 1) ? x[i] : ~x[i]);
+      for (int j = 0; j < k.n; ++j) m &= s[k.in[j]] & (x[k.in[j]] ^ (Word{0} - k.zero[j]));
       fixed |= m;
     }
     const Word still = all_still | fixed;
@@ -816,7 +909,7 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
       // decides no lane (docs/dta.md, rule 6): the static bound where it can
       // move, none where it is still (the exact stillness, which the gates
       // after it read).
-      static_bound<W>(out, ~still, worst_[gi][0], worst_[gi][1]);
+      static_bound<T, W>(out, ~still, narrow_time<T>(worst_[gi][0]), narrow_time<T>(worst_[gi][1]));
       continue;
     }
     // Once inputs have taken final values that fix the function, the output
@@ -826,34 +919,39 @@ __attribute__((always_inline)) inline void FilterEngine::bound_gates_body(std::i
     bool any_settled = false;
     for (const Control& k : controls_[gi]) {
       Word at = live & ~still;
-      for (int i = 0; i < g.num_inputs; ++i)
-        if ((k.care >> i) & 1) at &= ((k.value >> i) & 1) ? x[i] : ~x[i];
+      for (int j = 0; j < k.n; ++j) at &= x[k.in[j]] ^ (Word{0} - k.zero[j]);
       if (!at) continue;
-      if (!any_settled) std::fill(settled, settled + kLanes, INT32_MAX);
+      if (!any_settled) std::fill(settled, settled + kLanes, std::numeric_limits<T>::max());
       any_settled = true;
-      const std::int32_t* by[6];
-      int m = 0;
-      for (int i = 0; i < g.num_inputs; ++i)
-        if ((k.care >> i) & 1) by[m++] = &bound_[static_cast<size_t>(g.in_net[i]) * 2 * kLanes];
-      settle_by<W>(settled, at, by, m);
+      const T* by[6];
+      for (int j = 0; j < k.n; ++j) by[j] = bound + static_cast<size_t>(g.in_net[k.in[j]]) * 2 * kLanes;
+      settle_by<T, W>(settled, at, by, k.n);
     }
     // A net's transitions alternate and the last one reaches its zero-delay
     // value, so every transition away from that value is followed by one
     // towards it: the bound of the edge away is at most the other's. Lanes
     // held by a still controlling input: no transition at all. (Lanes with
     // every input still are already below zero.)
-    GateTerms t[2];
+    GateTerms<T> t[2];
     for (int o = 0; o < 2; ++o) {
-      const auto& terms = terms_[gi][o];
-      t[o].n = static_cast<int>(terms.size());
-      for (int k = 0; k < t[o].n; ++k) {
-        t[o].in[k] = &bound_[terms[k].at];
-        t[o].delay[k] = terms[k].delay;
-      }
+      const int from = term_from_[gi * 2 + o];
+      t[o] = {&term_at_[from], term_delay<T>() + from, term_from_[gi * 2 + o + 1] - from};
     }
     const Word held = still & ~all_still & live;
-    if (any_settled) gate_bound<W, true>(out, t, settled, value_[g.out_net], held, latest);
-    else gate_bound<W, false>(out, t, nullptr, value_[g.out_net], held, latest);
+    // (Dispatched on what applies: no held lanes, and a gate that can never
+    // be as late as the edge leaves `latest` as it is.)
+    const Word one = value_[g.out_net];
+    const int form = any_settled * 4 + (held != 0) * 2 + tracks_[gi];
+    switch (form) {
+      case 0: gate_bound<T, W, false, false, false>(out, bound, t, nullptr, one, held, latest); break;
+      case 1: gate_bound<T, W, false, false, true>(out, bound, t, nullptr, one, held, latest); break;
+      case 2: gate_bound<T, W, false, true, false>(out, bound, t, nullptr, one, held, latest); break;
+      case 3: gate_bound<T, W, false, true, true>(out, bound, t, nullptr, one, held, latest); break;
+      case 4: gate_bound<T, W, true, false, false>(out, bound, t, settled, one, held, latest); break;
+      case 5: gate_bound<T, W, true, false, true>(out, bound, t, settled, one, held, latest); break;
+      case 6: gate_bound<T, W, true, true, false>(out, bound, t, settled, one, held, latest); break;
+      default: gate_bound<T, W, true, true, true>(out, bound, t, settled, one, held, latest); break;
+    }
   }
 }
 
@@ -951,31 +1049,29 @@ bool FilterEngine::probe_in_flight(std::size_t step) {
   return true;
 }
 
-void FilterEngine::bound_gates_avx512(std::int32_t* latest, Word live) { bound_gates_body<16>(latest, live); }
-void FilterEngine::bound_gates_avx2(std::int32_t* latest, Word live) { bound_gates_body<8>(latest, live); }
-void FilterEngine::bound_gates_portable(std::int32_t* latest, Word live) { bound_gates_body<4>(latest, live); }
-void FilterEngine::bound_gates(std::int32_t* latest, Word live) {
+void FilterEngine::bound_pass_avx512(std::int32_t* latest, Word live) {
+  bound_pass_body<std::int32_t, 16>(latest, live);
+}
+void FilterEngine::bound_pass_avx2(std::int32_t* latest, Word live) { bound_pass_body<std::int32_t, 8>(latest, live); }
+void FilterEngine::bound_pass_portable(std::int32_t* latest, Word live) {
+  bound_pass_body<std::int32_t, 4>(latest, live);
+}
+void FilterEngine::bound_pass_avx512_16(std::int16_t* latest, Word live) {
+  bound_pass_body<std::int16_t, 32>(latest, live);
+}
+void FilterEngine::bound_pass_avx2_16(std::int16_t* latest, Word live) {
+  bound_pass_body<std::int16_t, 16>(latest, live);
+}
+void FilterEngine::bound_pass_portable_16(std::int16_t* latest, Word live) {
+  bound_pass_body<std::int16_t, 8>(latest, live);
+}
+void FilterEngine::bound_pass(void* latest, Word live) {
+  std::int32_t* l32 = static_cast<std::int32_t*>(latest);
+  std::int16_t* l16 = static_cast<std::int16_t*>(latest);
   switch (isa_) {
-    case Isa::kAvx512: return bound_gates_avx512(latest, live);
-    case Isa::kAvx2: return bound_gates_avx2(latest, live);
-    case Isa::kPortable: return bound_gates_portable(latest, live);
-  }
-}
-void FilterEngine::bound_source_avx512(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
-  bound_source_body<16>(latest, net, moved, rise, fall);
-}
-void FilterEngine::bound_source_avx2(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
-  bound_source_body<8>(latest, net, moved, rise, fall);
-}
-void FilterEngine::bound_source_portable(std::int32_t* latest, int net, Word moved, std::int32_t rise,
-                                         std::int32_t fall) {
-  bound_source_body<4>(latest, net, moved, rise, fall);
-}
-void FilterEngine::bound_source(std::int32_t* latest, int net, Word moved, std::int32_t rise, std::int32_t fall) {
-  switch (isa_) {
-    case Isa::kAvx512: return bound_source_avx512(latest, net, moved, rise, fall);
-    case Isa::kAvx2: return bound_source_avx2(latest, net, moved, rise, fall);
-    case Isa::kPortable: return bound_source_portable(latest, net, moved, rise, fall);
+    case Isa::kAvx512: return narrow_ ? bound_pass_avx512_16(l16, live) : bound_pass_avx512(l32, live);
+    case Isa::kAvx2: return narrow_ ? bound_pass_avx2_16(l16, live) : bound_pass_avx2(l32, live);
+    case Isa::kPortable: return narrow_ ? bound_pass_portable_16(l16, live) : bound_pass_portable(l32, live);
   }
 }
 
@@ -1003,8 +1099,8 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
       const int f = b_.output_flops[j];
       out_captured |= std::uint64_t{captured[f]} << j;
       out_settled |= std::uint64_t{(spec_[f] >> l) & 1} << j;
-      const std::int32_t* b = &bound_[static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l];
-      settle[j] = std::max({0, b[0], b[kLanes]});
+      const std::size_t b = static_cast<size_t>(c_.flops[f].d_net) * 2 * kLanes + l;
+      settle[j] = std::max({0, bound_at(b), bound_at(b + kLanes)});
     }
   };
   if (l >= 0 && (quiet_ || in_flight) && ((fast_ >> l) & 1)) {
@@ -1023,8 +1119,9 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
       const Flop& x = flops_[f];
       if (!x.can_be_late || x.forced >= 0) continue;  // a forced one captures its forced value
       const int d = c_.flops[f].d_net;
-      const std::int32_t* b = &bound_[static_cast<size_t>(d) * 2 * kLanes + l];
-      if (((value_[d] >> l) & 1) ? b[kLanes] > x.deadline[1] : b[0] > x.deadline[0]) late_.push_back(static_cast<int>(f));
+      const std::size_t b = static_cast<size_t>(d) * 2 * kLanes + l;
+      if (((value_[d] >> l) & 1) ? bound_at(b + kLanes) > x.deadline[1] : bound_at(b) > x.deadline[0])
+        late_.push_back(static_cast<int>(f));
     }
     if (!late_.empty()) {
       resync();
@@ -1079,7 +1176,9 @@ bool FilterEngine::take_lane(std::size_t step, int l, PointStats& s, bool in_fli
 
 }  // namespace
 
-std::string filter_engine_isa() { return isa_name(pick_isa()); }
+std::string filter_engine_isa() {
+  return std::string(isa_name(pick_isa())) + (wide_times_forced() ? "; 32-bit times" : "");
+}
 
 bool filter_engine_applies(const Circuit& c, const PeBinding& b, const RunOptions& opt) {
   if (b.razor() || b.carry_save() || opt.count_activity) return false;
