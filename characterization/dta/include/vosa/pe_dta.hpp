@@ -61,6 +61,9 @@ using PatternCorrectBits = std::unordered_map<std::uint64_t, std::unordered_map<
 // one value class of the settled (correct) value (vosa::value_class,
 // error_model.hpp; schema 4), or of one operand class (ClassCounts).
 struct ValueCounts {
+  // Every cycle of the class, erroneous or not (the hit rate's denominator:
+  // a value class's and an operand class's).
+  std::uint64_t samples = 0;
   std::uint64_t cycles_with_error = 0;
   std::vector<std::uint64_t> bit_errors;
   std::unordered_map<std::uint64_t, std::uint64_t> patterns;
@@ -73,7 +76,6 @@ struct ValueCounts {
 // (pattern_correct: per joint mask, the settled value's bits at the mask's
 // positions and their counts; schema 3, docs/errmodel.md "correct_bits".)
 struct ClassCounts : ValueCounts {
-  std::uint64_t samples = 0;
   std::vector<ValueCounts> by_value;  // indexed by vosa::value_class (schema 4)
 };
 
