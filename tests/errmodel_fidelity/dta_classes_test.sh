@@ -94,9 +94,11 @@ for c in vc["by_class"]:
 for oc, c in enumerate(by):
     assert [v["samples"] for v in c["value_classes"]["by_class"]] == want_cls[oc], (oc, want_cls[oc])
 print("value classes: errors", want_cycles, "cycles", want_samples)
-# The default mask form (xor): neither correct bits nor value classes.
+# The default mask form (value-classes): value classes with their cycles, no correct bits.
 u = json.load(open("uniform.json"))["points"][0]
-assert "value_classes" not in u and all("value_classes" not in c for c in u["classes"]["by_class"])
+assert "samples" in u["value_classes"]["by_class"][0], "the default form writes the value classes' cycles"
+assert all("value_classes" in c for c in u["classes"]["by_class"])
+assert sum(c["samples"] for c in u["value_classes"]["by_class"]) == u["samples"]
 assert all("correct_bits" not in q for q in u["error_patterns"]), "default form keeps correct bits"
 rates = {c["name"]: round(c["p_any_error"], 4) for c in by}
 print(f"classes: {rates}; {pt['cycles_with_error']} erroneous cycles of 6000, log agrees")

@@ -250,9 +250,10 @@ std::string filter_engine_isa();
 // docs/errmodel.md "Value classes"): "xor" drops correct_bits and
 // value_classes, "correct-bits" drops value_classes, "value-classes" drops
 // correct_bits, "value-classes+correct-bits" keeps both. The default is the
-// form that passed the most fidelity cases (docs/errmodel.md "Value classes
-// against XOR and correct bits", 2026-12-01): xor.
-constexpr const char* kDefaultMaskForm = "xor";
+// form that passed the most fidelity cases (docs/errmodel.md "Hit rate per
+// value class", 2026-12-01): value-classes (the patterns and the hit rate per
+// value class of the correct value, XORed).
+constexpr const char* kDefaultMaskForm = "value-classes";
 void apply_mask_form(nlohmann::json& point, const std::string& form);
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).
