@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Schema-4 fixture for the Verilated array's correct-bits path (tests/dnn/CMakeLists.txt,
 dnn_layers_inject_ws_8x8_values): errmodel_fixture.json's points with each pattern's
-correct bits and value classes (docs/errmodel.md "Value classes"). Hand-written, like the
-fixture (with samples per value class, so each class has its own hit rate): the high-bit patterns were "measured" on negative values (correct bits = the mask,
-the register subtracts), the low ones on small positive values (correct bits 0), and the
+correct bits and value classes (docs/errmodel.md "Value classes"), each class with its
+cycles, so its own hit rate ("Hit rate per value class"). Hand-written, like the fixture:
+the high-bit patterns were "measured" on negative values (correct bits = the mask, the
+register subtracts), the low ones on small positive values (correct bits 0), and the
 unrecorded rest on large negative values, so an injected value of another class or with
 other bits gets the measured signed error added (a carry can reach bits outside the mask).
 usage: value_class_fixture.py errmodel_fixture.json OUT.json"""
