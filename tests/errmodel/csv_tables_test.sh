@@ -141,3 +141,14 @@ for p in m["points"]:
 assert n_rows == len(rows) and n_rows > 0
 print(f"errmodel-csv: {n_rows} value-class rows, cycles and rates consistent")
 PY
+# A device or pipe as the output (e.g. --out /dev/null) is written in place,
+# not replaced by the renamed temporary file: a FIFO stays a FIFO and its
+# reader gets the table.
+mkfifo "$WORK/fifo"
+timeout 30 cat "$WORK/fifo" > "$WORK/fifo.out" &
+reader=$!
+"$VOSA" errmodel-csv "$MODEL" --out "$WORK/fifo"
+wait "$reader"
+[ -p "$WORK/fifo" ] || { echo "FAIL: errmodel-csv replaced the FIFO it wrote to"; exit 1; }
+cmp -s "$WORK/fifo.out" "$WORK/bits.csv" || { echo "FAIL: the FIFO's reader did not get the per-bit table"; exit 1; }
+echo "errmodel-csv: a FIFO output is written in place"

@@ -23,6 +23,14 @@ void write_csv(const std::string& path, const std::string& text) {
     std::cout << text;
     return;
   }
+  // A device or pipe (/dev/null, /dev/stdout, a FIFO): written in place, never
+  // replaced by the renamed temporary file.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    std::ofstream out(path);
+    if (!out || !(out << text)) throw std::runtime_error(path + ": cannot write file");
+    return;
+  }
   const std::string tmp = path + ".partial";
   {
     std::ofstream out(tmp);
