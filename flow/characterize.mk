@@ -9,7 +9,7 @@
 #   DTA_PERIODS_NS=         clock periods to simulate (default: the flow's period)
 #   DTA_DELAY_MODE=transport|inertial|modpath   DTA_SETUP=sdf|zero
 #   DTA_PATTERNS=16         joint error patterns kept per point and operand class
-#   DTA_MASK_FORM=          vosa dta --mask-form: xor (default), correct-bits, value-classes,
+#   DTA_MASK_FORM=          vosa dta --mask-form: value-classes (default), xor, correct-bits,
 #                           value-classes+correct-bits (docs/errmodel.md "Value classes")
 #   DTA_MODE=               precision mode held on mode_i (a PE with precision_modes)
 OPERANDS       ?= uniform:1
@@ -67,7 +67,7 @@ help-characterize:
 	@echo "                     knobs: OPERANDS=uniform:1|layer:1|trace:F DTA_CYCLES=1000000 DTA_PERIODS_NS= DTA_DELAY_MODE= DTA_PATTERNS="
 	@echo "                     DTA_ENERGY=1: also energy per MAC from the simulated activity (points[].energy)"
 	@echo "                     DTA_MODE=M: the precision mode held on a PE with precision_modes (vosa dta --mode)"
-	@echo "                     DTA_MASK_FORM=xor|correct-bits|value-classes|value-classes+correct-bits: what the patterns keep (default xor)"
+	@echo "                     DTA_MASK_FORM=xor|correct-bits|value-classes|value-classes+correct-bits: what the patterns keep (default value-classes)"
 	@echo "  make bench-dta     vosa dta vector-pairs/s vs Icarus on the same vectors -> docs/PERFORMANCE.md"
 	@echo "  make dta-sta-bound no timing error and no bit later than STA at the critical-path period (DTA_CHECK_CYCLES=1000000)"
 	@echo "  make dta-exactness the parallel and filter engines capture the event engine's value in every cycle (DTA_CHECK_CYCLES=1000000 per period,"

@@ -10,7 +10,7 @@
 #                    its name is one trace per PE row: one band per row (pe_rows,
 #                    docs/errmodel.md "PE positions"), FILE's {row} = 0..rows-1
 #   DTA_CYCLES DTA_DELAY_MODE DTA_SETUP DTA_THREADS DTA_PATTERNS (default 16)
-#   DTA_MASK_FORM    vosa dta --mask-form (default: vosa dta's, xor; docs/errmodel.md "Value classes")
+#   DTA_MASK_FORM    vosa dta --mask-form (default: vosa dta's, value-classes; docs/errmodel.md "Hit rate per value class")
 #   DTA_ENERGY=1     also the energy per cycle from the simulated activity, with
 #                    each corner's own liberty (points[].energy, docs/dta.md)
 #   DTA_MODE         precision mode held on the PE's mode_i (vosa dta --mode)

@@ -6,21 +6,49 @@ scripts/errmodel_refit_validate.sh), XOR (XOR_DIR/<net>_<layer>_row<r>.json, lab
 the folder's own schema-3 reports (FOLDER/<net>/report_<layer>_row<r>.json). Prints the
 per-case table (--table) and per kind the counts over the cases VX_DIR holds; --bits NET LAYER
 ROW V KIND prints each form's model / gate-level ratio of bits 12 and up instead.
-usage: errmodel_form_table.py FOLDER VC_DIR VX_DIR XOR_DIR [--table | --bits NET LAYER ROW V KIND]"""
+usage: errmodel_form_table.py FOLDER VC_DIR VX_DIR XOR_DIR [--table | --bits NET LAYER ROW V KIND]
+   or: errmodel_form_table.py --forms NAME=PATTERN [NAME=PATTERN ...] [--table | --bits ...]
+       any forms, PATTERN a report path with {net}, {layer} and {row} (labels "-xor" dropped);
+       the cases are the first form's reports (docs/errmodel.md "Hit rate per value class")."""
 import glob
 import json
 import os
 import sys
 
-folder, vc_dir, vx_dir, xor_dir = sys.argv[1:5]
-rest = sys.argv[5:]
+if sys.argv[1] == "--forms":
+    specs, rest = [], []
+    for a in sys.argv[2:]:
+        (specs if "=" in a and not rest else rest).append(a)
+    specs = [tuple(a.split("=", 1)) for a in specs]
+    first = specs[0][1]
 
+    def paths(net, layer, row):
+        return [(n, p.format(net=net, layer=layer, row=row), lambda l: l.replace("-xor", "")) for n, p in specs]
 
-def paths(net, layer, row):
-    return [("value classes + XOR", f"{vx_dir}/{net}_{layer}_row{row}.json", lambda l: l),
-            ("value classes + correct bits", f"{vc_dir}/{net}/report_{layer}_row{row}.json", lambda l: l),
-            ("XOR", f"{xor_dir}/{net}_{layer}_row{row}.json", lambda l: l.replace("-xor", "")),
-            ("correct bits (schema 3)", f"{folder}/{net}/report_{layer}_row{row}.json", lambda l: l)]
+    def cases():
+        prefix, suffix = first.split("{net}")[0], first.split("{row}")[1]
+        for f in sorted(glob.glob(first.replace("{net}", "*").replace("{layer}", "*").replace("{row}", "*"))):
+            parts = f[len(prefix):len(f) - len(suffix)]
+            # PATTERN's text between the fields: split the path on it
+            mid1 = first.split("{net}")[1].split("{layer}")[0]
+            mid2 = first.split("{layer}")[1].split("{row}")[0]
+            net, tail = parts.split(mid1, 1)
+            layer, row = tail.split(mid2, 1)
+            yield f, net, layer, row
+else:
+    folder, vc_dir, vx_dir, xor_dir = sys.argv[1:5]
+    rest = sys.argv[5:]
+
+    def paths(net, layer, row):
+        return [("value classes + XOR", f"{vx_dir}/{net}_{layer}_row{row}.json", lambda l: l),
+                ("value classes + correct bits", f"{vc_dir}/{net}/report_{layer}_row{row}.json", lambda l: l),
+                ("XOR", f"{xor_dir}/{net}_{layer}_row{row}.json", lambda l: l.replace("-xor", "")),
+                ("correct bits (schema 3)", f"{folder}/{net}/report_{layer}_row{row}.json", lambda l: l)]
+
+    def cases():
+        for f in sorted(glob.glob(f"{vx_dir}/*_row*.json")):
+            base = os.path.basename(f)[:-5]
+            yield f, base.split("_")[0], base.split("_")[1], base.split("_row")[1]
 
 
 if rest and rest[0] == "--bits":
@@ -45,16 +73,14 @@ def verdicts(path, rename):
 
 
 totals, rows = {}, []
-for f in sorted(glob.glob(f"{vx_dir}/*_row*.json")):
-    base = os.path.basename(f)[:-5]
-    net, layer = base.split("_")[0], base.split("_")[1]
-    row = base.split("_row")[1]
+nforms = len(paths("", "", ""))
+for f, net, layer, row in cases():
     forms = [verdicts(p, r) for _, p, r in paths(net, layer, row)]
     for key in sorted(forms[0]):
-        t = totals.setdefault(key[0], [0] * 5)
+        t = totals.setdefault(key[0], [0] * (nforms + 1))
         for i, d in enumerate(forms):
             t[i] += d[key][0]
-        t[4] += 1
+        t[nforms] += 1
         rows.append((net, layer, row, key[1], key[0], [d[key] for d in forms]))
 yn = lambda p: "yes" if p[0] else "no (" + ", ".join(p[1]) + ")"
 if "--table" in rest:
@@ -63,4 +89,5 @@ if "--table" in rest:
             print(f"| {net} {layer} row {row} | {v:.2f} | {kind} | " + " | ".join(yn(d) for d in ds) + " |")
 names = [n for n, _, _ in paths("", "", "")]
 for kind, t in totals.items():
-    print(f"model {kind}: " + "; ".join(f"{names[i]} {t[i]} of {t[4]}" for i in range(4)) + " cases within tolerance")
+    print(f"model {kind}: " + "; ".join(f"{names[i]} {t[i]} of {t[nforms]}" for i in range(nforms)) +
+          " cases within tolerance")

@@ -7,6 +7,8 @@
 // at the largest per-class error probability of the PE's island, then keeps
 // the candidate with p(class)/p_max, the class being the operand class of
 // what the PE holds at that edge (previous and current activation, weight),
+// with hit rates per value class (PointSampler::value_rates) draws candidates
+// at the upper rates and keeps each with the correct value's class's share,
 // and draws the mask (a model with PE positions: the band of the PE's row,
 // for the rate and the mask). Probabilities, classes and masks come from the engine
 // injector's own samplers (vosa::inject::PointSampler), so the Verilated array
@@ -68,6 +70,11 @@ class ArrayErrorSource {
     if (pass) m_ = pass->m, k_ = pass->rows, n_ = pass->cols;
   }
 
+  // Hit rates per value class (inject::PointSampler::value_rates): on by
+  // default for a carry-propagate array; layers_main turns them off with
+  // Razor, where the engine's exact walk draws the operand class's rate.
+  void thin_by_value(bool on) { by_value_ = on; }
+
   InjectionLog& log() { return log_; }
   std::uint64_t captures() const { return captures_; }
   std::uint64_t hits() const { return hits_; }
@@ -102,10 +109,18 @@ class ArrayErrorSource {
     if (!pt) return 0;
     redraw(row, col);
     const inject::CaptureOperands ops = operands_at(edge, row, col);
-    if (rng_.uniform() >= pt->accept(ops)) return 0;
     const int mask_bits = p_.carry_save ? 2 * p_.acc_bits : p_.acc_bits;
     const std::uint64_t acc_mask = mask_bits >= 64 ? ~0ULL : (1ULL << mask_bits) - 1;
     const int cls = pt->has_classes() ? pt->class_of(ops) : -1;
+    if (by_value(pt)) {
+      // A candidate at the value classes' upper rate, thinned by the operand
+      // class's upper rate and then by the correct value's class (exact).
+      if (rng_.uniform() >= pt->accept_class_by_value(cls, row)) return 0;
+      const double keep = pt->accept_value(cls, row, correct & acc_mask, p_.acc_bits);
+      if (keep < 1 && rng_.uniform() >= keep) return 0;
+    } else if (rng_.uniform() >= pt->accept(ops)) {
+      return 0;
+    }
     const bool fit = !p_.carry_save && pt->keeps_correct_bits();
     const std::uint64_t mask =
         (fit ? pt->sample_mask(rng_, cls, row, correct & acc_mask, acc_mask)
@@ -124,9 +139,11 @@ class ArrayErrorSource {
     return island < static_cast<int>(points_.size()) ? points_[static_cast<std::size_t>(island)] : nullptr;
   }
 
+  bool by_value(const inject::PointSampler* pt) const { return by_value_ && !p_.carry_save && pt->value_rates(); }
+
   void redraw(int row, int col) {
     const inject::PointSampler* pt = point_of(col);
-    const double p = pt ? pt->p_max() : 0.0;
+    const double p = !pt ? 0.0 : by_value(pt) ? pt->p_max_by_value() : pt->p_max();
     std::uint64_t& c = countdown_[static_cast<std::size_t>(row) * p_.cols + col];
     if (p <= 0.0) {
       c = ~0ULL;
@@ -197,6 +214,7 @@ class ArrayErrorSource {
   std::size_t accept_base_ = 0;
   InjectionLog log_;
   std::uint64_t captures_ = 0, hits_ = 0, fitted_hits_ = 0;
+  bool by_value_ = true;
 };
 
 }  // namespace vosa

@@ -591,6 +591,7 @@ int run(Options o) {
                                "channels, auto or mode)");
     o.depthwise = lowering::DepthwiseMapping::kChannels;
     g_errors = std::make_unique<ArrayErrorSource>(ap, shape.island_of_column, o.seed);
+    g_errors->thin_by_value(!razor.protected_mask);  // as the engine's exact walk (Injector::by_value)
     g_driver = &drv;
     std::printf("vosa_layers: injecting timing errors from %s, island voltages", settings.errmodel.c_str());
     for (double v : default_voltages) std::printf(" %.3f", v);

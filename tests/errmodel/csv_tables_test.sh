@@ -109,3 +109,46 @@ for g, e in zip(got, want):
 assert sign_rows > 0 and any(g[5] < 0 for g in got) and any(g[5] > 0 for g in got), "both signs, the sign bit too"
 print(f"errmodel-csv: {len(rows)} correct-bits rows ({sign_rows} with the sign bit), signed errors match")
 PY
+# Value classes (schema 4): the fixture with value classes and their cycles
+# (tests/dnn/value_class_fixture.py); --value-classes has one row per class of
+# each point with errors, the cycles adding up to the point's samples, the
+# measured rate errors / cycles and the injected rate shrunk toward the point's
+# by 100 pseudo-cycles (docs/errmodel.md "Hit rate per value class"); the
+# model without value classes gives the header alone.
+python3 "$(dirname "$0")/../dnn/value_class_fixture.py" "$MODEL" "$WORK/values4.json"
+"$VOSA" errmodel-csv "$WORK/values4.json" --out "$WORK/bits4.csv" --value-classes "$WORK/vc.csv"
+"$VOSA" errmodel-csv "$MODEL" --out "$WORK/bits_old.csv" --value-classes "$WORK/vc_old.csv"
+python3 - "$WORK" <<'PY'
+import csv, json, sys
+w = sys.argv[1]
+m = json.load(open(f"{w}/values4.json"))
+assert list(csv.DictReader(open(f"{w}/vc_old.csv"))) == [], "a file without value classes gives no rows"
+rows = list(csv.DictReader(open(f"{w}/vc.csv")))
+n_rows = 0
+for p in m["points"]:
+    if "value_classes" not in p:
+        continue
+    r = [x for x in rows if float(x["voltage"]) == p["voltage"]]
+    assert [int(x["value_class"]) for x in r] == [0, 1, 2, 3] and all(x["operand_class"] == "" for x in r), r
+    assert sum(int(x["class_samples"]) for x in r) == p["samples"]
+    base = p["cycles_with_error"] / p["samples"]
+    for x, c in zip(r, p["value_classes"]["by_class"]):
+        n, e = c["samples"], c["cycles_with_error"]
+        assert int(x["class_samples"]) == n and int(x["class_cycles_with_error"]) == e, (x, c)
+        assert abs(float(x["p_error_measured"]) - e / n) < 1e-9, x
+        assert abs(float(x["p_error_injected"]) - (e + 100 * base) / (n + 100)) < 1e-9, x
+    n_rows += len(r)
+assert n_rows == len(rows) and n_rows > 0
+print(f"errmodel-csv: {n_rows} value-class rows, cycles and rates consistent")
+PY
+# A device or pipe as the output (e.g. --out /dev/null) is written in place,
+# not replaced by the renamed temporary file: a FIFO stays a FIFO and its
+# reader gets the table.
+mkfifo "$WORK/fifo"
+timeout 30 cat "$WORK/fifo" > "$WORK/fifo.out" &
+reader=$!
+"$VOSA" errmodel-csv "$MODEL" --out "$WORK/fifo"
+wait "$reader"
+[ -p "$WORK/fifo" ] || { echo "FAIL: errmodel-csv replaced the FIFO it wrote to"; exit 1; }
+cmp -s "$WORK/fifo.out" "$WORK/bits.csv" || { echo "FAIL: the FIFO's reader did not get the per-bit table"; exit 1; }
+echo "errmodel-csv: a FIFO output is written in place"

@@ -3,7 +3,8 @@
 # for osu018 (flow/dta_osu018_pe.sh), and errmodel-validate end to end:
 #   1. the per-class samples, erroneous cycles and bit errors sum to the point's totals;
 #   2. the error log has one row per erroneous cycle and the same bit errors, and
-#      its cycles by value class are the file's value_classes (schema 4);
+#      its cycles by value class are the file's value_classes (schema 4), and
+#      every trace cycle's value class gives their samples (hit rate per value class);
 #   3. a model fitted on a stream agrees with the simulator on that stream
 #      (--require passes), a model from uniform operands does not, and a log
 #      of another stream is rejected.
@@ -69,10 +70,35 @@ for c in by:
     assert sum(v["cycles_with_error"] for v in cv) == c["cycles_with_error"], c["class"]
 for k in range(4):
     assert sum(c["value_classes"]["by_class"][k]["cycles_with_error"] for c in by) == want_cycles[k], k
-print("value classes:", want_cycles)
-# The default mask form (xor): neither correct bits nor value classes.
+# Every cycle's value class (the hit rate per value class, docs/errmodel.md
+# "Hit rate per value class"), recounted from the trace itself: the settled
+# value psum_in + a * w, per value class and per (operand class, value class).
+import struct
+raw = open("layer.vtrace", "rb").read()
+assert raw[:8] == b"VOSATRC1"
+hlen = struct.unpack_from("<I", raw, 8)[0]
+recs = list(struct.iter_unpack("<iiq", raw[12 + hlen:]))
+assert len(recs) == 6000
+want_samples, want_cls = [0] * 4, [[0] * 4 for _ in range(5)]
+prev = 0
+for a, w, psum in recs:
+    d = abs(a - prev) * abs(w)
+    oc = (d != 0) + (d >= 128) + (d >= 512) + (d >= 2048)
+    k = value_class((psum + a * w) % (1 << acc), vc["low_bit"])
+    want_samples[k] += 1
+    want_cls[oc][k] += 1
+    prev = a
+assert [c["samples"] for c in vc["by_class"]] == want_samples, ([c["samples"] for c in vc["by_class"]], want_samples)
+for c in vc["by_class"]:
+    assert c["cycles_with_error"] <= c["samples"] and abs(c["p_any_error"] - c["cycles_with_error"] / c["samples"]) < 1e-12
+for oc, c in enumerate(by):
+    assert [v["samples"] for v in c["value_classes"]["by_class"]] == want_cls[oc], (oc, want_cls[oc])
+print("value classes: errors", want_cycles, "cycles", want_samples)
+# The default mask form (value-classes): value classes with their cycles, no correct bits.
 u = json.load(open("uniform.json"))["points"][0]
-assert "value_classes" not in u and all("value_classes" not in c for c in u["classes"]["by_class"])
+assert "samples" in u["value_classes"]["by_class"][0], "the default form writes the value classes' cycles"
+assert all("value_classes" in c for c in u["classes"]["by_class"])
+assert sum(c["samples"] for c in u["value_classes"]["by_class"]) == u["samples"]
 assert all("correct_bits" not in q for q in u["error_patterns"]), "default form keeps correct bits"
 rates = {c["name"]: round(c["p_any_error"], 4) for c in by}
 print(f"classes: {rates}; {pt['cycles_with_error']} erroneous cycles of 6000, log agrees")

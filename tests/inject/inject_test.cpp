@@ -1326,3 +1326,160 @@ TEST(InjectThinned, TeDropWalkByClassDrawsEachClassAtItsRate) {
     }
   }
 }
+
+namespace {
+
+// Hit rates per value class (docs/errmodel.md "Hit rate per value class"):
+// one point, no operand classes, every error flips bit 0 only (a flip of bit
+// 0 never moves a value to another value class), and small negative correct
+// values err `neg_rate`, every other class `rate`. The file's cycles are 1 %
+// small negatives, so its marginal rate is close to `rate`.
+nlohmann::json value_rate_model_json(int acc_bits, double rate, double neg_rate) {
+  nlohmann::json j = synthetic_model_json(acc_bits, {{1.0, 0.0}});
+  j["schema_version"] = 4;
+  const std::uint64_t samples[kValueClasses] = {600000, 290000, 10000, 100000};
+  nlohmann::json by = nlohmann::json::array();
+  std::uint64_t total = 0, errors = 0;
+  for (int v = 0; v < kValueClasses; ++v) {
+    const auto e = static_cast<std::uint64_t>(std::llround((v == 2 ? neg_rate : rate) * samples[v]));
+    by.push_back({{"class", v},
+                  {"samples", samples[v]},
+                  {"cycles_with_error", e},
+                  {"bits", {{{"bit", 0}, {"p_error", 1.0}, {"errors", e}, {"ci95", {1.0, 1.0}}}}},
+                  {"error_patterns", {{{"mask", 1}, {"count", e}}}}});
+    total += samples[v];
+    errors += e;
+  }
+  nlohmann::json& pt = j["points"][0];
+  pt["samples"] = total;
+  pt["cycles_with_error"] = errors;
+  pt["bits"] = {{{"bit", 0}, {"p_error", double(errors) / total}, {"errors", errors}, {"ci95", {0, 1}}}};
+  pt["error_patterns"] = {{{"mask", 1}, {"count", errors}}};
+  pt["value_classes"] = {{"scheme", kValueClassScheme}, {"low_bit", acc_bits - kValueClassTopBits}, {"by_class", by}};
+  return j;
+}
+
+}  // namespace
+
+// The exact injector draws candidates at the largest value class's rate and
+// keeps each with its correct value's class's rate over it: the hits of a
+// layer are sum over its captures of p(value class of the capture's correct
+// partial sum), which neither the file's marginal rate nor the upper rate
+// (the thinning dropped) gives. The DPI source draws the same way
+// (ArrayErrorSource; tests/dnn value-class fixture).
+TEST(InjectValueRates, ExactInjectionThinsByTheCorrectValuesClass) {
+  std::mt19937_64 rng(41);
+  auto model = one_layer_model(tflite::OpType::kConv2D, 8, 8, 16, 16, 1, rng);
+  const engine::Engine engine(model);
+  const engine::PreparedOp& p = engine.ops().at(0);
+  const auto x = random_input(*model, rng);
+  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const ArrayShape shape = small_array(8, 8);
+  const double rate = 0.004, neg_rate = 0.04;
+  const ErrorModel em = ErrorModel::from_json(value_rate_model_json(shape.acc_bits, rate, neg_rate), "value rates");
+  const ErrorModelPoint& pt = em.points[0];
+  ASSERT_TRUE(pt.has_value_rates());
+  EXPECT_NEAR(pt.p_any_error(-1, 2), neg_rate, 1e-3);  // 10,000 cycles: the prior's pull is small
+  EXPECT_NEAR(pt.p_any_error_upper(-1), pt.p_any_error(-1, 2), 1e-15);
+  Injector inj(em, shape, uniform_settings({1.0}));
+  const PointSampler& sampler = *inj.default_plan().island[0];
+  ASSERT_TRUE(sampler.value_rates());
+  EXPECT_DOUBLE_EQ(sampler.p_max_by_value(), pt.p_any_error(-1, 2));
+  EXPECT_NEAR(sampler.p_max(), pt.p_any_error(), 1e-15);  // the sampled and thinned paths' rate
+
+  // The expected hits from the clean partial sums (bit-0 errors move no sum
+  // to another value class), and the two rates a broken thinning would give.
+  const LayerOperands ops(*model, p, input, shape);
+  const std::uint64_t acc_mask = (std::uint64_t{1} << shape.acc_bits) - 1;
+  double expected = 0, variance = 0, captures = 0, neg_small = 0;
+  std::vector<std::int64_t> prod(static_cast<std::size_t>(shape.rows));
+  for (int g = 0; g < ops.gemms(); ++g)
+    for (int j = 0; j < ops.n(g); ++j)
+      for (int kt = 0; kt * shape.rows < ops.k(g); ++kt)
+        for (int m = 0; m < ops.vectors(g); ++m) {
+          ops.chain_products(g, m, j, kt * shape.rows, shape.rows, prod.data());
+          std::uint64_t s = 0;
+          for (int r = 0; r < shape.rows; ++r) {
+            s = (s + static_cast<std::uint64_t>(prod[static_cast<std::size_t>(r)])) & acc_mask;
+            const int vc = pt.value_class_of(-1, s, shape.acc_bits);
+            const double q = pt.p_any_error(-1, vc);
+            expected += q;
+            variance += q * (1 - q);
+            captures += 1;
+            neg_small += vc == 2;
+          }
+        }
+  ASSERT_EQ(captures, static_cast<double>(layer_captures(p.geometry, shape)));
+  std::printf("value rates: %.0f captures, %.1f %% small negative; expected hits %.1f per run, marginal %.1f, "
+              "upper %.1f\n", captures, 100 * neg_small / captures, expected, pt.p_any_error() * captures,
+              sampler.p_max_by_value() * captures);
+  const int runs = 20;
+  const double sd = std::sqrt(runs * variance);
+  ASSERT_GT(std::abs(runs * (expected - pt.p_any_error() * captures)), 10 * sd) << "the test would not see "
+                                                                                    "the thinning by value class";
+  ASSERT_GT(runs * (sampler.p_max_by_value() * captures - expected), 10 * sd);
+  for (InjectionMode mode : {InjectionMode::kExact, InjectionMode::kThinned}) {
+    inj.set_mode(mode);
+    double hits = 0;
+    for (int s = 0; s < runs; ++s) {
+      std::vector<int32_t> acc = engine::reference_accumulators(*model, p, input);
+      Rng r(derive_seed(7, static_cast<std::uint64_t>(s), 0, 0));
+      hits += static_cast<double>(inj.corrupt(*model, p, input, acc, r).hits);
+    }
+    EXPECT_NEAR(hits, runs * expected, 5 * sd) << to_string(mode);
+  }
+  // The candidates (Hit::by_value) cannot be applied without the thinning.
+  Rng r(3);
+  const std::vector<Hit> candidates = inj.draw_hits(ops, p.index, r);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_TRUE(candidates.front().by_value);
+  std::vector<int32_t> acc = engine::reference_accumulators(*model, p, input);
+  EXPECT_THROW(apply_hits(ops, shape, RazorSetting{}, candidates, acc), InjectError);
+  // With Razor the walk draws the marginal rate (no candidate to thin).
+  Injector with_razor(em, shape, uniform_settings({1.0}, RazorSpec{1, {}, RazorPolicy::Correct}));
+  Rng rr(3);
+  for (const Hit& h : with_razor.draw_hits(ops, p.index, rr)) ASSERT_FALSE(h.by_value);
+}
+
+// The reader: samples per value class must add up to their point's (or
+// operand class's) and cover every class; a file without them keeps the
+// operand class's rate for every value.
+TEST(InjectValueRates, ReaderChecksTheSamplesAndOlderFilesKeepOneRate) {
+  const int acc_bits = 19;
+  nlohmann::json bad_sum = value_rate_model_json(acc_bits, 0.004, 0.04);
+  bad_sum["points"][0]["value_classes"]["by_class"][1]["samples"] = 1;
+  EXPECT_THROW(ErrorModel::from_json(bad_sum, "m.json"), ErrorModelError);
+  nlohmann::json partial = value_rate_model_json(acc_bits, 0.004, 0.04);
+  partial["points"][0]["value_classes"]["by_class"][3].erase("samples");
+  EXPECT_THROW(ErrorModel::from_json(partial, "m.json"), ErrorModelError);
+  nlohmann::json too_many = value_rate_model_json(acc_bits, 0.004, 0.04);
+  too_many["points"][0]["value_classes"]["by_class"][2]["cycles_with_error"] = 10001;
+  too_many["points"][0]["cycles_with_error"] = too_many["points"][0]["cycles_with_error"].get<std::uint64_t>() + 10001 - 400;
+  try {
+    ErrorModel::from_json(too_many, "m.json");
+    FAIL();
+  } catch (const ErrorModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("samples"), std::string::npos) << e.what();
+  }
+  nlohmann::json old = value_rate_model_json(acc_bits, 0.004, 0.04);
+  for (auto& c : old["points"][0]["value_classes"]["by_class"]) c.erase("samples");
+  const ErrorModel m = ErrorModel::from_json(old, "old.json");
+  EXPECT_FALSE(m.points[0].has_value_rates());
+  EXPECT_DOUBLE_EQ(m.points[0].p_any_error(-1, 2), m.points[0].p_any_error());
+  EXPECT_FALSE(PointSampler(m.points[0], acc_bits).value_rates());
+  // The prior: a class seen in 10 cycles with 10 errors reads (10 + 100 p) / 110, not 1.
+  nlohmann::json thin = value_rate_model_json(acc_bits, 0.004, 0.04);
+  auto& c0 = thin["points"][0]["value_classes"]["by_class"][3];
+  const std::uint64_t e3 = c0["cycles_with_error"].get<std::uint64_t>();
+  thin["points"][0]["value_classes"]["by_class"][0]["samples"] =
+      thin["points"][0]["value_classes"]["by_class"][0]["samples"].get<std::uint64_t>() + 100000 - 10;
+  c0["samples"] = 10;
+  c0["cycles_with_error"] = 10;
+  c0["bits"][0]["errors"] = 10;
+  c0["error_patterns"][0]["count"] = 10;
+  auto& pt = thin["points"][0];
+  pt["cycles_with_error"] = pt["cycles_with_error"].get<std::uint64_t>() - e3 + 10;
+  const ErrorModel t = ErrorModel::from_json(thin, "thin.json");
+  const double p = t.points[0].p_any_error();
+  EXPECT_NEAR(t.points[0].p_any_error(-1, 3), (10 + 100 * p) / 110, 1e-12);
+}

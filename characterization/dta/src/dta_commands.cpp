@@ -347,7 +347,8 @@ void add_dta_command(CLI::App& app) {
                   std::string("what the joint patterns keep, so how an injector draws a failing cycle's mask\n"
                               "(docs/errmodel.md \"Value classes\"): xor (the mask, XORed), correct-bits (each\n"
                               "pattern's correct bits: the measured signed error), value-classes (patterns per\n"
-                              "class of the correct value, XORed), value-classes+correct-bits; default ") +
+                              "class of the correct value with each class's hit rate, XORed),\n"
+                              "value-classes+correct-bits; default ") +
                       dta::kDefaultMaskForm)
       ->check(CLI::IsMember({"xor", "correct-bits", "value-classes", "value-classes+correct-bits"}));
   cmd->add_option("--error-log", opt->error_log,

@@ -211,6 +211,7 @@ void ValueCounts::add(std::uint64_t diff, std::uint64_t settled, int acc_bits) {
 }
 
 void ValueCounts::merge(const ValueCounts& o) {
+  samples += o.samples;
   cycles_with_error += o.cycles_with_error;
   if (bit_errors.size() < o.bit_errors.size()) bit_errors.resize(o.bit_errors.size(), 0);
   for (std::size_t j = 0; j < o.bit_errors.size(); ++j) bit_errors[j] += o.bit_errors[j];
@@ -242,7 +243,6 @@ void PointStats::merge(const PointStats& o) {
   for (const auto& [m, refs] : o.pattern_correct)
     for (const auto& [r, n] : refs) pattern_correct[m][r] += n;
   for (size_t k = 0; k < classes.size(); ++k) {
-    classes[k].samples += o.classes[k].samples;
     classes[k].merge(o.classes[k]);
     for (std::size_t v = 0; v < classes[k].by_value.size() && v < o.classes[k].by_value.size(); ++v)
       classes[k].by_value[v].merge(o.classes[k].by_value[v]);
@@ -317,14 +317,20 @@ void record_cycle(PointStats& s, const PeBinding& b, const OperandTrace& trace, 
   // The activation register held record n-1's activation (0 after reset).
   ClassCounts& cls = s.classes[operand_class(n > 0 ? trace.records[n - 1].activation : 0, r.activation, r.weight)];
   ++cls.samples;
+  // The value class of the settled value, counted in every cycle (the hit
+  // rate per value class, docs/errmodel.md "Hit rate per value class").
+  const int vc = b.acc_bits >= 2 ? value_class(settled, b.acc_bits, s.value_low_bit) : -1;
+  if (vc >= 0) {
+    ++s.by_value[vc].samples;
+    ++cls.by_value[vc].samples;
+  }
   if (diff) {
     ++s.cycles_with_error;
     for (int j = 0; j < b.acc_bits; ++j) s.bit_errors[j] += (diff >> j) & 1;
     ++s.patterns[diff];
     ++s.pattern_correct[diff][settled & diff];
     cls.add(diff, settled, b.acc_bits);
-    if (b.acc_bits >= 2) {
-      const int vc = value_class(settled, b.acc_bits, s.value_low_bit);
+    if (vc >= 0) {
       s.by_value[vc].add(diff, settled, b.acc_bits);
       cls.by_value[vc].add(diff, settled, b.acc_bits);
     }
@@ -680,7 +686,9 @@ nlohmann::json value_classes_to_json(const std::vector<ValueCounts>& by_value, i
     for (int j = 0; j < acc_bits; ++j) bits.push_back(bit_to_json(j, v.bit_errors[j], v.cycles_with_error));
     by_class.push_back({{"class", k},
                         {"name", value_class_name(static_cast<int>(k))},
+                        {"samples", v.samples},
                         {"cycles_with_error", v.cycles_with_error},
+                        {"p_any_error", v.samples ? static_cast<double>(v.cycles_with_error) / v.samples : 0.0},
                         {"bits", bits},
                         {"error_patterns", patterns_to_json(v.patterns, v.pattern_correct, acc_bits, v.cycles_with_error, top)}});
   }

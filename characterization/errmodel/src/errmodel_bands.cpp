@@ -207,15 +207,25 @@ json merge_bits(const std::vector<const json*>& lists, std::uint64_t samples) {
 void pool_value_classes(json& into, const std::vector<const json*>& rows) {
   json& by_class = into["by_class"];
   for (std::size_t k = 0; k < by_class.size(); ++k) {
-    std::uint64_t ce = 0;
+    std::uint64_t ce = 0, cs = 0;
+    bool samples = true;  // every row's class has them (the hit rate per value class)
     std::vector<const json*> vbits, vpatterns;
     for (const json* q : rows) {
       const json& qv = q->at("by_class").at(k);
       ce += count_of(qv, "cycles_with_error");
+      samples = samples && qv.contains("samples");
+      if (samples) cs += count_of(qv, "samples");
       vbits.push_back(&qv.at("bits"));
       vpatterns.push_back(&qv.at("error_patterns"));
     }
     by_class[k]["cycles_with_error"] = ce;
+    if (samples) {
+      by_class[k]["samples"] = cs;
+      by_class[k]["p_any_error"] = cs ? static_cast<double>(ce) / cs : 0.0;
+    } else {
+      by_class[k].erase("samples");
+      by_class[k].erase("p_any_error");
+    }
     by_class[k]["bits"] = merge_bits(vbits, ce);
     by_class[k]["error_patterns"] = merge_counted(vpatterns, "mask", ce, true);
   }

@@ -1,7 +1,8 @@
 // `vosa errmodel-csv`: flat tables of an error model, for spreadsheets and
 // pandas: one row per (point, bit) with the point's P(any error), and on
 // request the signed error-value distribution, the joint error patterns and
-// the correct bits each pattern was measured with (schema 3).
+// the correct bits each pattern was measured with (schema 3), and the value
+// classes' cycles and hit rates (schema 4).
 #include "vosa/error_model.hpp"
 
 #include <CLI/CLI.hpp>
@@ -20,6 +21,14 @@ namespace {
 void write_csv(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
     std::cout << text;
+    return;
+  }
+  // A device or pipe (/dev/null, /dev/stdout, a FIFO): written in place, never
+  // replaced by the renamed temporary file.
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    std::ofstream out(path);
+    if (!out || !(out << text)) throw std::runtime_error(path + ": cannot write file");
     return;
   }
   const std::string tmp = path + ".partial";
@@ -69,7 +78,7 @@ std::int64_t signed_error(std::uint64_t mask, std::uint64_t r, int acc_bits, boo
 
 void add_errmodel_csv_command(CLI::App& app) {
   struct Options {
-    std::string model, out, values, patterns, correct_bits;
+    std::string model, out, values, patterns, correct_bits, value_classes;
   };
   auto opt = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -81,6 +90,9 @@ void add_errmodel_csv_command(CLI::App& app) {
       "  --patterns: one row per joint error mask (most frequent first): mask,bits,count,p\n"
       "  --correct-bits: one row per (joint error mask, the correct value's bits at its positions)\n"
       "              (schema 3; no rows for an older file): mask,correct_bits,count,p_given_mask,error\n"
+      "  --value-classes: one row per (operand class, value class of the correct value) (schema 4;\n"
+      "              operand_class empty: the point's own): operand_class,value_class,name,low_bit,class_samples,\n"
+      "              class_cycles_with_error,p_error_measured,p_error_injected,patterns\n"
       "(docs/errmodel.md, \"CSV\").");
   cmd->add_option("model", opt->model, "errmodel.json")->required();
   cmd->add_option("--out", opt->out, "per-bit CSV file (default: standard output)");
@@ -89,6 +101,9 @@ void add_errmodel_csv_command(CLI::App& app) {
   cmd->add_option("--correct-bits", opt->correct_bits,
                   "also write each joint pattern's correct bits (schema 3) and the signed error they give to this "
                   "CSV file");
+  cmd->add_option("--value-classes", opt->value_classes,
+                  "also write the value classes (schema 4): each one's cycles, errors and hit rate, per operand class "
+                  "and for the point, to this CSV file");
   cmd->callback([opt]() {
     const ErrorModel m = ErrorModel::load(opt->model);
     const std::string bits = table(m, "bit,errors,p_error,ci95_low,ci95_high,mean_settle_ns",
@@ -124,6 +139,31 @@ void add_errmodel_csv_command(CLI::App& app) {
                                                 << (q.count ? double(n) / q.count : 0.0) << ","
                                                 << signed_error(q.mask, r, m.acc_bits, m.is_signed) << "\n";
                                       });
+    // p_error_measured: errors / samples (empty without samples, older schema-4 files);
+    // p_error_injected: ErrorModelPoint::p_any_error(cls, vcls), what the injectors draw
+    // (docs/errmodel.md "Hit rate per value class").
+    const std::string value_classes = table(
+        m, "operand_class,value_class,name,low_bit,class_samples,class_cycles_with_error,p_error_measured,p_error_injected,patterns",
+        [](const ErrorModelPoint& p, std::ostream& csv, const std::string& prefix) {
+          const auto rows = [&](const ErrorModelPoint::ValueClasses& v, int cls) {
+            for (std::size_t k = 0; k < v.by_class.size(); ++k) {
+              const auto& c = v.by_class[k];
+              csv << prefix << (cls < 0 ? std::string() : std::to_string(cls)) << "," << k << ","
+                  << value_class_name(static_cast<int>(k)) << "," << v.low_bit << ",";
+              if (v.has_samples)
+                csv << c.samples << "," << c.cycles_with_error << ","
+                    << (c.samples ? double(c.cycles_with_error) / c.samples : 0.0) << ","
+                    << p.p_any_error(cls, static_cast<int>(k));
+              else
+                csv << "," << c.cycles_with_error << ",,";
+              csv << "," << c.patterns.size() << "\n";
+            }
+          };
+          if (!p.value_classes.empty()) rows(p.value_classes, -1);
+          for (std::size_t k = 0; k < p.class_value_classes.size(); ++k)
+            if (!p.class_value_classes[k].empty()) rows(p.class_value_classes[k], static_cast<int>(k));
+        });
+    if (!opt->value_classes.empty()) write_csv(opt->value_classes, value_classes);
     if (!opt->values.empty()) write_csv(opt->values, values);
     if (!opt->patterns.empty()) write_csv(opt->patterns, patterns);
     if (!opt->correct_bits.empty()) write_csv(opt->correct_bits, correct);

@@ -126,7 +126,11 @@ StreamStats inject_stats(const OperandTrace& trace, const ErrorModelPoint& pt, b
       trace.header.acc_bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << trace.header.acc_bits) - 1;
   for (size_t n = 0; n < correct.size(); ++n) {
     const int cls = classes[n];
-    const double p = use_classes ? pt.p_any_error(cls) : pt.p_any_error();
+    // The hit rate of the cycle's operand class and, where the file has
+    // value-class samples, of its correct value's class (the injectors thin
+    // their candidates to the same rate, docs/errmodel.md "Hit rate per value class").
+    const int k = use_classes ? cls : -1;
+    const double p = pt.p_any_error(k, pt.value_class_of(k, correct[n], trace.header.acc_bits));
     std::uint64_t mask = 0;
     if (u(rng) < p) {
       const ErrorMaskSampler& masks =

@@ -409,7 +409,11 @@ struct ErrorModelPoint {
   };
   // The erroneous cycles whose correct value is of one value class (schema
   // 4): their count, per-bit error counts and joint patterns.
+  // `samples` (written by vosa dta since the hit rates per value class;
+  // older schema-4 files lack it): the PE-cycles of the class, erroneous or
+  // not, so that cycles_with_error / samples is P(error | value class).
   struct ValueClassStats {
+    std::uint64_t samples = 0;
     std::uint64_t cycles_with_error = 0;
     std::vector<Bit> bits;
     std::vector<Pattern> patterns;
@@ -419,6 +423,7 @@ struct ErrorModelPoint {
   struct ValueClasses {
     int low_bit = -1;
     std::vector<ValueClassStats> by_class;
+    bool has_samples = false;  // every class carries `samples` (the hit rates per value class)
     bool empty() const { return by_class.empty(); }
   };
   // Statistics of the PE-cycles of one operand class (same meaning as the
@@ -555,6 +560,45 @@ struct ErrorModelPoint {
     for (int k = 0; k < static_cast<int>(classes.size()); ++k) p = std::max(p, p_any_error(k));
     return p;
   }
+  // Hit rates per value class (docs/errmodel.md "Hit rate per value class"):
+  // P(some bit fails | operand class cls, value class vcls of the correct
+  // value). The rate of a value class is its errors over its cycles, shrunk
+  // toward the operand class's own rate p_any_error(cls) by
+  // kValueRatePriorCycles pseudo-cycles: (e + n0 * p) / (n + n0), so a class
+  // the trace barely visited neither reads 0 nor 1 (which would make the
+  // upper rate, and the injector's candidates, every capture). The whole
+  // class's rate p_any_error(cls) without value-class samples in the file.
+  // cls -1 (or a class the file never saw): the point's own statistics.
+  static constexpr double kValueRatePriorCycles = 100;
+  bool has_value_rates() const {
+    if (value_rates(-1)) return true;
+    for (int k = 0; k < static_cast<int>(classes.size()); ++k)
+      if (value_rates(k)) return true;
+    return false;
+  }
+  // The value class of `correct` (acc_bits wide) in cls's value classes; -1
+  // when cls has no value-class rates.
+  int value_class_of(int cls, std::uint64_t correct, int acc_bits) const {
+    const ValueClasses* v = value_rates(cls);
+    return v && acc_bits > v->low_bit + 1 ? value_class(correct, acc_bits, v->low_bit) : -1;
+  }
+  double p_any_error(int cls, int vcls) const {
+    const double base = p_any_error(cls);
+    const ValueClasses* v = value_rates(cls);
+    if (!v || vcls < 0 || vcls >= static_cast<int>(v->by_class.size())) return base;
+    const ValueClassStats& c = v->by_class[static_cast<std::size_t>(vcls)];
+    return (static_cast<double>(c.cycles_with_error) + kValueRatePriorCycles * base) /
+           (static_cast<double>(c.samples) + kValueRatePriorCycles);
+  }
+  // The largest p_any_error(cls, vcls) over the value classes: the rate an
+  // injector draws candidate hits at before it knows the correct value, each
+  // then kept with p_any_error(cls, vcls) / p_any_error_upper(cls).
+  double p_any_error_upper(int cls) const {
+    if (!value_rates(cls)) return p_any_error(cls);
+    double p = 0;
+    for (int k = 0; k < kValueClasses; ++k) p = std::max(p, p_any_error(cls, k));
+    return p;
+  }
   // A non-zero error mask for a cycle known to fail (ErrorMaskSampler; build
   // one with mask_sampler() to draw many without rebuilding its tables).
   ErrorMaskSampler mask_sampler() const {
@@ -601,6 +645,14 @@ struct ErrorModelPoint {
   const ClassStats* class_stats(int cls) const {
     if (cls < 0 || cls >= static_cast<int>(classes.size()) || classes[cls].samples == 0) return nullptr;
     return &classes[cls];
+  }
+  // The value classes whose hit rates p_any_error(cls, vcls) uses: cls's own
+  // (the point's when cls has no statistics), when they carry samples.
+  const ValueClasses* value_rates(int cls) const {
+    const ValueClasses* v = !class_stats(cls) ? &value_classes
+                            : cls < static_cast<int>(class_value_classes.size()) ? &class_value_classes[static_cast<std::size_t>(cls)]
+                                                                                 : nullptr;
+    return v && !v->empty() && v->has_samples ? v : nullptr;
   }
 };
 
@@ -679,7 +731,7 @@ class ErrorModel {
         pt.patterns = read_patterns(p.at("error_patterns"), path);
         if (p.contains("value_classes")) {
           field = "points[].value_classes";
-          pt.value_classes = read_value_classes(p.at("value_classes"), m.acc_bits, pt.cycles_with_error, path);
+          pt.value_classes = read_value_classes(p.at("value_classes"), m.acc_bits, pt.cycles_with_error, path, pt.samples);
           field = "points";
         }
         if (p.contains("classes")) {
@@ -703,7 +755,7 @@ class ErrorModel {
             if (k.contains("value_classes")) {
               field = "points[].classes.by_class[].value_classes";
               pt.class_value_classes.resize(kOperandClasses);
-              pt.class_value_classes[id] = read_value_classes(k.at("value_classes"), m.acc_bits, cs.cycles_with_error, path);
+              pt.class_value_classes[id] = read_value_classes(k.at("value_classes"), m.acc_bits, cs.cycles_with_error, path, cs.samples);
               field = "points[].classes";
             }
           }
@@ -781,7 +833,8 @@ class ErrorModel {
   // A `value_classes` object: the scheme, low_bit and one entry per class
   // whose cycles sum to the enclosing statistics' cycles_with_error.
   static ErrorModelPoint::ValueClasses read_value_classes(const nlohmann::json& v, int acc_bits,
-                                                          std::uint64_t cycles_with_error, const std::string& path) {
+                                                          std::uint64_t cycles_with_error, const std::string& path,
+                                                          std::uint64_t samples) {
     const std::string scheme = v.at("scheme").get<std::string>();
     if (scheme != kValueClassScheme)
       throw ErrorModelError(path + ": value class scheme '" + scheme + "' is not supported (this reader knows '" +
@@ -792,7 +845,8 @@ class ErrorModel {
       throw ErrorModelError(path + ": value_classes.low_bit " + std::to_string(out.low_bit) +
                             " is not below the sign bit of the " + std::to_string(acc_bits) + "-bit register");
     out.by_class.resize(kValueClasses);
-    std::uint64_t sum = 0;
+    std::uint64_t sum = 0, sum_samples = 0;
+    std::size_t with_samples = 0;
     for (const auto& k : v.at("by_class")) {
       const int id = k.at("class").get<int>();
       if (id < 0 || id >= kValueClasses)
@@ -802,7 +856,23 @@ class ErrorModel {
       c.bits = read_bits(k.at("bits"), c.cycles_with_error);
       c.patterns = read_patterns(k.at("error_patterns"), path);
       sum += c.cycles_with_error;
+      if (k.contains("samples")) {
+        c.samples = k.at("samples").get<std::uint64_t>();
+        if (c.cycles_with_error > c.samples)
+          throw ErrorModelError(path + ": value_classes.by_class[].samples: class " + std::to_string(id) + " has " +
+                                std::to_string(c.cycles_with_error) + " erroneous cycles in " +
+                                std::to_string(c.samples) + " samples");
+        sum_samples += c.samples;
+        ++with_samples;
+      }
     }
+    if (with_samples && with_samples != v.at("by_class").size())
+      throw ErrorModelError(path + ": value_classes.by_class[].samples is given for " + std::to_string(with_samples) +
+                            " of " + std::to_string(v.at("by_class").size()) + " classes");
+    if (with_samples && sum_samples != samples)
+      throw ErrorModelError(path + ": value_classes.by_class[].samples sum to " + std::to_string(sum_samples) +
+                            ", their point or class has " + std::to_string(samples) + " samples");
+    out.has_samples = with_samples > 0;
     if (sum != cycles_with_error)
       throw ErrorModelError(path + ": value_classes hold " + std::to_string(sum) + " erroneous cycles, their point or "
                             "class " + std::to_string(cycles_with_error));

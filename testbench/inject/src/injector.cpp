@@ -131,6 +131,7 @@ PointSampler::PointSampler(const std::vector<const ErrorModelPoint*>& bands, int
     for (const auto& c : b.class_masks) keeps_correct_bits_ |= c && c->keeps_correct_bits();
   }
   p_max_ = compute_p_max();
+  set_value_rates();
   // 1024 masks per class (and of the whole point) of the last row's band, a
   // fixed stream: the sampled injector's variance and Razor-detection rates.
   Rng rng(0x5eed);
@@ -190,6 +191,24 @@ double PointSampler::compute_p_max() const {
   return m;
 }
 
+double PointSampler::p_upper(const Band& band, int cls) const {
+  if (!value_rates_) return p_error(band, cls);
+  return band.point.p_any_error_upper(band.point.has_classes() ? cls : -1);
+}
+
+double PointSampler::accept_class_by_value(int cls, int row) const {
+  if (!value_rates_) return accept_class(cls, row);
+  return p_max_by_value_ > 0 ? p_upper(band_of(row), cls) / p_max_by_value_ : 0.0;
+}
+
+double PointSampler::accept_value(int cls, int row, std::uint64_t correct, int acc_bits) const {
+  if (!value_rates_) return 1.0;
+  const Band& band = band_of(row);
+  const int k = band.point.has_classes() ? cls : -1;
+  const double upper = band.point.p_any_error_upper(k);
+  return upper > 0 ? band.point.p_any_error(k, band.point.value_class_of(k, correct, acc_bits)) / upper : 0.0;
+}
+
 double PointSampler::accept(const CaptureOperands& operands) const {
   if (!thins()) return 1.0;
   return accept_class(has_classes() ? class_of(operands) : -1, operands.row);
@@ -205,6 +224,20 @@ void PointSampler::set_classes(OperandClasses classes) {
     throw InjectError("operand classes need a classifier and one probability per class");
   classes_ = std::move(classes);  // a caller's own classes: the whole point's masks
   p_max_ = compute_p_max();
+  set_value_rates();
+}
+
+void PointSampler::set_value_rates() {
+  value_rates_ = !classes_ && std::any_of(bands_.begin(), bands_.end(),
+                                          [](const Band& b) { return b.point.has_value_rates(); });
+  p_max_by_value_ = p_max_;
+  if (!value_rates_) return;
+  p_max_by_value_ = 0;
+  for (const Band& b : bands_) {
+    if (!b.point.has_classes()) p_max_by_value_ = std::max(p_max_by_value_, p_upper(b, -1));
+    else
+      for (int k = 0; k < kOperandClasses; ++k) p_max_by_value_ = std::max(p_max_by_value_, p_upper(b, k));
+  }
 }
 
 std::uint64_t PointSampler::sample_mask(Rng& rng) const { return sample_mask(rng, -1); }
@@ -653,6 +686,10 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
   std::vector<std::uint64_t> flip(static_cast<std::size_t>(rows)), missed(static_cast<std::size_t>(rows));
   std::vector<const Hit*> hit_at(static_cast<std::size_t>(rows), nullptr);
   if (redraw && (shape.carry_save || razor.mask)) redraw = nullptr;
+  if (!redraw && std::any_of(hits.begin(), hits.end(), [](const Hit& x) { return x.by_value; }))
+    throw InjectError("hits drawn at the value classes' upper rates (Hit::by_value) need the injector's chain walk "
+                      "to thin them (Injector::corrupt), on a carry-propagate array without Razor");
+  std::uint64_t thinned_out = 0;  // by_value candidates not kept
   std::vector<std::int64_t> prod(static_cast<std::size_t>(rows));
   // Error of each output of the current GEMM column, summed over K tiles.
   std::vector<std::int64_t> column_delta(static_cast<std::size_t>(ops.max_vectors()), 0);
@@ -713,7 +750,15 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
         if (redraw && hit_at[static_cast<std::size_t>(r)]) {
           const Hit& x = *hit_at[static_cast<std::size_t>(r)];
           const PointSampler* sp = redraw->sampler_of(x.column % cols);
-          if (sp && sp->keeps_correct_bits()) f = sp->sample_mask(*redraw->rng, x.cls, r, sum, acc_mask);
+          // A candidate at the value classes' upper rate: kept with p(class, value class of sum) / upper.
+          if (x.by_value && sp) {
+            const double keep = sp->accept_value(x.cls, r, sum, shape.acc_bits);
+            if (keep < 1 && redraw->rng->uniform() >= keep) {
+              f = 0;
+              ++thinned_out;
+            }
+          }
+          if (f && sp && sp->keeps_correct_bits()) f = sp->sample_mask(*redraw->rng, x.cls, r, sum, acc_mask);
         }
         if ((f & razor.mask) && (f & razor.mask) != u)  // detected: the restore leaves the missed bits wrong
           s = razor.policy == RazorPolicy::Correct ? (sum ^ (f & ~razor.mask) ^ u) & acc_mask : s;
@@ -733,6 +778,7 @@ LayerStats apply_ordered_hits(const LayerOperands& ops, const ArrayShape& shape,
       flush_column_deltas(ops, first.gemm, first.column, column_delta, touched, acc, st.corrupted_outputs, mode_before);
   }
   if (mode_before) st.corrupted_outputs = count_changed(before, acc);
+  st.hits -= thinned_out;
   return st;
 }
 
@@ -997,6 +1043,29 @@ class DropSampler {
 };
 std::uint64_t razor_missed_of(const DropSampler&, std::uint64_t, Rng&, int) { return 0; }
 
+// A PointSampler with hit rates per value class (PointSampler::value_rates),
+// walked at its upper rates: every candidate is a Hit::by_value that
+// apply_ordered_hits keeps with accept_value once it knows the correct value.
+class ByValueSampler {
+ public:
+  explicit ByValueSampler(const PointSampler& base) : base_(base) {}
+  double p_max() const { return base_.p_max_by_value(); }
+  bool thins() const { return base_.thins() || base_.value_rates(); }
+  bool has_classes() const { return base_.has_classes(); }
+  bool has_file_classes() const { return base_.has_file_classes(); }
+  int class_of(const CaptureOperands& operands) const { return base_.class_of(operands); }
+  double accept_class(int cls, int row) const { return base_.accept_class_by_value(cls, row); }
+  std::uint64_t sample_mask(Rng& rng, int cls, int row) const { return base_.sample_mask(rng, cls, row); }
+  const PointSampler& base() const { return base_; }
+
+ private:
+  const PointSampler& base_;
+};
+std::uint64_t razor_missed_of(const ByValueSampler&, std::uint64_t, Rng&, int) { return 0; }
+template <class Sampler>
+bool by_value_of(const Sampler&) { return false; }
+bool by_value_of(const ByValueSampler& s) { return s.base().value_rates(); }
+
 // accept[r * kOperandClasses + c]: the sampler's acceptance of a class-c
 // candidate in PE row r; accept_cap[r * kOperandClasses + c]: the largest
 // acceptance of classes 0..c in that row (what a weight whose class with the
@@ -1129,6 +1198,7 @@ void draw_hits_with(const LayerOperands& ops, int rows, int cols, SamplerOf samp
         }
         hit.mask = sampler.sample_mask(rng, cls, hit.row);
         hit.cls = cls;
+        hit.by_value = by_value_of(sampler);
         if (hit.mask & razor_misses) hit.razor_missed = razor_missed_of(sampler, hit.mask & razor_misses, rng, hit.row);
         hits.push_back(hit);
       }
@@ -1296,8 +1366,23 @@ void Injector::draw_hits_into(const LayerOperands& ops, std::size_t op, Rng& rng
   const auto sampler_of = [&](int c) -> const PointSampler& {
     return *plan.island[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
   };
+  if (by_value(plan)) {
+    // Candidates at the value classes' upper rates (Hit::by_value), kept by corrupt's chain walk.
+    std::vector<ByValueSampler> islands;
+    for (const auto& s : plan.island) islands.emplace_back(*s);
+    const auto by_value_of_column = [&](int c) -> const ByValueSampler& {
+      return islands[static_cast<std::size_t>(shape_.island_of_column[static_cast<std::size_t>(c)])];
+    };
+    draw_hits_with(ops, shape_.rows, shape_.cols, by_value_of_column, rng, hits);
+    return;
+  }
   draw_hits_with(ops, shape_.rows, shape_.cols, sampler_of, rng, hits,
                  plan.after_razor ? shape_.protected_mask(plan.razor.mask) : 0);
+}
+
+bool Injector::by_value(const LayerPlan& plan) const {
+  return !shape_.carry_save && !plan.razor.mask &&
+         std::any_of(plan.island.begin(), plan.island.end(), [](const auto& s) { return s->value_rates(); });
 }
 
 const char* to_string(InjectionMode mode) {
@@ -2030,7 +2115,7 @@ LayerStats Injector::corrupt(const tflite::Model& model, const engine::PreparedO
     // Hits come in chain order; one buffer per thread saves the allocation per layer.
     thread_local std::vector<Hit> hits;
     draw_hits_into(ops, layer.index, rng, hits);
-    bool correct_bits = false;
+    bool correct_bits = by_value(plan);
     for (const auto& s : plan.island) correct_bits |= s->keeps_correct_bits();
     Redraw redraw;
     if (correct_bits && !plan.after_razor) {

@@ -61,6 +61,9 @@ using PatternCorrectBits = std::unordered_map<std::uint64_t, std::unordered_map<
 // one value class of the settled (correct) value (vosa::value_class,
 // error_model.hpp; schema 4), or of one operand class (ClassCounts).
 struct ValueCounts {
+  // Every cycle of the class, erroneous or not (the hit rate's denominator:
+  // a value class's and an operand class's).
+  std::uint64_t samples = 0;
   std::uint64_t cycles_with_error = 0;
   std::vector<std::uint64_t> bit_errors;
   std::unordered_map<std::uint64_t, std::uint64_t> patterns;
@@ -73,7 +76,6 @@ struct ValueCounts {
 // (pattern_correct: per joint mask, the settled value's bits at the mask's
 // positions and their counts; schema 3, docs/errmodel.md "correct_bits".)
 struct ClassCounts : ValueCounts {
-  std::uint64_t samples = 0;
   std::vector<ValueCounts> by_value;  // indexed by vosa::value_class (schema 4)
 };
 
@@ -248,9 +250,10 @@ std::string filter_engine_isa();
 // docs/errmodel.md "Value classes"): "xor" drops correct_bits and
 // value_classes, "correct-bits" drops value_classes, "value-classes" drops
 // correct_bits, "value-classes+correct-bits" keeps both. The default is the
-// form that passed the most fidelity cases (docs/errmodel.md "Value classes
-// against XOR and correct bits", 2026-12-01): xor.
-constexpr const char* kDefaultMaskForm = "xor";
+// form that passed the most fidelity cases (docs/errmodel.md "Hit rate per
+// value class", 2026-12-01): value-classes (the patterns and the hit rate per
+// value class of the correct value, XORed).
+constexpr const char* kDefaultMaskForm = "value-classes";
 void apply_mask_form(nlohmann::json& point, const std::string& form);
 
 // One entry of errmodel.json's points[] (schema: docs/errmodel.md).

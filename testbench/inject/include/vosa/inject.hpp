@@ -213,6 +213,18 @@ class PointSampler {
   std::uint64_t sample_mask(Rng& rng, int cls, int row, std::uint64_t correct, std::uint64_t acc_mask) const;
   // Some band's patterns carry the correct value's bits (schema 3).
   bool keeps_correct_bits() const { return keeps_correct_bits_; }
+  // Hit rates per value class of the correct value (docs/errmodel.md "Hit
+  // rate per value class"): some band's file has them and no caller's
+  // classes replace the file's. The exact walk then draws candidates at the
+  // upper rates (p_max_by_value, accept_class_by_value: the largest rate of
+  // any value class of the capture's row band and operand class) and keeps
+  // each with accept_value once the capture's correct value is known, which
+  // is exact: P(hit) = upper * p(cls, value class) / upper. Without them the
+  // three equal p_max, accept_class and 1.
+  bool value_rates() const { return value_rates_; }
+  double p_max_by_value() const { return p_max_by_value_; }
+  double accept_class_by_value(int cls, int row = -1) const;
+  double accept_value(int cls, int row, std::uint64_t correct, int acc_bits) const;
   // Every band was characterized as a Razor PE with policy correct and
   // exactly these protected bits (ErrorModelPoint::razor_characterized).
   bool razor_characterized(std::uint64_t protected_mask) const;
@@ -228,12 +240,15 @@ class PointSampler {
   };
   const Band& band_of(int row) const;
   double p_error(const Band& band, int cls) const;
+  double p_upper(const Band& band, int cls) const;  // the largest value class's rate (p_error without them)
   double compute_p_max() const;
+  void set_value_rates();  // value_rates_ and p_max_by_value_, after p_max_
 
   std::vector<Band> bands_;
   std::vector<int> band_of_row_;  // empty: bands_[0] for every row
   bool rows_differ_ = false;
-  double p_max_ = 0;
+  double p_max_ = 0, p_max_by_value_ = 0;
+  bool value_rates_ = false;
   std::optional<OperandClasses> classes_;  // set_classes: the caller's
   std::vector<std::vector<std::uint64_t>> mask_samples_;  // [cls + 1], the last band's
   bool keeps_correct_bits_ = false;
@@ -363,6 +378,11 @@ struct Hit {
   // with a schema-3 model the mask is drawn again once the capture's correct
   // value is known (PointSampler::sample_mask with `correct`).
   int cls = -1;
+  // A candidate drawn at the upper rate of the value classes
+  // (PointSampler::value_rates): the injector keeps it with
+  // PointSampler::accept_value once the chain walk knows the capture's
+  // correct value. apply_hits refuses such hits (it has no sampler).
+  bool by_value = false;
 };
 
 struct LayerStats {
@@ -532,6 +552,11 @@ class Injector {
   // a * w in *products), the expected hits not drawn in *not_drawn.
   void draw_drops_into(const LayerOperands& operands, std::size_t op, Rng& rng, std::vector<Hit>& hits,
                        std::vector<std::int32_t>* products, double* not_drawn) const;
+  // The exact walk of this plan draws candidates at the value classes'
+  // upper rates (Hit::by_value): some island's sampler has value_rates, on a
+  // carry-propagate array without Razor (the chain walk then knows each
+  // capture's correct value; elsewhere the operand class's rate is drawn).
+  bool by_value(const LayerPlan& plan) const;
   // kThinned on one layer with Razor correct.
   LayerStats corrupt_thinned(const LayerOperands& operands, const engine::PreparedOp& layer,
                              std::vector<int32_t>& accumulators, Rng& rng) const;
