@@ -16,7 +16,8 @@
 # setup "--setup zero --input-delay-ns 0.01" (make dta-exactness runs both), or
 # "--delay-mode inertial"; its runs' files are named after it. The filter engine's model must also be the same with 1 and 2 threads and
 # with its portable and AVX2 lane loops (VOSA_FILTER_ISA=x86-64, avx2 where the
-# CPU has it) as with the CPU's best.
+# CPU has it) as with the CPU's best; DTA_FILTER_VARIANTS=0 skips those three
+# extra filter runs (for long runs whose point is the engines against each other).
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
 #   OPERANDS default: uniform:1 layer:2 (trace:FILE.vtrace also works)
 set -euo pipefail
@@ -45,7 +46,7 @@ print(','.join(f'{c * float(f):.3f}' for f in sys.argv[2].split()))" "$P/sta/cri
         --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
         --operands "$operands" --cycles "$CYCLES" --engine $engine --threads $threads "${EXTRA[@]}" \
         --out "$base.$engine.json" --error-log "$base.$engine.csv" > "$base.$engine.log"
-      if [ $engine = filter ]; then  # its settle bounds too must not depend on --threads
+      if [ $engine = filter ] && [ "${DTA_FILTER_VARIANTS:-1}" != 0 ]; then  # its settle bounds too must not depend on --threads
         "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
           --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
           --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter1.json" -q
