@@ -17,7 +17,8 @@
 # "--delay-mode inertial"; its runs' files are named after it. The filter engine's model must also be the same with 1 and 2 threads and
 # with its portable and AVX2 lane loops (VOSA_FILTER_ISA=x86-64, avx2 where the
 # CPU has it) as with the CPU's best, and with 32-bit times (VOSA_FILTER_TIMES=32)
-# as with its default 16-bit ones.
+# as with its default 16-bit ones; DTA_FILTER_VARIANTS=0 skips those extra filter
+# runs (for long runs whose point is the engines against each other).
 # usage: flow/dta_engines_agree.sh VOSA WORK CYCLES "PDK:CONFIG ..." [OPERANDS...]
 #   OPERANDS default: uniform:1 layer:2 (trace:FILE.vtrace also works)
 set -euo pipefail
@@ -32,6 +33,12 @@ suffix=$(echo "${DTA_ARGS:-}" | tr -cs 'A-Za-z0-9.' '_' | sed 's/^_*//; s/_*$//'
 ROOT=$(realpath "$(dirname "$0")/..")
 # shellcheck source=flow/signoff_case.sh
 . "$ROOT/flow/signoff_case.sh"
+# vosa dta on this case's netlist, SDF, periods and operands, with DTA_ARGS and "$@"
+run_dta() {
+  "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
+    --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
+    --operands "$operands" --cycles "$CYCLES" "${EXTRA[@]}" "$@"
+}
 status=0
 for case in $CASES; do
   signoff_case "$case" sdf
@@ -42,31 +49,21 @@ print(','.join(f'{c * float(f):.3f}' for f in sys.argv[2].split()))" "$P/sta/cri
     base="$P/agree_$(echo "${operands##*/}" | tr ':/' '__')${suffix:+_$suffix}"
     for engine in event ${DTA_ENGINES:-parallel filter}; do
       threads=2; [ $engine = event ] && threads=1
-      "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
-        --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-        --operands "$operands" --cycles "$CYCLES" --engine $engine --threads $threads "${EXTRA[@]}" \
+      run_dta --engine $engine --threads $threads \
         --out "$base.$engine.json" --error-log "$base.$engine.csv" > "$base.$engine.log"
-      if [ $engine = filter ]; then  # its settle bounds too must not depend on --threads
-        "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
-          --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter1.json" -q
+      if [ $engine = filter ] && [ "${DTA_FILTER_VARIANTS:-1}" != 0 ]; then  # its settle bounds too must not depend on --threads
+        run_dta --engine filter --threads 1 --out "$base.filter1.json" -q
         cmp -s "$base.filter.json" "$base.filter1.json" || { echo "FAIL $tag filter: --threads 1 and 2 differ"; status=1; }
         # and not on the instruction set of its lane loops: the portable (x86-64) ones and,
         # where the CPU has them, the AVX2 ones forced (the default is the CPU's best)
         isas=x86-64; grep -qw avx2 /proc/cpuinfo && isas="x86-64 avx2"
         for isa in $isas; do
-          VOSA_FILTER_ISA=$isa "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
-            --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-            --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter_$isa.json" \
-            > "$base.filter_$isa.log"
+          VOSA_FILTER_ISA=$isa run_dta --engine filter --threads 1 --out "$base.filter_$isa.json" > "$base.filter_$isa.log"
           grep -q "s in the bounds ($isa)" "$base.filter_$isa.log" || { echo "FAIL $tag filter: VOSA_FILTER_ISA=$isa not taken"; status=1; }
           cmp -s "$base.filter.json" "$base.filter_$isa.json" || { echo "FAIL $tag filter: the $isa lane loops differ"; status=1; }
         done
         # and not on the width of its times (16-bit where they fit, the default; 32-bit forced)
-        VOSA_FILTER_TIMES=32 "$VOSA" dta --netlist "$P/synth/pe_netlist.v" --liberty "$lib" --sdf "$P/sdf/$signoff.sdf" \
-          --pdk "$pdk" --corner "$signoff" --manifest "$design/manifest.json" --period-ns "$periods" \
-          --operands "$operands" --cycles "$CYCLES" --engine filter --threads 1 "${EXTRA[@]}" --out "$base.filter_wide.json" \
-          > "$base.filter_wide.log"
+        VOSA_FILTER_TIMES=32 run_dta --engine filter --threads 1 --out "$base.filter_wide.json" > "$base.filter_wide.log"
         grep -q "s in the bounds ([a-z0-9-]*; 32-bit times)" "$base.filter_wide.log" || { echo "FAIL $tag filter: VOSA_FILTER_TIMES=32 not taken"; status=1; }
         cmp -s "$base.filter.json" "$base.filter_wide.json" || { echo "FAIL $tag filter: 16- and 32-bit times differ"; status=1; }
       fi

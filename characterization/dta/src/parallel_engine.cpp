@@ -28,6 +28,8 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace vosa::dta {
 
@@ -454,6 +456,8 @@ void Engine::process_gate(int gi, std::int32_t settle_cut, std::int32_t window_s
 
 int Engine::run_pass(std::size_t first, int lanes, const std::vector<Word>& states, std::size_t base,
                      std::vector<Result>& out, std::uint64_t& ops, bool& restart) {
+  if (lanes < 1 || lanes > kLanes)
+    throw std::logic_error("parallel engine: a pass of " + std::to_string(lanes) + " lanes (1 to 64)");
   const int K = windows_ - 1;
   const size_t nets = c_.net_names.size();
   auto state_of = [&](long step) -> const Word* {
@@ -630,7 +634,9 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
     std::uint64_t ops = 0;
     // Lanes per pass: all 64 while speculation holds; after a wrong
     // speculation twice the run that held, so that frequent errors (an
-    // accumulator at a short period) do not waste most of every pass.
+    // accumulator at a short period) do not waste most of every pass. Never
+    // more than 64: a lane is a bit of a Word (a run of more than 32 that
+    // held used to ask for up to 128 lanes, and lanes 64.. overwrote lanes 0..).
     int width = kLanes;
     for (std::size_t first = from; first < to;) {
       const int lanes = static_cast<int>(std::min<std::size_t>(width, to - first));
@@ -649,7 +655,7 @@ PointStats run_pe_trace_pattern_parallel(const Circuit& c, const PeBinding& b, c
         }
       }
       first += valid;
-      width = restart ? std::max(1, 2 * valid) : std::min(kLanes, 2 * width);
+      width = std::min(kLanes, restart ? 2 * valid : 2 * width);
       if (restart) {
         // A speculated flop captured a wrong value: it is the state from here on.
         states.resize((first - base) * wps);
