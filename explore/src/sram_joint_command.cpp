@@ -9,6 +9,7 @@
 #include "vosa/lowering.hpp"
 #include "vosa/number_list.hpp"
 #include "vosa/sram.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -227,13 +228,7 @@ void run(const Options& o) {
                {"array_activity_source", activity},
                {"errmodel", o.errmodel},
                {"config", o.config}};
-  const std::string tmp = o.out + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(1) << "\n";
-    if (!out) throw ExploreError(o.out + ": cannot write");
-  }
-  std::filesystem::rename(tmp, o.out);
+  write_output_file(o.out, j.dump(1) + "\n");
 
   std::printf("explore-sram: budget %.2f %% top-1 (clean %.2f %%); SRAM %.4g pJ/bit at %.2f V (%s)\n", o.budget,
               r.nominal.eval.loss.clean_accuracy_pct, sram_energy.pj_per_bit, curve.nominal_v,

@@ -22,7 +22,7 @@ grep -q -- "--bers" "$tmp/out" || fail "export without --bers: $(cat "$tmp/out")
 "$VOSA" sram export -m "$MODEL" --maps "$tmp/small.csv" --bers 0.01 -o "$tmp/x.json" > "$tmp/out" 2>&1 &&
   fail "export took a map of another geometry"
 grep -q "small.csv: fault map of a 100 x 64 buffer" "$tmp/out" || fail "wrong-geometry message: $(cat "$tmp/out")"
-[ ! -e "$tmp/x.json" ] && [ ! -e "$tmp/x.json.partial" ] || fail "a refused export left a file"
+[ ! -e "$tmp/x.json" ] && ! compgen -G "$tmp/x.json.*" > /dev/null || fail "a refused export left a file"
 
 # fuse-eval --transformed with the identity "transform" (the first 20 images copied):
 # with = without on every chip, and the training record's chips refused for evaluation.

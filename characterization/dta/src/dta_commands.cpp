@@ -8,6 +8,7 @@
 #include "vosa/pdk.hpp"
 #include "vosa/pe_dta.hpp"
 #include "vosa/precision.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -38,19 +39,6 @@ std::string slurp(const std::string& path, const char* what) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Write via PATH.partial + rename so a failed run leaves no half-written file.
-void write_atomically(const std::string& path, const std::string& text) {
-  if (fs::path(path).has_parent_path()) fs::create_directories(fs::path(path).parent_path());
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(tmp + ": cannot create file");
-    out << text;
-    if (!out) throw std::runtime_error(tmp + ": write failed");
-  }
-  fs::rename(tmp, path);
 }
 
 // Operand stream from a spec: uniform:SEED, layer:SEED[:ROW], trace:FILE.
@@ -126,7 +114,7 @@ void write_icarus_netlist_and_sdf(const std::string& dir, const Netlist& nl, con
     for (size_t at = text.find(esc); at != std::string::npos; at = text.find(esc, at + to.size()))
       text.replace(at, esc.size(), to + " ");
   }
-  write_atomically(dir + "/netlist.v", text);
+  write_output_file(dir + "/netlist.v", text);
 
   auto ps = [&](const SdfTriplet& t) { return std::llround(t.slowest() * 1000.0 / resolution_ps) * resolution_ps; };
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> wire;  // (instance, pin) -> rise, fall ps
@@ -168,7 +156,7 @@ void write_icarus_netlist_and_sdf(const std::string& dir, const Netlist& nl, con
     o << "   )\n  )\n )\n";
   }
   o << ")\n";
-  write_atomically(dir + "/icarus.sdf", o.str());
+  write_output_file(dir + "/icarus.sdf", o.str());
 }
 
 // Icarus cross-check kit: stimulus, the values vosa captured, and a testbench
@@ -195,11 +183,11 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
   for (std::uint64_t v : captured) cap << binary(v, b.acc_bits) << "\n";
   for (std::uint64_t v : carries) cap_carry << binary(v, b.acc_bits) << "\n";
   for (std::uint8_t e : err) errs << int{e} << "\n";
-  write_atomically(dir + "/stimulus.mem", stim.str());
-  write_atomically(dir + "/captured_vosa.txt", cap.str());
-  if (csa) write_atomically(dir + "/captured_carry_vosa.txt", cap_carry.str());
+  write_output_file(dir + "/stimulus.mem", stim.str());
+  write_output_file(dir + "/captured_vosa.txt", cap.str());
+  if (csa) write_output_file(dir + "/captured_carry_vosa.txt", cap_carry.str());
   // Razor PE: err_o sampled with psum_o (main vs the shadow sampled at the delayed edge).
-  if (b.razor()) write_atomically(dir + "/err_vosa.txt", errs.str());
+  if (b.razor()) write_output_file(dir + "/err_vosa.txt", errs.str());
   const int width = b.act_bits + b.weight_bits + b.acc_bits * (csa ? 2 : 1);
   std::ostringstream tb;
   // Every time in integer picoseconds, rounded as the simulator rounds them (TimingSimulator):
@@ -275,7 +263,7 @@ void write_icarus_kit(const std::string& dir, const dta::PeBinding& b, const Net
      << "    $finish;\n"
      << "  end\n"
      << "endmodule\n";
-  write_atomically(dir + "/tb.v", tb.str());
+  write_output_file(dir + "/tb.v", tb.str());
 }
 
 void add_dta_command(CLI::App& app) {
@@ -611,8 +599,8 @@ void add_dta_command(CLI::App& app) {
     if (op.mode >= 0)
       model["design"]["precision_mode"] = {{"index", op.mode}, {"bits", mode_bits},
                                            {"act_drop", op.act_drop}, {"weight_drop", op.weight_drop}};
-    write_atomically(opt->out, model.dump(1) + "\n");
-    if (!opt->error_log.empty()) write_atomically(opt->error_log, error_log.str());
+    write_output_file(opt->out, model.dump(1) + "\n");
+    if (!opt->error_log.empty()) write_output_file(opt->error_log, error_log.str());
     if (!opt->quiet)
       std::cout << "vosa dta: wrote " << opt->out << " (" << total_samples << " cycles, "
                 << static_cast<std::uint64_t>(total_samples / std::max(total_seconds, 1e-9))
@@ -666,7 +654,7 @@ void add_errmodel_merge_command(CLI::App& app) {
     } catch (const ErrorModelError& e) {
       throw std::runtime_error(std::string("errmodel-merge: ") + e.what());
     }
-    write_atomically(opt->out, merged.dump(1) + "\n");
+    write_output_file(opt->out, merged.dump(1) + "\n");
   });
 }
 

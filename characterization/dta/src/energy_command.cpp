@@ -2,6 +2,7 @@
 
 #include "vosa/pdk.hpp"
 #include "vosa/timing_sim.hpp"
+#include "vosa/output_file.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -70,7 +71,7 @@ nlohmann::json dta_energy_point(DtaEnergyOptions& opt, const Netlist& nl, const 
       if (opt.model->net_representative(static_cast<int>(n)) == static_cast<int>(n))
         t << nl.net_names[n] << " " << activity[n].toggles_per_cycle / (period_ns * 1e-9) << " " << activity[n].duty
           << "\n";
-    pdk::write_file_atomically(opt.activity_out, t.str());
+    write_output_file(opt.activity_out, t.str());
   }
   nlohmann::json j = energy_to_json(*opt.model, activity, period_ns, s.activity_cycles, "simulated", delay_source);
   j["activity_delay_mode"] = "inertial";
@@ -124,7 +125,7 @@ void add_energy_command(CLI::App& app) {
       for (std::size_t i = 0; i < per_inst.size(); ++i)
         t << nl.instances[i].name << "\t" << per_inst[i].internal_pj << "\t" << per_inst[i].switching_pj << "\t"
           << per_inst[i].leakage_pj << "\t" << per_inst[i].clock_internal_pj << "\n";
-      pdk::write_file_atomically(opt->instances_out, t.str());
+      write_output_file(opt->instances_out, t.str());
     }
     const double to_w = 1e-12 / (opt->period_ns * 1e-9);  // pJ per cycle -> W
     std::cout << std::setprecision(6) << "internal_w\t" << total.internal_pj * to_w << "\nswitching_w\t"
@@ -185,7 +186,7 @@ void add_energy_table_command(CLI::App& app) {
     doc["activity"] = "simulated (vosa dta --energy, inertial delays) on " + model.value("operand_source", "?");
     doc["activity_source"] = "simulated";
     doc["power_source"] = "vosa dta --energy (liberty internal power at STA slews/loads, 1/2 C V^2, leakage)";
-    pdk::write_file_atomically(opt->out, doc.dump(1) + "\n");
+    write_output_file(opt->out, doc.dump(1) + "\n");
   });
 }
 

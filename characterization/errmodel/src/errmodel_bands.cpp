@@ -2,6 +2,7 @@
 // `vosa errmodel-bands`.
 #include "vosa/errmodel_bands.hpp"
 #include "vosa/pdk.hpp"
+#include "vosa/output_file.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -362,8 +363,8 @@ void add_errmodel_bands_command(CLI::App& app) {
     out["row_bands"] = {{"chosen_by", "vosa errmodel-bands"}, {"rule", report["rule"]}, {"bands", c.bands}};
     // The pooled file must read back like any other (bands do not overlap).
     ErrorModel::from_json(out, opt->out);
-    pdk::write_file_atomically(opt->out, out.dump(1) + "\n");
-    if (!opt->report.empty()) pdk::write_file_atomically(opt->report, report.dump(1) + "\n");
+    write_output_file(opt->out, out.dump(1) + "\n");
+    if (!opt->report.empty()) write_output_file(opt->report, report.dump(1) + "\n");
     std::cout << "errmodel-bands: " << opt->model << ": bands";
     for (const auto& [a, b] : c.bands) std::cout << " " << a << (a == b ? "" : "-" + std::to_string(b));
     std::cout << "\n";

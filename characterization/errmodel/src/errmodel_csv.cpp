@@ -4,6 +4,7 @@
 // the correct bits each pattern was measured with (schema 3), and the value
 // classes' cycles and hit rates (schema 4).
 #include "vosa/error_model.hpp"
+#include "vosa/output_file.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -23,22 +24,7 @@ void write_csv(const std::string& path, const std::string& text) {
     std::cout << text;
     return;
   }
-  // A device or pipe (/dev/null, /dev/stdout, a FIFO): written in place, never
-  // replaced by the renamed temporary file.
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    std::ofstream out(path);
-    if (!out || !(out << text)) throw std::runtime_error(path + ": cannot write file");
-    return;
-  }
-  const std::string tmp = path + ".partial";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error(tmp + ": cannot create file");
-    out << text;
-    if (!out) throw std::runtime_error(tmp + ": cannot write file");
-  }
-  std::filesystem::rename(tmp, path);
+  write_output_file(path, text);
 }
 
 // One table: the point's columns, then the row's own, for each row of each point.

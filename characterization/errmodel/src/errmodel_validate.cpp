@@ -4,6 +4,7 @@
 // the same cycles, whole-point and (when the model has them) per operand class.
 #include "vosa/errmodel_fidelity.hpp"
 #include "vosa/pdk.hpp"
+#include "vosa/output_file.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -168,8 +169,8 @@ void add_errmodel_validate_command(CLI::App& app) {
                          {"tolerance",
                           {{"relative", opt->tol.relative}, {"bit_factor", opt->tol.bit_factor}, {"min_errors", opt->tol.min_errors}}},
                          {"runs", runs}};
-    if (!opt->out_json.empty()) pdk::write_file_atomically(opt->out_json, report.dump(1) + "\n");
-    if (!opt->out_md.empty()) pdk::write_file_atomically(opt->out_md, md.str());
+    if (!opt->out_json.empty()) write_output_file(opt->out_json, report.dump(1) + "\n");
+    if (!opt->out_md.empty()) write_output_file(opt->out_md, md.str());
     if (!required_pass) {
       std::cerr << "errmodel-validate: model '" << opt->require << "' is not within tolerance\n";
       throw CLI::RuntimeError(2);

@@ -1,4 +1,5 @@
 #include "vosa/pdk.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 #include <zlib.h>
@@ -534,22 +535,6 @@ std::string read_text_file(const fs::path& path) {
   return text;
 }
 
-void write_file_atomically(const fs::path& path, const std::string& text) {
-  if (path.has_parent_path()) fs::create_directories(path.parent_path());
-  const fs::path tmp = path.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw PdkError("cannot write " + path.string());
-    }
-  }
-  fs::rename(tmp, path);
-}
-
 fs::path default_cache_dir() {
   if (const char* env = std::getenv("VOSA_PDK_CACHE"); env && *env) return env;
   return fs::path("build") / "pdk";
@@ -614,7 +599,7 @@ fs::path prepare_liberty(const PdkConfig& pdk, const std::string& corner_name, c
     int marked = 0;
     text = mark_dont_use(pdk, text, &marked);
   }
-  write_file_atomically(target, text);
+  write_output_file(target, text);
   return target;
 }
 

@@ -15,6 +15,7 @@
 #include "vosa/liberty.hpp"
 #include "vosa/netlist.hpp"
 #include "vosa/voltage_model.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -1276,7 +1277,7 @@ void write_cell_calibration(const CellCalibration& c, const fs::path& file) {
   const json j = {{"format", kCellCalibrationFormat}, {"version", kCellCalibrationVersion},
                   {"pdk", c.pdk}, {"process", c.process}, {"top", c.top}, {"corners", c.corners},
                   {"models", c.models}, {"grid_points", c.grid_points}, {"cells", cells}};
-  pdk::write_file_atomically(file, j.dump(2) + "\n");
+  write_output_file(file, j.dump(2) + "\n");
 }
 
 CellCalibration merge_cell_calibrations(const std::vector<fs::path>& files, const std::vector<std::string>& cells,
@@ -1488,7 +1489,7 @@ std::vector<std::map<std::string, CellMeasurements>> measure_cells_at(const pdk:
           m = run_cell(contexts[i], plan,
                        root / "work" / (plan.cell + "." + request.name + "." + hash + "." + std::to_string(::getpid())),
                        request.name);
-          pdk::write_file_atomically(cache_file, measurements_to_json(m).dump());
+          write_output_file(cache_file, measurements_to_json(m).dump());
           sims += m.simulations;
           if (!options.quiet) {
             std::lock_guard<std::mutex> lock(mutex);

@@ -5,6 +5,7 @@
 
 #include "vosa/liberty.hpp"
 #include "vosa/voltage_model.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -501,8 +502,8 @@ void add_compare_command(CLI::App& app) {
                         {"spice_ratio_setup_minus_shipped", ladder_setup.to_json()},
                         {"spice_ratio_hold_minus_shipped", ladder_hold.to_json()},
                         {"spice_ratio_internal_power_per_cycle", ladder_power.to_json()}};
-    pdk::write_file_atomically(opt->out, report.dump(2) + "\n");
-    if (!opt->entries.empty()) pdk::write_file_atomically(opt->entries, entries.str());
+    write_output_file(opt->out, report.dump(2) + "\n");
+    if (!opt->entries.empty()) write_output_file(opt->entries, entries.str());
 
     std::ostringstream md;
     md << "# SPICE characterization against the shipped liberty (" << p.name << ")\n\n"
@@ -572,7 +573,7 @@ void add_compare_command(CLI::App& app) {
     }
     fs::path md_path = opt->out;
     md_path.replace_extension(".md");
-    pdk::write_file_atomically(md_path, md.str());
+    write_output_file(md_path, md.str());
     std::cout << md.str();
   });
 }
@@ -792,7 +793,7 @@ void add_calibrate_command(CLI::App& app) {
     const json result = {{"pdk", p.name}, {"process", top.process}, {"top", opt->top}, {"corners", opt->corners},
                          {"cells", base.cells}, {"grid_points", opt->sim.grid_points},
                          {"threshold_shift", best}, {"objective", best_f}, {"evaluations", evaluations}};
-    pdk::write_file_atomically(opt->out, result.dump(2) + "\n");
+    write_output_file(opt->out, result.dump(2) + "\n");
     std::cout << "charlib-calibrate: spice.threshold_shift." << top.process << " = " << json(best).dump()
               << " (delay + transition ratio median " << std::fixed << std::setprecision(1) << 100.0 * best_f
               << " %, " << evaluations.size() << " evaluations) -> " << opt->out << "\n";
@@ -877,7 +878,7 @@ void add_charlib_commands(CLI::App& app) {
                       {"workers", o.workers},
                       {"seconds", r.seconds},
                       {"liberty", lib.string()}};
-      pdk::write_file_atomically(fs::path(opt->out_dir) / (corner + ".json"), summary.dump(2) + "\n");
+      write_output_file(fs::path(opt->out_dir) / (corner + ".json"), summary.dump(2) + "\n");
       std::cout << "charlib: " << lib.string() << " (" << o.cells.size() << " cells, " << r.simulations
                 << " simulations, " << r.cached_cells << " cells cached, " << std::fixed << std::setprecision(1)
                 << r.seconds << " s, delay_source " << r.delay_source << ", reference " << r.reference_corner << ")\n";

@@ -14,6 +14,7 @@
 #include "vosa/hash.hpp"
 #include "vosa/liberty.hpp"
 #include "vosa/liberty_edit.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -413,7 +414,7 @@ CharlibResult characterize(const pdk::PdkConfig& pdk, const pdk::CornerRequest& 
             "(reset-to-Q) scaled by each cell's median SPICE delay ratio; input pins' internal power, reset-arc "
             "power and flip-flop leakage scaled by (V/"
          << voltage::format_number(ref_corner.voltage) << ")^2. */\n";
-  pdk::write_file_atomically(out, banner.str() + header + cells_text + text.substr(last_cell_end));
+  write_output_file(out, banner.str() + header + cells_text + text.substr(last_cell_end));
   result.liberty = out;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return result;

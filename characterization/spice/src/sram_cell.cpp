@@ -10,6 +10,7 @@
 
 #include "vosa/charlib.hpp"
 #include "vosa/ngspice_run.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -502,14 +503,7 @@ void write_sram_ber_curve(const SramCellResult& r, const std::string& command, c
                    {"read_above_hold_lobes", p.read_above_hold}});
   }
   j["points"] = pts;
-  if (out.has_parent_path()) fs::create_directories(out.parent_path());
-  const fs::path tmp = out.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp);
-    f << j.dump(2) << "\n";
-    if (!f) throw CharlibError("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, out);
+  write_output_file(out, j.dump(2) + "\n");
 }
 
 }  // namespace vosa::spice

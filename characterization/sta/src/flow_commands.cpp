@@ -6,6 +6,7 @@
 #include "vosa/liberty.hpp"
 #include "vosa/pdk.hpp"
 #include "vosa/voltage_model.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -227,7 +228,7 @@ void add_sta_collect_command(CLI::App& app) {
   cmd->add_option("-o,--out", opt->out, "output JSON")->required();
   cmd->callback([opt]() {
     const json doc = opt->kind == "timing" ? sta::collect_bit_timing(opt->collect) : sta::collect_energy(opt->collect);
-    pdk::write_file_atomically(opt->out, doc.dump(1) + "\n");
+    write_output_file(opt->out, doc.dump(1) + "\n");
     if (opt->kind == "energy") std::cout << sta::format_energy_table(doc);
   });
 }
@@ -329,7 +330,7 @@ void add_vmodel_compare_command(CLI::App& app) {
       std::cout << "linear interpolation " << low.corner << ".." << high.corner << ": max " << linear.max_pct
                 << " % (" << linear.max_ns << " ns), mean " << linear.sum_pct / n << " % ("
                 << linear.sum_ns / n << " ns)\n";
-    if (!opt->out.empty()) pdk::write_file_atomically(opt->out, doc.dump(1) + "\n");
+    if (!opt->out.empty()) write_output_file(opt->out, doc.dump(1) + "\n");
   });
 }
 

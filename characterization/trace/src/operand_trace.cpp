@@ -1,6 +1,7 @@
 #include "vosa/operand_trace.hpp"
 
 #include "vosa/carry_save.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -202,9 +203,11 @@ void OperandTraceWriter::close() {
   out_.write(json.data(), static_cast<std::streamsize>(json.size()));
   out_.close();
   if (!out_) throw TraceError(partial_path_ + ": write failed");
-  std::error_code ec;
-  std::filesystem::rename(partial_path_, path_, ec);
-  if (ec) throw TraceError(path_ + ": cannot rename from " + partial_path_ + ": " + ec.message());
+  try {
+    move_output_into_place(partial_path_, path_);
+  } catch (const std::runtime_error& e) {
+    throw TraceError(e.what());
+  }
   closed_ = true;
 }
 

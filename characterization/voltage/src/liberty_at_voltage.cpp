@@ -1,6 +1,7 @@
 #include "vosa/liberty.hpp"
 #include "vosa/liberty_edit.hpp"
 #include "vosa/voltage_model.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -204,7 +205,7 @@ ModelLibertyInfo write_liberty_at_voltage(const pdk::PdkConfig& pdk, const pdk::
     for (const auto& c : fit_corners) banner << " " << c;
   banner << ".\n   Median Vth " << info.median_vth << " V, alpha " << info.median_alpha
          << ". Internal/leakage power scaled by (V/Vbase)^2. */\n";
-  pdk::write_file_atomically(out, banner.str() + text);
+  write_output_file(out, banner.str() + text);
   return info;
 }
 

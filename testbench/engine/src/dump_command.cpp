@@ -1,6 +1,7 @@
 #include "vosa/infer_dump.hpp"
 
 #include "vosa/infer.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -182,7 +183,7 @@ void add_infer_dump_command(CLI::App& app) {
         std::filesystem::remove(partial_path);
         throw std::runtime_error("cannot write " + path);
       }
-      std::filesystem::rename(partial_path, path);
+      move_output_into_place(partial_path, path);
     };
     finish(csv, partial, opt->out);
     finish(outputs_csv, outputs_partial, opt->outputs_csv);

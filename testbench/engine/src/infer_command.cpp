@@ -3,6 +3,7 @@
 #include "vosa/inject.hpp"
 #include "vosa/layer_trace.hpp"
 #include "vosa/number_list.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -215,13 +216,7 @@ void run_with_faults(const Engine& engine, const Dataset& data, const InferOptio
     out["data"] = data.directory;
     out["config"] = f.config;
     out["clean_seconds"] = evaluator.clean_seconds();
-    const std::string partial = f.json + ".partial";
-    {
-      std::ofstream file(partial);
-      file << out.dump(2) << "\n";
-      if (!file) throw std::runtime_error("cannot write " + f.json);
-    }
-    std::filesystem::rename(partial, f.json);
+    write_output_file(f.json, out.dump(2) + "\n");
   }
 }
 
@@ -439,7 +434,7 @@ void add_infer_command(CLI::App& app) {
       }
       csv.close();
       if (!csv) throw std::runtime_error("cannot write " + opt->outputs_csv);
-      std::filesystem::rename(partial, opt->outputs_csv);
+      move_output_into_place(partial, opt->outputs_csv);
     }
     if (!opt->trace_dir.empty()) write_traces(engine, data, io, *opt);
   });

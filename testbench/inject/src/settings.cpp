@@ -1,6 +1,7 @@
 // The array shape from a generator config, Razor specs, and the settings
 // ("schedule") file of docs/inject.md.
 #include "vosa/inject.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -238,7 +239,7 @@ void save_settings(const Settings& settings, const std::string& path, ErrmodelPa
     out << to_json(copy).dump(2) << "\n";
     if (!out) throw InjectError("cannot write " + partial);
   }
-  std::filesystem::rename(partial, path);
+  move_output_into_place(partial, path);
 }
 
 }  // namespace vosa::inject

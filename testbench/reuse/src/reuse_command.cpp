@@ -4,6 +4,7 @@
 #include "vosa/pdk.hpp"
 #include "vosa/reuse_criticality.hpp"
 #include "vosa/tflite_model.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -109,7 +110,7 @@ void add_reuse_command(CLI::App& app) {
       const WidthChoice choice = choose_channel_widths(engine, calibration, opt->criticality);
       print_width_choice(choice, opt->criticality);
       if (!opt->widths_json.empty())
-        pdk::write_file_atomically(opt->widths_json, to_json(choice, opt->criticality).dump(1) + "\n");
+        write_output_file(opt->widths_json, to_json(choice, opt->criticality).dump(1) + "\n");
       opt->stream.channel_q = choice.widths;
     }
     const StreamResult r = evaluate_stream(engine, stream, opt->stream);

@@ -2,6 +2,7 @@
 #include "vosa/neuralfuse.hpp"
 
 #include "vosa/inject.hpp"
+#include "vosa/output_file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -99,13 +100,7 @@ void write_transform(const InputTransform& t, const nlohmann::json& meta, const 
   j["gain"] = t.gain;
   j["bias"] = t.bias;
   j["pattern"] = t.pattern;
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial);
-    out << j.dump(1) << "\n";
-    if (!out) throw SramError("cannot write " + path);
-  }
-  std::filesystem::rename(partial, path);
+  write_output_file(path, j.dump(1) + "\n");
 }
 
 InputTransform read_transform(const std::string& path) {

@@ -3,6 +3,7 @@
 
 #include "vosa/inject.hpp"
 #include "vosa/lowering.hpp"
+#include "vosa/output_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -180,7 +181,7 @@ void write_fault_map(const FaultMap& m, const std::string& path) {
     }
     if (!out) throw SramError("cannot write " + path);
   }
-  fs::rename(partial, path);
+  move_output_into_place(partial, path);
 }
 
 FaultMap read_fault_map(const std::string& path) {
@@ -482,7 +483,7 @@ void write_readmemh_masks(const Geometry& g, const std::vector<Fault>& faults, c
     }
     if (!out) throw SramError("cannot write " + path);
   }
-  fs::rename(partial, path);
+  move_output_into_place(partial, path);
 }
 
 }  // namespace vosa::sram

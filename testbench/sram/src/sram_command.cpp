@@ -6,6 +6,7 @@
 #include "vosa/number_list.hpp"
 #include "vosa/sram_eval.hpp"
 #include "vosa/sram_cell.hpp"
+#include "vosa/output_file.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -20,13 +21,7 @@ namespace vosa::sram {
 namespace {
 
 void write_json(const nlohmann::json& j, const std::string& path, int indent = 2) {
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial);
-    out << j.dump(indent) << "\n";
-    if (!out) throw SramError("cannot write " + path);
-  }
-  std::filesystem::rename(partial, path);
+  write_output_file(path, j.dump(indent) + "\n");
 }
 
 void add_faultmap_command(CLI::App* sram) {

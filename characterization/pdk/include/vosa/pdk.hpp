@@ -163,7 +163,6 @@ std::filesystem::path default_cache_dir();
 
 // Helpers shared with the voltage model.
 std::string read_text_file(const std::filesystem::path& path);  // gunzips .gz
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 bool glob_match(const std::string& pattern, const std::string& text);
 
 }  // namespace vosa::pdk
