@@ -95,6 +95,22 @@ std::vector<uint8_t> random_input(const tflite::Model& m, std::mt19937_64& rng) 
   return x;
 }
 
+// One random layer, its engine, its operator and a random input (drawn in
+// that order from rng): the set-up most tests share.
+struct OneLayer {
+  OneLayer(tflite::OpType type, int h, int w, int c, int out_c, int stride, std::mt19937_64& rng)
+      : model(one_layer_model(type, h, w, c, out_c, stride, rng)),
+        layer_engine(model),
+        x(random_input(*model, rng)),
+        op(layer_engine.ops().at(0)),
+        input(reinterpret_cast<const int8_t*>(x.data())) {}
+  std::shared_ptr<tflite::Model> model;
+  engine::Engine layer_engine;
+  std::vector<uint8_t> x;
+  const engine::PreparedOp& op;
+  const int8_t* input;
+};
+
 ArrayShape small_array(int rows, int cols, int islands = 1) {
   ArrayShape s;
   s.rows = rows;
@@ -330,11 +346,8 @@ TEST(Inject, HitsMatchPerCaptureSimulation) {
                         {tflite::OpType::kDepthwiseConv2D, 5, 6, 7, 7, 1, 4, 3},
                         {tflite::OpType::kFullyConnected, 2, 3, 5, 6, 1, 4, 4}};
   for (const Case& cs : cases) {
-    auto model = one_layer_model(cs.type, cs.h, cs.w, cs.c, cs.out_c, cs.stride, rng);
-    const engine::Engine engine(model);
-    const engine::PreparedOp& p = engine.ops().at(0);
-    const auto x = random_input(*model, rng);
-    const auto* input = reinterpret_cast<const int8_t*>(x.data());
+    const OneLayer layer(cs.type, cs.h, cs.w, cs.c, cs.out_c, cs.stride, rng);
+    const auto& [model, engine, x, p, input] = layer;
     const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
     const ArrayShape shape = small_array(cs.rows, cs.cols);
     const LayerOperands ops(*model, p, input, shape.cols);
@@ -408,11 +421,8 @@ TEST(InjectDepthwiseMode, HitsMatchPerCaptureSimulationOfTheLanes) {
   const Case cases[] = {{7, 9, 20, 1, 16, 16, 3}, {9, 8, 13, 2, 3, 11, 3}, {6, 7, 10, 1, 8, 8, 3},
                         {8, 8, 5, 2, 8, 4, 3}};
   for (const Case& cs : cases) {
-    auto model = one_layer_model(tflite::OpType::kDepthwiseConv2D, cs.h, cs.w, cs.c, cs.c, cs.stride, rng);
-    const engine::Engine engine(model);
-    const engine::PreparedOp& p = engine.ops().at(0);
-    const auto x = random_input(*model, rng);
-    const auto* input = reinterpret_cast<const int8_t*>(x.data());
+    const OneLayer layer(tflite::OpType::kDepthwiseConv2D, cs.h, cs.w, cs.c, cs.c, cs.stride, rng);
+    const auto& [model, engine, x, p, input] = layer;
     const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
     ArrayShape shape = small_array(cs.rows, cs.cols);
     shape.depthwise_group_rows = cs.group_rows;
@@ -459,11 +469,8 @@ TEST(InjectDepthwiseMode, HitsMatchPerCaptureSimulationOfTheLanes) {
 // the per-capture simulation of its own draws; the rate per capture is p.
 TEST(InjectDepthwiseMode, DrawsFollowTheModesPes) {
   std::mt19937_64 rng(23);
-  auto model = one_layer_model(tflite::OpType::kDepthwiseConv2D, 10, 12, 12, 12, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kDepthwiseConv2D, 10, 12, 12, 12, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   // Two islands of 4 columns; island 1 error-free.
   ArrayShape shape = small_array(8, 8, 2);
   shape.depthwise_group_rows = 3;
@@ -539,11 +546,8 @@ TEST(InjectDepthwiseMode, ConfigGivesTheModesCycles) {
 // give the same accumulators in both simulations.
 TEST(Inject, DrawnHitsMatchPerCaptureSimulation) {
   std::mt19937_64 rng(11);
-  auto model = one_layer_model(tflite::OpType::kDepthwiseConv2D, 6, 6, 10, 10, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kDepthwiseConv2D, 6, 6, 10, 10, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const ArrayShape shape = small_array(4, 4, 2);
   for (const char* policy : {"correct", "drop"}) {
     RazorSpec razor;
@@ -579,11 +583,8 @@ TEST(Inject, DrawnHitsMatchPerCaptureSimulation) {
 // so its hits are XORed as drawn.
 TEST(Inject, CorrectBitsRedrawUsesTheArrayColumnsIsland) {
   std::mt19937_64 rng(21);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 6, 6, 8, 16, 1, rng);  // 16 channels on 4 columns
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 6, 6, 8, 16, 1, rng);  // 16 channels on 4 columns
+  const auto& [model, engine, x, p, input] = layer;
   const ArrayShape shape = small_array(4, 4, 2);  // columns 0-1 island 0, 2-3 island 1
   const int acc = shape.acc_bits;
   const std::uint64_t high = std::uint64_t{1} << (acc - 2), n = 1000000, errors = 100000;
@@ -643,11 +644,8 @@ TEST(Inject, CorrectBitsRedrawUsesTheArrayColumnsIsland) {
 // masks follow the recorded patterns' frequencies.
 TEST(Inject, HitRateMatchesErrorModel) {
   std::mt19937_64 rng(3);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 16, 16, 8, 16, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 16, 16, 8, 16, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const ArrayShape shape = small_array(8, 8, 2);  // columns 0-3 island 0, 4-7 island 1
   const double p0 = 0.002, p1 = 0.03;
   const ErrorModel em = synthetic_model(shape.acc_bits, {{1.0, p1}, {1.2, p0}, {1.5, 1.0}});
@@ -683,11 +681,8 @@ TEST(Inject, HitRateMatchesErrorModel) {
 // error-free halves the rate; the seam for class-conditioned models.
 TEST(Inject, OperandClassesThinTheHits) {
   std::mt19937_64 rng(4);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 12, 12, 8, 8, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 12, 12, 8, 8, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const ArrayShape shape = small_array(8, 8);
   Injector inj(synthetic_model(shape.acc_bits, {{1.0, 0.05}}), shape, uniform_settings({1.0}));
   // Class 1 (p = 0.05) when the PE row is even, class 0 (p = 0) otherwise.
@@ -714,11 +709,8 @@ TEST(Inject, OperandClassesThinTheHits) {
 // accumulators, and the hits, against the exact injector over 60 draws.
 TEST(InjectSampled, DenseBlocksKeepEachColumnsErrors) {
   std::mt19937_64 rng(11);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 12, 12, 6, 8, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 12, 12, 6, 8, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
   const ArrayShape shape = small_array(4, 4, 2);  // columns 0-1: island 0, 2-3: island 1
   ASSERT_EQ(p.geometry.reduction(), 54);          // 14 K tiles x 4 rows = 56 captures per output
@@ -1027,11 +1019,8 @@ TEST(Inject, LayerOwnErrorModel) {
 // and draws each class's masks from its own patterns.
 TEST(Inject, ClassConditionedModelGivesPerClassHitRates) {
   std::mt19937_64 rng(5);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 12, 12, 8, 8, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 12, 12, 8, 8, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const ArrayShape shape = small_array(8, 8);
   const std::vector<double> rate = {0.0, 0.3, 0.2, 0.1, 0.05};  // by class
   nlohmann::json j = {{"schema_version", 1}, {"pdk", "synthetic"}, {"netlist_hash", "0"}, {"operand_source", "test"},
@@ -1185,11 +1174,8 @@ TEST(Inject, RowBandsGiveEachRowItsOwnRateAndMasks) {
 // only the carry word wrong).
 TEST(Inject, CarrySavePairsMatchPerCaptureSimulation) {
   std::mt19937_64 rng(11);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 6, 5, 3, 7, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 6, 5, 3, 7, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const std::vector<int32_t> clean = engine::reference_accumulators(*model, p, input);
   ArrayShape shape = small_array(4, 3);
   shape.carry_save = true;
@@ -1369,11 +1355,8 @@ nlohmann::json value_rate_model_json(int acc_bits, double rate, double neg_rate)
 // (ArrayErrorSource; tests/dnn value-class fixture).
 TEST(InjectValueRates, ExactInjectionThinsByTheCorrectValuesClass) {
   std::mt19937_64 rng(41);
-  auto model = one_layer_model(tflite::OpType::kConv2D, 8, 8, 16, 16, 1, rng);
-  const engine::Engine engine(model);
-  const engine::PreparedOp& p = engine.ops().at(0);
-  const auto x = random_input(*model, rng);
-  const auto* input = reinterpret_cast<const int8_t*>(x.data());
+  const OneLayer layer(tflite::OpType::kConv2D, 8, 8, 16, 16, 1, rng);
+  const auto& [model, engine, x, p, input] = layer;
   const ArrayShape shape = small_array(8, 8);
   const double rate = 0.004, neg_rate = 0.04;
   const ErrorModel em = ErrorModel::from_json(value_rate_model_json(shape.acc_bits, rate, neg_rate), "value rates");
