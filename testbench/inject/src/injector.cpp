@@ -205,7 +205,7 @@ double PointSampler::accept_value(int cls, int row, std::uint64_t correct, int a
   if (!value_rates_) return 1.0;
   const Band& band = band_of(row);
   const int k = band.point.has_classes() ? cls : -1;
-  const double upper = band.point.p_any_error_upper(k);
+  const double upper = p_upper(band, cls);
   return upper > 0 ? band.point.p_any_error(k, band.point.value_class_of(k, correct, acc_bits)) / upper : 0.0;
 }
 
