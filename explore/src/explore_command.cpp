@@ -102,7 +102,7 @@ void add_array_run_options(CLI::App& cmd, ArrayRunOptions& o) {
   cmd.add_option("--razor-cost", o.razor_cost, "razor_cost.json (make razor-cost)")->required();
   cmd.add_option("-m,--model", o.model, "int8 .tflite model")->required();
   cmd.add_option("-d,--data", o.data, "data directory")->required();
-  cmd.add_option("--model-name", o.model_name, "name in the report (default: the model file's stem)");
+  cmd.add_option("--model-name", o.model_name, "name of the network in the output (default: the model file's stem)");
   cmd.add_option("--budget", o.budget, "top-1 accuracy loss budget in percentage points (default 0.5)");
   cmd.add_option("--bound", o.bound, "check the budget against the point estimate or the upper 95 % bound")
       ->check(CLI::IsMember({"point", "upper"}));
